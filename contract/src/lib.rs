@@ -1,0 +1,8 @@
+//! The `/api/v1` contract shared by the Bot-Mox server and the agent.
+//!
+//! Everything here is plain data: serde types with OpenAPI schemas. The server's handlers and
+//! the agent compile against the same definitions, so the two cannot drift apart.
+
+pub mod auth;
+pub mod envelope;
+pub mod health;

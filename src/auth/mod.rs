@@ -1,0 +1,12 @@
+//! Users, sessions, roles and sign-in.
+
+pub mod admin;
+pub mod domain;
+pub mod password;
+pub mod principal;
+pub mod routes;
+pub mod store;
+pub mod throttle;
+pub mod token;
+
+pub use principal::{AdminOnly, AnyUser, Authed, Principal};

@@ -1,0 +1,103 @@
+//! Who is calling: the one extractor that authenticates a request and checks its roles.
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use botmox_contract::auth::Role;
+
+use super::{store, token};
+use crate::clock::now_ms;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// An authenticated user session.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub session_id: String,
+    pub email: String,
+    pub roles: Vec<Role>,
+    pub tenant_id: String,
+}
+
+/// Which roles a route accepts; an empty list means any signed-in user.
+pub trait Access {
+    const ROLES: &'static [Role];
+}
+
+pub struct AnyUser;
+impl Access for AnyUser {
+    const ROLES: &'static [Role] = &[];
+}
+
+pub struct AdminOnly;
+impl Access for AdminOnly {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// Privileged = admin or infra (access matrix, `api-ops.md` §11).
+pub struct Privileged;
+impl Access for Privileged {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Infra];
+}
+
+/// `Authed<AdminOnly>` in a handler's arguments is the whole access check of that route.
+pub struct Authed<A: Access = AnyUser>(pub Principal, pub PhantomData<A>);
+
+/// `last_seen_at` is refreshed at most this often, so reads stay reads.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+impl<S, A> FromRequestParts<S> for Authed<A>
+where
+    A: Access,
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let bearer = bearer_token(parts).ok_or(ErrorCode::MissingBearerToken)?;
+        let hash = token::hash(bearer);
+        let session = state
+            .db
+            .read(move |conn| store::principal_by_token(conn, &hash).map_err(ApiError::from))
+            .await?
+            .ok_or(ErrorCode::InvalidBearerToken)?;
+        if !A::ROLES.is_empty() && !session.roles.iter().any(|r| A::ROLES.contains(r)) {
+            let names: Vec<&str> = A::ROLES.iter().map(|r| r.as_str()).collect();
+            return Err(ApiError::new(ErrorCode::Forbidden)
+                .with_message(format!("One of roles is required: {}", names.join(", "))));
+        }
+        if now_ms() - session.last_seen_at > TOUCH_EVERY_MS {
+            let (db, id) = (state.db.clone(), session.session_id.clone());
+            // Best effort and off the request path: a lost touch only makes a timestamp stale.
+            tokio::spawn(async move {
+                let _ = db.write(move |tx| store::touch_session(tx, &id).map_err(ApiError::from)).await;
+            });
+        }
+        Ok(Authed(
+            Principal {
+                user_id: session.user_id,
+                session_id: session.session_id,
+                email: session.email,
+                roles: session.roles,
+                tenant_id: session.tenant_id,
+            },
+            PhantomData,
+        ))
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme is case-insensitive; a bare
+/// token is accepted as the reference does).
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let token = match value.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => value[7..].trim(),
+        _ => value,
+    };
+    (!token.is_empty()).then_some(token)
+}

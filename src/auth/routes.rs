@@ -1,0 +1,263 @@
+//! `/api/v1/auth/*`: first-admin setup, sign-in and out, identity, own sessions, password.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header::USER_AGENT, HeaderMap};
+use botmox_contract::auth::*;
+use botmox_contract::envelope::{Failure, Success};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::domain::{normalise_roles, Email, NewPassword, TenantId};
+use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
+use super::{token, Authed};
+use crate::clock::{iso_ms, now_ms};
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::extract::Json;
+use crate::http::{created, ok, Created, Ok};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(setup_status, setup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(whoami))
+        .routes(routes!(verify))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(change_password))
+}
+
+/// Client details recorded on a new session.
+struct ClientInfo {
+    ip: SocketAddr,
+    user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    fn new(ConnectInfo(ip): ConnectInfo<SocketAddr>, headers: &HeaderMap) -> Self {
+        let user_agent = headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect());
+        Self { ip, user_agent }
+    }
+}
+
+/// Issues a session token for `user`; the plaintext leaves the server only in this response.
+async fn start_session(state: &AppState, user: UserRow, client: ClientInfo) -> ApiResult<SessionGrant> {
+    let issued = token::issue(token::SESSION_PREFIX);
+    let expires_at = now_ms() + state.config.session_ttl().as_millis() as i64;
+    let (user_id, tenant_id) = (user.id.clone(), user.tenant_id.clone());
+    let ip = client.ip.ip().to_string();
+    let hash = issued.hash;
+    state
+        .db
+        .write(move |tx| {
+            store::insert_session(
+                tx,
+                &NewSession {
+                    token_hash: &hash,
+                    user_id: &user_id,
+                    tenant_id: &tenant_id,
+                    expires_at,
+                    ip: Some(&ip),
+                    user_agent: client.user_agent.as_deref(),
+                },
+            )
+            .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(SessionGrant { token: issued.plaintext, expires_at: iso_ms(expires_at), user: user.info() })
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/setup", tag = "auth",
+    responses((status = 200, description = "Whether the first admin still has to be created", body = Success<SetupStatus>)))]
+async fn setup_status(State(state): State<AppState>) -> ApiResult<Ok<SetupStatus>> {
+    let users = state.db.read(|conn| store::user_count(conn).map_err(ApiError::from)).await?;
+    Ok(ok(SetupStatus { needed: users == 0 }))
+}
+
+/// Creates the first admin with the one-time token printed in the server log.
+#[utoipa::path(post, path = "/api/v1/auth/setup", tag = "auth", request_body = SetupRequest,
+    responses(
+        (status = 201, body = Success<SessionGrant>),
+        (status = 400, body = Failure), (status = 401, description = "Wrong setup token", body = Failure),
+        (status = 409, description = "An admin already exists", body = Failure)))]
+async fn setup(
+    State(state): State<AppState>,
+    connect: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<SetupRequest>,
+) -> ApiResult<Created<SessionGrant>> {
+    let mut errors = FieldErrors::default();
+    let email = Email::parse(&body.email).map_err(|m| errors.add("email", m)).ok();
+    let password = NewPassword::parse(body.password).map_err(|m| errors.add("password", m)).ok();
+    let tenant = match body.tenant_id.as_deref() {
+        Some(raw) => TenantId::parse(raw).map_err(|m| errors.add("tenant_id", m)).ok(),
+        None => Some(TenantId::default()),
+    };
+    errors.into_result(ErrorCode::ValidationFailed)?;
+    let (email, password, tenant) = (email.unwrap(), password.unwrap(), tenant.unwrap());
+
+    // Check the token before paying for a password hash.
+    let token_hash = token::hash(body.token.trim());
+    let probe = token_hash.clone();
+    let (users, valid) = state
+        .db
+        .read(move |conn| Ok::<_, ApiError>((store::user_count(conn)?, store::setup_token_exists(conn, &probe)?)))
+        .await?;
+    if users > 0 {
+        return Err(ErrorCode::SetupAlreadyDone.into());
+    }
+    if !valid {
+        return Err(ErrorCode::InvalidSetupToken.into());
+    }
+
+    let password_hash = state.hasher.hash(password.into_inner()).await?;
+    let outcome = state
+        .db
+        .write(move |tx| {
+            let roles = normalise_roles([Role::Admin, Role::Infra]);
+            let user = NewUser { tenant_id: tenant.as_str(), email: email.as_str(), password_hash: &password_hash, roles: &roles };
+            store::complete_setup(tx, &token_hash, &user).map_err(ApiError::from)
+        })
+        .await?;
+    let user = match outcome {
+        SetupOutcome::Created(user) => user,
+        SetupOutcome::AlreadyDone => return Err(ErrorCode::SetupAlreadyDone.into()),
+        SetupOutcome::InvalidToken => return Err(ErrorCode::InvalidSetupToken.into()),
+    };
+    tracing::info!(user_id = %user.id, tenant_id = %user.tenant_id, "first admin created");
+    let grant = start_session(&state, user, ClientInfo::new(connect, &headers)).await?;
+    Ok(created(grant))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = Success<SessionGrant>),
+        (status = 401, description = "Invalid email or password", body = Failure),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Failure)))]
+async fn login(
+    State(state): State<AppState>,
+    connect: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<Ok<SessionGrant>> {
+    let client = ClientInfo::new(connect, &headers);
+    let account = body.email.trim().to_lowercase();
+    let ip = client.ip.ip();
+    state.throttle.check(ip, &account).map_err(ApiError::too_many)?;
+
+    let lookup = account.clone();
+    let user = state.db.read(move |conn| store::user_by_email(conn, &lookup).map_err(ApiError::from)).await?;
+    let verified = state.hasher.verify(body.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let user = match user {
+        Some(user) if verified => user,
+        _ => {
+            state.throttle.record_failure(ip, &account);
+            tracing::info!(%ip, "failed sign-in");
+            return Err(ErrorCode::InvalidCredentials.into());
+        }
+    };
+    state.throttle.record_success(&account);
+    Ok(ok(start_session(&state, user, client).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Success<LogoutResult>), (status = 401, body = Failure)))]
+async fn logout(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<LogoutResult>> {
+    state
+        .db
+        .write(move |tx| store::delete_session(tx, &me.user_id, &me.session_id).map_err(ApiError::from))
+        .await?;
+    Ok(ok(LogoutResult { logged_out: true }))
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/whoami", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Success<WhoAmI>), (status = 401, body = Failure)))]
+async fn whoami(Authed(me, ..): Authed) -> Ok<WhoAmI> {
+    ok(WhoAmI { uid: me.user_id, email: me.email, roles: me.roles, tenant_id: me.tenant_id })
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/verify", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Success<VerifyResult>), (status = 401, body = Failure)))]
+async fn verify(_: Authed) -> Ok<VerifyResult> {
+    ok(VerifyResult { valid: true })
+}
+
+/// The caller's own live sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Success<Vec<SessionInfo>>), (status = 401, body = Failure)))]
+async fn list_sessions(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Vec<SessionInfo>>> {
+    let user_id = me.user_id.clone();
+    let rows = state.db.read(move |conn| store::sessions_of_user(conn, &user_id).map_err(ApiError::from)).await?;
+    Ok(ok(rows
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: s.id == me.session_id,
+            id: s.id,
+            created_at: iso_ms(s.created_at),
+            expires_at: iso_ms(s.expires_at),
+            last_seen_at: iso_ms(s.last_seen_at),
+            ip: s.ip,
+            user_agent: s.user_agent,
+        })
+        .collect()))
+}
+
+/// Ends one of the caller's sessions (another device, or this one).
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    responses((status = 200, body = Success<SessionRevoked>), (status = 404, body = Failure)))]
+async fn revoke_session(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Ok<SessionRevoked>> {
+    let target = id.clone();
+    let deleted = state
+        .db
+        .write(move |tx| store::delete_session(tx, &me.user_id, &target).map_err(ApiError::from))
+        .await?;
+    if !deleted {
+        return Err(ErrorCode::SessionNotFound.into());
+    }
+    Ok(ok(SessionRevoked { id, revoked: true }))
+}
+
+/// Changes the caller's password and ends every other session of theirs.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses((status = 200, body = Success<PasswordChanged>), (status = 400, body = Failure), (status = 401, body = Failure)))]
+async fn change_password(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Json(body): Json<ChangePasswordRequest>,
+) -> ApiResult<Ok<PasswordChanged>> {
+    let new_password = NewPassword::parse(body.new_password).map_err(|m| {
+        let mut errors = FieldErrors::default();
+        errors.add("new_password", m);
+        ApiError::validation(ErrorCode::ValidationFailed, errors)
+    })?;
+    let (tenant, uid) = (me.tenant_id.clone(), me.user_id.clone());
+    let user = state
+        .db
+        .read(move |conn| store::user_by_id(conn, &tenant, &uid).map_err(ApiError::from))
+        .await?
+        .ok_or(ErrorCode::InvalidBearerToken)?;
+    if !state.hasher.verify(body.current_password, Some(user.password_hash)).await? {
+        return Err(ApiError::new(ErrorCode::InvalidCredentials).with_message("The current password is not correct"));
+    }
+    let hash = state.hasher.hash(new_password.into_inner()).await?;
+    let ended = state
+        .db
+        .write(move |tx| {
+            store::set_password(tx, &me.user_id, &hash)?;
+            store::delete_sessions_of_user(tx, &me.user_id, Some(&me.session_id)).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(ok(PasswordChanged { sessions_ended: ended }))
+}

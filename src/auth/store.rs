@@ -1,0 +1,297 @@
+//! SQL for tenants, users, sessions and the setup token. No HTTP here: callers map `None`
+//! and outcome enums to responses.
+
+use botmox_contract::auth::{Role, UserInfo};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::token::new_id;
+use crate::clock::now_ms;
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+}
+
+impl UserRow {
+    pub fn info(&self) -> UserInfo {
+        UserInfo {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            roles: self.roles.clone(),
+            tenant_id: self.tenant_id.clone(),
+        }
+    }
+}
+
+pub struct NewUser<'a> {
+    pub tenant_id: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub roles: &'a [Role],
+}
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a [u8],
+    pub user_id: &'a str,
+    pub tenant_id: &'a str,
+    pub expires_at: i64,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// A live session joined with its user: what a bearer token resolves to.
+#[derive(Debug, Clone)]
+pub struct SessionPrincipal {
+    pub session_id: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub roles: Vec<Role>,
+    pub last_seen_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+fn roles_to_sql(roles: &[Role]) -> String {
+    serde_json::to_string(roles).expect("roles serialise")
+}
+
+fn roles_from_sql(text: &str) -> Vec<Role> {
+    // Unknown role names (from a newer version) are dropped rather than granting anything.
+    serde_json::from_str::<Vec<String>>(text)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect()
+}
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: row.get("id")?,
+        tenant_id: row.get("tenant_id")?,
+        email: row.get("email")?,
+        roles: roles_from_sql(&row.get::<_, String>("roles")?),
+        password_hash: row.get("password_hash")?,
+    })
+}
+
+pub fn user_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+}
+
+pub fn ensure_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?1, ?2) ON CONFLICT (id) DO NOTHING",
+        params![tenant_id, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Inserts a user; `None` when the email is taken.
+pub fn insert_user(conn: &Connection, user: &NewUser<'_>) -> rusqlite::Result<Option<UserRow>> {
+    ensure_tenant(conn, user.tenant_id)?;
+    let id = new_id();
+    let now = now_ms();
+    let inserted = conn.execute(
+        "INSERT INTO users (id, tenant_id, email, password_hash, roles, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (email) DO NOTHING",
+        params![id, user.tenant_id, user.email, user.password_hash, roles_to_sql(user.roles), now],
+    )?;
+    Ok((inserted == 1).then(|| UserRow {
+        id,
+        tenant_id: user.tenant_id.to_owned(),
+        email: user.email.to_owned(),
+        roles: user.roles.to_vec(),
+        password_hash: user.password_hash.to_owned(),
+    }))
+}
+
+pub fn user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row("SELECT * FROM users WHERE email = ?1", [email], user_from_row).optional()
+}
+
+pub fn user_by_id(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row("SELECT * FROM users WHERE id = ?1 AND tenant_id = ?2", [id, tenant_id], user_from_row)
+        .optional()
+}
+
+pub fn users_of_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<Vec<UserRow>> {
+    conn.prepare_cached("SELECT * FROM users WHERE tenant_id = ?1 ORDER BY email")?
+        .query_map([tenant_id], user_from_row)?
+        .collect()
+}
+
+pub fn set_password(conn: &Connection, user_id: &str, password_hash: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+        params![password_hash, now_ms(), user_id],
+    )?;
+    Ok(())
+}
+
+/// Creates a session; expired sessions of the same user are cleared on the way.
+pub fn insert_session(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<String> {
+    let id = new_id();
+    let now = now_ms();
+    conn.execute("DELETE FROM sessions WHERE user_id = ?1 AND expires_at <= ?2", params![s.user_id, now])?;
+    conn.execute(
+        "INSERT INTO sessions (id, token_hash, user_id, tenant_id, created_at, expires_at, last_seen_at, ip, user_agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7, ?8)",
+        params![id, s.token_hash, s.user_id, s.tenant_id, now, s.expires_at, s.ip, s.user_agent],
+    )?;
+    Ok(id)
+}
+
+/// Resolves a token hash to its live (unexpired) session and user.
+pub fn principal_by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<SessionPrincipal>> {
+    conn.prepare_cached(
+        "SELECT s.id, s.user_id, s.tenant_id, u.email, u.roles, s.last_seen_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+    )?
+    .query_row(params![token_hash, now_ms()], |r| {
+        Ok(SessionPrincipal {
+            session_id: r.get(0)?,
+            user_id: r.get(1)?,
+            tenant_id: r.get(2)?,
+            email: r.get(3)?,
+            roles: roles_from_sql(&r.get::<_, String>(4)?),
+            last_seen_at: r.get(5)?,
+        })
+    })
+    .optional()
+}
+
+pub fn touch_session(conn: &Connection, session_id: &str) -> rusqlite::Result<()> {
+    conn.execute("UPDATE sessions SET last_seen_at = ?1 WHERE id = ?2", params![now_ms(), session_id])?;
+    Ok(())
+}
+
+pub fn sessions_of_user(conn: &Connection, user_id: &str) -> rusqlite::Result<Vec<SessionRow>> {
+    conn.prepare_cached(
+        "SELECT id, created_at, expires_at, last_seen_at, ip, user_agent FROM sessions
+         WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at DESC",
+    )?
+    .query_map(params![user_id, now_ms()], |r| {
+        Ok(SessionRow {
+            id: r.get(0)?,
+            created_at: r.get(1)?,
+            expires_at: r.get(2)?,
+            last_seen_at: r.get(3)?,
+            ip: r.get(4)?,
+            user_agent: r.get(5)?,
+        })
+    })?
+    .collect()
+}
+
+/// Deletes one session of a user; false when there is no such session of theirs.
+pub fn delete_session(conn: &Connection, user_id: &str, session_id: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", [session_id, user_id])? == 1)
+}
+
+/// Deletes every session of a user except `keep`.
+pub fn delete_sessions_of_user(conn: &Connection, user_id: &str, keep: Option<&str>) -> rusqlite::Result<u64> {
+    let n = conn.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
+        params![user_id, keep],
+    )?;
+    Ok(n as u64)
+}
+
+/// Replaces any earlier setup token: only the one printed last is valid.
+pub fn replace_setup_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM setup_tokens", [])?;
+    conn.execute("INSERT INTO setup_tokens (token_hash, created_at) VALUES (?1, ?2)", params![token_hash, now_ms()])?;
+    Ok(())
+}
+
+pub fn setup_token_exists(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = ?1)", [token_hash], |r| r.get(0))
+}
+
+pub enum SetupOutcome {
+    Created(UserRow),
+    AlreadyDone,
+    InvalidToken,
+}
+
+/// Creates the first admin when no user exists and the token is the current one, and
+/// consumes the token; all in the caller's transaction.
+pub fn complete_setup(conn: &Connection, token_hash: &[u8], user: &NewUser<'_>) -> rusqlite::Result<SetupOutcome> {
+    if user_count(conn)? > 0 {
+        return Ok(SetupOutcome::AlreadyDone);
+    }
+    if !setup_token_exists(conn, token_hash)? {
+        return Ok(SetupOutcome::InvalidToken);
+    }
+    conn.execute("DELETE FROM setup_tokens", [])?;
+    let created = insert_user(conn, user)?.expect("no user exists, so the email is free");
+    Ok(SetupOutcome::Created(created))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    fn user<'a>(email: &'a str, tenant: &'a str) -> NewUser<'a> {
+        NewUser { tenant_id: tenant, email, password_hash: "h", roles: &[Role::Api] }
+    }
+
+    #[test]
+    fn setup_consumes_its_token_and_happens_once() {
+        let conn = db();
+        replace_setup_token(&conn, b"first").unwrap();
+        replace_setup_token(&conn, b"second").unwrap();
+        assert!(matches!(complete_setup(&conn, b"first", &user("a@x", "t")).unwrap(), SetupOutcome::InvalidToken));
+        assert!(matches!(complete_setup(&conn, b"second", &user("a@x", "t")).unwrap(), SetupOutcome::Created(_)));
+        assert!(matches!(complete_setup(&conn, b"second", &user("b@x", "t")).unwrap(), SetupOutcome::AlreadyDone));
+        assert!(!setup_token_exists(&conn, b"second").unwrap());
+    }
+
+    #[test]
+    fn users_are_unique_by_email_and_scoped_by_tenant() {
+        let conn = db();
+        let a = insert_user(&conn, &user("a@x", "t1")).unwrap().unwrap();
+        assert!(insert_user(&conn, &user("a@x", "t2")).unwrap().is_none());
+        assert!(user_by_id(&conn, "t1", &a.id).unwrap().is_some());
+        assert!(user_by_id(&conn, "t2", &a.id).unwrap().is_none());
+    }
+
+    #[test]
+    fn expired_sessions_do_not_resolve() {
+        let conn = db();
+        let u = insert_user(&conn, &user("a@x", "t")).unwrap().unwrap();
+        let new = |hash: &'static [u8], expires_at| NewSession {
+            token_hash: hash,
+            user_id: &u.id,
+            tenant_id: "t",
+            expires_at,
+            ip: None,
+            user_agent: None,
+        };
+        insert_session(&conn, &new(b"live", now_ms() + 60_000)).unwrap();
+        insert_session(&conn, &new(b"dead", now_ms() - 1)).unwrap();
+        assert!(principal_by_token(&conn, b"live").unwrap().is_some());
+        assert!(principal_by_token(&conn, b"dead").unwrap().is_none());
+        assert_eq!(sessions_of_user(&conn, &u.id).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,108 @@
+//! Command-line interface: what `botmox` accepts.
+
+use std::path::PathBuf;
+
+use botmox_contract::auth::Role;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Settings;
+
+#[derive(Debug, Parser)]
+#[command(name = "botmox", version, about = "Bot-Mox: a self-hosted control plane for fleets of bots on VMs")]
+pub struct Cli {
+    /// Data directory: database, objects and the vault key file.
+    #[arg(long, global = true, env = "BOTMOX_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Write a consistent snapshot of the database and objects to FILE (works while serving).
+    Backup {
+        /// Archive to write (.tar.gz).
+        file: PathBuf,
+    },
+    /// Restore a backup archive into the data directory.
+    Restore {
+        /// Archive written by `botmox backup`.
+        file: PathBuf,
+        /// Replace an existing database in the data directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Vault key management.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+    /// Print the version and the database schema version.
+    Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user (and its tenant if new).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// Password; read from standard input when omitted.
+        #[arg(long)]
+        password: Option<String>,
+        /// Roles to grant besides `api`; repeat for several.
+        #[arg(long = "role", value_enum, default_values_t = [RoleArg::Api])]
+        roles: Vec<RoleArg>,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+    },
+    /// Set a user's password and end all of their sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// Password; read from standard input when omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Generate a new master key and re-encrypt every secret with it (server stopped).
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Where to write the new key when the current one comes from BOTMOX_VAULT_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub new_key_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Api,
+    Admin,
+    Infra,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Api => Role::Api,
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Infra => Role::Infra,
+        }
+    }
+}

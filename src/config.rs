@@ -1,0 +1,230 @@
+//! Layered configuration: defaults < `botmox.toml` in the data directory < `BOTMOX_*`
+//! environment < command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::vault::KEY_ENV;
+
+pub const CONFIG_FILE: &str = "botmox.toml";
+pub const DEFAULT_DATA_DIR: &str = "./botmox-data";
+
+/// Every setting that may come from the file, the environment or a flag. Each is optional
+/// here; [`Config::resolve`] fills the gaps from the next layer down.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, global = true, env = "BOTMOX_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Public base URL, used in links the server prints (setup URL); default http://<listen>.
+    #[arg(long, global = true, env = "BOTMOX_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Log filter, e.g. `info` or `botmox=debug,tower_http=info`.
+    #[arg(long, global = true, env = "BOTMOX_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Log line format.
+    #[arg(long, global = true, env = "BOTMOX_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Lifetime of a sign-in session, in hours.
+    #[arg(long, global = true, env = "BOTMOX_SESSION_TTL_HOURS", value_name = "HOURS")]
+    pub session_ttl_hours: Option<u64>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, global = true, env = "BOTMOX_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Read-only database connections.
+    #[arg(long, global = true, env = "BOTMOX_DB_READERS", value_name = "N")]
+    pub db_readers: Option<usize>,
+    /// Failed sign-ins allowed per account within the lockout window.
+    #[arg(long, global = true, env = "BOTMOX_LOGIN_MAX_FAILURES_PER_ACCOUNT", value_name = "N")]
+    pub login_max_failures_per_account: Option<u32>,
+    /// Failed sign-ins allowed per client IP within the lockout window.
+    #[arg(long, global = true, env = "BOTMOX_LOGIN_MAX_FAILURES_PER_IP", value_name = "N")]
+    pub login_max_failures_per_ip: Option<u32>,
+    /// Length of the failed sign-in window, in seconds.
+    #[arg(long, global = true, env = "BOTMOX_LOGIN_WINDOW_SECS", value_name = "SECS")]
+    pub login_window_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub session_ttl_hours: u64,
+    pub max_body_bytes: usize,
+    pub db_readers: usize,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_window_secs: u64,
+    /// From the environment only, never from the file or a flag.
+    #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
+    pub vault_key: Option<Secret>,
+}
+
+/// A value that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+fn redact<S: Serializer>(_: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("<redacted: from {KEY_ENV}>"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Resolves the layers. `flags` already holds flag-or-env values (clap reads both).
+    pub fn resolve(data_dir: Option<PathBuf>, flags: Settings) -> Result<Config, ConfigError> {
+        let data_dir = data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let file = read_file(&data_dir.join(CONFIG_FILE))?;
+        let s = flags.or(file);
+        let config = Config {
+            listen: s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            public_url: s.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            log: s.log.unwrap_or_else(|| "info".to_owned()),
+            log_format: s.log_format.unwrap_or(LogFormat::Text),
+            session_ttl_hours: s.session_ttl_hours.unwrap_or(7 * 24),
+            max_body_bytes: s.max_body_bytes.unwrap_or(1024 * 1024),
+            db_readers: s.db_readers.unwrap_or(4),
+            login_max_failures_per_account: s.login_max_failures_per_account.unwrap_or(5),
+            login_max_failures_per_ip: s.login_max_failures_per_ip.unwrap_or(20),
+            login_window_secs: s.login_window_secs.unwrap_or(15 * 60),
+            vault_key: std::env::var(KEY_ENV).ok().filter(|v| !v.trim().is_empty()).map(Secret),
+            data_dir,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("session_ttl_hours", self.session_ttl_hours),
+            ("max_body_bytes", self.max_body_bytes as u64),
+            ("db_readers", self.db_readers as u64),
+            ("login_max_failures_per_account", self.login_max_failures_per_account.into()),
+            ("login_max_failures_per_ip", self.login_max_failures_per_ip.into()),
+            ("login_window_secs", self.login_window_secs),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "public_url {url:?} must start with http:// or https://"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_hours * 3600)
+    }
+
+    /// The effective configuration as TOML, for `botmox config`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("the config serialises to TOML")
+    }
+}
+
+impl Settings {
+    /// Field by field, `self` where set, else `lower`.
+    fn or(self, lower: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(lower.listen),
+            public_url: self.public_url.or(lower.public_url),
+            log: self.log.or(lower.log),
+            log_format: self.log_format.or(lower.log_format),
+            session_ttl_hours: self.session_ttl_hours.or(lower.session_ttl_hours),
+            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            db_readers: self.db_readers.or(lower.db_readers),
+            login_max_failures_per_account: self
+                .login_max_failures_per_account
+                .or(lower.login_max_failures_per_account),
+            login_max_failures_per_ip: self.login_max_failures_per_ip.or(lower.login_max_failures_per_ip),
+            login_window_secs: self.login_window_secs.or(lower.login_window_secs),
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<Settings, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(source) => Err(ConfigError::Read { path: path.to_owned(), source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\n").unwrap();
+        let flags = Settings { log: Some("warn".into()), ..Settings::default() };
+        let config = Config::resolve(Some(dir.path().to_owned()), flags).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.log, "warn");
+        assert_eq!(config.session_ttl_hours, 168);
+    }
+
+    #[test]
+    fn unknown_keys_and_zero_limits_are_refused_with_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "lisen = \"x\"\n").unwrap();
+        let err = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        std::fs::write(dir.path().join(CONFIG_FILE), "db_readers = 0\n").unwrap();
+        let err = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap_err();
+        assert!(err.to_string().contains("db_readers"), "{err}");
+    }
+
+    #[test]
+    fn the_vault_key_is_redacted_when_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap();
+        config.vault_key = Some(Secret("super-secret-key".into()));
+        let printed = config.to_toml();
+        assert!(!printed.contains("super-secret-key"));
+        assert!(printed.contains("redacted"));
+        assert!(!format!("{config:?}").contains("super-secret-key"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Liveness, readiness, the service summary and Prometheus metrics.
+
+pub mod routes;

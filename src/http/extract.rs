@@ -1,0 +1,70 @@
+//! Request extractors whose failures are API errors in the envelope.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorCode, FieldErrors};
+
+/// A JSON body. Wrong content type → 415, too large → 413, not JSON → 400 `INVALID_JSON`,
+/// JSON of the wrong shape → 400 `VALIDATION_FAILED` naming the field.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ErrorCode::UnsupportedMediaType.into());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge)
+            } else {
+                ApiError::new(ErrorCode::BadRequest).with_message(rejection.body_text())
+            }
+        })?;
+        parse(&bytes).map(Json)
+    }
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Deserialises a body, reporting the path of a misfit field.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let field = if path == "." { String::new() } else { path };
+            let mut fields = if field.is_empty() { FieldErrors::form(strip_position(&inner)) } else { FieldErrors::default() };
+            if !field.is_empty() {
+                fields.add(field, strip_position(&inner));
+            }
+            ApiError::validation(ErrorCode::ValidationFailed, fields)
+        } else {
+            ApiError::new(ErrorCode::InvalidJson).with_message(format!("The request body is not valid JSON: {inner}"))
+        }
+    })
+}
+
+/// serde_json appends " at line 1 column 9"; field errors read better without it.
+fn strip_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}

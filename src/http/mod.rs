@@ -1,0 +1,134 @@
+//! The HTTP surface: the router, the middleware every request passes, and the response
+//! shapes handlers return.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
+use botmox_contract::envelope::Success;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+mod docs;
+pub mod extract;
+mod web;
+
+/// A 200 with the success envelope.
+pub type Ok<T> = axum::Json<Success<T>>;
+/// A 201 with the success envelope.
+pub type Created<T> = (StatusCode, axum::Json<Success<T>>);
+
+pub fn ok<T>(data: T) -> Ok<T> {
+    axum::Json(Success::new(data))
+}
+
+pub fn created<T>(data: T) -> Created<T> {
+    (StatusCode::CREATED, ok(data))
+}
+
+/// The whole application: API routes, docs, metrics, the embedded UI, and middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(crate::health::routes::router())
+        .merge(crate::auth::routes::router())
+        .merge(crate::auth::admin::router())
+        .merge(docs::router())
+        .split_for_parts();
+    let max_body = state.config.max_body_bytes;
+
+    api.fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(Extension(Arc::new(openapi)))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                // Path only: query strings can carry tokens (the setup URL does).
+                .make_span_with(|req: &Request| tracing::debug_span!("http", method = %req.method(), path = %req.uri().path()))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(correlation))
+        .with_state(state)
+}
+
+const CORRELATION_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-trace-id"),
+    HeaderName::from_static("x-correlation-id"),
+    HeaderName::from_static("x-request-id"),
+];
+
+/// Keeps each correlation header the client sent (non-blank, at most 200 visible ASCII
+/// characters), generates a UUID for each it did not, and echoes all three.
+async fn correlation(req: Request, next: Next) -> Response {
+    let values: Vec<HeaderValue> = CORRELATION_HEADERS
+        .iter()
+        .map(|name| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= 200)
+                .and_then(|v| HeaderValue::from_str(v).ok())
+                .unwrap_or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header"))
+        })
+        .collect();
+    let mut response = next.run(req).await;
+    for (name, value) in CORRELATION_HEADERS.into_iter().zip(values) {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+/// Request count and latency by matched route.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let response = next.run(req).await;
+    let route = route.as_deref().unwrap_or("fallback");
+    state.metrics.observe_request(method.as_str(), route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Unknown `/api` paths answer in the envelope; everything else is the web UI.
+async fn fallback(method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return ApiError::new(ErrorCode::NotFound).with_message(format!("Cannot {method} {path}")).into_response();
+    }
+    if method == Method::GET || method == Method::HEAD {
+        return web::serve(path);
+    }
+    ApiError::new(ErrorCode::NotFound).with_message(format!("Cannot {method} {path}")).into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed).with_message(format!("{method} is not allowed on {}", uri.path()))
+}
+
+/// A panic in a handler becomes a 500 envelope and an error log line; the process lives on.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = message, "request handler panicked");
+    let mut response = ApiError::new(ErrorCode::Internal).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

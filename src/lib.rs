@@ -1,0 +1,19 @@
+//! Bot-Mox server: the `/api/v1` contract, the embedded web UI, SQLite storage, the object
+//! store and the secrets vault in one binary. See docs/ARCHITECTURE.md for the map.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod datadir;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod metrics;
+pub mod objects;
+pub mod ops;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod vault;

@@ -1,0 +1,67 @@
+use std::process::ExitCode;
+
+use botmox::cli::{AdminCommand, Cli, Command, VaultCommand};
+use botmox::config::Config;
+use botmox::{db, ops, startup, telemetry};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::resolve(cli.data_dir, cli.settings) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(config, cli.command.unwrap_or(Command::Serve)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: Config, command: Command) -> anyhow::Result<()> {
+    let print = |message: String| println!("{message}");
+    match command {
+        Command::Serve => {
+            telemetry::init(&config);
+            runtime()?.block_on(async {
+                let server = startup::build(config).await?;
+                server.run().await
+            })
+        }
+        Command::Config => {
+            print!("{}", config.to_toml());
+            Ok(())
+        }
+        Command::Migrate => {
+            let dir = botmox::datadir::DataDir::new(&config.data_dir);
+            dir.create()?;
+            let mut conn = db::open_connection(&dir.db_path(), false)?;
+            db::migrate(&mut conn)?;
+            print(format!("database at schema version {}", db::schema_version(&conn)?));
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser { email, password, roles, tenant }) => {
+            let roles = roles.into_iter().map(Into::into).collect();
+            ops::users::create_user(&config, &email, password, roles, &tenant).map(print)
+        }
+        Command::Admin(AdminCommand::ResetPassword { email, password }) => {
+            ops::users::reset_password(&config, &email, password).map(print)
+        }
+        Command::Backup { file } => runtime()?.block_on(ops::backup::backup(&config, &file)).map(print),
+        Command::Restore { file, force } => ops::backup::restore(&config, &file, force).map(print),
+        Command::Vault(VaultCommand::Rotate(args)) => ops::vault::rotate(&config, &args).map(print),
+        Command::Version => {
+            print(format!("botmox {}", env!("CARGO_PKG_VERSION")));
+            Ok(())
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

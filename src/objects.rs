@@ -1,0 +1,150 @@
+//! The object store: theme backgrounds, artifacts, provisioning ISOs.
+//!
+//! One interface over the `object_store` crate. The default is the local filesystem under
+//! `<data dir>/objects`, whose puts write a temporary file and rename it into place, so a
+//! reader never sees half an object. Each put returns the SHA-256 of what was written; the
+//! domain row that references an object keeps that checksum and reads through
+//! [`Objects::get_verified`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+use sha2::{Digest, Sha256};
+
+pub const OBJECTS_DIR: &str = "objects";
+const PROBE_KEY: &str = ".health/probe";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error("object key {0:?} is not valid: use '/'-separated segments without '..' or empty parts")]
+    InvalidKey(String),
+    #[error("object {0} not found")]
+    NotFound(String),
+    #[error("object {0} does not match its checksum: it was altered or damaged on disk")]
+    Checksum(String),
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("object store directory {0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+#[derive(Clone)]
+pub struct Objects {
+    store: Arc<dyn ObjectStore>,
+    backend: &'static str,
+}
+
+impl Objects {
+    /// The local filesystem store rooted at `root` (created if missing).
+    pub fn local(root: &Path) -> Result<Self, ObjectError> {
+        std::fs::create_dir_all(root).map_err(|e| ObjectError::Io(root.display().to_string(), e))?;
+        let store = LocalFileSystem::new_with_prefix(root)?;
+        Ok(Self { store: Arc::new(store), backend: "local" })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<StoredObject, ObjectError> {
+        let path = parse_key(key)?;
+        let stored = StoredObject { key: key.to_owned(), size: bytes.len() as u64, sha256: sha256_hex(&bytes) };
+        self.store.put(&path, PutPayload::from_bytes(bytes)).await?;
+        Ok(stored)
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes, ObjectError> {
+        let path = parse_key(key)?;
+        match self.store.get(&path).await {
+            Ok(result) => Ok(result.bytes().await?),
+            Err(object_store::Error::NotFound { .. }) => Err(ObjectError::NotFound(key.to_owned())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads an object and checks it against the checksum recorded when it was written.
+    pub async fn get_verified(&self, key: &str, sha256: &str) -> Result<Bytes, ObjectError> {
+        let bytes = self.get(key).await?;
+        if sha256_hex(&bytes) != sha256 {
+            return Err(ObjectError::Checksum(key.to_owned()));
+        }
+        Ok(bytes)
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        match self.store.delete(&parse_key(key)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every key in the store, for backups.
+    pub async fn keys(&self) -> Result<Vec<String>, ObjectError> {
+        let metas: Vec<_> = self.store.list(None).try_collect().await?;
+        Ok(metas.into_iter().map(|m| m.location.to_string()).filter(|k| !k.starts_with(".health/")).collect())
+    }
+
+    /// Readiness: a write, a read-back and a delete of a small probe object.
+    pub async fn probe(&self) -> Result<(), ObjectError> {
+        let written = self.put(PROBE_KEY, Bytes::from_static(b"ok")).await?;
+        self.get_verified(PROBE_KEY, &written.sha256).await?;
+        self.delete(PROBE_KEY).await
+    }
+}
+
+fn parse_key(key: &str) -> Result<ObjectPath, ObjectError> {
+    let invalid = || ObjectError::InvalidKey(key.to_owned());
+    if key.is_empty() || key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        return Err(invalid());
+    }
+    ObjectPath::parse(key).map_err(|_| invalid())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn puts_are_read_back_verified_and_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = Objects::local(dir.path()).unwrap();
+        let stored = objects.put("themes/bg.png", Bytes::from_static(b"png-bytes")).await.unwrap();
+        assert_eq!(stored.size, 9);
+        assert_eq!(objects.get_verified("themes/bg.png", &stored.sha256).await.unwrap(), "png-bytes");
+        assert!(dir.path().join("themes/bg.png").is_file());
+        objects.probe().await.unwrap();
+        assert_eq!(objects.keys().await.unwrap(), vec!["themes/bg.png".to_owned()]);
+        // No temporary files are left beside the object.
+        assert_eq!(std::fs::read_dir(dir.path().join("themes")).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn damaged_objects_and_bad_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = Objects::local(dir.path()).unwrap();
+        let stored = objects.put("a/b", Bytes::from_static(b"original")).await.unwrap();
+        std::fs::write(dir.path().join("a/b"), b"tampered").unwrap();
+        assert!(matches!(objects.get_verified("a/b", &stored.sha256).await, Err(ObjectError::Checksum(_))));
+        assert!(matches!(objects.get("missing").await, Err(ObjectError::NotFound(_))));
+        for bad in ["", "../etc/passwd", "a//b", "a/./b"] {
+            assert!(matches!(objects.put(bad, Bytes::new()).await, Err(ObjectError::InvalidKey(_))), "{bad}");
+        }
+    }
+}

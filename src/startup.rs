@@ -1,0 +1,147 @@
+//! Builds the application from its configuration and runs it until a shutdown signal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::auth::password::Hasher;
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{store, token};
+use crate::config::Config;
+use crate::datadir::{DataDir, DataDirLock};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::objects::Objects;
+use crate::state::AppState;
+use crate::vault::{self, Vault};
+
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    _lock: DataDirLock,
+}
+
+/// Opens everything the server needs, failing fast (wrong vault key, data dir in use,
+/// address taken) with a message that says what to do.
+pub async fn build(config: Config) -> anyhow::Result<Server> {
+    let started = Instant::now();
+    let data_dir = DataDir::new(&config.data_dir);
+    let lock = data_dir.lock()?;
+    let metrics = Arc::new(Metrics::new());
+
+    let (db_path, readers, metrics_for_db) = (data_dir.db_path(), config.db_readers, metrics.clone());
+    let db = tokio::task::spawn_blocking(move || Db::open(&db_path, readers, Some(metrics_for_db)))
+        .await?
+        .with_context(|| format!("cannot open the database in {}", data_dir.root().display()))?;
+
+    let vault = open_vault(&config, &data_dir, &db).await?;
+    let objects = Objects::local(&data_dir.objects_path())?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another server using it? set --listen)", config.listen))?;
+    let addr = listener.local_addr()?;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+
+    let state = AppState {
+        throttle: Arc::new(LoginThrottle::new(
+            config.login_max_failures_per_account,
+            config.login_max_failures_per_ip,
+            std::time::Duration::from_secs(config.login_window_secs),
+        )),
+        hasher: Hasher::new(cores),
+        config: Arc::new(config),
+        db,
+        objects,
+        vault,
+        metrics,
+        started,
+    };
+    announce_setup(&state, addr).await?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %state.config.data_dir.display(),
+        "listening on http://{addr}"
+    );
+    Ok(Server { listener, state, _lock: lock })
+}
+
+async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Result<Vault> {
+    let env_key = config.vault_key.as_ref().map(|k| k.expose().to_owned());
+    let root = data_dir.root().to_owned();
+    db.write_raw(move |conn| Ok(vault::recover_interrupted_rotation(&root, conn)))
+        .await?
+        .context("cannot finish an interrupted vault rotation")?;
+    let vault = Vault::load(env_key.as_deref(), data_dir.root())?;
+    let checked = vault.clone();
+    db.write_raw(move |conn| Ok(checked.check_or_init(conn))).await??;
+    Ok(vault)
+}
+
+/// While no user exists, a fresh one-time setup token is stored (as a hash) and its URL
+/// logged; the URL is the only way to create the first admin over HTTP.
+async fn announce_setup(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
+    let issued = token::issue(token::SETUP_PREFIX);
+    let hash = issued.hash;
+    let needed = state
+        .db
+        .write(move |tx| {
+            let needed = store::user_count(tx)? == 0;
+            if needed {
+                store::replace_setup_token(tx, &hash)?;
+            }
+            Ok::<_, ApiError>(needed)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    if needed {
+        let base = state.config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        tracing::warn!(
+            "No admin exists yet. Open this one-time setup URL to create one (or use `botmox admin create-user`): setup URL: {base}/setup?token={}",
+            issued.plaintext
+        );
+    }
+    Ok(())
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until SIGINT or SIGTERM, lets in-flight requests finish, then checkpoints and
+    /// closes the database.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let Server { listener, state, _lock } = self;
+        let db = state.db.clone();
+        let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        tracing::info!("shutting down: closing the database");
+        db.checkpoint().await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

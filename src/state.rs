@@ -1,0 +1,24 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::auth::password::Hasher;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::objects::Objects;
+use crate::vault::Vault;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub objects: Objects,
+    pub vault: Vault,
+    pub metrics: Arc<Metrics>,
+    pub hasher: Arc<Hasher>,
+    pub throttle: Arc<LoginThrottle>,
+    pub started: Instant,
+}

@@ -1,0 +1,366 @@
+//! The secrets vault: XChaCha20-Poly1305 with a random nonce per secret.
+//!
+//! The master key comes from `BOTMOX_VAULT_KEY` or from a 0600 key file in the data
+//! directory, never from the database. A key-check value in `vault_meta` makes a wrong key
+//! fail at start instead of on the first secret read. Every secret of every domain lives in
+//! `vault_entries`; its additional data binds the ciphertext to its tenant and id, so a row
+//! copied elsewhere does not decrypt.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::clock::now_ms;
+
+pub const KEY_FILE: &str = "vault.key";
+/// Written during `vault rotate` before the database commits; see [`rotate`].
+pub const NEXT_KEY_FILE: &str = "vault.key.next";
+pub const KEY_ENV: &str = "BOTMOX_VAULT_KEY";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"botmox vault key check v1";
+const KEY_CHECK_AAD: &[u8] = b"vault_meta";
+const NONCE_LEN: usize = 24;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error(
+        "the vault key does not match this data directory. The key-check value stored in the \
+         database does not decrypt with the key from {0}. Use the key this data directory was \
+         created with (set {KEY_ENV}, or put the original vault.key back), or restore a backup \
+         made with this key"
+    )]
+    WrongKey(String),
+    #[error(
+        "{KEY_ENV} is not a valid key: it must be 32 random bytes, base64 or hex encoded \
+         (for example the output of `openssl rand -base64 32`)"
+    )]
+    MalformedKey,
+    #[error("vault key file {path}: {source}")]
+    KeyFile { path: PathBuf, source: std::io::Error },
+    #[error("a secret failed to decrypt: it was altered or written with another key")]
+    Decrypt,
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+/// Where the master key came from; shown in messages and `botmox config`, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Env,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Env => write!(f, "the {KEY_ENV} environment variable"),
+            KeySource::File(path) => write!(f, "the key file {}", path.display()),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Vault {
+    cipher: XChaCha20Poly1305,
+    source: KeySource,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("source", &self.source).finish_non_exhaustive()
+    }
+}
+
+/// A ciphertext and the nonce it was sealed with.
+pub struct Sealed {
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+impl Vault {
+    fn from_key(key: &[u8; 32], source: KeySource) -> Self {
+        Self { cipher: XChaCha20Poly1305::new(key.into()), source }
+    }
+
+    /// A vault with a fresh random key (rotation, tests), and that key base64-encoded.
+    pub fn generate(source: KeySource) -> (Self, String) {
+        let encoded = new_key();
+        let key = decode_key(&encoded).expect("a fresh key is 32 bytes");
+        (Self::from_key(&key, source), encoded)
+    }
+
+    /// Loads the master key: from the environment value when given, else from the key file
+    /// in `data_dir`, creating that file (0600) on first run.
+    pub fn load(env_key: Option<&str>, data_dir: &Path) -> Result<Self, VaultError> {
+        if let Some(value) = env_key {
+            return Ok(Self::from_key(&decode_key(value)?, KeySource::Env));
+        }
+        let path = data_dir.join(KEY_FILE);
+        let key = match fs::read_to_string(&path) {
+            Ok(text) => decode_key(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let encoded = new_key();
+                write_key_file(&path, &encoded)?;
+                decode_key(&encoded)?
+            }
+            Err(source) => return Err(VaultError::KeyFile { path, source }),
+        };
+        Ok(Self::from_key(&key, KeySource::File(path)))
+    }
+
+    pub fn source(&self) -> &KeySource {
+        &self.source
+    }
+
+    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Sealed {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher
+            .encrypt(&nonce, Payload { msg: plaintext, aad })
+            .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
+        Sealed { nonce: nonce.to_vec(), ciphertext }
+    }
+
+    pub fn open(&self, aad: &[u8], nonce: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if nonce.len() != NONCE_LEN {
+            return Err(VaultError::Decrypt);
+        }
+        self.cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
+            .map_err(|_| VaultError::Decrypt)
+    }
+
+    /// Verifies this key against the database's key-check value, storing one on first use.
+    pub fn check_or_init(&self, conn: &Connection) -> Result<(), VaultError> {
+        let stored: Option<Vec<u8>> = conn
+            .query_row("SELECT key_check FROM vault_meta WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        match stored {
+            Some(blob) => self.verify_key_check(&blob),
+            None => {
+                conn.execute(
+                    "INSERT INTO vault_meta (id, key_check, created_at) VALUES (1, ?1, ?2)",
+                    params![self.key_check(), now_ms()],
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    fn key_check(&self) -> Vec<u8> {
+        let sealed = self.seal(KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT);
+        [sealed.nonce, sealed.ciphertext].concat()
+    }
+
+    fn verify_key_check(&self, blob: &[u8]) -> Result<(), VaultError> {
+        let wrong = || VaultError::WrongKey(self.source.to_string());
+        if blob.len() < NONCE_LEN {
+            return Err(wrong());
+        }
+        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
+        match self.open(KEY_CHECK_AAD, nonce, ciphertext) {
+            Ok(plain) if plain == KEY_CHECK_PLAINTEXT => Ok(()),
+            _ => Err(wrong()),
+        }
+    }
+
+    /// Stores (or replaces) a secret.
+    pub fn put(&self, conn: &Connection, tenant_id: &str, id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
+        let sealed = self.seal(&entry_aad(tenant_id, id), plaintext);
+        let now = now_ms();
+        conn.execute(
+            "INSERT INTO vault_entries (id, tenant_id, nonce, ciphertext, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (id) DO UPDATE SET nonce = excluded.nonce,
+                 ciphertext = excluded.ciphertext, updated_at = excluded.updated_at
+             WHERE vault_entries.tenant_id = excluded.tenant_id",
+            params![id, tenant_id, sealed.nonce, sealed.ciphertext, now],
+        )?;
+        Ok(())
+    }
+
+    /// Reads a secret of `tenant_id`; `None` when absent or another tenant's.
+    pub fn get(&self, conn: &Connection, tenant_id: &str, id: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = conn
+            .query_row(
+                "SELECT nonce, ciphertext FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
+                params![id, tenant_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct)).transpose()
+    }
+}
+
+/// 32 random bytes, base64-encoded: the format of the key file and of `BOTMOX_VAULT_KEY`.
+pub fn new_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode(XChaCha20Poly1305::generate_key(&mut OsRng))
+}
+
+fn entry_aad(tenant_id: &str, id: &str) -> Vec<u8> {
+    format!("vault_entries/{tenant_id}/{id}").into_bytes()
+}
+
+fn decode_key(text: &str) -> Result<[u8; 32], VaultError> {
+    let text = text.trim();
+    let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(text).ok()
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+            .ok()
+    };
+    bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or(VaultError::MalformedKey)
+}
+
+/// Writes a key file readable by its owner only, never replacing an existing one.
+pub fn write_key_file(path: &Path, encoded: &str) -> Result<(), VaultError> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let io = |source| VaultError::KeyFile { path: path.to_owned(), source };
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(format!("{encoded}\n").as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+/// Re-encrypts every entry and the key check under `new` in one transaction.
+pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<u64, VaultError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let blob: Vec<u8> = tx.query_row("SELECT key_check FROM vault_meta WHERE id = 1", [], |r| r.get(0))?;
+    old.verify_key_check(&blob)?;
+    let entries: Vec<(String, String, Vec<u8>, Vec<u8>)> = tx
+        .prepare("SELECT id, tenant_id, nonce, ciphertext FROM vault_entries")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let count = entries.len() as u64;
+    for (id, tenant_id, nonce, ciphertext) in entries {
+        let aad = entry_aad(&tenant_id, &id);
+        let plain = old.open(&aad, &nonce, &ciphertext)?;
+        let sealed = new.seal(&aad, &plain);
+        tx.execute(
+            "UPDATE vault_entries SET nonce = ?1, ciphertext = ?2 WHERE id = ?3",
+            params![sealed.nonce, sealed.ciphertext, id],
+        )?;
+    }
+    tx.execute(
+        "UPDATE vault_meta SET key_check = ?1, rotated_at = ?2 WHERE id = 1",
+        params![new.key_check(), now_ms()],
+    )?;
+    tx.commit()?;
+    Ok(count)
+}
+
+/// Finishes a rotation that stopped between committing the database and renaming the new
+/// key file into place: if the stored check fails with the current file but passes with
+/// `vault.key.next`, the next key becomes the key.
+pub fn recover_interrupted_rotation(data_dir: &Path, conn: &Connection) -> Result<bool, VaultError> {
+    let next = data_dir.join(NEXT_KEY_FILE);
+    let Ok(text) = fs::read_to_string(&next) else { return Ok(false) };
+    let candidate = Vault::from_key(&decode_key(&text)?, KeySource::File(next.clone()));
+    let blob: Option<Vec<u8>> = conn
+        .query_row("SELECT key_check FROM vault_meta WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    match blob {
+        Some(blob) if candidate.verify_key_check(&blob).is_ok() => {
+            let path = data_dir.join(KEY_FILE);
+            fs::rename(&next, &path).map_err(|source| VaultError::KeyFile { path, source })?;
+            Ok(true)
+        }
+        _ => {
+            // The database never switched: the half-written next key is useless.
+            let _ = fs::remove_file(&next);
+            Ok(false)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    #[test]
+    fn sealed_secrets_round_trip_and_use_fresh_nonces() {
+        let (vault, _) = Vault::generate(KeySource::Env);
+        let a = vault.seal(b"aad", b"hunter2");
+        let b = vault.seal(b"aad", b"hunter2");
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.ciphertext, b.ciphertext);
+        assert_eq!(vault.open(b"aad", &a.nonce, &a.ciphertext).unwrap(), b"hunter2");
+        assert!(matches!(vault.open(b"other", &a.nonce, &a.ciphertext), Err(VaultError::Decrypt)));
+    }
+
+    #[test]
+    fn a_wrong_key_fails_the_key_check() {
+        let conn = db();
+        let (right, _) = Vault::generate(KeySource::Env);
+        let (wrong, _) = Vault::generate(KeySource::Env);
+        right.check_or_init(&conn).unwrap();
+        right.check_or_init(&conn).unwrap();
+        let err = wrong.check_or_init(&conn).unwrap_err();
+        assert!(matches!(err, VaultError::WrongKey(_)), "{err}");
+        assert!(err.to_string().contains(KEY_ENV));
+    }
+
+    #[test]
+    fn entries_are_tenant_scoped_and_never_plaintext() {
+        let conn = db();
+        let (vault, _) = Vault::generate(KeySource::Env);
+        vault.put(&conn, "acme", "s1", b"proxmox-password").unwrap();
+        assert_eq!(vault.get(&conn, "acme", "s1").unwrap().unwrap(), b"proxmox-password");
+        assert_eq!(vault.get(&conn, "other", "s1").unwrap(), None);
+        let raw: Vec<u8> = conn.query_row("SELECT ciphertext FROM vault_entries", [], |r| r.get(0)).unwrap();
+        assert!(!raw.windows(8).any(|w| w == b"proxmox-"));
+        // Another tenant cannot overwrite the entry by reusing its id.
+        vault.put(&conn, "other", "s1", b"evil").unwrap();
+        assert_eq!(vault.get(&conn, "acme", "s1").unwrap().unwrap(), b"proxmox-password");
+    }
+
+    #[test]
+    fn rotation_reencrypts_everything() {
+        let mut conn = db();
+        let (old, _) = Vault::generate(KeySource::Env);
+        old.check_or_init(&conn).unwrap();
+        old.put(&conn, "t", "a", b"one").unwrap();
+        old.put(&conn, "t", "b", b"two").unwrap();
+        let (new, _) = Vault::generate(KeySource::Env);
+        assert_eq!(reencrypt_all(&mut conn, &old, &new).unwrap(), 2);
+        new.check_or_init(&conn).unwrap();
+        assert!(old.check_or_init(&conn).is_err());
+        assert_eq!(new.get(&conn, "t", "b").unwrap().unwrap(), b"two");
+        assert!(old.get(&conn, "t", "a").is_err());
+    }
+
+    #[test]
+    fn keys_decode_from_base64_and_hex_only_at_32_bytes() {
+        assert!(decode_key(&"ab".repeat(32)).is_ok());
+        assert!(decode_key(&base64::engine::general_purpose::STANDARD.encode([7u8; 32])).is_ok());
+        assert!(matches!(decode_key("short"), Err(VaultError::MalformedKey)));
+        assert!(decode_key(&base64::engine::general_purpose::STANDARD.encode([7u8; 16])).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_file_is_created_owner_only_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let first = Vault::load(None, dir.path()).unwrap();
+        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let again = Vault::load(None, dir.path()).unwrap();
+        let sealed = first.seal(b"x", b"y");
+        assert_eq!(again.open(b"x", &sealed.nonce, &sealed.ciphertext).unwrap(), b"y");
+    }
+}
