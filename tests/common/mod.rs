@@ -1,0 +1,181 @@
+//! Black-box test helpers: the real `botmox` binary on a random loopback port over a real
+//! SQLite file in a temporary data directory.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_botmox");
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// Polls `f` until it returns `Some`, failing the test after `deadline`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A `botmox` command on a data directory, with no `BOTMOX_*` variables leaking in from the
+/// environment that runs the tests.
+pub fn botmox(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("BOTMOX_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.arg("--data-dir").arg(data_dir);
+    cmd
+}
+
+/// Runs a CLI command to completion; returns (success, stdout, stderr).
+pub fn run_cli(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
+    let out = botmox(data_dir).args(args).envs(envs.iter().copied()).output().expect("run botmox");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub data_dir: PathBuf,
+    child: Child,
+    log: Arc<Mutex<String>>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    /// A server on a fresh data directory.
+    pub async fn start() -> TestServer {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut server = Self::start_in(tmp.path(), &[], &[]).await.unwrap_or_else(|log| panic!("server did not start:\n{log}"));
+        server._tmp = Some(tmp);
+        server
+    }
+
+    /// A server on `data_dir`; `Err(log)` when the process exits before listening.
+    pub async fn start_in(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<TestServer, String> {
+        let mut child = botmox(data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "text", "--log", "info"])
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn botmox");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let addr = find_after(&log.lock().unwrap(), "listening on http://");
+            if let Some(addr) = addr {
+                return Ok(TestServer { base: format!("http://{addr}"), data_dir: data_dir.to_owned(), child, log, _tmp: None });
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                // Let the reader thread drain what the process wrote before it exited.
+                let drained = Instant::now();
+                while drained.elapsed() < Duration::from_secs(2) && log.lock().unwrap().is_empty() {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                return Err(format!("exited with {status}\n{}", log.lock().unwrap()));
+            }
+            assert!(Instant::now() < deadline, "server did not start in time:\n{}", log.lock().unwrap());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The one-time setup URL the server printed.
+    pub fn setup_url(&self) -> String {
+        find_after(&self.log(), "setup URL: ").expect("the log has a setup URL")
+    }
+
+    pub fn setup_token(&self) -> String {
+        self.setup_url().split("token=").nth(1).unwrap().to_owned()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates the first admin through the setup token; returns the admin's session token.
+    pub async fn setup_admin(&self) -> String {
+        let res = client()
+            .post(self.url("/api/v1/auth/setup"))
+            .json(&json!({ "token": self.setup_token(), "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        res.json::<Value>().await.unwrap()["data"]["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        client().post(self.url("/api/v1/auth/login")).json(&json!({ "email": email, "password": password })).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        client().get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// SIGTERM, then waits for the process to exit.
+    pub fn stop(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+
+    /// SIGKILL: no chance to flush or close anything.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+}
+
+fn find_after(log: &str, marker: &str) -> Option<String> {
+    let start = log.find(marker)? + marker.len();
+    Some(log[start..].split_whitespace().next()?.to_owned())
+}
+
+/// The body of a JSON response, asserting its status.
+pub async fn json_of(res: reqwest::Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "unexpected status; body: {body}");
+    body
+}
