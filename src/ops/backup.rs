@@ -9,12 +9,12 @@
 use std::fs::{self, File};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
-use rusqlite::backup::Backup;
+use rusqlite::backup::{Backup, StepResult};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_iso;
@@ -92,7 +92,18 @@ async fn write_archive(dir: &DataDir, db_path: &Path, snapshot: &Path, partial: 
 fn snapshot_db(src: &Path, dst: &Path) -> anyhow::Result<i64> {
     let source = db::open_connection(src, true)?;
     let mut target = rusqlite::Connection::open(dst)?;
-    Backup::new(&source, &mut target)?.run_to_completion(-1, Duration::ZERO, None)?;
+    let backup = Backup::new(&source, &mut target)?;
+    // One step of -1 pages copies everything under a single read transaction. Busy or
+    // locked means a writer holds the database for a moment: try again, within a deadline.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => break,
+            _ if Instant::now() > deadline => bail!("the database stayed busy for a minute; try the backup again"),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    drop(backup);
     check_integrity(&target)?;
     Ok(db::schema_version(&target)?)
 }
@@ -178,8 +189,9 @@ fn unpack(archive: &Path, staging: &Path) -> anyhow::Result<Manifest> {
     fs::create_dir_all(staging)?;
     let mut tar = tar::Archive::new(GzDecoder::new(file));
     let mut manifest = None;
-    for entry in tar.entries().context("not a botmox backup (expected a .tar.gz)")? {
-        let mut entry = entry.context("the backup archive is damaged")?;
+    let unreadable = || format!("{} is not a botmox backup, or a damaged one", archive.display());
+    for entry in tar.entries().with_context(unreadable)? {
+        let mut entry = entry.with_context(unreadable)?;
         let path = entry.path()?.into_owned();
         if path.as_os_str() == MANIFEST {
             let mut text = String::new();
