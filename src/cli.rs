@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::Settings;
 
 #[derive(Debug, Parser)]
-#[command(name = "botmox", version, about = "Bot-Mox: a self-hosted control plane for fleets of bots on VMs")]
+#[command(
+    name = "botmox",
+    version,
+    about = "Bot-Mox: a self-hosted control plane for fleets of bots on VMs"
+)]
 pub struct Cli {
     /// Data directory: database, objects and the vault key file.
     #[arg(long, global = true, env = "BOTMOX_DATA_DIR", value_name = "DIR")]

@@ -136,7 +136,10 @@ impl Config {
             ("session_ttl_hours", self.session_ttl_hours),
             ("max_body_bytes", self.max_body_bytes as u64),
             ("db_readers", self.db_readers as u64),
-            ("login_max_failures_per_account", self.login_max_failures_per_account.into()),
+            (
+                "login_max_failures_per_account",
+                self.login_max_failures_per_account.into(),
+            ),
             ("login_max_failures_per_ip", self.login_max_failures_per_ip.into()),
             ("login_window_secs", self.login_window_secs),
         ];
@@ -185,9 +188,15 @@ impl Settings {
 
 fn read_file(path: &Path) -> Result<Settings, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source }),
+        Ok(text) => toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(source) => Err(ConfigError::Read { path: path.to_owned(), source }),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -198,8 +207,15 @@ mod tests {
     #[test]
     fn flags_beat_the_file_which_beats_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(CONFIG_FILE), "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\n").unwrap();
-        let flags = Settings { log: Some("warn".into()), ..Settings::default() };
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\n",
+        )
+        .unwrap();
+        let flags = Settings {
+            log: Some("warn".into()),
+            ..Settings::default()
+        };
         let config = Config::resolve(Some(dir.path().to_owned()), flags).unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.log, "warn");

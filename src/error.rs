@@ -87,9 +87,7 @@ impl ErrorCode {
             MissingBearerToken => "Missing bearer token: send 'Authorization: Bearer <token>'",
             InvalidBearerToken => "The bearer token is invalid or expired: sign in again",
             InvalidCredentials => "Invalid email or password",
-            InvalidSetupToken => {
-                "The setup token is not valid: use the setup URL printed in the server log"
-            }
+            InvalidSetupToken => "The setup token is not valid: use the setup URL printed in the server log",
             Forbidden => "You do not have permission to do this",
             NotFound => "Not found",
             SessionNotFound => "Session not found",
@@ -116,7 +114,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, message: Cow::Borrowed(code.default_message()), details: None, retry_after: None }
+        Self {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            details: None,
+            retry_after: None,
+        }
     }
 
     pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
@@ -140,7 +143,9 @@ impl ApiError {
     /// A 400 whose details name the offending fields, in the `{formErrors, fieldErrors}` shape.
     pub fn validation(code: ErrorCode, fields: FieldErrors) -> Self {
         let message = fields.summary();
-        Self::new(code).with_message(message).with_details(fields.into_details())
+        Self::new(code)
+            .with_message(message)
+            .with_details(fields.into_details())
     }
 
     /// An unexpected failure: logged here with its cause, answered without it.
@@ -180,7 +185,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.code.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -195,7 +202,10 @@ pub struct FieldErrors {
 
 impl FieldErrors {
     pub fn form(message: impl Into<String>) -> Self {
-        Self { form: vec![message.into()], fields: Vec::new() }
+        Self {
+            form: vec![message.into()],
+            fields: Vec::new(),
+        }
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {

@@ -45,7 +45,12 @@ fn run(config: Config, command: Command) -> anyhow::Result<()> {
             print(format!("database at schema version {}", db::schema_version(&conn)?));
             Ok(())
         }
-        Command::Admin(AdminCommand::CreateUser { email, password, roles, tenant }) => {
+        Command::Admin(AdminCommand::CreateUser {
+            email,
+            password,
+            roles,
+            tenant,
+        }) => {
             let roles = roles.into_iter().map(Into::into).collect();
             ops::users::create_user(&config, &email, password, roles, &tenant).map(print)
         }

@@ -57,17 +57,29 @@ impl Metrics {
             "Time spent in database reads and write transactions",
             db.clone(),
         );
-        Self { registry, requests, latency, db }
+        Self {
+            registry,
+            requests,
+            latency,
+            db,
+        }
     }
 
     /// `route` is the matched route template (`/api/v1/auth/sessions/{id}`), never the raw
     /// path, so ids cannot blow up the label space.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         self.requests
-            .get_or_create(&RequestLabels { method: method.to_owned(), route: route.to_owned(), status })
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
             .inc();
         self.latency
-            .get_or_create(&LatencyLabels { method: method.to_owned(), route: route.to_owned() })
+            .get_or_create(&LatencyLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
             .observe(elapsed.as_secs_f64());
     }
 

@@ -52,7 +52,10 @@ impl Objects {
     pub fn local(root: &Path) -> Result<Self, ObjectError> {
         std::fs::create_dir_all(root).map_err(|e| ObjectError::Io(root.display().to_string(), e))?;
         let store = LocalFileSystem::new_with_prefix(root)?;
-        Ok(Self { store: Arc::new(store), backend: "local" })
+        Ok(Self {
+            store: Arc::new(store),
+            backend: "local",
+        })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -61,7 +64,11 @@ impl Objects {
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<StoredObject, ObjectError> {
         let path = parse_key(key)?;
-        let stored = StoredObject { key: key.to_owned(), size: bytes.len() as u64, sha256: sha256_hex(&bytes) };
+        let stored = StoredObject {
+            key: key.to_owned(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(&bytes),
+        };
         self.store.put(&path, PutPayload::from_bytes(bytes)).await?;
         Ok(stored)
     }
@@ -94,7 +101,11 @@ impl Objects {
     /// Every key in the store, for backups.
     pub async fn keys(&self) -> Result<Vec<String>, ObjectError> {
         let metas: Vec<_> = self.store.list(None).try_collect().await?;
-        Ok(metas.into_iter().map(|m| m.location.to_string()).filter(|k| !k.starts_with(".health/")).collect())
+        Ok(metas
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .filter(|k| !k.starts_with(".health/"))
+            .collect())
     }
 
     /// Readiness: a write, a read-back and a delete of a small probe object.
@@ -107,7 +118,11 @@ impl Objects {
 
 fn parse_key(key: &str) -> Result<ObjectPath, ObjectError> {
     let invalid = || ObjectError::InvalidKey(key.to_owned());
-    if key.is_empty() || key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+    if key.is_empty()
+        || key
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
         return Err(invalid());
     }
     ObjectPath::parse(key).map_err(|_| invalid())
@@ -125,9 +140,15 @@ mod tests {
     async fn puts_are_read_back_verified_and_listed() {
         let dir = tempfile::tempdir().unwrap();
         let objects = Objects::local(dir.path()).unwrap();
-        let stored = objects.put("themes/bg.png", Bytes::from_static(b"png-bytes")).await.unwrap();
+        let stored = objects
+            .put("themes/bg.png", Bytes::from_static(b"png-bytes"))
+            .await
+            .unwrap();
         assert_eq!(stored.size, 9);
-        assert_eq!(objects.get_verified("themes/bg.png", &stored.sha256).await.unwrap(), "png-bytes");
+        assert_eq!(
+            objects.get_verified("themes/bg.png", &stored.sha256).await.unwrap(),
+            "png-bytes"
+        );
         assert!(dir.path().join("themes/bg.png").is_file());
         objects.probe().await.unwrap();
         assert_eq!(objects.keys().await.unwrap(), vec!["themes/bg.png".to_owned()]);
@@ -141,10 +162,16 @@ mod tests {
         let objects = Objects::local(dir.path()).unwrap();
         let stored = objects.put("a/b", Bytes::from_static(b"original")).await.unwrap();
         std::fs::write(dir.path().join("a/b"), b"tampered").unwrap();
-        assert!(matches!(objects.get_verified("a/b", &stored.sha256).await, Err(ObjectError::Checksum(_))));
+        assert!(matches!(
+            objects.get_verified("a/b", &stored.sha256).await,
+            Err(ObjectError::Checksum(_))
+        ));
         assert!(matches!(objects.get("missing").await, Err(ObjectError::NotFound(_))));
         for bad in ["", "../etc/passwd", "a//b", "a/./b"] {
-            assert!(matches!(objects.put(bad, Bytes::new()).await, Err(ObjectError::InvalidKey(_))), "{bad}");
+            assert!(
+                matches!(objects.put(bad, Bytes::new()).await, Err(ObjectError::InvalidKey(_))),
+                "{bad}"
+            );
         }
     }
 }

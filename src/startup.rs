@@ -40,9 +40,12 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
 
     let vault = open_vault(&config, &data_dir, &db).await?;
     let objects = Objects::local(&data_dir.objects_path())?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {} (is another server using it? set --listen)", config.listen))?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another server using it? set --listen)",
+            config.listen
+        )
+    })?;
     let addr = listener.local_addr()?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
@@ -66,7 +69,11 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         data_dir = %state.config.data_dir.display(),
         "listening on http://{addr}"
     );
-    Ok(Server { listener, state, _lock: lock })
+    Ok(Server {
+        listener,
+        state,
+        _lock: lock,
+    })
 }
 
 async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Result<Vault> {
@@ -98,7 +105,11 @@ async fn announce_setup(state: &AppState, addr: SocketAddr) -> anyhow::Result<()
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if needed {
-        let base = state.config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let base = state
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
         tracing::warn!(
             "No admin exists yet. Open this one-time setup URL to create one (or use `botmox admin create-user`): setup URL: {base}/setup?token={}",
             issued.plaintext
@@ -118,7 +129,9 @@ impl Server {
         let Server { listener, state, _lock } = self;
         let db = state.db.clone();
         let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         tracing::info!("shutting down: closing the database");
         db.checkpoint().await?;
         Ok(())

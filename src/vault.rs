@@ -71,7 +71,9 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,7 +85,10 @@ pub struct Sealed {
 
 impl Vault {
     fn from_key(key: &[u8; 32], source: KeySource) -> Self {
-        Self { cipher: XChaCha20Poly1305::new(key.into()), source }
+        Self {
+            cipher: XChaCha20Poly1305::new(key.into()),
+            source,
+        }
     }
 
     /// A vault with a fresh random key (rotation, tests), and that key base64-encoded.
@@ -122,7 +127,10 @@ impl Vault {
             .cipher
             .encrypt(&nonce, Payload { msg: plaintext, aad })
             .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
-        Sealed { nonce: nonce.to_vec(), ciphertext }
+        Sealed {
+            nonce: nonce.to_vec(),
+            ciphertext,
+        }
     }
 
     pub fn open(&self, aad: &[u8], nonce: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, VaultError> {
@@ -192,7 +200,8 @@ impl Vault {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        row.map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct)).transpose()
+        row.map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct))
+            .transpose()
     }
 }
 
@@ -215,7 +224,9 @@ fn decode_key(text: &str) -> Result<[u8; 32], VaultError> {
             .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
             .ok()
     };
-    bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or(VaultError::MalformedKey)
+    bytes
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or(VaultError::MalformedKey)
 }
 
 /// Writes a key file readable by its owner only, never replacing an existing one.
@@ -224,7 +235,10 @@ pub fn write_key_file(path: &Path, encoded: &str) -> Result<(), VaultError> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let io = |source| VaultError::KeyFile { path: path.to_owned(), source };
+    let io = |source| VaultError::KeyFile {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = options.open(path).map_err(io)?;
     file.write_all(format!("{encoded}\n").as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)
@@ -262,7 +276,9 @@ pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<
 /// `vault.key.next`, the next key becomes the key.
 pub fn recover_interrupted_rotation(data_dir: &Path, conn: &Connection) -> Result<bool, VaultError> {
     let next = data_dir.join(NEXT_KEY_FILE);
-    let Ok(text) = fs::read_to_string(&next) else { return Ok(false) };
+    let Ok(text) = fs::read_to_string(&next) else {
+        return Ok(false);
+    };
     let candidate = Vault::from_key(&decode_key(&text)?, KeySource::File(next.clone()));
     let blob: Option<Vec<u8>> = conn
         .query_row("SELECT key_check FROM vault_meta WHERE id = 1", [], |r| r.get(0))
@@ -299,7 +315,10 @@ mod tests {
         assert_ne!(a.nonce, b.nonce);
         assert_ne!(a.ciphertext, b.ciphertext);
         assert_eq!(vault.open(b"aad", &a.nonce, &a.ciphertext).unwrap(), b"hunter2");
-        assert!(matches!(vault.open(b"other", &a.nonce, &a.ciphertext), Err(VaultError::Decrypt)));
+        assert!(matches!(
+            vault.open(b"other", &a.nonce, &a.ciphertext),
+            Err(VaultError::Decrypt)
+        ));
     }
 
     #[test]
@@ -321,7 +340,9 @@ mod tests {
         vault.put(&conn, "acme", "s1", b"proxmox-password").unwrap();
         assert_eq!(vault.get(&conn, "acme", "s1").unwrap().unwrap(), b"proxmox-password");
         assert_eq!(vault.get(&conn, "other", "s1").unwrap(), None);
-        let raw: Vec<u8> = conn.query_row("SELECT ciphertext FROM vault_entries", [], |r| r.get(0)).unwrap();
+        let raw: Vec<u8> = conn
+            .query_row("SELECT ciphertext FROM vault_entries", [], |r| r.get(0))
+            .unwrap();
         assert!(!raw.windows(8).any(|w| w == b"proxmox-"));
         // Another tenant cannot overwrite the entry by reusing its id.
         vault.put(&conn, "other", "s1", b"evil").unwrap();

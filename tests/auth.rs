@@ -8,14 +8,22 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn the_setup_token_creates_the_first_admin_once() {
     let server = TestServer::start().await;
-    let status = json_of(client().get(server.url("/api/v1/auth/setup")).send().await.unwrap(), 200).await;
+    let status = json_of(
+        client().get(server.url("/api/v1/auth/setup")).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(status["data"]["needed"], true);
 
     let setup = |body: Value| client().post(server.url("/api/v1/auth/setup")).json(&body).send();
-    let wrong = setup(json!({ "token": "bmx_setup_wrong", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD })).await.unwrap();
+    let wrong = setup(json!({ "token": "bmx_setup_wrong", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
+        .await
+        .unwrap();
     assert_eq!(json_of(wrong, 401).await["error"]["code"], "INVALID_SETUP_TOKEN");
 
-    let bad = setup(json!({ "token": server.setup_token(), "email": "nope", "password": "short" })).await.unwrap();
+    let bad = setup(json!({ "token": server.setup_token(), "email": "nope", "password": "short" }))
+        .await
+        .unwrap();
     let body = json_of(bad, 400).await;
     assert_eq!(body["error"]["code"], "VALIDATION_FAILED");
     assert!(body["error"]["details"]["fieldErrors"]["email"].is_array());
@@ -27,9 +35,15 @@ async fn the_setup_token_creates_the_first_admin_once() {
     assert_eq!(me["data"]["tenant_id"], "default");
     assert_eq!(me["data"]["roles"], json!(["api", "admin", "infra"]));
 
-    let again = setup(json!({ "token": server.setup_token(), "email": "b@example.com", "password": ADMIN_PASSWORD })).await.unwrap();
+    let again = setup(json!({ "token": server.setup_token(), "email": "b@example.com", "password": ADMIN_PASSWORD }))
+        .await
+        .unwrap();
     assert_eq!(json_of(again, 409).await["error"]["code"], "SETUP_ALREADY_DONE");
-    let status = json_of(client().get(server.url("/api/v1/auth/setup")).send().await.unwrap(), 200).await;
+    let status = json_of(
+        client().get(server.url("/api/v1/auth/setup")).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(status["data"]["needed"], false);
 }
 
@@ -54,10 +68,20 @@ async fn login_logout_whoami_and_verify() {
     let verify = json_of(server.get("/api/v1/auth/verify", token).await, 200).await;
     assert_eq!(verify["data"]["valid"], true);
     // The scheme is case-insensitive.
-    let lower = client().get(server.url("/api/v1/auth/whoami")).header("authorization", format!("bearer {token}")).send().await.unwrap();
+    let lower = client()
+        .get(server.url("/api/v1/auth/whoami"))
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(lower.status(), 200);
 
-    let out = client().post(server.url("/api/v1/auth/logout")).bearer_auth(token).send().await.unwrap();
+    let out = client()
+        .post(server.url("/api/v1/auth/logout"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(out, 200).await["data"]["logged_out"], true);
     let after = json_of(server.get("/api/v1/auth/whoami", token).await, 401).await;
     assert_eq!(after["error"]["code"], "INVALID_OR_MISSING_BEARER_TOKEN");
@@ -68,7 +92,14 @@ async fn login_logout_whoami_and_verify() {
 #[tokio::test]
 async fn failed_logins_are_throttled_per_account_and_per_ip() {
     let tmp = tempfile::tempdir().unwrap();
-    let args = ["--login-max-failures-per-account", "3", "--login-max-failures-per-ip", "5", "--login-window-secs", "600"];
+    let args = [
+        "--login-max-failures-per-account",
+        "3",
+        "--login-max-failures-per-ip",
+        "5",
+        "--login-window-secs",
+        "600",
+    ];
     let server = TestServer::start_in(tmp.path(), &args, &[]).await.unwrap();
     server.setup_admin().await;
 
@@ -91,8 +122,14 @@ async fn failed_logins_are_throttled_per_account_and_per_ip() {
 async fn sessions_are_listed_revoked_and_ended_by_a_password_change() {
     let server = TestServer::start().await;
     let first = server.setup_admin().await;
-    let second = json_of(server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 200).await["data"]["token"].as_str().unwrap().to_owned();
-    let third = json_of(server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 200).await["data"]["token"].as_str().unwrap().to_owned();
+    let second = json_of(server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 200).await["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let third = json_of(server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 200).await["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let list = json_of(server.get("/api/v1/auth/sessions", &first).await, 200).await;
     let sessions = list["data"].as_array().unwrap();
@@ -102,10 +139,20 @@ async fn sessions_are_listed_revoked_and_ended_by_a_password_change() {
 
     // Revoke the newest session (the third login) from the first.
     let newest = sessions[0]["id"].as_str().unwrap();
-    let del = client().delete(server.url(&format!("/api/v1/auth/sessions/{newest}"))).bearer_auth(&first).send().await.unwrap();
+    let del = client()
+        .delete(server.url(&format!("/api/v1/auth/sessions/{newest}")))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(del, 200).await["data"]["revoked"], true);
     assert_eq!(server.get("/api/v1/auth/whoami", &third).await.status(), 401);
-    let gone = client().delete(server.url(&format!("/api/v1/auth/sessions/{newest}"))).bearer_auth(&first).send().await.unwrap();
+    let gone = client()
+        .delete(server.url(&format!("/api/v1/auth/sessions/{newest}")))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(gone, 404).await["error"]["code"], "SESSION_NOT_FOUND");
 
     let change = |current: &str, new: &str| {
@@ -115,8 +162,14 @@ async fn sessions_are_listed_revoked_and_ended_by_a_password_change() {
             .json(&json!({ "current_password": current, "new_password": new }))
             .send()
     };
-    assert_eq!(json_of(change("wrong one!!", "a new password").await.unwrap(), 401).await["error"]["code"], "INVALID_CREDENTIALS");
-    assert_eq!(json_of(change(ADMIN_PASSWORD, "short").await.unwrap(), 400).await["error"]["code"], "VALIDATION_FAILED");
+    assert_eq!(
+        json_of(change("wrong one!!", "a new password").await.unwrap(), 401).await["error"]["code"],
+        "INVALID_CREDENTIALS"
+    );
+    assert_eq!(
+        json_of(change(ADMIN_PASSWORD, "short").await.unwrap(), 400).await["error"]["code"],
+        "VALIDATION_FAILED"
+    );
     let changed = json_of(change(ADMIN_PASSWORD, "a new password").await.unwrap(), 200).await;
     assert_eq!(changed["data"]["sessions_ended"], 1);
     assert_eq!(server.get("/api/v1/auth/whoami", &second).await.status(), 401);
@@ -143,30 +196,65 @@ async fn roles_are_enforced_and_tenants_are_isolated() {
     let dup = create(&admin, "OP@example.com", json!([])).await.unwrap();
     assert_eq!(json_of(dup, 409).await["error"]["code"], "EMAIL_TAKEN");
 
-    let op = json_of(server.login("op@example.com", "operator password").await, 200).await["data"]["token"].as_str().unwrap().to_owned();
+    let op = json_of(server.login("op@example.com", "operator password").await, 200).await["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let forbidden = json_of(server.get("/api/v1/admin/users", &op).await, 403).await;
     assert_eq!(forbidden["error"]["code"], "FORBIDDEN");
     assert!(forbidden["error"]["message"].as_str().unwrap().contains("admin"));
-    assert_eq!(create(&op, "x@example.com", json!(["admin"])).await.unwrap().status(), 403);
+    assert_eq!(
+        create(&op, "x@example.com", json!(["admin"])).await.unwrap().status(),
+        403
+    );
 
     // An admin of another tenant (made with the CLI) sees none of the default tenant's users.
     let (ok, _, err) = run_cli(
         &server.data_dir,
-        &["admin", "create-user", "--email", "boss@other.example", "--password", "other admin pw", "--role", "admin", "--tenant", "Other"],
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "boss@other.example",
+            "--password",
+            "other admin pw",
+            "--role",
+            "admin",
+            "--tenant",
+            "Other",
+        ],
         &[],
     );
     assert!(ok, "{err}");
-    let other = json_of(server.login("boss@other.example", "other admin pw").await, 200).await["data"]["token"].as_str().unwrap().to_owned();
+    let other = json_of(server.login("boss@other.example", "other admin pw").await, 200).await["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let seen = json_of(server.get("/api/v1/admin/users", &other).await, 200).await;
-    let emails: Vec<&str> = seen["data"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    let emails: Vec<&str> = seen["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
     assert_eq!(emails, ["boss@other.example"]);
     assert_eq!(seen["data"][0]["tenant_id"], "other");
     let op_id = user["data"]["id"].as_str().unwrap();
-    let cross = client().delete(server.url(&format!("/api/v1/admin/users/{op_id}/sessions"))).bearer_auth(&other).send().await.unwrap();
+    let cross = client()
+        .delete(server.url(&format!("/api/v1/admin/users/{op_id}/sessions")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(cross, 404).await["error"]["code"], "USER_NOT_FOUND");
     assert_eq!(server.get("/api/v1/auth/whoami", &op).await.status(), 200);
 
-    let own = client().delete(server.url(&format!("/api/v1/admin/users/{op_id}/sessions"))).bearer_auth(&admin).send().await.unwrap();
+    let own = client()
+        .delete(server.url(&format!("/api/v1/admin/users/{op_id}/sessions")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(own, 200).await["data"]["sessions_ended"], 1);
     assert_eq!(server.get("/api/v1/auth/whoami", &op).await.status(), 401);
 }
@@ -175,25 +263,88 @@ async fn roles_are_enforced_and_tenants_are_isolated() {
 async fn the_cli_creates_users_and_resets_passwords() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (ok, out, err) = run_cli(dir, &["admin", "create-user", "--email", "ops@example.com", "--password", "first password", "--role", "infra"], &[]);
+    let (ok, out, err) = run_cli(
+        dir,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "first password",
+            "--role",
+            "infra",
+        ],
+        &[],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("api, infra"), "{out}");
-    let (ok, _, err) = run_cli(dir, &["admin", "create-user", "--email", "ops@example.com", "--password", "first password"], &[]);
+    let (ok, _, err) = run_cli(
+        dir,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "first password",
+        ],
+        &[],
+    );
     assert!(!ok);
     assert!(err.contains("already exists"), "{err}");
-    let (ok, _, err) = run_cli(dir, &["admin", "create-user", "--email", "x@example.com", "--password", "short"], &[]);
+    let (ok, _, err) = run_cli(
+        dir,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "x@example.com",
+            "--password",
+            "short",
+        ],
+        &[],
+    );
     assert!(!ok && err.contains("at least 10"), "{err}");
 
     let server = TestServer::start_in(dir, &[], &[]).await.unwrap();
-    assert!(!server.log().contains("setup URL"), "a user exists, so no setup URL is printed");
-    let token = json_of(server.login("ops@example.com", "first password").await, 200).await["data"]["token"].as_str().unwrap().to_owned();
+    assert!(
+        !server.log().contains("setup URL"),
+        "a user exists, so no setup URL is printed"
+    );
+    let token = json_of(server.login("ops@example.com", "first password").await, 200).await["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let (ok, out, err) = run_cli(dir, &["admin", "reset-password", "--email", "ops@example.com", "--password", "second password"], &[]);
+    let (ok, out, err) = run_cli(
+        dir,
+        &[
+            "admin",
+            "reset-password",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "second password",
+        ],
+        &[],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("1 session(s) ended"), "{out}");
     assert_eq!(server.get("/api/v1/auth/whoami", &token).await.status(), 401);
     assert_eq!(server.login("ops@example.com", "first password").await.status(), 401);
     assert_eq!(server.login("ops@example.com", "second password").await.status(), 200);
-    let (ok, _, err) = run_cli(dir, &["admin", "reset-password", "--email", "ghost@example.com", "--password", "second password"], &[]);
+    let (ok, _, err) = run_cli(
+        dir,
+        &[
+            "admin",
+            "reset-password",
+            "--email",
+            "ghost@example.com",
+            "--password",
+            "second password",
+        ],
+        &[],
+    );
     assert!(!ok && err.contains("no user"), "{err}");
 }

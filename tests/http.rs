@@ -8,7 +8,11 @@ use serde_json::Value;
 #[tokio::test]
 async fn errors_use_the_envelope() {
     let server = TestServer::start().await;
-    let unknown = json_of(client().get(server.url("/api/v1/does-not-exist")).send().await.unwrap(), 404).await;
+    let unknown = json_of(
+        client().get(server.url("/api/v1/does-not-exist")).send().await.unwrap(),
+        404,
+    )
+    .await;
     assert_eq!(unknown["success"], false);
     assert_eq!(unknown["error"]["code"], "NOT_FOUND");
     assert_eq!(unknown["error"]["message"], "Cannot GET /api/v1/does-not-exist");
@@ -17,33 +21,79 @@ async fn errors_use_the_envelope() {
     assert_eq!(json_of(wrong_method, 405).await["error"]["code"], "METHOD_NOT_ALLOWED");
 
     let login = || client().post(server.url("/api/v1/auth/login"));
-    let not_json = login().header("content-type", "application/json").body("{\"email\": ").send().await.unwrap();
+    let not_json = login()
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(not_json, 400).await["error"]["code"], "INVALID_JSON");
-    let wrong_shape = login().json(&serde_json::json!({ "email": "a@b.c" })).send().await.unwrap();
+    let wrong_shape = login()
+        .json(&serde_json::json!({ "email": "a@b.c" }))
+        .send()
+        .await
+        .unwrap();
     let body = json_of(wrong_shape, 400).await;
     assert_eq!(body["error"]["code"], "VALIDATION_FAILED");
-    assert!(body["error"]["details"]["formErrors"][0].as_str().unwrap().contains("password"), "{body}");
-    let wrong_type = login().json(&serde_json::json!({ "email": 5, "password": "x" })).send().await.unwrap();
+    assert!(
+        body["error"]["details"]["formErrors"][0]
+            .as_str()
+            .unwrap()
+            .contains("password"),
+        "{body}"
+    );
+    let wrong_type = login()
+        .json(&serde_json::json!({ "email": 5, "password": "x" }))
+        .send()
+        .await
+        .unwrap();
     assert!(json_of(wrong_type, 400).await["error"]["details"]["fieldErrors"]["email"].is_array());
-    let form = login().header("content-type", "text/plain").body("x").send().await.unwrap();
+    let form = login()
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(form, 415).await["error"]["code"], "UNSUPPORTED_MEDIA_TYPE");
 }
 
 #[tokio::test]
 async fn oversized_bodies_get_413() {
     let tmp = tempfile::tempdir().unwrap();
-    let server = TestServer::start_in(tmp.path(), &["--max-body-bytes", "1024"], &[]).await.unwrap();
+    let server = TestServer::start_in(tmp.path(), &["--max-body-bytes", "1024"], &[])
+        .await
+        .unwrap();
     let big = format!("{{\"email\":\"a@b.c\",\"password\":\"{}\"}}", "x".repeat(4096));
-    let res = client().post(server.url("/api/v1/auth/login")).header("content-type", "application/json").body(big).send().await.unwrap();
+    let res = client()
+        .post(server.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(res, 413).await["error"]["code"], "PAYLOAD_TOO_LARGE");
     // The server is unharmed.
-    assert_eq!(client().get(server.url("/api/v1/health")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client()
+            .get(server.url("/api/v1/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn correlation_headers_are_kept_or_generated() {
     let server = TestServer::start().await;
-    let res = client().get(server.url("/api/v1/health")).header("x-request-id", "  req-42 ").header("x-trace-id", " ").send().await.unwrap();
+    let res = client()
+        .get(server.url("/api/v1/health"))
+        .header("x-request-id", "  req-42 ")
+        .header("x-trace-id", " ")
+        .send()
+        .await
+        .unwrap();
     let h = res.headers();
     assert_eq!(h["x-request-id"], "req-42");
     let trace = h["x-trace-id"].to_str().unwrap();
@@ -59,9 +109,17 @@ async fn health_and_readiness_report_their_checks() {
     let health = json_of(client().get(server.url("/api/v1/health")).send().await.unwrap(), 200).await;
     assert_eq!(health["data"]["data_backend"], "sqlite");
     assert_eq!(health["data"]["version"], env!("CARGO_PKG_VERSION"));
-    let live = json_of(client().get(server.url("/api/v1/health/live")).send().await.unwrap(), 200).await;
+    let live = json_of(
+        client().get(server.url("/api/v1/health/live")).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(live["data"]["status"], "live");
-    let ready = json_of(client().get(server.url("/api/v1/health/ready")).send().await.unwrap(), 200).await;
+    let ready = json_of(
+        client().get(server.url("/api/v1/health/ready")).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(ready["data"]["status"], "ready");
     assert_eq!(ready["data"]["checks"]["database"]["ready"], true);
     assert_eq!(ready["data"]["checks"]["object_store"]["ready"], true);
@@ -86,7 +144,14 @@ async fn readiness_fails_when_the_object_store_cannot_be_written() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_and_renders_as_a_page() {
     let server = TestServer::start().await;
-    let doc: Value = client().get(server.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = client()
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
         ("/api/v1/health", "get"),
@@ -108,13 +173,19 @@ async fn the_openapi_document_lists_every_route_and_renders_as_a_page() {
         ("/api/docs", "get"),
         ("/metrics", "get"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the OpenAPI document");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from the OpenAPI document"
+        );
     }
     assert!(doc["components"]["schemas"]["SessionGrant"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let page = client().get(server.url("/api/docs")).send().await.unwrap();
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     let html = page.text().await.unwrap();
     assert!(html.contains("/api/v1/auth/login") && html.contains("SessionGrant"));
 }
@@ -125,10 +196,21 @@ async fn metrics_count_requests_by_route() {
     for _ in 0..3 {
         client().get(server.url("/api/v1/health/live")).send().await.unwrap();
     }
-    let text = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let line = text
         .lines()
-        .find(|l| l.starts_with("botmox_http_requests_total{") && l.contains("route=\"/api/v1/health/live\"") && l.contains("status=\"200\""))
+        .find(|l| {
+            l.starts_with("botmox_http_requests_total{")
+                && l.contains("route=\"/api/v1/health/live\"")
+                && l.contains("status=\"200\"")
+        })
         .unwrap_or_else(|| panic!("no request counter for the live route in:\n{text}"));
     assert!(line.ends_with(" 3"), "{line}");
     assert!(text.contains("botmox_http_request_duration_seconds_bucket"));
@@ -141,20 +223,47 @@ async fn the_web_ui_is_served_with_spa_fallback_and_cache_headers() {
     let index = client().get(server.url("/")).send().await.unwrap();
     assert_eq!(index.status(), 200);
     assert_eq!(index.headers()["cache-control"], "no-cache");
-    assert!(index.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(index.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     assert_eq!(index.headers()["x-content-type-options"], "nosniff");
     let html = index.text().await.unwrap();
     assert!(html.contains("<div id=\"root\">"), "{html}");
 
     // A client-side route gets the same page.
-    let deep = client().get(server.url("/licenses")).send().await.unwrap().text().await.unwrap();
+    let deep = client()
+        .get(server.url("/licenses"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(deep, html);
 
-    let asset = html.split("src=\"").nth(1).and_then(|s| s.split('"').next()).expect("index.html references a script");
-    let res = client().get(server.url(asset)).header("accept-encoding", "gzip").send().await.unwrap();
+    let asset = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("index.html references a script");
+    let res = client()
+        .get(server.url(asset))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert!(res.headers()["content-type"].to_str().unwrap().contains("javascript"));
 
-    assert_eq!(client().get(server.url("/assets/missing.js")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        client()
+            .get(server.url("/assets/missing.js"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }

@@ -35,8 +35,14 @@ async fn data_survives_a_clean_restart() {
 #[tokio::test]
 async fn a_second_server_cannot_share_a_data_dir() {
     let server = TestServer::start().await;
-    let err = TestServer::start_in(&server.data_dir, &[], &[]).await.err().expect("the second server must refuse to start");
-    assert!(err.contains("another botmox process is using the data directory"), "{err}");
+    let err = TestServer::start_in(&server.data_dir, &[], &[])
+        .await
+        .err()
+        .expect("the second server must refuse to start");
+    assert!(
+        err.contains("another botmox process is using the data directory"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -44,19 +50,38 @@ async fn a_wrong_vault_key_stops_the_server_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let key_a = "a".repeat(64);
     let key_b = "b".repeat(64);
-    let first = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", &key_a)]).await.unwrap();
-    assert!(!tmp.path().join("vault.key").exists(), "a key from the environment is never written to disk");
+    let first = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", &key_a)])
+        .await
+        .unwrap();
+    assert!(
+        !tmp.path().join("vault.key").exists(),
+        "a key from the environment is never written to disk"
+    );
     first.stop();
 
-    let err = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", &key_b)]).await.err().expect("must not start");
-    assert!(err.contains("the vault key does not match this data directory"), "{err}");
+    let err = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", &key_b)])
+        .await
+        .err()
+        .expect("must not start");
+    assert!(
+        err.contains("the vault key does not match this data directory"),
+        "{err}"
+    );
     assert!(err.contains("BOTMOX_VAULT_KEY"), "{err}");
-    assert!(!err.contains(&key_b) && !err.contains(&key_a), "the key itself is never printed");
+    assert!(
+        !err.contains(&key_b) && !err.contains(&key_a),
+        "the key itself is never printed"
+    );
 
-    let err = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", "too-short")]).await.err().expect("must not start");
+    let err = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", "too-short")])
+        .await
+        .err()
+        .expect("must not start");
     assert!(err.contains("is not a valid key"), "{err}");
 
-    TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", &key_a)]).await.expect("the right key still works");
+    TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", &key_a)])
+        .await
+        .expect("the right key still works");
 }
 
 #[tokio::test]
@@ -74,13 +99,18 @@ async fn no_password_token_or_hash_reaches_the_log() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(server.data_dir.join("vault.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(server.data_dir.join("vault.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let db = std::fs::read(server.data_dir.join("botmox.db")).unwrap();
     let wal = std::fs::read(server.data_dir.join("botmox.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {
-        assert!(!bytes.windows(ADMIN_PASSWORD.len()).any(|w| w == ADMIN_PASSWORD.as_bytes()));
+        assert!(!bytes
+            .windows(ADMIN_PASSWORD.len())
+            .any(|w| w == ADMIN_PASSWORD.as_bytes()));
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
     }
 }
@@ -93,12 +123,17 @@ fn start_writers(server: &TestServer, acked: Arc<Mutex<Vec<String>>>) -> Vec<tok
             tokio::spawn(async move {
                 let body = serde_json::json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD });
                 loop {
-                    let Ok(res) = client().post(&url).json(&body).send().await else { return };
+                    let Ok(res) = client().post(&url).json(&body).send().await else {
+                        return;
+                    };
                     if res.status() != 200 {
                         return;
                     }
                     let Ok(v) = res.json::<Value>().await else { return };
-                    acked.lock().unwrap().push(v["data"]["token"].as_str().unwrap().to_owned());
+                    acked
+                        .lock()
+                        .unwrap()
+                        .push(v["data"]["token"].as_str().unwrap().to_owned());
                 }
             })
         })
@@ -127,7 +162,11 @@ async fn acknowledged_writes_survive_sigkill() {
     assert_eq!(integrity(&tmp.path().join("botmox.db")), "ok");
     let again = TestServer::start_in(tmp.path(), &[], &[]).await.unwrap();
     for token in &acked {
-        assert_eq!(again.get("/api/v1/auth/whoami", token).await.status(), 200, "an acknowledged session was lost");
+        assert_eq!(
+            again.get("/api/v1/auth/whoami", token).await.status(),
+            200,
+            "an acknowledged session was lost"
+        );
     }
 }
 
@@ -151,7 +190,9 @@ async fn a_backup_taken_under_writes_restores_consistent_data() {
     let archive = tmp.path().join("backup.tar.gz");
     let dir = tmp.path().to_owned();
     let archive_arg = archive.to_str().unwrap().to_owned();
-    let (ok, out, err) = tokio::task::spawn_blocking(move || run_cli(&dir, &["backup", &archive_arg], &[])).await.unwrap();
+    let (ok, out, err) = tokio::task::spawn_blocking(move || run_cli(&dir, &["backup", &archive_arg], &[]))
+        .await
+        .unwrap();
     assert!(ok, "{err}");
     assert!(out.contains("1 object(s)"), "{out}");
     let during = acked.lock().unwrap().len();
@@ -164,13 +205,19 @@ async fn a_backup_taken_under_writes_restores_consistent_data() {
     // Restore into a new data directory that has the original vault key.
     let target = tempfile::tempdir().unwrap();
     let (ok, _, err) = run_cli(target.path(), &["restore", archive.to_str().unwrap()], &[]);
-    assert!(!ok && err.contains("vault key"), "without the key the restore must refuse: {err}");
+    assert!(
+        !ok && err.contains("vault key"),
+        "without the key the restore must refuse: {err}"
+    );
     std::fs::copy(tmp.path().join("vault.key"), target.path().join("vault.key")).unwrap();
     let (ok, out, err) = run_cli(target.path(), &["restore", archive.to_str().unwrap()], &[]);
     assert!(ok, "{err}");
     assert!(out.contains("restored"), "{out}");
     assert_eq!(integrity(&target.path().join("botmox.db")), "ok");
-    assert_eq!(std::fs::read(target.path().join("objects/themes/bg.png")).unwrap(), b"background bytes");
+    assert_eq!(
+        std::fs::read(target.path().join("objects/themes/bg.png")).unwrap(),
+        b"background bytes"
+    );
 
     // A second restore over live data needs --force and keeps the old database aside.
     let (ok, _, err) = run_cli(target.path(), &["restore", archive.to_str().unwrap()], &[]);
@@ -185,7 +232,12 @@ async fn a_backup_taken_under_writes_restores_consistent_data() {
     }
     let archive_bytes = std::fs::read(&archive).unwrap();
     let key = std::fs::read_to_string(tmp.path().join("vault.key")).unwrap();
-    assert!(!archive_bytes.windows(key.trim().len()).any(|w| w == key.trim().as_bytes()), "the vault key is never in a backup");
+    assert!(
+        !archive_bytes
+            .windows(key.trim().len())
+            .any(|w| w == key.trim().as_bytes()),
+        "the vault key is never in a backup"
+    );
 }
 
 #[tokio::test]
@@ -194,14 +246,25 @@ async fn restore_refuses_while_the_server_runs() {
     let archive = server.data_dir.join("b.tar.gz");
     let (ok, _, err) = run_cli(&server.data_dir, &["backup", archive.to_str().unwrap()], &[]);
     assert!(ok, "{err}");
-    let (ok, _, err) = run_cli(&server.data_dir, &["restore", "--force", archive.to_str().unwrap()], &[]);
+    let (ok, _, err) = run_cli(
+        &server.data_dir,
+        &["restore", "--force", archive.to_str().unwrap()],
+        &[],
+    );
     assert!(!ok && err.contains("stop the server first"), "{err}");
     let idle = tempfile::tempdir().unwrap();
-    let (ok, _, err) = run_cli(idle.path(), &["restore", idle.path().join("missing.tar.gz").to_str().unwrap()], &[]);
+    let (ok, _, err) = run_cli(
+        idle.path(),
+        &["restore", idle.path().join("missing.tar.gz").to_str().unwrap()],
+        &[],
+    );
     assert!(!ok && err.contains("cannot open"), "{err}");
     let (ok, _, err) = run_cli(idle.path(), &["restore", "Cargo.toml"], &[]);
     assert!(!ok && err.contains("not a botmox backup"), "{err}");
-    assert!(!idle.path().join("botmox.db").exists(), "a failed restore leaves nothing behind");
+    assert!(
+        !idle.path().join("botmox.db").exists(),
+        "a failed restore leaves nothing behind"
+    );
 }
 
 #[tokio::test]
@@ -215,25 +278,48 @@ async fn vault_rotation_keeps_secrets_readable_with_the_new_key_only() {
     let new_key = std::fs::read_to_string(tmp.path().join("vault.key")).unwrap();
     assert_ne!(old_key, new_key);
     assert!(!tmp.path().join("vault.key.next").exists());
-    TestServer::start_in(tmp.path(), &[], &[]).await.expect("starts with the rotated key");
-    let err = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", old_key.trim())]).await.err().expect("the old key is refused");
+    TestServer::start_in(tmp.path(), &[], &[])
+        .await
+        .expect("starts with the rotated key");
+    let err = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", old_key.trim())])
+        .await
+        .err()
+        .expect("the old key is refused");
     assert!(err.contains("does not match"), "{err}");
 
     // With the key in the environment the new key goes to a file the operator names.
     let out_file = tmp.path().join("new.key");
-    let (ok, _, err) = run_cli(tmp.path(), &["vault", "rotate"], &[("BOTMOX_VAULT_KEY", new_key.trim())]);
+    let (ok, _, err) = run_cli(
+        tmp.path(),
+        &["vault", "rotate"],
+        &[("BOTMOX_VAULT_KEY", new_key.trim())],
+    );
     assert!(!ok && err.contains("--new-key-out"), "{err}");
-    let (ok, _, err) = run_cli(tmp.path(), &["vault", "rotate", "--new-key-out", out_file.to_str().unwrap()], &[("BOTMOX_VAULT_KEY", new_key.trim())]);
+    let (ok, _, err) = run_cli(
+        tmp.path(),
+        &["vault", "rotate", "--new-key-out", out_file.to_str().unwrap()],
+        &[("BOTMOX_VAULT_KEY", new_key.trim())],
+    );
     assert!(ok, "{err}");
     let newest = std::fs::read_to_string(&out_file).unwrap();
-    TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", newest.trim())]).await.expect("starts with the newest key");
+    TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", newest.trim())])
+        .await
+        .expect("starts with the newest key");
 }
 
 #[tokio::test]
 async fn config_layers_and_redaction() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("botmox.toml"), "listen = \"127.0.0.1:9999\"\nsession_ttl_hours = 12\n").unwrap();
-    let (ok, out, err) = run_cli(tmp.path(), &["config", "--session-ttl-hours", "3"], &[("BOTMOX_LOG", "debug"), ("BOTMOX_VAULT_KEY", "secret-value-123")]);
+    std::fs::write(
+        tmp.path().join("botmox.toml"),
+        "listen = \"127.0.0.1:9999\"\nsession_ttl_hours = 12\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run_cli(
+        tmp.path(),
+        &["config", "--session-ttl-hours", "3"],
+        &[("BOTMOX_LOG", "debug"), ("BOTMOX_VAULT_KEY", "secret-value-123")],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("listen = \"127.0.0.1:9999\""), "{out}");
     assert!(out.contains("session_ttl_hours = 3"), "{out}");

@@ -14,7 +14,11 @@ pub struct Success<T> {
 
 impl<T> Success<T> {
     pub fn new(data: T) -> Self {
-        Self { success: true, data, meta: None }
+        Self {
+            success: true,
+            data,
+            meta: None,
+        }
     }
 }
 

@@ -15,13 +15,18 @@ use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(end_user_sessions))
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(end_user_sessions))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Success<Vec<UserInfo>>), (status = 403, body = Failure)))]
 async fn list_users(State(state): State<AppState>, Authed(me, ..): Authed<AdminOnly>) -> ApiResult<Ok<Vec<UserInfo>>> {
-    let users = state.db.read(move |conn| store::users_of_tenant(conn, &me.tenant_id).map_err(ApiError::from)).await?;
+    let users = state
+        .db
+        .read(move |conn| store::users_of_tenant(conn, &me.tenant_id).map_err(ApiError::from))
+        .await?;
     Ok(ok(users.iter().map(|u| u.info()).collect()))
 }
 
@@ -37,7 +42,9 @@ async fn create_user(
 ) -> ApiResult<Created<UserInfo>> {
     let mut errors = FieldErrors::default();
     let email = Email::parse(&body.email).map_err(|m| errors.add("email", m)).ok();
-    let password = NewPassword::parse(body.password).map_err(|m| errors.add("password", m)).ok();
+    let password = NewPassword::parse(body.password)
+        .map_err(|m| errors.add("password", m))
+        .ok();
     errors.into_result(ErrorCode::ValidationFailed)?;
     let (email, password) = (email.unwrap(), password.unwrap());
     let hash = state.hasher.hash(password.into_inner()).await?;
@@ -45,7 +52,12 @@ async fn create_user(
     let user = state
         .db
         .write(move |tx| {
-            let new = NewUser { tenant_id: &me.tenant_id, email: email.as_str(), password_hash: &hash, roles: &roles };
+            let new = NewUser {
+                tenant_id: &me.tenant_id,
+                email: email.as_str(),
+                password_hash: &hash,
+                roles: &roles,
+            };
             store::insert_user(tx, &new).map_err(ApiError::from)
         })
         .await?
@@ -70,9 +82,14 @@ async fn end_user_sessions(
             if store::user_by_id(tx, &me.tenant_id, &user_id)?.is_none() {
                 return Ok(None);
             }
-            store::delete_sessions_of_user(tx, &user_id, None).map(Some).map_err(ApiError::from)
+            store::delete_sessions_of_user(tx, &user_id, None)
+                .map(Some)
+                .map_err(ApiError::from)
         })
         .await?
         .ok_or(ErrorCode::UserNotFound)?;
-    Ok(ok(SessionsEnded { user_id: id, sessions_ended: ended }))
+    Ok(ok(SessionsEnded {
+        user_id: id,
+        sessions_ended: ended,
+    }))
 }

@@ -107,7 +107,10 @@ mod tests {
 
     #[test]
     fn api_is_always_granted() {
-        assert_eq!(normalise_roles([Role::Infra, Role::Admin, Role::Infra]), vec![Role::Api, Role::Admin, Role::Infra]);
+        assert_eq!(
+            normalise_roles([Role::Infra, Role::Admin, Role::Infra]),
+            vec![Role::Api, Role::Admin, Role::Infra]
+        );
         assert_eq!(normalise_roles([]), vec![Role::Api]);
     }
 }

@@ -32,7 +32,9 @@ pub fn hash_password(password: &str) -> String {
 fn verify_password(password: &str, stored: Option<&str>) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let dummy = DUMMY.get_or_init(|| hash_password("botmox-dummy-password"));
-    let Ok(parsed) = PasswordHash::new(stored.unwrap_or(dummy)) else { return false };
+    let Ok(parsed) = PasswordHash::new(stored.unwrap_or(dummy)) else {
+        return false;
+    };
     let ok = argon2().verify_password(password.as_bytes(), &parsed).is_ok();
     ok && stored.is_some()
 }
@@ -43,12 +45,16 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new(concurrency: usize) -> Arc<Self> {
-        Arc::new(Self { permits: Semaphore::new(concurrency.max(1)) })
+        Arc::new(Self {
+            permits: Semaphore::new(concurrency.max(1)),
+        })
     }
 
     pub async fn hash(&self, password: String) -> ApiResult<String> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(ApiError::internal)
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(ApiError::internal)
     }
 
     pub async fn verify(&self, password: String, stored: Option<String>) -> ApiResult<bool> {

@@ -75,7 +75,9 @@ where
             let (db, id) = (state.db.clone(), session.session_id.clone());
             // Best effort and off the request path: a lost touch only makes a timestamp stale.
             tokio::spawn(async move {
-                let _ = db.write(move |tx| store::touch_session(tx, &id).map_err(ApiError::from)).await;
+                let _ = db
+                    .write(move |tx| store::touch_session(tx, &id).map_err(ApiError::from))
+                    .await;
             });
         }
         Ok(Authed(

@@ -70,13 +70,20 @@ async fn start_session(state: &AppState, user: UserRow, client: ClientInfo) -> A
             .map_err(ApiError::from)
         })
         .await?;
-    Ok(SessionGrant { token: issued.plaintext, expires_at: iso_ms(expires_at), user: user.info() })
+    Ok(SessionGrant {
+        token: issued.plaintext,
+        expires_at: iso_ms(expires_at),
+        user: user.info(),
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/setup", tag = "auth",
     responses((status = 200, description = "Whether the first admin still has to be created", body = Success<SetupStatus>)))]
 async fn setup_status(State(state): State<AppState>) -> ApiResult<Ok<SetupStatus>> {
-    let users = state.db.read(|conn| store::user_count(conn).map_err(ApiError::from)).await?;
+    let users = state
+        .db
+        .read(|conn| store::user_count(conn).map_err(ApiError::from))
+        .await?;
     Ok(ok(SetupStatus { needed: users == 0 }))
 }
 
@@ -94,7 +101,9 @@ async fn setup(
 ) -> ApiResult<Created<SessionGrant>> {
     let mut errors = FieldErrors::default();
     let email = Email::parse(&body.email).map_err(|m| errors.add("email", m)).ok();
-    let password = NewPassword::parse(body.password).map_err(|m| errors.add("password", m)).ok();
+    let password = NewPassword::parse(body.password)
+        .map_err(|m| errors.add("password", m))
+        .ok();
     let tenant = match body.tenant_id.as_deref() {
         Some(raw) => TenantId::parse(raw).map_err(|m| errors.add("tenant_id", m)).ok(),
         None => Some(TenantId::default()),
@@ -121,7 +130,12 @@ async fn setup(
         .db
         .write(move |tx| {
             let roles = normalise_roles([Role::Admin, Role::Infra]);
-            let user = NewUser { tenant_id: tenant.as_str(), email: email.as_str(), password_hash: &password_hash, roles: &roles };
+            let user = NewUser {
+                tenant_id: tenant.as_str(),
+                email: email.as_str(),
+                password_hash: &password_hash,
+                roles: &roles,
+            };
             store::complete_setup(tx, &token_hash, &user).map_err(ApiError::from)
         })
         .await?;
@@ -152,8 +166,14 @@ async fn login(
     state.throttle.check(ip, &account).map_err(ApiError::too_many)?;
 
     let lookup = account.clone();
-    let user = state.db.read(move |conn| store::user_by_email(conn, &lookup).map_err(ApiError::from)).await?;
-    let verified = state.hasher.verify(body.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let user = state
+        .db
+        .read(move |conn| store::user_by_email(conn, &lookup).map_err(ApiError::from))
+        .await?;
+    let verified = state
+        .hasher
+        .verify(body.password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
     let user = match user {
         Some(user) if verified => user,
         _ => {
@@ -179,7 +199,12 @@ async fn logout(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiRes
 #[utoipa::path(get, path = "/api/v1/auth/whoami", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Success<WhoAmI>), (status = 401, body = Failure)))]
 async fn whoami(Authed(me, ..): Authed) -> Ok<WhoAmI> {
-    ok(WhoAmI { uid: me.user_id, email: me.email, roles: me.roles, tenant_id: me.tenant_id })
+    ok(WhoAmI {
+        uid: me.user_id,
+        email: me.email,
+        roles: me.roles,
+        tenant_id: me.tenant_id,
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/verify", tag = "auth", security(("bearer" = [])),
@@ -193,7 +218,10 @@ async fn verify(_: Authed) -> Ok<VerifyResult> {
     responses((status = 200, body = Success<Vec<SessionInfo>>), (status = 401, body = Failure)))]
 async fn list_sessions(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Vec<SessionInfo>>> {
     let user_id = me.user_id.clone();
-    let rows = state.db.read(move |conn| store::sessions_of_user(conn, &user_id).map_err(ApiError::from)).await?;
+    let rows = state
+        .db
+        .read(move |conn| store::sessions_of_user(conn, &user_id).map_err(ApiError::from))
+        .await?;
     Ok(ok(rows
         .into_iter()
         .map(|s| SessionInfo {
@@ -248,7 +276,11 @@ async fn change_password(
         .read(move |conn| store::user_by_id(conn, &tenant, &uid).map_err(ApiError::from))
         .await?
         .ok_or(ErrorCode::InvalidBearerToken)?;
-    if !state.hasher.verify(body.current_password, Some(user.password_hash)).await? {
+    if !state
+        .hasher
+        .verify(body.current_password, Some(user.password_hash))
+        .await?
+    {
         return Err(ApiError::new(ErrorCode::InvalidCredentials).with_message("The current password is not correct"));
     }
     let hash = state.hasher.hash(new_password.into_inner()).await?;

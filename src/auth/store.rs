@@ -107,7 +107,14 @@ pub fn insert_user(conn: &Connection, user: &NewUser<'_>) -> rusqlite::Result<Op
     let inserted = conn.execute(
         "INSERT INTO users (id, tenant_id, email, password_hash, roles, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (email) DO NOTHING",
-        params![id, user.tenant_id, user.email, user.password_hash, roles_to_sql(user.roles), now],
+        params![
+            id,
+            user.tenant_id,
+            user.email,
+            user.password_hash,
+            roles_to_sql(user.roles),
+            now
+        ],
     )?;
     Ok((inserted == 1).then(|| UserRow {
         id,
@@ -119,12 +126,17 @@ pub fn insert_user(conn: &Connection, user: &NewUser<'_>) -> rusqlite::Result<Op
 }
 
 pub fn user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.query_row("SELECT * FROM users WHERE email = ?1", [email], user_from_row).optional()
+    conn.query_row("SELECT * FROM users WHERE email = ?1", [email], user_from_row)
+        .optional()
 }
 
 pub fn user_by_id(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.query_row("SELECT * FROM users WHERE id = ?1 AND tenant_id = ?2", [id, tenant_id], user_from_row)
-        .optional()
+    conn.query_row(
+        "SELECT * FROM users WHERE id = ?1 AND tenant_id = ?2",
+        [id, tenant_id],
+        user_from_row,
+    )
+    .optional()
 }
 
 pub fn users_of_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<Vec<UserRow>> {
@@ -145,7 +157,10 @@ pub fn set_password(conn: &Connection, user_id: &str, password_hash: &str) -> ru
 pub fn insert_session(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<String> {
     let id = new_id();
     let now = now_ms();
-    conn.execute("DELETE FROM sessions WHERE user_id = ?1 AND expires_at <= ?2", params![s.user_id, now])?;
+    conn.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND expires_at <= ?2",
+        params![s.user_id, now],
+    )?;
     conn.execute(
         "INSERT INTO sessions (id, token_hash, user_id, tenant_id, created_at, expires_at, last_seen_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7, ?8)",
@@ -175,7 +190,10 @@ pub fn principal_by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Res
 }
 
 pub fn touch_session(conn: &Connection, session_id: &str) -> rusqlite::Result<()> {
-    conn.execute("UPDATE sessions SET last_seen_at = ?1 WHERE id = ?2", params![now_ms(), session_id])?;
+    conn.execute(
+        "UPDATE sessions SET last_seen_at = ?1 WHERE id = ?2",
+        params![now_ms(), session_id],
+    )?;
     Ok(())
 }
 
@@ -199,7 +217,10 @@ pub fn sessions_of_user(conn: &Connection, user_id: &str) -> rusqlite::Result<Ve
 
 /// Deletes one session of a user; false when there is no such session of theirs.
 pub fn delete_session(conn: &Connection, user_id: &str, session_id: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", [session_id, user_id])? == 1)
+    Ok(conn.execute(
+        "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
+        [session_id, user_id],
+    )? == 1)
 }
 
 /// Deletes every session of a user except `keep`.
@@ -214,12 +235,19 @@ pub fn delete_sessions_of_user(conn: &Connection, user_id: &str, keep: Option<&s
 /// Replaces any earlier setup token: only the one printed last is valid.
 pub fn replace_setup_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM setup_tokens", [])?;
-    conn.execute("INSERT INTO setup_tokens (token_hash, created_at) VALUES (?1, ?2)", params![token_hash, now_ms()])?;
+    conn.execute(
+        "INSERT INTO setup_tokens (token_hash, created_at) VALUES (?1, ?2)",
+        params![token_hash, now_ms()],
+    )?;
     Ok(())
 }
 
 pub fn setup_token_exists(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = ?1)", [token_hash], |r| r.get(0))
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = ?1)",
+        [token_hash],
+        |r| r.get(0),
+    )
 }
 
 pub enum SetupOutcome {
@@ -253,7 +281,12 @@ mod tests {
     }
 
     fn user<'a>(email: &'a str, tenant: &'a str) -> NewUser<'a> {
-        NewUser { tenant_id: tenant, email, password_hash: "h", roles: &[Role::Api] }
+        NewUser {
+            tenant_id: tenant,
+            email,
+            password_hash: "h",
+            roles: &[Role::Api],
+        }
     }
 
     #[test]
@@ -261,9 +294,18 @@ mod tests {
         let conn = db();
         replace_setup_token(&conn, b"first").unwrap();
         replace_setup_token(&conn, b"second").unwrap();
-        assert!(matches!(complete_setup(&conn, b"first", &user("a@x", "t")).unwrap(), SetupOutcome::InvalidToken));
-        assert!(matches!(complete_setup(&conn, b"second", &user("a@x", "t")).unwrap(), SetupOutcome::Created(_)));
-        assert!(matches!(complete_setup(&conn, b"second", &user("b@x", "t")).unwrap(), SetupOutcome::AlreadyDone));
+        assert!(matches!(
+            complete_setup(&conn, b"first", &user("a@x", "t")).unwrap(),
+            SetupOutcome::InvalidToken
+        ));
+        assert!(matches!(
+            complete_setup(&conn, b"second", &user("a@x", "t")).unwrap(),
+            SetupOutcome::Created(_)
+        ));
+        assert!(matches!(
+            complete_setup(&conn, b"second", &user("b@x", "t")).unwrap(),
+            SetupOutcome::AlreadyDone
+        ));
         assert!(!setup_token_exists(&conn, b"second").unwrap());
     }
 

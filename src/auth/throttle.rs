@@ -32,21 +32,29 @@ const SWEEP_AT: usize = 10_000;
 
 impl LoginThrottle {
     pub fn new(per_account: u32, per_ip: u32, window: Duration) -> Self {
-        Self { per_account, per_ip, window, windows: Mutex::new(HashMap::new()) }
+        Self {
+            per_account,
+            per_ip,
+            window,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Err(seconds)` when either the IP or the account is locked out.
     pub fn check(&self, ip: IpAddr, account: &str) -> Result<(), u64> {
         let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        let wait = [(Key::Ip(ip), self.per_ip), (Key::Account(account.to_owned()), self.per_account)]
-            .into_iter()
-            .filter_map(|(key, limit)| {
-                let w = windows.get(&key)?;
-                let elapsed = now.duration_since(w.started);
-                (w.failures >= limit && elapsed < self.window).then(|| self.window - elapsed)
-            })
-            .max();
+        let wait = [
+            (Key::Ip(ip), self.per_ip),
+            (Key::Account(account.to_owned()), self.per_account),
+        ]
+        .into_iter()
+        .filter_map(|(key, limit)| {
+            let w = windows.get(&key)?;
+            let elapsed = now.duration_since(w.started);
+            (w.failures >= limit && elapsed < self.window).then(|| self.window - elapsed)
+        })
+        .max();
         match wait {
             Some(wait) => Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
             None => Ok(()),
@@ -60,9 +68,15 @@ impl LoginThrottle {
             windows.retain(|_, w| now.duration_since(w.started) < self.window);
         }
         for key in [Key::Ip(ip), Key::Account(account.to_owned())] {
-            let w = windows.entry(key).or_insert(Window { failures: 0, started: now });
+            let w = windows.entry(key).or_insert(Window {
+                failures: 0,
+                started: now,
+            });
             if now.duration_since(w.started) >= self.window {
-                *w = Window { failures: 0, started: now };
+                *w = Window {
+                    failures: 0,
+                    started: now,
+                };
             }
             w.failures += 1;
         }

@@ -18,7 +18,10 @@ pub struct IssuedToken {
 pub fn issue(prefix: &str) -> IssuedToken {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let plaintext = format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let plaintext = format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
     let hash = hash(&plaintext);
     IssuedToken { plaintext, hash }
 }

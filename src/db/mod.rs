@@ -75,7 +75,12 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let _permit = self.inner.reader_slots.acquire().await.expect("reader semaphore closed");
+        let _permit = self
+            .inner
+            .reader_slots
+            .acquire()
+            .await
+            .expect("reader semaphore closed");
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
@@ -113,7 +118,8 @@ impl Db {
     /// Flushes the WAL into the main file; called on clean shutdown so the data directory
     /// is a single self-contained file at rest.
     pub async fn checkpoint(&self) -> Result<(), DbError> {
-        self.write_raw(|conn| conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")).await
+        self.write_raw(|conn| conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+            .await
     }
 
     /// Runs `f` on the writer outside any transaction (pragmas, backups).
@@ -182,5 +188,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
 
 /// The highest applied migration version, for backups and `botmox version`.
 pub fn schema_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
-    conn.query_row("SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history", [], |r| r.get(0))
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history",
+        [],
+        |r| r.get(0),
+    )
 }

@@ -44,7 +44,11 @@ async fn summary(State(state): State<AppState>) -> Ok<HealthSummary> {
 #[utoipa::path(get, path = "/api/v1/health/live", tag = "health",
     responses((status = 200, body = Success<Liveness>)))]
 async fn live() -> Ok<Liveness> {
-    ok(Liveness { service: SERVICE.to_owned(), status: "live".to_owned(), timestamp: now_iso() })
+    ok(Liveness {
+        service: SERVICE.to_owned(),
+        status: "live".to_owned(),
+        timestamp: now_iso(),
+    })
 }
 
 /// Ready when the database answers a query and the object store takes a write, a read and a
@@ -53,19 +57,35 @@ async fn live() -> Ok<Liveness> {
     responses((status = 200, body = Success<Readiness>), (status = 503, description = "Not ready", body = Success<Readiness>)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Ok<Readiness>) {
     let database = async {
-        state.db.read(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(ApiError::from)).await.map(drop).map_err(|e| e.message.into_owned())
+        state
+            .db
+            .read(|conn| {
+                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                    .map_err(ApiError::from)
+            })
+            .await
+            .map(drop)
+            .map_err(|e| e.message.into_owned())
     };
     let objects = async { state.objects.probe().await.map_err(|e| e.to_string()) };
     let (database, objects) = tokio::join!(with_timeout(database), with_timeout(objects));
     let checks: BTreeMap<String, ReadinessCheck> = [("database", database), ("object_store", objects)]
         .into_iter()
         .map(|(name, result)| {
-            let check = ReadinessCheck { required: true, ready: result.is_ok(), reason: result.err() };
+            let check = ReadinessCheck {
+                required: true,
+                ready: result.is_ok(),
+                reason: result.err(),
+            };
             (name.to_owned(), check)
         })
         .collect();
     let is_ready = checks.values().all(|c| c.ready || !c.required);
-    let status = if is_ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if is_ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = Readiness {
         status: if is_ready { "ready" } else { "not-ready" }.to_owned(),
         ready: is_ready,
@@ -85,5 +105,8 @@ async fn with_timeout(check: impl std::future::Future<Output = Result<(), String
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
 }

@@ -35,13 +35,20 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A session token from POST /api/v1/auth/login")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A session token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
         );
     }
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(openapi_json)).routes(routes!(reference_page))
+    OpenApiRouter::new()
+        .routes(routes!(openapi_json))
+        .routes(routes!(reference_page))
 }
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs",
@@ -97,18 +104,35 @@ fn render(doc: &Value) -> String {
                 }
             }
             let pretty = serde_json::to_string_pretty(&detail).unwrap_or_default();
-            let _ = write!(html, "<details><summary>request and responses</summary><pre>{}</pre></details></div>", esc(&pretty));
+            let _ = write!(
+                html,
+                "<details><summary>request and responses</summary><pre>{}</pre></details></div>",
+                esc(&pretty)
+            );
         }
     }
     html.push_str("<h2>Schemas</h2>");
-    for (name, schema) in doc.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten() {
+    for (name, schema) in doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         let pretty = serde_json::to_string_pretty(schema).unwrap_or_default();
-        let _ = write!(html, "<details id=\"{0}\"><summary><code>{0}</code></summary><pre>{1}</pre></details>", esc(name), esc(&pretty));
+        let _ = write!(
+            html,
+            "<details id=\"{0}\"><summary><code>{0}</code></summary><pre>{1}</pre></details>",
+            esc(name),
+            esc(&pretty)
+        );
     }
     html.push_str("</body></html>");
     html
 }
 
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

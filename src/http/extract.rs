@@ -49,7 +49,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = err.into_inner();
         if inner.is_data() {
             let field = if path == "." { String::new() } else { path };
-            let mut fields = if field.is_empty() { FieldErrors::form(strip_position(&inner)) } else { FieldErrors::default() };
+            let mut fields = if field.is_empty() {
+                FieldErrors::form(strip_position(&inner))
+            } else {
+                FieldErrors::default()
+            };
             if !field.is_empty() {
                 fields.add(field, strip_position(&inner));
             }

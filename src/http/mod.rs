@@ -57,7 +57,9 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 // Path only: query strings can carry tokens (the setup URL does).
-                .make_span_with(|req: &Request| tracing::debug_span!("http", method = %req.method(), path = %req.uri().path()))
+                .make_span_with(
+                    |req: &Request| tracing::debug_span!("http", method = %req.method(), path = %req.uri().path()),
+                )
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -83,7 +85,9 @@ async fn correlation(req: Request, next: Next) -> Response {
                 .map(str::trim)
                 .filter(|v| !v.is_empty() && v.len() <= 200)
                 .and_then(|v| HeaderValue::from_str(v).ok())
-                .unwrap_or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header"))
+                .unwrap_or_else(|| {
+                    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header")
+                })
         })
         .collect();
     let mut response = next.run(req).await;
@@ -100,7 +104,9 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let response = next.run(req).await;
     let route = route.as_deref().unwrap_or("fallback");
-    state.metrics.observe_request(method.as_str(), route, response.status().as_u16(), started.elapsed());
+    state
+        .metrics
+        .observe_request(method.as_str(), route, response.status().as_u16(), started.elapsed());
     response
 }
 
@@ -108,12 +114,16 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 async fn fallback(method: Method, uri: Uri) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
-        return ApiError::new(ErrorCode::NotFound).with_message(format!("Cannot {method} {path}")).into_response();
+        return ApiError::new(ErrorCode::NotFound)
+            .with_message(format!("Cannot {method} {path}"))
+            .into_response();
     }
     if method == Method::GET || method == Method::HEAD {
         return web::serve(path);
     }
-    ApiError::new(ErrorCode::NotFound).with_message(format!("Cannot {method} {path}")).into_response()
+    ApiError::new(ErrorCode::NotFound)
+        .with_message(format!("Cannot {method} {path}"))
+        .into_response()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
@@ -129,6 +139,43 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("unknown panic");
     tracing::error!(panic = message, "request handler panicked");
     let mut response = ApiError::new(ErrorCode::Internal).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{to_bytes, Body};
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_500_envelope() {
+        async fn boom() -> &'static str {
+            panic!("handler bug")
+        }
+        let app: Router = Router::new()
+            .route("/boom", get(boom))
+            .layer(CatchPanicLayer::custom(panic_response));
+        let response = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body: serde_json::Value =
+            serde_json::from_slice(&to_bytes(response.into_body(), 1 << 16).await.unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
+        assert_eq!(body["error"]["message"], "Internal server error");
+        // The service keeps answering.
+        let again = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

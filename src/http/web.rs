@@ -31,9 +31,16 @@ pub fn serve(path: &str) -> Response {
     let mut response = Response::new(Body::from(file.data.into_owned()));
     let headers = response.headers_mut();
     let mime = file.metadata.mimetype();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(header::ETAG, HeaderValue::from_str(&format!("\"{}\"", hex::encode(file.metadata.sha256_hash()))).expect("hex is a valid header"));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{}\"", hex::encode(file.metadata.sha256_hash())))
+            .expect("hex is a valid header"),
+    );
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

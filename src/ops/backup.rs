@@ -203,7 +203,10 @@ fn unpack(archive: &Path, staging: &Path) -> anyhow::Result<Manifest> {
     }
     let manifest = manifest.context("not a botmox backup: manifest.json is missing")?;
     if manifest.format != FORMAT {
-        bail!("backup format {} is not supported by this version (expects {FORMAT})", manifest.format);
+        bail!(
+            "backup format {} is not supported by this version (expects {FORMAT})",
+            manifest.format
+        );
     }
     if !staging.join(DB_FILE).is_file() {
         bail!("the backup has no {DB_FILE}");

@@ -29,6 +29,8 @@ fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
     }
     eprintln!("password (read from standard input):");
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -9,7 +9,13 @@ use crate::auth::store::{self, NewUser};
 use crate::config::Config;
 use crate::db::{write_tx, DbError};
 
-pub fn create_user(config: &Config, email: &str, password: Option<String>, roles: Vec<Role>, tenant: &str) -> anyhow::Result<String> {
+pub fn create_user(
+    config: &Config,
+    email: &str,
+    password: Option<String>,
+    roles: Vec<Role>,
+    tenant: &str,
+) -> anyhow::Result<String> {
     let email = Email::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
     let tenant = TenantId::parse(tenant).map_err(|m| anyhow::anyhow!("--tenant {m}"))?;
     let password = NewPassword::parse(password_or_stdin(password)?).map_err(|m| anyhow::anyhow!("the password {m}"))?;
@@ -17,12 +23,23 @@ pub fn create_user(config: &Config, email: &str, password: Option<String>, roles
     let roles = normalise_roles(roles);
     let mut conn = open_db(config)?;
     let created = write_tx(&mut conn, |tx| {
-        let user = NewUser { tenant_id: tenant.as_str(), email: email.as_str(), password_hash: &hash, roles: &roles };
+        let user = NewUser {
+            tenant_id: tenant.as_str(),
+            email: email.as_str(),
+            password_hash: &hash,
+            roles: &roles,
+        };
         store::insert_user(tx, &user).map_err(DbError::from)
     })?;
     let user = created.ok_or_else(|| anyhow::anyhow!("a user with the email {} already exists", email.as_str()))?;
     let names: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
-    Ok(format!("created user {} ({}) in tenant {} with roles {}", user.email, user.id, user.tenant_id, names.join(", ")))
+    Ok(format!(
+        "created user {} ({}) in tenant {} with roles {}",
+        user.email,
+        user.id,
+        user.tenant_id,
+        names.join(", ")
+    ))
 }
 
 pub fn reset_password(config: &Config, email: &str, password: Option<String>) -> anyhow::Result<String> {
@@ -31,10 +48,17 @@ pub fn reset_password(config: &Config, email: &str, password: Option<String>) ->
     let hash = hash_password(&password.into_inner());
     let mut conn = open_db(config)?;
     let ended = write_tx(&mut conn, |tx| {
-        let Some(user) = store::user_by_email(tx, email.as_str())? else { return Ok(None) };
+        let Some(user) = store::user_by_email(tx, email.as_str())? else {
+            return Ok(None);
+        };
         store::set_password(tx, &user.id, &hash)?;
-        store::delete_sessions_of_user(tx, &user.id, None).map(Some).map_err(DbError::from)
+        store::delete_sessions_of_user(tx, &user.id, None)
+            .map(Some)
+            .map_err(DbError::from)
     })?;
     let ended = ended.ok_or_else(|| anyhow::anyhow!("no user has the email {}", email.as_str()))?;
-    Ok(format!("password of {} changed; {ended} session(s) ended", email.as_str()))
+    Ok(format!(
+        "password of {} changed; {ended} session(s) ended",
+        email.as_str()
+    ))
 }

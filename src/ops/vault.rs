@@ -26,13 +26,17 @@ pub fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<String> {
             write_key_file(&next, &encoded).context("cannot write the new key (a stale vault.key.next?)")?;
             let count = reencrypt_all(&mut conn, &old, &new)?;
             std::fs::rename(&next, dir.root().join(KEY_FILE)).context("cannot move the new key into place")?;
-            Ok(format!("vault key rotated: {count} secret(s) re-encrypted; the new key is in {}", dir.root().join(KEY_FILE).display()))
+            Ok(format!(
+                "vault key rotated: {count} secret(s) re-encrypted; the new key is in {}",
+                dir.root().join(KEY_FILE).display()
+            ))
         }
         KeySource::Env => {
             let out = args.new_key_out.as_deref().ok_or_else(|| {
                 anyhow::anyhow!("the key comes from {KEY_ENV}: pass --new-key-out FILE to say where the new key goes")
             })?;
-            write_key_file(out, &encoded).with_context(|| format!("cannot write {} (it must not exist yet)", out.display()))?;
+            write_key_file(out, &encoded)
+                .with_context(|| format!("cannot write {} (it must not exist yet)", out.display()))?;
             let count = reencrypt_all(&mut conn, &old, &new)?;
             Ok(format!(
                 "vault key rotated: {count} secret(s) re-encrypted. Set {KEY_ENV} to the contents of {} before starting the server",

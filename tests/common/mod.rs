@@ -45,8 +45,16 @@ pub fn botmox(data_dir: &Path) -> Command {
 
 /// Runs a CLI command to completion; returns (success, stdout, stderr).
 pub fn run_cli(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
-    let out = botmox(data_dir).args(args).envs(envs.iter().copied()).output().expect("run botmox");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = botmox(data_dir)
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run botmox");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub struct TestServer {
@@ -61,7 +69,9 @@ impl TestServer {
     /// A server on a fresh data directory.
     pub async fn start() -> TestServer {
         let tmp = tempfile::tempdir().unwrap();
-        let mut server = Self::start_in(tmp.path(), &[], &[]).await.unwrap_or_else(|log| panic!("server did not start:\n{log}"));
+        let mut server = Self::start_in(tmp.path(), &[], &[])
+            .await
+            .unwrap_or_else(|log| panic!("server did not start:\n{log}"));
         server._tmp = Some(tmp);
         server
     }
@@ -69,7 +79,15 @@ impl TestServer {
     /// A server on `data_dir`; `Err(log)` when the process exits before listening.
     pub async fn start_in(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<TestServer, String> {
         let mut child = botmox(data_dir)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "text", "--log", "info"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "text",
+                "--log",
+                "info",
+            ])
             .args(args)
             .envs(envs.iter().copied())
             .stdout(Stdio::null())
@@ -90,7 +108,13 @@ impl TestServer {
         loop {
             let addr = find_after(&log.lock().unwrap(), "listening on http://");
             if let Some(addr) = addr {
-                return Ok(TestServer { base: format!("http://{addr}"), data_dir: data_dir.to_owned(), child, log, _tmp: None });
+                return Ok(TestServer {
+                    base: format!("http://{addr}"),
+                    data_dir: data_dir.to_owned(),
+                    child,
+                    log,
+                    _tmp: None,
+                });
             }
             if let Some(status) = child.try_wait().unwrap() {
                 // Let the reader thread drain what the process wrote before it exited.
@@ -100,7 +124,11 @@ impl TestServer {
                 }
                 return Err(format!("exited with {status}\n{}", log.lock().unwrap()));
             }
-            assert!(Instant::now() < deadline, "server did not start in time:\n{}", log.lock().unwrap());
+            assert!(
+                Instant::now() < deadline,
+                "server did not start in time:\n{}",
+                log.lock().unwrap()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -131,11 +159,19 @@ impl TestServer {
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
-        res.json::<Value>().await.unwrap()["data"]["token"].as_str().unwrap().to_owned()
+        res.json::<Value>().await.unwrap()["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        client().post(self.url("/api/v1/auth/login")).json(&json!({ "email": email, "password": password })).send().await.unwrap()
+        client()
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
@@ -164,7 +200,10 @@ impl Drop for TestServer {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 fn find_after(log: &str, marker: &str) -> Option<String> {

@@ -1,0 +1,77 @@
+// Providers (antd theme, message API) and routes (web-ui.md §1.4).
+
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useNavigate } from 'react-router';
+import { App as AntApp, ConfigProvider } from 'antd';
+import { setUnauthorizedHandler } from './api/client';
+import PageSpinner from './components/PageSpinner';
+import RequireSession from './components/RequireSession';
+import type { PageKey } from './strings';
+import { antdThemeConfig, useThemeMode } from './theme';
+
+const AppLayout = lazy(() => import('./components/AppLayout'));
+const LoginPage = lazy(() => import('./pages/LoginPage'));
+const SetupPage = lazy(() => import('./pages/SetupPage'));
+const OverviewPage = lazy(() => import('./pages/OverviewPage'));
+const PlaceholderPage = lazy(() => import('./pages/PlaceholderPage'));
+
+function UnauthorizedRedirect() {
+  const navigate = useNavigate();
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
+    });
+  }, [navigate]);
+  return null;
+}
+
+const placeholder = (page: PageKey): ReactNode => <PlaceholderPage page={page} />;
+
+export default function App() {
+  const mode = useThemeMode();
+  return (
+    <ConfigProvider theme={antdThemeConfig(mode)}>
+      <AntApp className="bm-app" message={{ maxCount: 3, top: 52 }}>
+        <BrowserRouter>
+          <UnauthorizedRedirect />
+          <Suspense fallback={<PageSpinner />}>
+            <Routes>
+              <Route path="/login" element={<LoginPage />} />
+              <Route path="/setup" element={<SetupPage />} />
+              <Route
+                element={
+                  <RequireSession>
+                    <AppLayout />
+                  </RequireSession>
+                }
+              >
+                <Route index element={<OverviewPage />} />
+                <Route path="project/:id" element={placeholder('project')} />
+                <Route path="bot/:id" element={placeholder('bot')} />
+                <Route path="licenses" element={placeholder('licenses')} />
+                <Route path="proxies" element={placeholder('proxies')} />
+                <Route path="subscriptions" element={placeholder('subscriptions')} />
+                <Route path="vms" element={placeholder('vms')} />
+                <Route path="vms/list" element={<Navigate to="/vms" replace />} />
+                <Route path="vms/unattend-profiles" element={<Navigate to="/vms" replace />} />
+                <Route path="vms/sites/:site" element={placeholder('sites')} />
+                <Route path="vms/proxmox" element={<Navigate to="/vms/sites/proxmox" replace />} />
+                <Route path="vms/tinyfm" element={<Navigate to="/vms/sites/tinyfm" replace />} />
+                <Route path="vms/syncthing" element={<Navigate to="/vms/sites/syncthing" replace />} />
+                <Route path="notes" element={placeholder('notes')} />
+                <Route path="notes/reminders" element={<Navigate to="/workspace/calendar" replace />} />
+                <Route path="workspace/calendar" element={placeholder('calendar')} />
+                <Route path="workspace/kanban" element={placeholder('kanban')} />
+                <Route path="finance" element={placeholder('finance')} />
+                <Route path="settings" element={placeholder('settings')} />
+                <Route path="agents" element={placeholder('agents')} />
+                <Route path="archive/banned" element={placeholder('archive')} />
+                <Route path="*" element={<Navigate to="/" replace />} />
+              </Route>
+            </Routes>
+          </Suspense>
+        </BrowserRouter>
+      </AntApp>
+    </ConfigProvider>
+  );
+}

@@ -1,0 +1,103 @@
+// Typed calls of the endpoints the shell uses.
+
+import { api, apiRequest } from './client';
+import { clearSession, setSession, updateSessionUser, type Session, type SessionUser } from './session';
+
+export interface SetupStatus {
+  needed: boolean;
+}
+
+export interface AuthResult {
+  token: string;
+  expires_at: string | number | null;
+  user: SessionUser;
+}
+
+export interface WhoAmI {
+  uid: string;
+  email: string;
+  roles: string[];
+  tenant_id: string;
+}
+
+export interface Health {
+  service: string;
+  version: string;
+  timestamp: string;
+  data_backend: string;
+  /** Object store backend ("fs", …); newer servers only. */
+  object_store?: string;
+  uptime_seconds: number;
+}
+
+export interface ReadinessCheck {
+  required: boolean;
+  ready: boolean;
+  reason?: string | null;
+}
+
+export interface Readiness {
+  status: 'ready' | 'not-ready' | string;
+  ready: boolean;
+  checks: Record<string, ReadinessCheck>;
+  timestamp: string;
+}
+
+const VERIFY_MAX_AGE_MS = 5 * 60 * 1000;
+let lastVerifiedAt = 0;
+
+function toSession(r: AuthResult): Session {
+  return { token: r.token, expires_at: r.expires_at ?? null, user: r.user };
+}
+
+export const authApi = {
+  setupStatus: () => api.get<SetupStatus>('/auth/setup', { auth: false }),
+
+  async setup(token: string, email: string, password: string): Promise<Session> {
+    const r = await api.post<AuthResult>('/auth/setup', { token, email, password }, { auth: false });
+    const s = toSession(r);
+    setSession(s);
+    lastVerifiedAt = Date.now();
+    return s;
+  },
+
+  async login(email: string, password: string): Promise<Session> {
+    const r = await api.post<AuthResult>('/auth/login', { email, password }, { auth: false });
+    const s = toSession(r);
+    setSession(s);
+    lastVerifiedAt = Date.now();
+    return s;
+  },
+
+  /** Ends the session on the server (best effort) and always locally. A 401
+   * here (token already gone) is no reason for the global redirect. */
+  async logout(): Promise<void> {
+    try {
+      await api.post<{ logged_out: boolean }>('/auth/logout', {}, { endSessionOn401: false });
+    } catch {
+      // The local session ends anyway.
+    } finally {
+      clearSession();
+      lastVerifiedAt = 0;
+    }
+  },
+
+  async whoami(): Promise<WhoAmI> {
+    const w = await api.get<WhoAmI>('/auth/whoami');
+    updateSessionUser({ id: w.uid, email: w.email, roles: w.roles, tenant_id: w.tenant_id });
+    lastVerifiedAt = Date.now();
+    return w;
+  },
+
+  /** whoami unless the session was checked less than 5 minutes ago. */
+  async verify(): Promise<void> {
+    if (Date.now() - lastVerifiedAt < VERIFY_MAX_AGE_MS) return;
+    await authApi.whoami();
+  },
+};
+
+export const healthApi = {
+  health: () => api.get<Health>('/health'),
+  /** Resolves for 200 and for 503 (not ready) alike: both carry a success envelope. */
+  readiness: () => apiRequest<Readiness>('GET', '/health/ready').then((r) => r.data),
+};

@@ -1,0 +1,146 @@
+// Application shell (web-ui.md §1.1): dark slate header, resource tree, routed content.
+
+import { Suspense, useEffect, useState } from 'react';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { Avatar, Breadcrumb, Button, Dropdown, Switch, Tooltip, type MenuProps } from 'antd';
+import {
+  ArrowLeftOutlined,
+  BulbOutlined,
+  DownOutlined,
+  LogoutOutlined,
+  MoonOutlined,
+  SettingOutlined,
+  UserOutlined,
+} from '@ant-design/icons';
+import { authApi } from '../api/endpoints';
+import { useSession } from '../api/session';
+import { crumbsFor } from '../nav';
+import { S } from '../strings';
+import { setThemeMode, useThemeMode } from '../theme';
+import PageSpinner from './PageSpinner';
+import ResourceTree from './ResourceTree';
+
+const VERIFY_EVERY_MS = 5 * 60 * 1000;
+
+/** Re-checks the session with whoami when the last check is older than 5 min. */
+function useSessionVerification() {
+  useEffect(() => {
+    const check = () => {
+      if (document.visibilityState !== 'visible') return;
+      void authApi.verify().catch(() => {
+        // A 401 is handled by the API client; other errors keep the session.
+      });
+    };
+    check();
+    const timer = window.setInterval(check, VERIFY_EVERY_MS);
+    document.addEventListener('visibilitychange', check);
+    return () => {
+      window.clearInterval(timer);
+      document.removeEventListener('visibilitychange', check);
+    };
+  }, []);
+}
+
+function ThemeSwitch() {
+  const mode = useThemeMode();
+  const dark = mode === 'dark';
+  const label = dark ? S.header.darkTheme : S.header.lightTheme;
+  return (
+    <Tooltip title={label}>
+      <Switch
+        className="bm-theme-switch"
+        checked={dark}
+        aria-label={S.header.darkTheme}
+        checkedChildren={<MoonOutlined />}
+        unCheckedChildren={<BulbOutlined />}
+        onChange={(on) => setThemeMode(on ? 'dark' : 'light')}
+      />
+    </Tooltip>
+  );
+}
+
+function UserMenu() {
+  const session = useSession();
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const email = session?.user.email ?? '';
+
+  const signOut = async () => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await authApi.logout();
+    } finally {
+      setBusy(false);
+      navigate('/login', { replace: true });
+    }
+  };
+
+  const items: MenuProps['items'] = [
+    { key: 'settings', icon: <SettingOutlined />, label: S.header.settings },
+    { type: 'divider' },
+    { key: 'signout', icon: <LogoutOutlined />, label: S.header.signOut, danger: true },
+  ];
+
+  return (
+    <Dropdown
+      trigger={['click']}
+      placement="bottomRight"
+      menu={{
+        items,
+        onClick: ({ key }) => {
+          if (key === 'settings') navigate('/settings');
+          if (key === 'signout') void signOut();
+        },
+      }}
+    >
+      <button type="button" className="bm-user-btn" aria-label={S.header.userMenu} aria-haspopup="menu">
+        <Avatar size={22} icon={<UserOutlined />} className="bm-user-avatar" />
+        <span className="bm-user-email" data-testid="header-email">
+          {email}
+        </span>
+        <DownOutlined className="bm-user-caret" />
+      </button>
+    </Dropdown>
+  );
+}
+
+export default function AppLayout() {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const crumbs = crumbsFor(location.pathname);
+  useSessionVerification();
+
+  return (
+    <div className="bm-shell">
+      <header className="bm-header">
+        <Tooltip title={S.header.back}>
+          <Button
+            type="text"
+            className="bm-header-btn"
+            aria-label={S.header.back}
+            icon={<ArrowLeftOutlined />}
+            onClick={() => navigate(-1)}
+          />
+        </Tooltip>
+        <Breadcrumb
+          className="bm-crumbs"
+          items={crumbs.map((c) => ({
+            title: c.to ? <Link to={c.to}>{c.title}</Link> : c.title,
+          }))}
+        />
+        <span className="bm-header-spacer" />
+        <ThemeSwitch />
+        <UserMenu />
+      </header>
+      <div className="bm-body">
+        <ResourceTree />
+        <main className="bm-content">
+          <Suspense fallback={<PageSpinner />}>
+            <Outlet />
+          </Suspense>
+        </main>
+      </div>
+    </div>
+  );
+}

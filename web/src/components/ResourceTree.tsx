@@ -1,0 +1,244 @@
+// Left panel: the resource tree (web-ui.md §1.2). Width 280 px (220–460,
+// drag the divider, ←/→ ±16 px, Home/End, double-click resets), collapsible
+// to a 48 px rail of root icons; width, collapsed flag and expanded sections
+// are remembered in browser storage.
+
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useLocation, useNavigate } from 'react-router';
+import { Button, Tooltip, Tree, type TreeDataNode } from 'antd';
+import { MenuFoldOutlined, MenuUnfoldOutlined, MinusSquareOutlined, PlusSquareOutlined } from '@ant-design/icons';
+import { DEFAULT_EXPANDED, NAV_TREE, SECTION_PROJECTS, allSectionKeys, locateRoute, type NavNode } from '../nav';
+import { S } from '../strings';
+
+export const TREE_KEY = 'botmox.tree';
+export const TREE_WIDTH_DEFAULT = 280;
+export const TREE_WIDTH_MIN = 220;
+export const TREE_WIDTH_MAX = 460;
+const RAIL_WIDTH = 48;
+const STEP = 16;
+
+interface TreeState {
+  width: number;
+  collapsed: boolean;
+  expanded: string[];
+}
+
+function clampWidth(w: number): number {
+  return Math.min(TREE_WIDTH_MAX, Math.max(TREE_WIDTH_MIN, Math.round(w)));
+}
+
+function loadState(): TreeState {
+  const fallback: TreeState = { width: TREE_WIDTH_DEFAULT, collapsed: false, expanded: [...DEFAULT_EXPANDED] };
+  try {
+    const raw = window.localStorage.getItem(TREE_KEY);
+    if (!raw) return fallback;
+    const v = JSON.parse(raw) as Partial<TreeState>;
+    const known = new Set(allSectionKeys());
+    return {
+      width: typeof v.width === 'number' ? clampWidth(v.width) : fallback.width,
+      collapsed: v.collapsed === true,
+      expanded: Array.isArray(v.expanded)
+        ? v.expanded.filter((k): k is string => typeof k === 'string' && known.has(k))
+        : fallback.expanded,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+function saveState(s: TreeState) {
+  try {
+    window.localStorage.setItem(TREE_KEY, JSON.stringify(s));
+  } catch {
+    // ignore
+  }
+}
+
+function toTreeData(nodes: NavNode[]): TreeDataNode[] {
+  return nodes.map((n) => ({
+    key: n.key,
+    title: n.title,
+    icon: n.icon,
+    disabled: n.disabled,
+    selectable: !n.disabled,
+    isLeaf: !n.children,
+    className: n.disabled ? 'bm-tree-empty' : undefined,
+    children: n.children ? toTreeData(n.children) : undefined,
+  }));
+}
+
+function findNode(key: string, nodes: NavNode[] = NAV_TREE): NavNode | undefined {
+  for (const n of nodes) {
+    if (n.key === key) return n;
+    const c = n.children && findNode(key, n.children);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+export default function ResourceTree() {
+  const [state, setState] = useState<TreeState>(loadState);
+  const location = useLocation();
+  const navigate = useNavigate();
+  const treeData = useMemo(() => toTreeData(NAV_TREE), []);
+  const { key: selectedKey, ancestors } = locateRoute(location.pathname);
+
+  useEffect(() => saveState(state), [state]);
+
+  // Expand the current route's ancestors (the Projects branch never auto-expands).
+  const ancestorsKey = ancestors.join('|');
+  useEffect(() => {
+    const wanted = ancestorsKey ? ancestorsKey.split('|').filter((k) => k !== SECTION_PROJECTS) : [];
+    if (wanted.length === 0) return;
+    setState((s) => {
+      const missing = wanted.filter((k) => !s.expanded.includes(k));
+      return missing.length ? { ...s, expanded: [...s.expanded, ...missing] } : s;
+    });
+  }, [ancestorsKey]);
+
+  const setExpanded = useCallback((expanded: string[]) => setState((s) => ({ ...s, expanded })), []);
+  const setCollapsed = (collapsed: boolean) => setState((s) => ({ ...s, collapsed }));
+
+  const toggleSection = (key: string) =>
+    setState((s) => ({
+      ...s,
+      expanded: s.expanded.includes(key) ? s.expanded.filter((k) => k !== key) : [...s.expanded, key],
+    }));
+
+  const openNode = (key: string) => {
+    const n = findNode(key);
+    if (!n || n.disabled) return;
+    if (n.path) navigate(n.path);
+    else toggleSection(n.key);
+  };
+
+  // ---- divider (resize) ----
+  const dragging = useRef<{ startX: number; startW: number } | null>(null);
+  const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
+    if (e.button !== 0) return;
+    dragging.current = { startX: e.clientX, startW: state.width };
+    e.currentTarget.setPointerCapture(e.pointerId);
+    e.preventDefault();
+  };
+  const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
+    const d = dragging.current;
+    if (!d) return;
+    const width = clampWidth(d.startW + e.clientX - d.startX);
+    setState((s) => (s.width === width ? s : { ...s, width }));
+  };
+  const onPointerUp = (e: PointerEvent<HTMLDivElement>) => {
+    dragging.current = null;
+    if (e.currentTarget.hasPointerCapture(e.pointerId)) e.currentTarget.releasePointerCapture(e.pointerId);
+  };
+  const onDividerKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const set = (w: number) => {
+      e.preventDefault();
+      setState((s) => ({ ...s, width: clampWidth(w) }));
+    };
+    if (e.key === 'ArrowLeft') set(state.width - STEP);
+    else if (e.key === 'ArrowRight') set(state.width + STEP);
+    else if (e.key === 'Home') set(TREE_WIDTH_MIN);
+    else if (e.key === 'End') set(TREE_WIDTH_MAX);
+  };
+
+  if (state.collapsed) {
+    return (
+      <nav className="bm-tree bm-tree-rail" style={{ width: RAIL_WIDTH }} aria-label={S.tree.panel}>
+        <Tooltip title={S.tree.showPanel} placement="right">
+          <Button
+            type="text"
+            className="bm-rail-btn"
+            aria-label={S.tree.showPanel}
+            icon={<MenuUnfoldOutlined />}
+            onClick={() => setCollapsed(false)}
+          />
+        </Tooltip>
+        <div className="bm-rail-sep" />
+        {NAV_TREE.map((n) => (
+          <Tooltip key={n.key} title={n.title} placement="right">
+            <Button
+              type="text"
+              className={'bm-rail-btn' + (n.key === selectedKey || ancestors.includes(n.key) ? ' is-active' : '')}
+              aria-label={n.title}
+              icon={n.icon}
+              onClick={() => {
+                if (n.path) {
+                  navigate(n.path);
+                } else {
+                  setState((s) => ({
+                    ...s,
+                    collapsed: false,
+                    expanded: s.expanded.includes(n.key) ? s.expanded : [...s.expanded, n.key],
+                  }));
+                }
+              }}
+            />
+          </Tooltip>
+        ))}
+      </nav>
+    );
+  }
+
+  return (
+    <nav className="bm-tree" style={{ width: state.width }} aria-label={S.tree.panel}>
+      <div className="bm-tree-toolbar">
+        <Tooltip title={S.tree.hidePanel} placement="right">
+          <Button
+            type="text"
+            size="small"
+            aria-label={S.tree.hidePanel}
+            icon={<MenuFoldOutlined />}
+            onClick={() => setCollapsed(true)}
+          />
+        </Tooltip>
+        <span className="bm-tree-toolbar-spacer" />
+        <Tooltip title={S.tree.expandAll}>
+          <Button
+            type="text"
+            size="small"
+            aria-label={S.tree.expandAll}
+            icon={<PlusSquareOutlined />}
+            onClick={() => setExpanded(allSectionKeys())}
+          />
+        </Tooltip>
+        <Tooltip title={S.tree.collapseAll}>
+          <Button
+            type="text"
+            size="small"
+            aria-label={S.tree.collapseAll}
+            icon={<MinusSquareOutlined />}
+            onClick={() => setExpanded([])}
+          />
+        </Tooltip>
+      </div>
+      <div className="bm-tree-scroll">
+        <Tree
+          treeData={treeData}
+          showLine
+          showIcon
+          blockNode
+          selectedKeys={selectedKey ? [selectedKey] : []}
+          expandedKeys={state.expanded}
+          onExpand={(keys) => setExpanded(keys.map(String))}
+          onSelect={(_keys, info) => openNode(String(info.node.key))}
+        />
+      </div>
+      <div
+        className="bm-tree-divider"
+        role="separator"
+        aria-orientation="vertical"
+        aria-label={S.tree.resize}
+        aria-valuemin={TREE_WIDTH_MIN}
+        aria-valuemax={TREE_WIDTH_MAX}
+        aria-valuenow={state.width}
+        tabIndex={0}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+        onKeyDown={onDividerKey}
+        onDoubleClick={() => setState((s) => ({ ...s, width: TREE_WIDTH_DEFAULT }))}
+      />
+    </nav>
+  );
+}

@@ -1,0 +1,101 @@
+// Login (web-ui.md §2.15).
+
+import { useEffect, useState } from 'react';
+import { Navigate, useNavigate } from 'react-router';
+import { Alert, App, Button, Card, Form, Input } from 'antd';
+import { LockOutlined, MailOutlined } from '@ant-design/icons';
+import { errorMessage, fieldErrors } from '../api/client';
+import { authApi } from '../api/endpoints';
+import { isExpired, useSession } from '../api/session';
+import AuthFrame from '../components/AuthFrame';
+import { S } from '../strings';
+
+interface LoginForm {
+  email: string;
+  password: string;
+}
+
+export default function LoginPage() {
+  const session = useSession();
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const [submitting, setSubmitting] = useState(false);
+  const [form] = Form.useForm<LoginForm>();
+  const [setupNeeded, setSetupNeeded] = useState(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    authApi
+      .setupStatus()
+      .then((s) => {
+        if (!cancelled) setSetupNeeded(s.needed === true);
+      })
+      .catch(() => {
+        // Not essential: the form works without it.
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  if (session && !isExpired(session)) return <Navigate to="/" replace />;
+
+  const onFinish = async (v: LoginForm) => {
+    setSubmitting(true);
+    try {
+      await authApi.login(v.email.trim(), v.password);
+      navigate('/', { replace: true });
+    } catch (e) {
+      void message.error(errorMessage(e));
+      const byField = fieldErrors(e);
+      form.setFields(
+        (['email', 'password'] as const)
+          .filter((name) => byField[name])
+          .map((name) => ({ name, errors: byField[name] })),
+      );
+      setSubmitting(false);
+    }
+  };
+
+  return (
+    <AuthFrame>
+      <Card className="bm-auth-card" title={<h1 className="bm-auth-title">{S.login.title}</h1>}>
+        {setupNeeded && (
+          <Alert className="bm-auth-alert" type="info" showIcon message={S.login.setupNeeded} />
+        )}
+        <Form<LoginForm>
+          form={form}
+          name="login"
+          layout="vertical"
+          requiredMark={false}
+          onFinish={onFinish}
+          autoComplete="on"
+          disabled={submitting}
+        >
+          <Form.Item
+            label={S.login.email}
+            name="email"
+            rules={[
+              { required: true, whitespace: true, message: S.login.emailRequired },
+              { type: 'email', message: S.login.emailInvalid },
+            ]}
+          >
+            <Input prefix={<MailOutlined />} autoComplete="username" inputMode="email" autoFocus />
+          </Form.Item>
+          <Form.Item
+            label={S.login.password}
+            name="password"
+            rules={[{ required: true, message: S.login.passwordRequired }]}
+          >
+            <Input.Password prefix={<LockOutlined />} autoComplete="current-password" />
+          </Form.Item>
+          <Form.Item className="bm-auth-submit">
+            <Button type="primary" htmlType="submit" block loading={submitting}>
+              {S.login.signIn}
+            </Button>
+          </Form.Item>
+        </Form>
+      </Card>
+    </AuthFrame>
+  );
+}
