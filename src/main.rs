@@ -6,6 +6,7 @@ use botmox::{db, ops, startup, telemetry};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    return_large_allocations_to_the_os();
     let cli = Cli::parse();
     let config = match Config::resolve(cli.data_dir, cli.settings) {
         Ok(config) => config,
@@ -64,6 +65,17 @@ fn run(config: Config, command: Command) -> anyhow::Result<()> {
             print(format!("botmox {}", env!("CARGO_PKG_VERSION")));
             Ok(())
         }
+    }
+}
+
+/// Each password hash allocates 19 MiB. glibc would otherwise raise its mmap threshold after
+/// the first such free and keep later ones in its heaps for good, so a few sign-ins would
+/// hold tens of MB; with a fixed threshold, every large block goes back to the OS when freed.
+fn return_large_allocations_to_the_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator tunables; called once, before any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
