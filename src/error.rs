@@ -208,6 +208,11 @@ impl FieldErrors {
         }
     }
 
+    /// Keeps a parsed value, or records why `field` did not parse.
+    pub fn check<T, M: Into<String>>(&mut self, field: &str, parsed: Result<T, M>) -> Option<T> {
+        parsed.map_err(|message| self.add(field, message)).ok()
+    }
+
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.fields.push((field.into(), message.into()));
     }

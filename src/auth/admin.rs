@@ -41,10 +41,8 @@ async fn create_user(
     Json(body): Json<CreateUserRequest>,
 ) -> ApiResult<Created<UserInfo>> {
     let mut errors = FieldErrors::default();
-    let email = Email::parse(&body.email).map_err(|m| errors.add("email", m)).ok();
-    let password = NewPassword::parse(body.password)
-        .map_err(|m| errors.add("password", m))
-        .ok();
+    let email = errors.check("email", Email::parse(&body.email));
+    let password = errors.check("password", NewPassword::parse(body.password));
     errors.into_result(ErrorCode::ValidationFailed)?;
     let (email, password) = (email.unwrap(), password.unwrap());
     let hash = state.hasher.hash(password.into_inner()).await?;

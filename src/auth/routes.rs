@@ -2,8 +2,9 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header::USER_AGENT, HeaderMap};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::header::USER_AGENT;
+use axum::http::request::Parts;
 use botmox_contract::auth::*;
 use botmox_contract::envelope::{Failure, Success};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,13 +37,19 @@ struct ClientInfo {
     user_agent: Option<String>,
 }
 
-impl ClientInfo {
-    fn new(ConnectInfo(ip): ConnectInfo<SocketAddr>, headers: &HeaderMap) -> Self {
-        let user_agent = headers
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ConnectInfo(ip) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(ApiError::internal)?;
+        let user_agent = parts
+            .headers
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect());
-        Self { ip, user_agent }
+        Ok(Self { ip, user_agent })
     }
 }
 
@@ -95,17 +102,14 @@ async fn setup_status(State(state): State<AppState>) -> ApiResult<Ok<SetupStatus
         (status = 409, description = "An admin already exists", body = Failure)))]
 async fn setup(
     State(state): State<AppState>,
-    connect: ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    client: ClientInfo,
     Json(body): Json<SetupRequest>,
 ) -> ApiResult<Created<SessionGrant>> {
     let mut errors = FieldErrors::default();
-    let email = Email::parse(&body.email).map_err(|m| errors.add("email", m)).ok();
-    let password = NewPassword::parse(body.password)
-        .map_err(|m| errors.add("password", m))
-        .ok();
+    let email = errors.check("email", Email::parse(&body.email));
+    let password = errors.check("password", NewPassword::parse(body.password));
     let tenant = match body.tenant_id.as_deref() {
-        Some(raw) => TenantId::parse(raw).map_err(|m| errors.add("tenant_id", m)).ok(),
+        Some(raw) => errors.check("tenant_id", TenantId::parse(raw)),
         None => Some(TenantId::default()),
     };
     errors.into_result(ErrorCode::ValidationFailed)?;
@@ -145,7 +149,7 @@ async fn setup(
         SetupOutcome::InvalidToken => return Err(ErrorCode::InvalidSetupToken.into()),
     };
     tracing::info!(user_id = %user.id, tenant_id = %user.tenant_id, "first admin created");
-    let grant = start_session(&state, user, ClientInfo::new(connect, &headers)).await?;
+    let grant = start_session(&state, user, client).await?;
     Ok(created(grant))
 }
 
@@ -156,11 +160,9 @@ async fn setup(
         (status = 429, description = "Too many failed attempts; see Retry-After", body = Failure)))]
 async fn login(
     State(state): State<AppState>,
-    connect: ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    client: ClientInfo,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Ok<SessionGrant>> {
-    let client = ClientInfo::new(connect, &headers);
     let account = body.email.trim().to_lowercase();
     let ip = client.ip.ip();
     state.throttle.check(ip, &account).map_err(ApiError::too_many)?;
