@@ -1,4 +1,4 @@
-// Browser test: first-admin setup, sign out, sign in — against a real server.
+// Browser test: first visit → setup form (wrong token, then the setup URL), sign out, sign in — against a real server.
 //
 // Server, one of:
 //   BOTMOX_BIN=/path/to/botmox        spawns `botmox serve --listen 127.0.0.1:0 --data-dir <tmp>`
@@ -139,7 +139,7 @@ const skip = !source
     ? `no chromium at ${CHROMIUM} (apt-get install -y chromium)`
     : false;
 
-test('first admin setup, sign out, sign in', { skip, timeout: 180_000 }, async (t) => {
+test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180_000 }, async (t) => {
   let server = null;
   let baseUrl = source.baseUrl;
   let setupUrl = source.setupUrl;
@@ -168,15 +168,51 @@ test('first admin setup, sign out, sign in', { skip, timeout: 180_000 }, async (
     const url = (p) => new URL(p, baseUrl).toString();
     const onPath = (p) => (u) => u.pathname === p;
 
-    step = 'protected route redirects to /login';
+    const sessionInStorage = () => page.evaluate(() => localStorage.getItem('botmox.session'));
+    const tokenField = () => page.getByLabel('Setup token', { exact: true });
+
+    step = 'first visit to / leads to the setup form';
     await page.goto(url('/'));
-    await page.waitForURL(onPath('/login'));
-    await page.getByText('Bot-Mox Login').waitFor();
-    await page.getByText('No admin exists yet').waitFor();
+    await page.waitForURL(onPath('/setup'));
+    await page.getByText('Create the first admin').waitFor();
+    await tokenField().waitFor();
+    await page.getByText('paste the token= part, or open that URL').waitFor();
+
+    step = '/login and other guarded routes also lead to setup';
+    await page.goto(url('/login'));
+    await page.waitForURL(onPath('/setup'));
+    await tokenField().waitFor();
+    await page.goto(url('/licenses'));
+    await page.waitForURL(onPath('/setup'));
+    await tokenField().waitFor();
+
+    step = 'a wrong setup token shows the server message';
+    await tokenField().fill('not-the-setup-token');
+    await page.getByLabel('Email', { exact: true }).fill(EMAIL);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Confirm password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create admin' }).click();
+    const invalidToken = /The setup token is not valid/;
+    // On the token field …
+    await page
+      .locator('.ant-form-item')
+      .filter({ has: tokenField() })
+      .locator('.ant-form-item-explain-error')
+      .filter({ hasText: invalidToken })
+      .waitFor();
+    // … and as a toast.
+    await page.locator('.ant-message').getByText(invalidToken).waitFor();
+    // The 401 of the public setup call neither redirects nor touches the session or the form.
+    assert.equal(new URL(page.url()).pathname, '/setup');
+    assert.equal(await sessionInStorage(), null);
+    assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), EMAIL);
+    await page.getByRole('button', { name: 'Create admin' }).and(page.locator(':enabled')).waitFor();
 
     step = 'open the setup URL';
     await page.goto(setupUrl);
     await page.getByText('Create the first admin').waitFor();
+    await page.getByLabel('Email', { exact: true }).waitFor();
+    assert.equal(await tokenField().isHidden(), true, 'token field hidden when the URL has the token');
 
     step = 'create the first admin';
     await page.getByLabel('Email', { exact: true }).fill(EMAIL);

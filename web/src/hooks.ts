@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { authApi } from './api/endpoints';
 
 export interface Polled<T> {
   data: T | undefined;
@@ -65,4 +66,37 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number): Polle
   }, [run, intervalMs]);
 
   return { data, error, loading, updatedAt, refresh: run };
+}
+
+/**
+ * Whether the first admin still has to be created (GET /auth/setup):
+ * undefined while asking, then true or false. A failed request counts as
+ * false, so the signed-out screens fall back to /login. With `enabled`
+ * false it does not ask (and answers false).
+ */
+export function useSetupNeeded(enabled = true): boolean | undefined {
+  const known = !enabled || authApi.setupKnownDone();
+  const [needed, setNeeded] = useState<boolean | undefined>(known ? false : undefined);
+
+  useEffect(() => {
+    if (known) {
+      setNeeded(false);
+      return;
+    }
+    let cancelled = false;
+    setNeeded(undefined);
+    authApi.setupStatus().then(
+      (s) => {
+        if (!cancelled) setNeeded(s.needed === true);
+      },
+      () => {
+        if (!cancelled) setNeeded(false);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [known]);
+
+  return known ? false : needed;
 }

@@ -66,13 +66,16 @@ export const S = {
     password: 'Password',
     passwordRequired: 'Password is required',
     signIn: 'Sign in',
-    setupNeeded: 'No admin exists yet — open the setup URL printed in the server log.',
   },
 
   setup: {
     title: 'Create the first admin',
     intro:
       'This one-time step creates the administrator account of this Bot-Mox server. You will be signed in afterwards.',
+    token: 'Setup token',
+    tokenHelp:
+      'The one-time setup URL is printed in the server log when it starts with no admin; paste the token= part, or open that URL',
+    tokenRequired: 'The setup token is required',
     email: 'Email',
     password: 'Password',
     confirm: 'Confirm password',
@@ -84,9 +87,6 @@ export const S = {
     doneTitle: 'Setup is already done',
     doneText: 'An administrator account exists. Sign in with it.',
     goToLogin: 'Go to the login page',
-    noTokenTitle: 'The setup link is incomplete',
-    noTokenText:
-      'Creating the first admin needs the one-time setup URL. The server prints it in its log when it starts without any user, as a line containing “setup URL: http://…/setup?token=…”. Open that URL in this browser.',
     checkFailed: 'Could not ask the server whether setup is still needed.',
   },
 

@@ -45,16 +45,29 @@ export interface Readiness {
 
 const VERIFY_MAX_AGE_MS = 5 * 60 * 1000;
 let lastVerifiedAt = 0;
+/** Once the server said no setup is needed (or setup succeeded), that stays so:
+ * the signed-out redirects then go straight to /login without asking again. */
+let setupDone = false;
 
 function toSession(r: AuthResult): Session {
   return { token: r.token, expires_at: r.expires_at ?? null, user: r.user };
 }
 
 export const authApi = {
-  setupStatus: () => api.get<SetupStatus>('/auth/setup', { auth: false }),
+  async setupStatus(): Promise<SetupStatus> {
+    const s = await api.get<SetupStatus>('/auth/setup', { auth: false });
+    if (!s.needed) setupDone = true;
+    return s;
+  },
 
+  /** True when this page already knows that the first admin exists. */
+  setupKnownDone: () => setupDone,
+
+  /** A wrong token is a 401 of a public call: it throws (INVALID_SETUP_TOKEN)
+   * and leaves any session and the current page alone. */
   async setup(token: string, email: string, password: string): Promise<Session> {
     const r = await api.post<AuthResult>('/auth/setup', { token, email, password }, { auth: false });
+    setupDone = true;
     const s = toSession(r);
     setSession(s);
     lastVerifiedAt = Date.now();

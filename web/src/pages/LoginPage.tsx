@@ -1,13 +1,14 @@
-// Login (web-ui.md §2.15).
+// Login (web-ui.md §2.15). While no admin exists it forwards to /setup.
 
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Navigate, useNavigate } from 'react-router';
-import { Alert, App, Button, Card, Form, Input } from 'antd';
+import { App, Button, Card, Form, Input, Spin } from 'antd';
 import { LockOutlined, MailOutlined } from '@ant-design/icons';
 import { errorMessage, fieldErrors } from '../api/client';
 import { authApi } from '../api/endpoints';
 import { isExpired, useSession } from '../api/session';
 import AuthFrame from '../components/AuthFrame';
+import { useSetupNeeded } from '../hooks';
 import { S } from '../strings';
 
 interface LoginForm {
@@ -21,24 +22,12 @@ export default function LoginPage() {
   const { message } = App.useApp();
   const [submitting, setSubmitting] = useState(false);
   const [form] = Form.useForm<LoginForm>();
-  const [setupNeeded, setSetupNeeded] = useState(false);
+  const signedIn = session !== null && !isExpired(session);
+  // While no admin exists, the login form is useless: go to the setup form.
+  const setupNeeded = useSetupNeeded(!signedIn);
 
-  useEffect(() => {
-    let cancelled = false;
-    authApi
-      .setupStatus()
-      .then((s) => {
-        if (!cancelled) setSetupNeeded(s.needed === true);
-      })
-      .catch(() => {
-        // Not essential: the form works without it.
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, []);
-
-  if (session && !isExpired(session)) return <Navigate to="/" replace />;
+  if (signedIn) return <Navigate to="/" replace />;
+  if (setupNeeded) return <Navigate to="/setup" replace />;
 
   const onFinish = async (v: LoginForm) => {
     setSubmitting(true);
@@ -60,9 +49,11 @@ export default function LoginPage() {
   return (
     <AuthFrame>
       <Card className="bm-auth-card" title={<h1 className="bm-auth-title">{S.login.title}</h1>}>
-        {setupNeeded && (
-          <Alert className="bm-auth-alert" type="info" showIcon message={S.login.setupNeeded} />
-        )}
+        {setupNeeded === undefined ? (
+          <div className="bm-auth-checking" role="status">
+            <Spin />
+          </div>
+        ) : (
         <Form<LoginForm>
           form={form}
           name="login"
@@ -95,6 +86,7 @@ export default function LoginPage() {
             </Button>
           </Form.Item>
         </Form>
+        )}
       </Card>
     </AuthFrame>
   );

@@ -1,10 +1,11 @@
-// First-admin setup: /setup?token=… (one-time URL printed in the server log).
+// First-admin setup (first visit). /setup?token=… (the one-time URL printed in
+// the server log) fills in the token; plain /setup asks for it.
 
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { Alert, App, Button, Card, Form, Input, Result, Spin } from 'antd';
-import { LockOutlined, MailOutlined } from '@ant-design/icons';
-import { errorMessage, fieldErrors } from '../api/client';
+import { KeyOutlined, LockOutlined, MailOutlined } from '@ant-design/icons';
+import { ApiError, errorMessage, fieldErrors } from '../api/client';
 import { authApi } from '../api/endpoints';
 import AuthFrame from '../components/AuthFrame';
 import { S } from '../strings';
@@ -12,6 +13,7 @@ import { S } from '../strings';
 export const PASSWORD_MIN = 10;
 
 interface SetupForm {
+  token: string;
   email: string;
   password: string;
   confirm: string;
@@ -19,14 +21,22 @@ interface SetupForm {
 
 type Status = 'checking' | 'needed' | 'done' | 'unknown';
 
+/** The token out of what was pasted: the token itself, `token=…` or the whole setup URL. */
+export function extractSetupToken(raw: string): string {
+  const v = raw.trim();
+  const m = /(?:^|[?&#\s])token=([^&#\s]*)/.exec(v);
+  if (!m) return v;
+  try {
+    return decodeURIComponent(m[1]).trim();
+  } catch {
+    return m[1].trim();
+  }
+}
+
 export default function SetupPage() {
   const [params] = useSearchParams();
-  const token = params.get('token')?.trim() ?? '';
-  const navigate = useNavigate();
-  const { message } = App.useApp();
+  const urlToken = params.get('token')?.trim() ?? '';
   const [status, setStatus] = useState<Status>('checking');
-  const [submitting, setSubmitting] = useState(false);
-  const [form] = Form.useForm<SetupForm>();
 
   useEffect(() => {
     let cancelled = false;
@@ -42,24 +52,6 @@ export default function SetupPage() {
       cancelled = true;
     };
   }, []);
-
-  const onFinish = async (v: SetupForm) => {
-    setSubmitting(true);
-    try {
-      await authApi.setup(token, v.email.trim(), v.password);
-      void message.success(S.setup.created);
-      navigate('/', { replace: true });
-    } catch (e) {
-      void message.error(errorMessage(e));
-      const byField = fieldErrors(e);
-      form.setFields(
-        (['email', 'password'] as const)
-          .filter((name) => byField[name])
-          .map((name) => ({ name, errors: byField[name] })),
-      );
-      setSubmitting(false);
-    }
-  };
 
   let body;
   if (status === 'checking') {
@@ -81,67 +73,15 @@ export default function SetupPage() {
         }
       />
     );
-  } else if (!token) {
-    body = <Result status="info" title={S.setup.noTokenTitle} subTitle={S.setup.noTokenText} />;
   } else {
+    // A new ?token= starts a fresh form (hidden token field again).
     body = (
-      <>
-        <p className="bm-auth-intro">{S.setup.intro}</p>
-        {status === 'unknown' && (
-          <Alert className="bm-auth-alert" type="warning" showIcon message={S.setup.checkFailed} />
-        )}
-        <Form<SetupForm>
-          form={form}
-          name="setup"
-          layout="vertical"
-          requiredMark={false}
-          onFinish={onFinish}
-          disabled={submitting}
-        >
-          <Form.Item
-            label={S.setup.email}
-            name="email"
-            rules={[
-              { required: true, whitespace: true, message: S.login.emailRequired },
-              { type: 'email', message: S.login.emailInvalid },
-            ]}
-          >
-            <Input prefix={<MailOutlined />} autoComplete="username" inputMode="email" autoFocus />
-          </Form.Item>
-          <Form.Item
-            label={S.setup.password}
-            name="password"
-            extra={S.setup.passwordMin(PASSWORD_MIN)}
-            rules={[
-              { required: true, message: S.login.passwordRequired },
-              { min: PASSWORD_MIN, message: S.setup.passwordMin(PASSWORD_MIN) },
-            ]}
-          >
-            <Input.Password prefix={<LockOutlined />} autoComplete="new-password" />
-          </Form.Item>
-          <Form.Item
-            label={S.setup.confirm}
-            name="confirm"
-            dependencies={['password']}
-            rules={[
-              { required: true, message: S.setup.confirmRequired },
-              ({ getFieldValue }) => ({
-                validator(_, value) {
-                  if (!value || getFieldValue('password') === value) return Promise.resolve();
-                  return Promise.reject(new Error(S.setup.mismatch));
-                },
-              }),
-            ]}
-          >
-            <Input.Password prefix={<LockOutlined />} autoComplete="new-password" />
-          </Form.Item>
-          <Form.Item className="bm-auth-submit">
-            <Button type="primary" htmlType="submit" block loading={submitting}>
-              {S.setup.submit}
-            </Button>
-          </Form.Item>
-        </Form>
-      </>
+      <SetupFormBody
+        key={urlToken}
+        urlToken={urlToken}
+        checkFailed={status === 'unknown'}
+        onDone={() => setStatus('done')}
+      />
     );
   }
 
@@ -151,5 +91,125 @@ export default function SetupPage() {
         {body}
       </Card>
     </AuthFrame>
+  );
+}
+
+function SetupFormBody({
+  urlToken,
+  checkFailed,
+  onDone,
+}: {
+  urlToken: string;
+  checkFailed: boolean;
+  onDone: () => void;
+}) {
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const [submitting, setSubmitting] = useState(false);
+  // Hidden when the URL brought the token; shown again if the server rejects it.
+  const [showToken, setShowToken] = useState(urlToken === '');
+  const [form] = Form.useForm<SetupForm>();
+
+  const onFinish = async (v: SetupForm) => {
+    setSubmitting(true);
+    try {
+      await authApi.setup(extractSetupToken(v.token), v.email.trim(), v.password);
+      void message.success(S.setup.created);
+      navigate('/', { replace: true });
+    } catch (e) {
+      // Setup is a public call: a 401 here (wrong token) neither ends a
+      // session nor redirects; the page shows the server's message.
+      void message.error(errorMessage(e));
+      if (e instanceof ApiError && e.code === 'SETUP_ALREADY_DONE') {
+        onDone();
+        return;
+      }
+      const byField = fieldErrors(e);
+      if (e instanceof ApiError && e.code === 'INVALID_SETUP_TOKEN') {
+        byField.token = [e.message];
+        setShowToken(true);
+      }
+      form.setFields(
+        (['token', 'email', 'password'] as const)
+          .filter((name) => byField[name])
+          .map((name) => ({ name, errors: byField[name] })),
+      );
+      setSubmitting(false);
+    }
+  };
+
+  return (
+    <>
+      <p className="bm-auth-intro">{S.setup.intro}</p>
+      {checkFailed && <Alert className="bm-auth-alert" type="warning" showIcon message={S.setup.checkFailed} />}
+      <Form<SetupForm>
+        form={form}
+        name="setup"
+        layout="vertical"
+        requiredMark={false}
+        initialValues={{ token: urlToken }}
+        onFinish={onFinish}
+        disabled={submitting}
+      >
+        <Form.Item
+          label={S.setup.token}
+          name="token"
+          hidden={!showToken}
+          extra={S.setup.tokenHelp}
+          rules={[{ required: true, whitespace: true, message: S.setup.tokenRequired }]}
+        >
+          <Input
+            prefix={<KeyOutlined />}
+            autoComplete="off"
+            autoCapitalize="off"
+            autoCorrect="off"
+            spellCheck={false}
+            autoFocus={showToken}
+          />
+        </Form.Item>
+        <Form.Item
+          label={S.setup.email}
+          name="email"
+          rules={[
+            { required: true, whitespace: true, message: S.login.emailRequired },
+            { type: 'email', message: S.login.emailInvalid },
+          ]}
+        >
+          <Input prefix={<MailOutlined />} autoComplete="username" inputMode="email" autoFocus={!showToken} />
+        </Form.Item>
+        <Form.Item
+          label={S.setup.password}
+          name="password"
+          extra={S.setup.passwordMin(PASSWORD_MIN)}
+          rules={[
+            { required: true, message: S.login.passwordRequired },
+            { min: PASSWORD_MIN, message: S.setup.passwordMin(PASSWORD_MIN) },
+          ]}
+        >
+          <Input.Password prefix={<LockOutlined />} autoComplete="new-password" />
+        </Form.Item>
+        <Form.Item
+          label={S.setup.confirm}
+          name="confirm"
+          dependencies={['password']}
+          rules={[
+            { required: true, message: S.setup.confirmRequired },
+            ({ getFieldValue }) => ({
+              validator(_, value) {
+                if (!value || getFieldValue('password') === value) return Promise.resolve();
+                return Promise.reject(new Error(S.setup.mismatch));
+              },
+            }),
+          ]}
+        >
+          <Input.Password prefix={<LockOutlined />} autoComplete="new-password" />
+        </Form.Item>
+        <Form.Item className="bm-auth-submit">
+          <Button type="primary" htmlType="submit" block loading={submitting}>
+            {S.setup.submit}
+          </Button>
+        </Form.Item>
+      </Form>
+    </>
   );
 }
