@@ -25,7 +25,9 @@ async fn data_survives_a_clean_restart() {
     let token = server.setup_admin().await;
     let status = server.stop();
     assert!(status.success(), "SIGTERM is a clean shutdown: {status}");
-    let wal = std::fs::metadata(tmp.path().join("botmox.db-wal")).map(|m| m.len()).unwrap_or(0);
+    let wal = std::fs::metadata(tmp.path().join("botmox.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     assert_eq!(wal, 0, "the WAL is checkpointed into the database on shutdown");
 
     let again = TestServer::start_in(tmp.path(), &[], &[]).await.unwrap();
