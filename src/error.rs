@@ -10,95 +10,83 @@ use axum::response::{IntoResponse, Response};
 use botmox_contract::envelope::{ErrorBody, Failure};
 use serde_json::{json, Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    BadRequest,
-    ValidationFailed,
-    InvalidJson,
-    UnsupportedMediaType,
-    PayloadTooLarge,
-    MissingBearerToken,
-    InvalidBearerToken,
-    InvalidCredentials,
-    InvalidSetupToken,
-    Forbidden,
-    NotFound,
-    SessionNotFound,
-    UserNotFound,
-    MethodNotAllowed,
-    SetupAlreadyDone,
-    EmailTaken,
-    TooManyRequests,
-    Internal,
+/// Declares every error code once: variant, HTTP status, code string, default message.
+macro_rules! error_codes {
+    ($($variant:ident => ($status:ident, $code:literal, $message:literal),)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The message used when a caller gives none.
+            fn default_message(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $message,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub fn status(self) -> StatusCode {
-        use ErrorCode::*;
-        match self {
-            BadRequest | ValidationFailed | InvalidJson => StatusCode::BAD_REQUEST,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            MissingBearerToken | InvalidBearerToken | InvalidCredentials | InvalidSetupToken => {
-                StatusCode::UNAUTHORIZED
-            }
-            Forbidden => StatusCode::FORBIDDEN,
-            NotFound | SessionNotFound | UserNotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            SetupAlreadyDone | EmailTaken => StatusCode::CONFLICT,
-            TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            BadRequest => "BAD_REQUEST",
-            ValidationFailed => "VALIDATION_FAILED",
-            InvalidJson => "INVALID_JSON",
-            UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            MissingBearerToken => "MISSING_BEARER_TOKEN",
-            InvalidBearerToken => "INVALID_OR_MISSING_BEARER_TOKEN",
-            InvalidCredentials => "INVALID_CREDENTIALS",
-            InvalidSetupToken => "INVALID_SETUP_TOKEN",
-            Forbidden => "FORBIDDEN",
-            NotFound => "NOT_FOUND",
-            SessionNotFound => "SESSION_NOT_FOUND",
-            UserNotFound => "USER_NOT_FOUND",
-            MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            SetupAlreadyDone => "SETUP_ALREADY_DONE",
-            EmailTaken => "EMAIL_TAKEN",
-            TooManyRequests => "TOO_MANY_REQUESTS",
-            Internal => "INTERNAL_ERROR",
-        }
-    }
-
-    /// The message used when a caller gives none.
-    fn default_message(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            BadRequest => "The request is not valid",
-            ValidationFailed => "Some fields are not valid",
-            InvalidJson => "The request body is not valid JSON",
-            UnsupportedMediaType => "Send the body as JSON with 'Content-Type: application/json'",
-            PayloadTooLarge => "The request body is too large",
-            MissingBearerToken => "Missing bearer token: send 'Authorization: Bearer <token>'",
-            InvalidBearerToken => "The bearer token is invalid or expired: sign in again",
-            InvalidCredentials => "Invalid email or password",
-            InvalidSetupToken => "The setup token is not valid: use the setup URL printed in the server log",
-            Forbidden => "You do not have permission to do this",
-            NotFound => "Not found",
-            SessionNotFound => "Session not found",
-            UserNotFound => "User not found",
-            MethodNotAllowed => "Method not allowed",
-            SetupAlreadyDone => "Setup is already done: sign in instead",
-            EmailTaken => "A user with this email already exists",
-            TooManyRequests => "Too many attempts: wait and try again",
-            Internal => "Internal server error",
-        }
-    }
+error_codes! {
+    BadRequest => (BAD_REQUEST, "BAD_REQUEST", "The request is not valid"),
+    ValidationFailed => (BAD_REQUEST, "VALIDATION_FAILED", "Some fields are not valid"),
+    InvalidJson => (BAD_REQUEST, "INVALID_JSON", "The request body is not valid JSON"),
+    UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with 'Content-Type: application/json'"),
+    PayloadTooLarge => (PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "The request body is too large"),
+    MissingBearerToken => (UNAUTHORIZED, "MISSING_BEARER_TOKEN", "Missing bearer token: send 'Authorization: Bearer <token>'"),
+    InvalidBearerToken => (UNAUTHORIZED, "INVALID_OR_MISSING_BEARER_TOKEN", "The bearer token is invalid or expired: sign in again"),
+    InvalidCredentials => (UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password"),
+    InvalidSetupToken => (UNAUTHORIZED, "INVALID_SETUP_TOKEN", "The setup token is not valid: use the setup URL printed in the server log"),
+    Forbidden => (FORBIDDEN, "FORBIDDEN", "You do not have permission to do this"),
+    NotFound => (NOT_FOUND, "NOT_FOUND", "Not found"),
+    SessionNotFound => (NOT_FOUND, "SESSION_NOT_FOUND", "Session not found"),
+    UserNotFound => (NOT_FOUND, "USER_NOT_FOUND", "User not found"),
+    MethodNotAllowed => (METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed"),
+    SetupAlreadyDone => (CONFLICT, "SETUP_ALREADY_DONE", "Setup is already done: sign in instead"),
+    EmailTaken => (CONFLICT, "EMAIL_TAKEN", "A user with this email already exists"),
+    TooManyRequests => (TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", "Too many attempts: wait and try again"),
+    Internal => (INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error"),
+    BotsInvalidListQuery => (BAD_REQUEST, "BOTS_INVALID_LIST_QUERY", "The list query is not valid"),
+    BotsInvalidMutationBody => (BAD_REQUEST, "BOTS_INVALID_MUTATION_BODY", "The bot body is not valid"),
+    BotsInvalidId => (BAD_REQUEST, "BOTS_INVALID_ID", "The bot id is not valid"),
+    BotNotFound => (NOT_FOUND, "BOT_NOT_FOUND", "Bot not found"),
+    BotAlreadyExists => (CONFLICT, "BOT_ALREADY_EXISTS", "A bot with this id already exists"),
+    BotsInvalidTransitionBody => (BAD_REQUEST, "BOTS_INVALID_TRANSITION_BODY", "Send {\"status\": <bot status>}"),
+    BotsTransitionValidationFailed => (BAD_REQUEST, "BOTS_TRANSITION_VALIDATION_FAILED", "This transition is not allowed"),
+    BotsInvalidBanBody => (BAD_REQUEST, "BOTS_INVALID_BAN_BODY", "The ban details are not valid"),
+    BotsUnbanValidationFailed => (BAD_REQUEST, "BOTS_UNBAN_VALIDATION_FAILED", "Bot is not banned"),
+    ResourcesInvalidKind => (BAD_REQUEST, "RESOURCES_INVALID_KIND", "The resource kind must be licenses, proxies or subscriptions"),
+    ResourcesInvalidListQuery => (BAD_REQUEST, "RESOURCES_INVALID_LIST_QUERY", "The list query is not valid"),
+    ResourcesInvalidBody => (BAD_REQUEST, "RESOURCES_INVALID_BODY", "The resource body is not valid"),
+    ResourcesInvalidId => (BAD_REQUEST, "RESOURCES_INVALID_ID", "The resource id is not valid"),
+    ResourceNotFound => (NOT_FOUND, "RESOURCE_NOT_FOUND", "Resource not found"),
+    ResourceAlreadyExists => (CONFLICT, "RESOURCE_ALREADY_EXISTS", "A resource with this id already exists"),
+    WorkspaceInvalidKind => (BAD_REQUEST, "WORKSPACE_INVALID_KIND", "The workspace kind must be notes, calendar or kanban"),
+    WorkspaceInvalidListQuery => (BAD_REQUEST, "WORKSPACE_INVALID_LIST_QUERY", "The list query is not valid"),
+    WorkspaceInvalidBody => (BAD_REQUEST, "WORKSPACE_INVALID_BODY", "The workspace body is not valid"),
+    WorkspaceInvalidId => (BAD_REQUEST, "WORKSPACE_INVALID_ID", "The workspace id is not valid"),
+    WorkspaceEntityNotFound => (NOT_FOUND, "WORKSPACE_ENTITY_NOT_FOUND", "Workspace entity not found"),
+    WorkspaceEntityAlreadyExists => (CONFLICT, "WORKSPACE_ENTITY_ALREADY_EXISTS", "An entry with this id already exists"),
+    FinanceInvalidListQuery => (BAD_REQUEST, "FINANCE_INVALID_LIST_QUERY", "The list query is not valid"),
+    FinanceInvalidCreateBody => (BAD_REQUEST, "FINANCE_INVALID_CREATE_BODY", "The finance operation is not valid"),
+    FinanceInvalidPatchBody => (BAD_REQUEST, "FINANCE_INVALID_PATCH_BODY", "Finance operation patch must not be empty"),
+    FinanceInvalidId => (BAD_REQUEST, "FINANCE_INVALID_ID", "The finance operation id is not valid"),
+    FinanceOperationNotFound => (NOT_FOUND, "FINANCE_OPERATION_NOT_FOUND", "Finance operation not found"),
+    FinanceOperationAlreadyExists => (CONFLICT, "FINANCE_OPERATION_ALREADY_EXISTS", "A finance operation with this id already exists"),
 }
 
 #[derive(Debug)]

@@ -2,11 +2,13 @@
 //! store and the secrets vault in one binary. See docs/ARCHITECTURE.md for the map.
 
 pub mod auth;
+pub mod bots;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod datadir;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod health;
 pub mod http;

@@ -23,6 +23,7 @@ use crate::state::AppState;
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "auth", description = "Setup, sign-in, sessions"),
         (name = "admin", description = "User management (admin role)"),
+        (name = "bots", description = "Bots and their lifecycle"),
         (name = "docs", description = "This API's description"),
     )
 )]

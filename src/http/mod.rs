@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::health::routes::router())
         .merge(crate::auth::routes::router())
         .merge(crate::auth::admin::router())
+        .merge(crate::bots::routes::router())
         .merge(docs::router())
         .split_for_parts();
     let max_body = state.config.max_body_bytes;

@@ -218,3 +218,40 @@ pub async fn json_of(res: reqwest::Response, status: u16) -> Value {
     assert_eq!(got, status, "unexpected status; body: {body}");
     body
 }
+
+impl TestServer {
+    /// Creates a user with the CLI (tenant created if new) and signs them in.
+    pub async fn user(&self, email: &str, tenant: &str, role: &str) -> String {
+        let (ok, _, err) = run_cli(
+            &self.data_dir,
+            &[
+                "admin",
+                "create-user",
+                "--email",
+                email,
+                "--password",
+                "a user password",
+                "--role",
+                role,
+                "--tenant",
+                tenant,
+            ],
+            &[],
+        );
+        assert!(ok, "{err}");
+        let body = json_of(self.login(email, "a user password").await, 200).await;
+        body["data"]["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A JSON request with a bearer token; returns status and body.
+    pub async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = client().request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}

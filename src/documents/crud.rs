@@ -1,0 +1,276 @@
+//! Create, read, merge, delete and list with the reference's semantics (spec §1.7, §1.8),
+//! shared by every document domain. A domain supplies a [`Spec`]: its collection, its error
+//! codes and its typed checks; its handlers then read like the spec's route table.
+
+use std::collections::HashMap;
+
+use botmox_contract::envelope::{ListMeta, Success};
+use rand::Rng;
+use rusqlite::Connection;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::audit::{self, Action};
+use super::list::ListQuery;
+use super::{store, Collection, Document};
+use crate::auth::Principal;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::state::AppState;
+
+/// The error codes of one document domain.
+pub struct Codes {
+    pub list_query: ErrorCode,
+    pub create_body: ErrorCode,
+    pub patch_body: ErrorCode,
+    pub id: ErrorCode,
+    pub not_found: ErrorCode,
+    pub exists: ErrorCode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Create,
+    Patch,
+}
+
+/// Checks (and may normalise) the known fields of a body; unknown keys are left alone.
+pub type Check = fn(&mut Document, Mode, &mut FieldErrors);
+
+pub struct Spec {
+    pub collection: Collection,
+    pub codes: Codes,
+    pub check: Check,
+}
+
+/// `{ id, deleted: true }`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    pub id: String,
+    pub deleted: bool,
+}
+
+/// A list page in the envelope, with `meta`.
+pub type Page = axum::Json<Success<Vec<Document>>>;
+
+const MAX_ID_CHARS: usize = 200;
+
+impl Spec {
+    /// A path id: trimmed, non-empty, at most 200 characters.
+    pub fn parse_id(&self, raw: &str) -> ApiResult<String> {
+        let id = raw.trim();
+        if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
+            return Err(ApiError::new(self.codes.id).with_message("The id must be 1-200 characters"));
+        }
+        Ok(id.to_owned())
+    }
+
+    /// A body must be a non-empty JSON object whose known fields pass the typed checks.
+    pub fn parse_body(&self, body: Value, mode: Mode) -> ApiResult<Document> {
+        let code = match mode {
+            Mode::Create => self.codes.create_body,
+            Mode::Patch => self.codes.patch_body,
+        };
+        let mut doc = match body {
+            Value::Object(map) if !map.is_empty() => map,
+            _ => return Err(ApiError::new(code).with_message("The body must be a JSON object with at least one field")),
+        };
+        let mut errors = FieldErrors::default();
+        if let Some(id) = doc.get("id") {
+            if !matches!(id, Value::String(s) if !s.trim().is_empty() && s.trim().chars().count() <= MAX_ID_CHARS) {
+                errors.add("id", "must be a non-empty string of at most 200 characters");
+            }
+        }
+        for key in ["created_at", "updated_at"] {
+            if doc.get(key).is_some_and(|v| !v.is_null() && v.as_u64().is_none()) {
+                errors.add(key, "must be a whole number of milliseconds since 1970");
+            }
+        }
+        (self.check)(&mut doc, mode, &mut errors);
+        errors.into_result(code)?;
+        Ok(doc)
+    }
+
+    fn not_found(&self) -> ApiError {
+        ApiError::new(self.codes.not_found)
+    }
+}
+
+/// Deserialises the known fields of `doc` into `T` to check their types and ranges,
+/// recording the first misfit under its field path.
+pub fn typed<T: DeserializeOwned>(doc: &Document, errors: &mut FieldErrors) -> Option<T> {
+    let value = Value::Object(doc.clone());
+    match serde_path_to_error::deserialize::<_, T>(&value) {
+        Ok(v) => Some(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            errors.add(path, err.into_inner().to_string());
+            None
+        }
+    }
+}
+
+/// `<prefix>-<epoch ms in base36>-<6 random base36 characters>`.
+pub fn new_id(prefix: &str) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut ms = now_ms().max(0) as u64;
+    let mut time = Vec::new();
+    loop {
+        time.push(DIGITS[(ms % 36) as usize]);
+        ms /= 36;
+        if ms == 0 {
+            break;
+        }
+    }
+    time.reverse();
+    let mut rng = rand::thread_rng();
+    let random: String = (0..6).map(|_| DIGITS[rng.gen_range(0..36)] as char).collect();
+    format!("{prefix}-{}-{random}", String::from_utf8(time).expect("ascii"))
+}
+
+pub async fn list(
+    state: &AppState,
+    me: &Principal,
+    spec: &'static Spec,
+    params: HashMap<String, String>,
+) -> ApiResult<Page> {
+    let query = ListQuery::parse(&params, spec.codes.list_query)?;
+    let tenant = me.tenant_id.clone();
+    let (page, limit) = (query.page, query.limit);
+    let (docs, total) = state
+        .db
+        .read(move |conn| store::list(conn, &tenant, spec.collection, &query).map_err(ApiError::from))
+        .await?;
+    Ok(axum::Json(Success {
+        success: true,
+        data: docs,
+        meta: Some(ListMeta { total, page, limit }),
+    }))
+}
+
+pub async fn get(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Document> {
+    let id = spec.parse_id(id)?;
+    let tenant = me.tenant_id.clone();
+    state
+        .db
+        .read(move |conn| store::get(conn, &tenant, spec.collection, &id).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| spec.not_found())
+}
+
+/// Stores a new document: the body plus `id`, `created_at` (the body's, else now) and
+/// `updated_at` (now). A taken id is a conflict, never a silent overwrite.
+pub async fn create(state: &AppState, me: &Principal, spec: &'static Spec, body: Value) -> ApiResult<Document> {
+    let mut doc = spec.parse_body(body, Mode::Create)?;
+    let id = match doc.get("id").and_then(Value::as_str) {
+        Some(id) => id.trim().to_owned(),
+        None => new_id(spec.collection.id_prefix()),
+    };
+    let now = now_ms();
+    doc.insert("id".into(), Value::String(id.clone()));
+    if doc.get("created_at").is_none_or(Value::is_null) {
+        doc.insert("created_at".into(), now.into());
+    }
+    doc.insert("updated_at".into(), now.into());
+    let me = me.clone();
+    state
+        .db
+        .write(move |tx| {
+            if !store::insert(tx, &me.tenant_id, spec.collection, &id, &doc, now)? {
+                return Err(
+                    ApiError::new(spec.codes.exists).with_message(format!("An entry with id {id:?} already exists"))
+                );
+            }
+            let fields: Vec<String> = doc.keys().cloned().collect();
+            audit::record(tx, &me, Action::Create, spec.collection.as_str(), &id, &fields)?;
+            Ok(doc)
+        })
+        .await
+}
+
+/// Applies `change` to the stored document inside one write transaction, then stores it
+/// with a fresh `updated_at` and audits the fields that changed. Shared by PATCH and the
+/// domain actions (lifecycle transitions, …).
+pub async fn update<F>(
+    state: &AppState,
+    me: &Principal,
+    spec: &'static Spec,
+    id: String,
+    change: F,
+) -> ApiResult<Document>
+where
+    F: FnOnce(&Connection, &mut Document) -> ApiResult<()> + Send + 'static,
+{
+    let me = me.clone();
+    state
+        .db
+        .write(move |tx| {
+            let before = store::get(tx, &me.tenant_id, spec.collection, &id)?.ok_or_else(|| spec.not_found())?;
+            let mut doc = before.clone();
+            change(tx, &mut doc)?;
+            let changed: Vec<String> = doc
+                .iter()
+                .filter(|(k, v)| before.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if changed.is_empty() {
+                return Ok(doc);
+            }
+            let now = now_ms();
+            doc.insert("id".into(), Value::String(id.clone()));
+            doc.insert("updated_at".into(), now.into());
+            store::replace(tx, &me.tenant_id, spec.collection, &id, &doc, now)?;
+            audit::record(tx, &me, Action::Update, spec.collection.as_str(), &id, &changed)?;
+            Ok(doc)
+        })
+        .await
+}
+
+/// Shallow merge: each top-level key of the body replaces the stored one (`null` is stored).
+pub async fn patch(
+    state: &AppState,
+    me: &Principal,
+    spec: &'static Spec,
+    id: &str,
+    body: Value,
+) -> ApiResult<Document> {
+    let id = spec.parse_id(id)?;
+    let body = spec.parse_body(body, Mode::Patch)?;
+    update(state, me, spec, id, move |_, doc| {
+        doc.extend(body.into_iter().filter(|(k, _)| k != "id"));
+        Ok(())
+    })
+    .await
+}
+
+pub async fn delete(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Deleted> {
+    let id = spec.parse_id(id)?;
+    let me = me.clone();
+    state
+        .db
+        .write(move |tx| {
+            if !store::delete(tx, &me.tenant_id, spec.collection, &id)? {
+                return Err(spec.not_found());
+            }
+            audit::record(tx, &me, Action::Delete, spec.collection.as_str(), &id, &[])?;
+            Ok(Deleted { id, deleted: true })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_ids_have_the_reference_shape() {
+        let id = super::new_id("bot");
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(parts.len(), 3, "{id}");
+        assert_eq!(parts[0], "bot");
+        assert_eq!(parts[2].len(), 6);
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    }
+}
