@@ -112,6 +112,25 @@ pub fn typed<T: DeserializeOwned>(doc: &Document, errors: &mut FieldErrors) -> O
     }
 }
 
+/// Like [`typed`], then writes the parsed fields back over the document, so coerced and
+/// trimmed values are what gets stored (`null` and unknown keys stay as sent).
+pub fn normalise<T: DeserializeOwned + Serialize>(doc: &mut Document, errors: &mut FieldErrors) -> Option<()> {
+    let parsed = typed::<T>(doc, errors)?;
+    if let Value::Object(fields) = serde_json::to_value(parsed).expect("checked fields serialise") {
+        doc.extend(fields);
+    }
+    Some(())
+}
+
+/// Records "is required" for each of `fields` missing or null in `doc`.
+pub fn require(doc: &Document, fields: &[&str], errors: &mut FieldErrors) {
+    for field in fields {
+        if doc.get(*field).is_none_or(Value::is_null) {
+            errors.add(*field, "is required");
+        }
+    }
+}
+
 /// `<prefix>-<epoch ms in base36>-<6 random base36 characters>`.
 pub fn new_id(prefix: &str) -> String {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";

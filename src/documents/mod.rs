@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod crud;
+pub mod fields;
 pub mod list;
 pub mod store;
 

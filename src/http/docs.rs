@@ -24,6 +24,10 @@ use crate::state::AppState;
         (name = "auth", description = "Setup, sign-in, sessions"),
         (name = "admin", description = "User management (admin role)"),
         (name = "bots", description = "Bots and their lifecycle"),
+        (name = "resources", description = "Licenses, proxies, subscriptions"),
+        (name = "workspace", description = "Notes, calendar, kanban"),
+        (name = "finance", description = "Ledger, daily stats, gold prices"),
+        (name = "settings", description = "Per-tenant settings"),
         (name = "docs", description = "This API's description"),
     )
 )]

@@ -40,13 +40,22 @@ pub fn created<T>(data: T) -> Created<T> {
 
 /// The whole application: API routes, docs, metrics, the embedded UI, and middleware.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+    let (api, mut openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(crate::health::routes::router())
         .merge(crate::auth::routes::router())
         .merge(crate::auth::admin::router())
         .merge(crate::bots::routes::router())
+        .merge(crate::settings::routes::router())
+        .merge(crate::resources::routes::router())
+        .merge(crate::workspace::routes::router())
+        .merge(crate::finance::routes::router())
         .merge(docs::router())
         .split_for_parts();
+    // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.
+    openapi.paths.paths = std::mem::take(&mut openapi.paths.paths)
+        .into_iter()
+        .map(|(path, item)| (path.replace("{*", "{"), item))
+        .collect();
     let max_body = state.config.max_body_bytes;
 
     api.fallback(fallback)

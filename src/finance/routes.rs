@@ -1,0 +1,208 @@
+//! `/api/v1/finance/*`: operations, daily stats, gold price history.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, Query, State};
+use botmox_contract::envelope::{Failure, Success};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::stats::{self, DayStats, GoldPrice, Range};
+use crate::auth::Authed;
+use crate::documents::crud::{self, normalise, require, Codes, Deleted, Mode, Page, Spec};
+use crate::documents::fields::{Day, Finite, Millis, Trimmed};
+use crate::documents::{AnyDocument, Collection, Document};
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::extract::Json;
+use crate::http::{created, ok, Created, Ok};
+use crate::state::AppState;
+
+static OPERATIONS: Spec = Spec {
+    collection: Collection::Finance,
+    codes: Codes {
+        list_query: ErrorCode::FinanceInvalidListQuery,
+        create_body: ErrorCode::FinanceInvalidCreateBody,
+        patch_body: ErrorCode::FinanceInvalidPatchBody,
+        id: ErrorCode::FinanceInvalidId,
+        not_found: ErrorCode::FinanceOperationNotFound,
+        exists: ErrorCode::FinanceOperationAlreadyExists,
+    },
+    check: check_operation,
+};
+
+/// The known fields of an operation (spec §7.2); strings trimmed, numeric strings coerced.
+#[derive(Serialize, Deserialize)]
+struct Operation {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<OperationType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<Trimmed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<Finite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<Currency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Trimmed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bot_id: Option<Trimmed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_id: Option<Trimmed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gold_amount: Option<Finite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gold_price_at_time: Option<Finite>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum OperationType {
+    Income,
+    Expense,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Currency {
+    #[serde(rename = "USD")]
+    Usd,
+    #[serde(rename = "gold")]
+    Gold,
+}
+
+fn check_operation(doc: &mut Document, mode: Mode, errors: &mut FieldErrors) {
+    if normalise::<Operation>(doc, errors).is_none() {
+        return;
+    }
+    if mode == Mode::Create {
+        require(doc, &["type", "category", "amount", "currency", "date"], errors);
+    }
+    if doc.get("category").and_then(Value::as_str) == Some("") {
+        errors.add("category", "must not be empty");
+    }
+    if doc
+        .get("description")
+        .and_then(Value::as_str)
+        .is_some_and(|d| d.chars().count() > 1000)
+    {
+        errors.add("description", "must be at most 1000 characters");
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_operations, create_operation))
+        .routes(routes!(get_operation, patch_operation, delete_operation))
+        .routes(routes!(daily_stats))
+        .routes(routes!(gold_price_history))
+}
+
+#[utoipa::path(get, path = "/api/v1/finance/operations", tag = "finance", security(("bearer" = [])),
+    params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("sort" = Option<String>, Query),
+        ("order" = Option<String>, Query), ("q" = Option<String>, Query)),
+    responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
+async fn list_operations(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Page> {
+    crud::list(&state, &me, &OPERATIONS, params).await
+}
+
+/// Required: `type` (income|expense), `category`, `amount`, `currency` (USD|gold), `date` (ms).
+#[utoipa::path(post, path = "/api/v1/finance/operations", tag = "finance", security(("bearer" = [])), request_body = AnyDocument,
+    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+async fn create_operation(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Json(body): Json<Value>,
+) -> ApiResult<Created<Document>> {
+    Ok(created(crud::create(&state, &me, &OPERATIONS, body).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn get_operation(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Ok<Document>> {
+    Ok(ok(crud::get(&state, &me, &OPERATIONS, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = AnyDocument,
+    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn patch_operation(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Document>> {
+    Ok(ok(crud::patch(&state, &me, &OPERATIONS, &id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn delete_operation(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Ok<Deleted>> {
+    Ok(ok(crud::delete(&state, &me, &OPERATIONS, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct RangeQuery {
+    from: Option<Day>,
+    to: Option<Day>,
+}
+
+fn range(params: &HashMap<String, String>) -> ApiResult<Range> {
+    let mut errors = FieldErrors::default();
+    let value = serde_json::to_value(params).expect("strings serialise");
+    let parsed = crate::documents::crud::typed::<RangeQuery>(value.as_object().expect("a map"), &mut errors);
+    errors.into_result(ErrorCode::FinanceInvalidListQuery)?;
+    let parsed = parsed.expect("parsed when there are no errors");
+    Ok(Range {
+        from: parsed.from.map(|d| d.0),
+        to: parsed.to.map(|d| d.0),
+    })
+}
+
+/// Per UTC day: USD totals, every currency on its own, active bots and gold farmed per
+/// project. Optional inclusive `from`/`to` (`YYYY-MM-DD`).
+#[utoipa::path(get, path = "/api/v1/finance/daily-stats", tag = "finance", security(("bearer" = [])),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, body = Success<BTreeMap<String, DayStats>>), (status = 400, body = Failure)))]
+async fn daily_stats(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Ok<BTreeMap<String, DayStats>>> {
+    let range = range(&params)?;
+    Ok(ok(state
+        .db
+        .read(move |conn| stats::daily(conn, &me.tenant_id, &range).map_err(ApiError::from))
+        .await?))
+}
+
+/// Per UTC day: the mean `gold_price_at_time` of sales (`type` income, `category` sale).
+#[utoipa::path(get, path = "/api/v1/finance/gold-price-history", tag = "finance", security(("bearer" = [])),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, body = Success<BTreeMap<String, GoldPrice>>), (status = 400, body = Failure)))]
+async fn gold_price_history(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Ok<BTreeMap<String, GoldPrice>>> {
+    let range = range(&params)?;
+    Ok(ok(state
+        .db
+        .read(move |conn| stats::gold_prices(conn, &me.tenant_id, &range).map_err(ApiError::from))
+        .await?))
+}

@@ -1,0 +1,4 @@
+//! Resources: licenses, proxies and subscriptions (spec `api-domains.md` §6).
+
+pub mod expiry;
+pub mod routes;

@@ -1,0 +1,292 @@
+//! `/api/v1/settings*`: the typed documents of spec §9.1 and the generic tree of §9.2, both
+//! served from one tree per tenant.
+
+use axum::extract::{Path, State};
+use botmox_contract::envelope::{Failure, Success};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::tree::{self, SettingsPath};
+use crate::auth::Authed;
+use crate::documents::fields::Bounded;
+use crate::documents::AnyDocument;
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::extract::Json;
+use crate::http::{ok, Ok};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_tree))
+        .routes(routes!(get_path, put_path, patch_path))
+        .routes(routes!(get_api_keys, put_api_keys))
+        .routes(routes!(get_proxy, put_proxy))
+        .routes(routes!(get_notification_events, put_notification_events))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct IpqsKeys {
+    /// Shown as `********` once set; send it back unchanged to keep the key, `""` to clear it.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TelegramKeys {
+    /// Shown as `********` once set; send it back unchanged to keep it, `""` to clear it.
+    #[serde(default)]
+    pub bot_token: Option<String>,
+    #[serde(default)]
+    pub chat_id: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ApiKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipqs: Option<IpqsKeys>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<TelegramKeys>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ProxySettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_check_on_add: Option<bool>,
+    /// 0-100: a proxy is suspicious above it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub fraud_score_threshold: Option<Bounded<0, 100>>,
+    /// 0-168; 0 means no periodic re-check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub check_interval_hours: Option<Bounded<0, 168>>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct NotificationEvents {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_banned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_offline: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_online: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_up: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profession_maxed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_fraud_score: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_report: Option<bool>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub other: Map<String, Value>,
+}
+
+async fn read_tree(state: &AppState, tenant: String) -> ApiResult<Value> {
+    state
+        .db
+        .read(move |conn| tree::load(conn, &tenant).map_err(ApiError::from))
+        .await
+}
+
+async fn write_tree(state: &AppState, tenant: String, path: SettingsPath, value: Value) -> ApiResult<Value> {
+    let vault = state.vault.clone();
+    let tree = state
+        .db
+        .write(move |tx| tree::update(tx, &vault, &tenant, |t| tree::set(t, &path, value)).map(|t| (t, path)))
+        .await?;
+    let (tree, path) = tree;
+    Ok(tree::get(&tree, &path).cloned().unwrap_or(Value::Null))
+}
+
+/// The whole tree (`{}` when nothing was ever stored).
+#[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = Success<AnyDocument>)))]
+async fn get_tree(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Value>> {
+    Ok(ok(read_tree(&state, me.tenant_id).await?))
+}
+
+/// The value at a slash-separated path, or `null`.
+#[utoipa::path(get, path = "/api/v1/settings/{*path}", tag = "settings", security(("bearer" = [])),
+    params(("path" = String, Path, description = "e.g. ui/resource_tree")),
+    responses((status = 200, body = Success<Option<AnyDocument>>), (status = 400, body = Failure)))]
+async fn get_path(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(path): Path<String>,
+) -> ApiResult<Ok<Value>> {
+    let path = SettingsPath::parse(&path)?;
+    let tree = read_tree(&state, me.tenant_id).await?;
+    Ok(ok(tree::get(&tree, &path).cloned().unwrap_or(Value::Null)))
+}
+
+/// Objects merge shallowly into an object at the path; anything else replaces it. Answers the
+/// new value at the path.
+#[utoipa::path(put, path = "/api/v1/settings/{*path}", tag = "settings", security(("bearer" = [])),
+    params(("path" = String, Path)), request_body = AnyDocument,
+    responses((status = 200, body = Success<Option<AnyDocument>>), (status = 400, body = Failure)))]
+async fn put_path(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(path): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Value>> {
+    write_path(state, me.tenant_id, path, body).await
+}
+
+/// The same as PUT.
+#[utoipa::path(patch, path = "/api/v1/settings/{*path}", tag = "settings", security(("bearer" = [])),
+    params(("path" = String, Path)), request_body = AnyDocument,
+    responses((status = 200, body = Success<Option<AnyDocument>>), (status = 400, body = Failure)))]
+async fn patch_path(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(path): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Value>> {
+    write_path(state, me.tenant_id, path, body).await
+}
+
+async fn write_path(state: AppState, tenant: String, path: String, body: Value) -> ApiResult<Ok<Value>> {
+    let path = SettingsPath::parse(&path)?;
+    let acceptable = match &body {
+        Value::Object(map) => !map.is_empty(),
+        Value::Number(n) => n.as_f64().is_some_and(f64::is_finite),
+        _ => true,
+    };
+    if !acceptable {
+        return Err(ApiError::new(ErrorCode::BadRequest)
+            .with_message("The body must be a non-empty object, an array, a string, a number, a boolean or null"));
+    }
+    Ok(ok(write_tree(&state, tenant, path, body).await?))
+}
+
+/// A typed settings document at `segments`: `null` when absent or when what is stored no
+/// longer fits its schema.
+async fn get_typed<T: for<'de> Deserialize<'de> + Serialize>(
+    state: &AppState,
+    tenant: String,
+    segments: &[&str],
+) -> ApiResult<Ok<Value>> {
+    let tree = read_tree(state, tenant).await?;
+    let value = tree::get(&tree, &SettingsPath::of(segments))
+        .and_then(|v| serde_json::from_value::<T>(v.clone()).ok())
+        .map(|doc| serde_json::to_value(doc).expect("settings serialise"));
+    Ok(ok(value.unwrap_or(Value::Null)))
+}
+
+/// Validates a typed settings body (unknown top-level keys kept, unknown sub-object keys
+/// dropped), merges it at `segments` and answers the merged document.
+async fn put_typed<T: for<'de> Deserialize<'de> + Serialize>(
+    state: &AppState,
+    tenant: String,
+    segments: &[&str],
+    body: Value,
+    code: ErrorCode,
+) -> ApiResult<Ok<Value>> {
+    let mut errors = FieldErrors::default();
+    let parsed = match &body {
+        Value::Object(map) if !map.is_empty() => crate::documents::crud::typed::<T>(map, &mut errors),
+        _ => {
+            errors = FieldErrors::form("The body must be a JSON object with at least one field");
+            None
+        }
+    };
+    errors.into_result(code)?;
+    let normalised =
+        serde_json::to_value(parsed.expect("parsed when there are no errors")).expect("settings serialise");
+    Ok(ok(
+        write_tree(state, tenant, SettingsPath::of(segments), normalised).await?
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/api_keys", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = Success<Option<ApiKeys>>)))]
+async fn get_api_keys(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Value>> {
+    get_typed::<ApiKeys>(&state, me.tenant_id, &["api_keys"]).await
+}
+
+/// Secrets in the body go to the vault; responses show them as `********`.
+#[utoipa::path(put, path = "/api/v1/settings/api_keys", tag = "settings", security(("bearer" = [])), request_body = ApiKeys,
+    responses((status = 200, body = Success<ApiKeys>), (status = 400, body = Failure)))]
+async fn put_api_keys(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Value>> {
+    put_typed::<ApiKeys>(
+        &state,
+        me.tenant_id,
+        &["api_keys"],
+        body,
+        ErrorCode::SettingsInvalidApiKeysBody,
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/proxy", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = Success<Option<ProxySettings>>)))]
+async fn get_proxy(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Value>> {
+    get_typed::<ProxySettings>(&state, me.tenant_id, &["proxy"]).await
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/proxy", tag = "settings", security(("bearer" = [])), request_body = ProxySettings,
+    responses((status = 200, body = Success<ProxySettings>), (status = 400, body = Failure)))]
+async fn put_proxy(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Value>> {
+    put_typed::<ProxySettings>(
+        &state,
+        me.tenant_id,
+        &["proxy"],
+        body,
+        ErrorCode::SettingsInvalidProxyBody,
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/notifications/events", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = Success<Option<NotificationEvents>>)))]
+async fn get_notification_events(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Value>> {
+    get_typed::<NotificationEvents>(&state, me.tenant_id, &["notifications", "events"]).await
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/notifications/events", tag = "settings", security(("bearer" = [])),
+    request_body = NotificationEvents,
+    responses((status = 200, body = Success<NotificationEvents>), (status = 400, body = Failure)))]
+async fn put_notification_events(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Value>> {
+    put_typed::<NotificationEvents>(
+        &state,
+        me.tenant_id,
+        &["notifications", "events"],
+        body,
+        ErrorCode::SettingsInvalidNotificationEventsBody,
+    )
+    .await
+}
+
+/// Reads one settings value for the server's own use (thresholds, toggles).
+pub async fn value_at(state: &AppState, tenant: &str, segments: &'static [&'static str]) -> ApiResult<Option<Value>> {
+    let tree = read_tree(state, tenant.to_owned()).await?;
+    Ok(tree::get(&tree, &SettingsPath::of(segments)).cloned())
+}

@@ -1,0 +1,199 @@
+//! The settings tree: paths, merge rules, secret leaves, storage.
+//!
+//! Secret leaves (API keys, bot tokens) never rest in the tree: a write moves their value into
+//! the vault and leaves [`MASK`] in its place, which is also what every read shows. Writing
+//! the mask back keeps the stored secret; writing `""` clears it.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::vault::Vault;
+
+pub const MASK: &str = "********";
+
+/// Leaves whose values live in the vault.
+pub const SECRET_PATHS: [&[&str]; 2] = [&["api_keys", "ipqs", "api_key"], &["api_keys", "telegram", "bot_token"]];
+
+/// A parsed settings path: `settings/` prefix dropped, segments checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsPath(Vec<String>);
+
+impl SettingsPath {
+    pub fn parse(raw: &str) -> ApiResult<SettingsPath> {
+        let invalid = || ApiError::new(ErrorCode::BadRequest).with_message("Invalid settings path");
+        if raw.len() > 512 {
+            return Err(invalid());
+        }
+        let trimmed = raw.trim_matches('/');
+        let trimmed = trimmed.strip_prefix("settings/").unwrap_or(trimmed);
+        let segments: Vec<String> = trimmed.split('/').map(str::to_owned).collect();
+        let bad = |s: &String| s.is_empty() || s == "." || s == ".." || s.contains(['.', '#', '$', '[', ']']);
+        if trimmed.is_empty() || trimmed == "settings" || segments.iter().any(bad) {
+            return Err(invalid());
+        }
+        Ok(SettingsPath(segments))
+    }
+
+    pub fn of(segments: &[&str]) -> SettingsPath {
+        SettingsPath(segments.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    pub fn segments(&self) -> &[String] {
+        &self.0
+    }
+
+    fn vault_id(&self) -> String {
+        format!("settings/{}", self.0.join("/"))
+    }
+}
+
+pub fn get<'a>(tree: &'a Value, path: &SettingsPath) -> Option<&'a Value> {
+    path.0.iter().try_fold(tree, |node, key| node.get(key))
+}
+
+/// PUT/PATCH semantics: objects merge shallowly into objects, anything else replaces;
+/// missing (or non-object) intermediate nodes become objects.
+pub fn set(tree: &mut Value, path: &SettingsPath, value: Value) {
+    let mut node = tree;
+    for key in &path.0 {
+        if !node.is_object() {
+            *node = Value::Object(Map::new());
+        }
+        node = node
+            .as_object_mut()
+            .expect("made an object")
+            .entry(key.clone())
+            .or_insert(Value::Null);
+    }
+    match (node, value) {
+        (Value::Object(existing), Value::Object(incoming)) => existing.extend(incoming),
+        (node, value) => *node = value,
+    }
+}
+
+pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Value> {
+    let text: Option<String> = conn
+        .query_row("SELECT tree FROM settings WHERE tenant_id = ?1", [tenant], |r| r.get(0))
+        .optional()?;
+    Ok(text
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| Value::Object(Map::new())))
+}
+
+/// Applies `change` to the tenant's tree, moves secret leaves into the vault, and stores it.
+pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnce(&mut Value)) -> ApiResult<Value> {
+    let before = load(conn, tenant)?;
+    let mut tree = before.clone();
+    change(&mut tree);
+    for segments in SECRET_PATHS {
+        let path = SettingsPath::of(segments);
+        let Some(Value::String(value)) = get(&tree, &path).cloned() else {
+            continue;
+        };
+        let value = value.trim();
+        if value == MASK {
+            // Unchanged: keep whatever the vault holds, and the tree's mask if it had one.
+            let previous = get(&before, &path)
+                .cloned()
+                .unwrap_or_else(|| Value::String(String::new()));
+            set(&mut tree, &path, previous);
+        } else if value.is_empty() {
+            conn.execute(
+                "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
+                params![path.vault_id(), tenant],
+            )?;
+            set(&mut tree, &path, Value::String(String::new()));
+        } else {
+            vault
+                .put(conn, tenant, &path.vault_id(), value.as_bytes())
+                .map_err(ApiError::internal)?;
+            set(&mut tree, &path, Value::String(MASK.to_owned()));
+        }
+    }
+    conn.execute(
+        "INSERT INTO settings (tenant_id, tree, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (tenant_id) DO UPDATE SET tree = excluded.tree, updated_at = excluded.updated_at",
+        params![tenant, tree.to_string(), now_ms()],
+    )?;
+    Ok(tree)
+}
+
+/// The plaintext of a secret leaf, for the server's own use (never for responses).
+pub fn secret(conn: &Connection, vault: &Vault, tenant: &str, segments: &[&str]) -> ApiResult<Option<String>> {
+    let bytes = vault
+        .get(conn, tenant, &SettingsPath::of(segments).vault_id())
+        .map_err(ApiError::internal)?;
+    Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn paths_are_checked_and_the_settings_prefix_dropped() {
+        assert_eq!(
+            SettingsPath::parse("settings/ui/resource_tree").unwrap().segments(),
+            ["ui", "resource_tree"]
+        );
+        for bad in ["", "a//b", "a/../b", "a.b", "a/b#", "$x", "settings", &"x".repeat(600)] {
+            assert!(SettingsPath::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn objects_merge_and_everything_else_replaces() {
+        let mut tree = json!({ "proxy": { "a": 1, "b": { "c": 2 } } });
+        set(
+            &mut tree,
+            &SettingsPath::parse("proxy").unwrap(),
+            json!({ "b": { "d": 3 }, "e": null }),
+        );
+        assert_eq!(tree, json!({ "proxy": { "a": 1, "b": { "d": 3 }, "e": null } }));
+        set(&mut tree, &SettingsPath::parse("proxy/a/deep").unwrap(), json!([1]));
+        assert_eq!(tree["proxy"]["a"], json!({ "deep": [1] }));
+        assert_eq!(
+            get(&tree, &SettingsPath::parse("proxy/a/deep").unwrap()),
+            Some(&json!([1]))
+        );
+        assert_eq!(get(&tree, &SettingsPath::parse("nope/x").unwrap()), None);
+    }
+
+    #[test]
+    fn secrets_go_to_the_vault_and_the_mask_keeps_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
+        let path = SettingsPath::parse("api_keys").unwrap();
+        let tree = update(&conn, &vault, "t", |t| {
+            set(t, &path, json!({ "ipqs": { "api_key": "k-123", "enabled": true } }))
+        })
+        .unwrap();
+        assert_eq!(tree["api_keys"]["ipqs"]["api_key"], MASK);
+        assert!(!load(&conn, "t").unwrap().to_string().contains("k-123"));
+        assert_eq!(
+            secret(&conn, &vault, "t", SECRET_PATHS[0]).unwrap().as_deref(),
+            Some("k-123")
+        );
+
+        update(&conn, &vault, "t", |t| {
+            set(t, &path, json!({ "ipqs": { "api_key": MASK, "enabled": false } }))
+        })
+        .unwrap();
+        assert_eq!(
+            secret(&conn, &vault, "t", SECRET_PATHS[0]).unwrap().as_deref(),
+            Some("k-123")
+        );
+        let tree = update(&conn, &vault, "t", |t| {
+            set(t, &path, json!({ "ipqs": { "api_key": "" } }))
+        })
+        .unwrap();
+        assert_eq!(tree["api_keys"]["ipqs"]["api_key"], "");
+        assert_eq!(secret(&conn, &vault, "t", SECRET_PATHS[0]).unwrap(), None);
+        assert_eq!(secret(&conn, &vault, "other", SECRET_PATHS[0]).unwrap(), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! Workspace: notes, calendar events and kanban tasks (spec `api-domains.md` §8).
+
+pub mod routes;

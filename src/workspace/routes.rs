@@ -1,0 +1,171 @@
+//! `/api/v1/workspace/{kind}*` for `notes`, `calendar` and `kanban`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use botmox_contract::envelope::{Failure, Success};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Authed;
+use crate::documents::crud::{self, normalise, Codes, Deleted, Page, Spec};
+use crate::documents::fields::{Bounded, Day, Trimmed};
+use crate::documents::{AnyDocument, Collection, Document};
+use crate::error::{ApiResult, ErrorCode};
+use crate::http::extract::Json;
+use crate::http::{created, ok, Created, Ok};
+use crate::state::AppState;
+
+const CODES: Codes = Codes {
+    list_query: ErrorCode::WorkspaceInvalidListQuery,
+    create_body: ErrorCode::WorkspaceInvalidBody,
+    patch_body: ErrorCode::WorkspaceInvalidBody,
+    id: ErrorCode::WorkspaceInvalidId,
+    not_found: ErrorCode::WorkspaceEntityNotFound,
+    exists: ErrorCode::WorkspaceEntityAlreadyExists,
+};
+
+/// Notes are free-form: any non-empty object.
+static NOTES: Spec = Spec {
+    collection: Collection::Notes,
+    codes: CODES,
+    check: |_, _, _| {},
+};
+static CALENDAR: Spec = Spec {
+    collection: Collection::Calendar,
+    codes: CODES,
+    check: |doc, _, errors| {
+        normalise::<CalendarEvent>(doc, errors);
+    },
+};
+static KANBAN: Spec = Spec {
+    collection: Collection::Kanban,
+    codes: CODES,
+    check: |doc, _, errors| {
+        normalise::<KanbanTask>(doc, errors);
+    },
+};
+
+#[derive(Serialize, Deserialize)]
+struct CalendarEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<Trimmed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<Day>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linked_note_id: Option<NonEmpty>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KanbanTask {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<Trimmed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<KanbanStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due_date: Option<Day>,
+    /// Position within its column; may be negative.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<Bounded<{ i32::MIN as i64 }, { i32::MAX as i64 }>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KanbanStatus {
+    Todo,
+    InProgress,
+    Done,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(try_from = "String")]
+struct NonEmpty(String);
+
+impl TryFrom<String> for NonEmpty {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        (!s.trim().is_empty()).then_some(NonEmpty(s)).ok_or("must not be empty")
+    }
+}
+
+fn spec(kind: &str) -> ApiResult<&'static Spec> {
+    match kind {
+        "notes" => Ok(&NOTES),
+        "calendar" => Ok(&CALENDAR),
+        "kanban" => Ok(&KANBAN),
+        _ => Err(ErrorCode::WorkspaceInvalidKind.into()),
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(get_item, patch_item, delete_item))
+}
+
+const KIND: &str = "notes, calendar or kanban";
+
+#[utoipa::path(get, path = "/api/v1/workspace/{kind}", tag = "workspace", security(("bearer" = [])),
+    params(("kind" = String, Path, description = KIND), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query),
+        ("sort" = Option<String>, Query), ("order" = Option<String>, Query), ("q" = Option<String>, Query)),
+    responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
+async fn list_items(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(kind): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Page> {
+    crud::list(&state, &me, spec(&kind)?, params).await
+}
+
+#[utoipa::path(post, path = "/api/v1/workspace/{kind}", tag = "workspace", security(("bearer" = [])),
+    params(("kind" = String, Path, description = KIND)), request_body = AnyDocument,
+    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+async fn create_item(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(kind): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Created<Document>> {
+    Ok(created(crud::create(&state, &me, spec(&kind)?, body).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
+    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn get_item(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path((kind, id)): Path<(String, String)>,
+) -> ApiResult<Ok<Document>> {
+    Ok(ok(crud::get(&state, &me, spec(&kind)?, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
+    params(("kind" = String, Path, description = KIND), ("id" = String, Path)), request_body = AnyDocument,
+    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn patch_item(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path((kind, id)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Document>> {
+    Ok(ok(crud::patch(&state, &me, spec(&kind)?, &id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
+    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+    responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn delete_item(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path((kind, id)): Path<(String, String)>,
+) -> ApiResult<Ok<Deleted>> {
+    Ok(ok(crud::delete(&state, &me, spec(&kind)?, &id).await?))
+}
