@@ -84,6 +84,7 @@ error_codes! {
     SettingsInvalidApiKeysBody => (BAD_REQUEST, "SETTINGS_INVALID_API_KEYS_BODY", "The API keys document is not valid"),
     SettingsInvalidProxyBody => (BAD_REQUEST, "SETTINGS_INVALID_PROXY_BODY", "The proxy settings are not valid"),
     SettingsInvalidNotificationEventsBody => (BAD_REQUEST, "SETTINGS_INVALID_NOTIFICATION_EVENTS_BODY", "The notification settings are not valid"),
+    ObservabilityInvalidClientLogsBody => (BAD_REQUEST, "OBSERVABILITY_INVALID_CLIENT_LOGS_BODY", "The client logs body is not valid"),
     FinanceInvalidListQuery => (BAD_REQUEST, "FINANCE_INVALID_LIST_QUERY", "The list query is not valid"),
     FinanceInvalidCreateBody => (BAD_REQUEST, "FINANCE_INVALID_CREATE_BODY", "The finance operation is not valid"),
     FinanceInvalidPatchBody => (BAD_REQUEST, "FINANCE_INVALID_PATCH_BODY", "Finance operation patch must not be empty"),

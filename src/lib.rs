@@ -1,6 +1,7 @@
 //! Bot-Mox server: the `/api/v1` contract, the embedded web UI, SQLite storage, the object
 //! store and the secrets vault in one binary. See docs/ARCHITECTURE.md for the map.
 
+pub mod audit;
 pub mod auth;
 pub mod bots;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod objects;
+pub mod observability;
 pub mod ops;
 pub mod resources;
 pub mod settings;

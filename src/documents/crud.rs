@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::audit::{self, Action};
 use super::list::ListQuery;
 use super::{store, Collection, Document};
+use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};

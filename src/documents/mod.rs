@@ -2,7 +2,6 @@
 //! one table, CRUD with the reference's semantics, lists paged and sorted in SQL, and an
 //! audit row for every change. Domains add their typed checks and their own routes.
 
-pub mod audit;
 pub mod crud;
 pub mod fields;
 pub mod list;

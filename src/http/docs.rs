@@ -28,6 +28,7 @@ use crate::state::AppState;
         (name = "workspace", description = "Notes, calendar, kanban"),
         (name = "finance", description = "Ledger, daily stats, gold prices"),
         (name = "settings", description = "Per-tenant settings"),
+        (name = "observability", description = "Browser logs, trace echo"),
         (name = "docs", description = "This API's description"),
     )
 )]

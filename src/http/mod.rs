@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::resources::routes::router())
         .merge(crate::workspace::routes::router())
         .merge(crate::finance::routes::router())
+        .merge(crate::audit::routes::router())
+        .merge(crate::observability::routes::router())
         .merge(docs::router())
         .split_for_parts();
     // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.

@@ -1,4 +1,4 @@
-//! The audit trail: who changed which entity, when, and which fields.
+//! SQL for the audit trail.
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
