@@ -85,6 +85,12 @@ error_codes! {
     SettingsInvalidProxyBody => (BAD_REQUEST, "SETTINGS_INVALID_PROXY_BODY", "The proxy settings are not valid"),
     SettingsInvalidNotificationEventsBody => (BAD_REQUEST, "SETTINGS_INVALID_NOTIFICATION_EVENTS_BODY", "The notification settings are not valid"),
     ObservabilityInvalidClientLogsBody => (BAD_REQUEST, "OBSERVABILITY_INVALID_CLIENT_LOGS_BODY", "The client logs body is not valid"),
+    ThemeAssetInvalidPresignBody => (BAD_REQUEST, "THEME_ASSET_INVALID_PRESIGN_BODY", "The upload request is not valid"),
+    ThemeAssetInvalidCompleteBody => (BAD_REQUEST, "THEME_ASSET_INVALID_COMPLETE_BODY", "The complete request is not valid"),
+    ThemeAssetInvalidUpload => (BAD_REQUEST, "THEME_ASSET_INVALID_UPLOAD", "The uploaded file is not the declared image type"),
+    ThemeAssetNotFound => (NOT_FOUND, "THEME_ASSET_NOT_FOUND", "Theme asset not found"),
+    AssetNotUploaded => (CONFLICT, "ASSET_NOT_UPLOADED", "The file has not been uploaded yet: PUT it to the upload URL first"),
+    WowNamesInvalidQuery => (BAD_REQUEST, "WOW_NAMES_INVALID_QUERY", "The name query is not valid"),
     FinanceInvalidListQuery => (BAD_REQUEST, "FINANCE_INVALID_LIST_QUERY", "The list query is not valid"),
     FinanceInvalidCreateBody => (BAD_REQUEST, "FINANCE_INVALID_CREATE_BODY", "The finance operation is not valid"),
     FinanceInvalidPatchBody => (BAD_REQUEST, "FINANCE_INVALID_PATCH_BODY", "Finance operation patch must not be empty"),
@@ -203,6 +209,20 @@ impl FieldErrors {
     /// Keeps a parsed value, or records why `field` did not parse.
     pub fn check<T, M: Into<String>>(&mut self, field: &str, parsed: Result<T, M>) -> Option<T> {
         parsed.map_err(|message| self.add(field, message)).ok()
+    }
+
+    /// Records a deserialisation error at `path` (serde's dotted path, `.` for the root); a
+    /// missing field is filed under its own name as "is required".
+    pub fn add_at(&mut self, path: &str, message: String) {
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        match (path, missing) {
+            (".", Some(name)) => self.add(name, "is required"),
+            (_, Some(name)) => self.add(format!("{path}.{name}"), "is required"),
+            (".", None) => self.form.push(message),
+            (_, None) => self.add(path, message),
+        }
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {

@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::objects::Objects;
+use crate::signing::UrlSigner;
 use crate::state::AppState;
 use crate::vault::{self, Vault};
 
@@ -39,6 +40,10 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         .with_context(|| format!("cannot open the database in {}", data_dir.root().display()))?;
 
     let vault = open_vault(&config, &data_dir, &db).await?;
+    let signing_vault = vault.clone();
+    let signer = db
+        .write_raw(move |conn| Ok(UrlSigner::load_or_create(conn, &signing_vault)))
+        .await??;
     let objects = Objects::local(&data_dir.objects_path())?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
@@ -60,6 +65,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         db,
         objects,
         vault,
+        signer,
         metrics,
         started,
     };

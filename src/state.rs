@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::objects::Objects;
+use crate::signing::UrlSigner;
 use crate::vault::Vault;
 
 #[derive(Clone)]
@@ -17,6 +18,7 @@ pub struct AppState {
     pub db: Db,
     pub objects: Objects,
     pub vault: Vault,
+    pub signer: UrlSigner,
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<Hasher>,
     pub throttle: Arc<LoginThrottle>,

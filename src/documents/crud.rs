@@ -106,7 +106,7 @@ pub fn typed<T: DeserializeOwned>(doc: &Document, errors: &mut FieldErrors) -> O
         Ok(v) => Some(v),
         Err(err) => {
             let path = err.path().to_string();
-            errors.add(path, err.into_inner().to_string());
+            errors.add_at(&path, err.into_inner().to_string());
             None
         }
     }

@@ -28,7 +28,9 @@ use crate::state::AppState;
         (name = "workspace", description = "Notes, calendar, kanban"),
         (name = "finance", description = "Ledger, daily stats, gold prices"),
         (name = "settings", description = "Per-tenant settings"),
+        (name = "theme-assets", description = "Theme background images"),
         (name = "observability", description = "Browser logs, trace echo"),
+        (name = "names", description = "Character name suggestions"),
         (name = "docs", description = "This API's description"),
     )
 )]

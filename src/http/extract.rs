@@ -48,15 +48,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
-            let field = if path == "." { String::new() } else { path };
-            let mut fields = if field.is_empty() {
-                FieldErrors::form(strip_position(&inner))
-            } else {
-                FieldErrors::default()
-            };
-            if !field.is_empty() {
-                fields.add(field, strip_position(&inner));
-            }
+            let mut fields = FieldErrors::default();
+            fields.add_at(&path, strip_position(&inner));
             ApiError::validation(ErrorCode::ValidationFailed, fields)
         } else {
             ApiError::new(ErrorCode::InvalidJson).with_message(format!("The request body is not valid JSON: {inner}"))

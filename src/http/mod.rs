@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::resources::routes::router())
         .merge(crate::workspace::routes::router())
         .merge(crate::finance::routes::router())
+        .merge(crate::theme_assets::routes::router())
+        .merge(crate::names::routes::router())
         .merge(crate::audit::routes::router())
         .merge(crate::observability::routes::router())
         .merge(docs::router())

@@ -128,8 +128,10 @@ pub fn generate(params: &NameParams) -> Vec<String> {
         if names.len() == wanted {
             break;
         }
-        let name = compose(&mut rng, params.race, params.gender);
-        if is_legal(&name) && seen.insert(name.clone()) {
+        let Some(name) = compose(&mut rng, params.race, params.gender).filter(|n| is_legal(n)) else {
+            continue;
+        };
+        if seen.insert(name.clone()) {
             names.push(name);
         }
     }
@@ -148,7 +150,8 @@ fn rng(seed: Option<u64>) -> StdRng {
     seed.map_or_else(StdRng::from_entropy, StdRng::seed_from_u64)
 }
 
-fn compose(rng: &mut StdRng, race: Option<Race>, gender: Option<Gender>) -> String {
+/// One random join, or `None` when its syllables meet badly.
+fn compose(rng: &mut StdRng, race: Option<Race>, gender: Option<Gender>) -> Option<String> {
     let race = race.unwrap_or_else(|| *Race::ALL.choose(rng).expect("races are listed"));
     let gender = gender.unwrap_or_else(|| *Gender::ALL.choose(rng).expect("genders are listed"));
     let table = &TABLES[Race::ALL.iter().position(|r| *r == race).expect("every race is in ALL")];
@@ -156,15 +159,28 @@ fn compose(rng: &mut StdRng, race: Option<Race>, gender: Option<Gender>) -> Stri
         Gender::Male => &table.male,
         Gender::Female => &table.female,
     };
-    let mut name = String::new();
-    name.push_str(parts.start.choose(rng).expect("tables are checked non-empty"));
+    let mut syllables = vec![*parts.start.choose(rng).expect("tables are checked non-empty")];
     if rng.gen_ratio(1, MIDDLE_ONE_IN) {
-        if let Some(middle) = table.middle.choose(rng) {
-            name.push_str(middle);
-        }
+        syllables.extend(table.middle.choose(rng));
     }
-    name.push_str(parts.end.choose(rng).expect("tables are checked non-empty"));
-    capitalise(&name)
+    syllables.push(parts.end.choose(rng).expect("tables are checked non-empty"));
+    // A repeated syllable (Grimgrim) reads as a stutter, not a name.
+    let smooth = syllables
+        .windows(2)
+        .all(|pair| pair[0] != pair[1] && smooth_join(pair[0], pair[1]));
+    smooth.then(|| capitalise(&syllables.concat()))
+}
+
+/// Vowel pairs that read well across a join (Baine, Maiev). Any other pair of vowels meeting
+/// there stumbles (Taah, Shaoka), though the letter rules in [`is_legal`] would pass it.
+const JOIN_VOWELS: [&str; 7] = ["ae", "ai", "ea", "ei", "ia", "ie", "io"];
+
+fn smooth_join(left: &str, right: &str) -> bool {
+    let vowel = |c: char| "aeiou".contains(c);
+    match (left.chars().last(), right.chars().next()) {
+        (Some(l), Some(r)) if vowel(l) && vowel(r) => JOIN_VOWELS.contains(&format!("{l}{r}").as_str()),
+        _ => true,
+    }
 }
 
 fn capitalise(word: &str) -> String {
@@ -212,8 +228,12 @@ struct Table {
 
 /// Parsed on first use, in [`Race::ALL`] order. The files are compiled in, so a malformed one
 /// is a build defect: parsing panics, and the tests below parse every file.
-static TABLES: LazyLock<Vec<Table>> =
-    LazyLock::new(|| Race::ALL.iter().map(|race| parse_table(race.as_str(), race.source())).collect());
+static TABLES: LazyLock<Vec<Table>> = LazyLock::new(|| {
+    Race::ALL
+        .iter()
+        .map(|race| parse_table(race.as_str(), race.source()))
+        .collect()
+});
 
 fn parse_table(file: &str, text: &'static str) -> Table {
     let mut sections: [(&str, Vec<&'static str>); 5] = [
@@ -245,7 +265,10 @@ fn parse_table(file: &str, text: &'static str) -> Table {
         }
     }
     let [male_start, male_end, female_start, female_end, middle] = sections.map(|(name, syllables)| {
-        assert!(name == "middle" || !syllables.is_empty(), "names/{file}.txt: [{name}] is empty");
+        assert!(
+            name == "middle" || !syllables.is_empty(),
+            "names/{file}.txt: [{name}] is empty"
+        );
         syllables
     });
     Table {
@@ -285,7 +308,10 @@ mod tests {
         let p = params(3, None, None, None);
         assert_eq!(generate(&p), generate(&p));
         assert_eq!(pick(&generate(&p), p.seed), pick(&generate(&p), p.seed));
-        let other = NameParams { seed: Some(43), ..p.clone() };
+        let other = NameParams {
+            seed: Some(43),
+            ..p.clone()
+        };
         assert_ne!(generate(&p), generate(&other));
     }
 
@@ -303,7 +329,10 @@ mod tests {
         // count cuts, it does not add batches.
         assert_eq!(generate(&params(1, Some(30), None, None)).len(), BATCH_SIZE);
         // Unseeded answers are full too.
-        let unseeded = NameParams { seed: None, ..params(2, None, None, None) };
+        let unseeded = NameParams {
+            seed: None,
+            ..params(2, None, None, None)
+        };
         assert_eq!(generate(&unseeded).len(), 2 * BATCH_SIZE);
     }
 
@@ -346,6 +375,15 @@ mod tests {
         ] {
             assert!(!is_legal(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn joins_keep_only_smooth_vowel_pairs() {
+        assert!(smooth_join("ba", "ine"));
+        assert!(smooth_join("gar", "ok"));
+        assert!(smooth_join("mu", "ka"));
+        assert!(!smooth_join("ta", "ah"));
+        assert!(!smooth_join("sha", "oka"));
     }
 
     #[test]

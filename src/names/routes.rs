@@ -92,9 +92,14 @@ fn parse(params: &HashMap<String, String>) -> ApiResult<NameParams> {
         let allowed = Race::ALL.map(Race::as_str).join(", ");
         errors.check("race", Race::parse(raw).ok_or(format!("must be one of: {allowed}")))
     });
-    let gender = value("gender").and_then(|raw| errors.check("gender", Gender::parse(raw).ok_or("must be male or female")));
+    let gender =
+        value("gender").and_then(|raw| errors.check("gender", Gender::parse(raw).ok_or("must be male or female")));
     let seed = value("seed").and_then(|raw| {
-        errors.check("seed", raw.parse::<u64>().map_err(|_| format!("must be a whole number from 0 to {}", u64::MAX)))
+        errors.check(
+            "seed",
+            raw.parse::<u64>()
+                .map_err(|_| format!("must be a whole number from 0 to {}", u64::MAX)),
+        )
     });
     errors.into_result(ErrorCode::WowNamesInvalidQuery)?;
     Ok(NameParams {
