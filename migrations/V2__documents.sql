@@ -8,8 +8,6 @@ CREATE TABLE documents (
     payload     TEXT NOT NULL CHECK (json_valid(payload)),
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL,
-    -- Write order across all documents: lists show the last written first, ties impossible.
-    seq         INTEGER NOT NULL,
     status      GENERATED ALWAYS AS (json_extract(payload, '$.status')) VIRTUAL,
     name        GENERATED ALWAYS AS (json_extract(payload, '$.name')) VIRTUAL,
     type        GENERATED ALWAYS AS (json_extract(payload, '$.type')) VIRTUAL,
@@ -19,15 +17,26 @@ CREATE TABLE documents (
     date        GENERATED ALWAYS AS (json_extract(payload, '$.date')) VIRTUAL,
     PRIMARY KEY (tenant_id, collection, id)
 );
-CREATE UNIQUE INDEX documents_by_seq ON documents (seq);
-CREATE INDEX documents_recent ON documents (tenant_id, collection, seq DESC);
-CREATE INDEX documents_by_status ON documents (tenant_id, collection, status, seq DESC);
-CREATE INDEX documents_by_name ON documents (tenant_id, collection, name, seq DESC);
-CREATE INDEX documents_by_type ON documents (tenant_id, collection, type, seq DESC);
-CREATE INDEX documents_by_project ON documents (tenant_id, collection, project_id, seq DESC);
-CREATE INDEX documents_by_bot ON documents (tenant_id, collection, bot_id, seq DESC);
-CREATE INDEX documents_by_expiry ON documents (tenant_id, collection, expires_at, seq DESC);
-CREATE INDEX documents_by_date ON documents (tenant_id, collection, date, seq DESC);
+-- The rowid is the write order: every write moves a document to a new, highest rowid, so
+-- "last written first" is a backwards walk of an index, with no ties.
+CREATE INDEX documents_recent ON documents (tenant_id, collection);
+-- Sort indexes only where a collection has the field, so other writes do not pay for them.
+CREATE INDEX documents_by_status ON documents (tenant_id, collection, status)
+    WHERE collection IN ('bots', 'licenses', 'proxies', 'subscriptions', 'kanban');
+CREATE INDEX documents_by_name ON documents (tenant_id, collection, name) WHERE collection = 'bots';
+CREATE INDEX documents_by_expiry ON documents (tenant_id, collection, expires_at)
+    WHERE collection IN ('licenses', 'proxies', 'subscriptions');
+CREATE INDEX documents_by_date ON documents (tenant_id, collection, date)
+    WHERE collection IN ('finance_operations', 'calendar');
+
+-- Documents per tenant and collection, kept by every insert and delete, so an unfiltered
+-- list knows its total without counting.
+CREATE TABLE document_counts (
+    tenant_id   TEXT NOT NULL,
+    collection  TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, collection)
+) WITHOUT ROWID;
 
 -- Who changed what: one row per create, update or delete in the document domains.
 CREATE TABLE audit_log (

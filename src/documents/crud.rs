@@ -52,8 +52,8 @@ pub struct Deleted {
     pub deleted: bool,
 }
 
-/// A list page in the envelope, with `meta`.
-pub type Page = axum::Json<Success<Vec<Document>>>;
+/// A list page in the envelope, with `meta`; documents go out as stored.
+pub type Page = axum::Json<Success<Vec<Box<serde_json::value::RawValue>>>>;
 
 const MAX_ID_CHARS: usize = 200;
 

@@ -77,7 +77,7 @@ const COLUMN_KEYS: [&str; 10] = [
 /// SQLite orders them), then the last written first, so equal keys keep a stable order.
 /// Returns the clause and, for keys outside the columns, the JSON path to bind as `?path`.
 pub fn order_by(query: &ListQuery) -> (String, Option<String>) {
-    let tail = "seq DESC";
+    let tail = "documents.rowid DESC";
     let Some(key) = &query.sort else {
         return (tail.to_owned(), None);
     };
@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(
             order_by(&q),
             (
-                "json_extract(payload, :path) DESC, seq DESC".into(),
+                "json_extract(payload, :path) DESC, documents.rowid DESC".into(),
                 Some("$.\"level\"".into())
             )
         );

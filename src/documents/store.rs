@@ -1,17 +1,14 @@
 //! SQL for documents. Every function is scoped by tenant and collection.
+//!
+//! The stored payload always carries the document's `id`, `created_at` and `updated_at`, so
+//! reads can hand the stored JSON text straight to the response.
 
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::list::{order_by, ListQuery, SEARCH_CLAUSE_AND};
 use super::{Collection, Document};
-
-fn decode(id: String, payload: &str) -> Document {
-    let mut doc: Document = serde_json::from_str(payload).unwrap_or_default();
-    // The row's id wins over any id inside the payload.
-    doc.insert("id".into(), Value::String(id));
-    doc
-}
 
 fn encode(doc: &Document) -> String {
     serde_json::to_string(doc).expect("a JSON map serialises")
@@ -27,58 +24,41 @@ pub fn get(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusql
     conn.prepare_cached("SELECT payload FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3")?
         .query_row(params![tenant, coll.as_str(), id], |r| r.get::<_, String>(0))
         .optional()
-        .map(|p| p.map(|payload| decode(id.to_owned(), &payload)))
+        .map(|p| p.map(|payload| serde_json::from_str(&payload).unwrap_or_default()))
+}
+
+fn count_change(conn: &Connection, tenant: &str, coll: Collection, delta: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO document_counts (tenant_id, collection, n) VALUES (?1, ?2, ?3)
+         ON CONFLICT (tenant_id, collection) DO UPDATE SET n = n + excluded.n",
+    )?
+    .execute(params![tenant, coll.as_str(), delta])?;
+    Ok(())
 }
 
 /// Inserts a document; false when the id is taken.
-pub fn insert(
-    conn: &Connection,
-    tenant: &str,
-    coll: Collection,
-    id: &str,
-    doc: &Document,
-    now: i64,
-) -> rusqlite::Result<bool> {
+pub fn insert(conn: &Connection, tenant: &str, coll: Collection, id: &str, doc: &Document, now: i64) -> rusqlite::Result<bool> {
     let n = conn
         .prepare_cached(
-            "INSERT INTO documents (tenant_id, collection, id, payload, created_at, updated_at, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM documents))
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO documents (tenant_id, collection, id, payload, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
         )?
-        .execute(params![
-            tenant,
-            coll.as_str(),
-            id,
-            encode(doc),
-            created_at_of(doc, now),
-            now
-        ])?;
+        .execute(params![tenant, coll.as_str(), id, encode(doc), created_at_of(doc, now), now])?;
+    if n == 1 {
+        count_change(conn, tenant, coll, 1)?;
+    }
     Ok(n == 1)
 }
 
-/// Replaces an existing document; false when there is none.
-pub fn replace(
-    conn: &Connection,
-    tenant: &str,
-    coll: Collection,
-    id: &str,
-    doc: &Document,
-    now: i64,
-) -> rusqlite::Result<bool> {
+/// Replaces an existing document and moves it to the newest rowid; false when there is none.
+pub fn replace(conn: &Connection, tenant: &str, coll: Collection, id: &str, doc: &Document, now: i64) -> rusqlite::Result<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE documents SET payload = ?4, created_at = ?5, updated_at = ?6,
-                 seq = (SELECT MAX(seq) + 1 FROM documents)
+                 rowid = (SELECT MAX(rowid) + 1 FROM documents)
              WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
         )?
-        .execute(params![
-            tenant,
-            coll.as_str(),
-            id,
-            encode(doc),
-            created_at_of(doc, now),
-            now
-        ])?;
+        .execute(params![tenant, coll.as_str(), id, encode(doc), created_at_of(doc, now), now])?;
     Ok(n == 1)
 }
 
@@ -86,29 +66,34 @@ pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> ru
     let n = conn
         .prepare_cached("DELETE FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3")?
         .execute(params![tenant, coll.as_str(), id])?;
+    if n == 1 {
+        count_change(conn, tenant, coll, -1)?;
+    }
     Ok(n == 1)
 }
 
-/// One page of documents and the total that match.
-pub fn list(
-    conn: &Connection,
-    tenant: &str,
-    coll: Collection,
-    query: &ListQuery,
-) -> rusqlite::Result<(Vec<Document>, u64)> {
-    let coll_name = coll.as_str();
-    let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant), (":coll", &coll_name)];
+/// One page of documents, as stored JSON, and the total that match.
+pub fn list(conn: &Connection, tenant: &str, coll: Collection, query: &ListQuery) -> rusqlite::Result<(Vec<Box<RawValue>>, u64)> {
+    // The collection is spelled into the SQL (it is one of a closed set) so that SQLite can
+    // use the partial sort indexes, which a bound parameter would hide from the planner.
+    let coll = coll.as_str();
+    let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
     let mut filter = "";
-    if let Some(q) = &query.q {
-        filter = SEARCH_CLAUSE_AND;
-        bound.push((":q", q));
-    }
-    let total: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM documents WHERE tenant_id = :tenant AND collection = :coll {filter}"
-        ))?
-        .query_row(bound.as_slice(), |r| r.get(0))?;
-
+    let total: i64 = match &query.q {
+        Some(q) => {
+            filter = SEARCH_CLAUSE_AND;
+            bound.push((":q", q));
+            conn.prepare_cached(&format!(
+                "SELECT COUNT(*) FROM documents WHERE tenant_id = :tenant AND collection = '{coll}' {filter}"
+            ))?
+            .query_row(bound.as_slice(), |r| r.get(0))?
+        }
+        None => conn
+            .prepare_cached("SELECT n FROM document_counts WHERE tenant_id = ?1 AND collection = ?2")?
+            .query_row(params![tenant, coll], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
+    };
     let (order, path) = order_by(query);
     let (limit, offset) = (query.limit as i64, query.offset().min(i64::MAX as u64) as i64);
     bound.extend([(":limit", &limit as &dyn ToSql), (":offset", &offset)]);
@@ -117,10 +102,13 @@ pub fn list(
     }
     let docs = conn
         .prepare_cached(&format!(
-            "SELECT id, payload FROM documents WHERE tenant_id = :tenant AND collection = :coll {filter}
+            "SELECT payload FROM documents WHERE tenant_id = :tenant AND collection = '{coll}' {filter}
              ORDER BY {order} LIMIT :limit OFFSET :offset"
         ))?
-        .query_map(bound.as_slice(), |r| Ok(decode(r.get(0)?, &r.get::<_, String>(1)?)))?
+        .query_map(bound.as_slice(), |r| {
+            let text: String = r.get(0)?;
+            RawValue::from_string(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((docs, total as u64))
+    Ok((docs, total.max(0) as u64))
 }
