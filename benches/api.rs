@@ -25,7 +25,14 @@ fn url(path: &str) -> String {
 
 fn spawn(dir: &std::path::Path) -> Child {
     Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{PORT}"), "--log", "warn", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{PORT}"),
+            "--log",
+            "warn",
+            "--data-dir",
+        ])
         .arg(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -92,13 +99,24 @@ fn report(name: &str, latencies: &[Duration], wall: Duration) {
 async fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
-        .args(["admin", "create-user", "--email", "bench@example.com", "--password", "bench password", "--data-dir"])
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "bench@example.com",
+            "--password",
+            "bench password",
+            "--data-dir",
+        ])
         .arg(tmp.path())
         .output()
         .unwrap();
     assert!(out.status.success());
-    let server = spawn(tmp.path());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().unwrap();
+    let mut server = spawn(tmp.path());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .unwrap();
     wait_ready(&client).await;
     let login: Value = client
         .post(url("/api/v1/auth/login"))
@@ -118,7 +136,13 @@ async fn main() {
             let status = ["prepare", "leveling", "farming"][i % 3];
             let body = json!({ "name": format!("vm-{i:05}"), "status": status,
                 "project_id": "wow_tbc", "character": { "name": format!("Char{i}"), "level": 1 + i % 70 } });
-            let res = c.post(url("/api/v1/bots")).header("authorization", t.as_str()).json(&body).send().await.unwrap();
+            let res = c
+                .post(url("/api/v1/bots"))
+                .header("authorization", t.as_str())
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 201);
         }
     })
@@ -129,7 +153,12 @@ async fn main() {
     let (latencies, wall) = load(LIST_REQUESTS, move |_| {
         let (c, t) = (c.clone(), t.clone());
         async move {
-            let res = c.get(url("/api/v1/bots?limit=50")).header("authorization", t.as_str()).send().await.unwrap();
+            let res = c
+                .get(url("/api/v1/bots?limit=50"))
+                .header("authorization", t.as_str())
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200);
             let body = res.bytes().await.unwrap();
             assert!(body.len() > 1000);
@@ -139,7 +168,12 @@ async fn main() {
     report("GET /api/v1/bots?limit=50 (of 10,000), 64 clients", &latencies, wall);
 
     // The yardstick: bare axum serving the same response bytes from memory.
-    let sample = client.get(url("/api/v1/bots?limit=50")).header("authorization", token.as_str()).send().await.unwrap();
+    let sample = client
+        .get(url("/api/v1/bots?limit=50"))
+        .header("authorization", token.as_str())
+        .send()
+        .await
+        .unwrap();
     let bytes = sample.bytes().await.unwrap();
     let app = axum::Router::new().route(
         "/bots",
@@ -169,7 +203,13 @@ async fn main() {
             let body = json!({ "type": if i % 3 == 0 { "expense" } else { "income" }, "category": "sale",
                 "amount": (i % 100) as f64 + 0.5, "currency": if i % 5 == 0 { "gold" } else { "USD" },
                 "date": 1_767_225_600_000i64 + (i as i64 % 90) * 86_400_000, "bot_id": format!("bot-{}", i % 40) });
-            let res = c.post(url("/api/v1/finance/operations")).header("authorization", t.as_str()).json(&body).send().await.unwrap();
+            let res = c
+                .post(url("/api/v1/finance/operations"))
+                .header("authorization", t.as_str())
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 201);
         }
     })
@@ -177,14 +217,26 @@ async fn main() {
     report("POST /api/v1/finance/operations, 64 clients", &latencies, wall);
 
     let started = Instant::now();
-    let stats = client.get(url("/api/v1/finance/daily-stats")).header("authorization", token.as_str()).send().await.unwrap();
+    let stats = client
+        .get(url("/api/v1/finance/daily-stats"))
+        .header("authorization", token.as_str())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stats.status(), 200);
     stats.bytes().await.unwrap();
-    println!("GET /api/v1/finance/daily-stats over {OPERATIONS} operations: {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "GET /api/v1/finance/daily-stats over {OPERATIONS} operations: {:.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
 
     let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap_or_default();
     if let Some(line) = rss.lines().find(|l| l.starts_with("VmRSS")) {
         println!("server {line}");
     }
-    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    server.wait().unwrap();
 }

@@ -21,6 +21,10 @@ pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
 
+    /// Fill a `demo` tenant with sample data (once) and create its user demo@botmox.local.
+    #[arg(long, global = true)]
+    pub demo: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod datadir;
 pub mod db;
+pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod finance;

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(config, cli.command.unwrap_or(Command::Serve)) {
+    match run(config, cli.command.unwrap_or(Command::Serve), cli.demo) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -24,13 +24,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(config: Config, command: Command) -> anyhow::Result<()> {
+fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
     let print = |message: String| println!("{message}");
     match command {
         Command::Serve => {
             telemetry::init(&config);
             runtime()?.block_on(async {
-                let server = startup::build(config).await?;
+                let server = startup::build(config, demo).await?;
                 server.run().await
             })
         }

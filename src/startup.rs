@@ -28,7 +28,7 @@ pub struct Server {
 
 /// Opens everything the server needs, failing fast (wrong vault key, data dir in use,
 /// address taken) with a message that says what to do.
-pub async fn build(config: Config) -> anyhow::Result<Server> {
+pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let started = Instant::now();
     let data_dir = DataDir::new(&config.data_dir);
     let lock = data_dir.lock()?;
@@ -44,6 +44,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     let signer = db
         .write_raw(move |conn| Ok(UrlSigner::load_or_create(conn, &signing_vault)))
         .await??;
+    if demo {
+        seed_demo(&db, &vault).await?;
+    }
     let objects = Objects::local(&data_dir.objects_path())?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
@@ -92,6 +95,21 @@ async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Res
     let checked = vault.clone();
     db.write_raw(move |conn| Ok(checked.check_or_init(conn))).await??;
     Ok(vault)
+}
+
+async fn seed_demo(db: &Db, vault: &Vault) -> anyhow::Result<()> {
+    let vault = vault.clone();
+    let seeded = db.write(move |tx| crate::demo::seed(tx, &vault)).await?;
+    if let crate::demo::Seeded::Created { documents } = seeded {
+        tracing::info!(documents, "demo tenant filled with sample data");
+    }
+    tracing::warn!(
+        "Demo mode: sign in as {} with password {} (tenant {}). Do not use --demo on a server others can reach.",
+        crate::demo::EMAIL,
+        crate::demo::PASSWORD,
+        crate::demo::TENANT
+    );
+    Ok(())
 }
 
 /// While no user exists, a fresh one-time setup token is stored (as a hash) and its URL

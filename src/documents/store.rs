@@ -37,13 +37,27 @@ fn count_change(conn: &Connection, tenant: &str, coll: Collection, delta: i64) -
 }
 
 /// Inserts a document; false when the id is taken.
-pub fn insert(conn: &Connection, tenant: &str, coll: Collection, id: &str, doc: &Document, now: i64) -> rusqlite::Result<bool> {
+pub fn insert(
+    conn: &Connection,
+    tenant: &str,
+    coll: Collection,
+    id: &str,
+    doc: &Document,
+    now: i64,
+) -> rusqlite::Result<bool> {
     let n = conn
         .prepare_cached(
             "INSERT INTO documents (tenant_id, collection, id, payload, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
         )?
-        .execute(params![tenant, coll.as_str(), id, encode(doc), created_at_of(doc, now), now])?;
+        .execute(params![
+            tenant,
+            coll.as_str(),
+            id,
+            encode(doc),
+            created_at_of(doc, now),
+            now
+        ])?;
     if n == 1 {
         count_change(conn, tenant, coll, 1)?;
     }
@@ -51,14 +65,28 @@ pub fn insert(conn: &Connection, tenant: &str, coll: Collection, id: &str, doc: 
 }
 
 /// Replaces an existing document and moves it to the newest rowid; false when there is none.
-pub fn replace(conn: &Connection, tenant: &str, coll: Collection, id: &str, doc: &Document, now: i64) -> rusqlite::Result<bool> {
+pub fn replace(
+    conn: &Connection,
+    tenant: &str,
+    coll: Collection,
+    id: &str,
+    doc: &Document,
+    now: i64,
+) -> rusqlite::Result<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE documents SET payload = ?4, created_at = ?5, updated_at = ?6,
                  rowid = (SELECT MAX(rowid) + 1 FROM documents)
              WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
         )?
-        .execute(params![tenant, coll.as_str(), id, encode(doc), created_at_of(doc, now), now])?;
+        .execute(params![
+            tenant,
+            coll.as_str(),
+            id,
+            encode(doc),
+            created_at_of(doc, now),
+            now
+        ])?;
     Ok(n == 1)
 }
 
@@ -73,7 +101,12 @@ pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> ru
 }
 
 /// One page of documents, as stored JSON, and the total that match.
-pub fn list(conn: &Connection, tenant: &str, coll: Collection, query: &ListQuery) -> rusqlite::Result<(Vec<Box<RawValue>>, u64)> {
+pub fn list(
+    conn: &Connection,
+    tenant: &str,
+    coll: Collection,
+    query: &ListQuery,
+) -> rusqlite::Result<(Vec<Box<RawValue>>, u64)> {
     // The collection is spelled into the SQL (it is one of a closed set) so that SQLite can
     // use the partial sort indexes, which a bound parameter would hide from the planner.
     let coll = coll.as_str();
@@ -107,7 +140,8 @@ pub fn list(conn: &Connection, tenant: &str, coll: Collection, query: &ListQuery
         ))?
         .query_map(bound.as_slice(), |r| {
             let text: String = r.get(0)?;
-            RawValue::from_string(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+            RawValue::from_string(text)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((docs, total.max(0) as u64))

@@ -1,0 +1,346 @@
+//! `--demo`: a `demo` tenant with realistic sample data, for evaluating Bot-Mox without
+//! typing anything in. Idempotent: a tenant that already has bots is left alone.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+use crate::auth::domain::normalise_roles;
+use crate::auth::password::hash_password;
+use crate::auth::store::{self as users, NewUser};
+use crate::bots::lifecycle::{self, BanMechanism, BanRequest, BotStatus};
+use crate::clock::now_ms;
+use crate::documents::{store, Collection, Document};
+use crate::names::generator::{self, NameParams};
+use crate::settings::tree::{self, SettingsPath};
+use crate::vault::Vault;
+use botmox_contract::auth::Role;
+
+pub const TENANT: &str = "demo";
+pub const EMAIL: &str = "demo@botmox.local";
+pub const PASSWORD: &str = "botmox-demo";
+const DAY: i64 = 86_400_000;
+
+/// What `seed` did.
+pub enum Seeded {
+    Created { documents: usize },
+    AlreadyThere,
+}
+
+fn doc(value: Value) -> Document {
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!("demo documents are objects"),
+    }
+}
+
+fn put(
+    conn: &Connection,
+    coll: Collection,
+    id: &str,
+    mut body: Document,
+    created_at: i64,
+    count: &mut usize,
+) -> rusqlite::Result<()> {
+    body.insert("id".into(), id.into());
+    body.insert("created_at".into(), created_at.into());
+    body.insert("updated_at".into(), created_at.into());
+    store::insert(conn, TENANT, coll, id, &body, created_at)?;
+    *count += 1;
+    Ok(())
+}
+
+/// Fills the demo tenant and creates its user, in the caller's transaction.
+pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
+    let has_bots: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM documents WHERE tenant_id = ?1 AND collection = 'bots')",
+        [TENANT],
+        |r| r.get(0),
+    )?;
+    if has_bots {
+        return Ok(Seeded::AlreadyThere);
+    }
+    if users::user_by_email(conn, EMAIL)?.is_none() {
+        let roles = normalise_roles([Role::Admin, Role::Infra]);
+        let hash = hash_password(PASSWORD);
+        users::insert_user(
+            conn,
+            &NewUser {
+                tenant_id: TENANT,
+                email: EMAIL,
+                password_hash: &hash,
+                roles: &roles,
+            },
+        )?;
+    }
+    let now = now_ms();
+    let mut rng = StdRng::seed_from_u64(42);
+    let mut count = 0;
+
+    tree::update(conn, vault, TENANT, |t| {
+        tree::set(t, &SettingsPath::of(&["projects"]), json!({
+            "wow_tbc": { "id": "wow_tbc", "name": "WoW TBC", "game": "World of Warcraft", "expansion": "The Burning Crusade",
+                "max_level": 70, "currency": "gold", "currency_symbol": "g", "server_region": "EU", "gold_price_usd": 15 },
+            "wow_midnight": { "id": "wow_midnight", "name": "WoW Midnight", "game": "World of Warcraft", "expansion": "Midnight",
+                "max_level": 90, "currency": "gold", "currency_symbol": "g", "server_region": "EU", "gold_price_usd": 9 }
+        }));
+        tree::set(t, &SettingsPath::of(&["alerts"]), json!({ "warning_days": 7 }));
+    })
+    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+
+    let names = generator::generate(&NameParams {
+        batches: 5,
+        seed: Some(7),
+        ..NameParams::default()
+    });
+    let plan = [
+        (BotStatus::Offline, 4),
+        (BotStatus::Prepare, 5),
+        (BotStatus::Leveling, 10),
+        (BotStatus::Profession, 6),
+        (BotStatus::Farming, 11),
+        (BotStatus::Banned, 4),
+    ];
+    let classes = [
+        "warrior", "mage", "hunter", "rogue", "priest", "paladin", "druid", "warlock", "shaman",
+    ];
+    let mut i = 0;
+    for (status, n) in plan {
+        for _ in 0..n {
+            i += 1;
+            let id = format!("bot-demo-{i:02}");
+            let project = if i % 3 == 0 { "wow_midnight" } else { "wow_tbc" };
+            let max = if project == "wow_tbc" { 70 } else { 90 };
+            let level = match status {
+                BotStatus::Prepare | BotStatus::Offline => rng.gen_range(1..10),
+                BotStatus::Leveling => rng.gen_range(10..max),
+                _ => max,
+            };
+            let created = now - rng.gen_range(20..90) * DAY;
+            let mut bot = doc(json!({
+                "name": format!("vm-{i:02}"),
+                "project_id": project,
+                "character": { "name": names[i % names.len()], "level": level, "class": classes[i % classes.len()],
+                    "race": if i % 2 == 0 { "orc" } else { "human" }, "server": "Firemaw",
+                    "faction": if i % 2 == 0 { "horde" } else { "alliance" } },
+                "last_seen": if status == BotStatus::Offline { now - rng.gen_range(1..5) * DAY } else { now - rng.gen_range(0..240_000) },
+            }));
+            let mut t = created;
+            for step in [
+                BotStatus::Prepare,
+                BotStatus::Leveling,
+                BotStatus::Profession,
+                BotStatus::Farming,
+            ] {
+                let target = if status == BotStatus::Banned {
+                    BotStatus::Farming
+                } else {
+                    status
+                };
+                if target == BotStatus::Offline {
+                    break;
+                }
+                t += rng.gen_range(1..5) * DAY;
+                lifecycle::transition(&mut bot, step, t.min(now)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                if step == target {
+                    break;
+                }
+            }
+            if status == BotStatus::Banned {
+                let request = BanRequest {
+                    ban_date: "01.11.2026".into(),
+                    ban_reason: "Detected by anti-cheat wave".into(),
+                    ban_mechanism: BanMechanism::GameSuspension,
+                    unbanned_at: None,
+                };
+                lifecycle::ban(&mut bot, request, now - 3 * DAY).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            }
+            put(conn, Collection::Bots, &id, bot, created, &mut count)?;
+        }
+    }
+
+    for n in 1..=8 {
+        let expires = match n {
+            1 => now - 2 * DAY,
+            2 | 3 => now + n * DAY,
+            _ => now + rng.gen_range(20..200) * DAY,
+        };
+        let bots: Vec<String> = (0..3)
+            .map(|k| format!("bot-demo-{:02}", (n * 3 + k) % 40 + 1))
+            .collect();
+        let body = doc(
+            json!({ "key": format!("SIN-{:04X}-{:04X}", rng.gen::<u16>(), rng.gen::<u16>()), "type": "sin",
+            "status": if expires < now { "expired" } else { "active" }, "bot_ids": bots, "expires_at": expires }),
+        );
+        put(
+            conn,
+            Collection::Licenses,
+            &format!("lic-demo-{n:02}"),
+            body,
+            now - 60 * DAY,
+            &mut count,
+        )?;
+    }
+    for n in 1..=20 {
+        let expires = if n <= 3 {
+            now + n * DAY
+        } else {
+            now + rng.gen_range(10..90) * DAY
+        };
+        let score: i64 = rng.gen_range(0..100);
+        let body = doc(
+            json!({ "ip": format!("203.0.113.{}", 10 + n), "port": 8000 + n, "login": format!("user{n}"),
+            "password": "••••", "provider": if n % 2 == 0 { "ProxyCo" } else { "NetRoute" }, "country": "Germany",
+            "country_code": "DE", "type": if n % 4 == 0 { "socks5" } else { "http" }, "status": if score > 90 { "banned" } else { "active" },
+            "bot_id": format!("bot-demo-{n:02}"), "expires_at": expires, "fraud_score": score, "last_checked": now - DAY }),
+        );
+        put(
+            conn,
+            Collection::Proxies,
+            &format!("proxy-demo-{n:02}"),
+            body,
+            now - 30 * DAY,
+            &mut count,
+        )?;
+    }
+    for n in 1..=15 {
+        let expires = match n {
+            1 => now - DAY,
+            2..=4 => now + (n + 1) * DAY,
+            _ => now + rng.gen_range(15..60) * DAY,
+        };
+        let body = doc(
+            json!({ "type": if n % 5 == 0 { "vpn" } else { "wow" }, "status": "active", "expires_at": expires,
+            "bot_id": format!("bot-demo-{:02}", n + 10), "account_email": format!("acc{n}@example.com"),
+            "auto_renew": n % 2 == 0, "project_id": if n % 3 == 0 { "wow_midnight" } else { "wow_tbc" } }),
+        );
+        put(
+            conn,
+            Collection::Subscriptions,
+            &format!("sub-demo-{n:02}"),
+            body,
+            now - 40 * DAY,
+            &mut count,
+        )?;
+    }
+
+    let mut op = 0;
+    for day in 0..90 {
+        let date = now - (90 - day) * DAY;
+        let mut add = |body: Value, count: &mut usize| {
+            op += 1;
+            put(
+                conn,
+                Collection::Finance,
+                &format!("fin-demo-{op:04}"),
+                doc(body),
+                date,
+                count,
+            )
+        };
+        let price: f64 = 12.0 + f64::from(rng.gen_range(0..800)) / 100.0;
+        let gold: i64 = rng.gen_range(8_000..20_000);
+        add(
+            json!({ "type": "income", "category": "sale", "amount": (gold as f64 / 1000.0 * price * 100.0).round() / 100.0,
+            "currency": "USD", "date": date, "project_id": "wow_tbc", "gold_amount": gold, "gold_price_at_time": price,
+            "description": "Gold sale" }),
+            &mut count,
+        )?;
+        add(
+            json!({ "type": "income", "category": "other", "amount": gold + rng.gen_range(0..2000), "currency": "gold",
+            "date": date, "project_id": "wow_tbc", "bot_id": format!("bot-demo-{:02}", day % 40 + 1),
+            "description": "Farmed gold" }),
+            &mut count,
+        )?;
+        if day % 7 == 0 {
+            add(
+                json!({ "type": "expense", "category": "proxy", "amount": 24.0, "currency": "USD", "date": date,
+                "description": "Weekly proxy bundle" }),
+                &mut count,
+            )?;
+        }
+        if day % 30 == 0 {
+            add(
+                json!({ "type": "expense", "category": "subscription_game", "amount": 14.99 * 15.0, "currency": "USD",
+                "date": date, "description": "Game time for 15 accounts" }),
+                &mut count,
+            )?;
+            add(
+                json!({ "type": "expense", "category": "bot_license", "amount": 120.0, "currency": "USD", "date": date,
+                "description": "Bot licenses" }),
+                &mut count,
+            )?;
+        }
+    }
+
+    let notes = [
+        ("Farming routes", "Best routes for Nagrand motes and Netherwing eggs."),
+        (
+            "Ban wave 1 Nov",
+            "Four bots banned: all were on the same proxy provider.",
+        ),
+        (
+            "Proxy providers",
+            "NetRoute is stable; ProxyCo had two outages this month.",
+        ),
+        ("Leveling checklist", "Dungeon spam to 60, then Hellfire quests."),
+        ("Ideas", "Try the new schedule profile with shorter sessions."),
+    ];
+    for (n, (title, content)) in notes.iter().enumerate() {
+        let body = doc(
+            json!({ "title": title, "content": content, "tags": ["demo"], "is_pinned": n == 0,
+            "blocks": [{ "id": "b1", "type": "paragraph", "content": content, "created_at": now, "updated_at": now }] }),
+        );
+        put(
+            conn,
+            Collection::Notes,
+            &format!("notes-demo-{n}"),
+            body,
+            now - (n as i64 + 1) * DAY,
+            &mut count,
+        )?;
+    }
+    for n in 0..8i64 {
+        let day = time::OffsetDateTime::from_unix_timestamp((now + (n * 3 - 6) * DAY) / 1000)
+            .map(|d| d.date())
+            .unwrap_or(time::Date::MIN);
+        let title = ["Renew proxies", "Check ban wave", "Pay licenses", "Review finance"][n as usize % 4];
+        let body = doc(json!({ "title": title,
+            "description": "", "date": day.to_string(), "linked_note_id": null }));
+        put(
+            conn,
+            Collection::Calendar,
+            &format!("calendar-demo-{n}"),
+            body,
+            now - DAY,
+            &mut count,
+        )?;
+    }
+    let tasks = [
+        "Move bots to new proxies",
+        "Update leveling profiles",
+        "Buy game time",
+        "Audit licenses",
+        "Back up data",
+        "Test Midnight rotation",
+        "Rotate vault key",
+        "Clean old notes",
+        "Check fraud scores",
+        "Plan next project",
+    ];
+    for (n, title) in tasks.iter().enumerate() {
+        let status = ["todo", "in_progress", "done"][n % 3];
+        let body =
+            doc(json!({ "title": title, "description": "", "status": status, "order": n as i64, "due_date": null }));
+        put(
+            conn,
+            Collection::Kanban,
+            &format!("kanban-demo-{n}"),
+            body,
+            now - DAY,
+            &mut count,
+        )?;
+    }
+    Ok(Seeded::Created { documents: count })
+}
