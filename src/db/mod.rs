@@ -1,15 +1,19 @@
 //! SQLite access: one writer, a small pool of readers, migrations at open.
 //!
-//! Every call runs on tokio's blocking pool, never on an executor thread. Writes are
-//! serialised through the single writer connection inside `BEGIN IMMEDIATE` transactions,
-//! so SQLite never has to arbitrate between writers of this process.
+//! No call runs on an executor thread: reads run on tokio's blocking pool, writes on one
+//! writer thread that owns the only read-write connection. The writer commits in groups:
+//! it takes every write waiting at that moment (up to [`MAX_GROUP`]) into one
+//! `BEGIN IMMEDIATE` transaction, each write inside its own savepoint, so one failing write
+//! rolls back alone, and one commit makes the whole group durable. A write is acknowledged
+//! only after the commit that holds it.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::metrics::Metrics;
 
@@ -19,6 +23,8 @@ mod migrations {
 
 pub const DB_FILE: &str = "botmox.db";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most writes committed together.
+const MAX_GROUP: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -28,6 +34,23 @@ pub enum DbError {
     Migration(#[from] refinery::Error),
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("a database write panicked; it was rolled back")]
+    Panicked,
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("the write could not be committed: {0}")]
+    Commit(String),
+}
+
+/// Hands a finished write its outcome once its group's commit is known.
+type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+enum Job {
+    /// Runs inside the group transaction, in its own savepoint; `None` when the transaction
+    /// could not begin, so the write only reports that.
+    Tx(Box<dyn FnOnce(Option<&Connection>) -> Deliver + Send>),
+    /// Runs alone, outside any transaction (checkpoints, pragmas).
+    Raw(Box<dyn FnOnce(&mut Connection) + Send>),
 }
 
 #[derive(Clone)]
@@ -37,7 +60,7 @@ pub struct Db {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Mutex<mpsc::Sender<Job>>,
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
     metrics: Option<Arc<Metrics>>,
@@ -53,10 +76,16 @@ impl Db {
         let pool = (0..readers)
             .map(|_| open_connection(path, true))
             .collect::<Result<Vec<_>, _>>()?;
+        let (jobs, queue) = mpsc::channel();
+        let group_metrics = metrics.clone();
+        std::thread::Builder::new()
+            .name("botmox-db-writer".into())
+            .spawn(move || run_writer(writer, queue, group_metrics))
+            .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         Ok(Db {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Mutex::new(writer),
+                writer: Mutex::new(jobs),
                 readers: Mutex::new(pool),
                 reader_slots: Semaphore::new(readers),
                 metrics,
@@ -94,25 +123,28 @@ impl Db {
         .map_err(|e| E::from(DbError::Task(e)))?
     }
 
-    /// Runs `f` inside a `BEGIN IMMEDIATE` transaction on the writer; commits when it returns
-    /// `Ok`, rolls back otherwise.
+    /// Runs `f` in the writer's transaction, in a savepoint of its own: `Ok` keeps its
+    /// changes, `Err` (or a panic) rolls back just them. Resolves after the commit.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let mut conn = lock(&inner.writer);
-            let result = write_tx(&mut conn, f);
-            drop(conn);
-            inner.observe("write", started);
-            result
-        })
-        .await
-        .map_err(|e| E::from(DbError::Task(e)))?
+        let (done, outcome) = oneshot::channel::<Result<T, E>>();
+        let job = Job::Tx(Box::new(move |conn: Option<&Connection>| -> Deliver {
+            let result = conn.map(|conn| in_savepoint(conn, f));
+            Box::new(move |committed: Result<(), String>| {
+                let result = match (committed, result) {
+                    (Ok(()), Some(result)) => result,
+                    (Err(e), _) => Err(E::from(DbError::Commit(e))),
+                    (Ok(()), None) => Err(E::from(DbError::WriterGone)),
+                };
+                let _ = done.send(result);
+            })
+        }));
+        self.send(job)?;
+        outcome.await.map_err(|_| E::from(DbError::WriterGone))?
     }
 
     /// Flushes the WAL into the main file; called on clean shutdown so the data directory
@@ -122,14 +154,98 @@ impl Db {
             .await
     }
 
-    /// Runs `f` on the writer outside any transaction (pragmas, backups).
+    /// Runs `f` on the writer connection outside any transaction.
     pub async fn write_raw<T, F>(&self, f: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
         T: Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer)).map_err(DbError::from)).await?
+        let (done, outcome) = oneshot::channel();
+        self.send::<DbError>(Job::Raw(Box::new(move |conn| {
+            let _ = done.send(f(conn).map_err(DbError::from));
+        })))?;
+        outcome.await.map_err(|_| DbError::WriterGone)?
+    }
+
+    fn send<E: From<DbError>>(&self, job: Job) -> Result<(), E> {
+        lock(&self.inner.writer)
+            .send(job)
+            .map_err(|_| E::from(DbError::WriterGone))
+    }
+}
+
+/// Runs one write in a savepoint; a failure or panic undoes only this write.
+fn in_savepoint<T, E, F>(conn: &Connection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&Connection) -> Result<T, E>,
+    E: From<DbError>,
+{
+    conn.execute_batch("SAVEPOINT write").map_err(|e| E::from(e.into()))?;
+    let result = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+        Ok(result) => result,
+        Err(_) => Err(E::from(DbError::Panicked)),
+    };
+    let end = if result.is_ok() {
+        "RELEASE write"
+    } else {
+        "ROLLBACK TO write; RELEASE write"
+    };
+    conn.execute_batch(end).map_err(|e| E::from(e.into()))?;
+    result
+}
+
+/// The writer thread: groups waiting writes into one transaction each.
+fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>) {
+    let mut next = queue.recv().ok();
+    while let Some(job) = next.take() {
+        let group = match job {
+            Job::Raw(f) => {
+                f(&mut conn);
+                next = queue.recv().ok();
+                continue;
+            }
+            Job::Tx(first) => {
+                let mut group = vec![first];
+                while group.len() < MAX_GROUP {
+                    match queue.try_recv() {
+                        Ok(Job::Tx(f)) => group.push(f),
+                        Ok(raw) => {
+                            next = Some(raw);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                group
+            }
+        };
+        let started = Instant::now();
+        let committed = match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {
+                let delivers: Vec<Deliver> = group.into_iter().map(|job| job(Some(&conn))).collect();
+                let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+                if commit.is_err() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                delivers.into_iter().for_each(|deliver| deliver(commit.clone()));
+                commit
+            }
+            Err(e) => {
+                // Nothing ran: each write only learns why.
+                let e = e.to_string();
+                group.into_iter().for_each(|job| job(None)(Err(e.clone())));
+                Err(e)
+            }
+        };
+        if let Err(e) = committed {
+            tracing::error!(error = %e, "a group of database writes failed to commit");
+        }
+        if let Some(metrics) = &metrics {
+            metrics.observe_db("write", started.elapsed());
+        }
+        if next.is_none() {
+            next = queue.recv().ok();
+        }
     }
 }
 
@@ -193,4 +309,54 @@ pub fn schema_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
         [],
         |r| r.get(0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_or_panicking_write_rolls_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), 1, None).unwrap();
+        db.write_raw(|c| c.execute_batch("CREATE TABLE t (n INTEGER)"))
+            .await
+            .unwrap();
+        let writes: Vec<_> = (0..60)
+            .map(|n: i64| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.write(move |c| {
+                        c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                        if n == 7 {
+                            panic!("a bug in one write");
+                        }
+                        if n % 10 == 0 {
+                            return Err(DbError::WriterGone);
+                        }
+                        Ok(n)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut acknowledged = Vec::new();
+        for w in writes {
+            if let Ok(n) = w.await.unwrap() {
+                acknowledged.push(n);
+            }
+        }
+        assert_eq!(acknowledged.len(), 60 - 6 - 1);
+        let stored: Vec<i64> = db
+            .read(|c| {
+                c.prepare("SELECT n FROM t ORDER BY n")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()
+                    .map_err(DbError::from)
+            })
+            .await
+            .unwrap();
+        acknowledged.sort();
+        assert_eq!(stored, acknowledged, "exactly the acknowledged writes are stored");
+    }
 }
