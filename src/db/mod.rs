@@ -44,11 +44,13 @@ pub enum DbError {
 
 /// Hands a finished write its outcome once its group's commit is known.
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A write waiting for its group: runs (given the connection) and returns its [`Deliver`].
+type GroupedWrite = Box<dyn FnOnce(Option<&Connection>) -> Deliver + Send>;
 
 enum Job {
     /// Runs inside the group transaction, in its own savepoint; `None` when the transaction
     /// could not begin, so the write only reports that.
-    Tx(Box<dyn FnOnce(Option<&Connection>) -> Deliver + Send>),
+    Tx(GroupedWrite),
     /// Runs alone, outside any transaction (checkpoints, pragmas).
     Raw(Box<dyn FnOnce(&mut Connection) + Send>),
 }
