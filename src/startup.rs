@@ -64,6 +64,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
             std::time::Duration::from_secs(config.login_window_secs),
         )),
         hasher: Hasher::new(cores),
+        sessions: Arc::default(),
         config: Arc::new(config),
         db,
         objects,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::auth::cache::SessionCache;
 use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
@@ -22,5 +23,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<Hasher>,
     pub throttle: Arc<LoginThrottle>,
+    pub sessions: Arc<SessionCache>,
     pub started: Instant,
 }

@@ -86,6 +86,7 @@ async fn end_user_sessions(
         })
         .await?
         .ok_or(ErrorCode::UserNotFound)?;
+    state.sessions.forget_all();
     Ok(ok(SessionsEnded {
         user_id: id,
         sessions_ended: ended,

@@ -61,11 +61,19 @@ where
         let state = AppState::from_ref(state);
         let bearer = bearer_token(parts).ok_or(ErrorCode::MissingBearerToken)?;
         let hash = token::hash(bearer);
-        let session = state
-            .db
-            .read(move |conn| store::principal_by_token(conn, &hash).map_err(ApiError::from))
-            .await?
-            .ok_or(ErrorCode::InvalidBearerToken)?;
+        let session = match state.sessions.get(&hash) {
+            Some(session) => session,
+            None => {
+                let key = hash.clone();
+                let session = state
+                    .db
+                    .read(move |conn| store::principal_by_token(conn, &key).map_err(ApiError::from))
+                    .await?
+                    .ok_or(ErrorCode::InvalidBearerToken)?;
+                state.sessions.put(hash, session.clone());
+                session
+            }
+        };
         if !A::ROLES.is_empty() && !session.roles.iter().any(|r| A::ROLES.contains(r)) {
             let names: Vec<&str> = A::ROLES.iter().map(|r| r.as_str()).collect();
             return Err(ApiError::new(ErrorCode::Forbidden)

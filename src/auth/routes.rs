@@ -195,6 +195,7 @@ async fn logout(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiRes
         .db
         .write(move |tx| store::delete_session(tx, &me.user_id, &me.session_id).map_err(ApiError::from))
         .await?;
+    state.sessions.forget_all();
     Ok(ok(LogoutResult { logged_out: true }))
 }
 
@@ -252,6 +253,7 @@ async fn revoke_session(
         .db
         .write(move |tx| store::delete_session(tx, &me.user_id, &target).map_err(ApiError::from))
         .await?;
+    state.sessions.forget_all();
     if !deleted {
         return Err(ErrorCode::SessionNotFound.into());
     }
@@ -293,5 +295,6 @@ async fn change_password(
             store::delete_sessions_of_user(tx, &me.user_id, Some(&me.session_id)).map_err(ApiError::from)
         })
         .await?;
+    state.sessions.forget_all();
     Ok(ok(PasswordChanged { sessions_ended: ended }))
 }

@@ -52,6 +52,7 @@ pub struct SessionPrincipal {
     pub email: String,
     pub roles: Vec<Role>,
     pub last_seen_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -172,7 +173,7 @@ pub fn insert_session(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result
 /// Resolves a token hash to its live (unexpired) session and user.
 pub fn principal_by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<SessionPrincipal>> {
     conn.prepare_cached(
-        "SELECT s.id, s.user_id, s.tenant_id, u.email, u.roles, s.last_seen_at
+        "SELECT s.id, s.user_id, s.tenant_id, u.email, u.roles, s.last_seen_at, s.expires_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ?1 AND s.expires_at > ?2",
     )?
@@ -184,6 +185,7 @@ pub fn principal_by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Res
             email: r.get(3)?,
             roles: roles_from_sql(&r.get::<_, String>(4)?),
             last_seen_at: r.get(5)?,
+            expires_at: r.get(6)?,
         })
     })
     .optional()
