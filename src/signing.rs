@@ -63,8 +63,7 @@ mod tests {
 
     #[test]
     fn signatures_bind_path_and_deadline() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate(&mut conn).unwrap();
+        let conn = crate::db::test_connection();
         let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
         let signer = UrlSigner::load_or_create(&conn, &vault).unwrap();
         let again = UrlSigner::load_or_create(&conn, &vault).unwrap();

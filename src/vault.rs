@@ -301,12 +301,6 @@ pub fn recover_interrupted_rotation(data_dir: &Path, conn: &Connection) -> Resul
 mod tests {
     use super::*;
 
-    fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate(&mut conn).unwrap();
-        conn
-    }
-
     #[test]
     fn sealed_secrets_round_trip_and_use_fresh_nonces() {
         let (vault, _) = Vault::generate(KeySource::Env);
@@ -323,7 +317,7 @@ mod tests {
 
     #[test]
     fn a_wrong_key_fails_the_key_check() {
-        let conn = db();
+        let conn = crate::db::test_connection();
         let (right, _) = Vault::generate(KeySource::Env);
         let (wrong, _) = Vault::generate(KeySource::Env);
         right.check_or_init(&conn).unwrap();
@@ -335,7 +329,7 @@ mod tests {
 
     #[test]
     fn entries_are_tenant_scoped_and_never_plaintext() {
-        let conn = db();
+        let conn = crate::db::test_connection();
         let (vault, _) = Vault::generate(KeySource::Env);
         vault.put(&conn, "acme", "s1", b"proxmox-password").unwrap();
         assert_eq!(vault.get(&conn, "acme", "s1").unwrap().unwrap(), b"proxmox-password");
@@ -351,7 +345,7 @@ mod tests {
 
     #[test]
     fn rotation_reencrypts_everything() {
-        let mut conn = db();
+        let mut conn = crate::db::test_connection();
         let (old, _) = Vault::generate(KeySource::Env);
         old.check_or_init(&conn).unwrap();
         old.put(&conn, "t", "a", b"one").unwrap();

@@ -276,12 +276,6 @@ pub fn complete_setup(conn: &Connection, token_hash: &[u8], user: &NewUser<'_>) 
 mod tests {
     use super::*;
 
-    fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate(&mut conn).unwrap();
-        conn
-    }
-
     fn user<'a>(email: &'a str, tenant: &'a str) -> NewUser<'a> {
         NewUser {
             tenant_id: tenant,
@@ -293,7 +287,7 @@ mod tests {
 
     #[test]
     fn setup_consumes_its_token_and_happens_once() {
-        let conn = db();
+        let conn = crate::db::test_connection();
         replace_setup_token(&conn, b"first").unwrap();
         replace_setup_token(&conn, b"second").unwrap();
         assert!(matches!(
@@ -313,7 +307,7 @@ mod tests {
 
     #[test]
     fn users_are_unique_by_email_and_scoped_by_tenant() {
-        let conn = db();
+        let conn = crate::db::test_connection();
         let a = insert_user(&conn, &user("a@x", "t1")).unwrap().unwrap();
         assert!(insert_user(&conn, &user("a@x", "t2")).unwrap().is_none());
         assert!(user_by_id(&conn, "t1", &a.id).unwrap().is_some());
@@ -322,7 +316,7 @@ mod tests {
 
     #[test]
     fn expired_sessions_do_not_resolve() {
-        let conn = db();
+        let conn = crate::db::test_connection();
         let u = insert_user(&conn, &user("a@x", "t")).unwrap().unwrap();
         let new = |hash: &'static [u8], expires_at| NewSession {
             token_hash: hash,

@@ -14,7 +14,7 @@ use super::lifecycle::{self, BanRequest, BotStatus, TransitionRequest};
 use super::store::{self, ArchiveEntry, LogEntry};
 use crate::auth::Authed;
 use crate::clock::now_ms;
-use crate::documents::crud::{self, typed, Codes, Deleted, Mode, Page, Spec};
+use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Page, Spec};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
@@ -237,7 +237,7 @@ async fn transition(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Document>> {
-    let request: TransitionRequest = lifecycle_body(&body, ErrorCode::BotsInvalidTransitionBody)?;
+    let request: TransitionRequest = typed_body(&body, ErrorCode::BotsInvalidTransitionBody)?;
     if request.status == BotStatus::Banned {
         // Checked before the bot is looked up, as in the reference.
         lifecycle::transition(&mut Document::new(), BotStatus::Banned, 0)?;
@@ -265,7 +265,7 @@ async fn ban(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Document>> {
-    let request: BanRequest = lifecycle_body(&body, ErrorCode::BotsInvalidBanBody)?;
+    let request: BanRequest = typed_body(&body, ErrorCode::BotsInvalidBanBody)?;
     let id = BOTS.parse_id(&id)?;
     let tenant = me.tenant_id.clone();
     let bot = crud::update(&state, &me, &BOTS, id.clone(), move |conn, doc| {
@@ -338,18 +338,4 @@ async fn archive(
         data: entries,
         meta: Some(ListMeta { total, page, limit }),
     }))
-}
-
-/// A lifecycle request body, or `code` naming what is wrong with it.
-fn lifecycle_body<T: serde::de::DeserializeOwned>(body: &Value, code: ErrorCode) -> ApiResult<T> {
-    let mut errors = FieldErrors::default();
-    let parsed = match body {
-        Value::Object(map) => typed::<T>(map, &mut errors),
-        _ => {
-            errors = FieldErrors::form("The body must be a JSON object");
-            None
-        }
-    };
-    errors.into_result(code)?;
-    Ok(parsed.expect("parsed when there are no errors"))
 }

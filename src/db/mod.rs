@@ -298,6 +298,14 @@ pub fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbErr
     Ok(conn)
 }
 
+/// An in-memory database with every migration applied, for unit tests of store modules.
+#[cfg(test)]
+pub fn test_connection() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("an in-memory database opens");
+    migrate(&mut conn).expect("migrations apply");
+    conn
+}
+
 /// Applies every embedded migration not yet applied.
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     migrations::migrations::runner().run(conn)?;

@@ -112,6 +112,21 @@ pub fn typed<T: DeserializeOwned>(doc: &Document, errors: &mut FieldErrors) -> O
     }
 }
 
+/// A request body that must be a JSON object of type `T`; anything else answers `code`
+/// with the fields that do not fit.
+pub fn typed_body<T: DeserializeOwned>(body: &Value, code: ErrorCode) -> ApiResult<T> {
+    let mut errors = FieldErrors::default();
+    let parsed = match body {
+        Value::Object(map) => typed::<T>(map, &mut errors),
+        _ => {
+            errors = FieldErrors::form("The body must be a JSON object");
+            None
+        }
+    };
+    errors.into_result(code)?;
+    Ok(parsed.expect("parsed when there are no errors"))
+}
+
 /// Like [`typed`], then writes the parsed fields back over the document, so coerced and
 /// trimmed values are what gets stored (`null` and unknown keys stay as sent).
 pub fn normalise<T: DeserializeOwned + Serialize>(doc: &mut Document, errors: &mut FieldErrors) -> Option<()> {

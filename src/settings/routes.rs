@@ -13,7 +13,7 @@ use super::tree::{self, SettingsPath};
 use crate::auth::Authed;
 use crate::documents::fields::Bounded;
 use crate::documents::AnyDocument;
-use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::Json;
 use crate::http::{ok, Ok};
 use crate::state::AppState;
@@ -198,17 +198,11 @@ async fn put_typed<T: for<'de> Deserialize<'de> + Serialize>(
     body: Value,
     code: ErrorCode,
 ) -> ApiResult<Ok<Value>> {
-    let mut errors = FieldErrors::default();
-    let parsed = match &body {
-        Value::Object(map) if !map.is_empty() => crate::documents::crud::typed::<T>(map, &mut errors),
-        _ => {
-            errors = FieldErrors::form("The body must be a JSON object with at least one field");
-            None
-        }
-    };
-    errors.into_result(code)?;
-    let normalised =
-        serde_json::to_value(parsed.expect("parsed when there are no errors")).expect("settings serialise");
+    if body.as_object().is_some_and(Map::is_empty) {
+        return Err(ApiError::new(code).with_message("The body must be a JSON object with at least one field"));
+    }
+    let parsed: T = crate::documents::crud::typed_body(&body, code)?;
+    let normalised = serde_json::to_value(parsed).expect("settings serialise");
     Ok(ok(
         write_tree(state, tenant, SettingsPath::of(segments), normalised).await?
     ))

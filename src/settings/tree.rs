@@ -165,8 +165,7 @@ mod tests {
 
     #[test]
     fn secrets_go_to_the_vault_and_the_mask_keeps_them() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate(&mut conn).unwrap();
+        let conn = crate::db::test_connection();
         let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
         let path = SettingsPath::parse("api_keys").unwrap();
         let tree = update(&conn, &vault, "t", |t| {

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::store::{self, AssetRow};
 use crate::auth::Authed;
 use crate::clock::{iso_ms, now_ms};
-use crate::documents::crud::typed;
+use crate::documents::crud::typed_body;
 use crate::documents::fields::Bounded;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
@@ -176,19 +176,6 @@ pub fn sanitise_filename(name: &str) -> String {
     }
 }
 
-fn body_of<T: for<'de> Deserialize<'de>>(body: &Value, code: ErrorCode) -> ApiResult<T> {
-    let mut errors = FieldErrors::default();
-    let parsed = match body {
-        Value::Object(map) => typed::<T>(map, &mut errors),
-        _ => {
-            errors = FieldErrors::form("The body must be a JSON object");
-            None
-        }
-    };
-    errors.into_result(code)?;
-    Ok(parsed.expect("parsed when there are no errors"))
-}
-
 #[utoipa::path(get, path = "/api/v1/theme-assets", tag = "theme-assets", security(("bearer" = [])),
     responses((status = 200, body = Success<AssetList>)))]
 async fn list_assets(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<AssetList>> {
@@ -212,7 +199,7 @@ async fn presign(
     Authed(me, ..): Authed,
     Json(body): Json<Value>,
 ) -> ApiResult<Created<Presigned>> {
-    let request: PresignRequest = body_of(&body, ErrorCode::ThemeAssetInvalidPresignBody)?;
+    let request: PresignRequest = typed_body(&body, ErrorCode::ThemeAssetInvalidPresignBody)?;
     let name_chars = request.filename.trim().chars().count();
     if !(1..=255).contains(&name_chars) {
         let mut errors = FieldErrors::default();
@@ -373,7 +360,7 @@ async fn complete(
     Authed(me, ..): Authed,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Asset>> {
-    let request: CompleteRequest = body_of(&body, ErrorCode::ThemeAssetInvalidCompleteBody)?;
+    let request: CompleteRequest = typed_body(&body, ErrorCode::ThemeAssetInvalidCompleteBody)?;
     let tenant = me.tenant_id.clone();
     let row = state
         .db
