@@ -48,6 +48,12 @@ pub struct Settings {
     /// Length of the failed sign-in window, in seconds.
     #[arg(long, global = true, env = "BOTMOX_LOGIN_WINDOW_SECS", value_name = "SECS")]
     pub login_window_secs: Option<u64>,
+    /// Base URL of the IPQualityScore API (a test double in tests).
+    #[arg(long, global = true, env = "BOTMOX_IPQS_BASE_URL", value_name = "URL")]
+    pub ipqs_base_url: Option<String>,
+    /// Time limit of one IPQualityScore call, in milliseconds.
+    #[arg(long, global = true, env = "BOTMOX_IPQS_TIMEOUT_MS", value_name = "MS")]
+    pub ipqs_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
@@ -72,9 +78,14 @@ pub struct Config {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_window_secs: u64,
+    pub ipqs_base_url: String,
+    pub ipqs_timeout_ms: u64,
     /// From the environment only, never from the file or a flag.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub vault_key: Option<Secret>,
+    /// `IPQS_API_KEY`: the IPQualityScore key for tenants that set none (environment only).
+    #[serde(serialize_with = "redact_ipqs", skip_serializing_if = "Option::is_none")]
+    pub ipqs_api_key: Option<Secret>,
 }
 
 /// A value that never prints.
@@ -95,6 +106,10 @@ impl std::fmt::Debug for Secret {
 
 fn redact<S: Serializer>(_: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!("<redacted: from {KEY_ENV}>"))
+}
+
+fn redact_ipqs<S: Serializer>(_: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("<redacted: from IPQS_API_KEY>")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +139,15 @@ impl Config {
             login_max_failures_per_account: s.login_max_failures_per_account.unwrap_or(5),
             login_max_failures_per_ip: s.login_max_failures_per_ip.unwrap_or(20),
             login_window_secs: s.login_window_secs.unwrap_or(15 * 60),
+            ipqs_base_url: s
+                .ipqs_base_url
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| "https://www.ipqualityscore.com".to_owned()),
+            ipqs_timeout_ms: s.ipqs_timeout_ms.unwrap_or(10_000),
+            ipqs_api_key: std::env::var("IPQS_API_KEY")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(Secret),
             vault_key: std::env::var(KEY_ENV).ok().filter(|v| !v.trim().is_empty()).map(Secret),
             data_dir,
         };
@@ -142,9 +166,16 @@ impl Config {
             ),
             ("login_max_failures_per_ip", self.login_max_failures_per_ip.into()),
             ("login_window_secs", self.login_window_secs),
+            ("ipqs_timeout_ms", self.ipqs_timeout_ms),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
+        }
+        if !(self.ipqs_base_url.starts_with("http://") || self.ipqs_base_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(format!(
+                "ipqs_base_url {:?} must start with http:// or https://",
+                self.ipqs_base_url
+            )));
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -182,6 +213,8 @@ impl Settings {
                 .or(lower.login_max_failures_per_account),
             login_max_failures_per_ip: self.login_max_failures_per_ip.or(lower.login_max_failures_per_ip),
             login_window_secs: self.login_window_secs.or(lower.login_window_secs),
+            ipqs_base_url: self.ipqs_base_url.or(lower.ipqs_base_url),
+            ipqs_timeout_ms: self.ipqs_timeout_ms.or(lower.ipqs_timeout_ms),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod finance;
 pub mod health;
 pub mod http;
+pub mod ipqs;
 pub mod metrics;
 pub mod names;
 pub mod objects;

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::datadir::{DataDir, DataDirLock};
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::ipqs::client::IpqsClient;
 use crate::metrics::Metrics;
 use crate::objects::Objects;
 use crate::signing::UrlSigner;
@@ -57,6 +58,10 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let addr = listener.local_addr()?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
+    let ipqs = IpqsClient::new(
+        &config.ipqs_base_url,
+        std::time::Duration::from_millis(config.ipqs_timeout_ms),
+    );
     let state = AppState {
         throttle: Arc::new(LoginThrottle::new(
             config.login_max_failures_per_account,
@@ -70,6 +75,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         objects,
         vault,
         signer,
+        ipqs,
         metrics,
         started,
     };

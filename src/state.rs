@@ -8,6 +8,7 @@ use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::db::Db;
+use crate::ipqs::client::IpqsClient;
 use crate::metrics::Metrics;
 use crate::objects::Objects;
 use crate::signing::UrlSigner;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub objects: Objects,
     pub vault: Vault,
     pub signer: UrlSigner,
+    pub ipqs: IpqsClient,
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<Hasher>,
     pub throttle: Arc<LoginThrottle>,

@@ -31,6 +31,7 @@ use crate::state::AppState;
         (name = "theme-assets", description = "Theme background images"),
         (name = "observability", description = "Browser logs, trace echo"),
         (name = "names", description = "Character name suggestions"),
+        (name = "ipqs", description = "IP quality checks"),
         (name = "docs", description = "This API's description"),
     )
 )]

@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::names::routes::router())
         .merge(crate::audit::routes::router())
         .merge(crate::observability::routes::router())
+        .merge(crate::ipqs::routes::router())
         .merge(docs::router())
         .split_for_parts();
     // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.
