@@ -110,3 +110,52 @@ async fn client_logs_are_normalised_stored_and_listed_for_admins() {
         echo["data"]["received"]["correlation_id"].is_string() || echo["data"]["received"]["correlation_id"].is_null()
     );
 }
+
+#[tokio::test]
+async fn settings_and_theme_asset_changes_are_audited_too() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (status, _) = server
+        .call(
+            "PUT",
+            "/api/v1/settings/ui/resource_tree",
+            &admin,
+            Some(json!({ "showFilters": true })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let body = json!({ "filename": "bg.png", "mime_type": "image/png", "size_bytes": 100 });
+    let (status, presigned) = server
+        .call("POST", "/api/v1/theme-assets/presign-upload", &admin, Some(body))
+        .await;
+    assert_eq!(status, 201);
+    let id = presigned["data"]["asset_id"].as_str().unwrap();
+    let (status, _) = server
+        .call("DELETE", &format!("/api/v1/theme-assets/{id}"), &admin, None)
+        .await;
+    assert_eq!(status, 200);
+
+    let (_, page) = server.call("GET", "/api/v1/audit", &admin, None).await;
+    let rows: Vec<(String, String, String)> = page["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["action"].as_str().unwrap().into(),
+                i["entity_type"].as_str().unwrap().into(),
+                i["entity_id"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("delete", "theme_assets", id),
+        ("create", "theme_assets", id),
+        ("update", "settings", "ui/resource_tree"),
+    ];
+    assert_eq!(
+        rows,
+        expected.map(|(a, e, i)| (a.to_owned(), e.to_owned(), i.to_owned()))
+    );
+    assert_eq!(page["data"]["items"][2]["fields"], json!(["showFilters"]));
+}

@@ -10,7 +10,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::tree::{self, SettingsPath};
-use crate::auth::Authed;
+use crate::audit::store::{self as audit, Action};
+use crate::auth::{Authed, Principal};
 use crate::documents::fields::Bounded;
 use crate::documents::AnyDocument;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -103,13 +104,20 @@ async fn read_tree(state: &AppState, tenant: String) -> ApiResult<Value> {
         .await
 }
 
-async fn write_tree(state: &AppState, tenant: String, path: SettingsPath, value: Value) -> ApiResult<Value> {
-    let vault = state.vault.clone();
-    let tree = state
+async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value: Value) -> ApiResult<Value> {
+    let (vault, me) = (state.vault.clone(), me.clone());
+    let fields: Vec<String> = match &value {
+        Value::Object(map) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let (tree, path) = state
         .db
-        .write(move |tx| tree::update(tx, &vault, &tenant, |t| tree::set(t, &path, value)).map(|t| (t, path)))
+        .write(move |tx| {
+            let tree = tree::update(tx, &vault, &me.tenant_id, |t| tree::set(t, &path, value.clone()))?;
+            audit::record(tx, &me, Action::Update, "settings", &path.segments().join("/"), &fields)?;
+            Ok::<_, ApiError>((tree, path))
+        })
         .await?;
-    let (tree, path) = tree;
     Ok(tree::get(&tree, &path).cloned().unwrap_or(Value::Null))
 }
 
@@ -145,7 +153,7 @@ async fn put_path(
     Path(path): Path<String>,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Value>> {
-    write_path(state, me.tenant_id, path, body).await
+    write_path(state, me, path, body).await
 }
 
 /// The same as PUT.
@@ -158,10 +166,10 @@ async fn patch_path(
     Path(path): Path<String>,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Value>> {
-    write_path(state, me.tenant_id, path, body).await
+    write_path(state, me, path, body).await
 }
 
-async fn write_path(state: AppState, tenant: String, path: String, body: Value) -> ApiResult<Ok<Value>> {
+async fn write_path(state: AppState, me: Principal, path: String, body: Value) -> ApiResult<Ok<Value>> {
     let path = SettingsPath::parse(&path)?;
     let acceptable = match &body {
         Value::Object(map) => !map.is_empty(),
@@ -172,7 +180,7 @@ async fn write_path(state: AppState, tenant: String, path: String, body: Value) 
         return Err(ApiError::new(ErrorCode::BadRequest)
             .with_message("The body must be a non-empty object, an array, a string, a number, a boolean or null"));
     }
-    Ok(ok(write_tree(&state, tenant, path, body).await?))
+    Ok(ok(write_tree(&state, &me, path, body).await?))
 }
 
 /// A typed settings document at `segments`: `null` when absent or when what is stored no
@@ -193,7 +201,7 @@ async fn get_typed<T: for<'de> Deserialize<'de> + Serialize>(
 /// dropped), merges it at `segments` and answers the merged document.
 async fn put_typed<T: for<'de> Deserialize<'de> + Serialize>(
     state: &AppState,
-    tenant: String,
+    me: &Principal,
     segments: &[&str],
     body: Value,
     code: ErrorCode,
@@ -203,9 +211,7 @@ async fn put_typed<T: for<'de> Deserialize<'de> + Serialize>(
     }
     let parsed: T = crate::documents::crud::typed_body(&body, code)?;
     let normalised = serde_json::to_value(parsed).expect("settings serialise");
-    Ok(ok(
-        write_tree(state, tenant, SettingsPath::of(segments), normalised).await?
-    ))
+    Ok(ok(write_tree(state, me, SettingsPath::of(segments), normalised).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/api_keys", tag = "settings", security(("bearer" = [])),
@@ -222,14 +228,7 @@ async fn put_api_keys(
     Authed(me, ..): Authed,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Value>> {
-    put_typed::<ApiKeys>(
-        &state,
-        me.tenant_id,
-        &["api_keys"],
-        body,
-        ErrorCode::SettingsInvalidApiKeysBody,
-    )
-    .await
+    put_typed::<ApiKeys>(&state, &me, &["api_keys"], body, ErrorCode::SettingsInvalidApiKeysBody).await
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/proxy", tag = "settings", security(("bearer" = [])),
@@ -245,14 +244,7 @@ async fn put_proxy(
     Authed(me, ..): Authed,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Value>> {
-    put_typed::<ProxySettings>(
-        &state,
-        me.tenant_id,
-        &["proxy"],
-        body,
-        ErrorCode::SettingsInvalidProxyBody,
-    )
-    .await
+    put_typed::<ProxySettings>(&state, &me, &["proxy"], body, ErrorCode::SettingsInvalidProxyBody).await
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/notifications/events", tag = "settings", security(("bearer" = [])),
@@ -271,7 +263,7 @@ async fn put_notification_events(
 ) -> ApiResult<Ok<Value>> {
     put_typed::<NotificationEvents>(
         &state,
-        me.tenant_id,
+        &me,
         &["notifications", "events"],
         body,
         ErrorCode::SettingsInvalidNotificationEventsBody,

@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store::{self, AssetRow};
+use crate::audit::store::{self as audit, Action};
 use crate::auth::Authed;
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
@@ -27,6 +28,8 @@ use crate::http::extract::Json;
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 
+/// The audit trail's name for these records.
+const ENTITY: &str = "theme_assets";
 const MAX_BYTES: usize = 20 * 1024 * 1024;
 const UPLOAD_TTL_MS: i64 = 600_000;
 const IMAGE_TTL_MS: i64 = 300_000;
@@ -222,7 +225,18 @@ async fn presign(
     );
     state
         .db
-        .write(move |tx| store::insert_pending(tx, &me.tenant_id, &asset_id, &key, mime, size).map_err(ApiError::from))
+        .write(move |tx| {
+            store::insert_pending(tx, &me.tenant_id, &asset_id, &key, mime, size)?;
+            audit::record(
+                tx,
+                &me,
+                Action::Create,
+                ENTITY,
+                &asset_id,
+                &["object_key".into(), "mime_type".into()],
+            )
+            .map_err(ApiError::from)
+        })
         .await?;
     Ok(created(Presigned {
         asset_id: id,
@@ -361,7 +375,7 @@ async fn complete(
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Asset>> {
     let request: CompleteRequest = typed_body(&body, ErrorCode::ThemeAssetInvalidCompleteBody)?;
-    let tenant = me.tenant_id.clone();
+    let (tenant, who) = (me.tenant_id.clone(), me.clone());
     let row = state
         .db
         .write(move |tx| {
@@ -376,6 +390,7 @@ async fn complete(
                 request.width.map(|w| w.0),
                 request.height.map(|h| h.0),
             )?;
+            audit::record(tx, &who, Action::Update, ENTITY, &row.id, &["status".into()])?;
             store::live(tx, &tenant, &row.id)?.ok_or_else(|| ErrorCode::ThemeAssetNotFound.into())
         })
         .await?;
@@ -394,7 +409,13 @@ async fn delete_asset(
     let asset_id = id.clone();
     let key = state
         .db
-        .write(move |tx| store::mark_deleted(tx, &me.tenant_id, &asset_id).map_err(ApiError::from))
+        .write(move |tx| {
+            let key = store::mark_deleted(tx, &me.tenant_id, &asset_id)?;
+            if key.is_some() {
+                audit::record(tx, &me, Action::Delete, ENTITY, &asset_id, &[])?;
+            }
+            Ok::<_, ApiError>(key)
+        })
         .await?
         .ok_or(ErrorCode::ThemeAssetNotFound)?;
     // The row no longer points at the file, so removing it cannot break a reader.
