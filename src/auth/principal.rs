@@ -60,6 +60,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let bearer = bearer_token(parts).ok_or(ErrorCode::MissingBearerToken)?;
+        if bearer.starts_with(token::AGENT_PREFIX) {
+            return Err(ApiError::new(ErrorCode::Forbidden).with_message("Agent tokens cannot call this route"));
+        }
         let hash = token::hash(bearer);
         let session = match state.sessions.get(&hash) {
             Some(session) => session,
@@ -103,7 +106,7 @@ where
 
 /// The token of `Authorization: Bearer <token>` (the scheme is case-insensitive; a bare
 /// token is accepted as the reference does).
-fn bearer_token(parts: &Parts) -> Option<&str> {
+pub(crate) fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let token = match value.get(..7) {
         Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => value[7..].trim(),

@@ -9,6 +9,8 @@ use sha2::{Digest, Sha256};
 
 pub const SESSION_PREFIX: &str = "bmx_s_";
 pub const SETUP_PREFIX: &str = "bmx_setup_";
+/// Agent tokens: told apart from user sessions by this prefix alone.
+pub const AGENT_PREFIX: &str = "bmx_a_";
 
 pub struct IssuedToken {
     pub plaintext: String,

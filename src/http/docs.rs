@@ -32,6 +32,7 @@ use crate::state::AppState;
         (name = "observability", description = "Browser logs, trace echo"),
         (name = "names", description = "Character name suggestions"),
         (name = "ipqs", description = "IP quality checks"),
+        (name = "agents", description = "Agents: pairing, heartbeat, revocation"),
         (name = "docs", description = "This API's description"),
     )
 )]
