@@ -30,4 +30,5 @@ pub mod state;
 pub mod telemetry;
 pub mod theme_assets;
 pub mod vault;
+pub mod vmops;
 pub mod workspace;

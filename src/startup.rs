@@ -76,6 +76,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         vault,
         signer,
         ipqs,
+        waiters: Arc::default(),
         metrics,
         started,
     };

@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::objects::Objects;
 use crate::signing::UrlSigner;
 use crate::vault::Vault;
+use crate::vmops::waiters::Waiters;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +23,7 @@ pub struct AppState {
     pub vault: Vault,
     pub signer: UrlSigner,
     pub ipqs: IpqsClient,
+    pub waiters: Arc<Waiters>,
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<Hasher>,
     pub throttle: Arc<LoginThrottle>,

@@ -531,6 +531,7 @@ async fn revoke_agent(
                 return Err(ApiError::new(ErrorCode::AlreadyRevoked));
             }
             store::revoke(tx, &me.tenant_id, &id, &by, reason.as_deref())?;
+            crate::vmops::store::cancel_all_of_agent(tx, &me.tenant_id, &id)?;
             store::by_id(tx, &me.tenant_id, &id)?.ok_or_else(|| ErrorCode::AgentNotFound.into())
         })
         .await?;

@@ -33,6 +33,7 @@ use crate::state::AppState;
         (name = "names", description = "Character name suggestions"),
         (name = "ipqs", description = "IP quality checks"),
         (name = "agents", description = "Agents: pairing, heartbeat, revocation"),
+        (name = "vm-ops", description = "The command queue to agents"),
         (name = "docs", description = "This API's description"),
     )
 )]

@@ -1,0 +1,246 @@
+//! SQL for commands and their events. Every status change writes its event in the same
+//! transaction.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::lifecycle::Status;
+use crate::auth::token::new_id;
+use crate::clock::{iso_ms, now_ms};
+
+/// A command as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Command {
+    pub id: String,
+    pub tenant_id: String,
+    pub agent_id: String,
+    pub command_type: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub status: String,
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    pub error_message: Option<String>,
+    pub progress: Option<i64>,
+    pub progress_message: Option<String>,
+    pub retry_count: i64,
+    pub idempotency_key: Option<String>,
+    pub created_by: Option<String>,
+    pub queued_at: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub updated_at: String,
+    #[serde(skip)]
+    pub expires_at_ms: Option<i64>,
+}
+
+impl Command {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Failed)
+    }
+}
+
+fn row(r: &Row<'_>) -> rusqlite::Result<Command> {
+    let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+    let expires_at_ms: Option<i64> = r.get("expires_at")?;
+    Ok(Command {
+        id: r.get("id")?,
+        tenant_id: r.get("tenant_id")?,
+        agent_id: r.get("agent_id")?,
+        command_type: r.get("command_type")?,
+        payload: json(r.get("payload")?).unwrap_or(Value::Null),
+        status: r.get("status")?,
+        result: json(r.get("result")?),
+        error_message: r.get("error_message")?,
+        progress: r.get("progress")?,
+        progress_message: r.get("progress_message")?,
+        retry_count: r.get("retry_count")?,
+        idempotency_key: r.get("idempotency_key")?,
+        created_by: r.get("created_by")?,
+        queued_at: iso_ms(r.get("queued_at")?),
+        started_at: r.get::<_, Option<i64>>("started_at")?.map(iso_ms),
+        completed_at: r.get::<_, Option<i64>>("completed_at")?.map(iso_ms),
+        expires_at: expires_at_ms.map(iso_ms),
+        updated_at: iso_ms(r.get("updated_at")?),
+        expires_at_ms,
+    })
+}
+
+fn event(conn: &Connection, command: &Command) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO vm_command_events (tenant_id, agent_id, command_id, created_by, event_type, command, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        command.tenant_id,
+        command.agent_id,
+        command.id,
+        command.created_by,
+        format!("command.{}", command.status),
+        serde_json::to_string(command).expect("a command serialises"),
+        now_ms()
+    ])?;
+    Ok(())
+}
+
+pub struct NewCommand<'a> {
+    pub tenant: &'a str,
+    pub agent_id: &'a str,
+    pub command_type: &'a str,
+    pub payload: &'a Value,
+    pub created_by: &'a str,
+    pub expires_at: i64,
+    pub idempotency_key: Option<&'a str>,
+}
+
+pub fn insert(conn: &Connection, c: &NewCommand<'_>) -> rusqlite::Result<Command> {
+    let (id, now) = (new_id(), now_ms());
+    conn.execute(
+        "INSERT INTO vm_commands (id, tenant_id, agent_id, command_type, payload, status, created_by, queued_at,
+             expires_at, idempotency_key, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?9, ?7)",
+        params![
+            id,
+            c.tenant,
+            c.agent_id,
+            c.command_type,
+            c.payload.to_string(),
+            c.created_by,
+            now,
+            c.expires_at,
+            c.idempotency_key
+        ],
+    )?;
+    let command = get(conn, c.tenant, &id)?.expect("just inserted");
+    event(conn, &command)?;
+    Ok(command)
+}
+
+pub fn by_idempotency_key(
+    conn: &Connection,
+    tenant: &str,
+    agent: &str,
+    key: &str,
+) -> rusqlite::Result<Option<Command>> {
+    conn.query_row(
+        "SELECT * FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND idempotency_key = ?3",
+        params![tenant, agent, key],
+        row,
+    )
+    .optional()
+}
+
+pub fn get(conn: &Connection, tenant: &str, id: &str) -> rusqlite::Result<Option<Command>> {
+    conn.prepare_cached("SELECT * FROM vm_commands WHERE tenant_id = ?1 AND id = ?2")?
+        .query_row(params![tenant, id], row)
+        .optional()
+}
+
+/// Up to 100 commands, newest first, filtered by agent, status and creator when given.
+pub fn list(
+    conn: &Connection,
+    tenant: &str,
+    agent: Option<&str>,
+    status: Option<&str>,
+    created_by: Option<&str>,
+) -> rusqlite::Result<Vec<Command>> {
+    conn.prepare_cached(
+        "SELECT * FROM vm_commands WHERE tenant_id = ?1 AND (?2 IS NULL OR agent_id = ?2)
+           AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR created_by = ?4)
+         ORDER BY queued_at DESC, id LIMIT 100",
+    )?
+    .query_map(params![tenant, agent, status, created_by], row)?
+    .collect()
+}
+
+/// What an update writes besides the status.
+#[derive(Default)]
+pub struct Update {
+    /// `Some(None)` clears the result.
+    pub result: Option<Option<Value>>,
+    pub error_message: Option<String>,
+    pub progress: Option<i64>,
+    pub progress_message: Option<String>,
+}
+
+/// Moves a command to `to` (the caller checked the transition) and records the event.
+pub fn set_status(conn: &Connection, command: &Command, to: Status, update: Update) -> rusqlite::Result<Command> {
+    let now = now_ms();
+    let started = matches!(to, Status::Running).then_some(now);
+    let completed = to.is_terminal().then_some(now);
+    let (set_result, result) = match update.result {
+        Some(r) => (true, r.map(|v| v.to_string())),
+        None => (false, None),
+    };
+    conn.execute(
+        "UPDATE vm_commands SET status = ?3, started_at = COALESCE(?4, started_at), completed_at = COALESCE(?5, completed_at),
+             result = CASE WHEN ?6 THEN ?7 ELSE result END, error_message = COALESCE(?8, error_message),
+             progress = COALESCE(?9, progress), progress_message = COALESCE(?10, progress_message), updated_at = ?11
+         WHERE tenant_id = ?1 AND id = ?2",
+        params![
+            command.tenant_id,
+            command.id,
+            to.as_str(),
+            started,
+            completed,
+            set_result,
+            result,
+            update.error_message,
+            update.progress,
+            update.progress_message,
+            now
+        ],
+    )?;
+    let command = get(conn, &command.tenant_id, &command.id)?.expect("exists");
+    event(conn, &command)?;
+    Ok(command)
+}
+
+/// Claims the oldest queued command of an agent (failing expired ones on the way).
+pub fn claim(conn: &Connection, tenant: &str, agent: &str) -> rusqlite::Result<Option<Command>> {
+    let now = now_ms();
+    let expired: Vec<Command> = conn
+        .prepare_cached(
+            "SELECT * FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND status = 'queued'
+               AND expires_at IS NOT NULL AND expires_at < ?3 ORDER BY queued_at LIMIT 50",
+        )?
+        .query_map(params![tenant, agent, now], row)?
+        .collect::<rusqlite::Result<_>>()?;
+    for command in &expired {
+        let update = Update {
+            error_message: Some("Command expired before agent pickup".into()),
+            ..Update::default()
+        };
+        set_status(conn, command, Status::Failed, update)?;
+    }
+    let next: Option<Command> = conn
+        .prepare_cached(
+            "SELECT * FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND status = 'queued'
+             ORDER BY queued_at, id LIMIT 1",
+        )?
+        .query_row(params![tenant, agent], row)
+        .optional()?;
+    next.map(|command| set_status(conn, &command, Status::Dispatched, Update::default()))
+        .transpose()
+}
+
+/// Cancels every unfinished command of an agent (it was revoked); how many.
+pub fn cancel_all_of_agent(conn: &Connection, tenant: &str, agent: &str) -> rusqlite::Result<usize> {
+    let open: Vec<Command> = conn
+        .prepare_cached(
+            "SELECT * FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND status IN ('queued', 'dispatched', 'running')",
+        )?
+        .query_map(params![tenant, agent], row)?
+        .collect::<rusqlite::Result<_>>()?;
+    for command in &open {
+        let update = Update {
+            error_message: Some("The agent was revoked".into()),
+            ..Update::default()
+        };
+        set_status(conn, command, Status::Cancelled, update)?;
+    }
+    Ok(open.len())
+}
