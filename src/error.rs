@@ -120,6 +120,7 @@ error_codes! {
     VmOpsInvalidCreateBody => (BAD_REQUEST, "VM_OPS_INVALID_CREATE_BODY", "The command is not valid"),
     VmOpsInvalidNextQuery => (BAD_REQUEST, "VM_OPS_INVALID_NEXT_QUERY", "The claim query is not valid"),
     VmOpsInvalidUpdateBody => (BAD_REQUEST, "VM_OPS_INVALID_UPDATE_BODY", "The command update is not valid"),
+    VmOpsInvalidQueryParam => (BAD_REQUEST, "VM_OPS_INVALID_QUERY_PARAM", "A query parameter is not valid"),
     VmOpsCommandNotFound => (NOT_FOUND, "VM_OPS_COMMAND_NOT_FOUND", "Command not found"),
     CommandAlreadyTerminal => (CONFLICT, "COMMAND_ALREADY_TERMINAL", "The command already finished"),
     CommandInvalidTransition => (CONFLICT, "COMMAND_INVALID_TRANSITION", "This status change is not allowed"),

@@ -23,6 +23,7 @@ use crate::vault::{self, Vault};
 
 pub struct Server {
     listener: TcpListener,
+    stopping: tokio::sync::watch::Sender<bool>,
     state: AppState,
     _lock: DataDirLock,
 }
@@ -58,6 +59,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let addr = listener.local_addr()?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
+    let (stopping, shutdown) = tokio::sync::watch::channel(false);
     let ipqs = IpqsClient::new(
         &config.ipqs_base_url,
         std::time::Duration::from_millis(config.ipqs_timeout_ms),
@@ -77,6 +79,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         signer,
         ipqs,
         waiters: Arc::default(),
+        shutdown,
         metrics,
         started,
     };
@@ -88,6 +91,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     );
     Ok(Server {
         listener,
+        stopping,
         state,
         _lock: lock,
     })
@@ -158,11 +162,19 @@ impl Server {
     /// Serves until SIGINT or SIGTERM, lets in-flight requests finish, then checkpoints and
     /// closes the database.
     pub async fn run(self) -> anyhow::Result<()> {
-        let Server { listener, state, _lock } = self;
+        let Server {
+            listener,
+            stopping,
+            state,
+            _lock,
+        } = self;
         let db = state.db.clone();
         let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                let _ = stopping.send(true);
+            })
             .await?;
         tracing::info!("shutting down: closing the database");
         db.checkpoint().await?;

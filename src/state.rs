@@ -24,6 +24,9 @@ pub struct AppState {
     pub signer: UrlSigner,
     pub ipqs: IpqsClient,
     pub waiters: Arc<Waiters>,
+    /// Turns true when the server starts shutting down: long-lived responses (event streams,
+    /// parked claims) end so that in-flight requests can finish.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<Hasher>,
     pub throttle: Arc<LoginThrottle>,

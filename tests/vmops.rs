@@ -290,3 +290,113 @@ async fn a_parked_claim_wakes_on_dispatch_and_expired_commands_are_failed() {
         .unwrap();
     assert_eq!(events, 2, "queued, then failed");
 }
+
+/// Reads an event stream until `want` returns a value, within a deadline.
+async fn read_until<T>(res: &mut reqwest::Response, seen: &mut String, mut want: impl FnMut(&str) -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(v) = want(seen) {
+            return v;
+        }
+        let chunk = tokio::time::timeout_at(deadline, res.chunk())
+            .await
+            .expect("the awaited event within 15 s")
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk.expect("the stream stays open")));
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_is_filtered_ordered_and_resumable_across_restarts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(tmp.path(), &[], &[]).await.unwrap();
+    let (op, agent_id, agent) = paired(&server, "op@example.com", "default").await;
+    let (rival, rival_agent_id, _) = paired(&server, "rival@example.com", "rival").await;
+    let open = |token: &str, extra: Option<(&str, String)>| {
+        let mut req = client().get(server.url("/api/v1/vm-ops/events")).bearer_auth(token);
+        if let Some((name, value)) = extra {
+            req = req.header(name, value);
+        }
+        req.send()
+    };
+    let mut mine = open(&op, None).await.unwrap();
+    assert_eq!(mine.status(), 200);
+    assert!(mine.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut theirs = open(&rival, None).await.unwrap();
+    let (mut seen, mut seen_rival) = (String::new(), String::new());
+    read_until(&mut mine, &mut seen, |s| s.contains(": connected").then_some(())).await;
+    read_until(&mut theirs, &mut seen_rival, |s| {
+        s.contains(": connected").then_some(())
+    })
+    .await;
+
+    let (_, queued) = server
+        .call(
+            "POST",
+            "/api/v1/vm-ops/proxmox/start",
+            &op,
+            Some(json!({ "agent_id": agent_id })),
+        )
+        .await;
+    let id = queued["data"]["id"].as_str().unwrap().to_owned();
+    let first_event = read_until(&mut mine, &mut seen, |s| {
+        let line = s
+            .lines()
+            .find(|l| l.starts_with("data:") && l.contains(&id) && l.contains("command.queued"))?;
+        let event: serde_json::Value = serde_json::from_str(line.trim_start_matches("data:").trim()).ok()?;
+        event["event_id"].as_i64()
+    })
+    .await;
+    assert!(seen.contains("event: vm-command") && seen.contains(&format!("id: {first_event}")));
+
+    // The rival tenant's stream shows its own event and never ours, which came first.
+    server
+        .call(
+            "POST",
+            "/api/v1/vm-ops/proxmox/stop",
+            &rival,
+            Some(json!({ "agent_id": rival_agent_id })),
+        )
+        .await;
+    read_until(&mut theirs, &mut seen_rival, |s| {
+        s.contains("proxmox.stop").then_some(())
+    })
+    .await;
+    assert!(!seen_rival.contains(&id), "another tenant's events never leak");
+
+    // Claimed while nobody listens; after a restart, resuming from the first event replays it.
+    server
+        .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
+        .await;
+    // Open event streams end when the server stops; they do not hold the shutdown up.
+    assert!(server.stop().success());
+    drop((mine, theirs));
+    let server = TestServer::start_in(tmp.path(), &[], &[]).await.unwrap();
+    let op = json_of(server.login("op@example.com", "a user password").await, 200).await["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut resumed = client()
+        .get(server.url("/api/v1/vm-ops/events"))
+        .bearer_auth(&op)
+        .header("last-event-id", first_event.to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut replay = String::new();
+    read_until(&mut resumed, &mut replay, |s| {
+        s.contains("command.dispatched").then_some(())
+    })
+    .await;
+    assert!(!replay.contains("command.queued"), "only events after the cursor");
+    let (status, res) = server
+        .call("GET", "/api/v1/vm-ops/events?last_event_id=0", &op, None)
+        .await;
+    assert_eq!(
+        (status, res["error"]["code"].as_str()),
+        (400, Some("VM_OPS_INVALID_QUERY_PARAM"))
+    );
+}

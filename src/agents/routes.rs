@@ -536,6 +536,7 @@ async fn revoke_agent(
         })
         .await?;
     tracing::info!(agent_id = %agent.id, "agent revoked");
+    state.waiters.published();
     Ok(ok(Revoked {
         id: agent.id,
         status: agent.status,

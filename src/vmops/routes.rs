@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -38,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(next_command))
         .routes(routes!(get_command, update_command))
         .routes(routes!(cancel_command))
+        .routes(routes!(events))
 }
 
 type Accepted = (StatusCode, Ok<Command>);
@@ -139,6 +142,7 @@ async fn dispatch(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult
         .await?;
     if fresh {
         waiters.wake(&command.tenant_id, &command.agent_id);
+        waiters.published();
     }
     Ok((StatusCode::ACCEPTED, ok(command)))
 }
@@ -314,8 +318,11 @@ async fn next_command(
         {
             return Ok(ok(Some(command)));
         }
-        if tokio::time::timeout_at(deadline, woken).await.is_err() {
-            return Ok(ok(None));
+        let mut shutdown = state.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return Ok(ok(None)),
+            _ = shutdown.wait_for(|stopping| *stopping) => return Ok(ok(None)),
+            _ = woken => {}
         }
     }
 }
@@ -404,6 +411,7 @@ async fn update_command(
             store::set_status(tx, &command, to, update).map_err(ApiError::from)
         })
         .await?;
+    state.waiters.published();
     Ok(ok(command))
 }
 
@@ -429,5 +437,113 @@ async fn cancel_command(
             store::set_status(tx, &command, Status::Cancelled, update).map_err(ApiError::from)
         })
         .await?;
+    state.waiters.published();
     Ok(ok(command))
+}
+
+/// How long a quiet stream waits before looking again even without a wake-up.
+const EVENT_RECHECK: Duration = Duration::from_secs(5);
+
+/// Server-sent events of command transitions the caller may see: `agent_id` and
+/// `command_id` narrow them; `last_event_id` (or the `Last-Event-ID` header) resumes after an
+/// event, across server restarts.
+#[utoipa::path(get, path = "/api/v1/vm-ops/events", tag = "vm-ops", security(("bearer" = [])),
+    params(("agent_id" = Option<String>, Query), ("command_id" = Option<String>, Query), ("last_event_id" = Option<i64>, Query)),
+    responses((status = 200, description = "text/event-stream of `vm-command` events", content_type = "text/event-stream"),
+        (status = 400, body = Failure), (status = 403, body = Failure)))]
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
+    let param = |k: &str| params.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let (mut agent, command) = (param("agent_id"), param("command_id"));
+    let created_by = match &caller {
+        Caller::Agent(a) => {
+            if agent.as_deref().is_some_and(|id| id != a.agent_id) {
+                return Err(ApiError::new(ErrorCode::Forbidden)
+                    .with_message("Agent token can only access its own command queue"));
+            }
+            agent = Some(a.agent_id.clone());
+            None
+        }
+        Caller::User(me) => (!privileged(me)).then(|| me.user_id.clone()),
+    };
+    let filter = store::EventFilter {
+        tenant: tenant_of(&caller),
+        agent,
+        command,
+        created_by,
+    };
+    let resume = param("last_event_id").or_else(|| {
+        headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned())
+    });
+    let cursor = match resume {
+        Some(raw) => raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::new(ErrorCode::VmOpsInvalidQueryParam).with_message("last_event_id must be a positive integer")
+        })?,
+        None => {
+            let tenant = filter.tenant.clone();
+            state
+                .db
+                .read(move |conn| store::last_event_id(conn, &tenant).map_err(ApiError::from))
+                .await?
+        }
+    };
+    let filter = std::sync::Arc::new(filter);
+    let start = futures_util::stream::once(async { Ok(SseEvent::default().comment("connected")) });
+    let live = futures_util::stream::unfold(
+        (state, filter, cursor, std::collections::VecDeque::new()),
+        |(state, filter, mut cursor, mut pending)| async move {
+            let mut shutdown = state.shutdown.clone();
+            loop {
+                if *shutdown.borrow() {
+                    // The server is stopping: end the stream so the connection can close.
+                    return None;
+                }
+                if let Some(event) = pending.pop_front() {
+                    return Some((Ok(event), (state, filter, cursor, pending)));
+                }
+                // Registered before the read, so an event committed in between still wakes us.
+                let woken = state.waiters.events.notified();
+                tokio::pin!(woken);
+                woken.as_mut().enable();
+                let (f, after) = (filter.clone(), cursor);
+                let batch = state
+                    .db
+                    .read(move |conn| store::events_after(conn, &f, after).map_err(ApiError::from))
+                    .await
+                    .ok()?;
+                for e in batch {
+                    cursor = e.event_id;
+                    let data = format!(
+                        "{{\"event_id\":{},\"event_type\":\"{}\",\"tenant_id\":{},\"server_time\":\"{}\",\"command\":{}}}",
+                        e.event_id,
+                        e.event_type,
+                        serde_json::to_string(&filter.tenant).expect("a string serialises"),
+                        crate::clock::now_iso(),
+                        e.command
+                    );
+                    pending.push_back(
+                        SseEvent::default()
+                            .id(e.event_id.to_string())
+                            .event("vm-command")
+                            .data(data),
+                    );
+                }
+                if pending.is_empty() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(EVENT_RECHECK) => {}
+                        _ = shutdown.changed() => {}
+                        _ = woken => {}
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(start.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(25)).text("heartbeat")))
 }

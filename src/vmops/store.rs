@@ -244,3 +244,49 @@ pub fn cancel_all_of_agent(conn: &Connection, tenant: &str, agent: &str) -> rusq
     }
     Ok(open.len())
 }
+
+/// Which events a stream may see.
+pub struct EventFilter {
+    pub tenant: String,
+    /// An agent caller, or an `agent_id` filter.
+    pub agent: Option<String>,
+    pub command: Option<String>,
+    /// Plain users see only the commands they created.
+    pub created_by: Option<String>,
+}
+
+pub struct StoredEvent {
+    pub event_id: i64,
+    pub event_type: String,
+    pub command: String,
+}
+
+/// Up to 200 visible events after `cursor`, in order.
+pub fn events_after(conn: &Connection, filter: &EventFilter, cursor: i64) -> rusqlite::Result<Vec<StoredEvent>> {
+    conn.prepare_cached(
+        "SELECT event_id, event_type, command FROM vm_command_events
+         WHERE tenant_id = ?1 AND event_id > ?2 AND (?3 IS NULL OR agent_id = ?3) AND (?4 IS NULL OR command_id = ?4)
+           AND (?5 IS NULL OR created_by = ?5)
+         ORDER BY event_id LIMIT 200",
+    )?
+    .query_map(
+        params![filter.tenant, cursor, filter.agent, filter.command, filter.created_by],
+        |r| {
+            Ok(StoredEvent {
+                event_id: r.get(0)?,
+                event_type: r.get(1)?,
+                command: r.get(2)?,
+            })
+        },
+    )?
+    .collect()
+}
+
+/// The newest event id of a tenant (a stream without a cursor starts after it).
+pub fn last_event_id(conn: &Connection, tenant: &str) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(event_id), 0) FROM vm_command_events WHERE tenant_id = ?1",
+        [tenant],
+        |r| r.get(0),
+    )
+}

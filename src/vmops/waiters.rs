@@ -9,6 +9,8 @@ use tokio::sync::Notify;
 #[derive(Default)]
 pub struct Waiters {
     by_agent: Mutex<HashMap<(String, String), Arc<Notify>>>,
+    /// Woken after every committed write that recorded command events (event streams).
+    pub events: Notify,
 }
 
 impl Waiters {
@@ -19,5 +21,10 @@ impl Waiters {
 
     pub fn wake(&self, tenant: &str, agent: &str) {
         self.of(tenant, agent).notify_waiters();
+    }
+
+    /// New command events are committed.
+    pub fn published(&self) {
+        self.events.notify_waiters();
     }
 }

@@ -178,11 +178,22 @@ impl TestServer {
         client().get(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
-    /// SIGTERM, then waits for the process to exit.
+    /// SIGTERM, then waits (at most 20 s) for the process to exit.
     pub fn stop(mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        self.child.wait().unwrap()
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop within 20 s of SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// SIGKILL: no chance to flush or close anything.
