@@ -169,6 +169,7 @@ impl Server {
             _lock,
         } = self;
         let db = state.db.clone();
+        tokio::spawn(run_sweeps(state.clone()));
         let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -179,6 +180,31 @@ impl Server {
         tracing::info!("shutting down: closing the database");
         db.checkpoint().await?;
         Ok(())
+    }
+}
+
+/// The command queue's reliability sweep, once a minute until shutdown.
+async fn run_sweeps(state: AppState) {
+    let mut shutdown = state.shutdown.clone();
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        let limits = crate::vmops::store::SweepLimits::default();
+        let swept = state
+            .db
+            .write(move |tx| crate::vmops::store::sweep(tx, crate::clock::now_ms(), limits).map_err(ApiError::from))
+            .await;
+        match swept {
+            Ok((0, 0, 0)) => {}
+            Ok((expired, requeued, dead)) => {
+                tracing::info!(expired, requeued, dead, "command sweep");
+                state.waiters.published();
+            }
+            Err(e) => tracing::warn!(error = %e.message, "command sweep failed"),
+        }
     }
 }
 

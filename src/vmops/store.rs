@@ -290,3 +290,150 @@ pub fn last_event_id(conn: &Connection, tenant: &str) -> rusqlite::Result<i64> {
         |r| r.get(0),
     )
 }
+
+/// Limits of the reliability sweep (§3.5).
+#[derive(Debug, Clone, Copy)]
+pub struct SweepLimits {
+    /// A running command older than this (from `started_at`) expires.
+    pub running_max_ms: i64,
+    /// A claimed command not started within this (from `queued_at`) is requeued…
+    pub dispatched_max_ms: i64,
+    /// …at most this many times, then dead-lettered (failed).
+    pub max_requeues: i64,
+}
+
+impl Default for SweepLimits {
+    fn default() -> Self {
+        Self {
+            running_max_ms: 15 * 60_000,
+            dispatched_max_ms: 120_000,
+            max_requeues: 2,
+        }
+    }
+}
+
+/// What a sweep changed: (expired, requeued, dead-lettered).
+pub fn sweep(conn: &Connection, now: i64, limits: SweepLimits) -> rusqlite::Result<(usize, usize, usize)> {
+    let stale = |sql: &str, cutoff: i64| -> rusqlite::Result<Vec<Command>> {
+        conn.prepare_cached(sql)?.query_map([cutoff], row)?.collect()
+    };
+    let running = stale(
+        "SELECT * FROM vm_commands WHERE status = 'running' AND COALESCE(started_at, queued_at) < ?1",
+        now - limits.running_max_ms,
+    )?;
+    for command in &running {
+        let update = Update {
+            error_message: Some("Command lease expired by reliability sweep".into()),
+            ..Update::default()
+        };
+        set_status(conn, command, Status::Expired, update)?;
+    }
+    let dispatched = stale(
+        "SELECT * FROM vm_commands WHERE status = 'dispatched' AND queued_at < ?1",
+        now - limits.dispatched_max_ms,
+    )?;
+    let (mut requeued, mut dead) = (0, 0);
+    for command in &dispatched {
+        if command.retry_count < limits.max_requeues {
+            conn.execute(
+                "UPDATE vm_commands SET status = 'queued', queued_at = ?3, started_at = NULL, completed_at = NULL,
+                     retry_count = retry_count + 1, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                params![command.tenant_id, command.id, now],
+            )?;
+            event(conn, &get(conn, &command.tenant_id, &command.id)?.expect("exists"))?;
+            requeued += 1;
+        } else {
+            let message = format!(
+                "DEAD_LETTERED after {} requeues: not started within {} ms of being claimed",
+                command.retry_count, limits.dispatched_max_ms
+            );
+            set_status(
+                conn,
+                command,
+                Status::Failed,
+                Update {
+                    error_message: Some(message),
+                    ..Update::default()
+                },
+            )?;
+            dead += 1;
+        }
+    }
+    Ok((running.len(), requeued, dead))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue_one(conn: &Connection) -> Command {
+        conn.execute(
+            "INSERT INTO agents (id, tenant_id, name, status, created_at, updated_at) VALUES ('a', 't', 'A', 'active', 0, 0)",
+            [],
+        )
+        .unwrap();
+        let payload = Value::Object(Default::default());
+        let new = NewCommand {
+            tenant: "t",
+            agent_id: "a",
+            command_type: "proxmox.start",
+            payload: &payload,
+            created_by: "u",
+            expires_at: i64::MAX,
+            idempotency_key: None,
+        };
+        insert(conn, &new).unwrap()
+    }
+
+    #[test]
+    fn stale_claims_are_requeued_then_dead_lettered_and_long_runs_expire() {
+        let conn = crate::db::test_connection();
+        let limits = SweepLimits {
+            running_max_ms: 1000,
+            dispatched_max_ms: 100,
+            max_requeues: 1,
+        };
+        let command = queue_one(&conn);
+        let claimed = claim(&conn, "t", "a").unwrap().unwrap();
+        assert_eq!(claimed.status, "dispatched");
+        let later = now_ms() + 10_000;
+        assert_eq!(sweep(&conn, later, limits).unwrap(), (0, 1, 0));
+        let requeued = get(&conn, "t", &command.id).unwrap().unwrap();
+        assert_eq!((requeued.status.as_str(), requeued.retry_count), ("queued", 1));
+        claim(&conn, "t", "a").unwrap().unwrap();
+        assert_eq!(sweep(&conn, later + 10_000, limits).unwrap(), (0, 0, 1));
+        let dead = get(&conn, "t", &command.id).unwrap().unwrap();
+        assert_eq!(dead.status, "failed");
+        assert!(dead
+            .error_message
+            .unwrap()
+            .starts_with("DEAD_LETTERED after 1 requeues"));
+
+        let second = {
+            let payload = Value::Object(Default::default());
+            let new = NewCommand {
+                tenant: "t",
+                agent_id: "a",
+                command_type: "proxmox.stop",
+                payload: &payload,
+                created_by: "u",
+                expires_at: i64::MAX,
+                idempotency_key: None,
+            };
+            insert(&conn, &new).unwrap()
+        };
+        let claimed = claim(&conn, "t", "a").unwrap().unwrap();
+        set_status(&conn, &claimed, Status::Running, Update::default()).unwrap();
+        assert_eq!(
+            sweep(&conn, now_ms() + 500, limits).unwrap(),
+            (0, 0, 0),
+            "still within its lease"
+        );
+        assert_eq!(sweep(&conn, now_ms() + 5000, limits).unwrap(), (1, 0, 0));
+        assert_eq!(get(&conn, "t", &second.id).unwrap().unwrap().status, "expired");
+        let events: i64 = conn
+            .query_row("SELECT COUNT(*) FROM vm_command_events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, 9, "every transition is an event");
+    }
+}
