@@ -5,14 +5,15 @@
 //! `cargo bench --bench api` (release profile). The load generator runs in this process and
 //! shares the machine with the server, for both the server and the yardstick alike.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
-use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_botmox");
+mod support;
+use serde_json::{json, Value};
+use support::{create_user, spawn, stop, wait_ok};
+
 const PORT: u16 = 18734;
 const CLIENTS: usize = 64;
 const BOTS: usize = 10_000;
@@ -21,31 +22,6 @@ const OPERATIONS: usize = 100_000;
 
 fn url(path: &str) -> String {
     format!("http://127.0.0.1:{PORT}{path}")
-}
-
-fn spawn(dir: &std::path::Path) -> Child {
-    Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{PORT}"),
-            "--log",
-            "warn",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn botmox")
-}
-
-async fn wait_ready(client: &reqwest::Client) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(url("/api/v1/health/live")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server never became ready");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 /// Runs `total` requests from `CLIENTS` tasks; returns each request's latency and the wall time.
@@ -98,26 +74,13 @@ fn report(name: &str, latencies: &[Duration], wall: Duration) {
 #[tokio::main]
 async fn main() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "admin",
-            "create-user",
-            "--email",
-            "bench@example.com",
-            "--password",
-            "bench password",
-            "--data-dir",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut server = spawn(tmp.path());
+    create_user(tmp.path(), "bench@example.com", "bench password");
+    let server = spawn(PORT, tmp.path());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()
         .unwrap();
-    wait_ready(&client).await;
+    wait_ok(&client, &url("/api/v1/health/live")).await;
     let login: Value = client
         .post(url("/api/v1/auth/login"))
         .json(&json!({ "email": "bench@example.com", "password": "bench password" }))
@@ -234,9 +197,5 @@ async fn main() {
     if let Some(line) = rss.lines().find(|l| l.starts_with("VmRSS")) {
         println!("server {line}");
     }
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    server.wait().unwrap();
+    stop(server);
 }

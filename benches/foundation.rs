@@ -3,52 +3,13 @@
 //! `cargo bench --bench foundation` (builds the release profile). Results go in
 //! docs/benchmarks.md. Not a test: it asserts nothing and prints figures.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_botmox");
+mod support;
+use support::{create_user, spawn, stop, wait_ok, BIN};
+
 const PORT: u16 = 18733;
 const RUNS: usize = 20;
-
-fn spawn(data_dir: &std::path::Path) -> Child {
-    Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{PORT}"),
-            "--log",
-            "warn",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn botmox")
-}
-
-/// Polls readiness as fast as it can; the time until the first 200 is start-to-ready.
-async fn wait_ready(client: &reqwest::Client) {
-    let url = format!("http://127.0.0.1:{PORT}/api/v1/health/ready");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(res) = client.get(&url).send().await {
-            if res.status() == 200 {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "server never became ready");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-fn stop(mut child: Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-}
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -67,41 +28,27 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
+    let ready = format!("http://127.0.0.1:{PORT}/api/v1/health/ready");
 
     // An existing database: migrated, vault initialised, an admin with a session.
-    let child = spawn(tmp.path());
-    wait_ready(&client).await;
+    let child = spawn(PORT, tmp.path());
+    wait_ok(&client, &ready).await;
     stop(child);
-    let out = Command::new(BIN)
-        .args([
-            "admin",
-            "create-user",
-            "--email",
-            "bench@example.com",
-            "--password",
-            "bench password",
-            "--role",
-            "admin",
-            "--data-dir",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    create_user(tmp.path(), "bench@example.com", "bench password");
 
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let started = Instant::now();
-        let child = spawn(tmp.path());
-        wait_ready(&client).await;
+        let child = spawn(PORT, tmp.path());
+        wait_ok(&client, &ready).await;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         stop(child);
     }
     times.sort_by(f64::total_cmp);
 
     // Idle memory: after sign-in and a few requests, then a quiet moment.
-    let child = spawn(tmp.path());
-    wait_ready(&client).await;
+    let child = spawn(PORT, tmp.path());
+    wait_ok(&client, &ready).await;
     let login = client
         .post(format!("http://127.0.0.1:{PORT}/api/v1/auth/login"))
         .json(&serde_json::json!({ "email": "bench@example.com", "password": "bench password" }))
