@@ -73,7 +73,7 @@ where
                     .read(move |conn| store::principal_by_token(conn, &key).map_err(ApiError::from))
                     .await?
                     .ok_or(ErrorCode::InvalidBearerToken)?;
-                state.sessions.put(hash, session.clone());
+                state.sessions.put(hash.clone(), session.clone());
                 session
             }
         };
@@ -83,6 +83,10 @@ where
                 .with_message(format!("One of roles is required: {}", names.join(", "))));
         }
         if now_ms() - session.last_seen_at > TOUCH_EVERY_MS {
+            // The cached copy learns the new time too, or every cached hit would touch again.
+            let mut touched = session.clone();
+            touched.last_seen_at = now_ms();
+            state.sessions.put(hash, touched);
             let (db, id) = (state.db.clone(), session.session_id.clone());
             // Best effort and off the request path: a lost touch only makes a timestamp stale.
             tokio::spawn(async move {
