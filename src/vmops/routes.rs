@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::lifecycle::{self, Actor, Status};
 use super::store::{self, Command, NewCommand, Update};
-use crate::agents::principal::Caller;
+use crate::agents::principal::{AgentPrincipal, Caller};
 use crate::agents::store as agents;
 use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
@@ -303,7 +303,12 @@ async fn next_command(
                 ApiError::new(ErrorCode::VmOpsInvalidNextQuery).with_message("timeout_ms must be 1000-60000")
             })?,
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
+    Ok(ok(claim_within(&state, &agent, Duration::from_millis(timeout)).await?))
+}
+
+/// Claims the agent's next command, waiting for a dispatch until `timeout` (or shutdown).
+pub async fn claim_within(state: &AppState, agent: &AgentPrincipal, timeout: Duration) -> ApiResult<Option<Command>> {
+    let deadline = tokio::time::Instant::now() + timeout;
     let notify = state.waiters.of(&agent.tenant_id, &agent.agent_id);
     loop {
         // Registered before the claim, so a dispatch between the two is not missed.
@@ -316,15 +321,54 @@ async fn next_command(
             .write(move |tx| store::claim(tx, &tenant, &id).map_err(ApiError::from))
             .await?
         {
-            return Ok(ok(Some(command)));
+            return Ok(Some(command));
         }
         let mut shutdown = state.shutdown.clone();
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => return Ok(ok(None)),
-            _ = shutdown.wait_for(|stopping| *stopping) => return Ok(ok(None)),
+            _ = tokio::time::sleep_until(deadline) => return Ok(None),
+            _ = shutdown.wait_for(|stopping| *stopping) => return Ok(None),
             _ = woken => {}
         }
     }
+}
+
+/// An outcome or progress report on a command, within the transition table; from the HTTP
+/// route and the agent WebSocket alike.
+pub async fn apply_update(state: &AppState, caller: Caller, id: String, request: CommandUpdate) -> ApiResult<Command> {
+    let to = Status::parse(&request.status)
+        .filter(|s| !matches!(s, Status::Queued | Status::Dispatched))
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::VmOpsInvalidUpdateBody)
+                .with_message("status must be running, succeeded, failed, expired or cancelled")
+        })?;
+    if request.progress.is_some_and(|p| !(0..=100).contains(&p))
+        || request
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.chars().count() > 2000)
+        || request.message.as_deref().is_some_and(|m| m.chars().count() > 1000)
+    {
+        return Err(ApiError::new(ErrorCode::VmOpsInvalidUpdateBody)
+            .with_message("progress is 0-100, error_message at most 2000 and message at most 1000 characters"));
+    }
+    let tenant = tenant_of(&caller);
+    let command = state
+        .db
+        .write(move |tx| {
+            let command = store::get(tx, &tenant, &id)?.ok_or(ErrorCode::VmOpsCommandNotFound)?;
+            visible(&caller, &command)?;
+            lifecycle::check(command.status(), to, Actor::Agent)?;
+            let update = Update {
+                result: request.result,
+                error_message: request.error_message,
+                progress: request.progress,
+                progress_message: request.message,
+            };
+            store::set_status(tx, &command, to, update).map_err(ApiError::from)
+        })
+        .await?;
+    state.waiters.published();
+    Ok(command)
 }
 
 /// Who may see a command: its agent, its creator, admin/infra.
@@ -379,40 +423,7 @@ async fn update_command(
         }
     }
     let request: CommandUpdate = typed_body(&body, ErrorCode::VmOpsInvalidUpdateBody)?;
-    let to = Status::parse(&request.status)
-        .filter(|s| !matches!(s, Status::Queued | Status::Dispatched))
-        .ok_or_else(|| {
-            ApiError::new(ErrorCode::VmOpsInvalidUpdateBody)
-                .with_message("status must be running, succeeded, failed, expired or cancelled")
-        })?;
-    if request.progress.is_some_and(|p| !(0..=100).contains(&p))
-        || request
-            .error_message
-            .as_deref()
-            .is_some_and(|m| m.chars().count() > 2000)
-        || request.message.as_deref().is_some_and(|m| m.chars().count() > 1000)
-    {
-        return Err(ApiError::new(ErrorCode::VmOpsInvalidUpdateBody)
-            .with_message("progress is 0-100, error_message at most 2000 and message at most 1000 characters"));
-    }
-    let tenant = tenant_of(&caller);
-    let command = state
-        .db
-        .write(move |tx| {
-            let command = store::get(tx, &tenant, &id)?.ok_or(ErrorCode::VmOpsCommandNotFound)?;
-            visible(&caller, &command)?;
-            lifecycle::check(command.status(), to, Actor::Agent)?;
-            let update = Update {
-                result: request.result,
-                error_message: request.error_message,
-                progress: request.progress,
-                progress_message: request.message,
-            };
-            store::set_status(tx, &command, to, update).map_err(ApiError::from)
-        })
-        .await?;
-    state.waiters.published();
-    Ok(ok(command))
+    Ok(ok(apply_update(&state, caller, id, request).await?))
 }
 
 /// A user cancels a command that has not started running (its creator or admin/infra).
