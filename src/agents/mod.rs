@@ -5,3 +5,4 @@ pub mod pairing;
 pub mod principal;
 pub mod routes;
 pub mod store;
+pub mod ws;

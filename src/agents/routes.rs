@@ -436,8 +436,23 @@ async fn heartbeat(
         Caller::User(me) => (me.tenant_id.clone(), (!privileged(me)).then(|| me.user_id.clone())),
     };
     let metadata = Value::Object(request.metadata.unwrap_or_default());
-    let id = request.agent_id;
-    let agent = state
+    let agent = beat(&state, tenant, request.agent_id, owner, metadata).await?;
+    Ok(ok(HeartbeatAck {
+        id: agent.id,
+        status: agent.status,
+        last_seen_at: agent.last_seen_at.map(iso_ms).unwrap_or_default(),
+    }))
+}
+
+/// Records a heartbeat of an active agent (of `owner`'s, when given); HTTP and WebSocket.
+pub async fn beat(
+    state: &AppState,
+    tenant: String,
+    id: String,
+    owner: Option<String>,
+    metadata: Value,
+) -> ApiResult<AgentRow> {
+    state
         .db
         .write(move |tx| {
             let agent = store::by_id(tx, &tenant, &id)?
@@ -451,12 +466,7 @@ async fn heartbeat(
             store::heartbeat(tx, &tenant, &id, &metadata)?;
             store::by_id(tx, &tenant, &id)?.ok_or_else(|| ErrorCode::AgentNotFound.into())
         })
-        .await?;
-    Ok(ok(HeartbeatAck {
-        id: agent.id,
-        status: agent.status,
-        last_seen_at: agent.last_seen_at.map(iso_ms).unwrap_or_default(),
-    }))
+        .await
 }
 
 /// The tenant's agents (only your own unless admin/infra), newest first.

@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::observability::routes::router())
         .merge(crate::ipqs::routes::router())
         .merge(crate::agents::routes::router())
+        .merge(crate::agents::ws::router())
         .merge(crate::vmops::routes::router())
         .merge(docs::router())
         .split_for_parts();

@@ -1,0 +1,148 @@
+//! The agent WebSocket: heartbeat, pushed commands, ack/progress/result, revocation.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next JSON frame, within a deadline.
+async fn next_frame(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a frame within 15 s")?;
+        match message.ok()? {
+            Message::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// Frames until one of `kind` arrives.
+async fn until(socket: &mut Socket, kind: &str) -> Value {
+    loop {
+        let frame = next_frame(socket)
+            .await
+            .unwrap_or_else(|| panic!("socket closed while waiting for {kind}"));
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
+async fn send(socket: &mut Socket, frame: Value) {
+    socket.send(Message::Text(frame.to_string().into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let (_, pairing) = server.call("POST", "/api/v1/agents/pairings", &op, None).await;
+    let res = client()
+        .post(server.url("/api/v1/agents/register"))
+        .json(&json!({ "pairing_code": pairing["data"]["pairing_code"] }))
+        .send()
+        .await
+        .unwrap();
+    let agent = json_of(res, 201).await;
+    let (agent_id, token) = (
+        agent["data"]["id"].as_str().unwrap().to_owned(),
+        agent["data"]["agent_token"].as_str().unwrap().to_owned(),
+    );
+    let ws_url = format!(
+        "{}/api/v1/agents/ws?agent_id={agent_id}&token={token}",
+        server.base.replace("http://", "ws://")
+    );
+
+    let refused = tokio_tungstenite::connect_async(format!(
+        "{}/api/v1/agents/ws?token=bmx_a_wrong",
+        server.base.replace("http://", "ws://")
+    ))
+    .await;
+    assert!(refused.is_err(), "a wrong token is refused before the upgrade");
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    assert_eq!(next_frame(&mut socket).await.unwrap()["type"], "connected");
+    send(
+        &mut socket,
+        json!({ "type": "heartbeat", "request_id": "h1", "metadata": { "transport_mode": "ws" } }),
+    )
+    .await;
+    let beat = until(&mut socket, "agent.heartbeat").await;
+    assert_eq!(
+        (beat["request_id"].as_str(), beat["status"].as_str()),
+        (Some("h1"), Some("active"))
+    );
+    assert!(beat["ts"].as_str().unwrap().ends_with('Z'));
+
+    // Dispatching pushes the command to the socket.
+    let (_, queued) = server
+        .call(
+            "POST",
+            "/api/v1/vm-ops/proxmox/start",
+            &op,
+            Some(json!({ "agent_id": agent_id, "params": { "vmid": 100 } })),
+        )
+        .await;
+    let id = queued["data"]["id"].as_str().unwrap().to_owned();
+    let assigned = until(&mut socket, "agent.command.assigned").await;
+    assert_eq!(
+        (
+            assigned["command"]["id"].as_str(),
+            assigned["command"]["status"].as_str()
+        ),
+        (Some(id.as_str()), Some("dispatched"))
+    );
+
+    send(
+        &mut socket,
+        json!({ "type": "agent.command.ack", "request_id": "a1", "command_id": id }),
+    )
+    .await;
+    assert_eq!(until(&mut socket, "agent.command.ack").await["request_id"], "a1");
+    send(
+        &mut socket,
+        json!({ "type": "agent.command.progress", "command_id": id, "progress": 50, "message": "cloning" }),
+    )
+    .await;
+    assert_eq!(until(&mut socket, "agent.command.progress").await["progress"], 50);
+    send(&mut socket, json!({ "type": "agent.command.result", "request_id": "r1", "command_id": id, "status": "succeeded", "result": { "upid": "UPID:x" } })).await;
+    assert_eq!(until(&mut socket, "agent.command.result").await["status"], "succeeded");
+    let (_, done) = server
+        .call("GET", &format!("/api/v1/vm-ops/commands/{id}"), &op, None)
+        .await;
+    assert_eq!(
+        (done["data"]["status"].as_str(), done["data"]["result"]["upid"].as_str()),
+        (Some("succeeded"), Some("UPID:x"))
+    );
+
+    // Bad frames get error frames, and the socket stays open.
+    send(
+        &mut socket,
+        json!({ "type": "agent.command.result", "command_id": id, "status": "failed" }),
+    )
+    .await;
+    assert_eq!(until(&mut socket, "error").await["code"], "COMMAND_ALREADY_TERMINAL");
+    socket.send(Message::Text("not json".into())).await.unwrap();
+    assert_eq!(until(&mut socket, "error").await["code"], "INVALID_JSON");
+    send(&mut socket, json!({ "type": "dance" })).await;
+    assert_eq!(until(&mut socket, "error").await["code"], "UNKNOWN_MESSAGE_TYPE");
+
+    // Revoked: the next frame closes the socket.
+    server
+        .call("POST", &format!("/api/v1/agents/{agent_id}/revoke"), &admin, None)
+        .await;
+    send(&mut socket, json!({ "type": "heartbeat" })).await;
+    let last = until(&mut socket, "error").await;
+    assert_eq!(last["code"], "AGENT_REVOKED");
+    assert!(next_frame(&mut socket).await.is_none(), "the server closes the socket");
+}
