@@ -155,10 +155,6 @@ async fn announce_setup(state: &AppState, addr: SocketAddr) -> anyhow::Result<()
 }
 
 impl Server {
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
-    }
-
     /// Serves until SIGINT or SIGTERM, lets in-flight requests finish, then checkpoints and
     /// closes the database.
     pub async fn run(self) -> anyhow::Result<()> {

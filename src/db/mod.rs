@@ -8,7 +8,7 @@
 //! only after the commit that holds it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -61,7 +61,6 @@ pub struct Db {
 }
 
 struct Inner {
-    path: PathBuf,
     writer: Mutex<mpsc::Sender<Job>>,
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
@@ -86,17 +85,12 @@ impl Db {
             .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         Ok(Db {
             inner: Arc::new(Inner {
-                path: path.to_owned(),
                 writer: Mutex::new(jobs),
                 readers: Mutex::new(pool),
                 reader_slots: Semaphore::new(readers),
                 metrics,
             }),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.inner.path
     }
 
     /// Runs `f` on a reader connection.
