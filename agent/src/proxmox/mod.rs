@@ -1,0 +1,1 @@
+//! The Proxmox VE HTTP API client (agent.md §12).

@@ -1,0 +1,1 @@
+//! SSH to the Proxmox host over russh (agent.md §13).

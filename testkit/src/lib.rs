@@ -1,0 +1,6 @@
+//! Test doubles that behave like one Proxmox VE host: `pve` speaks its HTTP API (tickets,
+//! CSRF, API tokens, UPID tasks), `ssh` is an in-process russh server that understands the
+//! shell commands the agent sends. Both share one simulated host state.
+
+pub mod pve;
+pub mod ssh;

@@ -1,0 +1,1 @@
+//! The Proxmox VE HTTP API double (agent.md §14).
