@@ -38,4 +38,5 @@ if [ -z "${BOTMOX_BIN:-}" ] && [ -z "${BOTMOX_E2E_BASE_URL:-}" ]; then
   export BOTMOX_BIN
 fi
 
-exec node --test setup-login.test.mjs "$@"
+# Every *.test.mjs file; node runs them in parallel, each with its own server.
+exec node --test ./*.test.mjs "$@"
