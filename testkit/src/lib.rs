@@ -2,5 +2,6 @@
 //! CSRF, API tokens, UPID tasks), `ssh` is an in-process russh server that understands the
 //! shell commands the agent sends. Both share one simulated host state.
 
+pub mod host;
 pub mod pve;
 pub mod ssh;
