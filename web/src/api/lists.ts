@@ -1,0 +1,69 @@
+// The list query shared by bots, resources, workspace and finance
+// (api-domains.md §1.8): page, limit (1–200), sort, order, q; `meta.total`
+// is the count after the search.
+
+import { apiRequest } from './client';
+
+export type SortOrder = 'asc' | 'desc';
+
+export interface ListQuery {
+  page: number;
+  limit: number;
+  sort?: string;
+  order?: SortOrder;
+  q?: string;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  total: number;
+}
+
+export const MAX_LIMIT = 200;
+
+function queryString(q: Partial<ListQuery>): string {
+  const p = new URLSearchParams();
+  if (q.page) p.set('page', String(q.page));
+  if (q.limit) p.set('limit', String(q.limit));
+  if (q.sort) {
+    p.set('sort', q.sort);
+    p.set('order', q.order ?? 'asc');
+  }
+  const search = q.q?.trim();
+  if (search) p.set('q', search);
+  const s = p.toString();
+  return s ? '?' + s : '';
+}
+
+function totalOf(meta: unknown, fallback: number): number {
+  if (meta && typeof meta === 'object' && typeof (meta as { total?: unknown }).total === 'number') {
+    return (meta as { total: number }).total;
+  }
+  return fallback;
+}
+
+/** One page as the server pages, sorts and searches it. */
+export async function fetchListPage<T>(path: string, query: ListQuery, signal?: AbortSignal): Promise<ListPage<T>> {
+  const r = await apiRequest<T[]>('GET', path + queryString(query), { signal });
+  const items = Array.isArray(r.data) ? r.data : [];
+  return { items, total: totalOf(r.meta, items.length) };
+}
+
+/**
+ * Every item (pages of 200 until `meta.total`), for views that need the whole
+ * collection: aggregates, and filters the list query cannot express.
+ * `until` stops early once a page's last item no longer qualifies (sorted lists).
+ */
+export async function fetchAll<T>(
+  path: string,
+  query: Omit<Partial<ListQuery>, 'page' | 'limit'> = {},
+  until?: (last: T) => boolean,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let page = 1; ; page++) {
+    const r = await fetchListPage<T>(path, { ...query, page, limit: MAX_LIMIT });
+    out.push(...r.items);
+    const last = r.items[r.items.length - 1];
+    if (r.items.length < MAX_LIMIT || out.length >= r.total || (last !== undefined && until?.(last))) return out;
+  }
+}

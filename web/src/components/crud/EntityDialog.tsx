@@ -1,0 +1,120 @@
+// Create/edit dialog: an antd Form in a modal. Enter submits; while saving
+// the OK button spins; a validation error of the server (details.fieldErrors)
+// lands on the matching field, anything else above the fields.
+
+import { useState, type ReactNode } from 'react';
+import { Alert, App, Form, Modal, type FormInstance } from 'antd';
+import type { NamePath } from 'antd/es/form/interface';
+import { ApiError, errorMessage, fieldErrors } from '../../api/client';
+import { S } from '../../strings';
+
+export interface EntityDialogProps<V> {
+  open: boolean;
+  title: ReactNode;
+  okText?: string;
+  width?: number;
+  initialValues?: Partial<V>;
+  /** Saves; the dialog closes when it resolves. */
+  onSubmit: (values: V) => Promise<unknown>;
+  onClose: () => void;
+  /** Toast after a successful save. */
+  successMessage?: string;
+  /** Server field → form field, where their names differ ('expires_at' → 'expires'). */
+  fieldMap?: Record<string, NamePath>;
+  okDisabled?: boolean;
+  testId?: string;
+  children: ReactNode | ((form: FormInstance<V>) => ReactNode);
+}
+
+function formErrorsOf(e: unknown): string[] {
+  if (!(e instanceof ApiError) || typeof e.details !== 'object' || e.details === null) return [];
+  const list = (e.details as { formErrors?: unknown }).formErrors;
+  return Array.isArray(list) ? list.filter((m): m is string => typeof m === 'string') : [];
+}
+
+const sameName = (a: NamePath, b: NamePath) =>
+  JSON.stringify(Array.isArray(a) ? a : [a]) === JSON.stringify(Array.isArray(b) ? b : [b]);
+
+export default function EntityDialog<V extends object>({
+  open,
+  title,
+  okText,
+  width = 560,
+  initialValues,
+  onSubmit,
+  onClose,
+  successMessage,
+  fieldMap = {},
+  okDisabled,
+  testId,
+  children,
+}: EntityDialogProps<V>) {
+  const [form] = Form.useForm<V>();
+  const [busy, setBusy] = useState(false);
+  const [problems, setProblems] = useState<string[]>([]);
+  const { message } = App.useApp();
+
+  const submit = async (values: V) => {
+    setBusy(true);
+    setProblems([]);
+    try {
+      await onSubmit(values);
+      if (successMessage) message.success(successMessage);
+      onClose();
+    } catch (e) {
+      const known = form.getFieldsError().map((f) => f.name);
+      const onFields: { name: NamePath; errors: string[] }[] = [];
+      const elsewhere = formErrorsOf(e);
+      for (const [field, msgs] of Object.entries(fieldErrors(e))) {
+        const name = fieldMap[field] ?? field.split('.');
+        if (known.some((k) => sameName(k, name))) onFields.push({ name, errors: msgs });
+        else elsewhere.push(`${field}: ${msgs.join('; ')}`);
+      }
+      form.setFields(onFields);
+      if (onFields.length === 0 && elsewhere.length === 0) elsewhere.push(errorMessage(e));
+      setProblems(elsewhere);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      open={open}
+      title={title}
+      width={width}
+      okText={okText ?? S.crud.save}
+      cancelText={S.crud.cancel}
+      confirmLoading={busy}
+      okButtonProps={{ disabled: okDisabled, htmlType: 'submit' }}
+      onOk={() => form.submit()}
+      onCancel={onClose}
+      destroyOnHidden
+      maskClosable={false}
+      data-testid={testId}
+    >
+      {problems.length > 0 && (
+        <Alert
+          className="bm-dialog-alert"
+          type="error"
+          showIcon
+          message={S.crud.fixFields}
+          description={problems.length === 1 ? problems[0] : problems.map((p) => <div key={p}>{p}</div>)}
+        />
+      )}
+      <Form<V>
+        form={form}
+        layout="vertical"
+        requiredMark
+        initialValues={initialValues}
+        onFinish={(v) => void submit(v)}
+        onValuesChange={() => problems.length && setProblems([])}
+        disabled={busy}
+      >
+        {typeof children === 'function' ? children(form) : children}
+        {/* Enter in a field submits the form. */}
+        <button type="submit" hidden aria-hidden tabIndex={-1} />
+      </Form>
+    </Modal>
+  );
+}
