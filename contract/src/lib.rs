@@ -3,6 +3,7 @@
 //! Everything here is plain data: serde types with OpenAPI schemas. The server's handlers and
 //! the agent compile against the same definitions, so the two cannot drift apart.
 
+pub mod agent;
 pub mod auth;
 pub mod envelope;
 pub mod health;

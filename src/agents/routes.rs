@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::HOST;
 use axum::http::request::Parts;
+use botmox_contract::agent::{
+    AgentInfo, HeartbeatAck, HeartbeatRequest, MachineInfo, QuickPairRequest, RegisterRequest, Registered,
+};
 use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
@@ -42,52 +45,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_agent))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct AgentInfo {
-    pub id: String,
-    pub tenant_id: String,
-    pub owner_user_id: Option<String>,
-    pub name: String,
-    /// `pending`, `active`, `offline` or `revoked`.
-    pub status: String,
-    /// Active and seen within the last 120 s.
-    pub online: bool,
-    pub version: Option<String>,
-    pub platform: Option<String>,
-    pub capabilities: Vec<String>,
-    pub last_seen_at: Option<String>,
-    pub paired_at: Option<String>,
-    pub revoked_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub revoke_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl AgentInfo {
-    fn of(a: AgentRow, detailed: bool) -> AgentInfo {
-        let online = a.status == "active" && a.last_seen_at.is_some_and(|t| now_ms() - t < ONLINE_WITHIN_MS);
-        AgentInfo {
-            online,
-            id: a.id,
-            tenant_id: a.tenant_id,
-            owner_user_id: a.owner_user_id,
-            name: a.name,
-            status: a.status,
-            version: a.version,
-            platform: a.platform,
-            capabilities: a.capabilities,
-            last_seen_at: a.last_seen_at.map(iso_ms),
-            paired_at: a.paired_at.map(iso_ms),
-            revoked_at: a.revoked_at.map(iso_ms),
-            revoke_reason: if detailed { a.revoke_reason } else { None },
-            metadata: detailed.then_some(a.metadata),
-            created_at: iso_ms(a.created_at),
-            updated_at: iso_ms(a.updated_at),
-        }
+fn agent_info(a: AgentRow, detailed: bool) -> AgentInfo {
+    let online = a.status == "active" && a.last_seen_at.is_some_and(|t| now_ms() - t < ONLINE_WITHIN_MS);
+    AgentInfo {
+        online,
+        id: a.id,
+        tenant_id: a.tenant_id,
+        owner_user_id: a.owner_user_id,
+        name: a.name,
+        status: a.status,
+        version: a.version,
+        platform: a.platform,
+        capabilities: a.capabilities,
+        last_seen_at: a.last_seen_at.map(iso_ms),
+        paired_at: a.paired_at.map(iso_ms),
+        revoked_at: a.revoked_at.map(iso_ms),
+        revoke_reason: if detailed { a.revoke_reason } else { None },
+        metadata: detailed.then_some(a.metadata),
+        created_at: iso_ms(a.created_at),
+        updated_at: iso_ms(a.updated_at),
     }
 }
 
@@ -118,56 +94,6 @@ pub struct Pairing {
     pub pairing_uri: String,
     pub pairing_url: String,
     pub server_url: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct RegisterRequest {
-    pub pairing_code: String,
-    #[serde(flatten)]
-    pub machine: MachineInfo,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct QuickPairRequest {
-    /// The e-mail of a Bot-Mox user; the agent is theirs.
-    pub login: String,
-    pub password: String,
-    pub name: Option<String>,
-    #[serde(flatten)]
-    pub machine: MachineInfo,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct MachineInfo {
-    pub machine_name: Option<String>,
-    pub version: Option<String>,
-    pub platform: Option<String>,
-    #[serde(default)]
-    pub capabilities: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Registered {
-    #[serde(flatten)]
-    pub agent: AgentInfo,
-    /// The agent's bearer token, shown once.
-    pub agent_token: String,
-    pub agent_token_expires_at: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct HeartbeatRequest {
-    pub agent_id: String,
-    /// Transport telemetry, merged into the agent's metadata.
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<serde_json::Map<String, Value>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct HeartbeatAck {
-    pub id: String,
-    pub status: String,
-    pub last_seen_at: String,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -342,7 +268,7 @@ async fn redeem(
         .await?;
     tracing::info!(agent_id = %agent.id, tenant_id = %agent.tenant_id, "agent paired");
     Ok(Registered {
-        agent: AgentInfo::of(agent, false),
+        agent: agent_info(agent, false),
         agent_token: issued.plaintext,
         agent_token_expires_at: iso_ms(token_expires_at),
     })
@@ -490,7 +416,7 @@ async fn list_agents(
         .db
         .read(move |conn| store::list(conn, &me.tenant_id, owner.as_deref(), status.as_deref()).map_err(ApiError::from))
         .await?;
-    Ok(ok(agents.into_iter().map(|a| AgentInfo::of(a, false)).collect()))
+    Ok(ok(agents.into_iter().map(|a| agent_info(a, false)).collect()))
 }
 
 /// One agent; another user's agent answers 404 unless the caller is admin/infra.
@@ -508,7 +434,7 @@ async fn get_agent(
         .await?
         .filter(|a| owner.is_none() || a.owner_user_id == owner)
         .ok_or(ErrorCode::AgentNotFound)?;
-    Ok(ok(AgentInfo::of(agent, true)))
+    Ok(ok(agent_info(agent, true)))
 }
 
 /// Revokes an agent: its token is refused from now on (admin/infra).

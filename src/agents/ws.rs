@@ -12,8 +12,8 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use botmox_contract::agent::{AgentFrame, ServerFrame};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::principal::{AgentPrincipal, Caller};
@@ -24,6 +24,7 @@ use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::vmops::routes::{apply_update, claim_within, CommandUpdate};
+use crate::vmops::store::Command;
 
 /// Frames an idle socket buffers at most; enough for replies, small for 10k connections.
 const OUTBOX: usize = 32;
@@ -80,34 +81,27 @@ async fn resolve(state: &AppState, bearer: &str) -> ApiResult<Option<AgentPrinci
     Ok(found.map(|(agent_id, tenant_id)| AgentPrincipal { agent_id, tenant_id }))
 }
 
-fn frame(mut value: Value) -> Message {
-    value["ts"] = Value::String(now_iso());
-    Message::Text(value.to_string().into())
+fn frame(frame: &ServerFrame<Command>) -> Message {
+    Message::Text(serde_json::to_string(frame).unwrap_or_default().into())
 }
 
-fn error_frame(code: &str, message: &str, request_id: Option<&Value>) -> Message {
-    frame(json!({ "type": "error", "code": code, "message": message, "request_id": request_id }))
+fn error_frame(code: &str, message: &str, request_id: Option<String>) -> Message {
+    frame(&ServerFrame::Error {
+        ts: Some(now_iso()),
+        request_id,
+        code: code.to_owned(),
+        message: message.to_owned(),
+    })
 }
 
-#[derive(Deserialize)]
-struct Inbound {
-    #[serde(rename = "type")]
-    kind: String,
-    request_id: Option<Value>,
-    command_id: Option<String>,
-    metadata: Option<Value>,
-    timeout_ms: Option<u64>,
-    status: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    result: Option<Option<Value>>,
-    error_message: Option<String>,
-    progress: Option<i64>,
-    message: Option<String>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value>>, D::Error> {
-    Ok(Some(Option::<Value>::deserialize(d)?))
-}
+/// The frame types an agent may send; anything else is `UNKNOWN_MESSAGE_TYPE`.
+const KNOWN: [&str; 5] = [
+    "heartbeat",
+    "next_command",
+    "agent.command.ack",
+    "agent.command.progress",
+    "agent.command.result",
+];
 
 async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket: WebSocket) {
     use futures_util::{SinkExt, StreamExt};
@@ -122,7 +116,10 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket:
         let _ = sink.close().await;
     });
     let _ = outbox
-        .send(frame(json!({ "type": "connected", "transport": "ws" })))
+        .send(frame(&ServerFrame::Connected {
+            ts: now_iso(),
+            transport: "ws".into(),
+        }))
         .await;
     let pusher = tokio::spawn(push(state.clone(), agent.clone(), outbox.clone()));
     let mut shutdown = state.shutdown.clone();
@@ -147,17 +144,30 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket:
                 .await;
             break;
         }
-        let inbound: Inbound = match serde_json::from_str::<Value>(&text) {
+        let inbound: AgentFrame = match serde_json::from_str::<Value>(&text) {
             Err(_) => {
                 let _ = outbox
                     .send(error_frame("INVALID_JSON", "The frame is not JSON", None))
                     .await;
                 continue;
             }
-            Ok(value) => match serde_json::from_value(value) {
+            Ok(value) => match serde_json::from_value(value.clone()) {
                 Ok(inbound) => inbound,
                 Err(e) => {
-                    let _ = outbox.send(error_frame("INVALID_MESSAGE", &e.to_string(), None)).await;
+                    let request_id = value.get("request_id").and_then(Value::as_str).map(str::to_owned);
+                    let known = value
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| KNOWN.contains(&t));
+                    let (code, message) = if known {
+                        ("INVALID_MESSAGE", e.to_string())
+                    } else {
+                        (
+                            "UNKNOWN_MESSAGE_TYPE",
+                            format!("Unknown message type {}", value["type"]),
+                        )
+                    };
+                    let _ = outbox.send(error_frame(code, &message, request_id)).await;
                     continue;
                 }
             },
@@ -175,8 +185,12 @@ async fn push(state: AppState, agent: AgentPrincipal, outbox: mpsc::Sender<Messa
     loop {
         match claim_within(&state, &agent, Duration::from_secs(60)).await {
             Ok(Some(command)) => {
-                let assigned = json!({ "type": "agent.command.assigned", "request_id": null, "command": command });
-                if outbox.send(frame(assigned)).await.is_err() {
+                let assigned = ServerFrame::Assigned {
+                    ts: now_iso(),
+                    request_id: None,
+                    command: Some(command),
+                };
+                if outbox.send(frame(&assigned)).await.is_err() {
                     return;
                 }
             }
@@ -187,71 +201,103 @@ async fn push(state: AppState, agent: AgentPrincipal, outbox: mpsc::Sender<Messa
     }
 }
 
-async fn handle(state: AppState, agent: AgentPrincipal, m: Inbound, outbox: mpsc::Sender<Message>) {
-    let request_id = m.request_id.clone();
+async fn handle(state: AppState, agent: AgentPrincipal, m: AgentFrame, outbox: mpsc::Sender<Message>) {
+    let request_id = m.request_id().map(str::to_owned);
     let reply = match reply(&state, &agent, m).await {
-        Ok(reply) => reply,
-        Err(e) => error_frame(e.code.as_str(), &e.message, request_id.as_ref()),
+        Ok(reply) => frame(&reply),
+        Err(e) => error_frame(e.code.as_str(), &e.message, request_id),
     };
     let _ = outbox.send(reply).await;
 }
 
-async fn reply(state: &AppState, agent: &AgentPrincipal, m: Inbound) -> ApiResult<Message> {
-    let command_update = |status: &str, m: Inbound| -> ApiResult<(String, CommandUpdate)> {
-        let id = m
-            .command_id
-            .clone()
-            .ok_or_else(|| ApiError::new(ErrorCode::BadRequest).with_message("command_id is required"))?;
-        let update = CommandUpdate {
-            status: status.to_owned(),
-            result: m.result,
-            error_message: m.error_message,
-            progress: m.progress,
-            message: m.message,
-        };
-        Ok((id, update))
-    };
+async fn reply(state: &AppState, agent: &AgentPrincipal, m: AgentFrame) -> ApiResult<ServerFrame<Command>> {
     let caller = || Caller::Agent(agent.clone());
-    let request_id = m.request_id.clone();
-    let kind = m.kind.clone();
-    Ok(match kind.as_str() {
-        "heartbeat" => {
-            let metadata = match m.metadata {
+    let agent_id = agent.agent_id.clone();
+    let ts = now_iso();
+    let running = || CommandUpdate {
+        status: "running".to_owned(),
+        result: None,
+        error_message: None,
+        progress: None,
+        message: None,
+    };
+    Ok(match m {
+        AgentFrame::Heartbeat { request_id, metadata } => {
+            let metadata = match metadata {
                 None => Value::Object(Default::default()),
                 Some(Value::Object(map)) => Value::Object(map),
                 Some(_) => return Err(ApiError::new(ErrorCode::BadRequest).with_message("metadata must be an object")),
             };
-            let row = beat(state, agent.tenant_id.clone(), agent.agent_id.clone(), None, metadata).await?;
-            frame(
-                json!({ "type": "agent.heartbeat", "request_id": request_id, "agent_id": row.id, "status": row.status }),
-            )
+            let row = beat(state, agent.tenant_id.clone(), agent_id, None, metadata).await?;
+            ServerFrame::Heartbeat {
+                ts,
+                request_id,
+                agent_id: row.id,
+                status: row.status,
+            }
         }
-        "next_command" => {
-            let timeout = m.timeout_ms.unwrap_or(25_000).clamp(1000, 120_000);
+        AgentFrame::NextCommand { request_id, timeout_ms } => {
+            let timeout = timeout_ms.unwrap_or(25_000).clamp(1000, 120_000);
             let command = claim_within(state, agent, Duration::from_millis(timeout)).await?;
-            frame(json!({ "type": "agent.command.assigned", "request_id": request_id, "command": command }))
+            ServerFrame::Assigned {
+                ts,
+                request_id,
+                command,
+            }
         }
-        kind @ ("agent.command.ack" | "agent.command.progress") => {
-            let (id, update) = command_update("running", m)?;
-            let command = apply_update(state, caller(), id, update).await?;
-            frame(
-                json!({ "type": kind, "request_id": request_id, "command_id": command.id, "agent_id": agent.agent_id,
-                "progress": command.progress, "message": command.progress_message }),
-            )
+        AgentFrame::Ack { request_id, command_id } => {
+            let command = apply_update(state, caller(), command_id, running()).await?;
+            ServerFrame::Ack {
+                ts,
+                request_id,
+                command_id: command.id,
+                agent_id,
+            }
         }
-        "agent.command.result" => {
-            let status = m.status.clone().unwrap_or_default();
-            let (id, update) = command_update(&status, m)?;
-            let command = apply_update(state, caller(), id, update).await?;
-            frame(
-                json!({ "type": "agent.command.result", "request_id": request_id, "command_id": command.id,
-                "agent_id": agent.agent_id, "status": command.status }),
-            )
+        AgentFrame::Progress {
+            request_id,
+            command_id,
+            progress,
+            message,
+        } => {
+            let update = CommandUpdate {
+                progress,
+                message,
+                ..running()
+            };
+            let command = apply_update(state, caller(), command_id, update).await?;
+            ServerFrame::Progress {
+                ts,
+                request_id,
+                command_id: command.id,
+                agent_id,
+                progress: command.progress,
+                message: command.progress_message,
+            }
         }
-        other => error_frame(
-            "UNKNOWN_MESSAGE_TYPE",
-            &format!("Unknown message type {other:?}"),
-            request_id.as_ref(),
-        ),
+        AgentFrame::Result {
+            request_id,
+            command_id,
+            status,
+            result,
+            error_message,
+        } => {
+            // `"result": null` clears a stored result; an absent one leaves it alone.
+            let result = result.map(|r| (!r.is_null()).then_some(r));
+            let update = CommandUpdate {
+                status,
+                result,
+                error_message,
+                ..running()
+            };
+            let command = apply_update(state, caller(), command_id, update).await?;
+            ServerFrame::Result {
+                ts,
+                request_id,
+                command_id: command.id,
+                agent_id,
+                status: command.status,
+            }
+        }
     })
 }
