@@ -12,8 +12,17 @@ import { antdThemeConfig, useThemeMode } from './theme';
 const AppLayout = lazy(() => import('./components/AppLayout'));
 const LoginPage = lazy(() => import('./pages/LoginPage'));
 const SetupPage = lazy(() => import('./pages/SetupPage'));
-const OverviewPage = lazy(() => import('./pages/OverviewPage'));
+const OverviewPage = lazy(() => import('./pages/overview/OverviewPage'));
+const ProjectPage = lazy(() => import('./pages/projects/ProjectPage'));
+const BotPage = lazy(() => import('./pages/bots/BotPage'));
+const ArchivePage = lazy(() => import('./pages/bots/ArchivePage'));
+const LicensesPage = lazy(() => import('./pages/resources/LicensesPage'));
+const ProxiesPage = lazy(() => import('./pages/resources/ProxiesPage'));
+const SubscriptionsPage = lazy(() => import('./pages/resources/SubscriptionsPage'));
 const PlaceholderPage = lazy(() => import('./pages/PlaceholderPage'));
+const NotesPage = lazy(() => import('./pages/workspace/NotesPage'));
+const CalendarPage = lazy(() => import('./pages/workspace/CalendarPage'));
+const KanbanPage = lazy(() => import('./pages/workspace/KanbanPage'));
 
 function UnauthorizedRedirect() {
   const navigate = useNavigate();
@@ -46,11 +55,11 @@ export default function App() {
                 }
               >
                 <Route index element={<OverviewPage />} />
-                <Route path="project/:id" element={placeholder('project')} />
-                <Route path="bot/:id" element={placeholder('bot')} />
-                <Route path="licenses" element={placeholder('licenses')} />
-                <Route path="proxies" element={placeholder('proxies')} />
-                <Route path="subscriptions" element={placeholder('subscriptions')} />
+                <Route path="project/:id" element={<ProjectPage />} />
+                <Route path="bot/:id" element={<BotPage />} />
+                <Route path="licenses" element={<LicensesPage />} />
+                <Route path="proxies" element={<ProxiesPage />} />
+                <Route path="subscriptions" element={<SubscriptionsPage />} />
                 <Route path="vms" element={placeholder('vms')} />
                 <Route path="vms/list" element={<Navigate to="/vms" replace />} />
                 <Route path="vms/unattend-profiles" element={<Navigate to="/vms" replace />} />
@@ -58,14 +67,14 @@ export default function App() {
                 <Route path="vms/proxmox" element={<Navigate to="/vms/sites/proxmox" replace />} />
                 <Route path="vms/tinyfm" element={<Navigate to="/vms/sites/tinyfm" replace />} />
                 <Route path="vms/syncthing" element={<Navigate to="/vms/sites/syncthing" replace />} />
-                <Route path="notes" element={placeholder('notes')} />
+                <Route path="notes" element={<NotesPage />} />
                 <Route path="notes/reminders" element={<Navigate to="/workspace/calendar" replace />} />
-                <Route path="workspace/calendar" element={placeholder('calendar')} />
-                <Route path="workspace/kanban" element={placeholder('kanban')} />
+                <Route path="workspace/calendar" element={<CalendarPage />} />
+                <Route path="workspace/kanban" element={<KanbanPage />} />
                 <Route path="finance" element={placeholder('finance')} />
                 <Route path="settings" element={placeholder('settings')} />
                 <Route path="agents" element={placeholder('agents')} />
-                <Route path="archive/banned" element={placeholder('archive')} />
+                <Route path="archive/banned" element={<ArchivePage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />
               </Route>
             </Routes>
