@@ -1,1 +1,532 @@
-//! SSH to the Proxmox host over russh (agent.md §13).
+//! SSH to the Proxmox host over russh (agent.md §13): a new connection per command, host keys
+//! pinned on first use, credentials taken only from the target's stored settings.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client;
+use russh::keys::known_hosts::{known_host_keys_path, learn_known_hosts_path};
+use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
+use russh::ChannelMsg;
+use serde_json::Value;
+
+use crate::config::{Target, TargetAuth};
+use crate::exec::ExecError;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+const MIN_TIMEOUT: Duration = Duration::from_secs(1);
+const MAX_TIMEOUT: Duration = Duration::from_secs(180);
+/// Caps each of stdout and stderr so a chatty command cannot exhaust the agent's memory.
+const OUTPUT_CAP: usize = 4 * 1024 * 1024;
+
+/// A timeout given in milliseconds, clamped to 1..180 s; `None` gives `default`.
+pub fn clamp_timeout(ms: Option<u64>, default: Duration) -> Duration {
+    ms.map(Duration::from_millis)
+        .unwrap_or(default)
+        .clamp(MIN_TIMEOUT, MAX_TIMEOUT)
+}
+
+/// Where and as whom to connect, resolved from the target and the command payload.
+///
+/// The payload may override only `sshHost`, `sshPort` (or `port`) and `sshUsername`.
+/// `sshPassword` and `sshPrivateKey` in a payload are ignored: credentials live in the agent's
+/// stored target settings and never travel in commands, which the server persists. For the same
+/// reason the stored password is only ever sent to the target's own SSH endpoint: a payload that
+/// points `sshHost`/`sshPort` elsewhere gets key authentication only, so a dispatcher cannot
+/// harvest the host's root password with a server of their own.
+#[derive(Clone)]
+pub struct SshParams {
+    pub host: Option<String>,
+    pub port: u16,
+    pub username: Option<String>,
+    password: Option<String>,
+    private_key: Option<String>,
+    /// Set when a stored password exists but was withheld from an overridden endpoint.
+    password_withheld: bool,
+}
+
+impl std::fmt::Debug for SshParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshParams")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("mode", &self.mode())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SshParams {
+    pub fn resolve(target: &Target, payload: &Value) -> Self {
+        let stored = &target.ssh;
+        let configured_host = non_empty(stored.host.as_deref()).or_else(|| url_host(&target.url));
+        let configured_port = stored.port.filter(|p| *p != 0).unwrap_or(22);
+        let host = non_empty(payload.get("sshHost").and_then(Value::as_str)).or_else(|| configured_host.clone());
+        let port = port_of(payload.get("sshPort"))
+            .or_else(|| port_of(payload.get("port")))
+            .unwrap_or(configured_port);
+        let username = non_empty(payload.get("sshUsername").and_then(Value::as_str))
+            .or_else(|| non_empty(stored.username.as_deref()))
+            .or_else(|| non_empty(target.auth.user().split('@').next()));
+        let password = stored.password.clone().or_else(|| match &target.auth {
+            TargetAuth::Password { password, .. } => Some(password.clone()),
+            TargetAuth::Token { .. } => None,
+        });
+        let own_endpoint = host == configured_host && port == configured_port;
+        let password_withheld = password.is_some() && !own_endpoint;
+        SshParams {
+            host,
+            port,
+            username,
+            password: password.filter(|_| own_endpoint),
+            private_key: non_empty(stored.private_key.as_deref()),
+            password_withheld,
+        }
+    }
+
+    /// `key` when a private key is stored (the password, if any, is offered as well).
+    pub fn mode(&self) -> &'static str {
+        if self.private_key.is_some() {
+            "key"
+        } else if self.password.is_some() {
+            "password"
+        } else {
+            "none"
+        }
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.host.is_some() && self.username.is_some() && self.mode() != "none"
+    }
+
+    fn require(&self) -> Result<(&str, &str), ExecError> {
+        match (&self.host, &self.username) {
+            (Some(host), Some(user)) if self.mode() != "none" => Ok((host, user)),
+            _ if self.password_withheld => Err(ExecError::new(
+                "SSH_REQUIRED",
+                format!(
+                    "SSH is not configured for {}:{}: the stored password is only sent to the \
+                     computer's own SSH host; store an SSH key, or set the SSH host in the computer's settings",
+                    self.host.as_deref().unwrap_or("?"),
+                    self.port
+                ),
+            )),
+            _ => Err(ExecError::new(
+                "SSH_REQUIRED",
+                "SSH is not configured for this computer: set its SSH host, user and password or key",
+            )),
+        }
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn port_of(value: Option<&Value>) -> Option<u16> {
+    let n = match value? {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    u16::try_from(n).ok().filter(|p| *p != 0)
+}
+
+/// The host part of `https://host:8006/...` (brackets of an IPv6 literal removed).
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host_port.split(':').next()?,
+    };
+    non_empty(Some(host))
+}
+
+/// What a finished remote command produced. Output has trailing whitespace trimmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: u32,
+}
+
+/// Connects, authenticates and runs `command`, feeding it `stdin` (then EOF). `timeout` covers
+/// connecting and running. The host key is checked against `known_hosts` before any
+/// credential is sent.
+pub async fn run(
+    params: &SshParams,
+    known_hosts: &Path,
+    command: &str,
+    stdin: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Output, ExecError> {
+    let (host, user) = params.require()?;
+    let connected = AtomicBool::new(false);
+    let session = Session {
+        params,
+        host,
+        user,
+        known_hosts,
+        connected: &connected,
+    };
+    match tokio::time::timeout(timeout, session.run(command, stdin)).await {
+        Ok(result) => result,
+        Err(_) if connected.load(Ordering::Relaxed) => Err(ExecError::new(
+            "SSH_UNREACHABLE",
+            format!("timeout: the command did not finish within {}s", timeout.as_secs()),
+        )),
+        Err(_) => Err(ExecError::new(
+            "SSH_UNREACHABLE",
+            format!(
+                "timeout: could not connect to {host}:{} within {}s",
+                params.port,
+                timeout.as_secs()
+            ),
+        )),
+    }
+}
+
+struct Session<'a> {
+    params: &'a SshParams,
+    host: &'a str,
+    user: &'a str,
+    known_hosts: &'a Path,
+    /// Set once authenticated, so a timeout can say which phase hung.
+    connected: &'a AtomicBool,
+}
+
+impl Session<'_> {
+    async fn run(&self, command: &str, stdin: Option<&[u8]>) -> Result<Output, ExecError> {
+        let config = Arc::new(client::Config {
+            nodelay: true,
+            ..Default::default()
+        });
+        let pinning = Pinning {
+            host: self.host.to_string(),
+            port: self.params.port,
+            path: self.known_hosts.into(),
+        };
+        let mut handle = client::connect(config, (self.host, self.params.port), pinning)
+            .await
+            .map_err(|e| self.connect_error(e))?;
+        self.authenticate(&mut handle).await?;
+        self.connected.store(true, Ordering::Relaxed);
+
+        let mut channel = handle.channel_open_session().await.map_err(exec_error)?;
+        channel.exec(true, command).await.map_err(exec_error)?;
+        if let Some(stdin) = stdin {
+            channel.data(stdin).await.map_err(exec_error)?;
+        }
+        // Always close stdin, so a command that reads it cannot wait forever.
+        channel.eof().await.map_err(exec_error)?;
+
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let (mut status, mut signal) = (None, None);
+        while let Some(msg) = channel.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => append_capped(&mut stdout, &data),
+                ChannelMsg::ExtendedData { data, ext: 1 } => append_capped(&mut stderr, &data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(signal_name),
+                ChannelMsg::Failure => {
+                    return Err(ExecError::new("SSH_EXEC_ERROR", "the host refused to run the command"))
+                }
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        // Best effort: the command is done whether or not the goodbye arrives.
+        let _ = handle.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+
+        let exit_code = status.ok_or_else(|| {
+            let why = signal.map_or_else(|| "the connection closed".to_string(), |s| format!("killed by {s:?}"));
+            ExecError::new(
+                "SSH_EXEC_ERROR",
+                format!("the command ended without an exit status ({why})"),
+            )
+        })?;
+        Ok(Output {
+            stdout: text(&stdout),
+            stderr: text(&stderr),
+            exit_code,
+        })
+    }
+
+    /// Key first (its signature reveals nothing), then the password.
+    async fn authenticate(&self, handle: &mut client::Handle<Pinning>) -> Result<(), ExecError> {
+        if let Some(key_text) = &self.params.private_key {
+            let key = russh::keys::decode_secret_key(key_text, None).map_err(|e| {
+                ExecError::new(
+                    "SSH_AUTH_FAILED",
+                    format!("the stored SSH private key cannot be used: {e}"),
+                )
+            })?;
+            let hash = if key.algorithm().is_rsa() {
+                // No server preference known: SHA-256, since OpenSSH refuses SHA-1 RSA signatures.
+                handle
+                    .best_supported_rsa_hash()
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or(Some(HashAlg::Sha256))
+            } else {
+                None
+            };
+            let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+            if handle
+                .authenticate_publickey(self.user, key)
+                .await
+                .map_err(exec_error)?
+                .success()
+            {
+                return Ok(());
+            }
+        }
+        if let Some(password) = &self.params.password {
+            if handle
+                .authenticate_password(self.user, password)
+                .await
+                .map_err(exec_error)?
+                .success()
+            {
+                return Ok(());
+            }
+        }
+        Err(ExecError::new(
+            "SSH_AUTH_FAILED",
+            format!(
+                "authentication failed for {}@{}:{} (permission denied, {} rejected)",
+                self.user,
+                self.host,
+                self.params.port,
+                self.params.mode()
+            ),
+        ))
+    }
+
+    fn connect_error(&self, err: ConnectError) -> ExecError {
+        let at = format!("{}:{}", self.host, self.params.port);
+        match err {
+            ConnectError::KeyChanged(message) => ExecError::new("SSH_HOST_KEY_CHANGED", message),
+            ConnectError::KnownHosts(message) => ExecError::new(
+                "SSH_EXEC_ERROR",
+                format!("cannot check the pinned host key of {at}: {message}"),
+            ),
+            ConnectError::Ssh(russh::Error::IO(e)) => ExecError::new("SSH_UNREACHABLE", format!("{at}: {e}")),
+            ConnectError::Ssh(
+                e @ (russh::Error::Disconnect
+                | russh::Error::HUP
+                | russh::Error::ConnectionTimeout
+                | russh::Error::Version
+                | russh::Error::Kex
+                | russh::Error::KexInit
+                | russh::Error::NoCommonAlgo { .. }),
+            ) => ExecError::new("SSH_UNREACHABLE", format!("{at}: handshake failed: {e}")),
+            ConnectError::Ssh(e) => ExecError::new("SSH_EXEC_ERROR", format!("{at}: {e}")),
+        }
+    }
+}
+
+fn exec_error(err: russh::Error) -> ExecError {
+    match err {
+        russh::Error::IO(_) | russh::Error::Disconnect | russh::Error::HUP => {
+            ExecError::new("SSH_UNREACHABLE", format!("connection lost: {err}"))
+        }
+        _ => ExecError::new("SSH_EXEC_ERROR", err.to_string()),
+    }
+}
+
+fn append_capped(buf: &mut Vec<u8>, data: &[u8]) {
+    let room = OUTPUT_CAP.saturating_sub(buf.len());
+    buf.extend_from_slice(&data[..data.len().min(room)]);
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim_end().to_string()
+}
+
+/// Why a connection was not established.
+#[derive(Debug)]
+enum ConnectError {
+    Ssh(russh::Error),
+    KeyChanged(String),
+    KnownHosts(String),
+}
+
+impl From<russh::Error> for ConnectError {
+    fn from(e: russh::Error) -> Self {
+        ConnectError::Ssh(e)
+    }
+}
+
+/// Trust on first use against the agent's `known_hosts` (OpenSSH format, `[host]:port` when
+/// the port is not 22). Runs during key exchange, before authentication, so a refused host
+/// never sees a credential.
+struct Pinning {
+    host: String,
+    port: u16,
+    path: PathBuf,
+}
+
+/// Serialises check-then-learn, so two first connections cannot both append a key.
+static KNOWN_HOSTS_LOCK: Mutex<()> = Mutex::new(());
+
+impl client::Handler for Pinning {
+    type Error = ConnectError;
+
+    async fn check_server_key(&mut self, presented: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        let key = match presented {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            // A host certificate is pinned by the key it certifies; no CA is trusted.
+            PublicKeyOrCertificate::Certificate(cert) => PublicKey::new(cert.public_key().clone(), ""),
+        };
+        let _guard = KNOWN_HOSTS_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let pinned = known_host_keys_path(&self.host, self.port, &self.path)
+            .map_err(|e| ConnectError::KnownHosts(e.to_string()))?;
+        // Any pinned key for this host:port must match, whatever its algorithm: otherwise a
+        // server could dodge the pin by offering a different key type.
+        if pinned.iter().any(|(_, k)| k.key_data() == key.key_data()) {
+            return Ok(true);
+        }
+        if let Some((line, _)) = pinned.first() {
+            return Err(ConnectError::KeyChanged(format!(
+                "the host key of {}:{} ({}) differs from the one pinned at {} line {line}; if the host \
+                 was reinstalled, remove that line",
+                self.host,
+                self.port,
+                key.fingerprint(HashAlg::Sha256),
+                self.path.display(),
+            )));
+        }
+        learn_known_hosts_path(&self.host, self.port, &key, &self.path)
+            .map_err(|e| ConnectError::KnownHosts(e.to_string()))?;
+        Ok(true)
+    }
+}
+
+/// The allowlisted form of `command` (§13), tokens joined by single spaces, or `None`.
+/// Matching is on the whole trimmed command, case-insensitive, any whitespace between tokens.
+/// Node names are limited to hostname characters: the reference's `\S+` let shell
+/// metacharacters through (`pvesh get /nodes/x;reboot;/qemu`).
+pub fn allowlisted(command: &str) -> Option<String> {
+    let tokens: Vec<&str> = command.split_whitespace().collect();
+    let lower: Vec<String> = tokens.iter().map(|t| t.to_ascii_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let allowed = match lower.as_slice() {
+        ["qm", "status" | "start" | "stop" | "shutdown" | "reset" | "suspend" | "resume", vmid] => digits(vmid),
+        ["qm", "sendkey", vmid, key] => {
+            digits(vmid) && !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+        }
+        ["cat", path] => path
+            .strip_prefix("/etc/pve/qemu-server/")
+            .and_then(|rest| rest.strip_suffix(".conf"))
+            .is_some_and(digits),
+        ["pvesh", "get", path] => {
+            let path = path.strip_suffix('/').unwrap_or(path);
+            path == "/cluster/resources"
+                || path
+                    .strip_prefix("/nodes/")
+                    .and_then(|rest| rest.strip_suffix("/qemu"))
+                    .is_some_and(|node| {
+                        !node.is_empty() && node.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                    })
+        }
+        _ => false,
+    };
+    allowed.then(|| tokens.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{SshSettings, TlsPolicy};
+    use serde_json::json;
+
+    fn target(ssh: SshSettings) -> Target {
+        Target {
+            id: "t1".into(),
+            name: "pve".into(),
+            url: "https://pve.example:8006".into(),
+            node: "pve".into(),
+            auth: TargetAuth::Password {
+                username: "root@pam".into(),
+                password: "api-secret".into(),
+            },
+            tls: TlsPolicy::Insecure,
+            ssh,
+        }
+    }
+
+    #[test]
+    fn allowlist_matches_whole_commands_only() {
+        assert_eq!(allowlisted("  QM   status\t100 ").as_deref(), Some("QM status 100"));
+        assert!(allowlisted("qm sendkey 100 ctrl-alt-delete").is_some());
+        assert!(allowlisted("cat /etc/pve/qemu-server/101.conf").is_some());
+        assert!(allowlisted("pvesh get /nodes/pve-1/qemu/").is_some());
+        assert!(allowlisted("pvesh get /cluster/resources").is_some());
+        for bad in [
+            "",
+            "rm -rf /",
+            "qm destroy 100",
+            "qm status 100; reboot",
+            "qm status abc",
+            "cat /etc/shadow",
+            "cat /etc/pve/qemu-server/../../shadow.conf",
+            "pvesh get /nodes/x;reboot;/qemu",
+            "pvesh get /nodes/$(reboot)/qemu",
+            "pvesh set /cluster/resources",
+        ] {
+            assert_eq!(allowlisted(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn params_fall_back_to_the_proxmox_login_and_ignore_payload_credentials() {
+        let params = SshParams::resolve(
+            &target(SshSettings::default()),
+            &json!({"sshPassword": "from-payload", "sshPrivateKey": "-----BEGIN nothing"}),
+        );
+        assert_eq!(params.host.as_deref(), Some("pve.example"));
+        assert_eq!(params.port, 22);
+        assert_eq!(params.username.as_deref(), Some("root"));
+        assert_eq!(params.password.as_deref(), Some("api-secret"));
+        assert_eq!(params.mode(), "password");
+    }
+
+    #[test]
+    fn the_password_is_withheld_from_an_overridden_endpoint() {
+        let t = target(SshSettings {
+            password: Some("ssh-secret".into()),
+            ..Default::default()
+        });
+        let same = SshParams::resolve(
+            &t,
+            &json!({"sshHost": "pve.example", "port": "22", "sshUsername": "admin"}),
+        );
+        assert_eq!(same.password.as_deref(), Some("ssh-secret"));
+        assert_eq!(same.username.as_deref(), Some("admin"));
+
+        let elsewhere = SshParams::resolve(&t, &json!({"sshHost": "evil.example"}));
+        assert_eq!(elsewhere.password, None);
+        assert!(!elsewhere.is_configured());
+        let err = elsewhere.require().expect_err("withheld");
+        assert_eq!(err.code, Some("SSH_REQUIRED"));
+
+        let other_port = SshParams::resolve(&t, &json!({"sshPort": 2222}));
+        assert_eq!((other_port.port, other_port.password), (2222, None));
+    }
+
+    #[test]
+    fn url_hosts_and_timeouts() {
+        assert_eq!(url_host("https://[fd00::1]:8006").as_deref(), Some("fd00::1"));
+        assert_eq!(url_host("http://user@10.0.0.5/api2/json").as_deref(), Some("10.0.0.5"));
+        assert_eq!(clamp_timeout(None, DEFAULT_TIMEOUT), DEFAULT_TIMEOUT);
+        assert_eq!(clamp_timeout(Some(10), DEFAULT_TIMEOUT), MIN_TIMEOUT);
+        assert_eq!(clamp_timeout(Some(999_000), DEFAULT_TIMEOUT), MAX_TIMEOUT);
+    }
+}

@@ -1,19 +1,457 @@
-//! `proxmox.ssh-*` and ISO commands served over SSH (agent.md §10.3, §10.4).
+//! `proxmox.ssh-*` and ISO commands served over SSH (agent.md §10.3, §10.4), with the
+//! reference's quirks fixed: ISO names and storages are checked, file contents travel on stdin,
+//! the work directory goes on failure too, and `allowlisted` tells the truth.
 
-use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use rand::distributions::{Alphanumeric, DistString};
+use serde_json::{json, Map, Value};
 
 use super::{ExecContext, ExecError};
 use crate::config::Target;
+use crate::ssh::{self, allowlisted, clamp_timeout, SshParams};
+
+const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(15);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+const EXEC_TIMEOUT: Duration = Duration::from_secs(30);
+const ISO_TIMEOUT: Duration = Duration::from_secs(30);
+const REMOVE_ISO_TIMEOUT: Duration = Duration::from_secs(10);
+const PROBE_MARKER: &str = "BOTMOX_SSH_OK";
 
 /// Runs one SSH-backed `proxmox.<action>`; `action` is the part after `proxmox.`.
-pub async fn execute(
-    _ctx: &ExecContext,
-    _target: &Target,
-    action: &str,
-    _payload: &Value,
-) -> Result<Value, ExecError> {
-    Err(ExecError::plain(format!("Unknown proxmox action: {action}")))
+pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: &Value) -> Result<Value, ExecError> {
+    let params = SshParams::resolve(target, payload);
+    let run = |command: String, stdin: Option<Vec<u8>>, default: Duration| {
+        let params = params.clone();
+        async move {
+            let timeout = clamp_timeout(timeout_ms(payload), default);
+            ssh::run(&params, &ctx.known_hosts, &command, stdin.as_deref(), timeout).await
+        }
+    };
+    match action {
+        "ssh-status" | "ssh-test" => Ok(probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await)),
+        "ssh-bootstrap" => {
+            let mut result = probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await);
+            // Still a placeholder (nothing is installed); it reports whether the probe passed.
+            let validated = result["code"] == "OK";
+            result["bootstrap"] = json!(if validated { "validated" } else { "failed" });
+            Ok(result)
+        }
+        "ssh-read-config" => {
+            let vmid = vmid(payload, action)?;
+            let out = run(format!("cat {}", config_path(vmid)), None, READ_TIMEOUT).await?;
+            match out.exit_code {
+                0 => Ok(json!({ "config": out.stdout })),
+                _ => Err(ExecError::new("SSH_READ_FAILED", failure_text(&out))),
+            }
+        }
+        "ssh-write-config" => {
+            let vmid = vmid(payload, action)?;
+            let content = payload.get("content").and_then(Value::as_str).unwrap_or("");
+            if content.trim().is_empty() {
+                return Err(ExecError::plain(format!("content required for proxmox.{action}")));
+            }
+            let out = run(write_config_command(vmid, content), None, WRITE_TIMEOUT).await?;
+            match out.exit_code {
+                0 => Ok(json!({ "written": true })),
+                _ => Err(ExecError::new("SSH_WRITE_FAILED", failure_text(&out))),
+            }
+        }
+        "ssh-exec" => {
+            let command = payload
+                .get("command")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .unwrap_or("");
+            if command.is_empty() {
+                return Err(ExecError::new(
+                    "BAD_REQUEST",
+                    "command is required for proxmox.ssh-exec",
+                ));
+            }
+            // The server strips `allowUnsafe` unless the caller may run arbitrary commands.
+            let unsafe_ok = payload.get("allowUnsafe").and_then(Value::as_bool) == Some(true);
+            let normalised = allowlisted(command);
+            let to_run = match (&normalised, unsafe_ok) {
+                (Some(allowed), _) => allowed.clone(),
+                (None, true) => command.to_string(),
+                (None, false) => return Err(forbidden(command)),
+            };
+            let out = run(to_run, None, EXEC_TIMEOUT).await?;
+            Ok(json!({
+                "stdout": out.stdout,
+                "stderr": out.stderr,
+                "exitCode": out.exit_code,
+                "allowlisted": normalised.is_some(),
+            }))
+        }
+        "create-provision-iso" => {
+            let iso = ProvisionIso::from_payload(payload)?;
+            let out = run("sh -s".into(), Some(iso.script().into_bytes()), ISO_TIMEOUT).await;
+            match out {
+                Ok(out) if out.exit_code == 0 => Ok(json!({
+                    "isoPath": format!("{}:iso/{}", iso.storage, iso.name),
+                    "isoName": iso.name,
+                    "created": true,
+                })),
+                Ok(out) => Err(ExecError::new("ISO_CREATE_FAILED", failure_text(&out))),
+                Err(err) => Err(err),
+            }
+        }
+        other => Err(ExecError::plain(format!("Unknown proxmox action: {other}"))),
+    }
 }
 
-/// Best-effort removal of an uploaded ISO (`detach-cdrom` with `deleteIso`).
-pub async fn remove_iso(_ctx: &ExecContext, _target: &Target, _payload: &Value, _volume: &str) {}
+/// Best-effort removal of an uploaded ISO (`detach-cdrom` with `deleteIso`): `volume` is
+/// `<storage>:iso/<file>`; anything else, or any name that would need quoting, is left alone.
+pub async fn remove_iso(ctx: &ExecContext, target: &Target, payload: &Value, volume: &str) {
+    let Some((storage, file)) = volume.split_once(":iso/") else {
+        return;
+    };
+    if !is_storage_id(storage) || !is_iso_name(file) {
+        return;
+    }
+    let params = SshParams::resolve(target, payload);
+    let command = format!("rm -f {}/{file}", iso_dir(storage));
+    // Errors are ignored by design: the CD-ROM is already detached, the file is only tidying.
+    let _ = ssh::run(&params, &ctx.known_hosts, &command, None, REMOVE_ISO_TIMEOUT).await;
+}
+
+const PROBE_COMMAND: &str = "echo BOTMOX_SSH_OK";
+
+/// The `ssh-status` object; it never fails, the outcome is in `connected` and `code`.
+fn probe(params: &SshParams, outcome: Result<ssh::Output, ExecError>) -> Value {
+    let mut result = json!({
+        "configured": params.is_configured(),
+        "host": params.host,
+        "port": params.port,
+        "username": params.username,
+        "mode": params.mode(),
+    });
+    let fields = match outcome {
+        Ok(out) => {
+            let ok = out.exit_code == 0 && out.stdout.contains(PROBE_MARKER);
+            json!({
+                "connected": true,
+                "code": if ok { "OK" } else { "SSH_EXEC_ERROR" },
+                "stdout": out.stdout,
+                "stderr": out.stderr,
+            })
+        }
+        Err(err) => json!({
+            "connected": false,
+            "code": err.code.unwrap_or("SSH_EXEC_ERROR"),
+            "message": err.message,
+        }),
+    };
+    if let (Some(result), Value::Object(fields)) = (result.as_object_mut(), fields) {
+        result.extend(fields);
+    }
+    result
+}
+
+fn forbidden(command: &str) -> ExecError {
+    ExecError::new(
+        "SSH_COMMAND_FORBIDDEN",
+        format!(
+            "`{command}` is not allowlisted; allowed: qm status|start|stop|shutdown|reset|suspend|resume <vmid>, \
+             qm sendkey <vmid> <key>, cat /etc/pve/qemu-server/<vmid>.conf, pvesh get /nodes/<node>/qemu, \
+             pvesh get /cluster/resources"
+        ),
+    )
+}
+
+/// stderr, else stdout, else the exit code: a failure always says something.
+fn failure_text(out: &ssh::Output) -> String {
+    [&out.stderr, &out.stdout]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_else(|| format!("exit code {}", out.exit_code))
+}
+
+fn timeout_ms(payload: &Value) -> Option<u64> {
+    ["timeoutMs", "timeout", "timeout_ms"]
+        .iter()
+        .find_map(|key| match payload.get(*key)? {
+            Value::Number(n) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+}
+
+/// `vmid` or `id`: an integer ≥ 1, as a number or a string of digits.
+fn vmid(payload: &Value, action: &str) -> Result<u64, ExecError> {
+    let value = ["vmid", "id"]
+        .iter()
+        .filter_map(|key| payload.get(*key))
+        .find(|v| !v.is_null() && *v != "")
+        .ok_or_else(|| ExecError::plain(format!("vmid required for proxmox.{action}")))?;
+    let parsed = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) => {
+            s.trim().parse().ok()
+        }
+        _ => None,
+    };
+    parsed
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ExecError::new("BAD_REQUEST", format!("vmid must be an integer ≥ 1, got {value}")))
+}
+
+fn config_path(vmid: u64) -> String {
+    format!("/etc/pve/qemu-server/{vmid}.conf")
+}
+
+/// `cat > <conf> <<'TERM'`: a quoted terminator, so nothing in the content is expanded, that
+/// does not occur in the content; the content ends with a newline.
+fn write_config_command(vmid: u64, content: &str) -> String {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let random = Alphanumeric.sample_string(&mut rand::thread_rng(), 6);
+    let terminator = unique_terminator(format!("BOTMOX_VM_CONFIG_{}_{random}", base36(millis)), content);
+    let newline = if content.ends_with('\n') { "" } else { "\n" };
+    format!(
+        "cat > {} <<'{terminator}'\n{content}{newline}{terminator}\n",
+        config_path(vmid)
+    )
+}
+
+fn unique_terminator(mut terminator: String, content: &str) -> String {
+    while content.contains(&terminator) {
+        terminator.push_str("_X");
+    }
+    terminator
+}
+
+fn base36(mut n: u128) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A Proxmox storage id: a letter, then letters, digits, `.`, `_` or `-`.
+fn is_storage_id(s: &str) -> bool {
+    s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// An ISO file name that needs no quoting: `[A-Za-z0-9._-]`, not hidden, ending in `.iso`.
+fn is_iso_name(s: &str) -> bool {
+    s.len() <= 200
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.to_ascii_lowercase().ends_with(".iso")
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// Where a storage keeps its ISO images.
+fn iso_dir(storage: &str) -> String {
+    match storage {
+        "local" => "/var/lib/vz/template/iso".to_string(),
+        other => format!("/mnt/pve/{other}/template/iso"),
+    }
+}
+
+/// A checked `create-provision-iso` request.
+struct ProvisionIso {
+    vmid: u64,
+    name: String,
+    storage: String,
+    /// Sanitised file name → contents.
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl ProvisionIso {
+    fn from_payload(payload: &Value) -> Result<Self, ExecError> {
+        const ACTION: &str = "create-provision-iso";
+        let vmid = vmid(payload, ACTION)?;
+        let text = |key: &str| {
+            payload
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let name = text("isoName").map_or_else(|| format!("vm-{vmid}-provision.iso"), str::to_string);
+        if !is_iso_name(&name) {
+            return Err(ExecError::new(
+                "BAD_REQUEST",
+                format!("isoName {name:?} must be [A-Za-z0-9._-], start with a letter or digit and end in .iso"),
+            ));
+        }
+        let storage = text("isoStorage").unwrap_or("local").to_string();
+        if !is_storage_id(&storage) {
+            return Err(ExecError::new(
+                "BAD_REQUEST",
+                format!("isoStorage {storage:?} is not a storage id"),
+            ));
+        }
+        let files = match payload.get("files") {
+            Some(Value::Object(files)) if !files.is_empty() => decode_files(files)?,
+            _ => return Err(ExecError::plain(format!("files required for proxmox.{ACTION}"))),
+        };
+        Ok(ProvisionIso {
+            vmid,
+            name,
+            storage,
+            files,
+        })
+    }
+
+    /// The shell script fed to `sh -s` on the host: contents arrive as base64 heredocs on
+    /// stdin (no argument-length limit, nothing on a command line), the work directory is
+    /// private and removed on every exit, and a missing ISO tool is said on stderr.
+    fn script(&self) -> String {
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let mut script = format!(
+            "set -eu\n\
+             work=$(mktemp -d \"${{TMPDIR:-/tmp}}/botmox-provision-{vmid}-{millis}.XXXXXX\")\n\
+             trap 'rm -rf \"$work\"' EXIT\n\
+             mkdir \"$work/files\"\n",
+            vmid = self.vmid
+        );
+        for (name, contents) in &self.files {
+            // `_` is not a base64 character, so the terminator cannot occur in the body.
+            script.push_str(&format!("base64 -d > \"$work/files/{name}\" <<'BOTMOX_FILE_END'\n"));
+            let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
+            for line in encoded.as_bytes().chunks(76) {
+                script.push_str(&String::from_utf8_lossy(line));
+                script.push('\n');
+            }
+            script.push_str("BOTMOX_FILE_END\n");
+        }
+        let dir = iso_dir(&self.storage);
+        script.push_str(&format!(
+            "if command -v genisoimage >/dev/null 2>&1; then tool=genisoimage; \
+             elif command -v mkisofs >/dev/null 2>&1; then tool=mkisofs; \
+             else echo 'no ISO tool: install genisoimage (or mkisofs) on the Proxmox host' >&2; exit 127; fi\n\
+             \"$tool\" -J -R -V PROVISION -o \"$work/image.iso\" \"$work/files\"\n\
+             mkdir -p '{dir}'\n\
+             mv -f \"$work/image.iso\" '{dir}/{name}'\n",
+            name = self.name
+        ));
+        script
+    }
+}
+
+fn decode_files(files: &Map<String, Value>) -> Result<Vec<(String, Vec<u8>)>, ExecError> {
+    let mut seen = BTreeSet::new();
+    files
+        .iter()
+        .map(|(raw_name, value)| {
+            let name = sanitise_file_name(raw_name);
+            if !seen.insert(name.clone()) {
+                return Err(ExecError::new(
+                    "BAD_REQUEST",
+                    format!("files: {raw_name:?} becomes {name:?}, which another file already uses"),
+                ));
+            }
+            let encoded: String = value.as_str().unwrap_or_default().split_ascii_whitespace().collect();
+            let contents = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| ExecError::new("BAD_REQUEST", format!("files.{raw_name} is not base64: {e}")))?;
+            Ok((name, contents))
+        })
+        .collect()
+}
+
+/// Keeps `[A-Za-z0-9._-]`, turning anything else into `_`; a name of only dots (`.`, `..`)
+/// becomes underscores so it cannot name a directory.
+fn sanitise_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.trim_matches('.').is_empty() {
+        "_".repeat(cleaned.len().max(1))
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heredoc_terminator_avoids_the_content_and_a_newline_is_added() {
+        let command = write_config_command(100, "name: a\nBOTMOX_VM_CONFIG_");
+        let terminator = command.lines().last().expect("terminator line");
+        assert!(terminator.starts_with("BOTMOX_VM_CONFIG_"), "{command}");
+        assert!(command.starts_with(&format!("cat > /etc/pve/qemu-server/100.conf <<'{terminator}'\n")));
+        assert!(
+            command.ends_with(&format!("BOTMOX_VM_CONFIG_\n{terminator}\n")),
+            "{command}"
+        );
+
+        assert_eq!(unique_terminator("T".into(), "a\nT\nT_X\n"), "T_X_X");
+        assert_eq!(unique_terminator("T".into(), "plain"), "T");
+    }
+
+    #[test]
+    fn names_are_checked_and_file_names_sanitised() {
+        assert!(is_iso_name("vm-100-provision.iso"));
+        for bad in [
+            "x.img",
+            ".hidden.iso",
+            "a b.iso",
+            "a;rm -rf /.iso",
+            "../x.iso",
+            "-x.iso",
+        ] {
+            assert!(!is_iso_name(bad), "{bad}");
+        }
+        assert!(is_storage_id("nfs-iso_1"));
+        assert!(!is_storage_id("local;reboot") && !is_storage_id("../x") && !is_storage_id(""));
+        assert_eq!(sanitise_file_name("user data/ü.txt"), "user_data__.txt");
+        assert_eq!(sanitise_file_name(".."), "__");
+        assert_eq!(base36(0), "0");
+        assert_eq!(base36(36 * 36 + 35), "10z");
+    }
+
+    #[test]
+    fn provision_requests_are_validated() {
+        let err = |payload: Value| ProvisionIso::from_payload(&payload).err().map(|e| e.to_string());
+        assert_eq!(
+            err(json!({"files": {"a": "YQ=="}})).as_deref(),
+            Some("vmid required for proxmox.create-provision-iso")
+        );
+        assert!(err(json!({"vmid": 1, "files": {}})).is_some_and(|e| e.starts_with("files required")));
+        assert!(err(json!({"vmid": 1, "files": {"a": "%%"}})).is_some_and(|e| e.starts_with("BAD_REQUEST")));
+        assert!(err(json!({"vmid": 1, "files": {"a b": "", "a_b": ""}})).is_some_and(|e| e.starts_with("BAD_REQUEST")));
+        assert!(err(json!({"vmid": 1, "files": {"a": ""}, "isoStorage": "x y"}))
+            .is_some_and(|e| e.starts_with("BAD_REQUEST")));
+        let iso = ProvisionIso::from_payload(&json!({"vmid": "7", "files": {"meta data": "aGk="}})).expect("valid");
+        assert_eq!(
+            (iso.name.as_str(), iso.storage.as_str()),
+            ("vm-7-provision.iso", "local")
+        );
+        assert_eq!(iso.files, vec![("meta_data".to_string(), b"hi".to_vec())]);
+        let script = iso.script();
+        assert!(script.contains("base64 -d > \"$work/files/meta_data\" <<'BOTMOX_FILE_END'\naGk=\nBOTMOX_FILE_END\n"));
+        assert!(script.contains("mv -f \"$work/image.iso\" '/var/lib/vz/template/iso/vm-7-provision.iso'\n"));
+    }
+}
