@@ -23,6 +23,7 @@ const PlaceholderPage = lazy(() => import('./pages/PlaceholderPage'));
 const NotesPage = lazy(() => import('./pages/workspace/NotesPage'));
 const CalendarPage = lazy(() => import('./pages/workspace/CalendarPage'));
 const KanbanPage = lazy(() => import('./pages/workspace/KanbanPage'));
+const FinancePage = lazy(() => import('./pages/finance/FinancePage'));
 
 function UnauthorizedRedirect() {
   const navigate = useNavigate();
@@ -71,7 +72,7 @@ export default function App() {
                 <Route path="notes/reminders" element={<Navigate to="/workspace/calendar" replace />} />
                 <Route path="workspace/calendar" element={<CalendarPage />} />
                 <Route path="workspace/kanban" element={<KanbanPage />} />
-                <Route path="finance" element={placeholder('finance')} />
+                <Route path="finance" element={<FinancePage />} />
                 <Route path="settings" element={placeholder('settings')} />
                 <Route path="agents" element={placeholder('agents')} />
                 <Route path="archive/banned" element={<ArchivePage />} />

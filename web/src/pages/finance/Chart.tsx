@@ -1,0 +1,125 @@
+// A light SVG chart over days: bars and lines on one value axis, a tooltip per
+// day from <title>, axis labels thinned to fit. No chart library needed for this.
+
+import { useMemo } from 'react';
+
+export interface Series {
+  key: string;
+  name: string;
+  color: string;
+  kind: 'bar' | 'line';
+  values: (number | null)[];
+}
+
+const W = 900;
+const H = 240;
+const PAD = { l: 56, r: 12, t: 12, b: 28 };
+
+function niceStep(range: number, ticks: number): number {
+  const raw = range / ticks;
+  const mag = 10 ** Math.floor(Math.log10(raw || 1));
+  const n = raw / mag;
+  return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
+}
+
+export default function DayChart({
+  days,
+  series,
+  format,
+  label,
+  testId,
+}: {
+  /** YYYY-MM-DD per x position. */
+  days: string[];
+  series: Series[];
+  format: (v: number) => string;
+  label: string;
+  testId?: string;
+}) {
+  const { lo, hi, step } = useMemo(() => {
+    const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
+    let min = Math.min(0, ...all);
+    let max = Math.max(0, ...all);
+    if (min === max) max = min + 1;
+    const st = niceStep(max - min, 4);
+    min = Math.floor(min / st) * st;
+    max = Math.ceil(max / st) * st;
+    return { lo: min, hi: max, step: st };
+  }, [series]);
+
+  const n = days.length;
+  const iw = W - PAD.l - PAD.r;
+  const ih = H - PAD.t - PAD.b;
+  const slot = n ? iw / n : iw;
+  const x = (i: number) => PAD.l + slot * (i + 0.5);
+  const y = (v: number) => PAD.t + ih - ((v - lo) / (hi - lo)) * ih;
+  const bars = series.filter((s) => s.kind === 'bar');
+  const barW = Math.max(1, (slot * 0.8) / Math.max(1, bars.length));
+  const every = Math.max(1, Math.ceil(n / 12));
+  const ticks: number[] = [];
+  for (let v = lo; v <= hi + step / 2; v += step) ticks.push(v);
+
+  return (
+    <figure className="bm-chart" data-testid={testId}>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label}>
+        {ticks.map((v) => (
+          <g key={v}>
+            <line className="bm-chart-grid" x1={PAD.l} x2={W - PAD.r} y1={y(v)} y2={y(v)} />
+            <text className="bm-chart-axis" x={PAD.l - 6} y={y(v) + 4} textAnchor="end">
+              {format(v)}
+            </text>
+          </g>
+        ))}
+        <line className="bm-chart-zero" x1={PAD.l} x2={W - PAD.r} y1={y(0)} y2={y(0)} />
+        {days.map((d, i) =>
+          i % every === 0 ? (
+            <text key={d} className="bm-chart-axis" x={x(i)} y={H - 8} textAnchor="middle">
+              {d.slice(8, 10)}.{d.slice(5, 7)}
+            </text>
+          ) : null,
+        )}
+        {bars.map((s, bi) =>
+          s.values.map((v, i) =>
+            v === null || v === 0 ? null : (
+              <rect
+                key={`${s.key}-${i}`}
+                x={x(i) - (barW * bars.length) / 2 + bi * barW}
+                width={barW}
+                y={Math.min(y(v), y(0))}
+                height={Math.max(1, Math.abs(y(v) - y(0)))}
+                fill={s.color}
+                opacity={0.85}
+              />
+            ),
+          ),
+        )}
+        {series
+          .filter((s) => s.kind === 'line')
+          .map((s) => {
+            const pts = s.values
+              .map((v, i) => (v === null ? null : `${x(i).toFixed(1)},${y(v).toFixed(1)}`))
+              .filter((p): p is string => p !== null);
+            return pts.length ? (
+              <polyline key={s.key} points={pts.join(' ')} fill="none" stroke={s.color} strokeWidth={2} vectorEffect="non-scaling-stroke" />
+            ) : null;
+          })}
+        {/* One hover target per day carries that day's values. */}
+        {days.map((d, i) => (
+          <rect key={`hover-${d}`} className="bm-chart-hover" x={x(i) - slot / 2} width={slot} y={PAD.t} height={ih}>
+            <title>
+              {[d, ...series.map((s) => `${s.name}: ${s.values[i] === null ? '—' : format(s.values[i] as number)}`)].join('\n')}
+            </title>
+          </rect>
+        ))}
+      </svg>
+      <figcaption className="bm-chart-legend">
+        {series.map((s) => (
+          <span key={s.key}>
+            <i style={{ background: s.color }} className={s.kind === 'line' ? 'is-line' : ''} />
+            {s.name}
+          </span>
+        ))}
+      </figcaption>
+    </figure>
+  );
+}

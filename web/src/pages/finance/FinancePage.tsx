@@ -1,0 +1,500 @@
+// Finance (web-ui.md §2.12): totals per currency, income/expense per day and
+// the gold price over a period (server-side stats), and the operations table
+// (server paging, sorting and search; type/category/project filters load the
+// whole list because the list query has no field filters).
+
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Alert, Button, Card, Empty, Form, Input, InputNumber, Radio, Select, Skeleton, Space, Tag, type FormInstance } from 'antd';
+import { DeleteOutlined, DollarOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
+import type { ColumnsType } from 'antd/es/table';
+import { errorMessage } from '../../api/client';
+import { projectSettingsApi, type ProjectInfo } from '../../api/projects';
+import {
+  EntityDialog,
+  FilterBar,
+  IconAction,
+  ListTable,
+  PageHeader,
+  StatCards,
+  localPage,
+  useDeleteAction,
+  useListTable,
+  type Stat,
+  type TableState,
+} from '../../components/crud';
+import { formatDateTime } from '../../format';
+import { usePolling } from '../../hooks';
+import { S } from '../../strings';
+import { PALETTES } from '../../theme';
+import '../workspace/workspace.css';
+import './finance.css';
+import {
+  CURRENCIES,
+  EXPENSE_CATEGORIES,
+  INCOME_CATEGORIES,
+  financeApi,
+  type DayStats,
+  type Operation,
+  type OpType,
+} from './api';
+import DayChart, { type Series } from './Chart';
+
+const F = S.finance;
+const STATS_POLL_MS = 30_000;
+const TABLE_POLL_MS = 10_000;
+const DAY = 86_400_000;
+const PRESETS = { d7: 7, d30: 30, d90: 90, d365: 365 } as const;
+type Preset = keyof typeof PRESETS | 'custom';
+const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, net: PALETTES.dark.info, gold: PALETTES.dark.warning };
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const ymdOf = (ms: number) => {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+};
+const localInput = (ms: number) => `${ymdOf(ms)}T${pad(new Date(ms).getHours())}:${pad(new Date(ms).getMinutes())}`;
+
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const grouped = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 0 });
+
+/** "$5.50", "2 200 g"; other currencies as "12.00 EUR". */
+export function money(v: number, currency: string): string {
+  if (currency === 'USD') return usd.format(v);
+  if (currency === 'gold') return `${grouped.format(v).replace(/\u202f|\u00a0/g, ' ')} g`;
+  return `${v.toFixed(2)} ${currency}`;
+}
+
+const signed = (v: number, currency: string) => (v > 0 ? '+' : v < 0 ? '−' : '') + money(Math.abs(v), currency);
+const categoryName = (c: string) => F.categories[c] ?? c;
+
+function daysBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  const start = new Date(from + 'T00:00:00Z').getTime();
+  const end = new Date(to + 'T00:00:00Z').getTime();
+  for (let t = start; t <= end && out.length < 1000; t += DAY) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+function Summary({ from, to, projectName }: { from: string; to: string; projectName: (id: string) => string }) {
+  const loadStats = useCallback(() => financeApi.dailyStats(from, to), [from, to]);
+  const loadGold = useCallback(() => financeApi.goldPrices(from, to), [from, to]);
+  const stats = usePolling(loadStats, STATS_POLL_MS);
+  const gold = usePolling(loadGold, STATS_POLL_MS);
+  const days = useMemo(() => daysBetween(from, to), [from, to]);
+
+  const totals = useMemo(() => {
+    const t: Record<string, { income: number; expense: number }> = {};
+    const farmed: Record<string, number> = {};
+    for (const d of Object.values(stats.data ?? {}) as DayStats[]) {
+      for (const [cur, m] of Object.entries(d.by_currency ?? {})) {
+        const x = (t[cur] ??= { income: 0, expense: 0 });
+        x.income += m.total_revenue;
+        x.expense += m.total_expenses;
+      }
+      for (const [p, f] of Object.entries(d.total_farmed ?? {})) farmed[p] = (farmed[p] ?? 0) + f.gold;
+    }
+    return { perCurrency: t, farmed };
+  }, [stats.data]);
+
+  if (stats.error && !stats.data) {
+    return (
+      <Alert
+        type="error"
+        showIcon
+        message={S.ws.loadFailed}
+        description={errorMessage(stats.error)}
+        action={
+          <Button size="small" onClick={stats.refresh}>
+            {S.common.retry}
+          </Button>
+        }
+      />
+    );
+  }
+
+  const currencies = Object.keys(totals.perCurrency).sort((a, b) => (a === 'USD' ? -1 : b === 'USD' ? 1 : a.localeCompare(b)));
+  const cards: Stat[] = currencies.flatMap((cur) => {
+    const { income, expense } = totals.perCurrency[cur];
+    const net = income - expense;
+    return [
+      { label: `${F.income} · ${cur}`, value: money(income, cur), tone: 'success', testId: `fin-income-${cur}` },
+      { label: `${F.expenses} · ${cur}`, value: money(expense, cur), tone: 'danger', testId: `fin-expense-${cur}` },
+      {
+        label: `${F.net} · ${cur} (${net >= 0 ? F.netGain : F.netLoss})`,
+        value: signed(net, cur),
+        tone: net >= 0 ? 'success' : 'danger',
+        testId: `fin-net-${cur}`,
+      },
+    ] satisfies Stat[];
+  });
+
+  const byDay = stats.data ?? {};
+  const series: Series[] = [
+    { key: 'income', name: F.income, color: COLORS.income, kind: 'bar', values: days.map((d) => byDay[d]?.by_currency?.USD?.total_revenue ?? 0) },
+    { key: 'expense', name: F.expense, color: COLORS.expense, kind: 'bar', values: days.map((d) => byDay[d]?.by_currency?.USD?.total_expenses ?? 0) },
+    { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'line', values: days.map((d) => byDay[d]?.by_currency?.USD?.net_profit ?? 0) },
+  ];
+  const goldSeries: Series[] = [
+    { key: 'gold', name: F.goldPrice, color: COLORS.gold, kind: 'line', values: days.map((d) => gold.data?.[d]?.price ?? null) },
+  ];
+  const hasUsd = currencies.includes('USD');
+  const hasGold = Object.keys(gold.data ?? {}).length > 0;
+
+  return (
+    <>
+      {!stats.data ? (
+        <Skeleton active paragraph={{ rows: 2 }} />
+      ) : cards.length ? (
+        <StatCards stats={cards} />
+      ) : (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noTotals} />
+      )}
+      <div className="bm-fin-charts">
+        <Card className="bm-card" size="small" title={F.chartTitle}>
+          {stats.data && hasUsd ? (
+            <DayChart days={days} series={series} format={(v) => usd.format(v).replace('.00', '')} label={F.chartTitle} testId="fin-chart" />
+          ) : (
+            <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noChartData} />
+          )}
+        </Card>
+        <Card className="bm-card" size="small" title={F.goldTitle}>
+          {hasGold ? (
+            <DayChart days={days} series={goldSeries} format={(v) => `$${v.toFixed(v < 10 ? 2 : 0)}`} label={F.goldTitle} testId="fin-gold-chart" />
+          ) : (
+            <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noChartData} />
+          )}
+        </Card>
+        {Object.keys(totals.farmed).length > 0 && (
+          <Card className="bm-card" size="small" title={F.farmedTitle}>
+            <ul className="bm-fin-farmed">
+              {Object.entries(totals.farmed).map(([p, g]) => (
+                <li key={p}>
+                  <span>{projectName(p)}</span>
+                  <strong>{money(g, 'gold')}</strong>
+                </li>
+              ))}
+            </ul>
+          </Card>
+        )}
+      </div>
+    </>
+  );
+}
+
+interface OpForm {
+  type: OpType;
+  category: string;
+  currency: string;
+  amount: number;
+  date: string;
+  project_id?: string;
+  gold_amount?: number | null;
+  gold_price_at_time?: number | null;
+  description?: string;
+}
+
+function OperationFields({ form, projects, editing }: { form: FormInstance<OpForm>; projects: ProjectOption[]; editing: boolean }) {
+  const type = Form.useWatch('type', form);
+  const category = Form.useWatch('category', form);
+  const goldAmount = Form.useWatch('gold_amount', form);
+  const goldPrice = Form.useWatch('gold_price_at_time', form);
+  const sale = type === 'income' && category === 'sale';
+  const calculated =
+    sale && typeof goldAmount === 'number' && typeof goldPrice === 'number' ? Math.round(goldAmount * goldPrice * 0.1) / 100 : null;
+
+  // A gold sale's amount is gold × price per 1000 g.
+  useEffect(() => {
+    if (calculated !== null) form.setFieldsValue({ amount: calculated, currency: 'USD' });
+  }, [calculated, form]);
+
+  const categories = type === 'income' ? INCOME_CATEGORIES : EXPENSE_CATEGORIES;
+  return (
+    <>
+      <Form.Item name="type" label={F.fieldType} rules={[{ required: true }]}>
+        <Radio.Group
+          disabled={editing}
+          optionType="button"
+          options={[
+            { value: 'income', label: F.income },
+            { value: 'expense', label: F.expense },
+          ]}
+          onChange={() => form.setFieldsValue({ category: undefined })}
+        />
+      </Form.Item>
+      <Space.Compact block>
+        <Form.Item name="category" label={F.fieldCategory} rules={[{ required: true, message: F.categoryRequired }]} style={{ flex: 1 }}>
+          <Select options={categories.map((c) => ({ value: c, label: categoryName(c) }))} />
+        </Form.Item>
+        <Form.Item name="project_id" label={F.fieldProject} style={{ flex: 1 }} rules={sale ? [{ required: true }] : []}>
+          <Select allowClear options={projects} />
+        </Form.Item>
+      </Space.Compact>
+      {sale && (
+        <Space.Compact block>
+          <Form.Item name="gold_amount" label={F.fieldGoldAmount} style={{ flex: 1 }}>
+            <InputNumber min={0} style={{ width: '100%' }} />
+          </Form.Item>
+          <Form.Item name="gold_price_at_time" label={F.fieldGoldPrice} style={{ flex: 1 }}>
+            <InputNumber min={0} step={0.01} style={{ width: '100%' }} />
+          </Form.Item>
+        </Space.Compact>
+      )}
+      {calculated !== null && <div className="bm-muted bm-fin-calc">{F.calculated(money(calculated, 'USD'))}</div>}
+      <Space.Compact block>
+        <Form.Item
+          name="amount"
+          label={F.fieldAmount}
+          style={{ flex: 2 }}
+          rules={[
+            { required: true, message: F.amountRequired },
+            { type: 'number', min: 0, message: F.amountMin },
+          ]}
+        >
+          <InputNumber step={0.01} style={{ width: '100%' }} />
+        </Form.Item>
+        <Form.Item name="currency" label={F.fieldCurrency} style={{ flex: 1 }} rules={[{ required: true }]}>
+          <Select options={CURRENCIES.map((c) => ({ value: c, label: c }))} />
+        </Form.Item>
+      </Space.Compact>
+      <Form.Item name="date" label={F.fieldDate} rules={[{ required: true, message: F.dateRequired }]}>
+        <Input type="datetime-local" />
+      </Form.Item>
+      <Form.Item name="description" label={F.fieldDescription} rules={[{ max: 1000 }]}>
+        <Input.TextArea rows={2} maxLength={1000} />
+      </Form.Item>
+    </>
+  );
+}
+
+interface ProjectOption {
+  value: string;
+  label: string;
+}
+
+const FILTERS = ['type', 'category', 'project'] as const;
+
+export default function FinancePage() {
+  const [preset, setPreset] = useState<Preset>('d30');
+  const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY), to: ymdOf(Date.now()) }));
+  const { from, to } =
+    preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY), to: ymdOf(Date.now()) };
+  const [dialog, setDialog] = useState<{ editing: Operation | null } | null>(null);
+
+  const loadProjects = useCallback(() => projectSettingsApi.projects(), []);
+  const projectsDoc = usePolling<Record<string, ProjectInfo> | null>(loadProjects, 60_000);
+  const projects: ProjectOption[] = Object.entries(projectsDoc.data ?? {}).map(([id, p]) => ({ value: id, label: p.name ?? id }));
+  const projectName = (id: string | null | undefined) => (id ? (projects.find((p) => p.value === id)?.label ?? id) : F.noProject);
+
+  const load = useCallback((st: TableState) => {
+    const { type, category, project } = st.filters;
+    if (!type && !category && !project) return financeApi.page(st);
+    return financeApi.all({ sort: st.sort, order: st.order, q: st.q }).then((all) =>
+      localPage(all, { ...st, sort: undefined }, {
+        keep: (r) =>
+          (!type || r.type === type) &&
+          (!category || r.category === category) &&
+          (!project || (project === '-' ? !r.project_id : r.project_id === project)),
+      }),
+    );
+  }, []);
+  const table = useListTable<Operation>({
+    load,
+    rowKey: (r) => r.id,
+    defaultLimit: 10,
+    defaultSort: { sort: 'date', order: 'desc' },
+    filterKeys: FILTERS,
+    pollMs: TABLE_POLL_MS,
+  });
+
+  const remove = useDeleteAction<Operation>({
+    remove: (op) => financeApi.remove(op.id),
+    recreate: (op) => financeApi.create(op),
+    confirm: (op) => ({ title: F.deleteConfirm, content: `${formatDateTime(op.date)} · ${categoryName(op.category)} · ${money(op.amount, op.currency)}` }),
+    label: (op) => `${F.what} ${money(op.amount, op.currency)}`,
+    onChange: table.refresh,
+  });
+
+  const columns: ColumnsType<Operation> = [
+    { key: 'date', title: F.colDate, dataIndex: 'date', sorter: true, width: 140, render: (v: number) => formatDateTime(v) },
+    {
+      key: 'type',
+      title: F.colType,
+      dataIndex: 'type',
+      sorter: true,
+      render: (v: OpType) => <Tag color={v === 'income' ? 'green' : 'red'}>{v === 'income' ? F.income : F.expense}</Tag>,
+    },
+    { key: 'category', title: F.colCategory, dataIndex: 'category', sorter: true, render: categoryName },
+    { key: 'project_id', title: F.colProject, dataIndex: 'project_id', sorter: true, render: projectName },
+    { key: 'description', title: F.colDescription, dataIndex: 'description', ellipsis: true },
+    {
+      key: 'gold_amount',
+      title: F.colGold,
+      dataIndex: 'gold_amount',
+      sorter: true,
+      align: 'right',
+      render: (v: number | null | undefined) => (typeof v === 'number' ? money(v, 'gold') : ''),
+    },
+    {
+      key: 'amount',
+      title: F.colAmount,
+      dataIndex: 'amount',
+      sorter: true,
+      align: 'right',
+      render: (v: number, r) => (
+        <span className={`bm-tone-text bm-tone-${r.type === 'income' ? 'success' : 'danger'}`}>
+          {signed(r.type === 'income' ? v : -v, r.currency)}
+        </span>
+      ),
+    },
+    {
+      key: 'actions',
+      title: '',
+      width: 72,
+      render: (_, r) => (
+        <span className="bm-row-actions">
+          <IconAction title={S.crud.edit} icon={<EditOutlined />} onClick={() => setDialog({ editing: r })} />
+          <IconAction title={S.crud.delete} icon={<DeleteOutlined />} danger onClick={() => remove(r)} />
+        </span>
+      ),
+    },
+  ];
+
+  const editing = dialog?.editing ?? null;
+  return (
+    <div className="bm-ws-page">
+      <PageHeader
+        id="finance"
+        icon={<DollarOutlined />}
+        title={F.title}
+        subtitle={F.subtitle}
+        actions={
+          <div className="bm-fin-range" role="group" aria-label={F.range}>
+            <Select<Preset>
+              aria-label={F.range}
+              value={preset}
+              style={{ width: 140 }}
+              onChange={(p) => {
+                if (p === 'custom') setCustom({ from, to });
+                setPreset(p);
+              }}
+              options={(Object.keys(F.ranges) as Preset[]).map((k) => ({ value: k, label: F.ranges[k] }))}
+            />
+            <Input
+              type="date"
+              aria-label={F.from}
+              value={from}
+              max={to}
+              style={{ width: 140 }}
+              onChange={(e) => {
+                if (!e.target.value) return;
+                setCustom({ from: e.target.value, to });
+                setPreset('custom');
+              }}
+            />
+            <Input
+              type="date"
+              aria-label={F.to}
+              value={to}
+              min={from}
+              style={{ width: 140 }}
+              onChange={(e) => {
+                if (!e.target.value) return;
+                setCustom({ from, to: e.target.value });
+                setPreset('custom');
+              }}
+            />
+          </div>
+        }
+      />
+      <Summary from={from} to={to} projectName={projectName} />
+      <Card
+        className="bm-card"
+        size="small"
+        title={F.operations}
+        extra={
+          <Button type="primary" size="small" icon={<PlusOutlined />} onClick={() => setDialog({ editing: null })}>
+            {F.add}
+          </Button>
+        }
+      >
+        <FilterBar
+          table={table}
+          placeholder={F.search}
+          selects={[
+            {
+              key: 'type',
+              label: F.colType,
+              options: [
+                { value: '', label: `${F.colType}: ${S.crud.all}` },
+                { value: 'income', label: F.income },
+                { value: 'expense', label: F.expense },
+              ],
+            },
+            {
+              key: 'category',
+              label: F.colCategory,
+              options: [
+                { value: '', label: `${F.colCategory}: ${S.crud.all}` },
+                ...[...new Set([...INCOME_CATEGORIES, ...EXPENSE_CATEGORIES])].map((c) => ({ value: c, label: categoryName(c) })),
+              ],
+            },
+            {
+              key: 'project',
+              label: F.colProject,
+              options: [
+                { value: '', label: `${F.colProject}: ${S.crud.all}` },
+                ...projects,
+                { value: '-', label: S.crud.none },
+              ],
+            },
+          ]}
+        />
+        <ListTable table={table} columns={columns} noun={F.operations.toLowerCase()} emptyText={F.empty} testId="fin-table" />
+      </Card>
+      {dialog && (
+        <EntityDialog<OpForm>
+          open
+          title={editing ? F.editTitle : F.createTitle}
+          testId="operation-dialog"
+          width={600}
+          initialValues={
+            editing
+              ? {
+                  type: editing.type,
+                  category: editing.category,
+                  currency: editing.currency,
+                  amount: editing.amount,
+                  date: localInput(editing.date),
+                  project_id: editing.project_id ?? undefined,
+                  gold_amount: editing.gold_amount ?? null,
+                  gold_price_at_time: editing.gold_price_at_time ?? null,
+                  description: editing.description ?? '',
+                }
+              : { type: 'expense', currency: 'USD', date: localInput(Date.now()) }
+          }
+          successMessage={editing ? F.updated : F.created}
+          onClose={() => setDialog(null)}
+          onSubmit={async (v) => {
+            const body: Partial<Operation> = {
+              category: v.category,
+              currency: v.currency,
+              amount: v.amount,
+              date: new Date(v.date).getTime(),
+              project_id: v.project_id || null,
+              description: v.description ?? '',
+            };
+            if (v.type === 'income' && v.category === 'sale') {
+              body.gold_amount = v.gold_amount ?? null;
+              body.gold_price_at_time = v.gold_price_at_time ?? null;
+            }
+            if (editing) await financeApi.patch(editing.id, body);
+            else await financeApi.create({ ...body, type: v.type });
+            table.refresh();
+          }}
+        >
+          {(form) => <OperationFields form={form} projects={projects} editing={editing !== null} />}
+        </EntityDialog>
+      )}
+    </div>
+  );
+}
