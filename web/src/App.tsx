@@ -6,6 +6,7 @@ import { App as AntApp, ConfigProvider } from 'antd';
 import { setUnauthorizedHandler } from './api/client';
 import PageSpinner from './components/PageSpinner';
 import RequireSession from './components/RequireSession';
+import ThemeBackground from './pages/settings/background';
 import type { PageKey } from './strings';
 import { antdThemeConfig, useThemeMode } from './theme';
 
@@ -24,6 +25,7 @@ const NotesPage = lazy(() => import('./pages/workspace/NotesPage'));
 const CalendarPage = lazy(() => import('./pages/workspace/CalendarPage'));
 const KanbanPage = lazy(() => import('./pages/workspace/KanbanPage'));
 const FinancePage = lazy(() => import('./pages/finance/FinancePage'));
+const SettingsPage = lazy(() => import('./pages/settings/SettingsPage'));
 
 function UnauthorizedRedirect() {
   const navigate = useNavigate();
@@ -51,6 +53,7 @@ export default function App() {
               <Route
                 element={
                   <RequireSession>
+                    <ThemeBackground />
                     <AppLayout />
                   </RequireSession>
                 }
@@ -73,7 +76,7 @@ export default function App() {
                 <Route path="workspace/calendar" element={<CalendarPage />} />
                 <Route path="workspace/kanban" element={<KanbanPage />} />
                 <Route path="finance" element={<FinancePage />} />
-                <Route path="settings" element={placeholder('settings')} />
+                <Route path="settings" element={<SettingsPage />} />
                 <Route path="agents" element={placeholder('agents')} />
                 <Route path="archive/banned" element={<ArchivePage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />

@@ -1,0 +1,335 @@
+// Settings (web-ui.md §2.13): one card per document, each saved on its own;
+// secrets live in the vault and are never shown back; theme mode and the
+// visual background apply to the whole app at once.
+
+import { useCallback, useEffect, useState } from 'react';
+import { Link } from 'react-router';
+import { Button, Card, Collapse, Form, InputNumber, Input, Radio, Switch, Table, Typography } from 'antd';
+import {
+  ApiOutlined,
+  BellOutlined,
+  BgColorsOutlined,
+  DatabaseOutlined,
+  GlobalOutlined,
+  KeyOutlined,
+  ProfileOutlined,
+  ReloadOutlined,
+  SafetyOutlined,
+  SendOutlined,
+  ToolOutlined,
+  UserOutlined,
+  WarningOutlined,
+} from '@ant-design/icons';
+import { useSession } from '../../api/session';
+import { PageHeader } from '../../components/crud';
+import { usePolling } from '../../hooks';
+import { S } from '../../strings';
+import type { ProjectInfo } from '../../api/projects';
+import '../workspace/workspace.css';
+import './settings.css';
+import { SECRET_MASK, settingsApi, type ApiKeys } from './api';
+import BackgroundCard from './BackgroundCard';
+import DocCard from './DocCard';
+import SecretField from './SecretField';
+
+const T = S.settingsPage;
+
+const isMasked = (v: unknown) => typeof v === 'string' && v !== '';
+/** What to send for a secret: the typed value, or the mask to keep the stored one. */
+const secretOut = (v: string | undefined, wasSet: boolean) => v ?? (wasSet ? SECRET_MASK : '');
+
+interface IpqsForm {
+  enabled: boolean;
+  api_key: string;
+}
+interface TelegramForm {
+  enabled: boolean;
+  bot_token: string;
+  chat_id: string;
+}
+
+// PUT api_keys replaces a sub-object whole, so each card sends all of its own.
+const keys = {
+  load: () => settingsApi.get<ApiKeys>('api_keys').then((k) => k ?? {}),
+  save: (body: ApiKeys) => settingsApi.put<ApiKeys>('api_keys', body),
+};
+
+function IpqsCard({ reloadKey }: { reloadKey: number }) {
+  const [isSet, setIsSet] = useState(false);
+  const load = useCallback(async (): Promise<IpqsForm> => {
+    const k = await keys.load();
+    setIsSet(isMasked(k.ipqs?.api_key));
+    return { enabled: k.ipqs?.enabled === true, api_key: isMasked(k.ipqs?.api_key) ? SECRET_MASK : '' };
+  }, []);
+  const save = async (v: IpqsForm): Promise<IpqsForm> => {
+    const k = await keys.save({ ipqs: { enabled: v.enabled, api_key: secretOut(v.api_key, isSet) } });
+    const nowSet = isMasked(k.ipqs?.api_key);
+    setIsSet(nowSet);
+    return { enabled: k.ipqs?.enabled === true, api_key: nowSet ? SECRET_MASK : '' };
+  };
+  return (
+    <DocCard<IpqsForm> title={T.ipqs} icon={<SafetyOutlined />} load={load} save={save} saveLabel={T.saveIpqs} saved={T.apiKeysSaved} reloadKey={reloadKey} testId="settings-ipqs">
+      <Form.Item name="enabled" label={T.ipqsEnabled} valuePropName="checked">
+        <Switch />
+      </Form.Item>
+      <Form.Item name="api_key" label={T.apiKey}>
+        <SecretField isSet={isSet} />
+      </Form.Item>
+    </DocCard>
+  );
+}
+
+function TelegramCard({ reloadKey }: { reloadKey: number }) {
+  const [isSet, setIsSet] = useState(false);
+  const toForm = (k: ApiKeys): TelegramForm => ({
+    enabled: k.telegram?.enabled === true,
+    bot_token: isMasked(k.telegram?.bot_token) ? SECRET_MASK : '',
+    chat_id: k.telegram?.chat_id ?? '',
+  });
+  const load = useCallback(async () => {
+    const k = await keys.load();
+    setIsSet(isMasked(k.telegram?.bot_token));
+    return toForm(k);
+  }, []);
+  const save = async (v: TelegramForm) => {
+    const k = await keys.save({
+      telegram: { enabled: v.enabled, bot_token: secretOut(v.bot_token, isSet), chat_id: v.chat_id?.trim() ?? '' },
+    });
+    setIsSet(isMasked(k.telegram?.bot_token));
+    return toForm(k);
+  };
+  return (
+    <DocCard<TelegramForm> title={T.telegram} icon={<SendOutlined />} load={load} save={save} saveLabel={T.saveTelegram} saved={T.apiKeysSaved} reloadKey={reloadKey} testId="settings-telegram">
+      <Form.Item name="enabled" label={T.telegramEnabled} valuePropName="checked">
+        <Switch />
+      </Form.Item>
+      <Form.Item name="bot_token" label={T.botToken}>
+        <SecretField isSet={isSet} />
+      </Form.Item>
+      <Form.Item name="chat_id" label={T.chatId} rules={[{ pattern: /^(-?\d+|@\w{4,})?$/, message: T.chatIdPlaceholder }]}>
+        <Input placeholder={T.chatIdPlaceholder} />
+      </Form.Item>
+    </DocCard>
+  );
+}
+
+interface ProxyForm {
+  auto_check_on_add: boolean;
+  fraud_score_threshold: number;
+  check_interval_hours: number;
+}
+
+const proxyForm = (p: Partial<ProxyForm> | null): ProxyForm => ({
+  auto_check_on_add: p?.auto_check_on_add ?? true,
+  fraud_score_threshold: p?.fraud_score_threshold ?? 75,
+  check_interval_hours: p?.check_interval_hours ?? 0,
+});
+
+const range = (lo: number, hi: number) => [
+  { required: true, message: T.required },
+  { type: 'number' as const, min: lo, max: hi, message: T.range(lo, hi) },
+];
+
+function ProxyCard({ reloadKey }: { reloadKey: number }) {
+  const load = useCallback(() => settingsApi.get<ProxyForm>('proxy').then(proxyForm), []);
+  const save = (v: ProxyForm) => settingsApi.put<ProxyForm>('proxy', v).then(proxyForm);
+  return (
+    <DocCard<ProxyForm> title={T.proxy} icon={<GlobalOutlined />} load={load} save={save} saveLabel={T.saveProxy} saved={T.proxySaved} reloadKey={reloadKey} testId="settings-proxy">
+      <Form.Item name="auto_check_on_add" label={T.autoCheck} valuePropName="checked">
+        <Switch />
+      </Form.Item>
+      <Form.Item name="fraud_score_threshold" label={T.fraudThreshold} extra={T.fraudHelp} rules={range(0, 100)}>
+        <InputNumber precision={0} style={{ width: '100%' }} />
+      </Form.Item>
+      <Form.Item name="check_interval_hours" label={T.checkInterval} extra={T.checkIntervalHelp} rules={range(0, 168)}>
+        <InputNumber precision={0} style={{ width: '100%' }} />
+      </Form.Item>
+    </DocCard>
+  );
+}
+
+interface AlertsForm {
+  warning_days: number;
+}
+
+function AlertsCard({ reloadKey }: { reloadKey: number }) {
+  const load = useCallback(
+    () => settingsApi.get<Partial<AlertsForm>>('alerts').then((a) => ({ warning_days: a?.warning_days ?? 7 })),
+    [],
+  );
+  const save = (v: AlertsForm) =>
+    settingsApi.put<Partial<AlertsForm>>('alerts', { warning_days: v.warning_days }).then((a) => ({ warning_days: a?.warning_days ?? v.warning_days }));
+  return (
+    <DocCard<AlertsForm> title={T.alerts} icon={<WarningOutlined />} load={load} save={save} saveLabel={T.saveAlerts} saved={T.alertsSaved} reloadKey={reloadKey} testId="settings-alerts">
+      <Form.Item name="warning_days" label={T.warnDays} extra={T.warnDaysHelp} rules={range(1, 90)}>
+        <InputNumber precision={0} style={{ width: '100%' }} />
+      </Form.Item>
+    </DocCard>
+  );
+}
+
+type EventKey = keyof typeof T.events;
+type EventsForm = Record<EventKey, boolean>;
+const EVENT_DEFAULTS: EventsForm = {
+  bot_banned: true,
+  bot_offline: true,
+  bot_online: false,
+  level_up: true,
+  profession_maxed: false,
+  low_fraud_score: true,
+  daily_report: false,
+};
+const eventsForm = (e: Partial<EventsForm> | null): EventsForm => ({ ...EVENT_DEFAULTS, ...(e ?? {}) });
+
+function NotificationsCard({ reloadKey }: { reloadKey: number }) {
+  const load = useCallback(() => settingsApi.get<Partial<EventsForm>>('notifications/events').then(eventsForm), []);
+  const save = (v: EventsForm) => settingsApi.put<Partial<EventsForm>>('notifications/events', v).then(eventsForm);
+  return (
+    <DocCard<EventsForm> title={T.notifications} icon={<BellOutlined />} load={load} save={save} saveLabel={T.saveNotifications} saved={T.notificationsSaved} reloadKey={reloadKey} testId="settings-notifications">
+      <div className="bm-muted bm-set-help">{T.notificationsHelp}</div>
+      <div className="bm-set-switches">
+        {(Object.keys(EVENT_DEFAULTS) as EventKey[]).map((k) => (
+          <Form.Item key={k} name={k} label={T.events[k]} valuePropName="checked">
+            <Switch />
+          </Form.Item>
+        ))}
+      </div>
+    </DocCard>
+  );
+}
+
+interface StorageForm {
+  operational: 'local' | 'cloud';
+  sync: boolean;
+}
+
+function StorageCard({ reloadKey }: { reloadKey: number }) {
+  type Doc = { operational?: string; sync?: { enabled?: boolean } } | null;
+  const toForm = (d: Doc): StorageForm => ({ operational: d?.operational === 'cloud' ? 'cloud' : 'local', sync: d?.sync?.enabled === true });
+  const load = useCallback(() => settingsApi.get<Doc>('storage_policy').then(toForm), []);
+  const save = (v: StorageForm) =>
+    settingsApi
+      .put<Doc>('storage_policy', { secrets: 'local-only', operational: v.operational, sync: { enabled: v.sync } })
+      .then(toForm);
+  return (
+    <DocCard<StorageForm> title={T.storage} icon={<DatabaseOutlined />} load={load} save={save} saveLabel={T.saveStorage} saved={T.storageSaved} reloadKey={reloadKey} testId="settings-storage">
+      <Form.Item label={T.secrets}>
+        <Typography.Text strong>{T.secretsLocal}</Typography.Text>
+      </Form.Item>
+      <Form.Item name="operational" label={T.operational}>
+        <Radio.Group
+          optionType="button"
+          options={[
+            { value: 'local', label: T.local },
+            { value: 'cloud', label: T.cloud },
+          ]}
+        />
+      </Form.Item>
+      <Form.Item name="sync" label={T.sync} valuePropName="checked">
+        <Switch />
+      </Form.Item>
+    </DocCard>
+  );
+}
+
+function ProjectsCard({ reloadKey }: { reloadKey: number }) {
+  const load = useCallback(() => settingsApi.get<Record<string, ProjectInfo>>('projects'), []);
+  const projects = usePolling(load, 60_000);
+  const { refresh } = projects;
+  useEffect(() => {
+    if (reloadKey) refresh();
+  }, [reloadKey, refresh]);
+  const rows = Object.entries(projects.data ?? {}).map(([id, p]): ProjectInfo => ({ ...p, id }));
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+  return (
+    <Card className="bm-card bm-set-card" size="small" title={<span className="bm-card-title"><ProfileOutlined /> {T.projects}</span>}>
+      <Collapse
+        size="small"
+        items={[
+          {
+            key: 'projects',
+            label: `${T.projects} (${rows.length})`,
+            children: (
+              <>
+                <Table
+                  size="small"
+                  rowKey="id"
+                  pagination={false}
+                  loading={projects.loading && !projects.data}
+                  dataSource={rows}
+                  locale={{ emptyText: T.noProjects }}
+                  scroll={{ x: 'max-content' }}
+                  columns={[
+                    { key: 'name', title: T.colName, render: (_, r) => text(r.name) || r.id },
+                    { key: 'id', title: T.colId, dataIndex: 'id', render: (v: string) => <span className="bm-mono">{v}</span> },
+                    { key: 'game', title: T.colGame, render: (_, r) => text(r.game) },
+                    { key: 'expansion', title: T.colExpansion, render: (_, r) => text(r.expansion) },
+                    { key: 'max_level', title: T.colMaxLevel, render: (_, r) => text(r.max_level) },
+                    { key: 'region', title: T.colRegion, render: (_, r) => text(r.server_region) },
+                    { key: 'currency', title: T.colCurrency, render: (_, r) => text(r.currency) },
+                  ]}
+                />
+                <div className="bm-muted bm-set-help">{T.projectsHelp}</div>
+              </>
+            ),
+          },
+        ]}
+      />
+    </Card>
+  );
+}
+
+function AccountCard() {
+  const session = useSession();
+  const admin = session?.user.roles.includes('admin') ?? false;
+  return (
+    <Card className="bm-card bm-set-card" size="small" title={<span className="bm-card-title"><UserOutlined /> {T.account}</span>}>
+      <p className="bm-card-text">{T.accountText}</p>
+      <div className="bm-set-links">
+        <Link to="/account">
+          <Button icon={<KeyOutlined />}>{T.openAccount}</Button>
+        </Link>
+        {admin && (
+          <Link to="/audit">
+            <Button icon={<ApiOutlined />}>{T.openAudit}</Button>
+          </Link>
+        )}
+      </div>
+    </Card>
+  );
+}
+
+export default function SettingsPage() {
+  const [reloadKey, setReloadKey] = useState(0);
+  return (
+    <div className="bm-ws-page">
+      <PageHeader
+        id="settings"
+        icon={<ToolOutlined />}
+        title={T.title}
+        actions={
+          <Button icon={<ReloadOutlined />} onClick={() => setReloadKey((k) => k + 1)}>
+            {T.refresh}
+          </Button>
+        }
+      />
+      <Card className="bm-card" size="small" title={<span className="bm-card-title"><KeyOutlined /> {T.apiKeys}</span>}>
+        <div className="bm-set-grid">
+          <IpqsCard reloadKey={reloadKey} />
+          <TelegramCard reloadKey={reloadKey} />
+        </div>
+      </Card>
+      <div className="bm-set-grid">
+        <ProxyCard reloadKey={reloadKey} />
+        <NotificationsCard reloadKey={reloadKey} />
+        <AlertsCard reloadKey={reloadKey} />
+        <StorageCard reloadKey={reloadKey} />
+      </div>
+      <BackgroundCard reloadKey={reloadKey} icon={<BgColorsOutlined />} />
+      <div className="bm-set-grid">
+        <ProjectsCard reloadKey={reloadKey} />
+        <AccountCard />
+      </div>
+    </div>
+  );
+}
