@@ -26,6 +26,8 @@ const CalendarPage = lazy(() => import('./pages/workspace/CalendarPage'));
 const KanbanPage = lazy(() => import('./pages/workspace/KanbanPage'));
 const FinancePage = lazy(() => import('./pages/finance/FinancePage'));
 const SettingsPage = lazy(() => import('./pages/settings/SettingsPage'));
+const AccountPage = lazy(() => import('./pages/account/AccountPage'));
+const AuditPage = lazy(() => import('./pages/audit/AuditPage'));
 
 function UnauthorizedRedirect() {
   const navigate = useNavigate();
@@ -77,6 +79,8 @@ export default function App() {
                 <Route path="workspace/kanban" element={<KanbanPage />} />
                 <Route path="finance" element={<FinancePage />} />
                 <Route path="settings" element={<SettingsPage />} />
+                <Route path="account" element={<AccountPage />} />
+                <Route path="audit" element={<AuditPage />} />
                 <Route path="agents" element={placeholder('agents')} />
                 <Route path="archive/banned" element={<ArchivePage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />

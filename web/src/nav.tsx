@@ -150,6 +150,10 @@ export function crumbsFor(pathname: string): Crumb[] {
       return [{ title: t.finance }];
     case 'settings':
       return [{ title: t.settings }];
+    case 'account':
+      return [{ title: t.settings, to: '/settings' }, { title: S.account.title }];
+    case 'audit':
+      return [{ title: t.settings, to: '/settings' }, { title: S.audit.title }];
     case 'agents':
       return [{ title: t.agents }];
     case 'archive':

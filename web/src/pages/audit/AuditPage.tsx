@@ -1,0 +1,144 @@
+// Audit log (`/audit`, admins): every change to documents, settings and theme
+// assets, newest first. The API pages by cursor (`before` = an entry's seq),
+// so this is a "load older" list rather than numbered pages.
+
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, Button, Card, Result, Select, Table, Tag } from 'antd';
+import { AuditOutlined } from '@ant-design/icons';
+import { api, errorMessage } from '../../api/client';
+import { useSession } from '../../api/session';
+import { PageHeader } from '../../components/crud';
+import { formatDateTime } from '../../format';
+import { S } from '../../strings';
+import '../workspace/workspace.css';
+
+const A = S.audit;
+const SIZES = [25, 50, 100, 200];
+
+interface AuditEntry {
+  seq: number;
+  at: string;
+  actor_id: string;
+  actor_email: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  fields: string[];
+}
+
+interface AuditPage {
+  items: AuditEntry[];
+  next_before?: number | null;
+}
+
+const ACTION_COLOR: Record<string, string> = { create: 'green', update: 'blue', delete: 'red' };
+
+function AuditLog() {
+  const [limit, setLimit] = useState(50);
+  const [items, setItems] = useState<AuditEntry[]>([]);
+  const [next, setNext] = useState<number | null | undefined>(undefined);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(undefined);
+
+  const fetchPage = useCallback(
+    async (before: number | null) => {
+      setLoading(true);
+      setError(undefined);
+      try {
+        const q = `?limit=${limit}` + (before !== null ? `&before=${before}` : '');
+        const page = await api.get<AuditPage>('/audit' + q);
+        setItems((prev) => (before === null ? page.items : [...prev, ...page.items]));
+        setNext(page.next_before ?? null);
+      } catch (e) {
+        setError(e);
+      } finally {
+        setLoading(false);
+      }
+    },
+    [limit],
+  );
+
+  useEffect(() => {
+    void fetchPage(null);
+  }, [fetchPage]);
+
+  return (
+    <Card
+      className="bm-card"
+      size="small"
+      extra={
+        <Select
+          size="small"
+          aria-label={A.shown(limit)}
+          value={limit}
+          onChange={setLimit}
+          options={SIZES.map((n) => ({ value: n, label: `${n} / page` }))}
+        />
+      }
+      title={A.shown(items.length)}
+    >
+      {error ? (
+        <Alert
+          className="bm-ws-alert"
+          type="error"
+          showIcon
+          message={S.ws.loadFailed}
+          description={errorMessage(error)}
+          action={
+            <Button size="small" onClick={() => void fetchPage(null)}>
+              {S.common.retry}
+            </Button>
+          }
+        />
+      ) : null}
+      <Table<AuditEntry>
+        size="small"
+        rowKey="seq"
+        data-testid="audit-table"
+        loading={loading}
+        dataSource={items}
+        pagination={false}
+        locale={{ emptyText: A.empty }}
+        scroll={{ x: 'max-content' }}
+        columns={[
+          { key: 'at', title: A.colTime, dataIndex: 'at', render: formatDateTime },
+          { key: 'actor', title: A.colActor, dataIndex: 'actor_email' },
+          {
+            key: 'action',
+            title: A.colAction,
+            dataIndex: 'action',
+            render: (v: string) => <Tag color={ACTION_COLOR[v]}>{v}</Tag>,
+          },
+          { key: 'entity', title: A.colEntity, dataIndex: 'entity_type' },
+          { key: 'id', title: A.colId, dataIndex: 'entity_id', render: (v: string) => <span className="bm-mono">{v}</span> },
+          {
+            key: 'fields',
+            title: A.colFields,
+            dataIndex: 'fields',
+            render: (v: string[]) => <span className="bm-mono">{(v ?? []).join(', ')}</span>,
+          },
+        ]}
+      />
+      <div className="bm-audit-more">
+        {next ? (
+          <Button onClick={() => void fetchPage(next)} loading={loading}>
+            {A.loadOlder}
+          </Button>
+        ) : items.length > 0 && next === null ? (
+          <span className="bm-muted">{A.end}</span>
+        ) : null}
+      </div>
+    </Card>
+  );
+}
+
+export default function AuditPage() {
+  const session = useSession();
+  const admin = session?.user.roles.includes('admin') ?? false;
+  return (
+    <div className="bm-ws-page">
+      <PageHeader id="audit" icon={<AuditOutlined />} title={A.title} subtitle={A.subtitle} />
+      {admin ? <AuditLog /> : <Result status="403" title={A.title} subTitle={A.adminOnly} />}
+    </div>
+  );
+}
