@@ -104,7 +104,7 @@ const path = (id: string) => `/bots/${encodeURIComponent(id)}`;
 
 export const botsApi = {
   page: (q: ListQuery) => fetchListPage<Bot>('/bots', q),
-  all: () => fetchAll<Bot>('/bots', { sort: 'updated_at', order: 'desc' }),
+  all: (q: Omit<ListQuery, 'page' | 'limit'> = { sort: 'updated_at', order: 'desc' }) => fetchAll<Bot>('/bots', q),
   get: (id: string) => api.get<Bot>(path(id)),
   create: (body: Partial<Bot>) => api.post<Bot>('/bots', body),
   patch: (id: string, body: Partial<Bot>) => api.patch<Bot>(path(id), body),

@@ -19,3 +19,15 @@ export const projectSettingsApi = {
       .get<{ warning_days?: number } | null>('/settings/alerts')
       .then((a) => (typeof a?.warning_days === 'number' ? a.warning_days : DEFAULT_WARNING_DAYS)),
 };
+
+export interface ProxySettings {
+  auto_check_on_add?: boolean;
+  fraud_score_threshold?: number;
+  check_interval_hours?: number;
+}
+
+export const DEFAULT_FRAUD_THRESHOLD = 75;
+
+export const proxySettingsApi = {
+  get: () => api.get<ProxySettings | null>('/settings/proxy').then((p) => p ?? {}),
+};

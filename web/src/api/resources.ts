@@ -86,7 +86,7 @@ function resourceApi<K extends ResourceKind>(kind: K) {
   return {
     path: base,
     page: (q: ListQuery) => fetchListPage<T>(base, q),
-    all: () => fetchAll<T>(base, { sort: 'updated_at', order: 'desc' }),
+    all: (q: Omit<ListQuery, 'page' | 'limit'> = { sort: 'updated_at', order: 'desc' }) => fetchAll<T>(base, q),
     create: (body: Partial<T>) => api.post<T>(base, body),
     patch: (id: string, body: Partial<T>) => api.patch<T>(one(id), body),
     remove: (id: string) => api.delete<{ id: string; deleted: boolean }>(one(id)),

@@ -5,8 +5,8 @@
 import { useState, type ReactNode } from 'react';
 import { Alert, App, Form, Modal, type FormInstance } from 'antd';
 import type { NamePath } from 'antd/es/form/interface';
-import { ApiError, errorMessage, fieldErrors } from '../../api/client';
 import { S } from '../../strings';
+import { applyServerErrors } from './serverErrors';
 
 export interface EntityDialogProps<V> {
   open: boolean;
@@ -25,15 +25,6 @@ export interface EntityDialogProps<V> {
   testId?: string;
   children: ReactNode | ((form: FormInstance<V>) => ReactNode);
 }
-
-function formErrorsOf(e: unknown): string[] {
-  if (!(e instanceof ApiError) || typeof e.details !== 'object' || e.details === null) return [];
-  const list = (e.details as { formErrors?: unknown }).formErrors;
-  return Array.isArray(list) ? list.filter((m): m is string => typeof m === 'string') : [];
-}
-
-const sameName = (a: NamePath, b: NamePath) =>
-  JSON.stringify(Array.isArray(a) ? a : [a]) === JSON.stringify(Array.isArray(b) ? b : [b]);
 
 export default function EntityDialog<V extends object>({
   open,
@@ -62,17 +53,7 @@ export default function EntityDialog<V extends object>({
       if (successMessage) message.success(successMessage);
       onClose();
     } catch (e) {
-      const known = form.getFieldsError().map((f) => f.name);
-      const onFields: { name: NamePath; errors: string[] }[] = [];
-      const elsewhere = formErrorsOf(e);
-      for (const [field, msgs] of Object.entries(fieldErrors(e))) {
-        const name = fieldMap[field] ?? field.split('.');
-        if (known.some((k) => sameName(k, name))) onFields.push({ name, errors: msgs });
-        else elsewhere.push(`${field}: ${msgs.join('; ')}`);
-      }
-      form.setFields(onFields);
-      if (onFields.length === 0 && elsewhere.length === 0) elsewhere.push(errorMessage(e));
-      setProblems(elsewhere);
+      setProblems(applyServerErrors(form, e, fieldMap));
     } finally {
       setBusy(false);
     }

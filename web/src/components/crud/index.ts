@@ -3,20 +3,23 @@
 //   useListTable   (TableModel) page/limit/sort/order/q + filters in the URL → a loader → ListPage<T>,
 //                  polling, selection kept across pages
 //   ListTable      the antd Table bound to it (server pagination/sort, empty/error states)
+//   serverPage     server paging/sort/search, falling back to the whole collection for filters
 //   localPage      answer a TableState from a whole collection when the API cannot filter
 //   FilterBar      search (debounced, "/" focuses), select filters, Reset
 //   BulkBar        actions for the selected rows; runBulk reports ok/failed
 //   EntityDialog   create/edit modal with antd Form; server fieldErrors land on their fields
+//   applyServerErrors the same for a form outside a dialog
 //   useDeleteAction confirm → delete → toast with Undo (when the item can be re-created)
 //   PageHeader     header card + remembered "Stats" toggle + StatCards
 //   cells          IconAction, CopyButton, DaysLeft, formatDate, daysLeft
 
 export { useListTable, type TableModel, type TableState } from './useListTable';
 export { default as ListTable } from './ListTable';
-export { localPage, textMatch } from './localList';
+export { localPage, serverPage, textMatch } from './localList';
 export { default as FilterBar, type FilterSelect } from './FilterBar';
 export { default as BulkBar, runBulk } from './BulkBar';
 export { default as EntityDialog } from './EntityDialog';
+export { applyServerErrors } from './serverErrors';
 export { useDeleteAction } from './useDeleteAction';
 export { default as PageHeader, StatCards, type Stat, type Tone } from './PageHeader';
 export { CopyButton, DaysLeft, IconAction, daysLeft, daysTone, formatDate } from './cells';

@@ -2,7 +2,7 @@
 // its search sees top-level values only): load the whole collection and do
 // search, filter, sort and paging here, answering like a server page.
 
-import type { ListPage } from '../../api/lists';
+import type { ListPage, ListQuery } from '../../api/lists';
 import type { TableState } from './useListTable';
 
 export interface LocalListOptions<T> {
@@ -49,4 +49,23 @@ export function localPage<T>(all: T[], state: TableState, opts: LocalListOptions
   }
   const start = (state.page - 1) * state.limit;
   return { items: rows.slice(start, start + state.limit), total: rows.length };
+}
+
+/**
+ * The server pages, sorts and searches; only when one of the page's filters
+ * is set (the list query has no field filters) does the whole searched and
+ * sorted collection come over for `keep` to narrow here.
+ */
+export function serverPage<T>(
+  state: TableState,
+  source: {
+    page: (q: ListQuery) => Promise<ListPage<T>>;
+    all: (q: Omit<ListQuery, 'page' | 'limit'>) => Promise<T[]>;
+    keep?: (row: T, filters: Record<string, string>) => boolean;
+  },
+): Promise<ListPage<T>> {
+  const { page, limit, sort, order, q } = state;
+  const filtered = source.keep && Object.values(state.filters).some((v) => v !== '');
+  if (!filtered) return source.page({ page, limit, sort, order, q });
+  return source.all({ sort, order, q }).then((rows) => localPage(rows, { ...state, q: '', sort: undefined }, { keep: source.keep }));
 }

@@ -12,13 +12,13 @@ import {
   ReloadOutlined,
   UserOutlined,
 } from '@ant-design/icons';
-import { errorMessage } from '../api/client';
-import { authApi, healthApi, type Readiness, type ReadinessCheck } from '../api/endpoints';
-import { useSession } from '../api/session';
-import Section from '../components/Section';
-import { formatDateTime, formatTime, formatUptime, humanizeKey } from '../format';
-import { usePolling } from '../hooks';
-import { S } from '../strings';
+import { errorMessage } from '../../api/client';
+import { authApi, healthApi, type Readiness, type ReadinessCheck } from '../../api/endpoints';
+import { useSession } from '../../api/session';
+import Section from '../../components/Section';
+import { formatDateTime, formatTime, formatUptime, humanizeKey } from '../../format';
+import { usePolling } from '../../hooks';
+import { S } from '../../strings';
 
 const SERVER_POLL_MS = 10_000;
 const WHOAMI_POLL_MS = 60_000;

@@ -1,0 +1,399 @@
+// Project bot list (`/project/:id`, web-ui.md §2.2): stats by effective
+// status, search, status filter (`?status=`), sortable columns linking into
+// the bot page, add bot, bulk status change and delete.
+//
+// The list query cannot filter by project or by the computed (effective)
+// status, and its search does not reach nested fields like character.name,
+// so this page loads the tenant's bots and resources and pages locally.
+
+import { useCallback, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { App, Button, Dropdown, Form, Input, InputNumber, Select, Tooltip } from 'antd';
+import { DeleteOutlined, PlusOutlined, ProfileOutlined, SwapOutlined } from '@ant-design/icons';
+import type { ColumnsType } from 'antd/es/table';
+import { BOT_STATUSES, botsApi, type Bot, type BotStatus } from '../../api/bots';
+import { errorMessage } from '../../api/client';
+import { licensesApi, proxiesApi, subscriptionsApi } from '../../api/resources';
+import {
+  BulkBar,
+  EntityDialog,
+  FilterBar,
+  ListTable,
+  PageHeader,
+  daysLeft,
+  localPage,
+  runBulk,
+  textMatch,
+  useDeleteAction,
+  useListTable,
+  type Tone,
+} from '../../components/crud';
+import { S } from '../../strings';
+import {
+  ACTIVE_STATUSES,
+  StatusBadge,
+  effectiveStatus,
+  id8,
+  projectList,
+  statusOptions,
+  useProjectSettings,
+} from '../bots/botModel';
+import { SEVERITY, STATE_TONE, licenseState, proxyState, subscriptionState, worst, type ResourceState } from '../resources/expiry';
+import { useWarningDays } from '../resources/useResourceStats';
+
+const P = S.project;
+const POLL_MS = 5_000;
+/** Statuses a bulk change may set (a ban needs its dialog). */
+const SETTABLE: BotStatus[] = ['offline', 'prepare', 'leveling', 'profession', 'farming'];
+
+interface ResourceCell {
+  state: ResourceState;
+  days?: number;
+}
+
+interface Row {
+  bot: Bot;
+  status: BotStatus;
+  license?: ResourceCell;
+  proxy?: ResourceCell;
+  subscription?: ResourceCell;
+}
+
+interface NewBot {
+  name: string;
+  character_name: string;
+  level: number;
+  server: string;
+  faction?: string;
+  race: string;
+  class: string;
+  email: string;
+  status: BotStatus;
+}
+
+function cellOf(states: { state: ResourceState; expires?: number }[]): ResourceCell | undefined {
+  const w = worst(states.map((s) => s.state));
+  if (!w) return undefined;
+  const nearest = states
+    .filter((s) => s.state === w && typeof s.expires === 'number')
+    .map((s) => s.expires!)
+    .sort((a, b) => a - b)[0];
+  return { state: w, days: daysLeft(nearest) };
+}
+
+async function loadRows(project: string, warnDays: number): Promise<Row[]> {
+  const [bots, licenses, proxies, subs] = await Promise.all([
+    botsApi.all(),
+    licensesApi.all(),
+    proxiesApi.all(),
+    subscriptionsApi.all(),
+  ]);
+  const now = Date.now();
+  return bots
+    .filter((b) => b.project_id === project)
+    .map((bot) => ({
+      bot,
+      status: effectiveStatus(bot, now),
+      license: cellOf(
+        licenses.filter((l) => l.bot_ids?.includes(bot.id)).map((l) => ({ state: licenseState(l, now), expires: l.expires_at })),
+      ),
+      proxy: cellOf(proxies.filter((p) => p.bot_id === bot.id).map((p) => ({ state: proxyState(p, now), expires: p.expires_at }))),
+      subscription: cellOf(
+        subs.filter((s) => s.bot_id === bot.id).map((s) => ({ state: subscriptionState(s, warnDays, now), expires: s.expires_at })),
+      ),
+    }));
+}
+
+const match = (r: Row, q: string) => {
+  const b = r.bot;
+  return textMatch(q, b.id, id8(b.id), b.character?.name, b.account?.email, b.account?.password, b.character?.server, b.name);
+};
+
+const severity = (c?: ResourceCell) => (c ? SEVERITY[c.state] : -1);
+const sortValue: Record<string, (r: Row) => string | number | undefined> = {
+  id: (r) => r.bot.id,
+  status: (r) => BOT_STATUSES.indexOf(r.status),
+  vm: (r) => r.bot.name,
+  account: (r) => r.bot.account?.email,
+  character: (r) => r.bot.character?.name,
+  license: (r) => severity(r.license),
+  proxy: (r) => severity(r.proxy),
+  subscription: (r) => severity(r.subscription),
+};
+
+const TONE_TEXT: Record<Tone, string> = {
+  default: '',
+  success: 'bm-tone-success',
+  warning: 'bm-tone-warning',
+  danger: 'bm-tone-danger',
+  info: 'bm-tone-info',
+  muted: 'bm-tone-muted',
+};
+
+function Resource({ cell, to }: { cell?: ResourceCell; to: string }) {
+  if (!cell) return <Link to={to} className="bm-muted">{S.resourceState.none}</Link>;
+  const label = cell.state === 'expiring' ? S.resourceState.expiring : S.resourceState[cell.state];
+  return (
+    <Link to={to}>
+      <span className={`bm-tone-text ${TONE_TEXT[STATE_TONE[cell.state]]}`}>{label}</span>
+      {cell.days !== undefined && cell.state !== 'banned' ? <span className="bm-sub">{S.resourceState.daysLeft(cell.days)}</span> : null}
+    </Link>
+  );
+}
+
+export default function ProjectPage() {
+  const { id: projectId = '' } = useParams();
+  const { message, modal } = App.useApp();
+  const settings = useProjectSettings();
+  const warnDays = useWarningDays() ?? 7;
+  const [rows, setRows] = useState<Row[] | undefined>(undefined);
+  const [adding, setAdding] = useState(false);
+
+  const load = useCallback(
+    async (s: Parameters<typeof localPage>[1]) => {
+      const all = await loadRows(projectId, warnDays);
+      setRows(all);
+      return localPage(all, s, { match, keep: (r, f) => !f.status || r.status === f.status, sortValue });
+    },
+    [projectId, warnDays],
+  );
+  const table = useListTable<Row>({
+    load,
+    rowKey: (r) => r.bot.id,
+    filterKeys: ['status'],
+    pollMs: POLL_MS,
+  });
+
+  const projectName = projectList(settings.data).find((p) => p.id === projectId)?.name ?? projectId;
+  const all = rows ?? [];
+  const count = (pred: (s: BotStatus) => boolean) => all.filter((r) => pred(r.status)).length;
+
+  const remove = useDeleteAction<Row>({
+    remove: (r) => botsApi.remove(r.bot.id),
+    confirm: (r) => ({ title: P.deleteTitle, content: P.deleteText(id8(r.bot.id)) }),
+    label: (r) => P.account(id8(r.bot.id)),
+    onChange: table.refresh,
+  });
+
+  const bulkStatus = async (status: BotStatus) => {
+    const targets = table.selectedRows.filter((r) => r.bot.status !== 'banned');
+    if (targets.length < table.selectedRows.length) message.info(P.bulkBanned);
+    const { ok, failed } = await runBulk(targets, (r) => botsApi.transition(r.bot.id, status));
+    (failed ? message.warning : message.success)(S.crud.bulkDone(ok, failed));
+    table.setSelected([]);
+    table.refresh();
+  };
+
+  const bulkDelete = () => {
+    const targets = table.selectedRows;
+    modal.confirm({
+      title: P.bulkDeleteTitle(targets.length),
+      content: P.bulkDeleteText,
+      okText: S.crud.deleteConfirm,
+      okButtonProps: { danger: true },
+      cancelText: S.crud.cancel,
+      autoFocusButton: 'cancel',
+      onOk: async () => {
+        const { ok, failed } = await runBulk(targets, (r) => botsApi.remove(r.bot.id));
+        (failed ? message.warning : message.success)(S.crud.bulkDone(ok, failed));
+        table.setSelected([]);
+        table.refresh();
+      },
+    });
+  };
+
+  const botUrl = (b: Bot, tab: string, subtab?: string) =>
+    `/bot/${encodeURIComponent(b.id)}?tab=${tab}${subtab ? `&subtab=${subtab}` : ''}`;
+
+  const columns: ColumnsType<Row> = [
+    {
+      key: 'id',
+      title: P.colId,
+      sorter: true,
+      render: (_, r) => (
+        <Tooltip title={r.bot.id}>
+          <Link to={botUrl(r.bot, 'summary')} className="bm-mono">
+            {id8(r.bot.id)}
+          </Link>
+        </Tooltip>
+      ),
+    },
+    {
+      key: 'status',
+      title: P.colStatus,
+      sorter: true,
+      render: (_, r) => (
+        <Link to={botUrl(r.bot, 'summary')}>
+          <StatusBadge status={r.status} />
+        </Link>
+      ),
+    },
+    { key: 'vm', title: P.colVm, sorter: true, render: (_, r) => <Link to={botUrl(r.bot, 'vm')}>{r.bot.name || '-'}</Link> },
+    {
+      key: 'account',
+      title: P.colAccount,
+      sorter: true,
+      render: (_, r) => (
+        <Link to={botUrl(r.bot, 'configure', 'account')}>
+          {r.bot.account?.email || '-'}
+          {r.bot.account?.password ? <span className="bm-sub bm-mono">{r.bot.account.password}</span> : null}
+        </Link>
+      ),
+    },
+    {
+      key: 'character',
+      title: P.colCharacter,
+      sorter: true,
+      render: (_, r) => {
+        const c = r.bot.character ?? {};
+        const side = c.faction === 'horde' ? 'H' : c.faction === 'alliance' ? 'A' : '';
+        return (
+          <Link to={botUrl(r.bot, 'configure', 'character')}>
+            {c.name || S.bot.unnamed}
+            {c.level ? ` (${c.level})` : ''}
+            <span className="bm-sub">{[c.server, side].filter(Boolean).join(' • ')}</span>
+          </Link>
+        );
+      },
+    },
+    { key: 'license', title: P.colLicense, sorter: true, render: (_, r) => <Resource cell={r.license} to={botUrl(r.bot, 'resources', 'license')} /> },
+    { key: 'proxy', title: P.colProxy, sorter: true, render: (_, r) => <Resource cell={r.proxy} to={botUrl(r.bot, 'resources', 'proxy')} /> },
+    {
+      key: 'subscription',
+      title: P.colSubscription,
+      sorter: true,
+      render: (_, r) => <Resource cell={r.subscription} to={botUrl(r.bot, 'resources', 'subscription')} />,
+    },
+    {
+      key: 'action',
+      title: P.colAction,
+      render: (_, r) => (
+        <Button size="small" danger type="text" icon={<DeleteOutlined />} onClick={() => remove(r)}>
+          {S.crud.delete}
+        </Button>
+      ),
+    },
+  ];
+
+  const create = async (v: NewBot) => {
+    await botsApi.create({
+      project_id: projectId,
+      name: v.name?.trim() || undefined,
+      status: v.status,
+      character: {
+        name: v.character_name?.trim() || undefined,
+        level: v.level,
+        server: v.server?.trim() || undefined,
+        faction: v.faction,
+        race: v.race?.trim() || undefined,
+        class: v.class?.trim() || undefined,
+      },
+      account: v.email?.trim() ? { email: v.email.trim() } : undefined,
+    });
+    table.refresh();
+  };
+
+  return (
+    <div className="bm-page">
+      <div className="bm-page-inner">
+        <PageHeader
+          id="project"
+          icon={<ProfileOutlined />}
+          title={<span data-testid="project-title">{projectName}</span>}
+          subtitle={P.subtitle}
+          statsLoading={!rows}
+          stats={[
+            { label: P.total, value: all.length, testId: 'stat-total' },
+            { label: P.active, value: count((s) => ACTIVE_STATUSES.includes(s)), tone: 'success' },
+            { label: S.botStatus.prepare, value: count((s) => s === 'prepare'), tone: 'info' },
+            { label: S.botStatus.offline, value: count((s) => s === 'offline'), tone: 'muted' },
+            { label: S.botStatus.banned, value: count((s) => s === 'banned'), tone: 'danger' },
+          ]}
+          actions={
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => setAdding(true)}>
+              {P.addBot}
+            </Button>
+          }
+        />
+        <FilterBar
+          table={table}
+          placeholder={P.search}
+          selects={[{ key: 'status', label: P.status, width: 180, options: statusOptions() }]}
+        />
+        <BulkBar table={table}>
+          <Dropdown
+            trigger={['click']}
+            menu={{
+              items: SETTABLE.map((s) => ({ key: s, label: <StatusBadge status={s} /> })),
+              onClick: ({ key }) => void bulkStatus(key as BotStatus).catch((e: unknown) => message.error(errorMessage(e))),
+            }}
+          >
+            <Button size="small" icon={<SwapOutlined />}>
+              {P.setStatus}
+            </Button>
+          </Dropdown>
+          <Button size="small" danger icon={<DeleteOutlined />} onClick={bulkDelete}>
+            {P.bulkDelete}
+          </Button>
+        </BulkBar>
+        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} selectable testId="bots-table" />
+      </div>
+      <EntityDialog<NewBot>
+        open={adding}
+        title={P.createTitle}
+        okText={S.crud.create}
+        successMessage={P.created}
+        fieldMap={{
+          name: 'name',
+          'character.name': 'character_name',
+          'character.level': 'level',
+          'character.server': 'server',
+          'character.faction': 'faction',
+          'character.race': 'race',
+          'character.class': 'class',
+          'account.email': 'email',
+        }}
+        initialValues={{ status: 'prepare', level: 1 }}
+        onSubmit={create}
+        onClose={() => setAdding(false)}
+        testId="bot-dialog"
+      >
+        <div className="bm-form-grid">
+          <Form.Item name="name" label={P.fieldVm}>
+            <Input autoFocus />
+          </Form.Item>
+          <Form.Item name="status" label={P.fieldStatus}>
+            <Select options={statusOptions(SETTABLE)} />
+          </Form.Item>
+          <Form.Item name="character_name" label={P.fieldCharacter}>
+            <Input maxLength={24} />
+          </Form.Item>
+          <Form.Item name="level" label={P.fieldLevel}>
+            <InputNumber min={1} style={{ width: '100%' }} />
+          </Form.Item>
+          <Form.Item name="server" label={P.fieldServer}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="faction" label={P.fieldFaction}>
+            <Select
+              allowClear
+              options={[
+                { value: 'alliance', label: P.alliance },
+                { value: 'horde', label: P.horde },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="race" label={P.fieldRace}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="class" label={P.fieldClass}>
+            <Input />
+          </Form.Item>
+        </div>
+        <Form.Item name="email" label={P.fieldEmail}>
+          <Input type="email" />
+        </Form.Item>
+      </EntityDialog>
+    </div>
+  );
+}

@@ -1,0 +1,404 @@
+// Proxies (`/proxies`, web-ui.md §2.5): stats, filters, server-paged table,
+// add/edit dialog with the proxy-string parser, IP quality checks (one row,
+// or up to 10 selected rows per batch) through our IPQS routes.
+
+import { useCallback, useMemo, useState } from 'react';
+import { Alert, App, Button, DatePicker, Descriptions, Form, Input, Select, Tag, type FormInstance } from 'antd';
+import {
+  CopyOutlined,
+  DeleteOutlined,
+  EditOutlined,
+  GlobalOutlined,
+  PlusOutlined,
+  SafetyCertificateOutlined,
+} from '@ant-design/icons';
+import type { ColumnsType } from 'antd/es/table';
+import dayjs, { type Dayjs } from 'dayjs';
+import { errorMessage } from '../../api/client';
+import { DEFAULT_FRAUD_THRESHOLD, proxySettingsApi } from '../../api/projects';
+import { IPQS_BATCH_MAX, ipqsApi, proxiesApi, type IpqsResult, type Proxy } from '../../api/resources';
+import {
+  BulkBar,
+  DaysLeft,
+  EntityDialog,
+  FilterBar,
+  IconAction,
+  ListTable,
+  PageHeader,
+  formatDate,
+  serverPage,
+  useDeleteAction,
+  useListTable,
+} from '../../components/crud';
+import { usePolling } from '../../hooks';
+import { S } from '../../strings';
+import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
+import { STATE_COLOR, proxyAddress, proxyState, stateLabel, type ResourceState } from './expiry';
+import { parseProxy, proxyString, type ParsedProxy } from './proxyString';
+import FraudScore from './FraudScore';
+import { useAllOf } from './useResourceStats';
+
+const P = S.proxies;
+const STATUS_FILTERS: ResourceState[] = ['active', 'expiring', 'expired', 'banned'];
+
+interface ProxyForm {
+  proxy: string;
+  provider: string;
+  bot_id: string;
+  expires: Dayjs;
+}
+
+const keep = (p: Proxy, f: Record<string, string>) =>
+  (!f.status || proxyState(p) === f.status) &&
+  (!f.type || p.type === f.type) &&
+  (!f.country || (p.country_code ?? p.country ?? '') === f.country);
+
+/** The proxy fields an IPQS answer sets; above the threshold the proxy is banned. */
+function fromIpqs(r: IpqsResult, threshold: number): Partial<Proxy> {
+  const out: Partial<Proxy> = { last_checked: r.checked_at ?? Date.now() };
+  for (const k of ['fraud_score', 'country_code', 'city', 'region', 'zip_code', 'isp', 'organization', 'timezone',
+    'latitude', 'longitude', 'vpn', 'proxy', 'tor', 'bot_status'] as const) {
+    if (r[k] !== undefined) (out as Record<string, unknown>)[k] = r[k];
+  }
+  if (typeof r.fraud_score === 'number' && r.fraud_score > threshold) out.status = 'banned';
+  return out;
+}
+
+function IpqsFlags({ p }: { p: Partial<Proxy> }) {
+  return (
+    <>
+      {p.vpn ? <Tag color="orange">VPN</Tag> : null}
+      {p.proxy ? <Tag color="gold">PROXY</Tag> : null}
+      {p.tor ? <Tag color="red">TOR</Tag> : null}
+      {p.bot_status ? <Tag color="magenta">BOT</Tag> : null}
+    </>
+  );
+}
+
+function Parsed({ parsed }: { parsed: ParsedProxy }) {
+  const [show, setShow] = useState(false);
+  return (
+    <Alert
+      type="success"
+      showIcon
+      message={P.parsed}
+      description={
+        <Descriptions size="small" column={3}>
+          <Descriptions.Item label="IP">{parsed.ip}</Descriptions.Item>
+          <Descriptions.Item label={P.port}>{parsed.port}</Descriptions.Item>
+          <Descriptions.Item label={P.type}>{parsed.type.toUpperCase()}</Descriptions.Item>
+          <Descriptions.Item label={P.login}>{parsed.login || '—'}</Descriptions.Item>
+          <Descriptions.Item label={P.password}>
+            {parsed.password ? (show ? parsed.password : '••••••') : '—'}{' '}
+            {parsed.password ? (
+              <Button size="small" type="link" onClick={() => setShow(!show)}>
+                {show ? P.hide : P.show}
+              </Button>
+            ) : null}
+          </Descriptions.Item>
+        </Descriptions>
+      }
+    />
+  );
+}
+
+export default function ProxiesPage() {
+  const { message } = App.useApp();
+  const all = useAllOf(proxiesApi.all);
+  const bots = useBotIndex();
+  const loadIpqs = useCallback(() => Promise.all([ipqsApi.status(), proxySettingsApi.get()]), []);
+  const ipqs = usePolling(loadIpqs, 60_000);
+  const ipqsOn = !!ipqs.data && ipqs.data[0].enabled && ipqs.data[0].configured;
+  const threshold = ipqs.data?.[1].fraud_score_threshold ?? DEFAULT_FRAUD_THRESHOLD;
+  const autoCheck = ipqs.data?.[1].auto_check_on_add !== false;
+
+  const table = useListTable<Proxy>({
+    load: (s) => serverPage(s, { page: proxiesApi.page, all: proxiesApi.all, keep }),
+    rowKey: (p) => p.id,
+    defaultLimit: 10,
+    filterKeys: ['status', 'type', 'country'],
+    pollMs: 7_000,
+  });
+  const [editing, setEditing] = useState<Proxy | 'new' | null>(null);
+  const [checking, setChecking] = useState<string[]>([]);
+  const refresh = () => {
+    table.refresh();
+    all.refresh();
+  };
+
+  const items = all.data ?? [];
+  const countries = useMemo(
+    () => [...new Set(items.map((p) => p.country_code ?? p.country ?? '').filter(Boolean))].sort(),
+    [items],
+  );
+  const count = (s: ResourceState) => items.filter((p) => proxyState(p) === s).length;
+
+  const remove = useDeleteAction<Proxy>({
+    remove: (p) => proxiesApi.remove(p.id),
+    recreate: (p) => proxiesApi.create(p),
+    confirm: (p) => ({ title: P.deleteTitle, content: P.deleteText(proxyAddress(p)) }),
+    label: (p) => P.label(proxyAddress(p)),
+    onChange: refresh,
+  });
+
+  const recheck = async (p: Proxy) => {
+    if (!ipqsOn || !p.ip) {
+      message.warning(P.ipqsOff);
+      return;
+    }
+    setChecking((c) => [...c, p.id]);
+    try {
+      const r = await ipqsApi.check(p.ip, true);
+      const patch = fromIpqs(r, threshold);
+      await proxiesApi.patch(p.id, patch);
+      message.success(P.checked(r.fraud_score ?? 0));
+      if (patch.status === 'banned') message.warning(P.highScore(r.fraud_score ?? 0));
+      refresh();
+    } catch (e) {
+      message.error(errorMessage(e));
+    } finally {
+      setChecking((c) => c.filter((x) => x !== p.id));
+    }
+  };
+
+  const checkSelected = async () => {
+    const rows = table.selectedRows.filter((p) => p.ip);
+    if (!ipqsOn) {
+      message.warning(P.ipqsOff);
+      return;
+    }
+    if (rows.length > IPQS_BATCH_MAX) {
+      message.warning(P.checkLimit(IPQS_BATCH_MAX));
+      return;
+    }
+    setChecking(rows.map((p) => p.id));
+    try {
+      const { results } = await ipqsApi.checkBatch([...new Set(rows.map((p) => p.ip!))]);
+      const byIp = new Map(results.map((r) => [r.ip, r] as const));
+      let ok = 0;
+      let failed = 0;
+      await Promise.all(
+        rows.map(async (p) => {
+          const r = byIp.get(p.ip!);
+          if (!r?.success || !r.data) {
+            failed++;
+            return;
+          }
+          try {
+            await proxiesApi.patch(p.id, fromIpqs(r.data, threshold));
+            ok++;
+          } catch {
+            failed++;
+          }
+        }),
+      );
+      (failed ? message.warning : message.success)(P.batchChecked(ok, failed));
+      table.setSelected([]);
+      refresh();
+    } catch (e) {
+      message.error(errorMessage(e));
+    } finally {
+      setChecking([]);
+    }
+  };
+
+  const columns: ColumnsType<Proxy> = [
+    {
+      key: 'status',
+      title: P.colStatus,
+      sorter: true,
+      render: (_, p) => {
+        const s = proxyState(p);
+        return <Tag color={STATE_COLOR[s]}>{stateLabel(s).toUpperCase()}</Tag>;
+      },
+    },
+    {
+      key: 'ip',
+      title: P.colProxy,
+      sorter: true,
+      render: (_, p) => (
+        <>
+          <Button
+            size="small"
+            type="text"
+            className="bm-mono"
+            icon={<CopyOutlined />}
+            onClick={() => void navigator.clipboard?.writeText(proxyString(p)).then(() => message.success(P.copied))}
+          >
+            {proxyAddress(p)}
+          </Button>
+          {p.login ? <span className="bm-sub bm-mono">{`${p.login}:${p.password ?? ''}`}</span> : null}
+        </>
+      ),
+    },
+    {
+      key: 'country_code',
+      title: P.colLocation,
+      sorter: true,
+      render: (_, p) => (
+        <>
+          <span>{p.country_code ?? p.country ?? '—'}</span> <IpqsFlags p={p} />
+          {p.type ? <span className="bm-sub">{p.type.toUpperCase()}{p.provider ? ` · ${p.provider}` : ''}</span> : null}
+        </>
+      ),
+    },
+    { key: 'fraud_score', title: P.colFraud, sorter: true, render: (_, p) => <FraudScore proxy={p} /> },
+    {
+      key: 'bot_id',
+      title: P.colBot,
+      sorter: true,
+      render: (_, p) => (p.bot_id ? <BotRef id={p.bot_id} bot={bots.data?.get(p.bot_id)} /> : <span className="bm-muted">{S.crud.none}</span>),
+    },
+    { key: 'expires_at', title: P.colExpires, sorter: true, render: (_, p) => formatDate(p.expires_at) },
+    { key: 'days', title: P.colDaysLeft, render: (_, p) => <DaysLeft expiresAt={p.expires_at} /> },
+    {
+      key: 'actions',
+      title: P.colActions,
+      render: (_, p) => (
+        <span className="bm-actions">
+          <IconAction
+            title={P.recheck}
+            icon={<SafetyCertificateOutlined />}
+            loading={checking.includes(p.id)}
+            onClick={() => void recheck(p)}
+            testId="recheck"
+          />
+          <IconAction title={S.crud.edit} icon={<EditOutlined />} onClick={() => setEditing(p)} />
+          <IconAction title={S.crud.delete} icon={<DeleteOutlined />} danger onClick={() => remove(p)} />
+        </span>
+      ),
+    },
+  ];
+
+  const current = editing && editing !== 'new' ? editing : undefined;
+  const botOptions = [...(bots.data?.values() ?? [])]
+    .filter((b) => b.status !== 'banned')
+    .map((b) => ({ value: b.id, label: `${botLabel(b)} - ${b.id}` }));
+
+  return (
+    <div className="bm-page">
+      <div className="bm-page-inner">
+        <PageHeader
+          id="proxies"
+          icon={<GlobalOutlined />}
+          title={P.title}
+          subtitle={P.subtitle}
+          statsLoading={!all.data && all.loading}
+          stats={[
+            { label: S.licenses.total, value: items.length, testId: 'stat-total' },
+            { label: S.resourceState.active, value: count('active'), tone: 'success' },
+            { label: S.resourceState.expiringSoon, value: count('expiring'), tone: 'warning' },
+            { label: S.resourceState.expired, value: count('expired'), tone: 'danger' },
+            { label: S.resourceState.unassigned, value: items.filter((p) => !p.bot_id).length, tone: 'muted' },
+          ]}
+          actions={
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing('new')}>
+              {P.add}
+            </Button>
+          }
+        />
+        <FilterBar
+          table={table}
+          placeholder={P.search}
+          selects={[
+            { key: 'status', label: P.colStatus, options: STATUS_FILTERS.map((s) => ({ value: s, label: stateLabel(s) })) },
+            { key: 'type', label: P.type, width: 130, options: [{ value: 'http', label: 'HTTP' }, { value: 'socks5', label: 'SOCKS5' }] },
+            { key: 'country', label: P.country, width: 140, options: countries.map((c) => ({ value: c, label: c })) },
+          ]}
+        />
+        <BulkBar table={table}>
+          <Button
+            size="small"
+            icon={<SafetyCertificateOutlined />}
+            loading={checking.length > 0}
+            disabled={table.selected.length > IPQS_BATCH_MAX}
+            title={P.checkLimit(IPQS_BATCH_MAX)}
+            onClick={() => void checkSelected()}
+          >
+            {P.checkSelected}
+          </Button>
+        </BulkBar>
+        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} selectable testId="proxies-table" />
+      </div>
+      <EntityDialog<ProxyForm>
+        open={editing !== null}
+        width={700}
+        title={current ? P.edit : P.add}
+        okText={current ? S.crud.save : P.add}
+        successMessage={current ? P.updated : P.created}
+        fieldMap={{ expires_at: 'expires', ip: 'proxy', port: 'proxy', login: 'proxy', password: 'proxy', type: 'proxy' }}
+        initialValues={{
+          proxy: current ? proxyString(current) : '',
+          provider: current?.provider ?? '',
+          bot_id: current?.bot_id ?? undefined,
+          expires: dayjs(current?.expires_at ?? Date.now() + 30 * 86_400_000),
+        }}
+        onClose={() => setEditing(null)}
+        testId="proxy-dialog"
+        onSubmit={async (v) => {
+          const parsed = parseProxy(v.proxy)!;
+          const body: Partial<Proxy> = {
+            ...parsed,
+            provider: v.provider?.trim() || undefined,
+            bot_id: v.bot_id || null,
+            expires_at: v.expires.endOf('day').valueOf(),
+          };
+          if (!current) body.status = 'active';
+          // A new address gets checked when IPQS is on and the settings ask for it.
+          if (ipqsOn && autoCheck && (!current || current.ip !== parsed.ip)) {
+            try {
+              Object.assign(body, fromIpqs(await ipqsApi.check(parsed.ip), threshold));
+              if (body.status === 'banned') message.warning(P.highScore(body.fraud_score ?? 0));
+            } catch (e) {
+              message.warning(errorMessage(e));
+            }
+          }
+          if (current) await proxiesApi.patch(current.id, body);
+          else await proxiesApi.create(body);
+          refresh();
+        }}
+      >
+        {(form) => <ProxyFields form={form} botOptions={botOptions} />}
+      </EntityDialog>
+    </div>
+  );
+}
+
+function ProxyFields({
+  form,
+  botOptions,
+}: {
+  form: FormInstance<ProxyForm>;
+  botOptions: { value: string; label: string }[];
+}) {
+  const parsed = parseProxy(Form.useWatch('proxy', form) ?? '');
+  return (
+    <>
+      <Form.Item
+        name="proxy"
+        label={P.proxyString}
+        extra={P.proxyStringHelp}
+        rules={[
+          { required: true, whitespace: true, message: P.proxyStringRequired },
+          { validator: (_, v: string) => (!v?.trim() || parseProxy(v) ? Promise.resolve() : Promise.reject(new Error(P.invalid))) },
+        ]}
+      >
+        <Input.TextArea className="bm-mono" rows={2} autoFocus placeholder="ip:port:login:password" />
+      </Form.Item>
+      {parsed ? (
+        <div className="bm-dialog-alert">
+          <Parsed parsed={parsed} />
+        </div>
+      ) : null}
+      <Form.Item name="provider" label={P.provider}>
+        <Input />
+      </Form.Item>
+      <Form.Item name="bot_id" label={P.assignBot} rules={[{ required: true, message: P.assignBotRequired }]}>
+        <Select showSearch allowClear optionFilterProp="label" options={botOptions} />
+      </Form.Item>
+      <Form.Item name="expires" label={P.expires} rules={[{ required: true, message: P.expiresRequired }]}>
+        <DatePicker format="DD.MM.YYYY" style={{ width: '100%' }} />
+      </Form.Item>
+    </>
+  );
+}
