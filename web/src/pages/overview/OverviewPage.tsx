@@ -1,241 +1,220 @@
-// Overview (`/`): who is signed in, the server's health and readiness, and
-// where the API reference lives. The resource metrics of web-ui.md §2.1 join
-// this page as their APIs land.
+// Overview (`/`), the "Content Map" of web-ui.md §2.1: projects with bot
+// counts by status, resources (active / expiring / expired / unassigned),
+// finance of the last 30 days, notes, the items expiring soon, and the
+// server section.
 
-import { useCallback, type ReactNode } from 'react';
-import { Alert, Button, Card, Col, Row, Skeleton, Tag, Tooltip } from 'antd';
-import {
-  ApiOutlined,
-  CloudServerOutlined,
-  InfoCircleOutlined,
-  LinkOutlined,
-  ReloadOutlined,
-  UserOutlined,
-} from '@ant-design/icons';
+import { useCallback, type KeyboardEvent, type ReactNode } from 'react';
+import { useNavigate } from 'react-router';
+import { Alert, Skeleton, Tag } from 'antd';
+import { InfoCircleOutlined, RightOutlined } from '@ant-design/icons';
+import type { Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
-import { authApi, healthApi, type Readiness, type ReadinessCheck } from '../../api/endpoints';
-import { useSession } from '../../api/session';
+import { fetchAll } from '../../api/lists';
+import { projectSettingsApi } from '../../api/projects';
+import { licensesApi, proxiesApi, subscriptionsApi, type License, type Proxy, type Subscription } from '../../api/resources';
+import { daysLeft, formatDate } from '../../components/crud';
 import Section from '../../components/Section';
-import { formatDateTime, formatTime, formatUptime, humanizeKey } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
+import { ACTIVE_STATUSES, botLabel, effectiveStatus, projectList, useBotIndex, useProjectSettings } from '../bots/botModel';
+import type { Operation } from '../finance/api';
+import { notesApi } from '../workspace/api';
+import { proxyAddress } from '../resources/expiry';
+import ServerSection from './ServerSection';
+import './overview.css';
 
-const SERVER_POLL_MS = 10_000;
-const WHOAMI_POLL_MS = 60_000;
+const C = S.contentMap;
+const POLL_MS = 15_000;
+const DAY_MS = 86_400_000;
+const ALERT_ROWS = 4;
 
-function Field({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
+type Chip = { label: string; value: number | string; tone: 'success' | 'warning' | 'danger' | 'info' | 'muted' };
+
+function Chips({ chips }: { chips: Chip[] }) {
   return (
-    <div className="bm-field">
-      <div className="bm-field-label">{label}</div>
-      <div className="bm-field-value" data-testid={testId}>
-        {children}
-      </div>
+    <div className="bm-map-chips">
+      {chips.map((c) => (
+        <div key={c.label} className={`bm-map-chip bm-tone-${c.tone}`}>
+          <div className="bm-map-chip-value bm-tone-text">{c.value}</div>
+          <div className="bm-map-chip-label">{c.label}</div>
+        </div>
+      ))}
     </div>
   );
 }
 
-function SessionCard() {
-  const session = useSession();
-  const load = useCallback(() => authApi.whoami(), []);
-  const who = usePolling(load, WHOAMI_POLL_MS);
-  const user = session?.user;
-  const email = who.data?.email ?? user?.email ?? '';
-  const roles = who.data?.roles ?? user?.roles ?? [];
-  const tenant = who.data?.tenant_id ?? user?.tenant_id ?? '';
-  const uid = who.data?.uid ?? user?.id ?? '';
-
+/** A card that opens its page on click, Enter or Space. */
+function MapCard({
+  title,
+  tag,
+  to,
+  openLabel,
+  loading,
+  testId,
+  children,
+}: {
+  title: string;
+  tag?: ReactNode;
+  to?: string;
+  openLabel?: string;
+  loading?: boolean;
+  testId?: string;
+  children: ReactNode;
+}) {
+  const navigate = useNavigate();
+  const open = to ? () => navigate(to) : undefined;
+  const onKey = (e: KeyboardEvent) => {
+    if (open && (e.key === 'Enter' || e.key === ' ')) {
+      e.preventDefault();
+      open();
+    }
+  };
   return (
-    <Card
-      className="bm-card"
-      title={
-        <span className="bm-card-title">
-          <UserOutlined /> {S.overview.signedInAs}
-        </span>
-      }
+    <div
+      className={'bm-map-card' + (open ? ' is-link' : '')}
+      role={open ? 'link' : undefined}
+      tabIndex={open ? 0 : undefined}
+      onClick={open}
+      onKeyDown={onKey}
+      data-testid={testId}
+      aria-label={open ? `${title}: ${openLabel ?? C.open(title)}` : undefined}
     >
-      <div className="bm-signed-in-email" data-testid="overview-email">
-        {email}
+      <div className="bm-map-card-head">
+        <span className="bm-map-card-title">{title}</span>
+        {tag}
       </div>
-      <div className="bm-fields">
-        <Field label={S.overview.roles} testId="overview-roles">
-          {roles.length ? (
-            roles.map((r) => (
-              <Tag key={r} color={r === 'admin' ? 'blue' : r === 'infra' ? 'purple' : 'default'}>
-                {r}
-              </Tag>
-            ))
-          ) : (
-            <span className="bm-muted">{S.overview.noRoles}</span>
-          )}
-        </Field>
-        <Field label={S.overview.tenant} testId="overview-tenant">
-          <span className="bm-mono">{tenant}</span>
-        </Field>
-        <Field label={S.overview.userId}>
-          <span className="bm-mono">{uid}</span>
-        </Field>
-        {session?.expires_at != null && (
-          <Field label={S.overview.sessionExpires}>{formatDateTime(session.expires_at)}</Field>
-        )}
-      </div>
-    </Card>
-  );
-}
-
-function checkLabel(name: string): string {
-  if (name === 'database') return S.overview.checkDatabase;
-  if (name === 'object_store') return S.overview.checkObjectStore;
-  return humanizeKey(name);
-}
-
-function CheckChip({ name, check }: { name: string; check: ReadinessCheck }) {
-  const tone = check.ready ? 'ok' : check.required ? 'bad' : 'warn';
-  return (
-    <div className={`bm-chip bm-chip-${tone}`} data-testid={`check-${name}`}>
-      <div className="bm-chip-value">{check.ready ? S.overview.checkReady : S.overview.checkNotReady}</div>
-      <div className="bm-chip-label">
-        {checkLabel(name)} · {check.required ? S.overview.required : S.overview.optional}
-      </div>
-      {check.reason ? <div className="bm-chip-reason">{check.reason}</div> : null}
+      {loading ? <Skeleton active paragraph={{ rows: 1 }} title={false} /> : children}
+      {open ? (
+        <div className="bm-map-open">
+          {openLabel ?? C.open(title)} <RightOutlined />
+        </div>
+      ) : null}
     </div>
   );
 }
 
-function ReadinessTag({ r }: { r: Readiness | undefined }) {
-  if (!r) return null;
-  return (
-    <Tag color={r.ready ? 'success' : 'error'} data-testid="readiness-status" className="bm-status-tag">
-      {r.status}
-    </Tag>
-  );
+interface Counts {
+  total: number;
+  active: number;
+  expiring: number;
+  expired: number;
+  unassigned: number;
 }
 
-function ServerCard() {
-  const loadHealth = useCallback(() => healthApi.health(), []);
-  const loadReady = useCallback(() => healthApi.readiness(), []);
-  const health = usePolling(loadHealth, SERVER_POLL_MS);
-  const ready = usePolling(loadReady, SERVER_POLL_MS);
-  const h = health.data;
-  const r = ready.data;
-  const first = (health.loading && !health.updatedAt) || (ready.loading && !ready.updatedAt);
-  const lastChecked = Math.max(health.updatedAt, ready.updatedAt);
-
-  return (
-    <Card
-      className="bm-card"
-      title={
-        <span className="bm-card-title">
-          <CloudServerOutlined /> {S.overview.server}
-        </span>
-      }
-      extra={
-        <span className="bm-card-extra">
-          <ReadinessTag r={r} />
-          <Tooltip title={S.overview.refresh}>
-            <Button
-              size="small"
-              type="text"
-              aria-label={S.overview.refresh}
-              icon={<ReloadOutlined spin={health.loading || ready.loading} />}
-              onClick={() => {
-                health.refresh();
-                ready.refresh();
-              }}
-            />
-          </Tooltip>
-        </span>
-      }
-    >
-      {first ? (
-        <Skeleton active paragraph={{ rows: 3 }} />
-      ) : (
-        <>
-          {health.error ? (
-            <Alert
-              className="bm-card-alert"
-              type="error"
-              showIcon
-              message={`${S.overview.health}: ${errorMessage(health.error)}`}
-            />
-          ) : null}
-          {ready.error ? (
-            <Alert
-              className="bm-card-alert"
-              type="error"
-              showIcon
-              message={`${S.overview.readiness}: ${errorMessage(ready.error)}`}
-            />
-          ) : null}
-          <div className="bm-fields">
-            <Field label={S.overview.service}>{h?.service ?? '—'}</Field>
-            <Field label={S.overview.version} testId="server-version">
-              {h?.version ?? '—'}
-            </Field>
-            <Field label={S.overview.dataBackend}>{h?.data_backend ?? '—'}</Field>
-            {h?.object_store ? <Field label={S.overview.objectStore}>{h.object_store}</Field> : null}
-            <Field label={S.overview.uptime}>{h ? formatUptime(h.uptime_seconds) : '—'}</Field>
-            <Field label={S.overview.health} testId="health-status">
-              {health.error ? (
-                <Tag color="error">{S.overview.healthFailed}</Tag>
-              ) : (
-                <Tag color="success">{S.overview.healthOk}</Tag>
-              )}
-            </Field>
-            <Field label={S.overview.readiness}>
-              {r ? <Tag color={r.ready ? 'success' : 'error'}>{r.status}</Tag> : <span className="bm-muted">—</span>}
-            </Field>
-          </div>
-          {r && Object.keys(r.checks ?? {}).length > 0 && (
-            <>
-              <div className="bm-subhead">{S.overview.checks}</div>
-              <div className="bm-chips">
-                {Object.entries(r.checks)
-                  .sort(([a], [b]) => a.localeCompare(b))
-                  .map(([name, c]) => (
-                    <CheckChip key={name} name={name} check={c} />
-                  ))}
-              </div>
-            </>
-          )}
-          {lastChecked > 0 && (
-            <div className="bm-card-foot">
-              {S.overview.lastChecked}: {formatTime(lastChecked)}
-            </div>
-          )}
-        </>
-      )}
-    </Card>
-  );
+/** Expiring = 0 < days ≤ warning_days; banned proxies never expire-warn. */
+function countOf<T extends { expires_at?: number; status?: string }>(
+  items: T[],
+  warnDays: number,
+  now: number,
+  assigned: (t: T) => boolean,
+  expiredStatus = 'expired',
+): Counts {
+  const c: Counts = { total: items.length, active: 0, expiring: 0, expired: 0, unassigned: 0 };
+  for (const t of items) {
+    if (!assigned(t)) c.unassigned++;
+    const exp = t.expires_at;
+    if (t.status === expiredStatus || (typeof exp === 'number' && exp <= now)) c.expired++;
+    else if (t.status === 'banned' || t.status === 'revoked' || t.status === 'cancelled') continue;
+    else if (typeof exp === 'number' && (daysLeft(exp, now) ?? 0) <= warnDays) c.expiring++;
+    else c.active++;
+  }
+  return c;
 }
 
-function ApiCard() {
-  return (
-    <Card
-      className="bm-card"
-      title={
-        <span className="bm-card-title">
-          <ApiOutlined /> {S.overview.apiReference}
-        </span>
-      }
-    >
-      <p className="bm-card-text">{S.overview.apiReferenceText}</p>
-      <ul className="bm-link-list">
-        <li>
-          <a href="/api/docs" target="_blank" rel="noopener">
-            <LinkOutlined /> {S.overview.apiDocs}
-          </a>
-        </li>
-        <li>
-          <a href="/api/v1/openapi.json" target="_blank" rel="noopener">
-            <LinkOutlined /> {S.overview.openapi}
-          </a>
-        </li>
-      </ul>
-    </Card>
-  );
+function resourceChips(c: Counts, withUnassigned: boolean): Chip[] {
+  const chips: Chip[] = [
+    { label: S.resourceState.active, value: c.active, tone: 'success' },
+    { label: S.resourceState.expiringSoon, value: c.expiring, tone: 'warning' },
+    { label: S.resourceState.expired, value: c.expired, tone: 'danger' },
+  ];
+  if (withUnassigned) chips.push({ label: S.resourceState.unassigned, value: c.unassigned, tone: 'muted' });
+  return chips;
+}
+
+interface Resources {
+  licenses: License[];
+  proxies: Proxy[];
+  subscriptions: Subscription[];
+  warnDays: number;
+}
+
+interface Finance {
+  income: number;
+  expenses: number;
+  gold: { project: string; grams: number; perK: number }[];
+}
+
+const money = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const goldText = (n: number) => `${Math.round(n).toLocaleString('fr-FR')} g`;
+
+async function loadFinance(): Promise<Finance> {
+  const cutoff = Date.now() - 30 * DAY_MS;
+  const ops = (
+    await fetchAll<Operation>('/finance/operations', { sort: 'date', order: 'desc' }, (last) => last.date < cutoff)
+  ).filter((o) => o.date >= cutoff);
+  const usd = ops.filter((o) => o.currency === 'USD');
+  const sum = (list: Operation[]) => list.reduce((s, o) => s + (Number(o.amount) || 0), 0);
+  const sales = new Map<string, { grams: number; prices: number[] }>();
+  for (const o of ops) {
+    if (o.type !== 'income' || o.category !== 'sale' || !o.gold_amount) continue;
+    const key = o.project_id ?? '';
+    const entry = sales.get(key) ?? { grams: 0, prices: [] };
+    entry.grams += o.gold_amount;
+    if (typeof o.gold_price_at_time === 'number') entry.prices.push(o.gold_price_at_time);
+    sales.set(key, entry);
+  }
+  return {
+    income: sum(usd.filter((o) => o.type === 'income')),
+    expenses: sum(usd.filter((o) => o.type === 'expense')),
+    gold: [...sales.entries()].map(([project, e]) => ({
+      project,
+      grams: e.grams,
+      perK: e.prices.length ? e.prices.reduce((a, b) => a + b, 0) / e.prices.length : 0,
+    })),
+  };
 }
 
 export default function OverviewPage() {
+  const bots = useBotIndex(POLL_MS);
+  const settings = useProjectSettings();
+  const loadResources = useCallback(async (): Promise<Resources> => {
+    const [licenses, proxies, subscriptions, warnDays] = await Promise.all([
+      licensesApi.all(),
+      proxiesApi.all(),
+      subscriptionsApi.all(),
+      projectSettingsApi.warningDays(),
+    ]);
+    return { licenses, proxies, subscriptions, warnDays };
+  }, []);
+  const res = usePolling(loadResources, POLL_MS);
+  const finance = usePolling(loadFinance, 60_000);
+  const loadNotes = useCallback(() => notesApi.all({ sort: 'updated_at', order: 'desc' }), []);
+  const notes = usePolling(loadNotes, 30_000);
+
+  const now = Date.now();
+  const botList: Bot[] = [...(bots.data?.values() ?? [])];
+  const projects = projectList(settings.data, botList);
+  const r = res.data;
+  const warnDays = r?.warnDays ?? 7;
+  const projectName = (id: string) => projects.find((p) => p.id === id)?.name ?? id;
+
+  const alerts = r
+    ? [
+        ...r.licenses.map((l) => ({ kind: S.bot.license, name: C.license(l.type ?? ''), bot: l.bot_ids?.[0], exp: l.expires_at, id: l.id })),
+        ...r.proxies
+          .filter((p) => p.status !== 'banned')
+          .map((p) => ({ kind: S.bot.proxy, name: C.proxy(proxyAddress(p)), bot: p.bot_id ?? undefined, exp: p.expires_at, id: p.id })),
+        ...r.subscriptions.map((s) => ({ kind: S.subscriptions.type, name: C.subscription((s.type ?? 'wow').toUpperCase()), bot: s.bot_id, exp: s.expires_at, id: s.id })),
+      ]
+        .filter((a) => typeof a.exp === 'number' && a.exp > now && (daysLeft(a.exp, now) ?? 0) <= warnDays)
+        .sort((a, b) => a.exp! - b.exp!)
+    : [];
+
+  const fin = finance.data;
+  const noteList = notes.data ?? [];
+  const pinned = noteList.filter((n) => n.is_pinned).length;
+  const failed = (e: unknown) => (e ? <Alert type="error" showIcon message={`${C.loadFailed}: ${errorMessage(e)}`} /> : null);
+
   return (
     <div className="bm-page">
       <div className="bm-tabbar" role="tablist">
@@ -245,26 +224,160 @@ export default function OverviewPage() {
       </div>
       <div className="bm-page-inner">
         <header className="bm-page-head">
-          <h1 className="bm-page-title">{S.overview.title}</h1>
-          <div className="bm-page-subtitle">{S.overview.subtitle}</div>
+          <h1 className="bm-page-title">{C.title}</h1>
+          <div className="bm-page-subtitle">{C.subtitle}</div>
         </header>
-        <Section id="status" title={S.overview.sectionStatus}>
-          <Row gutter={[12, 12]}>
-            <Col xs={24} xl={10}>
-              <SessionCard />
-            </Col>
-            <Col xs={24} xl={14}>
-              <ServerCard />
-            </Col>
-          </Row>
+
+        <Section id="projects" title={C.projects}>
+          {failed(!bots.data && bots.error)}
+          <div className="bm-map-grid">
+            {projects.length === 0 && bots.data ? <div className="bm-muted">{C.noProjects}</div> : null}
+            {(projects.length ? projects : bots.data ? [] : [{ id: '', name: '' }]).map((p) => {
+              const mine = botList.filter((b) => b.project_id === p.id).map((b) => effectiveStatus(b, now));
+              const n = (pred: (s: string) => boolean) => mine.filter(pred).length;
+              return (
+                <MapCard
+                  key={p.id || 'loading'}
+                  title={p.name}
+                  to={p.id ? `/project/${encodeURIComponent(p.id)}` : undefined}
+                  loading={!bots.data}
+                  testId={`map-project-${p.id}`}
+                  tag={bots.data ? <Tag color="blue">{C.nBots(mine.length)}</Tag> : null}
+                >
+                  <Chips
+                    chips={[
+                      { label: S.project.active, value: n((s) => (ACTIVE_STATUSES as readonly string[]).includes(s)), tone: 'success' },
+                      { label: S.botStatus.prepare, value: n((s) => s === 'prepare'), tone: 'info' },
+                      { label: S.botStatus.offline, value: n((s) => s === 'offline'), tone: 'muted' },
+                      { label: S.botStatus.banned, value: n((s) => s === 'banned'), tone: 'danger' },
+                    ]}
+                  />
+                </MapCard>
+              );
+            })}
+          </div>
         </Section>
-        <Section id="api" title={S.overview.sectionApi}>
-          <Row gutter={[12, 12]}>
-            <Col xs={24} xl={10}>
-              <ApiCard />
-            </Col>
-          </Row>
+
+        <Section id="resources" title={C.resources}>
+          {failed(!r && res.error)}
+          <div className="bm-map-grid">
+            <MapCard
+              title={S.tree.licenses}
+              to="/licenses"
+              loading={!r}
+              testId="map-licenses"
+              tag={r ? <Tag>{C.nTotal(r.licenses.length)}</Tag> : null}
+            >
+              {r ? <Chips chips={resourceChips(countOf(r.licenses, warnDays, now, (l) => !!l.bot_ids?.length), true)} /> : null}
+            </MapCard>
+            <MapCard
+              title={S.tree.proxies}
+              to="/proxies"
+              loading={!r}
+              testId="map-proxies"
+              tag={r ? <Tag>{C.nTotal(r.proxies.length)}</Tag> : null}
+            >
+              {r ? <Chips chips={resourceChips(countOf(r.proxies, warnDays, now, (p) => !!p.bot_id), true)} /> : null}
+            </MapCard>
+            <MapCard
+              title={S.tree.subscriptions}
+              to="/subscriptions"
+              loading={!r}
+              testId="map-subscriptions"
+              tag={r ? <Tag>{C.nTotal(r.subscriptions.length)}</Tag> : null}
+            >
+              {r ? <Chips chips={resourceChips(countOf(r.subscriptions, warnDays, now, (s) => !!s.bot_id), false)} /> : null}
+            </MapCard>
+          </div>
         </Section>
+
+        <Section id="finance-notes" title={C.financeNotes}>
+          <div className="bm-map-grid">
+            <MapCard title={C.finance} to="/finance" loading={!fin && !finance.error} testId="map-finance" tag={<Tag color="purple">{C.days30}</Tag>}>
+              {failed(!fin && finance.error)}
+              {fin ? (
+                <>
+                  <Chips
+                    chips={[
+                      { label: C.income, value: money(fin.income), tone: 'success' },
+                      { label: C.expenses, value: money(fin.expenses), tone: 'danger' },
+                      {
+                        label: C.net,
+                        value: `${fin.income - fin.expenses >= 0 ? '+' : '-'}${money(Math.abs(fin.income - fin.expenses))}`,
+                        tone: fin.income >= fin.expenses ? 'success' : 'danger',
+                      },
+                    ]}
+                  />
+                  <div className="bm-map-gold">
+                    <span className="bm-muted">{C.goldSold}: </span>
+                    {fin.gold.length === 0
+                      ? C.noSales
+                      : fin.gold.map((g) => (
+                          <span key={g.project} className="bm-map-gold-item">
+                            {projectName(g.project)} <b>{goldText(g.grams)}</b> <span className="bm-muted">{C.perK(g.perK.toFixed(4))}</span>
+                          </span>
+                        ))}
+                  </div>
+                </>
+              ) : null}
+            </MapCard>
+            <MapCard
+              title={C.notes}
+              to="/notes"
+              loading={!notes.data && !notes.error}
+              testId="map-notes"
+              tag={notes.data ? <Tag>{C.nTotal(noteList.length)}</Tag> : null}
+            >
+              {failed(!notes.data && notes.error)}
+              <Chips
+                chips={[
+                  { label: C.pinned, value: pinned, tone: 'warning' },
+                  { label: C.regular, value: noteList.length - pinned, tone: 'info' },
+                ]}
+              />
+              {noteList.length ? (
+                <ul className="bm-map-list">
+                  {noteList.slice(0, 5).map((n) => (
+                    <li key={n.id}>{n.title?.trim() || C.untitled}</li>
+                  ))}
+                </ul>
+              ) : (
+                <div className="bm-muted">{C.noNotes}</div>
+              )}
+            </MapCard>
+          </div>
+        </Section>
+
+        <Section id="expiring" title={C.expiringSoon}>
+          <div className="bm-map-grid">
+            <MapCard title={C.alerts} loading={!r} testId="map-alerts" tag={r ? <Tag color={alerts.length ? 'orange' : 'green'}>{C.nItems(alerts.length)}</Tag> : null}>
+              {alerts.length === 0 ? (
+                <div className="bm-muted">{C.noAlerts}</div>
+              ) : (
+                <table className="bm-map-table">
+                  <tbody>
+                    {alerts.slice(0, ALERT_ROWS).map((a) => {
+                      const d = daysLeft(a.exp, now) ?? 0;
+                      return (
+                        <tr key={a.id}>
+                          <td>
+                            <Tag>{a.kind}</Tag>
+                          </td>
+                          <td>{a.name}</td>
+                          <td className="bm-muted">{a.bot ? botLabel(bots.data?.get(a.bot), a.bot) : '—'}</td>
+                          <td className={`bm-tone-text bm-tone-${d <= 3 ? 'danger' : 'warning'}`}>{C.daysShort(d)}</td>
+                          <td className="bm-muted">{formatDate(a.exp)}</td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              )}
+            </MapCard>
+          </div>
+        </Section>
+
+        <ServerSection />
       </div>
     </div>
   );
