@@ -66,3 +66,239 @@ pub struct Target {
     #[serde(default)]
     pub ssh: SshSettings,
 }
+
+/// The agent's whole configuration as it runs. On disk it is split in two (see [`Store`]).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// `https://botmox.example`, no trailing slash.
+    pub server_url: Option<String>,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub paired_at: Option<String>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    pub active_target: Option<String>,
+    /// The bearer token from pairing; never written to `config.json`.
+    #[serde(skip)]
+    pub agent_token: Option<String>,
+}
+
+impl AgentConfig {
+    /// Server URL, agent id and token: what the run loop needs.
+    pub fn link(&self) -> Option<(&str, &str, &str)> {
+        Some((
+            self.server_url.as_deref()?,
+            self.agent_id.as_deref()?,
+            self.agent_token.as_deref()?,
+        ))
+    }
+
+    /// Adds a target or replaces the one with the same id, and makes it active.
+    pub fn upsert_target(&mut self, target: Target) {
+        self.active_target = Some(target.id.clone());
+        match self.targets.iter_mut().find(|t| t.id == target.id) {
+            Some(existing) => *existing = target,
+            None => self.targets.push(target),
+        }
+    }
+}
+
+/// The secret half of the configuration.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Secrets {
+    agent_token: Option<String>,
+    /// Per target id: its auth and SSH secrets.
+    #[serde(default)]
+    targets: std::collections::BTreeMap<String, TargetSecrets>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TargetSecrets {
+    /// API-token secret or password, whichever the target's auth uses.
+    auth: Option<String>,
+    ssh_password: Option<String>,
+    ssh_private_key: Option<String>,
+}
+
+/// Where the configuration lives: `config.json` holds everything but secrets; `secrets.json`
+/// (mode 0600 on Unix) holds the agent token and target passwords. Both are replaced
+/// atomically (written beside, then renamed), so a crash never leaves half a file.
+#[derive(Clone, Debug)]
+pub struct Store {
+    dir: std::path::PathBuf,
+}
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const SECRETS_FILE: &str = "secrets.json";
+
+impl Store {
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Store {
+        Store { dir: dir.into() }
+    }
+
+    /// `--config-dir`, else `BOTMOX_AGENT_CONFIG_DIR` (clap reads it), else the OS config
+    /// directory (`%APPDATA%`, `~/Library/Application Support`, `$XDG_CONFIG_HOME` or
+    /// `~/.config`) joined with `botmox-agent`.
+    pub fn default_dir() -> std::path::PathBuf {
+        let base = if cfg!(windows) {
+            std::env::var_os("APPDATA").map(Into::into)
+        } else if cfg!(target_os = "macos") {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join("Library/Application Support"))
+        } else {
+            std::env::var_os("XDG_CONFIG_HOME")
+                .filter(|v| !v.is_empty())
+                .map(Into::into)
+                .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".config")))
+        };
+        base.unwrap_or_else(|| ".".into()).join("botmox-agent")
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The stored configuration; an empty one when nothing is stored yet. A file that does
+    /// not parse is an error naming the file, not silently an empty config.
+    pub fn load(&self) -> std::io::Result<AgentConfig> {
+        let mut config: AgentConfig = read_json(&self.path(CONFIG_FILE))?.unwrap_or_default();
+        let secrets: Secrets = read_json(&self.path(SECRETS_FILE))?.unwrap_or_default();
+        config.agent_token = secrets.agent_token;
+        for target in &mut config.targets {
+            let Some(s) = secrets.targets.get(&target.id) else {
+                continue;
+            };
+            let auth = s.auth.clone().unwrap_or_default();
+            match &mut target.auth {
+                TargetAuth::Token { secret, .. } => *secret = auth,
+                TargetAuth::Password { password, .. } => *password = auth,
+            }
+            target.ssh.password = s.ssh_password.clone();
+            target.ssh.private_key = s.ssh_private_key.clone();
+        }
+        Ok(config)
+    }
+
+    pub fn save(&self, config: &AgentConfig) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut public = config.clone();
+        let mut secrets = Secrets {
+            agent_token: config.agent_token.clone(),
+            ..Secrets::default()
+        };
+        for target in &mut public.targets {
+            let auth = match &mut target.auth {
+                TargetAuth::Token { secret, .. } => std::mem::take(secret),
+                TargetAuth::Password { password, .. } => std::mem::take(password),
+            };
+            let s = TargetSecrets {
+                auth: Some(auth),
+                ssh_password: target.ssh.password.take(),
+                ssh_private_key: target.ssh.private_key.take(),
+            };
+            secrets.targets.insert(target.id.clone(), s);
+        }
+        write_private(&self.path(SECRETS_FILE), &serde_json::to_vec_pretty(&secrets)?)?;
+        write_private(&self.path(CONFIG_FILE), &serde_json::to_vec_pretty(&public)?)
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> std::io::Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is not valid: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes `bytes` to a sibling temp file readable only by this user, then renames it over
+/// `path`.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)
+}
+
+/// The target id of agent.md §3.4: `<host[:port]>|<user>|<node>`, lower-cased, keeping only
+/// `[a-z0-9|._:-]`.
+pub fn target_id(url: &str, user: &str, node: &str) -> String {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    format!("{host}|{user}|{node}")
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "|._:-".contains(*c))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target {
+            id: target_id("https://PVE.local:8006/", "root@pam", "h1"),
+            name: "pve".into(),
+            url: "https://pve.local:8006".into(),
+            node: "h1".into(),
+            auth: TargetAuth::Password {
+                username: "root@pam".into(),
+                password: "hunter2".into(),
+            },
+            tls: TlsPolicy::Insecure,
+            ssh: SshSettings {
+                password: Some("ssh-secret".into()),
+                ..SshSettings::default()
+            },
+        }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_the_config_file_and_come_back_on_load() {
+        let dir = std::env::temp_dir().join(format!("botmox-agent-config-{}", std::process::id()));
+        let store = Store::new(&dir);
+        let mut config = AgentConfig {
+            agent_token: Some("bmx_agent_token".into()),
+            ..AgentConfig::default()
+        };
+        config.upsert_target(target());
+        store.save(&config).unwrap();
+        let public = std::fs::read_to_string(store.path(CONFIG_FILE)).unwrap();
+        for secret in ["hunter2", "ssh-secret", "bmx_agent_token"] {
+            assert!(!public.contains(secret), "{secret} leaked into config.json");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(store.path(SECRETS_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(store.load().unwrap(), config);
+        assert_eq!(config.targets[0].id, "pve.local:8006|rootpam|h1");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -28,11 +28,17 @@ pub struct ExecError {
 
 impl ExecError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        ExecError { code: Some(code), message: message.into() }
+        ExecError {
+            code: Some(code),
+            message: message.into(),
+        }
     }
 
     pub fn plain(message: impl Into<String>) -> Self {
-        ExecError { code: None, message: message.into() }
+        ExecError {
+            code: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -46,3 +52,9 @@ impl fmt::Display for ExecError {
 }
 
 impl std::error::Error for ExecError {}
+
+/// Runs one command. (Placeholder until the router lands: the Proxmox engineer replaces this
+/// body with the routing of agent.md §9.)
+pub async fn execute(_ctx: &ExecContext, command_type: &str, _payload: &Value) -> Result<Value, ExecError> {
+    Err(ExecError::plain(format!("Unknown command type: {command_type}")))
+}
