@@ -54,6 +54,13 @@ pub struct Settings {
     /// Time limit of one IPQualityScore call, in milliseconds.
     #[arg(long, global = true, env = "BOTMOX_IPQS_TIMEOUT_MS", value_name = "MS")]
     pub ipqs_timeout_ms: Option<u64>,
+    /// Base URL of the Telegram Bot API (a test double in tests).
+    #[arg(long, global = true, env = "BOTMOX_TELEGRAM_BASE_URL", value_name = "URL")]
+    pub telegram_base_url: Option<String>,
+    /// How often the scheduler (proxy re-checks, expiry alerts, daily report, offline sweep)
+    /// looks for due jobs, in milliseconds.
+    #[arg(long, global = true, env = "BOTMOX_SCHEDULER_TICK_MS", value_name = "MS")]
+    pub scheduler_tick_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
@@ -80,6 +87,8 @@ pub struct Config {
     pub login_window_secs: u64,
     pub ipqs_base_url: String,
     pub ipqs_timeout_ms: u64,
+    pub telegram_base_url: String,
+    pub scheduler_tick_ms: u64,
     /// From the environment only, never from the file or a flag.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub vault_key: Option<Secret>,
@@ -144,6 +153,11 @@ impl Config {
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| "https://www.ipqualityscore.com".to_owned()),
             ipqs_timeout_ms: s.ipqs_timeout_ms.unwrap_or(10_000),
+            telegram_base_url: s
+                .telegram_base_url
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| "https://api.telegram.org".to_owned()),
+            scheduler_tick_ms: s.scheduler_tick_ms.unwrap_or(60_000),
             ipqs_api_key: std::env::var("IPQS_API_KEY")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -167,15 +181,20 @@ impl Config {
             ("login_max_failures_per_ip", self.login_max_failures_per_ip.into()),
             ("login_window_secs", self.login_window_secs),
             ("ipqs_timeout_ms", self.ipqs_timeout_ms),
+            ("scheduler_tick_ms", self.scheduler_tick_ms),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
         }
-        if !(self.ipqs_base_url.starts_with("http://") || self.ipqs_base_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid(format!(
-                "ipqs_base_url {:?} must start with http:// or https://",
-                self.ipqs_base_url
-            )));
+        for (name, url) in [
+            ("ipqs_base_url", &self.ipqs_base_url),
+            ("telegram_base_url", &self.telegram_base_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} {url:?} must start with http:// or https://"
+                )));
+            }
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -215,6 +234,8 @@ impl Settings {
             login_window_secs: self.login_window_secs.or(lower.login_window_secs),
             ipqs_base_url: self.ipqs_base_url.or(lower.ipqs_base_url),
             ipqs_timeout_ms: self.ipqs_timeout_ms.or(lower.ipqs_timeout_ms),
+            telegram_base_url: self.telegram_base_url.or(lower.telegram_base_url),
+            scheduler_tick_ms: self.scheduler_tick_ms.or(lower.scheduler_tick_ms),
         }
     }
 }

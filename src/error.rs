@@ -130,6 +130,10 @@ error_codes! {
     FinanceInvalidId => (BAD_REQUEST, "FINANCE_INVALID_ID", "The finance operation id is not valid"),
     FinanceOperationNotFound => (NOT_FOUND, "FINANCE_OPERATION_NOT_FOUND", "Finance operation not found"),
     FinanceOperationAlreadyExists => (CONFLICT, "FINANCE_OPERATION_ALREADY_EXISTS", "A finance operation with this id already exists"),
+    NotificationsInvalidSettingsBody => (BAD_REQUEST, "NOTIFICATIONS_INVALID_SETTINGS_BODY", "The notification settings are not valid"),
+    NotificationsInvalidTestBody => (BAD_REQUEST, "NOTIFICATIONS_INVALID_TEST_BODY", "Send {\"channel\": \"telegram\"} or {\"channel\": \"webhook\"}"),
+    NotificationChannelNotConfigured => (CONFLICT, "NOTIFICATION_CHANNEL_NOT_CONFIGURED", "This channel is not set up: save its settings first"),
+    NotificationDeliveryFailed => (BAD_GATEWAY, "NOTIFICATION_DELIVERY_FAILED", "The message could not be delivered"),
 }
 
 #[derive(Debug)]

@@ -19,6 +19,7 @@ pub mod http;
 pub mod ipqs;
 pub mod metrics;
 pub mod names;
+pub mod notifications;
 pub mod objects;
 pub mod observability;
 pub mod ops;

@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::ipqs::client::IpqsClient;
 use crate::metrics::Metrics;
+use crate::notifications::Notifications;
 use crate::objects::Objects;
 use crate::signing::UrlSigner;
 use crate::state::AppState;
@@ -64,6 +65,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         &config.ipqs_base_url,
         std::time::Duration::from_millis(config.ipqs_timeout_ms),
     );
+    let notifications = Notifications::new(&config.telegram_base_url);
     let state = AppState {
         throttle: Arc::new(LoginThrottle::new(
             config.login_max_failures_per_account,
@@ -79,6 +81,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         signer,
         ipqs,
         waiters: Arc::default(),
+        notifications,
         shutdown,
         metrics,
         started,
@@ -166,6 +169,10 @@ impl Server {
         } = self;
         let db = state.db.clone();
         tokio::spawn(run_sweeps(state.clone()));
+        // Notifications: the sender is awaited at shutdown so the delivery in flight is marked
+        // (a crash, not a stop, is what can send a message twice).
+        let sender = tokio::spawn(crate::notifications::sender::run(state.clone()));
+        tokio::spawn(crate::notifications::scheduler::run(state.clone()));
         let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -173,6 +180,10 @@ impl Server {
                 let _ = stopping.send(true);
             })
             .await?;
+        let in_flight = crate::notifications::SEND_TIMEOUT + std::time::Duration::from_secs(1);
+        if tokio::time::timeout(in_flight, sender).await.is_err() {
+            tracing::warn!("the notification in flight did not finish before shutdown");
+        }
         tracing::info!("shutting down: closing the database");
         db.checkpoint().await?;
         Ok(())

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::ipqs::client::IpqsClient;
 use crate::metrics::Metrics;
+use crate::notifications::Notifications;
 use crate::objects::Objects;
 use crate::signing::UrlSigner;
 use crate::vault::Vault;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub signer: UrlSigner,
     pub ipqs: IpqsClient,
     pub waiters: Arc<Waiters>,
+    /// The notification channels' HTTP client and the sender's doorbell.
+    pub notifications: Notifications,
     /// Turns true when the server starts shutting down: long-lived responses (event streams,
     /// parked claims) end so that in-flight requests can finish.
     pub shutdown: tokio::sync::watch::Receiver<bool>,

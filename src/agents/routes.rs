@@ -32,7 +32,7 @@ use crate::state::AppState;
 const DEFAULT_NAME: &str = "Unnamed Agent";
 const TOKEN_TTL_MS: i64 = 30 * 86_400_000;
 /// An agent counts as online when active and seen this recently.
-const ONLINE_WITHIN_MS: i64 = 120_000;
+pub(crate) const ONLINE_WITHIN_MS: i64 = 120_000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -378,7 +378,7 @@ pub async fn beat(
     owner: Option<String>,
     metadata: Value,
 ) -> ApiResult<AgentRow> {
-    state
+    let agent = state
         .db
         .write(move |tx| {
             let agent = store::by_id(tx, &tenant, &id)?
@@ -389,10 +389,18 @@ pub async fn beat(
                 "active" => {}
                 _ => return Err(ApiError::new(ErrorCode::AgentNotActive)),
             }
+            // Notifications: a beat after silence announces the agent back online.
+            let now = now_ms();
+            if agent.last_seen_at.is_none_or(|t| now - t >= ONLINE_WITHIN_MS) {
+                let notice = crate::notifications::events::agent_presence(&agent.id, &agent.name, true);
+                crate::notifications::outbox::enqueue(tx, &tenant, &[notice], now)?;
+            }
             store::heartbeat(tx, &tenant, &id, &metadata)?;
             store::by_id(tx, &tenant, &id)?.ok_or_else(|| ErrorCode::AgentNotFound.into())
         })
-        .await
+        .await;
+    state.notifications.wake();
+    agent
 }
 
 /// The tenant's agents (only your own unless admin/infra), newest first.

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::lifecycle::{self, BanRequest, BotStatus, TransitionRequest};
 use super::store::{self, ArchiveEntry, LogEntry};
-use crate::auth::Authed;
+use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
 use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Page, Spec};
 use crate::documents::{AnyDocument, Collection, Document};
@@ -107,6 +107,30 @@ fn check_bot(doc: &mut Document, _mode: Mode, errors: &mut FieldErrors) {
     }
 }
 
+/// Every change to an existing bot: `change` under the lifecycle rules, then (notifications)
+/// the notices the before/after difference calls for, enqueued in the same transaction.
+async fn update_bot<F>(state: &AppState, me: &Principal, id: String, change: F) -> ApiResult<Document>
+where
+    F: FnOnce(&rusqlite::Connection, &mut Document) -> ApiResult<()> + Send + 'static,
+{
+    let tenant = me.tenant_id.clone();
+    let bot = crud::update(state, me, &BOTS, id, move |conn, doc| {
+        let before = doc.clone();
+        change(conn, doc)?;
+        let now = now_ms();
+        crate::notifications::outbox::enqueue(
+            conn,
+            &tenant,
+            &crate::notifications::events::bot_notices(&before, doc, now),
+            now,
+        )?;
+        Ok(())
+    })
+    .await?;
+    state.notifications.wake();
+    Ok(bot)
+}
+
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])),
     params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, description = "1-200, default 50"),
         ("sort" = Option<String>, Query, description = "a top-level field"), ("order" = Option<String>, Query, description = "asc or desc"),
@@ -157,7 +181,7 @@ async fn patch_bot(
         .remove("status")
         .map(|s| serde_json::from_value(s).expect("checked by check_bot"));
     let tenant = me.tenant_id.clone();
-    let bot = crud::update(&state, &me, &BOTS, id.clone(), move |conn, doc| {
+    let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         doc.extend(body.into_iter().filter(|(k, _)| k != "id"));
         if let Some(status) = status {
             let now = now_ms();
@@ -244,7 +268,7 @@ async fn transition(
     }
     let id = BOTS.parse_id(&id)?;
     let tenant = me.tenant_id.clone();
-    let bot = crud::update(&state, &me, &BOTS, id.clone(), move |conn, doc| {
+    let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
         if let Some(event) = lifecycle::transition(doc, request.status, now)? {
             store::log_event(conn, &tenant, &id, &event, now)?;
@@ -268,7 +292,7 @@ async fn ban(
     let request: BanRequest = typed_body(&body, ErrorCode::BotsInvalidBanBody)?;
     let id = BOTS.parse_id(&id)?;
     let tenant = me.tenant_id.clone();
-    let bot = crud::update(&state, &me, &BOTS, id.clone(), move |conn, doc| {
+    let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
         let event = lifecycle::ban(doc, request, now)?;
         store::log_event(conn, &tenant, &id, &event, now)?;
@@ -290,7 +314,7 @@ async fn unban(
 ) -> ApiResult<Ok<Document>> {
     let id = BOTS.parse_id(&id)?;
     let tenant = me.tenant_id.clone();
-    let bot = crud::update(&state, &me, &BOTS, id.clone(), move |conn, doc| {
+    let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
         let event = lifecycle::unban(doc, now)?;
         store::log_event(conn, &tenant, &id, &event, now)?;

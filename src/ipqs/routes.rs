@@ -74,13 +74,14 @@ pub struct BatchResult {
 }
 
 /// What a tenant's checks need: the key, whether checks are on, how long answers stay fresh.
-struct Setup {
+/// Also read by the scheduler's proxy re-check (src/notifications).
+pub(crate) struct Setup {
     key: Option<String>,
     enabled: bool,
     fresh_for_ms: i64,
 }
 
-async fn setup(state: &AppState, tenant: &str) -> ApiResult<Setup> {
+pub(crate) async fn setup(state: &AppState, tenant: &str) -> ApiResult<Setup> {
     let (vault, tenant) = (state.vault.clone(), tenant.to_owned());
     let (tree, stored_key) = state
         .db
@@ -106,7 +107,7 @@ async fn setup(state: &AppState, tenant: &str) -> ApiResult<Setup> {
 }
 
 /// The key of an enabled setup, or why checks cannot run.
-fn usable_key(setup: &Setup) -> ApiResult<String> {
+pub(crate) fn usable_key(setup: &Setup) -> ApiResult<String> {
     if !setup.enabled {
         return Err(ErrorCode::IpqsDisabled.into());
     }

@@ -35,7 +35,8 @@ static LICENSES: Spec = Spec {
     codes: CODES,
     check: |doc, _, errors| check::<License>(doc, errors),
 };
-static PROXIES: Spec = Spec {
+/// Also used by the proxy re-check of the notification scheduler.
+pub(crate) static PROXIES: Spec = Spec {
     collection: Collection::Proxies,
     codes: CODES,
     check: |doc, _, errors| check::<Proxy>(doc, errors),

@@ -14,7 +14,12 @@ use crate::vault::Vault;
 pub const MASK: &str = "********";
 
 /// Leaves whose values live in the vault.
-pub const SECRET_PATHS: [&[&str]; 2] = [&["api_keys", "ipqs", "api_key"], &["api_keys", "telegram", "bot_token"]];
+pub const SECRET_PATHS: [&[&str]; 3] = [
+    &["api_keys", "ipqs", "api_key"],
+    &["api_keys", "telegram", "bot_token"],
+    // The notification webhook's signing secret (src/notifications).
+    &["notifications", "webhook", "secret"],
+];
 
 /// A parsed settings path: `settings/` prefix dropped, segments checked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,51 @@
+//! Notifications: events detected from domain changes and scheduled checks become rows of one
+//! outbox (in the transaction of the change), and one sender delivers them to Telegram or a
+//! signed webhook with retries. See docs/ARCHITECTURE.md "Notifications" for the guarantees.
+
+pub mod events;
+pub mod outbox;
+pub mod prefs;
+pub mod routes;
+pub mod scheduler;
+pub mod sender;
+pub mod store;
+pub mod telegram;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// What the sender and the routes share: one HTTP client for both channels, the Telegram Bot
+/// API base URL, and the doorbell that wakes the sender when rows were committed.
+#[derive(Clone)]
+pub struct Notifications {
+    http: reqwest::Client,
+    telegram_base: String,
+    wake: Arc<Notify>,
+}
+
+/// Upper bound of one delivery request; a graceful shutdown waits at most this long for the
+/// delivery in flight.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Notifications {
+    pub fn new(telegram_base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(SEND_TIMEOUT)
+            .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a reqwest client with rustls builds");
+        Self {
+            http,
+            telegram_base: telegram_base.trim_end_matches('/').to_owned(),
+            wake: Arc::default(),
+        }
+    }
+
+    /// Tells the sender that outbox rows may be due; call after the commit that wrote them.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
