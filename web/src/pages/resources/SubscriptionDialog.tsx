@@ -40,7 +40,7 @@ export default function SubscriptionDialog({
 }) {
   const botOptions = [...(bots?.values() ?? [])]
     .filter((b) => b.status !== 'banned' || b.id === current?.bot_id)
-    .map((b) => ({ value: b.id, label: `${botLabel(b)} - ${b.account?.email ?? b.id}` }));
+    .map((b) => ({ value: b.id, label: [botLabel(b), b.id, b.account?.email].filter(Boolean).join(' - ') }));
   return (
     <EntityDialog<SubscriptionForm>
       open={open}
