@@ -1,0 +1,1 @@
+function e(e,t,n){try{let r=window.localStorage.getItem(e);return r!==null&&t.includes(r)?r:n}catch{return n}}function t(e,t){try{window.localStorage.setItem(e,t)}catch{}}export{t as n,e as t};
