@@ -260,10 +260,10 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     await page.getByTestId('readiness-status').filter({ hasText: /^ready$/ }).waitFor();
     await page.getByTestId('health-status').filter({ hasText: 'ok' }).waitFor();
 
-    step = 'a later-release page';
+    step = 'a page from the tree';
     await page.getByRole('tree').getByText('Licenses', { exact: true }).click();
     await page.waitForURL(onPath('/licenses'));
-    await page.getByText('This page arrives with a later release').waitFor();
+    await page.getByRole('heading', { name: 'Bot Licenses' }).waitFor();
 
     step = 'a rejected token ends the session';
     await page.evaluate(() => {

@@ -125,7 +125,7 @@ export function crumbsFor(pathname: string): Crumb[] {
     case 'project':
       return [{ title: c.projects }, { title: decodeURIComponent(parts[1] ?? '') }];
     case 'bot':
-      return [{ title: c.projects }, { title: decodeURIComponent(parts[1] ?? '').slice(0, 8) }];
+      return [{ title: c.projects }, { title: decodeURIComponent(parts[1] ?? '').replace(/^bot-/, '').slice(0, 8) }];
     case 'licenses':
       return [{ title: c.resources }, { title: t.licenses }];
     case 'proxies':

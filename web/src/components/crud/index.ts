@@ -12,6 +12,10 @@
 //   useDeleteAction confirm → delete → toast with Undo (when the item can be re-created)
 //   PageHeader     header card + remembered "Stats" toggle + StatCards
 //   cells          IconAction, CopyButton, DaysLeft, formatDate, daysLeft
+//
+// This barrel loads every piece (the modules import their CSS, so none is dropped): a page
+// that needs only a helper, like the Overview, imports it from its own module instead —
+// that kept Table, Select and Modal out of the first screen.
 
 export { useListTable, type TableModel, type TableState } from './useListTable';
 export { default as ListTable } from './ListTable';

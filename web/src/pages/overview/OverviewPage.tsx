@@ -12,7 +12,7 @@ import { errorMessage } from '../../api/client';
 import { fetchAll } from '../../api/lists';
 import { projectSettingsApi } from '../../api/projects';
 import { licensesApi, proxiesApi, subscriptionsApi, type License, type Proxy, type Subscription } from '../../api/resources';
-import { daysLeft, formatDate } from '../../components/crud';
+import { daysLeft, formatDate } from '../../components/crud/cells';
 import Section from '../../components/Section';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';

@@ -2,7 +2,8 @@
 // api-domains.md §6.3): the server stores no expiry state.
 
 import type { License, Proxy, Subscription } from '../../api/resources';
-import { daysLeft, type Tone } from '../../components/crud';
+import { daysLeft } from '../../components/crud/cells';
+import type { Tone } from '../../components/crud/PageHeader';
 import { S } from '../../strings';
 
 export const LICENSE_WARN_DAYS = 3;
