@@ -389,7 +389,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await dialog().getByLabel('Type', { exact: true }).fill('SIN');
     await dialog().getByRole('button', { name: 'Add License' }).click();
     await toast('License created');
-    await page.getByPlaceholder('Search by key or bot...').fill('E2E-KEY');
+    await page.getByPlaceholder('Search by key, type or status...').fill('E2E-KEY');
     const licRow = licTable.locator('tbody tr').filter({ hasText: /E2E-KEY-000/ });
     await licRow.getByText('E2E-KEY-0001').waitFor();
 

@@ -372,7 +372,7 @@ export const S = {
     subtitle: 'Manage bot software licenses',
     add: 'Add License',
     edit: 'Edit License',
-    search: 'Search by key or bot...',
+    search: 'Search by key, type or status...',
     noun: 'licenses',
     empty: 'No licenses yet',
     total: 'Total',
