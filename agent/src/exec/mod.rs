@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::config::Target;
 
@@ -53,8 +53,80 @@ impl fmt::Display for ExecError {
 
 impl std::error::Error for ExecError {}
 
-/// Runs one command. (Placeholder until the router lands: the Proxmox engineer replaces this
-/// body with the routing of agent.md §9.)
-pub async fn execute(_ctx: &ExecContext, command_type: &str, _payload: &Value) -> Result<Value, ExecError> {
-    Err(ExecError::plain(format!("Unknown command type: {command_type}")))
+/// Runs one command (agent.md §9): `proxmox.list-targets` from the config, SSH-backed
+/// actions to [`ssh::execute`], the rest to the Proxmox HTTP executor.
+pub async fn execute(ctx: &ExecContext, command_type: &str, payload: &Value) -> Result<Value, ExecError> {
+    let Some(action) = command_type.strip_prefix("proxmox.") else {
+        return Err(ExecError::plain(format!("Unknown command type: {command_type}")));
+    };
+    if action == "list-targets" {
+        return Ok(list_targets(ctx));
+    }
+    let target = select_target(ctx, payload)?;
+    match action {
+        "ssh-status"
+        | "ssh-test"
+        | "ssh-bootstrap"
+        | "ssh-read-config"
+        | "ssh-write-config"
+        | "ssh-exec"
+        | "create-provision-iso" => ssh::execute(ctx, target, action, payload).await,
+        _ => proxmox::execute(ctx, target, action, payload).await,
+    }
+}
+
+/// `payload.target` (which must exist), else the active target, else the first one.
+/// `payload.targetId` is ignored, as in the reference.
+pub fn select_target<'a>(ctx: &'a ExecContext, payload: &Value) -> Result<&'a Target, ExecError> {
+    if let Some(id) = payload
+        .get("target")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+    {
+        return ctx
+            .targets
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| ExecError::plain(format!("Unknown Proxmox target: {id}")));
+    }
+    let active = ctx
+        .active_target
+        .as_deref()
+        .and_then(|id| ctx.targets.iter().find(|t| t.id == id));
+    active
+        .or(ctx.targets.first())
+        .ok_or_else(|| ExecError::plain("No Proxmox configuration found"))
+}
+
+/// `[{id, label, url, username, node, isActive, sshConfigured}]`, the active target first and
+/// the rest by label.
+fn list_targets(ctx: &ExecContext) -> Value {
+    let mut targets: Vec<&Target> = ctx.targets.iter().collect();
+    let is_active = |t: &Target| ctx.active_target.as_deref() == Some(t.id.as_str());
+    targets.sort_by_cached_key(|t| (!is_active(t), target_label(t)));
+    let items = targets
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "label": target_label(t),
+                "url": t.url,
+                "username": t.auth.user(),
+                "node": t.node,
+                "isActive": is_active(t),
+                "sshConfigured": crate::ssh::SshParams::resolve(t, &Value::Null).is_configured(),
+            })
+        })
+        .collect();
+    Value::Array(items)
+}
+
+/// `<host[:port]> · <node> · <username>` (agent.md §3.4).
+fn target_label(target: &Target) -> String {
+    let without_scheme = target
+        .url
+        .split_once("://")
+        .map_or(target.url.as_str(), |(_, rest)| rest);
+    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
+    format!("{host} · {} · {}", target.node, target.auth.user())
 }
