@@ -31,5 +31,6 @@ pub mod state;
 pub mod telemetry;
 pub mod theme_assets;
 pub mod vault;
+pub mod vm_registry;
 pub mod vmops;
 pub mod workspace;

@@ -8,7 +8,6 @@ use axum::http::request::Parts;
 use botmox_contract::agent::{
     AgentInfo, HeartbeatAck, HeartbeatRequest, MachineInfo, QuickPairRequest, RegisterRequest, Registered,
 };
-use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -20,7 +19,7 @@ use super::pairing;
 use super::principal::Caller;
 use super::store::{self, AgentRow, Registration};
 use crate::auth::domain::Email;
-use crate::auth::{store as users, token, Authed, Principal, Privileged};
+use crate::auth::{store as users, token, Authed, Privileged};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
@@ -134,10 +133,6 @@ where
     }
 }
 
-fn privileged(me: &Principal) -> bool {
-    me.roles.iter().any(|r| matches!(r, Role::Admin | Role::Infra))
-}
-
 /// Checks `text` is 1-`max` characters after trimming.
 fn bounded(errors: &mut FieldErrors, field: &str, text: Option<&str>, max: usize) -> Option<String> {
     let text = text?.trim();
@@ -171,7 +166,7 @@ async fn create_pairing(
     errors.into_result(ErrorCode::AgentsPairingInvalidBody)?;
     let owner = match request.owner_user_id.map(|o| o.trim().to_owned()) {
         Some(owner) if owner != me.user_id => {
-            if !privileged(&me) {
+            if !me.is_privileged() {
                 return Err(ApiError::new(ErrorCode::Forbidden).with_message("owner_user_id override is not allowed"));
             }
             owner
@@ -359,7 +354,7 @@ async fn heartbeat(
             }
             (agent.tenant_id.clone(), None)
         }
-        Caller::User(me) => (me.tenant_id.clone(), (!privileged(me)).then(|| me.user_id.clone())),
+        Caller::User(me) => (me.tenant_id.clone(), (!me.is_privileged()).then(|| me.user_id.clone())),
     };
     let metadata = Value::Object(request.metadata.unwrap_or_default());
     let agent = beat(&state, tenant, request.agent_id, owner, metadata).await?;
@@ -419,7 +414,7 @@ async fn list_agents(
     {
         return Err(ErrorCode::AgentsListInvalidQuery.into());
     }
-    let owner = (!privileged(&me)).then(|| me.user_id.clone());
+    let owner = (!me.is_privileged()).then(|| me.user_id.clone());
     let agents = state
         .db
         .read(move |conn| store::list(conn, &me.tenant_id, owner.as_deref(), status.as_deref()).map_err(ApiError::from))
@@ -435,7 +430,7 @@ async fn get_agent(
     Authed(me, ..): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Ok<AgentInfo>> {
-    let owner = (!privileged(&me)).then(|| me.user_id.clone());
+    let owner = (!me.is_privileged()).then(|| me.user_id.clone());
     let agent = state
         .db
         .read(move |conn| store::by_id(conn, &me.tenant_id, &id).map_err(ApiError::from))

@@ -22,6 +22,13 @@ pub struct Principal {
     pub tenant_id: String,
 }
 
+impl Principal {
+    /// Admin or infra: may act for other users of the tenant (access matrix, `api-ops.md` §11).
+    pub fn is_privileged(&self) -> bool {
+        self.roles.iter().any(|r| matches!(r, Role::Admin | Role::Infra))
+    }
+}
+
 /// Which roles a route accepts; an empty list means any signed-in user.
 pub trait Access {
     const ROLES: &'static [Role];

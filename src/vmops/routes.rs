@@ -6,7 +6,6 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -44,10 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 type Accepted = (StatusCode, Ok<Command>);
-
-fn privileged(me: &Principal) -> bool {
-    me.roles.iter().any(|r| matches!(r, Role::Admin | Role::Infra))
-}
 
 #[derive(Deserialize, ToSchema)]
 pub struct NamespacedDispatch {
@@ -99,7 +94,7 @@ struct Dispatch {
 
 /// Queues a command for an online agent the caller may use; fail-fast when it is offline.
 async fn dispatch(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult<Accepted> {
-    if !privileged(&me) {
+    if !me.is_privileged() {
         for key in PRIVILEGED_KEYS {
             d.payload.remove(key);
         }
@@ -110,7 +105,7 @@ async fn dispatch(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult
         .db
         .write(move |tx| {
             let agent = agents::by_id(tx, &me.tenant_id, &d.agent_id)?.ok_or(ErrorCode::AgentNotFound)?;
-            if !privileged(&me) {
+            if !me.is_privileged() {
                 match agent.owner_user_id.as_deref() {
                     None => return Err(ApiError::new(ErrorCode::AgentOwnerUnassigned)),
                     Some(owner) if owner != me.user_id => return Err(ApiError::new(ErrorCode::AgentOwnerMismatch)),
@@ -249,7 +244,7 @@ async fn list_commands(
             agent = Some(a.agent_id.clone());
             (a.tenant_id.clone(), None)
         }
-        Caller::User(me) => (me.tenant_id.clone(), (!privileged(me)).then(|| me.user_id.clone())),
+        Caller::User(me) => (me.tenant_id.clone(), (!me.is_privileged()).then(|| me.user_id.clone())),
     };
     let commands = state
         .db
@@ -377,7 +372,7 @@ fn visible(caller: &Caller, command: &Command) -> ApiResult<()> {
         Caller::Agent(a) if a.agent_id != command.agent_id => {
             Err(ApiError::new(ErrorCode::Forbidden).with_message("Command belongs to another agent"))
         }
-        Caller::User(me) if !privileged(me) && command.created_by.as_deref() != Some(&me.user_id) => {
+        Caller::User(me) if !me.is_privileged() && command.created_by.as_deref() != Some(&me.user_id) => {
             Err(ErrorCode::VmOpsCommandNotFound.into())
         }
         _ => Result::Ok(()),
@@ -417,7 +412,7 @@ async fn update_command(
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Command>> {
     if let Caller::User(me) = &caller {
-        if !privileged(me) {
+        if !me.is_privileged() {
             return Err(ApiError::new(ErrorCode::Forbidden)
                 .with_message("Only the command's agent or admin/infra can update it"));
         }
@@ -479,7 +474,7 @@ async fn events(
             agent = Some(a.agent_id.clone());
             None
         }
-        Caller::User(me) => (!privileged(me)).then(|| me.user_id.clone()),
+        Caller::User(me) => (!me.is_privileged()).then(|| me.user_id.clone()),
     };
     let filter = store::EventFilter {
         tenant: tenant_of(&caller),

@@ -1,0 +1,148 @@
+//! `POST /api/v1/vm/register` and `GET /api/v1/vm/{uuid}/resolve`.
+
+use axum::extract::{Path, State};
+use botmox_contract::envelope::{Failure, Success};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::store::{self, VmRecord};
+use crate::auth::{store as users, Authed};
+use crate::clock::now_ms;
+use crate::documents::crud::typed_body;
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::extract::Json;
+use crate::http::{created, ok, Created, Ok};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(register)).routes(routes!(resolve))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterVm {
+    /// The SMBIOS UUID: 8-128 characters of `[A-Za-z0-9:_-]`, stored lower-cased.
+    pub vm_uuid: String,
+    /// The owner; default the caller. Naming another user needs admin or infra.
+    pub user_id: Option<String>,
+    pub vm_name: Option<String>,
+    pub project_id: Option<String>,
+    /// `active` (default), `paused` or `revoked`.
+    pub status: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A parsed VM UUID.
+pub struct VmUuid(String);
+
+impl VmUuid {
+    pub fn parse(raw: &str) -> Result<VmUuid, &'static str> {
+        let uuid = raw.trim().to_ascii_lowercase();
+        let ok_chars = uuid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'));
+        if (8..=128).contains(&uuid.len()) && ok_chars {
+            Ok(VmUuid(uuid))
+        } else {
+            Err("vm_uuid must be 8-128 characters of letters, digits, ':', '_' and '-'")
+        }
+    }
+}
+
+fn at_most(errors: &mut FieldErrors, field: &str, value: Option<String>, max: usize) -> String {
+    let value = value.unwrap_or_default().trim().to_owned();
+    if value.chars().count() > max {
+        errors.add(field, format!("{field} must be at most {max} characters"));
+    }
+    value
+}
+
+/// Binds a VM to the tenant and an owner; registering again updates everything but
+/// `created_at`.
+#[utoipa::path(post, path = "/api/v1/vm/register", tag = "vm", security(("bearer" = [])), request_body = RegisterVm,
+    responses((status = 201, body = Success<VmRecord>), (status = 400, body = Failure), (status = 403, body = Failure)))]
+async fn register(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Json(body): Json<Value>,
+) -> ApiResult<Created<VmRecord>> {
+    let code = ErrorCode::VmRegisterInvalidBody;
+    let request: RegisterVm = typed_body(&body, code)?;
+    let mut errors = FieldErrors::default();
+    let uuid = errors.check("vm_uuid", VmUuid::parse(&request.vm_uuid));
+    let vm_name = at_most(&mut errors, "vm_name", request.vm_name, 200);
+    let project_id = at_most(&mut errors, "project_id", request.project_id, 100);
+    let status = request.status.unwrap_or_else(|| "active".into());
+    if !["active", "paused", "revoked"].contains(&status.as_str()) {
+        errors.add("status", "status must be active, paused or revoked");
+    }
+    let metadata = request.metadata.unwrap_or(Value::Object(Default::default()));
+    if !metadata.is_object() {
+        errors.add("metadata", "metadata must be an object");
+    }
+    let user_id = match request.user_id.map(|u| u.trim().to_owned()) {
+        Some(u) if u.is_empty() || u.chars().count() > 200 => {
+            errors.add("user_id", "user_id must be 1-200 characters");
+            None
+        }
+        other => other,
+    };
+    errors.into_result(code)?;
+    let uuid = uuid.expect("checked");
+    let owner = match user_id {
+        Some(other) if other != me.user_id => {
+            if !me.is_privileged() {
+                return Err(ApiError::new(ErrorCode::Forbidden).with_message("user_id override is not allowed"));
+            }
+            other
+        }
+        _ => me.user_id.clone(),
+    };
+    let now = now_ms();
+    let record = VmRecord {
+        tenant_id: me.tenant_id.clone(),
+        vm_uuid: uuid.0,
+        user_id: owner,
+        vm_name,
+        project_id,
+        status,
+        metadata,
+        created_at_ms: now,
+        updated_at_ms: now,
+        created_at: now,
+        updated_at: now,
+    };
+    let saved = state
+        .db
+        .write(move |tx| {
+            if users::user_by_id(tx, &record.tenant_id, &record.user_id)?.is_none() {
+                let mut errors = FieldErrors::default();
+                errors.add("user_id", "No user with this id in your tenant");
+                return Err(ApiError::validation(code, errors));
+            }
+            Ok(store::upsert(tx, &record)?)
+        })
+        .await?;
+    Ok(created(saved))
+}
+
+/// The binding of a VM UUID in the caller's tenant.
+#[utoipa::path(get, path = "/api/v1/vm/{uuid}/resolve", tag = "vm", security(("bearer" = [])),
+    params(("uuid" = String, Path)),
+    responses((status = 200, body = Success<VmRecord>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn resolve(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(uuid): Path<String>,
+) -> ApiResult<Ok<VmRecord>> {
+    let uuid = VmUuid::parse(&uuid).map_err(|m| ApiError::new(ErrorCode::VmResolveInvalidPath).with_message(m))?;
+    let tenant = me.tenant_id.clone();
+    let found = state
+        .db
+        .read(move |conn| store::get(conn, &tenant, &uuid.0).map_err(ApiError::from))
+        .await?;
+    found.map(ok).ok_or_else(|| ApiError::new(ErrorCode::VmUuidNotFound))
+}
