@@ -219,3 +219,131 @@ pub fn history(conn: &Connection, tenant: &str, before: Option<i64>, limit: u64)
     .query_map(params![tenant, before, limit as i64], delivery)?
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params;
+    use serde_json::json;
+
+    use super::*;
+    use crate::notifications::events::{agent_presence, Kind};
+    use crate::notifications::store;
+    use crate::settings::tree::{self, SettingsPath};
+    use crate::vault::{KeySource, Vault};
+
+    fn configure(conn: &Connection, vault: &Vault, tenant: &str, path: &[&str], settings: serde_json::Value) {
+        tree::update(conn, vault, tenant, |t| tree::set(t, &SettingsPath::of(path), settings)).unwrap();
+    }
+
+    fn rows(conn: &Connection) -> Vec<(String, String, String)> {
+        conn.prepare("SELECT tenant_id, channel, event FROM notification_outbox ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn notices_go_to_each_active_channel_of_their_tenant_unless_switched_off() {
+        let conn = crate::db::test_connection();
+        let (vault, _) = Vault::generate(KeySource::Env);
+        let online = agent_presence("a1", "Rack", true);
+        // No settings: nothing is queued, and nothing fails.
+        assert_eq!(enqueue(&conn, "t1", &[online.clone()], 1).unwrap(), 0);
+
+        configure(
+            &conn,
+            &vault,
+            "t1",
+            &[],
+            json!({
+                "api_keys": { "telegram": { "enabled": true, "chat_id": "1", "bot_token": "1:A" } },
+                "notifications": { "webhook": { "enabled": true, "url": "http://x/hook" }, "events": { "bot_online": true } },
+            }),
+        );
+        configure(
+            &conn,
+            &vault,
+            "t2",
+            &[],
+            json!({
+                "api_keys": { "telegram": { "enabled": true, "chat_id": "1" } },
+            }),
+        );
+        let offline = agent_presence("a1", "Rack", false);
+        assert_eq!(enqueue(&conn, "t1", &[online.clone(), offline.clone()], 1).unwrap(), 4);
+        // t2's Telegram has no token: not a channel yet.
+        assert_eq!(enqueue(&conn, "t2", &[offline], 1).unwrap(), 0);
+        configure(
+            &conn,
+            &vault,
+            "t1",
+            &[],
+            json!({ "notifications": { "events": { "bot_online": false } } }),
+        );
+        assert_eq!(enqueue(&conn, "t1", &[online], 1).unwrap(), 0);
+        let got = rows(&conn);
+        assert_eq!(got.len(), 4);
+        assert!(got.iter().all(|(t, _, _)| t == "t1"));
+        assert_eq!(
+            got.iter()
+                .filter(|(_, c, e)| c == "webhook" && e == Kind::BotOffline.as_str())
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn claims_are_ordered_and_a_crash_requeues_only_claimed_rows() {
+        let conn = crate::db::test_connection();
+        let notice = agent_presence("a1", "Rack", true);
+        let first = insert(&conn, "t", Channel::Telegram, &notice, "pending", 10).unwrap();
+        let second = insert(&conn, "t", Channel::Telegram, &notice, "pending", 10).unwrap();
+        assert!(matches!(claim_next(&conn, 5).unwrap(), Next::DueAt(10)));
+        let Next::Claimed(row) = claim_next(&conn, 10).unwrap() else {
+            panic!("due")
+        };
+        assert_eq!(row.id, first);
+        mark_sent(&conn, first, 11).unwrap();
+        let Next::Claimed(row) = claim_next(&conn, 11).unwrap() else {
+            panic!("due")
+        };
+        assert_eq!(row.id, second);
+        assert!(matches!(claim_next(&conn, 11).unwrap(), Next::Idle));
+        // The process dies here: only the claimed, unmarked row goes out again.
+        assert_eq!(requeue_in_flight(&conn).unwrap(), 1);
+        let Next::Claimed(row) = claim_next(&conn, 12).unwrap() else {
+            panic!("requeued")
+        };
+        assert_eq!(row.id, second);
+        // A rate limit holds the rest of the channel.
+        let third = insert(&conn, "t", Channel::Telegram, &notice, "pending", 12).unwrap();
+        mark_retry(&conn, second, 100, "429").unwrap();
+        hold_channel(&conn, "t", Channel::Telegram, 100).unwrap();
+        assert!(matches!(claim_next(&conn, 50).unwrap(), Next::DueAt(100)));
+        let due: i64 = conn
+            .query_row(
+                "SELECT next_attempt_at FROM notification_outbox WHERE id = ?1",
+                params![third],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(due, 100);
+    }
+
+    #[test]
+    fn the_agent_sweep_finds_those_that_crossed_the_line_since_the_last_run() {
+        let conn = crate::db::test_connection();
+        for (id, status, seen) in [("a", "active", 100), ("b", "active", 200), ("c", "revoked", 150)] {
+            conn.execute(
+                "INSERT INTO agents (id, tenant_id, name, status, last_seen_at, created_at, updated_at)
+                 VALUES (?1, 't', ?1, ?2, ?3, 0, 0)",
+                params![id, status, seen],
+            )
+            .unwrap();
+        }
+        let found = store::agents_seen_between(&conn, 100, 200).unwrap();
+        assert_eq!(found, [("t".to_owned(), "b".to_owned(), "b".to_owned())]);
+    }
+}
