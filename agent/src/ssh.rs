@@ -408,8 +408,9 @@ impl client::Handler for Pinning {
     }
 }
 
-/// The allowlisted form of `command` (§13), tokens joined by single spaces, or `None`.
-/// Matching is on the whole trimmed command, case-insensitive, any whitespace between tokens.
+/// The allowlisted form of `command` (§13), or `None`. Matching is on the whole trimmed
+/// command, case-insensitive, any whitespace between tokens; the form returned is lowercase
+/// with single spaces (node names keep their case), so what runs is exactly what matched.
 /// Node names are limited to hostname characters: the reference's `\S+` let shell
 /// metacharacters through (`pvesh get /nodes/x;reboot;/qemu`).
 pub fn allowlisted(command: &str) -> Option<String> {
@@ -417,28 +418,42 @@ pub fn allowlisted(command: &str) -> Option<String> {
     let lower: Vec<String> = tokens.iter().map(|t| t.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let allowed = match lower.as_slice() {
-        ["qm", "status" | "start" | "stop" | "shutdown" | "reset" | "suspend" | "resume", vmid] => digits(vmid),
-        ["qm", "sendkey", vmid, key] => {
-            digits(vmid) && !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+    let canonical = || Some(lower.join(" "));
+    match (lower.as_slice(), tokens.as_slice()) {
+        (["qm", "status" | "start" | "stop" | "shutdown" | "reset" | "suspend" | "resume", vmid], _)
+            if digits(vmid) =>
+        {
+            canonical()
         }
-        ["cat", path] => path
-            .strip_prefix("/etc/pve/qemu-server/")
-            .and_then(|rest| rest.strip_suffix(".conf"))
-            .is_some_and(digits),
-        ["pvesh", "get", path] => {
-            let path = path.strip_suffix('/').unwrap_or(path);
-            path == "/cluster/resources"
-                || path
-                    .strip_prefix("/nodes/")
-                    .and_then(|rest| rest.strip_suffix("/qemu"))
-                    .is_some_and(|node| {
-                        !node.is_empty() && node.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-                    })
+        (["qm", "sendkey", vmid, key], _)
+            if digits(vmid) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b)) =>
+        {
+            canonical()
         }
-        _ => false,
-    };
-    allowed.then(|| tokens.join(" "))
+        (["cat", path], _)
+            if path
+                .strip_prefix("/etc/pve/qemu-server/")
+                .and_then(|rest| rest.strip_suffix(".conf"))
+                .is_some_and(digits) =>
+        {
+            canonical()
+        }
+        (["pvesh", "get", path], _) if path.trim_end_matches('/') == "/cluster/resources" => {
+            Some("pvesh get /cluster/resources".into())
+        }
+        (["pvesh", "get", _], [_, _, path]) => {
+            let path = path.trim_end_matches('/');
+            let lower_path = path.to_ascii_lowercase();
+            if path.len() <= 12 || !lower_path.starts_with("/nodes/") || !lower_path.ends_with("/qemu") {
+                return None;
+            }
+            // ASCII prefix and suffix, so these are character boundaries.
+            let node = &path[7..path.len() - 5];
+            let hostname = node.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            hostname.then(|| format!("pvesh get /nodes/{node}/qemu"))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -464,7 +479,11 @@ mod tests {
 
     #[test]
     fn allowlist_matches_whole_commands_only() {
-        assert_eq!(allowlisted("  QM   status\t100 ").as_deref(), Some("QM status 100"));
+        assert_eq!(allowlisted("  QM   status\t100 ").as_deref(), Some("qm status 100"));
+        assert_eq!(
+            allowlisted("PVESH GET /Nodes/PVE-1/QEMU/").as_deref(),
+            Some("pvesh get /nodes/PVE-1/qemu")
+        );
         assert!(allowlisted("qm sendkey 100 ctrl-alt-delete").is_some());
         assert!(allowlisted("cat /etc/pve/qemu-server/101.conf").is_some());
         assert!(allowlisted("pvesh get /nodes/pve-1/qemu/").is_some());
@@ -480,6 +499,8 @@ mod tests {
             "pvesh get /nodes/x;reboot;/qemu",
             "pvesh get /nodes/$(reboot)/qemu",
             "pvesh set /cluster/resources",
+            "pvesh get /nodes//qemu",
+            "pvesh get /nodes/a/b/qemu",
         ] {
             assert_eq!(allowlisted(bad), None, "{bad}");
         }
