@@ -241,6 +241,8 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, router: Route
     let mut connections = JoinSet::new();
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
+            // Out of file descriptors and the like: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         };
         // Reap finished connections so the set does not grow without bound.
