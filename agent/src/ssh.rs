@@ -2,9 +2,8 @@
 //! pinned on first use, credentials taken only from the target's stored settings.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use russh::client;
 use russh::keys::known_hosts::{known_host_keys_path, learn_known_hosts_path};
@@ -18,6 +17,8 @@ use crate::exec::ExecError;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_TIMEOUT: Duration = Duration::from_secs(180);
+/// Connecting and authenticating never take longer than this, whatever the command's timeout.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Caps each of stdout and stderr so a chatty command cannot exhaust the agent's memory.
 const OUTPUT_CAP: usize = 4 * 1024 * 1024;
 
@@ -155,8 +156,8 @@ pub struct Output {
 }
 
 /// Connects, authenticates and runs `command`, feeding it `stdin` (then EOF). `timeout` covers
-/// connecting and running. The host key is checked against `known_hosts` before any
-/// credential is sent.
+/// connecting and running; connecting alone gets at most 30 s. The host key is checked
+/// against `known_hosts` before any credential is sent.
 pub async fn run(
     params: &SshParams,
     known_hosts: &Path,
@@ -165,29 +166,33 @@ pub async fn run(
     timeout: Duration,
 ) -> Result<Output, ExecError> {
     let (host, user) = params.require()?;
-    let connected = AtomicBool::new(false);
+    let started = Instant::now();
     let session = Session {
         params,
         host,
         user,
         known_hosts,
-        connected: &connected,
     };
-    match tokio::time::timeout(timeout, session.run(command, stdin)).await {
-        Ok(result) => result,
-        Err(_) if connected.load(Ordering::Relaxed) => Err(ExecError::new(
-            "SSH_UNREACHABLE",
-            format!("timeout: the command did not finish within {}s", timeout.as_secs()),
-        )),
-        Err(_) => Err(ExecError::new(
-            "SSH_UNREACHABLE",
-            format!(
-                "timeout: could not connect to {host}:{} within {}s",
-                params.port,
-                timeout.as_secs()
-            ),
-        )),
-    }
+    let connect_limit = timeout.min(MAX_CONNECT_TIMEOUT);
+    let handle = tokio::time::timeout(connect_limit, session.connect())
+        .await
+        .map_err(|_| {
+            let secs = connect_limit.as_secs();
+            ExecError::new(
+                "SSH_UNREACHABLE",
+                format!("timeout: could not connect to {host}:{} within {secs}s", params.port),
+            )
+        })??;
+    let remaining = timeout.saturating_sub(started.elapsed());
+    tokio::time::timeout(remaining, session.exec(handle, command, stdin))
+        .await
+        .map_err(|_| {
+            let secs = timeout.as_secs();
+            ExecError::new(
+                "SSH_UNREACHABLE",
+                format!("timeout: the command did not finish within {secs}s"),
+            )
+        })?
 }
 
 struct Session<'a> {
@@ -195,12 +200,10 @@ struct Session<'a> {
     host: &'a str,
     user: &'a str,
     known_hosts: &'a Path,
-    /// Set once authenticated, so a timeout can say which phase hung.
-    connected: &'a AtomicBool,
 }
 
 impl Session<'_> {
-    async fn run(&self, command: &str, stdin: Option<&[u8]>) -> Result<Output, ExecError> {
+    async fn connect(&self) -> Result<client::Handle<Pinning>, ExecError> {
         let config = Arc::new(client::Config {
             nodelay: true,
             ..Default::default()
@@ -214,8 +217,15 @@ impl Session<'_> {
             .await
             .map_err(|e| self.connect_error(e))?;
         self.authenticate(&mut handle).await?;
-        self.connected.store(true, Ordering::Relaxed);
+        Ok(handle)
+    }
 
+    async fn exec(
+        &self,
+        handle: client::Handle<Pinning>,
+        command: &str,
+        stdin: Option<&[u8]>,
+    ) -> Result<Output, ExecError> {
         let mut channel = handle.channel_open_session().await.map_err(exec_error)?;
         channel.exec(true, command).await.map_err(exec_error)?;
         if let Some(stdin) = stdin {

@@ -454,4 +454,112 @@ mod tests {
         assert!(script.contains("base64 -d > \"$work/files/meta_data\" <<'BOTMOX_FILE_END'\naGk=\nBOTMOX_FILE_END\n"));
         assert!(script.contains("mv -f \"$work/image.iso\" '/var/lib/vz/template/iso/vm-7-provision.iso'\n"));
     }
+
+    /// The generated shell runs in a real POSIX `sh` (with a stand-in ISO tool and the ISO
+    /// directory moved into a temp dir), so quoting, heredocs and the cleanup trap are checked
+    /// for real, not only against the double's interpreter.
+    #[cfg(unix)]
+    mod real_shell {
+        use super::*;
+        use std::io::Write as _;
+        use std::os::unix::fs::PermissionsExt as _;
+        use std::path::{Path, PathBuf};
+        use std::process::{Command, Stdio};
+
+        const FAKE_TOOL: &str = "#!/bin/sh\n\
+            printf '%s\\n' \"$*\" > \"$FAKE_ISO_ARGS\"\n\
+            while [ \"$#\" -gt 1 ]; do if [ \"$1\" = -o ]; then out=$2; fi; shift; done\n\
+            ls \"$1\" > \"$out\"\n\
+            cat \"$1\"/* >> \"$out\"\n";
+
+        /// A directory holding links to just the tools the script needs (no ISO tool).
+        fn bare_path(root: &Path) -> PathBuf {
+            let bin = root.join("bin");
+            std::fs::create_dir_all(&bin).expect("bin dir");
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            for tool in ["mktemp", "base64", "mkdir", "rm", "mv", "cat", "ls"] {
+                let found = std::env::split_paths(&path).map(|d| d.join(tool)).find(|p| p.exists());
+                std::os::unix::fs::symlink(found.expect(tool), bin.join(tool)).expect("link");
+            }
+            bin
+        }
+
+        fn sh(script: &str, bin: &Path, root: &Path) -> std::process::Output {
+            let mut child = Command::new("/bin/sh")
+                .arg("-s")
+                .env_clear()
+                .env("PATH", bin)
+                .env("TMPDIR", root.join("tmp"))
+                .env("FAKE_ISO_ARGS", root.join("args"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("sh");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(script.as_bytes())
+                .expect("script");
+            child.wait_with_output().expect("sh output")
+        }
+
+        fn request(root: &Path) -> (ProvisionIso, String) {
+            let payload = json!({"vmid": 7, "files": {"user-data": "I2Nsb3VkLWNvbmZpZwo=", "a b": "JCh4KQo="}});
+            let iso = ProvisionIso::from_payload(&payload).expect("valid");
+            let iso_dir = root.join("iso");
+            let script = iso
+                .script()
+                .replace("/var/lib/vz/template/iso", &iso_dir.display().to_string());
+            std::fs::create_dir_all(root.join("tmp")).expect("tmp");
+            (iso, script)
+        }
+
+        fn leftovers(root: &Path) -> usize {
+            std::fs::read_dir(root.join("tmp")).map_or(0, |d| d.count())
+        }
+
+        #[test]
+        fn the_iso_script_builds_moves_and_cleans_up() {
+            let root = tempfile::tempdir().expect("temp dir");
+            let bin = bare_path(root.path());
+            let tool = bin.join("genisoimage");
+            std::fs::write(&tool, FAKE_TOOL).expect("fake tool");
+            std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            let (iso, script) = request(root.path());
+
+            let out = sh(&script, &bin, root.path());
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let image = std::fs::read_to_string(root.path().join("iso").join(&iso.name)).expect("the ISO");
+            assert_eq!(image, "a_b\nuser-data\n$(x)\n#cloud-config\n");
+            let args = std::fs::read_to_string(root.path().join("args")).expect("tool args");
+            assert!(args.starts_with("-J -R -V PROVISION -o "), "{args}");
+            assert_eq!(leftovers(root.path()), 0, "the work dir is removed");
+        }
+
+        #[test]
+        fn without_an_iso_tool_the_script_says_so_and_cleans_up() {
+            let root = tempfile::tempdir().expect("temp dir");
+            let bin = bare_path(root.path());
+            let (iso, script) = request(root.path());
+            let out = sh(&script, &bin, root.path());
+            assert_eq!(out.status.code(), Some(127));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("no ISO tool"), "{out:?}");
+            assert!(!root.path().join("iso").join(&iso.name).exists());
+            assert_eq!(leftovers(root.path()), 0, "the work dir is removed on failure too");
+        }
+
+        #[test]
+        fn the_config_heredoc_writes_the_content_verbatim() {
+            let root = tempfile::tempdir().expect("temp dir");
+            let file = root.path().join("100.conf");
+            let content = "name: $HOME `reboot` $(reboot)\nEOF\n'quoted' \\ end";
+            let command = write_config_command(100, content)
+                .replace("/etc/pve/qemu-server/100.conf", &file.display().to_string());
+            let out = Command::new("/bin/sh").arg("-c").arg(&command).output().expect("sh");
+            assert!(out.status.success(), "{out:?}");
+            assert_eq!(std::fs::read_to_string(&file).expect("written"), format!("{content}\n"));
+        }
+    }
 }
