@@ -14,7 +14,6 @@ use serde_json::Value;
 use crate::config::{Target, TargetAuth};
 use crate::exec::ExecError;
 
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_TIMEOUT: Duration = Duration::from_secs(180);
 /// Connecting and authenticating never take longer than this, whatever the command's timeout.
@@ -556,8 +555,10 @@ mod tests {
     fn url_hosts_and_timeouts() {
         assert_eq!(url_host("https://[fd00::1]:8006").as_deref(), Some("fd00::1"));
         assert_eq!(url_host("http://user@10.0.0.5/api2/json").as_deref(), Some("10.0.0.5"));
-        assert_eq!(clamp_timeout(None, DEFAULT_TIMEOUT), DEFAULT_TIMEOUT);
-        assert_eq!(clamp_timeout(Some(10), DEFAULT_TIMEOUT), MIN_TIMEOUT);
-        assert_eq!(clamp_timeout(Some(999_000), DEFAULT_TIMEOUT), MAX_TIMEOUT);
+        let default = Duration::from_secs(20);
+        assert_eq!(clamp_timeout(None, default), default);
+        assert_eq!(clamp_timeout(Some(2500), default), Duration::from_millis(2500));
+        assert_eq!(clamp_timeout(Some(10), default), MIN_TIMEOUT);
+        assert_eq!(clamp_timeout(Some(999_000), default), MAX_TIMEOUT);
     }
 }

@@ -175,10 +175,6 @@ impl SshDouble {
     pub fn auth_attempts(&self) -> Vec<AuthAttempt> {
         lock(&self.shared.auths).clone()
     }
-
-    pub fn host(&self) -> &Host {
-        &self.shared.host
-    }
 }
 
 impl Drop for SshDouble {
