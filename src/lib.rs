@@ -16,6 +16,7 @@ pub mod error;
 pub mod finance;
 pub mod health;
 pub mod http;
+pub mod infra;
 pub mod ipqs;
 pub mod metrics;
 pub mod names;

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::pairing;
 use super::principal::Caller;
-use super::store::{self, AgentRow, Registration};
+use super::store::{self, AgentRow, Registration, ONLINE_WITHIN_MS};
 use crate::auth::domain::Email;
 use crate::auth::{store as users, token, Authed, Privileged};
 use crate::clock::{iso_ms, now_ms};
@@ -30,8 +30,6 @@ use crate::state::AppState;
 
 const DEFAULT_NAME: &str = "Unnamed Agent";
 const TOKEN_TTL_MS: i64 = 30 * 86_400_000;
-/// An agent counts as online when active and seen this recently.
-pub(crate) const ONLINE_WITHIN_MS: i64 = 120_000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -45,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn agent_info(a: AgentRow, detailed: bool) -> AgentInfo {
-    let online = a.status == "active" && a.last_seen_at.is_some_and(|t| now_ms() - t < ONLINE_WITHIN_MS);
+    let online = a.is_online(now_ms());
     AgentInfo {
         online,
         id: a.id,

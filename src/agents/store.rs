@@ -29,6 +29,16 @@ pub struct AgentRow {
     pub updated_at: i64,
 }
 
+impl AgentRow {
+    /// Active and seen within [`ONLINE_WITHIN_MS`] (`api-ops.md` §1.1).
+    pub fn is_online(&self, now_ms: i64) -> bool {
+        self.status == "active" && self.last_seen_at.is_some_and(|t| now_ms - t < ONLINE_WITHIN_MS)
+    }
+}
+
+/// An agent counts as online when active and seen this recently.
+pub const ONLINE_WITHIN_MS: i64 = 120_000;
+
 fn row(r: &Row<'_>) -> rusqlite::Result<AgentRow> {
     Ok(AgentRow {
         id: r.get("id")?,

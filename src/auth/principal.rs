@@ -50,6 +50,12 @@ impl Access for Privileged {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Infra];
 }
 
+/// Only `infra`: the direct Proxmox/SSH routes (`api-ops.md` §4).
+pub struct InfraOnly;
+impl Access for InfraOnly {
+    const ROLES: &'static [Role] = &[Role::Infra];
+}
+
 /// `Authed<AdminOnly>` in a handler's arguments is the whole access check of that route.
 pub struct Authed<A: Access = AnyUser>(pub Principal, pub PhantomData<A>);
 

@@ -34,6 +34,7 @@ use crate::state::AppState;
         (name = "ipqs", description = "IP quality checks"),
         (name = "agents", description = "Agents: pairing, heartbeat, revocation"),
         (name = "vm-ops", description = "The command queue to agents"),
+        (name = "infra", description = "Direct Proxmox and SSH operations (infra role), run by an agent"),
         (name = "vm", description = "The VM registry: SMBIOS UUIDs bound to a tenant and an owner"),
         (name = "notifications", description = "Telegram and webhook notifications, test message, delivery history"),
         (name = "docs", description = "This API's description"),

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::agents::ws::router())
         .merge(crate::vmops::routes::router())
         .merge(crate::vm_registry::routes::router())
+        .merge(crate::infra::routes::router())
         .merge(crate::notifications::routes::router())
         .merge(docs::router())
         .split_for_parts();

@@ -250,7 +250,7 @@ mod tests {
         let (vault, _) = Vault::generate(KeySource::Env);
         let online = agent_presence("a1", "Rack", true);
         // No settings: nothing is queued, and nothing fails.
-        assert_eq!(enqueue(&conn, "t1", &[online.clone()], 1).unwrap(), 0);
+        assert_eq!(enqueue(&conn, "t1", std::slice::from_ref(&online), 1).unwrap(), 0);
 
         configure(
             &conn,

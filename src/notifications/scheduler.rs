@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::events::{self, Kind, Notice};
 use super::prefs::Prefs;
 use super::{outbox, store};
-use crate::agents::routes::ONLINE_WITHIN_MS;
+use crate::agents::store::ONLINE_WITHIN_MS;
 use crate::auth::Principal;
 use crate::clock::now_ms;
 use crate::documents::{crud, Collection};

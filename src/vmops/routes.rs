@@ -26,8 +26,6 @@ use crate::http::extract::Json;
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 
-/// An agent counts as online when active and seen this recently (§1.1).
-const ONLINE_WITHIN_MS: i64 = 120_000;
 /// Payload keys that raise privileges, honoured for admin/infra callers only.
 const PRIVILEGED_KEYS: [&str; 1] = ["allowUnsafe"];
 
@@ -84,16 +82,21 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value
     Ok(Some(Option::<Value>::deserialize(d)?))
 }
 
-struct Dispatch {
-    agent_id: String,
-    command_type: String,
-    payload: Map<String, Value>,
-    expires_in_ms: i64,
-    idempotency_key: Option<String>,
+pub struct Dispatch {
+    pub agent_id: String,
+    pub command_type: String,
+    pub payload: Map<String, Value>,
+    pub expires_in_ms: i64,
+    pub idempotency_key: Option<String>,
 }
 
 /// Queues a command for an online agent the caller may use; fail-fast when it is offline.
-async fn dispatch(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult<Accepted> {
+async fn dispatch(state: &AppState, me: Principal, d: Dispatch) -> ApiResult<Accepted> {
+    Ok((StatusCode::ACCEPTED, ok(queue(state, me, d).await?)))
+}
+
+/// The queueing behind every dispatch route (and the infra relay).
+pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult<Command> {
     if !me.is_privileged() {
         for key in PRIVILEGED_KEYS {
             d.payload.remove(key);
@@ -117,9 +120,7 @@ async fn dispatch(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult
                     return Ok((existing, false));
                 }
             }
-            let online =
-                agent.status == "active" && agent.last_seen_at.is_some_and(|t| now_ms() - t < ONLINE_WITHIN_MS);
-            if !online {
+            if !agent.is_online(now_ms()) {
                 return Err(ApiError::new(ErrorCode::AgentOffline));
             }
             let payload = Value::Object(d.payload);
@@ -139,7 +140,7 @@ async fn dispatch(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult
         waiters.wake(&command.tenant_id, &command.agent_id);
         waiters.published();
     }
-    Ok((StatusCode::ACCEPTED, ok(command)))
+    Ok(command)
 }
 
 async fn namespaced(
@@ -430,6 +431,11 @@ async fn cancel_command(
     Authed(me, ..): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Ok<Command>> {
+    Ok(ok(cancel(&state, me, id).await?))
+}
+
+/// A user cancels a command that no agent has started.
+pub async fn cancel(state: &AppState, me: Principal, id: String) -> ApiResult<Command> {
     let command = state
         .db
         .write(move |tx| {
@@ -444,7 +450,26 @@ async fn cancel_command(
         })
         .await?;
     state.waiters.published();
-    Ok(ok(command))
+    Ok(command)
+}
+
+/// Waits until the command is terminal or `timeout` passes; the command as it then is.
+pub async fn settled_within(state: &AppState, tenant: &str, id: &str, timeout: Duration) -> ApiResult<Command> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        // Registered before the read, so an update committed in between still wakes us.
+        let published = state.waiters.events.notified();
+        let (tenant, key) = (tenant.to_owned(), id.to_owned());
+        let command = state
+            .db
+            .read(move |conn| store::get(conn, &tenant, &key).map_err(ApiError::from))
+            .await?
+            .ok_or(ErrorCode::VmOpsCommandNotFound)?;
+        if command.status().is_terminal() || tokio::time::Instant::now() >= deadline {
+            return Ok(command);
+        }
+        let _ = tokio::time::timeout_at(deadline, published).await;
+    }
 }
 
 /// How long a quiet stream waits before looking again even without a wake-up.

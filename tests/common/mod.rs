@@ -2,6 +2,8 @@
 //! SQLite file in a temporary data directory.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod agent;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -78,16 +80,15 @@ impl TestServer {
 
     /// A server on `data_dir`; `Err(log)` when the process exits before listening.
     pub async fn start_in(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<TestServer, String> {
+        // A random port unless the caller names one (a restart on the same address).
+        let listen: &[&str] = if args.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = botmox(data_dir)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--log-format",
-                "text",
-                "--log",
-                "info",
-            ])
+            .args(["serve", "--log-format", "text", "--log", "info"])
+            .args(listen)
             .args(args)
             .envs(envs.iter().copied())
             .stdout(Stdio::null())

@@ -1,0 +1,419 @@
+//! The `/api/v1/infra/*` handlers: parse, relay to an agent, answer (`api-ops.md` §4).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use botmox_contract::envelope::Failure;
+use serde_json::{json, Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::relay::{self, Via};
+use super::validate;
+use crate::audit::store::Action;
+use crate::auth::{Authed, InfraOnly, Principal};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::extract::Json;
+use crate::http::{ok, Ok};
+use crate::state::AppState;
+
+type Infra = Authed<InfraOnly>;
+type Answer = ApiResult<Ok<Value>>;
+
+/// Most Proxmox calls finish in seconds; the agent's own HTTP timeout is 30 s.
+const API_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(status))
+        .routes(routes!(list_vms))
+        .routes(routes!(clone_vm))
+        .routes(routes!(get_config, put_config))
+        .routes(routes!(task_status))
+        .routes(routes!(power))
+        .routes(routes!(delete_vm))
+        .routes(routes!(sendkey))
+        .routes(routes!(current_status))
+        .routes(routes!(cluster_resources))
+        .routes(routes!(ssh_test))
+        .routes(routes!(ssh_exec))
+        .routes(routes!(ssh_read_config, ssh_write_config))
+}
+
+fn bad(message: String) -> ApiError {
+    ApiError::new(ErrorCode::InfraInvalidRequest).with_message(message)
+}
+
+fn object(pairs: Value) -> Map<String, Value> {
+    match pairs {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+async fn relay_api(state: &AppState, me: &Principal, via: &Via, action: &str, payload: Value) -> ApiResult<Value> {
+    relay::run(
+        state,
+        me,
+        via,
+        &format!("proxmox.{action}"),
+        object(payload),
+        API_TIMEOUT,
+    )
+    .await
+}
+
+/// Node and vmid from the path, checked.
+fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, u64)> {
+    Ok((validate::node(node).map_err(bad)?, validate::vmid(vmid).map_err(bad)?))
+}
+
+/// The `{upid}` a Proxmox write answers with.
+fn upid_of(result: Value) -> Value {
+    json!({ "upid": result.get("upid").cloned().unwrap_or(Value::Null) })
+}
+
+/// Forces a fresh Proxmox login on the agent.
+#[utoipa::path(post, path = "/api/v1/infra/proxmox/login", tag = "infra", security(("bearer" = [])), params(Via),
+    responses((status = 200, body = Success<Object>), (status = 403, body = Failure), (status = 409, body = Failure),
+        (status = 502, body = Failure), (status = 504, body = Failure)))]
+async fn login(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
+    relay_api(&state, &me, &via, "login", json!({ "force": true })).await?;
+    Ok(ok(json!({ "connected": true })))
+}
+
+/// Logs in and reads the Proxmox version.
+#[utoipa::path(get, path = "/api/v1/infra/proxmox/status", tag = "infra", security(("bearer" = [])), params(Via),
+    responses((status = 200, body = Success<Object>), (status = 502, body = Failure)))]
+async fn status(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
+    let version = relay_api(&state, &me, &via, "status", json!({})).await?;
+    Ok(ok(json!({ "connected": true, "version": version })))
+}
+
+/// The node's QEMU VMs.
+#[utoipa::path(get, path = "/api/v1/infra/proxmox/nodes/{node}/qemu", tag = "infra", security(("bearer" = [])),
+    params(("node" = String, Path), Via), responses((status = 200, body = Success<Vec<Object>>), (status = 400, body = Failure)))]
+async fn list_vms(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path(node): Path<String>,
+    Query(via): Query<Via>,
+) -> Answer {
+    let node = validate::node(&node).map_err(bad)?;
+    Ok(ok(relay_api(&state, &me, &via, "list", json!({ "node": node })).await?))
+}
+
+/// Clones a VM: `newid` (positive integer), `name`, `storage`, `format`, `full`.
+#[utoipa::path(post, path = "/api/v1/infra/proxmox/nodes/{node}/qemu/{vmid}/clone", tag = "infra", security(("bearer" = [])),
+    params(("node" = String, Path), ("vmid" = String, Path), Via), request_body = Object,
+    responses((status = 200, body = Success<Object>), (status = 400, body = Failure)))]
+async fn clone_vm(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, vmid)): Path<(String, String)>,
+    Query(via): Query<Via>,
+    Json(body): Json<Value>,
+) -> Answer {
+    let (node, vmid) = vm_path(&node, &vmid)?;
+    let newid = body
+        .get("newid")
+        .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        .filter(|v| *v > 0);
+    let newid = newid.ok_or_else(|| bad("newid must be a positive integer".into()))?;
+    let mut payload = json!({ "node": node, "vmid": vmid, "newid": newid });
+    for key in ["name", "storage", "format"] {
+        if let Some(v) = body.get(key).and_then(Value::as_str) {
+            payload[key] = json!(v);
+        }
+    }
+    if let Some(full) = body.get("full") {
+        let full = full.as_bool().or_else(|| full.as_u64().map(|v| v == 1));
+        payload["full"] = json!(full.ok_or_else(|| bad("full must be a boolean or 0/1".into()))?);
+    }
+    relay::audit(&state, &me, Action::Create, format!("proxmox/{node}/qemu/{vmid}/clone")).await?;
+    Ok(ok(upid_of(relay_api(&state, &me, &via, "clone", payload).await?)))
+}
+
+/// A VM's config.
+#[utoipa::path(get, path = "/api/v1/infra/proxmox/nodes/{node}/qemu/{vmid}/config", tag = "infra", security(("bearer" = [])),
+    params(("node" = String, Path), ("vmid" = String, Path), Via), responses((status = 200, body = Success<Object>)))]
+async fn get_config(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, vmid)): Path<(String, String)>,
+    Query(via): Query<Via>,
+) -> Answer {
+    let (node, vmid) = vm_path(&node, &vmid)?;
+    Ok(ok(relay_api(
+        &state,
+        &me,
+        &via,
+        "get-config",
+        json!({ "node": node, "vmid": vmid }),
+    )
+    .await?))
+}
+
+/// Updates a VM's config with the whitelisted keys (`cores`, `memory`, `net0`, …).
+#[utoipa::path(put, path = "/api/v1/infra/proxmox/nodes/{node}/qemu/{vmid}/config", tag = "infra", security(("bearer" = [])),
+    params(("node" = String, Path), ("vmid" = String, Path), Via), request_body = Object,
+    responses((status = 200, body = Success<Object>), (status = 400, body = Failure)))]
+async fn put_config(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, vmid)): Path<(String, String)>,
+    Query(via): Query<Via>,
+    Json(body): Json<Value>,
+) -> Answer {
+    let (node, vmid) = vm_path(&node, &vmid)?;
+    let config = validate::config(&body).map_err(bad)?;
+    relay::audit(
+        &state,
+        &me,
+        Action::Update,
+        format!("proxmox/{node}/qemu/{vmid}/config"),
+    )
+    .await?;
+    let payload = json!({ "node": node, "vmid": vmid, "config": config });
+    Ok(ok(upid_of(
+        relay_api(&state, &me, &via, "update-config", payload).await?,
+    )))
+}
+
+/// A Proxmox task's status by UPID.
+#[utoipa::path(get, path = "/api/v1/infra/proxmox/nodes/{node}/tasks/{upid}/status", tag = "infra", security(("bearer" = [])),
+    params(("node" = String, Path), ("upid" = String, Path), Via), responses((status = 200, body = Success<Object>)))]
+async fn task_status(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, upid)): Path<(String, String)>,
+    Query(via): Query<Via>,
+) -> Answer {
+    let node = validate::node(&node).map_err(bad)?;
+    if !upid.starts_with("UPID:") {
+        return Err(bad("upid must be a Proxmox task id (UPID:…)".into()));
+    }
+    Ok(ok(relay_api(
+        &state,
+        &me,
+        &via,
+        "task-status",
+        json!({ "node": node, "upid": upid }),
+    )
+    .await?))
+}
+
+/// `start`, `stop`, `shutdown`, `reset`, `suspend` or `resume`.
+#[utoipa::path(post, path = "/api/v1/infra/proxmox/nodes/{node}/qemu/{vmid}/status/{action}", tag = "infra",
+    security(("bearer" = [])), params(("node" = String, Path), ("vmid" = String, Path), ("action" = String, Path), Via),
+    responses((status = 200, body = Success<Object>), (status = 400, body = Failure)))]
+async fn power(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, vmid, action)): Path<(String, String, String)>,
+    Query(via): Query<Via>,
+) -> Answer {
+    let (node, vmid) = vm_path(&node, &vmid)?;
+    let action = validate::action(&action).map_err(bad)?;
+    relay::audit(
+        &state,
+        &me,
+        Action::Update,
+        format!("proxmox/{node}/qemu/{vmid}/status/{action}"),
+    )
+    .await?;
+    Ok(ok(upid_of(
+        relay_api(&state, &me, &via, action, json!({ "node": node, "vmid": vmid })).await?,
+    )))
+}
+
+/// Destroys a VM; `purge` and `destroy-unreferenced-disks` flags are forwarded.
+#[utoipa::path(delete, path = "/api/v1/infra/proxmox/nodes/{node}/qemu/{vmid}", tag = "infra", security(("bearer" = [])),
+    params(("node" = String, Path), ("vmid" = String, Path), ("purge" = Option<String>, Query),
+        ("destroy-unreferenced-disks" = Option<String>, Query), ("agent_id" = Option<String>, Query)),
+    responses((status = 200, body = Success<Object>), (status = 400, body = Failure)))]
+async fn delete_vm(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, vmid)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
+    let (node, vmid) = vm_path(&node, &vmid)?;
+    let flag = |name: &str| query.get(name).map(|v| validate::flag(v).map_err(bad)).transpose();
+    let payload = json!({
+        "node": node, "vmid": vmid,
+        "purge": flag("purge")?.unwrap_or(false),
+        "destroyUnreferencedDisks": flag("destroy-unreferenced-disks")?.unwrap_or(false),
+    });
+    let via = Via {
+        agent_id: query.get("agent_id").cloned(),
+        target: query.get("target").cloned(),
+    };
+    relay::audit(&state, &me, Action::Delete, format!("proxmox/{node}/qemu/{vmid}")).await?;
+    Ok(ok(upid_of(relay_api(&state, &me, &via, "delete", payload).await?)))
+}
+
+/// Sends a key (`ctrl-alt-delete`, `ret`, …) to the VM.
+#[utoipa::path(post, path = "/api/v1/infra/proxmox/nodes/{node}/qemu/{vmid}/sendkey", tag = "infra", security(("bearer" = [])),
+    params(("node" = String, Path), ("vmid" = String, Path), Via), request_body = Object,
+    responses((status = 200, body = Success<Object>), (status = 400, body = Failure)))]
+async fn sendkey(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, vmid)): Path<(String, String)>,
+    Query(via): Query<Via>,
+    Json(body): Json<Value>,
+) -> Answer {
+    let (node, vmid) = vm_path(&node, &vmid)?;
+    let key = validate::key(body.get("key").and_then(Value::as_str)).map_err(bad)?;
+    relay::audit(
+        &state,
+        &me,
+        Action::Update,
+        format!("proxmox/{node}/qemu/{vmid}/sendkey"),
+    )
+    .await?;
+    relay_api(
+        &state,
+        &me,
+        &via,
+        "sendkey",
+        json!({ "node": node, "vmid": vmid, "key": key }),
+    )
+    .await?;
+    Ok(ok(json!({ "transport": "proxmox-api-put", "upid": null })))
+}
+
+/// A VM's runtime status.
+#[utoipa::path(get, path = "/api/v1/infra/proxmox/nodes/{node}/qemu/{vmid}/status/current", tag = "infra",
+    security(("bearer" = [])), params(("node" = String, Path), ("vmid" = String, Path), Via),
+    responses((status = 200, body = Success<Object>)))]
+async fn current_status(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path((node, vmid)): Path<(String, String)>,
+    Query(via): Query<Via>,
+) -> Answer {
+    let (node, vmid) = vm_path(&node, &vmid)?;
+    Ok(ok(relay_api(
+        &state,
+        &me,
+        &via,
+        "vm-status",
+        json!({ "node": node, "vmid": vmid }),
+    )
+    .await?))
+}
+
+/// The cluster's resources.
+#[utoipa::path(get, path = "/api/v1/infra/proxmox/cluster/resources", tag = "infra", security(("bearer" = [])),
+    params(Via), responses((status = 200, body = Success<Vec<Object>>)))]
+async fn cluster_resources(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
+    Ok(ok(relay_api(&state, &me, &via, "cluster-resources", json!({})).await?))
+}
+
+/// Probes SSH to the Proxmox host.
+#[utoipa::path(post, path = "/api/v1/infra/ssh/test", tag = "infra", security(("bearer" = [])), params(Via),
+    responses((status = 200, body = Success<Object>)))]
+async fn ssh_test(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
+    let probe = relay::run(
+        &state,
+        &me,
+        &via,
+        "proxmox.ssh-test",
+        Map::new(),
+        Duration::from_secs(10),
+    )
+    .await?;
+    Ok(ok(probe))
+}
+
+/// Runs an allowlisted command on the Proxmox host; `timeout` 1000-120000 ms.
+#[utoipa::path(post, path = "/api/v1/infra/ssh/exec", tag = "infra", security(("bearer" = [])), params(Via),
+    request_body = Object,
+    responses((status = 200, body = Success<Object>), (status = 400, body = Failure), (status = 403, body = Failure)))]
+async fn ssh_exec(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Query(via): Query<Via>,
+    Json(body): Json<Value>,
+) -> Answer {
+    let command = body
+        .get("command")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let command = command.ok_or_else(|| bad("command is required".into()))?;
+    let timeout = match body.get("timeout") {
+        None | Some(Value::Null) => 30_000,
+        Some(v) => v
+            .as_u64()
+            .filter(|t| (1000..=120_000).contains(t))
+            .ok_or_else(|| bad("timeout must be 1000-120000 ms".into()))?,
+    };
+    relay::audit(&state, &me, Action::Create, "ssh/exec".into()).await?;
+    let payload = object(json!({ "command": command, "timeoutMs": timeout }));
+    Ok(ok(relay::run(
+        &state,
+        &me,
+        &via,
+        "proxmox.ssh-exec",
+        payload,
+        Duration::from_millis(timeout),
+    )
+    .await?))
+}
+
+/// Reads `/etc/pve/qemu-server/<vmid>.conf` over SSH.
+#[utoipa::path(get, path = "/api/v1/infra/ssh/vm-config/{vmid}", tag = "infra", security(("bearer" = [])),
+    params(("vmid" = String, Path), Via), responses((status = 200, body = Success<Object>)))]
+async fn ssh_read_config(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path(vmid): Path<String>,
+    Query(via): Query<Via>,
+) -> Answer {
+    let vmid = validate::vmid(&vmid).map_err(bad)?;
+    let payload = object(json!({ "vmid": vmid }));
+    Ok(ok(relay::run(
+        &state,
+        &me,
+        &via,
+        "proxmox.ssh-read-config",
+        payload,
+        Duration::from_secs(15),
+    )
+    .await?))
+}
+
+/// Overwrites `/etc/pve/qemu-server/<vmid>.conf` over SSH with `content`.
+#[utoipa::path(put, path = "/api/v1/infra/ssh/vm-config/{vmid}", tag = "infra", security(("bearer" = [])),
+    params(("vmid" = String, Path), Via), request_body = Object,
+    responses((status = 200, body = Success<Object>), (status = 400, body = Failure)))]
+async fn ssh_write_config(
+    State(state): State<AppState>,
+    Authed(me, ..): Infra,
+    Path(vmid): Path<String>,
+    Query(via): Query<Via>,
+    Json(body): Json<Value>,
+) -> Answer {
+    let vmid = validate::vmid(&vmid).map_err(bad)?;
+    let content = body
+        .get("content")
+        .and_then(Value::as_str)
+        .filter(|c| !c.trim().is_empty());
+    let content = content.ok_or_else(|| bad("content is required".into()))?;
+    relay::audit(&state, &me, Action::Update, format!("ssh/vm-config/{vmid}")).await?;
+    let payload = object(json!({ "vmid": vmid, "content": content }));
+    Ok(ok(relay::run(
+        &state,
+        &me,
+        &via,
+        "proxmox.ssh-write-config",
+        payload,
+        Duration::from_secs(20),
+    )
+    .await?))
+}
