@@ -15,6 +15,7 @@ use super::store::{self, ArchiveEntry, LogEntry};
 use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
 use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Page, Spec};
+use crate::documents::list::{self, Filter, FilterKind, Filters, ListQuery};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
@@ -32,6 +33,27 @@ static BOTS: Spec = Spec {
         exists: ErrorCode::BotAlreadyExists,
     },
     check: check_bot,
+    filters: Filters {
+        fields: &[
+            Filter {
+                name: "status",
+                kind: FilterKind::Field("status"),
+            },
+            Filter {
+                name: "project_id",
+                kind: FilterKind::Field("project_id"),
+            },
+            Filter {
+                name: "name",
+                kind: FilterKind::Field("name"),
+            },
+            Filter {
+                name: "effective_status",
+                kind: FilterKind::Computed(list::BOT_EFFECTIVE_STATUSES),
+            },
+        ],
+        range: None,
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -133,8 +155,10 @@ where
 
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])),
     params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, description = "1-200, default 50"),
-        ("sort" = Option<String>, Query, description = "a top-level field"), ("order" = Option<String>, Query, description = "asc or desc"),
-        ("q" = Option<String>, Query, description = "case-insensitive search in top-level values")),
+        ("sort" = Option<String>, Query, description = "a field or a dotted path"), ("order" = Option<String>, Query, description = "asc or desc"),
+        ("q" = Option<String>, Query, description = "case-insensitive search in every value, nested ones included"),
+        ("status" = Option<String>, Query), ("project_id" = Option<String>, Query), ("name" = Option<String>, Query),
+        ("effective_status" = Option<String>, Query, description = "comma-separated; see the API guide for filter.<path>")),
     responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
 async fn list_bots(
     State(state): State<AppState>,
@@ -351,7 +375,7 @@ async fn archive(
     Authed(me, ..): Authed,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<axum::Json<Success<Vec<ArchiveEntry>>>> {
-    let query = crate::documents::list::ListQuery::parse(&params, ErrorCode::BotsInvalidListQuery)?;
+    let query = ListQuery::parse(&params, ErrorCode::BotsInvalidListQuery, &Filters::NONE)?;
     let (page, limit, offset) = (query.page, query.limit, query.offset());
     let (entries, total) = state
         .db

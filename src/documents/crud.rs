@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::list::ListQuery;
+use super::list::{Filters, ListQuery};
 use super::{store, Collection, Document};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
@@ -43,6 +43,8 @@ pub struct Spec {
     pub collection: Collection,
     pub codes: Codes,
     pub check: Check,
+    /// What its list can be filtered by, besides `q` and `filter.<path>`.
+    pub filters: Filters,
 }
 
 /// `{ id, deleted: true }`.
@@ -170,12 +172,24 @@ pub async fn list(
     spec: &'static Spec,
     params: HashMap<String, String>,
 ) -> ApiResult<Page> {
-    let query = ListQuery::parse(&params, spec.codes.list_query)?;
+    list_with(state, me, spec, params, 0).await
+}
+
+/// [`list`] for a collection whose computed states have an "expiring soon" window.
+pub async fn list_with(
+    state: &AppState,
+    me: &Principal,
+    spec: &'static Spec,
+    params: HashMap<String, String>,
+    warn_days: i64,
+) -> ApiResult<Page> {
+    let query = ListQuery::parse(&params, spec.codes.list_query, &spec.filters)?;
     let tenant = me.tenant_id.clone();
     let (page, limit) = (query.page, query.limit);
+    let (now, warn_ms) = (now_ms(), warn_days.saturating_mul(86_400_000));
     let (docs, total) = state
         .db
-        .read(move |conn| store::list(conn, &tenant, spec.collection, &query).map_err(ApiError::from))
+        .read(move |conn| store::list(conn, &tenant, spec.collection, &query, now, warn_ms).map_err(ApiError::from))
         .await?;
     Ok(axum::Json(Success {
         success: true,

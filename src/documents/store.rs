@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::list::{order_by, ListQuery, SEARCH_CLAUSE_AND};
+use super::list::{order_by, ListQuery, SEARCH_CLAUSE};
 use super::{Collection, Document};
 
 fn encode(doc: &Document) -> String {
@@ -100,32 +100,51 @@ pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> ru
     Ok(n == 1)
 }
 
-/// One page of documents, as stored JSON, and the total that match.
+/// One page of documents, as stored JSON, and the total that match. `now` and `warn_ms` are
+/// bound for the conditions that need them (computed states).
 pub fn list(
     conn: &Connection,
     tenant: &str,
     coll: Collection,
     query: &ListQuery,
+    now: i64,
+    warn_ms: i64,
 ) -> rusqlite::Result<(Vec<Box<RawValue>>, u64)> {
     // The collection is spelled into the SQL (it is one of a closed set) so that SQLite can
     // use the partial sort indexes, which a bound parameter would hide from the planner.
     let coll = coll.as_str();
     let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
-    let mut filter = "";
-    let total: i64 = match &query.q {
-        Some(q) => {
-            filter = SEARCH_CLAUSE_AND;
-            bound.push((":q", q));
-            conn.prepare_cached(&format!(
-                "SELECT COUNT(*) FROM documents WHERE tenant_id = :tenant AND collection = '{coll}' {filter}"
-            ))?
-            .query_row(bound.as_slice(), |r| r.get(0))?
+    let mut clauses: Vec<&str> = Vec::new();
+    if let Some(q) = &query.q {
+        clauses.push(SEARCH_CLAUSE);
+        bound.push((":q", q));
+    }
+    for condition in &query.conditions {
+        clauses.push(&condition.sql);
+        bound.extend(
+            condition
+                .binds
+                .iter()
+                .map(|(name, value)| (name.as_str(), value as &dyn ToSql)),
+        );
+    }
+    // SQLite refuses a binding the statement does not name.
+    for (name, value) in [(":now", &now), (":warn_ms", &warn_ms)] {
+        if query.conditions.iter().any(|c| c.sql.contains(name)) {
+            bound.push((name, value as &dyn ToSql));
         }
-        None => conn
-            .prepare_cached("SELECT n FROM document_counts WHERE tenant_id = ?1 AND collection = ?2")?
+    }
+    let filter: String = clauses.iter().map(|c| format!(" AND {c}")).collect();
+    let total: i64 = if query.narrowed() {
+        conn.prepare_cached(&format!(
+            "SELECT COUNT(*) FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}"
+        ))?
+        .query_row(bound.as_slice(), |r| r.get(0))?
+    } else {
+        conn.prepare_cached("SELECT n FROM document_counts WHERE tenant_id = ?1 AND collection = ?2")?
             .query_row(params![tenant, coll], |r| r.get(0))
             .optional()?
-            .unwrap_or(0),
+            .unwrap_or(0)
     };
     let (order, path) = order_by(query);
     let (limit, offset) = (query.limit as i64, query.offset().min(i64::MAX as u64) as i64);
@@ -135,7 +154,7 @@ pub fn list(
     }
     let docs = conn
         .prepare_cached(&format!(
-            "SELECT payload FROM documents WHERE tenant_id = :tenant AND collection = '{coll}' {filter}
+            "SELECT payload FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}
              ORDER BY {order} LIMIT :limit OFFSET :offset"
         ))?
         .query_map(bound.as_slice(), |r| {

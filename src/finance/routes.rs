@@ -13,6 +13,7 @@ use super::stats::{self, DayStats, GoldPrice, Range};
 use crate::auth::Authed;
 use crate::documents::crud::{self, normalise, require, Codes, Deleted, Mode, Page, Spec};
 use crate::documents::fields::{Day, Finite, Millis, Trimmed};
+use crate::documents::list::{DateRange, Filter, FilterKind, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
@@ -30,6 +31,31 @@ static OPERATIONS: Spec = Spec {
         exists: ErrorCode::FinanceOperationAlreadyExists,
     },
     check: check_operation,
+    filters: Filters {
+        fields: &[
+            Filter {
+                name: "type",
+                kind: FilterKind::Field("type"),
+            },
+            Filter {
+                name: "category",
+                kind: FilterKind::Field("category"),
+            },
+            Filter {
+                name: "currency",
+                kind: FilterKind::Field("currency"),
+            },
+            Filter {
+                name: "project_id",
+                kind: FilterKind::Field("project_id"),
+            },
+            Filter {
+                name: "bot_id",
+                kind: FilterKind::Field("bot_id"),
+            },
+        ],
+        range: Some(DateRange::Millis("date")),
+    },
 };
 
 /// The known fields of an operation (spec §7.2); strings trimmed, numeric strings coerced.
@@ -101,7 +127,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/finance/operations", tag = "finance", security(("bearer" = [])),
     params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("sort" = Option<String>, Query),
-        ("order" = Option<String>, Query), ("q" = Option<String>, Query)),
+        ("order" = Option<String>, Query), ("q" = Option<String>, Query),
+        ("type" = Option<String>, Query), ("category" = Option<String>, Query), ("currency" = Option<String>, Query),
+        ("project_id" = Option<String>, Query, description = "empty for operations without a project"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD (UTC) or ms, inclusive"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD (UTC) or ms, inclusive")),
     responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
 async fn list_operations(
     State(state): State<AppState>,

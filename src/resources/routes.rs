@@ -14,6 +14,7 @@ use crate::auth::Authed;
 use crate::clock::now_ms;
 use crate::documents::crud::{self, typed, Codes, Deleted, Page, Spec};
 use crate::documents::fields::{Bounded, Millis};
+use crate::documents::list::{self, Filter, FilterKind, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
@@ -34,17 +35,92 @@ static LICENSES: Spec = Spec {
     collection: Collection::Licenses,
     codes: CODES,
     check: |doc, _, errors| check::<License>(doc, errors),
+    filters: Filters {
+        fields: &[
+            Filter {
+                name: "status",
+                kind: FilterKind::Field("status"),
+            },
+            Filter {
+                name: "type",
+                kind: FilterKind::Field("type"),
+            },
+            Filter {
+                name: "bot_ids",
+                kind: FilterKind::Field("bot_ids"),
+            },
+            Filter {
+                name: "state",
+                kind: FilterKind::Computed(list::LICENSE_STATES),
+            },
+        ],
+        range: None,
+    },
 };
 /// Also used by the proxy re-check of the notification scheduler.
 pub(crate) static PROXIES: Spec = Spec {
     collection: Collection::Proxies,
     codes: CODES,
     check: |doc, _, errors| check::<Proxy>(doc, errors),
+    filters: Filters {
+        fields: &[
+            Filter {
+                name: "status",
+                kind: FilterKind::Field("status"),
+            },
+            Filter {
+                name: "type",
+                kind: FilterKind::Field("type"),
+            },
+            Filter {
+                name: "bot_id",
+                kind: FilterKind::Field("bot_id"),
+            },
+            Filter {
+                name: "country_code",
+                kind: FilterKind::Field("country_code"),
+            },
+            Filter {
+                name: "provider",
+                kind: FilterKind::Field("provider"),
+            },
+            Filter {
+                name: "state",
+                kind: FilterKind::Computed(list::PROXY_STATES),
+            },
+        ],
+        range: None,
+    },
 };
 static SUBSCRIPTIONS: Spec = Spec {
     collection: Collection::Subscriptions,
     codes: CODES,
     check: |doc, _, errors| check::<Subscription>(doc, errors),
+    filters: Filters {
+        fields: &[
+            Filter {
+                name: "status",
+                kind: FilterKind::Field("status"),
+            },
+            Filter {
+                name: "type",
+                kind: FilterKind::Field("type"),
+            },
+            Filter {
+                name: "bot_id",
+                kind: FilterKind::Field("bot_id"),
+            },
+            Filter {
+                name: "project_id",
+                kind: FilterKind::Field("project_id"),
+            },
+            Filter {
+                name: "state",
+                kind: FilterKind::Computed(list::SUBSCRIPTION_STATES),
+            },
+        ],
+        range: None,
+    },
 };
 
 fn check<T: for<'de> Deserialize<'de>>(doc: &mut Document, errors: &mut FieldErrors) {
@@ -186,7 +262,26 @@ async fn list_resources(
     Path(kind): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Page> {
-    crud::list(&state, &me, spec(&kind)?, params).await
+    let spec = spec(&kind)?;
+    // Only the `state` filter needs the window, and only subscriptions read it from settings.
+    let warn_days = match params.contains_key("state") {
+        true => threshold(&state, &me.tenant_id, spec.collection).await?,
+        false => 0,
+    };
+    crud::list_with(&state, &me, spec, params, warn_days).await
+}
+
+/// The "expiring soon" window of a kind: 3 days for licenses, 7 for proxies, settings
+/// `alerts.warning_days` (default 7) for subscriptions.
+async fn threshold(state: &AppState, tenant: &str, coll: Collection) -> ApiResult<i64> {
+    Ok(match expiry::fixed_threshold(coll) {
+        Some(days) => days,
+        None => value_at(state, tenant, &["alerts", "warning_days"])
+            .await?
+            .and_then(|v| v.as_i64())
+            .filter(|d| (1..=365).contains(d))
+            .unwrap_or(7),
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/resources/{kind}", tag = "resources", security(("bearer" = [])),
@@ -259,14 +354,7 @@ async fn expiring(
     Path(kind): Path<String>,
 ) -> ApiResult<Ok<ExpiryReport>> {
     let coll = spec(&kind)?.collection;
-    let threshold = match expiry::fixed_threshold(coll) {
-        Some(days) => days,
-        None => value_at(&state, &me.tenant_id, &["alerts", "warning_days"])
-            .await?
-            .and_then(|v| v.as_i64())
-            .filter(|d| (1..=365).contains(d))
-            .unwrap_or(7),
-    };
+    let threshold = threshold(&state, &me.tenant_id, coll).await?;
     let report = state
         .db
         .read(move |conn| expiry::report(conn, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::auth::Authed;
 use crate::documents::crud::{self, normalise, Codes, Deleted, Page, Spec};
 use crate::documents::fields::{Bounded, Day, Trimmed};
+use crate::documents::list::{DateRange, Filter, FilterKind, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiResult, ErrorCode};
 use crate::http::extract::Json;
@@ -32,6 +33,27 @@ static NOTES: Spec = Spec {
     collection: Collection::Notes,
     codes: CODES,
     check: |_, _, _| {},
+    filters: Filters {
+        fields: &[
+            Filter {
+                name: "bot_id",
+                kind: FilterKind::Field("bot_id"),
+            },
+            Filter {
+                name: "project_id",
+                kind: FilterKind::Field("project_id"),
+            },
+            Filter {
+                name: "is_pinned",
+                kind: FilterKind::Field("is_pinned"),
+            },
+            Filter {
+                name: "tags",
+                kind: FilterKind::Field("tags"),
+            },
+        ],
+        range: None,
+    },
 };
 static CALENDAR: Spec = Spec {
     collection: Collection::Calendar,
@@ -39,12 +61,26 @@ static CALENDAR: Spec = Spec {
     check: |doc, _, errors| {
         normalise::<CalendarEvent>(doc, errors);
     },
+    filters: Filters {
+        fields: &[Filter {
+            name: "linked_note_id",
+            kind: FilterKind::Field("linked_note_id"),
+        }],
+        range: Some(DateRange::Day("date")),
+    },
 };
 static KANBAN: Spec = Spec {
     collection: Collection::Kanban,
     codes: CODES,
     check: |doc, _, errors| {
         normalise::<KanbanTask>(doc, errors);
+    },
+    filters: Filters {
+        fields: &[Filter {
+            name: "status",
+            kind: FilterKind::Field("status"),
+        }],
+        range: None,
     },
 };
 
