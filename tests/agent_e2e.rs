@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use botmox_testkit::host::Vm;
 use botmox_testkit::pve::{PveDouble, PveOptions};
+use botmox_testkit::ssh::{SshDouble, SshOptions};
 use common::agent::{agent, agent_ok, RunningAgent};
 use common::*;
 use serde_json::{json, Value};
@@ -57,31 +58,36 @@ async fn dispatch(server: &TestServer, user: &str, agent_id: &str, action: &str,
     queued["data"]["id"].as_str().unwrap().to_owned()
 }
 
-/// A paired, running agent with the double as its only target (API-token auth, pinned cert).
-async fn paired_agent(server: &TestServer, user: &str, pve: &PveDouble, heartbeat_secs: u32) -> (RunningAgent, String) {
-    let dir = tempfile::tempdir().unwrap().keep();
+/// A paired, running agent in `dir` with the double as its only target (API-token auth,
+/// pinned certificate, and SSH to the SSH double when one is given).
+async fn paired_agent(
+    server: &TestServer,
+    user: &str,
+    dir: &std::path::Path,
+    pve: &PveDouble,
+    ssh: Option<&SshDouble>,
+    heartbeat_secs: u32,
+) -> (RunningAgent, String) {
     let code = pairing(server, user).await["pairing_code"].as_str().unwrap().to_owned();
-    agent_ok(&dir, &["pair", &code, "--server", &server.base], &[]);
-    agent_ok(
-        &dir,
-        &[
-            "target",
-            "add",
-            "--name",
-            "double",
-            "--url",
-            &pve.url,
-            "--node",
-            "h1",
-            "--token-id",
-            &pve.token_id,
-            "--fingerprint",
-            &pve.fingerprint_sha256,
-        ],
-        &[("BOTMOX_TARGET_TOKEN_SECRET", &pve.token_secret)],
-    );
-    let id = agent_id(&dir);
-    let running = RunningAgent::start(&dir, heartbeat_secs);
+    agent_ok(dir, &["pair", &code, "--server", &server.base], &[]);
+    let mut args = vec!["target", "add", "--name", "double", "--url", &pve.url, "--node", "h1"];
+    args.extend(["--token-id", &pve.token_id, "--fingerprint", &pve.fingerprint_sha256]);
+    let ssh_port = ssh.map(|s| s.port.to_string()).unwrap_or_default();
+    let mut envs = vec![("BOTMOX_TARGET_TOKEN_SECRET", pve.token_secret.as_str())];
+    if let Some(ssh) = ssh {
+        args.extend([
+            "--ssh-host",
+            "127.0.0.1",
+            "--ssh-port",
+            &ssh_port,
+            "--ssh-username",
+            &ssh.username,
+        ]);
+        envs.push(("BOTMOX_TARGET_SSH_PASSWORD", &ssh.password));
+    }
+    agent_ok(dir, &args, &envs);
+    let id = agent_id(dir);
+    let running = RunningAgent::start(dir, heartbeat_secs);
     wait_online(server, user, &id).await;
     (running, id)
 }
@@ -161,7 +167,8 @@ async fn clone_wait_start_run_on_proxmox_and_show_in_the_event_stream() {
     server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let pve = double().await;
-    let (agent, id) = paired_agent(&server, &op, &pve, 30).await;
+    let agent_dir = tempfile::tempdir().unwrap();
+    let (agent, id) = paired_agent(&server, &op, agent_dir.path(), &pve, None, 30).await;
     let mut events = client()
         .get(server.url("/api/v1/vm-ops/events"))
         .bearer_auth(&op)
@@ -261,7 +268,8 @@ async fn commands_survive_an_offline_agent_and_a_server_restart_and_run_once() {
     server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let pve = double().await;
-    let (agent, id) = paired_agent(&server, &op, &pve, 1).await;
+    let agent_dir = tempfile::tempdir().unwrap();
+    let (agent, id) = paired_agent(&server, &op, agent_dir.path(), &pve, None, 1).await;
     let dir = agent.dir.clone();
 
     // Offline: the command waits in the queue and runs once the agent is back.
@@ -331,7 +339,8 @@ async fn a_revoked_agent_stops_within_a_heartbeat_and_its_token_is_refused() {
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let pve = double().await;
-    let (mut agent, id) = paired_agent(&server, &op, &pve, 1).await;
+    let agent_dir = tempfile::tempdir().unwrap();
+    let (mut agent, id) = paired_agent(&server, &op, agent_dir.path(), &pve, None, 1).await;
     let (status, _) = server
         .call(
             "POST",
@@ -358,4 +367,125 @@ async fn a_revoked_agent_stops_within_a_heartbeat_and_its_token_is_refused() {
     // Started again, it refuses to run rather than retry forever.
     let mut again = RunningAgent::start(&agent.dir, 1);
     assert_eq!(again.exited_within(Duration::from_secs(15)), Some(3), "{}", again.log());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn infra_routes_run_on_the_agent_for_infra_users_only() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let infra = server.user("infra@example.com", "default", "infra").await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let (status, res) = server.call("GET", "/api/v1/infra/proxmox/status", &infra, None).await;
+    assert_eq!(
+        (status, res["error"]["code"].as_str()),
+        (409, Some("AGENT_OFFLINE")),
+        "no agent yet: {res}"
+    );
+
+    let pve = double().await;
+    let ssh = SshDouble::start(pve.host.clone(), SshOptions::default()).await;
+    pve.host.insert_vm(150, Vm::new("bot-150"));
+    let agent_dir = tempfile::tempdir().unwrap();
+    let (agent, _) = paired_agent(&server, &infra, agent_dir.path(), &pve, Some(&ssh), 30).await;
+
+    let (status, res) = server.call("GET", "/api/v1/infra/proxmox/status", &infra, None).await;
+    assert_eq!(
+        (status, res["data"]["connected"].as_bool()),
+        (200, Some(true)),
+        "{res}\n{}",
+        agent.log()
+    );
+    let (status, _) = server.call("GET", "/api/v1/infra/proxmox/status", &op, None).await;
+    assert_eq!(status, 403, "infra only");
+
+    let (_, vms) = server
+        .call("GET", "/api/v1/infra/proxmox/nodes/h1/qemu", &infra, None)
+        .await;
+    assert!(
+        vms["data"].as_array().unwrap().iter().any(|vm| vm["vmid"] == 150),
+        "{vms}"
+    );
+    let change = json!({ "cores": 4, "onboot": true, "hookscript": "local:snippets/evil.pl" });
+    let (status, res) = server
+        .call(
+            "PUT",
+            "/api/v1/infra/proxmox/nodes/h1/qemu/150/config",
+            &infra,
+            Some(change),
+        )
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let config = pve.host.vm(150).unwrap().config;
+    assert_eq!(
+        (
+            config.get("cores").map(String::as_str),
+            config.get("onboot").map(String::as_str)
+        ),
+        (Some("4"), Some("1"))
+    );
+    assert!(!config.contains_key("hookscript"), "keys off the whitelist are dropped");
+    let (status, res) = server
+        .call(
+            "POST",
+            "/api/v1/infra/proxmox/nodes/h1/qemu/150/status/explode",
+            &infra,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, res["error"]["message"].as_str()),
+        (400, Some("Invalid action: explode"))
+    );
+    let (status, res) = server
+        .call(
+            "POST",
+            "/api/v1/infra/proxmox/nodes/h1/qemu/150/status/START",
+            &infra,
+            None,
+        )
+        .await;
+    assert!(
+        status == 200 && res["data"]["upid"].as_str().is_some_and(|u| u.starts_with("UPID:")),
+        "{res}"
+    );
+
+    // SSH: allowlisted commands run; others are refused by the agent's allowlist.
+    let (status, res) = server
+        .call("GET", "/api/v1/infra/ssh/vm-config/150", &infra, None)
+        .await;
+    assert!(
+        status == 200 && res["data"]["config"].as_str().unwrap_or_default().contains("cores: 4"),
+        "{res}"
+    );
+    let (status, res) = server
+        .call(
+            "POST",
+            "/api/v1/infra/ssh/exec",
+            &infra,
+            Some(json!({ "command": "qm status 150" })),
+        )
+        .await;
+    assert_eq!((status, res["data"]["exitCode"].as_i64()), (200, Some(0)), "{res}");
+    let (status, res) = server
+        .call(
+            "POST",
+            "/api/v1/infra/ssh/exec",
+            &infra,
+            Some(json!({ "command": "rm -rf /" })),
+        )
+        .await;
+    assert_eq!(
+        (status, res["error"]["code"].as_str()),
+        (403, Some("SSH_COMMAND_FORBIDDEN")),
+        "{res}"
+    );
+
+    // Changing calls are in the audit trail.
+    let (_, audit) = server.call("GET", "/api/v1/audit?limit=50", &admin, None).await;
+    let text = audit.to_string();
+    assert!(
+        text.contains("proxmox/h1/qemu/150/config") && text.contains("ssh/exec"),
+        "{text}"
+    );
+    drop(agent);
 }

@@ -1,5 +1,6 @@
-//! Starts the Proxmox VE double on loopback for end-to-end and browser tests run from outside
-//! Rust, prints one JSON line saying where it is and how to log in, then serves until killed.
+//! Starts the Proxmox VE double and the SSH double (one simulated host) on loopback for
+//! end-to-end and browser tests run from outside Rust, prints one JSON line saying where they
+//! are and how to log in, then serves until killed.
 //!
 //! `botmox-pve-double [--port N] [--node NAME] [--task-ms N]`
 
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use botmox_testkit::host::{Host, Vm, VmStatus};
 use botmox_testkit::pve::{PveDouble, PveOptions};
+use botmox_testkit::ssh::{SshDouble, SshOptions};
 use serde_json::json;
 
 fn usage() -> ! {
@@ -34,6 +36,7 @@ async fn main() -> std::io::Result<()> {
     options.host.insert_vm(101, Vm::new("bot-01"));
     options.host.set_vm_status(101, VmStatus::Running);
 
+    let ssh = SshDouble::start(options.host.clone(), SshOptions::default()).await;
     let pve = PveDouble::start(options).await?;
     let line = json!({
         "pve": {
@@ -45,6 +48,13 @@ async fn main() -> std::io::Result<()> {
             "password": pve.password,
             "token_id": pve.token_id,
             "token_secret": pve.token_secret,
+        },
+        "ssh": {
+            "host": "127.0.0.1",
+            "port": ssh.port,
+            "username": ssh.username,
+            "password": ssh.password,
+            "host_key_fingerprint": ssh.host_key_fingerprint,
         }
     });
     println!("{line}");
