@@ -205,9 +205,18 @@ async fn run_sweeps(state: AppState) {
             .write(move |tx| crate::vmops::store::sweep(tx, crate::clock::now_ms(), limits).map_err(ApiError::from))
             .await;
         match swept {
-            Ok((0, 0, 0)) => {}
-            Ok((expired, requeued, dead)) => {
-                tracing::info!(expired, requeued, dead, "command sweep");
+            Ok(swept) if swept == Default::default() => {}
+            Ok(swept) => {
+                tracing::info!(
+                    expired = swept.expired,
+                    requeued = swept.requeued.len(),
+                    dead = swept.dead,
+                    "command sweep"
+                );
+                // A requeued command goes to its agent's parked claim (or pushing socket) now.
+                for (tenant, agent) in &swept.requeued {
+                    state.waiters.wake(tenant, agent);
+                }
                 state.waiters.published();
             }
             Err(e) => tracing::warn!(error = %e.message, "command sweep failed"),

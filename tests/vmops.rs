@@ -45,6 +45,18 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
         json!({ "vmid": 101 }),
         "privilege-raising keys are dropped for plain users"
     );
+    for key in ["sshPassword", "sshPrivateKey"] {
+        let leaky = json!({ "agent_id": agent_id, "params": { "command": "qm status 101", key: "hunter2" } });
+        let (status, res) = server
+            .call("POST", "/api/v1/vm-ops/proxmox/ssh-exec", &admin, Some(leaky))
+            .await;
+        assert_eq!(
+            (status, res["error"]["code"].as_str()),
+            (400, Some("VM_OPS_INVALID_DISPATCH_BODY")),
+            "{res}"
+        );
+        assert!(!res.to_string().contains("hunter2"));
+    }
 
     let (status, claimed) = server
         .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)

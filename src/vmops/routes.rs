@@ -28,6 +28,9 @@ use crate::state::AppState;
 
 /// Payload keys that raise privileges, honoured for admin/infra callers only.
 const PRIVILEGED_KEYS: [&str; 1] = ["allowUnsafe"];
+/// Credentials never travel in commands (the server would store them): agents keep SSH
+/// credentials per target, and secrets are referenced by `secret_ref`.
+const CREDENTIAL_KEYS: [&str; 2] = ["sshPassword", "sshPrivateKey"];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -97,6 +100,12 @@ async fn dispatch(state: &AppState, me: Principal, d: Dispatch) -> ApiResult<Acc
 
 /// The queueing behind every dispatch route (and the infra relay).
 pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult<Command> {
+    if let Some(key) = CREDENTIAL_KEYS.iter().find(|k| d.payload.contains_key(**k)) {
+        return Err(ApiError::new(ErrorCode::VmOpsInvalidDispatchBody).with_message(format!(
+            "{key} cannot be sent in a command: store SSH credentials on the agent's target \
+             (botmox-agent target add --ssh-password/--ssh-key-file) or reference a secret"
+        )));
+    }
     if !me.is_privileged() {
         for key in PRIVILEGED_KEYS {
             d.payload.remove(key);

@@ -312,8 +312,16 @@ impl Default for SweepLimits {
     }
 }
 
-/// What a sweep changed: (expired, requeued, dead-lettered).
-pub fn sweep(conn: &Connection, now: i64, limits: SweepLimits) -> rusqlite::Result<(usize, usize, usize)> {
+/// What a sweep changed.
+#[derive(Debug, Default, PartialEq)]
+pub struct Swept {
+    pub expired: usize,
+    /// (tenant, agent) of each requeued command, whose parked claims must be woken.
+    pub requeued: Vec<(String, String)>,
+    pub dead: usize,
+}
+
+pub fn sweep(conn: &Connection, now: i64, limits: SweepLimits) -> rusqlite::Result<Swept> {
     let stale = |sql: &str, cutoff: i64| -> rusqlite::Result<Vec<Command>> {
         conn.prepare_cached(sql)?.query_map([cutoff], row)?.collect()
     };
@@ -332,7 +340,7 @@ pub fn sweep(conn: &Connection, now: i64, limits: SweepLimits) -> rusqlite::Resu
         "SELECT * FROM vm_commands WHERE status = 'dispatched' AND queued_at < ?1",
         now - limits.dispatched_max_ms,
     )?;
-    let (mut requeued, mut dead) = (0, 0);
+    let (mut requeued, mut dead) = (Vec::new(), 0);
     for command in &dispatched {
         if command.retry_count < limits.max_requeues {
             conn.execute(
@@ -341,7 +349,7 @@ pub fn sweep(conn: &Connection, now: i64, limits: SweepLimits) -> rusqlite::Resu
                 params![command.tenant_id, command.id, now],
             )?;
             event(conn, &get(conn, &command.tenant_id, &command.id)?.expect("exists"))?;
-            requeued += 1;
+            requeued.push((command.tenant_id.clone(), command.agent_id.clone()));
         } else {
             let message = format!(
                 "DEAD_LETTERED after {} requeues: not started within {} ms of being claimed",
@@ -359,7 +367,11 @@ pub fn sweep(conn: &Connection, now: i64, limits: SweepLimits) -> rusqlite::Resu
             dead += 1;
         }
     }
-    Ok((running.len(), requeued, dead))
+    Ok(Swept {
+        expired: running.len(),
+        requeued,
+        dead,
+    })
 }
 
 #[cfg(test)]
@@ -397,11 +409,24 @@ mod tests {
         let claimed = claim(&conn, "t", "a").unwrap().unwrap();
         assert_eq!(claimed.status, "dispatched");
         let later = now_ms() + 10_000;
-        assert_eq!(sweep(&conn, later, limits).unwrap(), (0, 1, 0));
+        let requeued_for = vec![("t".to_owned(), "a".to_owned())];
+        assert_eq!(
+            sweep(&conn, later, limits).unwrap(),
+            Swept {
+                requeued: requeued_for,
+                ..Swept::default()
+            }
+        );
         let requeued = get(&conn, "t", &command.id).unwrap().unwrap();
         assert_eq!((requeued.status.as_str(), requeued.retry_count), ("queued", 1));
         claim(&conn, "t", "a").unwrap().unwrap();
-        assert_eq!(sweep(&conn, later + 10_000, limits).unwrap(), (0, 0, 1));
+        assert_eq!(
+            sweep(&conn, later + 10_000, limits).unwrap(),
+            Swept {
+                dead: 1,
+                ..Swept::default()
+            }
+        );
         let dead = get(&conn, "t", &command.id).unwrap().unwrap();
         assert_eq!(dead.status, "failed");
         assert!(dead
@@ -426,10 +451,16 @@ mod tests {
         set_status(&conn, &claimed, Status::Running, Update::default()).unwrap();
         assert_eq!(
             sweep(&conn, now_ms() + 500, limits).unwrap(),
-            (0, 0, 0),
+            Swept::default(),
             "still within its lease"
         );
-        assert_eq!(sweep(&conn, now_ms() + 5000, limits).unwrap(), (1, 0, 0));
+        assert_eq!(
+            sweep(&conn, now_ms() + 5000, limits).unwrap(),
+            Swept {
+                expired: 1,
+                ..Swept::default()
+            }
+        );
         assert_eq!(get(&conn, "t", &second.id).unwrap().unwrap().status, "expired");
         let events: i64 = conn
             .query_row("SELECT COUNT(*) FROM vm_command_events", [], |r| r.get(0))
