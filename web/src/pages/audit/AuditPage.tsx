@@ -1,12 +1,12 @@
 // Audit log (`/audit`, admins): every change to documents, settings and theme
-// assets, newest first. The API pages by cursor (`before` = an entry's seq),
-// so this is a "load older" list rather than numbered pages.
+// assets, newest first, as a "load older" list (the API pages by cursor).
 
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Alert, Button, Card, Result, Select, Table, Tag } from 'antd';
 import { AuditOutlined } from '@ant-design/icons';
-import { api, errorMessage } from '../../api/client';
+import { errorMessage } from '../../api/client';
 import { useSession } from '../../api/session';
+import { LoadOlder, useCursorList } from '../../components/CursorList';
 import { PageHeader } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
@@ -26,41 +26,12 @@ interface AuditEntry {
   fields: string[];
 }
 
-interface AuditPage {
-  items: AuditEntry[];
-  next_before?: number | null;
-}
-
 const ACTION_COLOR: Record<string, string> = { create: 'green', update: 'blue', delete: 'red' };
 
 function AuditLog() {
   const [limit, setLimit] = useState(50);
-  const [items, setItems] = useState<AuditEntry[]>([]);
-  const [next, setNext] = useState<number | null | undefined>(undefined);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(undefined);
-
-  const fetchPage = useCallback(
-    async (before: number | null) => {
-      setLoading(true);
-      setError(undefined);
-      try {
-        const q = `?limit=${limit}` + (before !== null ? `&before=${before}` : '');
-        const page = await api.get<AuditPage>('/audit' + q);
-        setItems((prev) => (before === null ? page.items : [...prev, ...page.items]));
-        setNext(page.next_before ?? null);
-      } catch (e) {
-        setError(e);
-      } finally {
-        setLoading(false);
-      }
-    },
-    [limit],
-  );
-
-  useEffect(() => {
-    void fetchPage(null);
-  }, [fetchPage]);
+  const list = useCursorList<AuditEntry>('/audit', limit);
+  const { items, loading, error } = list;
 
   return (
     <Card
@@ -85,7 +56,7 @@ function AuditLog() {
           message={S.ws.loadFailed}
           description={errorMessage(error)}
           action={
-            <Button size="small" onClick={() => void fetchPage(null)}>
+            <Button size="small" onClick={list.reload}>
               {S.common.retry}
             </Button>
           }
@@ -119,15 +90,7 @@ function AuditLog() {
           },
         ]}
       />
-      <div className="bm-audit-more">
-        {next ? (
-          <Button onClick={() => void fetchPage(next)} loading={loading}>
-            {A.loadOlder}
-          </Button>
-        ) : items.length > 0 && next === null ? (
-          <span className="bm-muted">{A.end}</span>
-        ) : null}
-      </div>
+      <LoadOlder list={list} more={A.loadOlder} end={A.end} />
     </Card>
   );
 }

@@ -94,7 +94,9 @@ export default function DocCard<V extends object>({
           }
         />
       ) : null}
-      <Form<V> form={form} layout="vertical" disabled={loaded === undefined || busy} onFinish={(v) => void submit(v)}>
+      {/* The name prefixes the fields' ids: cards share field names (enabled), and a label
+          must point at its own card's field. */}
+      <Form<V> form={form} name={testId} layout="vertical" disabled={loaded === undefined || busy} onFinish={(v) => void submit(v)}>
         {typeof children === 'function' ? children(form, loaded) : children}
         <Button htmlType="submit" icon={<SaveOutlined />} loading={busy}>
           {saveLabel}

@@ -4,10 +4,9 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { Button, Card, Collapse, Form, InputNumber, Input, Radio, Switch, Table, Typography } from 'antd';
+import { Button, Card, Collapse, Form, InputNumber, Radio, Switch, Table, Typography } from 'antd';
 import {
   ApiOutlined,
-  BellOutlined,
   BgColorsOutlined,
   DatabaseOutlined,
   GlobalOutlined,
@@ -15,7 +14,6 @@ import {
   ProfileOutlined,
   ReloadOutlined,
   SafetyOutlined,
-  SendOutlined,
   ToolOutlined,
   UserOutlined,
   WarningOutlined,
@@ -27,25 +25,18 @@ import { S } from '../../strings';
 import type { ProjectInfo } from '../../api/projects';
 import '../workspace/workspace.css';
 import './settings.css';
-import { SECRET_MASK, settingsApi, type ApiKeys } from './api';
+import { isMasked, SECRET_MASK, secretOut, settingsApi, type ApiKeys } from './api';
 import BackgroundCard from './BackgroundCard';
+import DeliveriesCard from './DeliveriesCard';
 import DocCard from './DocCard';
+import NotificationsCard, { TelegramCard, WebhookCard } from './NotificationsCard';
 import SecretField from './SecretField';
 
 const T = S.settingsPage;
 
-const isMasked = (v: unknown) => typeof v === 'string' && v !== '';
-/** What to send for a secret: the typed value, or the mask to keep the stored one. */
-const secretOut = (v: string | undefined, wasSet: boolean) => v ?? (wasSet ? SECRET_MASK : '');
-
 interface IpqsForm {
   enabled: boolean;
   api_key: string;
-}
-interface TelegramForm {
-  enabled: boolean;
-  bot_token: string;
-  chat_id: string;
 }
 
 // PUT api_keys replaces a sub-object whole, so each card sends all of its own.
@@ -74,40 +65,6 @@ function IpqsCard({ reloadKey }: { reloadKey: number }) {
       </Form.Item>
       <Form.Item name="api_key" label={T.apiKey}>
         <SecretField isSet={isSet} />
-      </Form.Item>
-    </DocCard>
-  );
-}
-
-function TelegramCard({ reloadKey }: { reloadKey: number }) {
-  const [isSet, setIsSet] = useState(false);
-  const toForm = (k: ApiKeys): TelegramForm => ({
-    enabled: k.telegram?.enabled === true,
-    bot_token: isMasked(k.telegram?.bot_token) ? SECRET_MASK : '',
-    chat_id: k.telegram?.chat_id ?? '',
-  });
-  const load = useCallback(async () => {
-    const k = await keys.load();
-    setIsSet(isMasked(k.telegram?.bot_token));
-    return toForm(k);
-  }, []);
-  const save = async (v: TelegramForm) => {
-    const k = await keys.save({
-      telegram: { enabled: v.enabled, bot_token: secretOut(v.bot_token, isSet), chat_id: v.chat_id?.trim() ?? '' },
-    });
-    setIsSet(isMasked(k.telegram?.bot_token));
-    return toForm(k);
-  };
-  return (
-    <DocCard<TelegramForm> title={T.telegram} icon={<SendOutlined />} load={load} save={save} saveLabel={T.saveTelegram} saved={T.apiKeysSaved} reloadKey={reloadKey} testId="settings-telegram">
-      <Form.Item name="enabled" label={T.telegramEnabled} valuePropName="checked">
-        <Switch />
-      </Form.Item>
-      <Form.Item name="bot_token" label={T.botToken}>
-        <SecretField isSet={isSet} />
-      </Form.Item>
-      <Form.Item name="chat_id" label={T.chatId} rules={[{ pattern: /^(-?\d+|@\w{4,})?$/, message: T.chatIdPlaceholder }]}>
-        <Input placeholder={T.chatIdPlaceholder} />
       </Form.Item>
     </DocCard>
   );
@@ -164,36 +121,6 @@ function AlertsCard({ reloadKey }: { reloadKey: number }) {
       <Form.Item name="warning_days" label={T.warnDays} extra={T.warnDaysHelp} rules={range(1, 90)}>
         <InputNumber precision={0} style={{ width: '100%' }} />
       </Form.Item>
-    </DocCard>
-  );
-}
-
-type EventKey = keyof typeof T.events;
-type EventsForm = Record<EventKey, boolean>;
-const EVENT_DEFAULTS: EventsForm = {
-  bot_banned: true,
-  bot_offline: true,
-  bot_online: false,
-  level_up: true,
-  profession_maxed: false,
-  low_fraud_score: true,
-  daily_report: false,
-};
-const eventsForm = (e: Partial<EventsForm> | null): EventsForm => ({ ...EVENT_DEFAULTS, ...(e ?? {}) });
-
-function NotificationsCard({ reloadKey }: { reloadKey: number }) {
-  const load = useCallback(() => settingsApi.get<Partial<EventsForm>>('notifications/events').then(eventsForm), []);
-  const save = (v: EventsForm) => settingsApi.put<Partial<EventsForm>>('notifications/events', v).then(eventsForm);
-  return (
-    <DocCard<EventsForm> title={T.notifications} icon={<BellOutlined />} load={load} save={save} saveLabel={T.saveNotifications} saved={T.notificationsSaved} reloadKey={reloadKey} testId="settings-notifications">
-      <div className="bm-muted bm-set-help">{T.notificationsHelp}</div>
-      <div className="bm-set-switches">
-        {(Object.keys(EVENT_DEFAULTS) as EventKey[]).map((k) => (
-          <Form.Item key={k} name={k} label={T.events[k]} valuePropName="checked">
-            <Switch />
-          </Form.Item>
-        ))}
-      </div>
     </DocCard>
   );
 }
@@ -301,6 +228,10 @@ function AccountCard() {
 
 export default function SettingsPage() {
   const [reloadKey, setReloadKey] = useState(0);
+  // A test message adds a delivery row; only the history loads again, not the forms.
+  const [tested, setTested] = useState(0);
+  const onTested = useCallback(() => setTested((n) => n + 1), []);
+  const admin = useSession()?.user.roles.includes('admin') ?? false;
   return (
     <div className="bm-ws-page">
       <PageHeader
@@ -316,15 +247,17 @@ export default function SettingsPage() {
       <Card className="bm-card" size="small" title={<span className="bm-card-title"><KeyOutlined /> {T.apiKeys}</span>}>
         <div className="bm-set-grid">
           <IpqsCard reloadKey={reloadKey} />
-          <TelegramCard reloadKey={reloadKey} />
+          <TelegramCard reloadKey={reloadKey} onTested={onTested} />
         </div>
       </Card>
       <div className="bm-set-grid">
         <ProxyCard reloadKey={reloadKey} />
         <NotificationsCard reloadKey={reloadKey} />
+        <WebhookCard reloadKey={reloadKey} onTested={onTested} />
         <AlertsCard reloadKey={reloadKey} />
         <StorageCard reloadKey={reloadKey} />
       </div>
+      {admin && <DeliveriesCard reloadKey={reloadKey + tested} />}
       <BackgroundCard reloadKey={reloadKey} icon={<BgColorsOutlined />} />
       <div className="bm-set-grid">
         <ProjectsCard reloadKey={reloadKey} />

@@ -6,6 +6,11 @@ import { S } from '../../strings';
 
 export const SECRET_MASK = '********';
 
+/** Whether the server holds a secret (it answers the mask when set, '' when not). */
+export const isMasked = (v: unknown) => typeof v === 'string' && v !== '';
+/** What to send for a secret: the typed value, or the mask to keep the stored one. */
+export const secretOut = (v: string | undefined, wasSet: boolean) => v ?? (wasSet ? SECRET_MASK : '');
+
 export interface ApiKeys {
   ipqs?: { api_key?: string; enabled?: boolean };
   telegram?: { bot_token?: string; chat_id?: string; enabled?: boolean };
