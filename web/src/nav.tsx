@@ -18,6 +18,9 @@ import {
   ProjectOutlined,
   SettingOutlined,
 } from '@ant-design/icons';
+import { BOT_STATUSES, type Bot, type BotStatus } from './api/bots';
+import type { ProjectInfo } from './api/projects';
+import { STATUS_COLORS, effectiveStatus, id8, projectList } from './botStatus';
 import { S } from './strings';
 
 export interface NavNode {
@@ -73,6 +76,47 @@ export const NAV_TREE: NavNode[] = [
   { key: '/agents', title: S.tree.agents, icon: <ApiOutlined />, path: '/agents' },
 ];
 
+/** What the shell knows of the tenant's bots: the tree's project branch and the crumbs. */
+export interface NavData {
+  projects: Record<string, ProjectInfo> | null;
+  bots: Bot[];
+}
+
+export const projectKey = (id: string) => `/project/${encodeURIComponent(id)}`;
+
+/** "character (VM or No VM) - id8", as the tree names a bot. */
+const treeBotTitle = (b: Bot) => `${b.character?.name || S.bot.unnamed} (${b.name || S.bot.noVm}) - ${id8(b.id)}`;
+
+/**
+ * The tree with its Projects branch filled (web-ui.md §1.2): per project
+ * "name (n)", its non-empty status groups "Status (n)" limited to `visible`,
+ * and their bots, each icon coloured by status.
+ */
+export function navTree(data: NavData | undefined, visible: readonly BotStatus[]): NavNode[] {
+  if (!data) return NAV_TREE;
+  const now = Date.now();
+  const projects = projectList(data.projects, data.bots).map((p): NavNode => {
+    const bots = data.bots.filter((b) => b.project_id === p.id);
+    const groups = BOT_STATUSES.filter((s) => visible.includes(s)).flatMap((status): NavNode[] => {
+      const members = bots.filter((b) => effectiveStatus(b, now) === status);
+      if (!members.length) return [];
+      const dot = <span className="bm-tree-dot" style={{ background: STATUS_COLORS[status] }} />;
+      return [
+        {
+          key: `${projectKey(p.id)}?status=${status}`,
+          title: `${S.botStatus[status]} (${members.length})`,
+          path: `${projectKey(p.id)}?status=${status}`,
+          children: members.map((b) => ({ key: `/bot/${encodeURIComponent(b.id)}`, title: treeBotTitle(b), icon: dot, path: `/bot/${encodeURIComponent(b.id)}` })),
+        },
+      ];
+    });
+    return { key: projectKey(p.id), title: `${p.name} (${bots.length})`, icon: <ProfileOutlined />, path: projectKey(p.id), children: groups.length ? groups : undefined };
+  });
+  return NAV_TREE.map((n) =>
+    n.key === SECTION_PROJECTS ? { ...n, children: [...(projects.length ? projects : n.children!.slice(0, 1)), n.children![1]] } : n,
+  );
+}
+
 export function allSectionKeys(nodes: NavNode[] = NAV_TREE): string[] {
   const out: string[] = [];
   for (const n of nodes) {
@@ -85,7 +129,7 @@ export function allSectionKeys(nodes: NavNode[] = NAV_TREE): string[] {
 }
 
 /** The tree node of a route and its ancestor sections (root first). */
-export function locateRoute(pathname: string): { key: string | null; ancestors: string[] } {
+export function locateRoute(pathname: string, tree: NavNode[] = NAV_TREE): { key: string | null; ancestors: string[] } {
   let best: { key: string; ancestors: string[]; len: number } | null = null;
   const walk = (nodes: NavNode[], ancestors: string[]) => {
     for (const n of nodes) {
@@ -99,7 +143,7 @@ export function locateRoute(pathname: string): { key: string | null; ancestors: 
       if (n.children) walk(n.children, [...ancestors, n.key]);
     }
   };
-  walk(NAV_TREE, []);
+  walk(tree, []);
   const found = best as { key: string; ancestors: string[]; len: number } | null;
   return found ? { key: found.key, ancestors: found.ancestors } : { key: null, ancestors: [] };
 }
@@ -115,17 +159,31 @@ const SITE_NAMES: Record<string, string> = {
   syncthing: 'SyncThing',
 };
 
-export function crumbsFor(pathname: string): Crumb[] {
+export function crumbsFor(pathname: string, search = '', data?: NavData): Crumb[] {
   const parts = pathname.split('/').filter(Boolean);
+  const projectName = (id: string) => projectList(data?.projects, data?.bots).find((p) => p.id === id)?.name ?? id;
   const c = S.crumbs;
   const t = S.tree;
   switch (parts[0]) {
     case undefined:
       return [{ title: c.overview }];
-    case 'project':
-      return [{ title: c.projects }, { title: decodeURIComponent(parts[1] ?? '') }];
-    case 'bot':
-      return [{ title: c.projects }, { title: decodeURIComponent(parts[1] ?? '').replace(/^bot-/, '').slice(0, 8) }];
+    case 'project': {
+      const id = decodeURIComponent(parts[1] ?? '');
+      const status = new URLSearchParams(search).get('status') as BotStatus | null;
+      const crumbs: Crumb[] = [{ title: c.projects }, { title: projectName(id) }];
+      return status && S.botStatus[status] ? [...crumbs, { title: S.botStatus[status] }] : crumbs;
+    }
+    case 'bot': {
+      const id = decodeURIComponent(parts[1] ?? '');
+      const bot = data?.bots.find((b) => b.id === id);
+      if (!bot?.project_id) return [{ title: c.projects }, { title: id8(id) }];
+      return [
+        { title: c.projects },
+        { title: projectName(bot.project_id), to: projectKey(bot.project_id) },
+        { title: S.botStatus[effectiveStatus(bot)] },
+        { title: `${bot.character?.name || S.bot.unnamed} (${bot.name || S.bot.noVm})_${id8(id)}` },
+      ];
+    }
     case 'licenses':
       return [{ title: c.resources }, { title: t.licenses }];
     case 'proxies':

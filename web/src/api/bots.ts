@@ -62,8 +62,12 @@ export interface Person {
   address?: string;
 }
 
+/** Sections a generator fills; a set lock makes the section read-only (web-ui.md §2.3). */
+export type LockKey = 'person_data' | 'account_email' | 'account_password' | 'character_name' | 'schedule';
+
 export interface Bot {
   id: string;
+  generation_locks?: Partial<Record<LockKey, boolean>>;
   name?: string;
   project_id?: string;
   status?: BotStatus;

@@ -1,6 +1,7 @@
 // The list query shared by bots, resources, workspace and finance
-// (api-domains.md §1.8): page, limit (1–200), sort, order, q; `meta.total`
-// is the count after the search.
+// (api-domains.md §1.8): page, limit (1–200), sort (dotted paths allowed),
+// order, q (nested values too) and our field filters (docs/api.md, "List
+// filters"); `meta.total` is the count after search and filters.
 
 import { apiRequest } from './client';
 
@@ -12,6 +13,8 @@ export interface ListQuery {
   sort?: string;
   order?: SortOrder;
   q?: string;
+  /** `?<field>=a,b` and `filter.<path>`, `from`/`to`; undefined values are left out. */
+  filters?: Record<string, string | undefined>;
 }
 
 export interface ListPage<T> {
@@ -31,6 +34,7 @@ function queryString(q: Partial<ListQuery>): string {
   }
   const search = q.q?.trim();
   if (search) p.set('q', search);
+  for (const [k, v] of Object.entries(q.filters ?? {})) if (v !== undefined) p.set(k, v);
   const s = p.toString();
   return s ? '?' + s : '';
 }
@@ -51,7 +55,7 @@ export async function fetchListPage<T>(path: string, query: ListQuery, signal?: 
 
 /**
  * Every item (pages of 200 until `meta.total`), for views that need the whole
- * collection: aggregates, and filters the list query cannot express.
+ * (filtered) collection: aggregates and sorts the server cannot do.
  * `until` stops early once a page's last item no longer qualifies (sorted lists).
  */
 export async function fetchAll<T>(

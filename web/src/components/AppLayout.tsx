@@ -1,6 +1,6 @@
 // Application shell (web-ui.md §1.1): dark slate header, resource tree, routed content.
 
-import { Suspense, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { Avatar, Breadcrumb, Button, Dropdown, Switch, Tooltip, type MenuProps } from 'antd';
 import {
@@ -12,15 +12,19 @@ import {
   SettingOutlined,
   UserOutlined,
 } from '@ant-design/icons';
+import { botsApi } from '../api/bots';
+import { projectSettingsApi } from '../api/projects';
+import { usePolling } from '../hooks';
 import { authApi } from '../api/endpoints';
 import { useSession } from '../api/session';
-import { crumbsFor } from '../nav';
+import { crumbsFor, type NavData } from '../nav';
 import { S } from '../strings';
 import { setThemeMode, useThemeMode } from '../theme';
 import PageSpinner from './PageSpinner';
 import ResourceTree from './ResourceTree';
 
 const VERIFY_EVERY_MS = 5 * 60 * 1000;
+const NAV_POLL_MS = 5_000;
 
 /** Re-checks the session with whoami when the last check is older than 5 min. */
 function useSessionVerification() {
@@ -77,6 +81,7 @@ function UserMenu() {
   };
 
   const items: MenuProps['items'] = [
+    { key: 'account', icon: <UserOutlined />, label: S.header.account },
     { key: 'settings', icon: <SettingOutlined />, label: S.header.settings },
     { type: 'divider' },
     { key: 'signout', icon: <LogoutOutlined />, label: S.header.signOut, danger: true },
@@ -89,6 +94,7 @@ function UserMenu() {
       menu={{
         items,
         onClick: ({ key }) => {
+          if (key === 'account') navigate('/account');
           if (key === 'settings') navigate('/settings');
           if (key === 'signout') void signOut();
         },
@@ -108,7 +114,13 @@ function UserMenu() {
 export default function AppLayout() {
   const location = useLocation();
   const navigate = useNavigate();
-  const crumbs = crumbsFor(location.pathname);
+  // Projects and bots for the tree and the crumbs, polled like bot lists (web-ui.md §1.6).
+  const loadNav = useCallback(
+    () => Promise.all([projectSettingsApi.projects(), botsApi.all()]).then(([projects, bots]): NavData => ({ projects, bots })),
+    [],
+  );
+  const nav = usePolling(loadNav, NAV_POLL_MS).data;
+  const crumbs = crumbsFor(location.pathname, location.search, nav);
   useSessionVerification();
 
   return (
@@ -134,7 +146,7 @@ export default function AppLayout() {
         <UserMenu />
       </header>
       <div className="bm-body">
-        <ResourceTree />
+        <ResourceTree data={nav} />
         <main className="bm-content">
           <Suspense fallback={<PageSpinner />}>
             <Outlet />

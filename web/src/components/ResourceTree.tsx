@@ -1,13 +1,17 @@
 // Left panel: the resource tree (web-ui.md §1.2). Width 280 px (220–460,
 // drag the divider, ←/→ ±16 px, Home/End, double-click resets), collapsible
 // to a 48 px rail of root icons; width, collapsed flag and expanded sections
-// are remembered in browser storage.
+// are remembered in browser storage. The Projects branch lists each project,
+// its status groups and bots (from the shell's NavData), narrowed by the
+// "Bot filters" status chips.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { useLocation, useNavigate } from 'react-router';
-import { Button, Tooltip, Tree, type TreeDataNode } from 'antd';
-import { MenuFoldOutlined, MenuUnfoldOutlined, MinusSquareOutlined, PlusSquareOutlined } from '@ant-design/icons';
-import { DEFAULT_EXPANDED, NAV_TREE, SECTION_PROJECTS, allSectionKeys, locateRoute, type NavNode } from '../nav';
+import { Button, Spin, Tag, Tooltip, Tree, type TreeDataNode } from 'antd';
+import { FilterOutlined, MenuFoldOutlined, MenuUnfoldOutlined, MinusSquareOutlined, PlusSquareOutlined } from '@ant-design/icons';
+import { BOT_STATUSES, type BotStatus } from '../api/bots';
+import { STATUS_COLORS } from '../botStatus';
+import { DEFAULT_EXPANDED, NAV_TREE, SECTION_PROJECTS, allSectionKeys, locateRoute, navTree, type NavData, type NavNode } from '../nav';
 import { S } from '../strings';
 
 export const TREE_KEY = 'botmox.tree';
@@ -21,6 +25,8 @@ interface TreeState {
   width: number;
   collapsed: boolean;
   expanded: string[];
+  visible: BotStatus[];
+  showFilters: boolean;
 }
 
 function clampWidth(w: number): number {
@@ -28,18 +34,27 @@ function clampWidth(w: number): number {
 }
 
 function loadState(): TreeState {
-  const fallback: TreeState = { width: TREE_WIDTH_DEFAULT, collapsed: false, expanded: [...DEFAULT_EXPANDED] };
+  const fallback: TreeState = {
+    width: TREE_WIDTH_DEFAULT,
+    collapsed: false,
+    expanded: [...DEFAULT_EXPANDED],
+    visible: [...BOT_STATUSES],
+    showFilters: false,
+  };
   try {
     const raw = window.localStorage.getItem(TREE_KEY);
     if (!raw) return fallback;
     const v = JSON.parse(raw) as Partial<TreeState>;
-    const known = new Set(allSectionKeys());
+    // Project and status-group keys come and go with the data; keep any string.
+    const known = (k: string) => allSectionKeys().includes(k) || k.startsWith('/project/');
     return {
       width: typeof v.width === 'number' ? clampWidth(v.width) : fallback.width,
       collapsed: v.collapsed === true,
       expanded: Array.isArray(v.expanded)
-        ? v.expanded.filter((k): k is string => typeof k === 'string' && known.has(k))
+        ? v.expanded.filter((k): k is string => typeof k === 'string' && known(k))
         : fallback.expanded,
+      visible: Array.isArray(v.visible) ? BOT_STATUSES.filter((s) => v.visible!.includes(s)) : fallback.visible,
+      showFilters: v.showFilters === true,
     };
   } catch {
     return fallback;
@@ -67,7 +82,7 @@ function toTreeData(nodes: NavNode[]): TreeDataNode[] {
   }));
 }
 
-function findNode(key: string, nodes: NavNode[] = NAV_TREE): NavNode | undefined {
+function findNode(key: string, nodes: NavNode[]): NavNode | undefined {
   for (const n of nodes) {
     if (n.key === key) return n;
     const c = n.children && findNode(key, n.children);
@@ -76,12 +91,15 @@ function findNode(key: string, nodes: NavNode[] = NAV_TREE): NavNode | undefined
   return undefined;
 }
 
-export default function ResourceTree() {
+export default function ResourceTree({ data }: { data: NavData | undefined }) {
   const [state, setState] = useState<TreeState>(loadState);
   const location = useLocation();
   const navigate = useNavigate();
-  const treeData = useMemo(() => toTreeData(NAV_TREE), []);
-  const { key: selectedKey, ancestors } = locateRoute(location.pathname);
+  const nav = useMemo(() => navTree(data, state.visible), [data, state.visible]);
+  const treeData = useMemo(() => toTreeData(nav), [nav]);
+  const { key: selectedKey, ancestors } = locateRoute(location.pathname, nav);
+  const toggleStatus = (s: BotStatus) =>
+    setState((st) => ({ ...st, visible: st.visible.includes(s) ? st.visible.filter((x) => x !== s) : [...st.visible, s] }));
 
   useEffect(() => saveState(state), [state]);
 
@@ -106,7 +124,7 @@ export default function ResourceTree() {
     }));
 
   const openNode = (key: string) => {
-    const n = findNode(key);
+    const n = findNode(key, nav);
     if (!n || n.disabled) return;
     if (n.path) navigate(n.path);
     else toggleSection(n.key);
@@ -191,14 +209,25 @@ export default function ResourceTree() {
             onClick={() => setCollapsed(true)}
           />
         </Tooltip>
+        {!data && <Spin size="small" />}
         <span className="bm-tree-toolbar-spacer" />
+        <Tooltip title={S.tree.botFilters}>
+          <Button
+            type={state.showFilters ? 'link' : 'text'}
+            size="small"
+            aria-label={S.tree.botFilters}
+            aria-pressed={state.showFilters}
+            icon={<FilterOutlined />}
+            onClick={() => setState((s) => ({ ...s, showFilters: !s.showFilters }))}
+          />
+        </Tooltip>
         <Tooltip title={S.tree.expandAll}>
           <Button
             type="text"
             size="small"
             aria-label={S.tree.expandAll}
             icon={<PlusSquareOutlined />}
-            onClick={() => setExpanded(allSectionKeys())}
+            onClick={() => setExpanded(allSectionKeys(nav))}
           />
         </Tooltip>
         <Tooltip title={S.tree.collapseAll}>
@@ -211,6 +240,20 @@ export default function ResourceTree() {
           />
         </Tooltip>
       </div>
+      {state.showFilters && (
+        <div className="bm-tree-filters" data-testid="tree-filters">
+          {BOT_STATUSES.map((s) => (
+            <Tag.CheckableTag
+              key={s}
+              checked={state.visible.includes(s)}
+              onChange={() => toggleStatus(s)}
+              style={{ ['--bm-dot' as string]: STATUS_COLORS[s] }}
+            >
+              {S.botStatus[s]}
+            </Tag.CheckableTag>
+          ))}
+        </div>
+      )}
       <div className="bm-tree-scroll">
         <Tree
           treeData={treeData}

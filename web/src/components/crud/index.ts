@@ -3,8 +3,7 @@
 //   useListTable   (TableModel) page/limit/sort/order/q + filters in the URL → a loader → ListPage<T>,
 //                  polling, selection kept across pages
 //   ListTable      the antd Table bound to it (server pagination/sort, empty/error states)
-//   serverPage     server paging/sort/search, falling back to the whole collection for filters
-//   localPage      answer a TableState from a whole collection when the API cannot filter
+//   localPage      answer a TableState from a whole collection, for sorts the API cannot do
 //   FilterBar      search (debounced, "/" focuses), select filters, Reset
 //   BulkBar        actions for the selected rows; runBulk reports ok/failed
 //   EntityDialog   create/edit modal with antd Form; server fieldErrors land on their fields
@@ -19,7 +18,7 @@
 
 export { useListTable, type TableModel, type TableState } from './useListTable';
 export { default as ListTable } from './ListTable';
-export { localPage, serverPage, textMatch } from './localList';
+export { localPage } from './localList';
 export { default as FilterBar, type FilterSelect } from './FilterBar';
 export { default as BulkBar, runBulk } from './BulkBar';
 export { default as EntityDialog } from './EntityDialog';

@@ -8,7 +8,7 @@ import { InboxOutlined, UndoOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { botsApi, type ArchivedBot, type Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
-import { FilterBar, ListTable, PageHeader, localPage, textMatch, useListTable, type TableState } from '../../components/crud';
+import { FilterBar, ListTable, PageHeader, useListTable, type TableState } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
 import { id8, prettifyId } from './botModel';
@@ -16,26 +16,21 @@ import { id8, prettifyId } from './botModel';
 const A = S.archive;
 const B = S.bot;
 
+/** Column keys whose values live in nested fields. */
+const SORT_PATHS: Record<string, string> = {
+  ban_date: 'lifecycle.ban_details.ban_timestamp',
+  character: 'character.name',
+};
+
 const mechanism = (m?: string) => (m ? (B.mechanisms as Record<string, string>)[m] ?? m : '—');
 
 export default function ArchivePage() {
   const { message, modal } = App.useApp();
 
-  // The list query cannot filter by status: take the banned ones of all bots.
+  // The server filters, searches (ban reason included) and sorts by nested paths.
   const loadBanned = useCallback(
-    async (s: TableState) =>
-      localPage(
-        (await botsApi.all()).filter((b) => b.status === 'banned'),
-        s,
-        {
-          match: (b, q) =>
-            textMatch(q, b.id, b.name, b.character?.name, b.project_id, b.lifecycle?.ban_details?.ban_reason),
-          sortValue: {
-            ban_date: (b) => b.lifecycle?.ban_details?.ban_timestamp,
-            character: (b) => b.character?.name,
-          },
-        },
-      ),
+    (s: TableState) =>
+      botsApi.page({ ...s, sort: s.sort ? (SORT_PATHS[s.sort] ?? s.sort) : undefined, filters: { status: 'banned' } }),
     [],
   );
   const banned = useListTable<Bot>({

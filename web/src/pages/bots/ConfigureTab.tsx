@@ -1,13 +1,29 @@
 // Configure (web-ui.md §2.3): Person, Account, Character and Schedule as an
 // accordion (the open panel is `?subtab`); each form saves its sub-object
-// with PATCH, and a server validation error lands on its field.
+// with PATCH, and a server validation error lands on its field. Generators
+// fill a form; saving sets the section's generation lock, which keeps it
+// read-only until "Unlock".
 
 import { useState, type ReactNode } from 'react';
-import { Alert, App, Button, Collapse, Form, Input, InputNumber, Select } from 'antd';
-import { CheckCircleFilled, ExclamationCircleFilled } from '@ant-design/icons';
-import { botsApi, type Bot } from '../../api/bots';
+import { Alert, App, Button, Checkbox, Collapse, Form, Input, InputNumber, Select, Space, type FormInstance } from 'antd';
+import { CheckCircleFilled, ExclamationCircleFilled, LockOutlined, ThunderboltOutlined } from '@ant-design/icons';
+import { botsApi, type Bot, type LockKey } from '../../api/bots';
+import { errorMessage } from '../../api/client';
 import { applyServerErrors } from '../../components/crud';
 import { S } from '../../strings';
+import {
+  COUNTRIES,
+  DEFAULT_PASSWORD,
+  EMAIL_DOMAINS,
+  generateCharacterName,
+  generateEmail,
+  generatePassword,
+  generatePerson,
+  type Country,
+  type PasswordOptions,
+} from './generators';
+import ScheduleEditor from './ScheduleEditor';
+import './bot.css';
 
 const B = S.bot;
 const PERSON_FIELDS = ['first_name', 'last_name', 'birth_date', 'country', 'city', 'zip', 'address'] as const;
@@ -38,6 +54,45 @@ export function scheduleSummary(b: Bot): { days: number; sessions: number; activ
 }
 
 /** One panel's form; Save sends PATCH with `toBody(values)`. */
+const isLocked = (bot: Bot, locks: LockKey[]) => locks.some((k) => bot.generation_locks?.[k]);
+
+/** The bot's locks with `locks` set to `on`, for a PATCH (nested, not slash keys). */
+const withLocks = (bot: Bot, locks: LockKey[], on: boolean) => ({
+  ...bot.generation_locks,
+  ...Object.fromEntries(locks.map((k) => [k, on])),
+});
+
+function LockBanner({ bot, what, locks, onSaved }: { bot: Bot; what: string; locks: LockKey[]; onSaved: () => void }) {
+  const { message } = App.useApp();
+  return (
+    <Alert
+      className="bm-dialog-alert"
+      type="info"
+      showIcon
+      icon={<LockOutlined />}
+      message={B.locked(what)}
+      description={B.lockTip}
+      action={
+        <Button
+          size="small"
+          onClick={() =>
+            botsApi.patch(bot.id, { generation_locks: withLocks(bot, locks, false) }).then(
+              () => {
+                message.success(B.unlocked(what));
+                onSaved();
+              },
+              (e: unknown) => message.error(errorMessage(e)),
+            )
+          }
+        >
+          {B.unlock}
+        </Button>
+      }
+    />
+  );
+}
+
+/** One panel's form; Save sends PATCH with `toBody(values)` and sets `locks`. */
 function SectionForm<V extends object>({
   bot,
   what,
@@ -45,6 +100,8 @@ function SectionForm<V extends object>({
   toBody,
   onSaved,
   testId,
+  locks = [],
+  tools,
   children,
 }: {
   bot: Bot;
@@ -53,6 +110,9 @@ function SectionForm<V extends object>({
   toBody: (v: V) => Partial<Bot>;
   onSaved: () => void;
   testId: string;
+  locks?: LockKey[];
+  /** Generator controls above the fields. */
+  tools?: (form: FormInstance<V>, markDirty: () => void) => ReactNode;
   children: ReactNode;
 }) {
   const [form] = Form.useForm<V>();
@@ -65,7 +125,7 @@ function SectionForm<V extends object>({
     setBusy(true);
     setProblems([]);
     try {
-      await botsApi.patch(bot.id, toBody(v));
+      await botsApi.patch(bot.id, locks.length ? { ...toBody(v), generation_locks: withLocks(bot, locks, true) } : toBody(v));
       message.success(B.saved(what));
       setDirty(false);
       onSaved();
@@ -76,6 +136,7 @@ function SectionForm<V extends object>({
     }
   };
 
+  const locked = isLocked(bot, locks);
   return (
     <Form<V>
       form={form}
@@ -83,15 +144,113 @@ function SectionForm<V extends object>({
       initialValues={initial}
       onFinish={(v) => void save(v)}
       onValuesChange={() => setDirty(true)}
-      disabled={busy}
+      disabled={busy || locked}
       data-testid={testId}
     >
+      {locked && <LockBanner bot={bot} what={what} locks={locks} onSaved={onSaved} />}
+      {tools && !locked && <div className="bm-gen-tools">{tools(form, () => setDirty(true))}</div>}
       {problems.length ? <Alert className="bm-dialog-alert" type="error" showIcon message={S.crud.fixFields} description={problems.join('; ')} /> : null}
       <div className="bm-form-grid">{children}</div>
       <Button type="primary" htmlType="submit" loading={busy} disabled={!dirty}>
         {B.saveChanges}
       </Button>
     </Form>
+  );
+}
+
+const COUNTRY_KEY = 'botmox.personCountry';
+
+function PersonTools({ onGenerate }: { onGenerate: (v: ReturnType<typeof generatePerson>) => void }) {
+  const [country, setCountry] = useState<Country>(() => (localStorage.getItem(COUNTRY_KEY) as Country | null) ?? 'Turkey');
+  return (
+    <Space wrap>
+      <span>{B.generateFor}</span>
+      <Select<Country>
+        value={country}
+        style={{ width: 130 }}
+        onChange={(c) => {
+          setCountry(c);
+          localStorage.setItem(COUNTRY_KEY, c);
+        }}
+        options={COUNTRIES.map((c) => ({ value: c, label: c }))}
+      />
+      <Button icon={<ThunderboltOutlined />} onClick={() => onGenerate(generatePerson(country))} data-testid="generate-person">
+        {B.generateData}
+      </Button>
+    </Space>
+  );
+}
+
+function AccountTools({ bot, onGenerate }: { bot: Bot; onGenerate: (v: { email?: string; password?: string }) => void }) {
+  const { message } = App.useApp();
+  const [domain, setDomain] = useState(EMAIL_DOMAINS[0]);
+  const [opts, setOpts] = useState<PasswordOptions>(DEFAULT_PASSWORD);
+  const run = (what: 'password' | 'email' | 'both') => {
+    const out: { email?: string; password?: string } = {};
+    if (what !== 'email') out.password = generatePassword(opts);
+    if (what !== 'password') {
+      const email = generateEmail(bot.person ?? {}, domain);
+      if (!email) {
+        message.warning(B.emailNeedsPerson);
+        if (what === 'email') return;
+      } else out.email = email;
+    }
+    onGenerate(out);
+  };
+  return (
+    <Space direction="vertical" size={6}>
+      <Space wrap>
+        <span>{B.emailDomain}</span>
+        <Select value={domain} style={{ width: 150 }} onChange={setDomain} options={EMAIL_DOMAINS.map((d) => ({ value: d, label: d }))} />
+        <span>{B.passwordLength}</span>
+        <InputNumber min={8} max={32} value={opts.length} onChange={(length) => setOpts({ ...opts, length: length ?? 12 })} style={{ width: 70 }} />
+        {(['upper', 'lower', 'digits', 'symbols'] as const).map((k) => (
+          <Checkbox key={k} checked={opts[k]} onChange={(e) => setOpts({ ...opts, [k]: e.target.checked })}>
+            {{ upper: 'A-Z', lower: 'a-z', digits: '0-9', symbols: '!@#' }[k]}
+          </Checkbox>
+        ))}
+      </Space>
+      <Space wrap>
+        <span>{B.generateWhat}</span>
+        <Button size="small" onClick={() => run('password')} data-testid="generate-password">
+          {B.generatePassword}
+        </Button>
+        <Button size="small" onClick={() => run('email')}>
+          {B.generateEmail}
+        </Button>
+        <Button size="small" onClick={() => run('both')}>
+          {B.generateBoth}
+        </Button>
+      </Space>
+    </Space>
+  );
+}
+
+function NameTool({ current, onGenerate }: { current?: string; onGenerate: (name: string) => void }) {
+  const { message } = App.useApp();
+  const [busy, setBusy] = useState(false);
+  return (
+    <Button
+      icon={<ThunderboltOutlined />}
+      loading={busy}
+      data-testid="generate-name"
+      onClick={() => {
+        setBusy(true);
+        generateCharacterName(current ? [current] : [])
+          .then(
+            (n) => {
+              if (n) onGenerate(n);
+              else message.warning(B.noNames);
+            },
+            (e: unknown) => {
+              message.error(errorMessage(e));
+            },
+          )
+          .finally(() => setBusy(false));
+      }}
+    >
+      {B.generateName}
+    </Button>
   );
 }
 
@@ -139,6 +298,15 @@ export default function ConfigureTab({
               bot={bot}
               what={B.person}
               testId="form-person"
+              locks={['person_data']}
+              tools={(form, markDirty) => (
+                <PersonTools
+                  onGenerate={(v) => {
+                    form.setFieldsValue(v);
+                    markDirty();
+                  }}
+                />
+              )}
               initial={{ ...p }}
               toBody={(v) => ({ person: { ...p, ...v } })}
               onSaved={onSaved}
@@ -176,6 +344,16 @@ export default function ConfigureTab({
               bot={bot}
               what={B.account}
               testId="form-account"
+              locks={['account_email', 'account_password']}
+              tools={(form, markDirty) => (
+                <AccountTools
+                  bot={bot}
+                  onGenerate={(v) => {
+                    form.setFieldsValue(v);
+                    markDirty();
+                  }}
+                />
+              )}
               initial={{ email: a.email ?? '', password: a.password ?? '', bnet_created_at: a.bnet_created_at ?? '' }}
               toBody={(v) => ({ account: { ...a, ...v } })}
               onSaved={onSaved}
@@ -201,6 +379,16 @@ export default function ConfigureTab({
               bot={bot}
               what={B.character}
               testId="form-character"
+              locks={['character_name']}
+              tools={(form, markDirty) => (
+                <NameTool
+                  current={c.name}
+                  onGenerate={(name) => {
+                    form.setFieldsValue({ name });
+                    markDirty();
+                  }}
+                />
+              )}
               initial={{ name: c.name ?? '', server: c.server ?? '', faction: c.faction, race: c.race ?? '', class: c.class ?? '' }}
               toBody={(v) => ({ character: { ...c, ...v } })}
               onSaved={onSaved}
@@ -235,12 +423,14 @@ export default function ConfigureTab({
         {
           key: 'schedule',
           label: header(4, B.scheduleTitle, B.scheduleHint, sched.days > 0),
-          children: sched.days ? (
-            <div>
-              {B.scheduleSessions(sched.active, sched.sessions)} · {B.scheduleDays(sched.days)}
-            </div>
-          ) : (
-            <div className="bm-muted">{B.scheduleNone}</div>
+          children: (
+            <>
+              {isLocked(bot, ['schedule']) && <LockBanner bot={bot} what={B.schedule} locks={['schedule']} onSaved={onSaved} />}
+              <div className="bm-muted">
+                {sched.days ? `${B.scheduleSessions(sched.active, sched.sessions)} · ${B.scheduleDays(sched.days)}` : B.scheduleNone}
+              </div>
+              <ScheduleEditor key={`${key}:${bot.generation_locks?.schedule ? 1 : 0}`} bot={bot} locked={isLocked(bot, ['schedule'])} onSaved={onSaved} />
+            </>
           ),
         },
       ]}

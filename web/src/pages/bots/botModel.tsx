@@ -1,38 +1,28 @@
-// What the bot screens derive from a bot document: effective status, labels,
-// status colours (web-ui.md §1.2, §1.7), and the tenant's projects.
+// The bot screens' pieces on top of botStatus.ts (re-exported here): the
+// status badge, bot links, status options and the polled bot index.
 
 import { useCallback } from 'react';
 import { Link } from 'react-router';
 import { Tooltip } from 'antd';
 import { BOT_STATUSES, botsApi, type Bot, type BotStatus } from '../../api/bots';
-import { projectSettingsApi, type ProjectInfo } from '../../api/projects';
+import { projectSettingsApi } from '../../api/projects';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import '../../components/crud/crud.css';
+import { STATUS_COLORS, botLabel } from '../../botStatus';
 
-export const OFFLINE_AFTER_MS = 5 * 60 * 1000;
-export const ACTIVE_STATUSES: readonly BotStatus[] = ['leveling', 'profession', 'farming'];
-
-export const STATUS_COLORS: Record<BotStatus, string> = {
-  offline: '#8e9aa6',
-  prepare: '#3498db',
-  leveling: '#9b59b6',
-  profession: '#e84393',
-  farming: '#2ecc71',
-  banned: '#e74c3c',
-};
-
-export function storedStatus(bot: Bot): BotStatus {
-  return bot.status && (BOT_STATUSES as readonly string[]).includes(bot.status) ? bot.status : 'offline';
-}
-
-/** Banned stays banned; otherwise a bot unseen for 5 minutes is offline. */
-export function effectiveStatus(bot: Bot, now = Date.now()): BotStatus {
-  const s = storedStatus(bot);
-  if (s === 'banned') return s;
-  if (typeof bot.last_seen !== 'number' || now - bot.last_seen > OFFLINE_AFTER_MS) return 'offline';
-  return s;
-}
+export {
+  ACTIVE_STATUSES,
+  OFFLINE_AFTER_MS,
+  STATUS_COLORS,
+  botLabel,
+  effectiveStatus,
+  id8,
+  prettifyId,
+  projectList,
+  storedStatus,
+  type Project,
+} from '../../botStatus';
 
 export function StatusBadge({ status }: { status: BotStatus }) {
   return (
@@ -40,16 +30,6 @@ export function StatusBadge({ status }: { status: BotStatus }) {
       {S.botStatus[status]}
     </span>
   );
-}
-
-/** Short id for tables and crumbs: the first 8 characters after the common "bot-" prefix. */
-export const id8 = (id: string) => id.replace(/^bot-/, '').slice(0, 8);
-
-/** "character (VM)" — what lists show for a bot. */
-export function botLabel(bot: Bot | undefined, fallbackId = ''): string {
-  if (!bot) return fallbackId;
-  const who = bot.character?.name || S.bot.unnamed;
-  return `${who} (${bot.name || S.bot.noVm})`;
 }
 
 export function BotRef({ id, bot }: { id: string; bot: Bot | undefined }) {
@@ -70,28 +50,6 @@ export function statusOptions(statuses: readonly BotStatus[] = BOT_STATUSES) {
 export function useBotIndex(pollMs = 30_000) {
   const load = useCallback(() => botsApi.all().then((list) => new Map(list.map((b) => [b.id, b] as const))), []);
   return usePolling(load, pollMs);
-}
-
-export interface Project {
-  id: string;
-  name: string;
-}
-
-/** "wow_tbc" → "Wow Tbc". */
-export function prettifyId(id: string): string {
-  return id
-    .split(/[_-]+/)
-    .filter(Boolean)
-    .map((w) => w[0].toUpperCase() + w.slice(1))
-    .join(' ');
-}
-
-/** Projects = configured ones ∪ those named on bots, sorted by id (web-ui.md §1.2). */
-export function projectList(settings: Record<string, ProjectInfo> | null | undefined, bots: Iterable<Bot> = []): Project[] {
-  const names = new Map<string, string>();
-  for (const [id, p] of Object.entries(settings ?? {})) names.set(id, p?.name || prettifyId(id));
-  for (const b of bots) if (b.project_id && !names.has(b.project_id)) names.set(b.project_id, prettifyId(b.project_id));
-  return [...names.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, name]) => ({ id, name }));
 }
 
 export function useProjectSettings() {

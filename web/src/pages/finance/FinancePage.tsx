@@ -1,11 +1,12 @@
 // Finance (web-ui.md §2.12): totals per currency, income/expense per day and
-// the gold price over a period (server-side stats), and the operations table
-// (server paging, sorting and search; type/category/project filters load the
-// whole list because the list query has no field filters).
+// the gold price over a period (server-side stats) with per-series settings
+// (settings/finance/chart_config), project performance and cost structure,
+// and the operations table (server paging, sorting, search and filters by
+// period, type, category and project) with CSV export of the filtered rows.
 
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Alert, Button, Card, Empty, Form, Input, InputNumber, Radio, Select, Skeleton, Space, Tag, type FormInstance } from 'antd';
-import { DeleteOutlined, DollarOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
+import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
+import { Alert, App, Button, Card, Checkbox, Empty, Form, Input, InputNumber, Popover, Radio, Select, Skeleton, Space, Tag, type FormInstance } from 'antd';
+import { DeleteOutlined, DollarOutlined, DownloadOutlined, EditOutlined, PlusOutlined, SettingOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
 import { projectSettingsApi, type ProjectInfo } from '../../api/projects';
@@ -16,7 +17,6 @@ import {
   ListTable,
   PageHeader,
   StatCards,
-  localPage,
   useDeleteAction,
   useListTable,
   type Stat,
@@ -38,6 +38,8 @@ import {
   type OpType,
 } from './api';
 import DayChart, { type Series } from './Chart';
+import Analysis, { periodFilters } from './Analysis';
+import { settingsApi } from '../settings/api';
 
 const F = S.finance;
 const STATS_POLL_MS = 30_000;
@@ -64,6 +66,28 @@ export function money(v: number, currency: string): string {
   return `${v.toFixed(2)} ${currency}`;
 }
 
+/** RFC 4180 CSV of operations, with the table's columns. */
+function toCsv(rows: Operation[], projectName: (id: string | null | undefined) => string): string {
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = rows.map((r) =>
+    [formatDateTime(r.date), r.type, categoryName(r.category), r.project_id ? projectName(r.project_id) : '', r.description ?? '',
+      r.gold_amount ?? '', r.amount, r.currency].map(cell).join(','),
+  );
+  return [F.csvHeader.join(','), ...lines].join('\r\n') + '\r\n';
+}
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
 const signed = (v: number, currency: string) => (v > 0 ? '+' : v < 0 ? '−' : '') + money(Math.abs(v), currency);
 const categoryName = (c: string) => F.categories[c] ?? c;
 
@@ -75,7 +99,66 @@ function daysBetween(from: string, to: string): string[] {
   return out;
 }
 
+/** One series' settings as stored in settings/finance/chart_config (api-domains.md §9.2). */
+interface SeriesConfig {
+  key: string;
+  name: string;
+  color: string;
+  type: 'line' | 'bar';
+  visible: boolean;
+}
+
+const CHART_CONFIG = 'finance/chart_config';
+
+/** Applies the stored settings (colour, kind, visibility) over the defaults. */
+function configured(series: Series[], config: SeriesConfig[] | null | undefined): Series[] {
+  return series.flatMap((s) => {
+    const c = config?.find((x) => x.key === s.key);
+    if (c && !c.visible) return [];
+    return [c ? { ...s, color: c.color, kind: c.type } : s];
+  });
+}
+
+function SeriesSettings({ series, config, onSave }: { series: Series[]; config: SeriesConfig[]; onSave: (c: SeriesConfig[]) => void }) {
+  const rows = series.map(
+    (s) => config.find((c) => c.key === s.key) ?? { key: s.key, name: s.name, color: s.color, type: s.kind, visible: true },
+  );
+  const set = (key: string, change: Partial<SeriesConfig>) => onSave(rows.map((r) => (r.key === key ? { ...r, ...change } : r)));
+  return (
+    <div className="bm-fin-series" data-testid="fin-series">
+      {rows.map((r) => (
+        <Fragment key={r.key}>
+          <Checkbox checked={r.visible} aria-label={`${F.seriesVisible}: ${r.name}`} onChange={(e) => set(r.key, { visible: e.target.checked })} />
+          <span>{r.name}</span>
+          <input type="color" aria-label={`${F.seriesColor}: ${r.name}`} value={r.color} onChange={(e) => set(r.key, { color: e.target.value })} />
+          <Radio.Group
+            size="small"
+            optionType="button"
+            value={r.type}
+            onChange={(e) => set(r.key, { type: e.target.value as SeriesConfig['type'] })}
+            options={[
+              { value: 'line', label: F.line },
+              { value: 'bar', label: F.bar },
+            ]}
+          />
+        </Fragment>
+      ))}
+    </div>
+  );
+}
+
 function Summary({ from, to, projectName }: { from: string; to: string; projectName: (id: string) => string }) {
+  const { message } = App.useApp();
+  const loadConfig = useCallback(() => settingsApi.get<SeriesConfig[]>(CHART_CONFIG), []);
+  const config = usePolling(loadConfig, 60_000);
+  const saveConfig = (c: SeriesConfig[]) =>
+    settingsApi.put<SeriesConfig[]>(CHART_CONFIG, c).then(
+      () => {
+        config.refresh();
+        message.success(F.seriesSaved);
+      },
+      (e: unknown) => message.error(errorMessage(e)),
+    );
   const loadStats = useCallback(() => financeApi.dailyStats(from, to), [from, to]);
   const loadGold = useCallback(() => financeApi.goldPrices(from, to), [from, to]);
   const stats = usePolling(loadStats, STATS_POLL_MS);
@@ -129,14 +212,17 @@ function Summary({ from, to, projectName }: { from: string; to: string; projectN
   });
 
   const byDay = stats.data ?? {};
-  const series: Series[] = [
+  const allSeries: Series[] = [
     { key: 'income', name: F.income, color: COLORS.income, kind: 'bar', values: days.map((d) => byDay[d]?.by_currency?.USD?.total_revenue ?? 0) },
     { key: 'expense', name: F.expense, color: COLORS.expense, kind: 'bar', values: days.map((d) => byDay[d]?.by_currency?.USD?.total_expenses ?? 0) },
     { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'line', values: days.map((d) => byDay[d]?.by_currency?.USD?.net_profit ?? 0) },
   ];
-  const goldSeries: Series[] = [
+  const allGold: Series[] = [
     { key: 'gold', name: F.goldPrice, color: COLORS.gold, kind: 'line', values: days.map((d) => gold.data?.[d]?.price ?? null) },
   ];
+  const stored = Array.isArray(config.data) ? config.data : [];
+  const series = configured(allSeries, stored);
+  const goldSeries = configured(allGold, stored);
   const hasUsd = currencies.includes('USD');
   const hasGold = Object.keys(gold.data ?? {}).length > 0;
 
@@ -150,7 +236,22 @@ function Summary({ from, to, projectName }: { from: string; to: string; projectN
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noTotals} />
       )}
       <div className="bm-fin-charts">
-        <Card className="bm-card" size="small" title={F.chartTitle}>
+        <Card
+          className="bm-card"
+          size="small"
+          title={F.chartTitle}
+          extra={
+            <Popover
+              trigger="click"
+              placement="bottomRight"
+              content={<SeriesSettings series={[...allSeries, ...allGold]} config={stored} onSave={(c) => void saveConfig(c)} />}
+            >
+              <Button size="small" type="text" icon={<SettingOutlined />}>
+                {F.seriesSettings}
+              </Button>
+            </Popover>
+          }
+        >
           {stats.data && hasUsd ? (
             <DayChart days={days} series={series} format={(v) => usd.format(v).replace('.00', '')} label={F.chartTitle} testId="fin-chart" />
           ) : (
@@ -285,18 +386,20 @@ export default function FinancePage() {
   const projects: ProjectOption[] = Object.entries(projectsDoc.data ?? {}).map(([id, p]) => ({ value: id, label: p.name ?? id }));
   const projectName = (id: string | null | undefined) => (id ? (projects.find((p) => p.value === id)?.label ?? id) : F.noProject);
 
-  const load = useCallback((st: TableState) => {
-    const { type, category, project } = st.filters;
-    if (!type && !category && !project) return financeApi.page(st);
-    return financeApi.all({ sort: st.sort, order: st.order, q: st.q }).then((all) =>
-      localPage(all, { ...st, sort: undefined }, {
-        keep: (r) =>
-          (!type || r.type === type) &&
-          (!category || r.category === category) &&
-          (!project || (project === '-' ? !r.project_id : r.project_id === project)),
-      }),
-    );
-  }, []);
+  // The table follows the period too; "-" asks for operations without a project.
+  const filtersOf = useCallback(
+    (st: TableState) => {
+      const { type, category, project } = st.filters;
+      return {
+        ...periodFilters(from, to),
+        type: type || undefined,
+        category: category || undefined,
+        project_id: project === '-' ? '' : project || undefined,
+      };
+    },
+    [from, to],
+  );
+  const load = useCallback((st: TableState) => financeApi.page({ ...st, filters: filtersOf(st) }), [filtersOf]);
   const table = useListTable<Operation>({
     load,
     rowKey: (r) => r.id,
@@ -305,6 +408,18 @@ export default function FinancePage() {
     filterKeys: FILTERS,
     pollMs: TABLE_POLL_MS,
   });
+
+  const { message } = App.useApp();
+  const exportCsv = async () => {
+    const st = table.state;
+    try {
+      const rows = await financeApi.all({ sort: st.sort, order: st.order, q: st.q, filters: filtersOf(st) });
+      download(`finance_transactions_${ymdOf(Date.now())}.csv`, toCsv(rows, projectName));
+      message.success(F.exported(rows.length));
+    } catch (e) {
+      message.error(errorMessage(e));
+    }
+  };
 
   const remove = useDeleteAction<Operation>({
     remove: (op) => financeApi.remove(op.id),
@@ -407,14 +522,20 @@ export default function FinancePage() {
         }
       />
       <Summary from={from} to={to} projectName={projectName} />
+      <Analysis from={from} to={to} projectName={projectName} money={money} />
       <Card
         className="bm-card"
         size="small"
         title={F.operations}
         extra={
-          <Button type="primary" size="small" icon={<PlusOutlined />} onClick={() => setDialog({ editing: null })}>
-            {F.add}
-          </Button>
+          <Space>
+            <Button size="small" icon={<DownloadOutlined />} onClick={() => void exportCsv()} data-testid="fin-export">
+              {F.export}
+            </Button>
+            <Button type="primary" size="small" icon={<PlusOutlined />} onClick={() => setDialog({ editing: null })}>
+              {F.add}
+            </Button>
+          </Space>
         }
       >
         <FilterBar

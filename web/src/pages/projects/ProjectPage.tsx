@@ -2,16 +2,17 @@
 // status, search, status filter (`?status=`), sortable columns linking into
 // the bot page, add bot, bulk status change and delete.
 //
-// The list query cannot filter by project or by the computed (effective)
-// status, and its search does not reach nested fields like character.name,
-// so this page loads the tenant's bots and resources and pages locally.
+// The server filters by project and effective status, searches nested
+// fields (character, account) and pages; the resource cells come from the
+// resources linked to the bots on the page. Only a sort by a resource column
+// (worst state, computed here) takes the project's filtered bots whole.
 
 import { useCallback, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { App, Button, Dropdown, Form, Input, InputNumber, Select, Tooltip } from 'antd';
 import { DeleteOutlined, PlusOutlined, ProfileOutlined, SwapOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
-import { BOT_STATUSES, botsApi, type Bot, type BotStatus } from '../../api/bots';
+import { botsApi, type Bot, type BotStatus } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { licensesApi, proxiesApi, subscriptionsApi } from '../../api/resources';
 import {
@@ -23,11 +24,13 @@ import {
   daysLeft,
   localPage,
   runBulk,
-  textMatch,
   useDeleteAction,
   useListTable,
+  type TableState,
   type Tone,
 } from '../../components/crud';
+import type { ListQuery } from '../../api/lists';
+import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import {
   ACTIVE_STATUSES,
@@ -81,17 +84,27 @@ function cellOf(states: { state: ResourceState; expires?: number }[]): ResourceC
   return { state: w, days: daysLeft(nearest) };
 }
 
-async function loadRows(project: string, warnDays: number): Promise<Row[]> {
-  const [bots, licenses, proxies, subs] = await Promise.all([
-    botsApi.all(),
-    licensesApi.all(),
-    proxiesApi.all(),
-    subscriptionsApi.all(),
-  ]);
+/** Ids per request: the server takes at most 50 alternatives in a filter. */
+const ID_CHUNK = 50;
+
+/** The resources linked to any of `ids`, one filtered request per chunk. */
+async function linked<T>(ids: string[], field: string, all: (q: Omit<ListQuery, 'page' | 'limit'>) => Promise<T[]>): Promise<T[]> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += ID_CHUNK) chunks.push(ids.slice(i, i + ID_CHUNK));
+  return (await Promise.all(chunks.map((c) => all({ filters: { [field]: c.join(',') } })))).flat();
+}
+
+async function rowsOf(bots: Bot[], warnDays: number): Promise<Row[]> {
+  const ids = bots.map((b) => b.id);
+  const [licenses, proxies, subs] = ids.length
+    ? await Promise.all([
+        linked(ids, 'bot_ids', licensesApi.all),
+        linked(ids, 'bot_id', proxiesApi.all),
+        linked(ids, 'bot_id', subscriptionsApi.all),
+      ])
+    : [[], [], []];
   const now = Date.now();
-  return bots
-    .filter((b) => b.project_id === project)
-    .map((bot) => ({
+  return bots.map((bot) => ({
       bot,
       status: effectiveStatus(bot, now),
       license: cellOf(
@@ -104,22 +117,18 @@ async function loadRows(project: string, warnDays: number): Promise<Row[]> {
     }));
 }
 
-const match = (r: Row, q: string) => {
-  const b = r.bot;
-  return textMatch(q, b.id, id8(b.id), b.character?.name, b.account?.email, b.account?.password, b.character?.server, b.name);
-};
-
 const severity = (c?: ResourceCell) => (c ? SEVERITY[c.state] : -1);
-const sortValue: Record<string, (r: Row) => string | number | undefined> = {
-  id: (r) => r.bot.id,
-  status: (r) => BOT_STATUSES.indexOf(r.status),
-  vm: (r) => r.bot.name,
-  account: (r) => r.bot.account?.email,
-  character: (r) => r.bot.character?.name,
+/** Sorts by a resource column's worst state, done here. */
+const RESOURCE_SORT: Record<string, (r: Row) => number> = {
   license: (r) => severity(r.license),
   proxy: (r) => severity(r.proxy),
   subscription: (r) => severity(r.subscription),
 };
+/** Column keys the server sorts by another (nested) field. */
+const SORT_PATHS: Record<string, string> = { vm: 'name', account: 'account.email', character: 'character.name' };
+
+/** Effective-status counts of the stat cards ('' = all). */
+const STAT_FILTERS = ['', ACTIVE_STATUSES.join(','), 'prepare', 'offline', 'banned'] as const;
 
 const TONE_TEXT: Record<Tone, string> = {
   default: '',
@@ -146,17 +155,31 @@ export default function ProjectPage() {
   const { message, modal } = App.useApp();
   const settings = useProjectSettings();
   const warnDays = useWarningDays() ?? 7;
-  const [rows, setRows] = useState<Row[] | undefined>(undefined);
   const [adding, setAdding] = useState(false);
 
   const load = useCallback(
-    async (s: Parameters<typeof localPage>[1]) => {
-      const all = await loadRows(projectId, warnDays);
-      setRows(all);
-      return localPage(all, s, { match, keep: (r, f) => !f.status || r.status === f.status, sortValue });
+    async (s: TableState) => {
+      const filters = { project_id: projectId, effective_status: s.filters.status || undefined };
+      if (s.sort && RESOURCE_SORT[s.sort]) {
+        const bots = await botsApi.all({ q: s.q, filters });
+        return localPage(await rowsOf(bots, warnDays), { ...s, q: '' }, { sortValue: RESOURCE_SORT });
+      }
+      const page = await botsApi.page({ ...s, sort: s.sort ? (SORT_PATHS[s.sort] ?? s.sort) : undefined, filters });
+      return { items: await rowsOf(page.items, warnDays), total: page.total };
     },
     [projectId, warnDays],
   );
+  // One count per stat card: a page of one, its total.
+  const loadCounts = useCallback(
+    () =>
+      Promise.all(
+        STAT_FILTERS.map((f) =>
+          botsApi.page({ page: 1, limit: 1, filters: { project_id: projectId, effective_status: f || undefined } }).then((p) => p.total),
+        ),
+      ),
+    [projectId],
+  );
+  const counts = usePolling(loadCounts, POLL_MS);
   const table = useListTable<Row>({
     load,
     rowKey: (r) => r.bot.id,
@@ -164,15 +187,19 @@ export default function ProjectPage() {
     pollMs: POLL_MS,
   });
 
+  const refresh = () => {
+    table.refresh();
+    counts.refresh();
+  };
+
   const projectName = projectList(settings.data).find((p) => p.id === projectId)?.name ?? projectId;
-  const all = rows ?? [];
-  const count = (pred: (s: BotStatus) => boolean) => all.filter((r) => pred(r.status)).length;
+  const [total, active, prepare, offline, banned] = counts.data ?? [];
 
   const remove = useDeleteAction<Row>({
     remove: (r) => botsApi.remove(r.bot.id),
     confirm: (r) => ({ title: P.deleteTitle, content: P.deleteText(id8(r.bot.id)) }),
     label: (r) => P.account(id8(r.bot.id)),
-    onChange: table.refresh,
+    onChange: refresh,
   });
 
   const bulkStatus = async (status: BotStatus) => {
@@ -181,7 +208,7 @@ export default function ProjectPage() {
     const { ok, failed } = await runBulk(targets, (r) => botsApi.transition(r.bot.id, status));
     (failed ? message.warning : message.success)(S.crud.bulkDone(ok, failed));
     table.setSelected([]);
-    table.refresh();
+    refresh();
   };
 
   const bulkDelete = () => {
@@ -197,7 +224,7 @@ export default function ProjectPage() {
         const { ok, failed } = await runBulk(targets, (r) => botsApi.remove(r.bot.id));
         (failed ? message.warning : message.success)(S.crud.bulkDone(ok, failed));
         table.setSelected([]);
-        table.refresh();
+        refresh();
       },
     });
   };
@@ -290,7 +317,7 @@ export default function ProjectPage() {
       },
       account: v.email?.trim() ? { email: v.email.trim() } : undefined,
     });
-    table.refresh();
+    refresh();
   };
 
   return (
@@ -301,13 +328,13 @@ export default function ProjectPage() {
           icon={<ProfileOutlined />}
           title={<span data-testid="project-title">{projectName}</span>}
           subtitle={P.subtitle}
-          statsLoading={!rows}
+          statsLoading={!counts.data}
           stats={[
-            { label: P.total, value: all.length, testId: 'stat-total' },
-            { label: P.active, value: count((s) => ACTIVE_STATUSES.includes(s)), tone: 'success' },
-            { label: S.botStatus.prepare, value: count((s) => s === 'prepare'), tone: 'info' },
-            { label: S.botStatus.offline, value: count((s) => s === 'offline'), tone: 'muted' },
-            { label: S.botStatus.banned, value: count((s) => s === 'banned'), tone: 'danger' },
+            { label: P.total, value: total ?? 0, testId: 'stat-total' },
+            { label: P.active, value: active ?? 0, tone: 'success' },
+            { label: S.botStatus.prepare, value: prepare ?? 0, tone: 'info' },
+            { label: S.botStatus.offline, value: offline ?? 0, tone: 'muted' },
+            { label: S.botStatus.banned, value: banned ?? 0, tone: 'danger' },
           ]}
           actions={
             <Button type="primary" icon={<PlusOutlined />} onClick={() => setAdding(true)}>

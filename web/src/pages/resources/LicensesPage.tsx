@@ -16,7 +16,6 @@ import {
   ListTable,
   PageHeader,
   formatDate,
-  serverPage,
   useDeleteAction,
   useListTable,
 } from '../../components/crud';
@@ -36,15 +35,14 @@ interface LicenseForm {
   revoked: boolean;
 }
 
-const keep = (l: License, f: Record<string, string>) =>
-  (!f.status || licenseState(l) === f.status) && (!f.type || (l.type ?? '').toLowerCase() === f.type);
 
 export default function LicensesPage() {
   const { message } = App.useApp();
   const all = useAllOf(licensesApi.all);
   const bots = useBotIndex();
   const table = useListTable<License>({
-    load: (s) => serverPage(s, { page: licensesApi.page, all: licensesApi.all, keep }),
+    // The server computes the display state (`state`) with the same 3-day window.
+    load: (s) => licensesApi.page({ ...s, filters: { state: s.filters.status || undefined, type: s.filters.type || undefined } }),
     rowKey: (l) => l.id,
     defaultLimit: 10,
     filterKeys: ['status', 'type'],
@@ -204,7 +202,7 @@ export default function LicensesPage() {
           placeholder={L.search}
           selects={[
             { key: 'status', label: L.colStatus, options: STATUS_FILTERS.map((s) => ({ value: s, label: stateLabel(s) })) },
-            { key: 'type', label: L.type, options: types.map((t) => ({ value: t.toLowerCase(), label: t })) },
+            { key: 'type', label: L.type, options: types.map((t) => ({ value: t, label: t })) },
           ]}
         />
         <ListTable table={table} columns={columns} noun={L.noun} emptyText={L.empty} testId="licenses-table" />

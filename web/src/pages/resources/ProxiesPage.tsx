@@ -26,7 +26,6 @@ import {
   ListTable,
   PageHeader,
   formatDate,
-  serverPage,
   useDeleteAction,
   useListTable,
 } from '../../components/crud';
@@ -48,10 +47,6 @@ interface ProxyForm {
   expires: Dayjs;
 }
 
-const keep = (p: Proxy, f: Record<string, string>) =>
-  (!f.status || proxyState(p) === f.status) &&
-  (!f.type || p.type === f.type) &&
-  (!f.country || (p.country_code ?? p.country ?? '') === f.country);
 
 /** The proxy fields an IPQS answer sets; above the threshold the proxy is banned. */
 function fromIpqs(r: IpqsResult, threshold: number): Partial<Proxy> {
@@ -113,7 +108,11 @@ export default function ProxiesPage() {
   const autoCheck = ipqs.data?.[1].auto_check_on_add !== false;
 
   const table = useListTable<Proxy>({
-    load: (s) => serverPage(s, { page: proxiesApi.page, all: proxiesApi.all, keep }),
+    load: (s) =>
+      proxiesApi.page({
+        ...s,
+        filters: { state: s.filters.status || undefined, type: s.filters.type || undefined, country_code: s.filters.country || undefined },
+      }),
     rowKey: (p) => p.id,
     defaultLimit: 10,
     filterKeys: ['status', 'type', 'country'],
@@ -128,7 +127,7 @@ export default function ProxiesPage() {
 
   const items = all.data ?? [];
   const countries = useMemo(
-    () => [...new Set(items.map((p) => p.country_code ?? p.country ?? '').filter(Boolean))].sort(),
+    () => [...new Set(items.map((p) => p.country_code ?? '').filter(Boolean))].sort(),
     [items],
   );
   const count = (s: ResourceState) => items.filter((p) => proxyState(p) === s).length;

@@ -14,7 +14,6 @@ import {
   PageHeader,
   daysLeft,
   formatDate,
-  serverPage,
   useDeleteAction,
   useListTable,
 } from '../../components/crud';
@@ -36,10 +35,10 @@ export default function SubscriptionsPage() {
   const bots = useBotIndex();
   const warnDays = useWarningDays() ?? 7;
   const state = (s: Subscription) => subscriptionState(s, warnDays);
-  const keep = (s: Subscription, f: Record<string, string>) => !f.status || state(s) === f.status;
 
   const table = useListTable<Subscription>({
-    load: (st) => serverPage(st, { page: subscriptionsApi.page, all: subscriptionsApi.all, keep }),
+    // `state` on the server uses settings alerts.warning_days, like the badges here.
+    load: (st) => subscriptionsApi.page({ ...st, filters: { state: st.filters.status || undefined } }),
     rowKey: (s) => s.id,
     defaultLimit: 10,
     filterKeys: ['status'],

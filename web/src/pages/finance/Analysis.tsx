@@ -1,0 +1,124 @@
+// Project performance and cost structure over the period (web-ui.md §2.12):
+// the server narrows the operations to the period (`from`/`to`); the per
+// project and per category sums are small and done here, in USD only, since
+// money is never summed across currencies.
+
+import { useCallback, useMemo } from 'react';
+import { Card, Empty, Progress, Table } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { usePolling } from '../../hooks';
+import { S } from '../../strings';
+import { financeApi, type Operation } from './api';
+
+const F = S.finance;
+const POLL_MS = 30_000;
+
+interface PerfRow {
+  key: string;
+  name: string;
+  income: number;
+  expenses: number;
+  gold: number;
+}
+
+/** Local day bounds of `YYYY-MM-DD` strings as the ms range the server takes. */
+export function periodFilters(from: string, to: string): Record<string, string> {
+  return {
+    from: String(new Date(from + 'T00:00:00').getTime()),
+    to: String(new Date(to + 'T23:59:59.999').getTime()),
+  };
+}
+
+export default function Analysis({
+  from,
+  to,
+  projectName,
+  money,
+}: {
+  from: string;
+  to: string;
+  projectName: (id: string | null | undefined) => string;
+  money: (v: number, currency: string) => string;
+}) {
+  const load = useCallback(() => financeApi.all({ filters: { ...periodFilters(from, to), currency: 'USD' } }), [from, to]);
+  const ops = usePolling<Operation[]>(load, POLL_MS);
+
+  const { rows, costs, totalCost } = useMemo(() => {
+    const perProject = new Map<string, PerfRow>();
+    const costs = new Map<string, number>();
+    for (const op of ops.data ?? []) {
+      const key = op.project_id || '';
+      const row = perProject.get(key) ?? { key, name: key ? projectName(key) : F.perfGlobal, income: 0, expenses: 0, gold: 0 };
+      if (op.type === 'expense') {
+        row.expenses += op.amount;
+        costs.set(op.category, (costs.get(op.category) ?? 0) + op.amount);
+      } else {
+        row.income += op.amount;
+        row.gold += op.gold_amount ?? 0;
+      }
+      perProject.set(key, row);
+    }
+    const sortedCosts = [...costs.entries()].sort((a, b) => b[1] - a[1]);
+    return {
+      rows: [...perProject.values()].sort((a, b) => b.income - b.expenses - (a.income - a.expenses)),
+      costs: sortedCosts,
+      totalCost: sortedCosts.reduce((s, [, v]) => s + v, 0),
+    };
+  }, [ops.data, projectName]);
+
+  const columns: ColumnsType<PerfRow> = [
+    { key: 'name', title: F.perfScope, dataIndex: 'name' },
+    { key: 'income', title: F.income, align: 'right', render: (_, r) => money(r.income, 'USD') },
+    { key: 'expenses', title: F.expenses, align: 'right', render: (_, r) => money(r.expenses, 'USD') },
+    {
+      key: 'net',
+      title: F.net,
+      align: 'right',
+      defaultSortOrder: 'descend',
+      sorter: (a, b) => a.income - a.expenses - (b.income - b.expenses),
+      render: (_, r) => {
+        const net = r.income - r.expenses;
+        return <span className={`bm-tone-text bm-tone-${net >= 0 ? 'success' : 'danger'}`}>{money(net, 'USD')}</span>;
+      },
+    },
+    {
+      key: 'margin',
+      title: F.perfMargin,
+      align: 'right',
+      render: (_, r) => (r.income > 0 ? `${(((r.income - r.expenses) / r.income) * 100).toFixed(1)}%` : F.notApplicable),
+    },
+    { key: 'gold', title: F.perfGold, align: 'right', render: (_, r) => (r.gold ? money(r.gold, 'gold') : '—') },
+  ];
+
+  return (
+    <div className="bm-fin-charts">
+      <Card className="bm-card" size="small" title={F.perfTitle} extra={<span className="bm-muted">{F.perfNote}</span>}>
+        <Table<PerfRow>
+          size="small"
+          rowKey="key"
+          columns={columns}
+          dataSource={rows}
+          loading={!ops.data}
+          pagination={false}
+          data-testid="fin-perf"
+          locale={{ emptyText: F.noTotals }}
+        />
+      </Card>
+      <Card className="bm-card" size="small" title={F.costTitle}>
+        {costs.length === 0 ? (
+          <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noExpenses} />
+        ) : (
+          <ul className="bm-fin-costs" data-testid="fin-costs">
+            {costs.map(([category, amount]) => (
+              <li key={category}>
+                <span>{F.categories[category] ?? category}</span>
+                <Progress percent={Math.round((amount / totalCost) * 100)} size="small" status="exception" />
+                <strong>{money(amount, 'USD')}</strong>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
+  );
+}
