@@ -49,6 +49,7 @@ error_codes! {
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "The request body is too large"),
     MissingBearerToken => (UNAUTHORIZED, "MISSING_BEARER_TOKEN", "Missing bearer token: send 'Authorization: Bearer <token>'"),
     InvalidBearerToken => (UNAUTHORIZED, "INVALID_OR_MISSING_BEARER_TOKEN", "The bearer token is invalid or expired: sign in again"),
+    GatewayUnauthorized => (UNAUTHORIZED, "UNAUTHORIZED", "Auth token is required"),
     InvalidCredentials => (UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password"),
     InvalidSetupToken => (UNAUTHORIZED, "INVALID_SETUP_TOKEN", "The setup token is not valid: use the setup URL printed in the server log"),
     Forbidden => (FORBIDDEN, "FORBIDDEN", "You do not have permission to do this"),

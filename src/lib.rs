@@ -14,6 +14,7 @@ pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod finance;
+pub mod gateway;
 pub mod health;
 pub mod http;
 pub mod infra;

@@ -73,52 +73,56 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let bearer = bearer_token(parts).ok_or(ErrorCode::MissingBearerToken)?;
-        if bearer.starts_with(token::AGENT_PREFIX) {
-            return Err(ApiError::new(ErrorCode::Forbidden).with_message("Agent tokens cannot call this route"));
-        }
-        let hash = token::hash(bearer);
-        let session = match state.sessions.get(&hash) {
-            Some(session) => session,
-            None => {
-                let key = hash.clone();
-                let session = state
-                    .db
-                    .read(move |conn| store::principal_by_token(conn, &key).map_err(ApiError::from))
-                    .await?
-                    .ok_or(ErrorCode::InvalidBearerToken)?;
-                state.sessions.put(hash.clone(), session.clone());
-                session
-            }
-        };
-        if !A::ROLES.is_empty() && !session.roles.iter().any(|r| A::ROLES.contains(r)) {
-            let names: Vec<&str> = A::ROLES.iter().map(|r| r.as_str()).collect();
-            return Err(ApiError::new(ErrorCode::Forbidden)
-                .with_message(format!("One of roles is required: {}", names.join(", "))));
-        }
-        if now_ms() - session.last_seen_at > TOUCH_EVERY_MS {
-            // The cached copy learns the new time too, or every cached hit would touch again.
-            let mut touched = session.clone();
-            touched.last_seen_at = now_ms();
-            state.sessions.put(hash, touched);
-            let (db, id) = (state.db.clone(), session.session_id.clone());
-            // Best effort and off the request path: a lost touch only makes a timestamp stale.
-            tokio::spawn(async move {
-                let _ = db
-                    .write(move |tx| store::touch_session(tx, &id).map_err(ApiError::from))
-                    .await;
-            });
-        }
-        Ok(Authed(
-            Principal {
-                user_id: session.user_id,
-                session_id: session.session_id,
-                email: session.email,
-                roles: session.roles,
-                tenant_id: session.tenant_id,
-            },
-            PhantomData,
-        ))
+        Ok(Authed(authenticate::<A>(&state, bearer).await?, PhantomData))
     }
+}
+
+/// The user session behind `bearer`, if it holds one of `A`'s roles; the bearer may come from
+/// a header (the extractor above) or elsewhere (the gateway's query or cookie).
+pub async fn authenticate<A: Access>(state: &AppState, bearer: &str) -> Result<Principal, ApiError> {
+    if bearer.starts_with(token::AGENT_PREFIX) {
+        return Err(ApiError::new(ErrorCode::Forbidden).with_message("Agent tokens cannot call this route"));
+    }
+    let hash = token::hash(bearer);
+    let session = match state.sessions.get(&hash) {
+        Some(session) => session,
+        None => {
+            let key = hash.clone();
+            let session = state
+                .db
+                .read(move |conn| store::principal_by_token(conn, &key).map_err(ApiError::from))
+                .await?
+                .ok_or(ErrorCode::InvalidBearerToken)?;
+            state.sessions.put(hash.clone(), session.clone());
+            session
+        }
+    };
+    if !A::ROLES.is_empty() && !session.roles.iter().any(|r| A::ROLES.contains(r)) {
+        let names: Vec<&str> = A::ROLES.iter().map(|r| r.as_str()).collect();
+        return Err(
+            ApiError::new(ErrorCode::Forbidden).with_message(format!("One of roles is required: {}", names.join(", ")))
+        );
+    }
+    if now_ms() - session.last_seen_at > TOUCH_EVERY_MS {
+        // The cached copy learns the new time too, or every cached hit would touch again.
+        let mut touched = session.clone();
+        touched.last_seen_at = now_ms();
+        state.sessions.put(hash, touched);
+        let (db, id) = (state.db.clone(), session.session_id.clone());
+        // Best effort and off the request path: a lost touch only makes a timestamp stale.
+        tokio::spawn(async move {
+            let _ = db
+                .write(move |tx| store::touch_session(tx, &id).map_err(ApiError::from))
+                .await;
+        });
+    }
+    Ok(Principal {
+        user_id: session.user_id,
+        session_id: session.session_id,
+        email: session.email,
+        roles: session.roles,
+        tenant_id: session.tenant_id,
+    })
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme is case-insensitive; a bare

@@ -69,7 +69,8 @@ pub fn router(state: AppState) -> Router {
         .collect();
     let max_body = state.config.max_body_bytes;
 
-    api.fallback(fallback)
+    api.merge(crate::gateway::router())
+        .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Arc::new(openapi)))
         .layer(DefaultBodyLimit::max(max_body))

@@ -1,0 +1,168 @@
+//! The infra gateway: authenticated reverse proxy to a service UI, HTTP and WebSocket, and an
+//! honest 502 when the service cannot be reached from the server.
+
+mod common;
+
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+
+/// A stand-in for a service UI: echoes what it got, frames itself out, redirects, echoes WS.
+async fn upstream() -> String {
+    async fn echo(headers: HeaderMap, uri: axum::http::Uri) -> impl IntoResponse {
+        let headers: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or_default())))
+            .collect();
+        let body = json!({ "path": uri.path(), "query": uri.query(), "headers": headers });
+        (
+            [
+                ("x-frame-options", "DENY"),
+                ("content-security-policy", "frame-ancestors 'none'"),
+            ],
+            axum::Json(body),
+        )
+    }
+    async fn ws(upgrade: WebSocketUpgrade) -> impl IntoResponse {
+        upgrade.on_upgrade(|mut socket| async move {
+            while let Some(Ok(Message::Text(text))) = socket.recv().await {
+                let _ = socket
+                    .send(Message::Text(format!("echo {}", text.as_str()).into()))
+                    .await;
+            }
+        })
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let redirect_to = format!("{base}/login");
+    let app = axum::Router::new()
+        .route("/ws", get(ws))
+        .route(
+            "/redirect",
+            get(move || async move { (axum::http::StatusCode::FOUND, [("location", redirect_to)]) }),
+        )
+        .fallback(echo);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_proxies_service_uis_for_infra_users_only() {
+    let server = TestServer::start().await;
+    server.setup_admin().await;
+    let infra = server.user("infra@example.com", "default", "infra").await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let base = upstream().await;
+    let (status, _) = server
+        .call(
+            "PUT",
+            "/api/v1/settings/vmgenerator/services",
+            &infra,
+            Some(json!({ "proxmoxUrl": base })),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let res = client().get(server.url("/proxmox-ui/")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "UNAUTHORIZED");
+    let res = client()
+        .get(server.url(&format!("/proxmox-ui/?access_token={op}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "infra only");
+
+    // The token in the query authenticates and becomes a cookie; it is never sent upstream.
+    let url = server.url(&format!("/proxmox-ui/PVE/Utils.js?v=2&access_token={infra}"));
+    let res = client().get(url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("x-frame-options").is_none() && res.headers().get("content-security-policy").is_none());
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(
+        (seen["path"].as_str(), seen["query"].as_str()),
+        (Some("/pve2/js/PVE/Utils.js"), Some("v=2"))
+    );
+    assert!(!seen.to_string().contains(&infra), "the token stays with us: {seen}");
+
+    // Later requests of the framed page carry only the cookie.
+    let res = client()
+        .get(server.url("/pve2/css/ext6-pve.css"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(seen["path"], "/pve2/css/ext6-pve.css");
+    assert!(seen["headers"].get("cookie").is_none(), "{seen}");
+    let manual = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = manual
+        .get(server.url("/proxmox-ui/redirect"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status().as_u16(), res.headers()["location"].to_str().unwrap()),
+        (302, "/proxmox-ui/login")
+    );
+
+    // WebSockets go through too.
+    let ws_url = format!(
+        "{}/proxmox-ui/ws?access_token={infra}",
+        server.base.replacen("http", "ws", 1)
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text("hi".into()))
+        .await
+        .unwrap();
+    let reply = socket.next().await.unwrap().unwrap();
+    assert_eq!(reply.into_text().unwrap().as_str(), "echo hi");
+
+    // A service the server cannot reach gets a page that says so and what to do.
+    let (status, _) = server
+        .call(
+            "PUT",
+            "/api/v1/settings/vmgenerator/services",
+            &infra,
+            Some(json!({ "syncthingUrl": "http://127.0.0.1:9" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let res = client()
+        .get(server.url("/syncthing-ui/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 502);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<title>Syncthing Unavailable</title>") && page.contains("127.0.0.1:9"),
+        "{page}"
+    );
+    assert!(page.contains("network of one of your agents"), "{page}");
+    let res = client()
+        .get(server.url("/tinyfm-ui/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 502);
+    assert!(res.text().await.unwrap().contains("not configured"));
+}
