@@ -1,6 +1,6 @@
 // Providers (antd theme, message API) and routes (web-ui.md §1.4).
 
-import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useMemo, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useNavigate } from 'react-router';
 import { App as AntApp, ConfigProvider } from 'antd';
 import { setUnauthorizedHandler } from './api/client';
@@ -8,7 +8,7 @@ import PageSpinner from './components/PageSpinner';
 import RequireSession from './components/RequireSession';
 import ThemeBackground from './pages/settings/background';
 import type { PageKey } from './strings';
-import { antdThemeConfig, useThemeMode } from './theme';
+import { antdThemeConfig, useThemeLook, useThemeMode } from './theme';
 
 const AppLayout = lazy(() => import('./components/AppLayout'));
 const LoginPage = lazy(() => import('./pages/LoginPage'));
@@ -43,8 +43,10 @@ const placeholder = (page: PageKey): ReactNode => <PlaceholderPage page={page} /
 
 export default function App() {
   const mode = useThemeMode();
+  const look = useThemeLook();
+  const themeConfig = useMemo(() => antdThemeConfig(mode, look), [mode, look]);
   return (
-    <ConfigProvider theme={antdThemeConfig(mode)}>
+    <ConfigProvider theme={themeConfig}>
       <AntApp className="bm-app" message={{ maxCount: 3, top: 52 }}>
         <BrowserRouter>
           <UnauthorizedRedirect />

@@ -1,63 +1,120 @@
-// Theme: the default palettes of web-ui.md §3, the antd token mapping, and the
-// dark/light mode (remembered per browser, following the OS until chosen).
+// Theme: the default palettes of web-ui.md §3, the look the user edits
+// (palettes, fonts, radii from settings/theme), its antd token mapping and CSS
+// variables, and the dark/light mode (remembered per browser, following the
+// OS until chosen). Mode and look share one store so both re-render the app.
 
 import { useSyncExternalStore } from 'react';
 import { theme as antdTheme, type ThemeConfig } from 'antd';
 
 export type ThemeMode = 'dark' | 'light';
 
+/** The 28 colour tokens of one mode (web-ui.md §2.13, theme editor). */
 export interface Palette {
   surfaceBase: string;
   surfacePanel: string;
   surfaceMuted: string;
+  surfaceHover: string;
+  surfaceActive: string;
   brandPrimary: string;
+  brandPrimaryHover: string;
+  brandSoft: string;
+  brandContrast: string;
+  brandWarning: string;
   textPrimary: string;
   textSecondary: string;
   textMuted: string;
-  borderDefault: string;
-  headerBg: string;
+  textStrong: string;
   success: string;
+  neutral: string;
   warning: string;
   danger: string;
   info: string;
+  paused: string;
+  borderDefault: string;
+  borderSubtle: string;
+  borderStrong: string;
+  headerBg: string;
+  headerBorder: string;
+  headerText: string;
+  headerTextMuted: string;
+  headerHover: string;
 }
 
+export type PaletteToken = keyof Palette;
+
+/** Editor groups, in the order the reference lists them. */
+export const PALETTE_GROUPS: { group: 'surface' | 'brand' | 'text' | 'status' | 'border' | 'header'; tokens: PaletteToken[] }[] = [
+  { group: 'surface', tokens: ['surfaceBase', 'surfacePanel', 'surfaceMuted', 'surfaceHover', 'surfaceActive'] },
+  { group: 'brand', tokens: ['brandPrimary', 'brandPrimaryHover', 'brandSoft', 'brandContrast', 'brandWarning'] },
+  { group: 'text', tokens: ['textPrimary', 'textSecondary', 'textMuted', 'textStrong'] },
+  { group: 'status', tokens: ['success', 'neutral', 'warning', 'danger', 'info', 'paused'] },
+  { group: 'border', tokens: ['borderDefault', 'borderSubtle', 'borderStrong'] },
+  { group: 'header', tokens: ['headerBg', 'headerBorder', 'headerText', 'headerTextMuted', 'headerHover'] },
+];
+
+/** Defaults of web-ui.md §3; tokens the spec leaves open are derived from them. */
 export const PALETTES: Record<ThemeMode, Palette> = {
   dark: {
     surfaceBase: '#1e1f22',
     surfacePanel: '#2a2f35',
     surfaceMuted: '#31363d',
+    surfaceHover: '#353b43',
+    surfaceActive: '#233447',
     brandPrimary: '#4a90d6',
+    brandPrimaryHover: '#5a9fe3',
+    brandSoft: '#1f3347',
+    brandContrast: '#ffffff',
+    brandWarning: '#e0a84b',
     textPrimary: '#e6edf3',
     textSecondary: '#b9c3cd',
     textMuted: '#8e9aa6',
-    borderDefault: '#3a424a',
-    headerBg: '#1f2a33',
+    textStrong: '#ffffff',
     success: '#2ecc71',
+    neutral: '#8e9aa6',
     warning: '#f39c12',
     danger: '#e74c3c',
     info: '#3498db',
+    paused: '#9b59b6',
+    borderDefault: '#3a424a',
+    borderSubtle: '#30373e',
+    borderStrong: '#4b555f',
+    headerBg: '#1f2a33',
+    headerBorder: '#2b3a47',
+    headerText: '#e6edf3',
+    headerTextMuted: '#b9c3cd',
+    headerHover: '#2b3a47',
   },
   light: {
     surfaceBase: '#f2f4f7',
     surfacePanel: '#ffffff',
     surfaceMuted: '#e9edf2',
+    surfaceHover: '#e3e8ee',
+    surfaceActive: '#dbe7f3',
     brandPrimary: '#3b7db8',
+    brandPrimaryHover: '#4a8fcc',
+    brandSoft: '#e3eef8',
+    brandContrast: '#ffffff',
+    brandWarning: '#d68910',
     textPrimary: '#26323b',
     textSecondary: '#4b5a66',
     textMuted: '#7b8793',
-    borderDefault: '#d4dbe3',
-    headerBg: '#2c3e50',
+    textStrong: '#111a21',
     success: '#2ecc71',
+    neutral: '#7b8793',
     warning: '#f39c12',
     danger: '#e74c3c',
     info: '#3498db',
+    paused: '#8e44ad',
+    borderDefault: '#d4dbe3',
+    borderSubtle: '#e3e8ee',
+    borderStrong: '#b8c2cc',
+    headerBg: '#2c3e50',
+    headerBorder: '#243342',
+    headerText: '#e6edf3',
+    headerTextMuted: '#b9c3cd',
+    headerHover: '#34495e',
   },
 };
-
-/** Header text colours: the header is dark slate in both modes. */
-const HEADER_TEXT = '#e6edf3';
-const HEADER_TEXT_MUTED = '#b9c3cd';
 
 export const FONT_FAMILY =
   "Roboto, 'Segoe UI', 'Helvetica Neue', Arial, 'Noto Sans', 'Liberation Sans', sans-serif";
@@ -65,39 +122,111 @@ export const FONT_FAMILY_CONDENSED = "'Roboto Condensed', " + FONT_FAMILY;
 export const FONT_FAMILY_MONO =
   "'Roboto Mono', 'SFMono-Regular', Consolas, 'Liberation Mono', Menlo, monospace";
 
-export function antdThemeConfig(mode: ThemeMode): ThemeConfig {
-  const p = PALETTES[mode];
+export interface Typography {
+  fontPrimary: string;
+  fontCondensed: string;
+  fontMono: string;
+}
+
+/** Corner radii in px, 0–24 each. */
+export interface Shape {
+  radiusNone: number;
+  radiusSm: number;
+  radiusMd: number;
+  radiusLg: number;
+}
+
+/** Everything of settings/theme that styles the app, except the visual background. */
+export interface ThemeLook {
+  palettes: Record<ThemeMode, Palette>;
+  typography: Typography;
+  shape: Shape;
+}
+
+export const DEFAULT_LOOK: ThemeLook = {
+  palettes: PALETTES,
+  typography: { fontPrimary: FONT_FAMILY, fontCondensed: FONT_FAMILY_CONDENSED, fontMono: FONT_FAMILY_MONO },
+  shape: { radiusNone: 0, radiusSm: 2, radiusMd: 4, radiusLg: 6 },
+};
+
+const HEX = /^#[0-9a-f]{6}$/i;
+
+/** A stored palette over the defaults: unknown keys and non-colours are dropped. */
+export function normalisePalette(v: unknown, mode: ThemeMode): Palette {
+  const o = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+  const out = { ...PALETTES[mode] };
+  for (const k of Object.keys(out) as PaletteToken[]) {
+    const c = o[k];
+    if (typeof c === 'string' && HEX.test(c)) out[k] = c.toLowerCase();
+  }
+  return out;
+}
+
+/** The look stored in settings/theme (`palettes`, `typography`, `shape`), defaults filled in. */
+export function normaliseLook(doc: unknown): ThemeLook {
+  const d = (doc && typeof doc === 'object' ? doc : {}) as Record<string, Record<string, unknown> | undefined>;
+  const text = (x: unknown, dflt: string) => (typeof x === 'string' && x.trim() ? x.trim().slice(0, 300) : dflt);
+  const px = (x: unknown, dflt: number) => (typeof x === 'number' && Number.isFinite(x) ? Math.min(24, Math.max(0, Math.round(x))) : dflt);
+  const t = d.typography ?? {};
+  const sh = d.shape ?? {};
+  const D = DEFAULT_LOOK;
+  return {
+    palettes: { dark: normalisePalette(d.palettes?.dark, 'dark'), light: normalisePalette(d.palettes?.light, 'light') },
+    typography: {
+      fontPrimary: text(t.fontPrimary, D.typography.fontPrimary),
+      fontCondensed: text(t.fontCondensed, D.typography.fontCondensed),
+      fontMono: text(t.fontMono, D.typography.fontMono),
+    },
+    shape: {
+      radiusNone: px(sh.radiusNone, D.shape.radiusNone),
+      radiusSm: px(sh.radiusSm, D.shape.radiusSm),
+      radiusMd: px(sh.radiusMd, D.shape.radiusMd),
+      radiusLg: px(sh.radiusLg, D.shape.radiusLg),
+    },
+  };
+}
+
+export function antdThemeConfig(mode: ThemeMode, look: ThemeLook = DEFAULT_LOOK): ThemeConfig {
+  const p = look.palettes[mode];
+  const { typography: f, shape } = look;
   return {
     algorithm: mode === 'dark' ? antdTheme.darkAlgorithm : antdTheme.defaultAlgorithm,
     cssVar: false,
     hashed: true,
     token: {
       colorPrimary: p.brandPrimary,
+      colorPrimaryHover: p.brandPrimaryHover,
+      colorPrimaryBg: p.brandSoft,
+      colorTextLightSolid: p.brandContrast,
       colorInfo: p.info,
       colorSuccess: p.success,
       colorWarning: p.warning,
       colorError: p.danger,
       colorLink: p.brandPrimary,
+      colorLinkHover: p.brandPrimaryHover,
       colorBgBase: p.surfaceBase,
       colorBgLayout: p.surfaceBase,
       colorBgContainer: p.surfacePanel,
       colorBgElevated: p.surfacePanel,
       colorFillAlter: p.surfaceMuted,
+      controlItemBgHover: p.surfaceHover,
+      controlItemBgActive: p.surfaceActive,
       colorTextBase: p.textPrimary,
       colorText: p.textPrimary,
+      colorTextHeading: p.textStrong,
       colorTextSecondary: p.textSecondary,
       colorTextTertiary: p.textMuted,
       colorTextDescription: p.textMuted,
       colorBorder: p.borderDefault,
-      colorBorderSecondary: p.borderDefault,
-      colorSplit: p.borderDefault,
-      fontFamily: FONT_FAMILY,
-      fontFamilyCode: FONT_FAMILY_MONO,
+      colorBorderSecondary: p.borderSubtle,
+      colorSplit: p.borderSubtle,
+      fontFamily: f.fontPrimary,
+      fontFamilyCode: f.fontMono,
       fontSize: 13,
-      borderRadiusXS: 2,
-      borderRadiusSM: 2,
-      borderRadius: 4,
-      borderRadiusLG: 6,
+      borderRadiusXS: shape.radiusSm,
+      borderRadiusSM: shape.radiusSm,
+      borderRadius: shape.radiusMd,
+      borderRadiusLG: shape.radiusLg,
       controlHeight: 30,
       wireframe: false,
     },
@@ -117,15 +246,15 @@ export function antdThemeConfig(mode: ThemeMode): ThemeConfig {
       },
       Tree: {
         titleHeight: 26,
-        nodeSelectedBg: mode === 'dark' ? '#233447' : '#dbe7f3',
-        nodeHoverBg: p.surfaceMuted,
+        nodeSelectedBg: p.surfaceActive,
+        nodeHoverBg: p.surfaceHover,
       },
       Breadcrumb: {
-        itemColor: HEADER_TEXT_MUTED,
-        lastItemColor: HEADER_TEXT,
-        linkColor: HEADER_TEXT_MUTED,
-        linkHoverColor: HEADER_TEXT,
-        separatorColor: HEADER_TEXT_MUTED,
+        itemColor: p.headerTextMuted,
+        lastItemColor: p.headerText,
+        linkColor: p.headerTextMuted,
+        linkHoverColor: p.headerText,
+        separatorColor: p.headerTextMuted,
       },
       Descriptions: {
         itemPaddingBottom: 6,
@@ -158,33 +287,62 @@ function osMode(): ThemeMode {
 }
 
 let mode: ThemeMode = storedMode() ?? osMode();
+let look: ThemeLook = DEFAULT_LOOK;
 const listeners = new Set<() => void>();
 
-/** Puts the mode on <html data-theme> and exposes the palette as CSS variables. */
+const notify = () => {
+  for (const l of listeners) l();
+};
+const subscribe = (l: () => void) => {
+  listeners.add(l);
+  return () => {
+    listeners.delete(l);
+  };
+};
+
+/** Puts the mode on <html data-theme> and exposes the palette, fonts and radii as CSS variables. */
 export function applyThemeToDocument(m: ThemeMode = mode): void {
   const root = document.documentElement;
   root.setAttribute('data-theme', m);
   root.style.colorScheme = m;
-  const p = PALETTES[m];
+  const p = look.palettes[m];
+  const { typography: f, shape } = look;
   const vars: Record<string, string> = {
     '--bm-surface-base': p.surfaceBase,
     '--bm-surface-panel': p.surfacePanel,
     '--bm-surface-muted': p.surfaceMuted,
+    '--bm-surface-hover': p.surfaceHover,
+    '--bm-surface-active': p.surfaceActive,
     '--bm-primary': p.brandPrimary,
+    '--bm-primary-hover': p.brandPrimaryHover,
+    '--bm-primary-soft': p.brandSoft,
+    '--bm-primary-contrast': p.brandContrast,
+    '--bm-brand-warning': p.brandWarning,
     '--bm-text': p.textPrimary,
     '--bm-text-secondary': p.textSecondary,
     '--bm-text-muted': p.textMuted,
+    '--bm-text-strong': p.textStrong,
     '--bm-border': p.borderDefault,
+    '--bm-border-subtle': p.borderSubtle,
+    '--bm-border-strong': p.borderStrong,
     '--bm-header-bg': p.headerBg,
-    '--bm-header-text': HEADER_TEXT,
-    '--bm-header-text-muted': HEADER_TEXT_MUTED,
+    '--bm-header-border': p.headerBorder,
+    '--bm-header-text': p.headerText,
+    '--bm-header-text-muted': p.headerTextMuted,
+    '--bm-header-hover': p.headerHover,
     '--bm-success': p.success,
+    '--bm-neutral': p.neutral,
     '--bm-warning': p.warning,
     '--bm-danger': p.danger,
     '--bm-info': p.info,
-    '--bm-font': FONT_FAMILY,
-    '--bm-font-condensed': FONT_FAMILY_CONDENSED,
-    '--bm-font-mono': FONT_FAMILY_MONO,
+    '--bm-paused': p.paused,
+    '--bm-font': f.fontPrimary,
+    '--bm-font-condensed': f.fontCondensed,
+    '--bm-font-mono': f.fontMono,
+    '--bm-radius-none': `${shape.radiusNone}px`,
+    '--bm-radius-sm': `${shape.radiusSm}px`,
+    '--bm-radius-md': `${shape.radiusMd}px`,
+    '--bm-radius-lg': `${shape.radiusLg}px`,
   };
   for (const [k, v] of Object.entries(vars)) root.style.setProperty(k, v);
 }
@@ -193,7 +351,14 @@ function setModeInternal(m: ThemeMode) {
   if (m === mode) return;
   mode = m;
   applyThemeToDocument(m);
-  for (const l of listeners) l();
+  notify();
+}
+
+/** Applies palettes, fonts and radii to the whole app at once (antd tokens and CSS variables). */
+export function setThemeLook(l: ThemeLook): void {
+  look = l;
+  applyThemeToDocument();
+  notify();
 }
 
 /** Chosen in the header: remembered from now on. */
@@ -216,11 +381,9 @@ window.addEventListener('storage', (e) => {
 });
 
 export function useThemeMode(): ThemeMode {
-  return useSyncExternalStore(
-    (l) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-    () => mode,
-  );
+  return useSyncExternalStore(subscribe, () => mode);
+}
+
+export function useThemeLook(): ThemeLook {
+  return useSyncExternalStore(subscribe, () => look);
 }

@@ -1,9 +1,11 @@
 // Left panel: the resource tree (web-ui.md §1.2). Width 280 px (220–460,
 // drag the divider, ←/→ ±16 px, Home/End, double-click resets), collapsible
 // to a 48 px rail of root icons; width, collapsed flag and expanded sections
-// are remembered in browser storage. The Projects branch lists each project,
-// its status groups and bots (from the shell's NavData), narrowed by the
-// "Bot filters" status chips.
+// are remembered in browser storage; expanded keys, visible statuses and the
+// filters-open flag also go to settings/ui/resource_tree (debounced), so they
+// follow the user to another browser. The Projects branch lists each
+// project, its status groups and bots (from the shell's NavData), narrowed by
+// the "Bot filters" status chips.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { useLocation, useNavigate } from 'react-router';
@@ -13,6 +15,7 @@ import { BOT_STATUSES, type BotStatus } from '../api/bots';
 import { STATUS_COLORS } from '../botStatus';
 import { DEFAULT_EXPANDED, NAV_TREE, SECTION_PROJECTS, allSectionKeys, locateRoute, navTree, type NavData, type NavNode } from '../nav';
 import { S } from '../strings';
+import { settingsApi } from '../pages/settings/api';
 
 export const TREE_KEY = 'botmox.tree';
 export const TREE_WIDTH_DEFAULT = 280;
@@ -45,20 +48,41 @@ function loadState(): TreeState {
     const raw = window.localStorage.getItem(TREE_KEY);
     if (!raw) return fallback;
     const v = JSON.parse(raw) as Partial<TreeState>;
-    // Project and status-group keys come and go with the data; keep any string.
-    const known = (k: string) => allSectionKeys().includes(k) || k.startsWith('/project/');
     return {
       width: typeof v.width === 'number' ? clampWidth(v.width) : fallback.width,
       collapsed: v.collapsed === true,
-      expanded: Array.isArray(v.expanded)
-        ? v.expanded.filter((k): k is string => typeof k === 'string' && known(k))
-        : fallback.expanded,
+      // Project and status-group keys come and go with the data; keep any project key.
+      expanded: Array.isArray(v.expanded) ? v.expanded.filter(knownKey) : fallback.expanded,
       visible: Array.isArray(v.visible) ? BOT_STATUSES.filter((s) => v.visible!.includes(s)) : fallback.visible,
       showFilters: v.showFilters === true,
     };
   } catch {
     return fallback;
   }
+}
+
+/** The synced part of the state, as settings/ui/resource_tree holds it (api-domains.md §9.2). */
+interface SyncedTree {
+  expandedKeys?: unknown;
+  visibleStatuses?: unknown;
+  showFilters?: unknown;
+}
+const SYNC_PATH = 'ui/resource_tree';
+const SYNC_DEBOUNCE_MS = 400;
+
+const knownKey = (k: unknown): k is string =>
+  typeof k === 'string' && (allSectionKeys().includes(k) || k.startsWith('/project/'));
+
+/** `s` with whatever valid values the stored document has. */
+function withSynced(s: TreeState, d: SyncedTree): TreeState {
+  return {
+    ...s,
+    expanded: Array.isArray(d.expandedKeys) ? d.expandedKeys.filter(knownKey) : s.expanded,
+    visible: Array.isArray(d.visibleStatuses)
+      ? BOT_STATUSES.filter((x) => (d.visibleStatuses as unknown[]).includes(x))
+      : s.visible,
+    showFilters: typeof d.showFilters === 'boolean' ? d.showFilters : s.showFilters,
+  };
 }
 
 function saveState(s: TreeState) {
@@ -102,6 +126,44 @@ export default function ResourceTree({ data }: { data: NavData | undefined }) {
     setState((st) => ({ ...st, visible: st.visible.includes(s) ? st.visible.filter((x) => x !== s) : [...st.visible, s] }));
 
   useEffect(() => saveState(state), [state]);
+
+  // The server copy wins once at start; from then on every change is written
+  // back, 400 ms after the last one. Nothing is written before it has loaded,
+  // so a slow answer cannot be overwritten by the browser's older copy.
+  const [synced, setSynced] = useState(false);
+  useEffect(() => {
+    let live = true;
+    settingsApi
+      .get<SyncedTree>(SYNC_PATH)
+      .then((d) => {
+        if (live && d && typeof d === 'object') setState((s) => withSynced(s, d));
+      })
+      .catch(() => {
+        // Offline or no settings yet: the browser copy stays.
+      })
+      .finally(() => live && setSynced(true));
+    return () => {
+      live = false;
+    };
+  }, []);
+  const syncBody = JSON.stringify({ expandedKeys: state.expanded, visibleStatuses: state.visible, showFilters: state.showFilters });
+  const lastSent = useRef<string | null>(null);
+  useEffect(() => {
+    if (!synced) return;
+    if (lastSent.current === null) {
+      lastSent.current = syncBody;
+      return;
+    }
+    if (lastSent.current === syncBody) return;
+    const t = window.setTimeout(() => {
+      lastSent.current = syncBody;
+      settingsApi.put(SYNC_PATH, { ...(JSON.parse(syncBody) as object), updated_at: Date.now() }).catch(() => {
+        // The next change tries again; the browser copy keeps the state meanwhile.
+        lastSent.current = '';
+      });
+    }, SYNC_DEBOUNCE_MS);
+    return () => window.clearTimeout(t);
+  }, [synced, syncBody]);
 
   // Expand the current route's ancestors (the Projects branch never auto-expands).
   const ancestorsKey = ancestors.join('|');

@@ -1,20 +1,23 @@
 // Resources of a bot (web-ui.md §2.3): its license(s), proxy and
-// subscriptions, with assign / unassign and the subscription form;
-// `?subtab` scrolls to a section.
+// subscriptions, with assign / unassign, creating a new license or proxy
+// already bound to the bot (the same fields as the resource pages), and the
+// subscription form; `?subtab` scrolls to a section.
 
 import { useEffect, useState, type ReactNode } from 'react';
-import { App, Button, Descriptions, Empty, Select, Skeleton, Tag } from 'antd';
+import { App, Button, Descriptions, Empty, Select, Skeleton, Space, Tag } from 'antd';
 import { DeleteOutlined, DisconnectOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
+import dayjs, { type Dayjs } from 'dayjs';
 import type { Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { licensesApi, proxiesApi, subscriptionsApi, type Subscription } from '../../api/resources';
-import { CopyButton, DaysLeft, IconAction, formatDate, useDeleteAction } from '../../components/crud';
+import { CopyButton, DaysLeft, EntityDialog, IconAction, formatDate, useDeleteAction } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
 import FraudScore from '../resources/FraudScore';
 import SubscriptionDialog from '../resources/SubscriptionDialog';
 import { STATE_COLOR, licenseState, proxyAddress, proxyState, stateLabel, subscriptionState, type ResourceState } from '../resources/expiry';
 import { proxyString } from '../resources/proxyString';
+import { LicenseFields, ProxyFields, proxyBody, useIpqsConfig, type ProxyForm } from '../resources/resourceForms';
 import { useWarningDays } from '../resources/useResourceStats';
 import type { BotResources } from './useBotResources';
 
@@ -33,6 +36,15 @@ function Section({ id, title, extra, children }: { id: string; title: string; ex
   );
 }
 
+interface LicenseForm {
+  key: string;
+  type: string;
+  expires: Dayjs;
+}
+
+/** New resources expire in 30 days unless changed. */
+const inThirtyDays = () => dayjs(Date.now() + 30 * 86_400_000);
+
 const stateTag = (s: ResourceState) => <Tag color={STATE_COLOR[s]}>{stateLabel(s)}</Tag>;
 
 export default function ResourcesTab({
@@ -49,6 +61,8 @@ export default function ResourcesTab({
   const { message, modal } = App.useApp();
   const warnDays = useWarningDays() ?? 7;
   const [editing, setEditing] = useState<Subscription | 'new' | null>(null);
+  const [creating, setCreating] = useState<'license' | 'proxy' | null>(null);
+  const ipqsConfig = useIpqsConfig();
 
   const loaded = resources !== undefined;
   useEffect(() => {
@@ -84,8 +98,12 @@ export default function ResourcesTab({
 
   if (!resources) return <Skeleton active paragraph={{ rows: 6 }} />;
 
-  const assign = (placeholder: string, options: { value: string; label: string }[], onPick: (id: string) => void) => (
-    <Select
+  const assign = (placeholder: string, options: { value: string; label: string }[], onPick: (id: string) => void, create: 'license' | 'proxy') => (
+    <Space size={6}>
+      <Button size="small" icon={<PlusOutlined />} onClick={() => setCreating(create)} data-testid={`create-${create}`}>
+        {create === 'license' ? B.createLicense : B.createProxy}
+      </Button>
+      <Select
       size="small"
       showSearch
       style={{ width: 260 }}
@@ -96,7 +114,8 @@ export default function ResourcesTab({
       disabled={options.length === 0}
       options={options}
       onChange={onPick}
-    />
+      />
+    </Space>
   );
 
   return (
@@ -111,6 +130,7 @@ export default function ResourcesTab({
             const l = resources.freeLicenses.find((x) => x.id === id);
             if (l) void act(licensesApi.patch(l.id, { bot_ids: [...(l.bot_ids ?? []), bot.id] }), S.crud.saved);
           },
+          'license',
         )}
       >
         {resources.licenses.length === 0 ? (
@@ -152,6 +172,7 @@ export default function ResourcesTab({
           `${B.add}: ${B.proxy}`,
           resources.freeProxies.map((p) => ({ value: p.id, label: `${proxyAddress(p)} ${p.country_code ?? ''} - ${B.expires}: ${formatDate(p.expires_at)}` })),
           (id) => void act(proxiesApi.patch(id, { bot_id: bot.id }), S.crud.saved),
+          'proxy',
         )}
       >
         {resources.proxies.length === 0 ? (
@@ -215,6 +236,40 @@ export default function ResourcesTab({
           ))
         )}
       </Section>
+      <EntityDialog<LicenseForm>
+        open={creating === 'license'}
+        title={B.createLicense}
+        okText={S.licenses.add}
+        successMessage={B.licenseCreated}
+        fieldMap={{ expires_at: 'expires' }}
+        initialValues={{ key: '', type: resources.licenseTypes[0] ?? '', expires: inThirtyDays() }}
+        onClose={() => setCreating(null)}
+        testId="bot-license-dialog"
+        onSubmit={async (v) => {
+          const expires_at = v.expires.endOf('day').valueOf();
+          await licensesApi.create({ key: v.key.trim(), type: v.type.trim(), expires_at, bot_ids: [bot.id], status: expires_at <= Date.now() ? 'expired' : 'active' });
+          onChange();
+        }}
+      >
+        <LicenseFields types={resources.licenseTypes} />
+      </EntityDialog>
+      <EntityDialog<ProxyForm>
+        open={creating === 'proxy'}
+        width={700}
+        title={B.createProxy}
+        okText={S.proxies.add}
+        successMessage={B.proxyCreated}
+        fieldMap={{ expires_at: 'expires', ip: 'proxy', port: 'proxy', login: 'proxy', password: 'proxy', type: 'proxy' }}
+        initialValues={{ proxy: '', provider: '', bot_id: bot.id, expires: inThirtyDays() }}
+        onClose={() => setCreating(null)}
+        testId="bot-proxy-dialog"
+        onSubmit={async (v) => {
+          await proxiesApi.create(await proxyBody({ ...v, bot_id: bot.id }, undefined, ipqsConfig, message.warning));
+          onChange();
+        }}
+      >
+        {(form) => <ProxyFields form={form} />}
+      </EntityDialog>
       <SubscriptionDialog
         open={editing !== null}
         current={editing && editing !== 'new' ? editing : undefined}

@@ -12,6 +12,8 @@ export interface BotResources {
   /** Not linked to any bot: candidates for "Assign existing". */
   freeLicenses: License[];
   freeProxies: Proxy[];
+  /** Every license type in use, for the type auto-complete of a new license. */
+  licenseTypes: string[];
 }
 
 export function useBotResources(botId: string) {
@@ -23,6 +25,7 @@ export function useBotResources(botId: string) {
       subscriptions: s.filter((x) => x.bot_id === botId),
       freeLicenses: l.filter((x) => !x.bot_ids?.length && x.status !== 'revoked'),
       freeProxies: p.filter((x) => !x.bot_id && x.status !== 'banned'),
+      licenseTypes: [...new Set(l.map((x) => (x.type ?? '').trim()).filter(Boolean))].sort(),
     };
   }, [botId]);
   return usePolling(load, RESOURCE_POLL_MS);

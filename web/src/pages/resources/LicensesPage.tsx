@@ -2,7 +2,7 @@
 // table, add/edit dialog, link and unlink bots, delete with undo.
 
 import { useMemo, useState } from 'react';
-import { App, AutoComplete, Button, DatePicker, Form, Input, Popover, Select, Tag } from 'antd';
+import { App, Button, Form, Popover, Select, Tag } from 'antd';
 import { CopyOutlined, DeleteOutlined, EditOutlined, KeyOutlined, PlusOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import dayjs, { type Dayjs } from 'dayjs';
@@ -22,6 +22,7 @@ import {
 import { S } from '../../strings';
 import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
 import { STATE_COLOR, licenseState, stateLabel, type ResourceState } from './expiry';
+import { LicenseFields } from './resourceForms';
 import { useAllOf } from './useResourceStats';
 
 const L = S.licenses;
@@ -224,15 +225,7 @@ export default function LicensesPage() {
         onClose={() => setEditing(null)}
         testId="license-dialog"
       >
-        <Form.Item name="key" label={L.key} rules={[{ required: true, whitespace: true, message: L.keyRequired }]}>
-          <Input className="bm-mono" placeholder={L.keyPlaceholder} autoFocus />
-        </Form.Item>
-        <Form.Item name="type" label={L.type} rules={[{ required: true, whitespace: true, message: L.typeRequired }]}>
-          <AutoComplete options={types.map((t) => ({ value: t }))} placeholder={L.typePlaceholder} />
-        </Form.Item>
-        <Form.Item name="expires" label={L.expires} rules={[{ required: true, message: L.expiresRequired }]}>
-          <DatePicker format="DD.MM.YYYY" style={{ width: '100%' }} />
-        </Form.Item>
+        <LicenseFields types={types} />
         <Form.Item name="bot_ids" label={L.bots}>
           <Select mode="multiple" allowClear showSearch optionFilterProp="label" options={botOptions} />
         </Form.Item>

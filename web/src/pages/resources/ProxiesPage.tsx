@@ -2,8 +2,8 @@
 // add/edit dialog with the proxy-string parser, IP quality checks (one row,
 // or up to 10 selected rows per batch) through our IPQS routes.
 
-import { useCallback, useMemo, useState } from 'react';
-import { Alert, App, Button, DatePicker, Descriptions, Form, Input, Select, Tag, type FormInstance } from 'antd';
+import { useMemo, useState } from 'react';
+import { App, Button, Tag } from 'antd';
 import {
   CopyOutlined,
   DeleteOutlined,
@@ -13,10 +13,9 @@ import {
   SafetyCertificateOutlined,
 } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
-import dayjs, { type Dayjs } from 'dayjs';
+import dayjs from 'dayjs';
 import { errorMessage } from '../../api/client';
-import { DEFAULT_FRAUD_THRESHOLD, proxySettingsApi } from '../../api/projects';
-import { IPQS_BATCH_MAX, ipqsApi, proxiesApi, type IpqsResult, type Proxy } from '../../api/resources';
+import { IPQS_BATCH_MAX, ipqsApi, proxiesApi, type Proxy } from '../../api/resources';
 import {
   BulkBar,
   DaysLeft,
@@ -29,35 +28,19 @@ import {
   useDeleteAction,
   useListTable,
 } from '../../components/crud';
-import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
 import { STATE_COLOR, proxyAddress, proxyState, stateLabel, type ResourceState } from './expiry';
-import { parseProxy, proxyString, type ParsedProxy } from './proxyString';
+import { proxyString } from './proxyString';
 import FraudScore from './FraudScore';
+import { ProxyFields, fromIpqs, proxyBody, useIpqsConfig, type ProxyForm } from './resourceForms';
 import { useAllOf } from './useResourceStats';
 
 const P = S.proxies;
 const STATUS_FILTERS: ResourceState[] = ['active', 'expiring', 'expired', 'banned'];
 
-interface ProxyForm {
-  proxy: string;
-  provider: string;
-  bot_id: string;
-  expires: Dayjs;
-}
 
 
-/** The proxy fields an IPQS answer sets; above the threshold the proxy is banned. */
-function fromIpqs(r: IpqsResult, threshold: number): Partial<Proxy> {
-  const out: Partial<Proxy> = { last_checked: r.checked_at ?? Date.now() };
-  for (const k of ['fraud_score', 'country_code', 'city', 'region', 'zip_code', 'isp', 'organization', 'timezone',
-    'latitude', 'longitude', 'vpn', 'proxy', 'tor', 'bot_status'] as const) {
-    if (r[k] !== undefined) (out as Record<string, unknown>)[k] = r[k];
-  }
-  if (typeof r.fraud_score === 'number' && r.fraud_score > threshold) out.status = 'banned';
-  return out;
-}
 
 function IpqsFlags({ p }: { p: Partial<Proxy> }) {
   return (
@@ -70,42 +53,13 @@ function IpqsFlags({ p }: { p: Partial<Proxy> }) {
   );
 }
 
-function Parsed({ parsed }: { parsed: ParsedProxy }) {
-  const [show, setShow] = useState(false);
-  return (
-    <Alert
-      type="success"
-      showIcon
-      message={P.parsed}
-      description={
-        <Descriptions size="small" column={3}>
-          <Descriptions.Item label="IP">{parsed.ip}</Descriptions.Item>
-          <Descriptions.Item label={P.port}>{parsed.port}</Descriptions.Item>
-          <Descriptions.Item label={P.type}>{parsed.type.toUpperCase()}</Descriptions.Item>
-          <Descriptions.Item label={P.login}>{parsed.login || '—'}</Descriptions.Item>
-          <Descriptions.Item label={P.password}>
-            {parsed.password ? (show ? parsed.password : '••••••') : '—'}{' '}
-            {parsed.password ? (
-              <Button size="small" type="link" onClick={() => setShow(!show)}>
-                {show ? P.hide : P.show}
-              </Button>
-            ) : null}
-          </Descriptions.Item>
-        </Descriptions>
-      }
-    />
-  );
-}
 
 export default function ProxiesPage() {
   const { message } = App.useApp();
   const all = useAllOf(proxiesApi.all);
   const bots = useBotIndex();
-  const loadIpqs = useCallback(() => Promise.all([ipqsApi.status(), proxySettingsApi.get()]), []);
-  const ipqs = usePolling(loadIpqs, 60_000);
-  const ipqsOn = !!ipqs.data && ipqs.data[0].enabled && ipqs.data[0].configured;
-  const threshold = ipqs.data?.[1].fraud_score_threshold ?? DEFAULT_FRAUD_THRESHOLD;
-  const autoCheck = ipqs.data?.[1].auto_check_on_add !== false;
+  const ipqsConfig = useIpqsConfig();
+  const { ipqsOn, threshold } = ipqsConfig;
 
   const table = useListTable<Proxy>({
     load: (s) =>
@@ -335,23 +289,7 @@ export default function ProxiesPage() {
         onClose={() => setEditing(null)}
         testId="proxy-dialog"
         onSubmit={async (v) => {
-          const parsed = parseProxy(v.proxy)!;
-          const body: Partial<Proxy> = {
-            ...parsed,
-            provider: v.provider?.trim() || undefined,
-            bot_id: v.bot_id || null,
-            expires_at: v.expires.endOf('day').valueOf(),
-          };
-          if (!current) body.status = 'active';
-          // A new address gets checked when IPQS is on and the settings ask for it.
-          if (ipqsOn && autoCheck && (!current || current.ip !== parsed.ip)) {
-            try {
-              Object.assign(body, fromIpqs(await ipqsApi.check(parsed.ip), threshold));
-              if (body.status === 'banned') message.warning(P.highScore(body.fraud_score ?? 0));
-            } catch (e) {
-              message.warning(errorMessage(e));
-            }
-          }
+          const body = await proxyBody(v, current, ipqsConfig, message.warning);
           if (current) await proxiesApi.patch(current.id, body);
           else await proxiesApi.create(body);
           refresh();
@@ -363,41 +301,3 @@ export default function ProxiesPage() {
   );
 }
 
-function ProxyFields({
-  form,
-  botOptions,
-}: {
-  form: FormInstance<ProxyForm>;
-  botOptions: { value: string; label: string }[];
-}) {
-  const parsed = parseProxy(Form.useWatch('proxy', form) ?? '');
-  return (
-    <>
-      <Form.Item
-        name="proxy"
-        label={P.proxyString}
-        extra={P.proxyStringHelp}
-        rules={[
-          { required: true, whitespace: true, message: P.proxyStringRequired },
-          { validator: (_, v: string) => (!v?.trim() || parseProxy(v) ? Promise.resolve() : Promise.reject(new Error(P.invalid))) },
-        ]}
-      >
-        <Input.TextArea className="bm-mono" rows={2} autoFocus placeholder="ip:port:login:password" />
-      </Form.Item>
-      {parsed ? (
-        <div className="bm-dialog-alert">
-          <Parsed parsed={parsed} />
-        </div>
-      ) : null}
-      <Form.Item name="provider" label={P.provider}>
-        <Input />
-      </Form.Item>
-      <Form.Item name="bot_id" label={P.assignBot} rules={[{ required: true, message: P.assignBotRequired }]}>
-        <Select showSearch allowClear optionFilterProp="label" options={botOptions} />
-      </Form.Item>
-      <Form.Item name="expires" label={P.expires} rules={[{ required: true, message: P.expiresRequired }]}>
-        <DatePicker format="DD.MM.YYYY" style={{ width: '100%' }} />
-      </Form.Item>
-    </>
-  );
-}

@@ -31,6 +31,7 @@ import DeliveriesCard from './DeliveriesCard';
 import DocCard from './DocCard';
 import NotificationsCard, { TelegramCard, WebhookCard } from './NotificationsCard';
 import SecretField from './SecretField';
+import ThemeCard from './ThemeCard';
 
 const T = S.settingsPage;
 
@@ -258,6 +259,7 @@ export default function SettingsPage() {
         <StorageCard reloadKey={reloadKey} />
       </div>
       {admin && <DeliveriesCard reloadKey={reloadKey + tested} />}
+      <ThemeCard reloadKey={reloadKey} icon={<BgColorsOutlined />} />
       <BackgroundCard reloadKey={reloadKey} icon={<BgColorsOutlined />} />
       <div className="bm-set-grid">
         <ProjectsCard reloadKey={reloadKey} />

@@ -1,11 +1,12 @@
 // The custom background of web-ui.md §3: an image layer fixed under the whole
 // shell with a colour overlay (opacity = overlay + dim), from settings/theme
-// `visual` and a theme asset. Image URLs are signed for 300 s, so the asset
+// `visual` and a theme asset. The same document's palettes, fonts and radii
+// are applied here too, once per sign-in. Image URLs are signed for 300 s, so the asset
 // list is asked for a fresh one whenever the background is (re)applied; the
 // browser keeps the loaded image.
 
 import { useEffect, useSyncExternalStore } from 'react';
-import { PALETTES, useThemeMode } from '../../theme';
+import { normaliseLook, setThemeLook, useThemeLook, useThemeMode } from '../../theme';
 import { settingsApi, themeAssetsApi, type Visual } from './api';
 import './background.css';
 
@@ -80,11 +81,18 @@ export function useBackground(): BgState {
 export default function ThemeBackground() {
   const { visual, url } = useBackground();
   const mode = useThemeMode();
+  const look = useThemeLook();
 
   useEffect(() => {
-    loadVisual().then(applyVisual, () => {
-      // No background is no problem: the plain theme stays.
-    });
+    settingsApi
+      .get<{ visual?: unknown }>('theme')
+      .then((doc) => {
+        setThemeLook(normaliseLook(doc));
+        return applyVisual(normaliseVisual(doc?.visual));
+      })
+      .catch(() => {
+        // No stored theme is no problem: the default look stays.
+      });
   }, []);
 
   const on = url !== null;
@@ -97,7 +105,7 @@ export default function ThemeBackground() {
 
   if (!on) return null;
   const colour =
-    (mode === 'dark' ? visual.overlayColorDark : visual.overlayColorLight) ?? PALETTES[mode].surfaceBase;
+    (mode === 'dark' ? visual.overlayColorDark : visual.overlayColorLight) ?? look.palettes[mode].surfaceBase;
   return (
     <div className="bm-bg" aria-hidden data-testid="theme-background">
       <div

@@ -1,1 +1,0 @@
-import{n as e}from"./shared-WkwZ5CU-.js";import{m as t}from"./react-yVGqkB_T.js";import{t as n}from"./shared-BpE7Mam7.js";import{i as r}from"./index-C7r56Jxc.js";var i=e(t(),1),a=7e3;function o(e,t=a){let n=(0,i.useCallback)(()=>e(),[e]);return r(n,t)}function s(){let e=(0,i.useCallback)(()=>n.warningDays(),[]);return r(e,6e4).data}export{o as n,s as r,a as t};
