@@ -142,6 +142,10 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
                 expires_at: now_ms() + d.expires_in_ms,
                 idempotency_key: key.as_deref(),
             };
+            let creator = (!me.is_privileged()).then_some(me.user_id.as_str());
+            if let Some(twin) = store::read_only_twin(tx, &new, creator, now_ms())? {
+                return Ok((twin, false));
+            }
             Ok((store::insert(tx, &new)?, true))
         })
         .await?;

@@ -133,6 +133,49 @@ pub fn by_idempotency_key(
     .optional()
 }
 
+/// Command types that only read, so an identical one in flight or just finished can answer
+/// for a new one (§3.6).
+pub const READ_ONLY: [&str; 8] = [
+    "proxmox.status",
+    "proxmox.ssh-status",
+    "proxmox.ssh-test",
+    "proxmox.list-vms",
+    "proxmox.list-targets",
+    "proxmox.cluster-resources",
+    "proxmox.get-config",
+    "proxmox.vm-status",
+];
+/// How recent a read-only command must be to stand in for a new one.
+const DEDUP_WINDOW_MS: i64 = 10_000;
+
+/// A recent read-only command equal to the one about to be queued: among the 25 newest of the
+/// same tenant, agent and type (and creator, when given), one in flight that was queued, or
+/// one that succeeded, within the last 10 s, with an equal payload.
+pub fn read_only_twin(
+    conn: &Connection,
+    c: &NewCommand<'_>,
+    creator: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<Option<Command>> {
+    if !READ_ONLY.contains(&c.command_type) {
+        return Ok(None);
+    }
+    let candidates: Vec<Command> = conn
+        .prepare_cached(
+            "SELECT * FROM (SELECT * FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND command_type = ?3
+                 AND (?4 IS NULL OR created_by = ?4) ORDER BY queued_at DESC LIMIT 25)
+             WHERE (status IN ('queued', 'dispatched', 'running') AND queued_at >= ?5)
+                OR (status = 'succeeded' AND completed_at >= ?5)",
+        )?
+        .query_map(
+            params![c.tenant, c.agent_id, c.command_type, creator, now - DEDUP_WINDOW_MS],
+            row,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    // serde_json's maps compare by content, not key order: the canonical comparison.
+    Ok(candidates.into_iter().find(|candidate| &candidate.payload == c.payload))
+}
+
 pub fn get(conn: &Connection, tenant: &str, id: &str) -> rusqlite::Result<Option<Command>> {
     conn.prepare_cached("SELECT * FROM vm_commands WHERE tenant_id = ?1 AND id = ?2")?
         .query_row(params![tenant, id], row)
@@ -395,6 +438,42 @@ mod tests {
             idempotency_key: None,
         };
         insert(conn, &new).unwrap()
+    }
+
+    #[test]
+    fn a_recent_equal_read_only_command_stands_in_for_a_new_one() {
+        let conn = crate::db::test_connection();
+        queue_one(&conn);
+        let payload = serde_json::json!({ "vmid": 101, "node": "h1" });
+        let reordered = serde_json::json!({ "node": "h1", "vmid": 101 });
+        let other = serde_json::json!({ "vmid": 102, "node": "h1" });
+        let new = |payload, command_type| NewCommand {
+            tenant: "t",
+            agent_id: "a",
+            command_type,
+            payload,
+            created_by: "u",
+            expires_at: i64::MAX,
+            idempotency_key: None,
+        };
+        let first = insert(&conn, &new(&payload, "proxmox.vm-status")).unwrap();
+        let now = now_ms();
+        let twin = |p, t, who, at| read_only_twin(&conn, &new(p, t), who, at).unwrap().map(|c| c.id);
+        assert_eq!(twin(&reordered, "proxmox.vm-status", None, now), Some(first.id.clone()));
+        assert_eq!(
+            twin(&reordered, "proxmox.vm-status", Some("u"), now),
+            Some(first.id.clone())
+        );
+        assert_eq!(twin(&reordered, "proxmox.vm-status", Some("someone-else"), now), None);
+        assert_eq!(twin(&other, "proxmox.vm-status", None, now), None, "another payload");
+        assert_eq!(twin(&payload, "proxmox.start", None, now), None, "not read-only");
+        assert_eq!(twin(&payload, "proxmox.vm-status", None, now + 11_000), None, "too old");
+        set_status(&conn, &first, Status::Failed, Update::default()).unwrap();
+        assert_eq!(
+            twin(&payload, "proxmox.vm-status", None, now),
+            None,
+            "a failure is not reused"
+        );
     }
 
     #[test]
