@@ -4,16 +4,17 @@
 // fill a form; saving sets the section's generation lock, which keeps it
 // read-only until "Unlock".
 
-import { useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Alert, App, Button, Checkbox, Collapse, Form, Input, InputNumber, Select, Space, type FormInstance } from 'antd';
 import { CheckCircleFilled, ExclamationCircleFilled, LockOutlined, ThunderboltOutlined } from '@ant-design/icons';
 import { botsApi, type Bot, type LockKey } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { applyServerErrors } from '../../components/crud';
 import { S } from '../../strings';
+import { usePolling } from '../../hooks';
+import { DEFAULT_GEN, accountPresetsApi, loadAccountPresets, readBackup, writeBackup, type AccountGenSettings } from './accountPresets';
 import {
   COUNTRIES,
-  DEFAULT_PASSWORD,
   EMAIL_DOMAINS,
   generateCharacterName,
   generateEmail,
@@ -26,6 +27,8 @@ import ScheduleEditor from './ScheduleEditor';
 import './bot.css';
 
 const B = S.bot;
+/** The presets select's entry for the last used settings. */
+const LAST_USED = '__last';
 const PERSON_FIELDS = ['first_name', 'last_name', 'birth_date', 'country', 'city', 'zip', 'address'] as const;
 
 export const personComplete = (b: Bot) => PERSON_FIELDS.every((k) => !!b.person?.[k]);
@@ -181,29 +184,125 @@ function PersonTools({ onGenerate }: { onGenerate: (v: ReturnType<typeof generat
   );
 }
 
-function AccountTools({ bot, onGenerate }: { bot: Bot; onGenerate: (v: { email?: string; password?: string }) => void }) {
-  const { message } = App.useApp();
-  const [domain, setDomain] = useState(EMAIL_DOMAINS[0]);
-  const [opts, setOpts] = useState<PasswordOptions>(DEFAULT_PASSWORD);
-  const run = (what: 'password' | 'email' | 'both') => {
-    const out: { email?: string; password?: string } = {};
+type AccountValues = { email: string; password: string; bnet_created_at: string | number };
+
+/**
+ * E-mail domain and password options (from a saved template, the last used
+ * settings or the defaults), Generate password / e-mail / both after a confirm
+ * when values would be replaced, and "Restore Previous" from the browser backup.
+ */
+function AccountTools({ bot, form, onGenerate }: { bot: Bot; form: FormInstance<AccountValues>; onGenerate: (v: Partial<AccountValues>) => void }) {
+  const { message, modal } = App.useApp();
+  const [gen, setGen] = useState<AccountGenSettings>(DEFAULT_GEN);
+  const [presetId, setPresetId] = useState<string>(LAST_USED);
+  const [templateName, setTemplateName] = useState('');
+  const [backup, setBackup] = useState(() => readBackup(bot.id));
+  const loadPresets = useCallback(() => loadAccountPresets(), []);
+  const presets = usePolling(loadPresets, 600_000);
+  const { refresh } = presets;
+
+  // Start from the default template, else the last used settings.
+  const [started, setStarted] = useState(false);
+  useEffect(() => {
+    if (started || !presets.data) return;
+    setStarted(true);
+    const def = presets.data.templates.find((t) => t.id === presets.data?.defaultTemplateId);
+    if (def) {
+      setGen(def);
+      setPresetId(def.id);
+    } else if (presets.data.lastSettings) setGen(presets.data.lastSettings);
+  }, [presets.data, started]);
+
+  const opts = gen.password;
+  const setOpts = (password: PasswordOptions) => setGen({ ...gen, password });
+  const fail = (e: unknown) => message.error(errorMessage(e));
+
+  const generate = (what: 'password' | 'email' | 'both') => {
+    const out: Partial<AccountValues> = {};
     if (what !== 'email') out.password = generatePassword(opts);
     if (what !== 'password') {
-      const email = generateEmail(bot.person ?? {}, domain);
+      const email = generateEmail(bot.person ?? {}, gen.domain);
       if (!email) {
         message.warning(B.emailNeedsPerson);
         if (what === 'email') return;
       } else out.email = email;
     }
-    onGenerate(out);
+    const current = form.getFieldsValue(['email', 'password']) as Partial<AccountValues>;
+    const apply = () => {
+      const b = { email: current.email ?? '', password: current.password ?? '' };
+      writeBackup(bot.id, b);
+      setBackup(b);
+      onGenerate(out);
+      void accountPresetsApi.saveLast(gen).catch(fail);
+    };
+    const replaces = (Object.keys(out) as (keyof AccountValues)[]).some((k) => !!current[k]);
+    if (!replaces) return apply();
+    modal.confirm({ title: B.confirmGeneration, content: B.confirmGenerationText, okText: B.generate, cancelText: S.crud.cancel, onOk: apply });
   };
+
+  const templates = presets.data?.templates ?? [];
+  const defaultId = presets.data?.defaultTemplateId;
+  const picked = templates.find((t) => t.id === presetId);
   return (
-    <Space direction="vertical" size={6}>
+    <Space direction="vertical" size={6} data-testid="account-tools">
+      <Space wrap>
+        <span>{B.presets}</span>
+        <Select
+          aria-label={B.presets}
+          style={{ width: 200 }}
+          value={presetId}
+          onChange={(id) => {
+            setPresetId(id);
+            const t = templates.find((x) => x.id === id);
+            setGen(t ?? presets.data?.lastSettings ?? DEFAULT_GEN);
+          }}
+          options={[
+            { value: LAST_USED, label: B.presetLast },
+            ...templates.map((t) => ({ value: t.id, label: t.id === defaultId ? `${t.name} ${B.presetDefault}` : t.name })),
+          ]}
+        />
+        <Button size="small" disabled={!picked || picked.id === defaultId} onClick={() => picked && accountPresetsApi.setDefault(picked.id).then(refresh, fail)}>
+          {B.setDefault}
+        </Button>
+        <Button
+          size="small"
+          danger
+          disabled={!picked}
+          onClick={() =>
+            picked &&
+            accountPresetsApi.deleteTemplate(picked.id).then(() => {
+              setPresetId(LAST_USED);
+              message.success(B.templateDeleted);
+              refresh();
+            }, fail)
+          }
+        >
+          {S.crud.delete}
+        </Button>
+        <Space.Compact>
+          <Input size="small" placeholder={B.templateName} aria-label={B.templateName} value={templateName} maxLength={60} onChange={(e) => setTemplateName(e.target.value)} />
+          <Button
+            size="small"
+            onClick={() => {
+              const name = templateName.trim();
+              if (!name) return void message.warning(B.nameTemplateFirst);
+              accountPresetsApi.saveTemplate(name, gen).then((id) => {
+                setTemplateName('');
+                setPresetId(id);
+                message.success(B.templateSaved);
+                refresh();
+              }, fail);
+            }}
+          >
+            {B.saveTemplate}
+          </Button>
+        </Space.Compact>
+      </Space>
       <Space wrap>
         <span>{B.emailDomain}</span>
-        <Select value={domain} style={{ width: 150 }} onChange={setDomain} options={EMAIL_DOMAINS.map((d) => ({ value: d, label: d }))} />
+        <Select value={gen.domain} style={{ width: 150 }} aria-label={B.emailDomain} onChange={(domain) => setGen({ ...gen, domain })} options={EMAIL_DOMAINS.map((d) => ({ value: d, label: d }))} />
         <span>{B.passwordLength}</span>
-        <InputNumber min={8} max={32} value={opts.length} onChange={(length) => setOpts({ ...opts, length: length ?? 12 })} style={{ width: 70 }} />
+        <InputNumber min={8} max={32} value={opts.length} aria-label={B.passwordLength} onChange={(length) => setOpts({ ...opts, length: length ?? 12 })} style={{ width: 70 }} />
         {(['upper', 'lower', 'digits', 'symbols'] as const).map((k) => (
           <Checkbox key={k} checked={opts[k]} onChange={(e) => setOpts({ ...opts, [k]: e.target.checked })}>
             {{ upper: 'A-Z', lower: 'a-z', digits: '0-9', symbols: '!@#' }[k]}
@@ -212,14 +311,25 @@ function AccountTools({ bot, onGenerate }: { bot: Bot; onGenerate: (v: { email?:
       </Space>
       <Space wrap>
         <span>{B.generateWhat}</span>
-        <Button size="small" onClick={() => run('password')} data-testid="generate-password">
+        <Button size="small" onClick={() => generate('password')} data-testid="generate-password">
           {B.generatePassword}
         </Button>
-        <Button size="small" onClick={() => run('email')}>
+        <Button size="small" onClick={() => generate('email')}>
           {B.generateEmail}
         </Button>
-        <Button size="small" onClick={() => run('both')}>
+        <Button size="small" onClick={() => generate('both')}>
           {B.generateBoth}
+        </Button>
+        <Button
+          size="small"
+          disabled={!backup}
+          onClick={() => {
+            if (!backup) return;
+            onGenerate(backup);
+            message.success(B.restored);
+          }}
+        >
+          {B.restorePrevious}
         </Button>
       </Space>
     </Space>
@@ -348,6 +458,7 @@ export default function ConfigureTab({
               tools={(form, markDirty) => (
                 <AccountTools
                   bot={bot}
+                  form={form}
                   onGenerate={(v) => {
                     form.setFieldsValue(v);
                     markDirty();

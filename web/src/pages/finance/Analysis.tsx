@@ -1,17 +1,17 @@
-// Project performance and cost structure over the period (web-ui.md §2.12):
-// the server narrows the operations to the period (`from`/`to`); the per
-// project and per category sums are small and done here, in USD only, since
-// money is never summed across currencies.
+// Project performance, expenses distribution and cost structure over the
+// period (web-ui.md §2.12): the page hands in the period's operations (the
+// server narrows them by period and project); the per project and per
+// category sums are small and done here, in USD only, since money is never
+// summed across currencies.
 
-import { useCallback, useMemo } from 'react';
+import { useMemo } from 'react';
 import { Card, Empty, Progress, Table } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { financeApi, type Operation } from './api';
+import type { Operation } from './api';
+import Donut from './Donut';
 
 const F = S.finance;
-const POLL_MS = 30_000;
 
 interface PerfRow {
   key: string;
@@ -30,23 +30,20 @@ export function periodFilters(from: string, to: string): Record<string, string> 
 }
 
 export default function Analysis({
-  from,
-  to,
+  ops,
   projectName,
   money,
 }: {
-  from: string;
-  to: string;
+  /** The period's operations, undefined while loading. */
+  ops: Operation[] | undefined;
   projectName: (id: string | null | undefined) => string;
   money: (v: number, currency: string) => string;
 }) {
-  const load = useCallback(() => financeApi.all({ filters: { ...periodFilters(from, to), currency: 'USD' } }), [from, to]);
-  const ops = usePolling<Operation[]>(load, POLL_MS);
-
   const { rows, costs, totalCost } = useMemo(() => {
     const perProject = new Map<string, PerfRow>();
     const costs = new Map<string, number>();
-    for (const op of ops.data ?? []) {
+    for (const op of ops ?? []) {
+      if (op.currency !== 'USD') continue;
       const key = op.project_id || '';
       const row = perProject.get(key) ?? { key, name: key ? projectName(key) : F.perfGlobal, income: 0, expenses: 0, gold: 0 };
       if (op.type === 'expense') {
@@ -64,7 +61,7 @@ export default function Analysis({
       costs: sortedCosts,
       totalCost: sortedCosts.reduce((s, [, v]) => s + v, 0),
     };
-  }, [ops.data, projectName]);
+  }, [ops, projectName]);
 
   const columns: ColumnsType<PerfRow> = [
     { key: 'name', title: F.perfScope, dataIndex: 'name' },
@@ -98,11 +95,18 @@ export default function Analysis({
           rowKey="key"
           columns={columns}
           dataSource={rows}
-          loading={!ops.data}
+          loading={!ops}
           pagination={false}
           data-testid="fin-perf"
           locale={{ emptyText: F.noTotals }}
         />
+      </Card>
+      <Card className="bm-card" size="small" title={F.donutTitle}>
+        {costs.length === 0 ? (
+          <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noExpenseData} />
+        ) : (
+          <Donut slices={costs.map(([c, v]) => [F.categories[c] ?? c, v])} format={(v) => money(v, 'USD')} />
+        )}
       </Card>
       <Card className="bm-card" size="small" title={F.costTitle}>
         {costs.length === 0 ? (

@@ -1,5 +1,6 @@
-// Finance (web-ui.md §2.12): totals per currency, income/expense per day and
-// the gold price over a period (server-side stats) with per-series settings
+// Finance (web-ui.md §2.12): a toolbar period and project narrowing
+// everything; totals per currency, income/expense per day and the gold price
+// per project over the period with per-series settings
 // (settings/finance/chart_config), project performance and cost structure,
 // and the operations table (server paging, sorting, search and filters by
 // period, type, category and project) with CSV export of the filtered rows.
@@ -33,7 +34,6 @@ import {
   EXPENSE_CATEGORIES,
   INCOME_CATEGORIES,
   financeApi,
-  type DayStats,
   type Operation,
   type OpType,
 } from './api';
@@ -47,7 +47,8 @@ const TABLE_POLL_MS = 10_000;
 const DAY = 86_400_000;
 const PRESETS = { d7: 7, d30: 30, d90: 90, d365: 365 } as const;
 type Preset = keyof typeof PRESETS | 'custom';
-const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, net: PALETTES.dark.info, gold: PALETTES.dark.warning };
+const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, net: PALETTES.dark.info };
+const GOLD_COLORS = [PALETTES.dark.warning, PALETTES.dark.paused, PALETTES.dark.brandWarning, PALETTES.dark.info];
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const ymdOf = (ms: number) => {
@@ -147,7 +148,25 @@ function SeriesSettings({ series, config, onSave }: { series: Series[]; config: 
   );
 }
 
-function Summary({ from, to, projectName }: { from: string; to: string; projectName: (id: string) => string }) {
+/** Local calendar day of an epoch-ms time. */
+const dayOf = (ms: number) => ymdOf(ms);
+
+function Summary({
+  from,
+  to,
+  ops,
+  error,
+  retry,
+  projectName,
+}: {
+  from: string;
+  to: string;
+  /** The period's operations (narrowed to the toolbar's project), undefined while loading. */
+  ops: Operation[] | undefined;
+  error: unknown;
+  retry: () => void;
+  projectName: (id: string) => string;
+}) {
   const { message } = App.useApp();
   const loadConfig = useCallback(() => settingsApi.get<SeriesConfig[]>(CHART_CONFIG), []);
   const config = usePolling(loadConfig, 60_000);
@@ -159,35 +178,46 @@ function Summary({ from, to, projectName }: { from: string; to: string; projectN
       },
       (e: unknown) => message.error(errorMessage(e)),
     );
-  const loadStats = useCallback(() => financeApi.dailyStats(from, to), [from, to]);
-  const loadGold = useCallback(() => financeApi.goldPrices(from, to), [from, to]);
-  const stats = usePolling(loadStats, STATS_POLL_MS);
-  const gold = usePolling(loadGold, STATS_POLL_MS);
   const days = useMemo(() => daysBetween(from, to), [from, to]);
 
-  const totals = useMemo(() => {
-    const t: Record<string, { income: number; expense: number }> = {};
+  // Totals per currency, USD per day, gold farmed per project, and the mean
+  // sale price per project and day. The stats routes cannot narrow to a
+  // project, so the toolbar's filter is applied to the operations here.
+  const agg = useMemo(() => {
+    const perCurrency: Record<string, { income: number; expense: number }> = {};
     const farmed: Record<string, number> = {};
-    for (const d of Object.values(stats.data ?? {}) as DayStats[]) {
-      for (const [cur, m] of Object.entries(d.by_currency ?? {})) {
-        const x = (t[cur] ??= { income: 0, expense: 0 });
-        x.income += m.total_revenue;
-        x.expense += m.total_expenses;
+    const usdByDay: Record<string, { income: number; expense: number }> = {};
+    const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
+    for (const op of ops ?? []) {
+      const t = (perCurrency[op.currency] ??= { income: 0, expense: 0 });
+      const d = dayOf(op.date);
+      if (op.type === 'income') t.income += op.amount;
+      else t.expense += op.amount;
+      if (op.currency === 'USD') {
+        const u = (usdByDay[d] ??= { income: 0, expense: 0 });
+        if (op.type === 'income') u.income += op.amount;
+        else u.expense += op.amount;
       }
-      for (const [p, f] of Object.entries(d.total_farmed ?? {})) farmed[p] = (farmed[p] ?? 0) + f.gold;
+      if (op.type === 'income' && op.currency === 'gold' && op.project_id) farmed[op.project_id] = (farmed[op.project_id] ?? 0) + op.amount;
+      if (op.type === 'income' && op.category === 'sale' && typeof op.gold_price_at_time === 'number') {
+        const p = ((prices[op.project_id || ''] ??= {})[d] ??= { sum: 0, n: 0 });
+        p.sum += op.gold_price_at_time;
+        p.n += 1;
+      }
     }
-    return { perCurrency: t, farmed };
-  }, [stats.data]);
+    return { perCurrency, farmed, usdByDay, prices };
+  }, [ops]);
+  const totals = agg;
 
-  if (stats.error && !stats.data) {
+  if (error && !ops) {
     return (
       <Alert
         type="error"
         showIcon
         message={S.ws.loadFailed}
-        description={errorMessage(stats.error)}
+        description={errorMessage(error)}
         action={
-          <Button size="small" onClick={stats.refresh}>
+          <Button size="small" onClick={retry}>
             {S.common.retry}
           </Button>
         }
@@ -211,24 +241,34 @@ function Summary({ from, to, projectName }: { from: string; to: string; projectN
     ] satisfies Stat[];
   });
 
-  const byDay = stats.data ?? {};
+  const usdOf = (d: string) => agg.usdByDay[d] ?? { income: 0, expense: 0 };
   const allSeries: Series[] = [
-    { key: 'income', name: F.income, color: COLORS.income, kind: 'bar', values: days.map((d) => byDay[d]?.by_currency?.USD?.total_revenue ?? 0) },
-    { key: 'expense', name: F.expense, color: COLORS.expense, kind: 'bar', values: days.map((d) => byDay[d]?.by_currency?.USD?.total_expenses ?? 0) },
-    { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'line', values: days.map((d) => byDay[d]?.by_currency?.USD?.net_profit ?? 0) },
+    { key: 'income', name: F.income, color: COLORS.income, kind: 'bar', values: days.map((d) => usdOf(d).income) },
+    { key: 'expense', name: F.expense, color: COLORS.expense, kind: 'bar', values: days.map((d) => usdOf(d).expense) },
+    { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'line', values: days.map((d) => usdOf(d).income - usdOf(d).expense) },
   ];
-  const allGold: Series[] = [
-    { key: 'gold', name: F.goldPrice, color: COLORS.gold, kind: 'line', values: days.map((d) => gold.data?.[d]?.price ?? null) },
-  ];
+  // One gold price line per project, as the reference draws TBC and Midnight apart.
+  const allGold: Series[] = Object.keys(agg.prices)
+    .sort()
+    .map((p, i) => ({
+      key: `gold:${p || '-'}`,
+      name: F.goldPriceOf(p ? projectName(p) : F.noProject),
+      color: GOLD_COLORS[i % GOLD_COLORS.length],
+      kind: 'line',
+      values: days.map((d) => {
+        const x = agg.prices[p][d];
+        return x ? x.sum / x.n : null;
+      }),
+    }));
   const stored = Array.isArray(config.data) ? config.data : [];
   const series = configured(allSeries, stored);
   const goldSeries = configured(allGold, stored);
   const hasUsd = currencies.includes('USD');
-  const hasGold = Object.keys(gold.data ?? {}).length > 0;
+  const hasGold = allGold.length > 0;
 
   return (
     <>
-      {!stats.data ? (
+      {!ops ? (
         <Skeleton active paragraph={{ rows: 2 }} />
       ) : cards.length ? (
         <StatCards stats={cards} />
@@ -252,7 +292,7 @@ function Summary({ from, to, projectName }: { from: string; to: string; projectN
             </Popover>
           }
         >
-          {stats.data && hasUsd ? (
+          {ops && hasUsd ? (
             <DayChart days={days} series={series} format={(v) => usd.format(v).replace('.00', '')} label={F.chartTitle} testId="fin-chart" />
           ) : (
             <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noChartData} />
@@ -380,24 +420,34 @@ export default function FinancePage() {
   const { from, to } =
     preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY), to: ymdOf(Date.now()) };
   const [dialog, setDialog] = useState<{ editing: Operation | null } | null>(null);
+  // Toolbar project: narrows the cards, charts, analysis and the table ('' = all, '-' = none).
+  const [project, setProject] = useState('');
 
   const loadProjects = useCallback(() => projectSettingsApi.projects(), []);
   const projectsDoc = usePolling<Record<string, ProjectInfo> | null>(loadProjects, 60_000);
   const projects: ProjectOption[] = Object.entries(projectsDoc.data ?? {}).map(([id, p]) => ({ value: id, label: p.name ?? id }));
   const projectName = (id: string | null | undefined) => (id ? (projects.find((p) => p.value === id)?.label ?? id) : F.noProject);
 
-  // The table follows the period too; "-" asks for operations without a project.
+  // "-" asks for operations without a project.
+  const projectFilter = (p: string | undefined) => (p === '-' ? '' : p || undefined);
+  const loadOps = useCallback(
+    () => financeApi.all({ filters: { ...periodFilters(from, to), project_id: projectFilter(project) } }),
+    [from, to, project],
+  );
+  const periodOps = usePolling<Operation[]>(loadOps, STATS_POLL_MS);
+
+  // The table follows the period and the toolbar's project too (its own project filter narrows further only when the toolbar shows all).
   const filtersOf = useCallback(
     (st: TableState) => {
-      const { type, category, project } = st.filters;
+      const { type, category, project: own } = st.filters;
       return {
         ...periodFilters(from, to),
         type: type || undefined,
         category: category || undefined,
-        project_id: project === '-' ? '' : project || undefined,
+        project_id: projectFilter(project || own),
       };
     },
-    [from, to],
+    [from, to, project],
   );
   const load = useCallback((st: TableState) => financeApi.page({ ...st, filters: filtersOf(st) }), [filtersOf]);
   const table = useListTable<Operation>({
@@ -484,6 +534,14 @@ export default function FinancePage() {
         subtitle={F.subtitle}
         actions={
           <div className="bm-fin-range" role="group" aria-label={F.range}>
+            <Select
+              aria-label={F.projectFilter}
+              data-testid="fin-project"
+              value={project}
+              style={{ width: 170 }}
+              onChange={setProject}
+              options={[{ value: '', label: F.allProjects }, ...projects, { value: '-', label: F.noProject }]}
+            />
             <Select<Preset>
               aria-label={F.range}
               value={preset}
@@ -521,8 +579,8 @@ export default function FinancePage() {
           </div>
         }
       />
-      <Summary from={from} to={to} projectName={projectName} />
-      <Analysis from={from} to={to} projectName={projectName} money={money} />
+      <Summary from={from} to={to} ops={periodOps.data} error={periodOps.error} retry={periodOps.refresh} projectName={projectName} />
+      <Analysis ops={periodOps.data} projectName={projectName} money={money} />
       <Card
         className="bm-card"
         size="small"

@@ -1,5 +1,6 @@
-// Finance (api-domains.md §7, docs/api.md): operations, daily stats per
-// currency, gold price history. Stats take inclusive `from`/`to` (YYYY-MM-DD).
+// Finance (api-domains.md §7, docs/api.md): operations. The page aggregates
+// them itself, since the daily-stats and gold-price routes cannot narrow to a
+// project.
 
 import { api } from '../../api/client';
 import { fetchAll, fetchListPage, type ListQuery } from '../../api/lists';
@@ -26,21 +27,7 @@ export interface Operation {
   updated_at?: number;
 }
 
-export interface Money {
-  total_expenses: number;
-  total_revenue: number;
-  net_profit: number;
-}
-
-export interface DayStats extends Money {
-  date: string;
-  by_currency: Record<string, Money>;
-  active_bots: number;
-  total_farmed: Record<string, { gold: number }>;
-}
-
 const OPS = '/finance/operations';
-const range = (from: string, to: string) => `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
 
 export const financeApi = {
   page: (q: ListQuery) => fetchListPage<Operation>(OPS, q),
@@ -48,7 +35,4 @@ export const financeApi = {
   create: (body: Partial<Operation>) => api.post<Operation>(OPS, body),
   patch: (id: string, body: Partial<Operation>) => api.patch<Operation>(`${OPS}/${encodeURIComponent(id)}`, body),
   remove: (id: string) => api.delete<{ id: string; deleted: boolean }>(`${OPS}/${encodeURIComponent(id)}`),
-  dailyStats: (from: string, to: string) => api.get<Record<string, DayStats>>('/finance/daily-stats' + range(from, to)),
-  goldPrices: (from: string, to: string) =>
-    api.get<Record<string, { price: number }>>('/finance/gold-price-history' + range(from, to)),
 };
