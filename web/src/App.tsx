@@ -28,6 +28,9 @@ const FinancePage = lazy(() => import('./pages/finance/FinancePage'));
 const SettingsPage = lazy(() => import('./pages/settings/SettingsPage'));
 const AccountPage = lazy(() => import('./pages/account/AccountPage'));
 const AuditPage = lazy(() => import('./pages/audit/AuditPage'));
+const AgentsPage = lazy(() => import('./pages/agents/AgentsPage'));
+const VmsPage = lazy(() => import('./pages/vms/VmsPage'));
+const DatacenterPage = lazy(() => import('./pages/datacenter/DatacenterPage'));
 
 function UnauthorizedRedirect() {
   const navigate = useNavigate();
@@ -68,7 +71,7 @@ export default function App() {
                 <Route path="licenses" element={<LicensesPage />} />
                 <Route path="proxies" element={<ProxiesPage />} />
                 <Route path="subscriptions" element={<SubscriptionsPage />} />
-                <Route path="vms" element={placeholder('vms')} />
+                <Route path="vms" element={<VmsPage />} />
                 <Route path="vms/list" element={<Navigate to="/vms" replace />} />
                 <Route path="vms/unattend-profiles" element={<Navigate to="/vms" replace />} />
                 <Route path="vms/sites/:site" element={placeholder('sites')} />
@@ -83,7 +86,8 @@ export default function App() {
                 <Route path="settings" element={<SettingsPage />} />
                 <Route path="account" element={<AccountPage />} />
                 <Route path="audit" element={<AuditPage />} />
-                <Route path="agents" element={placeholder('agents')} />
+                <Route path="agents" element={<AgentsPage />} />
+                <Route path="datacenter" element={<DatacenterPage />} />
                 <Route path="archive/banned" element={<ArchivePage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />
               </Route>

@@ -5,6 +5,7 @@ import {
   ApiOutlined,
   AppstoreOutlined,
   CalendarOutlined,
+  ClusterOutlined,
   CloudServerOutlined,
   CreditCardOutlined,
   DollarOutlined,
@@ -74,6 +75,7 @@ export const NAV_TREE: NavNode[] = [
   { key: '/finance', title: S.tree.finance, icon: <DollarOutlined />, path: '/finance' },
   { key: '/settings', title: S.tree.settings, icon: <SettingOutlined />, path: '/settings' },
   { key: '/agents', title: S.tree.agents, icon: <ApiOutlined />, path: '/agents' },
+  { key: '/datacenter', title: S.tree.datacenter, icon: <ClusterOutlined />, path: '/datacenter' },
 ];
 
 /** What the shell knows of the tenant's bots: the tree's project branch and the crumbs. */
@@ -214,6 +216,8 @@ export function crumbsFor(pathname: string, search = '', data?: NavData): Crumb[
       return [{ title: t.settings, to: '/settings' }, { title: S.audit.title }];
     case 'agents':
       return [{ title: t.agents }];
+    case 'datacenter':
+      return [{ title: t.datacenter }];
     case 'archive':
       return [{ title: c.projects }, { title: c.archive }, { title: c.bannedHistory }];
     default:

@@ -1,0 +1,121 @@
+// Virtual Machines — VM generator (`/vms`, web-ui.md §2.7): status bar, computer strip,
+// the VM list, the VM queue and the operation console, all following the server's command
+// event stream.
+
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Link } from 'react-router';
+import { Alert, Button, Select, Tag, Tooltip } from 'antd';
+import { ExportOutlined, PlayCircleOutlined, StopOutlined } from '@ant-design/icons';
+import { getToken, useSession } from '../../api/session';
+import { useCommandStream, type CommandEvent } from '../../api/vmops';
+import { S } from '../../strings';
+import { AUTO, computerKey, useComputers } from './computers';
+import OperationConsole, { useConsole } from './OperationConsole';
+import { useQueue } from './useQueue';
+import VmQueue from './VmQueue';
+import VmTable, { useVmList } from './VmTable';
+import './vms.css';
+
+const T = S.vms;
+
+function Chip({ label, n, danger }: { label: string; n: number; danger?: boolean }) {
+  return <span className={`bm-vm-chip${danger ? ' is-danger' : ''}`} data-testid={`chip-${label.toLowerCase()}`}>{label} {n}</span>;
+}
+
+export default function VmsPage() {
+  const session = useSession();
+  const infra = session?.user.roles.includes('infra') ?? false;
+  const computers = useComputers();
+  const computer = computers.current;
+  const list = useVmList(computer);
+  const con = useConsole(computer?.agent.id);
+  const queue = useQueue(computer, list.vms);
+  const onEvent = useCallback(
+    (e: CommandEvent) => {
+      list.onEvent(e);
+      con.onEvent(e);
+    },
+    [list, con],
+  );
+  const stream = useCommandStream(onEvent);
+
+  const templates = useMemo(() => (list.vms ?? []).filter((v) => v.template), [list.vms]);
+  const [template, setTemplate] = useState<number | undefined>(undefined);
+  useEffect(() => {
+    if (!templates.some((t) => t.vmid === template)) setTemplate(templates[0]?.vmid);
+  }, [templates, template]);
+
+  const canStart = !!computer && template !== undefined && queue.counts.pending > 0 && !queue.processing;
+  const start = () => canStart && void queue.process(template);
+
+  // Shortcuts (§2.7), not while typing: F5 start, F6 stop, Ctrl+N add a VM.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      if (e.key === 'F5') (e.preventDefault(), start());
+      else if (e.key === 'F6') (e.preventDefault(), queue.stop());
+      else if (e.ctrlKey && e.key.toLowerCase() === 'n' && computer) (e.preventDefault(), void queue.add());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const c = queue.counts;
+  const badge = c.active ? 'working' : c.errors ? 'error' : c.done ? 'success' : 'ready';
+  const openProxmox = () => window.open(`/proxmox-ui/?access_token=${encodeURIComponent(getToken() ?? '')}`, '_blank', 'noopener');
+
+  return (
+    <div className="bm-page bm-vms">
+      <div className="bm-vm-bar">
+        <Button type="primary" icon={<PlayCircleOutlined />} disabled={!canStart} onClick={start} data-testid="start-processing">{T.startProcessing}</Button>
+        <Button icon={<StopOutlined />} disabled={!queue.processing} onClick={queue.stop}>{queue.stopping ? T.stopping : T.stopProcessing}</Button>
+        {infra ? (
+          <Tooltip title={T.openProxmoxHint}>
+            <Button icon={<ExportOutlined />} onClick={openProxmox}>{T.openProxmox}</Button>
+          </Tooltip>
+        ) : null}
+        <span className="bm-grow" />
+        <Chip label={T.chips.queue} n={c.queue} />
+        <Chip label={T.chips.pending} n={c.pending} />
+        <Chip label={T.chips.active} n={c.active} />
+        <Chip label={T.chips.done} n={c.done} />
+        {c.errors ? <Chip label={T.chips.errors} n={c.errors} danger /> : null}
+        <span className={`bm-vm-badge is-${badge}`} data-testid="queue-badge">{T.badge[badge]}</span>
+      </div>
+      <div className="bm-vm-strip">
+        <span className="bm-vm-panetitle">{T.computer}</span>
+        <Select
+          size="small"
+          className="bm-vm-computer"
+          aria-label={T.computer}
+          value={computers.choice}
+          onChange={computers.choose}
+          loading={computers.loading}
+          options={[
+            { value: AUTO, label: T.autoComputer },
+            ...computers.options.map((o) => ({
+              value: computerKey(o.agent.id, o.target.id),
+              label: `${o.agent.name} · ${o.target.label}${o.target.isActive ? T.activeSuffix : ''}`,
+            })),
+          ]}
+        />
+        <Button size="small" onClick={computers.refresh} loading={computers.loading}>{T.refreshComputers}</Button>
+        {computer && !computer.target.sshConfigured ? <Tag color="warning">{T.sshOff}</Tag> : null}
+        {Object.values(computers.errors).map((e) => <Tag key={e} color="error">{e}</Tag>)}
+      </div>
+      {computers.agentsLoaded && !computers.online.length ? (
+        <Alert type="warning" showIcon className="bm-vm-alert" message={T.noAgent} action={<Link to="/agents">{T.toAgents}</Link>} />
+      ) : null}
+      {computer ? (
+        <>
+          <div className="bm-vm-split">
+            <VmTable computer={computer} list={list} stream={stream} />
+            <VmQueue queue={queue} templates={templates} template={template} onTemplate={setTemplate} />
+          </div>
+          <OperationConsole console={con} />
+        </>
+      ) : null}
+    </div>
+  );
+}
