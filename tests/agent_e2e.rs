@@ -489,3 +489,25 @@ async fn infra_routes_run_on_the_agent_for_infra_users_only() {
     );
     drop(agent);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_on_http_long_poll_alone_receives_and_runs_commands() {
+    let server = TestServer::start().await;
+    server.setup_admin().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let pve = double().await;
+    let agent_dir = tempfile::tempdir().unwrap();
+    let (agent, id) = paired_agent(&server, &op, agent_dir.path(), &pve, None, 30).await;
+    agent.kill();
+    let agent = RunningAgent::start_with(agent_dir.path(), 1, &["--transport", "longpoll"]);
+    wait_online(&server, &op, &id).await;
+    let clone = dispatch(&server, &op, &id, "clone", json!({ "vmid": 9000, "newid": 120 })).await;
+    let done = finished(&server, &op, &clone).await;
+    assert_eq!(done["status"], "succeeded", "{done}\n{}", agent.log());
+    eventually("a heartbeat saying long-poll", WAIT, || async {
+        let (_, record) = server.call("GET", &format!("/api/v1/agents/{id}"), &op, None).await;
+        (record["data"]["metadata"]["transport_mode"] == "longpoll").then_some(())
+    })
+    .await;
+    assert!(!agent.log().contains("agent.transport.ws.connected"), "{}", agent.log());
+}

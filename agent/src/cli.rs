@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::api::{Api, Failure};
 use crate::config::{target_id, AgentConfig, SshSettings, Store, Target, TargetAuth, TlsPolicy};
-use crate::link::{self, Exit, Options};
+use crate::link::{self, Exit, Options, Transport};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +38,9 @@ enum Command {
         /// Seconds between heartbeats.
         #[arg(long, env = "BOTMOX_AGENT_HEARTBEAT_SECS", default_value_t = 30)]
         heartbeat_secs: u64,
+        /// How commands arrive: the WebSocket (HTTP while it is down), or HTTP long-poll only.
+        #[arg(long, env = "BOTMOX_AGENT_TRANSPORT", value_enum, default_value = "ws")]
+        transport: Transport,
     },
     /// Show the pairing, the targets and the link state of the running agent.
     Status,
@@ -209,13 +212,17 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
             println!("Removed target {id}.");
             Ok(0)
         }
-        Command::Run { heartbeat_secs } => {
+        Command::Run {
+            heartbeat_secs,
+            transport,
+        } => {
             let config = load()?;
             if config.link().is_none() {
                 return Err("this agent is not paired yet: run `botmox-agent pair <code>` first".into());
             }
             let options = Options {
                 heartbeat: Duration::from_secs(heartbeat_secs.max(1)),
+                transport,
                 ..Options::default()
             };
             let (stop_tx, stop) = tokio::sync::watch::channel(false);

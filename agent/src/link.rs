@@ -31,6 +31,7 @@ const MAX_ERROR_CHARS: usize = 2000;
 pub struct Options {
     pub heartbeat: Duration,
     pub backoff: Backoff,
+    pub transport: Transport,
 }
 
 impl Default for Options {
@@ -38,8 +39,18 @@ impl Default for Options {
         Options {
             heartbeat: Duration::from_secs(30),
             backoff: Backoff::default(),
+            transport: Transport::Ws,
         }
     }
+}
+
+/// How commands arrive (agent.md §5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// The WebSocket, with the HTTP long-poll only while it is down.
+    Ws,
+    /// HTTP only: for networks whose proxies break WebSockets.
+    Longpoll,
 }
 
 /// Reconnect delays (agent.md §7): `base·2^(attempt−1)` capped at `max`, ± `jitter`.
@@ -153,7 +164,10 @@ impl Shared {
     fn metadata(&self) -> Map<String, Value> {
         let t = self.telemetry.lock().expect("telemetry");
         let value = json!({
-            "transport_mode": "ws",
+            "transport_mode": match self.options.transport {
+                Transport::Ws => "ws",
+                Transport::Longpoll => "longpoll",
+            },
             "version": env!("CARGO_PKG_VERSION"),
             "platform": std::env::consts::OS,
             "arch": std::env::consts::ARCH,
@@ -273,6 +287,16 @@ async fn heartbeats(shared: Arc<Shared>) {
 /// Keeps the socket up; while it is down, receives commands over the HTTP long-poll until
 /// the next reconnect attempt is due.
 async fn connection(shared: Arc<Shared>, commands: mpsc::Sender<AssignedCommand>) {
+    if shared.options.transport == Transport::Longpoll {
+        status::write(
+            shared.store.dir(),
+            Status::Online,
+            "receiving commands over HTTP long-poll",
+        );
+        loop {
+            long_poll_until(&shared, Instant::now() + Duration::from_secs(3600), &commands).await;
+        }
+    }
     let mut attempt = 0u32;
     loop {
         match connect(&shared).await {

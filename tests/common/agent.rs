@@ -52,9 +52,15 @@ pub struct RunningAgent {
 
 impl RunningAgent {
     pub fn start(dir: &Path, heartbeat_secs: u32) -> RunningAgent {
+        Self::start_with(dir, heartbeat_secs, &[])
+    }
+
+    /// With more `run` flags (`--transport longpoll`).
+    pub fn start_with(dir: &Path, heartbeat_secs: u32, extra: &[&str]) -> RunningAgent {
         let log = std::fs::File::create(dir.join("run.log")).unwrap();
         let child = agent(dir)
             .args(["run", "--heartbeat-secs", &heartbeat_secs.to_string()])
+            .args(extra)
             .env("BOTMOX_AGENT_LOG", "debug")
             .stdout(Stdio::null())
             .stderr(log)
