@@ -25,6 +25,8 @@ pub mod notifications;
 pub mod objects;
 pub mod observability;
 pub mod ops;
+pub mod playbooks;
+pub mod provisioning;
 pub mod resources;
 pub mod settings;
 pub mod signing;

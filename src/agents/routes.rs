@@ -108,8 +108,9 @@ pub struct Revoked {
     pub revoke_reason: Option<String>,
 }
 
-/// The server URL pairings point agents at: the configured public URL, else this request's host.
-struct ServerUrl(String);
+/// The server URL pairings point agents at (and provisioning's `api_endpoint`): the configured
+/// public URL, else this request's host.
+pub(crate) struct ServerUrl(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ServerUrl
 where

@@ -37,6 +37,8 @@ use crate::state::AppState;
         (name = "infra", description = "Direct Proxmox and SSH operations (infra role), run by an agent"),
         (name = "vm", description = "The VM registry: SMBIOS UUIDs bound to a tenant and an owner"),
         (name = "notifications", description = "Telegram and webhook notifications, test message, delivery history"),
+        (name = "provisioning", description = "Unattend profiles, per-VM answer files and config ISOs, provisioning tokens and setup progress"),
+        (name = "playbooks", description = "YAML playbooks the runner executes inside a VM"),
         (name = "docs", description = "This API's description"),
     )
 )]

@@ -60,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::vm_registry::routes::router())
         .merge(crate::infra::routes::router())
         .merge(crate::notifications::routes::router())
+        .merge(crate::provisioning::routes::router())
+        .merge(crate::playbooks::routes::router())
         .merge(docs::router())
         .split_for_parts();
     // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.

@@ -50,6 +50,10 @@ impl VmUuid {
             Err("vm_uuid must be 8-128 characters of letters, digits, ':', '_' and '-'")
         }
     }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 fn at_most(errors: &mut FieldErrors, field: &str, value: Option<String>, max: usize) -> String {
