@@ -61,6 +61,18 @@ pub struct Settings {
     /// looks for due jobs, in milliseconds.
     #[arg(long, global = true, env = "BOTMOX_SCHEDULER_TICK_MS", value_name = "MS")]
     pub scheduler_tick_ms: Option<u64>,
+    /// How long an execution lease lives without a heartbeat, in seconds.
+    #[arg(long, global = true, env = "BOTMOX_LEASE_TTL_SECS", value_name = "SECS")]
+    pub lease_ttl_secs: Option<u64>,
+    /// The longest a lease can be kept alive by heartbeats (its token's `exp`), in seconds.
+    #[arg(long, global = true, env = "BOTMOX_LEASE_MAX_LIFETIME_SECS", value_name = "SECS")]
+    pub lease_max_lifetime_secs: Option<u64>,
+    /// Lifetime of a signed artifact download URL, in seconds (at most 300).
+    #[arg(long, global = true, env = "BOTMOX_ARTIFACT_URL_TTL_SECS", value_name = "SECS")]
+    pub artifact_url_ttl_secs: Option<u64>,
+    /// Largest artifact file accepted by the upload route, in bytes.
+    #[arg(long, global = true, env = "BOTMOX_ARTIFACT_MAX_BYTES", value_name = "BYTES")]
+    pub artifact_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
@@ -89,6 +101,10 @@ pub struct Config {
     pub ipqs_timeout_ms: u64,
     pub telegram_base_url: String,
     pub scheduler_tick_ms: u64,
+    pub lease_ttl_secs: u64,
+    pub lease_max_lifetime_secs: u64,
+    pub artifact_url_ttl_secs: u64,
+    pub artifact_max_bytes: u64,
     /// From the environment only, never from the file or a flag.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub vault_key: Option<Secret>,
@@ -158,6 +174,10 @@ impl Config {
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| "https://api.telegram.org".to_owned()),
             scheduler_tick_ms: s.scheduler_tick_ms.unwrap_or(60_000),
+            lease_ttl_secs: s.lease_ttl_secs.unwrap_or(300),
+            lease_max_lifetime_secs: s.lease_max_lifetime_secs.unwrap_or(24 * 3600),
+            artifact_url_ttl_secs: s.artifact_url_ttl_secs.unwrap_or(300),
+            artifact_max_bytes: s.artifact_max_bytes.unwrap_or(4 * 1024 * 1024 * 1024),
             ipqs_api_key: std::env::var("IPQS_API_KEY")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -182,6 +202,9 @@ impl Config {
             ("login_window_secs", self.login_window_secs),
             ("ipqs_timeout_ms", self.ipqs_timeout_ms),
             ("scheduler_tick_ms", self.scheduler_tick_ms),
+            ("lease_ttl_secs", self.lease_ttl_secs),
+            ("artifact_url_ttl_secs", self.artifact_url_ttl_secs),
+            ("artifact_max_bytes", self.artifact_max_bytes),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
@@ -195,6 +218,17 @@ impl Config {
                     "{name} {url:?} must start with http:// or https://"
                 )));
             }
+        }
+        if self.lease_max_lifetime_secs < self.lease_ttl_secs {
+            return Err(ConfigError::Invalid(
+                "lease_max_lifetime_secs must be at least lease_ttl_secs".to_owned(),
+            ));
+        }
+        // A download link is a bearer capability: the reference caps it at 5 minutes.
+        if self.artifact_url_ttl_secs > 300 {
+            return Err(ConfigError::Invalid(
+                "artifact_url_ttl_secs must be at most 300".to_owned(),
+            ));
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -236,6 +270,10 @@ impl Settings {
             ipqs_timeout_ms: self.ipqs_timeout_ms.or(lower.ipqs_timeout_ms),
             telegram_base_url: self.telegram_base_url.or(lower.telegram_base_url),
             scheduler_tick_ms: self.scheduler_tick_ms.or(lower.scheduler_tick_ms),
+            lease_ttl_secs: self.lease_ttl_secs.or(lower.lease_ttl_secs),
+            lease_max_lifetime_secs: self.lease_max_lifetime_secs.or(lower.lease_max_lifetime_secs),
+            artifact_url_ttl_secs: self.artifact_url_ttl_secs.or(lower.artifact_url_ttl_secs),
+            artifact_max_bytes: self.artifact_max_bytes.or(lower.artifact_max_bytes),
         }
     }
 }

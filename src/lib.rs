@@ -2,6 +2,7 @@
 //! store and the secrets vault in one binary. See docs/ARCHITECTURE.md for the map.
 
 pub mod agents;
+pub mod artifacts;
 pub mod audit;
 pub mod auth;
 pub mod bots;
@@ -19,6 +20,7 @@ pub mod health;
 pub mod http;
 pub mod infra;
 pub mod ipqs;
+pub mod leases;
 pub mod metrics;
 pub mod names;
 pub mod notifications;
@@ -28,6 +30,7 @@ pub mod ops;
 pub mod playbooks;
 pub mod provisioning;
 pub mod resources;
+pub mod secrets;
 pub mod settings;
 pub mod signing;
 pub mod startup;

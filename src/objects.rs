@@ -6,14 +6,16 @@
 //! domain row that references an object keeps that checksum and reads through
 //! [`Objects::get_verified`].
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
 
 pub const OBJECTS_DIR: &str = "objects";
@@ -31,6 +33,10 @@ pub enum ObjectError {
     Store(#[from] object_store::Error),
     #[error("object store directory {0}: {1}")]
     Io(String, std::io::Error),
+    #[error("the upload is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("the upload stopped: {0}")]
+    Body(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +77,83 @@ impl Objects {
         };
         self.store.put(&path, PutPayload::from_bytes(bytes)).await?;
         Ok(stored)
+    }
+
+    /// Writes a stream as an object, hashing it on the way, refusing more than `max` bytes.
+    /// The object appears only once complete (a multipart upload: a staging file renamed into
+    /// place), and nothing is left behind when the body fails or is too large.
+    pub async fn put_stream<S, E>(&self, key: &str, mut body: S, max: u64) -> Result<StoredObject, ObjectError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let path = parse_key(key)?;
+        let mut upload = WriteMultipart::new(self.store.put_multipart(&path).await?);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let failure = match chunk {
+                Ok(chunk) if size + chunk.len() as u64 <= max => {
+                    size += chunk.len() as u64;
+                    hasher.update(&chunk);
+                    upload.wait_for_capacity(4).await?;
+                    upload.write(&chunk);
+                    continue;
+                }
+                Ok(_) => ObjectError::TooLarge(max),
+                Err(e) => ObjectError::Body(e.to_string()),
+            };
+            let _ = upload.abort().await;
+            return Err(failure);
+        }
+        upload.finish().await?;
+        Ok(StoredObject {
+            key: key.to_owned(),
+            size,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+
+    /// Size and SHA-256 of a stored object, read as a stream (objects can be large).
+    pub async fn digest(&self, key: &str) -> Result<StoredObject, ObjectError> {
+        let mut stream = self.range(key, None).await?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.try_next().await? {
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        Ok(StoredObject {
+            key: key.to_owned(),
+            size,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+
+    /// Whether an object exists.
+    pub async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
+        match self.store.head(&parse_key(key)?).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The bytes of `range` (all of them for `None`) as a stream, for large downloads.
+    pub async fn range(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<BoxStream<'static, Result<Bytes, object_store::Error>>, ObjectError> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        match self.store.get_opts(&parse_key(key)?, options).await {
+            Ok(result) => Ok(result.into_stream()),
+            Err(object_store::Error::NotFound { .. }) => Err(ObjectError::NotFound(key.to_owned())),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, ObjectError> {

@@ -205,6 +205,15 @@ impl Vault {
     }
 }
 
+/// Removes a secret of `tenant_id`; true when there was one.
+pub fn delete(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<bool> {
+    let removed = conn.execute(
+        "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
+        params![id, tenant_id],
+    )?;
+    Ok(removed > 0)
+}
+
 /// 32 random bytes, base64-encoded: the format of the key file and of `BOTMOX_VAULT_KEY`.
 pub fn new_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(XChaCha20Poly1305::generate_key(&mut OsRng))

@@ -159,6 +159,33 @@ impl Api {
             .await
     }
 
+    /// `GET /api/v1/secrets/{id}/value`: the value of a secret bound to this agent. A
+    /// client-encrypted secret has no value the agent can use, and fails like a refusal.
+    pub async fn secret_value(&self, id: &str) -> Result<String, Failure> {
+        let refused = |code: &str, message: String| Failure::Server {
+            status: 400,
+            code: code.to_owned(),
+            message,
+        };
+        // Ids are `[A-Za-z0-9_-]`: anything else must not reach the URL path.
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) {
+            return Err(refused(
+                "SECRETS_INVALID_ID",
+                format!("secret_ref {id:?} is not a secret id"),
+            ));
+        }
+        let reply: Value = self
+            .call(Method::GET, &format!("/api/v1/secrets/{id}/value"), None)
+            .await?;
+        match reply.get("value").and_then(Value::as_str) {
+            Some(value) => Ok(value.to_owned()),
+            None => Err(refused(
+                "SECRET_CLIENT_ENCRYPTED",
+                format!("secret {id} is encrypted with a client key this agent does not hold"),
+            )),
+        }
+    }
+
     /// `PATCH /api/v1/vm-ops/commands/{id}`.
     pub async fn update(&self, command_id: &str, body: Value) -> Result<Value, Failure> {
         self.call(

@@ -5,7 +5,7 @@
 //! accepts), `api` (HTTP calls to the server), `link` (the run loop: socket, heartbeat,
 //! fallback, command processing), `journal` (redelivery de-duplication), `exec` (the command
 //! catalogue), `proxmox` (the PVE HTTP client), `ssh` (the russh client with pinned host
-//! keys), `status`, `log`, `redact`, `diagnostics`.
+//! keys), `status`, `log`, `redact`, `secrets` (`secret_ref` resolution), `diagnostics`.
 
 pub mod api;
 pub mod cli;
@@ -19,6 +19,7 @@ pub mod pairing;
 pub mod proxmox;
 pub mod redact;
 pub mod ssh;
+pub mod secrets;
 pub mod status;
 
 /// This machine's name, for registration and heartbeats.

@@ -534,6 +534,11 @@ async fn run_command(shared: &Shared, command: &AssignedCommand) -> Outcome {
     tracing::info!(event_name = "agent.command.started", command_id = %command.id, command_type = %command.command_type,
         payload = %crate::redact::redact(&payload), "running command {}", command.id);
     let started = Instant::now();
+    // After the log line above: resolved secret values are never logged.
+    let payload = match crate::secrets::resolve(&shared.api, &payload).await {
+        Ok(resolved) => resolved,
+        Err(e) => return failed(format!("cannot resolve a secret_ref: {e}")),
+    };
     let outcome = match exec::execute(&ctx, &command.command_type, &payload).await {
         Ok(result) => Outcome {
             status: "succeeded".into(),

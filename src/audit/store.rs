@@ -12,6 +12,8 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// A secret's value handed to an agent.
+    Read,
 }
 
 impl Action {
@@ -20,6 +22,7 @@ impl Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
+            Action::Read => "read",
         }
     }
 }
@@ -32,6 +35,29 @@ pub fn record(
     entity_id: &str,
     fields: &[String],
 ) -> rusqlite::Result<()> {
+    let actor = Actor {
+        tenant_id: &who.tenant_id,
+        id: &who.user_id,
+        email: &who.email,
+    };
+    record_by(conn, &actor, action, entity_type, entity_id, fields)
+}
+
+/// Who did something: a signed-in user, or an agent (`agent:<id>`, no e-mail).
+pub struct Actor<'a> {
+    pub tenant_id: &'a str,
+    pub id: &'a str,
+    pub email: &'a str,
+}
+
+pub fn record_by(
+    conn: &Connection,
+    who: &Actor<'_>,
+    action: Action,
+    entity_type: &str,
+    entity_id: &str,
+    fields: &[String],
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO audit_log (tenant_id, at, actor_id, actor_email, action, entity_type, entity_id, fields)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -39,7 +65,7 @@ pub fn record(
     .execute(params![
         who.tenant_id,
         now_ms(),
-        who.user_id,
+        who.id,
         who.email,
         action.as_str(),
         entity_type,

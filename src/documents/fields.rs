@@ -54,6 +54,30 @@ impl<'de> Deserialize<'de> for Trimmed {
     }
 }
 
+/// A string of MIN-MAX characters after trimming, stored trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Text<const MIN: usize, const MAX: usize>(pub String);
+
+impl<'de, const MIN: usize, const MAX: usize> Deserialize<'de> for Text<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?.trim().to_owned();
+        if (MIN..=MAX).contains(&text.chars().count()) {
+            Ok(Text(text))
+        } else {
+            Err(D::Error::custom(format!("must be {MIN}-{MAX} characters")))
+        }
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> std::ops::Deref for Text<MIN, MAX> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A `YYYY-MM-DD` date string (a real calendar date).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

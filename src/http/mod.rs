@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::notifications::routes::router())
         .merge(crate::provisioning::routes::router())
         .merge(crate::playbooks::routes::router())
+        .merge(crate::secrets::routes::router())
+        .merge(crate::leases::routes::router())
+        .merge(crate::leases::admin::router())
+        .merge(crate::artifacts::routes::router())
         .merge(docs::router())
         .split_for_parts();
     // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.

@@ -1,0 +1,99 @@
+//! Step 1 of the artifact resolve (`api-ops.md` §6.3): is this lease token good for this VM
+//! and module right now? The checks run in the spec's order; the first failure answers.
+
+use rusqlite::Connection;
+use subtle::ConstantTimeEq;
+
+use super::store::{self, LeaseRow};
+use super::token::{Claims, LeaseKey, TokenError};
+use crate::error::{ApiError, ErrorCode};
+use crate::vault::Vault;
+
+/// A refusal, with the claims when the token was ours and the lease when it exists (the
+/// download audit records them).
+pub struct Denied {
+    pub error: ApiError,
+    pub claims: Option<Claims>,
+    pub lease: Option<LeaseRow>,
+}
+
+/// The lease behind `token`, if it is active, unexpired, in `tenant`, and issued for
+/// `vm_uuid` and `module`.
+pub fn lease_for(
+    conn: &Connection,
+    vault: &Vault,
+    tenant: &str,
+    token: &str,
+    vm_uuid: &str,
+    module: &str,
+    now: i64,
+) -> Result<LeaseRow, Box<Denied>> {
+    let key = LeaseKey::load(conn, vault)
+        .map_err(|e| Denied::from_error(ApiError::internal(e)))?
+        .ok_or_else(|| Denied::from_error(ErrorCode::LeaseTokenInvalid.into()))?;
+    let claims = key.verify(token, now).map_err(|e| {
+        Denied::from_error(
+            match e {
+                TokenError::Invalid => ErrorCode::LeaseTokenInvalid,
+                TokenError::Expired => ErrorCode::LeaseExpired,
+            }
+            .into(),
+        )
+    })?;
+    // Another tenant's lease answers like a missing one (tenancy rule, docs/api.md).
+    let Some(lease) = store::lease(conn, tenant, &claims.jti).map_err(|e| Denied::from_error(e.into()))? else {
+        return Err(Box::new(Denied {
+            error: ErrorCode::LeaseNotFound.into(),
+            claims: Some(claims),
+            lease: None,
+        }));
+    };
+    let deny = |code: ErrorCode| {
+        Box::new(Denied {
+            error: code.into(),
+            claims: Some(claims.clone()),
+            lease: Some(lease.clone()),
+        })
+    };
+    if !bool::from(lease.token.as_bytes().ct_eq(token.trim().as_bytes())) {
+        return Err(deny(ErrorCode::LeaseTokenInvalid));
+    }
+    if lease.status != "active" {
+        return Err(deny(ErrorCode::LeaseInactive));
+    }
+    if lease.expires_at_ms <= now {
+        return Err(deny(ErrorCode::LeaseExpired));
+    }
+    if lease.vm_uuid != vm_uuid {
+        return Err(deny(ErrorCode::VmUuidMismatch));
+    }
+    if lease.module != module {
+        return Err(deny(ErrorCode::ModuleMismatch));
+    }
+    Ok(lease)
+}
+
+impl Denied {
+    fn from_error(error: ApiError) -> Box<Self> {
+        Box::new(Denied {
+            error,
+            claims: None,
+            lease: None,
+        })
+    }
+}
+
+/// A lease's hard end (heartbeats extend it no further): the `exp` of its token, in ms.
+pub fn ceiling_ms(created_at_ms: i64, max_lifetime_secs: u64) -> i64 {
+    // Whole seconds, as `exp` carries them, so the row never outlives its token.
+    (created_at_ms + max_lifetime_secs as i64 * 1000) / 1000 * 1000
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_ceiling_is_whole_seconds_at_or_before_the_lifetime() {
+        assert_eq!(super::ceiling_ms(1_500, 10), 11_000);
+        assert_eq!(super::ceiling_ms(2_000, 10), 12_000);
+    }
+}

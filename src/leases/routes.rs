@@ -1,0 +1,348 @@
+//! `POST /api/v1/license/lease|heartbeat|revoke` (`api-ops.md` §7.2).
+//!
+//! Issue runs every check inside one write, so the count of a user's live leases and the
+//! new row are decided together: concurrent requests cannot exceed an entitlement's limit.
+
+use axum::extract::State;
+use botmox_contract::envelope::{Failure, Success};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::check::ceiling_ms;
+use super::policy;
+use super::store::{self, LeaseRow};
+use super::token::{Claims, LeaseKey, ISSUER};
+use crate::agents::principal::Caller;
+use crate::agents::store as agents;
+use crate::audit::store::{self as audit, Action, Actor};
+use crate::auth::{Authed, Privileged};
+use crate::clock::now_ms;
+use crate::documents::crud::typed_body;
+use crate::documents::fields::Text;
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::extract::Json;
+use crate::http::{created, ok, Created, Ok};
+use crate::state::AppState;
+use crate::vm_registry::routes::VmUuid;
+use crate::vm_registry::store as vms;
+
+const ENTITY: &str = "execution_leases";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue))
+        .routes(routes!(heartbeat))
+        .routes(routes!(revoke))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LeaseRequest {
+    /// The SMBIOS UUID of a VM registered in the tenant.
+    pub vm_uuid: String,
+    /// The lease's user; default the caller (an agent's default is its owner). Naming
+    /// another user needs admin or infra.
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<Text<1, 200>>,
+    #[schema(value_type = Option<String>)]
+    pub agent_id: Option<Text<1, 200>>,
+    #[schema(value_type = Option<String>)]
+    pub runner_id: Option<Text<1, 200>>,
+    #[schema(value_type = Option<String>)]
+    pub module: Option<Text<1, 200>>,
+    #[schema(value_type = Option<String>)]
+    pub version: Option<Text<0, 100>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Lease {
+    pub lease_id: String,
+    /// The lease token (§7.3) for `POST /artifacts/resolve-download`.
+    pub token: String,
+    /// ms; heartbeats move it forward.
+    pub expires_at: i64,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub vm_uuid: String,
+    pub module: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HeartbeatRequest {
+    #[schema(value_type = String)]
+    pub lease_id: Text<1, 200>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HeartbeatAck {
+    pub lease_id: String,
+    pub status: String,
+    /// ms: now + the lease TTL, at most the token's `exp`.
+    pub expires_at: i64,
+    pub last_heartbeat_at: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RevokeRequest {
+    #[schema(value_type = String)]
+    pub lease_id: Text<1, 200>,
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Text<0, 500>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    pub lease_id: String,
+    pub status: String,
+    pub revoked_at: i64,
+}
+
+/// The audit trail's actor for a user or an agent.
+fn actor_of(caller: &Caller) -> (String, String, String) {
+    match caller {
+        Caller::User(me) => (me.tenant_id.clone(), me.user_id.clone(), me.email.clone()),
+        Caller::Agent(a) => (a.tenant_id.clone(), format!("agent:{}", a.agent_id), String::new()),
+    }
+}
+
+/// What issue needs once the caller is resolved.
+struct Issue {
+    tenant: String,
+    user_id: String,
+    vm_uuid: String,
+    agent_id: String,
+    runner_id: String,
+    module: String,
+    version: Option<String>,
+}
+
+/// Issues a lease after the checks of §7.2 (user, fields, VM, licence, entitlement) and
+/// the entitlement's limit on live leases.
+#[utoipa::path(post, path = "/api/v1/license/lease", tag = "license", security(("bearer" = [])),
+    request_body = LeaseRequest,
+    responses((status = 201, body = Success<Lease>), (status = 400, body = Failure), (status = 403, body = Failure),
+        (status = 404, body = Failure), (status = 409, body = Failure)))]
+async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<Value>) -> ApiResult<Created<Lease>> {
+    let request: LeaseRequest = typed_body(&body, ErrorCode::InvalidRequestBody)?;
+    let mut errors = FieldErrors::default();
+    let vm_uuid = errors.check("vm_uuid", VmUuid::parse(&request.vm_uuid));
+    errors.into_result(ErrorCode::InvalidRequestBody)?;
+    let named = request.user_id.map(|u| u.0);
+    // 1. The user.
+    let user_id = match &caller {
+        Caller::User(me) => match named {
+            Some(other) if other != me.user_id && !me.is_privileged() => {
+                return Err(ApiError::new(ErrorCode::Forbidden).with_message("user_id override is not allowed"));
+            }
+            other => other.unwrap_or_else(|| me.user_id.clone()),
+        },
+        Caller::Agent(agent) => {
+            if request.agent_id.as_deref().is_some_and(|id| id != agent.agent_id) {
+                return Err(ApiError::new(ErrorCode::Forbidden).with_message("An agent leases for itself only"));
+            }
+            let (tenant, id) = (agent.tenant_id.clone(), agent.agent_id.clone());
+            let owner = state
+                .db
+                .read(move |conn| agents::by_id(conn, &tenant, &id).map_err(ApiError::from))
+                .await?
+                .and_then(|row| row.owner_user_id);
+            match (named, owner) {
+                (Some(named), Some(owner)) if named != owner => {
+                    return Err(ApiError::new(ErrorCode::Forbidden).with_message("An agent leases for its owner only"));
+                }
+                (Some(user), _) | (None, Some(user)) => user,
+                (None, None) => {
+                    return Err(ApiError::new(ErrorCode::BadRequest)
+                        .with_message("user_id is required: this agent is not bound to a user"));
+                }
+            }
+        }
+    };
+    // 2. Required fields.
+    let (Some(agent_id), Some(runner_id), Some(module)) = (request.agent_id, request.runner_id, request.module) else {
+        return Err(ApiError::new(ErrorCode::BadRequest).with_message("agent_id, runner_id and module are required"));
+    };
+    let (tenant, actor_id, actor_email) = actor_of(&caller);
+    let job = Issue {
+        tenant,
+        user_id,
+        vm_uuid: vm_uuid.expect("checked").into_string(),
+        agent_id: agent_id.0,
+        runner_id: runner_id.0,
+        module: module.0,
+        version: request.version.map(|v| v.0).filter(|v| !v.is_empty()),
+    };
+    let (vault, ttl_ms, max_secs) = (
+        state.vault.clone(),
+        state.config.lease_ttl_secs as i64 * 1000,
+        state.config.lease_max_lifetime_secs,
+    );
+    let lease = state
+        .db
+        .write(move |tx| {
+            let now = now_ms();
+            // 3. The signing secret: generated on first use, kept in the vault.
+            let key = LeaseKey::load_or_create(tx, &vault).map_err(ApiError::internal)?;
+            // 4. The VM.
+            let vm = vms::get(tx, &job.tenant, &job.vm_uuid)?.ok_or(ErrorCode::VmNotRegistered)?;
+            if vm.status != "active" {
+                return Err(ErrorCode::VmInactive.into());
+            }
+            if !vm.user_id.is_empty() && vm.user_id != job.user_id {
+                return Err(ErrorCode::VmOwnerMismatch.into());
+            }
+            // 5. The licence.
+            let licenses = store::licenses(tx, &job.tenant)?;
+            let license_id = policy::pick_license(&licenses, &job.user_id, now).ok_or(ErrorCode::LicenseInactive)?;
+            // 6. The entitlement, and its limit on live leases.
+            let entitlement =
+                store::entitlement(tx, &job.tenant, &job.user_id)?.ok_or(ErrorCode::EntitlementRequired)?;
+            if !policy::module_allowed(&entitlement.modules, &job.module) {
+                return Err(ErrorCode::ModuleNotAllowed.into());
+            }
+            if let Some(max) = entitlement.max_active_leases {
+                if store::count_live(tx, &job.tenant, &job.user_id, now)? >= max {
+                    return Err(ErrorCode::LeaseLimitReached.into());
+                }
+            }
+            let id = uuid::Uuid::new_v4().to_string();
+            let ceiling = ceiling_ms(now, max_secs);
+            let token = key.sign(&Claims {
+                iss: ISSUER.to_owned(),
+                sub: job.runner_id.clone(),
+                jti: id.clone(),
+                iat: now / 1000,
+                exp: ceiling / 1000,
+                tenant_id: job.tenant.clone(),
+                user_id: job.user_id.clone(),
+                vm_uuid: job.vm_uuid.clone(),
+                agent_id: job.agent_id.clone(),
+                module: job.module.clone(),
+                version: job.version.clone(),
+                license_id: license_id.clone(),
+            });
+            let row = LeaseRow {
+                id,
+                tenant_id: job.tenant,
+                token,
+                status: "active".to_owned(),
+                created_at_ms: now,
+                expires_at_ms: (now + ttl_ms).min(ceiling),
+                last_heartbeat_at_ms: now,
+                revoked_at_ms: None,
+                user_id: job.user_id,
+                vm_uuid: job.vm_uuid,
+                vm_name: vm.vm_name,
+                module: job.module,
+                version: job.version,
+                agent_id: job.agent_id,
+                runner_id: job.runner_id,
+                license_id,
+            };
+            store::insert_lease(tx, &row)?;
+            let actor = Actor {
+                tenant_id: &row.tenant_id,
+                id: &actor_id,
+                email: &actor_email,
+            };
+            audit::record_by(
+                tx,
+                &actor,
+                Action::Create,
+                ENTITY,
+                &row.id,
+                &["module".into(), "vm_uuid".into()],
+            )?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
+    Ok(created(Lease {
+        lease_id: lease.id,
+        token: lease.token,
+        expires_at: lease.expires_at_ms,
+        tenant_id: lease.tenant_id,
+        user_id: lease.user_id,
+        vm_uuid: lease.vm_uuid,
+        module: lease.module,
+    }))
+}
+
+/// Keeps a lease alive: `expires_at` becomes now + the lease TTL (never past the token's
+/// `exp`). A lease that already expired or was revoked stays dead.
+#[utoipa::path(post, path = "/api/v1/license/heartbeat", tag = "license", security(("bearer" = [])),
+    request_body = HeartbeatRequest,
+    responses((status = 200, body = Success<HeartbeatAck>), (status = 400, body = Failure), (status = 403, body = Failure),
+        (status = 404, body = Failure), (status = 409, body = Failure)))]
+async fn heartbeat(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<HeartbeatAck>> {
+    let request: HeartbeatRequest = typed_body(&body, ErrorCode::InvalidRequestBody)?;
+    let (ttl_ms, max_secs) = (
+        state.config.lease_ttl_secs as i64 * 1000,
+        state.config.lease_max_lifetime_secs,
+    );
+    let ack = state
+        .db
+        .write(move |tx| {
+            let now = now_ms();
+            let (tenant, ..) = actor_of(&caller);
+            let lease = store::lease(tx, &tenant, &request.lease_id)?.ok_or(ErrorCode::LeaseNotFound)?;
+            let holder = match &caller {
+                Caller::User(me) => me.user_id == lease.user_id || me.is_privileged(),
+                Caller::Agent(a) => a.agent_id == lease.agent_id,
+            };
+            if !holder {
+                return Err(ErrorCode::LeaseOwnerMismatch.into());
+            }
+            if lease.status != "active" {
+                return Err(ErrorCode::LeaseInactive.into());
+            }
+            if lease.expires_at_ms <= now {
+                return Err(ErrorCode::LeaseExpired.into());
+            }
+            let expires_at = (now + ttl_ms).min(ceiling_ms(lease.created_at_ms, max_secs));
+            store::heartbeat(tx, &tenant, &lease.id, now, expires_at)?;
+            Ok::<_, ApiError>(HeartbeatAck {
+                lease_id: lease.id,
+                status: "active".to_owned(),
+                expires_at,
+                last_heartbeat_at: now,
+            })
+        })
+        .await?;
+    Ok(ok(ack))
+}
+
+/// Ends a lease at once; no new download URLs are issued for it. Revoking again succeeds
+/// with a new timestamp.
+#[utoipa::path(post, path = "/api/v1/license/revoke", tag = "license", security(("bearer" = [])),
+    request_body = RevokeRequest,
+    responses((status = 200, body = Success<Revoked>), (status = 400, body = Failure), (status = 403, body = Failure),
+        (status = 404, body = Failure)))]
+async fn revoke(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed<Privileged>,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Revoked>> {
+    let request: RevokeRequest = typed_body(&body, ErrorCode::InvalidRequestBody)?;
+    let revoked = state
+        .db
+        .write(move |tx| {
+            let now = now_ms();
+            let lease = store::lease(tx, &me.tenant_id, &request.lease_id)?.ok_or(ErrorCode::LeaseNotFound)?;
+            let reason = request.reason.map(|r| r.0).filter(|r| !r.is_empty());
+            store::revoke(tx, &me.tenant_id, &lease.id, now, &me.user_id, reason.as_deref())?;
+            audit::record(tx, &me, Action::Update, ENTITY, &lease.id, &["status".into()])?;
+            Ok::<_, ApiError>(Revoked {
+                lease_id: lease.id,
+                status: "revoked".to_owned(),
+                revoked_at: now,
+            })
+        })
+        .await?;
+    Ok(ok(revoked))
+}
