@@ -70,6 +70,19 @@ fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, u64)> {
     Ok((validate::node(node).map_err(bad)?, validate::vmid(vmid).map_err(bad)?))
 }
 
+/// A read of one VM (`get-config`, `vm-status`): its data as the agent returns it.
+async fn read_vm(state: &AppState, me: &Principal, via: &Via, node: &str, vmid: &str, action: &str) -> Answer {
+    let (node, vmid) = vm_path(node, vmid)?;
+    Ok(ok(relay_api(
+        state,
+        me,
+        via,
+        action,
+        json!({ "node": node, "vmid": vmid }),
+    )
+    .await?))
+}
+
 /// The `{upid}` a Proxmox write answers with.
 fn upid_of(result: Value) -> Value {
     json!({ "upid": result.get("upid").cloned().unwrap_or(Value::Null) })
@@ -145,15 +158,7 @@ async fn get_config(
     Path((node, vmid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let (node, vmid) = vm_path(&node, &vmid)?;
-    Ok(ok(relay_api(
-        &state,
-        &me,
-        &via,
-        "get-config",
-        json!({ "node": node, "vmid": vmid }),
-    )
-    .await?))
+    read_vm(&state, &me, &via, &node, &vmid, "get-config").await
 }
 
 /// Updates a VM's config with the whitelisted keys (`cores`, `memory`, `net0`, …).
@@ -296,15 +301,7 @@ async fn current_status(
     Path((node, vmid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let (node, vmid) = vm_path(&node, &vmid)?;
-    Ok(ok(relay_api(
-        &state,
-        &me,
-        &via,
-        "vm-status",
-        json!({ "node": node, "vmid": vmid }),
-    )
-    .await?))
+    read_vm(&state, &me, &via, &node, &vmid, "vm-status").await
 }
 
 /// The cluster's resources.
