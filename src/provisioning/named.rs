@@ -23,7 +23,7 @@ pub struct Named {
 }
 
 impl Table {
-    fn from_row(&self, row: &Row<'_>) -> rusqlite::Result<Named> {
+    fn read_row(&self, row: &Row<'_>) -> rusqlite::Result<Named> {
         Ok(Named {
             id: row.get("id")?,
             tenant_id: row.get("tenant_id")?,
@@ -43,7 +43,7 @@ impl Table {
             self.table
         );
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![tenant, user], |r| self.from_row(r))?;
+        let rows = stmt.query_map(params![tenant, user], |r| self.read_row(r))?;
         rows.collect()
     }
 
@@ -52,7 +52,7 @@ impl Table {
             "SELECT * FROM {} WHERE tenant_id = ?1 AND user_id = ?2 AND id = ?3",
             self.table
         );
-        conn.query_row(&sql, params![tenant, user, id], |r| self.from_row(r))
+        conn.query_row(&sql, params![tenant, user, id], |r| self.read_row(r))
             .optional()
     }
 
@@ -61,7 +61,7 @@ impl Table {
             "SELECT * FROM {} WHERE tenant_id = ?1 AND user_id = ?2 AND is_default = 1",
             self.table
         );
-        conn.query_row(&sql, params![tenant, user], |r| self.from_row(r))
+        conn.query_row(&sql, params![tenant, user], |r| self.read_row(r))
             .optional()
     }
 

@@ -592,14 +592,14 @@ pub fn first_logon_script(r: &Resolved) -> String {
         );
         for (key, on) in effects {
             let (path, name, on_value, off_value, kind) = effect_value(key);
-            let _ = write!(s, "# {key}\n");
+            let _ = writeln!(s, "# {key}");
             reg(&mut s, &path, name, if *on { on_value } else { off_value }, kind);
         }
     }
     if let Some(icons) = &r.icons {
         for (key, shown) in icons {
             let guid = ICON_GUIDS.iter().find(|(k, _)| k == key).map_or("", |(_, g)| g);
-            let _ = write!(s, "# {key}\n");
+            let _ = writeln!(s, "# {key}");
             reg(
                 &mut s,
                 &format!(r"{EXPLORER}\HideDesktopIcons\NewStartPanel"),
