@@ -46,6 +46,11 @@ enum Command {
     Status,
     /// Write a diagnostics bundle (no secrets) and print its path.
     Diagnostics,
+    /// Handle a `botmox://pair?…` link (what the OS runs when one is clicked): pair with it.
+    OpenUrl { url: String },
+    /// What the Start menu entry and the autostart run; for now the same loop as `run`, with
+    /// its log in the config directory (a tray icon is planned).
+    Tray,
 }
 
 #[derive(Debug, Args)]
@@ -116,7 +121,7 @@ struct TargetArgs {
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let store = Store::new(cli.config_dir.clone().unwrap_or_else(Store::default_dir));
-    let long_running = matches!(cli.command, Command::Run { .. });
+    let long_running = matches!(cli.command, Command::Run { .. } | Command::Tray);
     crate::log::init(store.dir(), long_running);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -139,6 +144,24 @@ pub fn main() -> std::process::ExitCode {
 }
 
 async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
+    let command = match command {
+        Command::OpenUrl { url } => Command::Pair(PairArgs {
+            input: Some(url),
+            server: None,
+            login: None,
+            name: None,
+        }),
+        // No tray front end in this build yet: the Start menu entry and the autostart value
+        // written by the installer run the headless loop instead.
+        Command::Tray => {
+            tracing::warn!("this build has no tray icon; running headless (as `botmox-agent run`)");
+            // `run` with its defaults and environment, exactly as typed.
+            Cli::try_parse_from(["botmox-agent", "run"])
+                .map_err(|e| e.to_string())?
+                .command
+        }
+        command => command,
+    };
     let load = || {
         store
             .load()
@@ -269,6 +292,7 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
             println!("{}", path.display());
             Ok(0)
         }
+        Command::OpenUrl { .. } | Command::Tray => unreachable!("handled above"),
     }
 }
 

@@ -110,6 +110,52 @@ struct Secrets {
     /// Per target id: its auth and SSH secrets.
     #[serde(default)]
     targets: std::collections::BTreeMap<String, TargetSecrets>,
+    /// Names of the secrets kept in the OS keyring instead of here (Windows, macOS; see
+    /// [`crate::keyring`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    in_keyring: Vec<String>,
+}
+
+impl Secrets {
+    /// Every secret value by name: `agent_token`, `target/<id>/auth|ssh_password|ssh_private_key`.
+    fn take_values(&mut self) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Some(token) = self.agent_token.take() {
+            out.insert("agent_token".to_owned(), token);
+        }
+        for (id, t) in &mut self.targets {
+            for (field, value) in [
+                ("auth", &mut t.auth),
+                ("ssh_password", &mut t.ssh_password),
+                ("ssh_private_key", &mut t.ssh_private_key),
+            ] {
+                if let Some(v) = value.take() {
+                    out.insert(format!("target/{id}/{field}"), v);
+                }
+            }
+        }
+        out
+    }
+
+    /// Puts values named as by [`Secrets::take_values`] back.
+    fn put_values(&mut self, values: std::collections::BTreeMap<String, String>) {
+        for (name, value) in values {
+            if name == "agent_token" {
+                self.agent_token = Some(value);
+                continue;
+            }
+            let Some((id, field)) = name.strip_prefix("target/").and_then(|rest| rest.rsplit_once('/')) else {
+                continue;
+            };
+            let t = self.targets.entry(id.to_owned()).or_default();
+            match field {
+                "auth" => t.auth = Some(value),
+                "ssh_password" => t.ssh_password = Some(value),
+                "ssh_private_key" => t.ssh_private_key = Some(value),
+                _ => {}
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -165,7 +211,11 @@ impl Store {
     /// not parse is an error naming the file, not silently an empty config.
     pub fn load(&self) -> std::io::Result<AgentConfig> {
         let mut config: AgentConfig = read_json(&self.path(CONFIG_FILE))?.unwrap_or_default();
-        let secrets: Secrets = read_json(&self.path(SECRETS_FILE))?.unwrap_or_default();
+        let mut secrets: Secrets = read_json(&self.path(SECRETS_FILE))?.unwrap_or_default();
+        if !secrets.in_keyring.is_empty() {
+            let values = crate::keyring::fetch(&self.dir, &secrets.in_keyring);
+            secrets.put_values(values);
+        }
         config.agent_token = secrets.agent_token;
         for target in &mut config.targets {
             let Some(s) = secrets.targets.get(&target.id) else {
@@ -201,6 +251,16 @@ impl Store {
             };
             secrets.targets.insert(target.id.clone(), s);
         }
+        // On Windows and macOS each secret goes to the OS keyring when it can; secrets.json
+        // then names it instead of holding it.
+        let previous = read_json::<Secrets>(&self.path(SECRETS_FILE))
+            .ok()
+            .flatten()
+            .map(|s| s.in_keyring)
+            .unwrap_or_default();
+        let mut values = secrets.take_values();
+        secrets.in_keyring = crate::keyring::stash(&self.dir, &mut values, &previous);
+        secrets.put_values(values);
         write_private(&self.path(SECRETS_FILE), &serde_json::to_vec_pretty(&secrets)?)?;
         write_private(&self.path(CONFIG_FILE), &serde_json::to_vec_pretty(&public)?)
     }
@@ -272,6 +332,40 @@ mod tests {
                 ..SshSettings::default()
             },
         }
+    }
+
+    #[test]
+    fn secrets_flatten_by_name_and_come_back_whole() {
+        let mut config = AgentConfig {
+            agent_token: Some("bmx_agent_token".into()),
+            ..AgentConfig::default()
+        };
+        config.upsert_target(target());
+        let store_dir = std::env::temp_dir().join(format!("botmox-agent-names-{}", std::process::id()));
+        let store = Store::new(&store_dir);
+        store.save(&config).unwrap();
+        let mut secrets: Secrets = read_json(&store.path(SECRETS_FILE)).unwrap().unwrap();
+        let values = secrets.take_values();
+        assert_eq!(
+            values.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "agent_token",
+                "target/pve.local:8006|rootpam|h1/auth",
+                "target/pve.local:8006|rootpam|h1/ssh_password"
+            ]
+        );
+        assert!(secrets.agent_token.is_none());
+        secrets.put_values(values);
+        assert_eq!(secrets.agent_token.as_deref(), Some("bmx_agent_token"));
+        assert_eq!(
+            secrets.targets["pve.local:8006|rootpam|h1"].auth.as_deref(),
+            Some("hunter2")
+        );
+        // No keyring on this platform (or turned off): nothing is named as kept there.
+        if !crate::keyring::enabled() {
+            assert!(secrets.in_keyring.is_empty());
+        }
+        std::fs::remove_dir_all(store_dir).unwrap();
     }
 
     #[test]

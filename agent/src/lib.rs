@@ -13,13 +13,14 @@ pub mod config;
 pub mod diagnostics;
 pub mod exec;
 pub mod journal;
+pub mod keyring;
 pub mod link;
 pub mod log;
 pub mod pairing;
 pub mod proxmox;
 pub mod redact;
-pub mod ssh;
 pub mod secrets;
+pub mod ssh;
 pub mod status;
 
 /// This machine's name, for registration and heartbeats.
