@@ -511,3 +511,96 @@ async fn an_agent_on_http_long_poll_alone_receives_and_runs_commands() {
     .await;
     assert!(!agent.log().contains("agent.transport.ws.connected"), "{}", agent.log());
 }
+
+/// Every SSE chunk of `events` until a line names `command` as finished.
+async fn events_until_finished(events: &mut reqwest::Response, command: &str) -> String {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !seen
+        .lines()
+        .any(|l| l.contains(command) && (l.contains("succeeded") || l.contains("failed")))
+    {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("events within the deadline")
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk.expect("the stream stays open")));
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_ref_reaches_proxmox_through_the_bound_agent_only_and_is_never_recorded() {
+    const PLANTED: &str = "planted-vm-note-3f9a0c71";
+    let server = TestServer::start().await;
+    server.setup_admin().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let pve = double().await;
+    pve.host.insert_vm(150, Vm::new("bot-150"));
+    let bound_dir = tempfile::tempdir().unwrap();
+    let (bound, bound_id) = paired_agent(&server, &op, bound_dir.path(), &pve, None, 30).await;
+    let unbound_dir = tempfile::tempdir().unwrap();
+    let (unbound, unbound_id) = paired_agent(&server, &op, unbound_dir.path(), &pve, None, 30).await;
+
+    let (status, created) = server
+        .call(
+            "POST",
+            "/api/v1/secrets",
+            &op,
+            Some(json!({ "label": "VM note", "value": PLANTED })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["data"]["id"].as_str().unwrap().to_owned();
+    let binding =
+        json!({ "scope_type": "agent", "scope_id": bound_id, "secret_ref": secret, "field_name": "description" });
+    let (status, res) = server
+        .call("POST", "/api/v1/secrets/bindings", &op, Some(binding))
+        .await;
+    assert_eq!(status, 201, "{res}");
+    let mut events = client()
+        .get(server.url("/api/v1/vm-ops/events"))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
+    let params = json!({ "vmid": 150, "description": { "secret_ref": secret } });
+
+    // The bound agent resolves the reference just before the call to Proxmox.
+    let update = dispatch(&server, &op, &bound_id, "update-config", params.clone()).await;
+    let done = finished(&server, &op, &update).await;
+    assert_eq!(done["status"], "succeeded", "{done}\n{}", bound.log());
+    assert_eq!(
+        pve.host.vm(150).unwrap().config.get("description").map(String::as_str),
+        Some(PLANTED)
+    );
+    let seen = events_until_finished(&mut events, &update).await;
+
+    // An agent the secret is not bound to fails the command, naming the secret only.
+    let refused = dispatch(&server, &op, &unbound_id, "update-config", params).await;
+    let failed = finished(&server, &op, &refused).await;
+    let message = failed["error_message"].as_str().unwrap_or_default();
+    assert!(
+        failed["status"] == "failed" && message.contains(&secret) && !message.contains(PLANTED),
+        "{failed}"
+    );
+    let seen = seen + &events_until_finished(&mut events, &refused).await;
+
+    // Neither the command records, the event stream nor either agent's logs hold the value.
+    for id in [&update, &refused] {
+        let (_, record) = server
+            .call("GET", &format!("/api/v1/vm-ops/commands/{id}"), &op, None)
+            .await;
+        assert!(!record.to_string().contains(PLANTED), "{record}");
+    }
+    assert!(!seen.contains(PLANTED), "{seen}");
+    for (dir, command) in [(bound_dir.path(), &update), (unbound_dir.path(), &refused)] {
+        for log in ["agent.log", "run.log"] {
+            let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+            // The log that is searched is the one that saw the command run.
+            assert!(text.contains(command.as_str()), "{log} misses {command}: {text}");
+            assert!(!text.contains(PLANTED), "{log}: {text}");
+        }
+    }
+    drop((bound, unbound));
+}

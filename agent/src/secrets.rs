@@ -64,12 +64,25 @@ pub async fn resolve(api: &Api, payload: &Value) -> Result<Value, Failure> {
     }
     let mut values = HashMap::with_capacity(ids.len());
     for id in ids {
-        let value = api.secret_value(&id).await?;
+        let value = api.secret_value(&id).await.map_err(|e| naming(&id, e))?;
         values.insert(id, value);
     }
     let mut resolved = payload.clone();
     substitute(&mut resolved, &values);
     Ok(resolved)
+}
+
+/// A refusal that says which secret it is about: the server's envelope names only the rule
+/// (`SECRET_NOT_BOUND`), and a payload may refer to several secrets.
+fn naming(id: &str, failure: Failure) -> Failure {
+    match failure {
+        Failure::Server { status, code, message } if !message.contains(id) => Failure::Server {
+            status,
+            code,
+            message: format!("secret {id}: {message}"),
+        },
+        other => other,
+    }
 }
 
 #[cfg(test)]
