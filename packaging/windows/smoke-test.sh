@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Runs the cross-compiled Windows agent under wine against a real server on loopback:
+#   1. `botmox-agent.exe --version`;
+#   2. a headless `pair CODE --server http://127.0.0.1:PORT` (a pairing made through the API);
+#   3. `run --heartbeat-secs 1` until the server API shows the agent online, with a
+#      `last_seen_at` newer than its pairing (one heartbeat) and platform "windows".
+#
+#   packaging/windows/build.sh && packaging/windows/smoke-test.sh
+#
+# BOTMOX_BIN: the server binary (default: the static musl build, else the release build).
+# Needs wine (Debian's wine + wine64), curl and jq. Debian's wine lacks
+# bcryptprimitives.dll, so the ProcessPrng shim that build.sh makes is put beside the .exe.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+target_dir="${CARGO_TARGET_DIR:-target}"
+dist="$target_dir/windows-dist"
+server_bin="${BOTMOX_BIN:-}"
+if [ -z "$server_bin" ]; then
+  for candidate in "$target_dir/x86_64-unknown-linux-musl/release/botmox" "$target_dir/release/botmox"; do
+    [ -x "$candidate" ] && { server_bin="$candidate"; break; }
+  done
+fi
+[ -x "$server_bin" ] || { echo "error: no server binary; set BOTMOX_BIN" >&2; exit 1; }
+[ -f "$dist/botmox-agent.exe" ] || { echo "error: run packaging/windows/build.sh first" >&2; exit 1; }
+for tool in wine curl jq; do
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install wine wine64 curl jq)" >&2; exit 1; }
+done
+
+work="$(mktemp -d)"
+server_pid=""
+agent_pid=""
+cleanup() {
+  [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  WINEPREFIX="$work/prefix" wineserver -k 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "smoke test FAILED: $*" >&2
+  for f in "$work/server.log" "$work/agent-run.log" "$work/cfg/agent.log"; do
+    [ -f "$f" ] && { echo "--- $f (last 40 lines)" >&2; tail -n 40 "$f" >&2; }
+  done
+  exit 1
+}
+
+mkdir -p "$work/app" "$work/cfg"
+cp "$dist/botmox-agent.exe" "$work/app/"
+cp "$dist/wine-test/bcryptprimitives.dll" "$work/app/"
+export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" WINEARCH=win64
+unset DISPLAY
+# Z: is the Linux root in every wine prefix.
+export BOTMOX_AGENT_CONFIG_DIR="Z:${work//\//\\}\\cfg"
+agent() { timeout 120 wine "$work/app/botmox-agent.exe" "$@"; }
+
+echo "wine: $(wine --version); preparing a prefix"
+timeout 300 wineboot --init >/dev/null 2>&1 || true
+
+version="$(agent --version 2>"$work/version.err" | tr -d '\r')" || { cat "$work/version.err" >&2; fail "--version did not run"; }
+echo "1. $version"
+[[ "$version" == botmox-agent\ * ]] || fail "unexpected --version output: $version"
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)"
+base="http://127.0.0.1:$port"
+export BOTMOX_DATA_DIR="$work/data"
+email=smoke@botmox.local
+password='smoke-test-password-1'
+"$server_bin" admin create-user --email "$email" --password "$password" --role admin >/dev/null
+BOTMOX_LISTEN="127.0.0.1:$port" BOTMOX_LOG=warn "$server_bin" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "$base/api/v1/health/ready" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || fail "the server exited"
+  sleep 0.2
+done
+token="$(curl -fsS "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"$password\"}" | jq -r .data.token)"
+[ -n "$token" ] && [ "$token" != null ] || fail "cannot sign in"
+api() { curl -fsS -H "authorization: Bearer $token" -H 'content-type: application/json' "$@"; }
+code="$(api -X POST "$base/api/v1/agents/pairings" -d '{"name":"wine-smoke"}' | jq -r .data.pairing_code)"
+[ -n "$code" ] && [ "$code" != null ] || fail "cannot create a pairing"
+
+agent pair "$code" --server "$base" >"$work/pair.log" 2>&1 || { cat "$work/pair.log" >&2; fail "pair failed"; }
+echo "2. $(tr -d '\r' <"$work/pair.log" | head -n1)"
+agent_id="$(jq -r .agent_id "$work/cfg/config.json")"
+[ -n "$agent_id" ] && [ "$agent_id" != null ] || fail "config.json has no agent_id"
+paired_seen="$(api "$base/api/v1/agents/$agent_id" | jq -r .data.last_seen_at)"
+
+wine "$work/app/botmox-agent.exe" run --heartbeat-secs 1 >"$work/agent-run.log" 2>&1 &
+agent_pid=$!
+seen=""
+for _ in $(seq 120); do
+  agent_json="$(api "$base/api/v1/agents/$agent_id")"
+  if [ "$(jq -r .data.online <<<"$agent_json")" = true ] \
+     && [ "$(jq -r .data.last_seen_at <<<"$agent_json")" != "$paired_seen" ]; then
+    seen="$agent_json"
+    break
+  fi
+  kill -0 "$agent_pid" 2>/dev/null || fail "the agent exited"
+  sleep 0.5
+done
+[ -n "$seen" ] || fail "no heartbeat from the agent within 60 s"
+platform="$(jq -r .data.platform <<<"$seen")"
+[ "$platform" = windows ] || fail "the agent reports platform '$platform', not windows"
+echo "3. online: agent $agent_id, platform $platform, last_seen_at $(jq -r .data.last_seen_at <<<"$seen") (paired at $paired_seen)"
+# Idle memory of the agent process under wine (wine's own runtime included), after 5 s online.
+sleep 5
+for pid in $(pgrep -f 'botmox-agent.exe run' || true); do
+  rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
+  [ -n "$rss_kb" ] && echo "idle RSS under wine: pid $pid, $((rss_kb / 1024)) MiB ($rss_kb kB)"
+done
+echo "state.json: $(jq -c '{status, message}' "$work/cfg/state.json" 2>/dev/null || echo none)"
+echo "wine smoke test passed"
