@@ -52,7 +52,7 @@ export const accountPresetsApi = {
     const id = `t${Date.now().toString(36)}`;
     return settingsApi.put(`${BASE}/templates/${id}`, { name, ...s, created_at: Date.now() }).then(() => id);
   },
-  deleteTemplate: (id: string) => settingsApi.put(`${BASE}/templates/${id}`, null),
+  deleteTemplate: (id: string) => settingsApi.clear(`${BASE}/templates/${id}`),
   setDefault: (id: string) => settingsApi.put(`${BASE}/defaultTemplateId`, id),
   saveLast: (s: AccountGenSettings) => settingsApi.put(`${BASE}/lastSettings`, s),
 };

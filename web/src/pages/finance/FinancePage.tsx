@@ -435,6 +435,9 @@ export default function FinancePage() {
     [from, to, project],
   );
   const periodOps = usePolling<Operation[]>(loadOps, STATS_POLL_MS);
+  // The poll keeps its loader between ticks: a new period or project asks at once.
+  const { refresh: refreshOps } = periodOps;
+  useEffect(() => refreshOps(), [loadOps, refreshOps]);
 
   // The table follows the period and the toolbar's project too (its own project filter narrows further only when the toolbar shows all).
   const filtersOf = useCallback(

@@ -1,7 +1,7 @@
 // Settings (api-domains.md §9, docs/api.md): the per-tenant tree by path, the
 // typed documents, and theme assets (§10). Secret leaves come back masked.
 
-import { api, ApiError } from '../../api/client';
+import { api, apiRequest, ApiError } from '../../api/client';
 import { S } from '../../strings';
 
 export const SECRET_MASK = '********';
@@ -52,6 +52,8 @@ export const settingsApi = {
   get: <T>(p: string) => api.get<T | null>(path(p)),
   /** Objects merge shallowly into the object at the path; answers the new value there. */
   put: <T>(p: string, body: unknown) => api.put<T>(path(p), body),
+  /** Stores null at the path: the tree has no DELETE, so readers skip null entries. */
+  clear: (p: string) => apiRequest<null>('PUT', path(p), { body: null }).then(() => undefined),
 };
 
 export const ASSET_TYPES = ['image/jpeg', 'image/png', 'image/webp'];

@@ -46,5 +46,5 @@ export const themeDocApi = {
       .put(`theme/presets/${id}`, { name, palettes, created_at: Date.now() })
       .then(() => ({ id, name, palettes }));
   },
-  deletePreset: (id: string) => settingsApi.put(`theme/presets/${id}`, null),
+  deletePreset: (id: string) => settingsApi.clear(`theme/presets/${id}`),
 };

@@ -1,0 +1,290 @@
+// Browser test of the UI extras: creating a license and a proxy from the bot page, the
+// account-generator presets with confirm and restore, the finance project filter, donut
+// and per-project gold lines, the theme editor (palette, radius, saved themes) and the
+// resource tree's state in settings/ui/resource_tree — against `botmox --demo`, with no
+// console errors and screenshots in both themes.
+//
+// Server: BOTMOX_BIN; browser: Debian's chromium (BOTMOX_E2E_CHROMIUM) via playwright-core.
+// Waits are auto-waiting locators and polled API reads with deadlines; no fixed sleeps.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SHOTS = path.join(HERE, 'screenshots');
+const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
+const STEP_MS = Number(process.env.BOTMOX_E2E_STEP_TIMEOUT_MS || 20_000);
+const EMAIL = 'demo@botmox.local';
+const PASSWORD = 'botmox-demo';
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
+
+const skip = !process.env.BOTMOX_BIN
+  ? 'set BOTMOX_BIN (server binary)'
+  : !existsSync(CHROMIUM)
+    ? `no chromium at ${CHROMIUM}`
+    : false;
+
+let server = null;
+let browser = null;
+
+/** Spawns `botmox --demo serve` on a free port and resolves with its URL and a stop(). */
+function startServer(bin) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'botmox-e2e-extras-'));
+  const child = spawn(bin, ['--demo', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let log = '';
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start\n${log}`)), 60_000);
+    const onData = (chunk) => {
+      log += chunk.toString('utf8').replace(ANSI, '');
+      const m = LISTENING_RE.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ baseUrl: `${m[1] ?? 'http://'}${m[2]}`, stop });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited ${code}\n${log}`)));
+  });
+}
+
+before(async () => {
+  if (skip) return;
+  server = await startServer(process.env.BOTMOX_BIN);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'], timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+async function apiClient(baseUrl) {
+  const call = async (method, p, body, token) => {
+    const res = await fetch(new URL('/api/v1' + p, baseUrl), {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.json()).data;
+  };
+  const { token } = await call('POST', '/auth/login', { email: EMAIL, password: PASSWORD });
+  return { get: (p) => call('GET', p, undefined, token) };
+}
+
+/** The rows of a list answer (a plain array). */
+const rows = (d) => (Array.isArray(d) ? d : (d?.items ?? []));
+
+/** Polls `read` until `ok(value)`; fails with the last value after STEP_MS. */
+async function eventually(read, ok, what) {
+  const until = Date.now() + STEP_MS;
+  let v;
+  while (Date.now() < until) {
+    v = await read();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`${what}: last value ${JSON.stringify(v)}`);
+}
+
+test('UI extras: bot-page create, account presets, finance filter, theme editor, tree state', { skip, timeout: 300_000 }, async (t) => {
+  const { baseUrl } = server;
+  const api = await apiClient(baseUrl);
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
+  context.setDefaultTimeout(STEP_MS);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const toast = (text) => page.locator('.ant-message-notice').filter({ hasText: text }).last();
+  const cssVar = (name) => page.evaluate((n) => document.documentElement.style.getPropertyValue(n), name);
+  mkdirSync(SHOTS, { recursive: true });
+  const shootBoth = async (name, ready) => {
+    for (const mode of ['dark', 'light']) {
+      await page.evaluate((m) => localStorage.setItem('botmox.theme', m), mode);
+      await page.reload();
+      await page.waitForFunction((m) => document.documentElement.getAttribute('data-theme') === m, mode);
+      await ready();
+      await page.screenshot({ path: path.join(SHOTS, `extras-${name}-${mode}.png`) });
+    }
+    await page.evaluate(() => localStorage.setItem('botmox.theme', 'dark'));
+  };
+
+  let step = 'sign in';
+  try {
+    await page.goto(new URL('/login', baseUrl).toString());
+    await page.getByLabel('Email', { exact: true }).fill(EMAIL);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => u.pathname === '/');
+
+    // ---- Resource tree state goes to settings/ui/resource_tree and comes back ----------
+    step = 'tree state';
+    await page.getByRole('button', { name: 'Bot filters' }).click();
+    const chips = page.getByTestId('tree-filters');
+    await chips.getByText('Banned', { exact: true }).click();
+    await eventually(
+      () => api.get('/settings/ui/resource_tree'),
+      (d) => d?.showFilters === true && Array.isArray(d.visibleStatuses) && !d.visibleStatuses.includes('banned'),
+      'tree state saved',
+    );
+    // Another browser (no local copy) gets the same state from the server.
+    await page.evaluate(() => localStorage.removeItem('botmox.tree'));
+    await page.reload();
+    await chips.waitFor();
+    assert.equal(await chips.locator('.ant-tag-checkable-checked').filter({ hasText: 'Banned' }).count(), 0);
+    await chips.getByText('Banned', { exact: true }).click();
+    await page.getByRole('button', { name: 'Bot filters' }).click();
+    await eventually(() => api.get('/settings/ui/resource_tree'), (d) => d?.showFilters === false && d.visibleStatuses.includes('banned'), 'tree state restored');
+
+    // ---- Bot page: create a license and a proxy bound to the bot ----------------------
+    step = 'bot resources create';
+    const bots = await api.get('/bots?limit=50');
+    const bot = rows(bots).find((b) => b.status !== 'banned');
+    await page.goto(new URL(`/bot/${bot.id}?tab=resources`, baseUrl).toString());
+    await page.getByTestId('create-license').click();
+    const ld = page.getByTestId('bot-license-dialog');
+    await ld.getByLabel('License Key').fill('E2E-LIC-000111');
+    await ld.getByLabel('Type').fill('E2E');
+    await ld.getByRole('button', { name: 'Add License' }).click();
+    await toast('License created and assigned').waitFor();
+    await page.getByTestId('bot-license').getByText('E2E-LIC-000111').waitFor();
+    const lic = rows(await api.get('/resources/licenses?limit=100')).find((l) => l.key === 'E2E-LIC-000111');
+    assert.deepEqual(lic?.bot_ids, [bot.id]);
+    await page.getByTestId('create-proxy').click();
+    const pd = page.getByTestId('bot-proxy-dialog');
+    await pd.getByLabel('Proxy String').fill('10.20.30.40:8080:e2e:secret');
+    await pd.getByRole('button', { name: 'Add Proxy' }).click();
+    await toast('Proxy created and assigned').waitFor();
+    await page.getByTestId('bot-proxy').getByText('10.20.30.40:8080', { exact: false }).first().waitFor();
+    const proxies = await api.get('/resources/proxies?limit=100');
+    assert.equal(rows(proxies).find((p) => p.ip === '10.20.30.40')?.bot_id, bot.id);
+    await shootBoth('bot-resources', () => page.getByTestId('bot-proxy').getByText('10.20.30.40', { exact: false }).first().waitFor());
+
+    // ---- Account generator: template, confirm before replacing, restore ---------------
+    step = 'account generator';
+    await page.goto(new URL(`/bot/${bot.id}?tab=configure&subtab=account`, baseUrl).toString());
+    const form = page.getByTestId('form-account');
+    const pw = form.getByLabel('Password', { exact: true });
+    await pw.fill('Before-123');
+    const tools = page.getByTestId('account-tools');
+    await tools.getByLabel('Template name').fill('E2E preset');
+    await tools.getByRole('button', { name: 'Save Template' }).click();
+    await toast('Template saved').waitFor();
+    const presets = await api.get('/settings/generators/account/templates');
+    assert.ok(Object.values(presets).some((p) => p?.name === 'E2E preset'), 'template stored');
+    await page.getByTestId('generate-password').click();
+    const confirm = page.locator('.ant-modal-confirm').filter({ hasText: 'Confirm Generation' });
+    await confirm.getByRole('button', { name: 'Generate' }).click();
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="form-account"] input[type="password"], [data-testid="form-account"] #password');
+      return el && el.value && el.value !== 'Before-123';
+    });
+    assert.ok((await api.get('/settings/generators/account/lastSettings'))?.domain, 'last settings stored');
+    await tools.getByRole('button', { name: 'Restore Previous' }).click();
+    await toast('Previous values restored').waitFor();
+    assert.equal(await pw.inputValue(), 'Before-123');
+
+    // ---- Finance: project filter, donut, gold price per project -----------------------
+    step = 'finance';
+    await page.goto(new URL('/finance', baseUrl).toString());
+    await page.getByTestId('fin-donut').locator('circle').nth(1).waitFor();
+    await page.getByTestId('fin-gold-chart').locator('polyline').first().waitFor();
+    const projects = await api.get('/settings/projects');
+    // A project with operations in the demo period: the first one any operation names.
+    const ops = rows(await api.get('/finance/operations?limit=100'));
+    const pid = ops.find((o) => o.project_id && projects[o.project_id])?.project_id;
+    const pinfo = projects[pid];
+    await page.getByTestId('fin-project').click();
+    await page.locator('.ant-select-dropdown:visible').getByText(pinfo.name ?? pid, { exact: true }).click();
+    await page.getByTestId('fin-table').locator('tbody tr.ant-table-row').first().waitFor();
+    await page.waitForFunction(
+      (name) => {
+        const cells = [...document.querySelectorAll('[data-testid="fin-table"] tbody tr.ant-table-row td:nth-child(4)')];
+        return cells.length > 0 && cells.every((c) => c.textContent === name);
+      },
+      pinfo.name ?? pid,
+    );
+    assert.equal(await page.getByTestId('fin-gold-chart').locator('polyline').count(), 1, 'one project, one gold line');
+    await shootBoth('finance', () => page.getByTestId('fin-donut').locator('circle').nth(1).waitFor());
+
+    // ---- Theme editor: colour, radius, save, saved themes ----------------------------
+    step = 'theme editor';
+    await page.goto(new URL('/settings', baseUrl).toString());
+    await page.getByRole('button', { name: 'Open Theme Editor' }).click();
+    const editor = page.locator('.ant-drawer').filter({ hasText: 'Theme Editor' });
+    await editor.getByText('Dark Theme', { exact: true }).click();
+    await editor.getByLabel('Brand primary hex').fill('#cc3366');
+    await page.waitForFunction(() => document.documentElement.style.getPropertyValue('--bm-primary') === '#cc3366');
+    await editor.getByLabel('Radius medium').fill('8');
+    await page.waitForFunction(() => document.documentElement.style.getPropertyValue('--bm-radius-md') === '8px');
+    await editor.getByLabel('New theme name').fill('E2E theme');
+    await editor.getByRole('button', { name: 'Save As Theme' }).click();
+    await toast('Theme "E2E theme" saved').waitFor();
+    await editor.getByRole('button', { name: 'save Save', exact: true }).click();
+    await toast('Theme colors saved').waitFor();
+    let theme = await api.get('/settings/theme');
+    assert.equal(theme.palettes.dark.brandPrimary, '#cc3366');
+    assert.equal(theme.shape.radiusMd, 8);
+    // Reset, save; then apply the saved theme from the card.
+    await page.getByRole('button', { name: 'Open Theme Editor' }).click();
+    await editor.getByText('Dark Theme', { exact: true }).click();
+    await editor.getByRole('button', { name: 'Reset Selected Theme' }).click();
+    await page.waitForFunction(() => document.documentElement.style.getPropertyValue('--bm-primary') === '#4a90d6');
+    await editor.getByRole('button', { name: 'save Save', exact: true }).click();
+    await toast('Theme colors saved').waitFor();
+    const card = page.getByTestId('settings-theme-colors');
+    await card.getByLabel('Select saved theme').first().click();
+    await page.locator('.ant-select-dropdown:visible').getByText('E2E theme', { exact: true }).click();
+    await card.getByRole('button', { name: 'Apply' }).click();
+    await toast('Theme applied').waitFor();
+    assert.equal(await cssVar('--bm-primary'), '#cc3366');
+    theme = await api.get('/settings/theme');
+    assert.equal(theme.palettes.dark.brandPrimary, '#cc3366');
+    // Light mode uses its own palette.
+    await page.getByRole('switch', { name: 'Dark theme' }).click();
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'light');
+    assert.equal(await cssVar('--bm-primary'), '#3b7db8');
+    await page.getByRole('switch', { name: 'Dark theme' }).click();
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'dark');
+    // Delete the saved theme.
+    await page.getByRole('button', { name: 'Open Theme Editor' }).click();
+    await editor.getByLabel('Select saved theme').first().click();
+    await page.locator('.ant-select-dropdown:visible').getByText('E2E theme', { exact: true }).click();
+    await editor.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Delete' }).click();
+    await toast('Theme deleted').waitFor();
+    theme = await api.get('/settings/theme');
+    assert.ok(!Object.values(theme.presets ?? {}).some((p) => p?.name === 'E2E theme'), 'preset deleted');
+    await shootBoth('theme-editor', async () => {
+      await page.getByRole('button', { name: 'Open Theme Editor' }).click();
+      await editor.getByTestId('theme-token-brandPrimary').waitFor();
+    });
+
+    assert.deepEqual(errors, [], 'no console errors');
+  } catch (e) {
+    await page.screenshot({ path: path.join(SHOTS, 'extras-failure.png'), fullPage: true }).catch(() => {});
+    t.diagnostic(`failed at step: ${step}; console errors: ${JSON.stringify(errors)}`);
+    throw e;
+  } finally {
+    await context.close();
+  }
+});
