@@ -900,7 +900,8 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
         200
     );
 
-    let owner_routes: [(&str, String, Option<Value>); 8] = [
+    let owner_routes: [(&str, String, Option<Value>); 9] = [
+        ("GET", format!("/api/v1/provisioning/progress/{vm}/events"), None),
         ("GET", "/api/v1/unattend-profiles".into(), None),
         (
             "POST",
@@ -990,5 +991,97 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
     assert_eq!(
         (status, err["error"]["code"].as_str()),
         (400, Some("PROVISIONING_INVALID_VM_UUID"))
+    );
+}
+
+/// Reads an event stream until `want` finds what it waits for in the text so far.
+async fn read_until(res: &mut reqwest::Response, seen: &mut String, want: impl Fn(&str) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !want(seen) {
+        let chunk = tokio::time::timeout_at(deadline, res.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("timed out; the stream so far:\n{seen}"))
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn progress_is_pushed_to_the_owner_as_server_sent_events() {
+    let server = TestServer::start().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let other = server.user("other@example.com", "default", "api").await;
+    let vm = "vm-stream-01";
+    let (_, res) = server
+        .call(
+            "POST",
+            "/api/v1/provisioning/generate-iso-payload",
+            &op,
+            Some(generate_body(vm)),
+        )
+        .await;
+    let token = res["data"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        report(&server, &token, vm, "windows_installed", "completed").await.0,
+        200
+    );
+
+    let url = server.url(&format!("/api/v1/provisioning/progress/{vm}/events"));
+    let mut stream = client().get(&url).bearer_auth(&op).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut seen = String::new();
+    read_until(&mut stream, &mut seen, |s| s.contains("windows_installed")).await;
+    assert!(seen.contains("event: vm-setup-progress"), "{seen}");
+    // A report made while the stream is open arrives on it.
+    assert_eq!(report(&server, &token, vm, "downloader_ready", "running").await.0, 200);
+    read_until(&mut stream, &mut seen, |s| s.contains("downloader_ready")).await;
+    let data: Value = seen
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .next_back()
+        .unwrap();
+    assert_eq!(
+        (data["step"].as_str(), data["status"].as_str(), data["vm_uuid"].as_str()),
+        (Some("downloader_ready"), Some("running"), Some(vm))
+    );
+    let last_id: i64 = seen
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Resuming after the last id skips what was seen.
+    assert_eq!(report(&server, &token, vm, "app_downloaded", "completed").await.0, 200);
+    let mut resumed = client()
+        .get(&url)
+        .bearer_auth(&op)
+        .header("last-event-id", last_id.to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut again = String::new();
+    read_until(&mut resumed, &mut again, |s| s.contains("app_downloaded")).await;
+    assert!(
+        !again.contains("downloader_ready") && !again.contains("windows_installed"),
+        "{again}"
+    );
+
+    // Another user's stream of the same VM stays empty.
+    let mut theirs = client().get(&url).bearer_auth(&other).send().await.unwrap();
+    let mut quiet = String::new();
+    read_until(&mut theirs, &mut quiet, |s| s.contains("connected")).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), theirs.chunk())
+            .await
+            .is_err(),
+        "nothing for a stranger"
     );
 }

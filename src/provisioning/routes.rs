@@ -4,15 +4,20 @@
 //! VM-facing routes, validate-token and report-progress, take no bearer: the provisioning
 //! token in the body is their only credential, and it names the tenant, owner and VM.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::Response;
 use base64::Engine as _;
 use botmox_contract::envelope::{Failure, Success};
+use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -60,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(validate_token))
         .routes(routes!(report_progress))
         .routes(routes!(progress))
+        .routes(routes!(progress_events))
         .routes(routes!(revoke_token))
         .routes(routes!(iso_link))
         .routes(routes!(iso_file))
@@ -551,6 +557,7 @@ async fn report_progress(State(state): State<AppState>, Json(body): Json<Value>)
             Ok::<_, ApiError>(event)
         })
         .await?;
+    state.waiters.progress.notify_waiters();
     Ok(ok(Reported {
         vm_uuid: event.vm_uuid,
         step: event.step,
@@ -612,10 +619,12 @@ async fn progress(
 ) -> ApiResult<Ok<Progress>> {
     let vm_uuid = vm_uuid_in_path(&vm_uuid)?;
     let (tenant, user, vm) = (me.tenant_id.clone(), me.user_id.clone(), vm_uuid.clone());
-    let (events, last) = state
+    let rows = state
         .db
-        .read(move |conn| store::progress(conn, &tenant, &user, &vm).map_err(ApiError::from))
+        .read(move |conn| store::progress(conn, &tenant, &user, &vm, 0).map_err(ApiError::from))
         .await?;
+    let last = rows.last().map(|(_, at, _)| *at);
+    let events = rows.into_iter().map(|(_, _, event)| event).collect();
     let now = now_ms();
     let token = own_token(&state, &me, vm_uuid.clone()).await?.map(|t| TokenState {
         status: t.status_at(now).to_owned(),
@@ -632,6 +641,78 @@ async fn progress(
         updated_at: iso_ms(last.unwrap_or(now)),
         token,
     }))
+}
+
+/// Progress steps of a VM you provision as server-sent events (`vm-setup-progress`, data = the
+/// event, id = its sequence): the stored ones first, then each new one as it is reported.
+/// Resumes after `last_event_id` or the `Last-Event-ID` header; ends when the server stops.
+#[utoipa::path(get, path = "/api/v1/provisioning/progress/{vmUuid}/events", tag = "provisioning", security(("bearer" = [])),
+    params(("vmUuid" = String, Path), ("last_event_id" = Option<i64>, Query)),
+    responses((status = 200, description = "text/event-stream of `vm-setup-progress` events", content_type = "text/event-stream"),
+        (status = 400, body = Failure)))]
+async fn progress_events(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(vm_uuid): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let vm_uuid = vm_uuid_in_path(&vm_uuid)?;
+    let resume = query
+        .get("last_event_id")
+        .map(String::as_str)
+        .or_else(|| headers.get("last-event-id").and_then(|v| v.to_str().ok()))
+        .map(str::trim);
+    let cursor = match resume {
+        None => 0,
+        Some(raw) => raw.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::new(ErrorCode::BadRequest).with_message("last_event_id must be a non-negative integer")
+        })?,
+    };
+    let scope = Arc::new((me.tenant_id, me.user_id, vm_uuid));
+    let start = futures_util::stream::once(async { Ok(SseEvent::default().comment("connected")) });
+    let live = futures_util::stream::unfold(
+        (state, scope, cursor, VecDeque::new()),
+        |(state, scope, mut cursor, mut pending)| async move {
+            let mut shutdown = state.shutdown.clone();
+            loop {
+                if *shutdown.borrow() {
+                    return None;
+                }
+                if let Some(event) = pending.pop_front() {
+                    return Some((Ok(event), (state, scope, cursor, pending)));
+                }
+                // Registered before the read, so a report committed in between still wakes us.
+                let woken = state.waiters.progress.notified();
+                tokio::pin!(woken);
+                woken.as_mut().enable();
+                let (s, after) = (scope.clone(), cursor);
+                let batch = state
+                    .db
+                    .read(move |conn| store::progress(conn, &s.0, &s.1, &s.2, after).map_err(ApiError::from))
+                    .await
+                    .ok()?;
+                for (seq, _, event) in batch {
+                    cursor = seq;
+                    let data = serde_json::to_string(&event).expect("an event serialises");
+                    pending.push_back(
+                        SseEvent::default()
+                            .id(seq.to_string())
+                            .event("vm-setup-progress")
+                            .data(data),
+                    );
+                }
+                if pending.is_empty() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                        _ = shutdown.changed() => {}
+                        _ = woken => {}
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(start.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(25)).text("heartbeat")))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -165,41 +165,37 @@ pub fn add_progress(conn: &Connection, token: &TokenRow, event: &ProgressEvent, 
     Ok(())
 }
 
-/// The owner's progress events of a VM in arrival order, with the last one's time (ms).
+/// The owner's progress events of a VM after `after_seq`, in arrival order, each with its
+/// sequence number (a stream's cursor) and time (ms).
 pub fn progress(
     conn: &Connection,
     tenant: &str,
     user: &str,
     vm_uuid: &str,
-) -> rusqlite::Result<(Vec<ProgressEvent>, Option<i64>)> {
+    after_seq: i64,
+) -> rusqlite::Result<Vec<(i64, i64, ProgressEvent)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, vm_uuid, token_id, step, status, details, created_at FROM vm_setup_progress
-         WHERE tenant_id = ?1 AND user_id = ?2 AND vm_uuid = ?3 ORDER BY seq",
+        "SELECT seq, id, vm_uuid, token_id, step, status, details, created_at FROM vm_setup_progress
+         WHERE tenant_id = ?1 AND user_id = ?2 AND vm_uuid = ?3 AND seq > ?4 ORDER BY seq",
     )?;
-    let mut last = None;
-    let rows = stmt.query_map(params![tenant, user, vm_uuid], |row| {
-        let details: String = row.get(5)?;
-        let at: i64 = row.get(6)?;
+    let rows = stmt.query_map(params![tenant, user, vm_uuid, after_seq], |row| {
+        let details: String = row.get(6)?;
+        let at: i64 = row.get(7)?;
         Ok((
+            row.get(0)?,
+            at,
             ProgressEvent {
-                id: row.get(0)?,
-                vm_uuid: row.get(1)?,
-                token_id: row.get(2)?,
-                step: row.get(3)?,
-                status: row.get(4)?,
+                id: row.get(1)?,
+                vm_uuid: row.get(2)?,
+                token_id: row.get(3)?,
+                step: row.get(4)?,
+                status: row.get(5)?,
                 details: serde_json::from_str(&details).unwrap_or(Value::Object(Default::default())),
                 created_at: iso_ms(at),
             },
-            at,
         ))
     })?;
-    let mut events = Vec::new();
-    for row in rows {
-        let (event, at) = row?;
-        last = Some(at);
-        events.push(event);
-    }
-    Ok((events, last))
+    rows.collect()
 }
 
 pub fn token_by_id(conn: &Connection, tenant: &str, id: &str) -> rusqlite::Result<Option<TokenRow>> {

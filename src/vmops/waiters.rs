@@ -11,6 +11,8 @@ pub struct Waiters {
     by_agent: Mutex<HashMap<(String, String), Arc<Notify>>>,
     /// Woken after every committed write that recorded command events (event streams).
     pub events: Notify,
+    /// Woken after every committed provisioning progress report (progress streams).
+    pub progress: Notify,
 }
 
 impl Waiters {
