@@ -14,26 +14,6 @@ use serde_json::{json, Value};
 const PLANTED: &str = "planted-pve-password-7d1c0e94";
 const ROTATED: &str = "rotated-pve-password-b52a61f3";
 
-/// Pairs an agent for `user`; (agent id, agent token).
-async fn agent(server: &TestServer, user: &str, name: &str) -> (String, String) {
-    let (status, pairing) = server
-        .call("POST", "/api/v1/agents/pairings", user, Some(json!({ "name": name })))
-        .await;
-    assert_eq!(status, 201, "{pairing}");
-    let code = pairing["data"]["pairing_code"].as_str().unwrap();
-    let res = client()
-        .post(server.url("/api/v1/agents/register"))
-        .json(&json!({ "pairing_code": code, "machine_name": name, "version": "1.0.0", "platform": "linux" }))
-        .send()
-        .await
-        .unwrap();
-    let agent = json_of(res, 201).await["data"].clone();
-    (
-        agent["id"].as_str().unwrap().to_owned(),
-        agent["agent_token"].as_str().unwrap().to_owned(),
-    )
-}
-
 /// Every byte under `dir`, file by file.
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
@@ -58,9 +38,9 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let stranger = server.user("stranger@example.com", "other", "api").await;
-    let (bound_id, bound) = agent(&server, &op, "bound").await;
-    let (_, unbound) = agent(&server, &op, "unbound").await;
-    let (_, foreign) = agent(&server, &stranger, "foreign").await;
+    let (bound_id, bound) = server.paired_agent(&op, "bound").await;
+    let (_, unbound) = server.paired_agent(&op, "unbound").await;
+    let (_, foreign) = server.paired_agent(&stranger, "foreign").await;
     let mut user_answers = String::new();
 
     // A plain value: the server encrypts it; the answer is metadata only.
@@ -276,7 +256,7 @@ async fn only_the_creator_or_an_admin_changes_a_secret_and_bad_input_is_a_400() 
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let peer = server.user("peer@example.com", "default", "api").await;
-    let (agent_id, agent_token) = agent(&server, &op, "rack").await;
+    let (agent_id, agent_token) = server.paired_agent(&op, "rack").await;
     let (_, created) = server
         .call(
             "POST",

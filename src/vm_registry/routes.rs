@@ -9,7 +9,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store::{self, VmRecord};
-use crate::auth::{store as users, Authed};
+use crate::agents::principal::Caller;
+use crate::agents::store as agents;
+use crate::auth::store as users;
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
@@ -70,7 +72,7 @@ fn at_most(errors: &mut FieldErrors, field: &str, value: Option<String>, max: us
     responses((status = 201, body = Success<VmRecord>), (status = 400, body = Failure), (status = 403, body = Failure)))]
 async fn register(
     State(state): State<AppState>,
-    Authed(me, ..): Authed,
+    caller: Caller,
     Json(body): Json<Value>,
 ) -> ApiResult<Created<VmRecord>> {
     let code = ErrorCode::VmRegisterInvalidBody;
@@ -96,18 +98,32 @@ async fn register(
     };
     errors.into_result(code)?;
     let uuid = uuid.expect("checked");
-    let owner = match user_id {
-        Some(other) if other != me.user_id => {
-            if !me.is_privileged() {
+    let (tenant_id, owner) = match caller {
+        Caller::User(me) => match user_id {
+            Some(other) if other != me.user_id && !me.is_privileged() => {
                 return Err(ApiError::new(ErrorCode::Forbidden).with_message("user_id override is not allowed"));
             }
-            other
+            other => (me.tenant_id, other.unwrap_or(me.user_id)),
+        },
+        // Access matrix §11: an agent registers VMs for its tenant (the runner's bootstrap
+        // runs beside it), owned by the named user or else the agent's owner.
+        Caller::Agent(agent) => {
+            let (tenant, id) = (agent.tenant_id.clone(), agent.agent_id);
+            let agent_owner = state
+                .db
+                .read(move |conn| agents::by_id(conn, &tenant, &id).map_err(ApiError::from))
+                .await?
+                .and_then(|row| row.owner_user_id);
+            let owner = user_id.or(agent_owner).ok_or_else(|| {
+                ApiError::new(ErrorCode::VmRegisterInvalidBody)
+                    .with_message("user_id is required: this agent is not bound to a user")
+            })?;
+            (agent.tenant_id, owner)
         }
-        _ => me.user_id.clone(),
     };
     let now = now_ms();
     let record = VmRecord {
-        tenant_id: me.tenant_id.clone(),
+        tenant_id,
         vm_uuid: uuid.0,
         user_id: owner,
         vm_name,
@@ -137,13 +153,13 @@ async fn register(
 #[utoipa::path(get, path = "/api/v1/vm/{uuid}/resolve", tag = "vm", security(("bearer" = [])),
     params(("uuid" = String, Path)),
     responses((status = 200, body = Success<VmRecord>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn resolve(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(uuid): Path<String>,
-) -> ApiResult<Ok<VmRecord>> {
+async fn resolve(State(state): State<AppState>, caller: Caller, Path(uuid): Path<String>) -> ApiResult<Ok<VmRecord>> {
     let uuid = VmUuid::parse(&uuid).map_err(|m| ApiError::new(ErrorCode::VmResolveInvalidPath).with_message(m))?;
-    let tenant = me.tenant_id.clone();
+    // Access matrix §11: agents resolve any VM of their tenant, like users do.
+    let tenant = match caller {
+        Caller::User(me) => me.tenant_id,
+        Caller::Agent(agent) => agent.tenant_id,
+    };
     let found = state
         .db
         .read(move |conn| store::get(conn, &tenant, &uuid.0).map_err(ApiError::from))

@@ -255,6 +255,26 @@ impl TestServer {
         body["data"]["token"].as_str().unwrap().to_owned()
     }
 
+    /// Pairs and registers an agent for `user` over the API (no agent binary); (id, token).
+    pub async fn paired_agent(&self, user: &str, name: &str) -> (String, String) {
+        let (status, pairing) = self
+            .call("POST", "/api/v1/agents/pairings", user, Some(json!({ "name": name })))
+            .await;
+        assert_eq!(status, 201, "{pairing}");
+        let code = pairing["data"]["pairing_code"].as_str().unwrap();
+        let res = client()
+            .post(self.url("/api/v1/agents/register"))
+            .json(&json!({ "pairing_code": code, "machine_name": name, "version": "1.0.0", "platform": "linux" }))
+            .send()
+            .await
+            .unwrap();
+        let agent = json_of(res, 201).await["data"].clone();
+        (
+            agent["id"].as_str().unwrap().to_owned(),
+            agent["agent_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
     /// A JSON request with a bearer token; returns status and body.
     pub async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
