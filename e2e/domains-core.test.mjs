@@ -1,9 +1,9 @@
 // Browser test of the core domain pages — Overview, project bot list, bot detail, banned
 // archive, licenses, proxies, subscriptions — against a real server filled with demo data.
 //
-// Server: BOTMOX_BIN=/path/to/botmox spawns `botmox --demo serve --listen 127.0.0.1:0
-// --data-dir <tmp> --ipqs-base-url <double>` with IPQS_API_KEY set, so the IP checks talk to
-// an IPQualityScore double served by this file. Browser: Debian's chromium
+// Server: BOTMOX_BIN=/path/to/botmox spawns `botmox serve --listen 127.0.0.1:0
+// --data-dir <tmp> --demo --ipqs-base-url <double>` with IPQS_API_KEY set, so the IP checks
+// talk to an IPQualityScore double served by this file. Browser: Debian's chromium
 // (BOTMOX_E2E_CHROMIUM, default /usr/bin/chromium) through playwright-core.
 //
 // Every page is checked against data read from the API, runs its create/edit/delete flow,
@@ -14,41 +14,26 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import {
+  DEMO_USER,
+  collectConsoleErrors,
+  explainFailure,
+  launchBrowser,
+  newPage,
+  noChromium,
+  screenshotBothThemes,
+  signIn,
+  startServer,
+} from './support.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DIST = path.join(HERE, '..', 'web', 'dist');
-const SHOTS = path.join(HERE, 'screenshots');
-const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SERVER_START_MS = Number(process.env.BOTMOX_E2E_START_TIMEOUT_MS || 60_000);
-const STEP_MS = Number(process.env.BOTMOX_E2E_STEP_TIMEOUT_MS || 20_000);
+const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 const BUDGET_GZIP_BYTES = 400 * 1024;
-
-// The demo user of src/demo.rs.
-const EMAIL = 'demo@botmox.local';
-const PASSWORD = 'botmox-demo';
 const IPQS_KEY = 'e2e-ipqs-key';
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
 
 /** The score the IPQS double gives an address: 88 for *.66, else the last octet mod 40. */
 const fakeScore = (ip) => (ip.endsWith('.66') ? 88 : Number(ip.split('.').pop()) % 40);
@@ -88,73 +73,7 @@ function startIpqs() {
   });
 }
 
-/** Spawns the demo server and resolves once it listens. */
-async function startServer(bin, ipqsUrl) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'botmox-e2e-core-'));
-  const child = spawn(
-    bin,
-    ['--demo', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--ipqs-base-url', ipqsUrl],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', IPQS_API_KEY: IPQS_KEY } },
-  );
-  let log = '';
-  let exited = null;
-  let baseUrl = null;
-  let wake = () => {};
-  const onData = (chunk) => {
-    log += chunk.toString('utf8').replace(ANSI, '');
-    const m = LISTENING_RE.exec(log);
-    baseUrl ??= m ? `${m[1] ?? 'http://'}${m[2]}` : null;
-    wake();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    wake();
-  });
-  child.on('error', (e) => {
-    exited = { error: e };
-    wake();
-  });
-  const until = (cond, ms) =>
-    new Promise((resolve) => {
-      if (cond()) return resolve(true);
-      const timer = setTimeout(() => resolve(false), ms);
-      wake = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          wake = () => {};
-          resolve(true);
-        }
-      };
-    });
-  const server = {
-    log: () => log,
-    async stop() {
-      if (exited === null) {
-        child.kill('SIGTERM');
-        if (!(await until(() => exited !== null, 10_000))) {
-          child.kill('SIGKILL');
-          await until(() => exited !== null, 5_000);
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-  await until(() => baseUrl || exited !== null, SERVER_START_MS);
-  if (!baseUrl || exited !== null) {
-    await server.stop();
-    throw new Error(`server did not start (exit: ${JSON.stringify(exited)})\n--- server log ---\n${log}`);
-  }
-  server.baseUrl = baseUrl;
-  return server;
-}
-
-const skip = !process.env.BOTMOX_BIN
-  ? 'set BOTMOX_BIN (server binary)'
-  : !existsSync(CHROMIUM)
-    ? `no chromium at ${CHROMIUM} (apt-get install -y chromium)`
-    : false;
+const skip = !process.env.BOTMOX_BIN ? 'set BOTMOX_BIN (server binary)' : noChromium();
 
 let ipqs = null;
 let server = null;
@@ -163,8 +82,12 @@ let browser = null;
 before(async () => {
   if (skip) return;
   ipqs = await startIpqs();
-  server = await startServer(process.env.BOTMOX_BIN, ipqs.url);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  server = await startServer(process.env.BOTMOX_BIN, {
+    args: ['--demo', '--ipqs-base-url', ipqs.url],
+    env: { IPQS_API_KEY: IPQS_KEY },
+    dataDirPrefix: 'botmox-e2e-core-',
+  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -183,7 +106,7 @@ async function apiClient(baseUrl) {
     });
     return { status: res.status, body: await res.json() };
   };
-  const login = await call('POST', '/auth/login', { email: EMAIL, password: PASSWORD });
+  const login = await call('POST', '/auth/login', DEMO_USER);
   assert.equal(login.status, 200, 'demo login');
   const token = login.body.data.token;
   return {
@@ -192,45 +115,14 @@ async function apiClient(baseUrl) {
   };
 }
 
-async function newPage(baseUrl) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-  context.setDefaultTimeout(STEP_MS);
-  context.setDefaultNavigationTimeout(STEP_MS);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-  const page = await context.newPage();
-  return { context, page };
-}
-
-async function signIn(page, baseUrl) {
-  await page.goto(new URL('/login', baseUrl).toString());
-  await page.getByLabel('Email', { exact: true }).fill(EMAIL);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-}
-
 test('core domain pages: real data, create/edit/delete flows, no console errors, both themes', { skip, timeout: 300_000 }, async (t) => {
   const { baseUrl } = server;
   t.diagnostic(`server ${baseUrl}, IPQS double ${ipqs.url}`);
   const api = await apiClient(baseUrl);
-  const { context, page } = await newPage(baseUrl);
-
-  // Console errors are collected per page and must stay empty. Chromium logs every 4xx
-  // response; the validation errors this test provokes on purpose are announced first.
-  let current = 'login';
-  const errors = new Map();
-  let provoked400 = 0;
-  const note = (text) => errors.set(current, [...(errors.get(current) ?? []), text]);
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if (provoked400 > 0 && /status of 400/.test(m.text())) provoked400--;
-    else note(m.text());
-  });
-  page.on('pageerror', (e) => note(String(e)));
-  const visit = async (name, p) => {
-    current = name;
-    await page.goto(new URL(p, baseUrl).toString());
-  };
+  const { context, page } = await newPage(browser, { clipboardOrigin: baseUrl });
+  // Must stay empty; the validation errors this test provokes on purpose are announced first.
+  const consoleErrors = collectConsoleErrors(page);
+  const visit = (p) => page.goto(new URL(p, baseUrl).toString());
   const toast = (text) => page.locator('.ant-message').getByText(text).first().waitFor();
   const dialog = () => page.getByRole('dialog').last();
   const confirmBox = () => page.locator('.ant-modal-confirm');
@@ -267,7 +159,6 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     // ---- Overview -----------------------------------------------------------------------
     step = 'overview shows projects and resources from the API';
-    current = 'overview';
     const tbcCard = page.getByTestId('map-project-wow_tbc');
     await tbcCard.getByText(`${tbc.length} bots`).waitFor();
     await page.getByTestId('map-licenses').getByText(`${licenses.length} total`).waitFor();
@@ -281,24 +172,23 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     // ---- Project bot list ---------------------------------------------------------------
     step = 'project list shows the project bots';
-    current = 'project';
     const botsTable = page.getByTestId('bots-table');
     await page.getByTestId('project-title').filter({ hasText: 'WoW TBC' }).waitFor();
     await page.getByTestId('stat-total').getByText(String(tbc.length), { exact: true }).waitFor();
     await botsTable.getByText(`Total ${tbc.length} accounts`).waitFor();
 
     step = 'status filter from the URL';
-    await visit('project', '/project/wow_tbc?status=banned');
+    await visit('/project/wow_tbc?status=banned');
     await botsTable.getByText(`Total ${tbcBanned.length} accounts`).waitFor();
     assert.equal(await botsTable.locator('tbody [data-status="banned"]').count(), tbcBanned.length);
 
     step = 'add bot: the server rejects level 500 on the Level field';
-    await visit('project', '/project/wow_tbc');
+    await visit('/project/wow_tbc');
     await page.getByRole('button', { name: 'Add bot' }).click();
     await dialog().getByLabel('VM name', { exact: true }).fill('vm-e2e');
     await dialog().getByLabel('Character name', { exact: true }).fill('Eetest');
     await dialog().getByLabel('Level', { exact: true }).fill('500');
-    provoked400++;
+    consoleErrors.expectFailed(400);
     await dialog().getByRole('button', { name: 'Create' }).click();
     await fieldError('Level', 'a level is 1-100');
     step = 'add bot';
@@ -331,7 +221,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     // ---- Bot detail ---------------------------------------------------------------------
     step = 'bot detail shows the bot';
-    await visit('bot', `/bot/${subject.id}`);
+    await visit(`/bot/${subject.id}`);
     await page.getByTestId('bot-title').filter({ hasText: subject.character.name }).waitFor();
     await page.getByTestId('bot-health').waitFor();
 
@@ -365,7 +255,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     // ---- Banned archive -----------------------------------------------------------------
     step = 'archive lists the banned bot and its snapshot; unban';
-    await visit('archive', '/archive/banned');
+    await visit('/archive/banned');
     const bannedRow = page.getByTestId('banned-table').locator('tbody tr').filter({ hasText: 'Caught by the e2e wave' });
     await bannedRow.waitFor();
     await page.getByTestId('archive-table').getByText(subject.character.name).first().waitFor();
@@ -378,7 +268,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     // ---- Licenses -----------------------------------------------------------------------
     step = 'licenses show the API count';
-    await visit('licenses', '/licenses');
+    await visit('/licenses');
     const licTable = page.getByTestId('licenses-table');
     await page.getByTestId('stat-total').getByText(String(licenses.length), { exact: true }).waitFor();
     await licTable.getByText(`Total ${licenses.length} licenses`).waitFor();
@@ -414,7 +304,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     // ---- Proxies ------------------------------------------------------------------------
     step = 'proxies show the API data';
-    await visit('proxies', '/proxies');
+    await visit('/proxies');
     const proxies = await api.get('/resources/proxies?limit=200');
     const pxTable = page.getByTestId('proxies-table');
     await pxTable.getByText(`Total ${proxies.length} proxies`).waitFor();
@@ -466,7 +356,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     // ---- Subscriptions ------------------------------------------------------------------
     step = 'subscriptions show the API count';
-    await visit('subscriptions', '/subscriptions');
+    await visit('/subscriptions');
     const subs = await api.get('/resources/subscriptions?limit=200');
     const subTable = page.getByTestId('subscriptions-table');
     await subTable.getByText(`Total ${subs.length} subscriptions`).waitFor();
@@ -475,7 +365,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByRole('button', { name: 'Add Subscription' }).click();
     await pickOption('Bot', other.id);
     await dialog().getByLabel('Notes', { exact: true }).fill('x'.repeat(1001));
-    provoked400++;
+    consoleErrors.expectFailed(400);
     await dialog().getByRole('button', { name: 'Add Subscription' }).click();
     await fieldError('Notes', 'notes are at most 1000 characters');
     step = 'add a subscription';
@@ -496,40 +386,28 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     shoot('subscriptions', '/subscriptions', () => subTable.getByText(/Total \d+ subscriptions/).waitFor());
 
     // ---- Screenshots in both themes -----------------------------------------------------
-    mkdirSync(SHOTS, { recursive: true });
-    for (const theme of ['dark', 'light']) {
-      for (const s of shots) {
-        step = `screenshot ${s.name} (${theme})`;
-        await visit(s.name, s.p);
-        await page.evaluate((m) => localStorage.setItem('botmox.theme', m), theme);
-        await page.reload();
-        assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-theme')), theme);
-        await s.ready();
-        await page.waitForLoadState('networkidle');
-        await page.screenshot({ path: path.join(SHOTS, `${s.name}-${theme}.png`) });
-      }
-    }
+    step = 'screenshots in both themes';
+    await screenshotBothThemes(
+      page,
+      shots.map((s) => ({
+        name: s.name,
+        open: () => visit(s.p),
+        ready: async () => {
+          await s.ready();
+          await page.waitForLoadState('networkidle');
+        },
+      })),
+    );
 
     step = 'no console errors';
-    assert.equal(provoked400, 0, 'each provoked validation error was answered');
-    const dirty = [...errors.entries()].filter(([, list]) => list.length);
-    assert.deepEqual(dirty, [], 'console errors by page');
+    consoleErrors.assertClean();
     step = 'done';
   } catch (e) {
-    const dir = path.join(HERE, 'artifacts');
-    mkdirSync(dir, { recursive: true });
-    const shot = path.join(dir, 'domains-core-failure.png');
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-    e.message = [
-      e.message,
+    await explainFailure(e, page, 'domains-core', [
       `failed at step: ${step}`,
-      `page: ${page.url()}`,
-      `screenshot: ${shot}`,
-      errors.size ? `browser errors:\n${JSON.stringify([...errors.entries()], null, 1)}` : '',
+      consoleErrors.report(),
       `--- server log (tail) ---\n${server.log().slice(-3000)}`,
-    ]
-      .filter(Boolean)
-      .join('\n');
+    ]);
     throw e;
   } finally {
     await context.close().catch(() => {});
@@ -538,7 +416,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
 test('first screen (login + overview) JavaScript is under 400 KB gzipped', { skip, timeout: 120_000 }, async (t) => {
   const { baseUrl } = server;
-  const { context, page } = await newPage(baseUrl);
+  const { context, page } = await newPage(browser, { clipboardOrigin: baseUrl });
   const scripts = new Set();
   page.on('request', (r) => {
     const u = new URL(r.url());

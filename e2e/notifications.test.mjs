@@ -1,8 +1,8 @@
 // Browser test of the notification settings against a real --demo server and a fake Telegram
 // Bot API on loopback (the server's --telegram-base-url points at it).
 //
-// Server: BOTMOX_BIN=/path/to/botmox (spawned as `botmox --demo serve --listen 127.0.0.1:0
-// --data-dir <tmp> --telegram-base-url <fake> --scheduler-tick-ms 500`; the fast scheduler
+// Server: BOTMOX_BIN=/path/to/botmox (spawned as `botmox serve --listen 127.0.0.1:0
+// --data-dir <tmp> --demo --telegram-base-url <fake> --scheduler-tick-ms 500`; the fast scheduler
 // gives the switched-off scheduled events, like the offline sweep and expiring resources,
 // every chance to send something they must not).
 // Browser: Debian's chromium (BOTMOX_E2E_CHROMIUM, default /usr/bin/chromium) through
@@ -17,43 +17,26 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  STEP_MS,
+  collectConsoleErrors,
+  explainFailure,
+  launchBrowser,
+  newPage,
+  noChromium,
+  pageApi,
+  screenshotBothThemes,
+  signIn,
+  startServer,
+} from './support.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, 'screenshots');
-const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SERVER_START_MS = Number(process.env.BOTMOX_E2E_START_TIMEOUT_MS || 60_000);
-const STEP_MS = Number(process.env.BOTMOX_E2E_STEP_TIMEOUT_MS || 20_000);
-
-// The demo user of src/demo.rs (an admin).
-const EMAIL = 'demo@botmox.local';
-const PASSWORD = 'botmox-demo';
 const TOKEN = '123456789:E2E-vault-token_qwerty';
 const CHAT = '-1001234567890';
 /** The fake refuses this chat as Telegram does an unknown one. */
 const UNKNOWN_CHAT = '@nosuchchat';
 const EVENTS_ON = ['Bot Banned', 'Profession Maxed'];
 const EVENTS_OFF = ['Bot Offline', 'Bot Online', 'Level Up', 'Low Fraud Score', 'Daily Report', 'Resources Expiring'];
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
 
 /** A Telegram Bot API double: POST /bot<token>/sendMessage, every request recorded. */
 function startTelegram() {
@@ -89,66 +72,6 @@ function startTelegram() {
   );
 }
 
-/** Spawns the demo server and resolves once it listens. */
-async function startServer(bin, telegramUrl) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'botmox-e2e-notify-'));
-  const args = ['--demo', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
-  args.push('--telegram-base-url', telegramUrl, '--scheduler-tick-ms', '500');
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  let log = '';
-  let exited = null;
-  let baseUrl = null;
-  let wake = () => {};
-  const onData = (chunk) => {
-    log += chunk.toString('utf8').replace(ANSI, '');
-    const m = LISTENING_RE.exec(log);
-    baseUrl ??= m ? `${m[1] ?? 'http://'}${m[2]}` : null;
-    wake();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    wake();
-  });
-  child.on('error', (e) => {
-    exited = { error: e };
-    wake();
-  });
-  const until = (cond, ms) =>
-    new Promise((resolve) => {
-      if (cond()) return resolve(true);
-      const timer = setTimeout(() => resolve(false), ms);
-      wake = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          wake = () => {};
-          resolve(true);
-        }
-      };
-    });
-  const server = {
-    log: () => log,
-    async stop() {
-      if (exited === null) {
-        child.kill('SIGTERM');
-        if (!(await until(() => exited !== null, 10_000))) {
-          child.kill('SIGKILL');
-          await until(() => exited !== null, 5_000);
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-  await until(() => baseUrl !== null || exited !== null, SERVER_START_MS);
-  if (!baseUrl || exited !== null) {
-    await server.stop();
-    throw new Error(`server did not start (exit: ${JSON.stringify(exited)})\n--- server log ---\n${log}`);
-  }
-  server.baseUrl = baseUrl;
-  return server;
-}
-
 /** Polls `probe` until it answers truthy (its answer), failing after STEP_MS with `what`. */
 async function eventually(what, probe) {
   const deadline = Date.now() + STEP_MS;
@@ -160,53 +83,27 @@ async function eventually(what, probe) {
   }
 }
 
-const skip = !process.env.BOTMOX_BIN
-  ? 'set BOTMOX_BIN (server binary)'
-  : !existsSync(CHROMIUM)
-    ? `no chromium at ${CHROMIUM} (apt-get install -y chromium)`
-    : false;
+const skip = !process.env.BOTMOX_BIN ? 'set BOTMOX_BIN (server binary)' : noChromium();
 
 test('notification settings: Telegram in the vault, test message, events delivered or not, history', { skip, timeout: 300_000 }, async (t) => {
   const telegram = await startTelegram();
-  const server = await startServer(process.env.BOTMOX_BIN, telegram.url);
+  const server = await startServer(process.env.BOTMOX_BIN, {
+    args: ['--demo', '--telegram-base-url', telegram.url, '--scheduler-tick-ms', '500'],
+    dataDirPrefix: 'botmox-e2e-notify-',
+  });
   const { baseUrl } = server;
   t.diagnostic(`server ${baseUrl}, Telegram double ${telegram.url}`);
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-  context.setDefaultTimeout(STEP_MS);
-  context.setDefaultNavigationTimeout(STEP_MS);
-  const page = await context.newPage();
-  // Chromium logs every 4xx/5xx answer as an error; the ones this test provokes are announced
-  // with `expectFailed(status)` and consumed once each, anything else is a failure.
-  const consoleErrors = [];
-  const provoked = [];
-  const expectFailed = (status) => provoked.push(status);
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const i = provoked.findIndex((s) => m.text().includes(`status of ${s}`));
-    if (i >= 0) provoked.splice(i, 1);
-    else consoleErrors.push(`${new URL(page.url()).pathname}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`${new URL(page.url()).pathname}: ${e}`));
+  const browser = await launchBrowser();
+  const { page } = await newPage(browser);
+  // The 4xx/5xx answers this test provokes are announced with `expectFailed(status)`.
+  const consoleErrors = collectConsoleErrors(page);
+  const { expectFailed } = consoleErrors;
 
   const url = (p) => new URL(p, baseUrl).toString();
   const toast = (text) => page.locator('.ant-message').getByText(text).first().waitFor();
   const fieldError = (card, text) => card.locator('.ant-form-item-explain-error', { hasText: text }).waitFor();
-  /** The REST API as the signed-in browser. */
-  const apiCall = (method, p, body) =>
-    page.evaluate(
-      async ([method, p, body]) => {
-        const token = JSON.parse(localStorage.getItem('botmox.session')).token;
-        const r = await fetch('/api/v1' + p, {
-          method,
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        return { status: r.status, body: await r.json() };
-      },
-      [method, p, body],
-    );
+  const apiCall = (method, p, body) => pageApi(page, method, p, body);
   const deliveries = async () => (await apiCall('GET', '/notifications/deliveries?limit=200')).body.data.items;
   const telegramCard = page.getByTestId('settings-telegram');
   const eventsCard = page.getByTestId('settings-notifications');
@@ -227,11 +124,7 @@ test('notification settings: Telegram in the vault, test message, events deliver
   let step = 'start';
   try {
     step = 'sign in as the demo admin';
-    await page.goto(url('/login'));
-    await page.getByLabel('Email', { exact: true }).fill(EMAIL);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/');
+    await signIn(page, baseUrl);
 
     step = 'settings: every notification card shows, the history is empty';
     await openSettings();
@@ -350,16 +243,9 @@ test('notification settings: Telegram in the vault, test message, events deliver
     await toast('Telegram settings saved');
 
     step = 'screenshots of the settings page in both themes';
-    mkdirSync(SHOTS, { recursive: true });
     // The page scrolls inside the layout, so a tall window shows every card at once.
     await page.setViewportSize({ width: 1440, height: 2800 });
-    for (const mode of ['dark', 'light']) {
-      await page.evaluate((m) => localStorage.setItem('botmox.theme', m), mode);
-      await openSettings();
-      await page.waitForFunction((m) => document.documentElement.getAttribute('data-theme') === m, mode);
-      await historyRows.nth(2).waitFor();
-      await page.screenshot({ path: path.join(SHOTS, `settings-notifications-${mode}.png`) });
-    }
+    await screenshotBothThemes(page, [{ name: 'settings-notifications', open: openSettings, ready: () => historyRows.nth(2).waitFor() }]);
 
     step = 'nothing else was sent: switched-off events stayed quiet all along';
     const all = telegram.messages.map((m) => m.text.split('\n')[0]);
@@ -368,25 +254,15 @@ test('notification settings: Telegram in the vault, test message, events deliver
     assert.equal((await deliveries()).length, 3);
 
     step = 'no browser errors besides the provoked ones';
-    assert.deepEqual(consoleErrors, []);
-    assert.deepEqual(provoked, [], 'every provoked failure was seen');
+    consoleErrors.assertClean();
     step = 'done';
   } catch (e) {
-    const dir = path.join(HERE, 'artifacts');
-    mkdirSync(dir, { recursive: true });
-    const shot = path.join(dir, 'notifications-failure.png');
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-    e.message = [
-      e.message,
+    await explainFailure(e, page, 'notifications', [
       `failed at step: ${step}`,
-      `page: ${page.url()}`,
-      `screenshot: ${shot}`,
       `telegram double got: ${JSON.stringify(telegram.messages)}`,
-      consoleErrors.length ? `browser errors:\n${consoleErrors.join('\n')}` : '',
+      consoleErrors.report(),
       `--- server log (tail) ---\n${server.log().slice(-4000)}`,
-    ]
-      .filter(Boolean)
-      .join('\n');
+    ]);
     throw e;
   } finally {
     await browser.close().catch(() => {});

@@ -11,118 +11,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SERVER_START_MS = Number(process.env.BOTMOX_E2E_START_TIMEOUT_MS || 60_000);
-const STEP_MS = Number(process.env.BOTMOX_E2E_STEP_TIMEOUT_MS || 20_000);
+import { collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, startServer } from './support.mjs';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'correct horse battery';
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
-const SETUP_RE = /(https?:\/\/[^\s"'\\,]+\/setup\?token=[^\s"'\\,]+)/i;
-
-/** Spawns the server and resolves once both URLs appeared in its log. */
-async function startServer(bin) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'botmox-e2e-data-'));
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let log = '';
-  let exited = null;
-  const state = { baseUrl: null, setupUrl: null };
-  let wake = () => {};
-  const onData = (chunk) => {
-    log += chunk.toString('utf8').replace(ANSI, '');
-    const listening = LISTENING_RE.exec(log);
-    state.baseUrl ??= listening ? `${listening[1] ?? 'http://'}${listening[2]}` : null;
-    state.setupUrl ??= SETUP_RE.exec(log)?.[1] ?? null;
-    wake();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    wake();
-  });
-  child.on('error', (e) => {
-    exited = { error: e };
-    wake();
-  });
-
-  const server = {
-    child,
-    dataDir,
-    log: () => log,
-    async stop() {
-      if (exited === null) {
-        child.kill('SIGTERM');
-        const gone = await waitForEvent(() => exited !== null, 10_000, (w) => (wake = w));
-        if (!gone) {
-          child.kill('SIGKILL');
-          await waitForEvent(() => exited !== null, 5_000, (w) => (wake = w));
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-
-  const ok = await waitForEvent(
-    () => (state.baseUrl && state.setupUrl) || exited !== null,
-    SERVER_START_MS,
-    (w) => (wake = w),
-  );
-  if (!ok || exited !== null || !state.baseUrl || !state.setupUrl) {
-    await server.stop();
-    throw new Error(
-      `server did not report its URLs (exit: ${JSON.stringify(exited)}; ` +
-        `listening: ${state.baseUrl}; setup: ${state.setupUrl})\n--- server log ---\n${log}`,
-    );
-  }
-  // Use the setup URL's path and query on the address we know we can reach.
-  const setup = new URL(state.setupUrl);
-  server.baseUrl = state.baseUrl;
-  server.setupUrl = new URL(setup.pathname + setup.search, state.baseUrl).toString();
-  return server;
-}
-
-/** Resolves true once cond() holds (re-checked on each wake-up), false at the deadline. */
-function waitForEvent(cond, timeoutMs, setWaker) {
-  return new Promise((resolve) => {
-    if (cond()) return resolve(true);
-    const timer = setTimeout(() => {
-      setWaker(() => {});
-      resolve(false);
-    }, timeoutMs);
-    setWaker(() => {
-      if (cond()) {
-        clearTimeout(timer);
-        setWaker(() => {});
-        resolve(true);
-      }
-    });
-  });
-}
 
 function serverSource() {
   if (process.env.BOTMOX_BIN) return { bin: process.env.BOTMOX_BIN };
@@ -133,38 +25,21 @@ function serverSource() {
 }
 
 const source = serverSource();
-const skip = !source
-  ? 'set BOTMOX_BIN (server binary) or BOTMOX_E2E_BASE_URL + BOTMOX_E2E_SETUP_URL'
-  : !existsSync(CHROMIUM)
-    ? `no chromium at ${CHROMIUM} (apt-get install -y chromium)`
-    : false;
+const skip = !source ? 'set BOTMOX_BIN (server binary) or BOTMOX_E2E_BASE_URL + BOTMOX_E2E_SETUP_URL' : noChromium();
 
 test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180_000 }, async (t) => {
-  let server = null;
-  let baseUrl = source.baseUrl;
-  let setupUrl = source.setupUrl;
-  if (source.bin) {
-    server = await startServer(source.bin);
-    baseUrl = server.baseUrl;
-    setupUrl = server.setupUrl;
-  }
+  const server = source.bin ? await startServer(source.bin, { dataDirPrefix: 'botmox-e2e-data-' }) : null;
+  const baseUrl = server?.baseUrl ?? source.baseUrl;
+  const setupUrl = server?.setupUrl ?? source.setupUrl;
   t.diagnostic(`server ${baseUrl}`);
 
-  // playwright's launch() runs chromium on a fresh temporary profile (user-data-dir)
-  // that it deletes on close.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-  context.setDefaultTimeout(STEP_MS);
-  context.setDefaultNavigationTimeout(STEP_MS);
-  const page = await context.newPage();
-  const consoleErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const browser = await launchBrowser();
+  const { page } = await newPage(browser);
+  const consoleErrors = collectConsoleErrors(page);
 
   let step = 'start';
   try {
+    assert.ok(setupUrl, 'the server logged a setup URL');
     const url = (p) => new URL(p, baseUrl).toString();
     const onPath = (p) => (u) => u.pathname === p;
 
@@ -278,20 +153,11 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
 
     step = 'done';
   } catch (e) {
-    const dir = path.join(HERE, 'artifacts');
-    mkdirSync(dir, { recursive: true });
-    const shot = path.join(dir, 'failure.png');
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-    const extra = [
+    await explainFailure(e, page, 'setup-login', [
       `failed at step: ${step}`,
-      `page: ${page.url()}`,
-      `screenshot: ${shot}`,
-      consoleErrors.length ? `browser errors:\n${consoleErrors.join('\n')}` : '',
-      server ? `--- server log (tail) ---\n${server.log().slice(-4000)}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-    e.message = `${e.message}\n${extra}`;
+      consoleErrors.report(),
+      server && `--- server log (tail) ---\n${server.log().slice(-4000)}`,
+    ]);
     throw e;
   } finally {
     await browser.close().catch(() => {});

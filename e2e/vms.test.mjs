@@ -9,71 +9,34 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  START_MS,
+  collectConsoleErrors,
+  explainFailure,
+  launchBrowser,
+  newPage,
+  noChromium,
+  screenshot,
+  screenshotBothThemes,
+  signIn,
+  spawnLogged,
+  startServer,
+} from './support.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, 'screenshots');
-const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const START_MS = Number(process.env.BOTMOX_E2E_START_TIMEOUT_MS || 60_000);
-const STEP_MS = Number(process.env.BOTMOX_E2E_STEP_TIMEOUT_MS || 20_000);
 /** Proxmox work goes through the agent and the double's tasks: give it longer. */
 const VM_MS = 60_000;
 
-const EMAIL = 'admin@example.com';
-const PASSWORD = 'correct horse battery';
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
-const SETUP_RE = /\/setup\?token=([^\s"'\\,]+)/i;
-
-/** A child process whose output is collected; `until(re)` waits for a match in it. */
-function run(bin, args, env = {}) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
-  const proc = { child, out: '', exited: null, waiters: [] };
-  const wake = () => proc.waiters.forEach((w) => w());
-  const onData = (c) => {
-    proc.out += c.toString('utf8').replace(ANSI, '');
-    wake();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => ((proc.exited = { code, signal }), wake()));
-  child.on('error', (e) => ((proc.exited = { error: String(e) }), wake()));
-  proc.until = (cond, ms) =>
-    new Promise((resolve) => {
-      const check = () => {
-        const v = cond();
-        if (v || proc.exited) {
-          clearTimeout(timer);
-          proc.waiters = proc.waiters.filter((w) => w !== check);
-          resolve(v);
-        }
-      };
-      const timer = setTimeout(() => {
-        proc.waiters = proc.waiters.filter((w) => w !== check);
-        resolve(cond());
-      }, ms);
-      proc.waiters.push(check);
-      check();
-    });
-  proc.stop = async () => {
-    if (proc.exited) return;
-    child.kill('SIGTERM');
-    if (!(await proc.until(() => proc.exited, 10_000))) child.kill('SIGKILL');
-  };
-  return proc;
-}
+const ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
 
 function binaries() {
   const server = process.env.BOTMOX_BIN;
   if (!server) return { skip: 'set BOTMOX_BIN (server binary)' };
-  if (!existsSync(CHROMIUM)) return { skip: `no chromium at ${CHROMIUM} (apt-get install -y chromium)` };
+  const noBrowser = noChromium();
+  if (noBrowser) return { skip: noBrowser };
   const dir = path.dirname(server);
   return { server, agent: path.join(dir, 'botmox-agent'), pve: path.join(dir, 'botmox-pve-double') };
 }
@@ -90,43 +53,31 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
   let page = null;
   let step = 'start the PVE double';
   try {
-    const pveProc = run(bins.pve, []);
+    const pveProc = spawnLogged(bins.pve, []);
     procs.push(pveProc);
-    const line = await pveProc.until(() => pveProc.out.split('\n').find((l) => l.startsWith('{')), START_MS);
-    assert.ok(line, `the PVE double printed no JSON line:\n${pveProc.out}`);
+    const line = await pveProc.until(() => pveProc.log().split('\n').find((l) => l.startsWith('{')), START_MS);
+    assert.ok(line, `the PVE double printed no JSON line:\n${pveProc.log()}`);
     const pve = JSON.parse(line).pve;
 
     step = 'start the server';
-    const server = run(bins.server, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(tmp, 'data')]);
+    const server = await startServer(bins.server, { dataDirPrefix: 'botmox-e2e-vms-data-' });
     procs.push(server);
-    await server.until(() => LISTENING_RE.test(server.out) && SETUP_RE.test(server.out), START_MS);
-    const m = LISTENING_RE.exec(server.out);
-    assert.ok(m, `server did not start:\n${server.out}`);
-    const baseUrl = `${m[1] ?? 'http://'}${m[2]}`;
+    const { baseUrl } = server;
     const url = (p) => new URL(p, baseUrl).toString();
     const setup = await fetch(url('/api/v1/auth/setup'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: SETUP_RE.exec(server.out)[1], email: EMAIL, password: PASSWORD }),
+      body: JSON.stringify({ token: server.setupToken, ...ADMIN }),
     });
     assert.equal(setup.status, 201, await setup.text());
     t.diagnostic(`server ${baseUrl}, PVE double ${pve.url}`);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: 'dark' });
-    context.setDefaultTimeout(STEP_MS);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-    page = await context.newPage();
-    const consoleErrors = [];
-    page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()));
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    browser = await launchBrowser();
+    ({ page } = await newPage(browser, { viewport: { width: 1600, height: 1000 }, clipboardOrigin: baseUrl }));
+    const consoleErrors = collectConsoleErrors(page);
 
     step = 'sign in';
-    await page.goto(url('/login'));
-    await page.getByLabel('Email', { exact: true }).fill(EMAIL);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/');
+    await signIn(page, baseUrl, ADMIN);
 
     step = 'agents: pairing dialog shows code, link, URL, QR and countdown';
     await page.goto(url('/agents'));
@@ -141,7 +92,7 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     assert.match(await dialog.getByTestId('pair-url').innerText(), /\/agent\/pair\?bundle=/);
     await dialog.getByTestId('pair-qr').locator('svg').waitFor();
     assert.match(await dialog.getByTestId('pair-countdown').innerText(), /^Expires in 1[45]:\d\d$/);
-    await page.screenshot({ path: path.join(SHOTS, 'agents-pair-dark.png') });
+    await screenshot(page, 'agents-pair-dark');
 
     step = 'agent CLI: pair with the code, add the double as target, run';
     const agentDir = path.join(tmp, 'agent');
@@ -151,7 +102,7 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     cli(['target', 'add', '--name', 'double', '--url', pve.url, '--node', pve.node, '--token-id', pve.token_id, '--fingerprint', pve.fingerprint_sha256], {
       BOTMOX_TARGET_TOKEN_SECRET: pve.token_secret,
     });
-    const agent = run(bins.agent, ['--config-dir', agentDir, 'run', '--heartbeat-secs', '2']);
+    const agent = spawnLogged(bins.agent, ['--config-dir', agentDir, 'run', '--heartbeat-secs', '2']);
     procs.push(agent);
 
     step = 'the dialog and the list see the agent online without a reload';
@@ -188,7 +139,7 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     await log.getByText('queued').waitFor();
     await log.getByText('status → succeeded').waitFor();
     await viewer.getByText(/"newid": 10[23]/).waitFor();
-    await page.screenshot({ path: path.join(SHOTS, 'vms-task-dark.png') });
+    await screenshot(page, 'vms-task-dark');
     await viewer.getByRole('button', { name: 'OK' }).click();
 
     step = 'datacenter: the agent, its computer and its VMs';
@@ -196,21 +147,15 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     await page.getByText('3 / 3').waitFor({ timeout: VM_MS });
 
     step = 'screenshots of the pages in both themes';
-    mkdirSync(SHOTS, { recursive: true });
-    const pages = [
-      { name: 'agents', path: '/agents', ready: () => agentRow.getByText('ONLINE') },
-      { name: 'vms', path: '/vms', ready: () => page.getByTestId('vm-status-103').getByText('RUNNING') },
-      { name: 'datacenter', path: '/datacenter', ready: () => page.getByText('3 / 3') },
-    ];
-    for (const mode of ['dark', 'light']) {
-      await page.evaluate((md) => localStorage.setItem('botmox.theme', md), mode);
-      for (const p of pages) {
-        await page.goto(url(p.path));
-        await page.waitForFunction((md) => document.documentElement.getAttribute('data-theme') === md, mode);
-        await p.ready().waitFor({ timeout: VM_MS });
-        await page.screenshot({ path: path.join(SHOTS, `${p.name}-${mode}.png`) });
-      }
-    }
+    await screenshotBothThemes(page, [
+      { name: 'agents', open: () => page.goto(url('/agents')), ready: () => agentRow.getByText('ONLINE').waitFor({ timeout: VM_MS }) },
+      {
+        name: 'vms',
+        open: () => page.goto(url('/vms')),
+        ready: () => page.getByTestId('vm-status-103').getByText('RUNNING').waitFor({ timeout: VM_MS }),
+      },
+      { name: 'datacenter', open: () => page.goto(url('/datacenter')), ready: () => page.getByText('3 / 3').waitFor({ timeout: VM_MS }) },
+    ]);
 
     step = 'revoke the agent with a reason: it turns revoked and stops';
     await page.goto(url('/agents'));
@@ -219,14 +164,13 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     await page.getByLabel('Reason').fill('e2e: machine retired');
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await agentRow.getByText('REVOKED').waitFor();
-    assert.ok(await agent.until(() => agent.exited, VM_MS), `the agent kept running after revocation:\n${agent.out}`);
+    assert.ok(await agent.until(() => agent.exited, VM_MS), `the agent kept running after revocation:\n${agent.log()}`);
     await page.goto(url('/vms'));
     await page.getByText('No online agent.').waitFor();
 
-    assert.deepEqual(consoleErrors, [], 'console errors');
+    consoleErrors.assertClean();
   } catch (e) {
-    if (page) await page.screenshot({ path: path.join(HERE, 'artifacts', 'vms-failure.png'), fullPage: true }).catch(() => {});
-    e.message = `step "${step}": ${e.message}\n--- logs ---\n${procs.map((p) => p.out.slice(-3000)).join('\n---\n')}`;
+    await explainFailure(e, page, 'vms', [`failed at step: ${step}`, `--- logs ---\n${procs.map((p) => p.log().slice(-3000)).join('\n---\n')}`]);
     throw e;
   } finally {
     await browser?.close().catch(() => {});

@@ -1,8 +1,8 @@
 // Browser test of Notes, Calendar, Kanban, Finance, Settings, Account and the audit log against
 // a real server started with --demo (sample data, user demo@botmox.local).
 //
-// Server: BOTMOX_BIN=/path/to/botmox (spawned as `botmox serve --demo --listen 127.0.0.1:0
-// --data-dir <tmp>`), or BOTMOX_E2E_DEMO_URL = the base URL of a running --demo server
+// Server: BOTMOX_BIN=/path/to/botmox (spawned as `botmox serve --listen 127.0.0.1:0
+// --data-dir <tmp> --demo`), or BOTMOX_E2E_DEMO_URL = the base URL of a running --demo server
 // (its data is changed by the test).
 // Browser: Debian's chromium (BOTMOX_E2E_CHROMIUM, default /usr/bin/chromium) through
 // playwright-core; nothing is downloaded.
@@ -13,98 +13,22 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { chromium } from 'playwright-core';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, 'screenshots');
-const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SERVER_START_MS = Number(process.env.BOTMOX_E2E_START_TIMEOUT_MS || 60_000);
-const STEP_MS = Number(process.env.BOTMOX_E2E_STEP_TIMEOUT_MS || 20_000);
-
-// The demo user of src/demo.rs.
-const EMAIL = 'demo@botmox.local';
-const PASSWORD = 'botmox-demo';
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
-
-/** Spawns `botmox serve --demo` and resolves once it reports its address. */
-async function startServer(bin) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'botmox-e2e-ws-'));
-  const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let log = '';
-  let exited = null;
-  let baseUrl = null;
-  let wake = () => {};
-  const onData = (chunk) => {
-    log += chunk.toString('utf8').replace(ANSI, '');
-    const m = LISTENING_RE.exec(log);
-    baseUrl ??= m ? `${m[1] ?? 'http://'}${m[2]}` : null;
-    wake();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    wake();
-  });
-  child.on('error', (e) => {
-    exited = { error: e };
-    wake();
-  });
-  const until = (cond, ms) =>
-    new Promise((resolve) => {
-      if (cond()) return resolve(true);
-      const timer = setTimeout(() => resolve(false), ms);
-      wake = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          wake = () => {};
-          resolve(true);
-        }
-      };
-    });
-  const server = {
-    log: () => log,
-    async stop() {
-      if (exited === null) {
-        child.kill('SIGTERM');
-        if (!(await until(() => exited !== null, 10_000))) {
-          child.kill('SIGKILL');
-          await until(() => exited !== null, 5_000);
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-  await until(() => baseUrl !== null || exited !== null, SERVER_START_MS);
-  if (!baseUrl || exited !== null) {
-    await server.stop();
-    throw new Error(`server did not start (exit: ${JSON.stringify(exited)})\n--- server log ---\n${log}`);
-  }
-  server.baseUrl = baseUrl;
-  return server;
-}
+import {
+  DEMO_USER,
+  collectConsoleErrors,
+  explainFailure,
+  launchBrowser,
+  newPage,
+  noChromium,
+  pageApi,
+  screenshotBothThemes,
+  signIn,
+  startServer,
+} from './support.mjs';
 
 /** A 320×180 gradient PNG, written without image libraries. */
 function pngFile(file) {
@@ -158,11 +82,7 @@ const source = process.env.BOTMOX_BIN
   : process.env.BOTMOX_E2E_DEMO_URL
     ? { baseUrl: process.env.BOTMOX_E2E_DEMO_URL.replace(/\/+$/, '') }
     : null;
-const skip = !source
-  ? 'set BOTMOX_BIN (server binary) or BOTMOX_E2E_DEMO_URL (a running --demo server)'
-  : !existsSync(CHROMIUM)
-    ? `no chromium at ${CHROMIUM} (apt-get install -y chromium)`
-    : false;
+const skip = !source ? 'set BOTMOX_BIN (server binary) or BOTMOX_E2E_DEMO_URL (a running --demo server)' : noChromium();
 
 const PAGES = [
   { name: 'notes', path: '/notes', ready: (p) => p.getByTestId('note-card').first() },
@@ -175,22 +95,13 @@ const PAGES = [
 ];
 
 test('workspace, finance, settings, account and audit pages', { skip, timeout: 300_000 }, async (t) => {
-  const server = source.bin ? await startServer(source.bin) : null;
+  const server = source.bin ? await startServer(source.bin, { args: ['--demo'], dataDirPrefix: 'botmox-e2e-ws-' }) : null;
   const baseUrl = server?.baseUrl ?? source.baseUrl;
   t.diagnostic(`server ${baseUrl}`);
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-  context.setDefaultTimeout(STEP_MS);
-  context.setDefaultNavigationTimeout(STEP_MS);
-  const page = await context.newPage();
-  // Browser errors per page (the path they happened on), reported together at the end.
-  const consoleErrors = [];
-  const where = () => new URL(page.url()).pathname;
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`${where()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`${where()}: ${e}`));
+  const browser = await launchBrowser();
+  const { page } = await newPage(browser);
+  const consoleErrors = collectConsoleErrors(page);
 
   const url = (p) => new URL(p, baseUrl).toString();
   const onPath = (p) => (u) => u.pathname === p;
@@ -209,21 +120,12 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     await modal.waitFor({ state: 'detached' });
   };
   /** The API as the signed-in browser sees it. */
-  const apiGet = (p) =>
-    page.evaluate(async (p) => {
-      const token = JSON.parse(localStorage.getItem('botmox.session')).token;
-      const r = await fetch('/api/v1' + p, { headers: { Authorization: `Bearer ${token}` } });
-      return r.json();
-    }, p);
+  const apiGet = async (p) => (await pageApi(page, 'GET', p)).body;
 
   let step = 'start';
   try {
     step = 'sign in as the demo user';
-    await page.goto(url('/login'));
-    await page.getByLabel('Email', { exact: true }).fill(EMAIL);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(onPath('/'));
+    await signIn(page, baseUrl);
 
     // ---- Notes ------------------------------------------------------------------------
     step = 'notes: demo notes, pinned first';
@@ -478,18 +380,11 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     await audit.getByText('theme_assets', { exact: true }).first().waitFor();
 
     // ---- Screenshots of every page in both themes ------------------------------------
-    mkdirSync(SHOTS, { recursive: true });
-    for (const mode of ['dark', 'light']) {
-      step = `screenshots (${mode})`;
-      await page.evaluate((m) => localStorage.setItem('botmox.theme', m), mode);
-      for (const p of PAGES) {
-        step = `screenshot ${p.name} (${mode})`;
-        await page.goto(url(p.path));
-        await page.waitForFunction((m) => document.documentElement.getAttribute('data-theme') === m, mode);
-        await p.ready(page).waitFor();
-        await page.screenshot({ path: path.join(SHOTS, `${p.name}-${mode}.png`) });
-      }
-    }
+    step = 'screenshots in both themes';
+    await screenshotBothThemes(
+      page,
+      PAGES.map((p) => ({ name: p.name, open: () => page.goto(url(p.path)), ready: () => p.ready(page).waitFor() })),
+    );
 
     // ---- Account: sessions, sign out -------------------------------------------------
     step = 'account: this session is listed; a second session can be revoked';
@@ -505,7 +400,7 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
             body: JSON.stringify({ email, password }),
           })
         ).ok,
-      [EMAIL, PASSWORD],
+      [DEMO_USER.email, DEMO_USER.password],
     );
     assert.ok(other, 'a second sign-in');
     await page.reload();
@@ -526,23 +421,14 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     assert.equal(await page.evaluate(() => localStorage.getItem('botmox.session')), null);
 
     step = 'no browser errors on any page';
-    assert.deepEqual(consoleErrors, []);
+    consoleErrors.assertClean();
     step = 'done';
   } catch (e) {
-    const dir = path.join(HERE, 'artifacts');
-    mkdirSync(dir, { recursive: true });
-    const shot = path.join(dir, 'workspace-settings-failure.png');
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-    e.message = [
-      e.message,
+    await explainFailure(e, page, 'workspace-settings', [
       `failed at step: ${step}`,
-      `page: ${page.url()}`,
-      `screenshot: ${shot}`,
-      consoleErrors.length ? `browser errors:\n${consoleErrors.join('\n')}` : '',
-      server ? `--- server log (tail) ---\n${server.log().slice(-4000)}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
+      consoleErrors.report(),
+      server && `--- server log (tail) ---\n${server.log().slice(-4000)}`,
+    ]);
     throw e;
   } finally {
     await browser.close().catch(() => {});
