@@ -956,6 +956,27 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
             .await;
         assert_eq!(revoked["data"]["revoked"], false);
     }
+    // Another plain user of the tenant cannot re-issue (and so kill) the owner's token.
+    let mallory = server.user("mallory@example.com", "acme", "api").await;
+    let (status, err) = server
+        .call(
+            "POST",
+            "/api/v1/provisioning/generate-iso-payload",
+            &mallory,
+            Some(generate_body(vm)),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "{err}"
+    );
+    let objects = server.data_dir.join("objects/provisioning/acme").join(vm);
+    assert_eq!(
+        std::fs::read_dir(objects).unwrap().count(),
+        1,
+        "the refused ISO is not left behind"
+    );
     assert_eq!(
         validate(&server, &token, vm).await.0,
         200,

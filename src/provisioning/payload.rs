@@ -5,6 +5,9 @@ use std::net::Ipv4Addr;
 
 use serde_json::{json, Value};
 
+use super::profile::Resolved;
+use super::unattend;
+
 pub const XML_FILE: &str = "autounattend.xml";
 pub const PROVISION_FILE: &str = "provision.json";
 pub const BOOTSTRAP_FILE: &str = "START.ps1";
@@ -46,6 +49,37 @@ pub fn provision_json(vm_uuid: &str, ip: &Ip, token: &str, api_endpoint: &str) -
         "api_endpoint": api_endpoint,
         "bootstrap_url": "/provisioning/validate-token",
     })
+}
+
+/// The files of one VM's config ISO, in ISO order: the answer file, `provision.json`, the
+/// bootstrap and, when one is attached, the playbook.
+pub fn files(
+    resolved: &Resolved,
+    vm_uuid: &str,
+    ip: &Ip,
+    token: &str,
+    api_endpoint: &str,
+    playbook: Option<&str>,
+) -> Vec<(&'static str, Vec<u8>)> {
+    let network = unattend::Network {
+        address: ip.address.to_string(),
+        prefix_len: prefix_len(ip.netmask).expect("the netmask was checked"),
+        gateway: ip.gateway.to_string(),
+        dns: ip.dns.iter().map(ToString::to_string).collect(),
+    };
+    let provision = provision_json(vm_uuid, ip, token, api_endpoint);
+    let mut files = vec![
+        (XML_FILE, unattend::autounattend(resolved, &network).into_bytes()),
+        (
+            PROVISION_FILE,
+            serde_json::to_vec_pretty(&provision).expect("JSON serialises"),
+        ),
+        (BOOTSTRAP_FILE, BOOTSTRAP_SCRIPT.as_bytes().to_vec()),
+    ];
+    if let Some(playbook) = playbook {
+        files.push((PLAYBOOK_FILE, playbook.as_bytes().to_vec()));
+    }
+    files
 }
 
 /// The bootstrap, the same for every VM: everything specific is read from `provision.json`.

@@ -28,7 +28,7 @@ use super::named::{Named, Table};
 use super::payload::{self, Ip};
 use super::records::{self, Change, Kind};
 use super::store::{self, ProgressEvent, TokenRow};
-use super::{iso, profile, tokens, unattend};
+use super::{iso, profile, tokens};
 use crate::agents::routes::ServerUrl;
 use crate::auth::{token, Authed, Principal};
 use crate::clock::{iso_ms, now_ms};
@@ -341,25 +341,17 @@ async fn generate(
 
     let issued = token::issue(tokens::PREFIX);
     let token_id = uuid::Uuid::new_v4().to_string();
-    let network = unattend::Network {
-        address: ip.address.to_string(),
-        prefix_len: payload::prefix_len(ip.netmask).expect("checked"),
-        gateway: ip.gateway.to_string(),
-        dns: ip.dns.iter().map(ToString::to_string).collect(),
-    };
-    let xml = unattend::autounattend(&resolved, &network);
-    let provision = payload::provision_json(&vm_uuid, &ip, &issued.plaintext, &api_endpoint);
-    let provision = serde_json::to_vec_pretty(&provision).map_err(ApiError::internal)?;
-    let mut files: Vec<(&str, &[u8])> = vec![
-        (payload::XML_FILE, xml.as_bytes()),
-        (payload::PROVISION_FILE, &provision),
-        (payload::BOOTSTRAP_FILE, payload::BOOTSTRAP_SCRIPT.as_bytes()),
-    ];
-    if let Some(p) = &playbook {
-        files.push((payload::PLAYBOOK_FILE, p.body.as_bytes()));
-    }
+    let files = payload::files(
+        &resolved,
+        &vm_uuid,
+        &ip,
+        &issued.plaintext,
+        &api_endpoint,
+        playbook.as_ref().map(|p| p.body.as_str()),
+    );
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
     let now = now_ms();
-    let image = iso::build(&files, now / 1000).map_err(ApiError::internal)?;
+    let image = iso::build(&refs, now / 1000).map_err(ApiError::internal)?;
     let iso_key = format!(
         "provisioning/{}/{}/{token_id}.iso",
         me.tenant_id,
@@ -398,6 +390,13 @@ async fn generate(
     let replaced = state
         .db
         .write(move |tx| {
+            // One token per (tenant, VM): only its owner (or admin/infra) may replace it.
+            let current = store::token_of_vm(tx, &saved.tenant_id, &saved.vm_uuid)?;
+            if current.is_some_and(|c| c.user_id != who.user_id) && !who.is_privileged() {
+                return Err(
+                    ApiError::new(ErrorCode::Forbidden).with_message("Another user of your tenant provisions this VM")
+                );
+            }
             let replaced = store::replace_token(tx, &saved, &hash)?;
             crate::audit::store::record(
                 tx,
@@ -409,7 +408,15 @@ async fn generate(
             )?;
             Ok::<_, ApiError>(replaced)
         })
-        .await?;
+        .await;
+    let replaced = match replaced {
+        Ok(replaced) => replaced,
+        Err(e) => {
+            // Nothing refers to the new ISO: remove it rather than leave an orphan.
+            let _ = state.objects.delete(&row.iso_key).await;
+            return Err(e);
+        }
+    };
     if let Some(old) = replaced {
         // The row no longer points at the old ISO; losing this delete only leaves an orphan.
         if let Err(e) = state.objects.delete(&old.iso_key).await {
