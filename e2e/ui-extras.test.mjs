@@ -203,6 +203,79 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await toast('Previous values restored').waitFor();
     assert.equal(await pw.inputValue(), 'Before-123');
 
+    // ---- Schedule: generator template round trip, drag to create and resize, save -----
+    step = 'schedule templates';
+    await page.goto(new URL(`/bot/${bot.id}?tab=configure&subtab=schedule`, baseUrl).toString());
+    const sched = page.getByTestId('schedule-editor');
+    await sched.waitFor();
+    const unlock = page.locator('.ant-collapse-item-active').getByRole('button', { name: 'Unlock' });
+    if (await unlock.count()) await unlock.click();
+    await sched.getByRole('button', { name: /Generate/ }).and(page.locator(':enabled')).waitFor();
+    await sched.getByRole('button', { name: /Generate/ }).click();
+    const gen = page.getByTestId('schedule-generator');
+    await gen.getByText('Second Window (e.g. night sessions)').click();
+    await gen.getByLabel('Template name').fill('E2E schedule');
+    await gen.getByRole('button', { name: 'Save' }).click();
+    await toast('Template saved').waitFor();
+    const tpls = await api.get('/settings/schedule/templates');
+    const [tplId, tpl] = Object.entries(tpls).find(([, v]) => v?.name === 'E2E schedule');
+    assert.equal(tpl.params.useSecondWindow, true, 'template keeps the second window');
+    await gen.getByRole('tab', { name: 'Templates (1)' }).click();
+    await gen.getByTestId('schedule-template').filter({ hasText: 'E2E schedule' }).getByRole('button', { name: 'Apply' }).click();
+    await gen.waitFor({ state: 'hidden' });
+    await sched.locator('.bm-sched-week .bm-sched-bar').first().waitFor();
+    await sched.getByRole('button', { name: /Generate/ }).click();
+    await gen.getByRole('tab', { name: 'Templates (1)' }).click();
+    await gen.getByRole('button', { name: 'Delete E2E schedule' }).click();
+    await toast('Template deleted').waitFor();
+    await gen.getByRole('tab', { name: 'Templates (0)' }).waitFor();
+    assert.equal((await api.get('/settings/schedule/templates'))[tplId], null, 'template cleared');
+    await page.keyboard.press('Escape');
+
+    step = 'schedule drag';
+    await sched.getByText('Day View', { exact: true }).click();
+    await sched.getByRole('tab', { name: 'Wed' }).click();
+    const sessionRows = sched.getByTestId('schedule-session');
+    while (await sessionRows.count()) await sessionRows.first().getByRole('button', { name: 'Delete' }).click();
+    await sched.getByText('No sessions for this day').waitFor();
+    const line = sched.getByTestId('schedule-day-timeline');
+    const box = await line.boundingBox();
+    const at = (min) => box.x + (box.width * min) / 1440;
+    const midY = box.y + box.height / 2;
+    const drag = async (from, to) => {
+      await page.mouse.move(from, midY);
+      await page.mouse.down();
+      await page.mouse.move((from + to) / 2, midY, { steps: 4 });
+      await page.mouse.move(to, midY, { steps: 4 });
+      await page.mouse.up();
+    };
+    await drag(at(600), at(720));
+    assert.equal(await sessionRows.count(), 1, 'drag created one session');
+    assert.equal(await sessionRows.first().getByLabel('Start').inputValue(), '10:00');
+    assert.equal(await sessionRows.first().getByLabel('End').inputValue(), '12:00');
+    // Its right edge is the end handle: drag it to 13:00.
+    const handle = await line.locator('.bm-sched-handle.is-end').boundingBox();
+    await drag(handle.x + handle.width / 2, at(780));
+    assert.equal(await sessionRows.first().getByLabel('End').inputValue(), '13:00');
+    await sched.getByRole('button', { name: 'Save Changes' }).click();
+    await toast('Schedule saved successfully').waitFor();
+    const saved = (await api.get(`/bots/${bot.id}`)).schedule;
+    assert.deepEqual(
+      saved.days['2'].sessions.map((x) => [x.start, x.end]),
+      [['10:00', '13:00']],
+    );
+    assert.equal(saved.allowedWindows.length, 2, 'both generator windows stored');
+    await page.reload();
+    await sched.getByText('Day View', { exact: true }).click();
+    await sched.getByRole('tab', { name: 'Wed' }).click();
+    assert.equal(await sessionRows.first().getByLabel('Start').inputValue(), '10:00');
+    assert.equal(await sessionRows.first().getByLabel('End').inputValue(), '13:00');
+    await sched.getByTestId('schedule-week-stats').getByText('Avg Sessions').waitFor();
+    await shootBoth('bot-schedule', async () => {
+      await sched.getByText('Day View', { exact: true }).click();
+      await line.locator('.bm-sched-bar').first().waitFor();
+    });
+
     // ---- Finance: project filter, donut, gold price per project -----------------------
     step = 'finance';
     await page.goto(new URL('/finance', baseUrl).toString());

@@ -1,12 +1,15 @@
 // Schedule editor of the Configure tab (web-ui.md §2.3): a week overview of
-// compact timelines, the selected day's sessions (start/end in 5-minute
-// steps, enabled, delete, add) checked for length and overlap, a generator
-// popover (its parameters remembered in settings/schedule/last_params), and
-// Save, which stores `schedule` and sets its generation lock.
+// compact timelines with week averages, and a day view whose 24-hour
+// timeline takes drags (empty space: new session; bar: move; edges: resize)
+// above the day's sessions (start/end in 5-minute steps, enabled, delete, add)
+// checked for length and overlap; a generator popover with one or two time
+// windows (parameters remembered in settings/schedule/last_params) and saved
+// templates (settings/schedule/templates/:id); and Save, which stores
+// `schedule` and sets its generation lock.
 
-import { useCallback, useMemo, useState } from 'react';
-import { Alert, App, Button, Form, Input, InputNumber, Popover, Space, Switch } from 'antd';
-import { DeleteOutlined, PlusOutlined, ThunderboltOutlined } from '@ant-design/icons';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { Alert, App, Button, Checkbox, Form, Input, InputNumber, Popover, Segmented, Space, Switch, Tabs } from 'antd';
+import { DeleteOutlined, PlusOutlined, SaveOutlined, ThunderboltOutlined } from '@ant-design/icons';
 import { botsApi, type Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { usePolling } from '../../hooks';
@@ -14,10 +17,12 @@ import { S } from '../../strings';
 import { settingsApi } from '../settings/api';
 import {
   DEFAULT_SCHEDULE_PARAMS,
+  dayStats,
   duration,
   generateSchedule,
   overlaps,
   paramsProblem,
+  toHhmm,
   toMinutes,
   type Schedule,
   type ScheduleParams,
@@ -59,46 +64,258 @@ function problemsOf(sessions: Session[]): Record<string, string> {
   return out;
 }
 
-function Timeline({ sessions, onClick, selected }: { sessions: Session[]; onClick?: () => void; selected?: boolean }) {
+/** Minutes from local midnight under the pointer, in 5-minute steps. */
+function minuteAt(line: HTMLElement, clientX: number): number {
+  const r = line.getBoundingClientRect();
+  const m = ((clientX - r.left) / Math.max(r.width, 1)) * 1440;
+  return Math.min(1440, Math.max(0, Math.round(m / 5) * 5));
+}
+
+type DragMode = 'create' | 'move' | 'start' | 'end';
+
+/** The day's sessions after dragging from `origin` to `at` minutes; `s` is the dragged session (none when creating). */
+function dragged(sessions: Session[], mode: DragMode, id: string, s: Session | undefined, origin: number, at: number): Session[] {
+  const put = (start: number, end: number): Session[] => {
+    const next = { ...(s ?? { id, enabled: true, type: 'active' as const, profile: 'default' }), start: toHhmm(start % 1440), end: toHhmm(end % 1440) };
+    return s ? sessions.map((x) => (x.id === s.id ? next : x)) : [...sessions, next];
+  };
+  if (mode === 'create') {
+    // A click without a drag creates nothing.
+    if (Math.abs(at - origin) < 5) return sessions;
+    const a = Math.min(Math.min(origin, at), 1440 - MIN_SESSION);
+    return put(a, Math.max(Math.max(origin, at), a + MIN_SESSION));
+  }
+  if (!s) return sessions;
+  const s0 = toMinutes(s.start);
+  const e0 = s0 + duration(s);
+  if (mode === 'move') {
+    const start = (((s0 + at - origin) % 1440) + 1440) % 1440;
+    return put(start, start + duration(s));
+  }
+  if (mode === 'start') return put(Math.min(at, e0 - MIN_SESSION), e0);
+  // The end handle of a session past midnight sits on the next day's part.
+  const end = e0 > 1440 && at < s0 ? at + 1440 : at;
+  return put(s0, Math.max(end, s0 + MIN_SESSION));
+}
+
+/** Each session as one or two [start, length] pieces: one past midnight draws as two. */
+function pieces(s: Session): [number, number][] {
+  const start = toMinutes(s.start);
+  const len = duration(s);
+  return start + len > 1440 ? [[start, 1440 - start], [0, start + len - 1440]] : [[start, len]];
+}
+
+const pct = (m: number) => `${(m / 1440) * 100}%`;
+
+/** Shading outside the allowed windows and a Start/End tick at each window's edges. */
+function WindowMarks({ windows }: { windows: Schedule['allowedWindows'] }) {
+  if (!windows.length) return null;
+  const spans = windows.map((w) => [toMinutes(w.start), toMinutes(w.end)] as const).sort((a, b) => a[0] - b[0]);
+  const outside: [number, number][] = [];
+  let t = 0;
+  for (const [a, b] of spans) {
+    if (a > t) outside.push([t, a]);
+    t = Math.max(t, b);
+  }
+  if (t < 1440) outside.push([t, 1440]);
   return (
-    <div className={'bm-sched-line' + (selected ? ' is-selected' : '')} onClick={onClick} role={onClick ? 'button' : undefined}>
-      {sessions.flatMap((s) => {
-        const start = toMinutes(s.start);
-        const len = duration(s);
-        // A session past midnight draws as two pieces.
-        const parts = start + len > 1440 ? [[start, 1440 - start], [0, start + len - 1440]] : [[start, len]];
-        return parts.map(([a, l], i) => (
+    <>
+      {outside.map(([a, b]) => (
+        <span key={`o${a}`} className="bm-sched-shade" style={{ left: pct(a), width: pct(b - a) }} />
+      ))}
+      {spans.flatMap(([a, b]) => [
+        <span key={`s${a}`} className="bm-sched-mark is-start" style={{ left: pct(a) }} />,
+        <span key={`e${b}`} className="bm-sched-mark is-end" style={{ left: pct(b) }} />,
+      ])}
+    </>
+  );
+}
+
+function Timeline({
+  sessions,
+  windows,
+  onClick,
+  selected,
+  label,
+}: {
+  sessions: Session[];
+  windows: Schedule['allowedWindows'];
+  onClick: () => void;
+  selected: boolean;
+  label: string;
+}) {
+  const problems = problemsOf(sessions);
+  return (
+    <div className={'bm-sched-line' + (selected ? ' is-selected' : '')} onClick={onClick} role="button" aria-label={label}>
+      <WindowMarks windows={windows} />
+      {sessions.flatMap((s) =>
+        pieces(s).map(([a, l], i) => (
           <span
             key={`${s.id}-${i}`}
-            className={'bm-sched-bar' + (s.enabled ? '' : ' is-off')}
-            style={{ left: `${(a / 1440) * 100}%`, width: `${(l / 1440) * 100}%` }}
+            className={'bm-sched-bar' + (s.enabled ? '' : ' is-off') + (problems[s.id] ? ' is-bad' : '')}
+            style={{ left: pct(a), width: pct(l) }}
             title={`${s.start} - ${s.end}`}
           />
-        ));
-      })}
+        )),
+      )}
     </div>
   );
 }
 
+/** The selected day's 24-hour timeline; drags change the sessions through `onChange`. */
+function DayTimeline({
+  sessions,
+  windows,
+  disabled,
+  onChange,
+}: {
+  sessions: Session[];
+  windows: Schedule['allowedWindows'];
+  disabled: boolean;
+  onChange: (list: Session[]) => void;
+}) {
+  const line = useRef<HTMLDivElement>(null);
+  // The sessions as drawn while a drag is under way; committed on release.
+  const [draft, setDraft] = useState<Session[] | null>(null);
+  const shown = draft ?? sessions;
+  const problems = problemsOf(shown);
+
+  const begin = (e: React.PointerEvent, mode: DragMode, s?: Session) => {
+    const el = line.current;
+    if (disabled || e.button !== 0 || !el) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const origin = minuteAt(el, e.clientX);
+    const id = `s${Date.now()}`;
+    const at = (ev: PointerEvent) => dragged(sessions, mode, id, s, origin, minuteAt(el, ev.clientX));
+    const move = (ev: PointerEvent) => setDraft(at(ev));
+    const up = (ev: PointerEvent) => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+      setDraft(null);
+      const next = at(ev);
+      if (next !== sessions) onChange(next);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  };
+
+  return (
+    <div className="bm-sched-daywrap">
+      <div
+        ref={line}
+        className={'bm-sched-line bm-sched-dayline' + (disabled ? ' is-locked' : '')}
+        onPointerDown={(e) => begin(e, 'create')}
+        data-testid="schedule-day-timeline"
+        aria-label={B.dayTimeline}
+      >
+        <WindowMarks windows={windows} />
+        {shown.flatMap((s) =>
+          pieces(s).map(([a, l], i) => (
+            <span
+              key={`${s.id}-${i}`}
+              className={'bm-sched-bar' + (s.enabled ? '' : ' is-off') + (problems[s.id] ? ' is-bad' : '')}
+              style={{ left: pct(a), width: pct(l) }}
+              title={`${s.start} - ${s.end} (${B.minutes(duration(s))})`}
+              onPointerDown={(e) => begin(e, 'move', s)}
+            >
+              {/* The start handle sits on the first piece, the end handle on the last. */}
+              {i === 0 && <i className="bm-sched-handle is-start" onPointerDown={(e) => begin(e, 'start', s)} />}
+              {i === pieces(s).length - 1 && <i className="bm-sched-handle is-end" onPointerDown={(e) => begin(e, 'end', s)} />}
+            </span>
+          )),
+        )}
+      </div>
+      <div className="bm-sched-hours">
+        {[0, 3, 6, 9, 12, 15, 18, 21, 24].map((h) => (
+          <span key={h} style={{ left: pct(h * 60) }}>
+            {String(h).padStart(2, '0')}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function Stats({ items }: { items: [string, string][] }) {
+  return (
+    <div className="bm-sched-stats">
+      {items.map(([label, value]) => (
+        <div key={label}>
+          <span className="bm-muted">{label}</span>
+          <strong>{value}</strong>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+interface ScheduleTemplate {
+  id: string;
+  name: string;
+  params: ScheduleParams;
+}
+
+const TEMPLATES = 'schedule/templates';
+
+async function loadTemplates(): Promise<ScheduleTemplate[]> {
+  const doc = await settingsApi.get<Record<string, { name?: unknown; params?: ScheduleParams } | null>>(TEMPLATES);
+  // A deleted template is stored as null (the settings tree has no DELETE).
+  return Object.entries(doc ?? {}).flatMap(([id, t]) =>
+    t && typeof t.name === 'string' && t.params ? [{ id, name: t.name, params: { ...DEFAULT_SCHEDULE_PARAMS, ...t.params } }] : [],
+  );
+}
+
+const problemText = (p: ReturnType<typeof paramsProblem>) =>
+  p === 'end' ? B.genEndBeforeStart : p === 'overlap' ? B.genWindowsOverlap : p === 'target' ? B.genTargetTooLong : null;
+
 function Generator({ onGenerate }: { onGenerate: (p: ScheduleParams) => void }) {
+  const { message } = App.useApp();
   const load = useCallback(() => settingsApi.get<ScheduleParams>('schedule/last_params'), []);
   const last = usePolling(load, 600_000);
+  const templates = usePolling(loadTemplates, 600_000);
   const [form] = Form.useForm<ScheduleParams>();
+  const second = Form.useWatch('useSecondWindow', form);
   const [problem, setProblem] = useState<string | null>(null);
+  const [tab, setTab] = useState('generator');
+  const [name, setName] = useState('');
   if (!last.data && last.loading) return null;
-  return (
+
+  const run = (p: ScheduleParams) => {
+    const why = problemText(paramsProblem(p));
+    setProblem(why);
+    if (!why) onGenerate(p);
+  };
+  const saveTemplate = async () => {
+    if (!name.trim()) return void message.warning(B.nameTemplateFirst);
+    try {
+      const params = { ...DEFAULT_SCHEDULE_PARAMS, ...form.getFieldsValue(true) };
+      await settingsApi.put(`${TEMPLATES}/t${Date.now().toString(36)}`, { name: name.trim(), params, created_at: Date.now() });
+      message.success(B.templateSaved);
+      setName('');
+      templates.refresh();
+    } catch (e) {
+      message.error(errorMessage(e));
+    }
+  };
+  const deleteTemplate = (id: string) =>
+    settingsApi.clear(`${TEMPLATES}/${id}`).then(
+      () => {
+        message.success(B.templateDeleted);
+        templates.refresh();
+      },
+      (e: unknown) => message.error(errorMessage(e)),
+    );
+  const list = templates.data ?? [];
+
+  const generator = (
     <Form<ScheduleParams>
       form={form}
       layout="vertical"
       size="small"
       initialValues={{ ...DEFAULT_SCHEDULE_PARAMS, ...(last.data ?? {}) }}
-      onFinish={(v) => {
-        const p = paramsProblem(v);
-        setProblem(p === 'end' ? B.genEndBeforeStart : p === 'target' ? B.genTargetTooLong : null);
-        if (!p) onGenerate(v);
-      }}
-      data-testid="schedule-generator"
-      style={{ width: 320 }}
+      onValuesChange={(_, all) => setProblem(problemText(paramsProblem(all)))}
+      onFinish={run}
     >
       <Space.Compact block>
         <Form.Item name="startTime" label={B.genStart} style={{ flex: 1 }}>
@@ -108,6 +325,19 @@ function Generator({ onGenerate }: { onGenerate: (p: ScheduleParams) => void }) 
           <Input type="time" step={300} />
         </Form.Item>
       </Space.Compact>
+      <Form.Item name="useSecondWindow" valuePropName="checked" className="bm-sched-second">
+        <Checkbox>{B.genSecondWindow}</Checkbox>
+      </Form.Item>
+      {second && (
+        <Space.Compact block>
+          <Form.Item name="secondStartTime" label={B.genStart} style={{ flex: 1 }}>
+            <Input type="time" step={300} aria-label={`${B.genSecondWindow} ${B.genStart}`} />
+          </Form.Item>
+          <Form.Item name="secondEndTime" label={B.genEnd} style={{ flex: 1 }}>
+            <Input type="time" step={300} aria-label={`${B.genSecondWindow} ${B.genEnd}`} />
+          </Form.Item>
+        </Space.Compact>
+      )}
       <Form.Item name="targetActiveMinutes" label={B.genTarget}>
         <InputNumber min={30} max={1380} step={15} style={{ width: '100%' }} />
       </Form.Item>
@@ -123,23 +353,84 @@ function Generator({ onGenerate }: { onGenerate: (p: ScheduleParams) => void }) 
         </Form.Item>
       </Space.Compact>
       {problem && <Alert type="error" showIcon message={problem} className="bm-dialog-alert" />}
-      <Button type="primary" htmlType="submit" block icon={<ThunderboltOutlined />}>
-        {B.generate}
-      </Button>
+      <Space.Compact block className="bm-sched-tplsave">
+        <Input value={name} onChange={(e) => setName(e.target.value)} placeholder={B.templateName} aria-label={B.templateName} maxLength={60} />
+        <Button icon={<SaveOutlined />} onClick={() => void saveTemplate()}>
+          {B.genTemplateSave}
+        </Button>
+      </Space.Compact>
+      <Space.Compact block>
+        <Button onClick={() => form.setFieldsValue(DEFAULT_SCHEDULE_PARAMS)} style={{ flex: 1 }}>
+          {B.reset}
+        </Button>
+        <Button type="primary" htmlType="submit" icon={<ThunderboltOutlined />} style={{ flex: 2 }}>
+          {B.generate}
+        </Button>
+      </Space.Compact>
     </Form>
   );
+
+  const saved = list.length ? (
+    <ul className="bm-sched-templates">
+      {list.map((t) => (
+        <li key={t.id} data-testid="schedule-template">
+          <span>{t.name}</span>
+          <Button size="small" type="primary" onClick={() => run(t.params)}>
+            {B.genTemplateApply}
+          </Button>
+          <Button
+            size="small"
+            onClick={() => {
+              form.setFieldsValue(t.params);
+              setProblem(problemText(paramsProblem(t.params)));
+              setTab('generator');
+            }}
+          >
+            {B.genTemplateLoad}
+          </Button>
+          <Button size="small" danger icon={<DeleteOutlined />} aria-label={`${S.crud.delete} ${t.name}`} onClick={() => void deleteTemplate(t.id)} />
+        </li>
+      ))}
+    </ul>
+  ) : (
+    <div className="bm-muted">{B.genNoTemplates}</div>
+  );
+
+  return (
+    <Tabs
+      size="small"
+      activeKey={tab}
+      onChange={setTab}
+      data-testid="schedule-generator"
+      style={{ width: 340 }}
+      items={[
+        // forceRender keeps the form mounted, so Load works from the other tab.
+        { key: 'generator', label: B.genTabGenerator, children: generator, forceRender: true },
+        { key: 'templates', label: B.genTabTemplates(list.length), children: saved },
+      ]}
+    />
+  );
 }
+
+const hm = (m: number) => B.minutes(Math.round(m));
 
 export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; locked: boolean; onSaved: () => void }) {
   const { message } = App.useApp();
   const [schedule, setSchedule] = useState<Schedule>(() => scheduleOf(bot));
   const [day, setDay] = useState('0');
+  const [view, setView] = useState<'week' | 'day'>('week');
   const [dirty, setDirty] = useState(false);
   const [busy, setBusy] = useState(false);
   const [genOpen, setGenOpen] = useState(false);
   const sessions = schedule.days[day]?.sessions ?? [];
   const problems = useMemo(() => problemsOf(sessions), [sessions]);
   const anyProblem = DAY_KEYS.some((d) => Object.keys(problemsOf(schedule.days[d].sessions)).length > 0);
+  const week = useMemo(() => {
+    const all = DAY_KEYS.map((d) => dayStats(schedule.days[d].sessions));
+    const avg = (f: (x: (typeof all)[number]) => number) => all.reduce((n, x) => n + f(x), 0) / all.length;
+    return { active: avg((x) => x.active), breaks: avg((x) => x.breaks), count: avg((x) => x.count), percent: avg((x) => x.percent) };
+  }, [schedule]);
+  const today = dayStats(sessions);
 
   const setSessions = (d: string, list: Session[]) => {
     setSchedule((s) => ({ ...s, days: { ...s.days, [d]: { ...s.days[d], sessions: list } } }));
@@ -175,6 +466,14 @@ export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; loc
     <div className="bm-sched" data-testid="schedule-editor">
       {dirty && <Alert type="warning" showIcon closable message={B.unsaved} className="bm-dialog-alert" />}
       <Space wrap className="bm-sched-actions">
+        <Segmented
+          value={view}
+          onChange={(v) => setView(v as 'week' | 'day')}
+          options={[
+            { value: 'week', label: B.weekOverview },
+            { value: 'day', label: B.dayView },
+          ]}
+        />
         <Popover open={genOpen && !locked} onOpenChange={setGenOpen} trigger="click" content={<Generator onGenerate={generate} />} title={B.genTitle}>
           <Button icon={<ThunderboltOutlined />} disabled={locked}>
             {B.generate}
@@ -193,40 +492,99 @@ export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; loc
           {B.saveChanges}
         </Button>
       </Space>
-      <div className="bm-sched-week">
-        {DAY_KEYS.map((d) => (
-          <div key={d} className="bm-sched-row">
-            <span className="bm-sched-day">{B.weekdays[Number(d)]}</span>
-            <Timeline sessions={schedule.days[d].sessions} onClick={() => setDay(d)} selected={d === day} />
-          </div>
-        ))}
+      <div className="bm-sched-weekpanel" data-testid="schedule-week-stats">
+        <strong>{B.weekTitle}</strong>
+        <Stats
+          items={[
+            [B.avgActive, hm(week.active)],
+            [B.avgBreak, hm(week.breaks)],
+            [B.avgSessions, week.count.toFixed(1)],
+            [B.avgDayPercent, `${week.percent.toFixed(1)}%`],
+          ]}
+        />
       </div>
-      <h4 className="bm-sched-title">{B.sessionsOf(B.weekdays[Number(day)])}</h4>
-      {sessions.length === 0 && <div className="bm-muted">{B.noSessions}</div>}
-      {sessions.map((s) => (
-        <div key={s.id} className="bm-sched-session" data-testid="schedule-session">
-          <Input type="time" step={300} value={s.start} disabled={locked} aria-label={B.sessionStart} onChange={(e) => edit(s.id, { start: e.target.value })} style={{ width: 120 }} />
-          <span>–</span>
-          <Input type="time" step={300} value={s.end} disabled={locked} aria-label={B.sessionEnd} onChange={(e) => edit(s.id, { end: e.target.value })} style={{ width: 120 }} />
-          <span className="bm-muted">{B.minutes(duration(s))}</span>
-          <Switch size="small" checked={s.enabled} disabled={locked} aria-label={B.sessionEnabled} onChange={(enabled) => edit(s.id, { enabled })} />
-          <Button size="small" type="text" danger icon={<DeleteOutlined />} disabled={locked} aria-label={S.crud.delete} onClick={() => setSessions(day, sessions.filter((x) => x.id !== s.id))} />
-          {problems[s.id] && <span className="bm-tone-text bm-tone-danger">{problems[s.id]}</span>}
-        </div>
-      ))}
-      <Button
-        size="small"
-        icon={<PlusOutlined />}
-        disabled={locked}
-        onClick={() => {
-          const last = sessions[sessions.length - 1];
-          const start = last ? (toMinutes(last.end) + 30) % 1440 : 9 * 60;
-          const hhmm = (m: number) => `${String(Math.floor(m / 60) % 24).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-          setSessions(day, [...sessions, { id: `s${Date.now()}`, start: hhmm(start), end: hhmm(start + 60), enabled: true, type: 'active', profile: 'default' }]);
-        }}
-      >
-        {B.addSession}
-      </Button>
+      {view === 'week' ? (
+        <>
+          <div className="bm-sched-week">
+            {DAY_KEYS.map((d) => (
+              <div key={d} className="bm-sched-row">
+                <span className="bm-sched-day">{B.weekdays[Number(d)]}</span>
+                <Timeline
+                  sessions={schedule.days[d].sessions}
+                  windows={schedule.allowedWindows}
+                  label={B.weekdays[Number(d)]}
+                  selected={d === day}
+                  onClick={() => {
+                    setDay(d);
+                    setView('day');
+                  }}
+                />
+              </div>
+            ))}
+          </div>
+          <div className="bm-sched-legend">
+            <span>
+              <i className="bm-sched-bar" />
+              {B.legendActive}
+            </span>
+            <span>
+              <i className="bm-sched-bar is-bad" />
+              {B.legendOverlap}
+            </span>
+            <span>
+              <i className="bm-sched-mark is-start" />
+              {B.legendStart}
+            </span>
+            <span>
+              <i className="bm-sched-mark is-end" />
+              {B.legendEnd}
+            </span>
+          </div>
+        </>
+      ) : (
+        <>
+          <Tabs
+            size="small"
+            activeKey={day}
+            onChange={setDay}
+            items={DAY_KEYS.map((d) => ({ key: d, label: B.weekdays[Number(d)].slice(0, 3) }))}
+          />
+          <DayTimeline sessions={sessions} windows={schedule.allowedWindows} disabled={locked} onChange={(list) => setSessions(day, list)} />
+          <Stats
+            items={[
+              [B.statActive, hm(today.active)],
+              [B.statBreak, hm(today.breaks)],
+              [B.statSessions, String(today.count)],
+              [B.statOfDay, `${today.percent.toFixed(1)}%`],
+            ]}
+          />
+          <h4 className="bm-sched-title">{B.sessionsOf(B.weekdays[Number(day)])}</h4>
+          {sessions.length === 0 && <div className="bm-muted">{B.noSessions}</div>}
+          {sessions.map((s) => (
+            <div key={s.id} className="bm-sched-session" data-testid="schedule-session">
+              <Input type="time" step={300} value={s.start} disabled={locked} aria-label={B.sessionStart} onChange={(e) => edit(s.id, { start: e.target.value })} style={{ width: 120 }} />
+              <span>–</span>
+              <Input type="time" step={300} value={s.end} disabled={locked} aria-label={B.sessionEnd} onChange={(e) => edit(s.id, { end: e.target.value })} style={{ width: 120 }} />
+              <span className="bm-muted">{B.minutes(duration(s))}</span>
+              <Switch size="small" checked={s.enabled} disabled={locked} aria-label={B.sessionEnabled} onChange={(enabled) => edit(s.id, { enabled })} />
+              <Button size="small" type="text" danger icon={<DeleteOutlined />} disabled={locked} aria-label={S.crud.delete} onClick={() => setSessions(day, sessions.filter((x) => x.id !== s.id))} />
+              {problems[s.id] && <span className="bm-tone-text bm-tone-danger">{problems[s.id]}</span>}
+            </div>
+          ))}
+          <Button
+            size="small"
+            icon={<PlusOutlined />}
+            disabled={locked}
+            onClick={() => {
+              const last = sessions[sessions.length - 1];
+              const start = last ? (toMinutes(last.end) + 30) % 1440 : 9 * 60;
+              setSessions(day, [...sessions, { id: `s${Date.now()}`, start: toHhmm(start), end: toHhmm((start + 60) % 1440), enabled: true, type: 'active', profile: 'default' }]);
+            }}
+          >
+            {B.addSession}
+          </Button>
+        </>
+      )}
     </div>
   );
 }

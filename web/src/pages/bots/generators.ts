@@ -127,6 +127,10 @@ export interface Schedule {
 export interface ScheduleParams {
   startTime: string;
   endTime: string;
+  /** An optional second window, e.g. night sessions after midnight. */
+  useSecondWindow?: boolean;
+  secondStartTime?: string;
+  secondEndTime?: string;
   targetActiveMinutes: number;
   minSessionMinutes: number;
   minBreakMinutes: number;
@@ -137,6 +141,9 @@ export interface ScheduleParams {
 export const DEFAULT_SCHEDULE_PARAMS: ScheduleParams = {
   startTime: '07:00',
   endTime: '23:30',
+  useSecondWindow: false,
+  secondStartTime: '00:00',
+  secondEndTime: '02:00',
   targetActiveMinutes: 720,
   minSessionMinutes: 60,
   minBreakMinutes: 30,
@@ -155,40 +162,68 @@ export const duration = (s: Pick<Session, 'start' | 'end'>) => (toMinutes(s.end)
 
 const step5 = (n: number) => Math.round(n / 5) * 5;
 
+/** The generator's windows: the first, and the second when it is switched on. */
+export function windowsOf(p: ScheduleParams): Schedule['allowedWindows'] {
+  const first = { start: p.startTime, end: p.endTime };
+  return p.useSecondWindow && p.secondStartTime && p.secondEndTime
+    ? [first, { start: p.secondStartTime, end: p.secondEndTime }]
+    : [first];
+}
+
 /** Why the generator cannot run with these parameters, or null. */
-export function paramsProblem(p: ScheduleParams): string | null {
-  const window = toMinutes(p.endTime) - toMinutes(p.startTime);
-  if (window <= 0) return 'end';
-  if (p.targetActiveMinutes > window) return 'target';
+export function paramsProblem(p: ScheduleParams): 'end' | 'overlap' | 'target' | null {
+  const spans = windowsOf(p).map((w) => [toMinutes(w.start), toMinutes(w.end)] as const);
+  if (spans.some(([a, b]) => b <= a)) return 'end';
+  if (spans.length === 2 && spans[0][0] < spans[1][1] && spans[1][0] < spans[0][1]) return 'overlap';
+  if (p.targetActiveMinutes > spans.reduce((n, [a, b]) => n + b - a, 0)) return 'target';
   return null;
 }
 
-/** Seven days of sessions filling about `targetActiveMinutes` inside the window, jittered per day. */
+/** About `target` minutes of sessions in [start, end), jittered. */
+function fillWindow(start: number, end: number, target: number, p: ScheduleParams, idPrefix: string): Session[] {
+  const count = Math.max(1, Math.floor(target / Math.max(p.minSessionMinutes, 1) / 2));
+  const length = Math.max(p.minSessionMinutes, step5(target / count));
+  const room = end - start - count * length;
+  const gap = Math.max(p.minBreakMinutes, step5(room / Math.max(count, 1)));
+  const sessions: Session[] = [];
+  let t = start + step5(Math.random() * Math.min(p.randomOffsetMinutes, Math.max(room, 0)));
+  for (let i = 0; i < count && t + p.minSessionMinutes <= end; i++) {
+    const jitter = step5((Math.random() * 2 - 1) * p.randomOffsetMinutes);
+    const len = Math.min(end - t, Math.max(p.minSessionMinutes, length + jitter));
+    sessions.push({ id: `${idPrefix}-${i}`, start: toHhmm(t), end: toHhmm(t + len), enabled: true, type: 'active', profile: p.profile });
+    t += len + gap;
+  }
+  return sessions;
+}
+
+/** Seven days of sessions filling about `targetActiveMinutes`, shared among the windows by their length. */
 export function generateSchedule(p: ScheduleParams): Schedule {
-  const start = toMinutes(p.startTime);
-  const end = toMinutes(p.endTime);
+  const windows = windowsOf(p);
+  const spans = windows.map((w) => [toMinutes(w.start), toMinutes(w.end)] as const);
+  const total = spans.reduce((n, [a, b]) => n + b - a, 0);
   const days: Schedule['days'] = {};
   for (let d = 0; d < 7; d++) {
-    const count = Math.max(1, Math.floor(p.targetActiveMinutes / Math.max(p.minSessionMinutes, 1) / 2));
-    const length = Math.max(p.minSessionMinutes, step5(p.targetActiveMinutes / count));
-    const room = end - start - count * length;
-    const gap = Math.max(p.minBreakMinutes, step5(room / Math.max(count, 1)));
-    const sessions: Session[] = [];
-    let t = start + step5(Math.random() * Math.min(p.randomOffsetMinutes, Math.max(room, 0)));
-    for (let i = 0; i < count && t + p.minSessionMinutes <= end; i++) {
-      const jitter = step5((Math.random() * 2 - 1) * p.randomOffsetMinutes);
-      const len = Math.min(end - t, Math.max(p.minSessionMinutes, length + jitter));
-      sessions.push({ id: `s${d}-${i}`, start: toHhmm(t), end: toHhmm(t + len), enabled: true, type: 'active', profile: p.profile });
-      t += len + gap;
-    }
+    const sessions = spans
+      .flatMap(([a, b], w) => fillWindow(a, b, (p.targetActiveMinutes * (b - a)) / total, p, `s${d}-${w}`))
+      .sort((x, y) => toMinutes(x.start) - toMinutes(y.start));
     days[String(d)] = { enabled: true, sessions };
   }
   return {
     version: 1,
     timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     days,
-    allowedWindows: [{ start: p.startTime, end: p.endTime }],
+    allowedWindows: windows,
   };
+}
+
+/** Active, break (gaps between the first start and the last end), sessions and share of the day, of enabled sessions. */
+export function dayStats(sessions: Session[]): { active: number; breaks: number; count: number; percent: number } {
+  const on = sessions.filter((s) => s.enabled);
+  const active = on.reduce((n, s) => n + duration(s), 0);
+  const first = Math.min(...on.map((s) => toMinutes(s.start)));
+  const last = Math.max(...on.map((s) => toMinutes(s.start) + duration(s)));
+  const breaks = on.length > 1 ? Math.max(0, last - first - active) : 0;
+  return { active, breaks, count: on.length, percent: (active / 1440) * 100 };
 }
 
 /** Whether two sessions of one day overlap (minutes, with midnight crossing unrolled). */
