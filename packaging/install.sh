@@ -67,6 +67,7 @@ if [ "$kind" = server ] && $upgrade && [ -e "$data/botmox.db" ]; then
   # read the data directory) with the service's environment from /etc/botmox/env.
   (set -a; . "$etc/env"; set +a; export BOTMOX_DATA_DIR="$data"
    setpriv --reuid="$name" --regid="$name" --init-groups "$target" backup "$archive")
+  chmod 0600 "$archive"
   echo "backup taken before the upgrade: $archive"
 fi
 

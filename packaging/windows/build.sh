@@ -4,7 +4,7 @@
 #   apt-get install mingw-w64 nsis && rustup target add x86_64-pc-windows-gnu
 #   packaging/windows/build.sh
 #
-# Output, in $CARGO_TARGET_DIR/windows-dist/ (printed at the end):
+# Output, in $CARGO_TARGET_DIR/cross-windows/windows-dist/ (printed at the end):
 #   botmox-agent.exe                          the agent (static CRT: needs no DLL beside it)
 #   BotMox-Agent-Setup-<version>.exe          the NSIS installer
 #   wine-test/bcryptprimitives.dll            ProcessPrng shim, only for running under wine
@@ -17,7 +17,10 @@ for tool in x86_64-w64-mingw32-gcc makensis; do
 done
 rustup target list --installed 2>/dev/null | grep -qx "$triple" || rustup target add "$triple"
 
-target_dir="${CARGO_TARGET_DIR:-target}"
+# Its own build directory under the shared one: a cross build never waits for the host build's
+# lock, and keeps its build scripts apart.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/cross-windows"
+target_dir="$CARGO_TARGET_DIR"
 dist="$target_dir/windows-dist"
 mkdir -p "$dist/wine-test"
 

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target_dir="${CARGO_TARGET_DIR:-target}"
-dist="$target_dir/windows-dist"
+dist="$target_dir/cross-windows/windows-dist"
 server_bin="${BOTMOX_BIN:-}"
 if [ -z "$server_bin" ]; then
   for candidate in "$target_dir/x86_64-unknown-linux-musl/release/botmox" "$target_dir/release/botmox"; do
@@ -110,5 +110,6 @@ for pid in $(pgrep -f 'botmox-agent.exe run' || true); do
   rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
   [ -n "$rss_kb" ] && echo "idle RSS under wine: pid $pid, $((rss_kb / 1024)) MiB ($rss_kb kB)"
 done
+echo "secrets kept in the OS keyring (wine's Credential Manager): $(jq -c '.in_keyring // []' "$work/cfg/secrets.json")"
 echo "state.json: $(jq -c '{status, message}' "$work/cfg/state.json" 2>/dev/null || echo none)"
 echo "wine smoke test passed"
