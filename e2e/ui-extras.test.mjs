@@ -280,7 +280,12 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     step = 'finance';
     await page.goto(new URL('/finance', baseUrl).toString());
     await page.getByTestId('fin-donut').locator('circle').nth(1).waitFor();
-    await page.getByTestId('fin-gold-chart').locator('polyline').first().waitFor();
+    // One overview chart: income, expense, cumulative profit, gold price on the right axis; daily net hidden.
+    const chart = page.getByTestId('fin-chart');
+    await chart.locator('polyline[data-series^="gold:"]').first().waitFor();
+    for (const key of ['income', 'expense', 'profit']) assert.equal(await chart.locator(`polyline[data-series="${key}"]`).count(), 1, `${key} line`);
+    assert.equal(await chart.locator('[data-series="net"]').count(), 0, 'daily net hidden by default');
+    await page.getByTestId('fin-gold-sold').getByText('/1000g', { exact: false }).first().waitFor();
     const projects = await api.get('/settings/projects');
     // A project with operations in the demo period: the first one any operation names.
     const ops = rows(await api.get('/finance/operations?limit=100'));
@@ -296,7 +301,7 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
       },
       pinfo.name ?? pid,
     );
-    assert.equal(await page.getByTestId('fin-gold-chart').locator('polyline').count(), 1, 'one project, one gold line');
+    assert.equal(await chart.locator('polyline[data-series^="gold:"]').count(), 1, 'one project, one gold line');
     await shootBoth('finance', () => page.getByTestId('fin-donut').locator('circle').nth(1).waitFor());
 
     // ---- Theme editor: colour, radius, save, saved themes ----------------------------

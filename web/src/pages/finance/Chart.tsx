@@ -1,5 +1,6 @@
-// A light SVG chart over days: bars and lines on one value axis, a tooltip per
-// day from <title>, axis labels thinned to fit. No chart library needed for this.
+// A light SVG chart over days: bars and lines on a left value axis and, for
+// series of another unit (gold price), an optional right one; a tooltip per day
+// from <title>, axis labels thinned to fit. No chart library needed for this.
 
 import { useMemo } from 'react';
 
@@ -9,11 +10,14 @@ export interface Series {
   color: string;
   kind: 'bar' | 'line';
   values: (number | null)[];
+  /** Drawn against the right axis (formatted with `formatRight`). */
+  right?: boolean;
+  /** Left out until the chart settings switch it on. */
+  hidden?: boolean;
 }
 
 const W = 900;
-const H = 240;
-const PAD = { l: 56, r: 12, t: 12, b: 28 };
+const PAD = { l: 56, t: 12, b: 28 };
 
 function niceStep(range: number, ticks: number): number {
   const raw = range / ticks;
@@ -22,55 +26,76 @@ function niceStep(range: number, ticks: number): number {
   return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
 }
 
+/** A value scale over `series` from zero, in round steps, with its tick values. */
+function scaleOf(series: Series[]): { lo: number; hi: number; ticks: number[] } {
+  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
+  let lo = Math.min(0, ...all);
+  let hi = Math.max(0, ...all);
+  if (lo === hi) hi = lo + 1;
+  const step = niceStep(hi - lo, 4);
+  lo = Math.floor(lo / step) * step;
+  hi = Math.ceil(hi / step) * step;
+  const ticks: number[] = [];
+  for (let v = lo; v <= hi + step / 2; v += step) ticks.push(v);
+  return { lo, hi, ticks };
+}
+
 export default function DayChart({
   days,
   series,
   format,
+  formatRight = format,
   label,
+  height = 240,
   testId,
 }: {
   /** YYYY-MM-DD per x position. */
   days: string[];
   series: Series[];
   format: (v: number) => string;
+  formatRight?: (v: number) => string;
   label: string;
+  height?: number;
   testId?: string;
 }) {
-  const { lo, hi, step } = useMemo(() => {
-    const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-    let min = Math.min(0, ...all);
-    let max = Math.max(0, ...all);
-    if (min === max) max = min + 1;
-    const st = niceStep(max - min, 4);
-    min = Math.floor(min / st) * st;
-    max = Math.ceil(max / st) * st;
-    return { lo: min, hi: max, step: st };
+  const left = useMemo(() => scaleOf(series.filter((s) => !s.right)), [series]);
+  const right = useMemo(() => {
+    const r = series.filter((s) => s.right);
+    return r.length ? scaleOf(r) : null;
   }, [series]);
 
+  const H = height;
+  const padR = right ? 56 : 12;
   const n = days.length;
-  const iw = W - PAD.l - PAD.r;
+  const iw = W - PAD.l - padR;
   const ih = H - PAD.t - PAD.b;
   const slot = n ? iw / n : iw;
   const x = (i: number) => PAD.l + slot * (i + 0.5);
-  const y = (v: number) => PAD.t + ih - ((v - lo) / (hi - lo)) * ih;
+  const yOn = (sc: { lo: number; hi: number }) => (v: number) => PAD.t + ih - ((v - sc.lo) / (sc.hi - sc.lo)) * ih;
+  const y = yOn(left);
+  const yOf = (s: Series) => (s.right && right ? yOn(right) : y);
   const bars = series.filter((s) => s.kind === 'bar');
   const barW = Math.max(1, (slot * 0.8) / Math.max(1, bars.length));
   const every = Math.max(1, Math.ceil(n / 12));
-  const ticks: number[] = [];
-  for (let v = lo; v <= hi + step / 2; v += step) ticks.push(v);
+  const ticks = left.ticks;
 
   return (
     <figure className="bm-chart" data-testid={testId}>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label}>
         {ticks.map((v) => (
           <g key={v}>
-            <line className="bm-chart-grid" x1={PAD.l} x2={W - PAD.r} y1={y(v)} y2={y(v)} />
+            <line className="bm-chart-grid" x1={PAD.l} x2={W - padR} y1={y(v)} y2={y(v)} />
             <text className="bm-chart-axis" x={PAD.l - 6} y={y(v) + 4} textAnchor="end">
               {format(v)}
             </text>
           </g>
         ))}
-        <line className="bm-chart-zero" x1={PAD.l} x2={W - PAD.r} y1={y(0)} y2={y(0)} />
+        {right?.ticks.map((v) => (
+          <text key={`r${v}`} className="bm-chart-axis" x={W - padR + 6} y={yOn(right)(v) + 4} textAnchor="start">
+            {formatRight(v)}
+          </text>
+        ))}
+        <line className="bm-chart-zero" x1={PAD.l} x2={W - padR} y1={y(0)} y2={y(0)} />
         {days.map((d, i) =>
           i % every === 0 ? (
             <text key={d} className="bm-chart-axis" x={x(i)} y={H - 8} textAnchor="middle">
@@ -83,10 +108,11 @@ export default function DayChart({
             v === null || v === 0 ? null : (
               <rect
                 key={`${s.key}-${i}`}
+                data-series={s.key}
                 x={x(i) - (barW * bars.length) / 2 + bi * barW}
                 width={barW}
-                y={Math.min(y(v), y(0))}
-                height={Math.max(1, Math.abs(y(v) - y(0)))}
+                y={Math.min(yOf(s)(v), yOf(s)(0))}
+                height={Math.max(1, Math.abs(yOf(s)(v) - yOf(s)(0)))}
                 fill={s.color}
                 opacity={0.85}
               />
@@ -97,17 +123,17 @@ export default function DayChart({
           .filter((s) => s.kind === 'line')
           .map((s) => {
             const pts = s.values
-              .map((v, i) => (v === null ? null : `${x(i).toFixed(1)},${y(v).toFixed(1)}`))
+              .map((v, i) => (v === null ? null : `${x(i).toFixed(1)},${yOf(s)(v).toFixed(1)}`))
               .filter((p): p is string => p !== null);
             return pts.length ? (
-              <polyline key={s.key} points={pts.join(' ')} fill="none" stroke={s.color} strokeWidth={2} vectorEffect="non-scaling-stroke" />
+              <polyline key={s.key} data-series={s.key} points={pts.join(' ')} fill="none" stroke={s.color} strokeWidth={2} vectorEffect="non-scaling-stroke" />
             ) : null;
           })}
         {/* One hover target per day carries that day's values. */}
         {days.map((d, i) => (
           <rect key={`hover-${d}`} className="bm-chart-hover" x={x(i) - slot / 2} width={slot} y={PAD.t} height={ih}>
             <title>
-              {[d, ...series.map((s) => `${s.name}: ${s.values[i] === null ? '—' : format(s.values[i] as number)}`)].join('\n')}
+              {[d, ...series.map((s) => `${s.name}: ${s.values[i] === null ? '—' : (s.right ? formatRight : format)(s.values[i] as number)}`)].join('\n')}
             </title>
           </rect>
         ))}

@@ -47,7 +47,7 @@ const TABLE_POLL_MS = 10_000;
 const DAY = 86_400_000;
 const PRESETS = { d7: 7, d30: 30, d90: 90, d365: 365 } as const;
 type Preset = keyof typeof PRESETS | 'custom';
-const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, net: PALETTES.dark.info };
+const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, profit: PALETTES.dark.brandPrimary, net: PALETTES.dark.info };
 const GOLD_COLORS = [PALETTES.dark.warning, PALETTES.dark.paused, PALETTES.dark.brandWarning, PALETTES.dark.info];
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -115,14 +115,14 @@ const CHART_CONFIG = 'finance/chart_config';
 function configured(series: Series[], config: SeriesConfig[] | null | undefined): Series[] {
   return series.flatMap((s) => {
     const c = config?.find((x) => x.key === s.key);
-    if (c && !c.visible) return [];
+    if (c ? !c.visible : s.hidden) return [];
     return [c ? { ...s, color: c.color, kind: c.type } : s];
   });
 }
 
 function SeriesSettings({ series, config, onSave }: { series: Series[]; config: SeriesConfig[]; onSave: (c: SeriesConfig[]) => void }) {
   const rows = series.map(
-    (s) => config.find((c) => c.key === s.key) ?? { key: s.key, name: s.name, color: s.color, type: s.kind, visible: true },
+    (s) => config.find((c) => c.key === s.key) ?? { key: s.key, name: s.name, color: s.color, type: s.kind, visible: !s.hidden },
   );
   const set = (key: string, change: Partial<SeriesConfig>) => onSave(rows.map((r) => (r.key === key ? { ...r, ...change } : r)));
   return (
@@ -188,6 +188,8 @@ function Summary({
     const farmed: Record<string, number> = {};
     const usdByDay: Record<string, { income: number; expense: number }> = {};
     const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
+    // Gold sold and the dollars it brought, per project, for $/1000 g.
+    const sold: Record<string, { gold: number; usd: number }> = {};
     for (const op of ops ?? []) {
       const t = (perCurrency[op.currency] ??= { income: 0, expense: 0 });
       const d = dayOf(op.date);
@@ -204,8 +206,13 @@ function Summary({
         p.sum += op.gold_price_at_time;
         p.n += 1;
       }
+      if (op.type === 'income' && op.category === 'sale' && op.currency === 'USD' && typeof op.gold_amount === 'number' && op.gold_amount > 0) {
+        const g = (sold[op.project_id || ''] ??= { gold: 0, usd: 0 });
+        g.gold += op.gold_amount;
+        g.usd += op.amount;
+      }
     }
-    return { perCurrency, farmed, usdByDay, prices };
+    return { perCurrency, farmed, usdByDay, prices, sold };
   }, [ops]);
   const totals = agg;
 
@@ -241,30 +248,53 @@ function Summary({
     ] satisfies Stat[];
   });
 
+  // Gold Sold: per project with its dollar price per 1000 g.
+  const soldRows = Object.entries(agg.sold).sort(([x], [y]) => x.localeCompare(y));
+  if (soldRows.length) {
+    cards.push({
+      label: F.goldSold,
+      testId: 'fin-gold-sold',
+      value: (
+        <ul className="bm-fin-sold">
+          {soldRows.map(([p, g]) => (
+            <li key={p || '-'}>
+              <span>{p ? projectName(p) : F.noProject}</span>
+              <strong>{money(g.gold, 'gold')}</strong>
+              <small>{F.perThousand(g.usd / (g.gold / 1000))}</small>
+            </li>
+          ))}
+        </ul>
+      ),
+    });
+  }
+
   const usdOf = (d: string) => agg.usdByDay[d] ?? { income: 0, expense: 0 };
+  const netOf = (d: string) => usdOf(d).income - usdOf(d).expense;
+  let running = 0;
   const allSeries: Series[] = [
-    { key: 'income', name: F.income, color: COLORS.income, kind: 'bar', values: days.map((d) => usdOf(d).income) },
-    { key: 'expense', name: F.expense, color: COLORS.expense, kind: 'bar', values: days.map((d) => usdOf(d).expense) },
-    { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'line', values: days.map((d) => usdOf(d).income - usdOf(d).expense) },
+    { key: 'income', name: F.income, color: COLORS.income, kind: 'line', values: days.map((d) => usdOf(d).income) },
+    { key: 'expense', name: F.expense, color: COLORS.expense, kind: 'line', values: days.map((d) => usdOf(d).expense) },
+    { key: 'profit', name: F.chartProfit, color: COLORS.profit, kind: 'line', values: days.map((d) => (running += netOf(d))) },
+    { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'bar', hidden: true, values: days.map(netOf) },
+    // One gold price line per project on the right axis, as the reference draws TBC and Midnight apart.
+    ...Object.keys(agg.prices)
+      .sort()
+      .map(
+        (p, i): Series => ({
+          key: `gold:${p || '-'}`,
+          name: F.goldPriceOf(p ? projectName(p) : F.noProject),
+          color: GOLD_COLORS[i % GOLD_COLORS.length],
+          kind: 'line',
+          right: true,
+          values: days.map((d) => {
+            const x = agg.prices[p][d];
+            return x ? x.sum / x.n : null;
+          }),
+        }),
+      ),
   ];
-  // One gold price line per project, as the reference draws TBC and Midnight apart.
-  const allGold: Series[] = Object.keys(agg.prices)
-    .sort()
-    .map((p, i) => ({
-      key: `gold:${p || '-'}`,
-      name: F.goldPriceOf(p ? projectName(p) : F.noProject),
-      color: GOLD_COLORS[i % GOLD_COLORS.length],
-      kind: 'line',
-      values: days.map((d) => {
-        const x = agg.prices[p][d];
-        return x ? x.sum / x.n : null;
-      }),
-    }));
   const stored = Array.isArray(config.data) ? config.data : [];
   const series = configured(allSeries, stored);
-  const goldSeries = configured(allGold, stored);
-  const hasUsd = currencies.includes('USD');
-  const hasGold = allGold.length > 0;
 
   return (
     <>
@@ -275,49 +305,48 @@ function Summary({
       ) : (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noTotals} />
       )}
-      <div className="bm-fin-charts">
-        <Card
-          className="bm-card"
-          size="small"
-          title={F.chartTitle}
-          extra={
-            <Popover
-              trigger="click"
-              placement="bottomRight"
-              content={<SeriesSettings series={[...allSeries, ...allGold]} config={stored} onSave={(c) => void saveConfig(c)} />}
-            >
-              <Button size="small" type="text" icon={<SettingOutlined />}>
-                {F.seriesSettings}
-              </Button>
-            </Popover>
-          }
-        >
-          {ops && hasUsd ? (
-            <DayChart days={days} series={series} format={(v) => usd.format(v).replace('.00', '')} label={F.chartTitle} testId="fin-chart" />
-          ) : (
-            <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noChartData} />
-          )}
-        </Card>
-        <Card className="bm-card" size="small" title={F.goldTitle}>
-          {hasGold ? (
-            <DayChart days={days} series={goldSeries} format={(v) => `$${v.toFixed(v < 10 ? 2 : 0)}`} label={F.goldTitle} testId="fin-gold-chart" />
-          ) : (
-            <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noChartData} />
-          )}
-        </Card>
-        {Object.keys(totals.farmed).length > 0 && (
-          <Card className="bm-card" size="small" title={F.farmedTitle}>
-            <ul className="bm-fin-farmed">
-              {Object.entries(totals.farmed).map(([p, g]) => (
-                <li key={p}>
-                  <span>{projectName(p)}</span>
-                  <strong>{money(g, 'gold')}</strong>
-                </li>
-              ))}
-            </ul>
-          </Card>
+      <Card
+        className="bm-card bm-fin-overview"
+        size="small"
+        title={F.chartTitle}
+        extra={
+          <Popover trigger="click" placement="bottomRight" content={<SeriesSettings series={allSeries} config={stored} onSave={(c) => void saveConfig(c)} />}>
+            <Button size="small" type="text" icon={<SettingOutlined />}>
+              {F.seriesSettings}
+            </Button>
+          </Popover>
+        }
+      >
+        {ops && ops.length ? (
+          <DayChart
+            days={days}
+            series={series}
+            height={400}
+            format={(v) => usd.format(v).replace('.00', '')}
+            formatRight={(v) => `$${v.toFixed(v < 10 ? 2 : 0)}`}
+            label={F.chartTitle}
+            testId="fin-chart"
+          />
+        ) : (
+          <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={F.noChartData} />
         )}
-      </div>
+        <div className="bm-fin-axes bm-muted">
+          <span>{F.axisAmount}</span>
+          <span>{F.axisGold}</span>
+        </div>
+      </Card>
+      {Object.keys(totals.farmed).length > 0 && (
+        <Card className="bm-card" size="small" title={F.farmedTitle}>
+          <ul className="bm-fin-farmed">
+            {Object.entries(totals.farmed).map(([p, g]) => (
+              <li key={p}>
+                <span>{projectName(p)}</span>
+                <strong>{money(g, 'gold')}</strong>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
     </>
   );
 }
