@@ -50,6 +50,7 @@ error_codes! {
     MissingBearerToken => (UNAUTHORIZED, "MISSING_BEARER_TOKEN", "Missing bearer token: send 'Authorization: Bearer <token>'"),
     InvalidBearerToken => (UNAUTHORIZED, "INVALID_OR_MISSING_BEARER_TOKEN", "The bearer token is invalid or expired: sign in again"),
     GatewayUnauthorized => (UNAUTHORIZED, "UNAUTHORIZED", "Auth token is required"),
+    VaultKeyFromEnv => (CONFLICT, "VAULT_KEY_FROM_ENV", "The vault key comes from the environment: rotate it with the server stopped"),
     InvalidCredentials => (UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password"),
     InvalidSetupToken => (UNAUTHORIZED, "INVALID_SETUP_TOKEN", "The setup token is not valid: use the setup URL printed in the server log"),
     Forbidden => (FORBIDDEN, "FORBIDDEN", "You do not have permission to do this"),

@@ -9,6 +9,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
@@ -43,6 +44,11 @@ pub enum VaultError {
     KeyFile { path: PathBuf, source: std::io::Error },
     #[error("a secret failed to decrypt: it was altered or written with another key")]
     Decrypt,
+    #[error(
+        "the vault key comes from {KEY_ENV}, which a running server cannot change: stop the server and \
+         run `botmox vault rotate --new-key-out FILE`, then start it with the new key"
+    )]
+    KeyFromEnv,
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
 }
@@ -63,10 +69,18 @@ impl std::fmt::Display for KeySource {
     }
 }
 
+/// Clones share their keys, so a live rotation switches every holder at once.
 #[derive(Clone)]
 pub struct Vault {
-    cipher: XChaCha20Poly1305,
+    keys: Arc<RwLock<Keys>>,
     source: KeySource,
+}
+
+struct Keys {
+    current: XChaCha20Poly1305,
+    /// During and after a live rotation, the other key: a row read under one key and opened
+    /// after the switch still opens.
+    other: Option<XChaCha20Poly1305>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -85,8 +99,27 @@ pub struct Sealed {
 
 impl Vault {
     fn from_key(key: &[u8; 32], source: KeySource) -> Self {
+        let keys = Keys {
+            current: XChaCha20Poly1305::new(key.into()),
+            other: None,
+        };
         Self {
-            cipher: XChaCha20Poly1305::new(key.into()),
+            keys: Arc::new(RwLock::new(keys)),
+            source,
+        }
+    }
+
+    fn keys(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
+        self.keys.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn keys_mut(&self) -> std::sync::RwLockWriteGuard<'_, Keys> {
+        self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn from_keys(current: XChaCha20Poly1305, source: KeySource) -> Self {
+        Self {
+            keys: Arc::new(RwLock::new(Keys { current, other: None })),
             source,
         }
     }
@@ -124,7 +157,8 @@ impl Vault {
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Sealed {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
-            .cipher
+            .keys()
+            .current
             .encrypt(&nonce, Payload { msg: plaintext, aad })
             .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
         Sealed {
@@ -137,8 +171,14 @@ impl Vault {
         if nonce.len() != NONCE_LEN {
             return Err(VaultError::Decrypt);
         }
-        self.cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
+        let keys = self.keys();
+        let payload = || Payload { msg: ciphertext, aad };
+        keys.current
+            .decrypt(XNonce::from_slice(nonce), payload())
+            .or_else(|e| match &keys.other {
+                Some(other) => other.decrypt(XNonce::from_slice(nonce), payload()),
+                None => Err(e),
+            })
             .map_err(|_| VaultError::Decrypt)
     }
 
@@ -277,6 +317,39 @@ pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<
         params![new.key_check(), now_ms()],
     )?;
     tx.commit()?;
+    Ok(count)
+}
+
+/// Rotates the key of a running server (the key file's vault only): the next key is written
+/// beside the key file, every entry is re-encrypted in one transaction on `conn` (the
+/// writer's connection), the live vault switches to the new key, and the next key file
+/// becomes the key file. Readers never see a key their row does not open: the new key is
+/// accepted from before the commit, the old one is still accepted after the switch. A crash
+/// after the commit is finished at the next start by [`recover_interrupted_rotation`].
+pub fn rotate_live(vault: &Vault, conn: &mut Connection, data_dir: &Path) -> Result<u64, VaultError> {
+    let KeySource::File(key_path) = vault.source.clone() else {
+        return Err(VaultError::KeyFromEnv);
+    };
+    let next_path = data_dir.join(NEXT_KEY_FILE);
+    let (new, encoded) = Vault::generate(KeySource::File(key_path.clone()));
+    write_key_file(&next_path, &encoded)?;
+    let new_cipher = new.keys().current.clone();
+    vault.keys_mut().other = Some(new_cipher.clone());
+    let old = Vault::from_keys(vault.keys().current.clone(), vault.source.clone());
+    let count = match reencrypt_all(conn, &old, &new) {
+        Ok(count) => count,
+        Err(e) => {
+            vault.keys_mut().other = None;
+            let _ = fs::remove_file(&next_path);
+            return Err(e);
+        }
+    };
+    {
+        let mut keys = vault.keys_mut();
+        let old_cipher = std::mem::replace(&mut keys.current, new_cipher);
+        keys.other = Some(old_cipher);
+    }
+    fs::rename(&next_path, &key_path).map_err(|source| VaultError::KeyFile { path: key_path, source })?;
     Ok(count)
 }
 

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::vmops::routes::router())
         .merge(crate::vm_registry::routes::router())
         .merge(crate::infra::routes::router())
+        .merge(crate::ops::routes::router())
         .merge(crate::notifications::routes::router())
         .merge(crate::provisioning::routes::router())
         .merge(crate::playbooks::routes::router())

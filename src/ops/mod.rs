@@ -2,6 +2,7 @@
 //! vault rotation.
 
 pub mod backup;
+pub mod routes;
 pub mod users;
 pub mod vault;
 

@@ -1,0 +1,60 @@
+//! `POST /api/v1/admin/vault/rotate`: key rotation while the server runs (the CLI's
+//! `botmox vault rotate` needs it stopped).
+
+use axum::extract::State;
+use botmox_contract::envelope::{Failure, Success};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit::store::{self as audit, Action};
+use crate::auth::{AdminOnly, Authed};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::{ok, Ok};
+use crate::state::AppState;
+use crate::vault::{self, VaultError};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(rotate_vault))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Rotated {
+    /// Secrets re-encrypted under the new key.
+    pub reencrypted: u64,
+    /// Where the new key now is.
+    pub key_file: String,
+}
+
+/// Generates a new master key, re-encrypts every secret under it in one transaction and
+/// switches the running server to it; reads keep working throughout. Only for a key kept in
+/// the data directory's key file (409 when it comes from `BOTMOX_VAULT_KEY`).
+#[utoipa::path(post, path = "/api/v1/admin/vault/rotate", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Success<Rotated>), (status = 403, body = Failure), (status = 409, body = Failure)))]
+async fn rotate_vault(State(state): State<AppState>, Authed(me, ..): Authed<AdminOnly>) -> ApiResult<Ok<Rotated>> {
+    let (vault, data_dir) = (state.vault.clone(), state.config.data_dir.clone());
+    let outcome = state
+        .db
+        .write_raw(move |conn| {
+            let rotated = vault::rotate_live(&vault, conn, &data_dir);
+            if rotated.is_ok() {
+                audit::record(conn, &me, Action::Update, "vault", "master-key", &[])?;
+            }
+            Ok(rotated)
+        })
+        .await?;
+    let reencrypted = outcome.map_err(|e| match e {
+        VaultError::KeyFromEnv => ApiError::new(ErrorCode::VaultKeyFromEnv).with_message(e.to_string()),
+        other => {
+            tracing::error!(error = %other, "live vault rotation failed");
+            ApiError::new(ErrorCode::Internal)
+        }
+    })?;
+    let key_file = match state.vault.source() {
+        vault::KeySource::File(path) => path.display().to_string(),
+        vault::KeySource::Env => String::new(),
+    };
+    tracing::info!(reencrypted, "vault key rotated while running");
+    Ok(ok(Rotated { reencrypted, key_file }))
+}
