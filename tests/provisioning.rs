@@ -714,6 +714,24 @@ async fn validate(server: &TestServer, token: &str, vm: &str) -> (u16, Value) {
     .await
 }
 
+/// A subscription of the caller's tenant, `days` ahead (negative: expired), `status` as stored.
+async fn subscribe(server: &TestServer, bearer: &str, days: i64, status: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (code, res) = server
+        .call(
+            "POST",
+            "/api/v1/resources/subscriptions",
+            bearer,
+            Some(json!({"type": "bot", "status": status, "bot_id": "b1", "expires_at": now + days * 86_400_000})),
+        )
+        .await;
+    assert_eq!(code, 201, "{res}");
+    res["data"]["id"].as_str().unwrap().to_owned()
+}
+
 fn refused(res: &(u16, Value), reason: &str) {
     assert_eq!(
         (res.0, res.1["error"]["code"].as_str()),
@@ -741,11 +759,32 @@ async fn a_token_serves_every_step_of_its_vm_and_is_refused_after() {
     let token = res["data"]["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("bmx_p_") && token.len() > 40);
 
+    // Without a subscription in `active`/`expiring_soon` the token is refused: cancelled
+    // (outside the warning window) and expired ones do not count; an expiring one does.
+    refused(&validate(&server, &token, vm).await, "No active subscription");
+    subscribe(&server, &op, 30, "cancelled").await;
+    subscribe(&server, &op, -1, "active").await;
+    refused(&validate(&server, &token, vm).await, "No active subscription");
+    let expiring = subscribe(&server, &op, 2, "active").await;
+    assert_eq!(validate(&server, &token, vm).await.0, 200);
+    server
+        .call(
+            "DELETE",
+            &format!("/api/v1/resources/subscriptions/{expiring}"),
+            &op,
+            None,
+        )
+        .await;
+    refused(&validate(&server, &token, vm).await, "No active subscription");
+    subscribe(&server, &op, 60, "active").await;
+
     // No bearer: the token is the credential. Every step of the chain, in order.
     let (status, valid) = validate(&server, &token, vm).await;
     assert_eq!(status, 200, "{valid}");
     assert_eq!(valid["data"]["valid"], true);
     assert!(valid["data"]["userId"].is_string() && valid["data"]["tenantId"] == "default");
+    // Nothing published: no links.
+    assert!(valid["data"]["bootstrap_url"].is_null() && valid["data"]["app_url"].is_null());
     for (step, status) in [
         ("windows_installed", "completed"),
         ("downloader_ready", "running"),
@@ -895,6 +934,7 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
         )
         .await;
     let token = res["data"]["token"].as_str().unwrap().to_owned();
+    subscribe(&server, &op, 30, "active").await;
     assert_eq!(
         report(&server, &token, vm, "windows_installed", "completed").await.0,
         200
@@ -1105,4 +1145,100 @@ async fn progress_is_pushed_to_the_owner_as_server_sent_events() {
             .is_err(),
         "nothing for a stranger"
     );
+}
+
+/// Uploads `bytes` as release 1.0.0 of `module` (windows, stable) and assigns it as the
+/// tenant default; returns the release id.
+async fn publish(server: &TestServer, admin: &str, module: &str, bytes: &[u8]) -> i64 {
+    use sha2::{Digest, Sha256};
+    let url = server.url(&format!(
+        "/api/v1/artifacts/releases/upload?module={module}&platform=windows&version=1.0.0&sha256={}&size_bytes={}",
+        hex::encode(Sha256::digest(bytes)),
+        bytes.len()
+    ));
+    let res = client()
+        .post(url)
+        .bearer_auth(admin)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let created: Value = res.json().await.unwrap();
+    let id = created["data"]["id"].as_i64().unwrap();
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v1/artifacts/assign",
+            admin,
+            Some(json!({ "module": module, "platform": "windows", "release_id": id })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn validation_links_the_assigned_downloader_and_runner_setup() {
+    use sha2::{Digest, Sha256};
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let vm = "4c4c4544-0042-3510-8052-b4c04f4e3399";
+    let (_, res) = server
+        .call(
+            "POST",
+            "/api/v1/provisioning/generate-iso-payload",
+            &op,
+            Some(generate_body(vm)),
+        )
+        .await;
+    let token = res["data"]["token"].as_str().unwrap().to_owned();
+    subscribe(&server, &op, 30, "active").await;
+
+    // Only the downloader published: its link alone.
+    let downloader: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let setup: Vec<u8> = (0..150_001u32).map(|i| (i * 17 % 241) as u8).collect();
+    publish(&server, &admin, "bootstrap-downloader", &downloader).await;
+    let (status, valid) = validate(&server, &token, vm).await;
+    assert_eq!(status, 200, "{valid}");
+    assert!(
+        valid["data"]["bootstrap_url"].is_string() && valid["data"]["app_url"].is_null(),
+        "{valid}"
+    );
+
+    publish(&server, &admin, "winsible-setup", &setup).await;
+    let (status, valid) = validate(&server, &token, vm).await;
+    assert_eq!(status, 200, "{valid}");
+    for (field, bytes) in [("bootstrap_url", &downloader), ("app_url", &setup)] {
+        let url = valid["data"][field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field}: {valid}"));
+        assert!(url.contains("expires=") && url.contains("sig="), "{url}");
+        let res = client().get(url).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{field}");
+        let got = res.bytes().await.unwrap();
+        assert_eq!(
+            hex::encode(Sha256::digest(&got)),
+            hex::encode(Sha256::digest(bytes)),
+            "{field}"
+        );
+        // Range-capable, like every artifact download.
+        let part = client().get(url).header("range", "bytes=0-9").send().await.unwrap();
+        assert_eq!(part.status().as_u16(), 206);
+        assert_eq!(&part.bytes().await.unwrap()[..], &bytes[..10]);
+        // A tampered signature is refused.
+        let bad = client().get(url.replace("sig=", "sig=00")).send().await.unwrap();
+        assert_eq!(bad.status().as_u16(), 403, "{field}");
+    }
+
+    // Each link issued and each download is in the download audit.
+    let (status, audit) = server
+        .call("GET", "/api/v1/artifacts/download-audit?limit=500", &admin, None)
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    let rows = audit["data"].as_array().unwrap();
+    let count = |event: &str| rows.iter().filter(|r| r["event_type"] == event).count();
+    assert_eq!(count("provisioning_link"), 3, "{audit}");
+    assert!(count("download_served") >= 4, "{audit}");
 }

@@ -22,6 +22,7 @@ use super::store::{self, AuditRow};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::leases::store as leases;
+use crate::provisioning::store as provisioning;
 use crate::state::AppState;
 
 /// What a `Range` header asks for, against a file of `size` bytes.
@@ -86,21 +87,29 @@ pub(crate) async fn download(
     } else {
         None
     };
+    // The holder is a lease of the tenant, else a provisioning token (the validate-token
+    // links, `api-ops.md` §8.4 route 6).
     let (t, l) = (tenant.clone(), lease_id.clone());
-    let Some(lease) = state
+    let holder = state
         .db
-        .read(move |conn| leases::lease(conn, &t, &l).map_err(ApiError::from))
-        .await?
-    else {
+        .read(move |conn| {
+            Ok::<_, ApiError>(match leases::lease(conn, &t, &l)? {
+                Some(lease) => Some((Some(lease.id), lease.user_id, lease.vm_uuid, Some(lease.module), None)),
+                None => provisioning::token_by_id(conn, &t, &l)?
+                    .map(|token| (None, token.user_id, token.vm_uuid, None, Some(token.id))),
+            })
+        })
+        .await?;
+    let Some((lease, user_id, vm_uuid, module, provisioning_token)) = holder else {
         return Err(refusal.unwrap_or(ErrorCode::LeaseNotFound).into());
     };
     let mut row = AuditRow {
         tenant_id: tenant.clone(),
-        lease_id: Some(lease.id.clone()),
-        lease_jti: Some(lease.id.clone()),
-        user_id: Some(lease.user_id.clone()),
-        vm_uuid: Some(lease.vm_uuid.clone()),
-        module: Some(lease.module.clone()),
+        lease_id: lease.clone(),
+        lease_jti: lease,
+        user_id: Some(user_id),
+        vm_uuid: Some(vm_uuid),
+        module,
         release_id: Some(release_no),
         request_ip: Some(request_ip(&headers, peer)),
         url_expires_at_ms: Some(expires),
@@ -122,6 +131,11 @@ pub(crate) async fn download(
             };
             row.reason = Some(reason(error));
             row.metadata = json!({ "error_code": error.code.as_str() });
+        }
+    }
+    if let Some(id) = provisioning_token {
+        if let Some(metadata) = row.metadata.as_object_mut() {
+            metadata.insert("provisioning_token_id".into(), id.into());
         }
     }
     state
@@ -148,6 +162,7 @@ async fn serve(
         .read(move |conn| store::release(conn, &t, release_id).map_err(ApiError::from))
         .await?
         .ok_or(ErrorCode::ArtifactReleaseNotFound)?;
+    row.module.get_or_insert_with(|| release.module.clone());
     row.platform = Some(release.platform.clone());
     row.channel = Some(release.channel.clone());
     let size = release.size_bytes as u64;

@@ -112,19 +112,43 @@ fn lookup(
     trail.jti = Some(lease.id.clone());
     trail.user_id = Some(lease.user_id.clone());
     trail.lease = Some(lease.clone());
-    let (assignment, source) = match store::assignment(conn, tenant, scope, &lease.user_id)? {
+    effective_release(conn, tenant, scope, &lease.user_id, &mut trail.release_id)
+}
+
+/// The active release assigned to `user` for `scope`, else the tenant default's, with where
+/// it came from (`user` or `tenant-default`). `release_id` learns the assigned release even
+/// when it is then refused.
+pub fn effective_release(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+    scope: &Scope,
+    user: &str,
+    release_id: &mut Option<i64>,
+) -> Result<(ReleaseRow, &'static str), ApiError> {
+    let (assignment, source) = match store::assignment(conn, tenant, scope, user)? {
         Some(own) => (own, "user"),
         None => (
             store::assignment(conn, tenant, scope, "")?.ok_or(ErrorCode::ArtifactAssignmentNotFound)?,
             "tenant-default",
         ),
     };
-    trail.release_id = Some(assignment.release_id);
+    *release_id = Some(assignment.release_id);
     let release = store::release(conn, tenant, assignment.release_id)?.ok_or(ErrorCode::ArtifactReleaseNotFound)?;
     if release.status != "active" {
         return Err(ErrorCode::ArtifactReleaseNotActive.into());
     }
     Ok((release, source))
+}
+
+/// A signed download URL of `release_id` for `holder` (a lease id, or a provisioning token
+/// id: see [`super::download`]) and its deadline in ms.
+pub fn signed_url(state: &AppState, base: &str, tenant: &str, holder: &str, release_id: i64) -> (String, i64) {
+    let url_expires_at = now_ms() + state.config.artifact_url_ttl_secs as i64 * 1000;
+    let path = file_path(tenant, holder, release_id);
+    (
+        format!("{base}{}", state.signer.sign("GET", &path, url_expires_at)),
+        url_expires_at,
+    )
 }
 
 /// Trades a lease token for a short-lived signed URL of the release assigned to the lease's
@@ -232,10 +256,9 @@ async fn resolve(
         return Err(ErrorCode::ArtifactObjectNotFound.into());
     }
     let lease_id = trail.lease.as_ref().map(|l| l.id.clone()).unwrap_or_default();
-    let url_expires_at = now_ms() + state.config.artifact_url_ttl_secs as i64 * 1000;
-    let path = file_path(tenant, &lease_id, release.id);
+    let (download_url, url_expires_at) = signed_url(state, base, tenant, &lease_id, release.id);
     Ok(Resolved {
-        download_url: format!("{base}{}", state.signer.sign("GET", &path, url_expires_at)),
+        download_url,
         url_expires_at,
         release_id: release.id,
         version: release.version,

@@ -30,13 +30,16 @@ use super::records::{self, Change, Kind};
 use super::store::{self, ProgressEvent, TokenRow};
 use super::{iso, profile, tokens};
 use crate::agents::routes::ServerUrl;
+use crate::artifacts;
 use crate::auth::{token, Authed, Principal};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
+use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
 use crate::http::{created, ok, Created, Ok};
 use crate::playbooks::routes::PLAYBOOKS;
+use crate::resources::routes as resources;
 use crate::state::AppState;
 use crate::vm_registry::routes::VmUuid;
 use crate::vmops::routes::{queue, Dispatch};
@@ -479,19 +482,78 @@ pub struct Validated {
 /// revoked or re-issued, or expires. The token is the only credential.
 #[utoipa::path(post, path = "/api/v1/provisioning/validate-token", tag = "provisioning", request_body = TokenBody,
     responses((status = 200, body = Success<Validated>), (status = 400, body = Failure), (status = 401, body = Failure)))]
-async fn validate_token(State(state): State<AppState>, Json(body): Json<Value>) -> ApiResult<Ok<Validated>> {
+async fn validate_token(
+    State(state): State<AppState>,
+    ServerUrl(base): ServerUrl,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Validated>> {
     let request: TokenBody = typed_body(&body, ErrorCode::ProvisioningInvalidValidateBody)?;
     let row = state
         .db
         .read(move |conn| tokens::check(conn, &request.token, &request.vm_uuid, now_ms()))
         .await?;
+    let warn_days = resources::threshold(&state, &row.tenant_id, Collection::Subscriptions).await?;
+    let tenant = row.tenant_id.clone();
+    state
+        .db
+        .read(move |conn| tokens::require_subscription(conn, &tenant, now_ms(), warn_days.saturating_mul(86_400_000)))
+        .await?;
+    let bootstrap_url = setup_link(&state, &base, &row, BOOTSTRAP_MODULE).await;
+    let app_url = setup_link(&state, &base, &row, APP_MODULE).await;
     Ok(ok(Validated {
         valid: true,
         user_id: row.user_id,
         tenant_id: row.tenant_id,
-        bootstrap_url: None,
-        app_url: None,
+        bootstrap_url,
+        app_url,
     }))
+}
+
+/// The artifacts modules behind `bootstrap_url` and `app_url` (platform `windows`, channel
+/// `stable`).
+pub const BOOTSTRAP_MODULE: &str = "bootstrap-downloader";
+pub const APP_MODULE: &str = "winsible-setup";
+
+/// A signed download URL of the release of `module` effective for the token's user, or
+/// None when there is none (unassigned, not active, file missing) or storage fails: a
+/// validation never fails for a link. Each issued link is one `provisioning_link` row of
+/// the download audit.
+async fn setup_link(state: &AppState, base: &str, token: &TokenRow, module: &str) -> Option<String> {
+    let scope = artifacts::routes::scope(module, "windows", None);
+    let (tenant, user, lookup) = (token.tenant_id.clone(), token.user_id.clone(), scope.clone());
+    let (release, source) = state
+        .db
+        .read(move |conn| artifacts::resolve::effective_release(conn, &tenant, &lookup, &user, &mut None))
+        .await
+        .ok()?;
+    if !state.objects.exists(&release.object_key).await.ok()? {
+        return None;
+    }
+    let (url, url_expires_at) = artifacts::resolve::signed_url(state, base, &token.tenant_id, &token.id, release.id);
+    let row = artifacts::store::AuditRow {
+        tenant_id: token.tenant_id.clone(),
+        user_id: Some(token.user_id.clone()),
+        vm_uuid: Some(token.vm_uuid.clone()),
+        module: Some(scope.module),
+        platform: Some(scope.platform),
+        channel: Some(scope.channel),
+        release_id: Some(release.id),
+        event_type: "provisioning_link",
+        result: "allowed",
+        url_expires_at_ms: Some(url_expires_at),
+        metadata: serde_json::json!({ "source": source, "provisioning_token_id": token.id }),
+        created_at: now_ms(),
+        ..artifacts::store::AuditRow::default()
+    };
+    // The audit is best effort here: a link is never withheld for it.
+    if let Err(error) = state
+        .db
+        .write(move |tx| artifacts::store::record(tx, &row).map_err(ApiError::from))
+        .await
+    {
+        tracing::warn!(?error, "provisioning link: download audit not written");
+    }
+    Some(url)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -273,7 +273,7 @@ async fn list_resources(
 
 /// The "expiring soon" window of a kind: 3 days for licenses, 7 for proxies, settings
 /// `alerts.warning_days` (default 7) for subscriptions.
-async fn threshold(state: &AppState, tenant: &str, coll: Collection) -> ApiResult<i64> {
+pub(crate) async fn threshold(state: &AppState, tenant: &str, coll: Collection) -> ApiResult<i64> {
     Ok(match expiry::fixed_threshold(coll) {
         Some(days) => days,
         None => value_at(state, tenant, &["alerts", "warning_days"])
