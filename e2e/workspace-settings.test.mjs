@@ -253,8 +253,9 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     await page.goto(url('/finance'));
     await page.getByTestId('fin-income-USD').filter({ hasText: /\$\d/ }).waitFor();
     await page.getByTestId('fin-net-gold').filter({ hasText: / g$/ }).waitFor();
-    await page.getByTestId('fin-chart').locator('rect').first().waitFor();
-    await page.getByTestId('fin-gold-chart').locator('polyline').waitFor();
+    // The one overview chart: income and expense lines, gold price on its right-hand axis.
+    await page.getByTestId('fin-chart').locator('polyline[data-series="income"]').waitFor();
+    await page.getByTestId('fin-chart').locator('polyline[data-series^="gold:"]').first().waitFor();
     const table = page.getByTestId('fin-table');
     await table.getByText('Gold sale').first().waitFor();
     await table.getByText(/Total \d+ operations/).waitFor();

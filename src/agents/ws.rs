@@ -176,8 +176,13 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket:
                 }
             },
         };
-        // Handled concurrently: a waiting `next_command` does not hold up later frames.
-        tokio::spawn(handle(state.clone(), agent.clone(), inbound, outbox.clone()));
+        // In order, so an ack sent just before its result is applied first; only a waiting
+        // `next_command` runs beside the others, so it does not hold up later frames.
+        if matches!(inbound, AgentFrame::NextCommand { .. }) {
+            tokio::spawn(handle(state.clone(), agent.clone(), inbound, outbox.clone()));
+        } else {
+            handle(state.clone(), agent.clone(), inbound, outbox.clone()).await;
+        }
     }
     pusher.abort();
     drop(outbox);
