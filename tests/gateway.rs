@@ -57,6 +57,20 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
     let infra = server.user("infra@example.com", "default", "infra").await;
     let op = server.user("op@example.com", "default", "api").await;
     let base = upstream().await;
+    // Only admin/infra decide where the gateway connects.
+    for (path, body) in [
+        (
+            "/api/v1/settings/vmgenerator/services",
+            json!({ "proxmoxUrl": "http://10.0.0.1" }),
+        ),
+        (
+            "/api/v1/settings/vmgenerator",
+            json!({ "proxmox": { "url": "http://10.0.0.1" } }),
+        ),
+    ] {
+        let (status, _) = server.call("PUT", path, &op, Some(body)).await;
+        assert_eq!(status, 403, "{path}");
+    }
     let (status, _) = server
         .call(
             "PUT",

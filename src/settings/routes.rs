@@ -180,7 +180,25 @@ async fn write_path(state: AppState, me: Principal, path: String, body: Value) -
         return Err(ApiError::new(ErrorCode::BadRequest)
             .with_message("The body must be a non-empty object, an array, a string, a number, a boolean or null"));
     }
+    if !me.is_privileged() && touches_connection_targets(&path, &body) {
+        return Err(ApiError::new(ErrorCode::Forbidden).with_message(
+            "Only admin or infra users may change vmgenerator.services or vmgenerator.proxmox: \
+             the gateway and agents' pairing hints connect to those addresses",
+        ));
+    }
     Ok(ok(write_tree(&state, &me, path, body).await?))
+}
+
+/// Does a write at `path` set where the gateway proxies to (or the Proxmox hints pairing
+/// hands out)? Letting any user point those elsewhere would let them aim an infra user's
+/// browser, through the gateway, at an address of their choosing.
+fn touches_connection_targets(path: &SettingsPath, body: &Value) -> bool {
+    const GUARDED: [&str; 2] = ["services", "proxmox"];
+    match path.segments() {
+        [root] if root == "vmgenerator" => GUARDED.iter().any(|k| body.get(k).is_some()) || !body.is_object(),
+        [root, child, ..] if root == "vmgenerator" => GUARDED.contains(&child.as_str()),
+        _ => false,
+    }
 }
 
 /// A typed settings document at `segments`: `null` when absent or when what is stored no
