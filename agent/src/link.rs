@@ -143,11 +143,27 @@ struct Shared {
     socket: Mutex<Option<Socket>>,
     telemetry: Mutex<Telemetry>,
     revoked: watch::Sender<Option<String>>,
+    /// Held while `state.json` is written; `true` once the final state (revoked or stopped)
+    /// is written, after which the loop's tasks, still winding down, must not overwrite it.
+    status_final: Mutex<bool>,
 }
 
 impl Shared {
     fn socket(&self) -> Option<Socket> {
         self.socket.lock().expect("socket slot").clone()
+    }
+
+    fn status(&self, status: Status, message: &str) {
+        let done = self.status_final.lock().expect("status lock");
+        if !*done {
+            status::write(self.store.dir(), status, message);
+        }
+    }
+
+    fn final_status(&self, status: Status, message: &str) {
+        let mut done = self.status_final.lock().expect("status lock");
+        *done = true;
+        status::write(self.store.dir(), status, message);
     }
 
     fn revoke(&self, why: String) {
@@ -226,8 +242,9 @@ pub async fn run(store: Store, config: AgentConfig, options: Options, mut stop: 
         socket: Mutex::new(None),
         telemetry: Mutex::new(Telemetry::default()),
         revoked,
+        status_final: Mutex::new(false),
     });
-    status::write(shared.store.dir(), Status::Connecting, "connecting to the server");
+    shared.status(Status::Connecting, "connecting to the server");
     tracing::info!(
         event_name = "agent.session.started",
         agent_id,
@@ -249,11 +266,11 @@ pub async fn run(store: Store, config: AgentConfig, options: Options, mut stop: 
     }
     match &exit {
         Exit::Revoked(why) => {
-            status::write(shared.store.dir(), Status::Revoked, why);
+            shared.final_status(Status::Revoked, why);
             tracing::error!(event_name = "agent.revoked", "the server revoked this agent: {why}");
         }
         Exit::Stopped => {
-            status::write(shared.store.dir(), Status::Idle, "stopped");
+            shared.final_status(Status::Idle, "stopped");
             tracing::info!(event_name = "agent.session.stopped", "agent stopped");
         }
     }
@@ -269,15 +286,14 @@ async fn heartbeats(shared: Arc<Shared>) {
             Ok(()) => {}
             Err(Failure::Revoked(why)) => return shared.revoke(why),
             Err(Failure::RateLimited(wait)) => {
-                status::write(
-                    shared.store.dir(),
+                shared.status(
                     Status::Error,
                     &format!("rate limited, retrying in {} s", wait.as_secs()),
                 );
                 tokio::time::sleep(wait).await;
             }
             Err(e) => {
-                status::write(shared.store.dir(), Status::Error, &e.to_string());
+                shared.status(Status::Error, &e.to_string());
                 tracing::warn!(event_name = "agent.heartbeat.failed", "heartbeat failed: {e}");
             }
         }
@@ -288,11 +304,7 @@ async fn heartbeats(shared: Arc<Shared>) {
 /// the next reconnect attempt is due.
 async fn connection(shared: Arc<Shared>, commands: mpsc::Sender<AssignedCommand>) {
     if shared.options.transport == Transport::Longpoll {
-        status::write(
-            shared.store.dir(),
-            Status::Online,
-            "receiving commands over HTTP long-poll",
-        );
+        shared.status(Status::Online, "receiving commands over HTTP long-poll");
         loop {
             long_poll_until(&shared, Instant::now() + Duration::from_secs(3600), &commands).await;
         }
@@ -312,7 +324,7 @@ async fn connection(shared: Arc<Shared>, commands: mpsc::Sender<AssignedCommand>
                     t.next_reconnect_at = None;
                     t.last_connected_at = Some(now_iso());
                 }
-                status::write(shared.store.dir(), Status::Online, "connected");
+                shared.status(Status::Online, "connected");
                 tracing::info!(event_name = "agent.transport.ws.connected", "socket connected");
                 let closed = serve(&shared, ws, &commands).await;
                 *shared.socket.lock().expect("socket slot") = None;
@@ -338,11 +350,7 @@ async fn connection(shared: Arc<Shared>, commands: mpsc::Sender<AssignedCommand>
             t.reconnect_attempt = attempt;
             t.next_reconnect_at = Some(iso_in(delay));
         }
-        status::write(
-            shared.store.dir(),
-            Status::Connecting,
-            &format!("reconnecting in {} ms", delay.as_millis()),
-        );
+        shared.status(Status::Connecting, &format!("reconnecting in {} ms", delay.as_millis()));
         long_poll_until(&shared, Instant::now() + delay, &commands).await;
     }
 }
