@@ -35,18 +35,9 @@ static BOTS: Spec = Spec {
     check: check_bot,
     filters: Filters {
         fields: &[
-            Filter {
-                name: "status",
-                kind: FilterKind::Field("status"),
-            },
-            Filter {
-                name: "project_id",
-                kind: FilterKind::Field("project_id"),
-            },
-            Filter {
-                name: "name",
-                kind: FilterKind::Field("name"),
-            },
+            Filter::field("status"),
+            Filter::field("project_id"),
+            Filter::field("name"),
             Filter {
                 name: "effective_status",
                 kind: FilterKind::Computed(list::BOT_EFFECTIVE_STATUSES),

@@ -22,6 +22,16 @@ pub struct Filter {
     pub kind: FilterKind,
 }
 
+impl Filter {
+    /// Equality on the field of the same name, the common case.
+    pub const fn field(name: &'static str) -> Filter {
+        Filter {
+            name,
+            kind: FilterKind::Field(name),
+        }
+    }
+}
+
 pub enum FilterKind {
     /// Equality on a field (a dotted path; a generated column when it is one).
     Field(&'static str),
@@ -449,10 +459,7 @@ mod tests {
 
     const FILTERS: Filters = Filters {
         fields: &[
-            Filter {
-                name: "status",
-                kind: FilterKind::Field("status"),
-            },
+            Filter::field("status"),
             Filter {
                 name: "server",
                 kind: FilterKind::Field("character.server"),

@@ -13,7 +13,7 @@ use super::stats::{self, DayStats, GoldPrice, Range};
 use crate::auth::Authed;
 use crate::documents::crud::{self, normalise, require, Codes, Deleted, Mode, Page, Spec};
 use crate::documents::fields::{Day, Finite, Millis, Trimmed};
-use crate::documents::list::{DateRange, Filter, FilterKind, Filters};
+use crate::documents::list::{DateRange, Filter, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
@@ -33,26 +33,11 @@ static OPERATIONS: Spec = Spec {
     check: check_operation,
     filters: Filters {
         fields: &[
-            Filter {
-                name: "type",
-                kind: FilterKind::Field("type"),
-            },
-            Filter {
-                name: "category",
-                kind: FilterKind::Field("category"),
-            },
-            Filter {
-                name: "currency",
-                kind: FilterKind::Field("currency"),
-            },
-            Filter {
-                name: "project_id",
-                kind: FilterKind::Field("project_id"),
-            },
-            Filter {
-                name: "bot_id",
-                kind: FilterKind::Field("bot_id"),
-            },
+            Filter::field("type"),
+            Filter::field("category"),
+            Filter::field("currency"),
+            Filter::field("project_id"),
+            Filter::field("bot_id"),
         ],
         range: Some(DateRange::Millis("date")),
     },

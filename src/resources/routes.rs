@@ -37,18 +37,9 @@ static LICENSES: Spec = Spec {
     check: |doc, _, errors| check::<License>(doc, errors),
     filters: Filters {
         fields: &[
-            Filter {
-                name: "status",
-                kind: FilterKind::Field("status"),
-            },
-            Filter {
-                name: "type",
-                kind: FilterKind::Field("type"),
-            },
-            Filter {
-                name: "bot_ids",
-                kind: FilterKind::Field("bot_ids"),
-            },
+            Filter::field("status"),
+            Filter::field("type"),
+            Filter::field("bot_ids"),
             Filter {
                 name: "state",
                 kind: FilterKind::Computed(list::LICENSE_STATES),
@@ -64,26 +55,11 @@ pub(crate) static PROXIES: Spec = Spec {
     check: |doc, _, errors| check::<Proxy>(doc, errors),
     filters: Filters {
         fields: &[
-            Filter {
-                name: "status",
-                kind: FilterKind::Field("status"),
-            },
-            Filter {
-                name: "type",
-                kind: FilterKind::Field("type"),
-            },
-            Filter {
-                name: "bot_id",
-                kind: FilterKind::Field("bot_id"),
-            },
-            Filter {
-                name: "country_code",
-                kind: FilterKind::Field("country_code"),
-            },
-            Filter {
-                name: "provider",
-                kind: FilterKind::Field("provider"),
-            },
+            Filter::field("status"),
+            Filter::field("type"),
+            Filter::field("bot_id"),
+            Filter::field("country_code"),
+            Filter::field("provider"),
             Filter {
                 name: "state",
                 kind: FilterKind::Computed(list::PROXY_STATES),
@@ -98,22 +74,10 @@ static SUBSCRIPTIONS: Spec = Spec {
     check: |doc, _, errors| check::<Subscription>(doc, errors),
     filters: Filters {
         fields: &[
-            Filter {
-                name: "status",
-                kind: FilterKind::Field("status"),
-            },
-            Filter {
-                name: "type",
-                kind: FilterKind::Field("type"),
-            },
-            Filter {
-                name: "bot_id",
-                kind: FilterKind::Field("bot_id"),
-            },
-            Filter {
-                name: "project_id",
-                kind: FilterKind::Field("project_id"),
-            },
+            Filter::field("status"),
+            Filter::field("type"),
+            Filter::field("bot_id"),
+            Filter::field("project_id"),
             Filter {
                 name: "state",
                 kind: FilterKind::Computed(list::SUBSCRIPTION_STATES),

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::auth::Authed;
 use crate::documents::crud::{self, normalise, Codes, Deleted, Page, Spec};
 use crate::documents::fields::{Bounded, Day, Trimmed};
-use crate::documents::list::{DateRange, Filter, FilterKind, Filters};
+use crate::documents::list::{DateRange, Filter, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiResult, ErrorCode};
 use crate::http::extract::Json;
@@ -35,22 +35,10 @@ static NOTES: Spec = Spec {
     check: |_, _, _| {},
     filters: Filters {
         fields: &[
-            Filter {
-                name: "bot_id",
-                kind: FilterKind::Field("bot_id"),
-            },
-            Filter {
-                name: "project_id",
-                kind: FilterKind::Field("project_id"),
-            },
-            Filter {
-                name: "is_pinned",
-                kind: FilterKind::Field("is_pinned"),
-            },
-            Filter {
-                name: "tags",
-                kind: FilterKind::Field("tags"),
-            },
+            Filter::field("bot_id"),
+            Filter::field("project_id"),
+            Filter::field("is_pinned"),
+            Filter::field("tags"),
         ],
         range: None,
     },
@@ -62,10 +50,7 @@ static CALENDAR: Spec = Spec {
         normalise::<CalendarEvent>(doc, errors);
     },
     filters: Filters {
-        fields: &[Filter {
-            name: "linked_note_id",
-            kind: FilterKind::Field("linked_note_id"),
-        }],
+        fields: &[Filter::field("linked_note_id")],
         range: Some(DateRange::Day("date")),
     },
 };
@@ -76,10 +61,7 @@ static KANBAN: Spec = Spec {
         normalise::<KanbanTask>(doc, errors);
     },
     filters: Filters {
-        fields: &[Filter {
-            name: "status",
-            kind: FilterKind::Field("status"),
-        }],
+        fields: &[Filter::field("status")],
         range: None,
     },
 };
