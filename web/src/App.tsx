@@ -1,13 +1,12 @@
 // Providers (antd theme, message API) and routes (web-ui.md §1.4).
 
-import { lazy, Suspense, useEffect, useMemo, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useMemo } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useNavigate } from 'react-router';
 import { App as AntApp, ConfigProvider } from 'antd';
 import { setUnauthorizedHandler } from './api/client';
 import PageSpinner from './components/PageSpinner';
 import RequireSession from './components/RequireSession';
 import ThemeBackground from './pages/settings/background';
-import type { PageKey } from './strings';
 import { antdThemeConfig, useThemeLook, useThemeMode } from './theme';
 
 const AppLayout = lazy(() => import('./components/AppLayout'));
@@ -20,7 +19,6 @@ const ArchivePage = lazy(() => import('./pages/bots/ArchivePage'));
 const LicensesPage = lazy(() => import('./pages/resources/LicensesPage'));
 const ProxiesPage = lazy(() => import('./pages/resources/ProxiesPage'));
 const SubscriptionsPage = lazy(() => import('./pages/resources/SubscriptionsPage'));
-const PlaceholderPage = lazy(() => import('./pages/PlaceholderPage'));
 const NotesPage = lazy(() => import('./pages/workspace/NotesPage'));
 const CalendarPage = lazy(() => import('./pages/workspace/CalendarPage'));
 const KanbanPage = lazy(() => import('./pages/workspace/KanbanPage'));
@@ -31,6 +29,10 @@ const AuditPage = lazy(() => import('./pages/audit/AuditPage'));
 const AgentsPage = lazy(() => import('./pages/agents/AgentsPage'));
 const VmsPage = lazy(() => import('./pages/vms/VmsPage'));
 const DatacenterPage = lazy(() => import('./pages/datacenter/DatacenterPage'));
+const SitesPage = lazy(() => import('./pages/sites/SitesPage'));
+const SecretsPage = lazy(() => import('./pages/secrets/SecretsPage'));
+const ArtifactsPage = lazy(() => import('./pages/artifacts/ArtifactsPage'));
+const LeasesPage = lazy(() => import('./pages/leases/LeasesPage'));
 
 function UnauthorizedRedirect() {
   const navigate = useNavigate();
@@ -41,8 +43,6 @@ function UnauthorizedRedirect() {
   }, [navigate]);
   return null;
 }
-
-const placeholder = (page: PageKey): ReactNode => <PlaceholderPage page={page} />;
 
 export default function App() {
   const mode = useThemeMode();
@@ -74,7 +74,7 @@ export default function App() {
                 <Route path="vms" element={<VmsPage />} />
                 <Route path="vms/list" element={<Navigate to="/vms" replace />} />
                 <Route path="vms/unattend-profiles" element={<Navigate to="/vms" replace />} />
-                <Route path="vms/sites/:site" element={placeholder('sites')} />
+                <Route path="vms/sites/:site" element={<SitesPage />} />
                 <Route path="vms/proxmox" element={<Navigate to="/vms/sites/proxmox" replace />} />
                 <Route path="vms/tinyfm" element={<Navigate to="/vms/sites/tinyfm" replace />} />
                 <Route path="vms/syncthing" element={<Navigate to="/vms/sites/syncthing" replace />} />
@@ -88,6 +88,9 @@ export default function App() {
                 <Route path="audit" element={<AuditPage />} />
                 <Route path="agents" element={<AgentsPage />} />
                 <Route path="datacenter" element={<DatacenterPage />} />
+                <Route path="admin/secrets" element={<SecretsPage />} />
+                <Route path="admin/artifacts" element={<ArtifactsPage />} />
+                <Route path="admin/leases" element={<LeasesPage />} />
                 <Route path="archive/banned" element={<ArchivePage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />
               </Route>

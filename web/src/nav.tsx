@@ -7,6 +7,7 @@ import {
   CalendarOutlined,
   ClusterOutlined,
   CloudServerOutlined,
+  CloudUploadOutlined,
   CreditCardOutlined,
   DollarOutlined,
   FileTextOutlined,
@@ -15,8 +16,11 @@ import {
   HomeOutlined,
   InboxOutlined,
   KeyOutlined,
+  LockOutlined,
   ProfileOutlined,
   ProjectOutlined,
+  SafetyCertificateOutlined,
+  SafetyOutlined,
   SettingOutlined,
 } from '@ant-design/icons';
 import { BOT_STATUSES, type Bot, type BotStatus } from './api/bots';
@@ -37,6 +41,7 @@ export interface NavNode {
 export const SECTION_PROJECTS = 'section:projects';
 export const SECTION_RESOURCES = 'section:resources';
 export const SECTION_WORKSPACE = 'section:workspace';
+export const SECTION_ADMIN = 'section:admin';
 
 export const DEFAULT_EXPANDED = [SECTION_RESOURCES, SECTION_WORKSPACE];
 
@@ -76,6 +81,16 @@ export const NAV_TREE: NavNode[] = [
   { key: '/settings', title: S.tree.settings, icon: <SettingOutlined />, path: '/settings' },
   { key: '/agents', title: S.tree.agents, icon: <ApiOutlined />, path: '/agents' },
   { key: '/datacenter', title: S.tree.datacenter, icon: <ClusterOutlined />, path: '/datacenter' },
+  {
+    key: SECTION_ADMIN,
+    title: S.tree.admin,
+    icon: <SafetyOutlined />,
+    children: [
+      { key: '/admin/secrets', title: S.tree.secrets, icon: <LockOutlined />, path: '/admin/secrets' },
+      { key: '/admin/artifacts', title: S.tree.artifacts, icon: <CloudUploadOutlined />, path: '/admin/artifacts' },
+      { key: '/admin/leases', title: S.tree.leases, icon: <SafetyCertificateOutlined />, path: '/admin/leases' },
+    ],
+  },
 ];
 
 /** What the shell knows of the tenant's bots: the tree's project branch and the crumbs. */

@@ -49,6 +49,10 @@ export const S = {
     settings: 'Settings',
     agents: 'Agents',
     datacenter: 'Datacenter',
+    admin: 'Administration',
+    secrets: 'Secrets',
+    artifacts: 'Artifacts',
+    leases: 'Leases',
   },
 
   crumbs: {
@@ -1306,6 +1310,18 @@ export const S = {
     archive: {
       title: 'Banned History',
       text: 'Archive: list banned bots with their ban history, and unban them.',
+    },
+    secrets: {
+      title: 'Secrets',
+      text: 'Secrets: store credentials in the vault, rotate them and bind them to agents and VMs.',
+    },
+    artifacts: {
+      title: 'Artifacts',
+      text: 'Artifacts: upload releases, assign them to users and see who downloaded what.',
+    },
+    leases: {
+      title: 'Leases',
+      text: 'Leases: licenses and entitlements that let bots run a module, and their active leases.',
     },
   },
 } as const;

@@ -1,0 +1,7 @@
+// Not built yet: shows the honest placeholder until this screen lands.
+
+import PlaceholderPage from '../PlaceholderPage';
+
+export default function Page() {
+  return <PlaceholderPage page="leases" />;
+}
