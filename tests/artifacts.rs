@@ -503,3 +503,125 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
         assert_eq!(status, 403, "{method} {path}");
     }
 }
+
+#[tokio::test]
+async fn uploads_without_a_digest_assignments_list_and_the_audit_pages() {
+    let (w, _tmp) = world(&[]).await;
+    let stranger_admin = w.server.user("boss@example.com", "other", "admin").await;
+    let bytes = file(5000, 3);
+    let upload = |query: String, body: Vec<u8>| {
+        let url = w.server.url(&format!("/api/v1/artifacts/releases/upload?{query}"));
+        let admin = w.admin.clone();
+        async move {
+            let res = client().post(url).bearer_auth(admin).body(body).send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    // Without `sha256` the server's own digest is recorded; the size must still match.
+    let (status, body) = upload(
+        format!(
+            "module=runner&platform=windows&version=2.0.0&size_bytes={}",
+            bytes.len()
+        ),
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["sha256"], sha(&bytes));
+    let release = body["data"]["id"].as_i64().unwrap();
+    let (status, body) = upload(
+        format!(
+            "module=runner&platform=windows&version=2.0.1&size_bytes={}",
+            bytes.len() + 1
+        ),
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, Some("ARTIFACT_CHECKSUM_MISMATCH")),
+        "{body}"
+    );
+    // The reference's create still needs it.
+    let (status, body) = w
+        .server
+        .call(
+            "POST",
+            "/api/v1/artifacts/releases",
+            &w.admin,
+            Some(json!({ "module": "runner", "platform": "windows", "version": "9", "size_bytes": 1, "object_key": "artifacts/default/x" })),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["details"]["fieldErrors"]["sha256"].is_array(), "{body}");
+
+    // Every assignment of the tenant: the default first, then per user.
+    for user in [Some(w.op_id.as_str()), None] {
+        let mut assign = json!({ "module": "runner", "platform": "windows", "release_id": release });
+        if let Some(user) = user {
+            assign["user_id"] = json!(user);
+        }
+        let (status, body) = w
+            .server
+            .call("POST", "/api/v1/artifacts/assign", &w.admin, Some(assign))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, body) = w
+        .server
+        .call("GET", "/api/v1/artifacts/assignments", &w.admin, None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = body["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0]["is_default"].as_bool(), rows[0]["release_id"].as_i64()),
+        (Some(true), Some(release))
+    );
+    assert_eq!(rows[1]["user_id"], w.op_id.as_str());
+    let (_, theirs) = w
+        .server
+        .call("GET", "/api/v1/artifacts/assignments", &stranger_admin, None)
+        .await;
+    assert_eq!(theirs["data"], json!([]));
+    let (status, _) = w.server.call("GET", "/api/v1/artifacts/assignments", &w.op, None).await;
+    assert_eq!(status, 403);
+
+    // The download audit a page at a time, newest first, with the total.
+    for _ in 0..3 {
+        let (status, _) = w.resolve(&w.op, "not-a-lease-token", VM).await;
+        assert!(status >= 400);
+    }
+    let (status, first) = w
+        .server
+        .call("GET", "/api/v1/artifacts/download-audit?limit=2", &w.admin, None)
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        (first["meta"]["total"].as_u64(), first["meta"]["page"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let (_, second) = w
+        .server
+        .call("GET", "/api/v1/artifacts/download-audit?limit=2&page=2", &w.admin, None)
+        .await;
+    let ids: Vec<i64> = [&first, &second]
+        .iter()
+        .flat_map(|b| b["data"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|p| p[0] > p[1]), "{ids:?}");
+    for bad in ["limit=0", "limit=501", "page=0", "page=x"] {
+        let (status, body) = w
+            .server
+            .call(
+                "GET",
+                &format!("/api/v1/artifacts/download-audit?{bad}"),
+                &w.admin,
+                None,
+            )
+            .await;
+        assert_eq!((status, code(&body)), (400, Some("INVALID_QUERY_PARAMS")), "{bad}");
+    }
+}

@@ -407,3 +407,79 @@ async fn an_agent_leases_for_itself_and_its_owner() {
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn admins_list_leases_by_state_a_page_at_a_time_without_their_tokens() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let other_admin = server.user("boss@example.com", "other", "admin").await;
+    entitle(&server, &admin, &op, None).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (status, body) = server
+            .call("POST", "/api/v1/license/lease", &op, Some(lease_body(VM)))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["data"]["lease_id"].as_str().unwrap().to_owned());
+    }
+    let (status, _) = server
+        .call(
+            "POST",
+            "/api/v1/license/revoke",
+            &admin,
+            Some(json!({ "lease_id": ids[0] })),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Newest first, two a page, the total in `meta`; no token anywhere.
+    let (status, body) = server.call("GET", "/api/v1/license/leases?limit=2", &admin, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["meta"]["total"], 3);
+    let page: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page.len(), 2);
+    assert!(!body.to_string().contains("token"), "{body}");
+    let (_, body) = server
+        .call("GET", "/api/v1/license/leases?limit=2&page=2", &admin, None)
+        .await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(body["meta"]["page"], 2);
+
+    // The state is computed: revoked, and active for the two others.
+    let (_, body) = server
+        .call("GET", "/api/v1/license/leases?state=revoked", &admin, None)
+        .await;
+    assert_eq!(body["meta"]["total"], 1);
+    assert_eq!(body["data"][0]["id"], ids[0].as_str());
+    assert_eq!(body["data"][0]["state"], "revoked");
+    assert!(body["data"][0]["revoked_at_ms"].is_i64());
+    let (_, body) = server
+        .call("GET", "/api/v1/license/leases?state=active", &admin, None)
+        .await;
+    assert_eq!(body["meta"]["total"], 2);
+    assert_eq!(body["data"][0]["module"], "runner");
+    let (_, body) = server
+        .call("GET", "/api/v1/license/leases?state=expired", &admin, None)
+        .await;
+    assert_eq!(body["meta"]["total"], 0);
+
+    // Bad input is a 400 naming the parameter; non-admins and other tenants see nothing.
+    let (status, body) = server
+        .call("GET", "/api/v1/license/leases?state=alive", &admin, None)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["details"]["fieldErrors"]["state"].is_array(), "{body}");
+    let (status, body) = server.call("GET", "/api/v1/license/leases?limit=0", &admin, None).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["details"]["fieldErrors"]["limit"].is_array(), "{body}");
+    let (status, _) = server.call("GET", "/api/v1/license/leases", &op, None).await;
+    assert_eq!(status, 403);
+    let (status, body) = server.call("GET", "/api/v1/license/leases", &other_admin, None).await;
+    assert_eq!((status, &body["meta"]["total"]), (200, &json!(0)));
+}

@@ -380,3 +380,76 @@ async fn only_the_creator_or_an_admin_changes_a_secret_and_bad_input_is_a_400() 
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn bindings_list_by_secret_within_the_tenant() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let stranger = server.user("stranger@example.com", "other", "admin").await;
+    let mut ids = Vec::new();
+    for label in ["a", "b"] {
+        let (status, created) = server
+            .call(
+                "POST",
+                "/api/v1/secrets",
+                &admin,
+                Some(json!({ "label": label, "value": "v" })),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["data"]["id"].as_str().unwrap().to_owned());
+    }
+    for (secret, vm, field) in [
+        (&ids[0], "vm-1", "password"),
+        (&ids[0], "vm-2", "password"),
+        (&ids[1], "vm-1", "token"),
+    ] {
+        let bind = json!({ "scope_type": "vm", "scope_id": vm, "secret_ref": secret, "field_name": field });
+        let (status, body) = server
+            .call("POST", "/api/v1/secrets/bindings", &admin, Some(bind))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let refs = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["secret_ref"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, body) = server
+        .call(
+            "GET",
+            &format!("/api/v1/secrets/bindings?secret_ref={}", ids[0]),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(refs(&body), vec![ids[0].clone(), ids[0].clone()]);
+    // Combined with the scope filters; blank counts as absent.
+    let (_, body) = server
+        .call(
+            "GET",
+            &format!("/api/v1/secrets/bindings?secret_ref={}&scope_id=vm-1", ids[1]),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(refs(&body), vec![ids[1].clone()]);
+    let (_, body) = server
+        .call("GET", "/api/v1/secrets/bindings?secret_ref=", &admin, None)
+        .await;
+    assert_eq!(refs(&body).len(), 3);
+    // Another tenant's admin asking for this secret's bindings gets none.
+    let (status, body) = server
+        .call(
+            "GET",
+            &format!("/api/v1/secrets/bindings?secret_ref={}", ids[0]),
+            &stranger,
+            None,
+        )
+        .await;
+    assert_eq!((status, refs(&body).len()), (200, 0));
+}

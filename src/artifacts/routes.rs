@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use botmox_contract::envelope::{Failure, Success};
+use botmox_contract::envelope::{Failure, ListMeta, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +23,7 @@ use crate::documents::fields::{Bounded, Text};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
 use crate::http::{created, ok, Created, Ok};
-use crate::objects::ObjectError;
+use crate::objects::{ObjectError, StoredObject};
 use crate::state::AppState;
 
 const ENTITY: &str = "artifact_releases";
@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_status))
         .routes(routes!(assign))
         .routes(routes!(get_assignment))
+        .routes(routes!(list_assignments))
         .routes(routes!(download_audit))
         .routes(routes!(super::resolve::resolve_download))
         .routes(routes!(super::download::download))
@@ -134,8 +135,9 @@ pub struct ReleaseFields {
     #[schema(value_type = String)]
     #[param(value_type = String)]
     pub version: Text<1, 100>,
-    /// 64 hex characters; the server's own digest must match.
-    pub sha256: String,
+    /// 64 hex characters; the server's own digest must match. Required by `POST /releases`;
+    /// an upload without it records the server's digest (browsers on plain HTTP cannot hash).
+    pub sha256: Option<String>,
     /// The server's own count must match.
     #[schema(value_type = i64)]
     #[param(value_type = i64)]
@@ -194,13 +196,16 @@ pub struct ScopeQuery {
 pub struct AuditQuery {
     /// 1-500, default 100.
     pub limit: Option<String>,
+    /// ≥ 1, default 1; `meta` carries `{total, page, limit}`.
+    pub page: Option<String>,
 }
 
 /// A checked release request: scope, version, claims, status.
 struct Checked {
     scope: Scope,
     version: String,
-    sha256: String,
+    /// The claimed digest; `None` = take the server's.
+    sha256: Option<String>,
     size_bytes: i64,
     status: String,
 }
@@ -214,11 +219,16 @@ pub fn scope(module: &str, platform: &str, channel: Option<&str>) -> Scope {
     }
 }
 
-fn check(fields: ReleaseFields) -> ApiResult<Checked> {
+/// `sha_required`: the reference's create needs the claim; an upload may leave it out.
+fn check(fields: ReleaseFields, sha_required: bool) -> ApiResult<Checked> {
     let mut errors = FieldErrors::default();
-    let sha256 = fields.sha256.trim().to_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        errors.add("sha256", "must be 64 hex characters");
+    let sha256 = fields.sha256.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    match &sha256 {
+        Some(sha) if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            errors.add("sha256", "must be 64 hex characters");
+        }
+        None if sha_required => errors.add("sha256", "is required"),
+        _ => {}
     }
     let status = fields
         .status
@@ -236,8 +246,19 @@ fn check(fields: ReleaseFields) -> ApiResult<Checked> {
     })
 }
 
+/// Whether the stored object is what the request claimed.
+fn matches(c: &Checked, stored: &StoredObject) -> bool {
+    stored.size as i64 == c.size_bytes && c.sha256.as_ref().is_none_or(|sha| *sha == stored.sha256)
+}
+
 /// Inserts the release row over a stored, verified object; 409 when taken.
-async fn insert(state: &AppState, me: Principal, c: Checked, object_key: String) -> ApiResult<ReleaseRow> {
+async fn insert(
+    state: &AppState,
+    me: Principal,
+    c: Checked,
+    object_key: String,
+    sha256: String,
+) -> ApiResult<ReleaseRow> {
     let now = now_ms();
     let row = ReleaseRow {
         id: 0,
@@ -247,7 +268,7 @@ async fn insert(state: &AppState, me: Principal, c: Checked, object_key: String)
         channel: c.scope.channel,
         version: c.version,
         object_key,
-        sha256: c.sha256,
+        sha256,
         size_bytes: c.size_bytes,
         status: c.status,
         created_by: me.user_id.clone(),
@@ -275,7 +296,8 @@ async fn insert(state: &AppState, me: Principal, c: Checked, object_key: String)
 fn mismatch(declared: &Checked, size: u64, sha256: &str) -> ApiError {
     ApiError::new(ErrorCode::ArtifactChecksumMismatch).with_message(format!(
         "The file is {size} bytes with SHA-256 {sha256}; {} bytes with {} were declared",
-        declared.size_bytes, declared.sha256
+        declared.size_bytes,
+        declared.sha256.as_deref().unwrap_or("any digest")
     ))
 }
 
@@ -297,7 +319,7 @@ async fn create_release(
         errors.add("object_key", format!("must be under artifacts/{}/", me.tenant_id));
         return Err(ApiError::validation(ErrorCode::InvalidRequestBody, errors));
     }
-    let checked = check(request.fields)?;
+    let checked = check(request.fields, true)?;
     let stored = state.objects.digest(&key).await.map_err(|e| match e {
         ObjectError::NotFound(_) => ErrorCode::ArtifactObjectNotFound.into(),
         ObjectError::InvalidKey(k) => {
@@ -305,14 +327,15 @@ async fn create_release(
         }
         other => ApiError::internal(other),
     })?;
-    if stored.size as i64 != checked.size_bytes || stored.sha256 != checked.sha256 {
+    if !matches(&checked, &stored) {
         return Err(mismatch(&checked, stored.size, &stored.sha256));
     }
-    Ok(created(insert(&state, me, checked, key).await?.into()))
+    Ok(created(insert(&state, me, checked, key, stored.sha256).await?.into()))
 }
 
 /// Uploads a release: the raw file is the body (any content type), streamed to the object
-/// store while the server counts and hashes it; the claims in the query must match.
+/// store while the server counts and hashes it; the claims in the query must match (without
+/// `sha256`, the server's digest is recorded).
 #[utoipa::path(post, path = "/api/v1/artifacts/releases/upload", tag = "artifacts", security(("bearer" = [])),
     params(ReleaseFields), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Success<Release>), (status = 400, body = Failure), (status = 403, body = Failure),
@@ -324,7 +347,7 @@ async fn upload_release(
     body: Body,
 ) -> ApiResult<Created<Release>> {
     let fields = serde_json::to_value(query).map_err(ApiError::internal)?;
-    let checked = check(typed_body(&fields, ErrorCode::InvalidRequestBody)?)?;
+    let checked = check(typed_body(&fields, ErrorCode::InvalidRequestBody)?, false)?;
     let max = state.config.artifact_max_bytes;
     if checked.size_bytes as u64 > max {
         return Err(
@@ -353,10 +376,10 @@ async fn upload_release(
             ObjectError::Body(m) => ApiError::new(ErrorCode::BadRequest).with_message(m),
             other => ApiError::internal(other),
         })?;
-    let outcome = if stored.size as i64 != checked.size_bytes || stored.sha256 != checked.sha256 {
+    let outcome = if !matches(&checked, &stored) {
         Err(mismatch(&checked, stored.size, &stored.sha256))
     } else {
-        insert(&state, me, checked, key.clone()).await
+        insert(&state, me, checked, key.clone(), stored.sha256).await
     };
     if outcome.is_err() {
         // No row points at the file, so removing it cannot break a reader.
@@ -501,26 +524,56 @@ async fn get_assignment(
     }))
 }
 
-/// The tenant's newest resolve and download audit rows.
+/// Every assignment of the tenant (tenant defaults and per-user), by scope then user.
+#[utoipa::path(get, path = "/api/v1/artifacts/assignments", tag = "artifacts", security(("bearer" = [])),
+    responses((status = 200, body = Success<Vec<Assignment>>), (status = 403, body = Failure)))]
+async fn list_assignments(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed<Privileged>,
+) -> ApiResult<Ok<Vec<Assignment>>> {
+    let rows = state
+        .db
+        .read(move |conn| store::assignments(conn, &me.tenant_id).map_err(ApiError::from))
+        .await?;
+    Ok(ok(rows.into_iter().map(Assignment::from).collect()))
+}
+
+/// A positive integer query value within `range`, or `default` when absent or blank.
+fn query_number(raw: Option<&str>, default: i64, range: std::ops::RangeInclusive<i64>, what: &str) -> ApiResult<i64> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(text) => text.parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidQueryParams).with_message(format!(
+                "{what} must be {}-{}",
+                range.start(),
+                range.end()
+            ))
+        }),
+    }
+}
+
+/// The tenant's resolve and download audit rows, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/artifacts/download-audit", tag = "artifacts", security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = Success<Vec<Object>>), (status = 403, body = Failure)))]
+    responses((status = 200, body = Success<Vec<Object>>), (status = 400, body = Failure), (status = 403, body = Failure)))]
 async fn download_audit(
     State(state): State<AppState>,
     Authed(me, ..): Authed<Privileged>,
     Query(query): Query<AuditQuery>,
-) -> ApiResult<Ok<Vec<Value>>> {
-    let limit = match query.limit.as_deref().map(str::trim) {
-        None | Some("") => 100,
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidQueryParams).with_message("limit must be 1-500"))?,
-    };
-    let rows = state
+) -> ApiResult<axum::Json<Success<Vec<Value>>>> {
+    let limit = query_number(query.limit.as_deref(), 100, 1..=500, "limit")?;
+    let page = query_number(query.page.as_deref(), 1, 1..=i64::MAX / 500, "page")?;
+    let (rows, total) = state
         .db
-        .read(move |conn| store::audit_page(conn, &me.tenant_id, limit).map_err(ApiError::from))
+        .read(move |conn| store::audit_page(conn, &me.tenant_id, limit, (page - 1) * limit).map_err(ApiError::from))
         .await?;
-    Ok(ok(rows))
+    Ok(axum::Json(Success {
+        success: true,
+        data: rows,
+        meta: Some(ListMeta {
+            total,
+            page: page as u64,
+            limit: limit as u64,
+        }),
+    }))
 }

@@ -235,19 +235,35 @@ pub fn record(conn: &Connection, a: &AuditRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The tenant's newest audit rows, as JSON objects.
-pub fn audit_page(conn: &Connection, tenant: &str, limit: i64) -> rusqlite::Result<Vec<Value>> {
+/// Every assignment of the tenant, by scope, the default (user '') first.
+pub fn assignments(conn: &Connection, tenant: &str) -> rusqlite::Result<Vec<AssignmentRow>> {
     conn.prepare_cached(
-        "SELECT json_object('id', id, 'tenant_id', tenant_id, 'lease_id', lease_id, 'lease_jti', lease_jti,
+        "SELECT * FROM artifact_assignments WHERE tenant_id = ?1 ORDER BY module, platform, channel, user_id",
+    )?
+    .query_map(params![tenant], assignment_from)?
+    .collect()
+}
+
+/// A page of the tenant's audit rows, newest first, as JSON objects, and the tenant's total.
+pub fn audit_page(conn: &Connection, tenant: &str, limit: i64, offset: i64) -> rusqlite::Result<(Vec<Value>, u64)> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT json_object('id', id, 'tenant_id', tenant_id, 'lease_id', lease_id, 'lease_jti', lease_jti,
              'user_id', user_id, 'vm_uuid', vm_uuid, 'module', module, 'platform', platform, 'channel', channel,
              'release_id', release_id, 'event_type', event_type, 'result', result, 'reason', reason,
              'request_ip', request_ip, 'url_expires_at_ms', url_expires_at_ms, 'metadata', json(metadata),
              'created_at', created_at)
-         FROM artifact_download_audit WHERE tenant_id = ?1 ORDER BY id DESC LIMIT ?2",
-    )?
-    .query_map(params![tenant, limit], |r| {
-        let text: String = r.get(0)?;
-        Ok(serde_json::from_str(&text).unwrap_or_default())
-    })?
-    .collect()
+         FROM artifact_download_audit WHERE tenant_id = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+        )?
+        .query_map(params![tenant, limit, offset], |r| {
+            let text: String = r.get(0)?;
+            Ok(serde_json::from_str(&text).unwrap_or_default())
+        })?
+        .collect::<rusqlite::Result<Vec<Value>>>()?;
+    let total: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM artifact_download_audit WHERE tenant_id = ?1",
+        params![tenant],
+        |r| r.get(0),
+    )?;
+    Ok((rows, total as u64))
 }

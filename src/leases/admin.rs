@@ -1,20 +1,24 @@
 //! `/api/v1/license/licenses*` and `/api/v1/license/entitlements*`: what leases are issued
-//! against, managed by admins (the reference has no routes for them, `api-ops.md` §7.1).
+//! against, managed by admins (the reference has no routes for them, `api-ops.md` §7.1), and
+//! `/api/v1/license/leases`, the leases issued (never their tokens).
 
-use axum::extract::{Path, State};
-use botmox_contract::envelope::{Failure, Success};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use botmox_contract::envelope::{Failure, ListMeta, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::store::{self, EntitlementRow, LicenseRow};
+use super::store::{self, EntitlementRow, LeaseRow, LeaseState, LicenseRow};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed};
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::{Bounded, Millis, Text};
+use crate::documents::list::{Filters, ListQuery};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
 use crate::http::{ok, Ok};
@@ -26,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_license, delete_license))
         .routes(routes!(list_entitlements))
         .routes(routes!(put_entitlement, delete_entitlement))
+        .routes(routes!(list_leases))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -316,5 +321,80 @@ async fn delete_entitlement(
     Ok(ok(Removed {
         id: gone,
         deleted: true,
+    }))
+}
+
+/// A lease as admins see it: everything but the token.
+#[derive(Serialize, ToSchema)]
+pub struct LeaseInfo {
+    pub id: String,
+    pub user_id: String,
+    pub vm_uuid: String,
+    pub vm_name: String,
+    pub module: String,
+    pub version: Option<String>,
+    pub agent_id: String,
+    pub runner_id: String,
+    pub license_id: String,
+    /// `active`, `expired` (past `expires_at_ms`, no heartbeat in time) or `revoked`.
+    pub state: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub last_heartbeat_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}
+
+impl LeaseInfo {
+    fn new(row: LeaseRow, now: i64) -> Self {
+        LeaseInfo {
+            state: LeaseState::of(&row, now).as_str().to_owned(),
+            id: row.id,
+            user_id: row.user_id,
+            vm_uuid: row.vm_uuid,
+            vm_name: row.vm_name,
+            module: row.module,
+            version: row.version,
+            agent_id: row.agent_id,
+            runner_id: row.runner_id,
+            license_id: row.license_id,
+            created_at_ms: row.created_at_ms,
+            expires_at_ms: row.expires_at_ms,
+            last_heartbeat_at_ms: row.last_heartbeat_at_ms,
+            revoked_at_ms: row.revoked_at_ms,
+        }
+    }
+}
+
+/// The tenant's leases, newest first, a page at a time; `meta` carries `{total, page, limit}`.
+#[utoipa::path(get, path = "/api/v1/license/leases", tag = "license", security(("bearer" = [])),
+    params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, description = "1-200, default 50"),
+        ("state" = Option<String>, Query, description = "active, expired or revoked; absent = all")),
+    responses((status = 200, body = Success<Vec<LeaseInfo>>), (status = 400, body = Failure), (status = 403, body = Failure)))]
+async fn list_leases(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed<AdminOnly>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<axum::Json<Success<Vec<LeaseInfo>>>> {
+    let code = ErrorCode::InvalidQueryParams;
+    let query = ListQuery::parse(&params, code, &Filters::NONE)?;
+    let (page, limit, offset) = (query.page, query.limit, query.offset());
+    let wanted = params.get("state").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let lease_state = wanted.and_then(LeaseState::parse);
+    if wanted.is_some() && lease_state.is_none() {
+        let mut errors = FieldErrors::default();
+        errors.add("state", "must be active, expired or revoked");
+        return Err(ApiError::validation(code, errors));
+    }
+    let now = now_ms();
+    let (rows, total) = state
+        .db
+        .read(move |conn| {
+            store::leases_page(conn, &me.tenant_id, lease_state, now, limit, offset).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(axum::Json(Success {
+        success: true,
+        data: rows.into_iter().map(|r| LeaseInfo::new(r, now)).collect(),
+        meta: Some(ListMeta { total, page, limit }),
     }))
 }

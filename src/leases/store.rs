@@ -78,6 +78,70 @@ pub fn lease(conn: &Connection, tenant: &str, id: &str) -> rusqlite::Result<Opti
     .optional()
 }
 
+/// The lease states a list can ask for: `expired` is an active row past its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl LeaseState {
+    pub fn parse(text: &str) -> Option<LeaseState> {
+        match text {
+            "active" => Some(LeaseState::Active),
+            "expired" => Some(LeaseState::Expired),
+            "revoked" => Some(LeaseState::Revoked),
+            _ => None,
+        }
+    }
+
+    pub fn of(lease: &LeaseRow, now: i64) -> LeaseState {
+        match (lease.status.as_str(), lease.expires_at_ms > now) {
+            ("revoked", _) => LeaseState::Revoked,
+            (_, true) => LeaseState::Active,
+            _ => LeaseState::Expired,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseState::Active => "active",
+            LeaseState::Expired => "expired",
+            LeaseState::Revoked => "revoked",
+        }
+    }
+}
+
+/// A page of the tenant's leases, newest first, optionally in one state at `now`, and the
+/// total of that selection.
+pub fn leases_page(
+    conn: &Connection,
+    tenant: &str,
+    state: Option<LeaseState>,
+    now: i64,
+    limit: u64,
+    offset: u64,
+) -> rusqlite::Result<(Vec<LeaseRow>, u64)> {
+    // ?2: '' = any state; the CASE is LeaseState::of in SQL.
+    const STATE: &str = "(?2 = '' OR ?2 = CASE WHEN status = 'revoked' THEN 'revoked'
+        WHEN expires_at_ms > ?3 THEN 'active' ELSE 'expired' END)";
+    let wanted = state.map_or("", LeaseState::as_str);
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT * FROM execution_leases WHERE tenant_id = ?1 AND {STATE}
+             ORDER BY created_at_ms DESC, id LIMIT ?4 OFFSET ?5"
+        ))?
+        .query_map(params![tenant, wanted, now, limit as i64, offset as i64], lease_from)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM execution_leases WHERE tenant_id = ?1 AND {STATE}"),
+        params![tenant, wanted, now],
+        |r| r.get(0),
+    )?;
+    Ok((rows, total as u64))
+}
+
 /// Leases of the user that are active and not yet expired at `now`.
 pub fn count_live(conn: &Connection, tenant: &str, user_id: &str, now: i64) -> rusqlite::Result<i64> {
     conn.query_row(

@@ -140,6 +140,8 @@ pub struct CreateBinding {
 pub struct BindingsQuery {
     pub scope_type: Option<String>,
     pub scope_id: Option<String>,
+    /// Only the bindings of this secret (its id).
+    pub secret_ref: Option<String>,
 }
 
 /// What an agent is handed: the value of a server-encrypted secret, or the client envelope.
@@ -421,7 +423,8 @@ async fn create_binding(
     Ok(created(row.into()))
 }
 
-/// The tenant's bindings, newest first; blank filters count as absent.
+/// The tenant's bindings, newest first, optionally of one scope or one secret; blank
+/// filters count as absent.
 #[utoipa::path(get, path = "/api/v1/secrets/bindings", tag = "secrets", security(("bearer" = [])),
     params(BindingsQuery),
     responses((status = 200, body = Success<Vec<Binding>>), (status = 400, body = Failure)))]
@@ -431,7 +434,11 @@ async fn list_bindings(
     Query(query): Query<BindingsQuery>,
 ) -> ApiResult<Ok<Vec<Binding>>> {
     let blank_to_none = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let (scope_type, scope_id) = (blank_to_none(query.scope_type), blank_to_none(query.scope_id));
+    let (scope_type, scope_id, secret_ref) = (
+        blank_to_none(query.scope_type),
+        blank_to_none(query.scope_id),
+        blank_to_none(query.secret_ref),
+    );
     if scope_type.as_deref().is_some_and(|t| !SCOPE_TYPES.contains(&t)) {
         let mut errors = FieldErrors::default();
         errors.add("scope_type", "must be bot, vm, agent or tenant");
@@ -440,8 +447,12 @@ async fn list_bindings(
     let rows = state
         .db
         .read(move |conn| {
-            store::list_bindings(conn, &me.tenant_id, scope_type.as_deref(), scope_id.as_deref())
-                .map_err(ApiError::from)
+            let filter = store::BindingFilter {
+                scope_type: scope_type.as_deref(),
+                scope_id: scope_id.as_deref(),
+                secret_ref: secret_ref.as_deref(),
+            };
+            store::list_bindings(conn, &me.tenant_id, &filter).map_err(ApiError::from)
         })
         .await?;
     Ok(ok(rows.into_iter().map(Binding::from).collect()))

@@ -181,19 +181,24 @@ pub fn upsert_binding(conn: &Connection, b: &BindingRow) -> rusqlite::Result<Bin
     )
 }
 
-/// The tenant's bindings, newest first, optionally of one scope type and id.
-pub fn list_bindings(
-    conn: &Connection,
-    tenant: &str,
-    scope_type: Option<&str>,
-    scope_id: Option<&str>,
-) -> rusqlite::Result<Vec<BindingRow>> {
+/// What a binding list is narrowed to; `None` = any.
+pub struct BindingFilter<'a> {
+    pub scope_type: Option<&'a str>,
+    pub scope_id: Option<&'a str>,
+    pub secret_ref: Option<&'a str>,
+}
+
+/// The tenant's bindings, newest first, narrowed by `filter`.
+pub fn list_bindings(conn: &Connection, tenant: &str, filter: &BindingFilter<'_>) -> rusqlite::Result<Vec<BindingRow>> {
     conn.prepare_cached(
         "SELECT * FROM secret_bindings WHERE tenant_id = ?1
-             AND (?2 IS NULL OR scope_type = ?2) AND (?3 IS NULL OR scope_id = ?3)
+             AND (?2 IS NULL OR scope_type = ?2) AND (?3 IS NULL OR scope_id = ?3) AND (?4 IS NULL OR secret_ref = ?4)
          ORDER BY created_at DESC, id",
     )?
-    .query_map(params![tenant, scope_type, scope_id], binding_from)?
+    .query_map(
+        params![tenant, filter.scope_type, filter.scope_id, filter.secret_ref],
+        binding_from,
+    )?
     .collect()
 }
 
