@@ -87,7 +87,7 @@ async function apiClient(baseUrl) {
     return (await res.json()).data;
   };
   const { token } = await call('POST', '/auth/login', { email: EMAIL, password: PASSWORD });
-  return { get: (p) => call('GET', p, undefined, token) };
+  return { get: (p) => call('GET', p, undefined, token), patch: (p, body) => call('PATCH', p, body, token), post: (p, body) => call('POST', p, body, token) };
 }
 
 /** The rows of a list answer (a plain array). */
@@ -108,7 +108,7 @@ async function eventually(read, ok, what) {
 test('UI extras: bot-page create, account presets, finance filter, theme editor, tree state', { skip, timeout: 300_000 }, async (t) => {
   const { baseUrl } = server;
   const api = await apiClient(baseUrl);
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark', locale: 'en-US' });
   context.setDefaultTimeout(STEP_MS);
   const page = await context.newPage();
   const errors = [];
@@ -179,13 +179,38 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     assert.equal(rows(proxies).find((p) => p.ip === '10.20.30.40')?.bot_id, bot.id);
     await shootBoth('bot-resources', () => page.getByTestId('bot-proxy').getByText('10.20.30.40', { exact: false }).first().waitFor());
 
+    // ---- Unassign: a license no other bot uses is deleted; a shared one only loses this bot ----
+    step = 'license unassign';
+    const other = rows(bots).find((b) => b.id !== bot.id);
+    const shared = await api.post('/resources/licenses', { key: 'E2E-LIC-SHARED', type: 'E2E', status: 'active', expires_at: Date.now() + 10 * 86_400_000, bot_ids: [bot.id, other.id] });
+    await page.reload();
+    const licenseBlock = (key) => page.getByTestId('bot-license').locator('.bm-res-block').filter({ hasText: key });
+    const unassignDialog = page.locator('.ant-modal-confirm').filter({ hasText: 'Unassign' });
+    await licenseBlock('E2E-LIC-000111').getByTestId('unassign-license').click();
+    await unassignDialog.getByText('No other bot uses this license: unassigning deletes it from the database.').waitFor();
+    await unassignDialog.getByRole('button', { name: 'Unassign' }).click();
+    await toast('License unassigned and deleted').waitFor();
+    await licenseBlock('E2E-LIC-000111').waitFor({ state: 'detached' });
+    assert.ok(!rows(await api.get('/resources/licenses?limit=100')).some((l) => l.key === 'E2E-LIC-000111'), 'sole-bot license deleted');
+    await licenseBlock('E2E-LIC-SHARED').getByTestId('unassign-license').click();
+    await unassignDialog.getByText('Other bots still use this license', { exact: false }).waitFor();
+    await unassignDialog.getByRole('button', { name: 'Unassign' }).click();
+    await toast(/^Unassigned$/).waitFor();
+    await licenseBlock('E2E-LIC-SHARED').waitFor({ state: 'detached' });
+    assert.deepEqual((await api.get(`/resources/licenses/${shared.id}`)).bot_ids, [other.id], 'shared license keeps the other bot');
+
     // ---- Account generator: template, confirm before replacing, restore ---------------
     step = 'account generator';
+    // The e-mail generator needs the person's names and birth date.
+    await api.patch(`/bots/${bot.id}`, { person: { first_name: 'Emre', last_name: 'Kaya', birth_date: '05-06-1990' } });
     await page.goto(new URL(`/bot/${bot.id}?tab=configure&subtab=account`, baseUrl).toString());
     const form = page.getByTestId('form-account');
     const pw = form.getByLabel('Password', { exact: true });
     await pw.fill('Before-123');
     const tools = page.getByTestId('account-tools');
+    // The presets sit behind Show/Hide.
+    assert.equal(await tools.getByTestId('account-presets').count(), 0, 'presets hidden at first');
+    await tools.getByRole('button', { name: 'Show', exact: true }).click();
     await tools.getByLabel('Template name').fill('E2E preset');
     await tools.getByRole('button', { name: 'Save Template' }).click();
     await toast('Template saved').waitFor();
@@ -202,6 +227,33 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await tools.getByRole('button', { name: 'Restore Previous' }).click();
     await toast('Previous values restored').waitFor();
     assert.equal(await pw.inputValue(), 'Before-123');
+    await tools.getByRole('button', { name: 'Hide', exact: true }).click();
+    await tools.getByTestId('account-presets').waitFor({ state: 'detached' });
+    // "Custom..." e-mail domain: a text box, checked before use; "Back" returns to the list.
+    await tools.getByLabel('Email Domain').first().click();
+    await page.locator('.ant-select-dropdown:visible').getByText('Custom...', { exact: true }).click();
+    const custom = tools.getByLabel('Custom domain');
+    await custom.fill('not a domain');
+    const email = form.getByLabel('Email', { exact: true });
+    await email.fill('');
+    await tools.getByRole('button', { name: 'Email', exact: true }).click();
+    await toast('Enter an e-mail domain like example.com').waitFor();
+    assert.equal(await email.inputValue(), '', 'no e-mail from a bad domain');
+    await custom.fill('e2e-mail.test');
+    await tools.getByRole('button', { name: 'Email', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="form-account"] #email')?.value.endsWith('@e2e-mail.test'));
+    assert.match(await email.inputValue(), /^(emre|kaya)[_-]?(kaya|emre)\d{2}@e2e-mail\.test$/);
+    await eventually(() => api.get('/settings/generators/account/lastSettings'), (d) => d?.domain === 'e2e-mail.test', 'custom domain remembered');
+    await tools.getByRole('button', { name: 'Back', exact: true }).click();
+    await tools.getByLabel('Email Domain').first().waitFor();
+    assert.equal(await custom.count(), 0, 'custom box gone');
+    // "Set Current Date/Time" fills the registration date with now.
+    const registered = form.getByLabel('Registration Date');
+    await registered.fill('');
+    await form.getByRole('button', { name: 'Set Current Date/Time' }).click();
+    const stamp = await registered.inputValue();
+    assert.match(stamp, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    assert.ok(Math.abs(new Date(stamp.replace(' ', 'T')).getTime() - Date.now()) < 5 * 60_000, `registration date ${stamp} is now`);
 
     // ---- Schedule: generator template round trip, drag to create and resize, save -----
     step = 'schedule templates';
@@ -251,25 +303,71 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     };
     await drag(at(600), at(720));
     assert.equal(await sessionRows.count(), 1, 'drag created one session');
-    assert.equal(await sessionRows.first().getByLabel('Start').inputValue(), '10:00');
-    assert.equal(await sessionRows.first().getByLabel('End').inputValue(), '12:00');
+    const span = (i) => sessionRows.nth(i).getByTestId('session-span');
+    assert.equal(await span(0).textContent(), '10:00 - 12:00');
     // Its right edge is the end handle: drag it to 13:00.
     const handle = await line.locator('.bm-sched-handle.is-end').boundingBox();
     await drag(handle.x + handle.width / 2, at(780));
-    assert.equal(await sessionRows.first().getByLabel('End').inputValue(), '13:00');
-    await sched.getByRole('button', { name: 'Save Changes' }).click();
+    assert.equal(await span(0).textContent(), '10:00 - 13:00');
+    // A second session 14:00-15:00, then moved by its bar onto the first: an error that blocks Save.
+    await drag(at(840), at(900));
+    assert.equal(await span(1).textContent(), '14:00 - 15:00');
+    const save = sched.getByRole('button', { name: 'Save Changes' });
+    assert.ok(await save.isEnabled(), 'save enabled while the sessions are fine');
+    const second = await line.locator('.bm-sched-bar').nth(1).boundingBox();
+    await drag(second.x + second.width / 2, second.x + second.width / 2 - (box.width * 120) / 1440);
+    assert.equal(await span(1).textContent(), '12:00 - 13:00');
+    await sched.getByTestId('schedule-problems').getByText('Overlapping or too short sessions on Wednesday', { exact: false }).waitFor();
+    await sessionRows.nth(1).getByText('This session overlaps with an existing session').waitFor();
+    assert.ok(await save.isDisabled(), 'save disabled while sessions overlap');
+    // The session dialog refuses an overlap and a too short session next to End, then takes a good one.
+    await sessionRows.nth(1).getByRole('button', { name: 'Edit' }).click();
+    const sdlg = page.getByTestId('session-dialog');
+    await sdlg.getByLabel('Start').fill('12:00');
+    await sdlg.getByLabel('End').fill('13:30');
+    await sdlg.getByRole('button', { name: 'Save' }).click();
+    await sdlg.getByText('This session overlaps with an existing session').waitFor();
+    await sdlg.getByLabel('Start').fill('14:00');
+    await sdlg.getByLabel('End').fill('14:10');
+    await sdlg.getByRole('button', { name: 'Save' }).click();
+    await sdlg.getByText('Session must be at least 15 minutes long').waitFor();
+    await sdlg.getByLabel('End').fill('15:30');
+    await sdlg.getByRole('switch', { name: 'Enabled' }).click();
+    await sdlg.getByRole('button', { name: 'Save' }).click();
+    await sdlg.waitFor({ state: 'hidden' });
+    assert.equal(await span(1).textContent(), '14:00 - 15:30');
+    assert.equal(await sessionRows.nth(1).getByRole('switch', { name: 'Enabled' }).getAttribute('aria-checked'), 'false');
+    await sched.getByTestId('schedule-problems').waitFor({ state: 'hidden' });
+    // "Add Session" opens the same dialog.
+    await sched.getByRole('button', { name: 'Add Session' }).click();
+    await sdlg.getByLabel('Start').fill('20:00');
+    await sdlg.getByLabel('End').fill('21:00');
+    await sdlg.getByRole('button', { name: 'Add Session' }).click();
+    await sdlg.waitFor({ state: 'hidden' });
+    assert.equal(await span(2).textContent(), '20:00 - 21:00');
+    // The whole day switched off.
+    await sched.getByRole('switch', { name: 'Wednesday enabled' }).click();
+    await sched.getByText('Day off: the bot runs no session on this day').waitFor();
+    await save.click();
     await toast('Schedule saved successfully').waitFor();
     const saved = (await api.get(`/bots/${bot.id}`)).schedule;
     assert.deepEqual(
-      saved.days['2'].sessions.map((x) => [x.start, x.end]),
-      [['10:00', '13:00']],
+      saved.days['2'].sessions.map((x) => [x.start, x.end, x.enabled]),
+      [
+        ['10:00', '13:00', true],
+        ['14:00', '15:30', false],
+        ['20:00', '21:00', true],
+      ],
     );
+    assert.equal(saved.days['2'].enabled, false, 'day switched off');
     assert.equal(saved.allowedWindows.length, 2, 'both generator windows stored');
     await page.reload();
+    // The week overview marks the day off.
+    await sched.locator('.bm-sched-row').filter({ hasText: 'Wednesday' }).getByText('Off', { exact: true }).waitFor();
     await sched.getByText('Day View', { exact: true }).click();
     await sched.getByRole('tab', { name: 'Wed' }).click();
-    assert.equal(await sessionRows.first().getByLabel('Start').inputValue(), '10:00');
-    assert.equal(await sessionRows.first().getByLabel('End').inputValue(), '13:00');
+    assert.equal(await span(0).textContent(), '10:00 - 13:00');
+    assert.equal(await sched.getByRole('switch', { name: 'Wednesday enabled' }).getAttribute('aria-checked'), 'false');
     await sched.getByTestId('schedule-week-stats').getByText('Avg Sessions').waitFor();
     await shootBoth('bot-schedule', async () => {
       await sched.getByText('Day View', { exact: true }).click();
@@ -286,6 +384,20 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     for (const key of ['income', 'expense', 'profit']) assert.equal(await chart.locator(`polyline[data-series="${key}"]`).count(), 1, `${key} line`);
     assert.equal(await chart.locator('[data-series="net"]').count(), 0, 'daily net hidden by default');
     await page.getByTestId('fin-gold-sold').getByText('/1000g', { exact: false }).first().waitFor();
+    // Gold Sold: the total of the sales in the period (the last 30 days, today included) and
+    // its mean price per 1000 g.
+    const periodStart = new Date(new Date().setHours(0, 0, 0, 0) - 29 * 86_400_000).setHours(0, 0, 0, 0);
+    const sales = rows(await api.get('/finance/operations?limit=200')).filter(
+      (o) => o.type === 'income' && o.category === 'sale' && o.currency === 'USD' && o.gold_amount > 0 && o.date >= periodStart,
+    );
+    const soldGold = sales.reduce((n, o) => n + o.gold_amount, 0);
+    const soldUsd = sales.reduce((n, o) => n + o.amount, 0);
+    const total = page.getByTestId('fin-gold-total');
+    assert.equal((await total.locator('span').textContent()).replace(/\s/g, ''), `${soldGold}g`);
+    assert.equal(await total.locator('small').textContent(), `Avg price $${(soldUsd / (soldGold / 1000)).toFixed(4)}/1000g`);
+    // Axis dates in the browser's locale (en-US here: "Nov 3").
+    const firstDay = await chart.locator('text[data-axis="x"]').first().textContent();
+    assert.match(firstDay, /^[A-Z][a-z]{2} \d{1,2}$/, `axis date ${firstDay}`);
     const projects = await api.get('/settings/projects');
     // A project with operations in the demo period: the first one any operation names.
     const ops = rows(await api.get('/finance/operations?limit=100'));

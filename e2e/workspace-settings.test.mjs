@@ -338,21 +338,37 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     assert.equal(await theme(), 'dark');
     await page.getByRole('switch', { name: 'Dark theme' }).click();
     await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'light');
-    await page.getByTestId('settings-theme').getByText('Dark', { exact: true }).click();
+    await page.getByTestId('settings-theme-colors').getByText('Dark', { exact: true }).click();
     await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'dark');
 
     step = 'settings: upload a background image and apply it';
     const png = path.join(mkdtempSync(path.join(tmpdir(), 'botmox-e2e-png-')), 'e2e-background.png');
     pngFile(png);
-    const themeCard = page.getByTestId('settings-theme');
+    // The visual background lives in the theme editor, with a preview of the chosen image.
+    await page.getByRole('button', { name: 'Open Theme Editor' }).click();
+    const themeCard = page.getByTestId('settings-background');
     await themeCard.getByText('No uploaded backgrounds').waitFor();
+    const bgPreview = themeCard.getByTestId('background-preview');
+    await bgPreview.getByText('No background', { exact: false }).waitFor();
     await page.getByTestId('background-file').setInputFiles(png);
     await toast('Image uploaded').waitFor();
     const asset = themeCard.getByTestId('background-asset').filter({ hasText: 'e2e-background.png' });
     await asset.getByText('320×180').waitFor();
     await asset.getByRole('button', { name: 'Selected' }).waitFor();
+    // The preview shows the selected image under the overlay of the current mode, before saving.
+    await bgPreview.locator('.bm-set-preview-image').waitFor();
+    assert.match(await bgPreview.locator('.bm-set-preview-image').evaluate((el) => el.style.backgroundImage), /\/api\/v1\/theme-assets\/files\//);
+    await themeCard.getByLabel('Overlay colour (dark)').evaluate((el) => {
+      // A colour input takes its value from a picker; set it the way the picker does.
+      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+      set.call(el, '#112233');
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForFunction(() => getComputedStyle(document.querySelector('.bm-set-preview-overlay')).backgroundColor === 'rgb(17, 34, 51)');
     await themeCard.getByRole('button', { name: 'Save background' }).click();
     await toast('Visual theme settings saved').waitFor();
+    assert.equal((await apiGet('/settings/theme')).data.visual.overlayColorDark, '#112233');
+    await page.keyboard.press('Escape');
     const bg = page.getByTestId('theme-background');
     await bg.waitFor();
     const bgImage = () => bg.locator('.bm-bg-image').evaluate((el) => getComputedStyle(el).backgroundImage);

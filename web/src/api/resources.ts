@@ -87,6 +87,7 @@ function resourceApi<K extends ResourceKind>(kind: K) {
     path: base,
     page: (q: ListQuery) => fetchListPage<T>(base, q),
     all: (q: Omit<ListQuery, 'page' | 'limit'> = { sort: 'updated_at', order: 'desc' }) => fetchAll<T>(base, q),
+    get: (id: string) => api.get<T>(one(id)),
     create: (body: Partial<T>) => api.post<T>(base, body),
     patch: (id: string, body: Partial<T>) => api.patch<T>(one(id), body),
     remove: (id: string) => api.delete<{ id: string; deleted: boolean }>(one(id)),

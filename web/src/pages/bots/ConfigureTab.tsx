@@ -29,6 +29,28 @@ import './bot.css';
 const B = S.bot;
 /** The presets select's entry for the last used settings. */
 const LAST_USED = '__last';
+/** The e-mail domain select's "Custom..." entry. */
+const CUSTOM = '__custom';
+const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+/** Now as the registration date's `YYYY-MM-DD HH:mm`. */
+function nowText(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** The registration date box with "Set Current Date/Time" (a form control: value/onChange from its Form.Item). */
+function RegisteredInput({ value, onChange, id, disabled }: { value?: string | number; onChange?: (v: string) => void; id?: string; disabled?: boolean }) {
+  return (
+    <Space.Compact block>
+      <Input id={id} value={value} disabled={disabled} placeholder="YYYY-MM-DD HH:mm" onChange={(e) => onChange?.(e.target.value)} />
+      <Button disabled={disabled} onClick={() => onChange?.(nowText())}>
+        {B.setNow}
+      </Button>
+    </Space.Compact>
+  );
+}
 const PERSON_FIELDS = ['first_name', 'last_name', 'birth_date', 'country', 'city', 'zip', 'address'] as const;
 
 export const personComplete = (b: Bot) => PERSON_FIELDS.every((k) => !!b.person?.[k]);
@@ -196,6 +218,9 @@ function AccountTools({ bot, form, onGenerate }: { bot: Bot; form: FormInstance<
   const [gen, setGen] = useState<AccountGenSettings>(DEFAULT_GEN);
   const [presetId, setPresetId] = useState<string>(LAST_USED);
   const [templateName, setTemplateName] = useState('');
+  const [showPresets, setShowPresets] = useState(false);
+  // "Custom..." swaps the domain select for a text box; a stored domain off the list opens it.
+  const [customDomain, setCustomDomain] = useState(false);
   const [backup, setBackup] = useState(() => readBackup(bot.id));
   const loadPresets = useCallback(() => loadAccountPresets(), []);
   const presets = usePolling(loadPresets, 600_000);
@@ -207,10 +232,12 @@ function AccountTools({ bot, form, onGenerate }: { bot: Bot; form: FormInstance<
     if (started || !presets.data) return;
     setStarted(true);
     const def = presets.data.templates.find((t) => t.id === presets.data?.defaultTemplateId);
-    if (def) {
-      setGen(def);
-      setPresetId(def.id);
-    } else if (presets.data.lastSettings) setGen(presets.data.lastSettings);
+    const start = def ?? presets.data.lastSettings;
+    if (def) setPresetId(def.id);
+    if (start) {
+      setGen(start);
+      setCustomDomain(!EMAIL_DOMAINS.includes(start.domain));
+    }
   }, [presets.data, started]);
 
   const opts = gen.password;
@@ -221,6 +248,7 @@ function AccountTools({ bot, form, onGenerate }: { bot: Bot; form: FormInstance<
     const out: Partial<AccountValues> = {};
     if (what !== 'email') out.password = generatePassword(opts);
     if (what !== 'password') {
+      if (!DOMAIN.test(gen.domain)) return void message.warning(B.customDomainInvalid);
       const email = generateEmail(bot.person ?? {}, gen.domain);
       if (!email) {
         message.warning(B.emailNeedsPerson);
@@ -247,60 +275,101 @@ function AccountTools({ bot, form, onGenerate }: { bot: Bot; form: FormInstance<
     <Space direction="vertical" size={6} data-testid="account-tools">
       <Space wrap>
         <span>{B.presets}</span>
-        <Select
-          aria-label={B.presets}
-          style={{ width: 200 }}
-          value={presetId}
-          onChange={(id) => {
-            setPresetId(id);
-            const t = templates.find((x) => x.id === id);
-            setGen(t ?? presets.data?.lastSettings ?? DEFAULT_GEN);
-          }}
-          options={[
-            { value: LAST_USED, label: B.presetLast },
-            ...templates.map((t) => ({ value: t.id, label: t.id === defaultId ? `${t.name} ${B.presetDefault}` : t.name })),
-          ]}
-        />
-        <Button size="small" disabled={!picked || picked.id === defaultId} onClick={() => picked && accountPresetsApi.setDefault(picked.id).then(refresh, fail)}>
-          {B.setDefault}
+        <Button size="small" type="link" aria-expanded={showPresets} onClick={() => setShowPresets(!showPresets)}>
+          {showPresets ? B.hide : B.show}
         </Button>
-        <Button
-          size="small"
-          danger
-          disabled={!picked}
-          onClick={() =>
-            picked &&
-            accountPresetsApi.deleteTemplate(picked.id).then(() => {
-              setPresetId(LAST_USED);
-              message.success(B.templateDeleted);
-              refresh();
-            }, fail)
-          }
-        >
-          {S.crud.delete}
-        </Button>
-        <Space.Compact>
-          <Input size="small" placeholder={B.templateName} aria-label={B.templateName} value={templateName} maxLength={60} onChange={(e) => setTemplateName(e.target.value)} />
+      </Space>
+      {showPresets && (
+        <Space wrap data-testid="account-presets">
+          <Select
+            aria-label={B.presets}
+            style={{ width: 200 }}
+            value={presetId}
+            onChange={(id) => {
+              setPresetId(id);
+              const next = templates.find((x) => x.id === id) ?? presets.data?.lastSettings ?? DEFAULT_GEN;
+              setGen(next);
+              setCustomDomain(!EMAIL_DOMAINS.includes(next.domain));
+            }}
+            options={[
+              { value: LAST_USED, label: B.presetLast },
+              ...templates.map((t) => ({ value: t.id, label: t.id === defaultId ? `${t.name} ${B.presetDefault}` : t.name })),
+            ]}
+          />
+          <Button size="small" disabled={!picked || picked.id === defaultId} onClick={() => picked && accountPresetsApi.setDefault(picked.id).then(refresh, fail)}>
+            {B.setDefault}
+          </Button>
           <Button
             size="small"
-            onClick={() => {
-              const name = templateName.trim();
-              if (!name) return void message.warning(B.nameTemplateFirst);
-              accountPresetsApi.saveTemplate(name, gen).then((id) => {
-                setTemplateName('');
-                setPresetId(id);
-                message.success(B.templateSaved);
+            danger
+            disabled={!picked}
+            onClick={() =>
+              picked &&
+              accountPresetsApi.deleteTemplate(picked.id).then(() => {
+                setPresetId(LAST_USED);
+                message.success(B.templateDeleted);
                 refresh();
-              }, fail);
-            }}
+              }, fail)
+            }
           >
-            {B.saveTemplate}
+            {S.crud.delete}
           </Button>
-        </Space.Compact>
-      </Space>
+          <Space.Compact>
+            <Input size="small" placeholder={B.templateName} aria-label={B.templateName} value={templateName} maxLength={60} onChange={(e) => setTemplateName(e.target.value)} />
+            <Button
+              size="small"
+              onClick={() => {
+                const name = templateName.trim();
+                if (!name) return void message.warning(B.nameTemplateFirst);
+                accountPresetsApi.saveTemplate(name, gen).then((id) => {
+                  setTemplateName('');
+                  setPresetId(id);
+                  message.success(B.templateSaved);
+                  refresh();
+                }, fail);
+              }}
+            >
+              {B.saveTemplate}
+            </Button>
+          </Space.Compact>
+        </Space>
+      )}
       <Space wrap>
         <span>{B.emailDomain}</span>
-        <Select value={gen.domain} style={{ width: 150 }} aria-label={B.emailDomain} onChange={(domain) => setGen({ ...gen, domain })} options={EMAIL_DOMAINS.map((d) => ({ value: d, label: d }))} />
+        {customDomain ? (
+          <Space.Compact>
+            <Input
+              size="small"
+              style={{ width: 170 }}
+              aria-label={B.customDomain}
+              placeholder="example.com"
+              value={gen.domain}
+              status={DOMAIN.test(gen.domain) ? undefined : 'error'}
+              onChange={(e) => setGen({ ...gen, domain: e.target.value.trim().toLowerCase() })}
+            />
+            <Button
+              size="small"
+              onClick={() => {
+                setCustomDomain(false);
+                setGen({ ...gen, domain: EMAIL_DOMAINS[0] });
+              }}
+            >
+              {B.back}
+            </Button>
+          </Space.Compact>
+        ) : (
+          <Select
+            value={gen.domain}
+            style={{ width: 150 }}
+            aria-label={B.emailDomain}
+            onChange={(domain) => {
+              if (domain !== CUSTOM) return setGen({ ...gen, domain });
+              setCustomDomain(true);
+              setGen({ ...gen, domain: '' });
+            }}
+            options={[...EMAIL_DOMAINS.map((d) => ({ value: d, label: d })), { value: CUSTOM, label: B.customDomainOption }]}
+          />
+        )}
         <span>{B.passwordLength}</span>
         <InputNumber min={8} max={32} value={opts.length} aria-label={B.passwordLength} onChange={(length) => setOpts({ ...opts, length: length ?? 12 })} style={{ width: 70 }} />
         {(['upper', 'lower', 'digits', 'symbols'] as const).map((k) => (
@@ -476,7 +545,7 @@ export default function ConfigureTab({
                 <Input.Password />
               </Form.Item>
               <Form.Item name="bnet_created_at" label={B.registered} extra="YYYY-MM-DD HH:mm">
-                <Input />
+                <RegisteredInput />
               </Form.Item>
             </SectionForm>
           ),

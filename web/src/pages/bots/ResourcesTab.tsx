@@ -88,6 +88,20 @@ export default function ResourcesTab({
       onOk: () => act(call(), B.unassigned),
     });
 
+  // Unassign takes this bot off the license and deletes the license when no bot remains
+  // (web-ui.md §2.3). The bots are read afresh, so a bot linked meanwhile keeps it alive.
+  const unassignLicense = async (id: string) => {
+    try {
+      const rest = ((await licensesApi.get(id)).bot_ids ?? []).filter((x) => x !== bot.id);
+      if (rest.length) await licensesApi.patch(id, { bot_ids: rest });
+      else await licensesApi.remove(id);
+      message.success(rest.length ? B.unassigned : B.licenseUnassignedDeleted);
+      onChange();
+    } catch (e) {
+      message.error(errorMessage(e));
+    }
+  };
+
   const removeSub = useDeleteAction<Subscription>({
     remove: (s) => subscriptionsApi.remove(s.id),
     recreate: (s) => subscriptionsApi.create(s),
@@ -152,10 +166,16 @@ export default function ResourcesTab({
                 <Button
                   size="small"
                   icon={<DisconnectOutlined />}
+                  data-testid="unassign-license"
                   onClick={() =>
-                    confirmUnassign(B.unassignLicenseText, () =>
-                      licensesApi.patch(l.id, { bot_ids: (l.bot_ids ?? []).filter((x) => x !== bot.id) }),
-                    )
+                    modal.confirm({
+                      title: B.unassign,
+                      content: (l.bot_ids ?? []).some((x) => x !== bot.id) ? B.unassignLicenseText : B.unassignLicenseDeletes,
+                      okText: B.unassign,
+                      okButtonProps: { danger: true },
+                      cancelText: S.crud.cancel,
+                      onOk: () => unassignLicense(l.id),
+                    })
                   }
                 >
                   {B.unassign}

@@ -1,15 +1,16 @@
 // Schedule editor of the Configure tab (web-ui.md §2.3): a week overview of
 // compact timelines with week averages, and a day view whose 24-hour
 // timeline takes drags (empty space: new session; bar: move; edges: resize)
-// above the day's sessions (start/end in 5-minute steps, enabled, delete, add)
-// checked for length and overlap; a generator popover with one or two time
+// above the day's sessions (enabled, edit and add in a dialog of start/end in
+// 5-minute steps, delete) checked for length and overlap, with a switch that
+// turns the whole day off; a generator popover with one or two time
 // windows (parameters remembered in settings/schedule/last_params) and saved
 // templates (settings/schedule/templates/:id); and Save, which stores
 // `schedule` and sets its generation lock.
 
 import { useCallback, useMemo, useRef, useState } from 'react';
-import { Alert, App, Button, Checkbox, Form, Input, InputNumber, Popover, Segmented, Space, Switch, Tabs } from 'antd';
-import { DeleteOutlined, PlusOutlined, SaveOutlined, ThunderboltOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Checkbox, Form, Input, InputNumber, Modal, Popover, Segmented, Space, Switch, Tabs, Tag } from 'antd';
+import { DeleteOutlined, EditOutlined, PlusOutlined, SaveOutlined, ThunderboltOutlined } from '@ant-design/icons';
 import { botsApi, type Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { usePolling } from '../../hooks';
@@ -54,14 +55,88 @@ function scheduleOf(bot: Bot): Schedule {
   return { ...base, timezone: s.timezone ?? base.timezone, allowedWindows: s.allowedWindows ?? [] };
 }
 
+/** What is wrong with session `s` among the day's `sessions` (itself included or not), or null. */
+function problemOf(s: Session, sessions: Session[]): string | null {
+  if (duration(s) < MIN_SESSION) return B.sessionTooShort;
+  return sessions.some((o) => o.id !== s.id && overlaps(s, o)) ? B.sessionOverlap : null;
+}
+
 /** Problems of one day's sessions, by session id. */
 function problemsOf(sessions: Session[]): Record<string, string> {
   const out: Record<string, string> = {};
-  sessions.forEach((s, i) => {
-    if (duration(s) < MIN_SESSION) out[s.id] = B.sessionTooShort;
-    else if (sessions.some((o, j) => j !== i && overlaps(s, o))) out[s.id] = B.sessionOverlap;
-  });
+  for (const s of sessions) {
+    const why = problemOf(s, sessions);
+    if (why) out[s.id] = why;
+  }
   return out;
+}
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/**
+ * "Add Session" / "Edit Session": start and end in 5-minute steps (a session may cross
+ * midnight) and Enabled; too short or overlapping another session of the day is refused
+ * next to the End field.
+ */
+function SessionDialog({
+  session,
+  others,
+  onClose,
+  onSave,
+}: {
+  /** The session to edit; a new one carries a fresh id. */
+  session: Session | null;
+  others: Session[];
+  onClose: () => void;
+  onSave: (s: Session) => void;
+}) {
+  const [form] = Form.useForm<{ start: string; end: string; enabled: boolean }>();
+  const isNew = !!session && !others.some((o) => o.id === session.id);
+  const time = (field: 'start' | 'end') => ({
+    validator: (_: unknown, v: string | undefined) => {
+      if (!v) return Promise.reject(new Error(B.sessionRequired));
+      if (!HHMM.test(v) || toMinutes(v) % 5 !== 0) return Promise.reject(new Error(B.sessionStep));
+      if (field === 'start' || !session) return Promise.resolve();
+      const start = form.getFieldValue('start') as string | undefined;
+      if (!start || !HHMM.test(start)) return Promise.resolve();
+      const why = problemOf({ ...session, start, end: v }, others);
+      return why ? Promise.reject(new Error(why)) : Promise.resolve();
+    },
+  });
+  return (
+    <Modal
+      open={!!session}
+      title={isNew ? B.addSession : B.editSession}
+      okText={isNew ? B.addSession : S.crud.save}
+      cancelText={S.crud.cancel}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      destroyOnHidden
+      width={380}
+      data-testid="session-dialog"
+    >
+      {session && (
+        <Form
+          form={form}
+          layout="vertical"
+          initialValues={{ start: session.start, end: session.end, enabled: session.enabled }}
+          onFinish={(v) => onSave({ ...session, ...v })}
+        >
+          <Space.Compact block>
+            <Form.Item name="start" label={B.sessionStart} rules={[time('start')]} style={{ flex: 1 }}>
+              <Input type="time" step={300} />
+            </Form.Item>
+            <Form.Item name="end" label={B.sessionEnd} dependencies={['start']} rules={[time('end')]} style={{ flex: 1 }}>
+              <Input type="time" step={300} />
+            </Form.Item>
+          </Space.Compact>
+          <Form.Item name="enabled" label={B.sessionEnabled} valuePropName="checked">
+            <Switch />
+          </Form.Item>
+        </Form>
+      )}
+    </Modal>
+  );
 }
 
 /** Minutes from local midnight under the pointer, in 5-minute steps. */
@@ -136,17 +211,20 @@ function Timeline({
   windows,
   onClick,
   selected,
+  off,
   label,
 }: {
   sessions: Session[];
   windows: Schedule['allowedWindows'];
   onClick: () => void;
   selected: boolean;
+  /** The whole day is switched off. */
+  off: boolean;
   label: string;
 }) {
   const problems = problemsOf(sessions);
   return (
-    <div className={'bm-sched-line' + (selected ? ' is-selected' : '')} onClick={onClick} role="button" aria-label={label}>
+    <div className={'bm-sched-line' + (selected ? ' is-selected' : '') + (off ? ' is-dayoff' : '')} onClick={onClick} role="button" aria-label={label}>
       <WindowMarks windows={windows} />
       {sessions.flatMap((s) =>
         pieces(s).map(([a, l], i) => (
@@ -422,21 +500,33 @@ export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; loc
   const [dirty, setDirty] = useState(false);
   const [busy, setBusy] = useState(false);
   const [genOpen, setGenOpen] = useState(false);
+  const [editing, setEditing] = useState<Session | null>(null);
   const sessions = schedule.days[day]?.sessions ?? [];
+  const dayOn = schedule.days[day]?.enabled !== false;
   const problems = useMemo(() => problemsOf(sessions), [sessions]);
-  const anyProblem = DAY_KEYS.some((d) => Object.keys(problemsOf(schedule.days[d].sessions)).length > 0);
+  // Overlaps (say after a drag) and too short sessions block Save until fixed.
+  const badDays = DAY_KEYS.filter((d) => Object.keys(problemsOf(schedule.days[d].sessions)).length > 0);
   const week = useMemo(() => {
-    const all = DAY_KEYS.map((d) => dayStats(schedule.days[d].sessions));
+    // A day switched off runs nothing.
+    const all = DAY_KEYS.map((d) => dayStats(schedule.days[d].enabled === false ? [] : schedule.days[d].sessions));
     const avg = (f: (x: (typeof all)[number]) => number) => all.reduce((n, x) => n + f(x), 0) / all.length;
     return { active: avg((x) => x.active), breaks: avg((x) => x.breaks), count: avg((x) => x.count), percent: avg((x) => x.percent) };
   }, [schedule]);
-  const today = dayStats(sessions);
+  const today = dayStats(dayOn ? sessions : []);
 
   const setSessions = (d: string, list: Session[]) => {
     setSchedule((s) => ({ ...s, days: { ...s.days, [d]: { ...s.days[d], sessions: list } } }));
     setDirty(true);
   };
   const edit = (id: string, change: Partial<Session>) => setSessions(day, sessions.map((s) => (s.id === id ? { ...s, ...change } : s)));
+  const setDayOn = (enabled: boolean) => {
+    setSchedule((s) => ({ ...s, days: { ...s.days, [day]: { ...s.days[day], enabled } } }));
+    setDirty(true);
+  };
+  const saveSession = (next: Session) => {
+    setSessions(day, sessions.some((s) => s.id === next.id) ? sessions.map((s) => (s.id === next.id ? next : s)) : [...sessions, next]);
+    setEditing(null);
+  };
 
   const generate = (p: ScheduleParams) => {
     setSchedule(generateSchedule(p));
@@ -488,10 +578,19 @@ export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; loc
         >
           {B.reset}
         </Button>
-        <Button type="primary" onClick={() => void save()} loading={busy} disabled={locked || !dirty || anyProblem}>
+        <Button type="primary" onClick={() => void save()} loading={busy} disabled={locked || !dirty || badDays.length > 0}>
           {B.saveChanges}
         </Button>
       </Space>
+      {badDays.length > 0 && (
+        <Alert
+          type="error"
+          showIcon
+          className="bm-dialog-alert"
+          data-testid="schedule-problems"
+          message={B.scheduleProblems(badDays.map((d) => B.weekdays[Number(d)]))}
+        />
+      )}
       <div className="bm-sched-weekpanel" data-testid="schedule-week-stats">
         <strong>{B.weekTitle}</strong>
         <Stats
@@ -508,12 +607,16 @@ export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; loc
           <div className="bm-sched-week">
             {DAY_KEYS.map((d) => (
               <div key={d} className="bm-sched-row">
-                <span className="bm-sched-day">{B.weekdays[Number(d)]}</span>
+                <span className="bm-sched-day">
+                  {B.weekdays[Number(d)]}
+                  {schedule.days[d].enabled === false && <Tag className="bm-sched-offtag">{B.dayOff}</Tag>}
+                </span>
                 <Timeline
                   sessions={schedule.days[d].sessions}
                   windows={schedule.allowedWindows}
                   label={B.weekdays[Number(d)]}
                   selected={d === day}
+                  off={schedule.days[d].enabled === false}
                   onClick={() => {
                     setDay(d);
                     setView('day');
@@ -558,15 +661,18 @@ export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; loc
               [B.statOfDay, `${today.percent.toFixed(1)}%`],
             ]}
           />
-          <h4 className="bm-sched-title">{B.sessionsOf(B.weekdays[Number(day)])}</h4>
+          <div className="bm-sched-title">
+            <h4>{B.sessionsOf(B.weekdays[Number(day)])}</h4>
+            <Switch size="small" checked={dayOn} disabled={locked} aria-label={B.dayEnabled(B.weekdays[Number(day)])} onChange={setDayOn} />
+            <span className={dayOn ? 'bm-muted' : 'bm-tone-text bm-tone-warning'}>{dayOn ? B.dayOnText : B.dayOffText}</span>
+          </div>
           {sessions.length === 0 && <div className="bm-muted">{B.noSessions}</div>}
           {sessions.map((s) => (
-            <div key={s.id} className="bm-sched-session" data-testid="schedule-session">
-              <Input type="time" step={300} value={s.start} disabled={locked} aria-label={B.sessionStart} onChange={(e) => edit(s.id, { start: e.target.value })} style={{ width: 120 }} />
-              <span>–</span>
-              <Input type="time" step={300} value={s.end} disabled={locked} aria-label={B.sessionEnd} onChange={(e) => edit(s.id, { end: e.target.value })} style={{ width: 120 }} />
-              <span className="bm-muted">{B.minutes(duration(s))}</span>
+            <div key={s.id} className={'bm-sched-session' + (dayOn ? '' : ' is-dayoff')} data-testid="schedule-session">
+              <span className="bm-mono" data-testid="session-span">{`${s.start} - ${s.end}`}</span>
+              <span className="bm-muted">({B.minutes(duration(s))})</span>
               <Switch size="small" checked={s.enabled} disabled={locked} aria-label={B.sessionEnabled} onChange={(enabled) => edit(s.id, { enabled })} />
+              <Button size="small" type="text" icon={<EditOutlined />} disabled={locked} aria-label={S.crud.edit} onClick={() => setEditing(s)} />
               <Button size="small" type="text" danger icon={<DeleteOutlined />} disabled={locked} aria-label={S.crud.delete} onClick={() => setSessions(day, sessions.filter((x) => x.id !== s.id))} />
               {problems[s.id] && <span className="bm-tone-text bm-tone-danger">{problems[s.id]}</span>}
             </div>
@@ -578,11 +684,13 @@ export default function ScheduleEditor({ bot, locked, onSaved }: { bot: Bot; loc
             onClick={() => {
               const last = sessions[sessions.length - 1];
               const start = last ? (toMinutes(last.end) + 30) % 1440 : 9 * 60;
-              setSessions(day, [...sessions, { id: `s${Date.now()}`, start: toHhmm(start), end: toHhmm((start + 60) % 1440), enabled: true, type: 'active', profile: 'default' }]);
+              setEditing({ id: `s${Date.now()}`, start: toHhmm(start), end: toHhmm((start + 60) % 1440), enabled: true, type: 'active', profile: 'default' });
             }}
           >
             {B.addSession}
           </Button>
+          {/* Keyed by session: each opening starts a fresh form. */}
+          <SessionDialog key={editing?.id ?? 'none'} session={editing} others={sessions} onClose={() => setEditing(null)} onSave={saveSession} />
         </>
       )}
     </div>

@@ -226,10 +226,13 @@ export function dayStats(sessions: Session[]): { active: number; breaks: number;
   return { active, breaks, count: on.length, percent: (active / 1440) * 100 };
 }
 
-/** Whether two sessions of one day overlap (minutes, with midnight crossing unrolled). */
+/**
+ * Whether two sessions of one day overlap (minutes, with midnight crossing unrolled): a
+ * session past midnight also meets the early part of the same day, hence the shifts.
+ */
 export function overlaps(a: Pick<Session, 'start' | 'end'>, b: Pick<Session, 'start' | 'end'>): boolean {
   const span = (s: Pick<Session, 'start' | 'end'>) => [toMinutes(s.start), toMinutes(s.start) + duration(s)] as const;
   const [a0, a1] = span(a);
   const [b0, b1] = span(b);
-  return a0 < b1 && b0 < a1;
+  return [-1440, 0, 1440].some((k) => a0 < b1 + k && b0 + k < a1);
 }

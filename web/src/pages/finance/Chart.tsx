@@ -16,6 +16,10 @@ export interface Series {
   hidden?: boolean;
 }
 
+/** "Nov 3", "3 Nov", "3. Nov.": day and short month in the browser's locale. */
+const axisDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const axisDay = (ymd: string) => axisDate.format(new Date(Number(ymd.slice(0, 4)), Number(ymd.slice(5, 7)) - 1, Number(ymd.slice(8, 10))));
+
 const W = 900;
 const PAD = { l: 56, t: 12, b: 28 };
 
@@ -98,8 +102,8 @@ export default function DayChart({
         <line className="bm-chart-zero" x1={PAD.l} x2={W - padR} y1={y(0)} y2={y(0)} />
         {days.map((d, i) =>
           i % every === 0 ? (
-            <text key={d} className="bm-chart-axis" x={x(i)} y={H - 8} textAnchor="middle">
-              {d.slice(8, 10)}.{d.slice(5, 7)}
+            <text key={d} className="bm-chart-axis" data-axis="x" x={x(i)} y={H - 8} textAnchor="middle">
+              {axisDay(d)}
             </text>
           ) : null,
         )}

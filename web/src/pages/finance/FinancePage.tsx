@@ -248,22 +248,35 @@ function Summary({
     ] satisfies Stat[];
   });
 
-  // Gold Sold: per project with its dollar price per 1000 g.
+  // Gold Sold: the total and its mean dollar price per 1000 g; with several projects, one
+  // line each above the total.
   const soldRows = Object.entries(agg.sold).sort(([x], [y]) => x.localeCompare(y));
   if (soldRows.length) {
+    const all = soldRows.reduce((t, [, g]) => ({ gold: t.gold + g.gold, usd: t.usd + g.usd }), { gold: 0, usd: 0 });
+    const rate = (g: { gold: number; usd: number }) => F.perThousand(g.usd / (g.gold / 1000));
     cards.push({
       label: F.goldSold,
       testId: 'fin-gold-sold',
       value: (
-        <ul className="bm-fin-sold">
-          {soldRows.map(([p, g]) => (
-            <li key={p || '-'}>
-              <span>{p ? projectName(p) : F.noProject}</span>
-              <strong>{money(g.gold, 'gold')}</strong>
-              <small>{F.perThousand(g.usd / (g.gold / 1000))}</small>
-            </li>
-          ))}
-        </ul>
+        <>
+          {soldRows.length > 1 && (
+            <ul className="bm-fin-sold">
+              {soldRows.map(([p, g]) => (
+                <li key={p || '-'}>
+                  <span>{p ? projectName(p) : F.noProject}</span>
+                  <strong>{money(g.gold, 'gold')}</strong>
+                  <small>{rate(g)}</small>
+                </li>
+              ))}
+            </ul>
+          )}
+          <div className="bm-fin-sold-total" data-testid="fin-gold-total">
+            <span>{money(all.gold, 'gold')}</span>
+            <small className="bm-muted">
+              {F.avgPrice} {rate(all)}
+            </small>
+          </div>
+        </>
       ),
     });
   }

@@ -26,7 +26,6 @@ import type { ProjectInfo } from '../../api/projects';
 import '../workspace/workspace.css';
 import './settings.css';
 import { isMasked, SECRET_MASK, secretOut, settingsApi, type ApiKeys } from './api';
-import BackgroundCard from './BackgroundCard';
 import DeliveriesCard from './DeliveriesCard';
 import DocCard from './DocCard';
 import NotificationsCard, { TelegramCard, WebhookCard } from './NotificationsCard';
@@ -260,7 +259,6 @@ export default function SettingsPage() {
       </div>
       {admin && <DeliveriesCard reloadKey={reloadKey + tested} />}
       <ThemeCard reloadKey={reloadKey} icon={<BgColorsOutlined />} />
-      <BackgroundCard reloadKey={reloadKey} icon={<BgColorsOutlined />} />
       <div className="bm-set-grid">
         <ProjectsCard reloadKey={reloadKey} />
         <AccountCard />

@@ -1,13 +1,14 @@
-// "Theme Colors" card (web-ui.md §2.13): apply a saved palette preset at
-// once, or open the theme editor (loaded only when opened).
+// "Theme Colors" card (web-ui.md §2.13): the dark/light mode, apply a saved
+// palette preset at once, or open the theme editor (loaded only when opened),
+// which also holds the visual background.
 
 import { lazy, Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
-import { App, Button, Card, Select, Space } from 'antd';
+import { App, Button, Card, Segmented, Select, Space } from 'antd';
 import { EditOutlined } from '@ant-design/icons';
 import { errorMessage } from '../../api/client';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { setThemeLook } from '../../theme';
+import { setThemeLook, setThemeMode, useThemeMode, type ThemeMode } from '../../theme';
 import { loadThemeDoc, themeDocApi } from './themeDoc';
 
 const ThemeEditor = lazy(() => import('./ThemeEditor'));
@@ -15,6 +16,7 @@ const T = S.themeEditor;
 
 export default function ThemeCard({ reloadKey, icon }: { reloadKey: number; icon: ReactNode }) {
   const { message } = App.useApp();
+  const mode = useThemeMode();
   const load = useCallback(() => loadThemeDoc(), []);
   const doc = usePolling(load, 120_000);
   const { refresh } = doc;
@@ -45,6 +47,15 @@ export default function ThemeCard({ reloadKey, icon }: { reloadKey: number; icon
   return (
     <Card className="bm-card bm-set-card" size="small" data-testid="settings-theme-colors" title={<span className="bm-card-title">{icon} {T.cardTitle}</span>}>
       <Space wrap>
+        <Segmented<ThemeMode>
+          value={mode}
+          onChange={setThemeMode}
+          aria-label={S.settingsPage.mode}
+          options={[
+            { value: 'dark', label: S.settingsPage.dark },
+            { value: 'light', label: S.settingsPage.light },
+          ]}
+        />
         <Select
           style={{ width: 220 }}
           aria-label={T.selectSaved}

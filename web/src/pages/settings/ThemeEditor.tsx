@@ -1,5 +1,6 @@
 // Theme editor drawer (web-ui.md §2.13): saved palette presets, fonts and
-// corner radii, and the 28 colour tokens of each mode. Every edit applies
+// corner radii, the visual background (saved by its own button), and the 28
+// colour tokens of each mode. Every edit applies
 // live to the whole app; Save stores it in settings/theme, closing without
 // saving puts the stored look back.
 
@@ -21,6 +22,7 @@ import {
   type Typography,
 } from '../../theme';
 import { loadThemeDoc, themeDocApi, type ThemeDoc } from './themeDoc';
+import VisualBackground from './VisualBackground';
 
 const T = S.themeEditor;
 const HEX = /^#[0-9a-f]{6}$/i;
@@ -222,6 +224,9 @@ export default function ThemeEditor({ open, onClose, onSaved }: { open: boolean;
               </label>
             ))}
           </div>
+
+          <h4>{T.visual}</h4>
+          <VisualBackground />
 
           <h4>{T.palette}</h4>
           <Space wrap>

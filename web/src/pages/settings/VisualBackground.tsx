@@ -1,13 +1,14 @@
-// Theme card: dark/light mode, and the visual background — upload images
-// (presign → PUT → complete), pick one, tune overlay/blur/dim, save to
-// settings/theme `visual`; the shell shows it at once.
+// "Visual Background" of the theme editor (web-ui.md §2.13): upload images
+// (presign → PUT → complete), pick one, tune overlay/blur/dim/colours with a
+// live preview of the chosen image under its overlay, and save to
+// settings/theme `visual` with its own button; the shell shows it at once.
 
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { App, Button, Card, Empty, Form, Image, Popconfirm, Radio, Segmented, Slider, Spin, Switch, Tooltip } from 'antd';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { App, Button, Empty, Form, Image, Popconfirm, Radio, Slider, Spin, Switch, Tooltip } from 'antd';
 import { CheckOutlined, DeleteOutlined, ReloadOutlined, SaveOutlined, UploadOutlined } from '@ant-design/icons';
 import { errorMessage } from '../../api/client';
 import { S } from '../../strings';
-import { setThemeMode, useThemeMode, type ThemeMode } from '../../theme';
+import { useThemeLook, useThemeMode } from '../../theme';
 import { ASSET_MAX_BYTES, ASSET_TYPES, settingsApi, themeAssetsApi, type ThemeAsset, type Visual } from './api';
 import { applyVisual, loadVisual, normaliseVisual } from './background';
 
@@ -19,10 +20,40 @@ function sizeText(bytes: number): string {
 
 const fileName = (a: ThemeAsset) => a.object_key.split('/').pop()?.replace(/^[0-9a-f-]{36}-/, '') ?? a.id;
 
-export default function BackgroundCard({ reloadKey, icon }: { reloadKey: number; icon: ReactNode }) {
+/** A colour box of the form (value/onChange from its Form.Item); unset shows `fallback`. */
+function ColorInput({ value, onChange, fallback, id }: { value?: string; onChange?: (v: string) => void; fallback: string; id?: string }) {
+  return <input id={id} type="color" value={value ?? fallback} onChange={(e) => onChange?.(e.target.value)} />;
+}
+
+/** The chosen image as the shell will show it: position, size, blur and the overlay of the current mode. */
+function Preview({ url, v, fallback }: { url: string | null; v: Partial<Visual>; fallback: string }) {
+  const mode = useThemeMode();
+  const colour = (mode === 'dark' ? v.overlayColorDark : v.overlayColorLight) ?? fallback;
+  if (!url || !v.enabled) return <div className="bm-set-preview is-empty bm-muted" data-testid="background-preview">{T.previewNone}</div>;
+  return (
+    <div className="bm-set-preview" data-testid="background-preview" aria-label={T.preview}>
+      <div
+        className="bm-set-preview-image"
+        style={{
+          backgroundImage: `url("${url}")`,
+          backgroundPosition: v.backgroundPosition === 'top' ? 'center top' : 'center',
+          backgroundSize: v.backgroundSize ?? 'cover',
+          filter: v.blurPx ? `blur(${v.blurPx}px)` : undefined,
+          transform: v.blurPx ? 'scale(1.02)' : undefined,
+        }}
+      />
+      <div className="bm-set-preview-overlay" style={{ background: colour, opacity: Math.min(1, (v.overlayOpacity ?? 0) + (v.dimStrength ?? 0)) }} />
+      <div className="bm-set-preview-panel">{T.previewPanel}</div>
+    </div>
+  );
+}
+
+export default function VisualBackground() {
   const { message } = App.useApp();
   const mode = useThemeMode();
+  const look = useThemeLook();
   const [form] = Form.useForm<Visual>();
+  const watched = Form.useWatch([], form) as Partial<Visual> | undefined;
   const [assets, setAssets] = useState<ThemeAsset[] | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -48,7 +79,7 @@ export default function BackgroundCard({ reloadKey, icon }: { reloadKey: number;
       (e: unknown) => message.error(errorMessage(e)),
     );
     loadAssets();
-  }, [reloadKey, form, loadAssets, message]);
+  }, [form, loadAssets, message]);
 
   const upload = async (file: File) => {
     if (!ASSET_TYPES.includes(file.type)) return void message.error(T.uploadType);
@@ -98,30 +129,9 @@ export default function BackgroundCard({ reloadKey, icon }: { reloadKey: number;
     }
   };
 
+  const selected = assets?.find((a) => a.id === selectedId);
   return (
-    <Card
-      className="bm-card bm-set-card"
-      size="small"
-      data-testid="settings-theme"
-      title={
-        <span className="bm-card-title">
-          {icon} {T.theme}
-        </span>
-      }
-    >
-      <div className="bm-set-row">
-        <span className="bm-set-label">{T.mode}</span>
-        <Segmented<ThemeMode>
-          value={mode}
-          onChange={setThemeMode}
-          options={[
-            { value: 'dark', label: T.dark },
-            { value: 'light', label: T.light },
-          ]}
-          aria-label={T.mode}
-        />
-      </div>
-      <h3 className="bm-subhead">{T.background}</h3>
+    <div data-testid="settings-background">
       <Form<Visual> form={form} layout="vertical" disabled={!loaded || busy}>
         <Form.Item name="enabled" label={T.backgroundEnabled} valuePropName="checked">
           <Switch />
@@ -210,6 +220,12 @@ export default function BackgroundCard({ reloadKey, icon }: { reloadKey: number;
               ]}
             />
           </Form.Item>
+          <Form.Item name="overlayColorLight" label={T.overlayLight}>
+            <ColorInput fallback={look.palettes.light.surfaceBase} />
+          </Form.Item>
+          <Form.Item name="overlayColorDark" label={T.overlayDark}>
+            <ColorInput fallback={look.palettes.dark.surfaceBase} />
+          </Form.Item>
           <Form.Item name="backgroundSize" label={T.size}>
             <Radio.Group
               optionType="button"
@@ -221,10 +237,11 @@ export default function BackgroundCard({ reloadKey, icon }: { reloadKey: number;
             />
           </Form.Item>
         </div>
+        <Preview url={selected?.image_url ?? null} v={{ ...watched, enabled: watched?.enabled ?? false }} fallback={look.palettes[mode].surfaceBase} />
         <Button icon={<SaveOutlined />} loading={busy} onClick={() => void save()}>
           {T.saveVisual}
         </Button>
       </Form>
-    </Card>
+    </div>
   );
 }
