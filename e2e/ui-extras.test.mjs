@@ -177,7 +177,30 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await page.getByTestId('bot-proxy').getByText('10.20.30.40:8080', { exact: false }).first().waitFor();
     const proxies = await api.get('/resources/proxies?limit=100');
     assert.equal(rows(proxies).find((p) => p.ip === '10.20.30.40')?.bot_id, bot.id);
-    await shootBoth('bot-resources', () => page.getByTestId('bot-proxy').getByText('10.20.30.40', { exact: false }).first().waitFor());
+
+    // Edit from the bot page; alerts for what expires soon; subscriptions needing attention.
+    step = 'bot resources edit and alerts';
+    const licBlock = page.getByTestId('bot-license').locator('.bm-res-block').filter({ hasText: 'E2E-LIC-000111' });
+    await api.patch(`/resources/licenses/${lic.id}`, { expires_at: Date.now() + 2 * 86_400_000 - 60_000 });
+    await api.post('/resources/subscriptions', { type: 'wow', status: 'active', bot_id: bot.id, expires_at: Date.now() + 86_400_000 });
+    await page.reload();
+    await licBlock.getByTestId('expiry-alert').getByText('License expires in 2 day(s)').waitFor();
+    await licBlock.getByTestId('expiry-alert').getByText('Action Required', { exact: false }).waitFor();
+    await page.getByTestId('subs-attention').getByText('1 subscription(s) require attention').waitFor();
+    await licBlock.getByTestId('edit-license').click();
+    await ld.getByLabel('Type').fill('E2E-EDIT');
+    await ld.getByRole('button', { name: 'Save' }).click();
+    await toast('License updated').waitFor();
+    await eventually(() => api.get(`/resources/licenses/${lic.id}`), (l) => l.type === 'E2E-EDIT' && l.bot_ids?.length === 1, 'license edited, still bound');
+    const proxy = rows(proxies).find((p) => p.ip === '10.20.30.40');
+    await page.getByTestId('bot-proxy').getByTestId('edit-proxy').click();
+    assert.equal(await pd.getByLabel('Proxy String').inputValue(), '10.20.30.40:8080:e2e:secret');
+    await pd.getByLabel('Proxy String').fill('10.20.30.41:8080:e2e:secret');
+    await pd.getByRole('button', { name: 'Save' }).click();
+    await toast('Proxy updated').waitFor();
+    await eventually(() => api.get(`/resources/proxies/${proxy.id}`), (p) => p.ip === '10.20.30.41' && p.bot_id === bot.id, 'proxy edited, still bound');
+    await page.getByTestId('bot-proxy').getByText('days remaining', { exact: false }).waitFor();
+    await shootBoth('bot-resources', () => page.getByTestId('bot-proxy').getByText('10.20.30.41', { exact: false }).first().waitFor());
 
     // ---- Unassign: a license no other bot uses is deleted; a shared one only loses this bot ----
     step = 'license unassign';

@@ -1,16 +1,17 @@
 // Resources of a bot (web-ui.md §2.3): its license(s), proxy and
-// subscriptions, with assign / unassign, creating a new license or proxy
-// already bound to the bot (the same fields as the resource pages), and the
-// subscription form; `?subtab` scrolls to a section.
+// subscriptions, with assign / unassign, creating or editing a license or
+// proxy bound to the bot (the same fields as the resource pages), alerts for
+// what is expired, banned or expiring, and the subscription form; `?subtab`
+// scrolls to a section.
 
 import { useEffect, useState, type ReactNode } from 'react';
-import { App, Button, Descriptions, Empty, Select, Skeleton, Space, Tag } from 'antd';
+import { Alert, App, Button, Descriptions, Empty, Select, Skeleton, Space, Tag } from 'antd';
 import { DeleteOutlined, DisconnectOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import type { Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
-import { licensesApi, proxiesApi, subscriptionsApi, type Subscription } from '../../api/resources';
-import { CopyButton, DaysLeft, EntityDialog, IconAction, formatDate, useDeleteAction } from '../../components/crud';
+import { licensesApi, proxiesApi, subscriptionsApi, type License, type Proxy, type Subscription } from '../../api/resources';
+import { CopyButton, DaysLeft, EntityDialog, IconAction, daysLeft, formatDate, useDeleteAction } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
 import FraudScore from '../resources/FraudScore';
@@ -47,6 +48,22 @@ const inThirtyDays = () => dayjs(Date.now() + 30 * 86_400_000);
 
 const stateTag = (s: ResourceState) => <Tag color={STATE_COLOR[s]}>{stateLabel(s)}</Tag>;
 
+/** What needs doing about a license or proxy that is expired, banned or about to expire; nothing otherwise. */
+function ExpiryAlert({ state, days, what }: { state: ResourceState; days: number | undefined; what: string }) {
+  if (state !== 'expired' && state !== 'banned' && state !== 'expiring') return null;
+  const title = state === 'expiring' ? B.expiresIn(what, days ?? 0) : `${what}: ${stateLabel(state)}`;
+  return (
+    <Alert
+      type={state === 'expiring' ? 'warning' : 'error'}
+      showIcon
+      className="bm-dialog-alert"
+      data-testid="expiry-alert"
+      message={title}
+      description={`${B.actionRequired}: ${state === 'banned' ? B.actionReplace : B.actionRenew(what)}`}
+    />
+  );
+}
+
 export default function ResourcesTab({
   bot,
   resources,
@@ -61,7 +78,10 @@ export default function ResourcesTab({
   const { message, modal } = App.useApp();
   const warnDays = useWarningDays() ?? 7;
   const [editing, setEditing] = useState<Subscription | 'new' | null>(null);
-  const [creating, setCreating] = useState<'license' | 'proxy' | null>(null);
+  // The license or proxy dialog: a new one bound to the bot, or one of the bot's to edit.
+  const [dialog, setDialog] = useState<{ kind: 'license'; current?: License } | { kind: 'proxy'; current?: Proxy } | null>(null);
+  const editingLicense = dialog?.kind === 'license' ? dialog.current : undefined;
+  const editingProxy = dialog?.kind === 'proxy' ? dialog.current : undefined;
   const ipqsConfig = useIpqsConfig();
 
   const loaded = resources !== undefined;
@@ -111,10 +131,11 @@ export default function ResourcesTab({
   });
 
   if (!resources) return <Skeleton active paragraph={{ rows: 6 }} />;
+  const attention = resources.subscriptions.filter((x) => ['expired', 'expiring'].includes(subscriptionState(x, warnDays))).length;
 
   const assign = (placeholder: string, options: { value: string; label: string }[], onPick: (id: string) => void, create: 'license' | 'proxy') => (
     <Space size={6}>
-      <Button size="small" icon={<PlusOutlined />} onClick={() => setCreating(create)} data-testid={`create-${create}`}>
+      <Button size="small" icon={<PlusOutlined />} onClick={() => setDialog({ kind: create })} data-testid={`create-${create}`}>
         {create === 'license' ? B.createLicense : B.createProxy}
       </Button>
       <Select
@@ -151,37 +172,45 @@ export default function ResourcesTab({
           <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={B.noLicense} />
         ) : (
           resources.licenses.map((l) => (
-            <Descriptions key={l.id} size="small" column={3} bordered className="bm-res-block">
-              <Descriptions.Item label={B.key} span={2}>
-                <span className="bm-mono">{l.key}</span> <CopyButton text={l.key ?? ''} />
-              </Descriptions.Item>
-              <Descriptions.Item label={B.status}>{stateTag(licenseState(l))}</Descriptions.Item>
-              <Descriptions.Item label={B.type}>{l.type}</Descriptions.Item>
-              <Descriptions.Item label={B.expires}>{formatDate(l.expires_at)}</Descriptions.Item>
-              <Descriptions.Item label={B.daysLeft}>
-                <DaysLeft expiresAt={l.expires_at} />
-              </Descriptions.Item>
-              <Descriptions.Item label={B.createdAt}>{formatDateTime(l.created_at)}</Descriptions.Item>
-              <Descriptions.Item label="" span={2}>
-                <Button
-                  size="small"
-                  icon={<DisconnectOutlined />}
-                  data-testid="unassign-license"
-                  onClick={() =>
-                    modal.confirm({
-                      title: B.unassign,
-                      content: (l.bot_ids ?? []).some((x) => x !== bot.id) ? B.unassignLicenseText : B.unassignLicenseDeletes,
-                      okText: B.unassign,
-                      okButtonProps: { danger: true },
-                      cancelText: S.crud.cancel,
-                      onOk: () => unassignLicense(l.id),
-                    })
-                  }
-                >
-                  {B.unassign}
-                </Button>
-              </Descriptions.Item>
-            </Descriptions>
+            <div key={l.id} className="bm-res-block">
+              <ExpiryAlert state={licenseState(l)} days={daysLeft(l.expires_at)} what={B.license} />
+              <Descriptions size="small" column={3} bordered>
+                <Descriptions.Item label={B.key} span={2}>
+                  <span className="bm-mono">{l.key}</span> <CopyButton text={l.key ?? ''} />
+                </Descriptions.Item>
+                <Descriptions.Item label={B.status}>{stateTag(licenseState(l))}</Descriptions.Item>
+                <Descriptions.Item label={B.type}>{l.type}</Descriptions.Item>
+                <Descriptions.Item label={B.expires}>{formatDate(l.expires_at)}</Descriptions.Item>
+                <Descriptions.Item label={B.daysLeft}>
+                  <DaysLeft expiresAt={l.expires_at} />
+                </Descriptions.Item>
+                <Descriptions.Item label={B.botName}>{bot.character?.name || B.unnamed}</Descriptions.Item>
+                <Descriptions.Item label={B.createdAt}>{formatDateTime(l.created_at)}</Descriptions.Item>
+                <Descriptions.Item label={B.lastUpdated}>{formatDateTime(l.updated_at)}</Descriptions.Item>
+                <Descriptions.Item label="" span={3}>
+                  <Button size="small" icon={<EditOutlined />} onClick={() => setDialog({ kind: 'license', current: l })} data-testid="edit-license">
+                    {S.crud.edit}
+                  </Button>{' '}
+                  <Button
+                    size="small"
+                    icon={<DisconnectOutlined />}
+                    data-testid="unassign-license"
+                    onClick={() =>
+                      modal.confirm({
+                        title: B.unassign,
+                        content: (l.bot_ids ?? []).some((x) => x !== bot.id) ? B.unassignLicenseText : B.unassignLicenseDeletes,
+                        okText: B.unassign,
+                        okButtonProps: { danger: true },
+                        cancelText: S.crud.cancel,
+                        onOk: () => unassignLicense(l.id),
+                      })
+                    }
+                  >
+                    {B.unassign}
+                  </Button>
+                </Descriptions.Item>
+              </Descriptions>
+            </div>
           ))
         )}
       </Section>
@@ -199,30 +228,38 @@ export default function ResourcesTab({
           <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={B.noProxy} />
         ) : (
           resources.proxies.map((p) => (
-            <Descriptions key={p.id} size="small" column={3} bordered className="bm-res-block">
-              <Descriptions.Item label={B.proxy} span={2}>
-                <span className="bm-mono">{proxyString(p)}</span> <CopyButton text={proxyString(p)} />
-              </Descriptions.Item>
-              <Descriptions.Item label={B.status}>{stateTag(proxyState(p))}</Descriptions.Item>
-              <Descriptions.Item label={B.type}>
-                <Tag color={p.type === 'http' ? 'cyan' : 'blue'}>{(p.type ?? 'socks5').toUpperCase()}</Tag>
-              </Descriptions.Item>
-              <Descriptions.Item label={B.provider}>{p.provider ?? '—'}</Descriptions.Item>
-              <Descriptions.Item label={B.country}>{p.country ?? p.country_code ?? '—'}</Descriptions.Item>
-              <Descriptions.Item label={B.fraudScore}>
-                <FraudScore proxy={p} />
-              </Descriptions.Item>
-              <Descriptions.Item label={B.expires}>{formatDateTime(p.expires_at)}</Descriptions.Item>
-              <Descriptions.Item label="">
-                <Button
-                  size="small"
-                  icon={<DisconnectOutlined />}
-                  onClick={() => confirmUnassign(B.unassignProxyText, () => proxiesApi.patch(p.id, { bot_id: null }))}
-                >
-                  {B.unassign}
-                </Button>
-              </Descriptions.Item>
-            </Descriptions>
+            <div key={p.id} className="bm-res-block">
+              <ExpiryAlert state={proxyState(p)} days={daysLeft(p.expires_at)} what={B.proxy} />
+              <Descriptions size="small" column={3} bordered>
+                <Descriptions.Item label={B.proxy} span={2}>
+                  <span className="bm-mono">{proxyString(p)}</span> <CopyButton text={proxyString(p)} />
+                </Descriptions.Item>
+                <Descriptions.Item label={B.status}>{stateTag(proxyState(p))}</Descriptions.Item>
+                <Descriptions.Item label={B.type}>
+                  <Tag color={p.type === 'http' ? 'cyan' : 'blue'}>{(p.type ?? 'socks5').toUpperCase()}</Tag>
+                </Descriptions.Item>
+                <Descriptions.Item label={B.provider}>{p.provider ?? '—'}</Descriptions.Item>
+                <Descriptions.Item label={B.country}>{p.country ?? p.country_code ?? '—'}</Descriptions.Item>
+                <Descriptions.Item label={B.fraudScore}>
+                  <FraudScore proxy={p} />
+                </Descriptions.Item>
+                <Descriptions.Item label={B.expires}>
+                  {formatDateTime(p.expires_at)} {typeof p.expires_at === 'number' && <span className="bm-muted">{B.daysRemaining(daysLeft(p.expires_at) ?? 0)}</span>}
+                </Descriptions.Item>
+                <Descriptions.Item label="">
+                  <Button size="small" icon={<EditOutlined />} onClick={() => setDialog({ kind: 'proxy', current: p })} data-testid="edit-proxy">
+                    {S.crud.edit}
+                  </Button>{' '}
+                  <Button
+                    size="small"
+                    icon={<DisconnectOutlined />}
+                    onClick={() => confirmUnassign(B.unassignProxyText, () => proxiesApi.patch(p.id, { bot_id: null }))}
+                  >
+                    {B.unassign}
+                  </Button>
+                </Descriptions.Item>
+              </Descriptions>
+            </div>
           ))
         )}
       </Section>
@@ -235,6 +272,7 @@ export default function ResourcesTab({
           </Button>
         }
       >
+        {attention > 0 && <Alert type="warning" showIcon className="bm-dialog-alert" message={B.subsAttention(attention)} data-testid="subs-attention" />}
         {resources.subscriptions.length === 0 ? (
           <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={B.noSubscriptions} />
         ) : (
@@ -248,7 +286,9 @@ export default function ResourcesTab({
               </Descriptions.Item>
               <Descriptions.Item label={B.email}>{s.account_email ?? '—'}</Descriptions.Item>
               <Descriptions.Item label={S.subscriptions.autoRenew}>{s.auto_renew ? S.common.yes : S.common.no}</Descriptions.Item>
-              <Descriptions.Item label="" span={2}>
+              <Descriptions.Item label={B.createdAt}>{formatDate(s.created_at)}</Descriptions.Item>
+              {s.notes ? <Descriptions.Item label={B.notes}>{s.notes}</Descriptions.Item> : null}
+              <Descriptions.Item label="" span={s.notes ? 1 : 2}>
                 <IconAction title={S.crud.edit} icon={<EditOutlined />} onClick={() => setEditing(s)} />
                 <IconAction title={S.crud.delete} icon={<DeleteOutlined />} danger onClick={() => removeSub(s)} />
               </Descriptions.Item>
@@ -257,34 +297,49 @@ export default function ResourcesTab({
         )}
       </Section>
       <EntityDialog<LicenseForm>
-        open={creating === 'license'}
-        title={B.createLicense}
-        okText={S.licenses.add}
-        successMessage={B.licenseCreated}
+        open={dialog?.kind === 'license'}
+        title={editingLicense ? S.licenses.edit : B.createLicense}
+        okText={editingLicense ? S.crud.save : S.licenses.add}
+        successMessage={editingLicense ? S.licenses.updated : B.licenseCreated}
         fieldMap={{ expires_at: 'expires' }}
-        initialValues={{ key: '', type: resources.licenseTypes[0] ?? '', expires: inThirtyDays() }}
-        onClose={() => setCreating(null)}
+        initialValues={{
+          key: editingLicense?.key ?? '',
+          type: editingLicense?.type ?? resources.licenseTypes[0] ?? '',
+          expires: editingLicense?.expires_at ? dayjs(editingLicense.expires_at) : inThirtyDays(),
+        }}
+        onClose={() => setDialog(null)}
         testId="bot-license-dialog"
         onSubmit={async (v) => {
           const expires_at = v.expires.endOf('day').valueOf();
-          await licensesApi.create({ key: v.key.trim(), type: v.type.trim(), expires_at, bot_ids: [bot.id], status: expires_at <= Date.now() ? 'expired' : 'active' });
+          // A revoked license stays revoked; otherwise the status follows the date.
+          const status = editingLicense?.status === 'revoked' ? 'revoked' : expires_at <= Date.now() ? 'expired' : 'active';
+          const body = { key: v.key.trim(), type: v.type.trim(), expires_at, status } as const;
+          if (editingLicense) await licensesApi.patch(editingLicense.id, body);
+          else await licensesApi.create({ ...body, bot_ids: [bot.id] });
           onChange();
         }}
       >
         <LicenseFields types={resources.licenseTypes} />
       </EntityDialog>
       <EntityDialog<ProxyForm>
-        open={creating === 'proxy'}
+        open={dialog?.kind === 'proxy'}
         width={700}
-        title={B.createProxy}
-        okText={S.proxies.add}
-        successMessage={B.proxyCreated}
+        title={editingProxy ? S.proxies.edit : B.createProxy}
+        okText={editingProxy ? S.crud.save : S.proxies.add}
+        successMessage={editingProxy ? S.proxies.updated : B.proxyCreated}
         fieldMap={{ expires_at: 'expires', ip: 'proxy', port: 'proxy', login: 'proxy', password: 'proxy', type: 'proxy' }}
-        initialValues={{ proxy: '', provider: '', bot_id: bot.id, expires: inThirtyDays() }}
-        onClose={() => setCreating(null)}
+        initialValues={{
+          proxy: editingProxy ? proxyString(editingProxy) : '',
+          provider: editingProxy?.provider ?? '',
+          bot_id: bot.id,
+          expires: editingProxy?.expires_at ? dayjs(editingProxy.expires_at) : inThirtyDays(),
+        }}
+        onClose={() => setDialog(null)}
         testId="bot-proxy-dialog"
         onSubmit={async (v) => {
-          await proxiesApi.create(await proxyBody({ ...v, bot_id: bot.id }, undefined, ipqsConfig, message.warning));
+          const body = await proxyBody({ ...v, bot_id: bot.id }, editingProxy, ipqsConfig, message.warning);
+          if (editingProxy) await proxiesApi.patch(editingProxy.id, body);
+          else await proxiesApi.create(body);
           onChange();
         }}
       >
