@@ -1,5 +1,6 @@
 //! The agent's link state, written to `state.json` in the config directory as it changes, so
-//! `botmox-agent status` (and a tray) can show it without talking to the running loop.
+//! `botmox-agent status` can show it without talking to the running loop; a tray in the same
+//! process follows it with [`subscribe`].
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,17 @@ pub struct State {
     pub pid: u32,
 }
 
+/// The latest state written by this process, for a tray in the same process.
+fn latest() -> &'static tokio::sync::watch::Sender<Option<State>> {
+    static LATEST: std::sync::OnceLock<tokio::sync::watch::Sender<Option<State>>> = std::sync::OnceLock::new();
+    LATEST.get_or_init(|| tokio::sync::watch::Sender::new(None))
+}
+
+/// Follows the state as this process writes it.
+pub fn subscribe() -> tokio::sync::watch::Receiver<Option<State>> {
+    latest().subscribe()
+}
+
 /// Best effort: a state file that cannot be written must not stop the agent.
 pub fn write(dir: &std::path::Path, status: Status, message: &str) {
     let state = State {
@@ -31,6 +43,7 @@ pub fn write(dir: &std::path::Path, status: Status, message: &str) {
         updated_at: crate::link::now_iso(),
         pid: std::process::id(),
     };
+    latest().send_replace(Some(state.clone()));
     if let Ok(bytes) = serde_json::to_vec_pretty(&state) {
         if let Err(e) = crate::config::write_private(&dir.join(FILE), &bytes) {
             tracing::debug!("cannot write {FILE}: {e}");
