@@ -1,14 +1,16 @@
-//! The command line: `pair`, `target add|list|remove`, `run`, `status`, `diagnostics`.
+//! The command line: `pair`, `target add|list|remove`, `run`, `status`, `diagnostics`, `ui`,
+//! `service`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use botmox_contract::agent::{MachineInfo, QuickPairRequest, RegisterRequest, Registered};
+use botmox_contract::agent::QuickPairRequest;
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::{Api, Failure};
-use crate::config::{target_id, AgentConfig, SshSettings, Store, Target, TargetAuth, TlsPolicy};
+use crate::api::Api;
+use crate::config::{AgentConfig, NewTarget, Store, Target};
 use crate::link::{self, Exit, Options, Transport};
+use crate::pairing::Paired;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,9 +50,37 @@ enum Command {
     Diagnostics,
     /// Handle a `botmox://pair?…` link (what the OS runs when one is clicked): pair with it.
     OpenUrl { url: String },
-    /// What the Start menu entry and the autostart run; for now the same loop as `run`, with
-    /// its log in the config directory (a tray icon is planned).
+    /// Open the local pairing or computers page in the default browser (prints its one-time
+    /// link); it stops on "Done" or when idle.
+    Ui {
+        #[arg(value_enum, default_value = "pair")]
+        page: crate::local_ui::Page,
+        /// Only print the link (headless machines, tests).
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Run as a Windows service: install, uninstall, start, stop, status (on Linux use the
+    /// systemd unit instead).
+    #[command(subcommand)]
+    Service(crate::service::Action),
+    /// What the Start menu entry and the autostart run: the link loop with a notification-area
+    /// icon and menu on Windows (headless elsewhere), one per user; a second launch hands over
+    /// to the first. Its log goes to the config directory.
     Tray,
+    /// Start the tray at login: turn it on or off, or show the setting.
+    Autostart {
+        #[arg(value_enum)]
+        switch: Switch,
+    },
+    /// Make botmox:// links open this agent (the Windows installer and the tray do it too).
+    RegisterScheme,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
+    Status,
 }
 
 #[derive(Debug, Args)]
@@ -121,8 +151,23 @@ struct TargetArgs {
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let store = Store::new(cli.config_dir.clone().unwrap_or_else(Store::default_dir));
-    let long_running = matches!(cli.command, Command::Run { .. } | Command::Tray);
+    let long_running = matches!(
+        cli.command,
+        Command::Run { .. } | Command::Tray | Command::Service(crate::service::Action::Run)
+    );
+    #[cfg(windows)]
+    if matches!(cli.command, Command::Tray) {
+        crate::desktop::detach_own_console();
+    }
     crate::log::init(store.dir(), long_running);
+    if let Command::Tray = cli.command {
+        // The tray's front owns this thread; it starts its own runtime for the link.
+        return crate::tray::main(store, env_options()).into();
+    }
+    if let Command::Service(action) = cli.command {
+        // Outside any runtime: `service run` hands this thread to the service dispatcher.
+        return exit(crate::service::command(action, cli.config_dir, store));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -134,7 +179,11 @@ pub fn main() -> std::process::ExitCode {
             return 1.into();
         }
     };
-    match runtime.block_on(dispatch(cli.command, store)) {
+    exit(runtime.block_on(dispatch(cli.command, store)))
+}
+
+fn exit(outcome: Result<u8, String>) -> std::process::ExitCode {
+    match outcome {
         Ok(code) => code.into(),
         Err(e) => {
             eprintln!("error: {e}");
@@ -145,20 +194,19 @@ pub fn main() -> std::process::ExitCode {
 
 async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
     let command = match command {
-        Command::OpenUrl { url } => Command::Pair(PairArgs {
-            input: Some(url),
-            server: None,
-            login: None,
-            name: None,
-        }),
-        // No tray front end in this build yet: the Start menu entry and the autostart value
-        // written by the installer run the headless loop instead.
-        Command::Tray => {
-            tracing::warn!("this build has no tray icon; running headless (as `botmox-agent run`)");
-            // `run` with its defaults and environment, exactly as typed.
-            Cli::try_parse_from(["botmox-agent", "run"])
-                .map_err(|e| e.to_string())?
-                .command
+        Command::OpenUrl { url } => {
+            // A running tray pairs with the link itself and restarts its loop.
+            let args = ["open-url".to_owned(), url.clone()];
+            if crate::desktop::instance::hand_off_if_running(store.dir(), &args).map_err(|e| e.to_string())? {
+                println!("Handed the link to the running Bot-Mox agent tray.");
+                return Ok(0);
+            }
+            Command::Pair(PairArgs {
+                input: Some(url),
+                server: None,
+                login: None,
+                name: None,
+            })
         }
         command => command,
     };
@@ -174,18 +222,17 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
     };
     match command {
         Command::Pair(args) => {
-            let mut config = load()?;
-            let (server, registered) = pair(args).await?;
-            config.server_url = Some(server.clone());
-            config.agent_id = Some(registered.agent.id.clone());
-            config.agent_name = Some(registered.agent.name.clone());
-            config.paired_at = registered.agent.paired_at.clone().or_else(|| Some(link::now_iso()));
-            config.agent_token = Some(registered.agent_token);
-            save(&config)?;
-            println!(
-                "Paired with {server} as \"{}\" (agent {}).",
-                registered.agent.name, registered.agent.id
+            let paired = pair(args).await?;
+            let (server, name, id) = (
+                paired.server.clone(),
+                paired.registered.agent.name.clone(),
+                paired.registered.agent.id.clone(),
             );
+            if let Some(hints) = &paired.proxmox {
+                println!("The server suggests this Proxmox host: {hints}");
+            }
+            let config = crate::pairing::remember(&store, &paired.server, paired.registered)?;
+            println!("Paired with {server} as \"{name}\" (agent {id}).");
             if config.targets.is_empty() {
                 println!("Next: add a Proxmox host with `botmox-agent target add`, then `botmox-agent run`.");
             }
@@ -223,13 +270,8 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
         }
         Command::Target(TargetCommand::Remove { id }) => {
             let mut config = load()?;
-            let before = config.targets.len();
-            config.targets.retain(|t| t.id != id);
-            if config.targets.len() == before {
+            if !config.remove_target(&id) {
                 return Err(format!("no target with id {id}; see `botmox-agent target list`"));
-            }
-            if config.active_target.as_deref() == Some(&id) {
-                config.active_target = config.targets.first().map(|t| t.id.clone());
             }
             save(&config)?;
             println!("Removed target {id}.");
@@ -243,11 +285,7 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
             if config.link().is_none() {
                 return Err("this agent is not paired yet: run `botmox-agent pair <code>` first".into());
             }
-            let options = Options {
-                heartbeat: Duration::from_secs(heartbeat_secs.max(1)),
-                transport,
-                ..Options::default()
-            };
+            let options = link_options(heartbeat_secs, transport);
             let (stop_tx, stop) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
                 shutdown_signal().await;
@@ -260,6 +298,32 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
                     Ok(3)
                 }
             }
+        }
+        Command::Autostart { switch } => {
+            use crate::desktop::autostart;
+            let state = match switch {
+                Switch::On | Switch::Off => {
+                    let launch = crate::desktop::Launch::current(store.dir()).map_err(|e| e.to_string())?;
+                    autostart::set(&launch, matches!(switch, Switch::On))
+                }
+                Switch::Status => autostart::status(),
+            }
+            .map_err(|e| format!("cannot change or read the start-at-login setting: {e}"))?;
+            match &state.command {
+                Some(command) => println!("Start at login: on ({}: {command}).", state.location),
+                None => println!("Start at login: off ({}).", state.location),
+            }
+            Ok(0)
+        }
+        Command::RegisterScheme => {
+            let launch = crate::desktop::Launch::current(store.dir()).map_err(|e| e.to_string())?;
+            let done = crate::desktop::scheme::register(&launch)
+                .map_err(|e| format!("cannot register the botmox:// scheme: {e}"))?;
+            println!("botmox:// links now open this agent ({}).", done.location);
+            if let Some(note) = done.note {
+                println!("Note: {note}");
+            }
+            Ok(0)
         }
         Command::Status => {
             let config = load()?;
@@ -286,27 +350,31 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
             println!("Config directory: {}", store.dir().display());
             Ok(0)
         }
+        Command::Ui { page, no_browser } => {
+            let server = crate::local_ui::Server::start(store)
+                .await
+                .map_err(|e| format!("cannot start the local page: {e}"))?;
+            let link = server.link(page);
+            println!("{link}");
+            if !no_browser {
+                if let Err(e) = crate::local_ui::browse(&link) {
+                    eprintln!("{e}");
+                }
+            }
+            server.stopped().await;
+            Ok(0)
+        }
         Command::Diagnostics => {
             let path = crate::diagnostics::write(store.dir(), &load()?)
                 .map_err(|e| format!("cannot write the diagnostics bundle: {e}"))?;
             println!("{}", path.display());
             Ok(0)
         }
-        Command::OpenUrl { .. } | Command::Tray => unreachable!("handled above"),
+        Command::OpenUrl { .. } | Command::Tray | Command::Service(_) => unreachable!("handled above"),
     }
 }
 
-async fn pair(args: PairArgs) -> Result<(String, Registered), String> {
-    let machine = MachineInfo {
-        machine_name: Some(crate::hostname()),
-        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
-        platform: Some(std::env::consts::OS.to_owned()),
-        capabilities: vec!["proxmox".to_owned()],
-    };
-    let explain = |server: &str, e: Failure| match e {
-        Failure::Network(m) => format!("cannot reach the server at {server}: {m}"),
-        other => format!("the server refused the pairing: {other}"),
-    };
+async fn pair(args: PairArgs) -> Result<Paired, String> {
     if let Some(login) = args.login {
         let server = args.server.ok_or("quick pair needs the server: add --server URL")?;
         let server = server.trim_end_matches('/').to_owned();
@@ -319,104 +387,68 @@ async fn pair(args: PairArgs) -> Result<(String, Registered), String> {
             login,
             password,
             name: args.name,
-            machine,
+            machine: crate::pairing::machine(None),
         };
         let registered = Api::new(&server, None)
             .quick_pair(&request)
             .await
-            .map_err(|e| explain(&server, e))?;
-        return Ok((server, registered));
+            .map_err(|e| crate::pairing::explain(&server, e))?;
+        return Ok(Paired {
+            server,
+            registered,
+            proxmox: None,
+        });
     }
     let input = args
         .input
         .ok_or("give a pairing code, bundle or link, or --login EMAIL for a quick pair")?;
-    let parsed = crate::pairing::parse(&input)?;
-    let server = args
-        .server
-        .or(parsed.server_url)
-        .ok_or("the pairing code carries no server address: add --server URL")?
-        .trim_end_matches('/')
-        .to_owned();
-    if let Some(hints) = &parsed.proxmox {
-        println!("The server suggests this Proxmox host: {hints}");
-    }
-    let request = RegisterRequest {
-        pairing_code: parsed.code,
-        machine,
-    };
-    let registered = Api::new(&server, None)
-        .register(&request)
-        .await
-        .map_err(|e| explain(&server, e))?;
-    Ok((server, registered))
+    crate::pairing::pair(&input, args.server.as_deref(), args.name).await
 }
 
 fn target(args: TargetArgs) -> Result<Target, String> {
-    let url = args
-        .url
-        .trim()
-        .trim_end_matches('/')
-        .trim_end_matches("/api2/json")
-        .to_owned();
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(format!("--url must start with https:// (got {url})"));
-    }
-    let auth = match (args.token_id, args.token_secret, args.username, args.password) {
-        (Some(token_id), Some(secret), None, _) => {
-            if !token_id.contains('!') {
-                return Err("--token-id must look like user@realm!name".into());
-            }
-            TargetAuth::Token { token_id, secret }
-        }
-        (None, _, Some(username), Some(password)) => {
-            let username = if username.contains('@') {
-                username
-            } else {
-                format!("{username}@pam")
-            };
-            TargetAuth::Password { username, password }
-        }
-        _ => return Err("give either --token-id and --token-secret, or --username and --password".into()),
-    };
-    let tls = match (args.fingerprint, args.insecure) {
-        (Some(sha256), _) => {
-            let hex: String = sha256.chars().filter(|c| *c != ':').collect();
-            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err("--fingerprint must be a SHA-256 fingerprint: 64 hex digits, colons optional".into());
-            }
-            TlsPolicy::Pinned {
-                sha256: hex.to_ascii_lowercase(),
-            }
-        }
-        (None, true) => TlsPolicy::Insecure,
-        (None, false) => TlsPolicy::Verify,
-    };
-    let private_key = match args.ssh_key_file {
+    let ssh_private_key = match args.ssh_key_file {
         Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?),
         None => None,
     };
-    let node = args.node.trim().to_owned();
-    if node.is_empty() {
-        return Err("--node must not be empty".into());
-    }
-    Ok(Target {
-        id: target_id(&url, auth.user(), &node),
+    NewTarget {
         name: args.name,
-        url,
-        node,
-        auth,
-        tls,
-        ssh: SshSettings {
-            host: args.ssh_host,
-            port: args.ssh_port,
-            username: args.ssh_username,
-            password: args.ssh_password,
-            private_key,
-        },
-    })
+        url: args.url,
+        node: args.node,
+        token_id: args.token_id,
+        token_secret: args.token_secret,
+        username: args.username,
+        password: args.password,
+        fingerprint: args.fingerprint,
+        insecure: args.insecure,
+        ssh_host: args.ssh_host,
+        ssh_port: args.ssh_port,
+        ssh_username: args.ssh_username,
+        ssh_password: args.ssh_password,
+        ssh_private_key,
+    }
+    .build()
 }
 
-async fn shutdown_signal() {
+/// The link options of `run` from the environment and defaults, for the tray.
+fn env_options() -> Options {
+    match Cli::try_parse_from(["botmox-agent", "run"]).map(|cli| cli.command) {
+        Ok(Command::Run {
+            heartbeat_secs,
+            transport,
+        }) => link_options(heartbeat_secs, transport),
+        _ => Options::default(),
+    }
+}
+
+fn link_options(heartbeat_secs: u64, transport: Transport) -> Options {
+    Options {
+        heartbeat: Duration::from_secs(heartbeat_secs.max(1)),
+        transport,
+        ..Options::default()
+    }
+}
+
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

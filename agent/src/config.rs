@@ -67,6 +67,106 @@ pub struct Target {
     pub ssh: SshSettings,
 }
 
+/// A target as a person types it (`botmox-agent target add`, the local Computers page):
+/// either an API token or a user and password, and a TLS choice. [`NewTarget::build`] checks it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewTarget {
+    pub name: String,
+    pub url: String,
+    pub node: String,
+    pub token_id: Option<String>,
+    pub token_secret: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// SHA-256 of the certificate to pin, hex with or without colons.
+    pub fingerprint: Option<String>,
+    pub insecure: bool,
+    pub ssh_host: Option<String>,
+    pub ssh_port: Option<u16>,
+    pub ssh_username: Option<String>,
+    pub ssh_password: Option<String>,
+    /// The private key's text.
+    pub ssh_private_key: Option<String>,
+}
+
+impl NewTarget {
+    /// The target, or what to fix, named by its field.
+    pub fn build(self) -> Result<Target, String> {
+        // Forms send empty fields; they mean "not given".
+        let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let url = self
+            .url
+            .trim()
+            .trim_end_matches('/')
+            .trim_end_matches("/api2/json")
+            .to_owned();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("the URL must start with https:// (got {url:?})"));
+        }
+        let secret = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let auth = match (
+            given(self.token_id),
+            secret(self.token_secret),
+            given(self.username),
+            secret(self.password),
+        ) {
+            (Some(token_id), Some(secret), None, _) => {
+                if !token_id.contains('!') {
+                    return Err("the token id must look like user@realm!name".into());
+                }
+                TargetAuth::Token { token_id, secret }
+            }
+            (None, _, Some(username), Some(password)) => {
+                let username = if username.contains('@') {
+                    username
+                } else {
+                    format!("{username}@pam")
+                };
+                TargetAuth::Password { username, password }
+            }
+            _ => return Err("give either a token id and its secret, or a username and password".into()),
+        };
+        let tls = match (given(self.fingerprint), self.insecure) {
+            (Some(_), true) => return Err("choose either a pinned fingerprint or insecure, not both".into()),
+            (Some(sha256), false) => {
+                let hex: String = sha256.chars().filter(|c| *c != ':').collect();
+                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err("the fingerprint must be a SHA-256 fingerprint: 64 hex digits, colons optional".into());
+                }
+                TlsPolicy::Pinned {
+                    sha256: hex.to_ascii_lowercase(),
+                }
+            }
+            (None, true) => TlsPolicy::Insecure,
+            (None, false) => TlsPolicy::Verify,
+        };
+        let node = self.node.trim().to_owned();
+        if node.is_empty() {
+            return Err("the node must not be empty".into());
+        }
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            return Err("the name must not be empty".into());
+        }
+        Ok(Target {
+            id: target_id(&url, auth.user(), &node),
+            name,
+            url,
+            node,
+            auth,
+            tls,
+            ssh: SshSettings {
+                host: given(self.ssh_host),
+                port: self.ssh_port,
+                username: given(self.ssh_username),
+                password: secret(self.ssh_password),
+                private_key: secret(self.ssh_private_key),
+            },
+        })
+    }
+}
+
 /// The agent's whole configuration as it runs. On disk it is split in two (see [`Store`]).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AgentConfig {
@@ -91,6 +191,17 @@ impl AgentConfig {
             self.agent_id.as_deref()?,
             self.agent_token.as_deref()?,
         ))
+    }
+
+    /// Removes the target with this id (the next one becomes active if it was); false when
+    /// there is none.
+    pub fn remove_target(&mut self, id: &str) -> bool {
+        let before = self.targets.len();
+        self.targets.retain(|t| t.id != id);
+        if self.active_target.as_deref() == Some(id) {
+            self.active_target = self.targets.first().map(|t| t.id.clone());
+        }
+        self.targets.len() != before
     }
 
     /// Adds a target or replaces the one with the same id, and makes it active.

@@ -1,9 +1,89 @@
 //! What `botmox-agent pair` accepts (agent.md §3.3): a bare code, a bundle, a `botmox://`
 //! link, a pairing URL, or the bundle's JSON. All come down to a code, maybe a server URL, and
-//! maybe Proxmox hints.
+//! maybe Proxmox hints. [`pair`] and [`remember`] are the pairing itself, shared by the CLI
+//! and the local pairing page.
 
 use base64::Engine as _;
+use botmox_contract::agent::{MachineInfo, RegisterRequest, Registered};
 use serde_json::Value;
+
+use crate::api::{Api, Failure};
+use crate::config::{AgentConfig, Store};
+
+/// A registration the server accepted, not stored yet.
+pub struct Paired {
+    /// The server URL, no trailing slash.
+    pub server: String,
+    pub registered: Registered,
+    /// `{url, username, node}` the server suggests for the first target.
+    pub proxmox: Option<Value>,
+}
+
+/// What this machine tells the server when it registers; `name` overrides the hostname.
+pub fn machine(name: Option<String>) -> MachineInfo {
+    MachineInfo {
+        machine_name: Some(name.filter(|n| !n.trim().is_empty()).unwrap_or_else(crate::hostname)),
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        platform: Some(std::env::consts::OS.to_owned()),
+        capabilities: vec!["proxmox".to_owned()],
+    }
+}
+
+/// A pairing failure put so that a person knows what to do next.
+pub fn explain(server: &str, failure: Failure) -> String {
+    match failure {
+        Failure::Network(m) => format!(
+            "cannot reach the server at {server}: {m} (check the server URL and that this machine can reach it)"
+        ),
+        other => format!("the server refused the pairing: {other}"),
+    }
+}
+
+/// Registers with a code, bundle, `botmox://` link or pairing URL; `server` overrides the one
+/// the input carries, `name` the machine name the server may use as the agent's name.
+pub async fn pair(input: &str, server: Option<&str>, name: Option<String>) -> Result<Paired, String> {
+    let parsed = parse(input)?;
+    let server = server
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .or(parsed.server_url)
+        .ok_or("the pairing code carries no server address: give the server URL too")?
+        .trim_end_matches('/')
+        .to_owned();
+    if !(server.starts_with("https://") || server.starts_with("http://")) {
+        return Err(format!("the server URL must start with https:// (got {server})"));
+    }
+    let request = RegisterRequest {
+        pairing_code: parsed.code,
+        machine: machine(name),
+    };
+    let registered = Api::new(&server, None)
+        .register(&request)
+        .await
+        .map_err(|e| explain(&server, e))?;
+    Ok(Paired {
+        server,
+        registered,
+        proxmox: parsed.proxmox,
+    })
+}
+
+/// Stores an accepted registration (server, agent id and name, token); the targets stay.
+pub fn remember(store: &Store, server: &str, registered: Registered) -> Result<AgentConfig, String> {
+    let mut config = store
+        .load()
+        .map_err(|e| format!("cannot read the agent configuration: {e}"))?;
+    config.server_url = Some(server.to_owned());
+    config.agent_id = Some(registered.agent.id);
+    config.agent_name = Some(registered.agent.name);
+    config.paired_at = registered.agent.paired_at.or_else(|| Some(crate::link::now_iso()));
+    config.agent_token = Some(registered.agent_token);
+    store
+        .save(&config)
+        .map_err(|e| format!("cannot save the agent configuration in {}: {e}", store.dir().display()))?;
+    Ok(config)
+}
 
 #[derive(Debug, Default, PartialEq)]
 pub struct PairingInput {

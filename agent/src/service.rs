@@ -1,0 +1,338 @@
+//! `botmox-agent service install|uninstall|start|stop|status`: the agent as a Windows service,
+//! so it runs at boot without anyone logged in (the tray then only shows the service's state).
+//!
+//! `install` copies the program to `%ProgramFiles%\Bot-Mox Agent` (a LocalSystem service must
+//! not run a file its user could replace) and registers `botmox-agent.exe [--config-dir DIR]
+//! service run` to start at boot. That hands the process to the Service Control Manager and
+//! runs the same link loop as `run` until SCM says stop. Without `--config-dir` at install, the
+//! configuration and `agent.log` are in LocalSystem's config directory,
+//! `%SystemRoot%\System32\config\systemprofile\AppData\Roaming\botmox-agent`. The service's
+//! secrets stay in that directory's `secrets.json` (`BOTMOX_AGENT_SECRETS=file`): an interactive
+//! user's Credential Manager is out of its reach.
+//!
+//! Elsewhere these commands exit 2 and point to the systemd unit.
+
+use std::path::PathBuf;
+
+/// The service's name in SCM (`sc query botmox-agent`).
+pub const NAME: &str = "botmox-agent";
+pub const DISPLAY_NAME: &str = "Bot-Mox agent";
+
+/// What SCM says about the service, for `service status` and the tray.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceState {
+    Stopped,
+    StartPending,
+    StopPending,
+    Running,
+    ContinuePending,
+    PausePending,
+    Paused,
+}
+
+impl std::fmt::Display for ServiceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ServiceState::Stopped => "stopped",
+            ServiceState::StartPending => "starting",
+            ServiceState::StopPending => "stopping",
+            ServiceState::Running => "running",
+            ServiceState::ContinuePending => "resuming",
+            ServiceState::PausePending => "pausing",
+            ServiceState::Paused => "paused",
+        })
+    }
+}
+
+/// The installed service's state; `None` when it is not installed (or SCM cannot be asked,
+/// or this is not Windows).
+pub fn state() -> Option<ServiceState> {
+    #[cfg(windows)]
+    return windows::state().ok().flatten();
+    #[cfg(not(windows))]
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum Action {
+    /// Install the service (start at boot, as LocalSystem); `--config-dir` is kept in its
+    /// command line. Needs an elevated prompt.
+    Install,
+    /// Stop and remove the service. Its configuration stays.
+    Uninstall,
+    Start,
+    Stop,
+    /// Print whether the service is installed and running.
+    Status,
+    /// What SCM starts; not for use by hand.
+    #[command(hide = true)]
+    Run,
+}
+
+/// Exit code 2: the platform has no Windows services.
+pub const UNSUPPORTED: u8 = 2;
+
+/// Runs a `service` subcommand. `config_dir` is the `--config-dir` given, if any.
+pub fn command(action: Action, config_dir: Option<PathBuf>, store: crate::config::Store) -> Result<u8, String> {
+    #[cfg(windows)]
+    return windows::command(action, config_dir, store);
+    #[cfg(not(windows))]
+    {
+        let _ = (action, config_dir, store);
+        eprintln!(
+            "error: `botmox-agent service` manages a Windows service; on Linux run the agent under systemd \
+             with packaging/botmox-agent.service (see docs/operations.md)"
+        );
+        Ok(UNSUPPORTED)
+    }
+}
+
+#[cfg(windows)]
+mod windows {
+    use std::ffi::{OsStr, OsString};
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    use windows_service::service::{
+        ServiceAccess, ServiceControl, ServiceControlAccept, ServiceErrorControl, ServiceExitCode, ServiceInfo,
+        ServiceStartType, ServiceStatus, ServiceType,
+    };
+    use windows_service::service_control_handler::{self, ServiceControlHandlerResult};
+    use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
+    use windows_service::{define_windows_service, service_dispatcher};
+
+    use super::{Action, ServiceState, DISPLAY_NAME, NAME};
+    use crate::config::Store;
+    use crate::link::{self, Exit, Options};
+
+    /// `ERROR_SERVICE_DOES_NOT_EXIST`.
+    const NOT_INSTALLED: i32 = 1060;
+
+    fn describe(e: windows_service::Error) -> String {
+        match &e {
+            windows_service::Error::Winapi(io) if io.raw_os_error() == Some(5) => {
+                "access denied: run this from an elevated (administrator) prompt".to_owned()
+            }
+            windows_service::Error::Winapi(io) if io.raw_os_error() == Some(NOT_INSTALLED) => {
+                "the service is not installed: run `botmox-agent service install` first".to_owned()
+            }
+            _ => format!("{e}"),
+        }
+    }
+
+    fn manager(access: ServiceManagerAccess) -> Result<ServiceManager, String> {
+        ServiceManager::local_computer(None::<&str>, access).map_err(describe)
+    }
+
+    pub fn state() -> Result<Option<ServiceState>, windows_service::Error> {
+        let scm = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
+        let service = match scm.open_service(NAME, ServiceAccess::QUERY_STATUS) {
+            Ok(service) => service,
+            Err(windows_service::Error::Winapi(io)) if io.raw_os_error() == Some(NOT_INSTALLED) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        use windows_service::service::ServiceState as S;
+        Ok(Some(match service.query_status()?.current_state {
+            S::Stopped => ServiceState::Stopped,
+            S::StartPending => ServiceState::StartPending,
+            S::StopPending => ServiceState::StopPending,
+            S::Running => ServiceState::Running,
+            S::ContinuePending => ServiceState::ContinuePending,
+            S::PausePending => ServiceState::PausePending,
+            S::Paused => ServiceState::Paused,
+        }))
+    }
+
+    pub fn command(action: Action, config_dir: Option<PathBuf>, store: Store) -> Result<u8, String> {
+        match action {
+            Action::Install => {
+                let exe = program_copy()?;
+                let mut arguments: Vec<OsString> = Vec::new();
+                if let Some(dir) = &config_dir {
+                    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+                    arguments.extend([OsString::from("--config-dir"), dir.into_os_string()]);
+                }
+                arguments.extend([OsString::from("service"), OsString::from("run")]);
+                let info = ServiceInfo {
+                    name: NAME.into(),
+                    display_name: DISPLAY_NAME.into(),
+                    service_type: ServiceType::OWN_PROCESS,
+                    start_type: ServiceStartType::AutoStart,
+                    error_control: ServiceErrorControl::Normal,
+                    executable_path: exe,
+                    launch_arguments: arguments,
+                    dependencies: vec![],
+                    account_name: None, // LocalSystem
+                    account_password: None,
+                };
+                let scm = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
+                let service = scm
+                    .create_service(&info, ServiceAccess::CHANGE_CONFIG)
+                    .map_err(describe)?;
+                let _ = service.set_description("Pairs with a Bot-Mox server and runs VM operations on Proxmox hosts");
+                match &config_dir {
+                    Some(dir) => println!(
+                        "Installed the {DISPLAY_NAME} service; its configuration is in {}.",
+                        dir.display()
+                    ),
+                    None => println!(
+                        "Installed the {DISPLAY_NAME} service; its configuration and log are in \
+                         %SystemRoot%\\System32\\config\\systemprofile\\AppData\\Roaming\\botmox-agent."
+                    ),
+                }
+                println!(
+                    "Pair it from this elevated prompt with BOTMOX_AGENT_SECRETS=file and the same --config-dir, then `botmox-agent service start`."
+                );
+                Ok(0)
+            }
+            Action::Uninstall => {
+                let scm = manager(ServiceManagerAccess::CONNECT)?;
+                let service = scm
+                    .open_service(
+                        NAME,
+                        ServiceAccess::QUERY_STATUS | ServiceAccess::STOP | ServiceAccess::DELETE,
+                    )
+                    .map_err(describe)?;
+                if service.query_status().map_err(describe)?.current_state
+                    != windows_service::service::ServiceState::Stopped
+                {
+                    let _ = service.stop();
+                }
+                service.delete().map_err(describe)?;
+                // Best effort: SCM may still hold the file for a moment.
+                if let Some(dir) = program_dir() {
+                    let _ = std::fs::remove_file(dir.join(EXE));
+                    let _ = std::fs::remove_dir(&dir);
+                }
+                println!("Removed the {DISPLAY_NAME} service (its configuration stays).");
+                Ok(0)
+            }
+            Action::Start => {
+                let scm = manager(ServiceManagerAccess::CONNECT)?;
+                let service = scm.open_service(NAME, ServiceAccess::START).map_err(describe)?;
+                service.start::<&OsStr>(&[]).map_err(describe)?;
+                println!("Started the {DISPLAY_NAME} service.");
+                Ok(0)
+            }
+            Action::Stop => {
+                let scm = manager(ServiceManagerAccess::CONNECT)?;
+                let service = scm.open_service(NAME, ServiceAccess::STOP).map_err(describe)?;
+                service.stop().map_err(describe)?;
+                println!("Asked the {DISPLAY_NAME} service to stop.");
+                Ok(0)
+            }
+            Action::Status => {
+                match state().map_err(describe)? {
+                    Some(state) => println!("The {DISPLAY_NAME} service is installed and {state}."),
+                    None => println!("The {DISPLAY_NAME} service is not installed."),
+                }
+                Ok(0)
+            }
+            Action::Run => run(store),
+        }
+    }
+
+    const EXE: &str = "botmox-agent.exe";
+
+    /// `%ProgramFiles%\Bot-Mox Agent`: only administrators may write there.
+    fn program_dir() -> Option<PathBuf> {
+        std::env::var_os("ProgramFiles").map(|p| PathBuf::from(p).join("Bot-Mox Agent"))
+    }
+
+    /// The program the service runs: a copy of this one in [`program_dir`]. The per-user
+    /// install lives in the user's own folder, and a LocalSystem service must not run a file
+    /// that a non-administrator can replace.
+    fn program_copy() -> Result<PathBuf, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
+        let dir = program_dir().ok_or("%ProgramFiles% is not set")?;
+        let copy = dir.join(EXE);
+        if exe != copy {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::copy(&exe, &copy).map_err(|e| format!("cannot copy the program to {}: {e}", copy.display()))?;
+        }
+        Ok(copy)
+    }
+
+    /// The configuration, for the service main that SCM calls on its own thread.
+    static STORE: OnceLock<Store> = OnceLock::new();
+
+    define_windows_service!(ffi_service_main, service_main);
+
+    fn run(store: Store) -> Result<u8, String> {
+        // Before any thread reads the environment: the service keeps its secrets in its own
+        // 0600 file, never in an interactive user's Credential Manager.
+        std::env::set_var("BOTMOX_AGENT_SECRETS", "file");
+        let _ = STORE.set(store);
+        service_dispatcher::start(NAME, ffi_service_main)
+            .map_err(|e| format!("cannot start as a service ({e}); use `botmox-agent run` from a prompt"))?;
+        Ok(0)
+    }
+
+    fn service_main(_arguments: Vec<OsString>) {
+        if let Err(e) = serve() {
+            tracing::error!("the service failed: {e}");
+        }
+    }
+
+    fn serve() -> Result<(), String> {
+        let store = STORE.get().cloned().ok_or("no configuration")?;
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let handler = move |control| match control {
+            ServiceControl::Stop | ServiceControl::Shutdown => {
+                let _ = stop_tx.send(true);
+                ServiceControlHandlerResult::NoError
+            }
+            ServiceControl::Interrogate => ServiceControlHandlerResult::NoError,
+            _ => ServiceControlHandlerResult::NotImplemented,
+        };
+        let status = service_control_handler::register(NAME, handler).map_err(|e| e.to_string())?;
+        let report = |state, accept, exit: u32| {
+            let _ = status.set_service_status(ServiceStatus {
+                service_type: ServiceType::OWN_PROCESS,
+                current_state: state,
+                controls_accepted: accept,
+                exit_code: ServiceExitCode::Win32(exit),
+                checkpoint: 0,
+                wait_hint: Duration::from_secs(10),
+                process_id: None,
+            });
+        };
+        use windows_service::service::ServiceState as S;
+        report(
+            S::Running,
+            ServiceControlAccept::STOP | ServiceControlAccept::SHUTDOWN,
+            0,
+        );
+        tracing::info!("service started; configuration in {}", store.dir().display());
+        let exit = match store.load() {
+            Ok(config) if config.link().is_some() => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                match runtime.block_on(link::run(store.clone(), config, Options::default(), stop)) {
+                    Exit::Stopped => 0,
+                    Exit::Revoked(why) => {
+                        tracing::error!("the server revoked this agent ({why}); pair it again");
+                        3
+                    }
+                }
+            }
+            Ok(_) => {
+                tracing::error!(
+                    "not paired: pair the service's configuration in {}",
+                    store.dir().display()
+                );
+                1
+            }
+            Err(e) => {
+                tracing::error!("cannot read the configuration: {e}");
+                1
+            }
+        };
+        report(S::Stopped, ServiceControlAccept::empty(), exit);
+        Ok(())
+    }
+}
