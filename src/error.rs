@@ -154,6 +154,7 @@ error_codes! {
     ProvisioningInvalidReportBody => (BAD_REQUEST, "PROVISIONING_INVALID_REPORT_BODY", "The progress report is not valid"),
     ProvisioningInvalidVmUuid => (BAD_REQUEST, "PROVISIONING_INVALID_VM_UUID", "The VM UUID is not valid"),
     ProvisioningInvalidUploadBody => (BAD_REQUEST, "PROVISIONING_INVALID_UPLOAD_BODY", "Send {\"agent_id\": \"…\", \"storage\"?: \"local\", \"filename\"?: \"….iso\"}"),
+    ProvisioningInvalidPreviewBody => (BAD_REQUEST, "PROVISIONING_INVALID_PREVIEW_BODY", "Send {\"config\": {…}} with an unattend profile config"),
     TokenInvalid => (UNAUTHORIZED, "TOKEN_INVALID", "The provisioning token is not valid"),
     ProvisioningNotFound => (NOT_FOUND, "PROVISIONING_NOT_FOUND", "No config ISO was generated for this VM: call generate-iso-payload first"),
     PlaybookInvalidCreateBody => (BAD_REQUEST, "PLAYBOOK_INVALID_CREATE_BODY", "The playbook is not valid"),

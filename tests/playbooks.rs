@@ -74,7 +74,8 @@ async fn playbooks_are_crud_in_the_owner_scope_and_validated_before_saving() {
     assert_eq!(status, 422);
     assert_eq!(
         err["error"]["details"]["errors"][0],
-        json!({"path": "roles", "message": "Missing \"roles\" field"})
+        json!({"path": "roles", "message": "Missing \"roles\" field", "line": 1, "column": 1}),
+        "a missing top-level field points at the document's mapping"
     );
     for (body, field) in [
         (json!({"content": GOOD}), "name"),
@@ -206,12 +207,44 @@ async fn validate_reports_errors_and_warnings_without_refusing() {
     assert_eq!(report["data"]["valid"], false);
     assert_eq!(
         report["data"]["errors"],
-        json!([{"path": "roles.1.role", "message": "Missing \"role\" field"}])
+        json!([{"path": "roles.1.role", "message": "Missing \"role\" field", "line": 4, "column": 5}]),
+        "a missing field points at the mapping that lacks it"
     );
     assert_eq!(
         report["data"]["warnings"],
         json!([{"message": "Unknown role \"mystery-role\" — ensure a matching role exists in Winsible"}])
     );
+
+    // Schema errors carry the line and column of the node their path names.
+    let content = "# comment\nname: x\npre_checks:\n  - name: gpu\n    check: nvidia\n  - name: 7\n    check: \"\"\nroles:\n  - role: base-system\n    tags:\n      - a\n      - 1\n  - plain\nvars: [1]\n";
+    let (_, report) = server
+        .call(
+            "POST",
+            "/api/v1/playbooks/validate",
+            &op,
+            Some(json!({"content": content})),
+        )
+        .await;
+    let at: Vec<(String, u64, u64)> = report["data"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_owned(),
+                e["line"].as_u64().unwrap(),
+                e["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("vars", 14, 1),
+        ("pre_checks.1.name", 6, 5),
+        ("pre_checks.1.check", 7, 5),
+        ("roles.0.tags", 10, 5),
+        ("roles.1", 13, 5),
+    ];
+    assert_eq!(at, want.map(|(p, l, c)| (p.to_owned(), l, c)), "{report}");
 
     let (_, report) = server
         .call(

@@ -495,6 +495,91 @@ async fn generate_refuses_bad_requests_with_their_codes() {
     }
 }
 
+#[tokio::test]
+async fn preview_renders_the_answer_file_of_generate_without_a_token() {
+    let server = TestServer::start().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let vm = "1f0c8a52-aaaa-4bbb-8ccc-0123456789ac";
+    let body = generate_body(vm);
+    let (status, preview) = server
+        .call(
+            "POST",
+            "/api/v1/unattend-profiles/preview",
+            &op,
+            Some(json!({"config": full_config(), "ip": body["ip"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    let data = &preview["data"];
+    assert_eq!(
+        (data["computer_name"].as_str(), data["username"].as_str()),
+        (Some("BOTMOX-01"), Some("Operator"))
+    );
+    let (_, progress) = server
+        .call("GET", &format!("/api/v1/provisioning/progress/{vm}"), &op, None)
+        .await;
+    assert!(
+        progress["data"]["token"].is_null(),
+        "a preview issues no token: {progress}"
+    );
+
+    // This config draws nothing at random: generate writes the very same answer file.
+    let (status, generated) = server
+        .call("POST", "/api/v1/provisioning/generate-iso-payload", &op, Some(body))
+        .await;
+    assert_eq!(status, 200, "{generated}");
+    let xml = String::from_utf8(decode(&generated["data"]["files"]["autounattend.xml"])).unwrap();
+    assert_eq!(data["xml"].as_str(), Some(xml.as_str()));
+
+    // Without an address the documentation one is written.
+    let (status, preview) = server
+        .call(
+            "POST",
+            "/api/v1/unattend-profiles/preview",
+            &op,
+            Some(json!({"config": full_config()})),
+        )
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    let texts = xml_texts(preview["data"]["xml"].as_str().unwrap());
+    assert!(texts.values().flatten().any(|t| t == "192.0.2.10/24"), "{preview}");
+
+    let mut bad_config = full_config();
+    bad_config["user"]["nameMode"] = json!("bogus");
+    let cases = [
+        (json!({}), None),
+        (json!([1]), None),
+        (json!({"config": bad_config}), Some("config.user.nameMode")),
+        (
+            json!({"config": full_config(), "ip": {"address": "10.0.0.300", "gateway": "10.0.0.1"}}),
+            Some("ip.address"),
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, err) = server
+            .call("POST", "/api/v1/unattend-profiles/preview", &op, Some(body.clone()))
+            .await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (400, Some("PROVISIONING_INVALID_PREVIEW_BODY")),
+            "{body} → {err}"
+        );
+        if let Some(field) = field {
+            assert!(
+                err["error"]["details"]["fieldErrors"][field].is_array(),
+                "{field}: {err}"
+            );
+        }
+    }
+    let (status, _) = post_public(
+        &server,
+        "/api/v1/unattend-profiles/preview",
+        json!({"config": full_config()}),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
 fn xorriso() -> &'static str {
     let found = std::process::Command::new("xorriso").arg("-version").output();
     assert!(

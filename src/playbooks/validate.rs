@@ -1,8 +1,13 @@
 //! Playbook YAML validation (`api-ops.md` §9.1): parse with a real YAML parser (line and
-//! column on a syntax error), then check the shape.
+//! column on a syntax error), then check the shape; schema errors get the line and column of
+//! the node their path names (or of its closest ancestor present, for a missing field).
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
 use yaml_rust2::{Yaml, YamlLoader};
 
 pub const KNOWN_ROLES: [&str; 9] = [
@@ -23,7 +28,8 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     pub message: String,
-    /// 1-based line and column, for YAML syntax errors.
+    /// 1-based line and column: of a syntax error, or of the node a schema error is about (a
+    /// mapping entry's key; for a missing field, the mapping that lacks it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,19 +48,130 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
+/// Where each node of a document starts, by dotted path (`""` is the root): a mapping entry at
+/// its key, a sequence item at the item.
+#[derive(Default)]
+struct Positions {
+    at: HashMap<String, Marker>,
+    /// Open collections: their path and, for a mapping, the pending key (`None` while a key is
+    /// expected); for a sequence, the next index.
+    open: Vec<(String, Open)>,
+    /// Only the first document is checked, so only its nodes are recorded.
+    documents: usize,
+}
+
+enum Open {
+    Mapping(Option<String>),
+    Sequence(usize),
+}
+
+fn join(parent: &str, child: &str) -> String {
+    if parent.is_empty() {
+        child.to_owned()
+    } else {
+        format!("{parent}.{child}")
+    }
+}
+
+impl Positions {
+    fn of(content: &str) -> Self {
+        let mut positions = Positions::default();
+        // The content already parsed once; an error here only leaves positions out.
+        let _ = Parser::new_from_str(content).load(&mut positions, true);
+        positions
+    }
+
+    /// The path of a node starting now, or `None` for a mapping key (recorded as its entry). A
+    /// mapping is placed at its first key: the parser marks a block mapping at its first `:`.
+    fn node(&mut self, scalar: Option<&str>, mapping: bool, mark: Marker) -> Option<String> {
+        let path = match self.open.last_mut() {
+            None => String::new(),
+            Some((parent, Open::Sequence(next))) => {
+                *next += 1;
+                join(parent, &(*next - 1).to_string())
+            }
+            Some((parent, Open::Mapping(pending))) => match pending.take() {
+                Some(key) => return Some(join(parent, &key)),
+                None => {
+                    // A key: its entry starts here. A complex (non-scalar) key gets a name no
+                    // field path uses.
+                    let key = scalar.unwrap_or("?").to_owned();
+                    self.at.entry(parent.clone()).or_insert(mark);
+                    let entry = join(parent, &key);
+                    self.at.entry(entry).or_insert(mark);
+                    *pending = Some(key);
+                    return scalar.is_none().then(|| join(parent, "?"));
+                }
+            },
+        };
+        if !mapping {
+            self.at.entry(path.clone()).or_insert(mark);
+        }
+        Some(path)
+    }
+
+    /// The position for `path`, else for its closest recorded ancestor.
+    fn find(&self, path: &str) -> Option<Marker> {
+        let mut path = path;
+        loop {
+            if let Some(mark) = self.at.get(path) {
+                return Some(*mark);
+            }
+            path = match path.rfind('.') {
+                Some(dot) => &path[..dot],
+                None if path.is_empty() => return None,
+                None => "",
+            };
+        }
+    }
+}
+
+impl MarkedEventReceiver for Positions {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::DocumentStart => self.documents += 1,
+            _ if self.documents != 1 => {}
+            Event::Scalar(value, ..) => {
+                self.node(Some(&value), false, mark);
+            }
+            Event::Alias(_) => {
+                self.node(Some("*"), false, mark);
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let mapping = matches!(event, Event::MappingStart(..));
+                let path = self.node(None, mapping, mark).unwrap_or_default();
+                self.open.push((
+                    path,
+                    if mapping {
+                        Open::Mapping(None)
+                    } else {
+                        Open::Sequence(0)
+                    },
+                ));
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.open.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
 #[derive(Default)]
 struct Checker {
     errors: Vec<Issue>,
     warnings: Vec<Warning>,
+    positions: Positions,
 }
 
 impl Checker {
     fn error(&mut self, path: &str, message: impl Into<String>) {
+        let mark = self.positions.find(path);
         self.errors.push(Issue {
             path: (!path.is_empty()).then(|| path.to_owned()),
             message: message.into(),
-            line: None,
-            column: None,
+            line: mark.map(|m| m.line()),
+            column: mark.map(|m| m.col() + 1),
         });
     }
 
@@ -95,7 +212,10 @@ pub fn validate(content: &str) -> Report {
             column: Some(e.marker().col() + 1),
         }),
         Ok(docs) => match docs.as_slice() {
-            [doc @ Yaml::Hash(_)] => check(&mut c, doc),
+            [doc @ Yaml::Hash(_)] => {
+                c.positions = Positions::of(content);
+                check(&mut c, doc)
+            }
             [_] | [] => c.error("", "Playbook must be a YAML mapping"),
             _ => c.error("", "Playbook must be a single YAML document"),
         },
@@ -179,6 +299,12 @@ mod tests {
         assert_eq!(paths, ["name", "pre_checks.0.check", "roles.0.tags"]);
         assert_eq!(r.warnings.len(), 1);
         assert!(r.warnings[0].message.contains("Unknown role \"mystery\""));
+        let at: Vec<_> = r.errors.iter().map(|e| (e.line, e.column)).collect();
+        assert_eq!(
+            at,
+            [(Some(1), Some(1)), (Some(5), Some(5)), (Some(3), Some(5))],
+            "missing fields point at the mapping that lacks them, others at their key"
+        );
         assert!(!validate("- a\n- b\n").valid, "a list is not a mapping");
         assert!(!validate("roles: []\nname: x\n").valid);
     }

@@ -32,6 +32,16 @@ pub fn prefix_len(netmask: Ipv4Addr) -> Result<u8, &'static str> {
     }
 }
 
+/// The answer file's view of `ip` (its netmask already checked).
+pub fn network(ip: &Ip) -> unattend::Network {
+    unattend::Network {
+        address: ip.address.to_string(),
+        prefix_len: prefix_len(ip.netmask).expect("the netmask was checked"),
+        gateway: ip.gateway.to_string(),
+        dns: ip.dns.iter().map(ToString::to_string).collect(),
+    }
+}
+
 /// `provision.json`: what the bootstrap needs to reach the server as this VM.
 pub fn provision_json(vm_uuid: &str, ip: &Ip, token: &str, api_endpoint: &str) -> Value {
     json!({
@@ -61,12 +71,7 @@ pub fn files(
     api_endpoint: &str,
     playbook: Option<&str>,
 ) -> Vec<(&'static str, Vec<u8>)> {
-    let network = unattend::Network {
-        address: ip.address.to_string(),
-        prefix_len: prefix_len(ip.netmask).expect("the netmask was checked"),
-        gateway: ip.gateway.to_string(),
-        dns: ip.dns.iter().map(ToString::to_string).collect(),
-    };
+    let network = network(ip);
     let provision = provision_json(vm_uuid, ip, token, api_endpoint);
     let mut files = vec![
         (XML_FILE, unattend::autounattend(resolved, &network).into_bytes()),

@@ -28,7 +28,7 @@ use super::named::{Named, Table};
 use super::payload::{self, Ip};
 use super::records::{self, Change, Kind};
 use super::store::{self, ProgressEvent, TokenRow};
-use super::{iso, profile, tokens};
+use super::{iso, profile, tokens, unattend};
 use crate::agents::routes::ServerUrl;
 use crate::artifacts;
 use crate::auth::{token, Authed, Principal};
@@ -64,6 +64,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_profiles, create_profile))
         .routes(routes!(update_profile, delete_profile))
+        .routes(routes!(preview_profile))
         .routes(routes!(generate))
         .routes(routes!(validate_token))
         .routes(routes!(report_progress))
@@ -193,6 +194,53 @@ async fn delete_profile(
     let id = records::check_id(&PROFILES, &id)?;
     records::delete(&state, &PROFILES, &me, id, |_, _, _| Ok(())).await?;
     Ok(ok(Deleted { deleted: true }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PreviewBody {
+    /// `api-ops.md` §8.1, e.g. the editor's unsaved config.
+    #[schema(value_type = Object)]
+    pub config: Value,
+    /// The static address written into the answer file; default the documentation address
+    /// 192.0.2.10/24, gateway 192.0.2.1, DNS 8.8.8.8.
+    pub ip: Option<IpBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Preview {
+    /// The `autounattend.xml` a VM would get from this config.
+    pub xml: String,
+    /// The random parts as drawn for this preview (another draw per VM).
+    pub computer_name: String,
+    pub username: String,
+}
+
+/// Renders the answer file of a profile config without issuing a token or building an ISO.
+#[utoipa::path(post, path = "/api/v1/unattend-profiles/preview", tag = "provisioning", security(("bearer" = [])),
+    request_body = PreviewBody,
+    responses((status = 200, body = Success<Preview>), (status = 400, body = Failure), (status = 401, body = Failure)))]
+async fn preview_profile(Authed(..): Authed, Json(body): Json<Value>) -> ApiResult<Ok<Preview>> {
+    let code = ErrorCode::ProvisioningInvalidPreviewBody;
+    let request: PreviewBody = typed_body(&body, code)?;
+    let mut errors = FieldErrors::default();
+    let parsed = profile::parse(&request.config, &mut errors);
+    let ip = request.ip.unwrap_or_else(|| IpBody {
+        address: "192.0.2.10".into(),
+        gateway: "192.0.2.1".into(),
+        netmask: None,
+        dns: None,
+    });
+    let ip = parse_ip(&mut errors, &ip);
+    errors.into_result(code)?;
+    let (Some(parsed), Some(ip)) = (parsed, ip) else {
+        return Err(ApiError::new(code));
+    };
+    let resolved = profile::resolve(parsed, &mut rand::thread_rng());
+    Ok(ok(Preview {
+        xml: unattend::autounattend(&resolved, &payload::network(&ip)),
+        computer_name: resolved.computer_name,
+        username: resolved.username,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
