@@ -57,6 +57,36 @@ const RETRY_MAX_MS = 15_000;
 /** Commands remembered by id, so a waiter that subscribes late still sees a finished one. */
 const KNOWN_MAX = 500;
 
+export interface SseFrame {
+  /** 0 when the frame has no id. */
+  id: number;
+  event: string;
+  /** '' for comments (": connected", ": heartbeat"). */
+  data: string;
+}
+
+/** Reads a `text/event-stream` body to its end, one callback per frame. */
+export async function readSse(body: NonNullable<Response['body']>, onFrame: (f: SseFrame) => void): Promise<void> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value.replace(/\r\n?/g, '\n');
+    let end: number;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      const frame: SseFrame = { id: 0, event: 'message', data: '' };
+      for (const line of buf.slice(0, end).split('\n')) {
+        if (line.startsWith('data:')) frame.data += line.slice(5).trimStart();
+        else if (line.startsWith('id:')) frame.id = Number(line.slice(3).trim()) || 0;
+        else if (line.startsWith('event:')) frame.event = line.slice(6).trim();
+      }
+      buf = buf.slice(end + 2);
+      onFrame(frame);
+    }
+  }
+}
+
 type EventListener = (e: CommandEvent) => void;
 type StateListener = (s: StreamState) => void;
 
@@ -98,13 +128,7 @@ class CommandStream {
     for (const l of this.states) l(s);
   }
 
-  private handle(frame: string) {
-    let data = '';
-    let id = 0;
-    for (const line of frame.split('\n')) {
-      if (line.startsWith('data:')) data += line.slice(5).trimStart();
-      else if (line.startsWith('id:')) id = Number(line.slice(3).trim()) || 0;
-    }
+  private handle({ id, data }: SseFrame) {
     if (!data) return; // comments: ": connected", ": heartbeat"
     if (id > this.lastId) this.lastId = id;
     let e: CommandEvent;
@@ -137,18 +161,7 @@ class CommandStream {
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         this.setState('open');
         retry = RETRY_MIN_MS;
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += value.replace(/\r\n?/g, '\n');
-          let end: number;
-          while ((end = buf.indexOf('\n\n')) >= 0) {
-            this.handle(buf.slice(0, end));
-            buf = buf.slice(end + 2);
-          }
-        }
+        await readSse(res.body, (f) => this.handle(f));
       } catch {
         // Network loss or abort: the loop below decides.
       }

@@ -1,12 +1,19 @@
-// The VM queue pane: template, "+ VM", "Start all", "Clear", and a row per queued VM with its state.
+// The VM queue pane: template, "+ VM", "Start all", "Clear", and a row per queued VM with its
+// storage, project, resources, unattend profile, playbook and state (editable while queued);
+// a done VM shows its setup progress under its row.
 
-import { App, Button, Select, Table, Tag, Tooltip } from 'antd';
-import { CloseOutlined } from '@ant-design/icons';
+import { App, Button, InputNumber, Popover, Select, Table, Tag, Tooltip } from 'antd';
+import { CloseOutlined, EditOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
+import type { Playbook } from '../../api/playbooks';
+import type { UnattendProfile } from '../../api/provisioning';
 import { IconAction } from '../../components/crud/cells';
 import { S } from '../../strings';
-import type { QueueItem, ItemState, useQueue } from './useQueue';
+import { LIMITS, resourcesOf, type ProjectResources, type Resources } from './projectResources';
+import SetupProgress from './SetupProgress';
+import { mostFree, usage, type Storage } from './storages';
+import { AUTO_STORAGE, CUSTOM_PROJECT, DEFAULT_PLAYBOOK, NO_PLAYBOOK, type ItemState, type QueueItem, type useQueue } from './useQueue';
 import type { Vm } from './VmTable';
 
 const T = S.vms;
@@ -19,11 +26,39 @@ const STATE_COLOR: Record<ItemState, string> = {
   error: 'error',
 };
 
-export default function VmQueue({ queue, templates, template, onTemplate }: {
+const resourcesText = (r: Resources) => T.resourcesText(r.cores, Math.round(r.memoryMb / 1024), r.diskGb);
+
+function storageLabel(s: Storage) {
+  const u = usage(s);
+  return u ? `${s.id} · ${T.storageUsage(u.pct, u.used, u.total)}` : s.id;
+}
+
+function ResourcesEditor({ value, onChange }: { value: Resources; onChange: (r: Resources) => void }) {
+  const field = (label: string, v: number, [min, max]: readonly [number, number], set: (n: number) => Resources) => (
+    <label className="bm-vm-resfield">
+      <span>{label}</span>
+      <InputNumber size="small" min={min} max={max} value={v} aria-label={label} onChange={(n) => typeof n === 'number' && onChange(set(n))} />
+    </label>
+  );
+  const V = S.vms.vmSettings;
+  return (
+    <div className="bm-vm-reseditor">
+      {field(V.cores, value.cores, LIMITS.cores, (n) => ({ ...value, cores: n }))}
+      {field(V.ramGiB, Math.round(value.memoryMb / 1024), LIMITS.ramGiB, (n) => ({ ...value, memoryMb: n * 1024 }))}
+      {field(V.diskGiB, value.diskGb, LIMITS.diskGiB, (n) => ({ ...value, diskGb: n }))}
+    </div>
+  );
+}
+
+export default function VmQueue({ queue, templates, template, onTemplate, storages, projects, profiles, playbooks }: {
   queue: ReturnType<typeof useQueue>;
   templates: Vm[];
   template: number | undefined;
   onTemplate: (vmid: number) => void;
+  storages: Storage[];
+  projects: ProjectResources | undefined;
+  profiles: UnattendProfile[];
+  playbooks: Playbook[];
 }) {
   const { message } = App.useApp();
   const add = () => queue.add().catch((e: unknown) => message.error(errorMessage(e)));
@@ -31,13 +66,116 @@ export default function VmQueue({ queue, templates, template, onTemplate }: {
     const [ok, all] = await queue.startAll();
     message.info(T.startedAll(ok, all));
   };
+  const best = mostFree(storages);
+  const defaultProfile = profiles.find((p) => p.is_default);
   const columns: ColumnsType<QueueItem> = [
-    { key: 'name', title: T.colQueueVm, dataIndex: 'name' },
-    { key: 'vmid', title: T.colQueueId, dataIndex: 'vmid', width: 80 },
+    { key: 'name', title: T.colQueueVm, dataIndex: 'name', width: 110 },
+    { key: 'vmid', title: T.colQueueId, dataIndex: 'vmid', width: 60 },
+    {
+      key: 'storage',
+      title: T.colStorage,
+      width: 150,
+      render: (_, i) => (
+        <Select
+          size="small"
+          className="bm-vm-cell"
+          aria-label={`${T.colStorage} ${i.name}`}
+          disabled={i.state !== 'queued'}
+          value={i.storage}
+          onChange={(storage) => queue.update(i.key, { storage })}
+          popupMatchSelectWidth={false}
+          options={[
+            { value: AUTO_STORAGE, label: best ? `${T.storageAuto}: ${best}` : T.storageAuto },
+            ...storages.map((s) => ({ value: s.id, label: storageLabel(s) })),
+          ]}
+        />
+      ),
+    },
+    {
+      key: 'project',
+      title: T.colProject,
+      width: 140,
+      render: (_, i) => (
+        <Select
+          size="small"
+          className="bm-vm-cell"
+          aria-label={`${T.colProject} ${i.name}`}
+          disabled={i.state !== 'queued'}
+          value={i.project}
+          popupMatchSelectWidth={false}
+          onChange={(project) =>
+            queue.update(i.key, { project, resources: project === CUSTOM_PROJECT ? i.resources : resourcesOf(projects, project) })
+          }
+          options={[
+            ...(projects?.projects ?? []).map((p) => ({
+              value: p.id,
+              label: `${p.name ?? p.id} (${resourcesText(resourcesOf(projects, p.id))})`,
+            })),
+            { value: CUSTOM_PROJECT, label: T.customResources },
+          ]}
+        />
+      ),
+    },
+    {
+      key: 'resources',
+      title: T.colResources,
+      width: 150,
+      render: (_, i) => (
+        <span className="bm-vm-res" data-testid={`queue-resources-${i.name}`}>
+          {resourcesText(i.resources)}
+          {i.project === CUSTOM_PROJECT && i.state === 'queued' ? (
+            <Popover trigger="click" content={<ResourcesEditor value={i.resources} onChange={(resources) => queue.update(i.key, { resources })} />}>
+              <Button size="small" type="link" icon={<EditOutlined />} aria-label={`${T.colResources} ${i.name}`} />
+            </Popover>
+          ) : null}
+        </span>
+      ),
+    },
+    {
+      key: 'unattend',
+      title: T.colUnattend,
+      width: 130,
+      render: (_, i) => (
+        <Select
+          size="small"
+          className="bm-vm-cell"
+          aria-label={`${T.colUnattend} ${i.name}`}
+          disabled={i.state !== 'queued'}
+          value={i.profileId}
+          popupMatchSelectWidth={false}
+          onChange={(profileId) => queue.update(i.key, { profileId })}
+          options={[
+            { value: '', label: defaultProfile ? `${T.profileDefault} (${defaultProfile.name})` : T.profileDefault },
+            ...profiles.map((p) => ({ value: p.id, label: p.name })),
+          ]}
+        />
+      ),
+    },
+    {
+      key: 'playbook',
+      title: T.colPlaybook,
+      width: 130,
+      render: (_, i) => (
+        <Select
+          size="small"
+          className="bm-vm-cell"
+          aria-label={`${T.colPlaybook} ${i.name}`}
+          disabled={i.state !== 'queued'}
+          value={i.playbookId}
+          popupMatchSelectWidth={false}
+          onChange={(playbookId) => queue.update(i.key, { playbookId })}
+          options={[
+            { value: DEFAULT_PLAYBOOK, label: T.playbookDefault },
+            { value: NO_PLAYBOOK, label: T.playbookNone },
+            ...playbooks.map((p) => ({ value: p.id, label: p.name })),
+          ]}
+        />
+      ),
+    },
     {
       key: 'state',
       title: T.colState,
-      width: 130,
+      width: 110,
       render: (_, i) => {
         const tag = <Tag color={STATE_COLOR[i.state]} data-testid={`queue-state-${i.name}`}>{T.itemState[i.state]}</Tag>;
         return i.error ? <Tooltip title={i.error}>{tag}</Tooltip> : tag;
@@ -52,6 +190,7 @@ export default function VmQueue({ queue, templates, template, onTemplate }: {
         ) : null,
     },
   ];
+  const withProgress = queue.items.filter((i) => i.vmUuid).map((i) => i.key);
   return (
     <section className="bm-vm-pane" aria-label={T.queue}>
       <div className="bm-vm-panebar">
@@ -79,7 +218,13 @@ export default function VmQueue({ queue, templates, template, onTemplate }: {
         columns={columns}
         dataSource={queue.items}
         pagination={false}
+        scroll={{ x: 1020 }}
         locale={{ emptyText: T.queueEmpty }}
+        expandable={{
+          expandedRowKeys: withProgress,
+          showExpandColumn: false,
+          expandedRowRender: (i) => (i.vmUuid ? <SetupProgress vmUuid={i.vmUuid} /> : null),
+        }}
         data-testid="vm-queue"
       />
     </section>

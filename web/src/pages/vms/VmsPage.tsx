@@ -1,20 +1,44 @@
 // Virtual Machines — VM generator (`/vms`, web-ui.md §2.7): status bar, computer strip,
 // the VM list, the VM queue and the operation console, all following the server's command
-// event stream.
+// event stream; "Settings" opens the unattend profile, playbook and resource editors.
 
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { Alert, Button, Select, Tag, Tooltip } from 'antd';
-import { ExportOutlined, PlayCircleOutlined, StopOutlined } from '@ant-design/icons';
+import { Alert, Button, Dropdown, Select, Tag, Tooltip } from 'antd';
+import { ExportOutlined, GlobalOutlined, PlayCircleOutlined, SettingOutlined, StopOutlined } from '@ant-design/icons';
+import { playbooksApi, type Playbook } from '../../api/playbooks';
+import { unattendApi, type UnattendProfile } from '../../api/provisioning';
 import { getToken, useSession } from '../../api/session';
 import { useCommandStream, type CommandEvent } from '../../api/vmops';
 import { S } from '../../strings';
 import { AUTO, computerKey, useComputers } from './computers';
 import OperationConsole, { useConsole } from './OperationConsole';
-import { useQueue } from './useQueue';
+import { resourcesOf, useProjectResources } from './projectResources';
+import { useStorages } from './storages';
+import { CUSTOM_PROJECT, useQueue } from './useQueue';
 import VmQueue from './VmQueue';
 import VmTable, { useVmList } from './VmTable';
 import './vms.css';
+
+const VmSettingsDialog = lazy(() => import('./settings/VmSettingsDialog'));
+
+const SITES = [
+  { key: 'proxmox', label: 'Proxmox' },
+  { key: 'tinyfm', label: 'TinyFileManager' },
+  { key: 'syncthing', label: 'SyncThing' },
+];
+
+/** The profiles and playbooks the queue's selects offer; reloaded when the settings close. */
+function useProvisioningLists() {
+  const [profiles, setProfiles] = useState<UnattendProfile[]>([]);
+  const [playbooks, setPlaybooks] = useState<Playbook[]>([]);
+  const reload = useCallback(() => {
+    unattendApi.list().then(setProfiles, () => setProfiles([]));
+    playbooksApi.list().then(setPlaybooks, () => setPlaybooks([]));
+  }, []);
+  useEffect(reload, [reload]);
+  return { profiles, playbooks, reload };
+}
 
 const T = S.vms;
 
@@ -24,12 +48,22 @@ function Chip({ label, n, danger }: { label: string; n: number; danger?: boolean
 
 export default function VmsPage() {
   const session = useSession();
-  const infra = session?.user.roles.includes('infra') ?? false;
+  const roles = session?.user.roles ?? [];
+  const infra = roles.includes('infra');
+  const privileged = infra || roles.includes('admin');
   const computers = useComputers();
   const computer = computers.current;
   const list = useVmList(computer);
   const con = useConsole(computer?.agent.id);
-  const queue = useQueue(computer, list.vms);
+  const storages = useStorages(computer);
+  const projects = useProjectResources();
+  const lists = useProvisioningLists();
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const firstProject = projects.data?.projects[0]?.id;
+  const queue = useQueue(computer, list.vms, storages.list, {
+    project: firstProject ?? CUSTOM_PROJECT,
+    resources: resourcesOf(projects.data, firstProject),
+  });
   const onEvent = useCallback(
     (e: CommandEvent) => {
       list.onEvent(e);
@@ -70,10 +104,18 @@ export default function VmsPage() {
       <div className="bm-vm-bar">
         <Button type="primary" icon={<PlayCircleOutlined />} disabled={!canStart} onClick={start} data-testid="start-processing">{T.startProcessing}</Button>
         <Button icon={<StopOutlined />} disabled={!queue.processing} onClick={queue.stop}>{queue.stopping ? T.stopping : T.stopProcessing}</Button>
+        {privileged ? (
+          <Button icon={<SettingOutlined />} onClick={() => setSettingsOpen(true)} data-testid="vm-settings">{T.settings}</Button>
+        ) : null}
         {infra ? (
-          <Tooltip title={T.openProxmoxHint}>
-            <Button icon={<ExportOutlined />} onClick={openProxmox}>{T.openProxmox}</Button>
-          </Tooltip>
+          <>
+            <Tooltip title={T.openProxmoxHint}>
+              <Button icon={<ExportOutlined />} onClick={openProxmox}>{T.openProxmox}</Button>
+            </Tooltip>
+            <Dropdown menu={{ items: SITES.map((x) => ({ key: x.key, label: <Link to={`/vms/sites/${x.key}`}>{x.label}</Link> })) }}>
+              <Button icon={<GlobalOutlined />}>{T.sites}</Button>
+            </Dropdown>
+          </>
         ) : null}
         <span className="bm-grow" />
         <Chip label={T.chips.queue} n={c.queue} />
@@ -111,10 +153,31 @@ export default function VmsPage() {
         <>
           <div className="bm-vm-split">
             <VmTable computer={computer} list={list} stream={stream} />
-            <VmQueue queue={queue} templates={templates} template={template} onTemplate={setTemplate} />
+            <VmQueue
+              queue={queue}
+              templates={templates}
+              template={template}
+              onTemplate={setTemplate}
+              storages={storages.list}
+              projects={projects.data}
+              profiles={lists.profiles}
+              playbooks={lists.playbooks}
+            />
           </div>
           <OperationConsole console={con} />
         </>
+      ) : null}
+      {settingsOpen ? (
+        <Suspense fallback={null}>
+          <VmSettingsDialog
+            open
+            onClose={() => {
+              setSettingsOpen(false);
+              lists.reload();
+            }}
+            resources={projects}
+          />
+        </Suspense>
       ) : null}
     </div>
   );

@@ -1,14 +1,25 @@
 // The VM queue (web-ui.md §2.7 "VM QUEUE", "Processing"): page memory only. Processing clones
-// each queued item from the template (clone + wait for its task), one at a time; "Stop" lets
-// the item in progress finish and leaves the rest queued. "Start all" starts the done ones.
+// each queued item from the template onto its storage (clone + wait for its task), applies the
+// project's CPU and RAM, and reads the clone's SMBIOS UUID (for its setup progress), one at a
+// time; "Stop" lets the item in progress finish and leaves the rest queued. "Start all" starts
+// the done ones. The config ISO (unattend + playbook) needs the VM's IP, which the queue does
+// not know, so that step is skipped, as the reference does without UUID/IP.
 
 import { useRef, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
-import { runTask } from '../../api/vmops';
+import { runCommand, runTask } from '../../api/vmops';
 import type { Computer } from './computers';
+import { DEFAULT_RESOURCES, type Resources } from './projectResources';
+import { mostFree, type Storage } from './storages';
 import type { Vm } from './VmTable';
 
 export type ItemState = 'queued' | 'cloning' | 'done' | 'starting' | 'running' | 'error';
+
+export const AUTO_STORAGE = 'auto';
+export const CUSTOM_PROJECT = 'custom';
+/** PLAYBOOK column: the caller's default playbook, or none. */
+export const DEFAULT_PLAYBOOK = '*';
+export const NO_PLAYBOOK = 'none';
 
 export interface QueueItem {
   key: number;
@@ -16,11 +27,47 @@ export interface QueueItem {
   vmid: number;
   state: ItemState;
   error?: string;
+  /** A storage id or AUTO_STORAGE. */
+  storage: string;
+  /** A project id or CUSTOM_PROJECT. */
+  project: string;
+  resources: Resources;
+  /** '' = the default profile. */
+  profileId: string;
+  playbookId: string;
+  /** The clone's SMBIOS UUID, once done (when Proxmox has one). */
+  vmUuid?: string;
 }
+
+/** Defaults of a new row: the first project and its resources. */
+export interface QueueDefaults {
+  project: string;
+  resources: Resources;
+}
+
+/** `uuid=…` of a Proxmox `smbios1` value. */
+const smbiosUuid = (smbios: unknown) =>
+  typeof smbios === 'string' ? /(?:^|,)uuid=([0-9a-f-]{36})/i.exec(smbios)?.[1]?.toLowerCase() : undefined;
 
 const FIRST_VMID = 100;
 
-export function useQueue(computer: Computer | undefined, vms: readonly Vm[] | null) {
+/** The first hard disk of a VM config and its size in GB (`scsi0: local:vm-1-disk-0,size=32G`). */
+function bootDisk(config: Record<string, unknown>): { key: string; gb: number } | undefined {
+  const UNIT: Record<string, number> = { K: 1 / 1024 ** 2, M: 1 / 1024, G: 1, T: 1024 };
+  for (const [key, v] of Object.entries(config).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!/^(scsi|virtio|sata|ide)\d+$/.test(key) || typeof v !== 'string' || v.includes('media=cdrom')) continue;
+    const m = /(?:^|,)size=(\d+(?:\.\d+)?)([KMGT])/.exec(v);
+    return { key, gb: m ? Number(m[1]) * (UNIT[m[2] ?? 'G'] ?? 1) : 0 };
+  }
+  return undefined;
+}
+
+export function useQueue(
+  computer: Computer | undefined,
+  vms: readonly Vm[] | null,
+  storages: Storage[],
+  defaults: QueueDefaults = { project: CUSTOM_PROJECT, resources: DEFAULT_RESOURCES },
+) {
   const [items, setItems] = useState<QueueItem[]>([]);
   const [processing, setProcessing] = useState(false);
   const [stopping, setStopping] = useState(false);
@@ -39,8 +86,25 @@ export function useQueue(computer: Computer | undefined, vms: readonly Vm[] | nu
     const name = names.find((n) => !taken.has(n)) ?? `WoW${itemsRef.current.length + 1}`;
     const ids = [...(vms ?? []).map((v) => v.vmid), ...itemsRef.current.map((i) => i.vmid)];
     const vmid = Math.max(FIRST_VMID, ...ids) + 1;
-    setItems((list) => [...list, { key: ++keyRef.current, name, vmid, state: 'queued' }]);
+    setItems((list) => [
+      ...list,
+      {
+        key: ++keyRef.current,
+        name,
+        vmid,
+        state: 'queued',
+        storage: AUTO_STORAGE,
+        project: defaults.project,
+        resources: defaults.resources,
+        profileId: '',
+        playbookId: DEFAULT_PLAYBOOK,
+      },
+    ]);
   };
+
+  /** Edits a row while it is still queued. */
+  const update = (key: number, p: Partial<QueueItem>) =>
+    setItems((list) => list.map((i) => (i.key === key && i.state === 'queued' ? { ...i, ...p } : i)));
 
   const remove = (key: number) => setItems((list) => list.filter((i) => i.key !== key));
   const clear = () => setItems((list) => list.filter((i) => i.state === 'cloning' || i.state === 'starting'));
@@ -54,15 +118,25 @@ export function useQueue(computer: Computer | undefined, vms: readonly Vm[] | nu
       if (!next || stopRef.current) break;
       patch(next.key, { state: 'cloning', error: undefined });
       itemsRef.current = itemsRef.current.map((i) => (i.key === next.key ? { ...i, state: 'cloning' } : i));
+      const agent = computer.agent.id;
+      const scope = { target: computer.target.id };
+      const storage = next.storage === AUTO_STORAGE ? mostFree(storages) : next.storage;
       try {
-        await runTask(computer.agent.id, 'clone', {
-          target: computer.target.id,
+        await runTask(agent, 'clone', {
+          ...scope,
           vmid: templateId,
           newid: next.vmid,
           name: next.name,
           full: true,
+          ...(storage ? { storage } : {}),
         });
-        patch(next.key, { state: 'done' });
+        const { cores, memoryMb, diskGb } = next.resources;
+        const config = await runCommand<Record<string, unknown>>(agent, 'get-config', { ...scope, vmid: next.vmid });
+        await runTask(agent, 'update-config', { ...scope, vmid: next.vmid, config: { cores, memory: memoryMb } });
+        const disk = bootDisk(config ?? {});
+        // Proxmox only grows disks: a smaller profile leaves the template's size.
+        if (disk && disk.gb < diskGb) await runTask(agent, 'resize-disk', { ...scope, vmid: next.vmid, disk: disk.key, size: `${diskGb}G` });
+        patch(next.key, { state: 'done', vmUuid: smbiosUuid(config?.smbios1) });
       } catch (e) {
         patch(next.key, { state: 'error', error: errorMessage(e) });
       }
@@ -102,6 +176,7 @@ export function useQueue(computer: Computer | undefined, vms: readonly Vm[] | nu
     processing,
     stopping,
     add,
+    update,
     remove,
     clear,
     process,
