@@ -233,6 +233,39 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await toast('Person saved');
     assert.equal((await api.get(`/bots/${subject.id}`)).person?.first_name, 'Erika');
 
+    step = 'configure: character selects cascade, every field required';
+    await page.getByText('3. Character Configuration').click();
+    const ch = page.getByTestId('form-character');
+    await ch.getByText('Auto-updated from game').waitFor();
+    // A select opens from its box; each dropdown holds the listbox `<field>_list`, which
+    // tells it from one still closing.
+    const openSelect = (field) => ch.locator('.ant-form-item').filter({ has: page.locator(`#${field}`) }).locator('.ant-select-selector').click();
+    const dropdown = (field) => page.locator('.ant-select-dropdown').filter({ has: page.locator(`#${field}_list`) });
+    const optionsOf = async (field) => {
+      await openSelect(field);
+      await dropdown(field).locator('.ant-select-item-option').first().waitFor();
+      return (await dropdown(field).locator('.ant-select-item-option').allTextContents()).sort();
+    };
+    const pick = async (field, option) => {
+      await openSelect(field);
+      await dropdown(field).locator('.ant-select-item-option').filter({ hasText: option }).click();
+    };
+    // A new faction clears race and class; class waits for a race.
+    await pick('faction', subject.character.faction === 'horde' ? 'Alliance' : 'Horde');
+    await ch.getByText('Select race first').waitFor();
+    await ch.getByRole('button', { name: 'Save Changes' }).click();
+    await fieldError('Race', 'Race is required');
+    await fieldError('Class', 'Class is required');
+    await pick('faction', 'Horde');
+    assert.deepEqual(await optionsOf('race'), ['Blood Elf', 'Orc', 'Tauren', 'Troll', 'Undead'], 'horde races only');
+    await dropdown('race').locator('.ant-select-item-option').filter({ hasText: 'Tauren' }).click();
+    assert.deepEqual(await optionsOf('class'), ['Druid', 'Hunter', 'Shaman', 'Warrior'], 'classes a tauren may take');
+    await dropdown('class').locator('.ant-select-item-option').filter({ hasText: 'Druid' }).click();
+    await ch.getByRole('button', { name: 'Save Changes' }).click();
+    await toast('Character saved');
+    const saved = (await api.get(`/bots/${subject.id}`)).character;
+    assert.deepEqual([saved.faction, saved.race, saved.class], ['horde', 'tauren', 'druid']);
+
     step = 'resources tab';
     await page.getByTestId('tab-resources').click();
     await page.getByText('License Information').waitFor();

@@ -5,7 +5,7 @@
 // read-only until "Unlock".
 
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { Alert, App, Button, Checkbox, Collapse, Form, Input, InputNumber, Select, Space, type FormInstance } from 'antd';
+import { Alert, App, AutoComplete, Button, Checkbox, Collapse, Form, Input, InputNumber, Select, Space, type FormInstance } from 'antd';
 import { CheckCircleFilled, ExclamationCircleFilled, LockOutlined, ThunderboltOutlined } from '@ant-design/icons';
 import { botsApi, type Bot, type LockKey } from '../../api/bots';
 import { errorMessage } from '../../api/client';
@@ -24,6 +24,7 @@ import {
   type PasswordOptions,
 } from './generators';
 import ScheduleEditor from './ScheduleEditor';
+import { loadReference } from './characterReference';
 import './bot.css';
 
 const B = S.bot;
@@ -63,7 +64,7 @@ interface ScheduleDay {
   sessions?: { enabled?: boolean }[];
 }
 
-/** Days with sessions, and enabled vs all sessions, of the stored schedule. */
+/** Days that run sessions, and enabled vs all sessions, of the stored schedule. */
 export function scheduleSummary(b: Bot): { days: number; sessions: number; active: number } {
   const days = (b.schedule as { days?: Record<string, ScheduleDay> } | undefined)?.days ?? {};
   let d = 0;
@@ -71,7 +72,8 @@ export function scheduleSummary(b: Bot): { days: number; sessions: number; activ
   let active = 0;
   for (const day of Object.values(days)) {
     const list = Array.isArray(day?.sessions) ? day.sessions : [];
-    if (list.length) d++;
+    // A day switched off runs nothing, so it is not configured.
+    if (list.length && day.enabled !== false) d++;
     sessions += list.length;
     active += list.filter((s) => s.enabled !== false && day.enabled !== false).length;
   }
@@ -405,6 +407,56 @@ function AccountTools({ bot, form, onGenerate }: { bot: Bot; form: FormInstance<
   );
 }
 
+/**
+ * Name, level (reported by the game, read-only), server, and faction → race → class as
+ * cascading selects from the project's reference data: changing a parent clears its
+ * children. All but the level are required.
+ */
+function CharacterFields({ projectId, level }: { projectId?: string; level?: number }) {
+  const form = Form.useFormInstance();
+  const load = useCallback(() => loadReference(projectId), [projectId]);
+  const ref = usePolling(load, 600_000).data;
+  const faction = Form.useWatch('faction', form) as string | undefined;
+  const race = Form.useWatch('race', form) as string | undefined;
+  const required = (label: string) => [{ required: true, message: B.required(label) }];
+  const races = (ref?.races ?? []).filter((r) => r.faction === faction);
+  const classes = (ref?.classes ?? []).filter((k) => !k.races.length || (race && k.races.includes(race)));
+  return (
+    <>
+      <Form.Item name="name" label={S.project.fieldCharacter} rules={required(S.project.fieldCharacter)}>
+        <Input maxLength={24} showCount />
+      </Form.Item>
+      <Form.Item label={B.level} extra={B.levelAuto}>
+        <InputNumber value={level} disabled style={{ width: '100%' }} aria-label={B.level} />
+      </Form.Item>
+      <Form.Item name="server" label={B.server} rules={required(B.server)}>
+        <AutoComplete
+          options={(ref?.servers ?? []).map((v) => ({ value: v.name, label: v.region ? `${v.name} (${v.region})` : v.name }))}
+          filterOption={(input, o) => String(o?.label ?? '').toLowerCase().includes(input.toLowerCase())}
+        />
+      </Form.Item>
+      <Form.Item name="faction" label={B.faction} rules={required(B.faction)}>
+        <Select
+          loading={!ref}
+          options={(ref?.factions ?? []).map((f) => ({ value: f.id, label: f.name }))}
+          onChange={() => form.setFieldsValue({ race: undefined, class: undefined })}
+        />
+      </Form.Item>
+      <Form.Item name="race" label={B.race} rules={required(B.race)}>
+        <Select
+          disabled={!faction}
+          placeholder={faction ? undefined : B.selectFactionFirst}
+          options={races.map((r) => ({ value: r.id, label: r.name }))}
+          onChange={() => form.setFieldsValue({ class: undefined })}
+        />
+      </Form.Item>
+      <Form.Item name="class" label={B.class} rules={required(B.class)}>
+        <Select disabled={!race} placeholder={race ? undefined : B.selectRaceFirst} options={classes.map((k) => ({ value: k.id, label: k.name }))} />
+      </Form.Item>
+    </>
+  );
+}
+
 function NameTool({ current, onGenerate }: { current?: string; onGenerate: (name: string) => void }) {
   const { message } = App.useApp();
   const [busy, setBusy] = useState(false);
@@ -569,34 +621,11 @@ export default function ConfigureTab({
                   }}
                 />
               )}
-              initial={{ name: c.name ?? '', server: c.server ?? '', faction: c.faction, race: c.race ?? '', class: c.class ?? '' }}
-              toBody={(v) => ({ character: { ...c, ...v } })}
+              initial={{ name: c.name ?? '', server: c.server ?? '', faction: c.faction, race: c.race || undefined, class: c.class || undefined }}
+              toBody={(v) => ({ character: { ...c, ...v, updated_at: Date.now() } })}
               onSaved={onSaved}
             >
-              <Form.Item name="name" label={S.project.fieldCharacter}>
-                <Input maxLength={24} />
-              </Form.Item>
-              <Form.Item label={B.level}>
-                <InputNumber value={c.level} disabled style={{ width: '100%' }} />
-              </Form.Item>
-              <Form.Item name="server" label={B.server}>
-                <Input />
-              </Form.Item>
-              <Form.Item name="faction" label={B.faction}>
-                <Select
-                  allowClear
-                  options={[
-                    { value: 'alliance', label: S.project.alliance },
-                    { value: 'horde', label: S.project.horde },
-                  ]}
-                />
-              </Form.Item>
-              <Form.Item name="race" label={B.race}>
-                <Input />
-              </Form.Item>
-              <Form.Item name="class" label={B.class}>
-                <Input />
-              </Form.Item>
+              <CharacterFields projectId={bot.project_id} level={c.level} />
             </SectionForm>
           ),
         },
