@@ -5,8 +5,8 @@ use std::ptr::null;
 
 use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS};
 use windows_sys::Win32::System::Registry::{
-    RegCloseKey, RegCreateKeyExW, RegDeleteKeyValueW, RegDeleteTreeW, RegGetValueW, RegSetValueExW, HKEY,
-    HKEY_CURRENT_USER, KEY_SET_VALUE, REG_OPTION_NON_VOLATILE, REG_SZ, RRF_RT_REG_SZ,
+    RegCloseKey, RegCreateKeyExW, RegDeleteKeyValueW, RegGetValueW, RegSetValueExW, HKEY, HKEY_CURRENT_USER,
+    KEY_SET_VALUE, REG_OPTION_NON_VOLATILE, REG_SZ, RRF_RT_REG_SZ,
 };
 
 fn wide(s: &str) -> Vec<u16> {
@@ -89,16 +89,6 @@ pub fn delete_value(key: &str, name: &str) -> io::Result<()> {
     let (key_w, name_w) = (wide(key), wide(name));
     // SAFETY: NUL-terminated strings.
     match unsafe { RegDeleteKeyValueW(HKEY_CURRENT_USER, key_w.as_ptr(), name_w.as_ptr()) } {
-        ERROR_FILE_NOT_FOUND => Ok(()),
-        status => check(status),
-    }
-}
-
-/// Removes `HKCU\key` and everything under it; absent is fine.
-pub fn delete_tree(key: &str) -> io::Result<()> {
-    let key_w = wide(key);
-    // SAFETY: a NUL-terminated string.
-    match unsafe { RegDeleteTreeW(HKEY_CURRENT_USER, key_w.as_ptr()) } {
         ERROR_FILE_NOT_FOUND => Ok(()),
         status => check(status),
     }

@@ -1,0 +1,326 @@
+//! The desktop half of the agent on Linux: the tray's state → icon/tooltip/menu mapping, start
+//! at login and the botmox:// scheme as XDG files, and one tray per user (the real binary,
+//! launched twice).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use botmox_agent::status::Status;
+use botmox_agent::tray::model::{self, Action, Entry, View};
+
+const BIN: &str = env!("CARGO_BIN_EXE_botmox-agent");
+
+fn view(status: Option<Status>, message: &str, server: Option<&str>) -> View {
+    View {
+        status,
+        message: message.to_owned(),
+        server_url: server.map(Into::into),
+        agent_name: server.map(|_| "lab-pc".to_owned()),
+        autostart: false,
+    }
+}
+
+/// The RGBA of the icon's centre pixel.
+fn centre(status: Option<Status>) -> [u8; 4] {
+    let icon = model::icon(status);
+    let size = model::ICON_SIZE as usize;
+    assert_eq!(icon.len(), size * size * 4);
+    let at = (size / 2 * size + size / 2) * 4;
+    icon[at..at + 4].try_into().unwrap()
+}
+
+#[test]
+fn each_state_has_its_icon_tooltip_and_status_line() {
+    // agent.md §16 colours.
+    assert_eq!(centre(Some(Status::Online)), [0, 180, 0, 255]);
+    assert_eq!(centre(Some(Status::Connecting)), [255, 200, 0, 255]);
+    assert_eq!(centre(Some(Status::Error)), [220, 50, 50, 255]);
+    assert_eq!(centre(Some(Status::Idle)), [128, 128, 128, 255]);
+    assert_eq!(centre(Some(Status::Revoked)), [100, 100, 100, 255]);
+    assert_eq!(centre(None), centre(Some(Status::Idle)));
+
+    let server = Some("https://botmox.example.com:8443/");
+    let online = view(Some(Status::Online), "connected", server);
+    assert_eq!(online.status_line(), "Online — botmox.example.com:8443");
+    assert_eq!(online.tooltip(), "Bot-Mox Agent — Online");
+    let connecting = view(Some(Status::Connecting), "connecting to the server", server);
+    assert_eq!(connecting.status_line(), "Connecting… — botmox.example.com:8443");
+    let error = view(Some(Status::Error), "cannot reach the server", server);
+    assert_eq!(error.status_line(), "Connection error — cannot reach the server");
+    assert_eq!(error.tooltip(), "Bot-Mox Agent — Connection error");
+    let revoked = view(Some(Status::Revoked), "AGENT_REVOKED: gone", server);
+    assert_eq!(revoked.status_line(), "Revoked — AGENT_REVOKED: gone");
+    let unpaired = view(Some(Status::Idle), "not paired", None);
+    assert_eq!(unpaired.status_line(), "Not paired");
+    assert_eq!(unpaired.tooltip(), "Bot-Mox Agent — Not paired");
+    let long = view(Some(Status::Error), &"x".repeat(500), server);
+    assert!(long.status_line().chars().count() < 100 && long.status_line().ends_with('…'));
+}
+
+#[test]
+fn the_menu_follows_the_pairing_and_the_autostart_setting() {
+    let actions = |v: &View| -> Vec<(Action, bool)> {
+        v.menu()
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Item { action, enabled, .. } => Some((action, enabled)),
+                Entry::Check { action, checked, .. } => Some((action, checked)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut paired = view(Some(Status::Online), "connected", Some("https://botmox.example.com"));
+    paired.autostart = true;
+    let menu = paired.menu();
+    assert_eq!(menu[0], Entry::Info("Online — botmox.example.com".into()));
+    assert_eq!(menu[1], Entry::Info("Agent: lab-pc".into()));
+    assert_eq!(
+        actions(&paired),
+        [
+            (Action::OpenDashboard, true),
+            (Action::Pair, true),
+            (Action::Computers, true),
+            (Action::OpenLogs, true),
+            (Action::SaveDiagnostics, true),
+            (Action::StartAtLogin, true),
+            (Action::Quit, true),
+        ]
+    );
+    assert!(menu.contains(&Entry::Item {
+        action: Action::Pair,
+        label: "Pair again…",
+        enabled: true
+    }));
+    let unpaired = view(None, "", None);
+    let got = actions(&unpaired);
+    assert_eq!(got[0], (Action::OpenDashboard, false), "no dashboard without a server");
+    assert_eq!(got[5], (Action::StartAtLogin, false));
+    assert!(unpaired
+        .menu()
+        .iter()
+        .any(|e| matches!(e, Entry::Item { label: "Pair…", .. })));
+    for action in Action::ALL {
+        assert_eq!(Action::from_id(action.id()), Some(action));
+    }
+    assert_eq!(Action::from_id("nope"), None);
+}
+
+/// A scratch home: HOME, XDG dirs and a PATH whose `xdg-open`/`xdg-mime` record their
+/// arguments instead of starting a browser or changing this machine's handlers.
+struct Desk {
+    root: PathBuf,
+}
+
+impl Desk {
+    fn new(name: &str) -> Desk {
+        let root = std::env::temp_dir().join(format!("botmox-desktop-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for tool in ["xdg-open", "xdg-mime"] {
+            let script = format!("#!/bin/sh\necho \"$@\" >> '{}/{tool}.calls'\n", root.display());
+            let path = bin.join(tool);
+            std::fs::write(&path, script).unwrap();
+            let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+            std::fs::set_permissions(&path, executable).unwrap();
+        }
+        Desk { root }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        let path = format!(
+            "{}:{}",
+            self.root.join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.env_clear()
+            .env("PATH", path)
+            .env("HOME", self.root.join("home"))
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("BOTMOX_AGENT_CONFIG_DIR", self.config_dir())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.command().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn config_dir(&self) -> PathBuf {
+        self.root.join("agent")
+    }
+
+    fn calls(&self, tool: &str) -> Vec<String> {
+        std::fs::read_to_string(self.root.join(format!("{tool}.calls")))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn autostart_is_an_xdg_autostart_entry_that_runs_the_tray() {
+    let desk = Desk::new("autostart");
+    let entry = desk.root.join("config/autostart/botmox-agent.desktop");
+    let off = desk.run(&["autostart", "status"]);
+    assert!(stdout(&off).starts_with("Start at login: off"), "{}", stdout(&off));
+
+    let on = desk.run(&["autostart", "on"]);
+    assert!(stdout(&on).starts_with("Start at login: on"), "{}", stdout(&on));
+    let text = std::fs::read_to_string(&entry).unwrap();
+    // A non-default config dir goes along, so the autostarted tray finds this pairing.
+    let exec = format!("Exec={BIN} --config-dir {} tray", desk.config_dir().display());
+    assert!(text.starts_with("[Desktop Entry]\nType=Application\n"), "{text}");
+    assert!(text.lines().any(|l| l == exec), "{text}");
+    let status = desk.run(&["autostart", "status"]);
+    assert!(stdout(&status).contains(&exec["Exec=".len()..]), "{}", stdout(&status));
+
+    let off = desk.run(&["autostart", "off"]);
+    assert!(stdout(&off).starts_with("Start at login: off"), "{}", stdout(&off));
+    assert!(!entry.exists());
+    desk.run(&["autostart", "off"]); // already off: still fine
+}
+
+#[test]
+fn register_scheme_writes_a_url_handler_entry_and_makes_it_the_default() {
+    let desk = Desk::new("scheme");
+    let out = desk.run(&["register-scheme"]);
+    let entry = desk.root.join("data/applications/botmox-agent-url.desktop");
+    assert!(stdout(&out).contains(&entry.display().to_string()), "{}", stdout(&out));
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let exec = format!("Exec={BIN} --config-dir {} open-url %u", desk.config_dir().display());
+    assert!(text.lines().any(|l| l == exec), "{text}");
+    assert!(text.lines().any(|l| l == "MimeType=x-scheme-handler/botmox;"), "{text}");
+    assert!(text.lines().any(|l| l == "NoDisplay=true"), "{text}");
+    assert_eq!(
+        desk.calls("xdg-mime"),
+        ["default botmox-agent-url.desktop x-scheme-handler/botmox"]
+    );
+}
+
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn log_text(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default()
+}
+
+struct Reap(Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_second_launch_hands_its_arguments_to_the_first_tray_and_exits() {
+    let desk = Desk::new("instance");
+    let dir = desk.config_dir();
+    let mut first = Reap(
+        desk.command()
+            .arg("tray")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the first tray's endpoint", || dir.join("tray.json").exists());
+    // Not paired: the first tray opens the local pairing page, and registers botmox://.
+    wait_for("the pairing page", || desk.calls("xdg-open").len() == 1);
+    assert!(
+        desk.calls("xdg-open")[0].contains("/pair?token="),
+        "{:?}",
+        desk.calls("xdg-open")
+    );
+    assert!(desk.root.join("data/applications/botmox-agent-url.desktop").exists());
+    let endpoint = std::fs::metadata(dir.join("tray.json")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&endpoint.permissions()) & 0o777,
+        0o600
+    );
+
+    let second = desk.run(&["tray"]);
+    assert!(stdout(&second).contains("already runs"), "{}", stdout(&second));
+    // Unpaired, "focus" means the pairing page again.
+    wait_for("the second pairing page", || desk.calls("xdg-open").len() == 2);
+
+    let link = "botmox://pair?code=BMX-TESTTEST&server_url=http%3A%2F%2F127.0.0.1%3A9";
+    let handed = desk.run(&["open-url", link]);
+    assert!(stdout(&handed).contains("Handed the link"), "{}", stdout(&handed));
+    wait_for("the hand-off in the first tray's log", || {
+        log_text(&dir).matches("agent.instance.handoff").count() == 2
+    });
+    let log = log_text(&dir);
+    assert!(log.contains(&format!(r#"\"open-url\", \"{link}\""#)), "{log}");
+    // The server in the link does not answer: the pairing fails, and the page opens instead.
+    wait_for("the failed pairing", || log_text(&dir).contains("agent.pair.failed"));
+    wait_for("the pairing page after the failure", || {
+        desk.calls("xdg-open").len() == 3
+    });
+    assert!(first.0.try_wait().unwrap().is_none(), "the first tray is still running");
+
+    // A wrong secret is refused and changes nothing.
+    let endpoint: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("tray.json")).unwrap()).unwrap();
+    let port = endpoint["port"].as_u64().unwrap() as u16;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::{BufRead, Write};
+    stream
+        .write_all(b"{\"secret\":\"guess\",\"args\":[\"tray\"]}\n")
+        .unwrap();
+    let mut reply = String::new();
+    std::io::BufReader::new(stream).read_line(&mut reply).unwrap();
+    assert_eq!(reply.trim(), "denied");
+
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(first.0.id().to_string())
+        .status()
+        .unwrap();
+    let mut code = None;
+    wait_for("the first tray to quit", || {
+        code = first.0.try_wait().unwrap();
+        code.is_some()
+    });
+    assert_eq!(code.unwrap().code(), Some(0));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["status"], "idle");
+    // The lock went with it: the next tray is a first one again.
+    let mut again = Reap(
+        desk.command()
+            .arg("tray")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("a new first tray", || desk.calls("xdg-open").len() == 4);
+    assert!(again.0.try_wait().unwrap().is_none());
+}
