@@ -108,6 +108,8 @@ mod windows {
 
     /// `ERROR_SERVICE_DOES_NOT_EXIST`.
     const NOT_INSTALLED: i32 = 1060;
+    /// `ERROR_SERVICE_EXISTS`.
+    const ALREADY_INSTALLED: i32 = 1073;
 
     fn describe(e: windows_service::Error) -> String {
         match &e {
@@ -167,9 +169,15 @@ mod windows {
                     account_password: None,
                 };
                 let scm = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
-                let service = scm
-                    .create_service(&info, ServiceAccess::CHANGE_CONFIG)
-                    .map_err(describe)?;
+                // Installed before (an upgrade): the new copy and arguments replace the old.
+                let service = match scm.create_service(&info, ServiceAccess::CHANGE_CONFIG) {
+                    Err(windows_service::Error::Winapi(io)) if io.raw_os_error() == Some(ALREADY_INSTALLED) => {
+                        let service = scm.open_service(NAME, ServiceAccess::CHANGE_CONFIG).map_err(describe)?;
+                        service.change_config(&info).map_err(describe)?;
+                        service
+                    }
+                    created => created.map_err(describe)?,
+                };
                 let _ = service.set_description("Pairs with a Bot-Mox server and runs VM operations on Proxmox hosts");
                 match &config_dir {
                     Some(dir) => println!(
@@ -249,7 +257,12 @@ mod windows {
         let copy = dir.join(EXE);
         if exe != copy {
             std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            std::fs::copy(&exe, &copy).map_err(|e| format!("cannot copy the program to {}: {e}", copy.display()))?;
+            std::fs::copy(&exe, &copy).map_err(|e| {
+                format!(
+                    "cannot copy the program to {} ({e}); if the service runs, stop it first with `botmox-agent service stop`",
+                    copy.display()
+                )
+            })?;
         }
         Ok(copy)
     }

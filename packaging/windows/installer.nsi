@@ -84,6 +84,14 @@ Section "Start at login" SecAutostart
   WriteRegStr HKCU "${RUN_KEY}" "BotMoxAgent" '"$INSTDIR\botmox-agent.exe" tray'
 SectionEnd
 
+; Optional, off by default: the agent as a Windows service (runs at boot without a login). The
+; per-user installer is not elevated, so this asks for administrator rights once; `service
+; install` copies the program to Program Files (a LocalSystem service must not run a file in the
+; user's folder). Pair the service afterwards (docs/operations.md), then `service start`.
+Section /o "Windows service (runs at boot; asks for administrator rights)" SecService
+  ExecShellWait "runas" "$INSTDIR\botmox-agent.exe" "service install" SW_HIDE
+SectionEnd
+
 Section "-Launch"
   IfSilent done
   Exec '"$INSTDIR\botmox-agent.exe" tray'
@@ -91,6 +99,11 @@ Section "-Launch"
 SectionEnd
 
 Section "Uninstall"
+  ; Remove the service only when one is installed (sc.exe needs no elevation to ask).
+  nsExec::Exec '"$SYSDIR\sc.exe" query botmox-agent'
+  Pop $0
+  StrCmp $0 "0" 0 +2
+    ExecShellWait "runas" "$INSTDIR\botmox-agent.exe" "service uninstall" SW_HIDE
   nsExec::Exec '"$SYSDIR\taskkill.exe" /IM botmox-agent.exe /F'
   Pop $0
   DeleteRegValue HKCU "${RUN_KEY}" "BotMoxAgent"
