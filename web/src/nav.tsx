@@ -93,6 +93,9 @@ export const NAV_TREE: NavNode[] = [
   },
 ];
 
+/** Whether these roles see the Administration section (its pages answer admins only). */
+export const isAdmin = (roles: readonly string[] | undefined): boolean => roles?.includes('admin') ?? false;
+
 /** What the shell knows of the tenant's bots: the tree's project branch and the crumbs. */
 export interface NavData {
   projects: Record<string, ProjectInfo> | null;
@@ -107,10 +110,11 @@ const treeBotTitle = (b: Bot) => `${b.character?.name || S.bot.unnamed} (${b.nam
 /**
  * The tree with its Projects branch filled (web-ui.md §1.2): per project
  * "name (n)", its non-empty status groups "Status (n)" limited to `visible`,
- * and their bots, each icon coloured by status.
+ * and their bots, each icon coloured by status. The Administration section only for admins.
  */
-export function navTree(data: NavData | undefined, visible: readonly BotStatus[]): NavNode[] {
-  if (!data) return NAV_TREE;
+export function navTree(data: NavData | undefined, visible: readonly BotStatus[], admin = false): NavNode[] {
+  const base = admin ? NAV_TREE : NAV_TREE.filter((n) => n.key !== SECTION_ADMIN);
+  if (!data) return base;
   const now = Date.now();
   const projects = projectList(data.projects, data.bots).map((p): NavNode => {
     const bots = data.bots.filter((b) => b.project_id === p.id);
@@ -129,7 +133,7 @@ export function navTree(data: NavData | undefined, visible: readonly BotStatus[]
     });
     return { key: projectKey(p.id), title: `${p.name} (${bots.length})`, icon: <ProfileOutlined />, path: projectKey(p.id), children: groups.length ? groups : undefined };
   });
-  return NAV_TREE.map((n) =>
+  return base.map((n) =>
     n.key === SECTION_PROJECTS ? { ...n, children: [...(projects.length ? projects : n.children!.slice(0, 1)), n.children![1]] } : n,
   );
 }
@@ -174,6 +178,12 @@ const SITE_NAMES: Record<string, string> = {
   proxmox: 'Proxmox',
   tinyfm: 'TinyFileManager',
   syncthing: 'SyncThing',
+};
+
+const ADMIN_PAGES: Record<string, string> = {
+  secrets: S.tree.secrets,
+  artifacts: S.tree.artifacts,
+  leases: S.tree.leases,
 };
 
 export function crumbsFor(pathname: string, search = '', data?: NavData): Crumb[] {
@@ -235,6 +245,10 @@ export function crumbsFor(pathname: string, search = '', data?: NavData): Crumb[
       return [{ title: t.datacenter }];
     case 'archive':
       return [{ title: c.projects }, { title: c.archive }, { title: c.bannedHistory }];
+    case 'admin': {
+      const page = ADMIN_PAGES[parts[1] ?? ''];
+      return page ? [{ title: t.admin }, { title: page }] : [{ title: t.admin }];
+    }
     default:
       return [{ title: c.overview }];
   }

@@ -13,7 +13,8 @@ import { Button, Spin, Tag, Tooltip, Tree, type TreeDataNode } from 'antd';
 import { FilterOutlined, MenuFoldOutlined, MenuUnfoldOutlined, MinusSquareOutlined, PlusSquareOutlined } from '@ant-design/icons';
 import { BOT_STATUSES, type BotStatus } from '../api/bots';
 import { STATUS_COLORS } from '../botStatus';
-import { DEFAULT_EXPANDED, NAV_TREE, SECTION_PROJECTS, allSectionKeys, locateRoute, navTree, type NavData, type NavNode } from '../nav';
+import { DEFAULT_EXPANDED, SECTION_PROJECTS, allSectionKeys, isAdmin, locateRoute, navTree, type NavData, type NavNode } from '../nav';
+import { useSession } from '../api/session';
 import { S } from '../strings';
 import { settingsApi } from '../pages/settings/api';
 
@@ -119,7 +120,8 @@ export default function ResourceTree({ data }: { data: NavData | undefined }) {
   const [state, setState] = useState<TreeState>(loadState);
   const location = useLocation();
   const navigate = useNavigate();
-  const nav = useMemo(() => navTree(data, state.visible), [data, state.visible]);
+  const admin = isAdmin(useSession()?.user.roles);
+  const nav = useMemo(() => navTree(data, state.visible, admin), [data, state.visible, admin]);
   const treeData = useMemo(() => toTreeData(nav), [nav]);
   const { key: selectedKey, ancestors } = locateRoute(location.pathname, nav);
   const toggleStatus = (s: BotStatus) =>
@@ -234,7 +236,7 @@ export default function ResourceTree({ data }: { data: NavData | undefined }) {
           />
         </Tooltip>
         <div className="bm-rail-sep" />
-        {NAV_TREE.map((n) => (
+        {nav.map((n) => (
           <Tooltip key={n.key} title={n.title} placement="right">
             <Button
               type="text"
