@@ -122,9 +122,32 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     await queue.getByText('102').waitFor();
     await page.getByRole('button', { name: '+ VM' }).click();
     await queue.getByText('103').waitFor();
+
+    step = 'queue columns: storage auto, no project (custom resources), default profile and playbook';
+    const row103 = queue.locator('tr.ant-table-row', { hasText: '103' });
+    await row103.getByText('auto (most free)').waitFor();
+    await row103.getByText('Custom Configuration').waitFor();
+    await row103.getByText('Default playbook').waitFor();
+    await row103.getByText('2 CPU · 4 GiB · 128 GB').waitFor();
+    step = 'queue: custom resources for VM 103';
+    await row103.getByRole('button', { name: /^Resources / }).click();
+    const resEditor = page.locator('.bm-vm-reseditor');
+    await resEditor.getByRole('spinbutton', { name: 'CPU Cores' }).fill('3');
+    await resEditor.getByRole('spinbutton', { name: 'RAM GiB' }).fill('6');
+    await resEditor.getByRole('spinbutton', { name: 'Disk GiB' }).fill('200');
+    await row103.getByText('3 CPU · 6 GiB · 200 GB').waitFor();
+    await page.keyboard.press('Escape');
     await page.getByTestId('start-processing').click();
     await page.getByTestId('chip-done').getByText('Done 2').waitFor({ timeout: VM_MS });
     for (const id of [102, 103]) await page.getByTestId(`vm-status-${id}`).getByText('STOPPED').waitFor({ timeout: VM_MS });
+
+    step = 'VM 103 got its resources: cores and memory in its config, the disk grown to 200G';
+    await page.getByTestId('vm-config-103').click();
+    const configDialog = page.getByTestId('vm-config-dialog');
+    await configDialog.getByText(/size=200G/).waitFor();
+    assert.equal(await configDialog.getByLabel('CPU cores').inputValue(), '3');
+    assert.equal(await configDialog.getByLabel('Memory (MiB)').inputValue(), '6144');
+    await configDialog.getByRole('button', { name: 'Cancel' }).click();
 
     step = 'start all: both VMs run in the table';
     await page.getByRole('button', { name: 'Start all' }).click();

@@ -113,6 +113,10 @@ export function useQueue(
     if (!computer || processing) return;
     stopRef.current = false;
     setProcessing(true);
+    const templateConfig = await runCommand<Record<string, unknown>>(computer.agent.id, 'get-config', {
+      target: computer.target.id,
+      vmid: templateId,
+    }).catch(() => ({}));
     for (;;) {
       const next = itemsRef.current.find((i) => i.state === 'queued');
       if (!next || stopRef.current) break;
@@ -131,11 +135,13 @@ export function useQueue(
           ...(storage ? { storage } : {}),
         });
         const { cores, memoryMb, diskGb } = next.resources;
-        const config = await runCommand<Record<string, unknown>>(agent, 'get-config', { ...scope, vmid: next.vmid });
         await runTask(agent, 'update-config', { ...scope, vmid: next.vmid, config: { cores, memory: memoryMb } });
-        const disk = bootDisk(config ?? {});
-        // Proxmox only grows disks: a smaller profile leaves the template's size.
+        // A full clone has the template's disks. Proxmox only grows disks: a smaller profile
+        // leaves the template's size.
+        const disk = bootDisk(templateConfig);
         if (disk && disk.gb < diskGb) await runTask(agent, 'resize-disk', { ...scope, vmid: next.vmid, disk: disk.key, size: `${diskGb}G` });
+        // Read last, so it reflects every change (the server reuses a read for 10 s).
+        const config = await runCommand<Record<string, unknown>>(agent, 'get-config', { ...scope, vmid: next.vmid });
         patch(next.key, { state: 'done', vmUuid: smbiosUuid(config?.smbios1) });
       } catch (e) {
         patch(next.key, { state: 'error', error: errorMessage(e) });
