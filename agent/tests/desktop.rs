@@ -324,3 +324,142 @@ fn a_second_launch_hands_its_arguments_to_the_first_tray_and_exits() {
     wait_for("a new first tray", || desk.calls("xdg-open").len() == 4);
     assert!(again.0.try_wait().unwrap().is_none());
 }
+
+/// The real Bot-Mox server (the `botmox` binary beside the agent's) on a free loopback port,
+/// with an admin; returns the process, its base URL and an admin session token.
+fn server(root: &Path) -> (Reap, String, String) {
+    let bin = Path::new(BIN).with_file_name("botmox");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p botmox` first",
+        bin.display()
+    );
+    let data = root.join("server");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = |args: &[&str]| {
+        let mut cmd = Command::new(&bin);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("BOTMOX_DATA_DIR", &data)
+            .env("BOTMOX_LISTEN", format!("127.0.0.1:{port}"))
+            .env("BOTMOX_LOG", "warn")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let (email, password) = ("tray@botmox.local", "tray-test-password-1");
+    let created = server(&[
+        "admin",
+        "create-user",
+        "--email",
+        email,
+        "--password",
+        password,
+        "--role",
+        "admin",
+    ])
+    .status()
+    .unwrap();
+    assert!(created.success());
+    let proc = Reap(server(&["serve"]).spawn().unwrap());
+    let base = format!("http://127.0.0.1:{port}");
+    let http = http_client();
+    wait_for("the server", || {
+        block_on(async { http.get(format!("{base}/api/v1/health/ready")).send().await })
+            .is_ok_and(|r| r.status().is_success())
+    });
+    let login: serde_json::Value = block_on(async {
+        let body = serde_json::json!({ "email": email, "password": password });
+        let res = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&body)
+            .send()
+            .await?;
+        res.json().await
+    })
+    .unwrap();
+    let token = login["data"]["token"].as_str().unwrap().to_owned();
+    (proc, base, token)
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn api_json(req: reqwest::RequestBuilder) -> serde_json::Value {
+    block_on(async { req.send().await?.error_for_status()?.json().await }).unwrap()
+}
+
+#[test]
+fn a_clicked_pairing_link_pairs_the_running_tray_which_then_goes_online() {
+    let desk = Desk::new("pair");
+    let (_server, base, token) = server(&desk.root);
+    let dir = desk.config_dir();
+    let mut tray = Reap(
+        desk.command()
+            .arg("tray")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the tray's endpoint", || dir.join("tray.json").exists());
+
+    // What the web UI's "pair an agent" link is: the pairing's botmox:// URI.
+    let http = http_client();
+    let pairing = api_json(
+        http.post(format!("{base}/api/v1/agents/pairings"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "name": "tray-pc" })),
+    );
+    let link = pairing["data"]["pairing_uri"].as_str().unwrap();
+    assert!(link.starts_with("botmox://"), "{link}");
+    let handed = desk.run(&["open-url", link]);
+    assert!(stdout(&handed).contains("Handed the link"), "{}", stdout(&handed));
+
+    // The tray pairs, sees its configuration change and starts the link on it.
+    let state = || -> serde_json::Value {
+        std::fs::read(dir.join("state.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    };
+    wait_for("the tray online", || state()["status"] == "online");
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let agent_id = config["agent_id"].as_str().unwrap();
+    assert_eq!(config["agent_name"], "tray-pc");
+    let agent = api_json(http.get(format!("{base}/api/v1/agents/{agent_id}")).bearer_auth(&token));
+    assert_eq!(agent["data"]["online"], true, "{agent}");
+    assert!(log_text(&dir).contains("agent.config.changed"));
+    assert!(tray.0.try_wait().unwrap().is_none());
+
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(tray.0.id().to_string())
+        .status()
+        .unwrap();
+    let mut code = None;
+    wait_for("the tray to quit", || {
+        code = tray.0.try_wait().unwrap();
+        code.is_some()
+    });
+    assert_eq!(code.unwrap().code(), Some(0));
+    assert_eq!(state()["status"], "idle");
+    assert_eq!(state()["message"], "stopped");
+}

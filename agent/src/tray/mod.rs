@@ -165,10 +165,6 @@ async fn supervise(store: Store, options: Options, mut quit: watch::Receiver<boo
                         if matches!(next, Next::Quit) {
                             return;
                         }
-                        tracing::info!(
-                            event_name = "agent.config.changed",
-                            "the configuration changed; restarting the link"
-                        );
                         continue;
                     }
                     Next::Wait => {}
@@ -201,9 +197,24 @@ fn config_stamp(store: &Store) -> Stamp {
 }
 
 async fn config_changed(store: &Store, stamp: &Stamp) {
-    while config_stamp(store) == *stamp {
+    let mut now = config_stamp(store);
+    while now == *stamp {
         tokio::time::sleep(CONFIG_POLL).await;
+        now = config_stamp(store);
     }
+    // A save writes secrets.json, then config.json: wait until both are written.
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let next = config_stamp(store);
+        if next == now {
+            break;
+        }
+        now = next;
+    }
+    tracing::info!(
+        event_name = "agent.config.changed",
+        "the configuration changed; (re)starting the link"
+    );
 }
 
 /// Carries out menu actions and hand-offs; used on the front's thread.
