@@ -314,6 +314,9 @@ async fn the_page_pairs_and_manages_targets_behind_its_one_time_token() {
     assert_eq!(config(&dir)["server_url"], base.as_str());
     let (_, state) = browser.call("GET", "/api/state", None).await;
     assert_eq!(state["data"]["paired"], true);
+    let (status, malformed) = browser.call("POST", "/api/pair", Some(json!({ "code": 1 }))).await;
+    assert_eq!(status, 422);
+    assert_eq!(malformed["error"]["code"], "INVALID_BODY", "{malformed}");
 
     // Test connection: the right token passes, a wrong one shows Proxmox's refusal.
     let target = |secret: &str| {

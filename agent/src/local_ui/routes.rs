@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -54,6 +54,20 @@ impl IntoResponse for Failure {
 }
 
 type Reply = Result<Response, Failure>;
+
+/// A JSON body whose refusal (not JSON, a missing field) is in the envelope too.
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(Failure::new(rejection.status(), "INVALID_BODY", rejection.body_text())),
+        }
+    }
+}
 
 fn success(status: StatusCode, data: Value) -> Reply {
     Ok((status, Json(json!({ "success": true, "data": data }))).into_response())
@@ -140,7 +154,7 @@ struct PairForm {
     name: Option<String>,
 }
 
-async fn pair(State(shared): Ctx, Json(form): Json<PairForm>) -> Reply {
+async fn pair(State(shared): Ctx, Body(form): Body<PairForm>) -> Reply {
     let paired = crate::pairing::pair(&form.input, form.server.as_deref(), form.name)
         .await
         .map_err(|message| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "PAIRING_FAILED", message))?;
@@ -194,7 +208,7 @@ fn masked(target: &Target, text: String) -> String {
         .fold(text, |text, secret| text.replace(secret, "***"))
 }
 
-async fn test_target(Json(form): Json<NewTarget>) -> Reply {
+async fn test_target(Body(form): Body<NewTarget>) -> Reply {
     let target = build(form)?;
     match probe(&target).await {
         Ok(found) => success(StatusCode::OK, found),
@@ -216,7 +230,7 @@ struct AddForm {
 
 /// Saves a target after a passing connection test; one that fails is refused with the test's
 /// error unless the person chose "Save anyway".
-async fn add_target(State(shared): Ctx, Json(form): Json<AddForm>) -> Reply {
+async fn add_target(State(shared): Ctx, Body(form): Body<AddForm>) -> Reply {
     let target = build(form.target)?;
     let tested = match probe(&target).await {
         Ok(found) => Some(found),
