@@ -253,6 +253,7 @@ test('admin screens: secrets, artifacts with upload progress and download audit,
     const licenseRow = page.getByTestId('licenses-table').locator('tbody tr', { hasText: 'lic-e2e' });
     await licenseRow.getByText('perpetual').waitFor();
     await licenseRow.getByText('every user').waitFor();
+    await licenseRow.getByText('never').waitFor();
 
     step = 'leases: create an entitlement';
     await page.getByRole('button', { name: 'New entitlement' }).click();
@@ -300,8 +301,9 @@ test('admin screens: secrets, artifacts with upload progress and download audit,
 
     // ---- Screenshots, then clean up ------------------------------------------------------
     step = 'screenshots';
+    await apiCall('POST', '/secrets', { label: 'Steam API key', value: 'e2e-screenshot-value' });
     await screenshotBothThemes(page, [
-      { name: 'admin-secrets', open: () => visit('/admin/secrets'), ready: () => page.getByTestId('secrets-table').waitFor() },
+      { name: 'admin-secrets', open: () => visit('/admin/secrets'), ready: () => page.getByTestId('secrets-table').getByText('Steam API key').waitFor() },
       { name: 'admin-artifacts', open: () => visit('/admin/artifacts'), ready: () => releasesTable.getByText('1.0.0').waitFor() },
       { name: 'admin-leases', open: () => visit('/admin/leases'), ready: () => page.getByTestId('licenses-table').getByText('lic-e2e').waitFor() },
     ]);

@@ -37,7 +37,8 @@ export interface Entitlement {
 }
 
 export interface EntitlementBody {
-  modules: string[];
+  /** `{ "<module>": true }`; `"*"` allows every module. */
+  modules: Record<string, boolean>;
   max_active_leases?: number;
 }
 

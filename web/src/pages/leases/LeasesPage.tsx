@@ -264,36 +264,34 @@ function Leases() {
               user_id: v.user_id === EVERYONE ? undefined : v.user_id,
               type: v.type,
               status: v.status,
-              expires_at_ms: v.expires ? v.expires.endOf('day').valueOf() : undefined,
+              // Only a subscription runs out; the others ignore an expiry, so none is sent.
+              expires_at_ms: v.type === 'subscription' && v.expires ? v.expires.endOf('day').valueOf() : undefined,
             });
             data.refresh();
           }}
           testId="license-dialog"
         >
-          {(form) => (
-            <>
-              <Form.Item name="id" label={T.licenseId} rules={[{ required: true, whitespace: true, message: T.licenseIdRequired }, { max: 200, message: T.licenseIdPattern }]}>
-                <Input maxLength={200} disabled={editingLicense !== undefined} placeholder="lic-main" />
-              </Form.Item>
-              <Form.Item name="user_id" label={T.licenseUser}>
-                <Select showSearch optionFilterProp="label" options={[{ value: EVERYONE, label: T.everyone }, ...userOptions]} />
-              </Form.Item>
-              <Form.Item name="type" label={T.type}>
-                <Select options={LICENSE_TYPES.map((t) => ({ value: t, label: t }))} />
-              </Form.Item>
-              <Form.Item name="status" label={T.status}>
-                <Select options={LICENSE_STATUSES.map((s) => ({ value: s, label: T.states[s] }))} />
-              </Form.Item>
-              <Form.Item
-                name="expires"
-                label={T.expires}
-                dependencies={['type']}
-                rules={[{ required: form.getFieldValue('type') === 'subscription', message: T.expiresRequired }]}
-              >
-                <DatePicker format="DD.MM.YYYY" style={{ width: '100%' }} />
-              </Form.Item>
-            </>
-          )}
+          <Form.Item name="id" label={T.licenseId} rules={[{ required: true, whitespace: true, message: T.licenseIdRequired }, { max: 200, message: T.licenseIdPattern }]}>
+            <Input maxLength={200} disabled={editingLicense !== undefined} placeholder="lic-main" />
+          </Form.Item>
+          <Form.Item name="user_id" label={T.licenseUser}>
+            <Select showSearch optionFilterProp="label" options={[{ value: EVERYONE, label: T.everyone }, ...userOptions]} />
+          </Form.Item>
+          <Form.Item name="type" label={T.type}>
+            <Select options={LICENSE_TYPES.map((t) => ({ value: t, label: t }))} />
+          </Form.Item>
+          <Form.Item name="status" label={T.status}>
+            <Select options={LICENSE_STATUSES.map((s) => ({ value: s, label: T.states[s] }))} />
+          </Form.Item>
+          <Form.Item noStyle shouldUpdate={(prev, next) => prev.type !== next.type}>
+            {({ getFieldValue }) =>
+              getFieldValue('type') === 'subscription' ? (
+                <Form.Item name="expires" label={T.expires} rules={[{ required: true, message: T.expiresRequired }]}>
+                  <DatePicker format="DD.MM.YYYY" style={{ width: '100%' }} />
+                </Form.Item>
+              ) : null
+            }
+          </Form.Item>
         </EntityDialog>
         <EntityDialog<EntitlementForm>
           open={entitlement !== null}
@@ -307,7 +305,8 @@ function Leases() {
           onClose={() => setEntitlement(null)}
           onSubmit={async (v) => {
             await leasesApi.putEntitlement(v.user_id, {
-              modules: v.modules.map((m) => m.trim()).filter(Boolean),
+              // The object form: it is the one where "*" means every module.
+              modules: Object.fromEntries(v.modules.map((m) => m.trim()).filter(Boolean).map((m) => [m, true])),
               max_active_leases: v.max_active_leases ?? undefined,
             });
             data.refresh();
