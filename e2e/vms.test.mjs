@@ -3,7 +3,8 @@
 // directory of $BOTMOX_BIN (cargo build -p botmox -p botmox-agent -p botmox-testkit).
 //
 // Pair an agent through the UI's dialog and the agent CLI, watch it turn online, create two VMs
-// through the queue, see them start in the table, open a command's log, revoke the agent and see
+// through the queue (its columns; custom resources reach the clone's config and disk; a done VM's
+// setup stepper follows the progress it reports), see them start in the table, open a command's log, revoke the agent and see
 // it go revoked/offline. No console errors; screenshots of each page in both themes go to
 // e2e/screenshots/. Waits are Playwright's auto-waiting locators with deadlines; no fixed sleeps.
 
@@ -20,6 +21,7 @@ import {
   launchBrowser,
   newPage,
   noChromium,
+  pageApi,
   screenshot,
   screenshotBothThemes,
   signIn,
@@ -29,6 +31,19 @@ import {
 
 /** Proxmox work goes through the agent and the double's tasks: give it longer. */
 const VM_MS = 60_000;
+
+/** The SMBIOS UUID given to the template, and so to its clones in the double. */
+const VM_UUID = '5f0c8a52-aaaa-4bbb-8ccc-0123456789ab';
+const MINIMAL_PROFILE = {
+  user: { nameMode: 'random' },
+  computerName: { mode: 'random' },
+  locale: {},
+  softwareRemoval: { mode: 'fixed' },
+  capabilityRemoval: { mode: 'fixed' },
+  visualEffects: {},
+  desktopIcons: {},
+  windowsSettings: {},
+};
 
 const ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
 
@@ -137,9 +152,49 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     await resEditor.getByRole('spinbutton', { name: 'Disk GiB' }).fill('200');
     await row103.getByText('3 CPU · 6 GiB · 200 GB').waitFor();
     await page.keyboard.press('Escape');
+
+    step = 'give the template an SMBIOS UUID through the agent (the double\'s clones copy it)';
+    const agentId = (await pageApi(page, 'GET', '/agents')).body.data.find((a) => a.name === 'Lab').id;
+    const queued = await pageApi(page, 'POST', '/vm-ops/proxmox/update-config', {
+      agent_id: agentId,
+      params: { vmid: 100, config: { smbios1: `uuid=${VM_UUID}` } },
+    });
+    assert.equal(queued.status, 202, JSON.stringify(queued.body));
+    const deadline = Date.now() + VM_MS;
+    for (;;) {
+      const { status } = (await pageApi(page, 'GET', `/vm-ops/commands/${queued.body.data.id}`)).body.data;
+      if (status === 'succeeded') break;
+      assert.ok(!['failed', 'expired', 'cancelled'].includes(status) && Date.now() < deadline, `update-config: ${status}`);
+      await page.waitForTimeout(200);
+    }
+
     await page.getByTestId('start-processing').click();
     await page.getByTestId('chip-done').getByText('Done 2').waitFor({ timeout: VM_MS });
     for (const id of [102, 103]) await page.getByTestId(`vm-status-${id}`).getByText('STOPPED').waitFor({ timeout: VM_MS });
+
+    step = 'setup progress of a done VM: waiting, then the steps the VM reports';
+    const stepper = page.getByTestId(`setup-${VM_UUID}`).first();
+    await stepper.getByText('Waiting for the VM to report…').waitFor();
+    const generated = await pageApi(page, 'POST', '/provisioning/generate-iso-payload', {
+      profile_config: MINIMAL_PROFILE,
+      vm_uuid: VM_UUID,
+      ip: { address: '10.0.0.5', gateway: '10.0.0.1' },
+    });
+    assert.equal(generated.status, 200, JSON.stringify(generated.body));
+    const report = async (stepName, status) => {
+      const r = await fetch(url('/api/v1/provisioning/report-progress'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: generated.body.data.token, vm_uuid: VM_UUID, step: stepName, status, details: {} }),
+      });
+      assert.equal(r.status, 200, await r.text());
+    };
+    await report('windows_installed', 'completed');
+    await report('downloader_ready', 'running');
+    await stepper.locator('.ant-steps-item-finish', { hasText: 'Windows Installed' }).waitFor();
+    await stepper.locator('.ant-steps-item-process', { hasText: 'Downloader Ready' }).waitFor();
+    await stepper.locator('.ant-steps-item-wait', { hasText: 'Complete' }).waitFor();
+    await stepper.getByText('Waiting for the VM to report…').waitFor({ state: 'detached' });
 
     step = 'VM 103 got its resources: cores and memory in its config, the disk grown to 200G';
     await page.getByTestId('vm-config-103').click();
