@@ -1539,7 +1539,7 @@ export const S = {
     hashing: 'Computing SHA-256…',
     uploading: (pct: number) => `Uploading… ${pct}%`,
     uploaded: (r: string) => `Release ${r} uploaded`,
-    noHash: 'This browser cannot hash here (plain HTTP): the server records its own SHA-256.',
+    noHash: 'Not hashed in the browser (plain HTTP, or a file over 512 MiB): the server records its own SHA-256.',
     cancel: 'Cancel upload',
     colUser: 'User',
     colRelease: 'Release',

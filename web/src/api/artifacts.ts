@@ -73,9 +73,15 @@ export interface UploadFields {
   status: ReleaseStatus;
 }
 
-/** Lower-case hex SHA-256 of the file, or undefined where the browser cannot hash (plain HTTP). */
+/** WebCrypto hashes a buffer held whole in memory: past this the server's digest is used. */
+export const HASH_MAX_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Lower-case hex SHA-256 of the file, or undefined where the browser cannot hash it (plain
+ * HTTP has no WebCrypto; files over HASH_MAX_BYTES): the server then records its own digest.
+ */
 export async function sha256Hex(file: Blob): Promise<string | undefined> {
-  if (!globalThis.crypto?.subtle) return undefined;
+  if (!globalThis.crypto?.subtle || file.size > HASH_MAX_BYTES) return undefined;
   const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
