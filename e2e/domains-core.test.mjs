@@ -323,6 +323,22 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await toast('License updated');
     await licRow.getByText('E2E-KEY-0002').waitFor();
 
+    step = 'link bots to the license from its row';
+    const addBot = licRow.getByRole('combobox', { name: 'Add Bot to License E2E-KEY-0002' });
+    await licRow.getByText('Add Bot').waitFor();
+    for (const b of [subject, other]) {
+      await addBot.fill(b.id);
+      await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: b.id }).click();
+      await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'hidden' });
+    }
+    await licRow.getByRole('button', { name: '2 bots' }).click();
+    const linked = page.locator('.ant-popover:visible');
+    await linked.getByText('2 Linked Bots').waitFor();
+    await licRow.locator('.bm-sub').filter({ hasText: subject.character.name }).waitFor();
+    await linked.getByRole('button', { name: `Unassign ${other.id}` }).click();
+    await licRow.getByRole('button', { name: '2 bots' }).waitFor({ state: 'detached' });
+    assert.deepEqual((await api.get('/resources/licenses?q=E2E-KEY-0002'))[0].bot_ids, [subject.id]);
+
     step = 'delete the license, then undo';
     const licId = (await api.get('/resources/licenses?q=E2E-KEY-0002'))[0].id;
     await licRow.getByRole('button', { name: 'Delete' }).click();

@@ -107,15 +107,17 @@ export default function LicensesPage() {
       title: L.colBot,
       render: (_, l) => {
         const ids = l.bot_ids ?? [];
+        // No bot yet: a dashed "Add Bot"; otherwise a small "+" next to the bots.
         const add = (
           <Select
             size="small"
             showSearch
-            placeholder={<PlusOutlined />}
+            placeholder={ids.length ? <PlusOutlined /> : <><PlusOutlined /> {L.addBot}</>}
             suffixIcon={null}
-            style={{ width: 34 }}
+            className={ids.length ? undefined : 'bm-add-dashed'}
+            style={{ width: ids.length ? 34 : 96 }}
             popupMatchSelectWidth={320}
-            aria-label={S.bot.add}
+            aria-label={L.addBotTo(l.key ?? l.id)}
             value={null}
             optionFilterProp="label"
             options={botOptions.filter((o) => !ids.includes(o.value))}
@@ -135,14 +137,18 @@ export default function LicensesPage() {
             </Button>
           </div>
         ));
-        if (ids.length <= 1) return <span className="bm-linked">{ids.length ? list : <span className="bm-muted">{S.crud.none}</span>}{add}</span>;
+        if (ids.length <= 1) return <span className="bm-linked">{list}{add}</span>;
+        const first = bots.data?.get(ids[0]);
         return (
-          <span className="bm-linked">
-            <Popover content={list} title={L.nBots(ids.length)} trigger="click">
-              <Button size="small">{L.nBots(ids.length)}</Button>
-            </Popover>
-            {add}
-          </span>
+          <div>
+            <span className="bm-linked">
+              <Popover content={list} title={L.linkedBots(ids.length)} trigger="click">
+                <Button size="small">{L.nBots(ids.length)}</Button>
+              </Popover>
+              {add}
+            </span>
+            <div className="bm-sub">{first ? botLabel(first) : ids[0]}</div>
+          </div>
         );
       },
     },
