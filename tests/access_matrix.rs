@@ -124,13 +124,16 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
         row("POST", "/api/v1/artifacts/releases", Some(json!({})), PRIVILEGED),
         row("POST", "/api/v1/artifacts/assign", Some(json!({})), PRIVILEGED),
         row("GET", "/api/v1/artifacts/assign/someone/runner", None, PRIVILEGED),
+        row("GET", "/api/v1/artifacts/assignments", None, PRIVILEGED),
+        row("GET", "/api/v1/artifacts/download-audit", None, PRIVILEGED),
         row(
             "POST",
             "/api/v1/artifacts/resolve-download",
             Some(json!({})),
             &[User, Admin, Infra, Agent, Stranger],
         ),
-        // License.
+        // License: the lease list is for admins only.
+        row("GET", "/api/v1/license/leases", None, &[Admin]),
         row(
             "POST",
             "/api/v1/license/lease",
