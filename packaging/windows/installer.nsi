@@ -75,7 +75,9 @@ SectionEnd
 
 Section "Start menu entry" SecStartMenu
   CreateDirectory "$SMPROGRAMS\${PRODUCT}"
-  CreateShortcut "$SMPROGRAMS\${PRODUCT}\${PRODUCT}.lnk" "$INSTDIR\botmox-agent.exe" "tray" "$INSTDIR\botmox-agent.exe" 0
+  ; Minimized: the console Windows opens for the (console-subsystem) exe stays in the taskbar
+  ; for the moment before the tray lets go of it (FreeConsole).
+  CreateShortcut "$SMPROGRAMS\${PRODUCT}\${PRODUCT}.lnk" "$INSTDIR\botmox-agent.exe" "tray" "$INSTDIR\botmox-agent.exe" 0 SW_SHOWMINIMIZED
   CreateShortcut "$SMPROGRAMS\${PRODUCT}\Uninstall ${PRODUCT}.lnk" "$INSTDIR\uninstall.exe"
 SectionEnd
 

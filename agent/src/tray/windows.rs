@@ -42,6 +42,8 @@ impl Front {
 
     pub fn run(self, controller: &Controller, events: mpsc::Receiver<Event>) -> Result<(), String> {
         let mut view = controller.view();
+        // Without a notification area (none yet at an early autostart, none under a bare
+        // wine) the agent still runs and answers later launches; the icon is just missing.
         let tray = TrayIconBuilder::new()
             .with_id("botmox-agent")
             .with_icon(icon(&view)?)
@@ -49,7 +51,8 @@ impl Front {
             .with_menu(Box::new(menu(&view)))
             .with_menu_on_left_click(false)
             .build()
-            .map_err(|e| format!("cannot create the tray icon: {e}"))?;
+            .inspect_err(|e| tracing::warn!("cannot create the tray icon ({e}); running without it"))
+            .ok();
         // SAFETY: the standard message loop; `msg` is written by GetMessageW before use.
         let mut msg: MSG = unsafe { std::mem::zeroed() };
         loop {
@@ -82,7 +85,9 @@ impl Front {
                 let now = controller.view();
                 if now != view {
                     view = now;
-                    update(&tray, &view);
+                    if let Some(tray) = &tray {
+                        update(tray, &view);
+                    }
                 }
             }
             if quit {
