@@ -9,9 +9,10 @@
 // final XML, delete after a confirmation; playbooks — a broken playbook validates to "1 errors"
 // marked at its line (and a save is refused with the same mark), fixed it validates, saves
 // and deletes; the resources tab saves a project's profile; service sites — "not configured",
-// then with a configured SyncThing URL a full-size frame of the infra gateway showing the
-// upstream page, and a user without the infra role is told so. No console errors besides the
-// 4xx answers provoked on purpose; screenshots in both themes go to e2e/screenshots/.
+// then with a SyncThing URL saved in the dialog's Services tab (a bad URL marked first) a
+// full-size frame of the infra gateway showing the upstream page, and a user without the
+// infra role is told so. No console errors besides the 4xx answers provoked on purpose;
+// screenshots in both themes go to e2e/screenshots/.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -220,8 +221,15 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     assert.equal(await page.getByTestId('site-frame').count(), 0);
 
     step = 'with a SyncThing URL: a full-size frame of the gateway showing the upstream';
-    const put = await apiCall('PUT', '/settings/vmgenerator/services', { syncthingUrl: upstream.url });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await openSettings('Services');
+    await dialog.getByLabel('SyncThing URL').fill('not a url');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.locator('.ant-form-item-explain-error', { hasText: 'Enter a full URL such as https://host:8006' }).waitFor();
+    await dialog.getByLabel('SyncThing URL').fill(upstream.url);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await toast('"Services" saved');
+    const services = (await apiCall('GET', '/settings/vmgenerator/services')).body.data;
+    assert.deepEqual(services, { insecureTls: false, syncthingUrl: upstream.url });
     const frame = page.getByTestId('site-frame');
     const openSite = async () => {
       await page.goto(url('/vms/sites/syncthing'));

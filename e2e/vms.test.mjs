@@ -3,9 +3,9 @@
 // directory of $BOTMOX_BIN (cargo build -p botmox -p botmox-agent -p botmox-testkit).
 //
 // Pair an agent through the UI's dialog and the agent CLI, watch it turn online, create two VMs
-// through the queue (its columns; custom resources reach the clone's config and disk; a done VM's
-// setup stepper follows the progress it reports), see them start in the table, open a command's log, revoke the agent and see
-// it go revoked/offline. No console errors; screenshots of each page in both themes go to
+// through the queue (its columns; custom resources reach the clone's config and disk; a done
+// VM's setup stepper follows the progress it reports), see them start in the table, open a
+// command's log, revoke the agent and see it go revoked/offline. No console errors; screenshots of each page in both themes go to
 // e2e/screenshots/. Waits are Playwright's auto-waiting locators with deadlines; no fixed sleeps.
 
 import { test } from 'node:test';
@@ -195,6 +195,7 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     await stepper.locator('.ant-steps-item-process', { hasText: 'Downloader Ready' }).waitFor();
     await stepper.locator('.ant-steps-item-wait', { hasText: 'Complete' }).waitFor();
     await stepper.getByText('Waiting for the VM to report…').waitFor({ state: 'detached' });
+    await screenshot(page, 'vms-queue-progress-dark');
 
     step = 'VM 103 got its resources: cores and memory in its config, the disk grown to 200G';
     await page.getByTestId('vm-config-103').click();

@@ -1397,6 +1397,14 @@ export const S = {
       ramGiB: 'RAM GiB',
       diskGiB: 'Disk GiB',
       noProjects: 'No projects configured (Settings → Projects).',
+      // Services.
+      tabServices: 'Services',
+      servicesHint: 'Where the infra gateway proxies the service sites (Virtual Machines → Sites). The server must reach these addresses.',
+      proxmoxUrl: 'Proxmox URL',
+      tinyFmUrl: 'TinyFileManager URL',
+      syncthingUrl: 'SyncThing URL',
+      insecureTls: 'Accept self-signed certificates',
+      urlInvalid: 'Enter a full URL such as https://host:8006',
     },
   },
 
