@@ -310,6 +310,14 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     await alerts.getByRole('spinbutton').and(page.locator(':enabled')).waitFor();
     assert.equal(await alerts.getByRole('spinbutton').inputValue(), '7');
 
+    step = 'settings: projects are listed read-only behind their toggle';
+    assert.equal((await pageApi(page, 'PUT', '/settings/projects/wow_tbc/professions', ['Mining', 'Herbalism'])).status, 200);
+    await page.reload();
+    await page.getByText(/^Projects \(\d+\)$/).click();
+    const tbcRow = page.locator('.ant-table-row').filter({ hasText: 'wow_tbc' });
+    await tbcRow.getByText('Mining, Herbalism').waitFor();
+    await tbcRow.getByText('The Burning Crusade').waitFor();
+
     step = 'settings: a value out of range is refused next to the field';
     await alerts.getByRole('spinbutton').fill('500');
     await alerts.getByRole('button', { name: 'Save Alerts' }).click();

@@ -942,6 +942,7 @@ export const S = {
     colMaxLevel: 'Max level',
     colRegion: 'Region',
     colCurrency: 'Currency',
+    colProfessions: 'Professions',
     mode: 'Mode',
     dark: 'Dark',
     light: 'Light',
