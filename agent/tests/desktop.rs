@@ -18,6 +18,7 @@ fn view(status: Option<Status>, message: &str, server: Option<&str>) -> View {
         server_url: server.map(Into::into),
         agent_name: server.map(|_| "lab-pc".to_owned()),
         autostart: false,
+        service: None,
     }
 }
 
@@ -104,6 +105,18 @@ fn the_menu_follows_the_pairing_and_the_autostart_setting() {
         assert_eq!(Action::from_id(action.id()), Some(action));
     }
     assert_eq!(Action::from_id("nope"), None);
+}
+
+#[test]
+fn with_the_windows_service_installed_the_tray_shows_the_services_state() {
+    use botmox_agent::service::ServiceState;
+    let mut v = view(Some(model::service_status(ServiceState::Running)), "", None);
+    v.service = Some(ServiceState::Running);
+    assert_eq!(v.status_line(), "Windows service: running");
+    assert_eq!(v.tooltip(), "Bot-Mox Agent — service running");
+    assert_eq!(model::icon(v.status), model::icon(Some(Status::Online)));
+    assert_eq!(model::service_status(ServiceState::Stopped), Status::Idle);
+    assert_eq!(model::service_status(ServiceState::StartPending), Status::Connecting);
 }
 
 /// A scratch home: HOME, XDG dirs and a PATH whose `xdg-open`/`xdg-mime` record their

@@ -20,6 +20,7 @@ use crate::config::{AgentConfig, Store, CONFIG_FILE, SECRETS_FILE};
 use crate::desktop::{self, autostart, instance, scheme, Launch};
 use crate::link::{self, Options};
 use crate::local_ui::Page;
+use crate::service::ServiceState;
 use crate::status::{self, Status};
 use model::{Action, View};
 
@@ -43,7 +44,7 @@ pub enum Flow {
     Quit,
 }
 
-/// How often a stopped or running link checks whether the configuration files changed.
+/// How often the supervisor checks the configuration files and the Windows service.
 const CONFIG_POLL: Duration = Duration::from_secs(2);
 
 /// Runs the tray until Quit; the exit code for the process.
@@ -139,12 +140,19 @@ pub fn main(store: Store, options: Options) -> u8 {
 }
 
 /// Runs the link while the agent is paired; restarts it when the configuration files change
-/// and, once revoked or unpaired, waits for them to change. Returns on `quit`.
+/// and, once revoked or unpaired, waits for them to change. While the Windows service is
+/// installed, it runs the agent and this only reports the service's state. Returns on `quit`.
 async fn supervise(store: Store, options: Options, mut quit: watch::Receiver<bool>) {
     loop {
         let stamp = config_stamp(&store);
-        match store.load() {
-            Ok(config) if config.link().is_some() => {
+        let service = crate::service::state();
+        match (service, store.load()) {
+            // The service runs the agent: the tray only shows its state.
+            (Some(state), _) => {
+                let message = format!("the Windows service runs the agent ({state})");
+                status::write(store.dir(), model::service_status(state), &message);
+            }
+            (None, Ok(config)) if config.link().is_some() => {
                 let (stop_tx, stop) = watch::channel(false);
                 let mut run = tokio::spawn(link::run(store.clone(), config, options.clone(), stop));
                 enum Next {
@@ -154,7 +162,7 @@ async fn supervise(store: Store, options: Options, mut quit: watch::Receiver<boo
                 }
                 let next = tokio::select! {
                     _ = quit.wait_for(|q| *q) => Next::Quit,
-                    _ = config_changed(&store, &stamp) => Next::Restart,
+                    _ = changed(&store, &stamp, service) => Next::Restart,
                     // Revoked: keep the state until a new pairing changes the files.
                     _ = &mut run => Next::Wait,
                 };
@@ -170,8 +178,8 @@ async fn supervise(store: Store, options: Options, mut quit: watch::Receiver<boo
                     Next::Wait => {}
                 }
             }
-            Ok(_) => status::write(store.dir(), Status::Idle, "not paired"),
-            Err(e) => status::write(
+            (None, Ok(_)) => status::write(store.dir(), Status::Idle, "not paired"),
+            (None, Err(e)) => status::write(
                 store.dir(),
                 Status::Error,
                 &format!("cannot read the configuration: {e}"),
@@ -179,7 +187,7 @@ async fn supervise(store: Store, options: Options, mut quit: watch::Receiver<boo
         }
         let quitting = tokio::select! {
             _ = quit.wait_for(|q| *q) => true,
-            _ = config_changed(&store, &stamp) => false,
+            _ = changed(&store, &stamp, service) => false,
         };
         if quitting {
             return;
@@ -196,10 +204,20 @@ fn config_stamp(store: &Store) -> Stamp {
     })
 }
 
-async fn config_changed(store: &Store, stamp: &Stamp) {
+/// Resolves when the configuration files change (a pairing, a target) or the Windows
+/// service appears, goes or changes state.
+async fn changed(store: &Store, stamp: &Stamp, service: Option<ServiceState>) {
     let mut now = config_stamp(store);
     while now == *stamp {
         tokio::time::sleep(CONFIG_POLL).await;
+        let state = crate::service::state();
+        if state != service {
+            tracing::info!(
+                event_name = "agent.service.changed",
+                "the Windows service is now {state:?}"
+            );
+            return;
+        }
         now = config_stamp(store);
     }
     // A save writes secrets.json, then config.json: wait until both are written.
@@ -239,6 +257,7 @@ impl Controller {
             agent_name: config.agent_name.or(config.agent_id),
             server_url: config.server_url,
             autostart: autostart::status().is_ok_and(|s| s.enabled()),
+            service: crate::service::state(),
         }
     }
 

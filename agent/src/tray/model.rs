@@ -1,6 +1,7 @@
 //! What the tray shows, independent of any toolkit: the icon, tooltip and menu for a link
 //! state (agent.md §16, with the Rewrite's menu: dashboard, pairing, computers, start at login).
 
+use crate::service::ServiceState;
 use crate::status::Status;
 
 /// The tray icons: 32×32 RGBA, drawn by `assets/agent/make-icons.py`.
@@ -15,6 +16,8 @@ pub struct View {
     pub server_url: Option<String>,
     pub agent_name: Option<String>,
     pub autostart: bool,
+    /// Set when the Windows service runs the agent: the tray then only shows its state.
+    pub service: Option<ServiceState>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,6 +99,16 @@ pub fn icon(status: Option<Status>) -> &'static [u8] {
     }
 }
 
+/// The icon for the service's state: green while it runs (its link state is in its own,
+/// LocalSystem's, config directory, out of the user's reach).
+pub fn service_status(state: ServiceState) -> Status {
+    match state {
+        ServiceState::Running => Status::Online,
+        ServiceState::Stopped | ServiceState::Paused => Status::Idle,
+        _ => Status::Connecting,
+    }
+}
+
 impl View {
     fn paired(&self) -> bool {
         self.server_url.is_some()
@@ -104,6 +117,9 @@ impl View {
     /// The first menu line: `Online — botmox.example.com`, `Connection error — <why>`,
     /// `Not paired`.
     pub fn status_line(&self) -> String {
+        if let Some(state) = self.service {
+            return format!("Windows service: {state}");
+        }
         if !self.paired() {
             return "Not paired".to_owned();
         }
@@ -116,10 +132,10 @@ impl View {
 
     /// `Bot-Mox Agent — Online` (Windows cuts tooltips at 127 characters).
     pub fn tooltip(&self) -> String {
-        let what = if self.paired() {
-            label(self.status)
-        } else {
-            "Not paired"
+        let what = match self.service {
+            Some(state) => format!("service {state}"),
+            None if self.paired() => label(self.status).to_owned(),
+            None => "Not paired".to_owned(),
         };
         shorten(&format!("Bot-Mox Agent — {what}"), 127)
     }
