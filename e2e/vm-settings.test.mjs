@@ -6,9 +6,9 @@
 //
 // Flow: unattend profiles — the answer-file preview follows the editor (computer name, time
 // zone), a bad computer name is marked at its field, create as default (★), update, export the
-// final XML, delete after a confirmation; playbooks — a broken playbook validates to "1 errors"
-// marked at its line (and a save is refused with the same mark), fixed it validates, saves
-// and deletes; the resources tab saves a project's profile; service sites — "not configured",
+// final XML, delete after a confirmation; playbooks — a broken .yml imported validates to
+// "1 errors" marked at its line (and a save is refused with the same mark), fixed it
+// validates, saves and deletes; the resources tab saves a project's profile; service sites — "not configured",
 // then with a SyncThing URL saved in the dialog's Services tab (a bad URL marked first) a
 // full-size frame of the infra gateway showing the upstream page, and a user without the
 // infra role is told so. No console errors besides the 4xx answers provoked on purpose;
@@ -157,11 +157,13 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     await profiles.getByText('No profiles yet').waitFor();
     assert.equal((await apiCall('GET', '/unattend-profiles')).body.data.length, 0);
 
-    step = 'playbooks: a broken one validates to "1 errors" marked at line 5';
+    step = 'playbooks: a broken one, imported from a .yml, validates to "1 errors" marked at line 5';
     await dialog.getByRole('tab', { name: 'Playbooks' }).click();
     await playbooks.getByText('No playbooks yet').waitFor();
     await dialog.getByLabel('Name', { exact: true }).fill('E2E playbook');
-    await editor.fill(BROKEN_PLAYBOOK);
+    await dialog.locator('input[type=file]').setInputFiles({ name: 'broken.yml', mimeType: 'application/yaml', buffer: Buffer.from(BROKEN_PLAYBOOK) });
+    await page.waitForFunction(([el, want]) => el.value === want, [await editor.elementHandle(), BROKEN_PLAYBOOK]);
+    assert.equal(await dialog.getByLabel('Name', { exact: true }).inputValue(), 'E2E playbook', 'a typed name is kept');
     await dialog.getByRole('button', { name: 'Validate' }).click();
     await verdict.filter({ hasText: '1 errors' }).waitFor();
     assert.deepEqual(await errorLines.evaluateAll((els) => els.map((e) => e.dataset.line)), ['5']);

@@ -1390,6 +1390,9 @@ export const S = {
       invalid: (n: number) => `${n} errors`,
       atLine: (line: number, col: number) => `line ${line}:${col}`,
       notSaved: 'Not saved: fix the errors marked in the editor.',
+      importYml: 'Import .yml',
+      exportYml: 'Export .yml',
+      importTooBig: 'That file is too large for a playbook.',
       newPlaybookContent: 'name: New playbook\nroles:\n  - role: base-system\n',
       // Resources.
       resourcesTitle: 'Project Resource Profiles',

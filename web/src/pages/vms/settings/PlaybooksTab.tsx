@@ -4,7 +4,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, App, Button, Checkbox, Input, Spin, Tag } from 'antd';
-import { CheckCircleOutlined, DeleteOutlined, DownloadOutlined, SaveOutlined } from '@ant-design/icons';
+import { CheckCircleOutlined, DeleteOutlined, DownloadOutlined, SaveOutlined, UploadOutlined } from '@ant-design/icons';
 import { ApiError, errorMessage } from '../../../api/client';
 import { playbooksApi, type Playbook, type PlaybookReport } from '../../../api/playbooks';
 import { S } from '../../../strings';
@@ -13,6 +13,8 @@ import NamedList from './NamedList';
 import { download, useNamedRecords } from './records';
 
 const T = S.vms.vmSettings;
+/** The server takes 65,536 characters. */
+const MAX_IMPORT_BYTES = 256 * 1024;
 
 /** The report a refused save carries in its details. */
 function refusedReport(e: unknown): PlaybookReport | null {
@@ -49,6 +51,15 @@ export default function PlaybooksTab() {
   }, [records.items, open]);
 
   const current = records.items?.find((p) => p.id === records.selected) ?? null;
+
+  const fileInput = useRef<HTMLInputElement>(null);
+  /** Loads a .yml into the editor (unsaved); a new playbook takes the file's name. */
+  const importFile = async (file: File) => {
+    if (file.size > MAX_IMPORT_BYTES) return void message.error(T.importTooBig);
+    setContent(await file.text());
+    setReport(null);
+    if (!name.trim()) setName(file.name.replace(/\.ya?ml$/i, ''));
+  };
 
   const validate = async () => {
     setBusy(true);
@@ -102,7 +113,20 @@ export default function PlaybooksTab() {
           <Checkbox checked={isDefault} onChange={(e) => setIsDefault(e.target.checked)}>{T.makeDefault}</Checkbox>
           <Button size="small" type="primary" icon={<SaveOutlined />} loading={busy} disabled={!name.trim() || !content.trim()} onClick={() => void save()}>{T.save}</Button>
           <Button size="small" icon={<CheckCircleOutlined />} disabled={!content.trim()} onClick={() => void validate()}>{T.validate}</Button>
-          <Button size="small" icon={<DownloadOutlined />} disabled={!content.trim()} onClick={() => download(`${name.trim() || 'playbook'}.yml`, content, 'application/yaml')}>.yml</Button>
+          <Button size="small" icon={<UploadOutlined />} onClick={() => fileInput.current?.click()}>{T.importYml}</Button>
+          <input
+            ref={fileInput}
+            type="file"
+            accept=".yml,.yaml,text/yaml,application/yaml"
+            hidden
+            aria-label={T.importYml}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void importFile(file);
+            }}
+          />
+          <Button size="small" icon={<DownloadOutlined />} disabled={!content.trim()} onClick={() => download(`${name.trim() || 'playbook'}.yml`, content, 'application/yaml')}>{T.exportYml}</Button>
           {current ? (
             <Button size="small" danger icon={<DeleteOutlined />} onClick={() => records.remove(current, () => open(null))}>{T.delete}</Button>
           ) : null}
