@@ -155,8 +155,9 @@ pub fn main() -> std::process::ExitCode {
         cli.command,
         Command::Run { .. } | Command::Tray | Command::Service(crate::service::Action::Run)
     );
+    // Started from the Start menu, the Run key or a clicked link, not from a terminal.
     #[cfg(windows)]
-    if matches!(cli.command, Command::Tray) {
+    if matches!(cli.command, Command::Tray | Command::OpenUrl { .. }) {
         crate::desktop::detach_own_console();
     }
     crate::log::init(store.dir(), long_running);

@@ -123,7 +123,8 @@ pub fn main(store: Store, options: Options) -> u8 {
         launch,
         runtime: runtime.handle().clone(),
     };
-    if controller.view().server_url.is_none() {
+    let view = controller.view();
+    if view.server_url.is_none() && view.service.is_none() {
         controller.act(Action::Pair);
     }
     let outcome = front.run(&controller, events);
