@@ -228,6 +228,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     step = 'configure: save person data';
     await page.getByTestId('tab-configure').click();
     const person = page.getByTestId('form-person');
+    await person.getByTestId('section-notice').getByText('Incomplete Person Data').waitFor();
     await person.getByLabel('First Name', { exact: true }).fill('Erika');
     await person.getByRole('button', { name: 'Save Changes' }).click();
     await toast('Person saved');
@@ -237,6 +238,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByText('3. Character Configuration').click();
     const ch = page.getByTestId('form-character');
     await ch.getByText('Auto-updated from game').waitFor();
+    await ch.getByTestId('section-notice').getByText('Ready to configure').waitFor();
     // A select opens from its box; each dropdown holds the listbox `<field>_list`, which
     // tells it from one still closing.
     const openSelect = (field) => ch.locator('.ant-form-item').filter({ has: page.locator(`#${field}`) }).locator('.ant-select-selector').click();
@@ -253,6 +255,8 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     // A new faction clears race and class; class waits for a race.
     await pick('faction', subject.character.faction === 'horde' ? 'Alliance' : 'Horde');
     await ch.getByText('Select race first').waitFor();
+    // The notice follows the stored character, not the unsaved form.
+    assert.equal(await ch.getByText('Incomplete Character Data').count(), 0);
     await ch.getByRole('button', { name: 'Save Changes' }).click();
     await fieldError('Race', 'Race is required');
     await fieldError('Class', 'Class is required');

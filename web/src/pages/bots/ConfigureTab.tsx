@@ -129,6 +129,7 @@ function SectionForm<V extends object>({
   testId,
   locks = [],
   tools,
+  notice,
   children,
 }: {
   bot: Bot;
@@ -140,6 +141,8 @@ function SectionForm<V extends object>({
   locks?: LockKey[];
   /** Generator controls above the fields. */
   tools?: (form: FormInstance<V>, markDirty: () => void) => ReactNode;
+  /** How complete the stored section is, shown above the fields. */
+  notice?: { ok: boolean; text: string; hint?: string };
   children: ReactNode;
 }) {
   const [form] = Form.useForm<V>();
@@ -176,6 +179,9 @@ function SectionForm<V extends object>({
     >
       {locked && <LockBanner bot={bot} what={what} locks={locks} onSaved={onSaved} />}
       {tools && !locked && <div className="bm-gen-tools">{tools(form, () => setDirty(true))}</div>}
+      {notice && !locked && (
+        <Alert className="bm-dialog-alert" type={notice.ok ? 'success' : 'warning'} showIcon message={notice.text} description={notice.hint} data-testid="section-notice" />
+      )}
       {problems.length ? <Alert className="bm-dialog-alert" type="error" showIcon message={S.crud.fixFields} description={problems.join('; ')} /> : null}
       <div className="bm-form-grid">{children}</div>
       <Button type="primary" htmlType="submit" loading={busy} disabled={!dirty}>
@@ -530,6 +536,7 @@ export default function ConfigureTab({
               what={B.person}
               testId="form-person"
               locks={['person_data']}
+              notice={personComplete(bot) ? undefined : { ok: false, text: B.personIncomplete, hint: B.personIncompleteHint }}
               tools={(form, markDirty) => (
                 <PersonTools
                   onGenerate={(v) => {
@@ -612,6 +619,11 @@ export default function ConfigureTab({
               what={B.character}
               testId="form-character"
               locks={['character_name']}
+              notice={
+                characterComplete(bot)
+                  ? { ok: true, text: B.characterReady }
+                  : { ok: false, text: B.characterIncomplete, hint: B.characterIncompleteHint }
+              }
               tools={(form, markDirty) => (
                 <NameTool
                   current={c.name}

@@ -162,7 +162,16 @@ export default function SummaryTab({
         <Card title={B.account} extra={done(accountComplete(bot))} onOpen={() => onOpen('configure', 'account')}>
           <Descriptions size="small" column={1}>
             <Descriptions.Item label={B.email}>{a.email || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.password}>{a.password ? '••••••••' : '—'}</Descriptions.Item>
+            <Descriptions.Item label={B.password}>
+              {a.password ? (
+                <>
+                  {'••••••••'} <CopyButton text={a.password} />
+                </>
+              ) : (
+                '—'
+              )}
+            </Descriptions.Item>
+            <Descriptions.Item label={B.provider}>{a.email?.includes('@') ? a.email.split('@')[1] : '—'}</Descriptions.Item>
             <Descriptions.Item label={B.registered}>{a.bnet_created_at ? String(a.bnet_created_at) : '—'}</Descriptions.Item>
           </Descriptions>
         </Card>
