@@ -191,9 +191,11 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     };
     await report('windows_installed', 'completed');
     await report('downloader_ready', 'running');
-    await stepper.locator('.ant-steps-item-finish', { hasText: 'Windows Installed' }).waitFor();
-    await stepper.locator('.ant-steps-item-process', { hasText: 'Downloader Ready' }).waitFor();
-    await stepper.locator('.ant-steps-item-wait', { hasText: 'Complete' }).waitFor();
+    await stepper.locator('[data-step="windows_installed"][data-status="finish"]', { hasText: 'Windows Installed' }).waitFor();
+    await stepper.locator('[data-step="downloader_ready"][data-status="process"]', { hasText: 'Downloader Ready' }).waitFor();
+    for (const later of ['app_downloaded', 'playbook_running', 'completed']) {
+      assert.equal(await stepper.locator(`[data-step="${later}"]`).getAttribute('data-status'), 'wait', later);
+    }
     await stepper.getByText('Waiting for the VM to report…').waitFor({ state: 'detached' });
     await screenshot(page, 'vms-queue-progress-dark');
 

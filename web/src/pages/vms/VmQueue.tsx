@@ -1,6 +1,6 @@
 // The VM queue pane: template, "+ VM", "Start all", "Clear", and a row per queued VM with its
 // storage, project, resources, unattend profile, playbook and state (editable while queued);
-// a done VM shows its setup progress under its row.
+// a done VM's setup progress is shown under the table.
 
 import { App, Button, InputNumber, Popover, Select, Table, Tag, Tooltip } from 'antd';
 import { CloseOutlined, EditOutlined } from '@ant-design/icons';
@@ -190,7 +190,7 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
         ) : null,
     },
   ];
-  const withProgress = queue.items.filter((i) => i.vmUuid).map((i) => i.key);
+  const withProgress = queue.items.filter((i) => i.vmUuid);
   return (
     <section className="bm-vm-pane" aria-label={T.queue}>
       <div className="bm-vm-panebar">
@@ -220,13 +220,19 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
         pagination={false}
         scroll={{ x: 1020 }}
         locale={{ emptyText: T.queueEmpty }}
-        expandable={{
-          expandedRowKeys: withProgress,
-          showExpandColumn: false,
-          expandedRowRender: (i) => (i.vmUuid ? <SetupProgress vmUuid={i.vmUuid} /> : null),
-        }}
         data-testid="vm-queue"
       />
+      {withProgress.length ? (
+        // Below the table, not in it: the table scrolls sideways, the steppers should not.
+        <div className="bm-vm-setups" aria-label={T.setupProgress}>
+          {withProgress.map((i) => (
+            <div key={i.key} className="bm-vm-setuprow">
+              <span className="bm-vm-setupname">{i.name}</span>
+              <SetupProgress vmUuid={i.vmUuid as string} />
+            </div>
+          ))}
+        </div>
+      ) : null}
     </section>
   );
 }
