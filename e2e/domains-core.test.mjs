@@ -225,6 +225,21 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByTestId('bot-title').filter({ hasText: subject.character.name }).waitFor();
     await page.getByTestId('bot-health').waitFor();
 
+    step = 'summary: the sub-nav scrolls to a part out of view';
+    await page.setViewportSize({ width: 1440, height: 480 });
+    const inView = (id) =>
+      page.evaluate((i) => {
+        const r = document.getElementById(i).getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight;
+      }, id);
+    assert.equal(await inView('bot-summary-resources'), false, 'status summary starts below the fold');
+    await page.getByRole('navigation', { name: 'Summary sections' }).getByRole('button', { name: 'Status Summary' }).click();
+    await page.waitForFunction(() => {
+      const r = document.getElementById('bot-summary-resources').getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    });
+    await page.setViewportSize({ width: 1440, height: 900 });
+
     step = 'configure: save person data';
     await page.getByTestId('tab-configure').click();
     const person = page.getByTestId('form-person');
@@ -331,9 +346,12 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     const addBot = licRow.getByRole('combobox', { name: 'Add Bot to License E2E-KEY-0002' });
     await licRow.getByText('Add Bot').waitFor();
     for (const b of [subject, other]) {
+      // The search leaves one option, active: Enter picks it (the table's poll may re-render under a pointer).
       await addBot.fill(b.id);
-      await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: b.id }).click();
+      await page.locator('.ant-select-dropdown:visible .ant-select-item-option-active').filter({ hasText: b.id }).waitFor();
+      await addBot.press('Enter');
       await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'hidden' });
+      if (b === subject) await licRow.getByRole('button', { name: `Unassign ${subject.id}` }).waitFor();
     }
     await licRow.getByRole('button', { name: '2 bots' }).click();
     const linked = page.locator('.ant-popover:visible');

@@ -261,6 +261,8 @@ export const S = {
     botInfo: 'Bot Info',
     configure: 'Configure',
     statusSummary: 'Status Summary',
+    navOverview: 'Overview',
+    summaryNav: 'Summary sections',
     level: 'Level',
     server: 'Server',
     faction: 'Faction',

@@ -1,5 +1,6 @@
 // Summary of a bot (web-ui.md §2.3): health, character, bot info,
-// configuration state and the status of its resources.
+// configuration state and the status of its resources, with a vertical
+// sub-nav on the left that scrolls to each part.
 
 import type { KeyboardEvent, ReactNode } from 'react';
 import { Alert, Descriptions, Skeleton, Tag, Tooltip } from 'antd';
@@ -50,7 +51,29 @@ function issuesOf(bot: Bot, r: BotResources | undefined, now: number): Issue[] {
   return out;
 }
 
-function Card({ title, extra, children, onOpen }: { title: ReactNode; extra?: ReactNode; children: ReactNode; onOpen?: () => void }) {
+/** The sub-nav's entries and the ids of the parts they scroll to. */
+const PARTS = [
+  ['overview', () => B.navOverview],
+  ['character', () => B.character],
+  ['botinfo', () => B.botInfo],
+  ['configure', () => B.configure],
+  ['resources', () => B.statusSummary],
+] as const;
+const partId = (key: string) => `bot-summary-${key}`;
+
+function SubNav() {
+  return (
+    <nav className="bm-sum-nav" aria-label={B.summaryNav}>
+      {PARTS.map(([key, label]) => (
+        <button key={key} type="button" onClick={() => document.getElementById(partId(key))?.scrollIntoView({ block: 'start', behavior: 'smooth' })}>
+          {label()}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
+function Card({ id, title, extra, children, onOpen }: { id?: string; title: ReactNode; extra?: ReactNode; children: ReactNode; onOpen?: () => void }) {
   const key = (e: KeyboardEvent) => {
     if (onOpen && (e.key === 'Enter' || e.key === ' ')) {
       e.preventDefault();
@@ -59,6 +82,7 @@ function Card({ title, extra, children, onOpen }: { title: ReactNode; extra?: Re
   };
   return (
     <section
+      id={id && partId(id)}
       className={'bm-bot-card' + (onOpen ? ' bm-tile' : '')}
       tabIndex={onOpen ? 0 : undefined}
       role={onOpen ? 'button' : undefined}
@@ -115,121 +139,126 @@ export default function SummaryTab({
   const offline = effectiveStatus(bot, now) === 'offline';
 
   return (
-    <>
-      <div className="bm-health" data-testid="bot-health">
-        <Alert
-          type={critical ? 'error' : issues.length ? 'warning' : 'success'}
-          showIcon
-          message={critical ? B.healthCritical(critical) : issues.length ? B.healthWarnings(issues.length) : B.healthOk}
-        />
-        {issues.map((i) => (
-          <Alert key={i.text} type={i.level} message={i.text} banner />
-        ))}
-      </div>
-      <div className="bm-bot-grid">
-        <Card title={B.character}>
-          <div className="bm-signed-in-email">{c.name || B.unnamed}</div>
-          <div className="bm-muted">{[c.level ? `${B.level} ${c.level}` : '', c.race, c.class].filter(Boolean).join(' ')}</div>
-          <Descriptions size="small" column={2}>
-            <Descriptions.Item label={B.server}>{c.server || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.faction}>{c.faction || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.race}>{c.race || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.class}>{c.class || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.level}>{c.level ?? '—'}</Descriptions.Item>
-          </Descriptions>
-        </Card>
-        <Card title={B.botInfo}>
-          <Descriptions size="small" column={1}>
-            <Descriptions.Item label={B.botId}>
-              <span className="bm-mono">{bot.id}</span> <CopyButton text={bot.id} />
-            </Descriptions.Item>
-            <Descriptions.Item label={B.project}>{bot.project_id ? <Tag>{prettifyId(bot.project_id)}</Tag> : '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.status}>
-              <StatusBadge status={effectiveStatus(bot, now)} />
-            </Descriptions.Item>
-            <Descriptions.Item label={B.vm}>{[bot.vm?.name ?? bot.name, bot.vm?.ip].filter(Boolean).join(' • ') || B.noVm}</Descriptions.Item>
-            <Descriptions.Item label={B.lastSeen}>
-              <Tooltip title={formatDateTime(bot.last_seen)}>
-                <span className={offline ? 'bm-tone-text bm-tone-danger' : undefined}>
-                  {minutesAgo === undefined ? '—' : B.minAgo(minutesAgo)}
-                </span>
-              </Tooltip>
-            </Descriptions.Item>
-          </Descriptions>
-        </Card>
-      </div>
-      <div className="bm-bot-grid">
-        <Card title={B.account} extra={done(accountComplete(bot))} onOpen={() => onOpen('configure', 'account')}>
-          <Descriptions size="small" column={1}>
-            <Descriptions.Item label={B.email}>{a.email || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.password}>
-              {a.password ? (
-                <>
-                  {'••••••••'} <CopyButton text={a.password} />
-                </>
-              ) : (
-                '—'
-              )}
-            </Descriptions.Item>
-            <Descriptions.Item label={B.provider}>{a.email?.includes('@') ? a.email.split('@')[1] : '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.registered}>{a.bnet_created_at ? String(a.bnet_created_at) : '—'}</Descriptions.Item>
-          </Descriptions>
-        </Card>
-        <Card title={B.person} extra={done(personComplete(bot))} onOpen={() => onOpen('configure', 'person')}>
-          <Descriptions size="small" column={1}>
-            <Descriptions.Item label={B.name}>{[p.first_name, p.last_name].filter(Boolean).join(' ') || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.location}>{[p.country, p.city].filter(Boolean).join(', ') || '—'}</Descriptions.Item>
-            <Descriptions.Item label={B.birth}>{p.birth_date || '—'}</Descriptions.Item>
-          </Descriptions>
-        </Card>
-        <Card title={B.schedule} extra={done(sched.days > 0)} onOpen={() => onOpen('configure', 'schedule')}>
-          <div>{sched.days ? B.scheduleSessions(sched.active, sched.sessions) : B.scheduleNone}</div>
-          {sched.days ? <div className="bm-muted">{B.scheduleDays(sched.days)}</div> : null}
-        </Card>
-      </div>
-      <h3 className="bm-section-title">{B.statusSummary}</h3>
-      {!resources ? (
-        <Skeleton active paragraph={{ rows: 2 }} />
-      ) : (
+    <div className="bm-sum">
+      <SubNav />
+      <div className="bm-sum-body">
+        <div className="bm-health" data-testid="bot-health" id={partId('overview')}>
+          <Alert
+            type={critical ? 'error' : issues.length ? 'warning' : 'success'}
+            showIcon
+            message={critical ? B.healthCritical(critical) : issues.length ? B.healthWarnings(issues.length) : B.healthOk}
+          />
+          {issues.map((i) => (
+            <Alert key={i.text} type={i.level} message={i.text} banner />
+          ))}
+        </div>
         <div className="bm-bot-grid">
-          <Card title={B.license} extra={stateTag(lic && licenseState(lic, now))} onOpen={() => onOpen('resources', 'license')}>
-            {lic ? (
-              <>
-                <div className="bm-mono">{lic.key && lic.key.length > 12 ? `${lic.key.slice(0, 6)}...${lic.key.slice(-4)}` : lic.key}</div>
-                <div className="bm-muted">
-                  {B.expires}: {formatDate(lic.expires_at)}
-                </div>
-              </>
-            ) : null}
+          <Card id="character" title={B.character}>
+            <div className="bm-signed-in-email">{c.name || B.unnamed}</div>
+            <div className="bm-muted">{[c.level ? `${B.level} ${c.level}` : '', c.race, c.class].filter(Boolean).join(' ')}</div>
+            <Descriptions size="small" column={2}>
+              <Descriptions.Item label={B.server}>{c.server || '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.faction}>{c.faction || '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.race}>{c.race || '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.class}>{c.class || '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.level}>{c.level ?? '—'}</Descriptions.Item>
+            </Descriptions>
           </Card>
-          <Card title={B.proxy} extra={stateTag(proxy && proxyState(proxy, now))} onOpen={() => onOpen('resources', 'proxy')}>
-            {proxy ? (
-              <>
-                <div className="bm-mono">{proxyAddress(proxy)}</div>
-                <div className="bm-muted">
-                  {B.expires}: {formatDate(proxy.expires_at)}
-                </div>
-              </>
-            ) : null}
-          </Card>
-          <Card
-            title={B.subscriptions}
-            extra={subs.length ? stateTag(worst(subs.map((s) => subscriptionState(s, WARN_DAYS, now)))) : <Tag>{S.crud.none}</Tag>}
-            onOpen={() => onOpen('resources', 'subscription')}
-          >
-            {subs.length ? (
-              <>
-                <div>{B.activeOf(subs.filter((s) => subscriptionState(s, WARN_DAYS, now) !== 'expired').length, subs.length)}</div>
-                {nextSub ? (
-                  <div className="bm-muted">
-                    {formatDate(nextSub.expires_at)} ({S.resourceState.daysLeft(daysLeft(nextSub.expires_at) ?? 0)})
-                  </div>
-                ) : null}
-              </>
-            ) : null}
+          <Card id="botinfo" title={B.botInfo}>
+            <Descriptions size="small" column={1}>
+              <Descriptions.Item label={B.botId}>
+                <span className="bm-mono">{bot.id}</span> <CopyButton text={bot.id} />
+              </Descriptions.Item>
+              <Descriptions.Item label={B.project}>{bot.project_id ? <Tag>{prettifyId(bot.project_id)}</Tag> : '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.status}>
+                <StatusBadge status={effectiveStatus(bot, now)} />
+              </Descriptions.Item>
+              <Descriptions.Item label={B.vm}>{[bot.vm?.name ?? bot.name, bot.vm?.ip].filter(Boolean).join(' • ') || B.noVm}</Descriptions.Item>
+              <Descriptions.Item label={B.lastSeen}>
+                <Tooltip title={formatDateTime(bot.last_seen)}>
+                  <span className={offline ? 'bm-tone-text bm-tone-danger' : undefined}>
+                    {minutesAgo === undefined ? '—' : B.minAgo(minutesAgo)}
+                  </span>
+                </Tooltip>
+              </Descriptions.Item>
+            </Descriptions>
           </Card>
         </div>
-      )}
-    </>
+        <div className="bm-bot-grid" id={partId('configure')}>
+          <Card title={B.account} extra={done(accountComplete(bot))} onOpen={() => onOpen('configure', 'account')}>
+            <Descriptions size="small" column={1}>
+              <Descriptions.Item label={B.email}>{a.email || '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.password}>
+                {a.password ? (
+                  <>
+                    {'••••••••'} <CopyButton text={a.password} />
+                  </>
+                ) : (
+                  '—'
+                )}
+              </Descriptions.Item>
+              <Descriptions.Item label={B.provider}>{a.email?.includes('@') ? a.email.split('@')[1] : '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.registered}>{a.bnet_created_at ? String(a.bnet_created_at) : '—'}</Descriptions.Item>
+            </Descriptions>
+          </Card>
+          <Card title={B.person} extra={done(personComplete(bot))} onOpen={() => onOpen('configure', 'person')}>
+            <Descriptions size="small" column={1}>
+              <Descriptions.Item label={B.name}>{[p.first_name, p.last_name].filter(Boolean).join(' ') || '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.location}>{[p.country, p.city].filter(Boolean).join(', ') || '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.birth}>{p.birth_date || '—'}</Descriptions.Item>
+            </Descriptions>
+          </Card>
+          <Card title={B.schedule} extra={done(sched.days > 0)} onOpen={() => onOpen('configure', 'schedule')}>
+            <div>{sched.days ? B.scheduleSessions(sched.active, sched.sessions) : B.scheduleNone}</div>
+            {sched.days ? <div className="bm-muted">{B.scheduleDays(sched.days)}</div> : null}
+          </Card>
+        </div>
+        <h3 className="bm-section-title" id={partId('resources')}>
+          {B.statusSummary}
+        </h3>
+        {!resources ? (
+          <Skeleton active paragraph={{ rows: 2 }} />
+        ) : (
+          <div className="bm-bot-grid">
+            <Card title={B.license} extra={stateTag(lic && licenseState(lic, now))} onOpen={() => onOpen('resources', 'license')}>
+              {lic ? (
+                <>
+                  <div className="bm-mono">{lic.key && lic.key.length > 12 ? `${lic.key.slice(0, 6)}...${lic.key.slice(-4)}` : lic.key}</div>
+                  <div className="bm-muted">
+                    {B.expires}: {formatDate(lic.expires_at)}
+                  </div>
+                </>
+              ) : null}
+            </Card>
+            <Card title={B.proxy} extra={stateTag(proxy && proxyState(proxy, now))} onOpen={() => onOpen('resources', 'proxy')}>
+              {proxy ? (
+                <>
+                  <div className="bm-mono">{proxyAddress(proxy)}</div>
+                  <div className="bm-muted">
+                    {B.expires}: {formatDate(proxy.expires_at)}
+                  </div>
+                </>
+              ) : null}
+            </Card>
+            <Card
+              title={B.subscriptions}
+              extra={subs.length ? stateTag(worst(subs.map((s) => subscriptionState(s, WARN_DAYS, now)))) : <Tag>{S.crud.none}</Tag>}
+              onOpen={() => onOpen('resources', 'subscription')}
+            >
+              {subs.length ? (
+                <>
+                  <div>{B.activeOf(subs.filter((s) => subscriptionState(s, WARN_DAYS, now) !== 'expired').length, subs.length)}</div>
+                  {nextSub ? (
+                    <div className="bm-muted">
+                      {formatDate(nextSub.expires_at)} ({S.resourceState.daysLeft(daysLeft(nextSub.expires_at) ?? 0)})
+                    </div>
+                  ) : null}
+                </>
+              ) : null}
+            </Card>
+          </div>
+        )}
+      </div>
+    </div>
   );
 }
