@@ -141,6 +141,12 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     assert.equal(exported, await preview.textContent());
     assert.match(exported, /<ComputerName>E2E-PC-02<\/ComputerName>/);
 
+    step = 'Reset Default puts the options back (unsaved): the preview follows';
+    await dialog.getByRole('button', { name: 'Reset Default' }).click();
+    await preview.filter({ hasText: '<TimeZone>Turkey Standard Time</TimeZone>' }).waitFor();
+    assert.match(await preview.textContent(), /<ComputerName>DESKTOP-[A-Z0-9]{7}<\/ComputerName>/);
+    assert.equal((await apiCall('GET', '/unattend-profiles')).body.data[0].config.locale.timeZone, 'W. Europe Standard Time');
+
     step = 'screenshots of the unattend tab in both themes';
     await screenshotBothThemes(page, [
       {

@@ -1321,6 +1321,7 @@ export const S = {
       saved: (n: string) => `"${n}" saved`,
       deleted: (n: string) => `"${n}" deleted`,
       exportXml: 'Export Final XML',
+      resetDefault: 'Reset Default',
       preview: 'Final XML Preview',
       previewHint: 'Random parts (names, random removals) are drawn again for every VM.',
       previewFailed: 'The preview needs a valid profile:',

@@ -4,7 +4,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, App, Button, Checkbox, Form, Input, Spin } from 'antd';
-import { DeleteOutlined, DownloadOutlined, SaveOutlined } from '@ant-design/icons';
+import { DeleteOutlined, DownloadOutlined, SaveOutlined, UndoOutlined } from '@ant-design/icons';
 import { fieldErrors } from '../../../api/client';
 import { defaultConfig, unattendApi, type AnswerPreview, type UnattendConfig, type UnattendProfile } from '../../../api/provisioning';
 import { applyServerErrors } from '../../../components/crud';
@@ -85,6 +85,13 @@ export default function UnattendTab() {
     open(records.items.find((p) => p.is_default) ?? records.items[0] ?? null);
   }, [records.items, open]);
 
+  /** The options back to the defaults, unsaved; name and default flag stay. */
+  const resetDefaults = () => {
+    form.resetFields();
+    form.setFieldsValue(defaultConfig());
+    void renderPreview();
+  };
+
   const current = records.items?.find((p) => p.id === records.selected) ?? null;
 
   const save = async () => {
@@ -126,6 +133,7 @@ export default function UnattendTab() {
           {current ? (
             <Button size="small" danger icon={<DeleteOutlined />} onClick={() => records.remove(current, () => open(null))}>{T.delete}</Button>
           ) : null}
+          <Button size="small" icon={<UndoOutlined />} disabled={records.items === undefined} onClick={resetDefaults}>{T.resetDefault}</Button>
         </div>
         {/* Until the list is in, the editor is not shown: what it opens would overwrite typing. */}
         <div className="bm-vms-scroll">
