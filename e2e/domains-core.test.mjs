@@ -225,6 +225,8 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByTestId('bot-title').filter({ hasText: subject.character.name }).waitFor();
     await page.getByTestId('bot-health').waitFor();
 
+    await page.getByTestId('bot-health').locator('xpath=..').locator('.ant-descriptions-row').filter({ hasText: 'Project' }).getByText('WoW TBC', { exact: true }).waitFor();
+
     step = 'summary: the sub-nav scrolls to a part out of view';
     await page.setViewportSize({ width: 1440, height: 480 });
     const inView = (id) =>
@@ -310,6 +312,8 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await visit('/archive/banned');
     const bannedRow = page.getByTestId('banned-table').locator('tbody tr').filter({ hasText: 'Caught by the e2e wave' });
     await bannedRow.waitFor();
+    // Project names come from settings, not from the id.
+    await bannedRow.getByText('WoW TBC', { exact: true }).waitFor();
     await page.getByTestId('archive-table').getByText(subject.character.name).first().waitFor();
     await bannedRow.getByRole('button', { name: 'Unban' }).click();
     await confirmBox().getByRole('button', { name: 'Unban' }).click();

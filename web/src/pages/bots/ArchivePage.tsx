@@ -11,7 +11,7 @@ import { errorMessage } from '../../api/client';
 import { FilterBar, ListTable, PageHeader, useListTable, type TableState } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
-import { id8, prettifyId } from './botModel';
+import { id8, useProjectName } from './botModel';
 
 const A = S.archive;
 const B = S.bot;
@@ -25,6 +25,7 @@ const SORT_PATHS: Record<string, string> = {
 const mechanism = (m?: string) => (m ? (B.mechanisms as Record<string, string>)[m] ?? m : '—');
 
 export default function ArchivePage() {
+  const projectName = useProjectName();
   const { message, modal } = App.useApp();
 
   // The server filters, searches (ban reason included) and sorts by nested paths.
@@ -77,7 +78,7 @@ export default function ArchivePage() {
         </Link>
       ),
     },
-    { key: 'project_id', title: A.colProject, sorter: true, render: (_, b) => (b.project_id ? <Tag>{prettifyId(b.project_id)}</Tag> : '—') },
+    { key: 'project_id', title: A.colProject, sorter: true, render: (_, b) => (b.project_id ? <Tag>{projectName(b.project_id)}</Tag> : '—') },
     {
       key: 'character',
       title: A.colCharacter,

@@ -10,7 +10,7 @@ import { formatDateTime } from '../../format';
 import { S } from '../../strings';
 import { licenseState, proxyAddress, proxyState, subscriptionState, worst, type ResourceState } from '../resources/expiry';
 import type { BotTab } from './BotPage';
-import { OFFLINE_AFTER_MS, StatusBadge, effectiveStatus, prettifyId } from './botModel';
+import { OFFLINE_AFTER_MS, StatusBadge, effectiveStatus, useProjectName } from './botModel';
 import { accountComplete, personComplete, scheduleSummary } from './ConfigureTab';
 import type { BotResources } from './useBotResources';
 
@@ -137,6 +137,7 @@ export default function SummaryTab({
   const sched = scheduleSummary(bot);
   const minutesAgo = typeof bot.last_seen === 'number' ? Math.floor((now - bot.last_seen) / 60_000) : undefined;
   const offline = effectiveStatus(bot, now) === 'offline';
+  const projectName = useProjectName();
 
   return (
     <div className="bm-sum">
@@ -169,7 +170,7 @@ export default function SummaryTab({
               <Descriptions.Item label={B.botId}>
                 <span className="bm-mono">{bot.id}</span> <CopyButton text={bot.id} />
               </Descriptions.Item>
-              <Descriptions.Item label={B.project}>{bot.project_id ? <Tag>{prettifyId(bot.project_id)}</Tag> : '—'}</Descriptions.Item>
+              <Descriptions.Item label={B.project}>{bot.project_id ? <Tag>{projectName(bot.project_id)}</Tag> : '—'}</Descriptions.Item>
               <Descriptions.Item label={B.status}>
                 <StatusBadge status={effectiveStatus(bot, now)} />
               </Descriptions.Item>

@@ -9,7 +9,7 @@ import { projectSettingsApi } from '../../api/projects';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import '../../components/crud/crud.css';
-import { STATUS_COLORS, botLabel } from '../../botStatus';
+import { STATUS_COLORS, botLabel, prettifyId } from '../../botStatus';
 
 export {
   ACTIVE_STATUSES,
@@ -55,4 +55,10 @@ export function useBotIndex(pollMs = 30_000) {
 export function useProjectSettings() {
   const load = useCallback(() => projectSettingsApi.projects(), []);
   return usePolling(load, 60_000);
+}
+
+/** A project's name from settings, else its id prettified ("wow_tbc" → "Wow Tbc"). */
+export function useProjectName(): (id: string) => string {
+  const settings = useProjectSettings().data;
+  return (id) => settings?.[id]?.name || prettifyId(id);
 }
