@@ -152,7 +152,10 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
       {
         name: 'vm-settings-unattend',
         open: () => openSettings(),
-        ready: () => preview.filter({ hasText: '<TimeZone>W. Europe Standard Time</TimeZone>' }).waitFor(),
+        ready: async () => {
+          await preview.filter({ hasText: '<TimeZone>W. Europe Standard Time</TimeZone>' }).waitFor();
+          assert.ok(await dialog.getByRole('button', { name: 'Export Final XML' }).isEnabled(), 'export enabled with a preview');
+        },
       },
     ]);
 
