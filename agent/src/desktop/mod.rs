@@ -59,10 +59,11 @@ impl Launch {
     }
 }
 
-/// Quotes one argument for `CommandLineToArgvW` when it has spaces, tabs or quotes: backslashes
-/// before a quote (or the closing quote) are doubled.
+/// Quotes one argument for `CommandLineToArgvW` when it has spaces, tabs or quotes, and a
+/// `%1` placeholder always (what it stands for may have spaces; the installer quotes it too):
+/// backslashes before a quote (or the closing quote) are doubled.
 fn windows_quote(arg: &str) -> String {
-    if !arg.is_empty() && !arg.contains([' ', '\t', '"']) {
+    if !arg.is_empty() && !arg.contains([' ', '\t', '"', '%']) {
         return arg.to_owned();
     }
     let mut out = String::from("\"");
@@ -188,7 +189,7 @@ mod tests {
         );
         assert_eq!(
             l.windows_command(&["open-url", "%1"]),
-            r#""C:\Program Files\Bot-Mox Agent\botmox-agent.exe" open-url %1"#
+            r#""C:\Program Files\Bot-Mox Agent\botmox-agent.exe" open-url "%1""#
         );
         let l = launch(r"C:\a.exe", Some(r"C:\My Config\"));
         assert_eq!(
