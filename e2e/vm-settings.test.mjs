@@ -207,6 +207,18 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     const saved = (await apiCall('GET', '/playbooks')).body.data;
     assert.deepEqual([saved.length, saved[0].content, saved[0].is_default], [1, FIXED_PLAYBOOK, true]);
 
+    step = 'unsaved edits: switching asks first; Cancel keeps them, Discard drops them';
+    await editor.fill(`${FIXED_PLAYBOOK}# unsaved\n`);
+    await dialog.getByRole('button', { name: 'New playbook' }).click();
+    const discard = page.locator('.ant-modal-confirm', { hasText: 'Discard the unsaved changes in the editor?' });
+    await discard.getByRole('button', { name: 'Cancel' }).click();
+    await discard.waitFor({ state: 'detached' });
+    assert.equal(await editor.inputValue(), `${FIXED_PLAYBOOK}# unsaved\n`);
+    await playbooks.getByRole('option', { name: /E2E playbook/ }).click();
+    await discard.getByRole('button', { name: 'Discard' }).click();
+    await discard.waitFor({ state: 'detached' });
+    assert.equal(await editor.inputValue(), FIXED_PLAYBOOK);
+
     step = 'delete the playbook after a confirmation';
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await confirmDelete();

@@ -1320,6 +1320,8 @@ export const S = {
       deletePlaybook: (n: string) => `Delete playbook "${n}"?`,
       saved: (n: string) => `"${n}" saved`,
       deleted: (n: string) => `"${n}" deleted`,
+      discard: 'Discard the unsaved changes in the editor?',
+      discardOk: 'Discard',
       exportXml: 'Export Final XML',
       resetDefault: 'Reset Default',
       preview: 'Final XML Preview',

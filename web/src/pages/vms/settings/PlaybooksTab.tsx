@@ -36,6 +36,7 @@ export default function PlaybooksTab() {
   const open = useCallback(
     (p: Playbook | null) => {
       records.select(p?.id ?? null);
+      records.setDirty(false);
       setName(p?.name ?? '');
       setIsDefault(p?.is_default ?? false);
       setContent(p?.content ?? T.newPlaybookContent);
@@ -58,6 +59,7 @@ export default function PlaybooksTab() {
     if (file.size > MAX_IMPORT_BYTES) return void message.error(T.importTooBig);
     setContent(await file.text());
     setReport(null);
+    records.setDirty(true);
     if (!name.trim()) setName(file.name.replace(/\.ya?ml$/i, ''));
   };
 
@@ -78,6 +80,7 @@ export default function PlaybooksTab() {
       const body = { name: name.trim(), is_default: isDefault, content };
       const saved = current ? await playbooksApi.update(current.id, body) : await playbooksApi.create(body);
       message.success(T.saved(saved.name));
+      records.setDirty(false);
       setReport(null);
       await records.reload();
       records.select(saved.id);
@@ -100,8 +103,8 @@ export default function PlaybooksTab() {
         title={T.playbooks}
         items={records.items}
         selected={records.selected}
-        onSelect={open}
-        onNew={() => open(null)}
+        onSelect={(p) => records.guard(() => open(p))}
+        onNew={() => records.guard(() => open(null))}
         newLabel={T.newPlaybook}
         empty={T.noPlaybooks}
         testId="playbook-list"
@@ -109,8 +112,8 @@ export default function PlaybooksTab() {
       <div className="bm-vms-editor">
         {records.error ? <Alert type="error" showIcon message={T.loadFailed(records.error)} /> : null}
         <div className="bm-vms-editorbar">
-          <Input size="small" className="bm-vms-name" disabled={records.items === undefined} aria-label={T.playbookName} placeholder={T.playbookName} value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
-          <Checkbox checked={isDefault} onChange={(e) => setIsDefault(e.target.checked)}>{T.makeDefault}</Checkbox>
+          <Input size="small" className="bm-vms-name" disabled={records.items === undefined} aria-label={T.playbookName} placeholder={T.playbookName} value={name} maxLength={200} onChange={(e) => (setName(e.target.value), records.setDirty(true))} />
+          <Checkbox checked={isDefault} onChange={(e) => (setIsDefault(e.target.checked), records.setDirty(true))}>{T.makeDefault}</Checkbox>
           <Button size="small" type="primary" icon={<SaveOutlined />} loading={busy} disabled={!name.trim() || !content.trim()} onClick={() => void save()}>{T.save}</Button>
           <Button size="small" icon={<CheckCircleOutlined />} disabled={!content.trim()} onClick={() => void validate()}>{T.validate}</Button>
           <Button size="small" icon={<UploadOutlined />} onClick={() => fileInput.current?.click()}>{T.importYml}</Button>
@@ -138,7 +141,7 @@ export default function PlaybooksTab() {
           ) : null}
         </div>
         {records.items === undefined ? <Spin /> : null}
-        {records.items === undefined ? null : <CodeEditor ref={editor} value={content} onChange={(v) => (setContent(v), setReport(null))} marks={marks} label={T.playbooks} />}
+        {records.items === undefined ? null : <CodeEditor ref={editor} value={content} onChange={(v) => (setContent(v), setReport(null), records.setDirty(true))} marks={marks} label={T.playbooks} />}
         {report && (report.errors.length || report.warnings.length) ? (
           <ul className="bm-vms-issues" data-testid="playbook-issues">
             {report.errors.map((e, i) => (

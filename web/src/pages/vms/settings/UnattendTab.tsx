@@ -68,6 +68,7 @@ export default function UnattendTab() {
   const open = useCallback(
     (p: UnattendProfile | null) => {
       records.select(p?.id ?? null);
+      records.setDirty(false);
       setName(p?.name ?? '');
       setIsDefault(p?.is_default ?? false);
       form.resetFields();
@@ -89,6 +90,7 @@ export default function UnattendTab() {
   const resetDefaults = () => {
     form.resetFields();
     form.setFieldsValue(defaultConfig());
+    records.setDirty(true);
     void renderPreview();
   };
 
@@ -100,6 +102,7 @@ export default function UnattendTab() {
       const body = { name: name.trim(), is_default: isDefault, config: config() };
       const saved = current ? await unattendApi.update(current.id, body) : await unattendApi.create(body);
       message.success(T.saved(saved.name));
+      records.setDirty(false);
       await records.reload();
       records.select(saved.id);
     } catch (e) {
@@ -116,8 +119,8 @@ export default function UnattendTab() {
         title={T.profiles}
         items={records.items}
         selected={records.selected}
-        onSelect={open}
-        onNew={() => open(null)}
+        onSelect={(p) => records.guard(() => open(p))}
+        onNew={() => records.guard(() => open(null))}
         newLabel={T.newProfile}
         empty={T.noProfiles}
         testId="profile-list"
@@ -125,8 +128,8 @@ export default function UnattendTab() {
       <div className="bm-vms-editor">
         {records.error ? <Alert type="error" showIcon message={T.loadFailed(records.error)} /> : null}
         <div className="bm-vms-editorbar">
-          <Input size="small" className="bm-vms-name" disabled={records.items === undefined} aria-label={T.profileName} placeholder={T.profileName} value={name} maxLength={200} onChange={(e) => setName(e.target.value)} onPressEnter={() => void save()} />
-          <Checkbox checked={isDefault} onChange={(e) => setIsDefault(e.target.checked)}>{T.makeDefault}</Checkbox>
+          <Input size="small" className="bm-vms-name" disabled={records.items === undefined} aria-label={T.profileName} placeholder={T.profileName} value={name} maxLength={200} onChange={(e) => (setName(e.target.value), records.setDirty(true))} onPressEnter={() => void save()} />
+          <Checkbox checked={isDefault} onChange={(e) => (setIsDefault(e.target.checked), records.setDirty(true))}>{T.makeDefault}</Checkbox>
           <Button size="small" type="primary" icon={<SaveOutlined />} loading={saving} disabled={!name.trim()} onClick={() => void save()}>
             {current ? T.update : T.create}
           </Button>
@@ -139,7 +142,7 @@ export default function UnattendTab() {
         <div className="bm-vms-scroll">
           {records.items === undefined ? <Spin /> : null}
           <div hidden={records.items === undefined}>
-            <UnattendForm form={form} onChange={schedulePreview} />
+            <UnattendForm form={form} onChange={() => (records.setDirty(true), schedulePreview())} />
           </div>
         </div>
       </div>

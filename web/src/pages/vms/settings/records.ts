@@ -1,7 +1,7 @@
 // What the two editors of the settings dialog share: a named record list (load, select,
-// delete after a confirmation) and saving text as a file.
+// delete after a confirmation, ask before unsaved edits are dropped) and saving text as a file.
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { App } from 'antd';
 import { errorMessage } from '../../../api/client';
 import { S } from '../../../strings';
@@ -45,7 +45,22 @@ export function useNamedRecords<T extends NamedItem>(api: RecordApi<T>, confirmT
       },
     });
 
-  return { items, error, selected, select, reload, remove };
+  // Unsaved edits in the editor: switching to another record asks first.
+  const dirty = useRef(false);
+  const setDirty = useCallback((d: boolean) => void (dirty.current = d), []);
+  const guard = (go: () => void) => {
+    if (!dirty.current) return go();
+    modal.confirm({
+      title: S.vms.vmSettings.discard,
+      okText: S.vms.vmSettings.discardOk,
+      onOk: () => {
+        dirty.current = false;
+        go();
+      },
+    });
+  };
+
+  return { items, error, selected, select, reload, remove, setDirty, guard };
 }
 
 /** Offers `text` as a download named `filename`. */
