@@ -2,7 +2,7 @@
 // the VM list, the VM queue and the operation console, all following the server's command
 // event stream; "Settings" opens the unattend profile, playbook and resource editors.
 
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { Alert, Button, Dropdown, Select, Tag, Tooltip } from 'antd';
 import { ExportOutlined, GlobalOutlined, PlayCircleOutlined, SettingOutlined, StopOutlined } from '@ant-design/icons';
@@ -72,6 +72,14 @@ export default function VmsPage() {
     [list, con],
   );
   const stream = useCommandStream(onEvent);
+
+  // Clones fill storages: their usage is read again once a run ends.
+  const { refresh: refreshStorages } = storages;
+  const wasProcessing = useRef(false);
+  useEffect(() => {
+    if (wasProcessing.current && !queue.processing) refreshStorages();
+    wasProcessing.current = queue.processing;
+  }, [queue.processing, refreshStorages]);
 
   const templates = useMemo(() => (list.vms ?? []).filter((v) => v.template), [list.vms]);
   const [template, setTemplate] = useState<number | undefined>(undefined);
