@@ -120,7 +120,7 @@ export default function VmsPage() {
             <Tooltip title={T.openProxmoxHint}>
               <Button icon={<ExportOutlined />} onClick={openProxmox}>{T.openProxmox}</Button>
             </Tooltip>
-            <Dropdown menu={{ items: SITES.map((x) => ({ key: x.key, label: <Link to={`/vms/sites/${x.key}`}>{x.label}</Link> })) }}>
+            <Dropdown trigger={['hover', 'click']} menu={{ items: SITES.map((x) => ({ key: x.key, label: <Link to={`/vms/sites/${x.key}`}>{x.label}</Link> })) }}>
               <Button icon={<GlobalOutlined />}>{T.sites}</Button>
             </Dropdown>
           </>
