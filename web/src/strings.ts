@@ -389,6 +389,9 @@ export const S = {
     characterIncomplete: 'Incomplete Character Data',
     characterIncompleteHint: 'Name, server, faction, race and class are all needed.',
     characterReady: 'Ready to configure',
+    personSaved: 'Person data saved successfully',
+    accountSaved: 'Account data saved and locked',
+    accountLocked: 'Account data is locked. Click Unlock to edit.',
     selectFactionFirst: 'Select faction first',
     selectRaceFirst: 'Select race first',
     required: (field: string) => `${field} is required`,
@@ -1451,9 +1454,6 @@ export const S = {
     openVms: 'Open VM generator',
   },
 
-  placeholder: {
-    arrives: 'This page arrives with a later release',
-    backToOverview: 'Back to Overview',
   adminGate: {
     title: 'Admins only',
     text: 'This page is for administrators of the tenant. Ask an admin if you need access.',
@@ -1646,67 +1646,4 @@ export const S = {
     revoked: 'Lease revoked',
     total: 'leases',
   },
-
-  },
-
-  pages: {
-    licenses: {
-      title: 'Licenses',
-      text: 'Licenses: track license keys, their expiry and which bots use them.',
-    },
-    proxies: {
-      title: 'Proxies',
-      text: 'Proxies: keep the proxies (address, port, credentials) of your bots, check them, and track their expiry and bans.',
-    },
-    subscriptions: {
-      title: 'Subscriptions',
-      text: 'Subscriptions: track the game subscriptions of each bot and warn before they expire.',
-    },
-    vms: {
-      title: 'Virtual Machines',
-      text: 'Virtual Machines: generate, provision and control the virtual machines of your bots through the agents.',
-    },
-    sites: {
-      title: 'Service sites',
-      text: 'Service sites: open the web interfaces of Proxmox, TinyFileManager and SyncThing inside Bot-Mox.',
-    },
-    notes: {
-      title: 'Notes',
-      text: 'Notes: write Markdown notes, pin the important ones and find them again quickly.',
-    },
-    calendar: {
-      title: 'Calendar',
-      text: 'Calendar: plan events and reminders by month and week.',
-    },
-    kanban: {
-      title: 'Kanban',
-      text: 'Kanban: organise tasks on a board of columns and move cards between them.',
-    },
-    finance: {
-      title: 'Finance',
-      text: 'Finance: record income and expenses, gold sales per project, and show totals and charts over time.',
-    },
-    settings: {
-      title: 'Settings',
-      text: 'Settings: edit projects, alert thresholds, the theme, API keys and the other server-wide settings.',
-    },
-    agents: {
-      title: 'Agents',
-      text: 'Agents: list the agents running on your hosts, pair new ones and revoke their tokens.',
-    },
-    project: {
-      title: 'Project',
-      text: 'Project: list the bots of this project with their status, VM, account, character and resources.',
-    },
-    bot: {
-      title: 'Bot',
-      text: 'Bot: show the summary, monitoring, configuration, resources and VM of one bot.',
-    },
-    archive: {
-      title: 'Banned History',
-      text: 'Archive: list banned bots with their ban history, and unban them.',
-    },
-  },
 } as const;
-
-export type PageKey = keyof typeof S.pages;
