@@ -163,6 +163,7 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
             Some(json!({ "name": "Renamed" })),
             &[User],
         ),
+        row("POST", "/api/v1/unattend-profiles/preview", Some(json!({})), USERS),
         row("GET", "/api/v1/playbooks", None, USERS),
         row("GET", format!("/api/v1/playbooks/{playbook}"), None, &[User]),
         row(
