@@ -248,7 +248,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await person.getByTestId('section-notice').getByText('Incomplete Person Data').waitFor();
     await person.getByLabel('First Name', { exact: true }).fill('Erika');
     await person.getByRole('button', { name: 'Save Changes' }).click();
-    await toast('Person saved');
+    await toast('Person data saved successfully');
     assert.equal((await api.get(`/bots/${subject.id}`)).person?.first_name, 'Erika');
 
     step = 'configure: character selects cascade, every field required';

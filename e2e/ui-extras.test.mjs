@@ -278,7 +278,8 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     assert.match(stamp, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
     assert.ok(Math.abs(new Date(stamp.replace(' ', 'T')).getTime() - Date.now()) < 5 * 60_000, `registration date ${stamp} is now`);
     await form.getByRole('button', { name: 'Save Changes' }).click();
-    await toast('Account saved').waitFor();
+    await toast('Account data saved and locked').waitFor();
+    await form.getByText('Account data is locked. Click Unlock to edit.').waitFor();
     // The summary's account card: the provider is the e-mail's domain.
     await page.goto(new URL(`/bot/${bot.id}`, baseUrl).toString());
     await page.locator('.ant-descriptions-row').filter({ hasText: 'Provider' }).getByText('e2e-mail.test', { exact: true }).waitFor();

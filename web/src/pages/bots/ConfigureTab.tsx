@@ -89,7 +89,7 @@ const withLocks = (bot: Bot, locks: LockKey[], on: boolean) => ({
   ...Object.fromEntries(locks.map((k) => [k, on])),
 });
 
-function LockBanner({ bot, what, locks, onSaved }: { bot: Bot; what: string; locks: LockKey[]; onSaved: () => void }) {
+function LockBanner({ bot, what, locks, onSaved, text }: { bot: Bot; what: string; locks: LockKey[]; onSaved: () => void; text?: string }) {
   const { message } = App.useApp();
   return (
     <Alert
@@ -97,7 +97,7 @@ function LockBanner({ bot, what, locks, onSaved }: { bot: Bot; what: string; loc
       type="info"
       showIcon
       icon={<LockOutlined />}
-      message={B.locked(what)}
+      message={text ?? B.locked(what)}
       description={B.lockTip}
       action={
         <Button
@@ -130,6 +130,8 @@ function SectionForm<V extends object>({
   locks = [],
   tools,
   notice,
+  savedText,
+  lockedText,
   children,
 }: {
   bot: Bot;
@@ -141,6 +143,9 @@ function SectionForm<V extends object>({
   locks?: LockKey[];
   /** Generator controls above the fields. */
   tools?: (form: FormInstance<V>, markDirty: () => void) => ReactNode;
+  /** The toast after saving and the lock banner's text, when the spec words them its own way. */
+  savedText?: string;
+  lockedText?: string;
   /** How complete the stored section is, shown above the fields. */
   notice?: { ok: boolean; text: string; hint?: string };
   children: ReactNode;
@@ -156,7 +161,7 @@ function SectionForm<V extends object>({
     setProblems([]);
     try {
       await botsApi.patch(bot.id, locks.length ? { ...toBody(v), generation_locks: withLocks(bot, locks, true) } : toBody(v));
-      message.success(B.saved(what));
+      message.success(savedText ?? B.saved(what));
       setDirty(false);
       onSaved();
     } catch (e) {
@@ -177,7 +182,7 @@ function SectionForm<V extends object>({
       disabled={busy || locked}
       data-testid={testId}
     >
-      {locked && <LockBanner bot={bot} what={what} locks={locks} onSaved={onSaved} />}
+      {locked && <LockBanner bot={bot} what={what} locks={locks} onSaved={onSaved} text={lockedText} />}
       {tools && !locked && <div className="bm-gen-tools">{tools(form, () => setDirty(true))}</div>}
       {notice && !locked && (
         <Alert className="bm-dialog-alert" type={notice.ok ? 'success' : 'warning'} showIcon message={notice.text} description={notice.hint} data-testid="section-notice" />
@@ -534,6 +539,7 @@ export default function ConfigureTab({
               key={key}
               bot={bot}
               what={B.person}
+              savedText={B.personSaved}
               testId="form-person"
               locks={['person_data']}
               notice={personComplete(bot) ? undefined : { ok: false, text: B.personIncomplete, hint: B.personIncompleteHint }}
@@ -581,6 +587,8 @@ export default function ConfigureTab({
               key={key}
               bot={bot}
               what={B.account}
+              savedText={B.accountSaved}
+              lockedText={B.accountLocked}
               testId="form-account"
               locks={['account_email', 'account_password']}
               tools={(form, markDirty) => (
