@@ -188,8 +188,8 @@ function Summary({
     const farmed: Record<string, number> = {};
     const usdByDay: Record<string, { income: number; expense: number }> = {};
     const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
-    // Gold sold and the dollars it brought, per project, for $/1000 g.
-    const sold: Record<string, { gold: number; usd: number }> = {};
+    // Gold sold per project and the mean of its sale prices ($ per 1000 g), as the Overview has it.
+    const sold: Record<string, { gold: number; priceSum: number; n: number }> = {};
     for (const op of ops ?? []) {
       const t = (perCurrency[op.currency] ??= { income: 0, expense: 0 });
       const d = dayOf(op.date);
@@ -206,10 +206,13 @@ function Summary({
         p.sum += op.gold_price_at_time;
         p.n += 1;
       }
-      if (op.type === 'income' && op.category === 'sale' && op.currency === 'USD' && typeof op.gold_amount === 'number' && op.gold_amount > 0) {
-        const g = (sold[op.project_id || ''] ??= { gold: 0, usd: 0 });
+      if (op.type === 'income' && op.category === 'sale' && typeof op.gold_amount === 'number' && op.gold_amount > 0) {
+        const g = (sold[op.project_id || ''] ??= { gold: 0, priceSum: 0, n: 0 });
         g.gold += op.gold_amount;
-        g.usd += op.amount;
+        if (typeof op.gold_price_at_time === 'number') {
+          g.priceSum += op.gold_price_at_time;
+          g.n += 1;
+        }
       }
     }
     return { perCurrency, farmed, usdByDay, prices, sold };
@@ -248,12 +251,12 @@ function Summary({
     ] satisfies Stat[];
   });
 
-  // Gold Sold: the total and its mean dollar price per 1000 g; with several projects, one
+  // Gold Sold: the total and the mean sale price per 1000 g; with several projects, one
   // line each above the total.
   const soldRows = Object.entries(agg.sold).sort(([x], [y]) => x.localeCompare(y));
   if (soldRows.length) {
-    const all = soldRows.reduce((t, [, g]) => ({ gold: t.gold + g.gold, usd: t.usd + g.usd }), { gold: 0, usd: 0 });
-    const rate = (g: { gold: number; usd: number }) => F.perThousand(g.usd / (g.gold / 1000));
+    const all = soldRows.reduce((t, [, g]) => ({ gold: t.gold + g.gold, priceSum: t.priceSum + g.priceSum, n: t.n + g.n }), { gold: 0, priceSum: 0, n: 0 });
+    const rate = (g: { priceSum: number; n: number }) => (g.n ? F.perThousand(g.priceSum / g.n) : '');
     cards.push({
       label: F.goldSold,
       testId: 'fin-gold-sold',

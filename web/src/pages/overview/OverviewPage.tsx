@@ -148,7 +148,8 @@ const money = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigi
 const goldText = (n: number) => `${Math.round(n).toLocaleString('fr-FR')} g`;
 
 async function loadFinance(): Promise<Finance> {
-  const cutoff = Date.now() - 30 * DAY_MS;
+  // The last 30 days with today, from midnight: the Finance page's default period.
+  const cutoff = new Date().setHours(0, 0, 0, 0) - 29 * DAY_MS;
   const ops = (
     await fetchAll<Operation>('/finance/operations', { sort: 'date', order: 'desc' }, (last) => last.date < cutoff)
   ).filter((o) => o.date >= cutoff);
