@@ -141,7 +141,7 @@ export default function VisualBackground() {
             ref={fileInput}
             type="file"
             accept={ASSET_TYPES.join(',')}
-            hidden
+            style={{ display: 'none' }}
             data-testid="background-file"
             onChange={(e) => {
               const f = e.target.files?.[0];
