@@ -119,6 +119,8 @@ mod windows {
             windows_service::Error::Winapi(io) if io.raw_os_error() == Some(NOT_INSTALLED) => {
                 "the service is not installed: run `botmox-agent service install` first".to_owned()
             }
+            // The crate's own text ("IO error in winapi call") hides the Windows error.
+            windows_service::Error::Winapi(io) => format!("{e}: {io}"),
             _ => format!("{e}"),
         }
     }
@@ -299,7 +301,7 @@ mod windows {
             ServiceControl::Interrogate => ServiceControlHandlerResult::NoError,
             _ => ServiceControlHandlerResult::NotImplemented,
         };
-        let status = service_control_handler::register(NAME, handler).map_err(|e| e.to_string())?;
+        let status = service_control_handler::register(NAME, handler).map_err(describe)?;
         let report = |state, accept, exit: u32| {
             let _ = status.set_service_status(ServiceStatus {
                 service_type: ServiceType::OWN_PROCESS,
