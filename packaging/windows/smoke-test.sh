@@ -3,7 +3,9 @@
 #   1. `botmox-agent.exe --version`;
 #   2. a headless `pair CODE --server http://127.0.0.1:PORT` (a pairing made through the API);
 #   3. `run --heartbeat-secs 1` until the server API shows the agent online, with a
-#      `last_seen_at` newer than its pairing (one heartbeat) and platform "windows".
+#      `last_seen_at` newer than its pairing (one heartbeat) and platform "windows";
+#   4. `autostart on|status|off` and `register-scheme` as seen in wine's registry;
+#   5. `tray`, then a second `tray` that hands over to the first and exits 0.
 #
 #   packaging/windows/build.sh && packaging/windows/smoke-test.sh
 #
@@ -112,4 +114,40 @@ for pid in $(pgrep -f 'botmox-agent.exe run' || true); do
 done
 echo "secrets kept in the OS keyring (wine's Credential Manager): $(jq -c '.in_keyring // []' "$work/cfg/secrets.json")"
 echo "state.json: $(jq -c '{status, message}' "$work/cfg/state.json" 2>/dev/null || echo none)"
+
+# 4. Start at login and the botmox:// scheme, as the tray writes them (wine's HKCU).
+reg_value() { wine reg query "$1" "${@:2}" 2>/dev/null | tr -d '\r' | sed -n 's/.*REG_SZ *//p'; }
+run_key='HKCU\Software\Microsoft\Windows\CurrentVersion\Run'
+agent autostart on >"$work/autostart.log" 2>&1 || { cat "$work/autostart.log" >&2; fail "autostart on failed"; }
+run_value="$(reg_value "$run_key" /v BotMoxAgent)"
+[[ "$run_value" == \"*'botmox-agent.exe"'*' tray' ]] || fail "unexpected Run value: '$run_value'"
+[[ "$(agent autostart status | tr -d '\r')" == "Start at login: on"* ]] || fail "autostart status does not say on"
+agent autostart off >/dev/null 2>&1 || fail "autostart off failed"
+[ -z "$(reg_value "$run_key" /v BotMoxAgent)" ] || fail "autostart off left the Run value"
+agent register-scheme >"$work/scheme.log" 2>&1 || { cat "$work/scheme.log" >&2; fail "register-scheme failed"; }
+open_command="$(reg_value 'HKCU\Software\Classes\botmox\shell\open\command' /ve)"
+[[ "$open_command" == *'botmox-agent.exe" '*'open-url "%1"' ]] || fail "unexpected botmox:// command: '$open_command'"
+echo "4. Run value: $run_value (then off); botmox:// opens: $open_command"
+
+# 5. One tray per user: a second `tray` hands over to the first and exits 0. (No display under
+# this wine, so the tray runs without its icon; the link and the hand-off are the same.)
+kill "$agent_pid" 2>/dev/null || true
+wait "$agent_pid" 2>/dev/null || true
+wine "$work/app/botmox-agent.exe" tray >"$work/tray.log" 2>&1 &
+agent_pid=$!
+for _ in $(seq 120); do
+  [ -f "$work/cfg/tray.json" ] && break
+  kill -0 "$agent_pid" 2>/dev/null || fail "the tray exited"
+  sleep 0.5
+done
+[ -f "$work/cfg/tray.json" ] || fail "the tray did not claim the instance within 60 s"
+second="$(agent tray 2>&1 | tr -d '\r')" || fail "the second tray failed: $second"
+[[ "$second" == *"already runs"* ]] || fail "the second tray did not hand over: $second"
+for _ in $(seq 60); do
+  grep -q agent.instance.handoff "$work/cfg/agent.log" && break
+  sleep 0.5
+done
+grep -q agent.instance.handoff "$work/cfg/agent.log" || fail "the first tray logged no hand-off"
+kill -0 "$agent_pid" 2>/dev/null || fail "the first tray exited"
+echo "5. second tray: $second"
 echo "wine smoke test passed"
