@@ -446,6 +446,44 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_target_is_checked_and_empty_fields_mean_not_given() {
+        let typed = NewTarget {
+            name: " lab ".into(),
+            url: "https://PVE.lab:8006/api2/json".into(),
+            node: "pve1".into(),
+            token_id: Some("root@pam!botmox".into()),
+            token_secret: Some("s3cret".into()),
+            // A form sends the other choice's fields empty.
+            username: Some(String::new()),
+            password: Some(String::new()),
+            fingerprint: Some("AB:".repeat(31) + "AB"),
+            ssh_host: Some("  ".into()),
+            ..NewTarget::default()
+        };
+        let target = typed.clone().build().unwrap();
+        assert_eq!(target.url, "https://PVE.lab:8006");
+        assert_eq!(target.id, "pve.lab:8006|rootpam|pve1");
+        assert_eq!(target.name, "lab");
+        assert_eq!(
+            target.tls,
+            TlsPolicy::Pinned {
+                sha256: "ab".repeat(32)
+            }
+        );
+        assert_eq!(target.ssh.host, None);
+        let refused = |change: fn(&mut NewTarget)| {
+            let mut t = typed.clone();
+            change(&mut t);
+            t.build().unwrap_err()
+        };
+        assert!(refused(|t| t.token_id = Some("root@pam".into())).contains("user@realm!name"));
+        assert!(refused(|t| t.insecure = true).contains("not both"));
+        assert!(refused(|t| t.token_secret = Some(String::new())).contains("either a token id"));
+        assert!(refused(|t| t.fingerprint = Some("abc".into())).contains("64 hex digits"));
+        assert!(refused(|t| t.node = " ".into()).contains("node"));
+    }
+
+    #[test]
     fn secrets_flatten_by_name_and_come_back_whole() {
         let mut config = AgentConfig {
             agent_token: Some("bmx_agent_token".into()),
