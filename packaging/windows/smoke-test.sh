@@ -148,6 +148,15 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 grep -q agent.instance.handoff "$work/cfg/agent.log" || fail "the first tray logged no hand-off"
+# The front's Win32 message loop woke up (PostThreadMessageW) and acted on it: a plain second
+# start opens the dashboard.
+for _ in $(seq 60); do
+  grep -q '"action":"open-dashboard"' "$work/cfg/agent.log" && break
+  sleep 0.5
+done
+grep -q '"action":"open-dashboard"' "$work/cfg/agent.log" || fail "the tray's message loop did not act on the hand-off"
 kill -0 "$agent_pid" 2>/dev/null || fail "the first tray exited"
-echo "5. second tray: $second"
+icon="notification-area icon shown"
+grep -q "cannot create the tray icon" "$work/cfg/agent.log" && icon="no notification area under this wine: ran without the icon"
+echo "5. second tray: \"$second\" The first opened the dashboard ($icon)."
 echo "wine smoke test passed"
