@@ -388,8 +388,10 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByRole('button', { name: 'Add Proxy' }).click();
     await dialog().getByLabel('Proxy String', { exact: true }).fill('nonsense');
     await dialog().getByText('Invalid proxy format').waitFor();
+    assert.ok(await dialog().getByRole('button', { name: 'Add Proxy' }).isDisabled(), 'OK waits for a string that parses');
     await dialog().getByLabel('Proxy String', { exact: true }).fill('socks5://198.51.100.66:1080:alice:secret');
     await dialog().getByText('Proxy Parsed Successfully').waitFor();
+    assert.ok(await dialog().getByRole('button', { name: 'Add Proxy' }).isEnabled(), 'OK enabled once the string parses');
     await pickOption('Assign to Bot', other.id);
     await dialog().getByRole('button', { name: 'Add Proxy' }).click();
     await toast('Proxy created');

@@ -21,7 +21,8 @@ export interface EntityDialogProps<V> {
   successMessage?: string;
   /** Server field → form field, where their names differ ('expires_at' → 'expires'). */
   fieldMap?: Record<string, NamePath>;
-  okDisabled?: boolean;
+  /** OK is disabled while this holds; a function is asked again on every change of the form. */
+  okDisabled?: boolean | ((values: Partial<V>) => boolean);
   testId?: string;
   children: ReactNode | ((form: FormInstance<V>) => ReactNode);
 }
@@ -41,6 +42,8 @@ export default function EntityDialog<V extends object>({
   children,
 }: EntityDialogProps<V>) {
   const [form] = Form.useForm<V>();
+  const values = Form.useWatch([], form) as Partial<V> | undefined;
+  const disabled = typeof okDisabled === 'function' ? okDisabled(values ?? {}) : okDisabled;
   const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<string[]>([]);
   const { message } = App.useApp();
@@ -67,7 +70,7 @@ export default function EntityDialog<V extends object>({
       okText={okText ?? S.crud.save}
       cancelText={S.crud.cancel}
       confirmLoading={busy}
-      okButtonProps={{ disabled: okDisabled, htmlType: 'submit' }}
+      okButtonProps={{ disabled, htmlType: 'submit' }}
       onOk={() => form.submit()}
       onCancel={onClose}
       destroyOnHidden

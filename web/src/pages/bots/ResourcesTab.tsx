@@ -17,7 +17,7 @@ import { S } from '../../strings';
 import FraudScore from '../resources/FraudScore';
 import SubscriptionDialog from '../resources/SubscriptionDialog';
 import { STATE_COLOR, licenseState, proxyAddress, proxyState, stateLabel, subscriptionState, type ResourceState } from '../resources/expiry';
-import { proxyString } from '../resources/proxyString';
+import { parseProxy, proxyString } from '../resources/proxyString';
 import { LicenseFields, ProxyFields, proxyBody, useIpqsConfig, type ProxyForm } from '../resources/resourceForms';
 import { useWarningDays } from '../resources/useResourceStats';
 import type { BotResources } from './useBotResources';
@@ -336,6 +336,8 @@ export default function ResourcesTab({
         }}
         onClose={() => setDialog(null)}
         testId="bot-proxy-dialog"
+        // OK waits for a proxy string that parses.
+        okDisabled={(v) => !parseProxy(v.proxy ?? '')}
         onSubmit={async (v) => {
           const body = await proxyBody({ ...v, bot_id: bot.id }, editingProxy, ipqsConfig, message.warning);
           if (editingProxy) await proxiesApi.patch(editingProxy.id, body);

@@ -31,7 +31,7 @@ import {
 import { S } from '../../strings';
 import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
 import { STATE_COLOR, proxyAddress, proxyState, stateLabel, type ResourceState } from './expiry';
-import { proxyString } from './proxyString';
+import { parseProxy, proxyString } from './proxyString';
 import FraudScore from './FraudScore';
 import { ProxyFields, fromIpqs, proxyBody, useIpqsConfig, type ProxyForm } from './resourceForms';
 import { useAllOf } from './useResourceStats';
@@ -288,6 +288,8 @@ export default function ProxiesPage() {
         }}
         onClose={() => setEditing(null)}
         testId="proxy-dialog"
+        // OK waits for a proxy string that parses.
+        okDisabled={(v) => !parseProxy(v.proxy ?? '')}
         onSubmit={async (v) => {
           const body = await proxyBody(v, current, ipqsConfig, message.warning);
           if (current) await proxiesApi.patch(current.id, body);
