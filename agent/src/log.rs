@@ -58,7 +58,7 @@ impl Write for Rotating {
             self.rotate()?;
         }
         if self.file.is_none() {
-            self.file = Some(OpenOptions::new().create(true).append(true).open(&self.path)?);
+            self.file = Some(open_private(&self.path)?);
         }
         let n = self.file.as_mut().map_or(Ok(0), |f| f.write(buf))?;
         self.written += n as u64;
@@ -68,6 +68,20 @@ impl Write for Rotating {
     fn flush(&mut self) -> io::Result<()> {
         self.file.as_mut().map_or(Ok(()), Write::flush)
     }
+}
+
+/// Opens a log file for appending, readable only by this user on Unix: the config directory
+/// also holds secrets, and a log line may name hosts and targets. A file an older agent created
+/// 0644 is tightened too (rotation renames keep the mode).
+fn open_private(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(file)
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -113,6 +127,23 @@ mod tests {
         assert_eq!(size("agent.log.1"), Some(800));
         assert!(size("agent.log.2").is_some());
         assert_eq!(size("agent.log.3"), None);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn log_files_are_readable_only_by_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("botmox-agent-log-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mode = |name: &str| std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+        // One left 0644 by an older agent is tightened on the next write.
+        std::fs::write(dir.join("old.log"), b"").unwrap();
+        std::fs::set_permissions(dir.join("old.log"), PermissionsExt::from_mode(0o644)).unwrap();
+        for name in [FILE, "old.log"] {
+            Rotating::new(dir.join(name), 1024, 2).write_all(b"line\n").unwrap();
+            assert_eq!(mode(name), 0o600, "{name}");
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
