@@ -169,18 +169,20 @@ pub fn main() -> std::process::ExitCode {
         // Outside any runtime: `service run` hands this thread to the service dispatcher.
         return exit(crate::service::command(action, cli.config_dir, store));
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    match runtime() {
+        Ok(runtime) => exit(runtime.block_on(dispatch(cli.command, store))),
+        Err(e) => exit(Err(e)),
+    }
+}
+
+/// The runtime of the commands, the tray's link and the service: two workers are plenty for
+/// one agent.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return 1.into();
-        }
-    };
-    exit(runtime.block_on(dispatch(cli.command, store)))
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
 fn exit(outcome: Result<u8, String>) -> std::process::ExitCode {

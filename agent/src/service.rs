@@ -322,11 +322,7 @@ mod windows {
         tracing::info!("service started; configuration in {}", store.dir().display());
         let exit = match store.load() {
             Ok(config) if config.link().is_some() => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())?;
+                let runtime = crate::cli::runtime()?;
                 match runtime.block_on(link::run(store.clone(), config, Options::default(), stop)) {
                     Exit::Stopped => 0,
                     Exit::Revoked(why) => {

@@ -79,14 +79,10 @@ pub fn main(store: Store, options: Options) -> u8 {
             Err(e) => tracing::warn!("cannot register the botmox:// scheme: {e}"),
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::cli::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("error: {e}");
             return 1;
         }
     };
