@@ -151,6 +151,68 @@ async fn resources_check_each_kind_and_compute_expiry() {
 }
 
 #[tokio::test]
+async fn unassigning_the_last_bot_deletes_the_license() {
+    let (server, t) = server_with_user().await;
+    let body = json!({ "id": "l-shared", "key": "K-1", "bot_ids": ["b1", "b2"] });
+    let (status, _) = server.call("POST", "/api/v1/resources/licenses", &t, Some(body)).await;
+    assert_eq!(status, 201);
+    let url = "/api/v1/resources/licenses/l-shared/unassign";
+
+    for (path, body, code) in [
+        (url, json!({ "bot_id": "b9" }), "RESOURCES_INVALID_BODY"),
+        (url, json!({ "bot_id": " " }), "RESOURCES_INVALID_BODY"),
+        (url, json!({}), "RESOURCES_INVALID_BODY"),
+        (
+            "/api/v1/resources/proxies/l-shared/unassign",
+            json!({ "bot_id": "b1" }),
+            "RESOURCES_INVALID_KIND",
+        ),
+    ] {
+        let (status, res) = server.call("POST", path, &t, Some(body.clone())).await;
+        assert_eq!(
+            (status, res["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{path} {body}"
+        );
+    }
+    let (status, _) = server
+        .call(
+            "POST",
+            "/api/v1/resources/licenses/nope/unassign",
+            &t,
+            Some(json!({ "bot_id": "b1" })),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // Another tenant does not see it.
+    let other = server.user("other@example.com", "globex", "api").await;
+    let (status, _) = server.call("POST", url, &other, Some(json!({ "bot_id": "b1" }))).await;
+    assert_eq!(status, 404);
+
+    // Another bot remains: the license stays with it.
+    let (status, res) = server.call("POST", url, &t, Some(json!({ "bot_id": "b1" }))).await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(
+        res["data"],
+        json!({ "id": "l-shared", "bot_ids": ["b2"], "deleted": false })
+    );
+    let (_, res) = server
+        .call("GET", "/api/v1/resources/licenses/l-shared", &t, None)
+        .await;
+    assert_eq!(res["data"]["bot_ids"], json!(["b2"]));
+    assert_eq!(res["data"]["key"], "K-1");
+
+    // The last bot goes: so does the license.
+    let (status, res) = server.call("POST", url, &t, Some(json!({ "bot_id": "b2" }))).await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res["data"], json!({ "id": "l-shared", "bot_ids": [], "deleted": true }));
+    let (status, _) = server
+        .call("GET", "/api/v1/resources/licenses/l-shared", &t, None)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
 async fn workspace_kinds_validate_and_normalise() {
     let (server, t) = server_with_user().await;
     let (status, res) = server.call("GET", "/api/v1/workspace/todos", &t, None).await;

@@ -4,18 +4,20 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use botmox_contract::envelope::{Failure, Success};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::expiry::{self, ExpiryReport};
+use crate::audit::store::{self as audit, Action};
 use crate::auth::Authed;
 use crate::clock::now_ms;
 use crate::documents::crud::{self, typed, Codes, Deleted, Page, Spec};
 use crate::documents::fields::{Bounded, Millis};
 use crate::documents::list::{self, Filter, FilterKind, Filters};
-use crate::documents::{AnyDocument, Collection, Document};
+use crate::documents::{store, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
 use crate::http::{created, ok, Created, Ok};
@@ -212,6 +214,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_resources, create_resource))
         .routes(routes!(expiring))
         .routes(routes!(get_resource, patch_resource, put_resource, delete_resource))
+        .routes(routes!(unassign))
 }
 
 const KIND: &str = "licenses, proxies or subscriptions";
@@ -324,4 +327,86 @@ async fn expiring(
         .read(move |conn| expiry::report(conn, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
         .await?;
     Ok(ok(report))
+}
+
+/// The bot an unassign takes off a license.
+#[derive(Deserialize, ToSchema)]
+struct UnassignBody {
+    bot_id: String,
+}
+
+/// What an unassign left: the license's other bots, or `deleted` when none remained.
+#[derive(Serialize, ToSchema)]
+struct Unassigned {
+    id: String,
+    bot_ids: Vec<String>,
+    deleted: bool,
+}
+
+/// Takes a bot off a license and deletes the license when no bot remains (web-ui.md §2.3,
+/// the bot page's "Unassign"), in one transaction, so a bot linked meanwhile keeps it.
+/// Only licenses: a proxy is unassigned by setting its `bot_id` to null.
+#[utoipa::path(post, path = "/api/v1/resources/{kind}/{id}/unassign", tag = "resources", security(("bearer" = [])),
+    params(("kind" = String, Path, description = "licenses"), ("id" = String, Path)), request_body = UnassignBody,
+    responses((status = 200, body = Success<Unassigned>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+async fn unassign(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path((kind, id)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> ApiResult<Ok<Unassigned>> {
+    if spec(&kind)?.collection != Collection::Licenses {
+        return Err(ApiError::new(ErrorCode::ResourcesInvalidKind)
+            .with_message("Only a license is unassigned here; set a proxy's or subscription's bot_id instead"));
+    }
+    let id = LICENSES.parse_id(&id)?;
+    let bot = crud::typed_body::<UnassignBody>(&body, ErrorCode::ResourcesInvalidBody)?.bot_id;
+    let bot = bot.trim().to_owned();
+    if bot.is_empty() {
+        return Err(ApiError::new(ErrorCode::ResourcesInvalidBody).with_message("bot_id must name the bot to unassign"));
+    }
+    let out = state
+        .db
+        .write(move |tx| {
+            let tenant = &me.tenant_id;
+            let mut doc = store::get(tx, tenant, Collection::Licenses, &id)?
+                .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFound))?;
+            let ids: Vec<String> = match doc.get("bot_ids") {
+                Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                _ => Vec::new(),
+            };
+            if !ids.contains(&bot) {
+                return Err(ApiError::new(ErrorCode::ResourcesInvalidBody)
+                    .with_message("This bot is not assigned to the license"));
+            }
+            let rest: Vec<String> = ids.into_iter().filter(|b| *b != bot).collect();
+            if rest.is_empty() {
+                store::delete(tx, tenant, Collection::Licenses, &id)?;
+                audit::record(tx, &me, Action::Delete, Collection::Licenses.as_str(), &id, &[])?;
+                return Ok(Unassigned {
+                    id,
+                    bot_ids: rest,
+                    deleted: true,
+                });
+            }
+            let now = now_ms();
+            doc.insert("bot_ids".into(), rest.clone().into());
+            doc.insert("updated_at".into(), now.into());
+            store::replace(tx, tenant, Collection::Licenses, &id, &doc, now)?;
+            audit::record(
+                tx,
+                &me,
+                Action::Update,
+                Collection::Licenses.as_str(),
+                &id,
+                &["bot_ids".to_owned()],
+            )?;
+            Ok(Unassigned {
+                id,
+                bot_ids: rest,
+                deleted: false,
+            })
+        })
+        .await?;
+    Ok(ok(out))
 }

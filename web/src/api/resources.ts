@@ -87,7 +87,6 @@ function resourceApi<K extends ResourceKind>(kind: K) {
     path: base,
     page: (q: ListQuery) => fetchListPage<T>(base, q),
     all: (q: Omit<ListQuery, 'page' | 'limit'> = { sort: 'updated_at', order: 'desc' }) => fetchAll<T>(base, q),
-    get: (id: string) => api.get<T>(one(id)),
     create: (body: Partial<T>) => api.post<T>(base, body),
     patch: (id: string, body: Partial<T>) => api.patch<T>(one(id), body),
     remove: (id: string) => api.delete<{ id: string; deleted: boolean }>(one(id)),
@@ -95,7 +94,12 @@ function resourceApi<K extends ResourceKind>(kind: K) {
   };
 }
 
-export const licensesApi = resourceApi('licenses');
+export const licensesApi = {
+  ...resourceApi('licenses'),
+  /** Takes the bot off the license; the server deletes the license when no bot remains. */
+  unassign: (id: string, botId: string) =>
+    api.post<{ id: string; bot_ids: string[]; deleted: boolean }>(`/resources/licenses/${encodeURIComponent(id)}/unassign`, { bot_id: botId }),
+};
 export const proxiesApi = resourceApi('proxies');
 export const subscriptionsApi = resourceApi('subscriptions');
 

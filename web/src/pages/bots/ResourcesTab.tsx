@@ -109,13 +109,11 @@ export default function ResourcesTab({
     });
 
   // Unassign takes this bot off the license and deletes the license when no bot remains
-  // (web-ui.md §2.3). The bots are read afresh, so a bot linked meanwhile keeps it alive.
+  // (web-ui.md §2.3); the server does both in one step, so a bot linked meanwhile keeps it.
   const unassignLicense = async (id: string) => {
     try {
-      const rest = ((await licensesApi.get(id)).bot_ids ?? []).filter((x) => x !== bot.id);
-      if (rest.length) await licensesApi.patch(id, { bot_ids: rest });
-      else await licensesApi.remove(id);
-      message.success(rest.length ? B.unassigned : B.licenseUnassignedDeleted);
+      const { deleted } = await licensesApi.unassign(id, bot.id);
+      message.success(deleted ? B.licenseUnassignedDeleted : B.unassigned);
       onChange();
     } catch (e) {
       message.error(errorMessage(e));
