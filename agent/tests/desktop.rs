@@ -1,15 +1,18 @@
 //! The desktop half of the agent on Linux: the tray's state → icon/tooltip/menu mapping, start
 //! at login and the botmox:// scheme as XDG files, and one tray per user (the real binary,
-//! launched twice).
+//! launched twice). Unix only: the scratch desktop is shell scripts and XDG files, and the
+//! trays are stopped by SIGTERM (the Windows side has the wine smoke test).
+#![cfg(unix)]
+
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use botmox_agent::status::Status;
 use botmox_agent::tray::model::{self, Action, Entry, View};
-
-const BIN: &str = env!("CARGO_BIN_EXE_botmox-agent");
+use common::{server, Proc, AGENT as BIN};
 
 fn view(status: Option<Status>, message: &str, server: Option<&str>) -> View {
     View {
@@ -173,6 +176,21 @@ impl Desk {
         self.root.join("agent")
     }
 
+    /// `botmox-agent tray` in the background.
+    fn tray(&self) -> Proc {
+        let mut cmd = self.command();
+        cmd.arg("tray");
+        Proc::spawn(cmd)
+    }
+
+    /// What the tray last wrote to `state.json` (null before it has).
+    fn state(&self) -> serde_json::Value {
+        std::fs::read(self.config_dir().join("state.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
     fn calls(&self, tool: &str) -> Vec<String> {
         std::fs::read_to_string(self.root.join(format!("{tool}.calls")))
             .unwrap_or_default()
@@ -244,27 +262,22 @@ fn log_text(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default()
 }
 
-struct Reap(Child);
-
-impl Drop for Reap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// SIGTERM, as a session ending sends it; the exit code once the process is gone.
+fn terminate(proc: &mut Proc) -> Option<i32> {
+    let sent = Command::new("kill")
+        .arg("-TERM")
+        .arg(proc.id().to_string())
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    proc.exited_within(Duration::from_secs(20))
 }
 
 #[test]
 fn a_second_launch_hands_its_arguments_to_the_first_tray_and_exits() {
     let desk = Desk::new("instance");
     let dir = desk.config_dir();
-    let mut first = Reap(
-        desk.command()
-            .arg("tray")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut first = desk.tray();
     wait_for("the first tray's endpoint", || dir.join("tray.json").exists());
     // Not paired: the first tray opens the local pairing page, and registers botmox://.
     wait_for("the pairing page", || desk.calls("xdg-open").len() == 1);
@@ -298,7 +311,7 @@ fn a_second_launch_hands_its_arguments_to_the_first_tray_and_exits() {
     wait_for("the pairing page after the failure", || {
         desk.calls("xdg-open").len() == 3
     });
-    assert!(first.0.try_wait().unwrap().is_none(), "the first tray is still running");
+    assert!(first.is_running(), "the first tray is still running");
 
     // A wrong secret is refused and changes nothing.
     let endpoint: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("tray.json")).unwrap()).unwrap();
@@ -312,92 +325,12 @@ fn a_second_launch_hands_its_arguments_to_the_first_tray_and_exits() {
     std::io::BufReader::new(stream).read_line(&mut reply).unwrap();
     assert_eq!(reply.trim(), "denied");
 
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(first.0.id().to_string())
-        .status()
-        .unwrap();
-    let mut code = None;
-    wait_for("the first tray to quit", || {
-        code = first.0.try_wait().unwrap();
-        code.is_some()
-    });
-    assert_eq!(code.unwrap().code(), Some(0));
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
-    assert_eq!(state["status"], "idle");
+    assert_eq!(terminate(&mut first), Some(0), "{}", first.log());
+    assert_eq!(desk.state()["status"], "idle");
     // The lock went with it: the next tray is a first one again.
-    let mut again = Reap(
-        desk.command()
-            .arg("tray")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut again = desk.tray();
     wait_for("a new first tray", || desk.calls("xdg-open").len() == 4);
-    assert!(again.0.try_wait().unwrap().is_none());
-}
-
-/// The real Bot-Mox server (the `botmox` binary beside the agent's) on a free loopback port,
-/// with an admin; returns the process, its base URL and an admin session token.
-fn server(root: &Path) -> (Reap, String, String) {
-    let bin = Path::new(BIN).with_file_name("botmox");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p botmox` first",
-        bin.display()
-    );
-    let data = root.join("server");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = |args: &[&str]| {
-        let mut cmd = Command::new(&bin);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("BOTMOX_DATA_DIR", &data)
-            .env("BOTMOX_LISTEN", format!("127.0.0.1:{port}"))
-            .env("BOTMOX_LOG", "warn")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    };
-    let (email, password) = ("tray@botmox.local", "tray-test-password-1");
-    let created = server(&[
-        "admin",
-        "create-user",
-        "--email",
-        email,
-        "--password",
-        password,
-        "--role",
-        "admin",
-    ])
-    .status()
-    .unwrap();
-    assert!(created.success());
-    let proc = Reap(server(&["serve"]).spawn().unwrap());
-    let base = format!("http://127.0.0.1:{port}");
-    let http = http_client();
-    wait_for("the server", || {
-        block_on(async { http.get(format!("{base}/api/v1/health/ready")).send().await })
-            .is_ok_and(|r| r.status().is_success())
-    });
-    let login: serde_json::Value = block_on(async {
-        let body = serde_json::json!({ "email": email, "password": password });
-        let res = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&body)
-            .send()
-            .await?;
-        res.json().await
-    })
-    .unwrap();
-    let token = login["data"]["token"].as_str().unwrap().to_owned();
-    (proc, base, token)
+    assert!(again.is_running());
 }
 
 fn http_client() -> reqwest::Client {
@@ -422,16 +355,9 @@ fn api_json(req: reqwest::RequestBuilder) -> serde_json::Value {
 #[test]
 fn a_clicked_pairing_link_pairs_the_running_tray_which_then_goes_online() {
     let desk = Desk::new("pair");
-    let (_server, base, token) = server(&desk.root);
+    let (_server, base, token) = block_on(server(&desk.root.join("server")));
     let dir = desk.config_dir();
-    let mut tray = Reap(
-        desk.command()
-            .arg("tray")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut tray = desk.tray();
     wait_for("the tray's endpoint", || dir.join("tray.json").exists());
 
     // What the web UI's "pair an agent" link is: the pairing's botmox:// URI.
@@ -447,32 +373,16 @@ fn a_clicked_pairing_link_pairs_the_running_tray_which_then_goes_online() {
     assert!(stdout(&handed).contains("Handed the link"), "{}", stdout(&handed));
 
     // The tray pairs, sees its configuration change and starts the link on it.
-    let state = || -> serde_json::Value {
-        std::fs::read(dir.join("state.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
-    };
-    wait_for("the tray online", || state()["status"] == "online");
+    wait_for("the tray online", || desk.state()["status"] == "online");
     let config: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
     let agent_id = config["agent_id"].as_str().unwrap();
     assert_eq!(config["agent_name"], "tray-pc");
     let agent = api_json(http.get(format!("{base}/api/v1/agents/{agent_id}")).bearer_auth(&token));
     assert_eq!(agent["data"]["online"], true, "{agent}");
     assert!(log_text(&dir).contains("agent.config.changed"));
-    assert!(tray.0.try_wait().unwrap().is_none());
+    assert!(tray.is_running());
 
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(tray.0.id().to_string())
-        .status()
-        .unwrap();
-    let mut code = None;
-    wait_for("the tray to quit", || {
-        code = tray.0.try_wait().unwrap();
-        code.is_some()
-    });
-    assert_eq!(code.unwrap().code(), Some(0));
-    assert_eq!(state()["status"], "idle");
-    assert_eq!(state()["message"], "stopped");
+    assert_eq!(terminate(&mut tray), Some(0), "{}", tray.log());
+    assert_eq!(desk.state()["status"], "idle");
+    assert_eq!(desk.state()["message"], "stopped");
 }

@@ -1,145 +1,19 @@
 //! The local pairing/computers page: the real `botmox-agent ui --no-browser`, the real Bot-Mox
 //! server (the `botmox` binary beside the agent's) and the Proxmox VE double, over loopback.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use botmox_testkit::pve::{PveDouble, PveOptions};
+use common::{command, server, Proc, AGENT, WAIT};
 use reqwest::header::{COOKIE, HOST, ORIGIN, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
-const AGENT: &str = env!("CARGO_BIN_EXE_botmox-agent");
-const WAIT: Duration = Duration::from_secs(30);
 // Distinctive, so that finding them in a body can only mean a leak.
 const TOKEN_SECRET: &str = "pve-tok-7f3a9c1e";
 const WRONG_SECRET: &str = "not-it-5b2d8e4a";
-
-fn command(bin: &Path) -> Command {
-    let mut cmd = Command::new(bin);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("BOTMOX_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
-
-/// A child process killed when dropped, its stderr collected.
-struct Proc {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Proc {
-    fn spawn(mut cmd: Command) -> Proc {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let log = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let sink = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let mut log = sink.lock().unwrap();
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-            });
-        }
-        Proc { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// The first word after `marker` in the output, waiting for it.
-    fn wait_for(&mut self, marker: &str) -> String {
-        self.wait_for_word(marker, |_| true)
-    }
-
-    /// The first word after a `marker` that passes `fits`, waiting for it.
-    fn wait_for_word(&mut self, marker: &str, fits: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let log = self.log();
-            let found = log
-                .match_indices(marker)
-                .filter_map(|(at, _)| log[at + marker.len()..].split_whitespace().next())
-                .find(|word| fits(word));
-            if let Some(word) = found {
-                return word.to_owned();
-            }
-            assert!(self.child.try_wait().unwrap().is_none(), "exited early:\n{log}");
-            assert!(start.elapsed() < WAIT, "no {marker:?} in time:\n{log}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn exited_within(&mut self, deadline: Duration) -> Option<i32> {
-        let start = Instant::now();
-        while start.elapsed() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The real server on a fresh data directory, with an admin signed in; (process, base URL,
-/// admin session token).
-async fn server(data: &Path) -> (Proc, String, String) {
-    let bin = Path::new(AGENT).with_file_name(format!("botmox{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p botmox` first",
-        bin.display()
-    );
-    let mut cmd = command(&bin);
-    cmd.arg("--data-dir").arg(data).args([
-        "serve",
-        "--log-format",
-        "text",
-        "--log",
-        "info",
-        "--listen",
-        "127.0.0.1:0",
-    ]);
-    let mut proc = Proc::spawn(cmd);
-    let base = format!("http://{}", proc.wait_for("listening on http://"));
-    let setup = proc.wait_for("setup URL: ");
-    let token = setup.split("token=").nth(1).unwrap().to_owned();
-    let res = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/setup"))
-        .json(&json!({ "token": token, "email": "admin@example.com", "password": "correct horse battery" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let session = res.json::<Value>().await.unwrap()["data"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (proc, base, session)
-}
 
 /// `botmox-agent ui <page> --no-browser`; the process and the one-time link it printed.
 fn ui(dir: &Path, page: &str, idle_secs: u32) -> (Proc, String) {
