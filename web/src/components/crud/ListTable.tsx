@@ -3,10 +3,10 @@
 // is going on and what to do.
 
 import type { ReactNode } from 'react';
-import { Alert, Button, Empty, Table, type TableProps } from 'antd';
+import { Button, Empty, Table, type TableProps } from 'antd';
 import type { ColumnsType, SorterResult } from 'antd/es/table/interface';
-import { errorMessage } from '../../api/client';
 import { S } from '../../strings';
+import LoadError from './LoadError';
 import type { TableModel } from './useListTable';
 import './crud.css';
 
@@ -67,20 +67,7 @@ export default function ListTable<T extends object>({
 
   return (
     <div className="bm-list" data-testid={testId}>
-      {table.error ? (
-        <Alert
-          className="bm-list-error"
-          type="error"
-          showIcon
-          message={S.crud.loadFailed}
-          description={errorMessage(table.error)}
-          action={
-            <Button size="small" onClick={table.refresh}>
-              {S.common.retry}
-            </Button>
-          }
-        />
-      ) : null}
+      {table.error ? <LoadError className="bm-list-error" error={table.error} retry={table.refresh} /> : null}
       <Table<T>
         size={size}
         rowKey={table.rowKey}

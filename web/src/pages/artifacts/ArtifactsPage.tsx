@@ -3,15 +3,15 @@
 // download audit paged by the server.
 
 import { useMemo, useState } from 'react';
-import { Alert, Button, Card, Form, Select, Table, Tag, Tooltip } from 'antd';
+import { Button, Card, Form, Select, Table, Tag, Tooltip } from 'antd';
 import { CloudUploadOutlined, EditOutlined, SendOutlined, ReloadOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { artifactsApi, RELEASE_STATUSES, type Assignment, type DownloadAuditRow, type Release, type ReleaseStatus } from '../../api/artifacts';
-import { errorMessage } from '../../api/client';
 import { usersApi, type TenantUser } from '../../api/users';
 import AdminGate from '../../components/AdminGate';
 import EntityDialog from '../../components/crud/EntityDialog';
 import ListTable from '../../components/crud/ListTable';
+import LoadError, { firstLoad } from '../../components/crud/LoadError';
 import PageHeader from '../../components/crud/PageHeader';
 import { CopyButton, IconAction } from '../../components/crud/cells';
 import { useListTable } from '../../components/crud/useListTable';
@@ -45,19 +45,6 @@ const loadAll = async (): Promise<Loaded> => {
 
 const releaseName = (r: Pick<Release, 'module' | 'version'>) => `${r.module} ${r.version}`;
 
-function LoadError({ error, retry }: { error: unknown; retry: () => void }) {
-  return (
-    <Alert
-      className="bm-card-alert"
-      type="error"
-      showIcon
-      message={S.crud.loadFailed}
-      description={errorMessage(error)}
-      action={<Button size="small" onClick={retry}>{S.common.retry}</Button>}
-    />
-  );
-}
-
 function Artifacts() {
   const data = usePolling(loadAll, POLL_MS);
   const [uploading, setUploading] = useState(false);
@@ -68,7 +55,7 @@ function Artifacts() {
   const users = data.data?.users ?? [];
   const byId = useMemo(() => new Map(releases.map((r) => [r.id, r])), [releases]);
   const email = (id: string | null | undefined) => (id ? (users.find((u) => u.id === id)?.email ?? id) : '');
-  const loading = !data.data && data.loading;
+  const { loading, failed } = firstLoad(data);
 
   const audit = useListTable<DownloadAuditRow>({
     load: (st) => artifactsApi.audit(st.page, st.limit),
@@ -191,7 +178,7 @@ function Artifacts() {
             dataSource={releases}
             loading={loading}
             pagination={{ defaultPageSize: 10, size: 'small', hideOnSinglePage: true, showSizeChanger: true }}
-            locale={{ emptyText: data.error && !data.data ? S.crud.loadFailed : T.releasesEmpty }}
+            locale={{ emptyText: failed ?? T.releasesEmpty }}
             scroll={{ x: 'max-content' }}
             data-testid="releases-table"
           />
@@ -204,7 +191,7 @@ function Artifacts() {
             dataSource={assignments}
             loading={loading}
             pagination={{ defaultPageSize: 10, size: 'small', hideOnSinglePage: true }}
-            locale={{ emptyText: data.error && !data.data ? S.crud.loadFailed : T.assignmentsEmpty }}
+            locale={{ emptyText: failed ?? T.assignmentsEmpty }}
             scroll={{ x: 'max-content' }}
             data-testid="assignments-table"
           />

@@ -3,11 +3,10 @@
 // server, filterable by state, revocable.
 
 import { useState } from 'react';
-import { Alert, Button, Card, DatePicker, Form, Input, InputNumber, Select, Table, Tag } from 'antd';
+import { Button, Card, DatePicker, Form, Input, InputNumber, Select, Table, Tag } from 'antd';
 import { DeleteOutlined, EditOutlined, PlusOutlined, SafetyCertificateOutlined, StopOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import dayjs, { type Dayjs } from 'dayjs';
-import { errorMessage } from '../../api/client';
 import {
   LEASE_STATES,
   LICENSE_STATUSES,
@@ -23,6 +22,7 @@ import { usersApi, type TenantUser } from '../../api/users';
 import AdminGate from '../../components/AdminGate';
 import EntityDialog from '../../components/crud/EntityDialog';
 import ListTable from '../../components/crud/ListTable';
+import LoadError, { firstLoad } from '../../components/crud/LoadError';
 import PageHeader from '../../components/crud/PageHeader';
 import { IconAction } from '../../components/crud/cells';
 import { useDeleteAction } from '../../components/crud/useDeleteAction';
@@ -74,8 +74,7 @@ function Leases() {
   const users = data.data?.users ?? [];
   const email = (id: string) => users.find((u) => u.id === id)?.email ?? id;
   const userOptions = users.map((u) => ({ value: u.id, label: u.email }));
-  const loading = !data.data && data.loading;
-  const failed = data.error && !data.data ? S.crud.loadFailed : undefined;
+  const { loading, failed } = firstLoad(data);
 
   const leases = useListTable<LeaseInfo>({
     load: (st) => leasesApi.leases(st.page, st.limit, st.filters.state),
@@ -183,16 +182,7 @@ function Leases() {
             { label: T.leases, value: leases.data?.total ?? 0 },
           ]}
         />
-        {data.error ? (
-          <Alert
-            className="bm-card-alert"
-            type="error"
-            showIcon
-            message={S.crud.loadFailed}
-            description={errorMessage(data.error)}
-            action={<Button size="small" onClick={data.refresh}>{S.common.retry}</Button>}
-          />
-        ) : null}
+        {data.error ? <LoadError error={data.error} retry={data.refresh} /> : null}
         <Card
           className="bm-card bm-admin-card"
           size="small"

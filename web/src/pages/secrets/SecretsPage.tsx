@@ -3,14 +3,14 @@
 // fields when they close, and the agents-only value route is never called from here.
 
 import { useState } from 'react';
-import { Alert, Button, Form, Input, Table, Tag } from 'antd';
+import { Button, Form, Input, Table, Tag } from 'antd';
 import { DeleteOutlined, LinkOutlined, LockOutlined, PlusOutlined, SyncOutlined } from '@ant-design/icons';
 import type { PasswordProps } from 'antd/es/input';
 import type { ColumnsType } from 'antd/es/table';
-import { errorMessage } from '../../api/client';
 import { secretsApi, type SecretBinding, type SecretMeta } from '../../api/secrets';
 import AdminGate from '../../components/AdminGate';
 import EntityDialog from '../../components/crud/EntityDialog';
+import LoadError, { firstLoad } from '../../components/crud/LoadError';
 import PageHeader from '../../components/crud/PageHeader';
 import { IconAction } from '../../components/crud/cells';
 import { useDeleteAction } from '../../components/crud/useDeleteAction';
@@ -58,6 +58,7 @@ function Secrets() {
   const bindings = data.data?.bindings ?? [];
   const bindingsOf = (id: string) => bindings.filter((b) => b.secret_ref === id);
   const bound = secrets.filter((s) => bindingsOf(s.id).length > 0).length;
+  const { loading, failed } = firstLoad(data);
 
   const remove = useDeleteAction<SecretMeta>({
     remove: (s) => secretsApi.remove(s.id),
@@ -132,23 +133,15 @@ function Secrets() {
             { label: T.statUnbound, value: secrets.length - bound, tone: 'muted' },
           ]}
         />
-        {data.error ? (
-          <Alert
-            className="bm-card-alert"
-            type="error"
-            showIcon
-            message={errorMessage(data.error)}
-            action={<Button size="small" onClick={data.refresh}>{S.common.retry}</Button>}
-          />
-        ) : null}
+        {data.error ? <LoadError error={data.error} retry={data.refresh} /> : null}
         <Table<SecretMeta>
           size="small"
           rowKey="id"
           columns={columns}
           dataSource={secrets}
-          loading={!data.data && data.loading}
+          loading={loading}
           pagination={{ defaultPageSize: 15, size: 'small', hideOnSinglePage: true, showSizeChanger: true }}
-          locale={{ emptyText: data.error && !data.data ? S.crud.loadFailed : T.empty }}
+          locale={{ emptyText: failed ?? T.empty }}
           scroll={{ x: 'max-content' }}
           data-testid="secrets-table"
         />

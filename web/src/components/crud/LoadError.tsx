@@ -1,0 +1,31 @@
+// What a list shows when loading it failed: the reason and a Retry, above the table (which
+// keeps the last good rows when only a refresh failed).
+
+import { Alert, Button } from 'antd';
+import { errorMessage } from '../../api/client';
+import type { Polled } from '../../hooks';
+import { S } from '../../strings';
+
+export default function LoadError({ error, retry, className = 'bm-card-alert' }: { error: unknown; retry: () => void; className?: string }) {
+  return (
+    <Alert
+      className={className}
+      type="error"
+      showIcon
+      message={S.crud.loadFailed}
+      description={errorMessage(error)}
+      action={
+        <Button size="small" onClick={retry}>
+          {S.common.retry}
+        </Button>
+      }
+    />
+  );
+}
+
+/** For the tables of a polled page: a spinner only until the first answer, and "could not
+ * load" as their empty text while there is nothing to show because of an error. */
+export function firstLoad(polled: Polled<unknown>): { loading: boolean; failed: string | undefined } {
+  const none = polled.data === undefined;
+  return { loading: none && polled.loading, failed: none && polled.error ? S.crud.loadFailed : undefined };
+}
