@@ -246,6 +246,12 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByTestId('tab-configure').click();
     const person = page.getByTestId('form-person');
     await person.getByTestId('section-notice').getByText('Incomplete Person Data').waitFor();
+    // Cancel puts the stored values back.
+    await person.getByLabel('First Name', { exact: true }).fill('Zed');
+    await person.getByText('Unsaved changes').waitFor();
+    await person.getByRole('button', { name: 'Cancel' }).click();
+    await person.getByText('Unsaved changes').waitFor({ state: 'detached' });
+    assert.equal(await person.getByLabel('First Name', { exact: true }).inputValue(), subject.person?.first_name ?? '');
     await person.getByLabel('First Name', { exact: true }).fill('Erika');
     await person.getByRole('button', { name: 'Save Changes' }).click();
     await toast('Person data saved successfully');

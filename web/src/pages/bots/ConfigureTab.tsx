@@ -189,9 +189,24 @@ function SectionForm<V extends object>({
       )}
       {problems.length ? <Alert className="bm-dialog-alert" type="error" showIcon message={S.crud.fixFields} description={problems.join('; ')} /> : null}
       <div className="bm-form-grid">{children}</div>
-      <Button type="primary" htmlType="submit" loading={busy} disabled={!dirty}>
-        {B.saveChanges}
-      </Button>
+      <Space>
+        <Button type="primary" htmlType="submit" loading={busy} disabled={!dirty}>
+          {B.saveChanges}
+        </Button>
+        {/* Back to the stored values (the latest the page has). */}
+        <Button
+          disabled={!dirty || busy}
+          onClick={() => {
+            form.resetFields();
+            form.setFieldsValue(initial as Parameters<typeof form.setFieldsValue>[0]);
+            setDirty(false);
+            setProblems([]);
+          }}
+        >
+          {S.crud.cancel}
+        </Button>
+        {dirty && <span className="bm-tone-text bm-tone-warning">{B.unsavedShort}</span>}
+      </Space>
     </Form>
   );
 }
