@@ -262,17 +262,6 @@ fn log_text(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default()
 }
 
-/// SIGTERM, as a session ending sends it; the exit code once the process is gone.
-fn terminate(proc: &mut Proc) -> Option<i32> {
-    let sent = Command::new("kill")
-        .arg("-TERM")
-        .arg(proc.id().to_string())
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    proc.exited_within(Duration::from_secs(20))
-}
-
 #[test]
 fn a_second_launch_hands_its_arguments_to_the_first_tray_and_exits() {
     let desk = Desk::new("instance");
@@ -325,7 +314,7 @@ fn a_second_launch_hands_its_arguments_to_the_first_tray_and_exits() {
     std::io::BufReader::new(stream).read_line(&mut reply).unwrap();
     assert_eq!(reply.trim(), "denied");
 
-    assert_eq!(terminate(&mut first), Some(0), "{}", first.log());
+    assert_eq!(first.terminate(), Some(0), "{}", first.log());
     assert_eq!(desk.state()["status"], "idle");
     // The lock went with it: the next tray is a first one again.
     let mut again = desk.tray();
@@ -382,7 +371,7 @@ fn a_clicked_pairing_link_pairs_the_running_tray_which_then_goes_online() {
     assert!(log_text(&dir).contains("agent.config.changed"));
     assert!(tray.is_running());
 
-    assert_eq!(terminate(&mut tray), Some(0), "{}", tray.log());
+    assert_eq!(tray.terminate(), Some(0), "{}", tray.log());
     assert_eq!(desk.state()["status"], "idle");
     assert_eq!(desk.state()["message"], "stopped");
 }

@@ -1,7 +1,9 @@
 //! Test doubles that behave like one Proxmox VE host: `pve` speaks its HTTP API (tickets,
 //! CSRF, API tokens, UPID tasks), `ssh` is an in-process russh server that understands the
-//! shell commands the agent sends. Both share one simulated host state.
+//! shell commands the agent sends. Both share one simulated host state. `process` holds what
+//! the server's and the agent's black-box tests do with child processes.
 
 pub mod host;
+pub mod process;
 pub mod pve;
 pub mod ssh;

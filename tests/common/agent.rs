@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The agent binary beside the server's. `cargo test --workspace` builds both; a test run of
 /// this crate alone needs `cargo build -p botmox-agent` first.
@@ -18,12 +18,7 @@ pub fn agent_bin() -> PathBuf {
 
 /// `botmox-agent --config-dir <dir> …` with no `BOTMOX_*` variables from the environment.
 pub fn agent(dir: &Path) -> Command {
-    let mut cmd = Command::new(agent_bin());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("BOTMOX_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = botmox_testkit::process::command(agent_bin());
     cmd.arg("--config-dir").arg(dir);
     cmd
 }
@@ -78,14 +73,7 @@ impl RunningAgent {
 
     /// Waits for the process to exit by itself; its exit code.
     pub fn exited_within(&mut self, deadline: Duration) -> Option<i32> {
-        let start = Instant::now();
-        while start.elapsed() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        botmox_testkit::process::exited_within(&mut self.child, deadline)
     }
 
     pub fn kill(mut self) {

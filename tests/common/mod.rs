@@ -4,7 +4,6 @@
 
 pub mod agent;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -35,12 +34,7 @@ where
 /// A `botmox` command on a data directory, with no `BOTMOX_*` variables leaking in from the
 /// environment that runs the tests.
 pub fn botmox(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("BOTMOX_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = botmox_testkit::process::command(BIN);
     cmd.arg("--data-dir").arg(data_dir);
     cmd
 }
@@ -96,15 +90,7 @@ impl TestServer {
             .spawn()
             .expect("spawn botmox");
         let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
+        botmox_testkit::process::collect(child.stderr.take().unwrap(), log.clone());
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let addr = find_after(&log.lock().unwrap(), "listening on http://");
@@ -181,20 +167,8 @@ impl TestServer {
 
     /// SIGTERM, then waits (at most 20 s) for the process to exit.
     pub fn stop(mut self) -> ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not stop within 20 s of SIGTERM:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        botmox_testkit::process::terminate(&mut self.child, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("the server did not stop within 20 s of SIGTERM:\n{}", self.log()))
     }
 
     /// SIGKILL: no chance to flush or close anything.

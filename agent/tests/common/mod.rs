@@ -3,28 +3,18 @@
 //! agent's) with an admin signed in.
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use botmox_testkit::process::command;
+use botmox_testkit::process::{collect, exited_within, terminate};
 use serde_json::{json, Value};
 
 pub const AGENT: &str = env!("CARGO_BIN_EXE_botmox-agent");
 /// How long a process gets to print what a test waits for, or to exit.
 pub const WAIT: Duration = Duration::from_secs(30);
-
-/// A command with no `BOTMOX_*` variables leaking in from the environment that runs the tests.
-pub fn command(bin: &Path) -> Command {
-    let mut cmd = Command::new(bin);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("BOTMOX_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
 
 /// A child process killed when dropped, its stdout and stderr collected.
 pub struct Proc {
@@ -44,24 +34,13 @@ impl Proc {
             Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
             Box::new(child.stderr.take().unwrap()),
         ] {
-            let sink = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let mut log = sink.lock().unwrap();
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-            });
+            collect(stream, log.clone());
         }
         Proc { child, log }
     }
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
-    }
-
-    pub fn id(&self) -> u32 {
-        self.child.id()
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -91,16 +70,14 @@ impl Proc {
         }
     }
 
+    /// SIGTERM (Unix only); the exit code once the process is gone.
+    pub fn terminate(&mut self) -> Option<i32> {
+        terminate(&mut self.child, WAIT).and_then(|status| status.code())
+    }
+
     /// Waits for the process to exit by itself; its exit code.
     pub fn exited_within(&mut self, deadline: Duration) -> Option<i32> {
-        let start = Instant::now();
-        while start.elapsed() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        exited_within(&mut self.child, deadline)
     }
 }
 
