@@ -246,6 +246,8 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByTestId('tab-configure').click();
     const person = page.getByTestId('form-person');
     await person.getByTestId('section-notice').getByText('Incomplete Person Data').waitFor();
+    const warned = (label) => person.locator('.ant-form-item').filter({ has: page.getByLabel(label, { exact: true }) }).locator('.bm-warn-icon');
+    assert.equal(await warned('City').count(), 1, 'an empty stored field is marked');
     // Cancel puts the stored values back.
     await person.getByLabel('First Name', { exact: true }).fill('Zed');
     await person.getByText('Unsaved changes').waitFor();
@@ -255,6 +257,8 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await person.getByLabel('First Name', { exact: true }).fill('Erika');
     await person.getByRole('button', { name: 'Save Changes' }).click();
     await toast('Person data saved successfully');
+    await warned('First Name').waitFor({ state: 'detached' });
+    assert.equal(await warned('City').count(), 1, 'still empty, still marked');
     assert.equal((await api.get(`/bots/${subject.id}`)).person?.first_name, 'Erika');
 
     step = 'configure: character selects cascade, every field required';

@@ -511,6 +511,13 @@ function NameTool({ current, onGenerate }: { current?: string; onGenerate: (name
   );
 }
 
+/** A person field's label, with a warning mark while the stored value is empty (hidden from the accessible name). */
+const personLabel = (text: string, empty: boolean) => (
+  <span>
+    {text} {empty && <ExclamationCircleFilled className="bm-warn-icon" aria-hidden />}
+  </span>
+);
+
 const mark = (ok: boolean) =>
   ok ? <CheckCircleFilled className="bm-tone-text bm-tone-success" /> : <ExclamationCircleFilled className="bm-warn-icon" />;
 
@@ -570,25 +577,25 @@ export default function ConfigureTab({
               toBody={(v) => ({ person: { ...p, ...v } })}
               onSaved={onSaved}
             >
-              <Form.Item name="first_name" label={B.firstName}>
+              <Form.Item name="first_name" label={personLabel(B.firstName, !p.first_name)}>
                 <Input />
               </Form.Item>
-              <Form.Item name="last_name" label={B.lastName}>
+              <Form.Item name="last_name" label={personLabel(B.lastName, !p.last_name)}>
                 <Input />
               </Form.Item>
-              <Form.Item name="birth_date" label={B.birth} extra="DD-MM-YYYY">
+              <Form.Item name="birth_date" label={personLabel(B.birth, !p.birth_date)} extra="DD-MM-YYYY">
                 <Input placeholder="DD-MM-YYYY" />
               </Form.Item>
-              <Form.Item name="country" label={B.country}>
+              <Form.Item name="country" label={personLabel(B.country, !p.country)}>
                 <Input />
               </Form.Item>
-              <Form.Item name="city" label={B.city}>
+              <Form.Item name="city" label={personLabel(B.city, !p.city)}>
                 <Input />
               </Form.Item>
-              <Form.Item name="zip" label={B.zip}>
+              <Form.Item name="zip" label={personLabel(B.zip, !p.zip)}>
                 <Input />
               </Form.Item>
-              <Form.Item name="address" label={B.address}>
+              <Form.Item name="address" label={personLabel(B.address, !p.address)}>
                 <Input placeholder={B.addressPlaceholder} />
               </Form.Item>
             </SectionForm>
