@@ -355,6 +355,9 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await dialog().getByRole('button', { name: 'Save' }).click();
     await toast('License updated');
     await licRow.getByText('E2E-KEY-0002').waitFor();
+    // The closed dialog gives the focus back to the row's Edit button when its animation ends;
+    // an Enter typed into the row before that lands on Edit and opens the dialog again.
+    await dialog().waitFor({ state: 'detached' });
 
     step = 'link bots to the license from its row';
     const addBot = licRow.getByRole('combobox', { name: 'Add Bot to License E2E-KEY-0002' });

@@ -11,7 +11,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, startServer } from './support.mjs';
+import { STEP_MS, collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, pageApi, startServer } from './support.mjs';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'correct horse battery';
@@ -62,6 +62,7 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     await tokenField().waitFor();
 
     step = 'a wrong setup token shows the server message';
+    consoleErrors.expectFailed(401);
     await tokenField().fill('not-the-setup-token');
     await page.getByLabel('Email', { exact: true }).fill(EMAIL);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -119,6 +120,7 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     await page.waitForURL(onPath('/login'));
 
     step = 'wrong password shows the server message';
+    consoleErrors.expectFailed(401);
     await page.getByLabel('Email', { exact: true }).fill(EMAIL);
     await page.getByLabel('Password', { exact: true }).fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -139,6 +141,30 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     await page.getByRole('tree').getByText('Licenses', { exact: true }).click();
     await page.waitForURL(onPath('/licenses'));
     await page.getByRole('heading', { name: 'Bot Licenses' }).waitFor();
+
+    step = 'no browser errors so far';
+    consoleErrors.assertClean();
+
+    step = 'uncaught browser errors reach the server log (POST /client-logs, batched)';
+    await page.evaluate(() => {
+      setTimeout(() => {
+        throw new Error('e2e-planted-error');
+      });
+      void Promise.reject(new Error('e2e-planted-rejection'));
+    });
+    const reported = async () => {
+      const { body } = await pageApi(page, 'GET', '/client-logs?limit=50');
+      return (body.data ?? []).filter((e) => /e2e-planted-(error|rejection)/.test(e.message));
+    };
+    const deadline = Date.now() + STEP_MS;
+    let found = [];
+    while (found.length < 2 && Date.now() < deadline) {
+      found = await reported();
+      if (found.length < 2) await page.waitForTimeout(200);
+    }
+    assert.deepEqual(found.map((e) => e.event).sort(), ['unhandledrejection', 'window.error'], JSON.stringify(found));
+    assert.ok(found.every((e) => e.level === 'error'), JSON.stringify(found));
+    assert.equal(consoleErrors.errors.length, 2, consoleErrors.report());
 
     step = 'a rejected token ends the session';
     await page.evaluate(() => {
