@@ -222,6 +222,17 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, revo
     await viewer.getByText(/"newid": 10[23]/).waitFor();
     await screenshot(page, 'vms-task-dark');
     await viewer.getByRole('button', { name: 'OK' }).click();
+    await viewer.waitFor({ state: 'detached' });
+
+    step = 'Ctrl+L copies the console, F7 resets its view';
+    await page.keyboard.press('Control+l');
+    await page.locator('.ant-message').getByText('Console copied').waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /clone 100 → 10[23]/, copied);
+    await page.keyboard.press('F7');
+    await page.locator('.ant-message').getByText('Reset complete').waitFor();
+    await consoleTable.getByText('No tasks yet.').waitFor();
+    await page.getByTestId('vm-status-103').getByText('RUNNING').waitFor({ timeout: VM_MS });
 
     step = 'datacenter: the agent, its computer and its VMs';
     await page.goto(url('/datacenter'));

@@ -74,14 +74,19 @@ export function IconAction({
   );
 }
 
-export function CopyButton({ text, label, toast }: { text: string; label?: ReactNode; toast?: string }) {
+/** Copies a text to the clipboard with a toast; on a refusal the text is shown instead. */
+export function useCopy() {
   const { message } = App.useApp();
-  const copy = () => {
+  return (text: string, toast?: string) =>
     navigator.clipboard?.writeText(text).then(
       () => message.success(toast ?? S.crud.copied),
       () => message.error(text),
     );
-  };
+}
+
+export function CopyButton({ text, label, toast }: { text: string; label?: ReactNode; toast?: string }) {
+  const copyText = useCopy();
+  const copy = () => void copyText(text, toast);
   if (label === undefined) return <IconAction title={S.crud.copy} icon={<CopyOutlined />} onClick={copy} />;
   return (
     <Button size="small" type="text" className="bm-mono" onClick={copy} icon={<CopyOutlined />} title={S.crud.copy}>

@@ -66,6 +66,10 @@ function recordLog(c: Command): LogLine[] {
 
 const logText = (lines: LogLine[]) => lines.map((l) => `${formatTime(l.at)} ${l.level} ${l.text}`).join('\n');
 
+/** The console as text (Copy, Ctrl+L): a line per task, newest first. */
+export const consoleText = (rows: Command[]) =>
+  rows.map((c) => [formatDateTime(c.started_at ?? c.queued_at), formatDateTime(c.completed_at) || '—', T.status[c.status], describe(c)].join('  ')).join('\n');
+
 export function useConsole(agentId: string | undefined) {
   const [rows, setRows] = useState<Command[]>([]);
   const [logs, setLogs] = useState<Record<string, LogLine[]>>({});
@@ -169,6 +173,7 @@ export default function OperationConsole({ console: con }: { console: ReturnType
         <span className="bm-vm-panetitle">{T.console}</span>
         <span className="bm-muted">{T.tasks(con.rows.length)}</span>
         <span className="bm-grow" />
+        <CopyButton text={consoleText(con.rows)} label={T.copyLog} toast={T.consoleCopied} />
         <Button size="small" onClick={con.clear}>{T.clear}</Button>
       </div>
       <Table<Command>

@@ -4,15 +4,16 @@
 
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { Alert, Button, Dropdown, Select, Tag, Tooltip } from 'antd';
+import { Alert, App, Button, Dropdown, Select, Tag, Tooltip } from 'antd';
 import { ExportOutlined, GlobalOutlined, PlayCircleOutlined, SettingOutlined, StopOutlined } from '@ant-design/icons';
 import { playbooksApi, type Playbook } from '../../api/playbooks';
 import { unattendApi, type UnattendProfile } from '../../api/provisioning';
 import { getToken, useSession } from '../../api/session';
 import { useCommandStream, type CommandEvent } from '../../api/vmops';
+import { useCopy } from '../../components/crud/cells';
 import { S } from '../../strings';
 import { AUTO, computerKey, useComputers } from './computers';
-import OperationConsole, { useConsole } from './OperationConsole';
+import OperationConsole, { consoleText, useConsole } from './OperationConsole';
 import { resourcesOf, useProjectResources } from './projectResources';
 import { useStorages } from './storages';
 import { CUSTOM_PROJECT, useQueue } from './useQueue';
@@ -48,6 +49,8 @@ function Chip({ label, n, danger }: { label: string; n: number; danger?: boolean
 
 export default function VmsPage() {
   const session = useSession();
+  const { message } = App.useApp();
+  const copy = useCopy();
   const roles = session?.user.roles ?? [];
   const infra = roles.includes('infra');
   const privileged = infra || roles.includes('admin');
@@ -90,14 +93,28 @@ export default function VmsPage() {
   const canStart = !!computer && template !== undefined && queue.counts.pending > 0 && !queue.processing;
   const start = () => canStart && void queue.process(template);
 
-  // Shortcuts (§2.7), not while typing: F5 start, F6 stop, Ctrl+N add a VM.
+  // Reset (F7 / Ctrl+R): clear the console view, check the connections again, reload VMs and storages.
+  const reset = () => {
+    con.clear();
+    computers.refresh();
+    list.reload();
+    refreshStorages();
+    message.success(T.resetDone);
+  };
+
+  // Shortcuts (§2.7), not while typing: F5/Ctrl+S start, F6/Ctrl+E stop, F7/Ctrl+R reset,
+  // Ctrl+N add a VM, Ctrl+L copy the console.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
       if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-      if (e.key === 'F5') (e.preventDefault(), start());
-      else if (e.key === 'F6') (e.preventDefault(), queue.stop());
-      else if (e.ctrlKey && e.key.toLowerCase() === 'n' && computer) (e.preventDefault(), void queue.add());
+      const ctrl = (k: string) => e.ctrlKey && e.key.toLowerCase() === k;
+      const act = (f: () => void) => (e.preventDefault(), f());
+      if (e.key === 'F5' || ctrl('s')) act(start);
+      else if (e.key === 'F6' || ctrl('e')) act(queue.stop);
+      else if (e.key === 'F7' || ctrl('r')) act(reset);
+      else if (ctrl('l')) act(() => void copy(consoleText(con.rows), T.consoleCopied));
+      else if (ctrl('n') && computer) act(() => void queue.add());
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

@@ -1,1 +1,0 @@
-import{r as e}from"./shared-CnDr_69w.js";var t={list:()=>e.get(`/admin/users`)};export{t};
