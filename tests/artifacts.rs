@@ -278,6 +278,10 @@ async fn an_uploaded_release_resolves_with_a_lease_and_downloads_through_its_sig
     assert_eq!(res.bytes().await.unwrap().as_ref(), &v1[10..20]);
     let res = get(&url, Some(&format!("bytes={}-", v1.len()))).await;
     assert_eq!(res.status(), 416);
+    assert_eq!(res.headers()["content-range"], format!("bytes */{}", v1.len()).as_str());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "RANGE_NOT_SATISFIABLE");
+    assert_eq!(body["error"]["details"]["size"], v1.len());
 
     // Tampered signature, path or deadline: refused.
     let tampered_sig = format!(

@@ -13,7 +13,7 @@ use std::ops::Range;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use botmox_contract::envelope::Failure;
 use serde_json::json;
 
@@ -142,7 +142,19 @@ pub(crate) async fn download(
         .db
         .write(move |tx| store::record(tx, &row).map_err(ApiError::from))
         .await?;
-    served
+    match served {
+        // RFC 9110 §15.5.17: a 416 names the current length as `bytes */<size>`.
+        Err(error) if error.code == ErrorCode::RangeNotSatisfiable => {
+            let size = error.details.as_ref().and_then(|d| d["size"].as_u64()).unwrap_or(0);
+            let mut response = error.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{size}")).map_err(ApiError::internal)?,
+            );
+            Ok(response)
+        }
+        other => other,
+    }
 }
 
 async fn serve(
@@ -171,8 +183,13 @@ async fn serve(
         Wanted::Whole => (StatusCode::OK, 0..size),
         Wanted::Part(range) => (StatusCode::PARTIAL_CONTENT, range),
         Wanted::Unsatisfiable => {
+            let message = match size {
+                0 => "The file is empty: ask for it without a Range header".to_owned(),
+                _ => format!("The file is {size} bytes: ask for bytes=0-{}", size - 1),
+            };
             return Err(ApiError::new(ErrorCode::RangeNotSatisfiable)
-                .with_message(format!("The file is {size} bytes: ask for bytes=0-{}", size - 1)));
+                .with_message(message)
+                .with_details(json!({ "size": size })));
         }
     };
     row.metadata = json!({ "range": format!("{}-{}", range.start, range.end - 1) });
