@@ -1,7 +1,9 @@
-// The VM queue pane: template, "+ VM", "Start all", "Clear", and a row per queued VM with its
-// storage, project, resources, unattend profile, playbook and state (editable while queued);
-// a done VM's setup progress is shown under the table.
+// The VM queue pane: template, "+ VM", "Delete VM", "Start all", "Clear", and a row per queued
+// VM with its storage, project, resources, unattend profile, playbook and state (editable while
+// queued); a delete row shows only its VM and state. A done VM's setup progress is shown under
+// the table.
 
+import { lazy, Suspense, useMemo, useState, type ReactNode } from 'react';
 import { App, Button, InputNumber, Popover, Select, Table, Tag, Tooltip } from 'antd';
 import { CloseOutlined, EditOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
@@ -16,10 +18,13 @@ import { mostFree, usage, type Storage } from './storages';
 import { AUTO_STORAGE, CUSTOM_PROJECT, DEFAULT_PLAYBOOK, NO_PLAYBOOK, type ItemState, type QueueItem, type useQueue } from './useQueue';
 import type { Vm } from './VmTable';
 
+const DeleteVmsDialog = lazy(() => import('./DeleteVmsDialog'));
+
 const T = S.vms;
 const STATE_COLOR: Record<ItemState, string> = {
   queued: 'default',
   cloning: 'processing',
+  deleting: 'processing',
   starting: 'processing',
   done: 'success',
   running: 'green',
@@ -50,8 +55,12 @@ function ResourcesEditor({ value, onChange }: { value: Resources; onChange: (r: 
   );
 }
 
-export default function VmQueue({ queue, templates, template, onTemplate, storages, projects, profiles, playbooks }: {
+/** A create-only column: empty on delete rows. */
+const createOnly = (render: (i: QueueItem) => ReactNode) => (_: unknown, i: QueueItem) => (i.kind === 'create' ? render(i) : null);
+
+export default function VmQueue({ queue, vms, templates, template, onTemplate, storages, projects, profiles, playbooks }: {
   queue: ReturnType<typeof useQueue>;
+  vms: readonly Vm[] | null;
   templates: Vm[];
   template: number | undefined;
   onTemplate: (vmid: number) => void;
@@ -61,6 +70,11 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
   playbooks: Playbook[];
 }) {
   const { message } = App.useApp();
+  const [deleting, setDeleting] = useState(false);
+  const queuedDeletes = useMemo(
+    () => new Set(queue.items.filter((i) => i.kind === 'delete' && i.state !== 'done').map((i) => i.vmid)),
+    [queue.items],
+  );
   const add = () => queue.add().catch((e: unknown) => message.error(errorMessage(e)));
   const startAll = async () => {
     const [ok, all] = await queue.startAll();
@@ -69,13 +83,13 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
   const best = mostFree(storages);
   const defaultProfile = profiles.find((p) => p.is_default);
   const columns: ColumnsType<QueueItem> = [
-    { key: 'name', title: T.colQueueVm, dataIndex: 'name', width: 110 },
+    { key: 'name', title: T.colQueueVm, width: 110, render: (_, i) => (i.kind === 'delete' ? T.deleteRow(i.name, i.vmid) : i.name) },
     { key: 'vmid', title: T.colQueueId, dataIndex: 'vmid', width: 60 },
     {
       key: 'storage',
       title: T.colStorage,
       width: 150,
-      render: (_, i) => (
+      render: createOnly((i) => (
         <Select
           size="small"
           className="bm-vm-cell"
@@ -89,13 +103,13 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
             ...storages.map((s) => ({ value: s.id, label: storageLabel(s) })),
           ]}
         />
-      ),
+      )),
     },
     {
       key: 'project',
       title: T.colProject,
       width: 140,
-      render: (_, i) => (
+      render: createOnly((i) => (
         <Select
           size="small"
           className="bm-vm-cell"
@@ -114,13 +128,13 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
             { value: CUSTOM_PROJECT, label: T.customResources },
           ]}
         />
-      ),
+      )),
     },
     {
       key: 'resources',
       title: T.colResources,
       width: 150,
-      render: (_, i) => (
+      render: createOnly((i) => (
         <span className="bm-vm-res" data-testid={`queue-resources-${i.name}`}>
           {resourcesText(i.resources)}
           {i.project === CUSTOM_PROJECT && i.state === 'queued' ? (
@@ -129,13 +143,13 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
             </Popover>
           ) : null}
         </span>
-      ),
+      )),
     },
     {
       key: 'unattend',
       title: T.colUnattend,
       width: 130,
-      render: (_, i) => (
+      render: createOnly((i) => (
         <Select
           size="small"
           className="bm-vm-cell"
@@ -149,13 +163,13 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
             ...profiles.map((p) => ({ value: p.id, label: p.name })),
           ]}
         />
-      ),
+      )),
     },
     {
       key: 'playbook',
       title: T.colPlaybook,
       width: 130,
-      render: (_, i) => (
+      render: createOnly((i) => (
         <Select
           size="small"
           className="bm-vm-cell"
@@ -170,7 +184,7 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
             ...playbooks.map((p) => ({ value: p.id, label: p.name })),
           ]}
         />
-      ),
+      )),
     },
     {
       key: 'state',
@@ -196,7 +210,8 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
       <div className="bm-vm-panebar">
         <span className="bm-vm-panetitle">{T.queue}</span>
         <span className="bm-grow" />
-        <Button size="small" type="primary" onClick={() => void startAll()} disabled={!queue.counts.done || queue.processing}>{T.startAll}</Button>
+        <Button size="small" type="primary" onClick={() => void startAll()} disabled={!queue.counts.startable || queue.processing}>{T.startAll}</Button>
+        <Button size="small" danger onClick={() => setDeleting(true)}>{T.deleteVm}</Button>
         <Button size="small" onClick={() => void add()}>{T.addVm}</Button>
         <Button size="small" onClick={queue.clear} disabled={!queue.items.length}>{T.clear}</Button>
       </div>
@@ -232,6 +247,11 @@ export default function VmQueue({ queue, templates, template, onTemplate, storag
             </div>
           ))}
         </div>
+      ) : null}
+      {deleting ? (
+        <Suspense fallback={null}>
+          <DeleteVmsDialog vms={vms} queued={queuedDeletes} onAdd={queue.addDeletes} onClose={() => setDeleting(false)} />
+        </Suspense>
       ) : null}
     </section>
   );

@@ -90,7 +90,9 @@ export default function VmsPage() {
     if (!templates.some((t) => t.vmid === template)) setTemplate(templates[0]?.vmid);
   }, [templates, template]);
 
-  const canStart = !!computer && template !== undefined && queue.counts.pending > 0 && !queue.processing;
+  // Deletes need no template; creates do.
+  const canStart =
+    !!computer && queue.counts.pending > 0 && (template !== undefined || !queue.counts.pendingCreates) && !queue.processing;
   const start = () => canStart && void queue.process(template);
 
   // Reset (F7 / Ctrl+R): clear the console view, check the connections again, reload VMs and storages.
@@ -180,6 +182,7 @@ export default function VmsPage() {
             <VmTable computer={computer} list={list} stream={stream} />
             <VmQueue
               queue={queue}
+              vms={list.vms}
               templates={templates}
               template={template}
               onTemplate={setTemplate}

@@ -1,9 +1,11 @@
-// The VM queue (web-ui.md §2.7 "VM QUEUE", "Processing"): page memory only. Processing clones
-// each queued item from the template onto its storage (clone + wait for its task), applies the
-// project's CPU and RAM, and reads the clone's SMBIOS UUID (for its setup progress), one at a
-// time; "Stop" lets the item in progress finish and leaves the rest queued. "Start all" starts
-// the done ones. The config ISO (unattend + playbook) needs the VM's IP, which the queue does
-// not know, so that step is skipped, as the reference does without UUID/IP.
+// The VM queue (web-ui.md §2.7 "VM QUEUE", "Processing"): page memory only. Processing first
+// runs the queued deletes (stop the VM unless it is stopped, then delete it, each waiting for
+// its Proxmox task), then clones each queued create from the template onto its storage (clone
+// + wait for its task), applies the project's CPU and RAM, and reads the clone's SMBIOS UUID
+// (for its setup progress), one at a time; "Stop" lets the item in progress finish and leaves
+// the rest queued. "Start all" starts the done creates. The config ISO (unattend + playbook)
+// needs the VM's IP, which the queue does not know, so that step is skipped, as the reference
+// does without UUID/IP.
 
 import { useRef, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
@@ -13,7 +15,7 @@ import { DEFAULT_RESOURCES, type Resources } from './projectResources';
 import { mostFree, type Storage } from './storages';
 import type { Vm } from './VmTable';
 
-export type ItemState = 'queued' | 'cloning' | 'done' | 'starting' | 'running' | 'error';
+export type ItemState = 'queued' | 'cloning' | 'deleting' | 'done' | 'starting' | 'running' | 'error';
 
 export const AUTO_STORAGE = 'auto';
 export const CUSTOM_PROJECT = 'custom';
@@ -23,6 +25,8 @@ export const NO_PLAYBOOK = 'none';
 
 export interface QueueItem {
   key: number;
+  /** A delete row removes an existing VM; its other columns do not apply. */
+  kind: 'create' | 'delete';
   name: string;
   vmid: number;
   state: ItemState;
@@ -50,6 +54,8 @@ const smbiosUuid = (smbios: unknown) =>
   typeof smbios === 'string' ? /(?:^|,)uuid=([0-9a-f-]{36})/i.exec(smbios)?.[1]?.toLowerCase() : undefined;
 
 const FIRST_VMID = 100;
+/** States of a row being worked on: not removable, not cleared. */
+const BUSY: readonly ItemState[] = ['cloning', 'deleting', 'starting'];
 
 /** The first hard disk of a VM config and its size in GB (`scsi0: local:vm-1-disk-0,size=32G`). */
 function bootDisk(config: Record<string, unknown>): { key: string; gb: number } | undefined {
@@ -90,6 +96,7 @@ export function useQueue(
       ...list,
       {
         key: ++keyRef.current,
+        kind: 'create',
         name,
         vmid,
         state: 'queued',
@@ -102,28 +109,69 @@ export function useQueue(
     ]);
   };
 
+  /** Queues deletes of existing VMs, skipping those already queued. */
+  const addDeletes = (list: readonly Vm[]) =>
+    setItems((items) => [
+      ...items,
+      ...list
+        .filter((v) => !items.some((i) => i.kind === 'delete' && i.vmid === v.vmid))
+        .map((v): QueueItem => ({
+          ...defaults,
+          key: ++keyRef.current,
+          kind: 'delete',
+          name: v.name ?? '',
+          vmid: v.vmid,
+          state: 'queued',
+          storage: AUTO_STORAGE,
+          profileId: '',
+          playbookId: NO_PLAYBOOK,
+        })),
+    ]);
+
   /** Edits a row while it is still queued. */
   const update = (key: number, p: Partial<QueueItem>) =>
     setItems((list) => list.map((i) => (i.key === key && i.state === 'queued' ? { ...i, ...p } : i)));
 
   const remove = (key: number) => setItems((list) => list.filter((i) => i.key !== key));
-  const clear = () => setItems((list) => list.filter((i) => i.state === 'cloning' || i.state === 'starting'));
+  const clear = () => setItems((list) => list.filter((i) => BUSY.includes(i.state)));
 
-  const process = async (templateId: number) => {
+  /** Marks the next queued row of a kind as `state`, in the ref too (the loop reads it). */
+  const takeNext = (kind: QueueItem['kind'], state: ItemState) => {
+    const next = itemsRef.current.find((i) => i.kind === kind && i.state === 'queued');
+    if (!next || stopRef.current) return undefined;
+    patch(next.key, { state, error: undefined });
+    itemsRef.current = itemsRef.current.map((i) => (i.key === next.key ? { ...i, state } : i));
+    return next;
+  };
+
+  /** Deletes, then (with a template) creates. */
+  const process = async (templateId: number | undefined) => {
     if (!computer || processing) return;
     stopRef.current = false;
     setProcessing(true);
-    const templateConfig = await runCommand<Record<string, unknown>>(computer.agent.id, 'get-config', {
-      target: computer.target.id,
-      vmid: templateId,
-    }).catch(() => ({}));
-    for (;;) {
-      const next = itemsRef.current.find((i) => i.state === 'queued');
-      if (!next || stopRef.current) break;
-      patch(next.key, { state: 'cloning', error: undefined });
-      itemsRef.current = itemsRef.current.map((i) => (i.key === next.key ? { ...i, state: 'cloning' } : i));
-      const agent = computer.agent.id;
-      const scope = { target: computer.target.id };
+    const agent = computer.agent.id;
+    const scope = { target: computer.target.id };
+    for (let next; (next = takeNext('delete', 'deleting')); ) {
+      try {
+        // The server may answer a status read from one up to 10 s old: the list, updated on
+        // every finished start/stop, is asked too.
+        const { status } = await runCommand<{ status?: string }>(agent, 'vm-status', { ...scope, vmid: next.vmid });
+        const listed = vms?.find((v) => v.vmid === next.vmid)?.status;
+        if (status !== 'stopped' || (listed && listed !== 'stopped')) await runTask(agent, 'stop', { ...scope, vmid: next.vmid });
+        await runTask(agent, 'delete', { ...scope, vmid: next.vmid, purge: true });
+        patch(next.key, { state: 'done' });
+      } catch (e) {
+        patch(next.key, { state: 'error', error: errorMessage(e) });
+      }
+    }
+    if (templateId !== undefined) await processCreates(agent, scope, templateId);
+    setProcessing(false);
+    setStopping(false);
+  };
+
+  const processCreates = async (agent: string, scope: { target: string }, templateId: number) => {
+    const templateConfig = await runCommand<Record<string, unknown>>(agent, 'get-config', { ...scope, vmid: templateId }).catch(() => ({}));
+    for (let next; (next = takeNext('create', 'cloning')); ) {
       const storage = next.storage === AUTO_STORAGE ? mostFree(storages) : next.storage;
       try {
         await runTask(agent, 'clone', {
@@ -147,8 +195,6 @@ export function useQueue(
         patch(next.key, { state: 'error', error: errorMessage(e) });
       }
     }
-    setProcessing(false);
-    setStopping(false);
   };
 
   const stop = () => {
@@ -159,7 +205,7 @@ export function useQueue(
   /** Starts every done VM; resolves with [started, tried]. */
   const startAll = async (): Promise<[number, number]> => {
     if (!computer) return [0, 0];
-    const done = itemsRef.current.filter((i) => i.state === 'done');
+    const done = itemsRef.current.filter((i) => i.kind === 'create' && i.state === 'done');
     let ok = 0;
     await Promise.all(
       done.map(async (i) => {
@@ -177,11 +223,14 @@ export function useQueue(
   };
 
   const count = (...s: ItemState[]) => items.filter((i) => s.includes(i.state)).length;
+  const pendingCreates = items.filter((i) => i.kind === 'create' && i.state === 'queued').length;
+  const startable = items.filter((i) => i.kind === 'create' && i.state === 'done').length;
   return {
     items,
     processing,
     stopping,
     add,
+    addDeletes,
     update,
     remove,
     clear,
@@ -191,7 +240,9 @@ export function useQueue(
     counts: {
       queue: items.length,
       pending: count('queued'),
-      active: count('cloning', 'starting'),
+      pendingCreates,
+      startable,
+      active: count(...BUSY),
       done: count('done', 'running'),
       errors: count('error'),
     },
