@@ -6,13 +6,21 @@ import { errorMessage } from '../../api/client';
 import type { Polled } from '../../hooks';
 import { S } from '../../strings';
 
-export default function LoadError({ error, retry, className = 'bm-card-alert' }: { error: unknown; retry: () => void; className?: string }) {
+interface LoadErrorProps {
+  error: unknown;
+  retry: () => void;
+  className?: string;
+  /** The headline; "Could not load the list" by default. */
+  title?: string;
+}
+
+export default function LoadError({ error, retry, className = 'bm-card-alert', title = S.crud.loadFailed }: LoadErrorProps) {
   return (
     <Alert
       className={className}
       type="error"
       showIcon
-      message={S.crud.loadFailed}
+      message={title}
       description={errorMessage(error)}
       action={
         <Button size="small" onClick={retry}>

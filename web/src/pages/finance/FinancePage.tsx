@@ -6,7 +6,7 @@
 // period, type, category and project) with CSV export of the filtered rows.
 
 import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
-import { Alert, App, Button, Card, Checkbox, Empty, Form, Input, InputNumber, Popover, Radio, Select, Skeleton, Space, Tag, type FormInstance } from 'antd';
+import { App, Button, Card, Checkbox, Empty, Form, Input, InputNumber, Popover, Radio, Select, Skeleton, Space, Tag, type FormInstance } from 'antd';
 import { DeleteOutlined, DollarOutlined, DownloadOutlined, EditOutlined, PlusOutlined, SettingOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
@@ -23,6 +23,7 @@ import {
   type Stat,
   type TableState,
 } from '../../components/crud';
+import LoadError from '../../components/crud/LoadError';
 import { formatDateTime } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
@@ -220,19 +221,7 @@ function Summary({
   const totals = agg;
 
   if (error && !ops) {
-    return (
-      <Alert
-        type="error"
-        showIcon
-        message={S.ws.loadFailed}
-        description={errorMessage(error)}
-        action={
-          <Button size="small" onClick={retry}>
-            {S.common.retry}
-          </Button>
-        }
-      />
-    );
+    return <LoadError className="" title={S.ws.loadFailed} error={error} retry={retry} />;
   }
 
   const currencies = Object.keys(totals.perCurrency).sort((a, b) => (a === 'USD' ? -1 : b === 'USD' ? 1 : a.localeCompare(b)));

@@ -2,9 +2,10 @@
 // its own button (web-ui.md §2.13); the form is disabled while loading.
 
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { Alert, App, Button, Card, Form, type FormInstance } from 'antd';
+import { App, Button, Card, Form, type FormInstance } from 'antd';
 import { SaveOutlined } from '@ant-design/icons';
 import { errorMessage, fieldErrors } from '../../api/client';
+import LoadError from '../../components/crud/LoadError';
 import { S } from '../../strings';
 
 export default function DocCard<V extends object>({
@@ -81,18 +82,7 @@ export default function DocCard<V extends object>({
       }
     >
       {error ? (
-        <Alert
-          className="bm-set-alert"
-          type="error"
-          showIcon
-          message={S.ws.loadFailed}
-          description={errorMessage(error)}
-          action={
-            <Button size="small" onClick={run}>
-              {S.common.retry}
-            </Button>
-          }
-        />
+        <LoadError className="bm-set-alert" title={S.ws.loadFailed} error={error} retry={run} />
       ) : null}
       {/* The name prefixes the fields' ids: cards share field names (enabled), and a label
           must point at its own card's field. */}
