@@ -46,18 +46,7 @@ async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
-    let (_, pairing) = server.call("POST", "/api/v1/agents/pairings", &op, None).await;
-    let res = client()
-        .post(server.url("/api/v1/agents/register"))
-        .json(&json!({ "pairing_code": pairing["data"]["pairing_code"] }))
-        .send()
-        .await
-        .unwrap();
-    let agent = json_of(res, 201).await;
-    let (agent_id, token) = (
-        agent["data"]["id"].as_str().unwrap().to_owned(),
-        agent["data"]["agent_token"].as_str().unwrap().to_owned(),
-    );
+    let (agent_id, token) = server.paired_agent(&op, "socket").await;
     let ws_url = format!(
         "{}/api/v1/agents/ws?agent_id={agent_id}&token={token}",
         server.base.replace("http://", "ws://")

@@ -365,17 +365,8 @@ async fn an_agent_leases_for_itself_and_its_owner() {
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let op_id = entitle(&server, &admin, &op, None).await;
-    let (_, pairing) = server
-        .call("POST", "/api/v1/agents/pairings", &op, Some(json!({ "name": "rack" })))
-        .await;
-    let res = client()
-        .post(server.url("/api/v1/agents/register"))
-        .json(&json!({ "pairing_code": pairing["data"]["pairing_code"], "machine_name": "rack", "version": "1", "platform": "linux" }))
-        .send()
-        .await
-        .unwrap();
-    let agent = json_of(res, 201).await["data"].clone();
-    let (agent_id, token) = (agent["id"].as_str().unwrap(), agent["agent_token"].as_str().unwrap());
+    let (agent_id, token) = server.paired_agent(&op, "rack").await;
+    let (agent_id, token) = (agent_id.as_str(), token.as_str());
 
     let mut body = lease_body(VM);
     body["agent_id"] = json!(agent_id);

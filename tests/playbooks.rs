@@ -366,17 +366,7 @@ async fn a_playbook_reaches_a_vm_as_playbook_yml_on_its_config_iso_only() {
 async fn playbook_routes_refuse_agents_and_anonymous_callers() {
     let server = TestServer::start().await;
     let op = server.user("op@example.com", "default", "api").await;
-    let (_, pairing) = server.call("POST", "/api/v1/agents/pairings", &op, None).await;
-    let res = client()
-        .post(server.url("/api/v1/agents/register"))
-        .json(&json!({ "pairing_code": pairing["data"]["pairing_code"] }))
-        .send()
-        .await
-        .unwrap();
-    let agent = json_of(res, 201).await["data"]["agent_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, agent) = server.paired_agent(&op, "playbooks").await;
     let id = "00000000-0000-4000-8000-000000000000";
     let routes = [
         ("GET", "/api/v1/playbooks".to_owned()),

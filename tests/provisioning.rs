@@ -706,18 +706,8 @@ async fn the_config_iso_holds_exactly_the_files_and_xorriso_reads_them_back() {
 async fn the_iso_upload_queues_the_agent_command_with_the_iso_bytes() {
     let server = TestServer::start().await;
     let op = server.user("op@example.com", "default", "api").await;
-    let (_, pairing) = server.call("POST", "/api/v1/agents/pairings", &op, None).await;
-    let res = client()
-        .post(server.url("/api/v1/agents/register"))
-        .json(&json!({ "pairing_code": pairing["data"]["pairing_code"] }))
-        .send()
-        .await
-        .unwrap();
-    let agent = json_of(res, 201).await;
-    let (agent_id, agent_token) = (
-        agent["data"]["id"].as_str().unwrap(),
-        agent["data"]["agent_token"].as_str().unwrap(),
-    );
+    let (agent_id, agent_token) = server.paired_agent(&op, "iso-host").await;
+    let (agent_id, agent_token) = (agent_id.as_str(), agent_token.as_str());
 
     let upload = json!({"agent_id": agent_id, "storage": "local"});
     let (status, err) = server
@@ -998,17 +988,7 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
     let op = server.user("op@example.com", "acme", "api").await;
     let admin = server.user("root@example.com", "acme", "admin").await;
     let outsider = server.user("out@example.com", "other", "admin").await;
-    let (_, pairing) = server.call("POST", "/api/v1/agents/pairings", &op, None).await;
-    let res = client()
-        .post(server.url("/api/v1/agents/register"))
-        .json(&json!({ "pairing_code": pairing["data"]["pairing_code"] }))
-        .send()
-        .await
-        .unwrap();
-    let agent = json_of(res, 201).await["data"]["agent_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, agent) = server.paired_agent(&op, "matrix").await;
     let vm = "vm-access-01";
     let (_, res) = server
         .call(

@@ -8,19 +8,8 @@ use serde_json::{json, Value};
 /// A user, an agent paired to them, and the agent's token.
 async fn paired(server: &TestServer, email: &str, tenant: &str) -> (String, String, String) {
     let user = server.user(email, tenant, "api").await;
-    let (_, pairing) = server.call("POST", "/api/v1/agents/pairings", &user, None).await;
-    let res = client()
-        .post(server.url("/api/v1/agents/register"))
-        .json(&json!({ "pairing_code": pairing["data"]["pairing_code"] }))
-        .send()
-        .await
-        .unwrap();
-    let agent = json_of(res, 201).await;
-    (
-        user,
-        agent["data"]["id"].as_str().unwrap().to_owned(),
-        agent["data"]["agent_token"].as_str().unwrap().to_owned(),
-    )
+    let (agent_id, token) = server.paired_agent(&user, "host").await;
+    (user, agent_id, token)
 }
 
 #[tokio::test]
