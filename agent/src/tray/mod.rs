@@ -3,10 +3,15 @@
 //! One tray per configuration directory (`desktop::instance`): a later `tray` or `open-url`
 //! hands its arguments over and exits. The link loop (`link::run`) runs on the tokio runtime's
 //! worker threads, restarted whenever the configuration changes (a new pairing, a new target);
-//! the calling thread runs the front: the notification-area icon and menu on Windows (the
-//! `tray` feature), or, elsewhere, a headless front that only answers later launches (there is
-//! no tray icon on Linux, so no GTK).
+//! the calling thread runs the front: with the `tray` feature, the icon and menu in the
+//! Windows notification area (`windows.rs`) or the macOS menu bar (`macos.rs`), both over
+//! `icon_menu.rs`; elsewhere a headless front that only answers later launches (there is no
+//! tray icon on Linux, so no GTK).
 
+#[cfg(all(feature = "tray", any(windows, target_os = "macos")))]
+mod icon_menu;
+#[cfg(all(feature = "tray", target_os = "macos"))]
+mod macos;
 pub mod model;
 #[cfg(all(windows, feature = "tray"))]
 mod windows;
@@ -24,6 +29,8 @@ use crate::service::ServiceState;
 use crate::status::{self, Status};
 use model::{Action, View};
 
+#[cfg(all(feature = "tray", target_os = "macos"))]
+use self::macos::Front;
 #[cfg(all(windows, feature = "tray"))]
 use self::windows::Front;
 
@@ -343,10 +350,10 @@ pub fn link_in(args: &[String]) -> Option<&str> {
 }
 
 /// Without a tray icon: waits for hand-offs and the quit signal.
-#[cfg(not(all(windows, feature = "tray")))]
+#[cfg(not(all(feature = "tray", any(windows, target_os = "macos"))))]
 struct Front;
 
-#[cfg(not(all(windows, feature = "tray")))]
+#[cfg(not(all(feature = "tray", any(windows, target_os = "macos"))))]
 impl Front {
     fn new() -> Front {
         tracing::warn!(
