@@ -2,13 +2,14 @@
 //! so it runs at boot without anyone logged in (the tray then only shows the service's state).
 //!
 //! `install` copies the program to `%ProgramFiles%\Bot-Mox Agent` (a LocalSystem service must
-//! not run a file its user could replace) and registers `botmox-agent.exe [--config-dir DIR]
-//! service run` to start at boot. That hands the process to the Service Control Manager and
-//! runs the same link loop as `run` until SCM says stop. Without `--config-dir` at install, the
-//! configuration and `agent.log` are in LocalSystem's config directory,
-//! `%SystemRoot%\System32\config\systemprofile\AppData\Roaming\botmox-agent`. The service's
-//! secrets stay in that directory's `secrets.json` (`BOTMOX_AGENT_SECRETS=file`): an interactive
-//! user's Credential Manager is out of its reach.
+//! not run a file its user could replace), registers `botmox-agent.exe [--config-dir DIR]
+//! service run` to start at boot, gives the service a pairing (`--pair CODE`, or this user's,
+//! taken over with its computers) and starts it. `service run` hands the process to the Service
+//! Control Manager and runs the same link loop as `run` until SCM says stop. Without
+//! `--config-dir` at install, the configuration and `agent.log` are in LocalSystem's config
+//! directory, `%SystemRoot%\System32\config\systemprofile\AppData\Roaming\botmox-agent`. The
+//! service's secrets stay in that directory's `secrets.json` (`BOTMOX_AGENT_SECRETS=file`): an
+//! interactive user's Credential Manager is out of its reach.
 //!
 //! Elsewhere these commands exit 2 and point to the systemd unit.
 
@@ -53,11 +54,11 @@ pub fn state() -> Option<ServiceState> {
     None
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum Action {
-    /// Install the service (start at boot, as LocalSystem); `--config-dir` is kept in its
-    /// command line. Needs an elevated prompt.
-    Install,
+    /// Install the service (start at boot, as LocalSystem) and start it once it is paired;
+    /// `--config-dir` is kept in its command line. Needs an elevated prompt.
+    Install(InstallArgs),
     /// Stop and remove the service. Its configuration stays.
     Uninstall,
     Start,
@@ -67,6 +68,21 @@ pub enum Action {
     /// What SCM starts; not for use by hand.
     #[command(hide = true)]
     Run,
+}
+
+/// How the installed service gets its pairing.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct InstallArgs {
+    /// Pair the service with this code, bundle, botmox:// link or pairing URL. Without it, a
+    /// service that is not paired yet takes over this user's pairing and computers.
+    #[arg(long, value_name = "CODE")]
+    pub pair: Option<String>,
+    /// The server URL, when the pairing code does not carry one.
+    #[arg(long, requires = "pair", env = "BOTMOX_SERVER_URL")]
+    pub server: Option<String>,
+    /// The agent's name on the server (default: this machine's hostname).
+    #[arg(long, requires = "pair")]
+    pub name: Option<String>,
 }
 
 /// Exit code 2: the platform has no Windows services.
@@ -102,7 +118,7 @@ mod windows {
     use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
     use windows_service::{define_windows_service, service_dispatcher};
 
-    use super::{Action, ServiceState, DISPLAY_NAME, NAME};
+    use super::{Action, InstallArgs, ServiceState, DISPLAY_NAME, NAME};
     use crate::config::Store;
     use crate::link::{self, Exit, Options};
 
@@ -110,6 +126,8 @@ mod windows {
     const NOT_INSTALLED: i32 = 1060;
     /// `ERROR_SERVICE_EXISTS`.
     const ALREADY_INSTALLED: i32 = 1073;
+    /// `ERROR_SERVICE_ALREADY_RUNNING`.
+    const ALREADY_RUNNING: i32 = 1056;
 
     fn describe(e: windows_service::Error) -> String {
         match &e {
@@ -150,52 +168,7 @@ mod windows {
 
     pub fn command(action: Action, config_dir: Option<PathBuf>, store: Store) -> Result<u8, String> {
         match action {
-            Action::Install => {
-                let exe = program_copy()?;
-                let mut arguments: Vec<OsString> = Vec::new();
-                if let Some(dir) = &config_dir {
-                    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
-                    arguments.extend([OsString::from("--config-dir"), dir.into_os_string()]);
-                }
-                arguments.extend([OsString::from("service"), OsString::from("run")]);
-                let info = ServiceInfo {
-                    name: NAME.into(),
-                    display_name: DISPLAY_NAME.into(),
-                    service_type: ServiceType::OWN_PROCESS,
-                    start_type: ServiceStartType::AutoStart,
-                    error_control: ServiceErrorControl::Normal,
-                    executable_path: exe,
-                    launch_arguments: arguments,
-                    dependencies: vec![],
-                    account_name: None, // LocalSystem
-                    account_password: None,
-                };
-                let scm = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
-                // Installed before (an upgrade): the new copy and arguments replace the old.
-                let service = match scm.create_service(&info, ServiceAccess::CHANGE_CONFIG) {
-                    Err(windows_service::Error::Winapi(io)) if io.raw_os_error() == Some(ALREADY_INSTALLED) => {
-                        let service = scm.open_service(NAME, ServiceAccess::CHANGE_CONFIG).map_err(describe)?;
-                        service.change_config(&info).map_err(describe)?;
-                        service
-                    }
-                    created => created.map_err(describe)?,
-                };
-                let _ = service.set_description("Pairs with a Bot-Mox server and runs VM operations on Proxmox hosts");
-                match &config_dir {
-                    Some(dir) => println!(
-                        "Installed the {DISPLAY_NAME} service; its configuration is in {}.",
-                        dir.display()
-                    ),
-                    None => println!(
-                        "Installed the {DISPLAY_NAME} service; its configuration and log are in \
-                         %SystemRoot%\\System32\\config\\systemprofile\\AppData\\Roaming\\botmox-agent."
-                    ),
-                }
-                println!(
-                    "Pair it from this elevated prompt with BOTMOX_AGENT_SECRETS=file and the same --config-dir, then `botmox-agent service start`."
-                );
-                Ok(0)
-            }
+            Action::Install(args) => install(args, config_dir, store),
             Action::Uninstall => {
                 let scm = manager(ServiceManagerAccess::CONNECT)?;
                 let service = scm
@@ -219,9 +192,7 @@ mod windows {
                 Ok(0)
             }
             Action::Start => {
-                let scm = manager(ServiceManagerAccess::CONNECT)?;
-                let service = scm.open_service(NAME, ServiceAccess::START).map_err(describe)?;
-                service.start::<&OsStr>(&[]).map_err(describe)?;
+                start().map_err(describe)?;
                 println!("Started the {DISPLAY_NAME} service.");
                 Ok(0)
             }
@@ -241,6 +212,139 @@ mod windows {
             }
             Action::Run => run(store),
         }
+    }
+
+    /// Registers the service (or updates it: an upgrade), gives it a pairing and starts it.
+    /// The pairing: `--pair`, else the one the service already has, else this user's (the
+    /// tray's), copied with its computers; this user's own configuration stays, for when the
+    /// service is removed.
+    fn install(args: InstallArgs, config_dir: Option<PathBuf>, user: Store) -> Result<u8, String> {
+        let config_dir = config_dir.map(|dir| std::path::absolute(&dir).unwrap_or(dir));
+        let service_store = Store::new(match &config_dir {
+            Some(dir) => dir.clone(),
+            None => system_profile_dir().ok_or("%SystemRoot% is not set")?,
+        });
+        // Read now: this user's secrets may be in their Credential Manager, out of reach below.
+        let user_config = (user.dir() != service_store.dir())
+            .then(|| user.load().ok())
+            .flatten()
+            .filter(|config| config.link().is_some());
+        register(config_dir.as_deref())?;
+        println!(
+            "Installed the {DISPLAY_NAME} service (starts at boot); its configuration and log are in {}.",
+            service_store.dir().display()
+        );
+        // The service keeps its secrets in its own file (see `run`); this process is still
+        // single-threaded, so changing the environment is sound.
+        std::env::set_var("BOTMOX_AGENT_SECRETS", "file");
+        let current = service_store
+            .load()
+            .map_err(|e| format!("cannot read the service's configuration: {e}"))?;
+        let config = match (args.pair, user_config) {
+            (Some(input), _) => {
+                let runtime = crate::cli::runtime()?;
+                let paired = runtime.block_on(crate::pairing::pair(&input, args.server.as_deref(), args.name))?;
+                let config = crate::pairing::remember(&service_store, &paired.server, paired.registered)?;
+                println!("Paired the service with {}.", describe_pairing(&config));
+                config
+            }
+            _ if current.link().is_some() => {
+                println!("The service keeps its pairing with {}.", describe_pairing(&current));
+                current
+            }
+            (None, Some(config)) => {
+                service_store
+                    .save(&config)
+                    .map_err(|e| format!("cannot save the service's configuration: {e}"))?;
+                println!(
+                    "The service took over this user's pairing with {} and its {} computer(s); \
+                     the tray now only shows the service's state.",
+                    describe_pairing(&config),
+                    config.targets.len()
+                );
+                config
+            }
+            (None, None) => {
+                println!(
+                    "Not paired yet: run `botmox-agent service install --pair CODE` from this prompt \
+                     (or pair the tray first), and the service starts."
+                );
+                return Ok(0);
+            }
+        };
+        if config.targets.is_empty() {
+            println!(
+                "It has no Proxmox computer yet: add one with `botmox-agent --config-dir \"{}\" target add …` \
+                 from this prompt with BOTMOX_AGENT_SECRETS=file, then restart the service.",
+                service_store.dir().display()
+            );
+        }
+        match start() {
+            Err(windows_service::Error::Winapi(io)) if io.raw_os_error() == Some(ALREADY_RUNNING) => {
+                println!("The {DISPLAY_NAME} service already runs: restart it to use a new pairing.")
+            }
+            started => {
+                started.map_err(describe)?;
+                println!("Started the {DISPLAY_NAME} service.");
+            }
+        }
+        Ok(0)
+    }
+
+    fn describe_pairing(config: &crate::config::AgentConfig) -> String {
+        format!(
+            "{} as \"{}\"",
+            config.server_url.as_deref().unwrap_or("?"),
+            config
+                .agent_name
+                .as_deref()
+                .or(config.agent_id.as_deref())
+                .unwrap_or("?")
+        )
+    }
+
+    /// Creates the service, or points an installed one at the fresh program copy.
+    fn register(config_dir: Option<&std::path::Path>) -> Result<(), String> {
+        let exe = program_copy()?;
+        let mut arguments: Vec<OsString> = Vec::new();
+        if let Some(dir) = config_dir {
+            arguments.extend([OsString::from("--config-dir"), dir.as_os_str().to_owned()]);
+        }
+        arguments.extend([OsString::from("service"), OsString::from("run")]);
+        let info = ServiceInfo {
+            name: NAME.into(),
+            display_name: DISPLAY_NAME.into(),
+            service_type: ServiceType::OWN_PROCESS,
+            start_type: ServiceStartType::AutoStart,
+            error_control: ServiceErrorControl::Normal,
+            executable_path: exe,
+            launch_arguments: arguments,
+            dependencies: vec![],
+            account_name: None, // LocalSystem
+            account_password: None,
+        };
+        let scm = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
+        let service = match scm.create_service(&info, ServiceAccess::CHANGE_CONFIG) {
+            Err(windows_service::Error::Winapi(io)) if io.raw_os_error() == Some(ALREADY_INSTALLED) => {
+                let service = scm.open_service(NAME, ServiceAccess::CHANGE_CONFIG).map_err(describe)?;
+                service.change_config(&info).map_err(describe)?;
+                service
+            }
+            created => created.map_err(describe)?,
+        };
+        let _ = service.set_description("Pairs with a Bot-Mox server and runs VM operations on Proxmox hosts");
+        Ok(())
+    }
+
+    fn start() -> Result<(), windows_service::Error> {
+        let scm = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
+        scm.open_service(NAME, ServiceAccess::START)?.start::<&OsStr>(&[])
+    }
+
+    /// LocalSystem's configuration directory: what `Store::default_dir` is for the service.
+    fn system_profile_dir() -> Option<PathBuf> {
+        let root = std::env::var_os("SystemRoot")?;
+        Some(PathBuf::from(root).join(r"System32\config\systemprofile\AppData\Roaming\botmox-agent"))
     }
 
     const EXE: &str = "botmox-agent.exe";

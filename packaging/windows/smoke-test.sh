@@ -5,13 +5,19 @@
 #   3. `run --heartbeat-secs 1` until the server API shows the agent online, with a
 #      `last_seen_at` newer than its pairing (one heartbeat) and platform "windows";
 #   4. `autostart on|status|off` and `register-scheme` as seen in wine's registry;
-#   5. `tray`, then a second `tray` that hands over to the first and exits 0.
+#   5. `tray` on wine's virtual desktop (Xvfb): its icon shows in the notification area in the
+#      "online" colour; then a second `tray` hands over to the first and exits 0;
+#   6. `service install --pair CODE` (the Windows service, run by wine's service manager): the
+#      service's agent comes online, the tray switches to showing the service's state, then
+#      `service stop` and `service uninstall`, and the tray runs its own link again.
 #
 #   packaging/windows/build.sh && packaging/windows/smoke-test.sh
 #
 # BOTMOX_BIN: the server binary (default: the static musl build, else the release build).
-# Needs wine (Debian's wine + wine64), curl and jq. Debian's wine lacks
-# bcryptprimitives.dll, so the ProcessPrng shim that build.sh makes is put beside the .exe.
+# Needs wine (Debian's wine + wine64), curl, jq, python3 and for step 5 Xvfb and xwd (Debian's
+# xvfb and x11-apps). Debian's wine lacks bcryptprimitives.dll, so the ProcessPrng shim that
+# build.sh makes goes into the prefix's system32 (the service runs a copy of the .exe from
+# Program Files, which needs it too).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target_dir="${CARGO_TARGET_DIR:-target}"
@@ -24,15 +30,17 @@ if [ -z "$server_bin" ]; then
 fi
 [ -x "$server_bin" ] || { echo "error: no server binary; set BOTMOX_BIN" >&2; exit 1; }
 [ -f "$dist/botmox-agent.exe" ] || { echo "error: run packaging/windows/build.sh first" >&2; exit 1; }
-for tool in wine curl jq; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install wine wine64 curl jq)" >&2; exit 1; }
+for tool in wine curl jq python3 Xvfb xwd; do
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install wine wine64 curl jq python3 xvfb x11-apps)" >&2; exit 1; }
 done
 
 work="$(mktemp -d)"
 server_pid=""
 agent_pid=""
+xvfb_pid=""
 cleanup() {
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
+  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   WINEPREFIX="$work/prefix" wineserver -k 2>/dev/null || true
   wait 2>/dev/null || true
@@ -41,7 +49,7 @@ cleanup() {
 trap cleanup EXIT
 fail() {
   echo "smoke test FAILED: $*" >&2
-  for f in "$work/server.log" "$work/agent-run.log" "$work/cfg/agent.log"; do
+  for f in "$work/server.log" "$work/agent-run.log" "$work/cfg/agent.log" "$work/svc/agent.log"; do
     [ -f "$f" ] && { echo "--- $f (last 40 lines)" >&2; tail -n 40 "$f" >&2; }
   done
   exit 1
@@ -49,7 +57,6 @@ fail() {
 
 mkdir -p "$work/app" "$work/cfg"
 cp "$dist/botmox-agent.exe" "$work/app/"
-cp "$dist/wine-test/bcryptprimitives.dll" "$work/app/"
 export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" WINEARCH=win64
 unset DISPLAY
 # Z: is the Linux root in every wine prefix.
@@ -58,6 +65,13 @@ agent() { timeout 120 wine "$work/app/botmox-agent.exe" "$@"; }
 
 echo "wine: $(wine --version); preparing a prefix"
 timeout 300 wineboot --init >/dev/null 2>&1 || true
+cp "$dist/wine-test/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+# Then one wineserver for the whole test: wine's service manager keeps installed services only
+# while it runs, and the first boot of a prefix leaves two service managers that each see half
+# of the services.
+wineserver -k
+wineserver -w
+wineserver -p
 
 version="$(agent --version 2>"$work/version.err" | tr -d '\r')" || { cat "$work/version.err" >&2; fail "--version did not run"; }
 echo "1. $version"
@@ -129,18 +143,36 @@ open_command="$(reg_value 'HKCU\Software\Classes\botmox\shell\open\command' /ve)
 [[ "$open_command" == *'botmox-agent.exe" '*'open-url "%1"' ]] || fail "unexpected botmox:// command: '$open_command'"
 echo "4. Run value: $run_value (then off); botmox:// opens: $open_command"
 
-# 5. One tray per user: a second `tray` hands over to the first and exits 0. (No display under
-# this wine, so the tray runs without its icon; the link and the hand-off are the same.)
+# 5. The tray on wine's virtual desktop, on a private X server: its icon is drawn in wine's
+# notification area (bottom right of the taskbar) in the colour of the link's state. (Clicks on
+# it do not reach the menu under wine 8: tray-icon asks Shell_NotifyIconGetRect where the icon
+# is, which wine only stubs.)
 kill "$agent_pid" 2>/dev/null || true
 wait "$agent_pid" 2>/dev/null || true
-wine "$work/app/botmox-agent.exe" tray >"$work/tray.log" 2>&1 &
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
+xvfb_pid=$!
+for _ in $(seq 50); do [ -s "$work/display" ] && break; sleep 0.2; done
+[ -s "$work/display" ] || fail "Xvfb did not start: $(cat "$work/xvfb.log")"
+display=":$(head -n1 "$work/display")"
+DISPLAY="$display" wine explorer /desktop=botmox,1024x768 "$work/app/botmox-agent.exe" tray >"$work/tray.log" 2>&1 &
 agent_pid=$!
+online_rgb=0,180,0 # assets/agent/make-icons.py
+green=0
 for _ in $(seq 120); do
-  [ -f "$work/cfg/tray.json" ] && break
+  if [ -f "$work/cfg/tray.json" ]; then
+    DISPLAY="$display" xwd -root -silent >"$work/screen.xwd"
+    green="$(python3 packaging/windows/screen.py "$work/screen.xwd" "$target_dir/cross-windows/wine-tray.png" "$online_rgb")"
+    [ "$green" -ge 40 ] && break
+  fi
   kill -0 "$agent_pid" 2>/dev/null || fail "the tray exited"
   sleep 0.5
 done
 [ -f "$work/cfg/tray.json" ] || fail "the tray did not claim the instance within 60 s"
+! grep -q "cannot create the tray icon" "$work/cfg/agent.log" || fail "the tray could not create its icon"
+[ "$green" -ge 40 ] || fail "no online-green icon in the taskbar of wine's desktop ($green pixels; see $target_dir/cross-windows/wine-tray.png)"
+echo "5. tray icon drawn online-green in wine's notification area ($green pixels): $target_dir/cross-windows/wine-tray.png"
+
+# One tray per user: a second `tray` hands over to the first and exits 0.
 second="$(agent tray 2>&1 | tr -d '\r')" || fail "the second tray failed: $second"
 [[ "$second" == *"already runs"* ]] || fail "the second tray did not hand over: $second"
 for _ in $(seq 60); do
@@ -156,7 +188,36 @@ for _ in $(seq 60); do
 done
 grep -q '"action":"open-dashboard"' "$work/cfg/agent.log" || fail "the tray's message loop did not act on the hand-off"
 kill -0 "$agent_pid" 2>/dev/null || fail "the first tray exited"
-icon="notification-area icon shown"
-grep -q "cannot create the tray icon" "$work/cfg/agent.log" && icon="no notification area under this wine: ran without the icon"
-echo "5. second tray: \"$second\" The first opened the dashboard ($icon)."
+echo "   second tray: \"$second\" The first opened the dashboard."
+
+# 6. The Windows service, paired at install with a code of its own, in its own config dir.
+state_message() { jq -r .message "$work/cfg/state.json" 2>/dev/null || true; }
+wait_for() { # DESCRIPTION COMMAND...: polls COMMAND for up to 60 s
+  local what="$1"; shift
+  for _ in $(seq 120); do "$@" && return 0; sleep 0.5; done
+  fail "$what"
+}
+code="$(api -X POST "$base/api/v1/agents/pairings" -d '{"name":"wine-service"}' | jq -r .data.pairing_code)"
+svc="$work/svc"
+mkdir -p "$svc"
+agent --config-dir "Z:${svc//\//\\}" service install --pair "$code" --server "$base" >"$work/service.log" 2>&1 \
+  || { cat "$work/service.log" >&2; fail "service install failed"; }
+tr -d '\r' <"$work/service.log" | sed 's/^/   /'
+service_id="$(jq -r .agent_id "$svc/config.json")"
+[ "$service_id" != "$agent_id" ] && [ "$service_id" != null ] || fail "the service has no pairing of its own"
+[ "$(jq -c '.in_keyring // []' "$svc/secrets.json")" = "[]" ] || fail "the service's secrets went to a keyring"
+service_online() { [ "$(api "$base/api/v1/agents/$service_id" | jq -r .data.online)" = true ]; }
+wait_for "the service's agent did not come online within 60 s" service_online
+service_says() { [[ "$(agent service status | tr -d '\r')" == *"$1"* ]]; }
+wait_for "service status does not say running" service_says "installed and running"
+tray_shows_service() { [[ "$(state_message)" == *"Windows service runs the agent (running)"* ]]; }
+wait_for "the tray does not show the service's state: '$(state_message)'" tray_shows_service
+echo "6. service: agent $service_id online; the tray says \"$(state_message)\""
+agent service stop >/dev/null 2>&1 || fail "service stop failed"
+wait_for "the service did not stop" service_says "installed and stopped"
+agent service uninstall >/dev/null 2>&1 || fail "service uninstall failed"
+wait_for "the service is still installed" service_says "not installed"
+tray_runs_link() { [[ "$(jq -r .status "$work/cfg/state.json" 2>/dev/null)" == online ]] && ! tray_shows_service; }
+wait_for "the tray did not run its own link again: '$(state_message)'" tray_runs_link
+echo "   stopped and uninstalled; the tray runs its own link again (\"$(state_message)\")"
 echo "wine smoke test passed"
