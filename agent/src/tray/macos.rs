@@ -73,7 +73,8 @@ impl Front {
     }
 }
 
-/// Puts a wake-up event at the end of the main thread's event queue; callable from any thread.
+/// Puts a wake-up event at the end of the main thread's event queue; callable from any thread
+/// (GLFW's `glfwPostEmptyEvent` wakes its `nextEventMatchingMask` loop the same way).
 fn post_wake() {
     autoreleasepool(|_| {
         let Some(event) =
