@@ -2,14 +2,15 @@
 //! so it runs at boot without anyone logged in (the tray then only shows the service's state).
 //!
 //! `install` copies the program to `%ProgramFiles%\Bot-Mox Agent` (a LocalSystem service must
-//! not run a file its user could replace), registers `botmox-agent.exe [--config-dir DIR]
+//! not run a file its user could replace), registers `botmox-agent.exe --config-dir DIR
 //! service run` to start at boot, gives the service a pairing (`--pair CODE`, or this user's,
 //! taken over with its computers) and starts it. `service run` hands the process to the Service
 //! Control Manager and runs the same link loop as `run` until SCM says stop. Without
 //! `--config-dir` at install, the configuration and `agent.log` are in LocalSystem's config
 //! directory, `%SystemRoot%\System32\config\systemprofile\AppData\Roaming\botmox-agent`. The
-//! service's secrets stay in that directory's `secrets.json` (`BOTMOX_AGENT_SECRETS=file`): an
-//! interactive user's Credential Manager is out of its reach.
+//! installing admin writes the service's secrets to that directory's 0600 `secrets.json` (their
+//! own Credential Manager is out of the service's reach); the service moves them into
+//! LocalSystem's Credential Manager each time it starts.
 //!
 //! Elsewhere these commands exit 2 and point to the systemd unit.
 
@@ -229,12 +230,15 @@ mod windows {
             .then(|| user.load().ok())
             .flatten()
             .filter(|config| config.link().is_some());
-        register(config_dir.as_deref())?;
+        // Always named in the service's command line: what LocalSystem's %APPDATA% is, is the
+        // OS's business (and wine's differs).
+        register(service_store.dir())?;
         println!(
             "Installed the {DISPLAY_NAME} service (starts at boot); its configuration and log are in {}.",
             service_store.dir().display()
         );
-        // The service keeps its secrets in its own file (see `run`); this process is still
+        // Written to the service's 0600 file: this admin's Credential Manager is out of the
+        // service's reach (it moves them into LocalSystem's at start). This process is still
         // single-threaded, so changing the environment is sound.
         std::env::set_var("BOTMOX_AGENT_SECRETS", "file");
         let current = service_store
@@ -304,13 +308,15 @@ mod windows {
     }
 
     /// Creates the service, or points an installed one at the fresh program copy.
-    fn register(config_dir: Option<&std::path::Path>) -> Result<(), String> {
+    fn register(config_dir: &std::path::Path) -> Result<(), String> {
         let exe = program_copy()?;
-        let mut arguments: Vec<OsString> = Vec::new();
-        if let Some(dir) = config_dir {
-            arguments.extend([OsString::from("--config-dir"), dir.as_os_str().to_owned()]);
-        }
-        arguments.extend([OsString::from("service"), OsString::from("run")]);
+        let arguments = [
+            OsString::from("--config-dir"),
+            config_dir.as_os_str().to_owned(),
+            OsString::from("service"),
+            OsString::from("run"),
+        ]
+        .to_vec();
         let info = ServiceInfo {
             name: NAME.into(),
             display_name: DISPLAY_NAME.into(),
@@ -379,9 +385,6 @@ mod windows {
     define_windows_service!(ffi_service_main, service_main);
 
     fn run(store: Store) -> Result<u8, String> {
-        // Before any thread reads the environment: the service keeps its secrets in its own
-        // 0600 file, never in an interactive user's Credential Manager.
-        std::env::set_var("BOTMOX_AGENT_SECRETS", "file");
         let _ = STORE.set(store);
         service_dispatcher::start(NAME, ffi_service_main)
             .map_err(|e| format!("cannot start as a service ({e}); use `botmox-agent run` from a prompt"))?;
@@ -426,6 +429,12 @@ mod windows {
         tracing::info!("service started; configuration in {}", store.dir().display());
         let exit = match store.load() {
             Ok(config) if config.link().is_some() => {
+                // What `install` (or an admin with BOTMOX_AGENT_SECRETS=file) wrote to the 0600
+                // file moves into LocalSystem's own Credential Manager; a secret it refuses
+                // stays in the file.
+                if let Err(e) = store.save(&config) {
+                    tracing::warn!("cannot move the service's secrets to its Credential Manager: {e}");
+                }
                 let runtime = crate::cli::runtime()?;
                 match runtime.block_on(link::run(store.clone(), config, Options::default(), stop)) {
                     Exit::Stopped => 0,

@@ -89,7 +89,8 @@ SectionEnd
 ; Optional, off by default: the agent as a Windows service (runs at boot without a login). The
 ; per-user installer is not elevated, so this asks for administrator rights once; `service
 ; install` copies the program to Program Files (a LocalSystem service must not run a file in the
-; user's folder). Pair the service afterwards (docs/operations.md), then `service start`.
+; user's folder). It takes over the tray's pairing when there is one, and starts; otherwise
+; pair it with `botmox-agent service install --pair CODE` (docs/operations.md).
 Section /o "Windows service (runs at boot; asks for administrator rights)" SecService
   ExecShellWait "runas" "$INSTDIR\botmox-agent.exe" "service install" SW_HIDE
 SectionEnd

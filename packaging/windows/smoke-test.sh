@@ -8,8 +8,11 @@
 #   5. `tray` on wine's virtual desktop (Xvfb): its icon shows in the notification area in the
 #      "online" colour; then a second `tray` hands over to the first and exits 0;
 #   6. `service install --pair CODE` (the Windows service, run by wine's service manager): the
-#      service's agent comes online, the tray switches to showing the service's state, then
-#      `service stop` and `service uninstall`, and the tray runs its own link again.
+#      service's agent comes online with its token moved from the install's file into the
+#      Credential Manager, the tray switches to showing the service's state, then
+#      `service stop` and `service uninstall`, and the tray runs its own link again;
+#   7. `service install` with no arguments takes over a user's pairing from the default
+#      config dir (Credential Manager) into LocalSystem's, and comes online.
 #
 #   packaging/windows/build.sh && packaging/windows/smoke-test.sh
 #
@@ -205,9 +208,11 @@ agent --config-dir "Z:${svc//\//\\}" service install --pair "$code" --server "$b
 tr -d '\r' <"$work/service.log" | sed 's/^/   /'
 service_id="$(jq -r .agent_id "$svc/config.json")"
 [ "$service_id" != "$agent_id" ] && [ "$service_id" != null ] || fail "the service has no pairing of its own"
-[ "$(jq -c '.in_keyring // []' "$svc/secrets.json")" = "[]" ] || fail "the service's secrets went to a keyring"
 service_online() { [ "$(api "$base/api/v1/agents/$service_id" | jq -r .data.online)" = true ]; }
 wait_for "the service's agent did not come online within 60 s" service_online
+# install wrote the token to the service's file; the service moved it to its Credential Manager.
+token_in_keyring() { [ "$(jq -c '[.in_keyring, .agent_token]' "$1/secrets.json")" = '[["agent_token"],null]' ]; }
+wait_for "the service's token is not (only) in its Credential Manager: $(jq -c 'keys' "$svc/secrets.json")" token_in_keyring "$svc"
 service_says() { [[ "$(agent service status | tr -d '\r')" == *"$1"* ]]; }
 wait_for "service status does not say running" service_says "installed and running"
 tray_shows_service() { [[ "$(state_message)" == *"Windows service runs the agent (running)"* ]]; }
@@ -220,4 +225,20 @@ wait_for "the service is still installed" service_says "not installed"
 tray_runs_link() { [[ "$(jq -r .status "$work/cfg/state.json" 2>/dev/null)" == online ]] && ! tray_shows_service; }
 wait_for "the tray did not run its own link again: '$(state_message)'" tray_runs_link
 echo "   stopped and uninstalled; the tray runs its own link again (\"$(state_message)\")"
+
+# 7. The default path: a user paired in their own (default) config dir installs the service
+# without arguments; it takes that pairing over into LocalSystem's config dir.
+code="$(api -X POST "$base/api/v1/agents/pairings" -d '{"name":"wine-user"}' | jq -r .data.pairing_code)"
+as_user() { env -u BOTMOX_AGENT_CONFIG_DIR timeout 120 wine "$work/app/botmox-agent.exe" "$@"; }
+as_user pair "$code" --server "$base" >"$work/pair-user.log" 2>&1 || { cat "$work/pair-user.log" >&2; fail "pair (default dir) failed"; }
+as_user service install >"$work/service-user.log" 2>&1 || { cat "$work/service-user.log" >&2; fail "service install (takeover) failed"; }
+grep -q "took over this user's pairing" "$work/service-user.log" || { cat "$work/service-user.log" >&2; fail "the service did not take over the pairing"; }
+system_dir="$WINEPREFIX/drive_c/windows/system32/config/systemprofile/AppData/Roaming/botmox-agent"
+user_id="$(jq -r .agent_id "$system_dir/config.json")"
+service_id="$user_id"
+wait_for "the taken-over agent did not come online under the service within 60 s" service_online
+wait_for "the taken-over token is not in the service's Credential Manager" token_in_keyring "$system_dir"
+as_user service uninstall >/dev/null 2>&1 || fail "service uninstall (takeover) failed"
+wait_for "the service is still installed" service_says "not installed"
+echo "7. a plain \`service install\` took over this user's pairing (agent $user_id, online), then uninstalled"
 echo "wine smoke test passed"
