@@ -8,6 +8,7 @@
 #   botmox-agent.exe                          the agent (static CRT: needs no DLL beside it)
 #   BotMox-Agent-Setup-<version>.exe          the NSIS installer
 #   wine-test/bcryptprimitives.dll            ProcessPrng shim, only for running under wine
+#   wine-test/idle-baseline.exe               the smoke test's memory floor (idle-baseline.c)
 # Set CARGO_FEATURES to pass --features to the agent build (default: its default features).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,6 +46,8 @@ fi
 
 x86_64-w64-mingw32-gcc -O2 -shared -s -o "$dist/wine-test/bcryptprimitives.dll" \
   packaging/windows/processprng-shim.c packaging/windows/processprng-shim.def -ladvapi32
+x86_64-w64-mingw32-gcc -O2 -s -o "$dist/wine-test/idle-baseline.exe" packaging/windows/idle-baseline.c \
+  -luser32 -lgdi32 -lcomctl32 -lshell32 -lws2_32 -lbcrypt -lcrypt32 -loleaut32 -ladvapi32
 
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 makensis -V2 -DVERSION="$version" -DEXE="$(realpath "$dist/botmox-agent.exe")" \

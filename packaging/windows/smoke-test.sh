@@ -123,12 +123,17 @@ done
 platform="$(jq -r .data.platform <<<"$seen")"
 [ "$platform" = windows ] || fail "the agent reports platform '$platform', not windows"
 echo "3. online: agent $agent_id, platform $platform, last_seen_at $(jq -r .data.last_seen_at <<<"$seen") (paired at $paired_seen)"
-# Idle memory of the agent process under wine (wine's own runtime included), after 5 s online.
+# Idle memory: the agent after 5 s online, beside wine's floor for a process that imports the
+# same DLLs and waits (idle-baseline.exe); the difference estimates the agent's own share.
+cp "$dist/wine-test/idle-baseline.exe" "$work/app/"
+wine "$work/app/idle-baseline.exe" >/dev/null 2>&1 &
 sleep 5
-for pid in $(pgrep -f 'botmox-agent.exe run' || true); do
-  rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
-  [ -n "$rss_kb" ] && echo "idle RSS under wine: pid $pid, $((rss_kb / 1024)) MiB ($rss_kb kB)"
-done
+rss_kb() { for pid in $(pgrep -f "$1"); do awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; done | sort -n | tail -n1; }
+agent_kb="$(rss_kb 'botmox-agent.exe run')"
+floor_kb="$(rss_kb 'idle-baseline.exe')"
+pkill -f 'idle-baseline.exe' || true
+[ -n "$agent_kb" ] && [ -n "$floor_kb" ] || fail "cannot read the idle memory (agent: '$agent_kb' kB, baseline: '$floor_kb' kB)"
+echo "idle RSS under wine: agent $((agent_kb / 1024)) MiB ($agent_kb kB), wine's floor with the same imports $((floor_kb / 1024)) MiB ($floor_kb kB); the agent's own share ~ $(((agent_kb - floor_kb) / 1024)) MiB"
 echo "secrets kept in the OS keyring (wine's Credential Manager): $(jq -c '.in_keyring // []' "$work/cfg/secrets.json")"
 echo "state.json: $(jq -c '{status, message}' "$work/cfg/state.json" 2>/dev/null || echo none)"
 
