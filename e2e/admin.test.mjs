@@ -20,9 +20,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  DEMO_USER,
-  STEP_MS,
+  answerConfirm,
   collectConsoleErrors,
+  DEMO_USER,
   explainFailure,
   launchBrowser,
   newPage,
@@ -31,6 +31,7 @@ import {
   screenshotBothThemes,
   signIn,
   startServer,
+  STEP_MS,
 } from './support.mjs';
 
 const SECRET_VALUE = 'e2e-planted-secret-4f1d9a7c';
@@ -67,12 +68,7 @@ test('admin screens: secrets, artifacts with upload progress and download audit,
   };
   const toast = (text) => page.locator('.ant-message').getByText(text).first().waitFor();
   const dialog = () => page.locator('.ant-modal-wrap:visible .ant-modal').last();
-  const confirm = async (title, button = 'Delete') => {
-    const box = page.locator('.ant-modal-confirm');
-    await box.locator('.ant-modal-confirm-title', { hasText: title }).waitFor();
-    await box.getByRole('button', { name: button }).click();
-    await box.waitFor({ state: 'detached' });
-  };
+  const confirm = (title, button = 'Delete') => answerConfirm(page, button, title);
   const fieldError = (scope, text) => scope.locator('.ant-form-item-explain-error', { hasText: text }).waitFor();
   const pick = async (scope, label, option) => {
     await scope.locator('.ant-form-item').filter({ has: page.getByLabel(label, { exact: true }) }).locator('.ant-select-selector').click();

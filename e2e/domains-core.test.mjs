@@ -20,7 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import {
-  DEMO_USER,
+  answerConfirm,
+  apiClient,
   collectConsoleErrors,
   explainFailure,
   launchBrowser,
@@ -96,25 +97,6 @@ after(async () => {
   ipqs?.server.close();
 });
 
-/** The REST API as the demo user, to read the data the pages must show. */
-async function apiClient(baseUrl) {
-  const call = async (method, p, body, token) => {
-    const res = await fetch(new URL('/api/v1' + p, baseUrl), {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json() };
-  };
-  const login = await call('POST', '/auth/login', DEMO_USER);
-  assert.equal(login.status, 200, 'demo login');
-  const token = login.body.data.token;
-  return {
-    get: async (p) => (await call('GET', p, undefined, token)).body.data,
-    status: async (p) => (await call('GET', p, undefined, token)).status,
-  };
-}
-
 test('core domain pages: real data, create/edit/delete flows, no console errors, both themes', { skip, timeout: 300_000 }, async (t) => {
   const { baseUrl } = server;
   t.diagnostic(`server ${baseUrl}, IPQS double ${ipqs.url}`);
@@ -125,8 +107,6 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
   const visit = (p) => page.goto(new URL(p, baseUrl).toString());
   const toast = (text) => page.locator('.ant-message').getByText(text).first().waitFor();
   const dialog = () => page.getByRole('dialog').last();
-  const confirmBox = () => page.locator('.ant-modal-confirm');
-  const confirmTitle = (text) => confirmBox().locator('.ant-modal-confirm-title', { hasText: text }).waitFor();
   const fieldError = (label, text) =>
     page
       .locator('.ant-form-item')
@@ -213,8 +193,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
 
     step = 'delete the bot';
     await row.getByRole('button', { name: 'Delete' }).click();
-    await confirmTitle('Delete account?');
-    await confirmBox().getByRole('button', { name: 'Delete' }).click();
+    await answerConfirm(page, 'Delete', 'Delete account?');
     await toast(/Account .* deleted/);
     assert.equal(await api.status(`/bots/${created.id}`), 404);
     shoot('project', '/project/wow_tbc', () => botsTable.getByText(`Total ${tbc.length} accounts`).waitFor());
@@ -326,7 +305,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await bannedRow.getByText('WoW TBC', { exact: true }).waitFor();
     await page.getByTestId('archive-table').getByText(subject.character.name).first().waitFor();
     await bannedRow.getByRole('button', { name: 'Unban' }).click();
-    await confirmBox().getByRole('button', { name: 'Unban' }).click();
+    await answerConfirm(page, 'Unban');
     await toast('Ban lifted, bot restored');
     await bannedRow.waitFor({ state: 'detached' });
     assert.equal((await api.get(`/bots/${subject.id}`)).status, 'leveling');
@@ -381,7 +360,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     step = 'delete the license, then undo';
     const licId = (await api.get('/resources/licenses?q=E2E-KEY-0002'))[0].id;
     await licRow.getByRole('button', { name: 'Delete' }).click();
-    await confirmBox().getByRole('button', { name: 'Delete' }).click();
+    await answerConfirm(page, 'Delete');
     await toast('License E2E-KEY-0002 deleted');
     assert.equal(await api.status(`/resources/licenses/${licId}`), 404);
     await page.locator('.ant-message').getByRole('button', { name: 'Undo' }).click();
@@ -438,8 +417,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     step = 'delete the new proxy';
     await page.getByPlaceholder('Search by IP, provider, country, ISP...').fill('198.51.100.66');
     await pxRow.getByRole('button', { name: 'Delete' }).click();
-    await confirmBox().locator('.ant-modal-confirm-content', { hasText: 'Are you sure you want to delete proxy 198.51.100.66:1080?' }).waitFor();
-    await confirmBox().getByRole('button', { name: 'Delete' }).click();
+    await answerConfirm(page, 'Delete', 'Are you sure you want to delete proxy 198.51.100.66:1080?');
     await toast('Proxy 198.51.100.66:1080 deleted');
     assert.equal(await api.status(`/resources/proxies/${newProxy.id}`), 404);
     shoot('proxies', '/proxies', () => pxTable.getByText(/Total \d+ proxies/).waitFor());
@@ -470,7 +448,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     const subRow = subTable.locator('tbody tr').filter({ hasText: other.character.name });
     await subTable.getByText('Total 1 subscriptions').waitFor();
     await subRow.getByRole('button', { name: 'Delete' }).click();
-    await confirmBox().getByRole('button', { name: 'Delete' }).click();
+    await answerConfirm(page, 'Delete');
     await toast('WOW subscription deleted');
     assert.equal(await api.status(`/resources/subscriptions/${sub.id}`), 404);
     shoot('subscriptions', '/subscriptions', () => subTable.getByText(/Total \d+ subscriptions/).waitFor());

@@ -19,7 +19,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import {
-  STEP_MS,
+  eventually,
   collectConsoleErrors,
   explainFailure,
   launchBrowser,
@@ -70,17 +70,6 @@ function startTelegram() {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve({ server, messages, url: `http://127.0.0.1:${server.address().port}` })),
   );
-}
-
-/** Polls `probe` until it answers truthy (its answer), failing after STEP_MS with `what`. */
-async function eventually(what, probe) {
-  const deadline = Date.now() + STEP_MS;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const skip = !process.env.BOTMOX_BIN ? 'set BOTMOX_BIN (server binary)' : noChromium();

@@ -128,10 +128,11 @@ export const launchBrowser = () => chromium.launch({ executablePath: CHROMIUM, a
 
 /**
  * A page in a new dark-scheme context whose waits and navigations time out after STEP_MS.
- * `clipboardOrigin` grants that origin the clipboard (copy buttons).
+ * `clipboardOrigin` grants that origin the clipboard (copy buttons); `locale` sets the
+ * browser's (dates and numbers), else chromium's default.
  */
-export async function newPage(browser, { viewport = { width: 1440, height: 900 }, clipboardOrigin } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme: 'dark' });
+export async function newPage(browser, { viewport = { width: 1440, height: 900 }, clipboardOrigin, locale } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme: 'dark', locale });
   context.setDefaultTimeout(STEP_MS);
   context.setDefaultNavigationTimeout(STEP_MS);
   if (clipboardOrigin) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: clipboardOrigin });
@@ -190,6 +191,58 @@ export const pageApi = (page, method, p, body) =>
     },
     [method, p, body],
   );
+
+/**
+ * The REST API as `user` over plain fetch (no browser): get/post/patch answer the envelope's
+ * `data`; status(p) is a GET's HTTP status.
+ */
+export async function apiClient(baseUrl, user = DEMO_USER) {
+  const call = async (method, p, body, token) => {
+    const res = await fetch(new URL('/api/v1' + p, baseUrl), {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const login = await call('POST', '/auth/login', user);
+  if (login.status !== 200) throw new Error(`API sign-in as ${user.email}: HTTP ${login.status} ${JSON.stringify(login.body)}`);
+  const token = login.body.data.token;
+  const data = (method) => async (p, body) => (await call(method, p, body, token)).body.data;
+  return {
+    get: data('GET'),
+    post: data('POST'),
+    patch: data('PATCH'),
+    status: async (p) => (await call('GET', p, undefined, token)).status,
+  };
+}
+
+/**
+ * Polls `read` until `ok` holds for its answer (truthy by default) and returns that answer;
+ * after STEP_MS fails with `what` and the last answer.
+ */
+export async function eventually(what, read, ok = Boolean) {
+  const deadline = Date.now() + STEP_MS;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Answers antd's confirmation modal (`Modal.confirm`, the one whose text has `hasText` when
+ * given): waits until it stands still, clicks `button`, waits until it is gone. A click while
+ * it zooms in can land where the button was a frame earlier and be lost (seen under CI load).
+ */
+export async function answerConfirm(page, button, hasText) {
+  const box = page.locator('.ant-modal-confirm', hasText ? { hasText } : {});
+  // antd's zoom classes (ant-zoom-appear, ant-zoom-appear-active) leave when the opening ends.
+  await page.locator('.ant-modal-confirm:not([class*="ant-zoom"])', hasText ? { hasText } : {}).waitFor();
+  await box.getByRole('button', { name: button, exact: true }).click();
+  await box.waitFor({ state: 'detached' });
+}
 
 /** Saves the viewport as e2e/screenshots/<name>.png. */
 export async function screenshot(page, name) {

@@ -9,67 +9,30 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, 'screenshots');
-const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
-const STEP_MS = Number(process.env.BOTMOX_E2E_STEP_TIMEOUT_MS || 20_000);
-const EMAIL = 'demo@botmox.local';
-const PASSWORD = 'botmox-demo';
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
+import {
+  answerConfirm,
+  apiClient,
+  collectConsoleErrors,
+  eventually,
+  explainFailure,
+  launchBrowser,
+  newPage,
+  noChromium,
+  screenshotBothThemes,
+  signIn,
+  startServer,
+} from './support.mjs';
 
-const skip = !process.env.BOTMOX_BIN
-  ? 'set BOTMOX_BIN (server binary)'
-  : !existsSync(CHROMIUM)
-    ? `no chromium at ${CHROMIUM}`
-    : false;
+const skip = !process.env.BOTMOX_BIN ? 'set BOTMOX_BIN (server binary)' : noChromium();
 
 let server = null;
 let browser = null;
 
-/** Spawns `botmox --demo serve` on a free port and resolves with its URL and a stop(). */
-function startServer(bin) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'botmox-e2e-extras-'));
-  const child = spawn(bin, ['--demo', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let log = '';
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start\n${log}`)), 60_000);
-    const onData = (chunk) => {
-      log += chunk.toString('utf8').replace(ANSI, '');
-      const m = LISTENING_RE.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ baseUrl: `${m[1] ?? 'http://'}${m[2]}`, stop });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited ${code}\n${log}`)));
-  });
-}
-
 before(async () => {
   if (skip) return;
-  server = await startServer(process.env.BOTMOX_BIN);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'], timeout: 60_000 });
+  server = await startServer(process.env.BOTMOX_BIN, { args: ['--demo'], dataDirPrefix: 'botmox-e2e-extras-' });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -77,75 +40,32 @@ after(async () => {
   await server?.stop();
 });
 
-async function apiClient(baseUrl) {
-  const call = async (method, p, body, token) => {
-    const res = await fetch(new URL('/api/v1' + p, baseUrl), {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await res.json()).data;
-  };
-  const { token } = await call('POST', '/auth/login', { email: EMAIL, password: PASSWORD });
-  return { get: (p) => call('GET', p, undefined, token), patch: (p, body) => call('PATCH', p, body, token), post: (p, body) => call('POST', p, body, token) };
-}
-
 /** The rows of a list answer (a plain array). */
 const rows = (d) => (Array.isArray(d) ? d : (d?.items ?? []));
 
-/** Polls `read` until `ok(value)`; fails with the last value after STEP_MS. */
-async function eventually(read, ok, what) {
-  const until = Date.now() + STEP_MS;
-  let v;
-  while (Date.now() < until) {
-    v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`${what}: last value ${JSON.stringify(v)}`);
-}
-
-test('UI extras: bot-page create, account presets, finance filter, theme editor, tree state', { skip, timeout: 300_000 }, async (t) => {
+test('UI extras: bot-page create, account presets, finance filter, theme editor, tree state', { skip, timeout: 300_000 }, async () => {
   const { baseUrl } = server;
   const api = await apiClient(baseUrl);
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark', locale: 'en-US' });
-  context.setDefaultTimeout(STEP_MS);
-  const page = await context.newPage();
-  const errors = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(String(e)));
+  const { context, page } = await newPage(browser, { locale: 'en-US' });
+  const consoleErrors = collectConsoleErrors(page);
   const toast = (text) => page.locator('.ant-message-notice').filter({ hasText: text }).last();
   const cssVar = (name) => page.evaluate((n) => document.documentElement.style.getPropertyValue(n), name);
-  mkdirSync(SHOTS, { recursive: true });
+  // Both themes of the page as it is, then back to dark for the steps after.
   const shootBoth = async (name, ready) => {
-    for (const mode of ['dark', 'light']) {
-      await page.evaluate((m) => localStorage.setItem('botmox.theme', m), mode);
-      await page.reload();
-      await page.waitForFunction((m) => document.documentElement.getAttribute('data-theme') === m, mode);
-      await ready();
-      await page.screenshot({ path: path.join(SHOTS, `extras-${name}-${mode}.png`) });
-    }
+    await screenshotBothThemes(page, [{ name: `extras-${name}`, open: () => page.reload(), ready }]);
     await page.evaluate(() => localStorage.setItem('botmox.theme', 'dark'));
   };
 
   let step = 'sign in';
   try {
-    await page.goto(new URL('/login', baseUrl).toString());
-    await page.getByLabel('Email', { exact: true }).fill(EMAIL);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/');
+    await signIn(page, baseUrl);
 
     // ---- Resource tree state goes to settings/ui/resource_tree and comes back ----------
     step = 'tree state';
     await page.getByRole('button', { name: 'Bot filters' }).click();
     const chips = page.getByTestId('tree-filters');
     await chips.getByText('Banned', { exact: true }).click();
-    await eventually(
-      () => api.get('/settings/ui/resource_tree'),
-      (d) => d?.showFilters === true && Array.isArray(d.visibleStatuses) && !d.visibleStatuses.includes('banned'),
-      'tree state saved',
-    );
+    await eventually('tree state saved', () => api.get('/settings/ui/resource_tree'), (d) => d?.showFilters === true && Array.isArray(d.visibleStatuses) && !d.visibleStatuses.includes('banned'));
     // Another browser (no local copy) gets the same state from the server.
     await page.evaluate(() => localStorage.removeItem('botmox.tree'));
     await page.reload();
@@ -153,7 +73,7 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     assert.equal(await chips.locator('.ant-tag-checkable-checked').filter({ hasText: 'Banned' }).count(), 0);
     await chips.getByText('Banned', { exact: true }).click();
     await page.getByRole('button', { name: 'Bot filters' }).click();
-    await eventually(() => api.get('/settings/ui/resource_tree'), (d) => d?.showFilters === false && d.visibleStatuses.includes('banned'), 'tree state restored');
+    await eventually('tree state restored', () => api.get('/settings/ui/resource_tree'), (d) => d?.showFilters === false && d.visibleStatuses.includes('banned'));
 
     // ---- Bot page: create a license and a proxy bound to the bot ----------------------
     step = 'bot resources create';
@@ -191,14 +111,14 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await ld.getByLabel('Type').fill('E2E-EDIT');
     await ld.getByRole('button', { name: 'Save' }).click();
     await toast('License updated').waitFor();
-    await eventually(() => api.get(`/resources/licenses/${lic.id}`), (l) => l.type === 'E2E-EDIT' && l.bot_ids?.length === 1, 'license edited, still bound');
+    await eventually('license edited, still bound', () => api.get(`/resources/licenses/${lic.id}`), (l) => l.type === 'E2E-EDIT' && l.bot_ids?.length === 1);
     const proxy = rows(proxies).find((p) => p.ip === '10.20.30.40');
     await page.getByTestId('bot-proxy').getByTestId('edit-proxy').click();
     assert.equal(await pd.getByLabel('Proxy String').inputValue(), '10.20.30.40:8080:e2e:secret');
     await pd.getByLabel('Proxy String').fill('10.20.30.41:8080:e2e:secret');
     await pd.getByRole('button', { name: 'Save' }).click();
     await toast('Proxy updated').waitFor();
-    await eventually(() => api.get(`/resources/proxies/${proxy.id}`), (p) => p.ip === '10.20.30.41' && p.bot_id === bot.id, 'proxy edited, still bound');
+    await eventually('proxy edited, still bound', () => api.get(`/resources/proxies/${proxy.id}`), (p) => p.ip === '10.20.30.41' && p.bot_id === bot.id);
     await page.getByTestId('bot-proxy').getByText('days remaining', { exact: false }).waitFor();
     await shootBoth('bot-resources', () => page.getByTestId('bot-proxy').getByText('10.20.30.41', { exact: false }).first().waitFor());
 
@@ -208,16 +128,13 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     const shared = await api.post('/resources/licenses', { key: 'E2E-LIC-SHARED', type: 'E2E', status: 'active', expires_at: Date.now() + 10 * 86_400_000, bot_ids: [bot.id, other.id] });
     await page.reload();
     const licenseBlock = (key) => page.getByTestId('bot-license').locator('.bm-res-block').filter({ hasText: key });
-    const unassignDialog = page.locator('.ant-modal-confirm').filter({ hasText: 'Unassign' });
     await licenseBlock('E2E-LIC-000111').getByTestId('unassign-license').click();
-    await unassignDialog.getByText('No other bot uses this license: unassigning deletes it from the database.').waitFor();
-    await unassignDialog.getByRole('button', { name: 'Unassign' }).click();
+    await answerConfirm(page, 'Unassign', 'No other bot uses this license: unassigning deletes it from the database.');
     await toast('License unassigned and deleted').waitFor();
     await licenseBlock('E2E-LIC-000111').waitFor({ state: 'detached' });
     assert.ok(!rows(await api.get('/resources/licenses?limit=100')).some((l) => l.key === 'E2E-LIC-000111'), 'sole-bot license deleted');
     await licenseBlock('E2E-LIC-SHARED').getByTestId('unassign-license').click();
-    await unassignDialog.getByText('Other bots still use this license', { exact: false }).waitFor();
-    await unassignDialog.getByRole('button', { name: 'Unassign' }).click();
+    await answerConfirm(page, 'Unassign', 'Other bots still use this license');
     await toast(/^Unassigned$/).waitFor();
     await licenseBlock('E2E-LIC-SHARED').waitFor({ state: 'detached' });
     assert.deepEqual((await api.get(`/resources/licenses/${shared.id}`)).bot_ids, [other.id], 'shared license keeps the other bot');
@@ -240,8 +157,7 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     const presets = await api.get('/settings/generators/account/templates');
     assert.ok(Object.values(presets).some((p) => p?.name === 'E2E preset'), 'template stored');
     await page.getByTestId('generate-password').click();
-    const confirm = page.locator('.ant-modal-confirm').filter({ hasText: 'Confirm Generation' });
-    await confirm.getByRole('button', { name: 'Generate' }).click();
+    await answerConfirm(page, 'Generate', 'Confirm Generation');
     await page.waitForFunction(() => {
       const el = document.querySelector('[data-testid="form-account"] input[type="password"], [data-testid="form-account"] #password');
       return el && el.value && el.value !== 'Before-123';
@@ -266,7 +182,7 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await tools.getByRole('button', { name: 'Email', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('[data-testid="form-account"] #email')?.value.endsWith('@e2e-mail.test'));
     assert.match(await email.inputValue(), /^(emre|kaya)[_-]?(kaya|emre)\d{2}@e2e-mail\.test$/);
-    await eventually(() => api.get('/settings/generators/account/lastSettings'), (d) => d?.domain === 'e2e-mail.test', 'custom domain remembered');
+    await eventually('custom domain remembered', () => api.get('/settings/generators/account/lastSettings'), (d) => d?.domain === 'e2e-mail.test');
     await tools.getByRole('button', { name: 'Back', exact: true }).click();
     await tools.getByLabel('Email Domain').first().waitFor();
     assert.equal(await custom.count(), 0, 'custom box gone');
@@ -503,10 +419,9 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
       await editor.getByTestId('theme-token-brandPrimary').waitFor();
     });
 
-    assert.deepEqual(errors, [], 'no console errors');
+    consoleErrors.assertClean();
   } catch (e) {
-    await page.screenshot({ path: path.join(SHOTS, 'extras-failure.png'), fullPage: true }).catch(() => {});
-    t.diagnostic(`failed at step: ${step}; console errors: ${JSON.stringify(errors)}`);
+    await explainFailure(e, page, 'ui-extras', [`step: ${step}`, consoleErrors.report(), `--- server log (tail) ---\n${server.log().slice(-4000)}`]);
     throw e;
   } finally {
     await context.close();

@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import {
+  answerConfirm,
   collectConsoleErrors,
   explainFailure,
   launchBrowser,
@@ -71,11 +72,7 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     await dialog.locator('.ant-form-item').filter({ has: page.getByLabel(label, { exact: true }) }).locator('.ant-select-selector').click();
     await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: new RegExp(`^${option}$`) }).click();
   };
-  const confirmDelete = async () => {
-    const confirm = page.locator('.ant-modal-confirm');
-    await confirm.getByRole('button', { name: 'Delete' }).click();
-    await confirm.waitFor({ state: 'detached' });
-  };
+  const confirmDelete = () => answerConfirm(page, 'Delete');
   const openSettings = async (tab) => {
     await page.goto(url('/vms'));
     await page.getByTestId('vm-settings').click();
@@ -210,13 +207,11 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     step = 'unsaved edits: switching asks first; Cancel keeps them, Discard drops them';
     await editor.fill(`${FIXED_PLAYBOOK}# unsaved\n`);
     await dialog.getByRole('button', { name: 'New playbook' }).click();
-    const discard = page.locator('.ant-modal-confirm', { hasText: 'Discard the unsaved changes in the editor?' });
-    await discard.getByRole('button', { name: 'Cancel' }).click();
-    await discard.waitFor({ state: 'detached' });
+    const discard = 'Discard the unsaved changes in the editor?';
+    await answerConfirm(page, 'Cancel', discard);
     assert.equal(await editor.inputValue(), `${FIXED_PLAYBOOK}# unsaved\n`);
     await playbooks.getByRole('option', { name: /E2E playbook/ }).click();
-    await discard.getByRole('button', { name: 'Discard' }).click();
-    await discard.waitFor({ state: 'detached' });
+    await answerConfirm(page, 'Discard', discard);
     assert.equal(await editor.inputValue(), FIXED_PLAYBOOK);
 
     step = 'delete the playbook after a confirmation';

@@ -18,8 +18,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  DEMO_USER,
+  answerConfirm,
   collectConsoleErrors,
+  DEMO_USER,
   explainFailure,
   launchBrowser,
   newPage,
@@ -114,11 +115,7 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
   const pick = (text) =>
     page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').getByText(text, { exact: true }).click();
   /** The confirmation modal of a delete, then the toast's Undo when asked for. */
-  const confirmDelete = async () => {
-    const modal = page.locator('.ant-modal-confirm');
-    await modal.getByRole('button', { name: 'Delete' }).click();
-    await modal.waitFor({ state: 'detached' });
-  };
+  const confirmDelete = () => answerConfirm(page, 'Delete');
   /** The API as the signed-in browser sees it. */
   const apiGet = async (p) => (await pageApi(page, 'GET', p)).body;
 
@@ -433,7 +430,7 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     await rows.nth(1).waitFor();
     const before = await rows.count();
     await rows.filter({ hasNotText: 'this session' }).first().getByRole('button', { name: 'Revoke' }).click();
-    await page.locator('.ant-modal-confirm').getByRole('button', { name: 'Revoke' }).click();
+    await answerConfirm(page, 'Revoke');
     await toast('Session ended').waitFor();
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid="sessions-table"] tbody tr.ant-table-row').length === n,
