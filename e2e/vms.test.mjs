@@ -231,6 +231,14 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, dele
     await page.locator('.ant-message').getByText('Console copied').waitFor();
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     assert.match(copied, /clone 100 → 10[23]/, copied);
+    // The page's reads (VM lists, statuses, storages) stay out of the console until asked for.
+    const reads = consoleTable.getByRole('button', { name: /^(list|list-vms|vm-status|cluster-resources|status)\b/ });
+    assert.equal(await reads.count(), 0, 'reads hidden by default');
+    assert.doesNotMatch(copied, / {2}(list|list-vms|vm-status|cluster-resources|status)( |$)/m, copied);
+    await page.getByRole('switch', { name: 'Show reads' }).click();
+    await reads.first().waitFor();
+    await page.getByRole('switch', { name: 'Show reads' }).click();
+    await reads.first().waitFor({ state: 'detached' });
     await page.keyboard.press('F7');
     await page.locator('.ant-message').getByText('Reset complete').waitFor();
     // The reset reads the VMs again, and that read may already show as a new task: the clones

@@ -232,6 +232,9 @@ async fn a_parked_claim_wakes_on_dispatch_and_expired_commands_are_failed() {
         )
         .await;
     let late_id = late["data"]["id"].as_str().unwrap();
+    // The console hides reads: the API says which commands only read.
+    assert_eq!(queued["data"]["read_only"], json!(true), "status only reads");
+    assert_eq!(late["data"]["read_only"], json!(false), "start changes a VM");
     let conn = botmox::db::open_connection(&server.data_dir.join("botmox.db"), false).unwrap();
     conn.execute("UPDATE vm_commands SET expires_at = 1 WHERE id = ?1", [late_id])
         .unwrap();

@@ -33,6 +33,8 @@ pub struct Command {
     pub completed_at: Option<String>,
     pub expires_at: Option<String>,
     pub updated_at: String,
+    /// Only reads ([`is_read`]): the web console hides these unless asked.
+    pub read_only: bool,
     #[serde(skip)]
     pub expires_at_ms: Option<i64>,
 }
@@ -46,11 +48,13 @@ impl Command {
 fn row(r: &Row<'_>) -> rusqlite::Result<Command> {
     let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
     let expires_at_ms: Option<i64> = r.get("expires_at")?;
+    let command_type: String = r.get("command_type")?;
     Ok(Command {
         id: r.get("id")?,
         tenant_id: r.get("tenant_id")?,
         agent_id: r.get("agent_id")?,
-        command_type: r.get("command_type")?,
+        read_only: is_read(&command_type),
+        command_type,
         payload: json(r.get("payload")?).unwrap_or(Value::Null),
         status: r.get("status")?,
         result: json(r.get("result")?),
@@ -145,6 +149,20 @@ pub const READ_ONLY: [&str; 8] = [
     "proxmox.get-config",
     "proxmox.vm-status",
 ];
+/// Reads that are not de-duplicated (aliases the reference did not list, and polls of a task
+/// or a file): with [`READ_ONLY`], what [`Command::read_only`] calls a read.
+const OTHER_READS: [&str; 4] = [
+    "proxmox.list",
+    "proxmox.config.get",
+    "proxmox.task-status",
+    "proxmox.ssh-read-config",
+];
+
+/// Whether a command type only reads.
+pub fn is_read(command_type: &str) -> bool {
+    READ_ONLY.contains(&command_type) || OTHER_READS.contains(&command_type)
+}
+
 /// How recent a read-only command must be to stand in for a new one.
 const DEDUP_WINDOW_MS: i64 = 10_000;
 

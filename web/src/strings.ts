@@ -1257,6 +1257,8 @@ export const S = {
     // Operation console.
     console: 'Operation console',
     tasks: (n: number) => `${n} tasks`,
+    readsHidden: (n: number) => `(${n} reads hidden)`,
+    showReads: 'Show reads',
     noTasks: 'No tasks yet.',
     consoleHint: 'Click a task to open its detailed log. F7 or Ctrl+R resets the view, Ctrl+L copies the console.',
     consoleCopied: 'Console copied',

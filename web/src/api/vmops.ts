@@ -28,6 +28,8 @@ export interface Command {
   completed_at: string | null;
   expires_at: string | null;
   updated_at: string;
+  /** Only reads (list, status, …); missing on events stored before the field existed. */
+  read_only?: boolean;
 }
 
 export interface CommandEvent {

@@ -1,10 +1,11 @@
 // The operation console (web-ui.md §2.7): every command of the agent with start/end time,
 // status and progress, kept current from the event stream (history from
-// `GET /vm-ops/commands` once). The Task Viewer shows a command's record and its log: the
+// `GET /vm-ops/commands` once). Reads (list, status, …) are hidden unless asked for: the page
+// issues them all the time and they would bury the changes. The Task Viewer shows a command's record and its log: the
 // transitions this page saw on the stream, or, for older ones, the record's own timestamps.
 
-import { useCallback, useEffect, useState } from 'react';
-import { App, Button, Descriptions, Modal, Progress, Table, Tag } from 'antd';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { App, Button, Descriptions, Modal, Progress, Switch, Table, Tag } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
 import { vmOpsApi, type Command, type CommandEvent, type CommandStatus } from '../../api/vmops';
@@ -97,7 +98,18 @@ export function useConsole(agentId: string | undefined) {
     },
     [agentId],
   );
-  return { rows, logs, onEvent, clear: () => (setRows([]), setLogs({})) };
+  const [showReads, setShowReads] = useState(false);
+  const shown = useMemo(() => (showReads ? rows : rows.filter((c) => !c.read_only)), [rows, showReads]);
+  return {
+    /** The tasks on screen (what Copy copies). */
+    rows: shown,
+    hiddenReads: rows.length - shown.length,
+    showReads,
+    setShowReads,
+    logs,
+    onEvent,
+    clear: () => (setRows([]), setLogs({})),
+  };
 }
 
 function TaskViewer({ id, live, onClose }: { id: string; live: LogLine[] | undefined; onClose: () => void }) {
@@ -171,8 +183,13 @@ export default function OperationConsole({ console: con }: { console: ReturnType
     <section className="bm-vm-console" aria-label={T.console}>
       <div className="bm-vm-panebar">
         <span className="bm-vm-panetitle">{T.console}</span>
-        <span className="bm-muted">{T.tasks(con.rows.length)}</span>
+        <span className="bm-muted">
+          {T.tasks(con.rows.length)} {con.hiddenReads ? T.readsHidden(con.hiddenReads) : null}
+        </span>
         <span className="bm-grow" />
+        <label className="bm-muted">
+          <Switch size="small" checked={con.showReads} onChange={con.setShowReads} aria-label={T.showReads} /> {T.showReads}
+        </label>
         <CopyButton text={consoleText(con.rows)} label={T.copyLog} toast={T.consoleCopied} />
         <Button size="small" onClick={con.clear}>{T.clear}</Button>
       </div>
