@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Type-checks and lints botmox-agent for macOS (aarch64-apple-darwin) from Linux:
-# `cargo check` and `cargo clippy -D warnings` over all targets with the default features, so
-# the macOS-only code (the menu-bar tray in agent/src/tray/macos.rs, the Keychain, the
-# LaunchAgent and the other `target_os = "macos"` branches) compiles and is lint-clean.
+# `cargo clippy -D warnings` (which type-checks as `cargo check` does) over all targets with the
+# default features, so the macOS-only code (the menu-bar tray in agent/src/tray/macos.rs, the
+# Keychain, the LaunchAgent and the other `target_os = "macos"` branches) compiles and is
+# lint-clean.
 #
 # What it cannot prove: there is no macOS SDK here, so nothing is linked and nothing runs.
 # The objc2/AppKit calls are checked against their Rust bindings, not against a real AppKit,
@@ -36,6 +37,6 @@ export CC_aarch64_apple_darwin=clang
 export AR_aarch64_apple_darwin=llvm-ar
 export CFLAGS_aarch64_apple_darwin="-nostdlibinc -DRING_CORE_NOSTDLIBINC=1 -I$here/stub-include"
 
-cargo check -p botmox-agent --target "$target" --all-targets --locked
+# clippy type-checks everything `cargo check` would, then lints it.
 cargo clippy -p botmox-agent --target "$target" --all-targets --locked -- -D warnings
 echo "botmox-agent type-checks and is clippy-clean for $target (not linked: no macOS SDK)"
