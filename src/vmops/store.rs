@@ -168,7 +168,8 @@ const DEDUP_WINDOW_MS: i64 = 10_000;
 
 /// A recent read-only command equal to the one about to be queued: among the 25 newest of the
 /// same tenant, agent and type (and creator, when given), one in flight that was queued, or
-/// one that succeeded, within the last 10 s, with an equal payload.
+/// one that succeeded, within the last 10 s, with an equal payload, and queued after the
+/// agent's latest write (a read from before a clone must not answer for one after it).
 pub fn read_only_twin(
     conn: &Connection,
     c: &NewCommand<'_>,
@@ -178,15 +179,37 @@ pub fn read_only_twin(
     if !READ_ONLY.contains(&c.command_type) {
         return Ok(None);
     }
+    // Insertion order (rowid), since a read and a write can share a millisecond. Beyond the 200
+    // newest commands of the agent, any write is older than every candidate below.
+    let last_write: i64 = conn
+        .prepare_cached(
+            "SELECT rowid, command_type FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2
+             ORDER BY rowid DESC LIMIT 200",
+        )?
+        .query_map(params![c.tenant, c.agent_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .find(|(_, command_type)| !is_read(command_type))
+        .map_or(0, |(rowid, _)| rowid);
     let candidates: Vec<Command> = conn
         .prepare_cached(
-            "SELECT * FROM (SELECT * FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND command_type = ?3
-                 AND (?4 IS NULL OR created_by = ?4) ORDER BY queued_at DESC LIMIT 25)
-             WHERE (status IN ('queued', 'dispatched', 'running') AND queued_at >= ?5)
-                OR (status = 'succeeded' AND completed_at >= ?5)",
+            "SELECT * FROM (SELECT rowid AS seq, * FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2
+                 AND command_type = ?3 AND (?4 IS NULL OR created_by = ?4) ORDER BY queued_at DESC LIMIT 25)
+             WHERE seq > ?6
+               AND ((status IN ('queued', 'dispatched', 'running') AND queued_at >= ?5)
+                    OR (status = 'succeeded' AND completed_at >= ?5))",
         )?
         .query_map(
-            params![c.tenant, c.agent_id, c.command_type, creator, now - DEDUP_WINDOW_MS],
+            params![
+                c.tenant,
+                c.agent_id,
+                c.command_type,
+                creator,
+                now - DEDUP_WINDOW_MS,
+                last_write
+            ],
             row,
         )?
         .collect::<rusqlite::Result<_>>()?;
@@ -486,7 +509,16 @@ mod tests {
         assert_eq!(twin(&other, "proxmox.vm-status", None, now), None, "another payload");
         assert_eq!(twin(&payload, "proxmox.start", None, now), None, "not read-only");
         assert_eq!(twin(&payload, "proxmox.vm-status", None, now + 11_000), None, "too old");
-        set_status(&conn, &first, Status::Failed, Update::default()).unwrap();
+        // A write to the agent since: the earlier read may describe the VM before it.
+        insert(&conn, &new(&payload, "proxmox.start")).unwrap();
+        assert_eq!(
+            twin(&payload, "proxmox.vm-status", None, now),
+            None,
+            "read before a write"
+        );
+        let second = insert(&conn, &new(&payload, "proxmox.vm-status")).unwrap();
+        assert_eq!(twin(&payload, "proxmox.vm-status", None, now), Some(second.id.clone()));
+        set_status(&conn, &second, Status::Failed, Update::default()).unwrap();
         assert_eq!(
             twin(&payload, "proxmox.vm-status", None, now),
             None,
