@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Finds a tray icon's colour in a screenshot of wine's virtual desktop (the smoke test's step 5).
 
-    screen.py SHOT.xwd OUT.png R,G,B
+    screen.py SHOT.xwd R,G,B [OUT.png]
 
-Reads an X window dump (`xwd -root`, 24 or 32 bits per pixel), writes it as OUT.png (for
-people: the screenshot the smoke test keeps), and prints how many pixels of the bottom 40 rows
-(wine's taskbar, where its notification area is) are within 24 of R,G,B in every channel.
+Reads an X window dump (`xwd -root`, 24 or 32 bits per pixel) and prints how many pixels of the
+bottom 40 rows (wine's taskbar, where its notification area is) are within 24 of R,G,B in every
+channel; with OUT.png, also writes it there (for people: the screenshot the smoke test keeps).
 """
 import struct
 import sys
@@ -42,9 +42,10 @@ def write_png(path, width, height, rows):
 
 
 def main():
-    shot, png, colour = sys.argv[1], sys.argv[2], tuple(int(v) for v in sys.argv[3].split(","))
+    shot, colour = sys.argv[1], tuple(int(v) for v in sys.argv[2].split(","))
     width, height, rows = read_xwd(shot)
-    write_png(png, width, height, rows)
+    if len(sys.argv) > 3:
+        write_png(sys.argv[3], width, height, rows)
     near = sum(
         all(abs(a - b) <= 24 for a, b in zip(pixel, colour)) for row in rows[-40:] for pixel in row
     )
