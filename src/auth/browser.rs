@@ -92,7 +92,9 @@ mod tests {
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict") && plain.contains("Path=/"));
         assert!(!plain.contains("Secure"));
         assert!(set_cookie("t", 60, true).ends_with("; Secure"));
-        assert!(secure_for(Some("https://mox.example")) && !secure_for(Some("http://mox.example")) && !secure_for(None));
+        assert!(
+            secure_for(Some("https://mox.example")) && !secure_for(Some("http://mox.example")) && !secure_for(None)
+        );
         assert!(clear_cookie(false).starts_with("botmox_session=;") && clear_cookie(false).contains("Max-Age=0"));
     }
 

@@ -102,7 +102,11 @@ async fn start_session(
         SessionMode::Cookie => (
             None,
             Some(browser::csrf_of(&issued.plaintext)),
-            Some(browser::set_cookie(&issued.plaintext, ttl.as_secs(), secure_cookies(state))),
+            Some(browser::set_cookie(
+                &issued.plaintext,
+                ttl.as_secs(),
+                secure_cookies(state),
+            )),
         ),
     };
     let grant = SessionGrant {

@@ -87,7 +87,11 @@ async fn setup_can_start_a_cookie_session() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let browser = cookie_session(res).await;
-    let me = json_of(browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await, 200).await;
+    let me = json_of(
+        browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await,
+        200,
+    )
+    .await;
     assert_eq!(me["data"]["email"], ADMIN_EMAIL);
 }
 
@@ -100,7 +104,11 @@ async fn cookie_sessions_need_the_csrf_header_and_bearer_clients_do_not() {
     let browser = cookie_session(res).await;
 
     // Reads need no CSRF header; whoami tells a reloaded page its CSRF value.
-    let me = json_of(browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await, 200).await;
+    let me = json_of(
+        browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await,
+        200,
+    )
+    .await;
     assert_eq!(me["data"]["csrf_token"], browser.csrf.as_str());
     json_of(browser.send(&server, Method::GET, NOTES, None).await, 200).await;
 
@@ -112,17 +120,29 @@ async fn cookie_sessions_need_the_csrf_header_and_bearer_clients_do_not() {
         assert_eq!(refused["error"]["code"], "CSRF_CHECK_FAILED");
         assert!(refused["error"]["message"].as_str().unwrap().contains("X-Botmox-CSRF"));
     }
-    let refused = json_of(browser.send(&server, Method::POST, "/api/v1/auth/logout", None).await, 403).await;
+    let refused = json_of(
+        browser.send(&server, Method::POST, "/api/v1/auth/logout", None).await,
+        403,
+    )
+    .await;
     assert_eq!(refused["error"]["code"], "CSRF_CHECK_FAILED");
     let listed = json_of(browser.send(&server, Method::GET, NOTES, None).await, 200).await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 0, "nothing was created");
 
     // With the header the change goes through.
-    let created = json_of(browser.send(&server, Method::POST, NOTES, Some(&browser.csrf)).await, 201).await;
+    let created = json_of(
+        browser.send(&server, Method::POST, NOTES, Some(&browser.csrf)).await,
+        201,
+    )
+    .await;
     let id = created["data"]["id"].as_str().unwrap().to_owned();
     let path = format!("{NOTES}/{id}");
     json_of(browser.send(&server, Method::DELETE, &path, None).await, 403).await;
-    json_of(browser.send(&server, Method::DELETE, &path, Some(&browser.csrf)).await, 200).await;
+    json_of(
+        browser.send(&server, Method::DELETE, &path, Some(&browser.csrf)).await,
+        200,
+    )
+    .await;
 
     // Another session's CSRF value does not fit this cookie.
     let other = cookie_session(checked(cookie_login(&server).send().await.unwrap(), 200)).await;
@@ -138,7 +158,10 @@ async fn cookie_sessions_need_the_csrf_header_and_bearer_clients_do_not() {
     let (status, _) = server.call("POST", NOTES, &bearer, Some(note())).await;
     assert_eq!(status, 201);
     let me = json_of(server.get("/api/v1/auth/whoami", &bearer).await, 200).await;
-    assert!(me["data"].get("csrf_token").is_none(), "a bearer caller gets no CSRF value");
+    assert!(
+        me["data"].get("csrf_token").is_none(),
+        "a bearer caller gets no CSRF value"
+    );
 }
 
 #[tokio::test]
@@ -146,17 +169,38 @@ async fn sign_out_clears_the_cookie_and_ends_the_session() {
     let server = TestServer::start().await;
     server.setup_admin().await;
     let browser = cookie_session(checked(cookie_login(&server).send().await.unwrap(), 200)).await;
-    json_of(browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await, 200).await;
+    json_of(
+        browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await,
+        200,
+    )
+    .await;
 
     let res = browser
         .send(&server, Method::POST, "/api/v1/auth/logout", Some(&browser.csrf))
         .await;
-    let cleared = res.headers().get("set-cookie").expect("the cookie is cleared").to_str().unwrap().to_owned();
-    assert!(cleared.starts_with("botmox_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    let cleared = res
+        .headers()
+        .get("set-cookie")
+        .expect("the cookie is cleared")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cleared.starts_with("botmox_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
     json_of(res, 200).await;
 
     // The old cookie is dead on the server too, not just forgotten by the browser.
-    let gone = json_of(browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await, 401).await;
+    let gone = json_of(
+        browser.send(&server, Method::GET, "/api/v1/auth/whoami", None).await,
+        401,
+    )
+    .await;
     assert_eq!(gone["success"], false);
-    json_of(browser.send(&server, Method::POST, NOTES, Some(&browser.csrf)).await, 401).await;
+    json_of(
+        browser.send(&server, Method::POST, NOTES, Some(&browser.csrf)).await,
+        401,
+    )
+    .await;
 }
