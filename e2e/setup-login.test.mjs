@@ -45,6 +45,20 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
 
     const sessionInStorage = () => page.evaluate(() => localStorage.getItem('botmox.session'));
     const tokenField = () => page.getByLabel('Setup token', { exact: true });
+    /** The session lives in an HttpOnly, SameSite=Strict cookie: no script of the page can read its token. */
+    const assertNoReadableToken = async (when) => {
+      const cookies = (await page.context().cookies(baseUrl)).filter((c) => c.name === 'botmox_session');
+      assert.equal(cookies.length, 1, `${when}: one session cookie`);
+      const [cookie] = cookies;
+      assert.ok(cookie.value.startsWith('bmx_s_'), `${when}: the cookie holds the session`);
+      assert.equal(cookie.httpOnly, true, `${when}: HttpOnly`);
+      assert.equal(cookie.sameSite, 'Strict', `${when}: SameSite=Strict`);
+      const readable = await page.evaluate(() => ({ cookie: document.cookie, local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage) }));
+      for (const [where, text] of Object.entries(readable)) {
+        assert.ok(!text.includes('bmx_s_') && !text.includes(cookie.value), `${when}: no session token in ${where}: ${text}`);
+      }
+      assert.ok(!(await page.content()).includes(cookie.value), `${when}: nor in the page`);
+    };
 
     step = 'first visit to / leads to the setup form';
     await page.goto(url('/'));
@@ -101,8 +115,8 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     await page.getByTestId('overview-email').filter({ hasText: EMAIL }).waitFor();
     assert.equal((await page.getByTestId('overview-email').textContent())?.trim(), EMAIL);
     const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('botmox.session') ?? 'null'));
-    assert.ok(stored?.token, 'session token stored');
-    assert.equal(stored.user.email, EMAIL);
+    assert.equal(stored.user.email, EMAIL, 'the identity (nothing secret) is kept for the shell');
+    await assertNoReadableToken('after setup');
     const theme = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
     assert.ok(theme === 'dark' || theme === 'light', `data-theme is ${theme}`);
 
@@ -136,6 +150,7 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     await page.getByTestId('overview-email').filter({ hasText: EMAIL }).waitFor();
     await page.getByTestId('readiness-status').filter({ hasText: /^ready$/ }).waitFor();
     await page.getByTestId('health-status').filter({ hasText: 'ok' }).waitFor();
+    await assertNoReadableToken('after sign-in');
 
     step = 'a page from the tree';
     await page.getByRole('tree').getByText('Licenses', { exact: true }).click();
@@ -166,12 +181,8 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     assert.ok(found.every((e) => e.level === 'error'), JSON.stringify(found));
     assert.equal(consoleErrors.errors.length, 2, consoleErrors.report());
 
-    step = 'a rejected token ends the session';
-    await page.evaluate(() => {
-      const s = JSON.parse(localStorage.getItem('botmox.session'));
-      s.token = 'not-a-valid-token';
-      localStorage.setItem('botmox.session', JSON.stringify(s));
-    });
+    step = 'a rejected session cookie ends the session';
+    await page.context().addCookies([{ name: 'botmox_session', value: 'bmx_s_not-a-valid-token', url: baseUrl, httpOnly: true, sameSite: 'Strict' }]);
     await page.goto(url('/'));
     await page.waitForURL(onPath('/login'));
     await page.getByText('Bot-Mox Login').waitFor();

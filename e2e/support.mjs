@@ -177,14 +177,21 @@ export async function signIn(page, baseUrl, { email, password } = DEMO_USER) {
   await page.waitForURL((u) => u.pathname === '/');
 }
 
-/** The REST API with the signed-in browser's session: { status, body }. */
+/**
+ * The REST API with the signed-in browser's session (its HttpOnly cookie, plus the CSRF value
+ * from whoami for changes, as the UI does): { status, body }.
+ */
 export const pageApi = (page, method, p, body) =>
   page.evaluate(
     async ([method, p, body]) => {
-      const token = JSON.parse(localStorage.getItem('botmox.session')).token;
+      const headers = { 'Content-Type': 'application/json' };
+      if (method !== 'GET' && method !== 'HEAD') {
+        const me = await (await fetch('/api/v1/auth/whoami')).json();
+        headers['X-Botmox-CSRF'] = me.data.csrf_token;
+      }
       const r = await fetch('/api/v1' + p, {
         method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: r.status, body: await r.json() };

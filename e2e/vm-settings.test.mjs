@@ -37,11 +37,14 @@ const UPSTREAM_TEXT = 'SyncThing double for the gateway';
 
 /** A stand-in SyncThing web UI: one HTML page for every path. */
 function startUpstream() {
+  /** Every request's Cookie and Authorization, to show that our session never reaches it. */
+  const credentials = [];
   const server = createServer((req, res) => {
+    credentials.push(`${req.headers.cookie ?? ''} ${req.headers.authorization ?? ''}`);
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.end(`<!doctype html><title>SyncThing</title><h1>${UPSTREAM_TEXT}</h1><p id="path">${req.url}</p>`);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, credentials, url: `http://127.0.0.1:${server.address().port}` })));
 }
 
 const BROKEN_PLAYBOOK = ['name: E2E playbook', 'roles:', '  - role: base-system', '  - role: privacy-debloat', '    tags: [a, 1]', ''].join('\n');
@@ -256,9 +259,9 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     await openSite();
     const src = new URL(await frame.getAttribute('src'), baseUrl);
     assert.equal(src.pathname, '/syncthing-ui/');
-    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('botmox.session')).token);
-    assert.equal(src.searchParams.get('access_token'), token);
+    assert.equal(src.search, '', 'no token in the frame URL: the session cookie authenticates it');
     await page.frameLocator('[data-testid="site-frame"]').getByText(UPSTREAM_TEXT).waitFor();
+    assert.ok(upstream.credentials.length > 0 && upstream.credentials.every((c) => !c.includes('bmx_s_')), `the session stays with us: ${JSON.stringify(upstream.credentials)}`);
     const box = await frame.boundingBox();
     assert.ok(box && box.height >= 600 && box.width >= 1000, `full size: ${JSON.stringify(box)}`);
     await page.getByRole('button', { name: 'Reload' }).click();

@@ -28,10 +28,23 @@ impl Role {
     }
 }
 
+/// How a new session is handed over: a bearer token in the body (API clients, the default) or
+/// an HttpOnly cookie plus a CSRF value (the web UI; the token never reaches script).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionMode {
+    #[default]
+    Bearer,
+    Cookie,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// `cookie` for a browser session; `bearer` (the default) returns the token.
+    #[serde(default)]
+    pub session: SessionMode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -43,6 +56,9 @@ pub struct SetupRequest {
     /// Tenant of the first admin; `default` when absent.
     #[serde(default)]
     pub tenant_id: Option<String>,
+    /// `cookie` for a browser session; `bearer` (the default) returns the token.
+    #[serde(default)]
+    pub session: SessionMode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -59,13 +75,18 @@ pub struct UserInfo {
     pub tenant_id: String,
 }
 
-/// A new session: the bearer token is shown once, here, and stored only as a hash.
+/// A new session: the bearer token is shown once, here, and stored only as a hash. A cookie
+/// session answers without the token (it is in the HttpOnly cookie) and with `csrf_token`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SessionGrant {
-    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     /// ISO-8601 UTC.
     pub expires_at: String,
     pub user: UserInfo,
+    /// Cookie sessions only: the value of the `X-Botmox-CSRF` header on unsafe requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -79,6 +100,9 @@ pub struct WhoAmI {
     pub email: String,
     pub roles: Vec<Role>,
     pub tenant_id: String,
+    /// Only when the caller came with the session cookie: its `X-Botmox-CSRF` value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

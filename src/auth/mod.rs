@@ -1,6 +1,7 @@
 //! Users, sessions, roles and sign-in.
 
 pub mod admin;
+pub mod browser;
 pub mod cache;
 pub mod domain;
 pub mod password;

@@ -7,7 +7,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use botmox_contract::auth::Role;
 
-use super::{store, token};
+use super::{browser, store, token};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -20,6 +20,8 @@ pub struct Principal {
     pub email: String,
     pub roles: Vec<Role>,
     pub tenant_id: String,
+    /// Set when the request came with the browser session cookie: its CSRF value.
+    pub csrf_token: Option<String>,
 }
 
 impl Principal {
@@ -72,8 +74,19 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
-        let bearer = bearer_token(parts).ok_or(ErrorCode::MissingBearerToken)?;
-        Ok(Authed(authenticate::<A>(&state, bearer).await?, PhantomData))
+        if let Some(bearer) = bearer_token(parts) {
+            return Ok(Authed(authenticate::<A>(&state, bearer).await?, PhantomData));
+        }
+        // A browser sends its cookie with every request, also ones another site made it send:
+        // a change needs the CSRF value too, which only our own pages can learn.
+        let cookie = browser::session_cookie(&parts.headers).ok_or(ErrorCode::MissingBearerToken)?;
+        if browser::is_unsafe(&parts.method) && !browser::csrf_matches(&parts.headers, cookie) {
+            // Checked before the session lookup, so a forged request learns nothing of it.
+            return Err(ErrorCode::CsrfCheckFailed.into());
+        }
+        let mut me = authenticate::<A>(&state, cookie).await?;
+        me.csrf_token = Some(browser::csrf_of(cookie));
+        Ok(Authed(me, PhantomData))
     }
 }
 
@@ -122,6 +135,7 @@ pub async fn authenticate<A: Access>(state: &AppState, bearer: &str) -> Result<P
         email: session.email,
         roles: session.roles,
         tenant_id: session.tenant_id,
+        csrf_token: None,
     })
 }
 

@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
-use axum::http::header::USER_AGENT;
+use axum::http::header::{HeaderName, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
+use axum::response::AppendHeaders;
 use botmox_contract::auth::*;
 use botmox_contract::envelope::{Failure, Success};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::domain::{normalise_roles, Email, NewPassword, TenantId};
 use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
-use super::{token, Authed};
+use super::{browser, token, Authed};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
@@ -53,10 +54,29 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     }
 }
 
-/// Issues a session token for `user`; the plaintext leaves the server only in this response.
-async fn start_session(state: &AppState, user: UserRow, client: ClientInfo) -> ApiResult<SessionGrant> {
+/// The `Set-Cookie` a response carries, if any.
+type CookieHeader = AppendHeaders<Option<(HeaderName, String)>>;
+
+fn with_cookie(cookie: Option<String>) -> CookieHeader {
+    AppendHeaders(cookie.map(|c| (SET_COOKIE, c)))
+}
+
+/// Whether our cookies get `Secure`: when the installation is reached over TLS.
+fn secure_cookies(state: &AppState) -> bool {
+    browser::secure_for(state.config.public_url.as_deref())
+}
+
+/// Issues a session token for `user`; the plaintext leaves the server only in this response,
+/// in the body for a bearer session or in the HttpOnly cookie for a browser session.
+async fn start_session(
+    state: &AppState,
+    user: UserRow,
+    client: ClientInfo,
+    mode: SessionMode,
+) -> ApiResult<(CookieHeader, SessionGrant)> {
     let issued = token::issue(token::SESSION_PREFIX);
-    let expires_at = now_ms() + state.config.session_ttl().as_millis() as i64;
+    let ttl = state.config.session_ttl();
+    let expires_at = now_ms() + ttl.as_millis() as i64;
     let (user_id, tenant_id) = (user.id.clone(), user.tenant_id.clone());
     let ip = client.ip.ip().to_string();
     let hash = issued.hash;
@@ -77,11 +97,25 @@ async fn start_session(state: &AppState, user: UserRow, client: ClientInfo) -> A
             .map_err(ApiError::from)
         })
         .await?;
-    Ok(SessionGrant {
-        token: issued.plaintext,
+    let (token, csrf_token, cookie) = match mode {
+        SessionMode::Bearer => (Some(issued.plaintext), None, None),
+        SessionMode::Cookie => (
+            None,
+            Some(browser::csrf_of(&issued.plaintext)),
+            Some(browser::set_cookie(
+                &issued.plaintext,
+                ttl.as_secs(),
+                secure_cookies(state),
+            )),
+        ),
+    };
+    let grant = SessionGrant {
+        token,
         expires_at: iso_ms(expires_at),
         user: user.info(),
-    })
+        csrf_token,
+    };
+    Ok((with_cookie(cookie), grant))
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/setup", tag = "auth",
@@ -104,7 +138,7 @@ async fn setup(
     State(state): State<AppState>,
     client: ClientInfo,
     Json(body): Json<SetupRequest>,
-) -> ApiResult<Created<SessionGrant>> {
+) -> ApiResult<(CookieHeader, Created<SessionGrant>)> {
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
     let password = errors.check("password", NewPassword::parse(body.password));
@@ -149,8 +183,8 @@ async fn setup(
         SetupOutcome::InvalidToken => return Err(ErrorCode::InvalidSetupToken.into()),
     };
     tracing::info!(user_id = %user.id, tenant_id = %user.tenant_id, "first admin created");
-    let grant = start_session(&state, user, client).await?;
-    Ok(created(grant))
+    let (cookie, grant) = start_session(&state, user, client, body.session).await?;
+    Ok((cookie, created(grant)))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
@@ -162,7 +196,7 @@ async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
     Json(body): Json<LoginRequest>,
-) -> ApiResult<Ok<SessionGrant>> {
+) -> ApiResult<(CookieHeader, Ok<SessionGrant>)> {
     let account = body.email.trim().to_lowercase();
     let ip = client.ip.ip();
     state.throttle.check(ip, &account).map_err(ApiError::too_many)?;
@@ -185,18 +219,21 @@ async fn login(
         }
     };
     state.throttle.record_success(&account);
-    Ok(ok(start_session(&state, user, client).await?))
+    let (cookie, grant) = start_session(&state, user, client, body.session).await?;
+    Ok((cookie, ok(grant)))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Success<LogoutResult>), (status = 401, body = Failure)))]
-async fn logout(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<LogoutResult>> {
+async fn logout(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<(CookieHeader, Ok<LogoutResult>)> {
     state
         .db
         .write(move |tx| store::delete_session(tx, &me.user_id, &me.session_id).map_err(ApiError::from))
         .await?;
     state.sessions.forget_all();
-    Ok(ok(LogoutResult { logged_out: true }))
+    // Cleared whatever the caller came with: a browser holding a dead cookie loses it too.
+    let cleared = browser::clear_cookie(secure_cookies(&state));
+    Ok((with_cookie(Some(cleared)), ok(LogoutResult { logged_out: true })))
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/whoami", tag = "auth", security(("bearer" = [])),
@@ -207,6 +244,7 @@ async fn whoami(Authed(me, ..): Authed) -> Ok<WhoAmI> {
         email: me.email,
         roles: me.roles,
         tenant_id: me.tenant_id,
+        csrf_token: me.csrf_token,
     })
 }
 

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::services::{self, Service};
+use crate::auth::browser;
 use crate::auth::principal::authenticate;
 use crate::auth::InfraOnly;
 use crate::error::{ApiError, ErrorCode};
@@ -138,6 +139,10 @@ fn token_of(parts: &Parts) -> Option<(String, bool)> {
     if let Some(bearer) = crate::auth::principal::bearer_token(parts) {
         return Some((bearer.to_owned(), false));
     }
+    // The web UI's frames: it holds no token to put in their URL, only its session cookie.
+    if let Some(session) = browser::session_cookie(&parts.headers) {
+        return Some((session.to_owned(), false));
+    }
     let from_query = |query: &str| {
         url_pairs(query)
             .find(|(k, v)| TOKEN_PARAMS.contains(&k.as_str()) && !v.is_empty())
@@ -200,7 +205,11 @@ fn upstream_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
                 .unwrap_or_default()
                 .split(';')
                 .map(str::trim)
-                .filter(|c| !c.starts_with(&format!("{COOKIE}=")) && !c.is_empty())
+                .filter(|c| {
+                    !c.starts_with(&format!("{COOKIE}="))
+                        && !c.starts_with(&format!("{}=", browser::COOKIE_NAME))
+                        && !c.is_empty()
+                })
                 .collect();
             if let Ok(value) = HeaderValue::from_str(&kept.join("; ")) {
                 if !kept.is_empty() {

@@ -57,7 +57,11 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A session token from POST /api/v1/auth/login"))
+                    .description(Some(
+                        "A session token from POST /api/v1/auth/login. Browsers sign in with \
+                         \"session\": \"cookie\" instead: the token stays in the HttpOnly botmox_session \
+                         cookie, and changes send X-Botmox-CSRF with the csrf_token of the answer",
+                    ))
                     .build(),
             ),
         );

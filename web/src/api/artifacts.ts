@@ -3,9 +3,9 @@
 // give a real progress bar (fetch has none for request bodies).
 
 import { S } from '../strings';
-import { api, ApiError, API_BASE } from './client';
+import { api, ApiError, API_BASE, sessionHeaders } from './client';
 import { fetchListPage, type ListPage } from './lists';
-import { clearSession, getToken } from './session';
+import { clearSession } from './session';
 
 export const RELEASE_STATUSES = ['draft', 'active', 'disabled', 'archived'] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
@@ -112,28 +112,39 @@ export function uploadRelease(
   const q = new URLSearchParams({ ...fields, size_bytes: String(file.size) });
   if (sha256) q.set('sha256', sha256);
   const xhr = new XMLHttpRequest();
-  const done = new Promise<Release>((resolve, reject) => {
-    xhr.open('POST', `${API_BASE}/artifacts/releases/upload?${q}`);
-    const token = getToken();
-    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      if (xhr.status === 401) clearSession();
-      try {
-        resolve(settle<Release>(xhr));
-      } catch (e) {
-        reject(e);
-      }
-    };
-    xhr.onerror = () => reject(new ApiError('NETWORK_ERROR', S.common.networkError, 0));
-    xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'));
-    xhr.send(file);
-  });
-  return { done, abort: () => xhr.abort() };
+  let aborted = false;
+  const done = sessionHeaders('POST').then(
+    (extra) =>
+      new Promise<Release>((resolve, reject) => {
+        // Aborted while the CSRF value was being fetched: never start.
+        if (aborted) return reject(new DOMException('aborted', 'AbortError'));
+        xhr.open('POST', `${API_BASE}/artifacts/releases/upload?${q}`);
+        for (const [name, value] of Object.entries(extra)) xhr.setRequestHeader(name, value);
+        xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.upload.onprogress = (e) => {
+          if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+        };
+        xhr.onload = () => {
+          if (xhr.status === 401) clearSession();
+          try {
+            resolve(settle<Release>(xhr));
+          } catch (e) {
+            reject(e);
+          }
+        };
+        xhr.onerror = () => reject(new ApiError('NETWORK_ERROR', S.common.networkError, 0));
+        xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'));
+        xhr.send(file);
+      }),
+  );
+  return {
+    done,
+    abort: () => {
+      aborted = true;
+      xhr.abort();
+    },
+  };
 }
 
 export const artifactsApi = {

@@ -6,14 +6,20 @@
 // The HTTP status does not decide success on its own: readiness answers 503
 // with a success:true envelope while the server is not ready.
 //
+// The session is the HttpOnly cookie the browser sends by itself; changes (every method but
+// GET/HEAD) also carry the session's CSRF value in X-Botmox-CSRF, learnt at sign-in or from
+// whoami (docs/security.md, "Browser sessions").
+//
 // A 401 on an authenticated request clears the session and sends the browser
 // to /login. Public requests (login, setup) just throw, so the page can show
 // the server's message.
 
 import { S } from '../strings';
-import { clearSession, getToken } from './session';
+import { clearSession, getCsrf, setCsrf } from './session';
 
 export const API_BASE = '/api/v1';
+const CSRF_HEADER = 'X-Botmox-CSRF';
+const CSRF_FAILED = 'CSRF_CHECK_FAILED';
 
 export class ApiError extends Error {
   readonly code: string;
@@ -37,7 +43,7 @@ export interface ApiResult<T> {
 
 export interface RequestOptions {
   body?: unknown;
-  /** false for public endpoints: no bearer, and a 401 does not end the session. */
+  /** false for public endpoints: no CSRF header, and a 401 does not end the session. */
   auth?: boolean;
   /** Whether a 401 ends the session and redirects to /login (default: same as auth). */
   endSessionOn401?: boolean;
@@ -59,10 +65,47 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+let csrfLoading: Promise<string | null> | null = null;
+
+/** The session's CSRF value; a page that does not know it yet (a reload) asks whoami once. */
+function loadCsrf(): Promise<string | null> {
+  const known = getCsrf();
+  if (known) return Promise.resolve(known);
+  csrfLoading ??= fetch(API_BASE + '/auth/whoami', {
+    headers: { Accept: 'application/json' },
+    credentials: 'same-origin',
+    cache: 'no-store',
+  })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((p: unknown) => {
+      const value = isRecord(p) && isRecord(p.data) && typeof p.data.csrf_token === 'string' ? p.data.csrf_token : null;
+      setCsrf(value);
+      return value;
+    })
+    .catch(() => null)
+    .finally(() => {
+      csrfLoading = null;
+    });
+  return csrfLoading;
+}
+
+/** The headers a request of `method` needs besides the cookie: the CSRF value for changes. */
+export async function sessionHeaders(method: string): Promise<Record<string, string>> {
+  if (method === 'GET' || method === 'HEAD') return {};
+  const value = await loadCsrf();
+  return value ? { [CSRF_HEADER]: value } : {};
+}
+
+/** True for the answer to a change whose CSRF value was stale (another tab signed in again). */
+export function isCsrfRefusal(status: number, payload: unknown): boolean {
+  return status === 403 && isRecord(payload) && isRecord(payload.error) && payload.error.code === CSRF_FAILED;
+}
+
 export async function apiRequest<T>(
   method: string,
   path: string,
   opts: RequestOptions = {},
+  retried = false,
 ): Promise<ApiResult<T>> {
   const auth = opts.auth ?? true;
   const endSessionOn401 = opts.endSessionOn401 ?? auth;
@@ -72,8 +115,7 @@ export async function apiRequest<T>(
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  const token = auth ? getToken() : null;
-  if (token) headers.Authorization = `Bearer ${token}`;
+  if (auth) Object.assign(headers, await sessionHeaders(method));
 
   let res: Response;
   try {
@@ -98,6 +140,11 @@ export async function apiRequest<T>(
     } catch {
       payload = undefined;
     }
+  }
+
+  if (auth && !retried && isCsrfRefusal(res.status, payload)) {
+    setCsrf(null);
+    return apiRequest<T>(method, path, opts, true);
   }
 
   if (res.status === 401 && endSessionOn401) {

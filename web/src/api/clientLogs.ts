@@ -4,7 +4,7 @@
 // failure to report never reports itself.
 
 import { apiRequest } from './client';
-import { getToken } from './session';
+import { isSignedIn } from './session';
 
 const BATCH = 10;
 const TRIES = 3;
@@ -31,7 +31,7 @@ function describe(reason: unknown): ClientEvent['error'] {
 }
 
 function push(event: string, message: string, reason: unknown): void {
-  if (!getToken() || queue.length >= MAX_QUEUED) return;
+  if (!isSignedIn() || queue.length >= MAX_QUEUED) return;
   queue.push({ ts: new Date().toISOString(), level: 'error', event, message: message || event, path: window.location.pathname, error: describe(reason) });
   if (queue.length >= BATCH) void flush();
   else if (timer === undefined) timer = window.setTimeout(() => void flush(), FLUSH_MS);
@@ -43,7 +43,7 @@ async function flush(): Promise<void> {
   if (sending) return;
   sending = true;
   try {
-    while (queue.length && getToken()) {
+    while (queue.length && isSignedIn()) {
       const events = queue.splice(0, BATCH);
       for (let attempt = 1; attempt <= TRIES; attempt++) {
         try {

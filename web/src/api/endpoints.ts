@@ -1,16 +1,17 @@
 // Typed calls of the endpoints the shell uses.
 
 import { api, apiRequest } from './client';
-import { clearSession, setSession, updateSessionUser, type Session, type SessionUser } from './session';
+import { clearSession, setCsrf, setSession, updateSessionUser, type Session, type SessionUser } from './session';
 
 export interface SetupStatus {
   needed: boolean;
 }
 
+/** A cookie session's grant: the token stays in the HttpOnly cookie, never in script. */
 export interface AuthResult {
-  token: string;
   expires_at: string | number | null;
   user: SessionUser;
+  csrf_token: string;
 }
 
 export interface WhoAmI {
@@ -18,6 +19,8 @@ export interface WhoAmI {
   email: string;
   roles: string[];
   tenant_id: string;
+  /** Present for the cookie session this page uses. */
+  csrf_token?: string;
 }
 
 export interface Health {
@@ -50,7 +53,8 @@ let lastVerifiedAt = 0;
 let setupDone = false;
 
 function toSession(r: AuthResult): Session {
-  return { token: r.token, expires_at: r.expires_at ?? null, user: r.user };
+  setCsrf(r.csrf_token);
+  return { expires_at: r.expires_at ?? null, user: r.user };
 }
 
 export const authApi = {
@@ -66,7 +70,7 @@ export const authApi = {
   /** A wrong token is a 401 of a public call: it throws (INVALID_SETUP_TOKEN)
    * and leaves any session and the current page alone. */
   async setup(token: string, email: string, password: string): Promise<Session> {
-    const r = await api.post<AuthResult>('/auth/setup', { token, email, password }, { auth: false });
+    const r = await api.post<AuthResult>('/auth/setup', { token, email, password, session: 'cookie' }, { auth: false });
     setupDone = true;
     const s = toSession(r);
     setSession(s);
@@ -75,7 +79,7 @@ export const authApi = {
   },
 
   async login(email: string, password: string): Promise<Session> {
-    const r = await api.post<AuthResult>('/auth/login', { email, password }, { auth: false });
+    const r = await api.post<AuthResult>('/auth/login', { email, password, session: 'cookie' }, { auth: false });
     const s = toSession(r);
     setSession(s);
     lastVerifiedAt = Date.now();
@@ -97,6 +101,7 @@ export const authApi = {
 
   async whoami(): Promise<WhoAmI> {
     const w = await api.get<WhoAmI>('/auth/whoami');
+    if (w.csrf_token) setCsrf(w.csrf_token);
     updateSessionUser({ id: w.uid, email: w.email, roles: w.roles, tenant_id: w.tenant_id });
     lastVerifiedAt = Date.now();
     return w;

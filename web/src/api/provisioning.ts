@@ -3,7 +3,6 @@
 
 import { useEffect, useState } from 'react';
 import { API_BASE, api } from './client';
-import { getToken } from './session';
 import { readSse } from './vmops';
 
 export type NameMode = 'random' | 'fixed' | 'custom';
@@ -144,12 +143,11 @@ export function useSetupProgress(vmUuid: string | undefined): ProgressEvent[] {
       while (!ctl.signal.aborted) {
         try {
           const headers: Record<string, string> = { Accept: 'text/event-stream' };
-          const token = getToken();
-          if (token) headers.Authorization = `Bearer ${token}`;
           if (lastId) headers['Last-Event-ID'] = String(lastId);
           const res = await fetch(`${API_BASE}/provisioning/progress/${encodeURIComponent(vmUuid)}/events`, {
             headers,
             signal: ctl.signal,
+            credentials: 'same-origin',
             cache: 'no-store',
           });
           if (!res.ok || !res.body) return; // 4xx: nothing this VM can show; no retry storm.

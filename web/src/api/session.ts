@@ -1,5 +1,7 @@
-// The browser session: bearer token + identity, kept in localStorage under
-// `botmox.session` as {token, expires_at, user:{id,email,roles,tenant_id}}.
+// The browser session. The session token lives only in an HttpOnly cookie that no script can
+// read; what is kept here is who is signed in, in localStorage under `botmox.session` as
+// {expires_at, user:{id,email,roles,tenant_id}} (nothing secret: it lets the shell render and
+// other tabs follow a sign-out), and the session's CSRF value in memory only.
 
 import { useSyncExternalStore } from 'react';
 
@@ -13,7 +15,6 @@ export interface SessionUser {
 }
 
 export interface Session {
-  token: string;
   /** As sent by the server: RFC 3339 text or Unix seconds. */
   expires_at: string | number | null;
   user: SessionUser;
@@ -38,8 +39,6 @@ function isSession(v: unknown): v is Session {
   if (!v || typeof v !== 'object') return false;
   const s = v as Record<string, unknown>;
   return (
-    typeof s.token === 'string' &&
-    s.token.length > 0 &&
     (s.expires_at === null ||
       s.expires_at === undefined ||
       typeof s.expires_at === 'string' ||
@@ -69,6 +68,11 @@ function read(): Session | null {
     const raw = window.localStorage.getItem(SESSION_KEY);
     if (!raw) return null;
     const parsed: unknown = JSON.parse(raw);
+    if (parsed && typeof parsed === 'object' && 'token' in parsed) {
+      // Left by a version that kept the bearer token here: drop it, the cookie is the session now.
+      window.localStorage.removeItem(SESSION_KEY);
+      return null;
+    }
     if (!isSession(parsed)) return null;
     return parsed;
   } catch {
@@ -77,6 +81,8 @@ function read(): Session | null {
 }
 
 let current: Session | null = read();
+/** The X-Botmox-CSRF value of the cookie session; learnt at sign-in or from whoami. */
+let csrf: string | null = null;
 
 function emit() {
   for (const l of listeners) l();
@@ -89,8 +95,16 @@ export function getSession(): Session | null {
   return current;
 }
 
-export function getToken(): string | null {
-  return getSession()?.token ?? null;
+export function isSignedIn(): boolean {
+  return getSession() !== null;
+}
+
+export function getCsrf(): string | null {
+  return csrf;
+}
+
+export function setCsrf(value: string | null): void {
+  csrf = value;
 }
 
 export function setSession(s: Session): void {
@@ -120,6 +134,7 @@ export function updateSessionUser(user: SessionUser): void {
 export function clearSession(): void {
   const had = current !== null;
   current = null;
+  csrf = null;
   try {
     window.localStorage.removeItem(SESSION_KEY);
   } catch {
@@ -137,6 +152,8 @@ export function subscribeSession(l: Listener): () => void {
 window.addEventListener('storage', (e) => {
   if (e.key !== null && e.key !== SESSION_KEY) return;
   current = read();
+  // Another tab signed in or out: the cookie changed with it, so its CSRF value is stale.
+  csrf = null;
   emit();
 });
 

@@ -1,13 +1,12 @@
 // The VM command queue (api-ops.md §3): dispatch, history, and the server's event stream.
 //
-// The stream (`GET /vm-ops/events`) needs the bearer header, which EventSource cannot send,
-// so it is read with fetch and parsed here. One connection serves the whole page: it opens
+// The stream (`GET /vm-ops/events`) is read with fetch (the session cookie goes along) and
+// parsed here, so that it can resume with `Last-Event-ID`. One connection serves the whole page: it opens
 // with the first subscriber, closes with the last, reconnects by itself (1 → 15 s back-off)
 // and resumes with `Last-Event-ID`, so no transition is missed across a reconnect.
 
 import { useEffect, useRef, useState } from 'react';
 import { API_BASE, ApiError, api } from './client';
-import { getToken } from './session';
 
 export type CommandStatus = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
 
@@ -151,10 +150,8 @@ class CommandStream {
       this.setState('connecting');
       try {
         const headers: Record<string, string> = { Accept: 'text/event-stream' };
-        const token = getToken();
-        if (token) headers.Authorization = `Bearer ${token}`;
         if (this.lastId) headers['Last-Event-ID'] = String(this.lastId);
-        const res = await fetch(`${API_BASE}/vm-ops/events`, { headers, signal, cache: 'no-store' });
+        const res = await fetch(`${API_BASE}/vm-ops/events`, { headers, signal, credentials: 'same-origin', cache: 'no-store' });
         if (res.status === 401) {
           // A plain request lets the client end the session and go to /login.
           await api.get('/auth/whoami').catch(() => undefined);

@@ -1,13 +1,13 @@
 // Service sites (`/vms/sites/:site`, web-ui.md §2.8): a service's web UI through the infra
-// gateway, framed full size with the session token as `access_token` (the gateway checks it
-// and requires the infra role). The URL it proxies to is `vmgenerator.services` in settings.
+// gateway, framed full size; the frame's requests carry the session cookie (the gateway checks
+// it and requires the infra role), so no token is ever in its URL. The URL it proxies to is `vmgenerator.services` in settings.
 
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { Alert, Button, Spin } from 'antd';
 import { ReloadOutlined } from '@ant-design/icons';
 import { api, errorMessage } from '../../api/client';
-import { getToken, useSession } from '../../api/session';
+import { useSession } from '../../api/session';
 import { S } from '../../strings';
 import './sites.css';
 
@@ -69,7 +69,7 @@ export default function SitesPage() {
         key={frameKey}
         className="bm-site-frame"
         title={site.title}
-        src={`${site.prefix}?access_token=${encodeURIComponent(getToken() ?? '')}`}
+        src={site.prefix}
         data-testid="site-frame"
       />
     );
