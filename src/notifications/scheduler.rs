@@ -316,6 +316,7 @@ async fn proxy_recheck(state: &AppState, tenant: &str, now: i64) -> ApiResult<us
         email: "scheduler".into(),
         roles: Vec::new(),
         tenant_id: tenant.to_owned(),
+        operator: false,
     };
     let threshold = prefs.fraud_threshold();
     let mut checked = 0;

@@ -28,6 +28,9 @@ use crate::state::AppState;
 
 /// Payload keys that raise privileges, honoured for admin/infra callers only.
 const PRIVILEGED_KEYS: [&str; 1] = ["allowUnsafe"];
+/// Commands as strong as an unsafe SSH command, for admin/infra callers only: a VM's config
+/// file can start anything on the Proxmox host (hookscripts, raw QEMU arguments).
+const PRIVILEGED_COMMANDS: [&str; 1] = ["proxmox.ssh-write-config"];
 /// Credentials never travel in commands (the server would store them): agents keep SSH
 /// credentials per target, and secrets are referenced by `secret_ref`.
 const CREDENTIAL_KEYS: [&str; 2] = ["sshPassword", "sshPrivateKey"];
@@ -105,6 +108,9 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
             "{key} cannot be sent in a command: store SSH credentials on the agent's target \
              (botmox-agent target add --ssh-password/--ssh-key-file) or reference a secret"
         )));
+    }
+    if !me.is_privileged() && PRIVILEGED_COMMANDS.contains(&d.command_type.as_str()) {
+        return Err(ErrorCode::VmOpsPrivilegedCommand.into());
     }
     if !me.is_privileged() {
         for key in PRIVILEGED_KEYS {

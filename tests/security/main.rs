@@ -3,3 +3,10 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+
+mod channel_settings;
+mod enumeration;
+mod login_throttle;
+mod operator;
+mod secret_reads;
+mod vm_config;
