@@ -212,7 +212,7 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         .await;
     assert_eq!(bindings["data"].as_array().unwrap().len(), 1);
 
-    // Every agent read, given or refused, is in the audit trail.
+    // Every read, given or refused (a user asking too), is in the audit trail.
     let (_, audit) = server.call("GET", "/api/v1/audit", &admin, None).await;
     user_answers.push_str(&audit.to_string());
     let reads: Vec<&Value> = audit["data"]["items"]
@@ -221,7 +221,7 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         .iter()
         .filter(|e| e["action"] == "read" && e["entity_id"] == id.as_str())
         .collect();
-    assert_eq!(reads.len(), 3, "{audit}");
+    assert_eq!(reads.len(), 4, "{audit}");
     assert!(reads
         .iter()
         .any(|e| e["actor_id"] == format!("agent:{bound_id}").as_str()));

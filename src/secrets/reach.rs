@@ -4,6 +4,8 @@
 //! user of it. An agent therefore reads a secret only where its owner could use it: a binding
 //! that names the agent, or a tenant-wide binding when the owner is an admin or infra user.
 
+use crate::error::{ApiError, ErrorCode};
+
 /// The bindings of one secret that concern one agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bindings {
@@ -13,9 +15,13 @@ pub struct Bindings {
     pub tenant: bool,
 }
 
-/// Why an agent is refused a value.
+/// Why a value is refused; each refusal is audited with its own field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
+    /// A user asked: values go to agents only.
+    NotAnAgent,
+    /// No secret of that id in the agent's tenant.
+    NotFound,
     /// No binding concerns this agent.
     NotBound,
     /// Only a tenant-wide binding, and the agent's owner is neither admin nor infra (or the
@@ -27,18 +33,24 @@ impl Refusal {
     /// What the audit trail records for the refused read.
     pub fn audit_field(self) -> &'static str {
         match self {
+            Refusal::NotAnAgent => "refused:not_an_agent",
+            Refusal::NotFound => "refused:not_found",
             Refusal::NotBound => "refused:not_bound",
             Refusal::OwnerNotPrivileged => "refused:owner_not_privileged",
         }
     }
 
-    pub fn message(self) -> &'static str {
+    /// The answer to the caller.
+    pub fn error(self) -> ApiError {
         match self {
-            Refusal::NotBound => "This secret is not bound to this agent or its tenant",
-            Refusal::OwnerNotPrivileged => {
+            Refusal::NotAnAgent => ApiError::new(ErrorCode::Forbidden)
+                .with_message("Only agents can read secret values; users see metadata"),
+            Refusal::NotFound => ErrorCode::SecretNotFound.into(),
+            Refusal::NotBound => ErrorCode::SecretNotBound.into(),
+            Refusal::OwnerNotPrivileged => ApiError::new(ErrorCode::SecretNotBound).with_message(
                 "This secret is bound to the whole tenant, which reaches only agents of admin or infra \
-                 users; bind it to this agent (scope_type agent) to hand it over"
-            }
+                 users; bind it to this agent (scope_type agent) to hand it over",
+            ),
         }
     }
 }

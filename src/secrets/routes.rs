@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::material::{self, Material, MaterialFields};
-use super::reach;
+use super::reach::{self, Refusal};
 use super::store::{self, BindingRow, NewMaterial, SecretRow};
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
@@ -330,17 +330,35 @@ async fn secret_value(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Ok<SecretValue>> {
-    let Caller::Agent(agent) = caller else {
-        return Err(ApiError::new(ErrorCode::Forbidden).with_message("Only agents can read secret values"));
-    };
     let id = secret_id(&id)?;
+    let agent = match caller {
+        Caller::Agent(agent) => agent,
+        Caller::User(me) => {
+            let field = Refusal::NotAnAgent.audit_field();
+            state
+                .db
+                .write(move |tx| {
+                    audit::record(tx, &me, Action::Read, ENTITY, &id, &[field.into()]).map_err(ApiError::from)
+                })
+                .await?;
+            return Err(Refusal::NotAnAgent.error());
+        }
+    };
     let vault = state.vault.clone();
     // The audit row commits even when the read is refused, so the outcome travels in `Ok`.
     let outcome = state
         .db
         .write(move |tx| {
+            let actor_id = format!("agent:{}", agent.agent_id);
+            let actor = Actor {
+                tenant_id: &agent.tenant_id,
+                id: &actor_id,
+                email: "",
+            };
             let Some(secret) = store::get(tx, &agent.tenant_id, &id)? else {
-                return Ok(Err(ApiError::from(ErrorCode::SecretNotFound)));
+                let field = Refusal::NotFound.audit_field();
+                audit::record_by(tx, &actor, Action::Read, ENTITY, &id, &[field.into()])?;
+                return Ok(Err(Refusal::NotFound.error()));
             };
             let bindings = store::bindings_for_agent(tx, &agent.tenant_id, &id, &agent.agent_id)?;
             let owner = agents::by_id(tx, &agent.tenant_id, &agent.agent_id)?.and_then(|a| a.owner_user_id);
@@ -349,18 +367,10 @@ async fn secret_value(
                 None => false,
             };
             let verdict = reach::verdict(bindings, owner_privileged);
-            let actor_id = format!("agent:{}", agent.agent_id);
-            let actor = Actor {
-                tenant_id: &agent.tenant_id,
-                id: &actor_id,
-                email: "",
-            };
             let field = verdict.err().map_or("value", |r| r.audit_field());
             audit::record_by(tx, &actor, Action::Read, ENTITY, &id, &[field.into()])?;
             if let Err(refusal) = verdict {
-                return Ok(Err(
-                    ApiError::new(ErrorCode::SecretNotBound).with_message(refusal.message())
-                ));
+                return Ok(Err(refusal.error()));
             }
             let material = store::material(tx, &vault, &secret)
                 .map_err(ApiError::internal)?

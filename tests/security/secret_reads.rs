@@ -1,5 +1,6 @@
 //! Issue 15, point 3: a secret bound to the whole tenant reaches only agents whose owner could
-//! use it (admin or infra), or agents bound by name; every read, given or refused, is audited.
+//! use it (admin or infra), or agents bound by name; every read, given or refused (also a
+//! user's, or one of an unknown id), is audited.
 
 use serde_json::{json, Value};
 
@@ -65,18 +66,40 @@ async fn a_tenant_bound_secret_is_refused_to_the_agent_of_an_api_user_and_every_
     assert_eq!(status, 200, "{given}");
     assert_eq!(given["data"]["value"], PLANTED);
 
-    // Each of the three reads is in the audit trail, the refusal with its reason.
+    // A user never gets a value, and an agent asking for an unknown id gets a 404.
+    let (status, body) = server.call("GET", &value_path, &op, None).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = server
+        .call("GET", "/api/v1/secrets/sec-unknown/value", &op_agent, None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("SECRET_NOT_FOUND")),
+        "{body}"
+    );
+
+    // Every read is in the audit trail, each refusal with its reason.
     let (status, audit) = server.call("GET", "/api/v1/audit", &admin, None).await;
     assert_eq!(status, 200, "{audit}");
     let reads: Vec<(String, String)> = audit["data"]["items"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == "read" && e["entity_id"] == id.as_str())
+        .filter(|e| e["action"] == "read" && e["entity_type"] == "secrets")
         .map(|e: &Value| {
             (
                 e["actor_id"].as_str().unwrap_or_default().to_owned(),
                 e["fields"][0].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .map(|(actor, field)| {
+            (
+                if actor.starts_with("agent:") {
+                    actor
+                } else {
+                    "user".into()
+                },
+                field,
             )
         })
         .collect();
@@ -86,11 +109,13 @@ async fn a_tenant_bound_secret_is_refused_to_the_agent_of_an_api_user_and_every_
         (op_actor.as_str(), "refused:owner_not_privileged"),
         (infra_actor.as_str(), "value"),
         (op_actor.as_str(), "value"),
+        ("user", "refused:not_an_agent"),
+        (op_actor.as_str(), "refused:not_found"),
     ] {
         assert!(
             reads.iter().any(|(a, f)| (a.as_str(), f.as_str()) == expected),
             "{expected:?} missing from {reads:?}"
         );
     }
-    assert_eq!(reads.len(), 3, "{reads:?}");
+    assert_eq!(reads.len(), 5, "{reads:?}");
 }
