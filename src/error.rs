@@ -125,7 +125,7 @@ error_codes! {
     InfraTimeout => (GATEWAY_TIMEOUT, "INFRA_TIMEOUT", "The agent did not finish the operation in time"),
     AgentOwnerUnassigned => (FORBIDDEN, "AGENT_OWNER_UNASSIGNED", "Agent is not bound to a user"),
     AgentOwnerMismatch => (FORBIDDEN, "AGENT_OWNER_MISMATCH", "Agent belongs to another user"),
-    VmOpsPrivilegedCommand => (FORBIDDEN, "VM_OPS_PRIVILEGED_COMMAND", "Only admin or infra users can queue this command: it writes a VM's configuration on the Proxmox host"),
+    VmOpsPrivilegedCommand => (FORBIDDEN, "VM_OPS_PRIVILEGED_COMMAND", "Only admin or infra users can queue this: it writes VM configuration that can run code on the Proxmox host (an SSH config write, or args/hookscript)"),
     VmOpsInvalidAction => (BAD_REQUEST, "VM_OPS_INVALID_ACTION", "The action must be 1-190 characters"),
     VmOpsInvalidDispatchBody => (BAD_REQUEST, "VM_OPS_INVALID_DISPATCH_BODY", "Send {\"agent_id\": \"<id>\", \"params\": {...}}"),
     VmOpsInvalidCreateBody => (BAD_REQUEST, "VM_OPS_INVALID_CREATE_BODY", "The command is not valid"),
