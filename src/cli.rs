@@ -37,7 +37,7 @@ pub enum Command {
     Config,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Manage users.
+    /// Manage users and the installation operator.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Write a consistent snapshot of the database and objects to FILE (works while serving).
@@ -74,6 +74,17 @@ pub enum AdminCommand {
         roles: Vec<RoleArg>,
         #[arg(long, default_value = "default")]
         tenant: String,
+    },
+    /// Make a user the installation operator: may rotate the vault key and whatever else
+    /// spans every tenant. Only this command grants it; no API does.
+    GrantOperator {
+        #[arg(long)]
+        email: String,
+    },
+    /// Take the installation operator flag from a user.
+    RevokeOperator {
+        #[arg(long)]
+        email: String,
     },
     /// Set a user's password and end all of their sessions.
     ResetPassword {

@@ -55,6 +55,12 @@ fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
             let roles = roles.into_iter().map(Into::into).collect();
             ops::users::create_user(&config, &email, password, roles, &tenant).map(print)
         }
+        Command::Admin(AdminCommand::GrantOperator { email }) => {
+            ops::users::set_operator(&config, &email, true).map(print)
+        }
+        Command::Admin(AdminCommand::RevokeOperator { email }) => {
+            ops::users::set_operator(&config, &email, false).map(print)
+        }
         Command::Admin(AdminCommand::ResetPassword { email, password }) => {
             ops::users::reset_password(&config, &email, password).map(print)
         }

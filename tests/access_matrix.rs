@@ -1,6 +1,6 @@
-//! The access matrix of api-ops §11, route group by route group: each route is called as a
-//! plain `api` user, an admin, an infra user, an agent, a user of another tenant and
-//! anonymously. A refused principal must get 401, 403 or 404 (404: the object is in another
+//! The access matrix of api-ops §11 and `docs/security.md`, route group by route group: each
+//! route is called as a plain `api` user, an admin, an infra user, an agent, a user of another
+//! tenant and anonymously; the installation operator's one route is checked after the table. A refused principal must get 401, 403 or 404 (404: the object is in another
 //! tenant or scope, so it does not exist for the caller); an allowed one must get neither 401
 //! nor 403, and a 404 only with the domain code the row names. Bodies are minimal: an allowed
 //! call may well answer 400 or 409, which is fine here.
@@ -50,8 +50,9 @@ fn row(method: &'static str, path: impl Into<String>, body: Option<Value>, allow
 #[tokio::test]
 async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() {
     let server = TestServer::start().await;
-    // The setup admin holds admin and infra; the matrix's admin holds admin alone.
-    server.setup_admin().await;
+    // The setup admin holds admin and infra and is the installation operator; the matrix's
+    // admin holds admin alone.
+    let operator = server.setup_admin().await;
     let admin = server.user("admin2@example.com", "default", "admin").await;
     let user = server.user("op@example.com", "default", "api").await;
     let infra = server.user("infra@example.com", "default", "infra").await;
@@ -93,6 +94,11 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
             .await
         }
     };
+    // A secret of the user's bound to the whole tenant: not for the agent of an api user.
+    let tenant_secret = created("/api/v1/secrets", json!({ "label": "wide", "value": "tenant-value" })).await;
+    let tenant_binding =
+        json!({ "scope_type": "tenant", "scope_id": "default", "secret_ref": tenant_secret, "field_name": "wide" });
+    created("/api/v1/secrets/bindings", tenant_binding).await;
     let (status, queued) = server
         .call(
             "POST",
@@ -120,6 +126,36 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
             &[User, Admin, Infra],
         ),
         row("GET", format!("/api/v1/secrets/{secret}/value"), None, &[Agent]),
+        row("GET", format!("/api/v1/secrets/{tenant_secret}/value"), None, &[]),
+        // Installation-wide: the operator only (checked below), no tenant admin.
+        row("POST", "/api/v1/admin/vault/rotate", None, &[]),
+        // Users of the tenant: its admins.
+        row("POST", "/api/v1/admin/users", Some(json!({})), &[Admin]),
+        // API keys and notification channels: admins; what is not a channel: every user.
+        row(
+            "PUT",
+            "/api/v1/settings/api_keys",
+            Some(json!({ "ipqs": { "enabled": false } })),
+            &[Admin],
+        ),
+        row(
+            "PUT",
+            "/api/v1/settings/notifications/webhook",
+            Some(json!({ "url": "https://example.com/hook" })),
+            &[Admin],
+        ),
+        row(
+            "PUT",
+            "/api/v1/notifications/settings",
+            Some(json!({ "telegram": { "chat_id": "-100123" } })),
+            &[Admin],
+        ),
+        row(
+            "PUT",
+            "/api/v1/notifications/settings",
+            Some(json!({ "events": { "bot_banned": true } })),
+            USERS,
+        ),
         // Artifacts: releases and assignments are privileged; resolve is lease-gated.
         row("POST", "/api/v1/artifacts/releases", Some(json!({})), PRIVILEGED),
         row("POST", "/api/v1/artifacts/assign", Some(json!({})), PRIVILEGED),
@@ -199,6 +235,12 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
             "/api/v1/vm-ops/proxmox/vm-status",
             Some(json!({ "agent_id": agent_id, "params": { "vmid": 100 } })),
             &[User, Admin, Infra],
+        ),
+        row(
+            "POST",
+            "/api/v1/vm-ops/proxmox/ssh-write-config",
+            Some(json!({ "agent_id": agent_id, "params": { "vmid": 100, "content": "memory: 512\n" } })),
+            PRIVILEGED,
         ),
         row(
             "POST",
@@ -287,6 +329,12 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
                 ));
             }
         }
+    }
+    let (status, body) = server.call("POST", "/api/v1/admin/vault/rotate", &operator, None).await;
+    if status != 200 {
+        wrong.push(format!(
+            "POST /api/v1/admin/vault/rotate as the operator (allowed): {status} {body}"
+        ));
     }
     assert!(wrong.is_empty(), "disagreements with the matrix:\n{}", wrong.join("\n"));
 }

@@ -419,7 +419,9 @@ async fn finance_validates_operations_and_computes_stats_per_currency() {
 
 #[tokio::test]
 async fn settings_tree_typed_documents_and_secret_keys() {
-    let (server, t) = server_with_user().await;
+    // API keys are an admin's to change (tests/security/channel_settings.rs).
+    let server = TestServer::start().await;
+    let t = server.user("ops@example.com", "acme", "admin").await;
     let (_, tree) = server.call("GET", "/api/v1/settings", &t, None).await;
     assert_eq!(tree["data"], json!({}));
     let (_, missing) = server.call("GET", "/api/v1/settings/api_keys", &t, None).await;

@@ -73,7 +73,8 @@ async fn checks_map_provider_answers_cache_and_batch() {
         ("BOTMOX_IPQS_TIMEOUT_MS", "300"),
     ];
     let server = TestServer::start_in(tmp.path(), &[], &envs).await.unwrap();
-    let t = server.user("ops@example.com", "acme", "api").await;
+    // Admins: the IP-quality key is an admin's to set (tests/security/channel_settings.rs).
+    let t = server.user("ops@example.com", "acme", "admin").await;
     let check = |ip: &str| server.call("POST", "/api/v1/ipqs/check", &t, Some(json!({ "ip": ip })));
 
     let (_, status) = server.call("GET", "/api/v1/ipqs/status", &t, None).await;
@@ -199,7 +200,7 @@ async fn checks_map_provider_answers_cache_and_batch() {
     );
 
     // Another tenant has no key and none of this tenant's cache.
-    let rival = server.user("rival@example.com", "rival", "api").await;
+    let rival = server.user("rival@example.com", "rival", "admin").await;
     server
         .call(
             "PUT",

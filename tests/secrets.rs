@@ -140,7 +140,8 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         (404, Some("SECRET_NOT_FOUND"))
     );
 
-    // A client-encrypted secret bound to the tenant reaches every agent of it, as the envelope.
+    // A client-encrypted secret bound to the tenant reaches the agents of its admin and infra
+    // users, as the envelope; not those of api users (tests/security/secret_reads.rs).
     let (status, _) = server
         .call(
             "POST",
@@ -152,8 +153,18 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         )
         .await;
     assert_eq!(status, 201);
-    let (status, envelope) = server
+    let (status, refused) = server
         .call("GET", &format!("/api/v1/secrets/{client_id}/value"), &unbound, None)
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    let (_, admins_agent) = server.paired_agent(&admin, "admins").await;
+    let (status, envelope) = server
+        .call(
+            "GET",
+            &format!("/api/v1/secrets/{client_id}/value"),
+            &admins_agent,
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{envelope}");
     assert_eq!(
@@ -201,7 +212,7 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         .await;
     assert_eq!(bindings["data"].as_array().unwrap().len(), 1);
 
-    // Every agent read, given or refused, is in the audit trail.
+    // Every read, given or refused (a user asking too), is in the audit trail.
     let (_, audit) = server.call("GET", "/api/v1/audit", &admin, None).await;
     user_answers.push_str(&audit.to_string());
     let reads: Vec<&Value> = audit["data"]["items"]
@@ -210,7 +221,7 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         .iter()
         .filter(|e| e["action"] == "read" && e["entity_id"] == id.as_str())
         .collect();
-    assert_eq!(reads.len(), 3, "{audit}");
+    assert_eq!(reads.len(), 4, "{audit}");
     assert!(reads
         .iter()
         .any(|e| e["actor_id"] == format!("agent:{bound_id}").as_str()));

@@ -300,7 +300,7 @@ async fn quick_pair(
         ApiError::validation(ErrorCode::AgentsQuickPairInvalidBody, errors)
     })?;
     let ip = connect.0.ip();
-    state.throttle.check(ip, email.as_str()).map_err(ApiError::too_many)?;
+    state.throttle.reserve(ip, email.as_str()).map_err(ApiError::too_many)?;
     let lookup = email.as_str().to_owned();
     let user = state
         .db
@@ -313,11 +313,10 @@ async fn quick_pair(
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            state.throttle.record_failure(ip, email.as_str());
             return Err(ApiError::new(ErrorCode::InvalidCredentials).with_message("Invalid Bot-Mox login or password"));
         }
     };
-    state.throttle.record_success(email.as_str());
+    state.throttle.release(ip, email.as_str());
     // A hidden 15-minute pairing owned by the user, redeemed at once.
     let code = pairing::new_code();
     let (tenant, owner, pending_code) = (user.tenant_id.clone(), user.id.clone(), code.clone());

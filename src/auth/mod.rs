@@ -11,4 +11,4 @@ pub mod store;
 pub mod throttle;
 pub mod token;
 
-pub use principal::{AdminOnly, AnyUser, Authed, InfraOnly, Principal, Privileged};
+pub use principal::{AdminOnly, AnyUser, Authed, InfraOnly, InstallationOperator, Principal, Privileged};

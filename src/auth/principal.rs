@@ -22,18 +22,27 @@ pub struct Principal {
     pub tenant_id: String,
     /// Set when the request came with the browser session cookie: its CSRF value.
     pub csrf_token: Option<String>,
+    /// The installation operator: may do what spans every tenant (granted from the CLI only).
+    pub operator: bool,
 }
 
 impl Principal {
     /// Admin or infra: may act for other users of the tenant (access matrix, `api-ops.md` §11).
     pub fn is_privileged(&self) -> bool {
-        self.roles.iter().any(|r| matches!(r, Role::Admin | Role::Infra))
+        privileged(&self.roles)
     }
+}
+
+/// Do these roles include admin or infra? (A user's, or an agent owner's.)
+pub fn privileged(roles: &[Role]) -> bool {
+    roles.iter().any(|r| matches!(r, Role::Admin | Role::Infra))
 }
 
 /// Which roles a route accepts; an empty list means any signed-in user.
 pub trait Access {
     const ROLES: &'static [Role];
+    /// Only the installation operator, whatever the roles.
+    const OPERATOR: bool = false;
 }
 
 pub struct AnyUser;
@@ -56,6 +65,13 @@ impl Access for Privileged {
 pub struct InfraOnly;
 impl Access for InfraOnly {
     const ROLES: &'static [Role] = &[Role::Infra];
+}
+
+/// The installation operator: actions that span every tenant (the vault key).
+pub struct InstallationOperator;
+impl Access for InstallationOperator {
+    const ROLES: &'static [Role] = &[];
+    const OPERATOR: bool = true;
 }
 
 /// `Authed<AdminOnly>` in a handler's arguments is the whole access check of that route.
@@ -116,6 +132,9 @@ pub async fn authenticate<A: Access>(state: &AppState, bearer: &str) -> Result<P
             ApiError::new(ErrorCode::Forbidden).with_message(format!("One of roles is required: {}", names.join(", ")))
         );
     }
+    if A::OPERATOR && !session.operator {
+        return Err(ErrorCode::OperatorRequired.into());
+    }
     if now_ms() - session.last_seen_at > TOUCH_EVERY_MS {
         // The cached copy learns the new time too, or every cached hit would touch again.
         let mut touched = session.clone();
@@ -136,6 +155,7 @@ pub async fn authenticate<A: Access>(state: &AppState, bearer: &str) -> Result<P
         roles: session.roles,
         tenant_id: session.tenant_id,
         csrf_token: None,
+        operator: session.operator,
     })
 }
 

@@ -199,7 +199,7 @@ async fn login(
 ) -> ApiResult<(CookieHeader, Ok<SessionGrant>)> {
     let account = body.email.trim().to_lowercase();
     let ip = client.ip.ip();
-    state.throttle.check(ip, &account).map_err(ApiError::too_many)?;
+    state.throttle.reserve(ip, &account).map_err(ApiError::too_many)?;
 
     let lookup = account.clone();
     let user = state
@@ -213,12 +213,11 @@ async fn login(
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            state.throttle.record_failure(ip, &account);
             tracing::info!(%ip, "failed sign-in");
             return Err(ErrorCode::InvalidCredentials.into());
         }
     };
-    state.throttle.record_success(&account);
+    state.throttle.release(ip, &account);
     let (cookie, grant) = start_session(&state, user, client, body.session).await?;
     Ok((cookie, ok(grant)))
 }

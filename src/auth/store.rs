@@ -51,6 +51,8 @@ pub struct SessionPrincipal {
     pub tenant_id: String,
     pub email: String,
     pub roles: Vec<Role>,
+    /// The installation operator (`users.operator`), whatever the roles.
+    pub operator: bool,
     pub last_seen_at: i64,
     pub expires_at: i64,
 }
@@ -146,6 +148,15 @@ pub fn users_of_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<V
         .collect()
 }
 
+/// Grants or revokes the installation operator flag; `false` when no user has `email`.
+pub fn set_operator(conn: &Connection, email: &str, operator: bool) -> rusqlite::Result<bool> {
+    let changed = conn.execute(
+        "UPDATE users SET operator = ?1, updated_at = ?2 WHERE email = ?3",
+        params![operator, now_ms(), email],
+    )?;
+    Ok(changed == 1)
+}
+
 pub fn set_password(conn: &Connection, user_id: &str, password_hash: &str) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
@@ -173,7 +184,7 @@ pub fn insert_session(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result
 /// Resolves a token hash to its live (unexpired) session and user.
 pub fn principal_by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<SessionPrincipal>> {
     conn.prepare_cached(
-        "SELECT s.id, s.user_id, s.tenant_id, u.email, u.roles, s.last_seen_at, s.expires_at
+        "SELECT s.id, s.user_id, s.tenant_id, u.email, u.roles, s.last_seen_at, s.expires_at, u.operator
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ?1 AND s.expires_at > ?2",
     )?
@@ -186,6 +197,7 @@ pub fn principal_by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Res
             roles: roles_from_sql(&r.get::<_, String>(4)?),
             last_seen_at: r.get(5)?,
             expires_at: r.get(6)?,
+            operator: r.get(7)?,
         })
     })
     .optional()
@@ -269,6 +281,8 @@ pub fn complete_setup(conn: &Connection, token_hash: &[u8], user: &NewUser<'_>) 
     }
     conn.execute("DELETE FROM setup_tokens", [])?;
     let created = insert_user(conn, user)?.expect("no user exists, so the email is free");
+    // Whoever holds the setup token installed the server: they operate it.
+    set_operator(conn, &created.email, true)?;
     Ok(SetupOutcome::Created(created))
 }
 

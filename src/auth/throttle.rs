@@ -40,34 +40,32 @@ impl LoginThrottle {
         }
     }
 
-    /// `Err(seconds)` when either the IP or the account is locked out.
-    pub fn check(&self, ip: IpAddr, account: &str) -> Result<(), u64> {
-        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let wait = [
-            (Key::Ip(ip), self.per_ip),
-            (Key::Account(account.to_owned()), self.per_account),
-        ]
-        .into_iter()
-        .filter_map(|(key, limit)| {
-            let w = windows.get(&key)?;
-            let elapsed = now.duration_since(w.started);
-            (w.failures >= limit && elapsed < self.window).then(|| self.window - elapsed)
-        })
-        .max();
-        match wait {
-            Some(wait) => Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
-            None => Ok(()),
-        }
-    }
-
-    pub fn record_failure(&self, ip: IpAddr, account: &str) {
+    /// Reserves one attempt for `ip` and `account` before the password is checked, counted as
+    /// a failure until [`LoginThrottle::release`] gives it back: checking first and counting
+    /// after the hash would let a burst of parallel guesses all pass the check.
+    /// `Err(seconds)` when either key is locked out (nothing is reserved then).
+    pub fn reserve(&self, ip: IpAddr, account: &str) -> Result<(), u64> {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if windows.len() >= SWEEP_AT {
             windows.retain(|_, w| now.duration_since(w.started) < self.window);
         }
-        for key in [Key::Ip(ip), Key::Account(account.to_owned())] {
+        let keys = [
+            (Key::Ip(ip), self.per_ip),
+            (Key::Account(account.to_owned()), self.per_account),
+        ];
+        let wait = keys
+            .iter()
+            .filter_map(|(key, limit)| {
+                let w = windows.get(key)?;
+                let elapsed = now.duration_since(w.started);
+                (w.failures >= *limit && elapsed < self.window).then(|| self.window - elapsed)
+            })
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        }
+        for (key, _) in keys {
             let w = windows.entry(key).or_insert(Window {
                 failures: 0,
                 started: now,
@@ -80,12 +78,17 @@ impl LoginThrottle {
             }
             w.failures += 1;
         }
+        Ok(())
     }
 
-    /// A successful sign-in clears the account's count (not the IP's).
-    pub fn record_success(&self, account: &str) {
+    /// A successful sign-in: the account's count is cleared and the IP's reservation given
+    /// back (the IP's earlier failures stay).
+    pub fn release(&self, ip: IpAddr, account: &str) {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         windows.remove(&Key::Account(account.to_owned()));
+        if let Some(w) = windows.get_mut(&Key::Ip(ip)) {
+            w.failures = w.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -99,30 +102,42 @@ mod tests {
     #[test]
     fn an_account_locks_after_its_limit_and_success_resets_it() {
         let t = LoginThrottle::new(2, 100, Duration::from_secs(60));
-        t.record_failure(IP, "a");
-        assert!(t.check(IP, "a").is_ok());
-        t.record_failure(IP, "a");
-        let wait = t.check(OTHER_IP, "a").unwrap_err();
+        assert!(t.reserve(IP, "a").is_ok());
+        assert!(t.reserve(IP, "a").is_ok());
+        let wait = t.reserve(OTHER_IP, "a").unwrap_err();
         assert!((1..=60).contains(&wait));
-        assert!(t.check(IP, "b").is_ok());
-        t.record_success("a");
-        assert!(t.check(IP, "a").is_ok());
+        assert!(t.reserve(IP, "b").is_ok());
+        t.release(IP, "a");
+        assert!(t.reserve(IP, "a").is_ok());
     }
 
     #[test]
-    fn an_ip_locks_across_accounts() {
+    fn an_ip_locks_across_accounts_and_successes_do_not_count() {
         let t = LoginThrottle::new(100, 3, Duration::from_secs(60));
-        for account in ["a", "b", "c"] {
-            t.record_failure(IP, account);
+        for _ in 0..10 {
+            assert!(t.reserve(IP, "ok").is_ok());
+            t.release(IP, "ok");
         }
-        assert!(t.check(IP, "d").is_err());
-        assert!(t.check(OTHER_IP, "d").is_ok());
+        for account in ["a", "b", "c"] {
+            assert!(t.reserve(IP, account).is_ok());
+        }
+        assert!(t.reserve(IP, "d").is_err());
+        assert!(t.reserve(OTHER_IP, "d").is_ok());
+    }
+
+    #[test]
+    fn a_refused_attempt_reserves_nothing() {
+        let t = LoginThrottle::new(1, 2, Duration::from_secs(60));
+        assert!(t.reserve(IP, "a").is_ok());
+        assert!(t.reserve(IP, "a").is_err());
+        // The refusal did not use up the IP's second attempt.
+        assert!(t.reserve(IP, "b").is_ok());
     }
 
     #[test]
     fn windows_expire() {
         let t = LoginThrottle::new(1, 1, Duration::from_millis(0));
-        t.record_failure(IP, "a");
-        assert!(t.check(IP, "a").is_ok());
+        assert!(t.reserve(IP, "a").is_ok());
+        assert!(t.reserve(IP, "a").is_ok());
     }
 }

@@ -252,7 +252,8 @@ async fn get_settings(State(state): State<AppState>, Authed(me, ..): Authed) -> 
 }
 
 /// Merges the parts sent into the stored settings (secrets into the vault) and answers the
-/// whole view. The Settings page's existing cards (`/settings/api_keys`,
+/// whole view. The channels (`telegram`, `webhook`) are admin only; events and the daily
+/// report are any user's. The Settings page's existing cards (`/settings/api_keys`,
 /// `/settings/notifications/events`) write the same values.
 #[utoipa::path(put, path = "/api/v1/notifications/settings", tag = "notifications", security(("bearer" = [])),
     request_body = SettingsUpdate,
@@ -263,6 +264,9 @@ async fn put_settings(
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<NotificationSettings>> {
     let mut update: SettingsUpdate = typed_body(&body, ErrorCode::NotificationsInvalidSettingsBody)?;
+    if update.telegram.is_some() || update.webhook.is_some() {
+        crate::settings::routes::channels_need_admin(&me)?;
+    }
     check(&mut update)?;
     let parts: Vec<(&'static [&'static str], Value)> = [
         (prefs::TELEGRAM, update.telegram.map(|v| json!(v))),

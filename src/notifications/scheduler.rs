@@ -317,6 +317,7 @@ async fn proxy_recheck(state: &AppState, tenant: &str, now: i64) -> ApiResult<us
         roles: Vec::new(),
         tenant_id: tenant.to_owned(),
         csrf_token: None,
+        operator: false,
     };
     let threshold = prefs.fraud_threshold();
     let mut checked = 0;

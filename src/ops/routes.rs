@@ -1,5 +1,6 @@
 //! `POST /api/v1/admin/vault/rotate`: key rotation while the server runs (the CLI's
-//! `botmox vault rotate` needs it stopped).
+//! `botmox vault rotate` needs it stopped). The key seals every tenant's secrets, so only the
+//! installation operator may rotate it.
 
 use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
@@ -9,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::store::{self as audit, Action};
-use crate::auth::{AdminOnly, Authed};
+use crate::auth::{Authed, InstallationOperator};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{ok, Ok};
 use crate::state::AppState;
@@ -21,18 +22,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct Rotated {
-    /// Secrets re-encrypted under the new key.
+    /// Secrets re-encrypted under the new key (where it is stored is not said: a response
+    /// never discloses filesystem paths).
     pub reencrypted: u64,
-    /// Where the new key now is.
-    pub key_file: String,
 }
 
 /// Generates a new master key, re-encrypts every secret under it in one transaction and
 /// switches the running server to it; reads keep working throughout. Only for a key kept in
-/// the data directory's key file (409 when it comes from `BOTMOX_VAULT_KEY`).
+/// the data directory's key file (409 when it comes from `BOTMOX_VAULT_KEY`). The installation
+/// operator only (403 `OPERATOR_REQUIRED` for anyone else, tenant admins included).
 #[utoipa::path(post, path = "/api/v1/admin/vault/rotate", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Success<Rotated>), (status = 403, body = Failure), (status = 409, body = Failure)))]
-async fn rotate_vault(State(state): State<AppState>, Authed(me, ..): Authed<AdminOnly>) -> ApiResult<Ok<Rotated>> {
+async fn rotate_vault(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed<InstallationOperator>,
+) -> ApiResult<Ok<Rotated>> {
     let (vault, data_dir) = (state.vault.clone(), state.config.data_dir.clone());
     let outcome = state
         .db
@@ -51,10 +55,6 @@ async fn rotate_vault(State(state): State<AppState>, Authed(me, ..): Authed<Admi
             ApiError::new(ErrorCode::Internal)
         }
     })?;
-    let key_file = match state.vault.source() {
-        vault::KeySource::File(path) => path.display().to_string(),
-        vault::KeySource::Env => String::new(),
-    };
     tracing::info!(reencrypted, "vault key rotated while running");
-    Ok(ok(Rotated { reencrypted, key_file }))
+    Ok(ok(Rotated { reencrypted }))
 }

@@ -1,4 +1,4 @@
-//! `botmox admin create-user` and `botmox admin reset-password`.
+//! `botmox admin create-user`, `reset-password` and `grant-operator`/`revoke-operator`.
 
 use botmox_contract::auth::Role;
 
@@ -61,4 +61,20 @@ pub fn reset_password(config: &Config, email: &str, password: Option<String>) ->
         "password of {} changed; {ended} session(s) ended",
         email.as_str()
     ))
+}
+
+/// Grants (`true`) or revokes the installation operator flag; running servers see the change
+/// within their session cache's second.
+pub fn set_operator(config: &Config, email: &str, operator: bool) -> anyhow::Result<String> {
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
+    let mut conn = open_db(config)?;
+    let found = write_tx(&mut conn, |tx| {
+        store::set_operator(tx, email.as_str(), operator).map_err(DbError::from)
+    })?;
+    anyhow::ensure!(found, "no user has the email {}", email.as_str());
+    Ok(if operator {
+        format!("{} is now the installation operator", email.as_str())
+    } else {
+        format!("{} is no longer the installation operator", email.as_str())
+    })
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/secrets*` (api-ops.md §10.3, plus list, delete and the agent's value fetch).
 //!
 //! No response to a user carries material: users see metadata only. The one route that
-//! returns material answers agent tokens only, for secrets bound to that agent or to its
-//! tenant, and every such read is audited.
+//! returns material answers agent tokens only, for secrets a binding hands to that agent
+//! (`reach.rs`), and every such read, given or refused, is audited.
 
 use axum::extract::{Path, Query, State};
 use botmox_contract::auth::Role;
@@ -14,10 +14,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::material::{self, Material, MaterialFields};
+use super::reach::{self, Refusal};
 use super::store::{self, BindingRow, NewMaterial, SecretRow};
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
 use crate::audit::store::{self as audit, Action, Actor};
+use crate::auth::principal::privileged;
+use crate::auth::store as users;
 use crate::auth::{Authed, Principal};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
@@ -316,8 +319,9 @@ async fn delete_secret(
     }))
 }
 
-/// For agents only: the material of a secret bound to this agent (scope `agent`) or to its
-/// tenant (scope `tenant`). Each answer, given or refused, is written to the audit trail.
+/// For agents only: the material of a secret bound to this agent (scope `agent`), or to its
+/// tenant (scope `tenant`) when the agent's owner is an admin or infra user. Each answer,
+/// given or refused, is written to the audit trail.
 #[utoipa::path(get, path = "/api/v1/secrets/{id}/value", tag = "secrets", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Success<SecretValue>), (status = 403, body = Failure), (status = 404, body = Failure)))]
@@ -326,29 +330,47 @@ async fn secret_value(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Ok<SecretValue>> {
-    let Caller::Agent(agent) = caller else {
-        return Err(ApiError::new(ErrorCode::Forbidden).with_message("Only agents can read secret values"));
-    };
     let id = secret_id(&id)?;
+    let agent = match caller {
+        Caller::Agent(agent) => agent,
+        Caller::User(me) => {
+            let field = Refusal::NotAnAgent.audit_field();
+            state
+                .db
+                .write(move |tx| {
+                    audit::record(tx, &me, Action::Read, ENTITY, &id, &[field.into()]).map_err(ApiError::from)
+                })
+                .await?;
+            return Err(Refusal::NotAnAgent.error());
+        }
+    };
     let vault = state.vault.clone();
     // The audit row commits even when the read is refused, so the outcome travels in `Ok`.
     let outcome = state
         .db
         .write(move |tx| {
-            let Some(secret) = store::get(tx, &agent.tenant_id, &id)? else {
-                return Ok(Err(ApiError::from(ErrorCode::SecretNotFound)));
-            };
-            let bound = store::bound_to_agent(tx, &agent.tenant_id, &id, &agent.agent_id)?;
             let actor_id = format!("agent:{}", agent.agent_id);
             let actor = Actor {
                 tenant_id: &agent.tenant_id,
                 id: &actor_id,
                 email: "",
             };
-            let field = if bound { "value" } else { "refused:not_bound" };
+            let Some(secret) = store::get(tx, &agent.tenant_id, &id)? else {
+                let field = Refusal::NotFound.audit_field();
+                audit::record_by(tx, &actor, Action::Read, ENTITY, &id, &[field.into()])?;
+                return Ok(Err(Refusal::NotFound.error()));
+            };
+            let bindings = store::bindings_for_agent(tx, &agent.tenant_id, &id, &agent.agent_id)?;
+            let owner = agents::by_id(tx, &agent.tenant_id, &agent.agent_id)?.and_then(|a| a.owner_user_id);
+            let owner_privileged = match owner {
+                Some(owner) => users::user_by_id(tx, &agent.tenant_id, &owner)?.is_some_and(|u| privileged(&u.roles)),
+                None => false,
+            };
+            let verdict = reach::verdict(bindings, owner_privileged);
+            let field = verdict.err().map_or("value", |r| r.audit_field());
             audit::record_by(tx, &actor, Action::Read, ENTITY, &id, &[field.into()])?;
-            if !bound {
-                return Ok(Err(ApiError::from(ErrorCode::SecretNotBound)));
+            if let Err(refusal) = verdict {
+                return Ok(Err(refusal.error()));
             }
             let material = store::material(tx, &vault, &secret)
                 .map_err(ApiError::internal)?

@@ -219,13 +219,26 @@ pub fn delete_binding(conn: &Connection, tenant: &str, id: &str) -> rusqlite::Re
     Ok(())
 }
 
-/// Whether a binding hands `secret_id` to this agent: bound to the agent itself, or to its
-/// whole tenant.
-pub fn bound_to_agent(conn: &Connection, tenant: &str, secret_id: &str, agent_id: &str) -> rusqlite::Result<bool> {
+/// The bindings of `secret_id` that could hand it to this agent: one naming the agent, one
+/// naming its whole tenant ([`super::reach`] decides).
+pub fn bindings_for_agent(
+    conn: &Connection,
+    tenant: &str,
+    secret_id: &str,
+    agent_id: &str,
+) -> rusqlite::Result<super::reach::Bindings> {
     conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM secret_bindings WHERE tenant_id = ?1 AND secret_ref = ?2
-             AND ((scope_type = 'agent' AND scope_id = ?3) OR (scope_type = 'tenant' AND scope_id = ?1)))",
+        "SELECT
+             EXISTS (SELECT 1 FROM secret_bindings WHERE tenant_id = ?1 AND secret_ref = ?2
+                 AND scope_type = 'agent' AND scope_id = ?3),
+             EXISTS (SELECT 1 FROM secret_bindings WHERE tenant_id = ?1 AND secret_ref = ?2
+                 AND scope_type = 'tenant' AND scope_id = ?1)",
         params![tenant, secret_id, agent_id],
-        |r| r.get(0),
+        |r| {
+            Ok(super::reach::Bindings {
+                agent: r.get(0)?,
+                tenant: r.get(1)?,
+            })
+        },
     )
 }

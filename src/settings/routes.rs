@@ -2,6 +2,7 @@
 //! served from one tree per tenant.
 
 use axum::extract::{Path, State};
+use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -11,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::tree::{self, SettingsPath};
 use crate::audit::store::{self as audit, Action};
-use crate::auth::{Authed, Principal};
+use crate::auth::{AdminOnly, Authed, Principal};
 use crate::documents::fields::Bounded;
 use crate::documents::AnyDocument;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -180,25 +181,56 @@ async fn write_path(state: AppState, me: Principal, path: String, body: Value) -
         return Err(ApiError::new(ErrorCode::BadRequest)
             .with_message("The body must be a non-empty object, an array, a string, a number, a boolean or null"));
     }
-    if !me.is_privileged() && touches_connection_targets(&path, &body) {
+    if !me.is_privileged() && CONNECTION_TARGETS.iter().any(|node| reaches(&path, &body, node)) {
         return Err(ApiError::new(ErrorCode::Forbidden).with_message(
             "Only admin or infra users may change vmgenerator.services or vmgenerator.proxmox: \
              the gateway and agents' pairing hints connect to those addresses",
         ));
     }
+    if ADMIN_ONLY.iter().any(|node| reaches(&path, &body, node)) {
+        channels_need_admin(&me)?;
+    }
     Ok(ok(write_tree(&state, &me, path, body).await?))
 }
 
-/// Does a write at `path` set where the gateway proxies to (or the Proxmox hints pairing
-/// hands out)? Letting any user point those elsewhere would let them aim an infra user's
-/// browser, through the gateway, at an address of their choosing.
-fn touches_connection_targets(path: &SettingsPath, body: &Value) -> bool {
-    const GUARDED: [&str; 2] = ["services", "proxmox"];
-    match path.segments() {
-        [root] if root == "vmgenerator" => GUARDED.iter().any(|k| body.get(k).is_some()) || !body.is_object(),
-        [root, child, ..] if root == "vmgenerator" => GUARDED.contains(&child.as_str()),
-        _ => false,
+/// Where the gateway proxies to and the Proxmox hints pairing hands out: letting any user
+/// point those elsewhere would let them aim an infra user's browser, through the gateway, at
+/// an address of their choosing.
+const CONNECTION_TARGETS: [&[&str]; 2] = [&["vmgenerator", "services"], &["vmgenerator", "proxmox"]];
+
+/// The tenant's API keys (IP quality, Telegram token and chat) and the notification webhook:
+/// whoever sets them decides where the tenant's notifications and lookups go, and pays.
+const ADMIN_ONLY: [&[&str]; 2] = [&["api_keys"], &["notifications", "webhook"]];
+
+/// The check every write of API keys or notification channels passes, whichever route it
+/// takes (`/settings/*`, `/notifications/settings`).
+pub fn channels_need_admin(me: &Principal) -> ApiResult<()> {
+    if me.roles.contains(&Role::Admin) {
+        return Ok(());
     }
+    Err(ApiError::new(ErrorCode::Forbidden)
+        .with_message("Only an admin may change API keys and notification channels (Telegram, webhook)"))
+}
+
+/// Does a write of `body` at `path` change anything at or below `node`? A write below the
+/// node does; one above it does when its body names the node on the way down, or is not an
+/// object (which replaces everything under the path).
+fn reaches(path: &SettingsPath, body: &Value, node: &[&str]) -> bool {
+    let path = path.segments();
+    if !path.iter().zip(node).all(|(p, n)| p == n) {
+        return false;
+    }
+    let mut value = body;
+    for key in node.iter().skip(path.len()) {
+        match value {
+            Value::Object(map) => match map.get(*key) {
+                Some(inner) => value = inner,
+                None => return false,
+            },
+            _ => return true,
+        }
+    }
+    true
 }
 
 /// A typed settings document at `segments`: `null` when absent or when what is stored no
@@ -238,12 +270,12 @@ async fn get_api_keys(State(state): State<AppState>, Authed(me, ..): Authed) -> 
     get_typed::<ApiKeys>(&state, me.tenant_id, &["api_keys"]).await
 }
 
-/// Secrets in the body go to the vault; responses show them as `********`.
+/// Secrets in the body go to the vault; responses show them as `********`. Admin only.
 #[utoipa::path(put, path = "/api/v1/settings/api_keys", tag = "settings", security(("bearer" = [])), request_body = ApiKeys,
-    responses((status = 200, body = Success<ApiKeys>), (status = 400, body = Failure)))]
+    responses((status = 200, body = Success<ApiKeys>), (status = 400, body = Failure), (status = 403, body = Failure)))]
 async fn put_api_keys(
     State(state): State<AppState>,
-    Authed(me, ..): Authed,
+    Authed(me, ..): Authed<AdminOnly>,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Value>> {
     put_typed::<ApiKeys>(&state, &me, &["api_keys"], body, ErrorCode::SettingsInvalidApiKeysBody).await

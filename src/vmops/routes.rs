@@ -28,6 +28,25 @@ use crate::state::AppState;
 
 /// Payload keys that raise privileges, honoured for admin/infra callers only.
 const PRIVILEGED_KEYS: [&str; 1] = ["allowUnsafe"];
+/// Commands as strong as an unsafe SSH command, for admin/infra callers only: a VM's config
+/// file can start anything on the Proxmox host (hookscripts, raw QEMU arguments).
+const PRIVILEGED_COMMANDS: [&str; 1] = ["proxmox.ssh-write-config"];
+/// The config updates that can do the same through the Proxmox API, and the keys that do it.
+const CONFIG_UPDATES: [&str; 2] = ["proxmox.update-config", "proxmox.config.update"];
+const PRIVILEGED_CONFIG_KEYS: [&str; 2] = ["args", "hookscript"];
+
+/// Would this command run code of the caller's choosing on the Proxmox host? (The agent
+/// merges `config{}` and top-level keys into one config update.)
+fn needs_privilege(command_type: &str, payload: &Map<String, Value>) -> bool {
+    if PRIVILEGED_COMMANDS.contains(&command_type) {
+        return true;
+    }
+    let nested = payload.get("config").and_then(Value::as_object);
+    CONFIG_UPDATES.contains(&command_type)
+        && PRIVILEGED_CONFIG_KEYS
+            .iter()
+            .any(|k| payload.contains_key(*k) || nested.is_some_and(|c| c.contains_key(*k)))
+}
 /// Credentials never travel in commands (the server would store them): agents keep SSH
 /// credentials per target, and secrets are referenced by `secret_ref`.
 const CREDENTIAL_KEYS: [&str; 2] = ["sshPassword", "sshPrivateKey"];
@@ -105,6 +124,9 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
             "{key} cannot be sent in a command: store SSH credentials on the agent's target \
              (botmox-agent target add --ssh-password/--ssh-key-file) or reference a secret"
         )));
+    }
+    if !me.is_privileged() && needs_privilege(&d.command_type, &d.payload) {
+        return Err(ErrorCode::VmOpsPrivilegedCommand.into());
     }
     if !me.is_privileged() {
         for key in PRIVILEGED_KEYS {

@@ -3,4 +3,11 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+
+mod channel_settings;
+mod enumeration;
+mod login_throttle;
+mod operator;
+mod secret_reads;
 mod session;
+mod vm_config;
