@@ -200,6 +200,7 @@ error_codes! {
     ArtifactUrlExpired => (FORBIDDEN, "ARTIFACT_URL_EXPIRED", "This download link has expired: resolve the download again"),
     ArtifactUrlInvalid => (FORBIDDEN, "ARTIFACT_URL_INVALID", "This download link is not valid"),
     RangeNotSatisfiable => (RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE", "The requested range is outside the file"),
+    UpgradeRequired => (UPGRADE_REQUIRED, "UPGRADE_REQUIRED", "This route takes a WebSocket upgrade over HTTP/1.1"),
 }
 
 #[derive(Debug)]

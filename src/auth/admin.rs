@@ -1,6 +1,6 @@
 //! `/api/v1/admin/users*`: an admin manages the users of their own tenant.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use botmox_contract::auth::{CreateUserRequest, SessionsEnded, UserInfo};
 use botmox_contract::envelope::{Failure, Success};
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +10,7 @@ use super::domain::{normalise_roles, Email, NewPassword};
 use super::store::{self, NewUser};
 use super::{AdminOnly, Authed};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 

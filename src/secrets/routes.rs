@@ -4,7 +4,7 @@
 //! returns material answers agent tokens only, for secrets bound to that agent or to its
 //! tenant, and every such read is audited.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 

@@ -1,6 +1,6 @@
 //! `POST /api/v1/vm/register` and `GET /api/v1/vm/{uuid}/resolve`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use crate::auth::store as users;
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 
