@@ -3,8 +3,9 @@
 //! Besides answering the reference's messages (each with one reply, correlated by
 //! `request_id`), the server pushes to an agent whose heartbeat frame listed the `push`
 //! capability: when a command is dispatched to it, the socket claims it and sends
-//! `agent.command.assigned` at once. Other agents get commands only as `next_command` replies. The agent row is re-checked
-//! before every message, so a revoked agent's socket closes on its next frame.
+//! `agent.command.assigned` at once. Other agents get commands only as `next_command`
+//! replies. The agent row is re-checked before every message, so a revoked agent's socket
+//! closes on its next frame.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -46,7 +47,9 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/agents/ws", tag = "agents",
     params(("agent_id" = Option<String>, Query), ("token" = Option<String>, Query)),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 401, body = botmox_contract::envelope::Failure)))]
+        (status = 400, body = botmox_contract::envelope::Failure), (status = 401, body = botmox_contract::envelope::Failure),
+        (status = 403, body = botmox_contract::envelope::Failure), (status = 409, body = botmox_contract::envelope::Failure),
+        (status = 426, body = botmox_contract::envelope::Failure)))]
 async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -320,7 +320,8 @@ async fn delete_secret(
 /// tenant (scope `tenant`). Each answer, given or refused, is written to the audit trail.
 #[utoipa::path(get, path = "/api/v1/secrets/{id}/value", tag = "secrets", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Success<SecretValue>), (status = 403, body = Failure), (status = 404, body = Failure)))]
+    responses((status = 200, body = Success<SecretValue>), (status = 403, body = Failure), (status = 404, body = Failure),
+        (status = 409, body = Failure)))]
 async fn secret_value(
     State(state): State<AppState>,
     caller: Caller,

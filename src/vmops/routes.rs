@@ -235,7 +235,7 @@ async fn dispatch_raw(
 /// created, admin/infra everything of the tenant.
 #[utoipa::path(get, path = "/api/v1/vm-ops/commands", tag = "vm-ops", security(("bearer" = [])),
     params(("agent_id" = Option<String>, Query), ("status" = Option<String>, Query)),
-    responses((status = 200, body = Success<Vec<Command>>), (status = 403, body = Failure)))]
+    responses((status = 200, body = Success<Vec<Command>>), (status = 403, body = Failure), (status = 409, body = Failure)))]
 async fn list_commands(
     State(state): State<AppState>,
     caller: Caller,
@@ -287,7 +287,8 @@ async fn list_commands(
 /// `null` when none came.
 #[utoipa::path(get, path = "/api/v1/vm-ops/commands/next", tag = "vm-ops", security(("bearer" = [])),
     params(("agent_id" = Option<String>, Query), ("timeout_ms" = Option<u64>, Query)),
-    responses((status = 200, body = Success<Option<Command>>), (status = 400, body = Failure), (status = 403, body = Failure)))]
+    responses((status = 200, body = Success<Option<Command>>), (status = 400, body = Failure), (status = 403, body = Failure),
+        (status = 409, body = Failure)))]
 async fn next_command(
     State(state): State<AppState>,
     caller: Caller,
@@ -401,7 +402,8 @@ fn tenant_of(caller: &Caller) -> String {
 }
 
 #[utoipa::path(get, path = "/api/v1/vm-ops/commands/{id}", tag = "vm-ops", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Success<Command>), (status = 403, body = Failure), (status = 404, body = Failure)))]
+    responses((status = 200, body = Success<Command>), (status = 403, body = Failure), (status = 404, body = Failure),
+        (status = 409, body = Failure)))]
 async fn get_command(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Ok<Command>> {
     let tenant = tenant_of(&caller);
     let command = state
@@ -494,7 +496,7 @@ const EVENT_RECHECK: Duration = Duration::from_secs(5);
 #[utoipa::path(get, path = "/api/v1/vm-ops/events", tag = "vm-ops", security(("bearer" = [])),
     params(("agent_id" = Option<String>, Query), ("command_id" = Option<String>, Query), ("last_event_id" = Option<i64>, Query)),
     responses((status = 200, description = "text/event-stream of `vm-command` events", content_type = "text/event-stream"),
-        (status = 400, body = Failure), (status = 403, body = Failure)))]
+        (status = 400, body = Failure), (status = 403, body = Failure), (status = 409, body = Failure)))]
 async fn events(
     State(state): State<AppState>,
     caller: Caller,
