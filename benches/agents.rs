@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use botmox_contract::agent::{AgentFrame, AssignedCommand, ServerFrame};
+use botmox_contract::agent::{AgentFrame, AssignedCommand, ServerFrame, PUSH};
 use futures_util::{SinkExt, StreamExt};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -122,9 +122,18 @@ async fn connect(agent_id: &str, token: &str) -> Socket {
         .await
         .expect("websocket handshake");
     match socket.next().await {
-        Some(Ok(Message::Text(t))) if t.contains("\"connected\"") => socket,
+        Some(Ok(Message::Text(t))) if t.contains("\"connected\"") => {}
         other => panic!("expected the connected frame, got {other:?}"),
     }
+    // The hello that turns on pushed commands, as the real agent sends it; its reply has no
+    // numeric request id, so `agent` does not count it as a heartbeat.
+    let hello = AgentFrame::Heartbeat {
+        request_id: Some("hello".into()),
+        metadata: None,
+        capabilities: vec![PUSH.into()],
+    };
+    socket.send(text(&hello)).await.expect("send the hello");
+    socket
 }
 
 /// One simulated agent: heartbeats on order, and acknowledges then completes pushed commands
@@ -191,6 +200,7 @@ async fn agent(mut socket: Socket, mut orders: mpsc::Receiver<Order>, shared: Ar
             out.push(AgentFrame::Heartbeat {
                 request_id: Some(seq.to_string()),
                 metadata: None,
+                capabilities: Vec::new(),
             });
         }
         for frame in &out {

@@ -226,7 +226,7 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await gen.getByRole('button', { name: 'Delete E2E schedule' }).click();
     await toast('Template deleted').waitFor();
     await gen.getByRole('tab', { name: 'Templates (0)' }).waitFor();
-    assert.equal((await api.get('/settings/schedule/templates'))[tplId], null, 'template cleared');
+    assert.equal((await api.get('/settings/schedule/templates'))[tplId], undefined, 'template deleted');
     await page.keyboard.press('Escape');
 
     step = 'schedule drag';

@@ -139,6 +139,8 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                     status
                 };
                 if target == BotStatus::Offline {
+                    // Never started: no transition to record, but the status is still set.
+                    bot.insert("status".into(), BotStatus::Offline.as_str().into());
                     break;
                 }
                 t += rng.gen_range(1..5) * DAY;

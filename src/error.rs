@@ -203,6 +203,7 @@ error_codes! {
     ArtifactUrlInvalid => (FORBIDDEN, "ARTIFACT_URL_INVALID", "This download link is not valid"),
     RangeNotSatisfiable => (RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE", "The requested range is outside the file"),
     CsrfCheckFailed => (FORBIDDEN, "CSRF_CHECK_FAILED", "A change made with the browser session cookie needs the X-Botmox-CSRF header with the csrf_token from sign-in or /auth/whoami; reload the page and try again"),
+    UpgradeRequired => (UPGRADE_REQUIRED, "UPGRADE_REQUIRED", "This route takes a WebSocket upgrade over HTTP/1.1"),
 }
 
 #[derive(Debug)]

@@ -355,7 +355,7 @@ async fn a_revoked_agent_stops_within_a_heartbeat_and_its_token_is_refused() {
     assert!(status.contains("Link: Revoked"), "{status}");
     let secrets: Value = serde_json::from_slice(&std::fs::read(agent.dir.join("secrets.json")).unwrap()).unwrap();
     let token = secrets["agent_token"].as_str().unwrap();
-    let (status, _) = server
+    let (status, res) = server
         .call(
             "POST",
             "/api/v1/agents/heartbeat",
@@ -363,7 +363,7 @@ async fn a_revoked_agent_stops_within_a_heartbeat_and_its_token_is_refused() {
             Some(json!({ "agent_id": id })),
         )
         .await;
-    assert_eq!(status, 401);
+    assert_eq!((status, res["error"]["code"].as_str()), (409, Some("AGENT_REVOKED")));
     // Started again, it refuses to run rather than retry forever.
     let mut again = RunningAgent::start(&agent.dir, 1);
     assert_eq!(again.exited_within(Duration::from_secs(15)), Some(3), "{}", again.log());

@@ -63,7 +63,7 @@ async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {
     assert_eq!(next_frame(&mut socket).await.unwrap()["type"], "connected");
     send(
         &mut socket,
-        json!({ "type": "heartbeat", "request_id": "h1", "metadata": { "transport_mode": "ws" } }),
+        json!({ "type": "heartbeat", "request_id": "h1", "metadata": { "transport_mode": "ws" }, "capabilities": ["push"] }),
     )
     .await;
     let beat = until(&mut socket, "agent.heartbeat").await;
@@ -134,4 +134,67 @@ async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {
     let last = until(&mut socket, "error").await;
     assert_eq!(last["code"], "AGENT_REVOKED");
     assert!(next_frame(&mut socket).await.is_none(), "the server closes the socket");
+    // A new socket is refused before the upgrade, with the code the agent stops on.
+    let refused = tokio_tungstenite::connect_async(&ws_url).await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+        panic!("a revoked agent's upgrade is refused: {refused:?}");
+    };
+    let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or_default()).unwrap();
+    assert_eq!(
+        (response.status().as_u16(), body["error"]["code"].as_str()),
+        (409, Some("AGENT_REVOKED"))
+    );
+}
+
+#[tokio::test]
+async fn only_an_agent_that_declares_push_gets_unasked_commands() {
+    let server = TestServer::start().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let (agent_id, token) = server.paired_agent(&op, "listener").await;
+    let ws_url = format!(
+        "{}/api/v1/agents/ws?agent_id={agent_id}&token={token}",
+        server.base.replace("http://", "ws://")
+    );
+    let dispatch = || async {
+        let (status, queued) = server
+            .call(
+                "POST",
+                "/api/v1/vm-ops/proxmox/start",
+                &op,
+                Some(json!({ "agent_id": agent_id, "params": { "vmid": 100 } })),
+            )
+            .await;
+        assert_eq!(status, 202, "{queued}");
+        queued["data"]["id"].as_str().unwrap().to_owned()
+    };
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    assert_eq!(next_frame(&mut socket).await.unwrap()["type"], "connected");
+    // A heartbeat without capabilities: this agent reads only while it waits for a command.
+    send(&mut socket, json!({ "type": "heartbeat", "request_id": "h1" })).await;
+    assert_eq!(until(&mut socket, "agent.heartbeat").await["request_id"], "h1");
+    let first = dispatch().await;
+    send(
+        &mut socket,
+        json!({ "type": "next_command", "request_id": "n1", "timeout_ms": 5000 }),
+    )
+    .await;
+    // Nothing arrives unasked; the command is the reply to `next_command`.
+    let reply = until(&mut socket, "agent.command.assigned").await;
+    assert_eq!(reply["request_id"], "n1", "no unasked push: {reply}");
+    assert_eq!(reply["command"]["id"], first.as_str());
+
+    // Declaring the capability turns pushing on for this socket.
+    send(
+        &mut socket,
+        json!({ "type": "heartbeat", "request_id": "h2", "capabilities": ["push"] }),
+    )
+    .await;
+    assert_eq!(until(&mut socket, "agent.heartbeat").await["request_id"], "h2");
+    let second = dispatch().await;
+    let pushed = until(&mut socket, "agent.command.assigned").await;
+    assert_eq!(
+        (pushed["request_id"].as_str(), pushed["command"]["id"].as_str()),
+        (None, Some(second.as_str()))
+    );
 }

@@ -134,7 +134,8 @@ async fn a_code_pairs_one_agent_whose_token_works_until_revoked() {
         ),
         (200, Some("revoked"), Some("lost laptop"))
     );
-    let (status, _) = server
+    // The revoked agent is told so (the original agent stops only on `AGENT_REVOKED` or a 403).
+    let (status, res) = server
         .call(
             "POST",
             "/api/v1/agents/heartbeat",
@@ -142,7 +143,24 @@ async fn a_code_pairs_one_agent_whose_token_works_until_revoked() {
             Some(json!({ "agent_id": agent_id })),
         )
         .await;
-    assert_eq!(status, 401);
+    assert_eq!((status, res["error"]["code"].as_str()), (409, Some("AGENT_REVOKED")));
+    let (status, res) = server
+        .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &token, None)
+        .await;
+    assert_eq!((status, res["error"]["code"].as_str()), (409, Some("AGENT_REVOKED")));
+    // A token nobody holds is still a plain 401.
+    let (status, res) = server
+        .call(
+            "POST",
+            "/api/v1/agents/heartbeat",
+            &format!("{token}x"),
+            Some(json!({ "agent_id": agent_id })),
+        )
+        .await;
+    assert_eq!(
+        (status, res["error"]["code"].as_str()),
+        (401, Some("INVALID_OR_MISSING_BEARER_TOKEN"))
+    );
     let (status, res) = server
         .call(
             "POST",

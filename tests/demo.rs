@@ -19,7 +19,11 @@ async fn demo_mode_seeds_a_realistic_tenant_once() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| b["status"].as_str().unwrap_or("offline"))
+        .map(|b| {
+            b["status"]
+                .as_str()
+                .unwrap_or_else(|| panic!("every demo bot has a status: {b}"))
+        })
         .collect();
     statuses.sort();
     statuses.dedup();

@@ -913,6 +913,10 @@ async fn a_token_serves_every_step_of_its_vm_and_is_refused_after() {
         progress["data"]["updated_at"],
         progress["data"]["events"][4]["created_at"]
     );
+    // Each event carries `updated_at` too (the original UI reads it); events never change.
+    for event in progress["data"]["events"].as_array().unwrap() {
+        assert_eq!(event["updated_at"], event["created_at"], "{event}");
+    }
 
     // Completion uses the token up.
     assert_eq!(report(&server, &token, vm, "completed", "completed").await.0, 200);

@@ -172,10 +172,10 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
         )
         .await;
     assert_eq!(after["data"]["status"], "cancelled");
-    let (status, _) = server
+    let (status, res) = server
         .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
         .await;
-    assert_eq!(status, 401);
+    assert_eq!((status, res["error"]["code"].as_str()), (409, Some("AGENT_REVOKED")));
     let (status, res) = server
         .call(
             "POST",

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use botmox_contract::agent::{AgentFrame, AssignedCommand, ServerFrame};
+use botmox_contract::agent::{AgentFrame, AssignedCommand, ServerFrame, PUSH};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -209,6 +209,7 @@ impl Shared {
             let reply = socket.request(|request_id| AgentFrame::Heartbeat {
                 request_id: Some(request_id),
                 metadata: Some(metadata),
+                capabilities: vec![PUSH.into()],
             });
             match reply.await {
                 Ok(_) => return Ok(()),
@@ -405,11 +406,21 @@ async fn connect(shared: &Shared) -> Result<Ws, Failure> {
             HANDSHAKE_TIMEOUT.as_secs()
         ))),
         Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) if response.status() == 401 => {
+        Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) if refused(&response) => {
             Err(Failure::Revoked("the server refused the agent token".into()))
         }
         Ok(Err(e)) => Err(Failure::Network(e.to_string())),
     }
+}
+
+/// An upgrade answered 401 or 403, or with `AGENT_REVOKED` (a revoked agent's token).
+fn refused(response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>) -> bool {
+    let code = response
+        .body()
+        .as_deref()
+        .and_then(|body| serde_json::from_slice::<Value>(body).ok())
+        .and_then(|body| body["error"]["code"].as_str().map(str::to_owned));
+    matches!(response.status().as_u16(), 401 | 403) || code.as_deref() == Some("AGENT_REVOKED")
 }
 
 /// Reads one socket until it closes; returns why it closed.
@@ -421,6 +432,15 @@ async fn serve(shared: &Arc<Shared>, ws: Ws, commands: &mpsc::Sender<AssignedCom
         pending: Arc::default(),
     };
     *shared.socket.lock().expect("socket slot") = Some(socket.clone());
+    // The hello: this agent reads the socket all the time, so the server may push commands.
+    let hello = AgentFrame::Heartbeat {
+        request_id: None,
+        metadata: Some(Value::Object(shared.metadata())),
+        capabilities: vec![PUSH.into()],
+    };
+    if let Ok(text) = serde_json::to_string(&hello) {
+        let _ = socket.out.send(Message::Text(text.into())).await;
+    }
     let writer = tokio::spawn(async move {
         while let Some(message) = queued.recv().await {
             if sink.send(message).await.is_err() {

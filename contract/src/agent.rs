@@ -95,6 +95,9 @@ pub struct AssignedCommand {
     pub expires_at: Option<String>,
 }
 
+/// The heartbeat capability of an agent that takes pushed commands.
+pub const PUSH: &str = "push";
+
 /// Terminal outcomes an agent reports.
 pub const OUTCOMES: [&str; 4] = ["succeeded", "failed", "expired", "cancelled"];
 
@@ -109,6 +112,11 @@ pub enum AgentFrame {
         /// Must be an object when present.
         #[serde(default)]
         metadata: Option<Value>,
+        /// What this socket's agent can do; `"push"`: it takes `agent.command.assigned`
+        /// frames it did not ask for. Without it, commands come only as the reply to
+        /// `next_command`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        capabilities: Vec<String>,
     },
     /// Claim the oldest queued command, waiting up to `timeout_ms` (1000..120000).
     #[serde(rename = "next_command")]

@@ -4,7 +4,7 @@
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
-use super::store;
+use super::store::{self, TokenOwner};
 use crate::auth::principal::bearer_token;
 use crate::auth::{token, Authed, Principal};
 use crate::error::{ApiError, ErrorCode};
@@ -33,14 +33,26 @@ where
             let Authed(user, ..) = Authed::<crate::auth::AnyUser>::from_request_parts(parts, state).await?;
             return Ok(Caller::User(user));
         };
-        let state = AppState::from_ref(state);
-        let hash = token::hash(bearer);
-        // Checked on every request: a revoked agent is refused at once.
-        let (agent_id, tenant_id) = state
-            .db
-            .read(move |conn| store::by_token(conn, &hash).map_err(ApiError::from))
-            .await?
-            .ok_or(ErrorCode::InvalidBearerToken)?;
-        Ok(Caller::Agent(AgentPrincipal { agent_id, tenant_id }))
+        let agent = resolve(&AppState::from_ref(state), bearer).await?;
+        Ok(Caller::Agent(agent))
+    }
+}
+
+/// The agent an agent token belongs to, checked on every request and frame: a revoked
+/// agent's token answers `AGENT_REVOKED`, any other unknown token
+/// `INVALID_OR_MISSING_BEARER_TOKEN`.
+pub async fn resolve(state: &AppState, bearer: &str) -> Result<AgentPrincipal, ApiError> {
+    if !bearer.starts_with(token::AGENT_PREFIX) {
+        return Err(ErrorCode::InvalidBearerToken.into());
+    }
+    let hash = token::hash(bearer);
+    let owner = state
+        .db
+        .read(move |conn| store::by_token(conn, &hash).map_err(ApiError::from))
+        .await?;
+    match owner {
+        Some(TokenOwner::Active { agent_id, tenant_id }) => Ok(AgentPrincipal { agent_id, tenant_id }),
+        Some(TokenOwner::Revoked) => Err(ErrorCode::AgentRevoked.into()),
+        None => Err(ErrorCode::InvalidBearerToken.into()),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::HOST;
 use axum::http::request::Parts;
 use botmox_contract::agent::{
@@ -23,7 +23,7 @@ use crate::auth::{store as users, token, Authed, Privileged};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::settings::tree;
 use crate::state::AppState;

@@ -166,18 +166,37 @@ pub fn heartbeat(conn: &Connection, tenant: &str, id: &str, metadata: &Value) ->
 pub fn revoke(conn: &Connection, tenant: &str, id: &str, by: &str, reason: Option<&str>) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE agents SET status = 'revoked', revoked_at = ?3, revoked_by = ?4, revoke_reason = ?5,
-             token_hash = NULL, updated_at = ?3
+             updated_at = ?3
          WHERE tenant_id = ?1 AND id = ?2",
         params![tenant, id, now_ms(), by, reason],
     )?;
     Ok(())
 }
 
-/// The live agent a token belongs to: (agent id, tenant id).
-pub fn by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<(String, String)>> {
-    conn.prepare_cached(
-        "SELECT id, tenant_id FROM agents WHERE token_hash = ?1 AND status <> 'revoked' AND token_expires_at > ?2",
-    )?
-    .query_row(params![token_hash, now_ms()], |r| Ok((r.get(0)?, r.get(1)?)))
-    .optional()
+/// Whom an unexpired agent token belongs to, if anyone. Revoking keeps the token's hash, so a
+/// revoked agent is told so (the agent stops on `AGENT_REVOKED`) instead of being refused as
+/// a stranger.
+pub enum TokenOwner {
+    Active {
+        agent_id: String,
+        tenant_id: String,
+    },
+    /// The agent was revoked: its token is refused with `AGENT_REVOKED`.
+    Revoked,
+}
+
+pub fn by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<TokenOwner>> {
+    conn.prepare_cached("SELECT id, tenant_id, status FROM agents WHERE token_hash = ?1 AND token_expires_at > ?2")?
+        .query_row(params![token_hash, now_ms()], |r| {
+            let status: String = r.get(2)?;
+            Ok(if status == "revoked" {
+                TokenOwner::Revoked
+            } else {
+                TokenOwner::Active {
+                    agent_id: r.get(0)?,
+                    tenant_id: r.get(1)?,
+                }
+            })
+        })
+        .optional()
 }

@@ -1,27 +1,28 @@
 //! `GET /api/v1/agents/ws`: the agent's one long-lived connection (§1.7).
 //!
 //! Besides answering the reference's messages (each with one reply, correlated by
-//! `request_id`), the server pushes: when a command is dispatched to a connected agent, the
-//! socket claims it and sends `agent.command.assigned` at once. The agent row is re-checked
-//! before every message, so a revoked agent's socket closes on its next frame.
+//! `request_id`), the server pushes to an agent whose heartbeat frame listed the `push`
+//! capability: when a command is dispatched to it, the socket claims it and sends
+//! `agent.command.assigned` at once. Other agents get commands only as `next_command`
+//! replies. The agent row is re-checked before every message, so a revoked agent's socket
+//! closes on its next frame.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use botmox_contract::agent::{AgentFrame, ServerFrame};
+use botmox_contract::agent::{AgentFrame, ServerFrame, PUSH};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::principal::{AgentPrincipal, Caller};
+use super::principal::{resolve, AgentPrincipal, Caller};
 use super::routes::beat;
-use super::store;
-use crate::auth::token;
 use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::extract::Query;
 use crate::state::AppState;
 use crate::vmops::routes::{apply_update, claim_within, CommandUpdate};
 use crate::vmops::store::Command;
@@ -41,11 +42,14 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
 /// The agent's WebSocket. Authenticates (bearer header or `token` query) before upgrading;
 /// frames are JSON objects with a `type` (`heartbeat`, `next_command`, `agent.command.ack`,
 /// `agent.command.progress`, `agent.command.result`); the server also pushes
-/// `agent.command.assigned` when a command is dispatched.
+/// `agent.command.assigned` when a command is dispatched, once a heartbeat frame said
+/// `"capabilities": ["push"]`.
 #[utoipa::path(get, path = "/api/v1/agents/ws", tag = "agents",
     params(("agent_id" = Option<String>, Query), ("token" = Option<String>, Query)),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 401, body = botmox_contract::envelope::Failure)))]
+        (status = 400, body = botmox_contract::envelope::Failure), (status = 401, body = botmox_contract::envelope::Failure),
+        (status = 403, body = botmox_contract::envelope::Failure), (status = 409, body = botmox_contract::envelope::Failure),
+        (status = 426, body = botmox_contract::envelope::Failure)))]
 async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -63,7 +67,7 @@ async fn upgrade(
         })
         .or_else(|| params.get("token").cloned())
         .ok_or(ErrorCode::MissingBearerToken)?;
-    let agent = resolve(&state, &bearer).await?.ok_or(ErrorCode::InvalidBearerToken)?;
+    let agent = resolve(&state, &bearer).await?;
     if params.get("agent_id").is_some_and(|id| id != &agent.agent_id) {
         return Err(ApiError::new(ErrorCode::Forbidden).with_message("The token belongs to another agent"));
     }
@@ -71,18 +75,6 @@ async fn upgrade(
         .read_buffer_size(WS_BUFFER)
         .write_buffer_size(WS_BUFFER)
         .on_upgrade(move |socket| session(state, agent, bearer, socket)))
-}
-
-async fn resolve(state: &AppState, bearer: &str) -> ApiResult<Option<AgentPrincipal>> {
-    if !bearer.starts_with(token::AGENT_PREFIX) {
-        return Ok(None);
-    }
-    let hash = token::hash(bearer);
-    let found = state
-        .db
-        .read(move |conn| store::by_token(conn, &hash).map_err(ApiError::from))
-        .await?;
-    Ok(found.map(|(agent_id, tenant_id)| AgentPrincipal { agent_id, tenant_id }))
 }
 
 fn frame(frame: &ServerFrame<Command>) -> Message {
@@ -125,7 +117,9 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket:
             transport: "ws".into(),
         }))
         .await;
-    let pusher = tokio::spawn(push(state.clone(), agent.clone(), outbox.clone()));
+    // Pushing starts once the agent says it takes pushes; an agent that only reads while its
+    // `next_command` is outstanding would lose a push that arrives while it is busy.
+    let mut pusher = None;
     let mut shutdown = state.shutdown.clone();
     loop {
         let next = tokio::select! {
@@ -138,13 +132,9 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket:
             Message::Close(_) => break,
             _ => continue,
         };
-        if !matches!(resolve(&state, &bearer).await, Ok(Some(_))) {
+        if let Err(refused) = resolve(&state, &bearer).await {
             let _ = outbox
-                .send(error_frame(
-                    "AGENT_REVOKED",
-                    "This agent was revoked: pair it again",
-                    None,
-                ))
+                .send(error_frame(refused.code.as_str(), &refused.message, None))
                 .await;
             break;
         }
@@ -176,6 +166,11 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket:
                 }
             },
         };
+        if let AgentFrame::Heartbeat { capabilities, .. } = &inbound {
+            if pusher.is_none() && capabilities.iter().any(|c| c == PUSH) {
+                pusher = Some(tokio::spawn(push(state.clone(), agent.clone(), outbox.clone())));
+            }
+        }
         // In order, so an ack sent just before its result is applied first; only a waiting
         // `next_command` runs beside the others, so it does not hold up later frames.
         if matches!(inbound, AgentFrame::NextCommand { .. }) {
@@ -184,7 +179,9 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket:
             handle(state.clone(), agent.clone(), inbound, outbox.clone()).await;
         }
     }
-    pusher.abort();
+    if let Some(pusher) = pusher {
+        pusher.abort();
+    }
     drop(outbox);
     let _ = writer.await;
 }
@@ -231,7 +228,9 @@ async fn reply(state: &AppState, agent: &AgentPrincipal, m: AgentFrame) -> ApiRe
         message: None,
     };
     Ok(match m {
-        AgentFrame::Heartbeat { request_id, metadata } => {
+        AgentFrame::Heartbeat {
+            request_id, metadata, ..
+        } => {
             let metadata = match metadata {
                 None => Value::Object(Default::default()),
                 Some(Value::Object(map)) => Value::Object(map),

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::ops::Range;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use botmox_contract::envelope::Failure;
@@ -21,6 +21,7 @@ use super::resolve::{file_path, reason, request_ip};
 use super::store::{self, AuditRow};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::extract::{Path, Query};
 use crate::leases::store as leases;
 use crate::provisioning::store as provisioning;
 use crate::state::AppState;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, ListMeta, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,7 +21,7 @@ use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::documents::fields::{Bounded, Text};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::objects::{ObjectError, StoredObject};
 use crate::state::AppState;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use super::store::{self, AuditEntry};
 use crate::auth::{AdminOnly, Authed};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::extract::Query;
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 

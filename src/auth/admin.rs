@@ -1,6 +1,6 @@
 //! `/api/v1/admin/users*`: an admin manages the users of their own tenant.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use botmox_contract::auth::{CreateUserRequest, SessionsEnded, UserInfo};
@@ -14,7 +14,7 @@ use super::domain::{normalise_roles, Email, NewPassword};
 use super::store::{self, NewUser};
 use super::{AdminOnly, Authed};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::{created, ok, Ok};
 use crate::state::AppState;
 

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::{HeaderName, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::response::AppendHeaders;
@@ -16,7 +16,7 @@ use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
 use super::{browser, token, Authed};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 

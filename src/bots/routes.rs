@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, ListMeta, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,9 +16,9 @@ use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
 use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Page, Spec};
 use crate::documents::list::{self, Filter, FilterKind, Filters, ListQuery};
-use crate::documents::{AnyDocument, Collection, Document};
+use crate::documents::{merge, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 
@@ -197,7 +197,7 @@ async fn patch_bot(
         .map(|s| serde_json::from_value(s).expect("checked by check_bot"));
     let tenant = me.tenant_id.clone();
     let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
-        doc.extend(body.into_iter().filter(|(k, _)| k != "id"));
+        merge::apply(doc, body);
         if let Some(status) = status {
             let now = now_ms();
             if let Some(event) = lifecycle::transition(doc, status, now)? {

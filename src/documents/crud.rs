@@ -13,7 +13,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::list::{Filters, ListQuery};
-use super::{store, Collection, Document};
+use super::{merge, store, Collection, Document};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::clock::now_ms;
@@ -75,9 +75,15 @@ impl Spec {
             Mode::Create => self.codes.create_body,
             Mode::Patch => self.codes.patch_body,
         };
-        let mut doc = match body {
+        let body = match body {
             Value::Object(map) if !map.is_empty() => map,
             _ => return Err(ApiError::new(code).with_message("The body must be a JSON object with at least one field")),
+        };
+        // A patch's slash keys are checked where they land: `character/level` as `character.level`.
+        let (mut doc, sent) = if mode == Mode::Patch && body.keys().any(|k| merge::is_path(k)) {
+            (merge::expand(&body), Some(body))
+        } else {
+            (body, None)
         };
         let mut errors = FieldErrors::default();
         if let Some(id) = doc.get("id") {
@@ -92,7 +98,15 @@ impl Spec {
         }
         (self.check)(&mut doc, mode, &mut errors);
         errors.into_result(code)?;
-        Ok(doc)
+        let Some(sent) = sent else { return Ok(doc) };
+        // Keep the slash keys for the merge, and the checked (normalised) plain values.
+        Ok(sent
+            .into_iter()
+            .map(|(key, value)| {
+                let checked = (!merge::is_path(&key)).then(|| doc.get(&key).cloned()).flatten();
+                (key, checked.unwrap_or(value))
+            })
+            .collect())
     }
 
     fn not_found(&self) -> ApiError {
@@ -276,7 +290,8 @@ where
         .await
 }
 
-/// Shallow merge: each top-level key of the body replaces the stored one (`null` is stored).
+/// Shallow merge: each top-level key of the body replaces the stored one (`null` is stored);
+/// a slash key sets the one nested leaf it names ([`merge`]).
 pub async fn patch(
     state: &AppState,
     me: &Principal,
@@ -287,7 +302,7 @@ pub async fn patch(
     let id = spec.parse_id(id)?;
     let body = spec.parse_body(body, Mode::Patch)?;
     update(state, me, spec, id, move |_, doc| {
-        doc.extend(body.into_iter().filter(|(k, _)| k != "id"));
+        merge::apply(doc, body);
         Ok(())
     })
     .await

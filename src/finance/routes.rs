@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,7 +16,7 @@ use crate::documents::fields::{Day, Finite, Millis, Trimmed};
 use crate::documents::list::{DateRange, Filter, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 

@@ -1,7 +1,8 @@
 //! Request extractors whose failures are API errors in the envelope.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, OptionalFromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -41,7 +42,8 @@ impl<S: Send + Sync, T: DeserializeOwned> OptionalFromRequest<S> for Json<T> {
     }
 }
 
-fn is_json(headers: &axum::http::HeaderMap) -> bool {
+/// `application/json` or any `application/*+json`.
+pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -53,10 +55,11 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
-/// Deserialises a body, reporting the path of a misfit field.
+/// Deserialises a body, reporting the path of a misfit field. Only whitespace may follow the
+/// value: `{"a":1} junk` or `{"a":1}{"a":2}` is not one JSON document.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
@@ -66,7 +69,55 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             ApiError::new(ErrorCode::InvalidJson).with_message(format!("The request body is not valid JSON: {inner}"))
         }
-    })
+    })?;
+    de.end().map_err(|err| {
+        ApiError::new(ErrorCode::InvalidJson).with_message(format!(
+            "The request body must hold one JSON value and nothing after it: {err}"
+        ))
+    })?;
+    Ok(value)
+}
+
+/// A path parameter; a segment that does not decode (`%FF`) or fit `T` answers 400
+/// `INVALID_PATH_PARAMS` in the envelope.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|rejection| ApiError::new(ErrorCode::InvalidPathParams).with_message(rejection.body_text()))
+    }
+}
+
+/// The query string. A key given twice (`?page=1&page=2`) is ambiguous and refused, like a
+/// value that does not fit `T`: 400 `INVALID_QUERY_PARAMS` in the envelope.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or_default();
+        let invalid = |message: String| ApiError::new(ErrorCode::InvalidQueryParams).with_message(message);
+        if let Some(key) = repeated_key(raw) {
+            return Err(invalid(format!("The query parameter `{key}` is given more than once")));
+        }
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection| invalid(rejection.body_text()))
+    }
+}
+
+fn repeated_key(query: &str) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(key, _)| key)
+        .find(|key| !seen.insert(key.clone()))
+        .map(|key| key.into_owned())
 }
 
 /// serde_json appends " at line 1 column 9"; field errors read better without it.

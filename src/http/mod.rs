@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Arc::new(openapi)))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(envelope_rejections))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(CompressionLayer::new())
         .layer(
@@ -103,8 +104,9 @@ const CORRELATION_HEADERS: [HeaderName; 3] = [
 ];
 
 /// Keeps each correlation header the client sent (non-blank, at most 200 visible ASCII
-/// characters), generates a UUID for each it did not, and echoes all three.
-async fn correlation(req: Request, next: Next) -> Response {
+/// characters), generates a UUID for each it did not, and echoes all three. Handlers see the
+/// values the answer will carry.
+async fn correlation(mut req: Request, next: Next) -> Response {
     let values: Vec<HeaderValue> = CORRELATION_HEADERS
         .iter()
         .map(|name| {
@@ -119,6 +121,9 @@ async fn correlation(req: Request, next: Next) -> Response {
                 })
         })
         .collect();
+    for (name, value) in CORRELATION_HEADERS.iter().zip(&values) {
+        req.headers_mut().insert(name.clone(), value.clone());
+    }
     let mut response = next.run(req).await;
     for (name, value) in CORRELATION_HEADERS.into_iter().zip(values) {
         response.headers_mut().insert(name, value);
@@ -139,10 +144,50 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     response
 }
 
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Under `/api`, an error answer that is not JSON yet (a rejection from inside axum, such as
+/// a refused WebSocket upgrade) is rewritten into the envelope: every API answer has one shape.
+async fn envelope_rejections(req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    let response = next.run(req).await;
+    let status = response.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) || extract::is_json(response.headers()) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UPGRADE_REQUIRED => ErrorCode::UpgradeRequired,
+        StatusCode::INTERNAL_SERVER_ERROR => ErrorCode::Internal,
+        _ => return response,
+    };
+    let (mut parts, body) = response.into_parts();
+    // Rejection texts are one short line; a longer body is not one of them.
+    let text = axum::body::to_bytes(body, 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let mut error = ApiError::new(code);
+    if !text.is_empty() && code != ErrorCode::Internal {
+        error = error.with_message(text);
+    }
+    let mut answer = error.into_response();
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    answer.headers_mut().extend(parts.headers);
+    answer
+}
+
 /// Unknown `/api` paths answer in the envelope; everything else is the web UI.
 async fn fallback(method: Method, uri: Uri) -> Response {
     let path = uri.path();
-    if path == "/api" || path.starts_with("/api/") {
+    if is_api(path) {
         return ApiError::new(ErrorCode::NotFound)
             .with_message(format!("Cannot {method} {path}"))
             .into_response();

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::Failure;
 use serde_json::{json, Map, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +14,7 @@ use super::validate;
 use crate::audit::store::Action;
 use crate::auth::{Authed, InfraOnly, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 

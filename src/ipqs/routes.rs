@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::{ok, Ok};
 use crate::settings::tree::{self, SettingsPath};
 use crate::state::AppState;

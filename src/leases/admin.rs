@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, ListMeta, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +20,7 @@ use crate::documents::crud::typed_body;
 use crate::documents::fields::{Bounded, Millis, Text};
 use crate::documents::list::{Filters, ListQuery};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 

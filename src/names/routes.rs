@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use axum::extract::Query;
 use botmox_contract::envelope::{Failure, Success};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,6 +11,7 @@ use utoipa_axum::routes;
 use super::generator::{self, Gender, NameParams, Race};
 use crate::auth::Authed;
 use crate::error::{ApiResult, ErrorCode, FieldErrors};
+use crate::http::extract::Query;
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 

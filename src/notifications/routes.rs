@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -20,7 +20,7 @@ use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed};
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::{ok, Ok};
 use crate::settings::tree::{self, SettingsPath};
 use crate::state::AppState;

@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,7 +17,7 @@ use crate::auth::{AdminOnly, Authed};
 use crate::clock::now_iso;
 use crate::documents::crud::typed;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 
@@ -112,27 +112,123 @@ async fn list(
         .await?))
 }
 
+/// What `GET /diag/trace` answers (api-domains.md §4.2).
+#[derive(Serialize, ToSchema)]
+pub struct TraceSnapshot {
+    timestamp: String,
+    node_env: String,
+    received: ReceivedTrace,
+    active: ActiveSpan,
+    response_headers: TraceHeaders,
+}
+
+/// The trace headers of the request, trimmed; `null` when absent or blank.
+#[derive(Serialize, ToSchema)]
+pub struct ReceivedTrace {
+    traceparent: Option<String>,
+    tracestate: Option<String>,
+    baggage: Option<String>,
+    /// The `x-correlation-id` the answer carries: the client's, or one generated for it.
+    correlation_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActiveSpan {
+    /// The trace id of a valid W3C `traceparent`, else the request's `x-trace-id`.
+    trace_id: String,
+    /// 16 hex digits, fresh for this request.
+    span_id: String,
+}
+
+/// The correlation headers this answer carries.
+#[derive(Serialize, ToSchema)]
+pub struct TraceHeaders {
+    x_trace_id: String,
+    x_span_id: String,
+    x_correlation_id: String,
+}
+
 /// Echoes the trace context this request arrived with, for debugging tracing setups.
 #[utoipa::path(get, path = "/api/v1/diag/trace", tag = "observability", security(("bearer" = [])),
-    responses((status = 200, body = Success<Object>)))]
-async fn trace(_: Authed, headers: HeaderMap) -> Ok<Value> {
+    responses((status = 200, body = Success<TraceSnapshot>, headers(("x-span-id" = String, description = "the span id of `active`")))))]
+async fn trace(_: Authed, headers: HeaderMap) -> ([(&'static str, String); 1], Ok<TraceSnapshot>) {
     let header = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     };
-    ok(json!({
-        "timestamp": now_iso(),
-        "node_env": "production",
-        "received": {
-            "traceparent": header("traceparent"),
-            "tracestate": header("tracestate"),
-            "baggage": header("baggage"),
-            "correlation_id": header("x-correlation-id"),
+    let received = ReceivedTrace {
+        traceparent: header("traceparent"),
+        tracestate: header("tracestate"),
+        baggage: header("baggage"),
+        correlation_id: header("x-correlation-id"),
+    };
+    // The correlation middleware has filled both before the handler runs.
+    let x_trace_id = header("x-trace-id").unwrap_or_default();
+    let x_correlation_id = received.correlation_id.clone().unwrap_or_default();
+    let trace_id = received
+        .traceparent
+        .as_deref()
+        .and_then(traceparent_trace_id)
+        .unwrap_or(&x_trace_id)
+        .to_owned();
+    let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+    let snapshot = TraceSnapshot {
+        timestamp: now_iso(),
+        node_env: "production".to_owned(),
+        received,
+        active: ActiveSpan {
+            trace_id,
+            span_id: span_id.clone(),
         },
-        "active": null,
-        "response_headers": null,
-    }))
+        response_headers: TraceHeaders {
+            x_trace_id,
+            x_span_id: span_id.clone(),
+            x_correlation_id,
+        },
+    };
+    ([("x-span-id", span_id)], ok(snapshot))
+}
+
+/// The trace id of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), unless all zero.
+fn traceparent_trace_id(value: &str) -> Option<&str> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    match parts.as_slice() {
+        [version, trace, span, flags]
+            if hex(version, 2)
+                && *version != "ff"
+                && hex(trace, 32)
+                && hex(span, 16)
+                && hex(flags, 2)
+                && trace.bytes().any(|b| b != b'0') =>
+        {
+            Some(trace)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::traceparent_trace_id;
+
+    #[test]
+    fn only_a_well_formed_traceparent_gives_its_trace_id() {
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(traceparent_trace_id(&format!("00-{id}-00f067aa0ba902b7-01")), Some(id));
+        for bad in [
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "not a traceparent",
+        ] {
+            assert_eq!(traceparent_trace_id(bad), None, "{bad}");
+        }
+    }
 }

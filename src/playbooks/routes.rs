@@ -1,6 +1,6 @@
 //! `/api/v1/playbooks*`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use crate::auth::Authed;
 use crate::clock::iso_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::{created, ok, Created, Ok};
 use crate::provisioning::named::{Named, Table};
 use crate::provisioning::records::{self, Change, Kind};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::Response;
@@ -36,7 +36,7 @@ use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::playbooks::routes::PLAYBOOKS;
 use crate::resources::routes as resources;
@@ -655,6 +655,7 @@ async fn report_progress(State(state): State<AppState>, Json(body): Json<Value>)
         status: request.status,
         details,
         created_at: iso_ms(now),
+        updated_at: iso_ms(now),
     };
     let (token, vm) = (request.token, request.vm_uuid);
     let event = state

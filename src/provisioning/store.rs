@@ -144,6 +144,8 @@ pub struct ProgressEvent {
     #[schema(value_type = Object)]
     pub details: Value,
     pub created_at: String,
+    /// Events are never changed, so always `created_at`; the original UI reads this name.
+    pub updated_at: String,
 }
 
 pub fn add_progress(conn: &Connection, token: &TokenRow, event: &ProgressEvent, now: i64) -> rusqlite::Result<()> {
@@ -192,6 +194,7 @@ pub fn progress(
                 status: row.get(5)?,
                 details: serde_json::from_str(&details).unwrap_or(Value::Object(Default::default())),
                 created_at: iso_ms(at),
+                updated_at: iso_ms(at),
             },
         ))
     })?;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,7 +19,7 @@ use crate::documents::fields::{Bounded, Millis};
 use crate::documents::list::{self, Filter, FilterKind, Filters};
 use crate::documents::{store, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::settings::routes::value_at;
 use crate::state::AppState;

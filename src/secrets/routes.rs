@@ -4,7 +4,7 @@
 //! returns material answers agent tokens only, for secrets a binding hands to that agent
 //! (`reach.rs`), and every such read, given or refused, is audited.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 
@@ -324,7 +324,8 @@ async fn delete_secret(
 /// given or refused, is written to the audit trail.
 #[utoipa::path(get, path = "/api/v1/secrets/{id}/value", tag = "secrets", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Success<SecretValue>), (status = 403, body = Failure), (status = 404, body = Failure)))]
+    responses((status = 200, body = Success<SecretValue>), (status = 403, body = Failure), (status = 404, body = Failure),
+        (status = 409, body = Failure)))]
 async fn secret_value(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,7 +1,7 @@
 //! `/api/v1/settings*`: the typed documents of spec §9.1 and the generic tree of §9.2, both
 //! served from one tree per tenant.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use crate::auth::{AdminOnly, Authed, Principal};
 use crate::documents::fields::Bounded;
 use crate::documents::AnyDocument;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 

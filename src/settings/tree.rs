@@ -59,8 +59,14 @@ pub fn get<'a>(tree: &'a Value, path: &SettingsPath) -> Option<&'a Value> {
 }
 
 /// PUT/PATCH semantics: objects merge shallowly into objects, anything else replaces;
-/// missing (or non-object) intermediate nodes become objects.
+/// missing (or non-object) intermediate nodes become objects. A `null` deletes what it lands
+/// on, at any depth, as in the original backend: `{"wow_tbc": null}` at `projects` removes
+/// that project, and a `null` body removes the path's value.
 pub fn set(tree: &mut Value, path: &SettingsPath, value: Value) {
+    if value.is_null() {
+        remove(tree, path);
+        return;
+    }
     let mut node = tree;
     for key in &path.0 {
         if !node.is_object() {
@@ -73,8 +79,38 @@ pub fn set(tree: &mut Value, path: &SettingsPath, value: Value) {
             .or_insert(Value::Null);
     }
     match (node, value) {
-        (Value::Object(existing), Value::Object(incoming)) => existing.extend(incoming),
-        (node, value) => *node = value,
+        (Value::Object(existing), Value::Object(incoming)) => {
+            for (key, value) in incoming {
+                if value.is_null() {
+                    existing.remove(&key);
+                } else {
+                    existing.insert(key, without_nulls(value));
+                }
+            }
+        }
+        (node, value) => *node = without_nulls(value),
+    }
+}
+
+fn remove(tree: &mut Value, path: &SettingsPath) {
+    let (leaf, parents) = path.0.split_last().expect("a path has segments");
+    let parent = parents.iter().try_fold(tree, |node, key| node.get_mut(key));
+    if let Some(Value::Object(parent)) = parent {
+        parent.remove(leaf);
+    }
+}
+
+/// Drops `null` members of objects, at every depth: a `null` leaf means "no value". (Array
+/// items are values in their place and stay.)
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -95,6 +131,10 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
     for segments in SECRET_PATHS {
         let path = SettingsPath::of(segments);
         let Some(Value::String(value)) = get(&tree, &path).cloned() else {
+            // Deleted from the tree (a `null`): its vault entry goes too.
+            if get(&tree, &path).is_none() && get(&before, &path).is_some() {
+                forget(conn, tenant, &path)?;
+            }
             continue;
         };
         let value = value.trim();
@@ -105,10 +145,7 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
                 .unwrap_or_else(|| Value::String(String::new()));
             set(&mut tree, &path, previous);
         } else if value.is_empty() {
-            conn.execute(
-                "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
-                params![path.vault_id(), tenant],
-            )?;
+            forget(conn, tenant, &path)?;
             set(&mut tree, &path, Value::String(String::new()));
         } else {
             vault
@@ -123,6 +160,14 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
         params![tenant, tree.to_string(), now_ms()],
     )?;
     Ok(tree)
+}
+
+fn forget(conn: &Connection, tenant: &str, path: &SettingsPath) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
+        params![path.vault_id(), tenant],
+    )?;
+    Ok(())
 }
 
 /// The plaintext of a secret leaf, for the server's own use (never for responses).
@@ -152,13 +197,13 @@ mod tests {
 
     #[test]
     fn objects_merge_and_everything_else_replaces() {
-        let mut tree = json!({ "proxy": { "a": 1, "b": { "c": 2 } } });
+        let mut tree = json!({ "proxy": { "a": 1, "b": { "c": 2 }, "e": 5 } });
         set(
             &mut tree,
             &SettingsPath::parse("proxy").unwrap(),
-            json!({ "b": { "d": 3 }, "e": null }),
+            json!({ "b": { "d": 3, "x": null }, "e": null, "f": null }),
         );
-        assert_eq!(tree, json!({ "proxy": { "a": 1, "b": { "d": 3 }, "e": null } }));
+        assert_eq!(tree, json!({ "proxy": { "a": 1, "b": { "d": 3 } } }), "a null deletes");
         set(&mut tree, &SettingsPath::parse("proxy/a/deep").unwrap(), json!([1]));
         assert_eq!(tree["proxy"]["a"], json!({ "deep": [1] }));
         assert_eq!(
@@ -166,6 +211,13 @@ mod tests {
             Some(&json!([1]))
         );
         assert_eq!(get(&tree, &SettingsPath::parse("nope/x").unwrap()), None);
+        set(&mut tree, &SettingsPath::parse("proxy/a").unwrap(), Value::Null);
+        set(&mut tree, &SettingsPath::parse("nope/x").unwrap(), Value::Null);
+        assert_eq!(
+            tree,
+            json!({ "proxy": { "b": { "d": 3 } } }),
+            "a null body deletes the path"
+        );
     }
 
     #[test]

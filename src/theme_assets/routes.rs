@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use botmox_contract::envelope::{Failure, Success};
@@ -24,7 +24,7 @@ use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Bounded;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 

@@ -1,6 +1,6 @@
 //! `POST /api/v1/vm/register` and `GET /api/v1/vm/{uuid}/resolve`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use crate::auth::store as users;
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 
@@ -69,7 +69,8 @@ fn at_most(errors: &mut FieldErrors, field: &str, value: Option<String>, max: us
 /// Binds a VM to the tenant and an owner; registering again updates everything but
 /// `created_at`.
 #[utoipa::path(post, path = "/api/v1/vm/register", tag = "vm", security(("bearer" = [])), request_body = RegisterVm,
-    responses((status = 201, body = Success<VmRecord>), (status = 400, body = Failure), (status = 403, body = Failure)))]
+    responses((status = 201, body = Success<VmRecord>), (status = 400, body = Failure), (status = 403, body = Failure),
+        (status = 409, body = Failure)))]
 async fn register(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,7 +153,8 @@ async fn register(
 /// The binding of a VM UUID in the caller's tenant.
 #[utoipa::path(get, path = "/api/v1/vm/{uuid}/resolve", tag = "vm", security(("bearer" = [])),
     params(("uuid" = String, Path)),
-    responses((status = 200, body = Success<VmRecord>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    responses((status = 200, body = Success<VmRecord>), (status = 400, body = Failure), (status = 404, body = Failure),
+        (status = 409, body = Failure)))]
 async fn resolve(State(state): State<AppState>, caller: Caller, Path(uuid): Path<String>) -> ApiResult<Ok<VmRecord>> {
     let uuid = VmUuid::parse(&uuid).map_err(|m| ApiError::new(ErrorCode::VmResolveInvalidPath).with_message(m))?;
     // Access matrix §11: agents resolve any VM of their tenant, like users do.

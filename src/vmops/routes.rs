@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use botmox_contract::envelope::{Failure, Success};
@@ -22,7 +22,7 @@ use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 
@@ -257,7 +257,7 @@ async fn dispatch_raw(
 /// created, admin/infra everything of the tenant.
 #[utoipa::path(get, path = "/api/v1/vm-ops/commands", tag = "vm-ops", security(("bearer" = [])),
     params(("agent_id" = Option<String>, Query), ("status" = Option<String>, Query)),
-    responses((status = 200, body = Success<Vec<Command>>), (status = 403, body = Failure)))]
+    responses((status = 200, body = Success<Vec<Command>>), (status = 403, body = Failure), (status = 409, body = Failure)))]
 async fn list_commands(
     State(state): State<AppState>,
     caller: Caller,
@@ -309,7 +309,8 @@ async fn list_commands(
 /// `null` when none came.
 #[utoipa::path(get, path = "/api/v1/vm-ops/commands/next", tag = "vm-ops", security(("bearer" = [])),
     params(("agent_id" = Option<String>, Query), ("timeout_ms" = Option<u64>, Query)),
-    responses((status = 200, body = Success<Option<Command>>), (status = 400, body = Failure), (status = 403, body = Failure)))]
+    responses((status = 200, body = Success<Option<Command>>), (status = 400, body = Failure), (status = 403, body = Failure),
+        (status = 409, body = Failure)))]
 async fn next_command(
     State(state): State<AppState>,
     caller: Caller,
@@ -423,7 +424,8 @@ fn tenant_of(caller: &Caller) -> String {
 }
 
 #[utoipa::path(get, path = "/api/v1/vm-ops/commands/{id}", tag = "vm-ops", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Success<Command>), (status = 403, body = Failure), (status = 404, body = Failure)))]
+    responses((status = 200, body = Success<Command>), (status = 403, body = Failure), (status = 404, body = Failure),
+        (status = 409, body = Failure)))]
 async fn get_command(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Ok<Command>> {
     let tenant = tenant_of(&caller);
     let command = state
@@ -516,7 +518,7 @@ const EVENT_RECHECK: Duration = Duration::from_secs(5);
 #[utoipa::path(get, path = "/api/v1/vm-ops/events", tag = "vm-ops", security(("bearer" = [])),
     params(("agent_id" = Option<String>, Query), ("command_id" = Option<String>, Query), ("last_event_id" = Option<i64>, Query)),
     responses((status = 200, description = "text/event-stream of `vm-command` events", content_type = "text/event-stream"),
-        (status = 400, body = Failure), (status = 403, body = Failure)))]
+        (status = 400, body = Failure), (status = 403, body = Failure), (status = 409, body = Failure)))]
 async fn events(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,7 +15,7 @@ use crate::documents::fields::{Bounded, Day, Trimmed};
 use crate::documents::list::{DateRange, Filter, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiResult, ErrorCode};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path, Query};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
 
@@ -88,9 +88,10 @@ struct KanbanTask {
     status: Option<KanbanStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     due_date: Option<Day>,
-    /// Position within its column; may be negative.
+    /// Position within its column; may be negative. 64-bit: the original UI sends
+    /// `Date.now()` for the first task of a column.
     #[serde(skip_serializing_if = "Option::is_none")]
-    order: Option<Bounded<{ i32::MIN as i64 }, { i32::MAX as i64 }>>,
+    order: Option<Bounded<{ i64::MIN }, { i64::MAX }>>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -338,7 +338,7 @@ const TEMPLATES = 'schedule/templates';
 
 async function loadTemplates(): Promise<ScheduleTemplate[]> {
   const doc = await settingsApi.get<Record<string, { name?: unknown; params?: ScheduleParams } | null>>(TEMPLATES);
-  // A deleted template is stored as null (the settings tree has no DELETE).
+  // Deleting writes null, which removes the entry; nulls stored by older servers are skipped.
   return Object.entries(doc ?? {}).flatMap(([id, t]) =>
     t && typeof t.name === 'string' && t.params ? [{ id, name: t.name, params: { ...DEFAULT_SCHEDULE_PARAMS, ...t.params } }] : [],
   );

@@ -37,7 +37,7 @@ function settingsOf(v: unknown): AccountGenSettings | null {
 
 export async function loadAccountPresets(): Promise<AccountPresets> {
   const doc = await settingsApi.get<{ templates?: Record<string, unknown>; defaultTemplateId?: unknown; lastSettings?: unknown }>(BASE);
-  // A deleted template is stored as null (the settings tree has no DELETE).
+  // Deleting writes null, which removes the entry; nulls stored by older servers are skipped.
   const templates = Object.entries(doc?.templates ?? {}).flatMap(([id, t]) => {
     const s = settingsOf(t);
     const name = (t as { name?: unknown } | null)?.name;

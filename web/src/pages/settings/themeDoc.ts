@@ -1,7 +1,7 @@
 // settings/theme as the theme editor reads and writes it (api-domains.md
 // §9.2): the look (palettes, typography, shape) and saved palette presets
-// `presets/{id}` = {name, palettes}. The tree has no DELETE, so a deleted
-// preset is stored as null and skipped on read.
+// `presets/{id}` = {name, palettes}. Deleting a preset writes null, which
+// removes it; a null stored by an older server is skipped on read.
 
 import { normaliseLook, normalisePalette, type Palette, type ThemeLook, type ThemeMode } from '../../theme';
 import { settingsApi } from './api';
