@@ -4,3 +4,4 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod log_forging;
+mod data_at_rest;
