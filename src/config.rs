@@ -73,6 +73,11 @@ pub struct Settings {
     /// Largest artifact file accepted by the upload route, in bytes.
     #[arg(long, global = true, env = "BOTMOX_ARTIFACT_MAX_BYTES", value_name = "BYTES")]
     pub artifact_max_bytes: Option<u64>,
+    /// Internal networks, addresses or host names that outbound calls (webhooks, Telegram,
+    /// IP quality, gateway upstreams) may reach; comma-separated. Internal ranges are refused
+    /// otherwise.
+    #[arg(long, global = true, env = "BOTMOX_EGRESS_ALLOW", value_name = "CIDR|HOST", value_delimiter = ',')]
+    pub egress_allow: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
@@ -105,6 +110,7 @@ pub struct Config {
     pub lease_max_lifetime_secs: u64,
     pub artifact_url_ttl_secs: u64,
     pub artifact_max_bytes: u64,
+    pub egress_allow: Vec<String>,
     /// From the environment only, never from the file or a flag.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub vault_key: Option<Secret>,
@@ -178,6 +184,7 @@ impl Config {
             lease_max_lifetime_secs: s.lease_max_lifetime_secs.unwrap_or(24 * 3600),
             artifact_url_ttl_secs: s.artifact_url_ttl_secs.unwrap_or(300),
             artifact_max_bytes: s.artifact_max_bytes.unwrap_or(4 * 1024 * 1024 * 1024),
+            egress_allow: s.egress_allow.unwrap_or_default(),
             ipqs_api_key: std::env::var("IPQS_API_KEY")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -230,6 +237,7 @@ impl Config {
                 "artifact_url_ttl_secs must be at most 300".to_owned(),
             ));
         }
+        crate::egress::Policy::parse(&self.egress_allow).map_err(ConfigError::Invalid)?;
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ConfigError::Invalid(format!(
@@ -274,6 +282,7 @@ impl Settings {
             lease_max_lifetime_secs: self.lease_max_lifetime_secs.or(lower.lease_max_lifetime_secs),
             artifact_url_ttl_secs: self.artifact_url_ttl_secs.or(lower.artifact_url_ttl_secs),
             artifact_max_bytes: self.artifact_max_bytes.or(lower.artifact_max_bytes),
+            egress_allow: self.egress_allow.or(lower.egress_allow),
         }
     }
 }

@@ -61,11 +61,13 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
+    let egress = Arc::new(crate::egress::Policy::parse(&config.egress_allow).map_err(anyhow::Error::msg)?);
     let ipqs = IpqsClient::new(
         &config.ipqs_base_url,
         std::time::Duration::from_millis(config.ipqs_timeout_ms),
+        &egress,
     );
-    let notifications = Notifications::new(&config.telegram_base_url);
+    let notifications = Notifications::new(&config.telegram_base_url, &egress);
     let state = AppState {
         throttle: Arc::new(LoginThrottle::new(
             config.login_max_failures_per_account,
@@ -80,6 +82,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         vault,
         signer,
         ipqs,
+        egress,
         waiters: Arc::default(),
         notifications,
         shutdown,

@@ -5,3 +5,4 @@
 mod common;
 mod log_forging;
 mod data_at_rest;
+mod egress;
