@@ -176,13 +176,13 @@ impl Server {
         // (a crash, not a stop, is what can send a message twice).
         let sender = tokio::spawn(crate::notifications::sender::run(state.clone()));
         tokio::spawn(crate::notifications::scheduler::run(state.clone()));
-        let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                let _ = stopping.send(true);
-            })
-            .await?;
+        let limits = state.config.connection_limits();
+        let app = crate::http::router(state);
+        crate::http::serve::serve(listener, app, limits, async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        })
+        .await;
         let in_flight = crate::notifications::SEND_TIMEOUT + std::time::Duration::from_secs(1);
         if tokio::time::timeout(in_flight, sender).await.is_err() {
             tracing::warn!("the notification in flight did not finish before shutdown");

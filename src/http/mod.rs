@@ -23,6 +23,7 @@ use crate::state::AppState;
 
 mod docs;
 pub mod extract;
+pub mod serve;
 mod web;
 
 /// A 200 with the success envelope.

@@ -6,3 +6,4 @@ mod common;
 mod log_forging;
 mod data_at_rest;
 mod egress;
+mod slow_clients;
