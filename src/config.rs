@@ -76,7 +76,13 @@ pub struct Settings {
     /// Internal networks, addresses or host names that outbound calls (webhooks, Telegram,
     /// IP quality, gateway upstreams) may reach; comma-separated. Internal ranges are refused
     /// otherwise.
-    #[arg(long, global = true, env = "BOTMOX_EGRESS_ALLOW", value_name = "CIDR|HOST", value_delimiter = ',')]
+    #[arg(
+        long,
+        global = true,
+        env = "BOTMOX_EGRESS_ALLOW",
+        value_name = "CIDR|HOST",
+        value_delimiter = ','
+    )]
     pub egress_allow: Option<Vec<String>>,
     /// Time a client has to send a request's headers, in seconds; also how long an idle
     /// keep-alive connection stays open.
@@ -88,6 +94,16 @@ pub struct Settings {
     /// Most client connections open at once; more wait until one closes.
     #[arg(long, global = true, env = "BOTMOX_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Reverse proxies (CIDRs or addresses, comma-separated) whose `X-Forwarded-For` is
+    /// believed; from anyone else the header is ignored.
+    #[arg(
+        long,
+        global = true,
+        env = "BOTMOX_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
@@ -124,6 +140,7 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     pub body_read_timeout_secs: u64,
     pub max_connections: usize,
+    pub trusted_proxies: Vec<String>,
     /// From the environment only, never from the file or a flag.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub vault_key: Option<Secret>,
@@ -201,6 +218,7 @@ impl Config {
             header_read_timeout_secs: s.header_read_timeout_secs.unwrap_or(10),
             body_read_timeout_secs: s.body_read_timeout_secs.unwrap_or(30),
             max_connections: s.max_connections.unwrap_or(1024),
+            trusted_proxies: s.trusted_proxies.unwrap_or_default(),
             ipqs_api_key: std::env::var("IPQS_API_KEY")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -257,6 +275,7 @@ impl Config {
             ));
         }
         crate::egress::Policy::parse(&self.egress_allow).map_err(ConfigError::Invalid)?;
+        crate::http::client_ip::TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError::Invalid)?;
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ConfigError::Invalid(format!(
@@ -313,6 +332,7 @@ impl Settings {
             header_read_timeout_secs: self.header_read_timeout_secs.or(lower.header_read_timeout_secs),
             body_read_timeout_secs: self.body_read_timeout_secs.or(lower.body_read_timeout_secs),
             max_connections: self.max_connections.or(lower.max_connections),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
 }

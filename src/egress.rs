@@ -50,10 +50,8 @@ impl Policy {
     pub fn parse(entries: &[String]) -> Result<Policy, String> {
         let mut policy = Policy::default();
         for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
-            if let Ok(net) = entry.parse::<IpNet>() {
+            if let Some(net) = parse_network(entry) {
                 policy.nets.push(net);
-            } else if let Ok(ip) = entry.parse::<IpAddr>() {
-                policy.nets.push(IpNet::from(ip.to_canonical()));
             } else if is_host_name(entry) {
                 policy.hosts.push(entry.trim_end_matches('.').to_ascii_lowercase());
             } else {
@@ -90,6 +88,13 @@ impl Policy {
             Err(Refused(literal.to_string()))
         }
     }
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`192.168.1.5`, an IPv4-mapped one as IPv4).
+pub fn parse_network(text: &str) -> Option<IpNet> {
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(|ip| IpNet::from(ip.to_canonical())))
 }
 
 fn is_host_name(text: &str) -> bool {

@@ -62,6 +62,8 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
     let egress = Arc::new(crate::egress::Policy::parse(&config.egress_allow).map_err(anyhow::Error::msg)?);
+    let proxies =
+        Arc::new(crate::http::client_ip::TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?);
     let ipqs = IpqsClient::new(
         &config.ipqs_base_url,
         std::time::Duration::from_millis(config.ipqs_timeout_ms),
@@ -83,6 +85,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         signer,
         ipqs,
         egress,
+        proxies,
         waiters: Arc::default(),
         notifications,
         shutdown,
@@ -90,6 +93,12 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         started,
     };
     announce_setup(&state, addr).await?;
+    if state.config.public_url.is_none() {
+        tracing::info!(
+            "public_url is not set: links the server hands out (agent pairing, artifact downloads) use the address \
+             a client connected to, never its Host header; set public_url when clients come through a proxy or NAT"
+        );
+    }
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         data_dir = %state.config.data_dir.display(),

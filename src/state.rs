@@ -26,6 +26,8 @@ pub struct AppState {
     pub ipqs: IpqsClient,
     /// The egress policy every outbound HTTP client is built with.
     pub egress: Arc<crate::egress::Policy>,
+    /// Whose `X-Forwarded-For` names the client.
+    pub proxies: Arc<crate::http::client_ip::TrustedProxies>,
     pub waiters: Arc<Waiters>,
     /// The notification channels' HTTP client and the sender's doorbell.
     pub notifications: Notifications,

@@ -63,7 +63,10 @@ fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     #[test]
     fn control_characters_are_escaped_and_plain_text_is_kept() {
-        assert_eq!(super::escape_controls("a\nb\r\u{1b}[2J\u{85}c"), "a\\nb\\r\\u{1b}[2J\\u{85}c");
+        assert_eq!(
+            super::escape_controls("a\nb\r\u{1b}[2J\u{85}c"),
+            "a\\nb\\r\\u{1b}[2J\\u{85}c"
+        );
         assert_eq!(super::escape_controls("plain é"), "plain é");
     }
 }

@@ -1,10 +1,10 @@
 //! Request extractors whose failures are API errors in the envelope.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, OptionalFromRequest, Request};
-use axum::RequestExt as _;
 use axum::body::HttpBody as _;
+use axum::extract::{FromRequest, OptionalFromRequest, Request};
 use axum::http::{header, StatusCode};
+use axum::RequestExt as _;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode, FieldErrors};

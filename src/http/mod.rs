@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
+pub mod client_ip;
 mod docs;
 pub mod extract;
 pub mod serve;

@@ -24,6 +24,11 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 use tower_http::timeout::TimeoutBody;
 
+/// The server's own address on the connection: what a client actually reached, unlike a
+/// `Host` header, which is the client's to write.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalAddr(pub SocketAddr);
+
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub header_timeout: Duration,
@@ -75,9 +80,13 @@ async fn connection(
     _slot: OwnedSemaphorePermit,
     mut closing: watch::Receiver<bool>,
 ) {
+    let local = stream.local_addr().ok();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(|body| Body::new(TimeoutBody::new(limits.body_timeout, body)));
         request.extensions_mut().insert(ConnectInfo(remote));
+        if let Some(local) = local {
+            request.extensions_mut().insert(LocalAddr(local));
+        }
         app.clone().oneshot(request)
     });
     let conn = hyper::server::conn::http1::Builder::new()

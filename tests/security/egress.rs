@@ -43,7 +43,12 @@ async fn test_webhook(server: &TestServer, admin: &str, url: &str) -> (u16, Stri
         .await;
     assert_eq!(status, 200, "{url}: {body}");
     let (status, body) = server
-        .call("POST", "/api/v1/notifications/test", admin, Some(json!({ "channel": "webhook" })))
+        .call(
+            "POST",
+            "/api/v1/notifications/test",
+            admin,
+            Some(json!({ "channel": "webhook" })),
+        )
         .await;
     let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
     (status, message)

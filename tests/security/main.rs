@@ -3,7 +3,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-mod log_forging;
 mod data_at_rest;
 mod egress;
+mod forwarded;
+mod log_forging;
 mod slow_clients;

@@ -132,7 +132,10 @@ async fn an_oversized_declared_body_is_refused_before_it_is_read() {
     let mut body = head.into_bytes();
     let mut buf = [0u8; 1024];
     while !String::from_utf8_lossy(&body).contains("PAYLOAD_TOO_LARGE") {
-        let n = tokio::time::timeout(DEADLINE, stream.read(&mut buf)).await.unwrap().unwrap();
+        let n = tokio::time::timeout(DEADLINE, stream.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "no error envelope: {}", String::from_utf8_lossy(&body));
         body.extend_from_slice(&buf[..n]);
     }
