@@ -174,6 +174,7 @@ async fn create_pairing(
     let code = pairing::new_code();
     let expires_at = now_ms() + minutes * 60_000;
     let tenant = me.tenant_id.clone();
+    let stored_code = code.clone();
     let (agent, settings) = state
         .db
         .write(move |tx| {
@@ -182,12 +183,11 @@ async fn create_pairing(
                     ApiError::new(ErrorCode::BadRequest).with_message("owner_user_id is not a user of this tenant")
                 );
             }
-            let agent = store::insert_pending(tx, &tenant, &owner, &name, &code, expires_at)?;
+            let agent = store::insert_pending(tx, &tenant, &owner, &name, &stored_code, expires_at)?;
             Ok((agent, tree::load(tx, &tenant)?))
         })
         .await?;
     let proxmox = pairing::proxmox_defaults(&settings);
-    let code = agent.pairing_code.clone().unwrap_or_default();
     let bundle = pairing::bundle(&code, Some(&server_url), proxmox.as_ref());
     Ok(created(Pairing {
         pairing_uri: pairing::uri(&bundle),
