@@ -84,7 +84,8 @@ before(async () => {
   if (skip) return;
   ipqs = await startIpqs();
   server = await startServer(process.env.BOTMOX_BIN, {
-    args: ['--demo', '--ipqs-base-url', ipqs.url],
+    // The IP-quality double listens on loopback, which the egress policy refuses unless allowed.
+    args: ['--demo', '--ipqs-base-url', ipqs.url, '--egress-allow', '127.0.0.1'],
     env: { IPQS_API_KEY: IPQS_KEY },
     dataDirPrefix: 'botmox-e2e-core-',
   });

@@ -77,7 +77,8 @@ const skip = !process.env.BOTMOX_BIN ? 'set BOTMOX_BIN (server binary)' : noChro
 test('notification settings: Telegram in the vault, test message, events delivered or not, history', { skip, timeout: 300_000 }, async (t) => {
   const telegram = await startTelegram();
   const server = await startServer(process.env.BOTMOX_BIN, {
-    args: ['--demo', '--telegram-base-url', telegram.url, '--scheduler-tick-ms', '500'],
+    // The Telegram double listens on loopback, which the egress policy refuses unless allowed.
+    args: ['--demo', '--telegram-base-url', telegram.url, '--scheduler-tick-ms', '500', '--egress-allow', '127.0.0.1'],
     dataDirPrefix: 'botmox-e2e-notify-',
   });
   const { baseUrl } = server;

@@ -52,7 +52,11 @@ const FIXED_PLAYBOOK = BROKEN_PLAYBOOK.replace('[a, 1]', '[a, b]');
 
 test('VM settings: unattend profiles with XML preview, playbooks validated at the line, resources, service sites', { skip, timeout: 300_000 }, async (t) => {
   const upstream = await startUpstream();
-  const server = await startServer(process.env.BOTMOX_BIN, { args: ['--demo'], dataDirPrefix: 'botmox-e2e-vmsettings-' });
+  // The gateway's upstream double listens on loopback, which the egress policy refuses unless allowed.
+  const server = await startServer(process.env.BOTMOX_BIN, {
+    args: ['--demo', '--egress-allow', '127.0.0.1'],
+    dataDirPrefix: 'botmox-e2e-vmsettings-',
+  });
   const { baseUrl } = server;
   const url = (p) => new URL(p, baseUrl).toString();
   t.diagnostic(`server ${baseUrl}, upstream ${upstream.url}`);

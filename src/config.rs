@@ -73,6 +73,37 @@ pub struct Settings {
     /// Largest artifact file accepted by the upload route, in bytes.
     #[arg(long, global = true, env = "BOTMOX_ARTIFACT_MAX_BYTES", value_name = "BYTES")]
     pub artifact_max_bytes: Option<u64>,
+    /// Internal networks, addresses or host names that outbound calls (webhooks, Telegram,
+    /// IP quality, gateway upstreams) may reach; comma-separated. Internal ranges are refused
+    /// otherwise.
+    #[arg(
+        long,
+        global = true,
+        env = "BOTMOX_EGRESS_ALLOW",
+        value_name = "CIDR|HOST",
+        value_delimiter = ','
+    )]
+    pub egress_allow: Option<Vec<String>>,
+    /// Time a client has to send a request's headers, in seconds; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, global = true, env = "BOTMOX_HEADER_READ_TIMEOUT_SECS", value_name = "SECS")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Longest pause between two pieces of a request body, in seconds.
+    #[arg(long, global = true, env = "BOTMOX_BODY_READ_TIMEOUT_SECS", value_name = "SECS")]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Most client connections open at once; more wait until one closes.
+    #[arg(long, global = true, env = "BOTMOX_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Reverse proxies (CIDRs or addresses, comma-separated) whose `X-Forwarded-For` is
+    /// believed; from anyone else the header is ignored.
+    #[arg(
+        long,
+        global = true,
+        env = "BOTMOX_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
@@ -105,6 +136,11 @@ pub struct Config {
     pub lease_max_lifetime_secs: u64,
     pub artifact_url_ttl_secs: u64,
     pub artifact_max_bytes: u64,
+    pub egress_allow: Vec<String>,
+    pub header_read_timeout_secs: u64,
+    pub body_read_timeout_secs: u64,
+    pub max_connections: usize,
+    pub trusted_proxies: Vec<String>,
     /// From the environment only, never from the file or a flag.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub vault_key: Option<Secret>,
@@ -178,6 +214,11 @@ impl Config {
             lease_max_lifetime_secs: s.lease_max_lifetime_secs.unwrap_or(24 * 3600),
             artifact_url_ttl_secs: s.artifact_url_ttl_secs.unwrap_or(300),
             artifact_max_bytes: s.artifact_max_bytes.unwrap_or(4 * 1024 * 1024 * 1024),
+            egress_allow: s.egress_allow.unwrap_or_default(),
+            header_read_timeout_secs: s.header_read_timeout_secs.unwrap_or(10),
+            body_read_timeout_secs: s.body_read_timeout_secs.unwrap_or(30),
+            max_connections: s.max_connections.unwrap_or(1024),
+            trusted_proxies: s.trusted_proxies.unwrap_or_default(),
             ipqs_api_key: std::env::var("IPQS_API_KEY")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -205,6 +246,9 @@ impl Config {
             ("lease_ttl_secs", self.lease_ttl_secs),
             ("artifact_url_ttl_secs", self.artifact_url_ttl_secs),
             ("artifact_max_bytes", self.artifact_max_bytes),
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+            ("max_connections", self.max_connections as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
@@ -230,6 +274,8 @@ impl Config {
                 "artifact_url_ttl_secs must be at most 300".to_owned(),
             ));
         }
+        crate::egress::Policy::parse(&self.egress_allow).map_err(ConfigError::Invalid)?;
+        crate::http::client_ip::TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError::Invalid)?;
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ConfigError::Invalid(format!(
@@ -242,6 +288,14 @@ impl Config {
 
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_hours * 3600)
+    }
+
+    pub fn connection_limits(&self) -> crate::http::serve::Limits {
+        crate::http::serve::Limits {
+            header_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_read_timeout_secs),
+            max_connections: self.max_connections,
+        }
     }
 
     /// The effective configuration as TOML, for `botmox config`.
@@ -274,6 +328,11 @@ impl Settings {
             lease_max_lifetime_secs: self.lease_max_lifetime_secs.or(lower.lease_max_lifetime_secs),
             artifact_url_ttl_secs: self.artifact_url_ttl_secs.or(lower.artifact_url_ttl_secs),
             artifact_max_bytes: self.artifact_max_bytes.or(lower.artifact_max_bytes),
+            egress_allow: self.egress_allow.or(lower.egress_allow),
+            header_read_timeout_secs: self.header_read_timeout_secs.or(lower.header_read_timeout_secs),
+            body_read_timeout_secs: self.body_read_timeout_secs.or(lower.body_read_timeout_secs),
+            max_connections: self.max_connections.or(lower.max_connections),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
 }

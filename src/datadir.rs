@@ -36,8 +36,11 @@ impl DataDir {
         self.root.join(OBJECTS_DIR)
     }
 
+    /// Creates the directory, and closes an existing one to its owner (0700): a data
+    /// directory made by an older version, or by hand, may be readable by every local user.
     pub fn create(&self) -> anyhow::Result<()> {
         fs::create_dir_all(&self.root)
+            .and_then(|()| owner_only(&self.root))
             .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", self.root.display()))
     }
 
@@ -60,4 +63,15 @@ impl DataDir {
             Err(fs::TryLockError::Error(e)) => anyhow::bail!("cannot lock {}: {e}", path.display()),
         }
     }
+}
+
+#[cfg(unix)]
+fn owner_only(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> std::io::Result<()> {
+    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod datadir;
 pub mod db;
 pub mod demo;
 pub mod documents;
+pub mod egress;
 pub mod error;
 pub mod finance;
 pub mod gateway;

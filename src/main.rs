@@ -7,6 +7,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     return_large_allocations_to_the_os();
+    keep_new_files_private();
     let cli = Cli::parse();
     let config = match Config::resolve(cli.data_dir, cli.settings) {
         Ok(config) => config,
@@ -82,6 +83,16 @@ fn return_large_allocations_to_the_os() {
     // SAFETY: mallopt only sets allocator tunables; called once, before any thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+/// Everything the process creates (database, WAL, objects, key file, backups) holds secrets
+/// or their hashes: files 0600 and directories 0700, with or without systemd's `UMask=`.
+fn keep_new_files_private() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
     }
 }
 

@@ -61,11 +61,15 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
+    let egress = Arc::new(crate::egress::Policy::parse(&config.egress_allow).map_err(anyhow::Error::msg)?);
+    let proxies =
+        Arc::new(crate::http::client_ip::TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?);
     let ipqs = IpqsClient::new(
         &config.ipqs_base_url,
         std::time::Duration::from_millis(config.ipqs_timeout_ms),
+        &egress,
     );
-    let notifications = Notifications::new(&config.telegram_base_url);
+    let notifications = Notifications::new(&config.telegram_base_url, &egress);
     let state = AppState {
         throttle: Arc::new(LoginThrottle::new(
             config.login_max_failures_per_account,
@@ -80,6 +84,8 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         vault,
         signer,
         ipqs,
+        egress,
+        proxies,
         waiters: Arc::default(),
         notifications,
         shutdown,
@@ -87,6 +93,12 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         started,
     };
     announce_setup(&state, addr).await?;
+    if state.config.public_url.is_none() {
+        tracing::info!(
+            "public_url is not set: links the server hands out (agent pairing, artifact downloads) use the address \
+             a client connected to, never its Host header; set public_url when clients come through a proxy or NAT"
+        );
+    }
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         data_dir = %state.config.data_dir.display(),
@@ -173,13 +185,13 @@ impl Server {
         // (a crash, not a stop, is what can send a message twice).
         let sender = tokio::spawn(crate::notifications::sender::run(state.clone()));
         tokio::spawn(crate::notifications::scheduler::run(state.clone()));
-        let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                let _ = stopping.send(true);
-            })
-            .await?;
+        let limits = state.config.connection_limits();
+        let app = crate::http::router(state);
+        crate::http::serve::serve(listener, app, limits, async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        })
+        .await;
         let in_flight = crate::notifications::SEND_TIMEOUT + std::time::Duration::from_secs(1);
         if tokio::time::timeout(in_flight, sender).await.is_err() {
             tracing::warn!("the notification in flight did not finish before shutdown");

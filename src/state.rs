@@ -24,6 +24,10 @@ pub struct AppState {
     pub vault: Vault,
     pub signer: UrlSigner,
     pub ipqs: IpqsClient,
+    /// The egress policy every outbound HTTP client is built with.
+    pub egress: Arc<crate::egress::Policy>,
+    /// Whose `X-Forwarded-For` names the client.
+    pub proxies: Arc<crate::http::client_ip::TrustedProxies>,
     pub waiters: Arc<Waiters>,
     /// The notification channels' HTTP client and the sender's doorbell.
     pub notifications: Notifications,

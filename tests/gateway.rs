@@ -52,7 +52,11 @@ async fn upstream() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateway_proxies_service_uis_for_infra_users_only() {
-    let server = TestServer::start().await;
+    // The upstream listens on loopback, which the egress policy refuses unless allowed.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(tmp.path(), &["--egress-allow", "127.0.0.1"], &[])
+        .await
+        .unwrap();
     server.setup_admin().await;
     let infra = server.user("infra@example.com", "default", "infra").await;
     let op = server.user("op@example.com", "default", "api").await;

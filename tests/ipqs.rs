@@ -71,6 +71,8 @@ async fn checks_map_provider_answers_cache_and_batch() {
     let envs = [
         ("BOTMOX_IPQS_BASE_URL", url.as_str()),
         ("BOTMOX_IPQS_TIMEOUT_MS", "300"),
+        // The fake provider listens on loopback, which the egress policy refuses unless allowed.
+        ("BOTMOX_EGRESS_ALLOW", "127.0.0.1"),
     ];
     let server = TestServer::start_in(tmp.path(), &[], &envs).await.unwrap();
     // Admins: the IP-quality key is an admin's to set (tests/security/channel_settings.rs).

@@ -108,6 +108,8 @@ async fn server_on(dir: &std::path::Path, telegram: &str, extra: &[(&str, &str)]
     let mut envs = vec![
         ("BOTMOX_TELEGRAM_BASE_URL", telegram),
         ("BOTMOX_SCHEDULER_TICK_MS", "100"),
+        // The fakes listen on loopback, which the egress policy refuses unless allowed.
+        ("BOTMOX_EGRESS_ALLOW", "127.0.0.1"),
     ];
     envs.extend_from_slice(extra);
     TestServer::start_in(dir, &[], &envs).await.unwrap()

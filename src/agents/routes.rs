@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::HOST;
 use axum::http::request::Parts;
 use botmox_contract::agent::{
     AgentInfo, HeartbeatAck, HeartbeatRequest, MachineInfo, QuickPairRequest, RegisterRequest, Registered,
@@ -23,7 +22,9 @@ use crate::auth::{store as users, token, Authed, Privileged};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Path, Query};
+use crate::http::serve::LocalAddr;
 use crate::http::{created, ok, Created, Ok};
 use crate::settings::tree;
 use crate::state::AppState;
@@ -123,12 +124,10 @@ where
         if let Some(url) = &state.config.public_url {
             return Ok(ServerUrl(url.clone()));
         }
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1");
-        Ok(ServerUrl(format!("http://{host}")))
+        // Never the `Host` header: a client could make the server hand out links to any host.
+        let local = parts.extensions.get::<LocalAddr>().map(|a| a.0);
+        let local = local.ok_or_else(|| ApiError::internal("no local address on the request"))?;
+        Ok(ServerUrl(format!("http://{local}")))
     }
 }
 
@@ -175,6 +174,7 @@ async fn create_pairing(
     let code = pairing::new_code();
     let expires_at = now_ms() + minutes * 60_000;
     let tenant = me.tenant_id.clone();
+    let stored_code = code.clone();
     let (agent, settings) = state
         .db
         .write(move |tx| {
@@ -183,12 +183,11 @@ async fn create_pairing(
                     ApiError::new(ErrorCode::BadRequest).with_message("owner_user_id is not a user of this tenant")
                 );
             }
-            let agent = store::insert_pending(tx, &tenant, &owner, &name, &code, expires_at)?;
+            let agent = store::insert_pending(tx, &tenant, &owner, &name, &stored_code, expires_at)?;
             Ok((agent, tree::load(tx, &tenant)?))
         })
         .await?;
     let proxmox = pairing::proxmox_defaults(&settings);
-    let code = agent.pairing_code.clone().unwrap_or_default();
     let bundle = pairing::bundle(&code, Some(&server_url), proxmox.as_ref());
     Ok(created(Pairing {
         pairing_uri: pairing::uri(&bundle),
@@ -290,7 +289,7 @@ async fn register(State(state): State<AppState>, Json(body): Json<Value>) -> Api
         (status = 429, body = Failure)))]
 async fn quick_pair(
     State(state): State<AppState>,
-    connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     Json(body): Json<Value>,
 ) -> ApiResult<Created<Registered>> {
     let request: QuickPairRequest = typed_body(&body, ErrorCode::AgentsQuickPairInvalidBody)?;
@@ -299,7 +298,6 @@ async fn quick_pair(
         errors.add("login", m);
         ApiError::validation(ErrorCode::AgentsQuickPairInvalidBody, errors)
     })?;
-    let ip = connect.0.ip();
     state.throttle.reserve(ip, email.as_str()).map_err(ApiError::too_many)?;
     let lookup = email.as_str().to_owned();
     let user = state

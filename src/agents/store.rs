@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
-use crate::auth::token::new_id;
+use crate::auth::token::{hash_hex, new_id};
 use crate::clock::now_ms;
 
 #[derive(Debug, Clone)]
@@ -16,7 +16,6 @@ pub struct AgentRow {
     pub version: Option<String>,
     pub platform: Option<String>,
     pub capabilities: Vec<String>,
-    pub pairing_code: Option<String>,
     pub pairing_expires_at: Option<i64>,
     pub paired_at: Option<i64>,
     pub paired_by: Option<String>,
@@ -49,7 +48,6 @@ fn row(r: &Row<'_>) -> rusqlite::Result<AgentRow> {
         version: r.get("version")?,
         platform: r.get("platform")?,
         capabilities: serde_json::from_str(&r.get::<_, String>("capabilities")?).unwrap_or_default(),
-        pairing_code: r.get("pairing_code")?,
         pairing_expires_at: r.get("pairing_expires_at")?,
         paired_at: r.get("paired_at")?,
         paired_by: r.get("paired_by")?,
@@ -63,7 +61,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<AgentRow> {
     })
 }
 
-const COLUMNS: &str = "id, tenant_id, owner_user_id, name, status, version, platform, capabilities, pairing_code,
+const COLUMNS: &str = "id, tenant_id, owner_user_id, name, status, version, platform, capabilities,
     pairing_expires_at, paired_at, paired_by, last_seen_at, revoked_at, revoked_by, revoke_reason, metadata,
     created_at, updated_at";
 
@@ -78,18 +76,19 @@ pub fn insert_pending(
     let id = new_id();
     let now = now_ms();
     conn.execute(
-        "INSERT INTO agents (id, tenant_id, owner_user_id, name, status, pairing_code, pairing_expires_at, created_at, updated_at)
+        "INSERT INTO agents (id, tenant_id, owner_user_id, name, status, pairing_code_hash, pairing_expires_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?7)",
-        params![id, tenant, owner, name, code, expires_at, now],
+        params![id, tenant, owner, name, hash_hex(code), expires_at, now],
     )?;
     by_id(conn, tenant, &id).map(|a| a.expect("just inserted"))
 }
 
-/// The pending agent a pairing code belongs to (in whatever tenant: the code is the credential).
+/// The pending agent a pairing code belongs to (in whatever tenant: the code is the credential,
+/// kept only as its hash).
 pub fn by_pending_code(conn: &Connection, code: &str) -> rusqlite::Result<Option<AgentRow>> {
     conn.query_row(
-        &format!("SELECT {COLUMNS} FROM agents WHERE pairing_code = ?1 AND status = 'pending'"),
-        [code],
+        &format!("SELECT {COLUMNS} FROM agents WHERE pairing_code_hash = ?1 AND status = 'pending'"),
+        [hash_hex(code)],
         row,
     )
     .optional()
@@ -119,7 +118,7 @@ pub struct Registration<'a> {
 pub fn activate(conn: &Connection, agent: &AgentRow, reg: &Registration<'_>) -> rusqlite::Result<AgentRow> {
     let now = now_ms();
     conn.execute(
-        "UPDATE agents SET status = 'active', pairing_code = NULL, pairing_expires_at = NULL, paired_at = ?2,
+        "UPDATE agents SET status = 'active', pairing_code_hash = NULL, pairing_expires_at = NULL, paired_at = ?2,
              paired_by = ?3, last_seen_at = ?2, name = ?4, version = ?5, platform = ?6, capabilities = ?7,
              metadata = ?8, token_hash = ?9, token_expires_at = ?10, updated_at = ?2
          WHERE id = ?1 AND status = 'pending'",

@@ -7,20 +7,20 @@
 //! anything else could let anyone write into a tenant's audit.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::ops::Range;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use botmox_contract::envelope::Failure;
 use serde_json::json;
 
-use super::resolve::{file_path, reason, request_ip};
+use super::resolve::{file_path, reason};
 use super::store::{self, AuditRow};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Path, Query};
 use crate::leases::store as leases;
 use crate::provisioning::store as provisioning;
@@ -70,7 +70,7 @@ pub(crate) async fn download(
     State(state): State<AppState>,
     Path((tenant, lease_id, release_id)): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let release_no: i64 = release_id
@@ -112,7 +112,7 @@ pub(crate) async fn download(
         vm_uuid: Some(vm_uuid),
         module,
         release_id: Some(release_no),
-        request_ip: Some(request_ip(&headers, peer)),
+        request_ip: Some(ip.to_string()),
         url_expires_at_ms: Some(expires),
         created_at: now_ms(),
         ..AuditRow::default()

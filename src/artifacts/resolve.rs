@@ -5,10 +5,7 @@
 //! binary; audit, then answer. Every attempt, refused or not, writes one row of the download
 //! audit before the answer leaves.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -22,6 +19,7 @@ use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::client_ip::ClientIp;
 use crate::http::extract::Json;
 use crate::http::{ok, Ok};
 use crate::leases::check::{self, Denied};
@@ -57,17 +55,6 @@ pub struct Resolved {
 /// The path a download URL signs: tenant, lease and release (hence the object key).
 pub fn file_path(tenant: &str, lease_id: &str, release_id: i64) -> String {
     format!("/api/v1/artifacts/files/{tenant}/{lease_id}/{release_id}")
-}
-
-/// The first `X-Forwarded-For` hop, else the socket's address.
-pub fn request_ip(headers: &HeaderMap, peer: SocketAddr) -> String {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 100)
-        .map_or_else(|| peer.ip().to_string(), str::to_owned)
 }
 
 /// An error code as an audit reason: lower-case, `[a-z0-9:_-]`, at most 120 characters.
@@ -161,8 +148,7 @@ pub(crate) async fn resolve_download(
     State(state): State<AppState>,
     caller: Caller,
     ServerUrl(base): ServerUrl,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Resolved>> {
     let tenant = match &caller {
@@ -171,7 +157,7 @@ pub(crate) async fn resolve_download(
     };
     let mut row = AuditRow {
         tenant_id: tenant.clone(),
-        request_ip: Some(request_ip(&headers, peer)),
+        request_ip: Some(ip.to_string()),
         ..AuditRow::default()
     };
     let mut trail = Trail::default();
@@ -274,14 +260,5 @@ mod tests {
     #[test]
     fn reasons_are_lower_case_codes() {
         assert_eq!(reason(&ErrorCode::VmUuidMismatch.into()), "vm_uuid_mismatch");
-    }
-
-    #[test]
-    fn the_first_forwarded_hop_wins_over_the_socket() {
-        let peer: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-        let mut headers = HeaderMap::new();
-        assert_eq!(request_ip(&headers, peer), "10.0.0.1");
-        headers.insert("x-forwarded-for", "203.0.113.7, 10.0.0.2".parse().unwrap());
-        assert_eq!(request_ip(&headers, peer), "203.0.113.7");
     }
 }

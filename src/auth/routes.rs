@@ -1,8 +1,8 @@
 //! `/api/v1/auth/*`: first-admin setup, sign-in and out, identity, own sessions, password.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::{HeaderName, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::response::AppendHeaders;
@@ -16,6 +16,7 @@ use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
 use super::{browser, token, Authed};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Path};
 use crate::http::{created, ok, Created, Ok};
 use crate::state::AppState;
@@ -34,17 +35,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Client details recorded on a new session.
 struct ClientInfo {
-    ip: SocketAddr,
+    ip: IpAddr,
     user_agent: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo
+where
+    AppState: axum::extract::FromRef<S>,
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let ConnectInfo(ip) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-            .await
-            .map_err(ApiError::internal)?;
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
         let user_agent = parts
             .headers
             .get(USER_AGENT)
@@ -78,7 +80,7 @@ async fn start_session(
     let ttl = state.config.session_ttl();
     let expires_at = now_ms() + ttl.as_millis() as i64;
     let (user_id, tenant_id) = (user.id.clone(), user.tenant_id.clone());
-    let ip = client.ip.ip().to_string();
+    let ip = client.ip.to_string();
     let hash = issued.hash;
     state
         .db
@@ -198,7 +200,7 @@ async fn login(
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<(CookieHeader, Ok<SessionGrant>)> {
     let account = body.email.trim().to_lowercase();
-    let ip = client.ip.ip();
+    let ip = client.ip;
     state.throttle.reserve(ip, &account).map_err(ApiError::too_many)?;
 
     let lookup = account.clone();

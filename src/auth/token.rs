@@ -32,6 +32,11 @@ pub fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// [`hash`] as hex, for the TEXT columns that keep only a hash (pairing codes, lease tokens).
+pub fn hash_hex(token: &str) -> String {
+    hex::encode(hash(token))
+}
+
 /// A random id for rows (users, sessions).
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -302,6 +302,17 @@ pub fn test_connection() -> Connection {
 
 /// Applies every embedded migration not yet applied.
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    // V16 hashes stored credentials in SQL; SQLite has no SHA-256 of its own.
+    conn.create_scalar_function(
+        "sha256_hex",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|text| crate::auth::token::hash_hex(&text)))
+        },
+    )?;
     migrations::migrations::runner().run(conn)?;
     Ok(())
 }
@@ -318,6 +329,36 @@ pub fn schema_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_credential_migration_hashes_existing_codes_and_tokens() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations::migrations::runner()
+            .set_target(refinery::Target::Version(15))
+            .run(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO agents (id, tenant_id, name, status, pairing_code, created_at, updated_at)
+                 VALUES ('a1', 't', 'pc', 'pending', 'code-123', 1, 1), ('a2', 't', 'pc', 'active', NULL, 1, 1);
+             INSERT INTO execution_leases (id, tenant_id, token, status, created_at_ms, updated_at_ms, expires_at_ms,
+                 last_heartbeat_at_ms, user_id, vm_uuid, module, agent_id, runner_id, license_id)
+                 VALUES ('l1', 't', 'lease-token-456', 'active', 1, 1, 2, 1, 'u', 'vm', 'runner', 'a', 'r', 'lic');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let codes: Vec<Option<String>> = conn
+            .prepare("SELECT pairing_code_hash FROM agents ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(codes, [Some(crate::auth::token::hash_hex("code-123")), None]);
+        let token: String = conn
+            .query_row("SELECT token_hash FROM execution_leases", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(token, crate::auth::token::hash_hex("lease-token-456"));
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_or_panicking_write_rolls_back_alone() {

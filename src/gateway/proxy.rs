@@ -1,7 +1,7 @@
 //! The proxy itself: authenticate, find the upstream, forward the request or bridge the
 //! WebSocket, and clean up the answer so the UI can be framed.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -21,6 +21,7 @@ use super::services::{self, Service};
 use crate::auth::browser;
 use crate::auth::principal::authenticate;
 use crate::auth::InfraOnly;
+use crate::egress::{Outbound, Policy};
 use crate::error::{ApiError, ErrorCode};
 use crate::settings::tree;
 use crate::state::AppState;
@@ -122,7 +123,8 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
             Err(rejection) => rejection.into_response(),
         }
     } else {
-        forward(service, prefix, &origin, &target, parts, body, insecure).await
+        let http = client(&state.egress, insecure);
+        forward(service, prefix, &origin, &target, parts, body, http).await
     };
     if from_query {
         let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
@@ -223,18 +225,17 @@ fn upstream_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
     out
 }
 
-fn client(insecure: bool) -> &'static reqwest::Client {
-    static VERIFYING: OnceLock<reqwest::Client> = OnceLock::new();
-    static INSECURE: OnceLock<reqwest::Client> = OnceLock::new();
+/// The egress policy is fixed for the process's life, so one client of each kind serves all.
+/// It never follows redirects: they go back to the browser (rewritten), as a reverse proxy's should.
+fn client(egress: &Arc<Policy>, insecure: bool) -> &'static Outbound {
+    static VERIFYING: OnceLock<Outbound> = OnceLock::new();
+    static INSECURE: OnceLock<Outbound> = OnceLock::new();
     let slot = if insecure { &INSECURE } else { &VERIFYING };
     slot.get_or_init(|| {
-        reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            // Redirects go back to the browser (rewritten), as a reverse proxy should.
-            .redirect(reqwest::redirect::Policy::none())
-            .danger_accept_invalid_certs(insecure)
-            .build()
-            .unwrap_or_default()
+            .danger_accept_invalid_certs(insecure);
+        Outbound::new(egress, builder)
     })
 }
 
@@ -245,16 +246,21 @@ async fn forward(
     target: &str,
     parts: Parts,
     body: Body,
-    insecure: bool,
+    http: &Outbound,
 ) -> Response {
-    let mut request = client(insecure).request(parts.method.clone(), target);
+    let mut request = http.request(parts.method.clone(), target);
     for (name, value) in upstream_headers(&parts.headers) {
         request = request.header(name, value);
     }
     let request = request.body(reqwest::Body::wrap_stream(body.into_data_stream()));
-    let upstream = match request.send().await {
+    // One text whatever the cause (refused by the egress policy, refused, timed out), so the
+    // page does not map the network; the cause is in the server log.
+    let upstream = match http.send(request).await {
         Ok(upstream) => upstream,
-        Err(e) => return unavailable(service, &describe(&e, origin), &reachability_hint(service)),
+        Err(_) => {
+            let problem = format!("the server could not reach {origin}");
+            return unavailable(service, &problem, &reachability_hint(service));
+        }
     };
     let mut response = Response::builder().status(upstream.status());
     if let Some(headers) = response.headers_mut() {
@@ -375,18 +381,6 @@ async fn pump(client: WebSocket, upstream: Upstream) {
 
 fn raw(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONNECTION, "close")], message.to_owned()).into_response()
-}
-
-fn describe(e: &reqwest::Error, origin: &str) -> String {
-    use std::error::Error as _;
-    let mut text = format!("the server could not reach {origin}");
-    let mut source: Option<&dyn std::error::Error> = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn reachability_hint(service: &Service) -> String {

@@ -1,9 +1,11 @@
 //! Request extractors whose failures are API errors in the envelope.
 
 use axum::body::Bytes;
+use axum::body::HttpBody as _;
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use axum::RequestExt as _;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode, FieldErrors};
@@ -18,6 +20,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(req.headers()) {
             return Err(ErrorCode::UnsupportedMediaType.into());
+        }
+        // A declared length over the route's limit is refused before a byte of it is read.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        let req = req.with_limited_body();
+        if req.body().size_hint().upper().is_some_and(|limit| declared > limit) {
+            return Err(ErrorCode::PayloadTooLarge.into());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

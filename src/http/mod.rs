@@ -21,8 +21,10 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
+pub mod client_ip;
 mod docs;
 pub mod extract;
+pub mod serve;
 mod web;
 
 /// A 200 with the success envelope.

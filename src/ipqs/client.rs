@@ -5,21 +5,21 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::egress::{Outbound, Policy};
 use crate::error::{ApiError, ErrorCode};
 
 #[derive(Clone)]
 pub struct IpqsClient {
-    http: reqwest::Client,
+    http: Outbound,
     base: String,
 }
 
 impl IpqsClient {
-    pub fn new(base: &str, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
+    pub fn new(base: &str, timeout: Duration, egress: &std::sync::Arc<Policy>) -> Self {
+        let builder = reqwest::Client::builder()
             .timeout(timeout)
-            .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a reqwest client with rustls builds");
+            .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")));
+        let http = Outbound::new(egress, builder);
         Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -29,26 +29,23 @@ impl IpqsClient {
     /// The provider's answer for `ip`, as it sent it.
     pub async fn check(&self, key: &str, ip: &str) -> Result<Value, ApiError> {
         let url = format!("{}/api/json/ip/{key}/{ip}", self.base);
-        let response = self
+        let request = self
             .http
-            .get(url)
+            .get(&url)
             .query(&[
                 ("strictness", "1"),
                 ("allow_public_access_points", "true"),
                 ("fast", "true"),
             ])
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    ApiError::new(ErrorCode::RequestTimeout)
-                } else {
-                    // `without_url`: the URL holds the key.
-                    tracing::warn!(error = %e.without_url(), "IPQualityScore unreachable");
-                    ApiError::new(ErrorCode::IpqsUnreachable)
-                }
-            })?;
+            .header(reqwest::header::ACCEPT, "application/json");
+        // The egress client logs the cause without the URL (it holds the key).
+        let response = self.http.send(request).await.map_err(|e| {
+            if e.is_timeout() {
+                ApiError::new(ErrorCode::RequestTimeout)
+            } else {
+                ApiError::new(ErrorCode::IpqsUnreachable)
+            }
+        })?;
         let status = response.status();
         let retry_after = response
             .headers()

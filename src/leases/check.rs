@@ -55,7 +55,8 @@ pub fn lease_for(
             lease: Some(lease.clone()),
         })
     };
-    if !bool::from(lease.token.as_bytes().ct_eq(token.trim().as_bytes())) {
+    let presented = crate::auth::token::hash_hex(token.trim());
+    if !bool::from(lease.token_hash.as_bytes().ct_eq(presented.as_bytes())) {
         return Err(deny(ErrorCode::LeaseTokenInvalid));
     }
     if lease.status != "active" {

@@ -179,7 +179,7 @@ async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<V
         state.config.lease_ttl_secs as i64 * 1000,
         state.config.lease_max_lifetime_secs,
     );
-    let lease = state
+    let (lease, token) = state
         .db
         .write(move |tx| {
             let now = now_ms();
@@ -226,7 +226,7 @@ async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<V
             let row = LeaseRow {
                 id,
                 tenant_id: job.tenant,
-                token,
+                token_hash: crate::auth::token::hash_hex(&token),
                 status: "active".to_owned(),
                 created_at_ms: now,
                 expires_at_ms: (now + ttl_ms).min(ceiling),
@@ -255,12 +255,12 @@ async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<V
                 &row.id,
                 &["module".into(), "vm_uuid".into()],
             )?;
-            Ok::<_, ApiError>(row)
+            Ok::<_, ApiError>((row, token))
         })
         .await?;
     Ok(created(Lease {
         lease_id: lease.id,
-        token: lease.token,
+        token,
         expires_at: lease.expires_at_ms,
         tenant_id: lease.tenant_id,
         user_id: lease.user_id,

@@ -7,7 +7,8 @@ use serde_json::Value;
 pub struct LeaseRow {
     pub id: String,
     pub tenant_id: String,
-    pub token: String,
+    /// SHA-256 (hex) of the lease token: the token itself is only in the issuing response.
+    pub token_hash: String,
     /// As stored: `active` or `revoked` (expiry is judged at read time).
     pub status: String,
     pub created_at_ms: i64,
@@ -28,7 +29,7 @@ fn lease_from(row: &Row<'_>) -> rusqlite::Result<LeaseRow> {
     Ok(LeaseRow {
         id: row.get("id")?,
         tenant_id: row.get("tenant_id")?,
-        token: row.get("token")?,
+        token_hash: row.get("token_hash")?,
         status: row.get("status")?,
         created_at_ms: row.get("created_at_ms")?,
         expires_at_ms: row.get("expires_at_ms")?,
@@ -47,13 +48,13 @@ fn lease_from(row: &Row<'_>) -> rusqlite::Result<LeaseRow> {
 
 pub fn insert_lease(conn: &Connection, l: &LeaseRow) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO execution_leases (id, tenant_id, token, status, created_at_ms, updated_at_ms, expires_at_ms,
+        "INSERT INTO execution_leases (id, tenant_id, token_hash, status, created_at_ms, updated_at_ms, expires_at_ms,
              last_heartbeat_at_ms, user_id, vm_uuid, vm_name, module, version, agent_id, runner_id, license_id)
          VALUES (?1, ?2, ?3, 'active', ?4, ?4, ?5, ?4, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             l.id,
             l.tenant_id,
-            l.token,
+            l.token_hash,
             l.created_at_ms,
             l.expires_at_ms,
             l.user_id,

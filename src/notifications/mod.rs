@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 /// API base URL, and the doorbell that wakes the sender when rows were committed.
 #[derive(Clone)]
 pub struct Notifications {
-    http: reqwest::Client,
+    http: crate::egress::Outbound,
     telegram_base: String,
     wake: Arc<Notify>,
 }
@@ -31,12 +31,11 @@ pub struct Notifications {
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Notifications {
-    pub fn new(telegram_base: &str) -> Self {
-        let http = reqwest::Client::builder()
+    pub fn new(telegram_base: &str, egress: &Arc<crate::egress::Policy>) -> Self {
+        let builder = reqwest::Client::builder()
             .timeout(SEND_TIMEOUT)
-            .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a reqwest client with rustls builds");
+            .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")));
+        let http = crate::egress::Outbound::new(egress, builder);
         Self {
             http,
             telegram_base: telegram_base.trim_end_matches('/').to_owned(),

@@ -29,13 +29,14 @@ pub enum Outcome {
 
 /// A request that got no answer: worth trying again. The URL is left out of the message
 /// because a Telegram URL holds the bot token.
-pub(super) fn transport_error(who: &str, e: reqwest::Error) -> Outcome {
-    let error = if e.is_timeout() {
-        format!("{who} did not answer in time")
-    } else {
-        format!("{who} could not be reached: {}", e.without_url())
-    };
-    Outcome::Retry { after: None, error }
+/// One text for every way of not getting an answer (refused by the egress policy, refused or
+/// dropped by the host, timed out): a user-set URL must not let anyone map the network. The
+/// cause is in the server log.
+pub(super) fn transport_error(who: &str) -> Outcome {
+    Outcome::Retry {
+        after: None,
+        error: format!("{who} could not be reached"),
+    }
 }
 
 /// 1 s after the first failure, doubling, at most 512 s: with [`MAX_ATTEMPTS`] a row rides out

@@ -39,7 +39,7 @@ pub async fn send(
     if let Some(secret) = secret {
         request = request.header(SIGNATURE_HEADER, signature(secret, &body));
     }
-    match request.body(body).send().await {
+    match n.http.send(request.body(body)).await {
         Ok(response) => {
             let status = response.status().as_u16();
             let retry_after = response
@@ -58,7 +58,7 @@ pub async fn send(
                 _ => Outcome::Failed(error),
             }
         }
-        Err(e) => transport_error("the webhook", e),
+        Err(_) => transport_error("the webhook"),
     }
 }
 

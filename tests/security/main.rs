@@ -5,9 +5,14 @@
 mod common;
 
 mod channel_settings;
+mod data_at_rest;
+mod egress;
 mod enumeration;
+mod forwarded;
+mod log_forging;
 mod login_throttle;
 mod operator;
 mod secret_reads;
 mod session;
+mod slow_clients;
 mod vm_config;
