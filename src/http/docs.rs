@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::response::{Html, IntoResponse};
 use axum::{Extension, Json};
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi;
 use utoipa::Modify;
@@ -72,17 +72,92 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs",
     responses((status = 200, description = "This OpenAPI 3.1 document", content_type = "application/json")))]
-async fn openapi_json(Extension(doc): Extension<Arc<OpenApi>>) -> impl IntoResponse {
+async fn openapi_json(Extension(doc): Extension<Arc<Value>>) -> impl IntoResponse {
     Json(doc.as_ref().clone())
 }
 
 #[utoipa::path(get, path = "/api/docs", tag = "docs",
     responses((status = 200, description = "The API reference as an HTML page", content_type = "text/html")))]
-async fn reference_page(Extension(doc): Extension<Arc<OpenApi>>) -> Html<String> {
-    Html(render(&serde_json::to_value(doc.as_ref()).unwrap_or_default()))
+async fn reference_page(Extension(doc): Extension<Arc<Value>>) -> Html<String> {
+    Html(render(&doc))
 }
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Answers every operation of a kind can give, whatever its annotation says: (status, name of
+/// the shared response component, its description). All carry the error envelope.
+const SHARED_RESPONSES: [(&str, &str, &str); 8] = [
+    ("400", "BadRequest", "A path segment, query parameter or body that is not valid; `details` names the fields"),
+    ("401", "Unauthorized", "No bearer token, or one that is unknown, expired or revoked"),
+    ("404", "AgentNotFound", "`agent_id` names no agent of the tenant"),
+    ("409", "AgentOffline", "No agent is online to run the operation"),
+    ("413", "PayloadTooLarge", "The body is larger than `max_body_bytes`"),
+    ("415", "UnsupportedMediaType", "The body is not sent with `Content-Type: application/json`"),
+    ("502", "AgentFailed", "The agent could not complete the operation"),
+    ("504", "AgentTimeout", "The agent did not finish the operation in time"),
+];
+
+/// The served document: the annotations' output, completed with the answers the middleware
+/// and extractors give on every route of a kind (so no annotation repeats them or can forget
+/// them): 401 where a bearer token is required, 400 where there is a path, query or body to
+/// reject, 413 where there is a body (the body limit applies to all), 415 where it is JSON,
+/// and the agent relay's answers on every `infra` operation (all run through `infra::relay`).
+pub fn complete(openapi: OpenApi) -> Value {
+    let mut doc = serde_json::to_value(&openapi).expect("an OpenAPI document serialises");
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.
+        *paths = std::mem::take(paths)
+            .into_iter()
+            .map(|(path, item)| (path.replace("{*", "{"), item))
+            .collect();
+        for item in paths.values_mut() {
+            for method in METHODS {
+                if let Some(op) = item.get_mut(method) {
+                    add_shared_responses(op);
+                }
+            }
+        }
+    }
+    let responses: serde_json::Map<String, Value> = SHARED_RESPONSES
+        .iter()
+        .map(|(_, name, description)| {
+            let content = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Failure" } } });
+            ((*name).to_owned(), json!({ "description": description, "content": content }))
+        })
+        .collect();
+    doc["components"]["responses"] = Value::Object(responses);
+    doc
+}
+
+fn add_shared_responses(op: &mut Value) {
+    let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+    let has_params = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| matches!(p["in"].as_str(), Some("path" | "query"))));
+    let body = op["requestBody"]["content"].as_object();
+    let has_body = body.is_some();
+    let json_body = body.is_some_and(|c| c.contains_key("application/json"));
+    let relayed = op["tags"].as_array().is_some_and(|tags| tags.iter().any(|t| t == "infra"));
+    let applies = |status: &str| match status {
+        "400" => has_params || has_body || relayed,
+        "401" => secured,
+        "413" => has_body,
+        "415" => json_body,
+        "404" | "409" | "502" | "504" => relayed,
+        _ => false,
+    };
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (status, name, _) in SHARED_RESPONSES {
+        if applies(status) && !responses.contains_key(status) {
+            responses.insert(
+                status.to_owned(),
+                json!({ "$ref": format!("#/components/responses/{name}") }),
+            );
+        }
+    }
+}
 
 fn render(doc: &Value) -> String {
     let mut html = String::from(concat!(

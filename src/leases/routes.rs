@@ -93,6 +93,7 @@ pub struct RevokeRequest {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = LeaseRevoked)]
 pub struct Revoked {
     pub lease_id: String,
     pub status: String,

@@ -833,6 +833,7 @@ async fn progress_events(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = ProvisioningTokensRevoked)]
 pub struct Revoked {
     pub vm_uuid: String,
     pub revoked: bool,
