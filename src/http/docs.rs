@@ -230,3 +230,34 @@ fn esc(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// utoipa names a schema after its type, and merging routers keeps the last of two same-named
+    /// schemas silently: two modules' `Revoked` once became one, wrong for two of them.
+    #[test]
+    fn no_two_modules_define_a_schema_of_the_same_name() {
+        let mut seen: BTreeMap<String, (usize, Value)> = BTreeMap::new();
+        let mut clashes = Vec::new();
+        for (module, router) in super::super::api_routers().into_iter().enumerate() {
+            let schemas = router.into_openapi().components.map(|c| c.schemas).unwrap_or_default();
+            for (name, schema) in schemas {
+                let schema = serde_json::to_value(schema).unwrap();
+                match seen.get(&name) {
+                    Some((first, earlier)) if *earlier != schema => {
+                        clashes.push(format!("{name} (routers {first} and {module})"))
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(name, (module, schema));
+                    }
+                }
+            }
+        }
+        assert!(clashes.is_empty(), "schemas with one name and different shapes: {clashes:?}");
+    }
+}

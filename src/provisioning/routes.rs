@@ -116,7 +116,9 @@ pub struct ProfileBody {
     pub config: Option<Value>,
 }
 
+/// `{ deleted: true }`: named apart from the documents' `{ id, deleted }`.
 #[derive(Serialize, ToSchema)]
+#[schema(as = DeletedFlag)]
 pub struct Deleted {
     pub deleted: bool,
 }
