@@ -126,7 +126,67 @@ pub fn complete(openapi: OpenApi) -> Value {
         })
         .collect();
     doc["components"]["responses"] = Value::Object(responses);
+    add_links(&mut doc);
     doc
+}
+
+/// OpenAPI links from each create (a POST answering 201 or 202 with a `data.id`) at `P` to every
+/// operation under the created item's path `P/{x}`: a stateful client (the fuzzer in CI) follows
+/// them to read, change and delete what it created.
+fn add_links(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object() else {
+        return;
+    };
+    let mut links = Vec::new();
+    for (path, status) in paths
+        .iter()
+        .filter_map(|(path, item)| Some((path, created_status(doc, &item["post"])?)))
+    {
+        for (target, target_item) in paths {
+            let Some(param) = target
+                .strip_prefix(path.as_str())
+                .and_then(|rest| rest.strip_prefix("/{"))
+                .and_then(|rest| rest.split_once('}'))
+                .filter(|(_, rest)| !rest.contains('{'))
+                .map(|(param, _)| param)
+            else {
+                continue;
+            };
+            for method in METHODS.into_iter().filter(|m| target_item.get(*m).is_some()) {
+                let mut parameters = serde_json::Map::new();
+                for name in path_params(path) {
+                    parameters.insert(name.to_owned(), json!(format!("$request.path.{name}")));
+                }
+                parameters.insert(param.to_owned(), json!("$response.body#/data/id"));
+                let pointer = target.replace('~', "~0").replace('/', "~1");
+                let name = format!("{method}{}", target[path.len()..].replace(['/', '{', '}', '-', '_'], " "));
+                let link = json!({ "operationRef": format!("#/paths/{pointer}/{method}"), "parameters": parameters });
+                links.push((path.clone(), status, name.split_whitespace().collect::<Vec<_>>().join("_"), link));
+            }
+        }
+    }
+    for (path, status, name, link) in links {
+        doc["paths"][&path]["post"]["responses"][status]["links"][name] = link;
+    }
+}
+
+fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+}
+
+/// The status (201 or 202) with which `op` answers a `data` that has an `id` (a typed schema
+/// naming it, or a document, which always has one).
+fn created_status(doc: &Value, op: &Value) -> Option<&'static str> {
+    let resolve = |schema: &Value| match schema["$ref"].as_str() {
+        Some(target) => doc.pointer(target.trim_start_matches('#')).cloned().unwrap_or(Value::Null),
+        None => schema.clone(),
+    };
+    ["201", "202"].into_iter().find(|status| {
+        let envelope = resolve(&op["responses"][*status]["content"]["application/json"]["schema"]);
+        let data = resolve(&envelope["properties"]["data"]);
+        data["properties"]["id"].is_object() || (data["type"] == "object" && data.get("properties").is_none())
+    })
 }
 
 fn add_shared_responses(op: &mut Value) {
