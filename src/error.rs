@@ -394,7 +394,10 @@ mod tests {
     #[test]
     fn the_api_guide_lists_every_error_code_with_its_status() {
         let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
-        let (begin, end) = ("<!-- error codes: generated from src/error.rs -->\n", "<!-- end of error codes -->");
+        let (begin, end) = (
+            "<!-- error codes: generated from src/error.rs -->\n",
+            "<!-- end of error codes -->",
+        );
         let table = guide
             .split_once(begin)
             .and_then(|(_, rest)| rest.split_once(end))

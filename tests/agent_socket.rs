@@ -155,5 +155,8 @@ async fn a_plain_get_of_the_socket_url_answers_400_in_the_envelope() {
     let body = json_of(res, 400).await;
     assert_eq!(body["success"], false);
     assert_eq!(body["error"]["code"], "BAD_REQUEST");
-    assert!(body["error"]["message"].as_str().unwrap().contains("WebSocket"), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("WebSocket"),
+        "{body}"
+    );
 }

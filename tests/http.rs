@@ -222,10 +222,22 @@ fn refs<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
     }
 }
 
+/// `schema`, or what its `$ref` names.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(target) => doc.pointer(target.trim_start_matches('#')).unwrap(),
+        None => schema,
+    }
+}
+
 #[tokio::test]
 async fn the_openapi_document_resolves_and_states_the_shared_answers() {
     let server = TestServer::start().await;
-    let doc = json_of(client().get(server.url("/api/v1/openapi.json")).send().await.unwrap(), 200).await;
+    let doc = json_of(
+        client().get(server.url("/api/v1/openapi.json")).send().await.unwrap(),
+        200,
+    )
+    .await;
 
     let mut found = Vec::new();
     refs(&doc, String::new(), &mut found);
@@ -258,29 +270,26 @@ async fn the_openapi_document_resolves_and_states_the_shared_answers() {
 
     // Three different revocation answers keep three schemas.
     let revoke_tokens = &doc["paths"]["/api/v1/provisioning/tokens/{vmUuid}/revoke"]["post"];
-    let wrapper = revoke_tokens["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-        .as_str()
-        .unwrap();
-    let wrapper = doc.pointer(wrapper.strip_prefix('#').unwrap()).unwrap();
-    let data = wrapper["properties"]["data"]["$ref"].as_str().unwrap();
-    let data = doc.pointer(data.strip_prefix('#').unwrap()).unwrap();
+    let wrapper = resolve(
+        &doc,
+        &revoke_tokens["responses"]["200"]["content"]["application/json"]["schema"],
+    );
+    let data = resolve(&doc, &wrapper["properties"]["data"]);
     assert!(data["properties"]["vm_uuid"].is_object(), "{data}");
     for name in ["AgentRevoked", "LeaseRevoked", "ProvisioningTokensRevoked"] {
         assert!(doc["components"]["schemas"][name].is_object(), "{name} missing");
     }
 
     // A settings path holds any JSON value, not only an object.
-    let settings = &doc["paths"]["/api/v1/settings/{path}"]["get"]["responses"]["200"]["content"]["application/json"]
-        ["schema"]["$ref"];
-    let settings = doc.pointer(settings.as_str().unwrap().strip_prefix('#').unwrap()).unwrap();
-    let any = &settings["properties"]["data"];
-    let any = any["$ref"]
-        .as_str()
-        .map_or(any, |r| doc.pointer(r.strip_prefix('#').unwrap()).unwrap());
+    let settings = &doc["paths"]["/api/v1/settings/{path}"]["get"]["responses"]["200"]["content"]["application/json"];
+    let wrapper = resolve(&doc, &settings["schema"]);
+    let any = resolve(&doc, &wrapper["properties"]["data"]);
     assert!(any.get("type").is_none() && any.get("oneOf").is_none(), "{any}");
 
     // `/client-logs` takes limit 1-200, as the server checks.
-    let params = doc["paths"]["/api/v1/client-logs"]["get"]["parameters"].as_array().unwrap();
+    let params = doc["paths"]["/api/v1/client-logs"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
     let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
     assert_eq!(limit["schema"]["minimum"], 1);
     assert_eq!(limit["schema"]["maximum"], 200);

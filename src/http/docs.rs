@@ -87,12 +87,24 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// Answers every operation of a kind can give, whatever its annotation says: (status, name of
 /// the shared response component, its description). All carry the error envelope.
 const SHARED_RESPONSES: [(&str, &str, &str); 8] = [
-    ("400", "BadRequest", "A path segment, query parameter or body that is not valid; `details` names the fields"),
-    ("401", "Unauthorized", "No bearer token, or one that is unknown, expired or revoked"),
+    (
+        "400",
+        "BadRequest",
+        "A path segment, query parameter or body that is not valid; `details` names the fields",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No bearer token, or one that is unknown, expired or revoked",
+    ),
     ("404", "AgentNotFound", "`agent_id` names no agent of the tenant"),
     ("409", "AgentOffline", "No agent is online to run the operation"),
     ("413", "PayloadTooLarge", "The body is larger than `max_body_bytes`"),
-    ("415", "UnsupportedMediaType", "The body is not sent with `Content-Type: application/json`"),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not sent with `Content-Type: application/json`",
+    ),
     ("502", "AgentFailed", "The agent could not complete the operation"),
     ("504", "AgentTimeout", "The agent did not finish the operation in time"),
 ];
@@ -122,7 +134,10 @@ pub fn complete(openapi: OpenApi) -> Value {
         .iter()
         .map(|(_, name, description)| {
             let content = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Failure" } } });
-            ((*name).to_owned(), json!({ "description": description, "content": content }))
+            (
+                (*name).to_owned(),
+                json!({ "description": description, "content": content }),
+            )
         })
         .collect();
     doc["components"]["responses"] = Value::Object(responses);
@@ -159,9 +174,17 @@ fn add_links(doc: &mut Value) {
                 }
                 parameters.insert(param.to_owned(), json!("$response.body#/data/id"));
                 let pointer = target.replace('~', "~0").replace('/', "~1");
-                let name = format!("{method}{}", target[path.len()..].replace(['/', '{', '}', '-', '_'], " "));
+                let name = format!(
+                    "{method}{}",
+                    target[path.len()..].replace(['/', '{', '}', '-', '_'], " ")
+                );
                 let link = json!({ "operationRef": format!("#/paths/{pointer}/{method}"), "parameters": parameters });
-                links.push((path.clone(), status, name.split_whitespace().collect::<Vec<_>>().join("_"), link));
+                links.push((
+                    path.clone(),
+                    status,
+                    name.split_whitespace().collect::<Vec<_>>().join("_"),
+                    link,
+                ));
             }
         }
     }
@@ -179,7 +202,10 @@ fn path_params(path: &str) -> impl Iterator<Item = &str> {
 /// naming it, or a document, which always has one).
 fn created_status(doc: &Value, op: &Value) -> Option<&'static str> {
     let resolve = |schema: &Value| match schema["$ref"].as_str() {
-        Some(target) => doc.pointer(target.trim_start_matches('#')).cloned().unwrap_or(Value::Null),
+        Some(target) => doc
+            .pointer(target.trim_start_matches('#'))
+            .cloned()
+            .unwrap_or(Value::Null),
         None => schema.clone(),
     };
     ["201", "202"].into_iter().find(|status| {
@@ -197,7 +223,9 @@ fn add_shared_responses(op: &mut Value) {
     let body = op["requestBody"]["content"].as_object();
     let has_body = body.is_some();
     let json_body = body.is_some_and(|c| c.contains_key("application/json"));
-    let relayed = op["tags"].as_array().is_some_and(|tags| tags.iter().any(|t| t == "infra"));
+    let relayed = op["tags"]
+        .as_array()
+        .is_some_and(|tags| tags.iter().any(|t| t == "infra"));
     let applies = |status: &str| match status {
         "400" => has_params || has_body || relayed,
         "401" => secured,
@@ -318,6 +346,9 @@ mod tests {
                 }
             }
         }
-        assert!(clashes.is_empty(), "schemas with one name and different shapes: {clashes:?}");
+        assert!(
+            clashes.is_empty(),
+            "schemas with one name and different shapes: {clashes:?}"
+        );
     }
 }

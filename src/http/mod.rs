@@ -42,7 +42,10 @@ pub fn created<T>(data: T) -> Created<T> {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routers()
         .into_iter()
-        .fold(OpenApiRouter::with_openapi(docs::ApiDoc::openapi()), OpenApiRouter::merge)
+        .fold(
+            OpenApiRouter::with_openapi(docs::ApiDoc::openapi()),
+            OpenApiRouter::merge,
+        )
         .split_for_parts();
     let document = Arc::new(docs::complete(openapi));
     let max_body = state.config.max_body_bytes;
