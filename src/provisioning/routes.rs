@@ -116,7 +116,8 @@ pub struct ProfileBody {
     pub config: Option<Value>,
 }
 
-/// `{ deleted: true }`: named apart from the documents' `{ id, deleted }`.
+/// `{ deleted: true }`.
+// Its own schema name: the documents' `Deleted` is `{ id, deleted }`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = DeletedFlag)]
 pub struct Deleted {
