@@ -250,12 +250,15 @@ async fn the_openapi_document_resolves_and_states_the_shared_answers() {
     }
 
     let paths = doc["paths"].as_object().unwrap();
+    let mut ids = std::collections::HashSet::new();
     let mut operations = 0;
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             operations += 1;
             let responses = op["responses"].as_object().unwrap();
             let name = format!("{method} {path}");
+            let id = op["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "{name}: operationId {id} is not unique");
             if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
                 assert!(responses.contains_key("401"), "{name} does not document 401");
             }

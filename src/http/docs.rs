@@ -129,6 +129,7 @@ pub fn complete(openapi: OpenApi) -> Value {
                 }
             }
         }
+        unique_operation_ids(paths);
     }
     let responses: serde_json::Map<String, Value> = SHARED_RESPONSES
         .iter()
@@ -213,6 +214,32 @@ fn created_status(doc: &Value, op: &Value) -> Option<&'static str> {
         let data = resolve(&envelope["properties"]["data"]);
         data["properties"]["id"].is_object() || (data["type"] == "object" && data.get("properties").is_none())
     })
+}
+
+/// utoipa takes an operation's id from its handler's name, so two modules' `status` or
+/// `heartbeat` share one; OpenAPI wants each unique. A repeated id gets its tag in front.
+fn unique_operation_ids(paths: &mut serde_json::Map<String, Value>) {
+    let operations = || {
+        METHODS
+            .into_iter()
+            .flat_map(|m| paths.values().filter_map(move |item| item.get(m)))
+    };
+    let mut uses = std::collections::HashMap::<String, usize>::new();
+    for op in operations() {
+        if let Some(id) = op["operationId"].as_str() {
+            *uses.entry(id.to_owned()).or_default() += 1;
+        }
+    }
+    for item in paths.values_mut() {
+        for method in METHODS {
+            let Some(op) = item.get_mut(method) else { continue };
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            let tag = op["tags"][0].as_str().unwrap_or_default().to_owned();
+            if !tag.is_empty() && uses.get(&id).is_some_and(|n| *n > 1) {
+                op["operationId"] = json!(format!("{}_{id}", tag.replace('-', "_")));
+            }
+        }
+    }
 }
 
 fn add_shared_responses(op: &mut Value) {
