@@ -19,6 +19,9 @@ macro_rules! error_codes {
         }
 
         impl ErrorCode {
+            /// Every code, in declaration order (the API guide's table is checked against it).
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
             pub fn status(self) -> StatusCode {
                 match self {
                     $(ErrorCode::$variant => StatusCode::$status,)*
@@ -364,5 +367,50 @@ impl FieldErrors {
             }
         }
         json!({ "formErrors": self.form, "fieldErrors": fields })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API guide's table of error codes, as it must read: every code the server can send,
+    /// by status, with its default message.
+    fn expected_table() -> String {
+        let mut codes = ErrorCode::ALL.to_vec();
+        codes.sort_by_key(|c| (c.status().as_u16(), c.as_str()));
+        let mut table = String::from("| status | code | default message |\n|---|---|---|\n");
+        for code in codes {
+            table.push_str(&format!(
+                "| {} | `{}` | {} |\n",
+                code.status().as_u16(),
+                code.as_str(),
+                // Escaped for Markdown: `|` ends a cell, `<id>` would read as a tag.
+                code.default_message()
+                    .replace('|', "\\|")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            ));
+        }
+        table
+    }
+
+    #[test]
+    fn the_api_guide_lists_every_error_code_with_its_status() {
+        let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+        let (begin, end) = (
+            "<!-- error codes: generated from src/error.rs -->\n",
+            "<!-- end of error codes -->",
+        );
+        let table = guide
+            .split_once(begin)
+            .and_then(|(_, rest)| rest.split_once(end))
+            .map(|(table, _)| table)
+            .expect("docs/api.md has the error code markers");
+        let expected = expected_table();
+        assert!(
+            table == expected,
+            "docs/api.md's error code table differs from src/error.rs; it should read:\n{expected}"
+        );
     }
 }

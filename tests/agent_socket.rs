@@ -198,3 +198,28 @@ async fn only_an_agent_that_declares_push_gets_unasked_commands() {
         (None, Some(second.as_str()))
     );
 }
+
+#[tokio::test]
+async fn a_plain_get_of_the_socket_url_answers_400_in_the_envelope() {
+    let server = TestServer::start().await;
+    server.setup_admin().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let (_, token) = server.paired_agent(&op, "plain").await;
+    let res = client()
+        .get(server.url("/api/v1/agents/ws"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let body = json_of(res, 400).await;
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error"]["code"], "BAD_REQUEST");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("WebSocket"),
+        "{body}"
+    );
+}

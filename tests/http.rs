@@ -202,6 +202,102 @@ async fn the_openapi_document_lists_every_route_and_renders_as_a_page() {
     assert!(html.contains("/api/v1/auth/login") && html.contains("SessionGrant"));
 }
 
+/// Every `$ref` in `value`, with where it was found.
+fn refs<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(target)) => out.push((at.clone(), target)),
+                    _ => refs(v, format!("{at}/{key}"), out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                refs(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `schema`, or what its `$ref` names.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(target) => doc.pointer(target.trim_start_matches('#')).unwrap(),
+        None => schema,
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_resolves_and_states_the_shared_answers() {
+    let server = TestServer::start().await;
+    let doc = json_of(
+        client().get(server.url("/api/v1/openapi.json")).send().await.unwrap(),
+        200,
+    )
+    .await;
+
+    let mut found = Vec::new();
+    refs(&doc, String::new(), &mut found);
+    assert!(found.len() > 100, "the document uses references");
+    for (at, target) in found {
+        let pointer = target
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{at}: {target} is not local"));
+        assert!(doc.pointer(pointer).is_some(), "{at}: {target} does not resolve");
+    }
+
+    let paths = doc["paths"].as_object().unwrap();
+    let mut ids = std::collections::HashSet::new();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = op["responses"].as_object().unwrap();
+            let name = format!("{method} {path}");
+            let id = op["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "{name}: operationId {id} is not unique");
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(responses.contains_key("401"), "{name} does not document 401");
+            }
+            if op["requestBody"]["content"]["application/json"].is_object() {
+                for status in ["400", "413", "415"] {
+                    assert!(responses.contains_key(status), "{name} does not document {status}");
+                }
+            }
+        }
+    }
+    assert!(operations > 150);
+
+    // Three different revocation answers keep three schemas.
+    let revoke_tokens = &doc["paths"]["/api/v1/provisioning/tokens/{vmUuid}/revoke"]["post"];
+    let wrapper = resolve(
+        &doc,
+        &revoke_tokens["responses"]["200"]["content"]["application/json"]["schema"],
+    );
+    let data = resolve(&doc, &wrapper["properties"]["data"]);
+    assert!(data["properties"]["vm_uuid"].is_object(), "{data}");
+    for name in ["AgentRevoked", "LeaseRevoked", "ProvisioningTokensRevoked"] {
+        assert!(doc["components"]["schemas"][name].is_object(), "{name} missing");
+    }
+
+    // A settings path holds any JSON value, not only an object.
+    let settings = &doc["paths"]["/api/v1/settings/{path}"]["get"]["responses"]["200"]["content"]["application/json"];
+    let wrapper = resolve(&doc, &settings["schema"]);
+    let any = resolve(&doc, &wrapper["properties"]["data"]);
+    assert!(any.get("type").is_none() && any.get("oneOf").is_none(), "{any}");
+
+    // `/client-logs` takes limit 1-200, as the server checks.
+    let params = doc["paths"]["/api/v1/client-logs"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(limit["schema"]["minimum"], 1);
+    assert_eq!(limit["schema"]["maximum"], 200);
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route() {
     let server = TestServer::start().await;

@@ -101,6 +101,7 @@ pub struct RevokeRequest {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AgentRevoked)]
 pub struct Revoked {
     pub id: String,
     pub status: String,

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -47,14 +48,14 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/agents/ws", tag = "agents",
     params(("agent_id" = Option<String>, Query), ("token" = Option<String>, Query)),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 400, body = botmox_contract::envelope::Failure), (status = 401, body = botmox_contract::envelope::Failure),
+        (status = 400, description = "Not a WebSocket upgrade request", body = botmox_contract::envelope::Failure), (status = 401, body = botmox_contract::envelope::Failure),
         (status = 403, body = botmox_contract::envelope::Failure), (status = 409, body = botmox_contract::envelope::Failure),
         (status = 426, body = botmox_contract::envelope::Failure)))]
 async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -71,6 +72,13 @@ async fn upgrade(
     if params.get("agent_id").is_some_and(|id| id != &agent.agent_id) {
         return Err(ApiError::new(ErrorCode::Forbidden).with_message("The token belongs to another agent"));
     }
+    // axum's own rejection is plain text; this route answers in the envelope like the rest.
+    let ws = ws.map_err(|rejection| {
+        ApiError::new(ErrorCode::BadRequest).with_message(format!(
+            "Open this URL as a WebSocket (GET with 'Connection: upgrade' and 'Upgrade: websocket'): {}",
+            rejection.body_text()
+        ))
+    })?;
     Ok(ws
         .read_buffer_size(WS_BUFFER)
         .write_buffer_size(WS_BUFFER)

@@ -30,7 +30,7 @@ pub struct AuditPage {
 
 /// Cursor paging: `limit` (1-200, default 50) entries older than `before` (an entry's `seq`).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", security(("bearer" = [])),
-    params(("before" = Option<i64>, Query), ("limit" = Option<u64>, Query)),
+    params(CursorQuery),
     responses((status = 200, body = Success<AuditPage>), (status = 400, body = Failure), (status = 403, body = Failure)))]
 async fn audit_page(
     State(state): State<AppState>,
@@ -46,6 +46,19 @@ async fn audit_page(
         .then(|| items.last().map(|e| e.seq))
         .flatten();
     Ok(ok(AuditPage { items, next_before }))
+}
+
+/// The query of a cursor-paged list as the document shows it; [`cursor`] parses it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read only by the OpenAPI derive
+pub struct CursorQuery {
+    /// Entries older than this `seq`.
+    #[param(minimum = 1)]
+    before: Option<i64>,
+    /// Default 50.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u64>,
 }
 
 /// `before` (optional, > 0) and `limit` (1-200, default 50) of a cursor-paged list.

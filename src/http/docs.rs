@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::response::{Html, IntoResponse};
 use axum::{Extension, Json};
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi;
 use utoipa::Modify;
@@ -76,17 +76,207 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs",
     responses((status = 200, description = "This OpenAPI 3.1 document", content_type = "application/json")))]
-async fn openapi_json(Extension(doc): Extension<Arc<OpenApi>>) -> impl IntoResponse {
+async fn openapi_json(Extension(doc): Extension<Arc<Value>>) -> impl IntoResponse {
     Json(doc.as_ref().clone())
 }
 
 #[utoipa::path(get, path = "/api/docs", tag = "docs",
     responses((status = 200, description = "The API reference as an HTML page", content_type = "text/html")))]
-async fn reference_page(Extension(doc): Extension<Arc<OpenApi>>) -> Html<String> {
-    Html(render(&serde_json::to_value(doc.as_ref()).unwrap_or_default()))
+async fn reference_page(Extension(doc): Extension<Arc<Value>>) -> Html<String> {
+    Html(render(&doc))
 }
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Answers every operation of a kind can give, whatever its annotation says: (status, name of
+/// the shared response component, its description). All carry the error envelope.
+const SHARED_RESPONSES: [(&str, &str, &str); 8] = [
+    (
+        "400",
+        "BadRequest",
+        "A path segment, query parameter or body that is not valid; `details` names the fields",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No bearer token, or one that is unknown, expired or revoked",
+    ),
+    ("404", "AgentNotFound", "`agent_id` names no agent of the tenant"),
+    ("409", "AgentOffline", "No agent is online to run the operation"),
+    ("413", "PayloadTooLarge", "The body is larger than `max_body_bytes`"),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not sent with `Content-Type: application/json`",
+    ),
+    ("502", "AgentFailed", "The agent could not complete the operation"),
+    ("504", "AgentTimeout", "The agent did not finish the operation in time"),
+];
+
+/// The served document: the annotations' output, completed with the answers the middleware
+/// and extractors give on every route of a kind (so no annotation repeats them or can forget
+/// them): 401 where a bearer token is required, 400 where there is a path, query or body to
+/// reject, 413 where there is a body (the body limit applies to all), 415 where it is JSON,
+/// and the agent relay's answers on every `infra` operation (all run through `infra::relay`).
+pub fn complete(openapi: OpenApi) -> Value {
+    let mut doc = serde_json::to_value(&openapi).expect("an OpenAPI document serialises");
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.
+        *paths = std::mem::take(paths)
+            .into_iter()
+            .map(|(path, item)| (path.replace("{*", "{"), item))
+            .collect();
+        for item in paths.values_mut() {
+            for method in METHODS {
+                if let Some(op) = item.get_mut(method) {
+                    add_shared_responses(op);
+                }
+            }
+        }
+        unique_operation_ids(paths);
+    }
+    let responses: serde_json::Map<String, Value> = SHARED_RESPONSES
+        .iter()
+        .map(|(_, name, description)| {
+            let content = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Failure" } } });
+            (
+                (*name).to_owned(),
+                json!({ "description": description, "content": content }),
+            )
+        })
+        .collect();
+    doc["components"]["responses"] = Value::Object(responses);
+    add_links(&mut doc);
+    doc
+}
+
+/// OpenAPI links from each create (a POST answering 201 or 202 with a `data.id`) at `P` to every
+/// operation under the created item's path `P/{x}`: a stateful client (the fuzzer in CI) follows
+/// them to read, change and delete what it created.
+fn add_links(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object() else {
+        return;
+    };
+    let mut links = Vec::new();
+    for (path, status) in paths
+        .iter()
+        .filter_map(|(path, item)| Some((path, created_status(doc, &item["post"])?)))
+    {
+        for (target, target_item) in paths {
+            let Some(param) = target
+                .strip_prefix(path.as_str())
+                .and_then(|rest| rest.strip_prefix("/{"))
+                .and_then(|rest| rest.split_once('}'))
+                .filter(|(_, rest)| !rest.contains('{'))
+                .map(|(param, _)| param)
+            else {
+                continue;
+            };
+            for method in METHODS.into_iter().filter(|m| target_item.get(*m).is_some()) {
+                let mut parameters = serde_json::Map::new();
+                for name in path_params(path) {
+                    parameters.insert(name.to_owned(), json!(format!("$request.path.{name}")));
+                }
+                parameters.insert(param.to_owned(), json!("$response.body#/data/id"));
+                let pointer = target.replace('~', "~0").replace('/', "~1");
+                let name = format!(
+                    "{method}{}",
+                    target[path.len()..].replace(['/', '{', '}', '-', '_'], " ")
+                );
+                let link = json!({ "operationRef": format!("#/paths/{pointer}/{method}"), "parameters": parameters });
+                links.push((
+                    path.clone(),
+                    status,
+                    name.split_whitespace().collect::<Vec<_>>().join("_"),
+                    link,
+                ));
+            }
+        }
+    }
+    for (path, status, name, link) in links {
+        doc["paths"][&path]["post"]["responses"][status]["links"][name] = link;
+    }
+}
+
+fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+}
+
+/// The status (201 or 202) with which `op` answers a `data` that has an `id` (a typed schema
+/// naming it, or a document, which always has one).
+fn created_status(doc: &Value, op: &Value) -> Option<&'static str> {
+    let resolve = |schema: &Value| match schema["$ref"].as_str() {
+        Some(target) => doc
+            .pointer(target.trim_start_matches('#'))
+            .cloned()
+            .unwrap_or(Value::Null),
+        None => schema.clone(),
+    };
+    ["201", "202"].into_iter().find(|status| {
+        let envelope = resolve(&op["responses"][*status]["content"]["application/json"]["schema"]);
+        let data = resolve(&envelope["properties"]["data"]);
+        data["properties"]["id"].is_object() || (data["type"] == "object" && data.get("properties").is_none())
+    })
+}
+
+/// utoipa takes an operation's id from its handler's name, so two modules' `status` or
+/// `heartbeat` share one; OpenAPI wants each unique. A repeated id gets its tag in front.
+fn unique_operation_ids(paths: &mut serde_json::Map<String, Value>) {
+    let operations = || {
+        METHODS
+            .into_iter()
+            .flat_map(|m| paths.values().filter_map(move |item| item.get(m)))
+    };
+    let mut uses = std::collections::HashMap::<String, usize>::new();
+    for op in operations() {
+        if let Some(id) = op["operationId"].as_str() {
+            *uses.entry(id.to_owned()).or_default() += 1;
+        }
+    }
+    for item in paths.values_mut() {
+        for method in METHODS {
+            let Some(op) = item.get_mut(method) else { continue };
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            let tag = op["tags"][0].as_str().unwrap_or_default().to_owned();
+            if !tag.is_empty() && uses.get(&id).is_some_and(|n| *n > 1) {
+                op["operationId"] = json!(format!("{}_{id}", tag.replace('-', "_")));
+            }
+        }
+    }
+}
+
+fn add_shared_responses(op: &mut Value) {
+    let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+    let has_params = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| matches!(p["in"].as_str(), Some("path" | "query"))));
+    let body = op["requestBody"]["content"].as_object();
+    let has_body = body.is_some();
+    let json_body = body.is_some_and(|c| c.contains_key("application/json"));
+    let relayed = op["tags"]
+        .as_array()
+        .is_some_and(|tags| tags.iter().any(|t| t == "infra"));
+    let applies = |status: &str| match status {
+        "400" => has_params || has_body || relayed,
+        "401" => secured,
+        "413" => has_body,
+        "415" => json_body,
+        "404" | "409" | "502" | "504" => relayed,
+        _ => false,
+    };
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (status, name, _) in SHARED_RESPONSES {
+        if applies(status) && !responses.contains_key(status) {
+            responses.insert(
+                status.to_owned(),
+                json!({ "$ref": format!("#/components/responses/{name}") }),
+            );
+        }
+    }
+}
 
 fn render(doc: &Value) -> String {
     let mut html = String::from(concat!(
@@ -158,4 +348,38 @@ fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// utoipa names a schema after its type, and merging routers keeps the last of two same-named
+    /// schemas silently: two modules' `Revoked` once became one, wrong for two of them.
+    #[test]
+    fn no_two_modules_define_a_schema_of_the_same_name() {
+        let mut seen: BTreeMap<String, (usize, Value)> = BTreeMap::new();
+        let mut clashes = Vec::new();
+        for (module, router) in super::super::api_routers().into_iter().enumerate() {
+            let schemas = router.into_openapi().components.map(|c| c.schemas).unwrap_or_default();
+            for (name, schema) in schemas {
+                let schema = serde_json::to_value(schema).unwrap();
+                match seen.get(&name) {
+                    Some((first, earlier)) if *earlier != schema => {
+                        clashes.push(format!("{name} (routers {first} and {module})"))
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(name, (module, schema));
+                    }
+                }
+            }
+        }
+        assert!(
+            clashes.is_empty(),
+            "schemas with one name and different shapes: {clashes:?}"
+        );
+    }
 }

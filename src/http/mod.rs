@@ -42,46 +42,20 @@ pub fn created<T>(data: T) -> Created<T> {
 
 /// The whole application: API routes, docs, metrics, the embedded UI, and middleware.
 pub fn router(state: AppState) -> Router {
-    let (api, mut openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
-        .merge(crate::health::routes::router())
-        .merge(crate::auth::routes::router())
-        .merge(crate::auth::admin::router())
-        .merge(crate::bots::routes::router())
-        .merge(crate::settings::routes::router())
-        .merge(crate::resources::routes::router())
-        .merge(crate::workspace::routes::router())
-        .merge(crate::finance::routes::router())
-        .merge(crate::theme_assets::routes::router())
-        .merge(crate::names::routes::router())
-        .merge(crate::audit::routes::router())
-        .merge(crate::observability::routes::router())
-        .merge(crate::ipqs::routes::router())
-        .merge(crate::agents::routes::router())
-        .merge(crate::agents::ws::router())
-        .merge(crate::vmops::routes::router())
-        .merge(crate::vm_registry::routes::router())
-        .merge(crate::infra::routes::router())
-        .merge(crate::ops::routes::router())
-        .merge(crate::notifications::routes::router())
-        .merge(crate::provisioning::routes::router())
-        .merge(crate::playbooks::routes::router())
-        .merge(crate::secrets::routes::router())
-        .merge(crate::leases::routes::router())
-        .merge(crate::leases::admin::router())
-        .merge(crate::artifacts::routes::router())
-        .merge(docs::router())
-        .split_for_parts();
-    // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.
-    openapi.paths.paths = std::mem::take(&mut openapi.paths.paths)
+    let (api, openapi) = api_routers()
         .into_iter()
-        .map(|(path, item)| (path.replace("{*", "{"), item))
-        .collect();
+        .fold(
+            OpenApiRouter::with_openapi(docs::ApiDoc::openapi()),
+            OpenApiRouter::merge,
+        )
+        .split_for_parts();
+    let document = Arc::new(docs::complete(openapi));
     let max_body = state.config.max_body_bytes;
 
     api.merge(crate::gateway::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(Extension(Arc::new(openapi)))
+        .layer(Extension(document))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(envelope_rejections))
         .layer(CatchPanicLayer::custom(panic_response))
@@ -97,6 +71,40 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(correlation))
         .with_state(state)
+}
+
+/// Every module's routes with their OpenAPI parts, in one list so the document's checks see
+/// each module separately.
+fn api_routers() -> Vec<OpenApiRouter<AppState>> {
+    vec![
+        crate::health::routes::router(),
+        crate::auth::routes::router(),
+        crate::auth::admin::router(),
+        crate::bots::routes::router(),
+        crate::settings::routes::router(),
+        crate::resources::routes::router(),
+        crate::workspace::routes::router(),
+        crate::finance::routes::router(),
+        crate::theme_assets::routes::router(),
+        crate::names::routes::router(),
+        crate::audit::routes::router(),
+        crate::observability::routes::router(),
+        crate::ipqs::routes::router(),
+        crate::agents::routes::router(),
+        crate::agents::ws::router(),
+        crate::vmops::routes::router(),
+        crate::vm_registry::routes::router(),
+        crate::infra::routes::router(),
+        crate::ops::routes::router(),
+        crate::notifications::routes::router(),
+        crate::provisioning::routes::router(),
+        crate::playbooks::routes::router(),
+        crate::secrets::routes::router(),
+        crate::leases::routes::router(),
+        crate::leases::admin::router(),
+        crate::artifacts::routes::router(),
+        docs::router(),
+    ]
 }
 
 const CORRELATION_HEADERS: [HeaderName; 3] = [

@@ -70,12 +70,14 @@ pub struct Lease {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = LeaseHeartbeatRequest)]
 pub struct HeartbeatRequest {
     #[schema(value_type = String)]
     pub lease_id: Text<1, 200>,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = LeaseHeartbeatAck)]
 pub struct HeartbeatAck {
     pub lease_id: String,
     pub status: String,
@@ -85,6 +87,7 @@ pub struct HeartbeatAck {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = LeaseRevokeRequest)]
 pub struct RevokeRequest {
     #[schema(value_type = String)]
     pub lease_id: Text<1, 200>,
@@ -93,6 +96,7 @@ pub struct RevokeRequest {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = LeaseRevoked)]
 pub struct Revoked {
     pub lease_id: String,
     pub status: String,

@@ -358,7 +358,7 @@ pub struct DeliveryPage {
 /// The tenant's deliveries, newest first (admin): `limit` (1-200, default 50) rows older than
 /// `before` (a row's `id`). Finished rows are kept 30 days.
 #[utoipa::path(get, path = "/api/v1/notifications/deliveries", tag = "notifications", security(("bearer" = [])),
-    params(("before" = Option<i64>, Query), ("limit" = Option<u64>, Query)),
+    params(crate::audit::routes::CursorQuery),
     responses((status = 200, body = Success<DeliveryPage>), (status = 400, body = Failure), (status = 403, body = Failure)))]
 async fn deliveries(
     State(state): State<AppState>,

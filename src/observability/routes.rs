@@ -98,7 +98,7 @@ async fn ingest(
 
 /// The tenant's stored browser events, newest first (admin): `before`, `limit` (1-200).
 #[utoipa::path(get, path = "/api/v1/client-logs", tag = "observability", security(("bearer" = [])),
-    params(("before" = Option<i64>, Query), ("limit" = Option<u64>, Query)),
+    params(crate::audit::routes::CursorQuery),
     responses((status = 200, body = Success<Vec<StoredEvent>>), (status = 403, body = Failure)))]
 async fn list(
     State(state): State<AppState>,

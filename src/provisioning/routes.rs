@@ -116,7 +116,10 @@ pub struct ProfileBody {
     pub config: Option<Value>,
 }
 
+/// `{ deleted: true }`.
+// Its own schema name: the documents' `Deleted` is `{ id, deleted }`.
 #[derive(Serialize, ToSchema)]
+#[schema(as = DeletedFlag)]
 pub struct Deleted {
     pub deleted: bool,
 }
@@ -834,6 +837,7 @@ async fn progress_events(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = ProvisioningTokensRevoked)]
 pub struct Revoked {
     pub vm_uuid: String,
     pub revoked: bool,

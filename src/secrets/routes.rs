@@ -23,7 +23,7 @@ use crate::auth::principal::privileged;
 use crate::auth::store as users;
 use crate::auth::{Authed, Principal};
 use crate::clock::{iso_ms, now_ms};
-use crate::documents::crud::typed_body;
+use crate::documents::crud::{typed_body, Deleted};
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
@@ -160,12 +160,6 @@ pub struct SecretValue {
     pub nonce: Option<String>,
     pub alg: String,
     pub key_id: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Deleted {
-    pub id: String,
-    pub deleted: bool,
 }
 
 const SCOPE_TYPES: [&str; 4] = ["bot", "vm", "agent", "tenant"];

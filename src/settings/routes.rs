@@ -122,6 +122,12 @@ async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value:
     Ok(tree::get(&tree, &path).cloned().unwrap_or(Value::Null))
 }
 
+/// Any JSON value: a settings path holds whatever was last written to it, `null` when nothing.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Value)]
+#[allow(dead_code)] // only its schema is used
+struct AnyValue(Value);
+
 /// The whole tree (`{}` when nothing was ever stored).
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),
     responses((status = 200, body = Success<AnyDocument>)))]
@@ -132,7 +138,7 @@ async fn get_tree(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiR
 /// The value at a slash-separated path, or `null`.
 #[utoipa::path(get, path = "/api/v1/settings/{*path}", tag = "settings", security(("bearer" = [])),
     params(("path" = String, Path, description = "e.g. ui/resource_tree")),
-    responses((status = 200, body = Success<Option<AnyDocument>>), (status = 400, body = Failure)))]
+    responses((status = 200, body = Success<AnyValue>), (status = 400, body = Failure)))]
 async fn get_path(
     State(state): State<AppState>,
     Authed(me, ..): Authed,
@@ -146,8 +152,8 @@ async fn get_path(
 /// Objects merge shallowly into an object at the path; anything else replaces it. Answers the
 /// new value at the path.
 #[utoipa::path(put, path = "/api/v1/settings/{*path}", tag = "settings", security(("bearer" = [])),
-    params(("path" = String, Path)), request_body = AnyDocument,
-    responses((status = 200, body = Success<Option<AnyDocument>>), (status = 400, body = Failure)))]
+    params(("path" = String, Path)), request_body = AnyValue,
+    responses((status = 200, body = Success<AnyValue>), (status = 400, body = Failure)))]
 async fn put_path(
     State(state): State<AppState>,
     Authed(me, ..): Authed,
@@ -159,8 +165,8 @@ async fn put_path(
 
 /// The same as PUT.
 #[utoipa::path(patch, path = "/api/v1/settings/{*path}", tag = "settings", security(("bearer" = [])),
-    params(("path" = String, Path)), request_body = AnyDocument,
-    responses((status = 200, body = Success<Option<AnyDocument>>), (status = 400, body = Failure)))]
+    params(("path" = String, Path)), request_body = AnyValue,
+    responses((status = 200, body = Success<AnyValue>), (status = 400, body = Failure)))]
 async fn patch_path(
     State(state): State<AppState>,
     Authed(me, ..): Authed,

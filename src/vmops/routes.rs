@@ -217,7 +217,8 @@ async fn dispatch_proxmox(
 /// Queues `syncthing.<action>` for an agent of the caller's.
 #[utoipa::path(post, path = "/api/v1/vm-ops/syncthing/{action}", tag = "vm-ops", security(("bearer" = [])),
     params(("action" = String, Path)), request_body = NamespacedDispatch,
-    responses((status = 202, body = Success<Command>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+    responses((status = 202, body = Success<Command>), (status = 400, body = Failure), (status = 403, body = Failure),
+        (status = 404, body = Failure), (status = 409, body = Failure)))]
 async fn dispatch_syncthing(
     State(state): State<AppState>,
     Authed(me, ..): Authed,
@@ -230,7 +231,7 @@ async fn dispatch_syncthing(
 /// Queues any command type (admin/infra).
 #[utoipa::path(post, path = "/api/v1/vm-ops/commands", tag = "vm-ops", security(("bearer" = [])), request_body = RawDispatch,
     responses((status = 202, body = Success<Command>), (status = 400, body = Failure), (status = 403, body = Failure),
-        (status = 409, body = Failure)))]
+        (status = 404, body = Failure), (status = 409, body = Failure)))]
 async fn dispatch_raw(
     State(state): State<AppState>,
     Authed(me, ..): Authed<crate::auth::Privileged>,
