@@ -24,6 +24,7 @@ use crate::vault::{self, Vault};
 
 pub struct Server {
     listener: TcpListener,
+    gateway_listener: TcpListener,
     stopping: tokio::sync::watch::Sender<bool>,
     state: AppState,
     _lock: DataDirLock,
@@ -58,6 +59,20 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         )
     })?;
     let addr = listener.local_addr()?;
+    let gateway_listener = TcpListener::bind(config.gateway_listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} for the service-UI gateway (is another server using it? set --gateway-listen)",
+            config.gateway_listen
+        )
+    })?;
+    let gateway_addr = gateway_listener.local_addr()?;
+    let gateway = crate::gateway::Origins::new(
+        config.public_url.as_deref().unwrap_or(&format!("http://{addr}")),
+        config
+            .gateway_public_url
+            .as_deref()
+            .unwrap_or(&format!("http://{gateway_addr}")),
+    );
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
@@ -85,8 +100,14 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         shutdown,
         metrics,
         started,
+        gateway: Arc::new(gateway),
     };
     announce_setup(&state, addr).await?;
+    // Logged before the app's line: whoever waits for "listening on" finds both addresses.
+    tracing::info!(
+        public_url = %state.gateway.public_url,
+        "service-UI gateway on http://{gateway_addr}"
+    );
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         data_dir = %state.config.data_dir.display(),
@@ -94,6 +115,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     );
     Ok(Server {
         listener,
+        gateway_listener,
         stopping,
         state,
         _lock: lock,
@@ -163,6 +185,7 @@ impl Server {
     pub async fn run(self) -> anyhow::Result<()> {
         let Server {
             listener,
+            gateway_listener,
             stopping,
             state,
             _lock,
@@ -173,6 +196,16 @@ impl Server {
         // (a crash, not a stop, is what can send a message twice).
         let sender = tokio::spawn(crate::notifications::sender::run(state.clone()));
         tokio::spawn(crate::notifications::scheduler::run(state.clone()));
+        let mut gateway_stopping = state.shutdown.clone();
+        let gateway = crate::gateway::router(state.clone());
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = gateway_stopping.wait_for(|stopping| *stopping).await;
+            };
+            if let Err(e) = axum::serve(gateway_listener, gateway).with_graceful_shutdown(stopped).await {
+                tracing::error!(error = %e, "the service-UI gateway stopped");
+            }
+        });
         let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::leases::routes::router())
         .merge(crate::leases::admin::router())
         .merge(crate::artifacts::routes::router())
+        .merge(crate::gateway::routes::router())
         .merge(docs::router())
         .split_for_parts();
     // axum spells a catch-all `{*path}`; OpenAPI knows only `{path}`.
@@ -76,8 +77,7 @@ pub fn router(state: AppState) -> Router {
         .collect();
     let max_body = state.config.max_body_bytes;
 
-    api.merge(crate::gateway::router())
-        .fallback(fallback)
+    api.fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Arc::new(openapi)))
         .layer(DefaultBodyLimit::max(max_body))
@@ -139,16 +139,22 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     response
 }
 
-/// Unknown `/api` paths answer in the envelope; everything else is the web UI.
-async fn fallback(method: Method, uri: Uri) -> Response {
+/// Unknown `/api` paths and the service-UI prefixes answer in the envelope; everything else
+/// is the web UI.
+async fn fallback(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
         return ApiError::new(ErrorCode::NotFound)
             .with_message(format!("Cannot {method} {path}"))
             .into_response();
     }
+    if crate::gateway::serves(path) {
+        return ApiError::new(ErrorCode::NotFound)
+            .with_message("Service UIs are served on the gateway origin only: open them from the Bot-Mox app")
+            .into_response();
+    }
     if method == Method::GET || method == Method::HEAD {
-        return web::serve(path);
+        return web::serve(path, &state.gateway.public_url);
     }
     ApiError::new(ErrorCode::NotFound)
         .with_message(format!("Cannot {method} {path}"))
