@@ -369,6 +369,26 @@ mod tests {
     }
 
     #[test]
+    fn the_gateway_needs_an_origin_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolve = |public: &str, gateway: &str| {
+            let flags = Settings {
+                public_url: Some(public.into()),
+                gateway_public_url: Some(gateway.into()),
+                ..Settings::default()
+            };
+            Config::resolve(Some(dir.path().to_owned()), flags)
+        };
+        let err = resolve("https://bm.example", "https://bm.example/").unwrap_err();
+        assert!(err.to_string().contains("another origin"), "{err}");
+        let err = resolve("https://bm.example", "https://bm.example/gw").unwrap_err();
+        assert!(err.to_string().contains("origin only"), "{err}");
+        let config = resolve("https://bm.example", "https://gw.bm.example/").unwrap();
+        assert_eq!(config.gateway_public_url.as_deref(), Some("https://gw.bm.example"));
+        assert_eq!(config.gateway_listen.port(), 8081);
+    }
+
+    #[test]
     fn the_vault_key_is_redacted_when_printed() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap();

@@ -202,7 +202,10 @@ impl Server {
             let stopped = async move {
                 let _ = gateway_stopping.wait_for(|stopping| *stopping).await;
             };
-            if let Err(e) = axum::serve(gateway_listener, gateway).with_graceful_shutdown(stopped).await {
+            if let Err(e) = axum::serve(gateway_listener, gateway)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
                 tracing::error!(error = %e, "the service-UI gateway stopped");
             }
         });

@@ -88,11 +88,25 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
     assert_eq!(res.status(), 401);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "UNAUTHORIZED");
     let (status, body) = server
-        .call("POST", "/api/v1/gateway/tickets", &op, Some(json!({ "service": "proxmox" })))
+        .call(
+            "POST",
+            "/api/v1/gateway/tickets",
+            &op,
+            Some(json!({ "service": "proxmox" })),
+        )
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("FORBIDDEN")), "infra only");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "infra only"
+    );
     let (status, body) = server
-        .call("POST", "/api/v1/gateway/tickets", &infra, Some(json!({ "service": "ftp" })))
+        .call(
+            "POST",
+            "/api/v1/gateway/tickets",
+            &infra,
+            Some(json!({ "service": "ftp" })),
+        )
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -115,7 +129,11 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
         .iter()
         .map(|v| v.to_str().unwrap())
         .collect();
-    assert_eq!(policies, [format!("frame-ancestors {}", server.base)], "only the app frames it");
+    assert_eq!(
+        policies,
+        [format!("frame-ancestors {}", server.base)],
+        "only the app frames it"
+    );
     let seen: Value = res.json().await.unwrap();
     assert_eq!(
         (seen["path"].as_str(), seen["query"].as_str()),

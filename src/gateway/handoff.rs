@@ -47,8 +47,14 @@ async fn grant(state: &AppState, query: Option<&str>) -> Result<Response, ApiErr
     Ok((
         StatusCode::SEE_OTHER,
         [
-            (header::LOCATION, HeaderValue::from_str(&location).map_err(|_| ErrorCode::Internal)?),
-            (header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| ErrorCode::Internal)?),
+            (
+                header::LOCATION,
+                HeaderValue::from_str(&location).map_err(|_| ErrorCode::Internal)?,
+            ),
+            (
+                header::SET_COOKIE,
+                HeaderValue::from_str(&cookie).map_err(|_| ErrorCode::Internal)?,
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
     )

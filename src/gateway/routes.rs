@@ -54,7 +54,12 @@ async fn mint_ticket(
             Ok::<_, ApiError>(expires_at)
         })
         .await?;
-    let url = format!("{}{}?ticket={}", state.gateway.public_url, handoff::PATH, issued.plaintext);
+    let url = format!(
+        "{}{}?ticket={}",
+        state.gateway.public_url,
+        handoff::PATH,
+        issued.plaintext
+    );
     Ok(created(Ticket {
         url,
         service: key.to_owned(),

@@ -54,7 +54,9 @@ fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
 
 /// Every value the browser sent for `name` (a page can plant a second one under another path).
 pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
-    cookie_pairs(headers).filter(move |(n, v)| *n == name && !v.is_empty()).map(|(_, v)| v)
+    cookie_pairs(headers)
+        .filter(move |(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 /// The Cookie header to send upstream: the browser's cookies without ours.
@@ -69,7 +71,11 @@ pub fn upstream_cookie(headers: &HeaderMap) -> Option<HeaderValue> {
 /// An upstream `Set-Cookie` that would set one of our names is dropped.
 pub fn is_our_set_cookie(value: &HeaderValue) -> bool {
     let text = value.to_str().unwrap_or_default();
-    let name = text.split(';').next().and_then(|p| p.split_once('=')).map_or(text, |(n, _)| n);
+    let name = text
+        .split(';')
+        .next()
+        .and_then(|p| p.split_once('='))
+        .map_or(text, |(n, _)| n);
     is_our_cookie(name)
 }
 
@@ -101,7 +107,9 @@ fn url_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
 
 /// One query parameter's value.
 pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    url_pairs(query?).find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v)
+    url_pairs(query?)
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 /// The query without token-like parameters; `None` when nothing is left.
@@ -129,15 +137,22 @@ mod tests {
         );
         assert_eq!(upstream_cookie(&headers).unwrap(), "PVEAuthCookie=a; x=1");
         assert_eq!(cookie_values(&headers, "botmox_gw_proxmox").collect::<Vec<_>>(), ["g"]);
-        assert!(is_our_set_cookie(&HeaderValue::from_static("botmox_gw_tinyfm=x; Path=/tinyfm-ui")));
-        assert!(is_our_set_cookie(&HeaderValue::from_static("__Secure-BOTMOX_session=x")));
+        assert!(is_our_set_cookie(&HeaderValue::from_static(
+            "botmox_gw_tinyfm=x; Path=/tinyfm-ui"
+        )));
+        assert!(is_our_set_cookie(&HeaderValue::from_static(
+            "__Secure-BOTMOX_session=x"
+        )));
         assert!(!is_our_set_cookie(&HeaderValue::from_static("PVEAuthCookie=x; Path=/")));
     }
 
     #[test]
     fn upstream_framing_rules_are_replaced_and_the_rest_kept() {
         let csp = HeaderValue::from_static("default-src 'self'; Frame-Ancestors 'none'; img-src data:");
-        assert_eq!(without_frame_ancestors(&csp).unwrap(), "default-src 'self'; img-src data:");
+        assert_eq!(
+            without_frame_ancestors(&csp).unwrap(),
+            "default-src 'self'; img-src data:"
+        );
         assert!(without_frame_ancestors(&HeaderValue::from_static("frame-ancestors 'none'")).is_none());
         assert_eq!(
             forwarded_query(Some("v=2&access_token=x&Token=y&ticket=z")).as_deref(),

@@ -277,7 +277,12 @@ impl TestServer {
     /// ticket, trades it there, and returns the gateway cookie as `name=value`.
     pub async fn gateway_cookie(&self, token: &str, service: &str) -> String {
         let (status, ticket) = self
-            .call("POST", "/api/v1/gateway/tickets", token, Some(json!({ "service": service })))
+            .call(
+                "POST",
+                "/api/v1/gateway/tickets",
+                token,
+                Some(json!({ "service": service })),
+            )
             .await;
         assert_eq!(status, 201, "{ticket}");
         let url = ticket["data"]["url"].as_str().unwrap();

@@ -126,9 +126,10 @@ async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
         client()
             .get(server.gateway_url("/tinyfm-ui/"))
             .header("cookie", format!("botmox_gateway={infra}; botmox_gw_tinyfm={infra}")),
-        client()
-            .get(server.gateway_url("/tinyfm-ui/"))
-            .header("referer", server.url(&format!("/vms/sites/tinyfm?access_token={infra}"))),
+        client().get(server.gateway_url("/tinyfm-ui/")).header(
+            "referer",
+            server.url(&format!("/vms/sites/tinyfm?access_token={infra}")),
+        ),
     ];
     for attempt in attempts {
         let body = json_of(attempt.send().await.unwrap(), 401).await;
@@ -139,11 +140,19 @@ async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
     // The hand-off: a ticket URL on the gateway origin, traded for a cookie of that origin
     // (HttpOnly, SameSite=Strict), then a redirect to the clean URL.
     let (status, ticket) = server
-        .call("POST", "/api/v1/gateway/tickets", &infra, Some(json!({ "service": "tinyfm" })))
+        .call(
+            "POST",
+            "/api/v1/gateway/tickets",
+            &infra,
+            Some(json!({ "service": "tinyfm" })),
+        )
         .await;
     assert_eq!(status, 201, "{ticket}");
     let url = ticket["data"]["url"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{}/", server.gateway)) && !url.contains(&infra), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/", server.gateway)) && !url.contains(&infra),
+        "{url}"
+    );
     let res = no_redirects().get(url).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/tinyfm-ui/");
@@ -155,14 +164,20 @@ async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
     }
     let cookie = attributes[0].to_owned();
     let grant = cookie.split_once('=').unwrap().1.to_owned();
-    assert!(cookie.starts_with("botmox_gw_tinyfm=") && !cookie.contains(&infra), "{cookie}");
+    assert!(
+        cookie.starts_with("botmox_gw_tinyfm=") && !cookie.contains(&infra),
+        "{cookie}"
+    );
 
     // Everything of ours a browser could send along: none of it reaches the upstream.
     let res = client()
         .get(server.gateway_url(&format!("/tinyfm-ui/?keep=1&access_token={infra}")))
         .header("cookie", format!("{cookie}; botmox_session={infra}; theirs=1"))
         .bearer_auth(&infra)
-        .header("referer", server.url(&format!("/vms/sites/tinyfm?access_token={infra}")))
+        .header(
+            "referer",
+            server.url(&format!("/vms/sites/tinyfm?access_token={infra}")),
+        )
         .send()
         .await
         .unwrap();
@@ -188,7 +203,10 @@ async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
     assert!(request.starts_with("GET /?keep=1\n"), "{request}");
     assert!(request.contains("cookie: theirs=1\n"), "{request}");
     for ours in [infra.as_str(), grant.as_str(), "botmox", "referer:", "authorization:"] {
-        assert!(!request.to_lowercase().contains(&ours.to_lowercase()), "{ours} leaked: {request}");
+        assert!(
+            !request.to_lowercase().contains(&ours.to_lowercase()),
+            "{ours} leaked: {request}"
+        );
     }
 }
 
@@ -200,7 +218,12 @@ async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session
         let (server, infra) = (&server, infra.clone());
         async move {
             let (status, ticket) = server
-                .call("POST", "/api/v1/gateway/tickets", &infra, Some(json!({ "service": service })))
+                .call(
+                    "POST",
+                    "/api/v1/gateway/tickets",
+                    &infra,
+                    Some(json!({ "service": service })),
+                )
                 .await;
             assert_eq!(status, 201, "{ticket}");
             ticket["data"]["url"].as_str().unwrap().to_owned()
@@ -215,7 +238,14 @@ async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session
     let url = mint("tinyfm").await;
     assert_eq!(no_redirects().get(&url).send().await.unwrap().status(), 303);
     refused(no_redirects().get(&url).send().await.unwrap()).await;
-    refused(no_redirects().get(server.gateway_url("/_botmox/handoff")).send().await.unwrap()).await;
+    refused(
+        no_redirects()
+            .get(server.gateway_url("/_botmox/handoff"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let forged = server.gateway_url(&format!("/_botmox/handoff?ticket={infra}"));
     refused(no_redirects().get(forged).send().await.unwrap()).await;
 
@@ -263,7 +293,12 @@ async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session
     // An api user cannot mint a ticket at all.
     let op = server.user("op@example.com", "default", "api").await;
     let (status, _) = server
-        .call("POST", "/api/v1/gateway/tickets", &op, Some(json!({ "service": "tinyfm" })))
+        .call(
+            "POST",
+            "/api/v1/gateway/tickets",
+            &op,
+            Some(json!({ "service": "tinyfm" })),
+        )
         .await;
     assert_eq!(status, 403);
 
