@@ -103,6 +103,12 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         gateway: Arc::new(gateway),
     };
     announce_setup(&state, addr).await?;
+    if state.config.gateway_public_url.is_none() && gateway_addr.ip().is_unspecified() {
+        tracing::warn!(
+            "the service-UI gateway listens on {gateway_addr} without gateway_public_url: browsers cannot use \
+             that address; set gateway_public_url (and public_url) to the addresses they reach"
+        );
+    }
     // Logged before the app's line: whoever waits for "listening on" finds both addresses.
     tracing::info!(
         public_url = %state.gateway.public_url,
