@@ -3,7 +3,7 @@
 //! own origin and sends the browser on to the service, with the ticket gone from the URL.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{rules, services, store};
@@ -14,7 +14,18 @@ use crate::state::AppState;
 
 pub const PATH: &str = "/_botmox/handoff";
 
-pub async fn exchange(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn exchange(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    // Only the app (same site, another origin) may start a hand-off. Otherwise anyone could
+    // make a victim's browser trade the attacker's own ticket (a link on another site, or a
+    // page already on the gateway origin), and the victim would then work in the attacker's
+    // service UI, beside their own gateway cookies. Browsers send this header; other clients do
+    // not, and hold no victim's cookies.
+    let initiator = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if initiator.is_some_and(|site| site != "same-site") {
+        return ApiError::new(ErrorCode::Forbidden)
+            .with_message("Open the service from the Bot-Mox app: this link only works from there")
+            .into_response();
+    }
     match grant(&state, query.as_deref()).await {
         Ok(response) => response,
         Err(e) => e.into_response(),

@@ -42,10 +42,12 @@ const NOT_FORWARDED: [&str; 11] = [
     "origin",
     "referer",
 ];
-/// Response headers dropped: framing is decided by our policy, the body is re-encoded.
-const STRIPPED: [&str; 5] = [
+/// Response headers dropped: framing is decided by our policy, the body is re-encoded, and no
+/// upstream widens a service worker's scope.
+const STRIPPED: [&str; 6] = [
     "x-frame-options",
     "referrer-policy",
+    "service-worker-allowed",
     "content-length",
     "transfer-encoding",
     "connection",
@@ -90,6 +92,13 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
     let Some((service, prefix)) = services::by_path(&path) else {
         return ApiError::new(ErrorCode::NotFound).into_response();
     };
+    // A service worker would outlive the page on the whole gateway origin and see every later
+    // request there, hand-off links included: no upstream may install one.
+    if parts.headers.contains_key("service-worker") {
+        return ApiError::new(ErrorCode::Forbidden)
+            .with_message("Service workers are not allowed on the gateway")
+            .into_response();
+    }
     let holder = match holder_of(&state, service, &parts.headers).await {
         Ok(holder) => holder,
         Err(e) => return e.into_response(),

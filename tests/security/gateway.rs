@@ -169,6 +169,17 @@ async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
         "{cookie}"
     );
 
+    // No upstream script may install a service worker on the gateway origin (it would see
+    // every later hand-off link there).
+    let res = client()
+        .get(server.gateway_url("/tinyfm-ui/sw.js"))
+        .header("cookie", &cookie)
+        .header("service-worker", "script")
+        .send()
+        .await
+        .unwrap();
+    json_of(res, 403).await;
+
     // Everything of ours a browser could send along: none of it reaches the upstream.
     let res = client()
         .get(server.gateway_url(&format!("/tinyfm-ui/?keep=1&access_token={infra}")))
@@ -234,9 +245,26 @@ async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session
         assert_eq!(body["error"]["code"], "GATEWAY_TICKET_INVALID", "{body}");
     };
 
-    // Single use.
+    // Only a page of the same site (the app) may start the hand-off: not a link on another
+    // site, not a page already on the gateway origin, not a typed-in URL.
     let url = mint("tinyfm").await;
-    assert_eq!(no_redirects().get(&url).send().await.unwrap().status(), 303);
+    for initiator in ["cross-site", "same-origin", "none"] {
+        let res = no_redirects()
+            .get(&url)
+            .header("sec-fetch-site", initiator)
+            .send()
+            .await
+            .unwrap();
+        json_of(res, 403).await;
+    }
+    // Single use.
+    let res = no_redirects()
+        .get(&url)
+        .header("sec-fetch-site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
     refused(no_redirects().get(&url).send().await.unwrap()).await;
     refused(
         no_redirects()
