@@ -42,11 +42,9 @@ const NOT_FORWARDED: [&str; 11] = [
     "origin",
     "referer",
 ];
-/// Response headers dropped: framing is decided by our policy, the body is re-encoded, and no
-/// upstream widens a service worker's scope.
-const STRIPPED: [&str; 6] = [
-    "x-frame-options",
-    "referrer-policy",
+/// Response headers dropped: the body is re-encoded, and no upstream widens a service worker's
+/// scope. (Framing and Referer headers are replaced for every answer by [`framing`].)
+const STRIPPED: [&str; 4] = [
     "service-worker-allowed",
     "content-length",
     "transfer-encoding",
