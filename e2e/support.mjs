@@ -33,6 +33,7 @@ export const DEMO_USER = { email: 'demo@botmox.local', password: 'botmox-demo' }
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 const LISTENING_RE = /listening on (https?:\/\/)?(\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)/i;
+const GATEWAY_RE = /service-UI gateway on (https?:\/\/[\w.:[\]-]+)/i;
 const SETUP_RE = /(https?:\/\/[^\s"'\\,]+\/setup\?token=[^\s"'\\,]+)/i;
 
 /** Why the browser tests cannot run here, or false. */
@@ -93,13 +94,18 @@ export function spawnLogged(bin, args, env = {}) {
 }
 
 /**
- * Spawns `<bin> serve --listen 127.0.0.1:0 --data-dir <fresh tmp dir> ...args` and resolves once
- * it logs "listening on". The server has `baseUrl`, `setupUrl` and `setupToken` (null when an
- * admin exists, as with --demo), `log()` and `stop()`, which also removes the data directory.
+ * Spawns `<bin> serve --listen 127.0.0.1:0 --gateway-listen 127.0.0.1:0 --data-dir <fresh tmp dir>
+ * ...args` and resolves once it logs "listening on". The server has `baseUrl`, `gatewayUrl` (the
+ * service-UI gateway's own origin), `setupUrl` and `setupToken` (null when an admin exists, as
+ * with --demo), `log()` and `stop()`, which also removes the data directory.
  */
 export async function startServer(bin, { args = [], env = {}, dataDirPrefix = 'botmox-e2e-' } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), dataDirPrefix));
-  const proc = spawnLogged(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], env);
+  const proc = spawnLogged(
+    bin,
+    ['serve', '--listen', '127.0.0.1:0', '--gateway-listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
+    env,
+  );
   const stop = async () => {
     await proc.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -116,6 +122,7 @@ export async function startServer(bin, { args = [], env = {}, dataDirPrefix = 'b
   const setup = announced && new URL(announced[1]);
   return {
     baseUrl,
+    gatewayUrl: GATEWAY_RE.exec(proc.log())?.[1] ?? null,
     setupUrl: setup && new URL(setup.pathname + setup.search, baseUrl).toString(),
     setupToken: setup && setup.searchParams.get('token'),
     log: proc.log,

@@ -2,7 +2,7 @@
 // --demo server (its demo user is admin + infra); no agent is needed for either.
 //
 // Server: BOTMOX_BIN=/path/to/botmox (spawned as `botmox serve --listen 127.0.0.1:0
-// --data-dir <tmp> --demo`). Browser: Debian's chromium through playwright-core.
+// --gateway-listen 127.0.0.1:0 --data-dir <tmp> --demo`). Browser: Debian's chromium through playwright-core.
 //
 // Flow: unattend profiles — the answer-file preview follows the editor (computer name, time
 // zone), a bad computer name is marked at its field, create as default (★), update, export the
@@ -10,7 +10,7 @@
 // "1 errors" marked at its line (and a save is refused with the same mark), fixed it
 // validates, saves and deletes; the resources tab saves a project's profile; service sites — "not configured",
 // then with a SyncThing URL saved in the dialog's Services tab (a bad URL marked first) a
-// full-size frame of the infra gateway showing the upstream page, and a user without the
+// full-size frame of the infra gateway (its own origin, through a hand-off link) showing the upstream page, and a user without the
 // infra role is told so. No console errors besides the 4xx answers provoked on purpose;
 // screenshots in both themes go to e2e/screenshots/.
 
@@ -261,9 +261,11 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
       await frame.waitFor();
     };
     await openSite();
-    const src = new URL(await frame.getAttribute('src'), baseUrl);
-    assert.equal(src.pathname, '/syncthing-ui/');
-    assert.equal(src.search, '', 'no token in the frame URL: the session cookie authenticates it');
+    // The frame opens the gateway's own origin through a one-use hand-off link.
+    const src = new URL(await frame.getAttribute('src'));
+    assert.equal(src.origin, server.gatewayUrl);
+    assert.equal(src.pathname, '/_botmox/handoff');
+    assert.ok(src.searchParams.get('ticket')?.startsWith('bmx_gwt_'), src.toString());
     await page.frameLocator('[data-testid="site-frame"]').getByText(UPSTREAM_TEXT).waitFor();
     assert.ok(upstream.credentials.length > 0 && upstream.credentials.every((c) => !c.includes('bmx_s_')), `the session stays with us: ${JSON.stringify(upstream.credentials)}`);
     const box = await frame.boundingBox();

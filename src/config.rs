@@ -24,6 +24,13 @@ pub struct Settings {
     /// Public base URL, used in links the server prints (setup URL); default http://<listen>.
     #[arg(long, global = true, env = "BOTMOX_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Address of the service-UI gateway's own listener (Proxmox, TinyFM, Syncthing UIs).
+    #[arg(long, global = true, env = "BOTMOX_GATEWAY_LISTEN", value_name = "ADDR")]
+    pub gateway_listen: Option<SocketAddr>,
+    /// Base URL browsers use for the gateway (its own host name behind a TLS proxy, e.g.
+    /// https://gw.example.com); default http://<gateway_listen>.
+    #[arg(long, global = true, env = "BOTMOX_GATEWAY_PUBLIC_URL", value_name = "URL")]
+    pub gateway_public_url: Option<String>,
     /// Log filter, e.g. `info` or `botmox=debug,tower_http=info`.
     #[arg(long, global = true, env = "BOTMOX_LOG", value_name = "FILTER")]
     pub log: Option<String>,
@@ -120,6 +127,9 @@ pub struct Config {
     pub listen: SocketAddr,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    pub gateway_listen: SocketAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_public_url: Option<String>,
     pub log: String,
     pub log_format: LogFormat,
     pub session_ttl_hours: u64,
@@ -192,6 +202,10 @@ impl Config {
         let config = Config {
             listen: s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            gateway_listen: s
+                .gateway_listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8081))),
+            gateway_public_url: s.gateway_public_url.map(|u| u.trim_end_matches('/').to_owned()),
             log: s.log.unwrap_or_else(|| "info".to_owned()),
             log_format: s.log_format.unwrap_or(LogFormat::Text),
             session_ttl_hours: s.session_ttl_hours.unwrap_or(7 * 24),
@@ -276,12 +290,39 @@ impl Config {
         }
         crate::egress::Policy::parse(&self.egress_allow).map_err(ConfigError::Invalid)?;
         crate::http::client_ip::TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError::Invalid)?;
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
+        for (name, url) in [
+            ("public_url", &self.public_url),
+            ("gateway_public_url", &self.gateway_public_url),
+        ] {
+            if let Some(url) = url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{name} {url:?} must start with http:// or https://"
+                    )));
+                }
+            }
+        }
+        // Service UIs ask for root paths (/pve2, /api2 …): the gateway needs a whole origin.
+        if let Some(url) = &self.gateway_public_url {
+            if reqwest::Url::parse(url).map_or(true, |u| u.path() != "/" || u.query().is_some()) {
                 return Err(ConfigError::Invalid(format!(
-                    "public_url {url:?} must start with http:// or https://"
+                    "gateway_public_url {url:?} must be an origin only, e.g. https://gw.example.com (no path)"
                 )));
             }
+        }
+        let origin = |url: &str| reqwest::Url::parse(url).map(|u| u.origin().ascii_serialization()).ok();
+        if let (Some(app), Some(gateway)) = (&self.public_url, &self.gateway_public_url) {
+            if origin(app) == origin(gateway) {
+                return Err(ConfigError::Invalid(
+                    "gateway_public_url must be another origin than public_url: service UIs never share the app's origin"
+                        .to_owned(),
+                ));
+            }
+        }
+        if self.gateway_listen == self.listen && self.listen.port() != 0 {
+            return Err(ConfigError::Invalid(
+                "gateway_listen must differ from listen: service UIs never share the app's origin".to_owned(),
+            ));
         }
         Ok(())
     }
@@ -310,6 +351,8 @@ impl Settings {
         Settings {
             listen: self.listen.or(lower.listen),
             public_url: self.public_url.or(lower.public_url),
+            gateway_listen: self.gateway_listen.or(lower.gateway_listen),
+            gateway_public_url: self.gateway_public_url.or(lower.gateway_public_url),
             log: self.log.or(lower.log),
             log_format: self.log_format.or(lower.log_format),
             session_ttl_hours: self.session_ttl_hours.or(lower.session_ttl_hours),
@@ -382,6 +425,26 @@ mod tests {
         std::fs::write(dir.path().join(CONFIG_FILE), "db_readers = 0\n").unwrap();
         let err = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap_err();
         assert!(err.to_string().contains("db_readers"), "{err}");
+    }
+
+    #[test]
+    fn the_gateway_needs_an_origin_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolve = |public: &str, gateway: &str| {
+            let flags = Settings {
+                public_url: Some(public.into()),
+                gateway_public_url: Some(gateway.into()),
+                ..Settings::default()
+            };
+            Config::resolve(Some(dir.path().to_owned()), flags)
+        };
+        let err = resolve("https://bm.example", "https://bm.example/").unwrap_err();
+        assert!(err.to_string().contains("another origin"), "{err}");
+        let err = resolve("https://bm.example", "https://bm.example/gw").unwrap_err();
+        assert!(err.to_string().contains("origin only"), "{err}");
+        let config = resolve("https://bm.example", "https://gw.bm.example/").unwrap();
+        assert_eq!(config.gateway_public_url.as_deref(), Some("https://gw.bm.example"));
+        assert_eq!(config.gateway_listen.port(), 8081);
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::vault::{self, Vault};
 
 pub struct Server {
     listener: TcpListener,
+    gateway_listener: TcpListener,
     stopping: tokio::sync::watch::Sender<bool>,
     state: AppState,
     _lock: DataDirLock,
@@ -58,6 +59,20 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         )
     })?;
     let addr = listener.local_addr()?;
+    let gateway_listener = TcpListener::bind(config.gateway_listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} for the service-UI gateway (is another server using it? set --gateway-listen)",
+            config.gateway_listen
+        )
+    })?;
+    let gateway_addr = gateway_listener.local_addr()?;
+    let gateway = crate::gateway::Origins::new(
+        config.public_url.as_deref().unwrap_or(&format!("http://{addr}")),
+        config
+            .gateway_public_url
+            .as_deref()
+            .unwrap_or(&format!("http://{gateway_addr}")),
+    );
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
@@ -91,6 +106,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         shutdown,
         metrics,
         started,
+        gateway: Arc::new(gateway),
     };
     announce_setup(&state, addr).await?;
     if state.config.public_url.is_none() {
@@ -99,6 +115,17 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
              a client connected to, never its Host header; set public_url when clients come through a proxy or NAT"
         );
     }
+    if state.config.gateway_public_url.is_none() && gateway_addr.ip().is_unspecified() {
+        tracing::warn!(
+            "the service-UI gateway listens on {gateway_addr} without gateway_public_url: browsers cannot use \
+             that address; set gateway_public_url (and public_url) to the addresses they reach"
+        );
+    }
+    // Logged before the app's line: whoever waits for "listening on" finds both addresses.
+    tracing::info!(
+        public_url = %state.gateway.public_url,
+        "service-UI gateway on http://{gateway_addr}"
+    );
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         data_dir = %state.config.data_dir.display(),
@@ -106,6 +133,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     );
     Ok(Server {
         listener,
+        gateway_listener,
         stopping,
         state,
         _lock: lock,
@@ -175,6 +203,7 @@ impl Server {
     pub async fn run(self) -> anyhow::Result<()> {
         let Server {
             listener,
+            gateway_listener,
             stopping,
             state,
             _lock,
@@ -186,6 +215,11 @@ impl Server {
         let sender = tokio::spawn(crate::notifications::sender::run(state.clone()));
         tokio::spawn(crate::notifications::scheduler::run(state.clone()));
         let limits = state.config.connection_limits();
+        let mut gateway_stopping = state.shutdown.clone();
+        let gateway = crate::gateway::router(state.clone());
+        tokio::spawn(crate::http::serve::serve(gateway_listener, gateway, limits, async move {
+            let _ = gateway_stopping.wait_for(|stopping| *stopping).await;
+        }));
         let app = crate::http::router(state);
         crate::http::serve::serve(listener, app, limits, async move {
             shutdown_signal().await;

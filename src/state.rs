@@ -39,4 +39,6 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     pub sessions: Arc<SessionCache>,
     pub started: Instant,
+    /// Where the app and the service-UI gateway are served.
+    pub gateway: Arc<crate::gateway::Origins>,
 }

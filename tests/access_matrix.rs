@@ -268,7 +268,12 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
         ),
         // Infra and the gateway: the infra role only.
         row("GET", "/api/v1/infra/proxmox/status", None, &[Infra]),
-        row("GET", "/proxmox-ui/", None, &[Infra]),
+        row(
+            "POST",
+            "/api/v1/gateway/tickets",
+            Some(json!({ "service": "proxmox" })),
+            &[Infra],
+        ),
         // Agents.
         row("POST", "/api/v1/agents/pairings", Some(json!({})), USERS),
         row("POST", "/api/v1/agents/register", Some(json!({})), EVERYONE),

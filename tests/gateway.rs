@@ -1,5 +1,6 @@
-//! The infra gateway: authenticated reverse proxy to a service UI, HTTP and WebSocket, and an
-//! honest 502 when the service cannot be reached from the server.
+//! The infra gateway: an authenticated reverse proxy to a service UI on its own origin, HTTP
+//! and WebSocket, and an honest 502 when the service cannot be reached from the server.
+//! (What it must never let through is in `tests/security/gateway.rs`.)
 
 mod common;
 
@@ -10,6 +11,7 @@ use axum::routing::get;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A stand-in for a service UI: echoes what it got, frames itself out, redirects, echoes WS.
 async fn upstream() -> String {
@@ -85,51 +87,77 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
         .await;
     assert_eq!(status, 200);
 
-    let res = client().get(server.url("/proxmox-ui/")).send().await.unwrap();
+    // Only the gateway origin serves service UIs, and only to a gateway cookie.
+    let res = client().get(server.gateway_url("/proxmox-ui/")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "UNAUTHORIZED");
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v1/gateway/tickets",
+            &op,
+            Some(json!({ "service": "proxmox" })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "infra only"
+    );
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v1/gateway/tickets",
+            &infra,
+            Some(json!({ "service": "ftp" })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("UNKNOWN_GATEWAY_SERVICE"))
+    );
+
+    // The ticket becomes a cookie of the gateway origin; nothing of ours goes upstream.
+    let cookie = server.gateway_cookie(&infra, "proxmox").await;
     let res = client()
-        .get(server.url(&format!("/proxmox-ui/?access_token={op}")))
+        .get(server.gateway_url("/proxmox-ui/PVE/Utils.js?v=2"))
+        .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 403, "infra only");
-
-    // The token in the query authenticates and becomes a cookie; it is never sent upstream.
-    let url = server.url(&format!("/proxmox-ui/PVE/Utils.js?v=2&access_token={infra}"));
-    let res = client().get(url).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers().get("x-frame-options").is_none() && res.headers().get("content-security-policy").is_none());
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    assert!(res.headers().get("x-frame-options").is_none());
+    let policies: Vec<&str> = res
+        .headers()
+        .get_all("content-security-policy")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        policies,
+        [format!("frame-ancestors {}", server.base)],
+        "only the app frames it"
+    );
     let seen: Value = res.json().await.unwrap();
     assert_eq!(
         (seen["path"].as_str(), seen["query"].as_str()),
         (Some("/pve2/js/PVE/Utils.js"), Some("v=2"))
     );
-    assert!(!seen.to_string().contains(&infra), "the token stays with us: {seen}");
+    assert!(seen["headers"].get("cookie").is_none(), "{seen}");
 
     // Later requests of the framed page carry only the cookie.
     let res = client()
-        .get(server.url("/pve2/css/ext6-pve.css"))
+        .get(server.gateway_url("/pve2/css/ext6-pve.css"))
         .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
+    assert_eq!(res.status(), 200);
     let seen: Value = res.json().await.unwrap();
     assert_eq!(seen["path"], "/pve2/css/ext6-pve.css");
     assert!(seen["headers"].get("cookie").is_none(), "{seen}");
-    let manual = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = manual
-        .get(server.url("/proxmox-ui/redirect"))
+    let res = no_redirects()
+        .get(server.gateway_url("/proxmox-ui/redirect"))
         .header("cookie", &cookie)
         .send()
         .await
@@ -140,11 +168,11 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
     );
 
     // WebSockets go through too.
-    let ws_url = format!(
-        "{}/proxmox-ui/ws?access_token={infra}",
-        server.base.replacen("http", "ws", 1)
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    let mut request = format!("{}/proxmox-ui/ws", server.gateway.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     socket
         .send(tokio_tungstenite::tungstenite::Message::Text("hi".into()))
         .await
@@ -162,9 +190,10 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
         )
         .await;
     assert_eq!(status, 200);
+    let syncthing = server.gateway_cookie(&infra, "syncthing").await;
     let res = client()
-        .get(server.url("/syncthing-ui/"))
-        .header("cookie", &cookie)
+        .get(server.gateway_url("/syncthing-ui/"))
+        .header("cookie", &syncthing)
         .send()
         .await
         .unwrap();
@@ -175,9 +204,10 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
         "{page}"
     );
     assert!(page.contains("network of one of your agents"), "{page}");
+    let tinyfm = server.gateway_cookie(&infra, "tinyfm").await;
     let res = client()
-        .get(server.url("/tinyfm-ui/"))
-        .header("cookie", &cookie)
+        .get(server.gateway_url("/tinyfm-ui/"))
+        .header("cookie", &tinyfm)
         .send()
         .await
         .unwrap();

@@ -71,7 +71,7 @@ fn roles_to_sql(roles: &[Role]) -> String {
     serde_json::to_string(roles).expect("roles serialise")
 }
 
-fn roles_from_sql(text: &str) -> Vec<Role> {
+pub(crate) fn roles_from_sql(text: &str) -> Vec<Role> {
     // Unknown role names (from a newer version) are dropped rather than granting anything.
     serde_json::from_str::<Vec<String>>(text)
         .unwrap_or_default()

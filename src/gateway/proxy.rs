@@ -1,5 +1,5 @@
-//! The proxy itself: authenticate, find the upstream, forward the request or bridge the
-//! WebSocket, and clean up the answer so the UI can be framed.
+//! The proxy itself, on the gateway origin: authenticate the gateway cookie, find the
+//! upstream, forward the request or bridge the WebSocket, and answer with our framing policy.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -10,28 +10,27 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use axum::Router;
+use botmox_contract::auth::Role;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::services::{self, Service};
-use crate::auth::browser;
-use crate::auth::principal::authenticate;
-use crate::auth::InfraOnly;
+use super::{handoff, rules, store};
 use crate::egress::{Outbound, Policy};
+use crate::auth::token;
+use crate::clock::now_ms;
 use crate::error::{ApiError, ErrorCode};
 use crate::settings::tree;
 use crate::state::AppState;
 
-/// Where a browser keeps its gateway token, so the framed UI's own requests (scripts, styles,
-/// XHR) are authenticated without carrying it in every URL.
-const COOKIE: &str = "botmox_gateway";
-const TOKEN_PARAMS: [&str; 3] = ["access_token", "token", "auth"];
-/// Request headers that describe the hop to us, not the request.
-const HOP: [&str; 8] = [
+/// Request headers that describe the hop to us, or carry something of ours (credentials,
+/// the page the browser came from), not the request.
+const NOT_FORWARDED: [&str; 11] = [
     "host",
     "connection",
     "keep-alive",
@@ -40,18 +39,21 @@ const HOP: [&str; 8] = [
     "trailer",
     "transfer-encoding",
     "upgrade",
+    "authorization",
+    "origin",
+    "referer",
 ];
-/// Response headers dropped so the UI can be framed and re-encoded.
-const STRIPPED: [&str; 6] = [
-    "x-frame-options",
-    "content-security-policy",
-    "content-security-policy-report-only",
+/// Response headers dropped: the body is re-encoded, and no upstream widens a service worker's
+/// scope. (Framing and Referer headers are replaced for every answer by [`framing`].)
+const STRIPPED: [&str; 4] = [
+    "service-worker-allowed",
     "content-length",
     "transfer-encoding",
     "connection",
 ];
 
-pub fn router() -> Router<AppState> {
+/// The gateway origin's whole router: the hand-off and the service prefixes, nothing else.
+pub fn router(state: AppState) -> Router {
     services::SERVICES
         .iter()
         .flat_map(|s| s.prefixes.iter())
@@ -62,6 +64,25 @@ pub fn router() -> Router<AppState> {
                 .route(&format!("{prefix}/"), any(proxy))
                 .route(&format!("{prefix}/{{*rest}}"), any(proxy))
         })
+        .route(handoff::PATH, get(handoff::exchange))
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), framing))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// Every gateway answer: framed by the app only, and no Referer to anyone.
+async fn framing(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for name in ["x-frame-options", "referrer-policy"] {
+        headers.remove(name);
+    }
+    if let Ok(policy) = HeaderValue::from_str(&rules::frame_policy(&state.gateway.app_origin)) {
+        headers.append(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
 }
 
 async fn proxy(State(state): State<AppState>, request: Request) -> Response {
@@ -70,14 +91,18 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
     let Some((service, prefix)) = services::by_path(&path) else {
         return ApiError::new(ErrorCode::NotFound).into_response();
     };
-    let Some((token, from_query)) = token_of(&parts) else {
-        return ApiError::new(ErrorCode::GatewayUnauthorized).into_response();
-    };
-    let me = match authenticate::<InfraOnly>(&state, &token).await {
-        Ok(me) => me,
+    // A service worker would outlive the page on the whole gateway origin and see every later
+    // request there, hand-off links included: no upstream may install one.
+    if parts.headers.contains_key("service-worker") {
+        return ApiError::new(ErrorCode::Forbidden)
+            .with_message("Service workers are not allowed on the gateway")
+            .into_response();
+    }
+    let holder = match holder_of(&state, service, &parts.headers).await {
+        Ok(holder) => holder,
         Err(e) => return e.into_response(),
     };
-    let tenant = me.tenant_id.clone();
+    let tenant = holder.tenant_id;
     let settings = match state
         .db
         .read(move |conn| tree::load(conn, &tenant).map_err(ApiError::from))
@@ -107,7 +132,7 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
         (p, Some(q)) => format!("{p}?{q}"),
     };
     let mapped = service.map_path(prefix, &path, &base_path);
-    let query = forwarded_query(parts.uri.query());
+    let query = rules::forwarded_query(parts.uri.query());
     let separator = if mapped.contains('?') { '&' } else { '?' };
     let target = match query {
         Some(q) => format!("{origin}{mapped}{separator}{q}"),
@@ -117,73 +142,39 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
         .pointer("/vmgenerator/services/insecureTls")
         .and_then(|v| v.as_bool())
         == Some(true);
-    let mut response = if is_upgrade(&parts.headers) {
+    if is_upgrade(&parts.headers) {
         match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
             Ok(upgrade) => bridge(service, upgrade, &target, &parts.headers).await,
             Err(rejection) => rejection.into_response(),
         }
     } else {
-        let http = client(&state.egress, insecure);
-        forward(service, prefix, &origin, &target, parts, body, http).await
-    };
-    if from_query {
-        let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        forward(service, prefix, &origin, &target, parts, body, client(&state.egress, insecure)).await
     }
-    response
 }
 
-/// The bearer header, a token query parameter, our cookie, or `access_token` in the Referer
-/// (a framed page's sub-requests); `true` when it came from the query.
-fn token_of(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(bearer) = crate::auth::principal::bearer_token(parts) {
-        return Some((bearer.to_owned(), false));
+/// The infra user behind this service's gateway cookie. Only the cookie counts: a session
+/// token, in whatever header or parameter, opens nothing here.
+async fn holder_of(state: &AppState, service: &Service, headers: &HeaderMap) -> Result<store::GrantHolder, ApiError> {
+    let name = rules::cookie_name(service.key);
+    let hashes: Vec<Vec<u8>> = rules::cookie_values(headers, &name).map(token::hash).collect();
+    let key = service.key;
+    let holder = state
+        .db
+        .read(move |conn| {
+            let now = now_ms();
+            for hash in &hashes {
+                if let Some(holder) = store::grant_holder(conn, hash, key, now)? {
+                    return Ok(Some(holder));
+                }
+            }
+            Ok::<_, ApiError>(None)
+        })
+        .await?
+        .ok_or(ErrorCode::GatewayUnauthorized)?;
+    if !holder.roles.contains(&Role::Infra) {
+        return Err(ApiError::new(ErrorCode::Forbidden).with_message("One of roles is required: infra"));
     }
-    // The web UI's frames: it holds no token to put in their URL, only its session cookie.
-    if let Some(session) = browser::session_cookie(&parts.headers) {
-        return Some((session.to_owned(), false));
-    }
-    let from_query = |query: &str| {
-        url_pairs(query)
-            .find(|(k, v)| TOKEN_PARAMS.contains(&k.as_str()) && !v.is_empty())
-            .map(|(_, v)| v)
-    };
-    if let Some(token) = parts.uri.query().and_then(from_query) {
-        return Some((token, true));
-    }
-    let cookies = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let from_cookie = cookies.flat_map(|c| c.split(';')).find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
-    });
-    if let Some(token) = from_cookie {
-        return Some((token, false));
-    }
-    let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
-    let token = from_query(referer.split_once('?')?.1)?;
-    Some((token, false))
-}
-
-fn url_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
-}
-
-/// The query without our token parameters; `None` when nothing is left.
-fn forwarded_query(query: Option<&str>) -> Option<String> {
-    let kept: Vec<(String, String)> = url_pairs(query?)
-        .filter(|(k, _)| !TOKEN_PARAMS.contains(&k.as_str()))
-        .collect();
-    (!kept.is_empty()).then(|| {
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(kept)
-            .finish()
-    })
+    Ok(holder)
 }
 
 fn is_upgrade(headers: &HeaderMap) -> bool {
@@ -193,34 +184,18 @@ fn is_upgrade(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-/// Request headers worth sending upstream: not hop-by-hop, not our credentials.
+/// Request headers worth sending upstream: not hop-by-hop, nothing of ours.
 fn upstream_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
-    let mut out = Vec::new();
-    for (name, value) in headers {
-        let lower = name.as_str();
-        if HOP.contains(&lower) || lower == "authorization" || lower == "origin" || lower.starts_with("sec-websocket") {
-            continue;
-        }
-        if name == header::COOKIE {
-            let kept: Vec<&str> = value
-                .to_str()
-                .unwrap_or_default()
-                .split(';')
-                .map(str::trim)
-                .filter(|c| {
-                    !c.starts_with(&format!("{COOKIE}="))
-                        && !c.starts_with(&format!("{}=", browser::COOKIE_NAME))
-                        && !c.is_empty()
-                })
-                .collect();
-            if let Ok(value) = HeaderValue::from_str(&kept.join("; ")) {
-                if !kept.is_empty() {
-                    out.push((name.clone(), value));
-                }
-            }
-            continue;
-        }
-        out.push((name.clone(), value.clone()));
+    let mut out: Vec<(HeaderName, HeaderValue)> = headers
+        .iter()
+        .filter(|(name, _)| {
+            let name = name.as_str();
+            !NOT_FORWARDED.contains(&name) && name != "cookie" && !name.starts_with("sec-websocket")
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    if let Some(cookie) = rules::upstream_cookie(headers) {
+        out.push((header::COOKIE, cookie));
     }
     out
 }
@@ -265,15 +240,18 @@ async fn forward(
     let mut response = Response::builder().status(upstream.status());
     if let Some(headers) = response.headers_mut() {
         for (name, value) in upstream.headers() {
-            if STRIPPED.contains(&name.as_str()) {
-                continue;
-            }
-            let value = if name == header::LOCATION {
-                rewrite_location(value, origin, service, prefix)
-            } else {
-                value.clone()
+            let value = match name {
+                _ if STRIPPED.contains(&name.as_str()) => None,
+                &header::LOCATION => Some(rewrite_location(value, origin, service, prefix)),
+                &header::SET_COOKIE => (!rules::is_our_set_cookie(value)).then(|| value.clone()),
+                &header::CONTENT_SECURITY_POLICY | &header::CONTENT_SECURITY_POLICY_REPORT_ONLY => {
+                    rules::without_frame_ancestors(value)
+                }
+                _ => Some(value.clone()),
             };
-            headers.append(name.clone(), value);
+            if let Some(value) = value {
+                headers.append(name.clone(), value);
+            }
         }
     }
     response

@@ -3,6 +3,8 @@
 use serde_json::Value;
 
 pub struct Service {
+    /// How the API names it (`POST /api/v1/gateway/tickets`) and its cookie's suffix.
+    pub key: &'static str,
     pub name: &'static str,
     /// Path prefixes served by this service (the first is its own UI prefix).
     pub prefixes: &'static [&'static str],
@@ -14,6 +16,7 @@ pub struct Service {
 
 pub const SERVICES: [Service; 3] = [
     Service {
+        key: "proxmox",
         name: "Proxmox",
         prefixes: &[
             "/proxmox-ui",
@@ -32,12 +35,14 @@ pub const SERVICES: [Service; 3] = [
         env: &["PROXMOX_URL", "PROXMOX_UI_TARGET"],
     },
     Service {
+        key: "tinyfm",
         name: "TinyFM",
         prefixes: &["/tinyfm-ui"],
         settings: &["/vmgenerator/services/tinyFmUrl", "/vmgenerator/services/tinyfmUrl"],
         env: &["TINYFM_URL", "TINYFM_UI_TARGET"],
     },
     Service {
+        key: "syncthing",
         name: "Syncthing",
         prefixes: &["/syncthing-ui"],
         settings: &["/vmgenerator/services/syncthingUrl"],
@@ -54,6 +59,10 @@ pub fn by_path(path: &str) -> Option<(&'static Service, &'static str)> {
             .find(|p| path == **p || path.starts_with(&format!("{p}/")))?;
         Some((service, *prefix))
     })
+}
+
+pub fn by_key(key: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.key == key)
 }
 
 impl Service {

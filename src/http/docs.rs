@@ -42,6 +42,7 @@ use crate::state::AppState;
         (name = "artifacts", description = "Releases, assignments, lease-gated resolve and signed downloads"),
         (name = "provisioning", description = "Unattend profiles, per-VM answer files and config ISOs, provisioning tokens and setup progress"),
         (name = "playbooks", description = "YAML playbooks the runner executes inside a VM"),
+        (name = "gateway", description = "One-use hand-off links to the service-UI gateway's own origin (infra role)"),
         (name = "docs", description = "This API's description"),
     )
 )]

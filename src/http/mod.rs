@@ -52,8 +52,7 @@ pub fn router(state: AppState) -> Router {
     let document = Arc::new(docs::complete(openapi));
     let max_body = state.config.max_body_bytes;
 
-    api.merge(crate::gateway::router())
-        .fallback(fallback)
+    api.fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(document))
         .layer(DefaultBodyLimit::max(max_body))
@@ -103,6 +102,7 @@ fn api_routers() -> Vec<OpenApiRouter<AppState>> {
         crate::leases::routes::router(),
         crate::leases::admin::router(),
         crate::artifacts::routes::router(),
+        crate::gateway::routes::router(),
         docs::router(),
     ]
 }
@@ -194,16 +194,22 @@ async fn envelope_rejections(req: Request, next: Next) -> Response {
     answer
 }
 
-/// Unknown `/api` paths answer in the envelope; everything else is the web UI.
-async fn fallback(method: Method, uri: Uri) -> Response {
+/// Unknown `/api` paths and the service-UI prefixes answer in the envelope; everything else
+/// is the web UI.
+async fn fallback(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
     let path = uri.path();
     if is_api(path) {
         return ApiError::new(ErrorCode::NotFound)
             .with_message(format!("Cannot {method} {path}"))
             .into_response();
     }
+    if crate::gateway::serves(path) {
+        return ApiError::new(ErrorCode::NotFound)
+            .with_message("Service UIs are served on the gateway origin only: open them from the Bot-Mox app")
+            .into_response();
+    }
     if method == Method::GET || method == Method::HEAD {
-        return web::serve(path);
+        return web::serve(path, &state.gateway.public_url);
     }
     ApiError::new(ErrorCode::NotFound)
         .with_message(format!("Cannot {method} {path}"))

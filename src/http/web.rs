@@ -14,7 +14,8 @@ struct Assets;
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
                    script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-pub fn serve(path: &str) -> Response {
+/// `gateway_origin`: the service-UI gateway, the one origin the UI may frame.
+pub fn serve(path: &str, gateway_origin: &str) -> Response {
     let path = path.trim_start_matches('/');
     let (file, cache) = match Assets::get(path).filter(|_| !path.is_empty()) {
         Some(file) if path.starts_with("assets/") => (file, "public, max-age=31536000, immutable"),
@@ -41,7 +42,11 @@ pub fn serve(path: &str) -> Response {
         HeaderValue::from_str(&format!("\"{}\"", hex::encode(file.metadata.sha256_hash())))
             .expect("hex is a valid header"),
     );
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    let csp = format!("{CSP}; frame-src {gateway_origin}");
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static(CSP)),
+    );
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

@@ -55,6 +55,8 @@ pub fn run_cli(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, 
 
 pub struct TestServer {
     pub base: String,
+    /// The service-UI gateway's origin (its own listener).
+    pub gateway: String,
     pub data_dir: PathBuf,
     child: Child,
     log: Arc<Mutex<String>>,
@@ -80,9 +82,15 @@ impl TestServer {
         } else {
             &["--listen", "127.0.0.1:0"]
         };
+        let gateway_listen: &[&str] = if args.contains(&"--gateway-listen") {
+            &[]
+        } else {
+            &["--gateway-listen", "127.0.0.1:0"]
+        };
         let mut child = botmox(data_dir)
             .args(["serve", "--log-format", "text", "--log", "info"])
             .args(listen)
+            .args(gateway_listen)
             .args(args)
             .envs(envs.iter().copied())
             .stdout(Stdio::null())
@@ -95,8 +103,10 @@ impl TestServer {
         loop {
             let addr = find_after(&log.lock().unwrap(), "listening on http://");
             if let Some(addr) = addr {
+                let gateway = find_after(&log.lock().unwrap(), "service-UI gateway on http://");
                 return Ok(TestServer {
                     base: format!("http://{addr}"),
+                    gateway: format!("http://{}", gateway.expect("the gateway is logged before the app")),
                     data_dir: data_dir.to_owned(),
                     child,
                     log,
@@ -192,6 +202,15 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// A client that shows redirects instead of following them.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
 fn find_after(log: &str, marker: &str) -> Option<String> {
     let start = log.find(marker)? + marker.len();
     Some(log[start..].split_whitespace().next()?.to_owned())
@@ -247,6 +266,36 @@ impl TestServer {
             agent["id"].as_str().unwrap().to_owned(),
             agent["agent_token"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// A gateway URL (the service-UI gateway's own origin).
+    pub fn gateway_url(&self, path: &str) -> String {
+        format!("{}{path}", self.gateway)
+    }
+
+    /// Signs `token`'s session into one service UI on the gateway origin: mints a hand-off
+    /// ticket, trades it there, and returns the gateway cookie as `name=value`.
+    pub async fn gateway_cookie(&self, token: &str, service: &str) -> String {
+        let (status, ticket) = self
+            .call(
+                "POST",
+                "/api/v1/gateway/tickets",
+                token,
+                Some(json!({ "service": service })),
+            )
+            .await;
+        assert_eq!(status, 201, "{ticket}");
+        let url = ticket["data"]["url"].as_str().unwrap();
+        assert!(url.starts_with(&self.gateway), "{url}");
+        let res = no_redirects().get(url).send().await.unwrap();
+        assert_eq!(res.status(), 303, "{:?}", res.headers());
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
     }
 
     /// A JSON request with a bearer token; returns status and body.

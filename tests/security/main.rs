@@ -9,6 +9,7 @@ mod data_at_rest;
 mod egress;
 mod enumeration;
 mod forwarded;
+mod gateway;
 mod log_forging;
 mod login_throttle;
 mod operator;

@@ -106,6 +106,8 @@ pub async fn server(data: &Path) -> (Proc, String, String) {
         "info",
         "--listen",
         "127.0.0.1:0",
+        "--gateway-listen",
+        "127.0.0.1:0",
     ]);
     let mut proc = Proc::spawn(cmd);
     let base = format!("http://{}", proc.wait_for("listening on http://"));

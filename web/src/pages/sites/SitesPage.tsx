@@ -1,12 +1,14 @@
 // Service sites (`/vms/sites/:site`, web-ui.md §2.8): a service's web UI through the infra
-// gateway, framed full size; the frame's requests carry the session cookie (the gateway checks
-// it and requires the infra role), so no token is ever in its URL. The URL it proxies to is `vmgenerator.services` in settings.
+// gateway, framed full size. The gateway is another origin: each load of the frame uses a
+// fresh one-use hand-off link from the API (never our session token), and the gateway checks
+// the infra role. The URL it proxies to is `vmgenerator.services` in settings.
 
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { Alert, Button, Spin } from 'antd';
 import { ReloadOutlined } from '@ant-design/icons';
 import { api, errorMessage } from '../../api/client';
+import { gatewayUrl, type GatewayService } from '../../api/gateway';
 import { useSession } from '../../api/session';
 import { S } from '../../strings';
 import './sites.css';
@@ -15,16 +17,16 @@ const T = S.sites;
 
 interface Site {
   title: string;
-  /** The gateway prefix of this service (src/gateway/services.rs). */
-  prefix: string;
+  /** The gateway's name for this service (src/gateway/services.rs). */
+  service: GatewayService;
   /** Settings keys under `vmgenerator` that may hold its URL, as the gateway reads them. */
   keys: string[][];
 }
 
 const SITES: Record<string, Site> = {
-  proxmox: { title: 'Proxmox', prefix: '/proxmox-ui/', keys: [['services', 'proxmoxUrl'], ['proxmox', 'url']] },
-  tinyfm: { title: 'TinyFileManager', prefix: '/tinyfm-ui/', keys: [['services', 'tinyFmUrl'], ['services', 'tinyfmUrl']] },
-  syncthing: { title: 'SyncThing', prefix: '/syncthing-ui/', keys: [['services', 'syncthingUrl']] },
+  proxmox: { title: 'Proxmox', service: 'proxmox', keys: [['services', 'proxmoxUrl'], ['proxmox', 'url']] },
+  tinyfm: { title: 'TinyFileManager', service: 'tinyfm', keys: [['services', 'tinyFmUrl'], ['services', 'tinyfmUrl']] },
+  syncthing: { title: 'SyncThing', service: 'syncthing', keys: [['services', 'syncthingUrl']] },
 };
 
 function configured(settings: unknown, site: Site): boolean {
@@ -42,6 +44,7 @@ export default function SitesPage() {
   const infra = session?.user.roles.includes('infra') ?? false;
   const [state, setState] = useState<{ loading: boolean; ok?: boolean; error?: string }>({ loading: true });
   const [frameKey, setFrameKey] = useState(0);
+  const [frame, setFrame] = useState<{ url?: string; error?: string }>({});
 
   useEffect(() => {
     if (!site || !infra) return;
@@ -56,6 +59,20 @@ export default function SitesPage() {
     };
   }, [site, infra]);
 
+  // A hand-off link works once, so every (re)load of the frame asks for a new one.
+  useEffect(() => {
+    if (!site || !state.ok) return;
+    let alive = true;
+    setFrame({});
+    gatewayUrl(site.service).then(
+      (url) => alive && setFrame({ url }),
+      (e: unknown) => alive && setFrame({ error: errorMessage(e) }),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [site, state.ok, frameKey]);
+
   let body;
   if (!site) body = <Alert type="warning" showIcon message={T.unknown(key)} />;
   else if (!infra) body = <Alert type="warning" showIcon message={T.noAccess} data-testid="site-no-access" />;
@@ -63,13 +80,16 @@ export default function SitesPage() {
   else if (state.error) body = <Alert type="error" showIcon message={state.error} />;
   else if (!state.ok)
     body = <Alert type="info" showIcon message={T.notConfigured} data-testid="site-not-configured" action={<Link to="/vms">{T.openVms}</Link>} />;
+  else if (frame.error) body = <Alert type="error" showIcon message={frame.error} />;
+  else if (!frame.url) body = <Spin tip={T.loading} data-testid="site-loading"><div className="bm-site-spin" /></Spin>;
   else
     body = (
       <iframe
         key={frameKey}
         className="bm-site-frame"
         title={site.title}
-        src={site.prefix}
+        src={frame.url}
+        referrerPolicy="no-referrer"
         data-testid="site-frame"
       />
     );

@@ -8,6 +8,8 @@ import { Alert, App, Button, Dropdown, Select, Tag, Tooltip } from 'antd';
 import { ExportOutlined, GlobalOutlined, PlayCircleOutlined, SettingOutlined, StopOutlined } from '@ant-design/icons';
 import { playbooksApi, type Playbook } from '../../api/playbooks';
 import { unattendApi, type UnattendProfile } from '../../api/provisioning';
+import { errorMessage } from '../../api/client';
+import { openGateway } from '../../api/gateway';
 import { useSession } from '../../api/session';
 import { useCommandStream, type CommandEvent } from '../../api/vmops';
 import { useCopy } from '../../components/crud/cells';
@@ -124,7 +126,7 @@ export default function VmsPage() {
 
   const c = queue.counts;
   const badge = c.active ? 'working' : c.errors ? 'error' : c.done ? 'success' : 'ready';
-  const openProxmox = () => window.open('/proxmox-ui/', '_blank', 'noopener');
+  const openProxmox = () => openGateway('proxmox').catch((e: unknown) => message.error(errorMessage(e)));
 
   return (
     <div className="bm-page bm-vms">
