@@ -200,6 +200,7 @@ error_codes! {
     ArtifactUrlExpired => (FORBIDDEN, "ARTIFACT_URL_EXPIRED", "This download link has expired: resolve the download again"),
     ArtifactUrlInvalid => (FORBIDDEN, "ARTIFACT_URL_INVALID", "This download link is not valid"),
     RangeNotSatisfiable => (RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE", "The requested range is outside the file"),
+    ProjectHasBots => (CONFLICT, "PROJECT_HAS_BOTS", "The project still has bots: move them to another project or delete them first"),
 }
 
 #[derive(Debug)]

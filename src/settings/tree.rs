@@ -78,6 +78,30 @@ pub fn set(tree: &mut Value, path: &SettingsPath, value: Value) {
     }
 }
 
+/// Removes the node at `path`; false when there was none.
+pub fn remove(tree: &mut Value, path: &SettingsPath) -> bool {
+    let Some((last, parents)) = path.0.split_last() else {
+        return false;
+    };
+    let parent = parents.iter().try_fold(tree, |node, key| node.get_mut(key));
+    parent
+        .and_then(Value::as_object_mut)
+        .is_some_and(|map| map.remove(last).is_some())
+}
+
+/// The project ids a removal at `path` would take away: every project for `projects`, one for
+/// `projects/<id>`, none for anything else (a project's own fields, other documents).
+pub fn projects_removed(tree: &Value, path: &SettingsPath) -> Vec<String> {
+    match path.0.as_slice() {
+        [root] if root == "projects" => get(tree, path)
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+        [root, id] if root == "projects" => vec![id.clone()],
+        _ => Vec::new(),
+    }
+}
+
 pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Value> {
     let text: Option<String> = conn
         .query_row("SELECT tree FROM settings WHERE tenant_id = ?1", [tenant], |r| r.get(0))
@@ -95,6 +119,10 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
     for segments in SECRET_PATHS {
         let path = SettingsPath::of(segments);
         let Some(Value::String(value)) = get(&tree, &path).cloned() else {
+            if get(&tree, &path).is_none() && get(&before, &path).is_some() {
+                // The leaf was removed with its node: its value goes too.
+                delete_secret(conn, tenant, &path)?;
+            }
             continue;
         };
         let value = value.trim();
@@ -105,10 +133,7 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
                 .unwrap_or_else(|| Value::String(String::new()));
             set(&mut tree, &path, previous);
         } else if value.is_empty() {
-            conn.execute(
-                "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
-                params![path.vault_id(), tenant],
-            )?;
+            delete_secret(conn, tenant, &path)?;
             set(&mut tree, &path, Value::String(String::new()));
         } else {
             vault
@@ -123,6 +148,14 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
         params![tenant, tree.to_string(), now_ms()],
     )?;
     Ok(tree)
+}
+
+fn delete_secret(conn: &Connection, tenant: &str, path: &SettingsPath) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
+        params![path.vault_id(), tenant],
+    )?;
+    Ok(())
 }
 
 /// The plaintext of a secret leaf, for the server's own use (never for responses).
@@ -148,6 +181,20 @@ mod tests {
         for bad in ["", "a//b", "a/../b", "a.b", "a/b#", "$x", "settings", &"x".repeat(600)] {
             assert!(SettingsPath::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn removal_takes_one_node_and_names_the_projects_it_drops() {
+        let mut t = json!({ "projects": { "a": { "name": "A" }, "b": {} }, "alerts": { "warning_days": 7 } });
+        let p = |s: &str| SettingsPath::parse(s).unwrap();
+        assert_eq!(projects_removed(&t, &p("projects")), ["a", "b"]);
+        assert_eq!(projects_removed(&t, &p("projects/a")), ["a"]);
+        assert!(projects_removed(&t, &p("projects/a/name")).is_empty());
+        assert!(projects_removed(&t, &p("alerts")).is_empty());
+        assert!(remove(&mut t, &p("projects/a")));
+        assert!(!remove(&mut t, &p("projects/a")));
+        assert!(!remove(&mut t, &p("nothing/here")));
+        assert_eq!(t, json!({ "projects": { "b": {} }, "alerts": { "warning_days": 7 } }));
     }
 
     #[test]
