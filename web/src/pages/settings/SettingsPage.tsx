@@ -3,7 +3,7 @@
 // visual background apply to the whole app at once.
 
 import { useCallback, useEffect, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { App, Button, Card, Form, InputNumber, Radio, Space, Switch, Table, Typography } from 'antd';
 import {
   ApiOutlined,
@@ -167,6 +167,7 @@ function StorageCard({ reloadKey }: { reloadKey: number }) {
 
 function ProjectsCard({ reloadKey }: { reloadKey: number }) {
   const { modal, message } = App.useApp();
+  const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const load = useCallback(() => settingsApi.get<Record<string, ProjectInfo>>('projects'), []);
   const projects = usePolling(load, 60_000);
@@ -194,7 +195,17 @@ function ProjectsCard({ reloadKey }: { reloadKey: number }) {
         content: (
           <>
             <p>{T.projectHasBotsText(bots)}</p>
-            <Link to={`/project/${encodeURIComponent(r.id)}`} onClick={() => box.destroy()}>{T.openProject}</Link>
+            {/* The modal renders outside the router: navigate from here. */}
+            <Button
+              type="link"
+              style={{ padding: 0 }}
+              onClick={() => {
+                box.destroy();
+                navigate(`/project/${encodeURIComponent(r.id)}`);
+              }}
+            >
+              {T.openProject}
+            </Button>
           </>
         ),
       });
