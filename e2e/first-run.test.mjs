@@ -94,6 +94,9 @@ test('a new operator reaches a first bot on the Overview without docs or typed U
     await page.waitForURL(onPath('/'));
 
     step = 'the agent step opens the pairing dialog, then is skipped';
+    await screenshotBothThemes(page, [
+      { name: 'firstrun-getting-started', open: () => page.reload(), ready: () => start.getByRole('button', { name: 'Pair an agent' }).waitFor() },
+    ]);
     await start.getByRole('button', { name: 'Pair an agent' }).click();
     const pair = page.getByTestId('pair-dialog');
     await pair.getByRole('button', { name: 'Create pairing code' }).click();
@@ -197,7 +200,14 @@ test('a new operator reaches a first bot on the Overview without docs or typed U
     await page.locator('.ant-message').getByText('Project Scratch deleted').waitFor();
     await projects.getByRole('link', { name: 'Scratch' }).waitFor({ state: 'detached' });
     await screenshotBothThemes(page, [
-      { name: 'firstrun-settings-projects', open: () => page.reload(), ready: () => projects.getByRole('link', { name: 'Classic Era' }).waitFor() },
+      {
+        name: 'firstrun-settings-projects',
+        open: () => page.reload(),
+        ready: async () => {
+          await projects.getByRole('link', { name: 'Classic Era' }).waitFor();
+          await projects.scrollIntoViewIfNeeded();
+        },
+      },
     ]);
 
     step = 'without an agent the VM panes say so and offer pairing';
@@ -231,7 +241,13 @@ test('a new operator reaches a first bot on the Overview without docs or typed U
           await page.reload();
           await page.getByTestId('vm-settings').click();
         },
-        ready: () => proxmox.getByTestId('proxmox-no-agent').waitFor(),
+        ready: async () => {
+          await proxmox.getByTestId('proxmox-no-agent').waitFor();
+          await proxmox.getByTestId('generate-patch').click();
+          await proxmox.getByTestId('patch-preview').waitFor();
+          // antd's zoom classes leave the dialog once it stands still.
+          await page.locator('.ant-modal[class*="ant-zoom"]').waitFor({ state: 'detached' });
+        },
       },
       { name: 'firstrun-vms-no-agent', open: () => page.reload(), ready: () => page.getByTestId('vm-queue-disconnected').waitFor() },
     ]);

@@ -563,7 +563,11 @@ async fn a_project_is_created_renamed_and_deleted_only_once_no_bot_names_it() {
             .call("DELETE", &format!("/api/v1/settings/{path}"), &t, None)
             .await;
         assert_eq!(
-            (status, res["error"]["code"].as_str(), res["error"]["details"]["bots"].as_i64()),
+            (
+                status,
+                res["error"]["code"].as_str(),
+                res["error"]["details"]["bots"].as_i64()
+            ),
             (409, Some("PROJECT_HAS_BOTS"), Some(1)),
             "{path}: {res}"
         );
@@ -572,14 +576,14 @@ async fn a_project_is_created_renamed_and_deleted_only_once_no_bot_names_it() {
             "1 bot still belongs to this project: move them to another project or delete them first"
         );
     }
-    let (status, v) = server.call("GET", "/api/v1/settings/projects/wow_classic", &t, None).await;
+    let (status, v) = server
+        .call("GET", "/api/v1/settings/projects/wow_classic", &t, None)
+        .await;
     assert_eq!((status, v["data"]["name"].as_str()), (200, Some("Classic Era")));
 
     // Another tenant's bots are not this project's.
     let other = server.user("other@example.com", "other", "api").await;
-    let (status, _) = server
-        .call("DELETE", "/api/v1/bots/b1", &t, None)
-        .await;
+    let (status, _) = server.call("DELETE", "/api/v1/bots/b1", &t, None).await;
     assert_eq!(status, 200);
     let (status, bot) = server
         .call(
@@ -624,9 +628,7 @@ async fn deleting_a_settings_node_drops_its_secrets_from_the_vault() {
         .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(vaulted(), 1);
-    let (status, v) = server
-        .call("DELETE", "/api/v1/settings/notifications", &t, None)
-        .await;
+    let (status, v) = server.call("DELETE", "/api/v1/settings/notifications", &t, None).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(vaulted(), 0, "the secret leaves the vault with its node");
 }

@@ -91,7 +91,12 @@ async fn bots_filter_by_field_path_effective_status_and_nested_search() {
     assert_eq!(list, ["b2"]);
     let (list, _) = ids(&server, &t, "/api/v1/bots?presence=never_seen&sort=id").await;
     assert_eq!(list, ["b3"], "a banned bot that never reported");
-    let (list, total) = ids(&server, &t, "/api/v1/bots?project_id=wow_tbc&status=prepare&presence=online").await;
+    let (list, total) = ids(
+        &server,
+        &t,
+        "/api/v1/bots?project_id=wow_tbc&status=prepare&presence=online",
+    )
+    .await;
     assert_eq!((list, total), (vec!["b5".into()], 1));
     let (status, res) = server.call("GET", "/api/v1/bots?presence=away", &t, None).await;
     assert_eq!(

@@ -216,7 +216,11 @@ async fn delete_path(
             let projects = tree::projects_removed(&current, &path);
             let bots = crate::bots::store::count_in_projects(tx, &me.tenant_id, &projects)?;
             if bots > 0 {
-                let counted = if bots == 1 { "1 bot still belongs".to_owned() } else { format!("{bots} bots still belong") };
+                let counted = if bots == 1 {
+                    "1 bot still belongs".to_owned()
+                } else {
+                    format!("{bots} bots still belong")
+                };
                 return Err(ApiError::new(ErrorCode::ProjectHasBots)
                     .with_message(format!(
                         "{counted} to this project: move them to another project or delete them first"

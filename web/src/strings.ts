@@ -1436,7 +1436,7 @@ export const S = {
         defaultDisplay: 'default',
         storagesTitle: 'Storage Targets',
         autoStorage: (best: string | undefined) => `Auto-select best disk (most free space)${best ? `: ${best} now` : ''}`,
-        noStorages: 'No storage for VM disks reported (needs an online agent)',
+        noStorages: 'No storage for VM disks reported by the computer (the list needs an online agent)',
         storage: 'Storage',
         usage: 'Usage',
         free: 'Free',

@@ -3,7 +3,7 @@
 // sub-nav on the left that scrolls to each part.
 
 import type { KeyboardEvent, ReactNode } from 'react';
-import { Alert, Descriptions, Skeleton, Tag, Tooltip } from 'antd';
+import { Alert, Descriptions, Skeleton, Space, Tag, Tooltip } from 'antd';
 import type { Bot } from '../../api/bots';
 import { CopyButton, daysLeft, formatDate } from '../../components/crud';
 import { formatDateTime } from '../../format';
@@ -184,7 +184,10 @@ export default function SummaryTab({
               </Descriptions.Item>
               <Descriptions.Item label={B.project}>{bot.project_id ? <Tag>{projectName(bot.project_id)}</Tag> : '—'}</Descriptions.Item>
               <Descriptions.Item label={B.status}>
-                <StatusBadge status={storedStatus(bot)} /> {presence ? <PresenceBadge presence={presence} /> : null}
+                <Space size={12}>
+                  <StatusBadge status={storedStatus(bot)} />
+                  {presence ? <PresenceBadge presence={presence} /> : null}
+                </Space>
               </Descriptions.Item>
               <Descriptions.Item label={B.vm}>{[bot.vm?.name ?? bot.name, bot.vm?.ip].filter(Boolean).join(' • ') || B.noVm}</Descriptions.Item>
               <Descriptions.Item label={B.lastSeen}>

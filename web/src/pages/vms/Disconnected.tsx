@@ -2,7 +2,7 @@
 // disconnected, and says why and what to do next (pair an agent, one click away).
 
 import { Link } from 'react-router';
-import { Button, Empty, Tag } from 'antd';
+import { Button, Empty, Space, Tag } from 'antd';
 import { DisconnectOutlined } from '@ant-design/icons';
 import { S } from '../../strings';
 import PairAgentButton from '../agents/PairAgentButton';
@@ -19,12 +19,12 @@ export function reasonText(reason: NoComputer): string {
 /** The next steps: pair an agent (the dialog opens here) and the Agents page. */
 export function NextSteps({ onPaired }: { onPaired?: () => void }) {
   return (
-    <span className="bm-vm-next">
+    <Space wrap>
       <PairAgentButton type="primary" size="small" onPaired={onPaired} />
       <Link to="/agents">
         <Button size="small">{S.vms.toAgents}</Button>
       </Link>
-    </span>
+    </Space>
   );
 }
 
