@@ -330,7 +330,10 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, dele
     await agentRow.getByText('REVOKED').waitFor();
     assert.ok(await agent.until(() => agent.exited, VM_MS), `the agent kept running after revocation:\n${agent.log()}`);
     await page.goto(url('/vms'));
-    await page.getByText('No online agent.').waitFor();
+    // A revoked agent is no paired agent: the panes stay, disconnected, offering a new pairing.
+    await page.getByTestId('vms-no-agent').getByText(/^No agent is paired yet/).waitFor();
+    await page.getByTestId('vm-list-disconnected').getByRole('button', { name: 'Pair an agent' }).waitFor();
+    await page.getByTestId('queue-badge').filter({ hasText: 'Disconnected' }).waitFor();
 
     consoleErrors.assertClean();
   } catch (e) {

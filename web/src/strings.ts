@@ -1259,7 +1259,6 @@ export const S = {
     autoComputer: 'Auto (active computer)',
     activeSuffix: ' (active)',
     refreshComputers: 'Refresh Computers',
-    noAgent: 'No online agent. Pair and start one on the Agents page.',
     toAgents: 'Open Agents',
     noComputer: {
       tag: 'Disconnected',

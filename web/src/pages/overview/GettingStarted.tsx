@@ -2,16 +2,18 @@
 // Each step is done when the data says so; the card leaves once all three are, so a person
 // needs no docs and no typed URL to reach a first bot.
 
-import { useCallback, useState } from 'react';
+import { lazy, Suspense, useCallback, useState } from 'react';
 import { useNavigate } from 'react-router';
-import { Button, Steps } from 'antd';
-import { PlusOutlined } from '@ant-design/icons';
+import { Button } from 'antd';
+import { CheckCircleFilled, PlusOutlined } from '@ant-design/icons';
 import { agentsApi } from '../../api/agents';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import PairAgentButton from '../agents/PairAgentButton';
 import type { Project } from '../bots/botModel';
-import ProjectDialog from '../projects/ProjectDialog';
+
+// Loaded on the click that opens it: the Overview is the first screen and stays light.
+const ProjectDialog = lazy(() => import('../projects/ProjectDialog'));
 
 const F = S.firstRun;
 /** A view preference of this browser, not data: skipping the agent hides that step here. */
@@ -68,24 +70,26 @@ export default function GettingStarted({
     <section className="bm-first" data-testid="getting-started" aria-label={F.title}>
       <h2 className="bm-first-title">{F.title}</h2>
       <p className="bm-muted">{F.intro}</p>
-      <Steps
-        direction="vertical"
-        size="small"
-        current={current}
-        items={[
-          { title: F.stepProject, description: done[0] ? F.projectDone(projects.length) : F.projectWhy },
-          { title: F.stepBot, description: done[1] ? F.botDone(botCount) : F.botWhy },
-          { title: F.stepAgent, description: paired ? F.agentDone : skipped ? F.agentSkipped : F.agentWhy },
-        ].map((step, i) => ({ ...step, status: done[i] ? 'finish' : i === current ? 'process' : 'wait' }))}
-      />
+      <ol className="bm-first-steps">
+        {[
+          { title: F.stepProject, text: done[0] ? F.projectDone(projects.length) : F.projectWhy },
+          { title: F.stepBot, text: done[1] ? F.botDone(botCount) : F.botWhy },
+          { title: F.stepAgent, text: paired ? F.agentDone : skipped ? F.agentSkipped : F.agentWhy },
+        ].map((step, i) => (
+          <li key={step.title} className={done[i] ? 'is-done' : i === current ? 'is-current' : undefined} aria-current={i === current ? 'step' : undefined}>
+            <span className="bm-first-mark" aria-hidden>{done[i] ? <CheckCircleFilled /> : i + 1}</span>
+            <span>
+              <span className="bm-first-step">{step.title}</span>
+              <span className="bm-muted bm-first-text">{step.text}</span>
+            </span>
+          </li>
+        ))}
+      </ol>
       <div className="bm-first-next">{actions[current]}</div>
       {creating ? (
-        <ProjectDialog
-          open
-          taken={projects.map((p) => p.id)}
-          onClose={() => setCreating(false)}
-          onSaved={onChanged}
-        />
+        <Suspense fallback={null}>
+          <ProjectDialog open taken={projects.map((p) => p.id)} onClose={() => setCreating(false)} onSaved={onChanged} />
+        </Suspense>
       ) : null}
     </section>
   );
