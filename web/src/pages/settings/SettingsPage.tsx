@@ -257,6 +257,18 @@ function ProjectsCard({ reloadKey }: { reloadKey: number }) {
           { key: 'game', title: T.colGame, render: (_, r) => text(r.game) },
           { key: 'expansion', title: T.colExpansion, render: (_, r) => text(r.expansion) },
           { key: 'max_level', title: T.colMaxLevel, render: (_, r) => text(r.max_level) },
+          { key: 'region', title: T.colRegion, render: (_, r) => text(r.server_region) },
+          { key: 'currency', title: T.colCurrency, render: (_, r) => text(r.currency) },
+          {
+            key: 'professions',
+            title: T.colProfessions,
+            // Names or {name} objects; anything else is left out.
+            render: (_, r) =>
+              (Array.isArray(r.professions) ? r.professions : [])
+                .map((x: unknown) => (typeof x === 'string' ? x : text((x as { name?: unknown } | null)?.name)))
+                .filter(Boolean)
+                .join(', '),
+          },
           {
             key: 'actions',
             title: T.colActions,
