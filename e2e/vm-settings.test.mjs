@@ -84,7 +84,8 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     await page.goto(url('/vms'));
     await page.getByTestId('vm-settings').click();
     await dialog.waitFor();
-    if (tab) await dialog.getByRole('tab', { name: tab }).click();
+    // The dialog opens on its Proxmox tab; the flows here start on the unattend profiles.
+    await dialog.getByRole('tab', { name: tab ?? 'Unattend Profile' }).click();
   };
 
   let step = 'start';

@@ -133,6 +133,16 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, dele
     await page.getByTestId('vm-status-101').getByText('RUNNING').waitFor({ timeout: VM_MS });
     await page.getByTestId('vm-table').getByText('win11-template').waitFor();
 
+    step = 'VM Settings → Proxmox checks the clone source through the agent';
+    await page.getByTestId('vm-settings').click();
+    const proxmox = page.getByTestId('proxmox-tab');
+    assert.equal(await proxmox.getByTestId('proxmox-no-agent').count(), 0, 'an online agent: no warning');
+    await proxmox.getByLabel('Clone Source VM ID').fill('100');
+    await proxmox.getByTestId('clone-check').getByText(/^Template VM 100 found on /).waitFor({ timeout: VM_MS });
+    await proxmox.getByText('Auto-select best disk (most free space)').waitFor();
+    await page.locator('.ant-modal-close').click();
+    await proxmox.waitFor({ state: 'detached' });
+
     step = 'queue two VMs with generated names and process them';
     const queue = page.getByTestId('vm-queue');
     await page.getByRole('button', { name: '+ VM' }).click();
@@ -320,7 +330,10 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, dele
     await agentRow.getByText('REVOKED').waitFor();
     assert.ok(await agent.until(() => agent.exited, VM_MS), `the agent kept running after revocation:\n${agent.log()}`);
     await page.goto(url('/vms'));
-    await page.getByText('No online agent.').waitFor();
+    // A revoked agent is no paired agent: the panes stay, disconnected, offering a new pairing.
+    await page.getByTestId('vms-no-agent').getByText(/^No agent is paired yet/).waitFor();
+    await page.getByTestId('vm-list-disconnected').getByRole('button', { name: 'Pair an agent' }).waitFor();
+    await page.getByTestId('queue-badge').filter({ hasText: 'Disconnected' }).waitFor();
 
     consoleErrors.assertClean();
   } catch (e) {

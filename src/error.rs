@@ -209,6 +209,7 @@ error_codes! {
     RangeNotSatisfiable => (RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE", "The requested range is outside the file"),
     CsrfCheckFailed => (FORBIDDEN, "CSRF_CHECK_FAILED", "A change made with the browser session cookie needs the X-Botmox-CSRF header with the csrf_token from sign-in or /auth/whoami; reload the page and try again"),
     UpgradeRequired => (UPGRADE_REQUIRED, "UPGRADE_REQUIRED", "This route takes a WebSocket upgrade over HTTP/1.1"),
+    ProjectHasBots => (CONFLICT, "PROJECT_HAS_BOTS", "The project still has bots: move them to another project or delete them first"),
 }
 
 #[derive(Debug)]

@@ -531,3 +531,106 @@ async fn settings_tree_typed_documents_and_secret_keys() {
     let (_, tree) = server.call("GET", "/api/v1/settings", &other, None).await;
     assert_eq!(tree["data"], json!({}));
 }
+
+#[tokio::test]
+async fn a_project_is_created_renamed_and_deleted_only_once_no_bot_names_it() {
+    let (server, t) = server_with_user().await;
+    let project = json!({ "id": "wow_classic", "name": "Classic", "game": "World of Warcraft", "max_level": 60 });
+    let (status, v) = server
+        .call("PUT", "/api/v1/settings/projects/wow_classic", &t, Some(project))
+        .await;
+    assert_eq!((status, v["data"]["name"].as_str()), (200, Some("Classic")), "{v}");
+    let (status, v) = server
+        .call(
+            "PATCH",
+            "/api/v1/settings/projects/wow_classic",
+            &t,
+            Some(json!({ "name": "Classic Era" })),
+        )
+        .await;
+    assert_eq!((status, v["data"]["name"].as_str()), (200, Some("Classic Era")), "{v}");
+    assert_eq!(v["data"]["max_level"], 60, "a rename keeps the other fields");
+
+    let (status, bot) = server
+        .call(
+            "POST",
+            "/api/v1/bots",
+            &t,
+            Some(json!({ "id": "b1", "project_id": "wow_classic", "status": "prepare" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{bot}");
+    for path in ["projects/wow_classic", "projects"] {
+        let (status, res) = server
+            .call("DELETE", &format!("/api/v1/settings/{path}"), &t, None)
+            .await;
+        assert_eq!(
+            (
+                status,
+                res["error"]["code"].as_str(),
+                res["error"]["details"]["bots"].as_i64()
+            ),
+            (409, Some("PROJECT_HAS_BOTS"), Some(1)),
+            "{path}: {res}"
+        );
+        assert_eq!(
+            res["error"]["message"],
+            "1 bot still belongs to this project: move them to another project or delete them first"
+        );
+    }
+    let (status, v) = server
+        .call("GET", "/api/v1/settings/projects/wow_classic", &t, None)
+        .await;
+    assert_eq!((status, v["data"]["name"].as_str()), (200, Some("Classic Era")));
+
+    // Another tenant's bots are not this project's.
+    let other = server.user("other@example.com", "other", "api").await;
+    let (status, _) = server.call("DELETE", "/api/v1/bots/b1", &t, None).await;
+    assert_eq!(status, 200);
+    let (status, bot) = server
+        .call(
+            "POST",
+            "/api/v1/bots",
+            &other,
+            Some(json!({ "id": "b2", "project_id": "wow_classic" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{bot}");
+    let (status, v) = server
+        .call("DELETE", "/api/v1/settings/projects/wow_classic", &t, None)
+        .await;
+    assert_eq!((status, v["data"]["deleted"].as_bool()), (200, Some(true)), "{v}");
+    let (status, v) = server.call("GET", "/api/v1/settings/projects", &t, None).await;
+    assert_eq!((status, &v["data"]), (200, &json!({})));
+    let (status, v) = server
+        .call("DELETE", "/api/v1/settings/projects/wow_classic", &t, None)
+        .await;
+    assert_eq!((status, v["error"]["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+}
+
+#[tokio::test]
+async fn deleting_a_settings_node_drops_its_secrets_from_the_vault() {
+    let (server, t) = server_with_user().await;
+    let vaulted = || {
+        let db = rusqlite::Connection::open_with_flags(
+            server.data_dir.join("botmox.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        db.query_row(
+            "SELECT COUNT(*) FROM vault_entries WHERE id = 'settings/notifications/webhook/secret'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
+    let hook = json!({ "url": "https://hooks.example.com/x", "secret": "hook-secret-1" });
+    let (status, v) = server
+        .call("PUT", "/api/v1/settings/notifications/webhook", &t, Some(hook))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(vaulted(), 1);
+    let (status, v) = server.call("DELETE", "/api/v1/settings/notifications", &t, None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(vaulted(), 0, "the secret leaves the vault with its node");
+}

@@ -106,6 +106,8 @@ async fn health_and_readiness_report_their_checks() {
     let health = json_of(client().get(server.url("/api/v1/health")).send().await.unwrap(), 200).await;
     assert_eq!(health["data"]["data_backend"], "sqlite");
     assert_eq!(health["data"]["version"], env!("CARGO_PKG_VERSION"));
+    // The presence window is policy the UI reads rather than a constant of its own.
+    assert_eq!(health["data"]["bot_offline_after_ms"], 300_000);
     let live = json_of(
         client().get(server.url("/api/v1/health/live")).send().await.unwrap(),
         200,

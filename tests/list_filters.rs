@@ -84,6 +84,27 @@ async fn bots_filter_by_field_path_effective_status_and_nested_search() {
     let (list, _) = ids(&server, &t, "/api/v1/bots?effective_status=farming,banned&sort=id").await;
     assert_eq!(list, ["b1", "b3"]);
 
+    // Presence is its own fact: the lifecycle status does not move it, "never seen" is not offline.
+    let (list, _) = ids(&server, &t, "/api/v1/bots?presence=online&sort=id").await;
+    assert_eq!(list, ["b1", "b4", "b5"]);
+    let (list, _) = ids(&server, &t, "/api/v1/bots?presence=offline&sort=id").await;
+    assert_eq!(list, ["b2"]);
+    let (list, _) = ids(&server, &t, "/api/v1/bots?presence=never_seen&sort=id").await;
+    assert_eq!(list, ["b3"], "a banned bot that never reported");
+    let (list, total) = ids(
+        &server,
+        &t,
+        "/api/v1/bots?project_id=wow_tbc&status=prepare&presence=online",
+    )
+    .await;
+    assert_eq!((list, total), (vec!["b5".into()], 1));
+    let (status, res) = server.call("GET", "/api/v1/bots?presence=away", &t, None).await;
+    assert_eq!(
+        (status, res["error"]["code"].as_str()),
+        (400, Some("BOTS_INVALID_LIST_QUERY")),
+        "{res}"
+    );
+
     // Nested fields: a dotted filter, a dotted sort, and q reaching character.name.
     let (list, total) = ids(
         &server,

@@ -16,6 +16,9 @@ pub struct HealthSummary {
     /// `local` for the filesystem store under the data directory.
     pub object_store: String,
     pub uptime_seconds: u64,
+    /// A bot whose last heartbeat is older than this is offline (policy, so screens need no
+    /// constant of their own).
+    pub bot_offline_after_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

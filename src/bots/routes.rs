@@ -42,6 +42,10 @@ static BOTS: Spec = Spec {
                 name: "effective_status",
                 kind: FilterKind::Computed(list::BOT_EFFECTIVE_STATUSES),
             },
+            Filter {
+                name: "presence",
+                kind: FilterKind::Computed(list::BOT_PRESENCES),
+            },
         ],
         range: None,
     },
@@ -149,7 +153,8 @@ where
         ("sort" = Option<String>, Query, description = "a field or a dotted path"), ("order" = Option<String>, Query, description = "asc or desc"),
         ("q" = Option<String>, Query, description = "case-insensitive search in every value, nested ones included"),
         ("status" = Option<String>, Query), ("project_id" = Option<String>, Query), ("name" = Option<String>, Query),
-        ("effective_status" = Option<String>, Query, description = "comma-separated; see the API guide for filter.<path>")),
+        ("effective_status" = Option<String>, Query, description = "comma-separated; see the API guide for filter.<path>"),
+        ("presence" = Option<String>, Query, description = "online, offline or never_seen (last heartbeat), comma-separated")),
     responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
 async fn list_bots(
     State(state): State<AppState>,

@@ -23,6 +23,17 @@ pub fn log_event(conn: &Connection, tenant: &str, bot_id: &str, event: &Event, a
     Ok(())
 }
 
+/// How many of the tenant's bots name one of `projects` as their `project_id`.
+pub fn count_in_projects(conn: &Connection, tenant: &str, projects: &[String]) -> rusqlite::Result<i64> {
+    let ids = serde_json::to_string(projects).expect("strings serialise");
+    conn.query_row(
+        "SELECT COUNT(*) FROM documents WHERE tenant_id = ?1 AND collection = 'bots'
+           AND project_id IN (SELECT value FROM json_each(?2))",
+        params![tenant, ids],
+        |r| r.get(0),
+    )
+}
+
 pub fn archive(conn: &Connection, tenant: &str, bot: &Document, ban_details: &Value, at: i64) -> rusqlite::Result<()> {
     let bot_id = bot.get("id").and_then(Value::as_str).unwrap_or_default();
     conn.prepare_cached(

@@ -453,6 +453,25 @@ pub const BOT_EFFECTIVE_STATUSES: &[(&str, &str)] = &[
     ("farming", seen_recently!("farming")),
 ];
 
+/// A bot's presence, a fact beside its lifecycle status: seen within five minutes (online),
+/// seen before that (offline), or never reported (never_seen).
+pub const BOT_PRESENCES: &[(&str, &str)] = &[
+    (
+        "online",
+        "typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
+         AND json_extract(payload, '$.last_seen') >= :now - 300000",
+    ),
+    (
+        "offline",
+        "typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
+         AND json_extract(payload, '$.last_seen') < :now - 300000",
+    ),
+    (
+        "never_seen",
+        "typeof(json_extract(payload, '$.last_seen')) NOT IN ('integer', 'real')",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use axum::extract::State;
 use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,7 +23,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_tree))
-        .routes(routes!(get_path, put_path, patch_path))
+        .routes(routes!(get_path, put_path, patch_path, delete_path))
         .routes(routes!(get_api_keys, put_api_keys))
         .routes(routes!(get_proxy, put_proxy))
         .routes(routes!(get_notification_events, put_notification_events))
@@ -197,6 +197,57 @@ async fn write_path(state: AppState, me: Principal, path: String, body: Value) -
         channels_need_admin(&me)?;
     }
     Ok(ok(write_tree(&state, &me, path, body).await?))
+}
+
+/// Removes the value at a path. A project that bots still name is refused (409
+/// `PROJECT_HAS_BOTS`): their project would come back, nameless, from the bots themselves.
+#[utoipa::path(delete, path = "/api/v1/settings/{*path}", tag = "settings", security(("bearer" = [])),
+    params(("path" = String, Path)),
+    responses((status = 200, body = Success<Value>), (status = 400, body = Failure), (status = 404, body = Failure),
+        (status = 409, body = Failure)))]
+async fn delete_path(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Path(path): Path<String>,
+) -> ApiResult<Ok<Value>> {
+    let path = SettingsPath::parse(&path)?;
+    if !me.is_privileged() && CONNECTION_TARGETS.iter().any(|node| reaches(&path, &Value::Null, node)) {
+        return Err(ApiError::new(ErrorCode::Forbidden)
+            .with_message("Only admin or infra users may change vmgenerator.services or vmgenerator.proxmox"));
+    }
+    if ADMIN_ONLY.iter().any(|node| reaches(&path, &Value::Null, node)) {
+        channels_need_admin(&me)?;
+    }
+    let vault = state.vault.clone();
+    state
+        .db
+        .write(move |tx| {
+            let current = tree::load(tx, &me.tenant_id)?;
+            if tree::get(&current, &path).is_none() {
+                return Err(ApiError::new(ErrorCode::NotFound).with_message("Nothing is stored at this settings path"));
+            }
+            let projects = tree::projects_removed(&current, &path);
+            let bots = crate::bots::store::count_in_projects(tx, &me.tenant_id, &projects)?;
+            if bots > 0 {
+                let counted = if bots == 1 {
+                    "1 bot still belongs".to_owned()
+                } else {
+                    format!("{bots} bots still belong")
+                };
+                return Err(ApiError::new(ErrorCode::ProjectHasBots)
+                    .with_message(format!(
+                        "{counted} to this project: move them to another project or delete them first"
+                    ))
+                    .with_details(json!({ "bots": bots })));
+            }
+            tree::update(tx, &vault, &me.tenant_id, |t| {
+                tree::remove(t, &path);
+            })?;
+            audit::record(tx, &me, Action::Delete, "settings", &path.segments().join("/"), &[])?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(ok(json!({ "deleted": true })))
 }
 
 /// Where the gateway proxies to and the Proxmox hints pairing hands out: letting any user

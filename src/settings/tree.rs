@@ -92,14 +92,6 @@ pub fn set(tree: &mut Value, path: &SettingsPath, value: Value) {
     }
 }
 
-fn remove(tree: &mut Value, path: &SettingsPath) {
-    let (leaf, parents) = path.0.split_last().expect("a path has segments");
-    let parent = parents.iter().try_fold(tree, |node, key| node.get_mut(key));
-    if let Some(Value::Object(parent)) = parent {
-        parent.remove(leaf);
-    }
-}
-
 /// Drops `null` members of objects, at every depth: a `null` leaf means "no value". (Array
 /// items are values in their place and stay.)
 fn without_nulls(value: Value) -> Value {
@@ -111,6 +103,30 @@ fn without_nulls(value: Value) -> Value {
                 .collect(),
         ),
         other => other,
+    }
+}
+
+/// Removes the node at `path`; false when there was none.
+pub fn remove(tree: &mut Value, path: &SettingsPath) -> bool {
+    let Some((last, parents)) = path.0.split_last() else {
+        return false;
+    };
+    let parent = parents.iter().try_fold(tree, |node, key| node.get_mut(key));
+    parent
+        .and_then(Value::as_object_mut)
+        .is_some_and(|map| map.remove(last).is_some())
+}
+
+/// The project ids a removal at `path` would take away: every project for `projects`, one for
+/// `projects/<id>`, none for anything else (a project's own fields, other documents).
+pub fn projects_removed(tree: &Value, path: &SettingsPath) -> Vec<String> {
+    match path.0.as_slice() {
+        [root] if root == "projects" => get(tree, path)
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+        [root, id] if root == "projects" => vec![id.clone()],
+        _ => Vec::new(),
     }
 }
 
@@ -193,6 +209,20 @@ mod tests {
         for bad in ["", "a//b", "a/../b", "a.b", "a/b#", "$x", "settings", &"x".repeat(600)] {
             assert!(SettingsPath::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn removal_takes_one_node_and_names_the_projects_it_drops() {
+        let mut t = json!({ "projects": { "a": { "name": "A" }, "b": {} }, "alerts": { "warning_days": 7 } });
+        let p = |s: &str| SettingsPath::parse(s).unwrap();
+        assert_eq!(projects_removed(&t, &p("projects")), ["a", "b"]);
+        assert_eq!(projects_removed(&t, &p("projects/a")), ["a"]);
+        assert!(projects_removed(&t, &p("projects/a/name")).is_empty());
+        assert!(projects_removed(&t, &p("alerts")).is_empty());
+        assert!(remove(&mut t, &p("projects/a")));
+        assert!(!remove(&mut t, &p("projects/a")));
+        assert!(!remove(&mut t, &p("nothing/here")));
+        assert_eq!(t, json!({ "projects": { "b": {} }, "alerts": { "warning_days": 7 } }));
     }
 
     #[test]

@@ -1,12 +1,15 @@
 // What every bot screen and the shell derive from a bot document, kept free
 // of UI libraries so the shell (tree, crumbs) can use it on the first screen:
-// effective status, labels, status colours (web-ui.md §1.2, §1.7), projects.
+// lifecycle status and presence, labels, status colours (web-ui.md §1.2, §1.7), projects.
+//
+// Two facts, never mixed: the lifecycle status is what the bot is doing (stored, changed by
+// transitions and bans), presence is whether it reports (its last heartbeat against the
+// server's offline window). A bot in prepare that never reported is "prepare, never seen".
 
 import { BOT_STATUSES, type Bot, type BotStatus } from './api/bots';
 import type { ProjectInfo } from './api/projects';
 import { S } from './strings';
 
-export const OFFLINE_AFTER_MS = 5 * 60 * 1000;
 export const ACTIVE_STATUSES: readonly BotStatus[] = ['leveling', 'profession', 'farming'];
 
 export const STATUS_COLORS: Record<BotStatus, string> = {
@@ -18,16 +21,24 @@ export const STATUS_COLORS: Record<BotStatus, string> = {
   banned: '#e74c3c',
 };
 
+/** The lifecycle status as stored; missing or unknown reads as idle (`offline`), as on the server. */
 export function storedStatus(bot: Bot): BotStatus {
   return bot.status && (BOT_STATUSES as readonly string[]).includes(bot.status) ? bot.status : 'offline';
 }
 
-/** Banned stays banned; otherwise a bot unseen for 5 minutes is offline. */
-export function effectiveStatus(bot: Bot, now = Date.now()): BotStatus {
-  const s = storedStatus(bot);
-  if (s === 'banned') return s;
-  if (typeof bot.last_seen !== 'number' || now - bot.last_seen > OFFLINE_AFTER_MS) return 'offline';
-  return s;
+export const PRESENCES = ['online', 'offline', 'never_seen'] as const;
+export type Presence = (typeof PRESENCES)[number];
+
+export const PRESENCE_COLORS: Record<Presence, string> = {
+  online: '#2ecc71',
+  offline: '#8e9aa6',
+  never_seen: '#b7a57a',
+};
+
+/** Online when the last heartbeat is within `offlineAfterMs` (the server's policy). */
+export function presenceOf(bot: Bot, offlineAfterMs: number, now = Date.now()): Presence {
+  if (typeof bot.last_seen !== 'number') return 'never_seen';
+  return now - bot.last_seen > offlineAfterMs ? 'offline' : 'online';
 }
 
 /** Short id for tables and crumbs: the first 8 characters after the common "bot-" prefix. */

@@ -18,6 +18,7 @@ import {
   KeyOutlined,
   LockOutlined,
   ProfileOutlined,
+  PlusOutlined,
   ProjectOutlined,
   SafetyCertificateOutlined,
   SafetyOutlined,
@@ -25,7 +26,7 @@ import {
 } from '@ant-design/icons';
 import { BOT_STATUSES, type Bot, type BotStatus } from './api/bots';
 import type { ProjectInfo } from './api/projects';
-import { STATUS_COLORS, effectiveStatus, id8, projectList } from './botStatus';
+import { STATUS_COLORS, id8, projectList, storedStatus } from './botStatus';
 import { S } from './strings';
 
 export interface NavNode {
@@ -43,6 +44,9 @@ export const SECTION_RESOURCES = 'section:resources';
 export const SECTION_WORKSPACE = 'section:workspace';
 export const SECTION_ADMIN = 'section:admin';
 
+/** Settings with the "New project" dialog open. */
+export const NEW_PROJECT_PATH = '/settings?project=new';
+
 export const DEFAULT_EXPANDED = [SECTION_RESOURCES, SECTION_WORKSPACE];
 
 export const NAV_TREE: NavNode[] = [
@@ -52,7 +56,8 @@ export const NAV_TREE: NavNode[] = [
     title: S.tree.projects,
     icon: <ProfileOutlined />,
     children: [
-      { key: 'projects:none', title: S.tree.noProjects, disabled: true },
+      // With no project yet, the branch offers the first one (Settings → Projects opens its dialog).
+      { key: 'projects:none', title: S.tree.newProject, icon: <PlusOutlined />, path: NEW_PROJECT_PATH },
       { key: '/archive/banned', title: S.tree.archive, icon: <InboxOutlined />, path: '/archive/banned' },
     ],
   },
@@ -109,17 +114,16 @@ const treeBotTitle = (b: Bot) => `${b.character?.name || S.bot.unnamed} (${b.nam
 
 /**
  * The tree with its Projects branch filled (web-ui.md §1.2): per project
- * "name (n)", its non-empty status groups "Status (n)" limited to `visible`,
+ * "name (n)", its non-empty lifecycle status groups "Status (n)" limited to `visible`,
  * and their bots, each icon coloured by status. The Administration section only for admins.
  */
 export function navTree(data: NavData | undefined, visible: readonly BotStatus[], admin = false): NavNode[] {
   const base = admin ? NAV_TREE : NAV_TREE.filter((n) => n.key !== SECTION_ADMIN);
   if (!data) return base;
-  const now = Date.now();
   const projects = projectList(data.projects, data.bots).map((p): NavNode => {
     const bots = data.bots.filter((b) => b.project_id === p.id);
     const groups = BOT_STATUSES.filter((s) => visible.includes(s)).flatMap((status): NavNode[] => {
-      const members = bots.filter((b) => effectiveStatus(b, now) === status);
+      const members = bots.filter((b) => storedStatus(b) === status);
       if (!members.length) return [];
       const dot = <span className="bm-tree-dot" style={{ background: STATUS_COLORS[status] }} />;
       return [
@@ -207,7 +211,7 @@ export function crumbsFor(pathname: string, search = '', data?: NavData): Crumb[
       return [
         { title: c.projects },
         { title: projectName(bot.project_id), to: projectKey(bot.project_id) },
-        { title: S.botStatus[effectiveStatus(bot)] },
+        { title: S.botStatus[storedStatus(bot)] },
         { title: `${bot.character?.name || S.bot.unnamed} (${bot.name || S.bot.noVm})_${id8(id)}` },
       ];
     }

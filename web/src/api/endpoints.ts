@@ -31,6 +31,8 @@ export interface Health {
   /** Object store backend ("fs", …); newer servers only. */
   object_store?: string;
   uptime_seconds: number;
+  /** A bot silent for longer than this is offline. */
+  bot_offline_after_ms: number;
 }
 
 export interface ReadinessCheck {

@@ -12,7 +12,8 @@ import { CopyButton, formatDate } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { StatusBadge, effectiveStatus, id8 } from './botModel';
+import { PresenceBadge, StatusBadge, id8, presenceOf, storedStatus } from './botModel';
+import { usePolicy } from '../../policy';
 import ConfigureTab, { accountComplete, personComplete } from './ConfigureTab';
 import MonitoringTab from './MonitoringTab';
 import ResourcesTab from './ResourcesTab';
@@ -56,6 +57,7 @@ export default function BotPage() {
   const load = useCallback(() => botsApi.get(id), [id]);
   const bot = usePolling(load, BOT_POLL_MS);
   const resources = useBotResources(id);
+  const policy = usePolicy();
 
   const raw = params.get('tab') ?? 'summary';
   const tab: BotTab = (TABS as readonly string[]).includes(raw) ? (raw as BotTab) : (OLD_TABS[raw] ?? 'summary');
@@ -96,7 +98,7 @@ export default function BotPage() {
       </span>
     ),
   });
-  const status = effectiveStatus(b);
+  const presence = policy && presenceOf(b, policy.offlineAfterMs);
 
   return (
     <div className="bm-page">
@@ -108,7 +110,8 @@ export default function BotPage() {
               <span className="bm-muted bm-bot-id"> {b.name || B.noVm} · {id8(b.id)}</span>
             </h1>
           </div>
-          <StatusBadge status={status} />
+          <StatusBadge status={storedStatus(b)} />
+          {presence ? <PresenceBadge presence={presence} /> : null}
           <span className="bm-grow" />
           <Segmented
             value={tab}

@@ -3,14 +3,15 @@
 // sub-nav on the left that scrolls to each part.
 
 import type { KeyboardEvent, ReactNode } from 'react';
-import { Alert, Descriptions, Skeleton, Tag, Tooltip } from 'antd';
+import { Alert, Descriptions, Skeleton, Space, Tag, Tooltip } from 'antd';
 import type { Bot } from '../../api/bots';
 import { CopyButton, daysLeft, formatDate } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
 import { licenseState, proxyAddress, proxyState, subscriptionState, worst, type ResourceState } from '../resources/expiry';
 import type { BotTab } from './BotPage';
-import { OFFLINE_AFTER_MS, StatusBadge, effectiveStatus, useProjectName } from './botModel';
+import { PresenceBadge, StatusBadge, presenceOf, storedStatus, useProjectName, type Presence } from './botModel';
+import { usePolicy } from '../../policy';
 import { accountComplete, personComplete, scheduleSummary } from './ConfigureTab';
 import type { BotResources } from './useBotResources';
 
@@ -23,8 +24,11 @@ interface Issue {
   text: string;
 }
 
-function issuesOf(bot: Bot, r: BotResources | undefined, now: number): Issue[] {
+/** What is wrong with a bot, worst first: a ban, then its resources, account and presence. */
+function issuesOf(bot: Bot, r: BotResources | undefined, presence: Presence | undefined, now: number): Issue[] {
   const out: Issue[] = [];
+  const banned = storedStatus(bot) === 'banned';
+  if (banned) out.push({ level: 'error', text: B.botBanned });
   const status = (exp?: number) => {
     if (typeof exp !== 'number') return 'active';
     if (exp <= now) return 'expired';
@@ -45,9 +49,15 @@ function issuesOf(bot: Bot, r: BotResources | undefined, now: number): Issue[] {
   const expiring = subs.filter((s) => s === 'expiring').length;
   if (expired) out.push({ level: 'error', text: B.subsExpired(expired) });
   if (expiring) out.push({ level: 'warning', text: B.subsExpiring(expiring) });
-  if (bot.status !== 'banned' && effectiveStatus(bot, now) === 'offline' && typeof bot.last_seen === 'number' && now - bot.last_seen > OFFLINE_AFTER_MS) {
+  // Missing pieces only once the resources are known, so a loading page does not flash them.
+  if (r && !r.licenses.length) out.push({ level: 'warning', text: B.noLicenseIssue });
+  if (r && !r.proxies.length) out.push({ level: 'warning', text: B.noProxyIssue });
+  if (!accountComplete(bot)) out.push({ level: 'warning', text: B.noAccountIssue });
+  // A banned bot is not expected to report.
+  if (!banned && presence === 'offline' && typeof bot.last_seen === 'number') {
     out.push({ level: 'warning', text: B.botOffline(Math.floor((now - bot.last_seen) / 60_000)) });
   }
+  if (!banned && presence === 'never_seen') out.push({ level: 'warning', text: B.botNeverSeen });
   return out;
 }
 
@@ -125,7 +135,9 @@ export default function SummaryTab({
   onOpen: (tab: BotTab, subtab?: string) => void;
 }) {
   const now = Date.now();
-  const issues = issuesOf(bot, resources, now);
+  const policy = usePolicy();
+  const presence = policy && presenceOf(bot, policy.offlineAfterMs, now);
+  const issues = issuesOf(bot, resources, presence, now);
   const critical = issues.filter((i) => i.level === 'error').length;
   const c = bot.character ?? {};
   const a = bot.account ?? {};
@@ -136,7 +148,7 @@ export default function SummaryTab({
   const nextSub = subs.filter((s) => typeof s.expires_at === 'number' && s.expires_at > now).sort((x, y) => x.expires_at! - y.expires_at!)[0];
   const sched = scheduleSummary(bot);
   const minutesAgo = typeof bot.last_seen === 'number' ? Math.floor((now - bot.last_seen) / 60_000) : undefined;
-  const offline = effectiveStatus(bot, now) === 'offline';
+  const offline = presence === 'offline';
   const projectName = useProjectName();
 
   return (
@@ -172,7 +184,10 @@ export default function SummaryTab({
               </Descriptions.Item>
               <Descriptions.Item label={B.project}>{bot.project_id ? <Tag>{projectName(bot.project_id)}</Tag> : '—'}</Descriptions.Item>
               <Descriptions.Item label={B.status}>
-                <StatusBadge status={effectiveStatus(bot, now)} />
+                <Space size={12}>
+                  <StatusBadge status={storedStatus(bot)} />
+                  {presence ? <PresenceBadge presence={presence} /> : null}
+                </Space>
               </Descriptions.Item>
               <Descriptions.Item label={B.vm}>{[bot.vm?.name ?? bot.name, bot.vm?.ip].filter(Boolean).join(' • ') || B.noVm}</Descriptions.Item>
               <Descriptions.Item label={B.lastSeen}>

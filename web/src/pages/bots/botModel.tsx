@@ -1,5 +1,5 @@
 // The bot screens' pieces on top of botStatus.ts (re-exported here): the
-// status badge, bot links, status options and the polled bot index.
+// status and presence badges, bot links, their filter options and the polled bot index.
 
 import { useCallback } from 'react';
 import { Link } from 'react-router';
@@ -9,18 +9,19 @@ import { projectSettingsApi } from '../../api/projects';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import '../../components/crud/crud.css';
-import { STATUS_COLORS, botLabel, prettifyId } from '../../botStatus';
+import { PRESENCES, PRESENCE_COLORS, STATUS_COLORS, botLabel, prettifyId, type Presence } from '../../botStatus';
 
 export {
   ACTIVE_STATUSES,
-  OFFLINE_AFTER_MS,
+  PRESENCES,
   STATUS_COLORS,
   botLabel,
-  effectiveStatus,
   id8,
+  presenceOf,
   prettifyId,
   projectList,
   storedStatus,
+  type Presence,
   type Project,
 } from '../../botStatus';
 
@@ -31,6 +32,17 @@ export function StatusBadge({ status }: { status: BotStatus }) {
     </span>
   );
 }
+
+/** Whether the bot reports: a hollow dot, so it never reads as a lifecycle status. */
+export function PresenceBadge({ presence }: { presence: Presence }) {
+  return (
+    <span className="bm-presence" style={{ ['--bm-dot' as string]: PRESENCE_COLORS[presence] }} data-presence={presence}>
+      {S.presence[presence]}
+    </span>
+  );
+}
+
+export const presenceOptions = () => PRESENCES.map((p) => ({ value: p, label: <PresenceBadge presence={p} /> }));
 
 export function BotRef({ id, bot }: { id: string; bot: Bot | undefined }) {
   return (

@@ -1,10 +1,11 @@
 // Datacenter (`/datacenter`, web-ui.md §6 "overview across agents and targets"): every
 // agent with its state and, for the online ones, the Proxmox computers it reaches
-// (`proxmox.list-targets`) with their VMs (`proxmox.list` per target).
+// (`proxmox.list-targets`) with their VMs (`proxmox.list` per target). Without a paired agent
+// it says what the page would show and offers the pairing dialog.
 
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { Alert, Card, Table, Tag } from 'antd';
+import { Alert, Card, Empty, Table, Tag } from 'antd';
 import { ClusterOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { agentsApi, type Agent } from '../../api/agents';
@@ -15,6 +16,7 @@ import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { AgentStateTag } from '../agents/AgentsPage';
 import type { Target } from '../vms/computers';
+import { NextSteps } from '../vms/Disconnected';
 import type { Vm } from '../vms/VmTable';
 import './datacenter.css';
 
@@ -94,6 +96,13 @@ export default function DatacenterPage() {
           actions={<Link to="/vms">{T.openVms}</Link>}
         />
         {agents.error && !agents.data ? <Alert type="error" showIcon message={errorMessage(agents.error)} /> : null}
+        {agents.data && !list.length ? (
+          <Card size="small" className="bm-card" data-testid="dc-empty">
+            <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={<><div>{T.empty}</div><div className="bm-muted">{S.vms.noComputer.noAgent}</div></>}>
+              <NextSteps onPaired={agents.refresh} />
+            </Empty>
+          </Card>
+        ) : null}
         <div className="bm-dc-agents">
           {list.map((a) => {
             const r = reached[a.id];

@@ -1,5 +1,5 @@
-// Overview (`/`), the "Content Map" of web-ui.md §2.1: projects with bot
-// counts by status, resources (active / expiring / expired / unassigned),
+// Overview (`/`), the "Content Map" of web-ui.md §2.1: the first-run steps while they are
+// not done, projects with bot counts by lifecycle status and by presence, resources (active / expiring / expired / unassigned),
 // finance of the last 30 days, notes, the items expiring soon, and the
 // server section.
 
@@ -16,7 +16,9 @@ import { daysLeft, formatDate } from '../../components/crud/cells';
 import Section from '../../components/Section';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { ACTIVE_STATUSES, botLabel, effectiveStatus, projectList, useBotIndex, useProjectSettings } from '../bots/botModel';
+import { ACTIVE_STATUSES, botLabel, presenceOf, projectList, storedStatus, useBotIndex, useProjectSettings } from '../bots/botModel';
+import { usePolicy } from '../../policy';
+import GettingStarted from './GettingStarted';
 import type { Operation } from '../finance/api';
 import { notesApi } from '../workspace/api';
 import { proxyAddress } from '../resources/expiry';
@@ -30,9 +32,9 @@ const ALERT_ROWS = 4;
 
 type Chip = { label: string; value: number | string; tone: 'success' | 'warning' | 'danger' | 'info' | 'muted' };
 
-function Chips({ chips }: { chips: Chip[] }) {
+function Chips({ chips, small }: { chips: Chip[]; small?: boolean }) {
   return (
-    <div className="bm-map-chips">
+    <div className={'bm-map-chips' + (small ? ' is-small' : '')}>
       {chips.map((c) => (
         <div key={c.label} className={`bm-map-chip bm-tone-${c.tone}`}>
           <div className="bm-map-chip-value bm-tone-text">{c.value}</div>
@@ -193,6 +195,7 @@ export default function OverviewPage() {
   const notes = usePolling(loadNotes, 30_000);
 
   const now = Date.now();
+  const policy = usePolicy();
   const botList: Bot[] = [...(bots.data?.values() ?? [])];
   const projects = projectList(settings.data, botList);
   const r = res.data;
@@ -229,13 +232,19 @@ export default function OverviewPage() {
           <div className="bm-page-subtitle">{C.subtitle}</div>
         </header>
 
+        {bots.data && settings.data !== undefined ? (
+          <GettingStarted projects={projects} botCount={botList.length} onChanged={settings.refresh} />
+        ) : null}
+
         <Section id="projects" title={C.projects}>
           {failed(!bots.data && bots.error)}
           <div className="bm-map-grid">
             {projects.length === 0 && bots.data ? <div className="bm-muted">{C.noProjects}</div> : null}
             {(projects.length ? projects : bots.data ? [] : [{ id: '', name: '' }]).map((p) => {
-              const mine = botList.filter((b) => b.project_id === p.id).map((b) => effectiveStatus(b, now));
-              const n = (pred: (s: string) => boolean) => mine.filter(pred).length;
+              const mine = botList.filter((b) => b.project_id === p.id);
+              const n = (pred: (s: string) => boolean) => mine.filter((b) => pred(storedStatus(b))).length;
+              const seen = (presence: string) =>
+                policy ? mine.filter((b) => presenceOf(b, policy.offlineAfterMs, now) === presence).length : '…';
               return (
                 <MapCard
                   key={p.id || 'loading'}
@@ -251,6 +260,14 @@ export default function OverviewPage() {
                       { label: S.botStatus.prepare, value: n((s) => s === 'prepare'), tone: 'info' },
                       { label: S.botStatus.offline, value: n((s) => s === 'offline'), tone: 'muted' },
                       { label: S.botStatus.banned, value: n((s) => s === 'banned'), tone: 'danger' },
+                    ]}
+                  />
+                  <Chips
+                    small
+                    chips={[
+                      { label: S.presence.online, value: seen('online'), tone: 'success' },
+                      { label: S.presence.offline, value: seen('offline'), tone: 'muted' },
+                      { label: S.presence.never_seen, value: seen('never_seen'), tone: 'muted' },
                     ]}
                   />
                 </MapCard>

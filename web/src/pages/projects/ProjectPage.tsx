@@ -1,14 +1,14 @@
-// Project bot list (`/project/:id`, web-ui.md §2.2): stats by effective
-// status, search, status filter (`?status=`), sortable columns linking into
-// the bot page, add bot, bulk status change and delete.
+// Project bot list (`/project/:id`, web-ui.md §2.2): stats by lifecycle status and by
+// presence, search, filters for both (`?status=`, `?presence=`), sortable columns linking
+// into the bot page, add bot, bulk status change and delete.
 //
-// The server filters by project and effective status, searches nested
+// The server filters by project, lifecycle status and presence, searches nested
 // fields (character, account) and pages; the resource cells come from the
 // resources linked to the bots on the page. Only a sort by a resource column
 // (worst state, computed here) takes the project's filtered bots whole.
 
 import { useCallback, useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { App, Button, Dropdown, Form, Input, InputNumber, Select, Tooltip } from 'antd';
 import { DeleteOutlined, PlusOutlined, ProfileOutlined, SwapOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
@@ -34,13 +34,19 @@ import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import {
   ACTIVE_STATUSES,
+  PresenceBadge,
   StatusBadge,
-  effectiveStatus,
   id8,
+  presenceOf,
+  presenceOptions,
   projectList,
   statusOptions,
+  storedStatus,
   useProjectSettings,
+  type Presence,
 } from '../bots/botModel';
+import { usePolicy } from '../../policy';
+import { ADD_FIRST_BOT } from '../overview/GettingStarted';
 import { SEVERITY, STATE_TONE, licenseState, proxyState, subscriptionState, worst, type ResourceState } from '../resources/expiry';
 import { useWarningDays } from '../resources/useResourceStats';
 
@@ -57,6 +63,8 @@ interface ResourceCell {
 interface Row {
   bot: Bot;
   status: BotStatus;
+  /** Undefined until the server's offline window is known. */
+  presence?: Presence;
   license?: ResourceCell;
   proxy?: ResourceCell;
   subscription?: ResourceCell;
@@ -94,7 +102,7 @@ async function linked<T>(ids: string[], field: string, all: (q: Omit<ListQuery, 
   return (await Promise.all(chunks.map((c) => all({ filters: { [field]: c.join(',') } })))).flat();
 }
 
-async function rowsOf(bots: Bot[], warnDays: number): Promise<Row[]> {
+async function rowsOf(bots: Bot[], warnDays: number, offlineAfterMs: number | undefined): Promise<Row[]> {
   const ids = bots.map((b) => b.id);
   const [licenses, proxies, subs] = ids.length
     ? await Promise.all([
@@ -106,7 +114,8 @@ async function rowsOf(bots: Bot[], warnDays: number): Promise<Row[]> {
   const now = Date.now();
   return bots.map((bot) => ({
       bot,
-      status: effectiveStatus(bot, now),
+      status: storedStatus(bot),
+      presence: offlineAfterMs === undefined ? undefined : presenceOf(bot, offlineAfterMs, now),
       license: cellOf(
         licenses.filter((l) => l.bot_ids?.includes(bot.id)).map((l) => ({ state: licenseState(l, now), expires: l.expires_at })),
       ),
@@ -127,8 +136,17 @@ const RESOURCE_SORT: Record<string, (r: Row) => number> = {
 /** Column keys the server sorts by another (nested) field. */
 const SORT_PATHS: Record<string, string> = { vm: 'name', account: 'account.email', character: 'character.name' };
 
-/** Effective-status counts of the stat cards ('' = all). */
-const STAT_FILTERS = ['', ACTIVE_STATUSES.join(','), 'prepare', 'offline', 'banned'] as const;
+/** The stat cards' counts: all, then by lifecycle status, then by presence. */
+const STAT_FILTERS: Record<string, string>[] = [
+  {},
+  { status: ACTIVE_STATUSES.join(',') },
+  { status: 'prepare' },
+  { status: 'offline' },
+  { status: 'banned' },
+  { presence: 'online' },
+  { presence: 'offline' },
+  { presence: 'never_seen' },
+];
 
 const TONE_TEXT: Record<Tone, string> = {
   default: '',
@@ -155,26 +173,32 @@ export default function ProjectPage() {
   const { message, modal } = App.useApp();
   const settings = useProjectSettings();
   const warnDays = useWarningDays() ?? 7;
-  const [adding, setAdding] = useState(false);
+  const policy = usePolicy();
+  const offlineAfterMs = policy?.offlineAfterMs;
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  // `?add=first` comes from the Overview's first-run steps: open "Add bot", then go back there.
+  const firstRun = params.get('add') === ADD_FIRST_BOT;
+  const [adding, setAdding] = useState(firstRun);
 
   const load = useCallback(
     async (s: TableState) => {
-      const filters = { project_id: projectId, effective_status: s.filters.status || undefined };
+      const filters = { project_id: projectId, status: s.filters.status || undefined, presence: s.filters.presence || undefined };
       if (s.sort && RESOURCE_SORT[s.sort]) {
         const bots = await botsApi.all({ q: s.q, filters });
-        return localPage(await rowsOf(bots, warnDays), { ...s, q: '' }, { sortValue: RESOURCE_SORT });
+        return localPage(await rowsOf(bots, warnDays, offlineAfterMs), { ...s, q: '' }, { sortValue: RESOURCE_SORT });
       }
       const page = await botsApi.page({ ...s, sort: s.sort ? (SORT_PATHS[s.sort] ?? s.sort) : undefined, filters });
-      return { items: await rowsOf(page.items, warnDays), total: page.total };
+      return { items: await rowsOf(page.items, warnDays, offlineAfterMs), total: page.total };
     },
-    [projectId, warnDays],
+    [projectId, warnDays, offlineAfterMs],
   );
   // One count per stat card: a page of one, its total.
   const loadCounts = useCallback(
     () =>
       Promise.all(
         STAT_FILTERS.map((f) =>
-          botsApi.page({ page: 1, limit: 1, filters: { project_id: projectId, effective_status: f || undefined } }).then((p) => p.total),
+          botsApi.page({ page: 1, limit: 1, filters: { project_id: projectId, ...f } }).then((p) => p.total),
         ),
       ),
     [projectId],
@@ -183,7 +207,7 @@ export default function ProjectPage() {
   const table = useListTable<Row>({
     load,
     rowKey: (r) => r.bot.id,
-    filterKeys: ['status'],
+    filterKeys: ['status', 'presence'],
     pollMs: POLL_MS,
   });
 
@@ -193,7 +217,7 @@ export default function ProjectPage() {
   };
 
   const projectName = projectList(settings.data).find((p) => p.id === projectId)?.name ?? projectId;
-  const [total, active, prepare, offline, banned] = counts.data ?? [];
+  const [total, active, prepare, idle, banned, online, offline, neverSeen] = counts.data ?? [];
 
   const remove = useDeleteAction<Row>({
     remove: (r) => botsApi.remove(r.bot.id),
@@ -254,6 +278,11 @@ export default function ProjectPage() {
           <StatusBadge status={r.status} />
         </Link>
       ),
+    },
+    {
+      key: 'presence',
+      title: S.presenceLabel,
+      render: (_, r) => (r.presence ? <PresenceBadge presence={r.presence} /> : null),
     },
     { key: 'vm', title: P.colVm, sorter: true, render: (_, r) => <Link to={botUrl(r.bot, 'vm')}>{r.bot.name || '-'}</Link> },
     {
@@ -317,7 +346,8 @@ export default function ProjectPage() {
       },
       account: v.email?.trim() ? { email: v.email.trim() } : undefined,
     });
-    refresh();
+    if (firstRun) navigate('/');
+    else refresh();
   };
 
   return (
@@ -331,10 +361,13 @@ export default function ProjectPage() {
           statsLoading={!counts.data}
           stats={[
             { label: P.total, value: total ?? 0, testId: 'stat-total' },
-            { label: P.active, value: active ?? 0, tone: 'success' },
-            { label: S.botStatus.prepare, value: prepare ?? 0, tone: 'info' },
-            { label: S.botStatus.offline, value: offline ?? 0, tone: 'muted' },
+            { label: P.active, value: active ?? 0, tone: 'success', testId: 'stat-active' },
+            { label: S.botStatus.prepare, value: prepare ?? 0, tone: 'info', testId: 'stat-prepare' },
+            { label: S.botStatus.offline, value: idle ?? 0, tone: 'muted' },
             { label: S.botStatus.banned, value: banned ?? 0, tone: 'danger' },
+            { label: S.presence.online, value: online ?? 0, tone: 'success', testId: 'stat-online' },
+            { label: S.presence.offline, value: offline ?? 0, tone: 'muted', testId: 'stat-offline' },
+            { label: S.presence.never_seen, value: neverSeen ?? 0, tone: 'muted', testId: 'stat-never-seen' },
           ]}
           actions={
             <Button type="primary" icon={<PlusOutlined />} onClick={() => setAdding(true)}>
@@ -345,7 +378,10 @@ export default function ProjectPage() {
         <FilterBar
           table={table}
           placeholder={P.search}
-          selects={[{ key: 'status', label: P.status, width: 180, options: statusOptions() }]}
+          selects={[
+            { key: 'status', label: P.status, width: 180, options: statusOptions() },
+            { key: 'presence', label: S.presenceLabel, width: 180, options: presenceOptions() },
+          ]}
         />
         <BulkBar table={table}>
           <Dropdown

@@ -3,14 +3,17 @@
 // visual background apply to the whole app at once.
 
 import { useCallback, useEffect, useState } from 'react';
-import { Link } from 'react-router';
-import { Button, Card, Collapse, Form, InputNumber, Radio, Switch, Table, Typography } from 'antd';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { App, Button, Card, Form, InputNumber, Radio, Space, Switch, Table, Typography } from 'antd';
 import {
   ApiOutlined,
   BgColorsOutlined,
   DatabaseOutlined,
+  DeleteOutlined,
+  EditOutlined,
   GlobalOutlined,
   KeyOutlined,
+  PlusOutlined,
   ProfileOutlined,
   ReloadOutlined,
   SafetyOutlined,
@@ -22,7 +25,10 @@ import { useSession } from '../../api/session';
 import { PageHeader } from '../../components/crud';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import type { ProjectInfo } from '../../api/projects';
+import { botsApi } from '../../api/bots';
+import { errorMessage } from '../../api/client';
+import { projectsApi, type ProjectInfo } from '../../api/projects';
+import ProjectDialog from '../projects/ProjectDialog';
 import '../workspace/workspace.css';
 import './settings.css';
 import { isMasked, SECRET_MASK, secretOut, settingsApi, type ApiKeys } from './api';
@@ -160,58 +166,142 @@ function StorageCard({ reloadKey }: { reloadKey: number }) {
 }
 
 function ProjectsCard({ reloadKey }: { reloadKey: number }) {
+  const { modal, message } = App.useApp();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
   const load = useCallback(() => settingsApi.get<Record<string, ProjectInfo>>('projects'), []);
   const projects = usePolling(load, 60_000);
   const { refresh } = projects;
   useEffect(() => {
     if (reloadKey) refresh();
   }, [reloadKey, refresh]);
-  const rows = Object.entries(projects.data ?? {}).map(([id, p]): ProjectInfo => ({ ...p, id }));
+  // `?project=new` (the tree's "New project…") opens the dialog.
+  const [editing, setEditing] = useState<ProjectInfo | 'new' | null>(params.get('project') === 'new' ? 'new' : null);
+  const close = () => {
+    setEditing(null);
+    if (params.has('project')) setParams((p) => (p.delete('project'), p), { replace: true });
+  };
+  const rows = Object.entries(projects.data ?? {})
+    .filter(([, p]) => p && typeof p === 'object')
+    .map(([id, p]): ProjectInfo => ({ ...p, id }));
   const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+  const nameOf = (r: ProjectInfo) => text(r.name) || r.id;
+
+  const remove = async (r: ProjectInfo) => {
+    const bots = await botsApi.page({ page: 1, limit: 1, filters: { project_id: r.id } }).then((p) => p.total);
+    if (bots > 0) {
+      const box = modal.warning({
+        title: T.projectHasBotsTitle(nameOf(r)),
+        content: (
+          <>
+            <p>{T.projectHasBotsText(bots)}</p>
+            {/* The modal renders outside the router: navigate from here. */}
+            <Button
+              type="link"
+              style={{ padding: 0 }}
+              onClick={() => {
+                box.destroy();
+                navigate(`/project/${encodeURIComponent(r.id)}`);
+              }}
+            >
+              {T.openProject}
+            </Button>
+          </>
+        ),
+      });
+      return;
+    }
+    modal.confirm({
+      title: T.deleteProjectTitle(nameOf(r)),
+      content: T.deleteProjectText,
+      okText: S.crud.deleteConfirm,
+      okButtonProps: { danger: true },
+      cancelText: S.crud.cancel,
+      autoFocusButton: 'cancel',
+      onOk: async () => {
+        try {
+          await projectsApi.remove(r.id);
+          message.success(T.projectDeleted(nameOf(r)));
+        } catch (e) {
+          message.error(errorMessage(e));
+        }
+        refresh();
+      },
+    });
+  };
+
   return (
-    <Card className="bm-card bm-set-card" size="small" title={<span className="bm-card-title"><ProfileOutlined /> {T.projects}</span>}>
-      <Collapse
+    <Card
+      className="bm-card bm-set-card"
+      size="small"
+      id="projects"
+      title={<span className="bm-card-title"><ProfileOutlined /> {T.projects}</span>}
+      extra={
+        <Button type="primary" size="small" icon={<PlusOutlined />} onClick={() => setEditing('new')}>
+          {T.newProject}
+        </Button>
+      }
+    >
+      <Table
         size="small"
-        items={[
+        rowKey="id"
+        pagination={false}
+        loading={projects.loading && !projects.data}
+        dataSource={rows}
+        locale={{ emptyText: T.noProjects }}
+        scroll={{ x: 'max-content' }}
+        data-testid="projects-table"
+        columns={[
+          { key: 'name', title: T.colName, render: (_, r) => <Link to={`/project/${encodeURIComponent(r.id)}`}>{nameOf(r)}</Link> },
+          { key: 'id', title: T.colId, dataIndex: 'id', render: (v: string) => <span className="bm-mono">{v}</span> },
+          { key: 'game', title: T.colGame, render: (_, r) => text(r.game) },
+          { key: 'expansion', title: T.colExpansion, render: (_, r) => text(r.expansion) },
+          { key: 'max_level', title: T.colMaxLevel, render: (_, r) => text(r.max_level) },
+          { key: 'region', title: T.colRegion, render: (_, r) => text(r.server_region) },
+          { key: 'currency', title: T.colCurrency, render: (_, r) => text(r.currency) },
           {
-            key: 'projects',
-            label: `${T.projects} (${rows.length})`,
-            children: (
-              <>
-                <Table
+            key: 'professions',
+            title: T.colProfessions,
+            // Names or {name} objects; anything else is left out.
+            render: (_, r) =>
+              (Array.isArray(r.professions) ? r.professions : [])
+                .map((x: unknown) => (typeof x === 'string' ? x : text((x as { name?: unknown } | null)?.name)))
+                .filter(Boolean)
+                .join(', '),
+          },
+          {
+            key: 'actions',
+            title: T.colActions,
+            render: (_, r) => (
+              <Space size={0}>
+                <Button size="small" type="text" icon={<EditOutlined />} aria-label={`${T.rename} ${nameOf(r)}`} onClick={() => setEditing(r)}>
+                  {T.rename}
+                </Button>
+                <Button
                   size="small"
-                  rowKey="id"
-                  pagination={false}
-                  loading={projects.loading && !projects.data}
-                  dataSource={rows}
-                  locale={{ emptyText: T.noProjects }}
-                  scroll={{ x: 'max-content' }}
-                  columns={[
-                    { key: 'name', title: T.colName, render: (_, r) => text(r.name) || r.id },
-                    { key: 'id', title: T.colId, dataIndex: 'id', render: (v: string) => <span className="bm-mono">{v}</span> },
-                    { key: 'game', title: T.colGame, render: (_, r) => text(r.game) },
-                    { key: 'expansion', title: T.colExpansion, render: (_, r) => text(r.expansion) },
-                    { key: 'max_level', title: T.colMaxLevel, render: (_, r) => text(r.max_level) },
-                    { key: 'region', title: T.colRegion, render: (_, r) => text(r.server_region) },
-                    { key: 'currency', title: T.colCurrency, render: (_, r) => text(r.currency) },
-                    {
-                      key: 'professions',
-                      title: T.colProfessions,
-                      // Names or {name} objects; anything else is left out.
-                      render: (_, r) =>
-                        (Array.isArray(r.professions) ? r.professions : [])
-                          .map((x: unknown) => (typeof x === 'string' ? x : text((x as { name?: unknown } | null)?.name)))
-                          .filter(Boolean)
-                          .join(', '),
-                    },
-                  ]}
-                />
-                <div className="bm-muted bm-set-help">{T.projectsHelp}</div>
-              </>
+                  type="text"
+                  danger
+                  icon={<DeleteOutlined />}
+                  aria-label={`${T.deleteProject} ${nameOf(r)}`}
+                  onClick={() => void remove(r).catch((e: unknown) => message.error(errorMessage(e)))}
+                >
+                  {T.deleteProject}
+                </Button>
+              </Space>
             ),
           },
         ]}
       />
+      <div className="bm-muted bm-set-help">{T.projectsHelp}</div>
+      {editing ? (
+        <ProjectDialog
+          open
+          project={editing === 'new' ? undefined : editing}
+          taken={rows.map((r) => r.id)}
+          onClose={close}
+          onSaved={refresh}
+        />
+      ) : null}
     </Card>
   );
 }

@@ -52,7 +52,7 @@ export const settingsApi = {
   get: <T>(p: string) => api.get<T | null>(path(p)),
   /** Objects merge shallowly into the object at the path; answers the new value there. */
   put: <T>(p: string, body: unknown) => api.put<T>(path(p), body),
-  /** Writes null at the path, which deletes it (older servers stored the null, so readers skip nulls). */
+  /** Writes null at the path, which deletes it (older servers stored the null, so readers skip nulls). `DELETE /settings/{path}` removes a node outright. */
   clear: (p: string) => apiRequest<null>('PUT', path(p), { body: null }).then(() => undefined),
 };
 

@@ -18,9 +18,11 @@ import { AUTO, computerKey, useComputers } from './computers';
 import OperationConsole, { consoleText, useConsole } from './OperationConsole';
 import { resourcesOf, useProjectResources } from './projectResources';
 import { useStorages } from './storages';
+import { useCloneSettings } from './cloneSettings';
 import { CUSTOM_PROJECT, useQueue } from './useQueue';
 import VmQueue from './VmQueue';
 import VmTable, { useVmList } from './VmTable';
+import DisconnectedPane, { NextSteps, reasonText, type NoComputer } from './Disconnected';
 import './vms.css';
 
 const VmSettingsDialog = lazy(() => import('./settings/VmSettingsDialog'));
@@ -65,9 +67,11 @@ export default function VmsPage() {
   const lists = useProvisioningLists();
   const [settingsOpen, setSettingsOpen] = useState(false);
   const firstProject = projects.data?.projects[0]?.id;
+  const clone = useCloneSettings();
   const queue = useQueue(computer, list.vms, storages.list, {
     project: firstProject ?? CUSTOM_PROJECT,
     resources: resourcesOf(projects.data, firstProject),
+    storage: clone.data?.storage,
   });
   const onEvent = useCallback(
     (e: CommandEvent) => {
@@ -89,8 +93,10 @@ export default function VmsPage() {
   const templates = useMemo(() => (list.vms ?? []).filter((v) => v.template), [list.vms]);
   const [template, setTemplate] = useState<number | undefined>(undefined);
   useEffect(() => {
-    if (!templates.some((t) => t.vmid === template)) setTemplate(templates[0]?.vmid);
-  }, [templates, template]);
+    // The clone source of the settings when Proxmox has it as a template, else the first one.
+    const saved = templates.find((t) => t.vmid === clone.data?.source_vmid);
+    if (!templates.some((t) => t.vmid === template)) setTemplate((saved ?? templates[0])?.vmid);
+  }, [templates, template, clone.data?.source_vmid]);
 
   // Deletes need no template; creates do.
   const canStart =
@@ -125,7 +131,16 @@ export default function VmsPage() {
   });
 
   const c = queue.counts;
-  const badge = c.active ? 'working' : c.errors ? 'error' : c.done ? 'success' : 'ready';
+  // Without a computer nothing can run: the badge says so rather than "Ready".
+  const noComputer: NoComputer | null =
+    computer || !computers.agentsLoaded || computers.loading
+      ? null
+      : !computers.paired.length
+        ? 'no-agent'
+        : !computers.online.length
+          ? 'offline'
+          : 'no-target';
+  const badge = noComputer ? 'disconnected' : c.active ? 'working' : c.errors ? 'error' : c.done ? 'success' : 'ready';
   const openProxmox = () => openGateway('proxmox').catch((e: unknown) => message.error(errorMessage(e)));
 
   return (
@@ -152,7 +167,9 @@ export default function VmsPage() {
         <Chip label={T.chips.active} n={c.active} />
         <Chip label={T.chips.done} n={c.done} />
         {c.errors ? <Chip label={T.chips.errors} n={c.errors} danger /> : null}
-        <span className={`bm-vm-badge is-${badge}`} data-testid="queue-badge">{T.badge[badge]}</span>
+        <Tooltip title={noComputer ? T.noComputer.badge : undefined}>
+          <span className={`bm-vm-badge is-${badge}`} data-testid="queue-badge">{T.badge[badge]}</span>
+        </Tooltip>
       </div>
       <div className="bm-vm-strip">
         <span className="bm-vm-panetitle">{T.computer}</span>
@@ -175,8 +192,24 @@ export default function VmsPage() {
         {computer && !computer.target.sshConfigured ? <Tag color="warning">{T.sshOff}</Tag> : null}
         {Object.values(computers.errors).map((e) => <Tag key={e} color="error">{e}</Tag>)}
       </div>
-      {computers.agentsLoaded && !computers.online.length ? (
-        <Alert type="warning" showIcon className="bm-vm-alert" message={T.noAgent} action={<Link to="/agents">{T.toAgents}</Link>} />
+      {noComputer ? (
+        <Alert
+          type="warning"
+          showIcon
+          className="bm-vm-alert"
+          message={reasonText(noComputer)}
+          action={<NextSteps onPaired={computers.refresh} />}
+          data-testid="vms-no-agent"
+        />
+      ) : null}
+      {noComputer ? (
+        <>
+          <div className="bm-vm-split">
+            <DisconnectedPane title={S.tree.vms} what={T.noComputer.list} reason={noComputer} testId="vm-list-disconnected" onPaired={computers.refresh} />
+            <DisconnectedPane title={T.queue} what={T.noComputer.queue} reason={noComputer} testId="vm-queue-disconnected" onPaired={computers.refresh} />
+          </div>
+          <OperationConsole console={con} />
+        </>
       ) : null}
       {computer ? (
         <>
@@ -206,6 +239,8 @@ export default function VmsPage() {
               lists.reload();
             }}
             resources={projects}
+            computer={computer}
+            noComputer={noComputer}
           />
         </Suspense>
       ) : null}

@@ -86,6 +86,8 @@ export function useComputers() {
   }
   return {
     agentsLoaded: agents.data !== undefined,
+    /** Paired agents, online or not. */
+    paired: (agents.data ?? []).filter((a) => a.status !== 'pending' && a.status !== 'revoked'),
     online,
     options,
     choice,

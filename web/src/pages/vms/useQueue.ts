@@ -47,6 +47,8 @@ export interface QueueItem {
 export interface QueueDefaults {
   project: string;
   resources: Resources;
+  /** The storage of settings/vmgenerator/clone; AUTO_STORAGE when unset. */
+  storage?: string;
 }
 
 /** `uuid=…` of a Proxmox `smbios1` value. */
@@ -100,7 +102,7 @@ export function useQueue(
         name,
         vmid,
         state: 'queued',
-        storage: AUTO_STORAGE,
+        storage: defaults.storage ?? AUTO_STORAGE,
         project: defaults.project,
         resources: defaults.resources,
         profileId: '',

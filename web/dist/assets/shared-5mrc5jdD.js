@@ -1,1 +1,0 @@
-import{r as e}from"./shared-BhmpvFFJ.js";var t={list:()=>e.get(`/admin/users`)};export{t};
