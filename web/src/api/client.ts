@@ -12,6 +12,7 @@
 
 import { S } from '../strings';
 import { clearSession, getToken } from './session';
+import { setStorageFull } from './storage';
 
 export const API_BASE = '/api/v1';
 
@@ -106,11 +107,13 @@ export async function apiRequest<T>(
   }
 
   if (isRecord(payload) && payload.success === true && 'data' in payload) {
+    if (method !== 'GET') setStorageFull(false);
     return { data: payload.data as T, meta: payload.meta, status: res.status };
   }
 
   if (isRecord(payload) && payload.success === false && isRecord(payload.error)) {
     const err = payload.error;
+    if (err.code === 'STORAGE_FULL') setStorageFull(true);
     throw new ApiError(
       typeof err.code === 'string' ? err.code : 'UNKNOWN',
       typeof err.message === 'string' && err.message ? err.message : S.common.unexpectedResponse(res.status),

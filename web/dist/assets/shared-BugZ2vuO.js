@@ -1,1 +1,0 @@
-import{r as e}from"./shared-CY56_Bqc.js";var t={projects:()=>e.get(`/settings/projects`),warningDays:()=>e.get(`/settings/alerts`).then(e=>typeof e?.warning_days==`number`?e.warning_days:7)},n={get:()=>e.get(`/settings/proxy`).then(e=>e??{})};export{n,t};

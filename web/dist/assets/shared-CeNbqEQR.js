@@ -1,0 +1,1 @@
+import{r as e}from"./shared-CptNcc3Z.js";var t={projects:()=>e.get(`/settings/projects`),warningDays:()=>e.get(`/settings/alerts`).then(e=>typeof e?.warning_days==`number`?e.warning_days:7)},n={get:()=>e.get(`/settings/proxy`).then(e=>e??{})};export{n,t};
