@@ -269,6 +269,16 @@ async fn a_full_disk_answers_507_is_reported_by_readiness_and_stops_cleanly() {
     assert_eq!(body["error"]["code"], "STORAGE_FULL");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("free"), "the message says what to do: {message}");
+    // An upload meets the same full disk in the object store.
+    let upload = server.url("/api/v1/artifacts/releases/upload?module=runner&platform=Windows&version=1.0.0&size_bytes=65536");
+    let res = client()
+        .post(upload)
+        .bearer_auth(&token)
+        .body(vec![7u8; 65536])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(res, 507).await["error"]["code"], "STORAGE_FULL");
 
     let (status, ready) = readiness(&server).await;
     assert_eq!(status, 503, "{ready}");
