@@ -270,7 +270,8 @@ async fn a_full_disk_answers_507_is_reported_by_readiness_and_stops_cleanly() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("free"), "the message says what to do: {message}");
     // An upload meets the same full disk in the object store.
-    let upload = server.url("/api/v1/artifacts/releases/upload?module=runner&platform=Windows&version=1.0.0&size_bytes=65536");
+    let upload =
+        server.url("/api/v1/artifacts/releases/upload?module=runner&platform=Windows&version=1.0.0&size_bytes=65536");
     let res = client()
         .post(upload)
         .bearer_auth(&token)
