@@ -4,6 +4,7 @@
 //!
 //! `cargo bench --bench api` (release profile). The load generator runs in this process and
 //! shares the machine with the server, for both the server and the yardstick alike.
+//! `cargo bench --bench api -- writes` runs only the finance writes (and the stats over them).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,7 +92,53 @@ async fn main() {
         .await
         .unwrap();
     let token = Arc::new(format!("Bearer {}", login["data"]["token"].as_str().unwrap()));
+    if !std::env::args().any(|a| a == "writes") {
+        reads(&client, &token).await;
+    }
 
+    let (c, t) = (client.clone(), token.clone());
+    let (latencies, wall) = load(OPERATIONS, move |i| {
+        let (c, t) = (c.clone(), t.clone());
+        async move {
+            let body = json!({ "type": if i % 3 == 0 { "expense" } else { "income" }, "category": "sale",
+                "amount": (i % 100) as f64 + 0.5, "currency": if i % 5 == 0 { "gold" } else { "USD" },
+                "date": 1_767_225_600_000i64 + (i as i64 % 90) * 86_400_000, "bot_id": format!("bot-{}", i % 40) });
+            let res = c
+                .post(url("/api/v1/finance/operations"))
+                .header("authorization", t.as_str())
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201);
+        }
+    })
+    .await;
+    report("POST /api/v1/finance/operations, 64 clients", &latencies, wall);
+
+    let started = Instant::now();
+    let stats = client
+        .get(url("/api/v1/finance/daily-stats"))
+        .header("authorization", token.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stats.status(), 200);
+    stats.bytes().await.unwrap();
+    println!(
+        "GET /api/v1/finance/daily-stats over {OPERATIONS} operations: {:.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap_or_default();
+    if let Some(line) = rss.lines().find(|l| l.starts_with("VmRSS")) {
+        println!("server {line}");
+    }
+    stop(server);
+}
+
+/// The list budget and its yardstick, over 10,000 bots seeded over HTTP.
+async fn reads(client: &reqwest::Client, token: &Arc<String>) {
     let (c, t) = (client.clone(), token.clone());
     let (_, seeded) = load(BOTS, move |i| {
         let (c, t) = (c.clone(), t.clone());
@@ -158,44 +205,4 @@ async fn main() {
     })
     .await;
     report("bare axum, same bytes, 64 clients (yardstick)", &latencies, wall);
-
-    let (c, t) = (client.clone(), token.clone());
-    let (latencies, wall) = load(OPERATIONS, move |i| {
-        let (c, t) = (c.clone(), t.clone());
-        async move {
-            let body = json!({ "type": if i % 3 == 0 { "expense" } else { "income" }, "category": "sale",
-                "amount": (i % 100) as f64 + 0.5, "currency": if i % 5 == 0 { "gold" } else { "USD" },
-                "date": 1_767_225_600_000i64 + (i as i64 % 90) * 86_400_000, "bot_id": format!("bot-{}", i % 40) });
-            let res = c
-                .post(url("/api/v1/finance/operations"))
-                .header("authorization", t.as_str())
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 201);
-        }
-    })
-    .await;
-    report("POST /api/v1/finance/operations, 64 clients", &latencies, wall);
-
-    let started = Instant::now();
-    let stats = client
-        .get(url("/api/v1/finance/daily-stats"))
-        .header("authorization", token.as_str())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stats.status(), 200);
-    stats.bytes().await.unwrap();
-    println!(
-        "GET /api/v1/finance/daily-stats over {OPERATIONS} operations: {:.1} ms",
-        started.elapsed().as_secs_f64() * 1000.0
-    );
-
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap_or_default();
-    if let Some(line) = rss.lines().find(|l| l.starts_with("VmRSS")) {
-        println!("server {line}");
-    }
-    stop(server);
 }

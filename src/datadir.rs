@@ -32,6 +32,11 @@ impl DataDir {
         self.root.join(DB_FILE)
     }
 
+    /// SQLite's write-ahead log beside the database.
+    pub fn wal_path(&self) -> PathBuf {
+        self.root.join(format!("{DB_FILE}-wal"))
+    }
+
     pub fn objects_path(&self) -> PathBuf {
         self.root.join(OBJECTS_DIR)
     }

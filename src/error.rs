@@ -68,6 +68,7 @@ error_codes! {
     EmailTaken => (CONFLICT, "EMAIL_TAKEN", "A user with this email already exists"),
     TooManyRequests => (TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", "Too many attempts: wait and try again"),
     Internal => (INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error"),
+    StorageFull => (INSUFFICIENT_STORAGE, "STORAGE_FULL", "The server's disk is full, so nothing was saved: free space on the volume holding the data directory (or grow it), then try again"),
     BotsInvalidListQuery => (BAD_REQUEST, "BOTS_INVALID_LIST_QUERY", "The list query is not valid"),
     BotsInvalidMutationBody => (BAD_REQUEST, "BOTS_INVALID_MUTATION_BODY", "The bot body is not valid"),
     BotsInvalidId => (BAD_REQUEST, "BOTS_INVALID_ID", "The bot id is not valid"),
@@ -264,6 +265,12 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         Self::new(ErrorCode::Internal)
     }
+
+    /// The disk is full: logged for the operator, who must act, and answered as 507.
+    pub fn storage_full(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "storage full: a write was refused");
+        Self::new(ErrorCode::StorageFull)
+    }
 }
 
 impl From<ErrorCode> for ApiError {
@@ -274,12 +281,27 @@ impl From<ErrorCode> for ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(err: rusqlite::Error) -> Self {
+        if crate::db::is_disk_full(&err) {
+            return Self::storage_full(format_args!("database: {err}"));
+        }
         Self::internal(format_args!("database: {err}"))
     }
 }
 
 impl From<crate::db::DbError> for ApiError {
     fn from(err: crate::db::DbError) -> Self {
+        if err.is_storage_full() {
+            return Self::storage_full(err);
+        }
+        Self::internal(err)
+    }
+}
+
+impl From<crate::objects::ObjectError> for ApiError {
+    fn from(err: crate::objects::ObjectError) -> Self {
+        if err.is_storage_full() {
+            return Self::storage_full(err);
+        }
         Self::internal(err)
     }
 }

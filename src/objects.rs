@@ -32,11 +32,27 @@ pub enum ObjectError {
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
     #[error("object store directory {0}: {1}")]
-    Io(String, std::io::Error),
+    Io(String, #[source] std::io::Error),
     #[error("the upload is larger than {0} bytes")]
     TooLarge(u64),
     #[error("the upload stopped: {0}")]
     Body(String),
+}
+
+impl ObjectError {
+    /// A write met a full file system (ENOSPC), however deep in the store's error it sits.
+    pub fn is_storage_full(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(err) = cause {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::StorageFull {
+                    return true;
+                }
+            }
+            cause = err.source();
+        }
+        false
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

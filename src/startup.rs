@@ -199,7 +199,8 @@ async fn announce_setup(state: &AppState, addr: SocketAddr) -> anyhow::Result<()
 
 impl Server {
     /// Serves until SIGINT or SIGTERM, lets in-flight requests finish, then checkpoints and
-    /// closes the database.
+    /// closes the database. A checkpoint that fails (a full disk) still ends cleanly: every
+    /// acknowledged write is already durable in the WAL, which the next start applies.
     pub async fn run(self) -> anyhow::Result<()> {
         let Server {
             listener,
@@ -209,6 +210,7 @@ impl Server {
             _lock,
         } = self;
         let db = state.db.clone();
+        let wal = crate::datadir::DataDir::new(&state.config.data_dir).wal_path();
         tokio::spawn(run_sweeps(state.clone()));
         // Notifications: the sender is awaited at shutdown so the delivery in flight is marked
         // (a crash, not a stop, is what can send a message twice).
@@ -231,7 +233,18 @@ impl Server {
             tracing::warn!("the notification in flight did not finish before shutdown");
         }
         tracing::info!("shutting down: closing the database");
-        db.checkpoint().await?;
+        match db.checkpoint().await {
+            Ok(()) => tracing::info!("database closed, fully checkpointed"),
+            Err(e) => {
+                let wal_bytes = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+                tracing::warn!(
+                    error = %e,
+                    wal = %wal.display(),
+                    wal_bytes,
+                    "database closed without a checkpoint: the writes in the WAL were not copied into the database file; they are committed and the next start applies them"
+                );
+            }
+        }
         Ok(())
     }
 }

@@ -374,7 +374,7 @@ async fn upload_release(
                 checked.size_bytes
             )),
             ObjectError::Body(m) => ApiError::new(ErrorCode::BadRequest).with_message(m),
-            other => ApiError::internal(other),
+            other => other.into(),
         })?;
     let outcome = if !matches(&checked, &stored) {
         Err(mismatch(&checked, stored.size, &stored.sha256))

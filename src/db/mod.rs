@@ -5,7 +5,9 @@
 //! it takes every write waiting at that moment (up to [`MAX_GROUP`]) into one
 //! `BEGIN IMMEDIATE` transaction, each write inside its own savepoint, so one failing write
 //! rolls back alone, and one commit makes the whole group durable. A write is acknowledged
-//! only after the commit that holds it.
+//! only after the commit that holds it, and every connection runs with `synchronous = FULL`,
+//! so that commit has reached the disk (the WAL is fsynced) before the answer: an OS crash or
+//! a power cut keeps every acknowledged write, and a group shares one fsync.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -40,10 +42,54 @@ pub enum DbError {
     WriterGone,
     #[error("the write could not be committed: {0}")]
     Commit(String),
+    #[error("the disk is full: {0}")]
+    StorageFull(String),
+}
+
+impl DbError {
+    /// The file system holding the database has no room left (SQLITE_FULL).
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            DbError::StorageFull(_) => true,
+            DbError::Sqlite(e) => is_disk_full(e),
+            _ => false,
+        }
+    }
+}
+
+/// SQLite's SQLITE_FULL: a write met a full file system (ENOSPC).
+pub fn is_disk_full(err: &rusqlite::Error) -> bool {
+    err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+}
+
+/// Why a group could not commit, handed to each of its writes.
+#[derive(Clone)]
+struct GroupFailure {
+    message: String,
+    disk_full: bool,
+}
+
+impl From<rusqlite::Error> for GroupFailure {
+    fn from(err: rusqlite::Error) -> Self {
+        GroupFailure {
+            disk_full: is_disk_full(&err),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<GroupFailure> for DbError {
+    fn from(failure: GroupFailure) -> Self {
+        if failure.disk_full {
+            DbError::StorageFull(failure.message)
+        } else {
+            DbError::Commit(failure.message)
+        }
+    }
 }
 
 /// Hands a finished write its outcome once its group's commit is known.
-type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Deliver = Box<dyn FnOnce(Result<(), GroupFailure>) + Send>;
 /// A write waiting for its group: runs (given the connection) and returns its [`Deliver`].
 type GroupedWrite = Box<dyn FnOnce(Option<&Connection>) -> Deliver + Send>;
 
@@ -130,10 +176,10 @@ impl Db {
         let (done, outcome) = oneshot::channel::<Result<T, E>>();
         let job = Job::Tx(Box::new(move |conn: Option<&Connection>| -> Deliver {
             let result = conn.map(|conn| in_savepoint(conn, f));
-            Box::new(move |committed: Result<(), String>| {
+            Box::new(move |committed: Result<(), GroupFailure>| {
                 let result = match (committed, result) {
                     (Ok(()), Some(result)) => result,
-                    (Err(e), _) => Err(E::from(DbError::Commit(e))),
+                    (Err(e), _) => Err(E::from(e.into())),
                     (Ok(()), None) => Err(E::from(DbError::WriterGone)),
                 };
                 let _ = done.send(result);
@@ -219,7 +265,7 @@ fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<
         let committed = match conn.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) => {
                 let delivers: Vec<Deliver> = group.into_iter().map(|job| job(Some(&conn))).collect();
-                let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+                let commit = conn.execute_batch("COMMIT").map_err(GroupFailure::from);
                 if commit.is_err() {
                     let _ = conn.execute_batch("ROLLBACK");
                 }
@@ -228,13 +274,13 @@ fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<
             }
             Err(e) => {
                 // Nothing ran: each write only learns why.
-                let e = e.to_string();
+                let e = GroupFailure::from(e);
                 group.into_iter().for_each(|job| job(None)(Err(e.clone())));
                 Err(e)
             }
         };
         if let Err(e) = committed {
-            tracing::error!(error = %e, "a group of database writes failed to commit");
+            tracing::error!(error = %e.message, disk_full = e.disk_full, "a group of database writes failed to commit");
         }
         if let Some(metrics) = &metrics {
             metrics.observe_db("write", started.elapsed());
@@ -288,7 +334,10 @@ pub fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbErr
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
     }
-    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    // FULL: each commit fsyncs the WAL before it returns, so an acknowledged write survives a
+    // power cut (NORMAL syncs only at checkpoints). Readers never write; the setting is for the
+    // writer and the CLI's connections, and costs a reader nothing.
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
     Ok(conn)
 }
 

@@ -1,3 +1,4 @@
 //! Liveness, readiness, the service summary and Prometheus metrics.
 
 pub mod routes;
+mod storage;

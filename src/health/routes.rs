@@ -52,8 +52,9 @@ async fn live() -> Ok<Liveness> {
     })
 }
 
-/// Ready when the database answers a query and the object store takes a write, a read and a
-/// delete. Not ready is a 503 that still carries the success envelope, naming the failed check.
+/// Ready when the database answers a query, the object store takes a write, a read and a
+/// delete, and the data directory's file system is not full. Not ready is a 503 that still
+/// carries the success envelope, naming the failed check.
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Success<Readiness>), (status = 503, description = "Not ready", body = Success<Readiness>)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Ok<Readiness>) {
@@ -69,18 +70,26 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Ok<Readiness>) {
             .map_err(|e| e.message.into_owned())
     };
     let objects = async { state.objects.probe().await.map_err(|e| e.to_string()) };
-    let (database, objects) = tokio::join!(with_timeout(database), with_timeout(objects));
-    let checks: BTreeMap<String, ReadinessCheck> = [("database", database), ("object_store", objects)]
-        .into_iter()
-        .map(|(name, result)| {
-            let check = ReadinessCheck {
-                required: true,
-                ready: result.is_ok(),
-                reason: result.err(),
-            };
-            (name.to_owned(), check)
-        })
-        .collect();
+    let data_dir = state.config.data_dir.clone();
+    let storage = async {
+        tokio::task::spawn_blocking(move || super::storage::check(&data_dir))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+    };
+    let (database, objects, storage) =
+        tokio::join!(with_timeout(database), with_timeout(objects), with_timeout(storage));
+    let checks: BTreeMap<String, ReadinessCheck> =
+        [("database", database), ("object_store", objects), ("storage", storage)]
+            .into_iter()
+            .map(|(name, result)| {
+                let check = ReadinessCheck {
+                    required: true,
+                    ready: result.is_ok(),
+                    reason: result.err(),
+                };
+                (name.to_owned(), check)
+            })
+            .collect();
     let is_ready = checks.values().all(|c| c.ready || !c.required);
     let status = if is_ready {
         StatusCode::OK

@@ -318,7 +318,7 @@ async fn upload(
         .objects
         .put(&row.object_key, bytes)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::from)?;
     let (t, i, size, sha) = (tenant.clone(), id.clone(), stored.size as i64, stored.sha256);
     let row = state
         .db

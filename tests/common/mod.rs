@@ -181,6 +181,12 @@ impl TestServer {
             .unwrap_or_else(|| panic!("the server did not stop within 20 s of SIGTERM:\n{}", self.log()))
     }
 
+    /// Like [`TestServer::stop`], keeping the log (its last lines may still be on the way).
+    pub fn stop_with_log(self) -> (ExitStatus, Arc<Mutex<String>>) {
+        let log = self.log.clone();
+        (self.stop(), log)
+    }
+
     /// SIGKILL: no chance to flush or close anything.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

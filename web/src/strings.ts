@@ -11,6 +11,8 @@ export const S = {
     unknown: 'unknown',
     networkError: 'Cannot reach the server',
     unexpectedResponse: (status: number) => `Unexpected response from the server (HTTP ${status})`,
+    storageFull:
+      "The server's disk is full: changes are not being saved. Free space on the volume holding the data directory (or grow it), then try again.",
   },
 
   header: {

@@ -16,6 +16,7 @@
 
 import { S } from '../strings';
 import { clearSession, getCsrf, setCsrf } from './session';
+import { setStorageFull } from './storage';
 
 export const API_BASE = '/api/v1';
 const CSRF_HEADER = 'X-Botmox-CSRF';
@@ -153,11 +154,13 @@ export async function apiRequest<T>(
   }
 
   if (isRecord(payload) && payload.success === true && 'data' in payload) {
+    if (method !== 'GET') setStorageFull(false);
     return { data: payload.data as T, meta: payload.meta, status: res.status };
   }
 
   if (isRecord(payload) && payload.success === false && isRecord(payload.error)) {
     const err = payload.error;
+    if (err.code === 'STORAGE_FULL') setStorageFull(true);
     throw new ApiError(
       typeof err.code === 'string' ? err.code : 'UNKNOWN',
       typeof err.message === 'string' && err.message ? err.message : S.common.unexpectedResponse(res.status),

@@ -2,6 +2,7 @@
 
 import { api, apiRequest } from './client';
 import { clearSession, setCsrf, setSession, updateSessionUser, type Session, type SessionUser } from './session';
+import { setStorageFull } from './storage';
 
 export interface SetupStatus {
   needed: boolean;
@@ -119,5 +120,10 @@ export const authApi = {
 export const healthApi = {
   health: () => api.get<Health>('/health'),
   /** Resolves for 200 and for 503 (not ready) alike: both carry a success envelope. */
-  readiness: () => apiRequest<Readiness>('GET', '/health/ready').then((r) => r.data),
+  readiness: () =>
+    apiRequest<Readiness>('GET', '/health/ready').then((r) => {
+      const storage = r.data.checks.storage;
+      if (storage) setStorageFull(!storage.ready);
+      return r.data;
+    }),
 };

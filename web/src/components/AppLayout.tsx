@@ -2,7 +2,7 @@
 
 import { Suspense, useCallback, useEffect, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
-import { Avatar, Breadcrumb, Button, Dropdown, Switch, Tooltip, type MenuProps } from 'antd';
+import { Alert, Avatar, Breadcrumb, Button, Dropdown, Switch, Tooltip, type MenuProps } from 'antd';
 import {
   ArrowLeftOutlined,
   BulbOutlined,
@@ -17,6 +17,7 @@ import { projectSettingsApi } from '../api/projects';
 import { usePolling } from '../hooks';
 import { authApi } from '../api/endpoints';
 import { useSession } from '../api/session';
+import { useStorageFull } from '../api/storage';
 import { crumbsFor, type NavData } from '../nav';
 import { S } from '../strings';
 import { setThemeMode, useThemeMode } from '../theme';
@@ -122,6 +123,7 @@ export default function AppLayout() {
   const nav = usePolling(loadNav, NAV_POLL_MS).data;
   const crumbs = crumbsFor(location.pathname, location.search, nav);
   useSessionVerification();
+  const storageFull = useStorageFull();
 
   return (
     <div className="bm-shell">
@@ -145,6 +147,7 @@ export default function AppLayout() {
         <ThemeSwitch />
         <UserMenu />
       </header>
+      {storageFull && <Alert type="error" banner showIcon message={S.common.storageFull} data-testid="storage-full" />}
       <div className="bm-body">
         <ResourceTree data={nav} />
         <main className="bm-content">
