@@ -219,9 +219,14 @@ impl Server {
         let limits = state.config.connection_limits();
         let mut gateway_stopping = state.shutdown.clone();
         let gateway = crate::gateway::router(state.clone());
-        tokio::spawn(crate::http::serve::serve(gateway_listener, gateway, limits, async move {
-            let _ = gateway_stopping.wait_for(|stopping| *stopping).await;
-        }));
+        tokio::spawn(crate::http::serve::serve(
+            gateway_listener,
+            gateway,
+            limits,
+            async move {
+                let _ = gateway_stopping.wait_for(|stopping| *stopping).await;
+            },
+        ));
         let app = crate::http::router(state);
         crate::http::serve::serve(listener, app, limits, async move {
             shutdown_signal().await;

@@ -21,9 +21,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::services::{self, Service};
 use super::{handoff, rules, store};
-use crate::egress::{Outbound, Policy};
 use crate::auth::token;
 use crate::clock::now_ms;
+use crate::egress::{Outbound, Policy};
 use crate::error::{ApiError, ErrorCode};
 use crate::settings::tree;
 use crate::state::AppState;
@@ -148,7 +148,16 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
             Err(rejection) => rejection.into_response(),
         }
     } else {
-        forward(service, prefix, &origin, &target, parts, body, client(&state.egress, insecure)).await
+        forward(
+            service,
+            prefix,
+            &origin,
+            &target,
+            parts,
+            body,
+            client(&state.egress, insecure),
+        )
+        .await
     }
 }
 
