@@ -26,7 +26,7 @@ rm -rf "$ctx"
 
 fail() { echo "error: image $tag: $*" >&2; exit 1; }
 config="$("$engine" image inspect "$tag" --format '{{json .Config}}')"
-want='{"User":"65532:65532","Entrypoint":["/botmox"],"Cmd":["serve"],"Port":["8080/tcp"],"Volume":["/data"],"DataDir":"BOTMOX_DATA_DIR=/data"}'
+want='{"User":"65532:65532","Entrypoint":["/botmox"],"Cmd":["serve"],"Port":["8080/tcp","8081/tcp"],"Volume":["/data"],"DataDir":"BOTMOX_DATA_DIR=/data"}'
 got="$(jq -c '{User, Entrypoint, Cmd, Port: (.ExposedPorts | keys), Volume: (.Volumes | keys),
   DataDir: (.Env | map(select(startswith("BOTMOX_DATA_DIR="))) | first)}' <<<"$config")"
 [ "$got" = "$want" ] || fail "config is $got, expected $want"

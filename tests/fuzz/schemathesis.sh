@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" --data-dir "$work/data" serve --listen 127.0.0.1:0 --log-format text --log info 2>"$work/log" &
+"$bin" --data-dir "$work/data" serve --listen 127.0.0.1:0 --gateway-listen 127.0.0.1:0 --log-format text --log info 2>"$work/log" &
 server=$!
 base=""
 for _ in $(seq 300); do
