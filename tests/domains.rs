@@ -610,7 +610,9 @@ async fn a_project_is_created_renamed_and_deleted_only_once_no_bot_names_it() {
 
 #[tokio::test]
 async fn deleting_a_settings_node_drops_its_secrets_from_the_vault() {
-    let (server, t) = server_with_user().await;
+    // The webhook is a notification channel: an admin's to set.
+    let server = TestServer::start().await;
+    let t = server.user("admin@acme.example", "acme", "admin").await;
     let vaulted = || {
         let db = rusqlite::Connection::open_with_flags(
             server.data_dir.join("botmox.db"),
