@@ -344,16 +344,19 @@ export default function SettingsPage() {
           </Button>
         }
       />
-      <Card className="bm-card" size="small" title={<span className="bm-card-title"><KeyOutlined /> {T.apiKeys}</span>}>
-        <div className="bm-set-grid">
-          <IpqsCard reloadKey={reloadKey} />
-          <TelegramCard reloadKey={reloadKey} onTested={onTested} />
-        </div>
-      </Card>
+      {/* API keys and notification channels are an admin's to change (the server refuses others). */}
+      {admin && (
+        <Card className="bm-card" size="small" title={<span className="bm-card-title"><KeyOutlined /> {T.apiKeys}</span>}>
+          <div className="bm-set-grid">
+            <IpqsCard reloadKey={reloadKey} />
+            <TelegramCard reloadKey={reloadKey} onTested={onTested} />
+          </div>
+        </Card>
+      )}
       <div className="bm-set-grid">
         <ProxyCard reloadKey={reloadKey} />
         <NotificationsCard reloadKey={reloadKey} />
-        <WebhookCard reloadKey={reloadKey} onTested={onTested} />
+        {admin && <WebhookCard reloadKey={reloadKey} onTested={onTested} />}
         <AlertsCard reloadKey={reloadKey} />
         <StorageCard reloadKey={reloadKey} />
       </div>
