@@ -66,12 +66,23 @@ pub struct TestServer {
 impl TestServer {
     /// A server on a fresh data directory.
     pub async fn start() -> TestServer {
+        Self::start_with(&[]).await
+    }
+
+    /// A server on a fresh data directory, started with `args`.
+    pub async fn start_with(args: &[&str]) -> TestServer {
         let tmp = tempfile::tempdir().unwrap();
-        let mut server = Self::start_in(tmp.path(), &[], &[])
+        let mut server = Self::start_in(tmp.path(), args, &[])
             .await
             .unwrap_or_else(|log| panic!("server did not start:\n{log}"));
         server._tmp = Some(tmp);
         server
+    }
+
+    /// A server whose outbound calls may reach loopback, where tests run their upstreams
+    /// (the egress policy refuses it otherwise).
+    pub async fn start_reaching_loopback() -> TestServer {
+        Self::start_with(&["--egress-allow", "127.0.0.1"]).await
     }
 
     /// A server on `data_dir`; `Err(log)` when the process exits before listening.

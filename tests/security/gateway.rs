@@ -87,7 +87,7 @@ fn cookie_header(res: &reqwest::Response) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn service_uis_are_not_served_on_the_app_origin() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_reaching_loopback().await;
     let (infra, hostile) = tenant_with_hostile_upstream(&server).await;
     for path in [
         "/tinyfm-ui/".to_owned(),
@@ -116,7 +116,7 @@ async fn service_uis_are_not_served_on_the_app_origin() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_reaching_loopback().await;
     let (infra, hostile) = tenant_with_hostile_upstream(&server).await;
 
     // A session token, wherever it is put, opens nothing on the gateway origin.
@@ -223,7 +223,7 @@ async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_reaching_loopback().await;
     let (infra, hostile) = tenant_with_hostile_upstream(&server).await;
     let mint = |service: &'static str| {
         let (server, infra) = (&server, infra.clone());
