@@ -119,12 +119,7 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
 
     // The ticket becomes a cookie of the gateway origin; nothing of ours goes upstream.
     let cookie = server.gateway_cookie(&infra, "proxmox").await;
-    let res = client()
-        .get(server.gateway_url("/proxmox-ui/PVE/Utils.js?v=2"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = server.gateway_get("/proxmox-ui/PVE/Utils.js?v=2", &cookie).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("x-frame-options").is_none());
     let policies: Vec<&str> = res
@@ -146,12 +141,7 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
     assert!(seen["headers"].get("cookie").is_none(), "{seen}");
 
     // Later requests of the framed page carry only the cookie.
-    let res = client()
-        .get(server.gateway_url("/pve2/css/ext6-pve.css"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = server.gateway_get("/pve2/css/ext6-pve.css", &cookie).await;
     assert_eq!(res.status(), 200);
     let seen: Value = res.json().await.unwrap();
     assert_eq!(seen["path"], "/pve2/css/ext6-pve.css");
@@ -191,12 +181,7 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
         .await;
     assert_eq!(status, 200);
     let syncthing = server.gateway_cookie(&infra, "syncthing").await;
-    let res = client()
-        .get(server.gateway_url("/syncthing-ui/"))
-        .header("cookie", &syncthing)
-        .send()
-        .await
-        .unwrap();
+    let res = server.gateway_get("/syncthing-ui/", &syncthing).await;
     assert_eq!(res.status(), 502);
     let page = res.text().await.unwrap();
     assert!(
@@ -205,12 +190,7 @@ async fn the_gateway_proxies_service_uis_for_infra_users_only() {
     );
     assert!(page.contains("network of one of your agents"), "{page}");
     let tinyfm = server.gateway_cookie(&infra, "tinyfm").await;
-    let res = client()
-        .get(server.gateway_url("/tinyfm-ui/"))
-        .header("cookie", &tinyfm)
-        .send()
-        .await
-        .unwrap();
+    let res = server.gateway_get("/tinyfm-ui/", &tinyfm).await;
     assert_eq!(res.status(), 502);
     assert!(res.text().await.unwrap().contains("not configured"));
 }

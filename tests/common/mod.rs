@@ -290,6 +290,16 @@ impl TestServer {
         format!("{}{path}", self.gateway)
     }
 
+    /// GET `path` on the gateway origin with a gateway cookie (`botmox_gw_<service>=…`).
+    pub async fn gateway_get(&self, path: &str, cookie: &str) -> reqwest::Response {
+        client()
+            .get(self.gateway_url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Signs `token`'s session into one service UI on the gateway origin: mints a hand-off
     /// ticket, trades it there, and returns the gateway cookie as `name=value`.
     pub async fn gateway_cookie(&self, token: &str, service: &str) -> String {

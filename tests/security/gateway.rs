@@ -291,31 +291,16 @@ async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session
     let tinyfm = server.gateway_cookie(&infra, "tinyfm").await;
     let value = tinyfm.split_once('=').unwrap().1;
     for cookie in [tinyfm.clone(), format!("botmox_gw_proxmox={value}")] {
-        let res = client()
-            .get(server.gateway_url("/proxmox-ui/"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+        let res = server.gateway_get("/proxmox-ui/", &cookie).await;
         json_of(res, 401).await;
     }
-    let res = client()
-        .get(server.gateway_url("/tinyfm-ui/"))
-        .header("cookie", &tinyfm)
-        .send()
-        .await
-        .unwrap();
+    let res = server.gateway_get("/tinyfm-ui/", &tinyfm).await;
     assert_eq!(res.status(), 200);
 
     // Another tenant's infra user reaches their own tenant's upstream, never this one.
     let other = server.user("infra@other.example", "other", "infra").await;
     let theirs = server.gateway_cookie(&other, "tinyfm").await;
-    let res = client()
-        .get(server.gateway_url("/tinyfm-ui/"))
-        .header("cookie", &theirs)
-        .send()
-        .await
-        .unwrap();
+    let res = server.gateway_get("/tinyfm-ui/", &theirs).await;
     assert_eq!(res.status(), 502);
     assert!(res.text().await.unwrap().contains("not configured"));
     // An api user cannot mint a ticket at all.
@@ -334,12 +319,7 @@ async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session
     let unused = mint("tinyfm").await;
     let (status, _) = server.call("POST", "/api/v1/auth/logout", &infra, None).await;
     assert_eq!(status, 200);
-    let res = client()
-        .get(server.gateway_url("/tinyfm-ui/"))
-        .header("cookie", &tinyfm)
-        .send()
-        .await
-        .unwrap();
+    let res = server.gateway_get("/tinyfm-ui/", &tinyfm).await;
     json_of(res, 401).await;
     refused(no_redirects().get(&unused).send().await.unwrap()).await;
     assert_eq!(hostile.seen().len(), 1, "only the one signed-in request went upstream");
