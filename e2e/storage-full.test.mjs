@@ -43,7 +43,7 @@ const notReady = {
 test('a full disk shows a banner until a write succeeds', { skip, timeout: 120_000 }, async () => {
   const { page } = await newPage(browser, { locale: 'en-US' });
   const banner = page.getByTestId('storage-full');
-  const newNote = () => page.getByRole('complementary', { name: 'Notes' }).getByRole('button', { name: 'New note' });
+  const newNote = () => page.getByRole('complementary', { name: 'Notes' }).getByRole('button', { name: 'New note', exact: true });
   let step = 'sign in';
   try {
     await signIn(page, server.baseUrl);
