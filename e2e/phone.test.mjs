@@ -45,7 +45,8 @@ after(async () => {
 
 /**
  * The main routes (web/src/nav.tsx and the router in App.tsx) with the name of each page's main
- * action, where it has one. Project and bot pages come from the seeded data.
+ * action, where it has one, and whether that action opens a dialog (then checked to fit the
+ * screen). Project and bot pages come from the seeded data.
  */
 async function mainRoutes(baseUrl) {
   const api = await apiClient(baseUrl);
@@ -59,21 +60,21 @@ async function mainRoutes(baseUrl) {
     { name: 'project', path: `/project/${encodeURIComponent(project)}`, action: 'Add bot' },
     { name: 'bot', path: `/bot/${encodeURIComponent(bots[0].id)}` },
     { name: 'archive', path: '/archive/banned' },
-    { name: 'licenses', path: '/licenses', action: 'Add License' },
-    { name: 'proxies', path: '/proxies', action: 'Add Proxy' },
-    { name: 'subscriptions', path: '/subscriptions', action: 'Add Subscription' },
+    { name: 'licenses', path: '/licenses', action: 'Add License', dialog: true },
+    { name: 'proxies', path: '/proxies', action: 'Add Proxy', dialog: true },
+    { name: 'subscriptions', path: '/subscriptions', action: 'Add Subscription', dialog: true },
     { name: 'vms', path: '/vms' },
     { name: 'vms-site', path: '/vms/sites/proxmox' },
     { name: 'notes', path: '/notes', action: 'New note' },
-    { name: 'calendar', path: '/workspace/calendar', action: 'Add event' },
-    { name: 'kanban', path: '/workspace/kanban', action: 'Add task' },
-    { name: 'finance', path: '/finance', action: 'Add operation' },
-    { name: 'settings', path: '/settings', action: 'New project' },
+    { name: 'calendar', path: '/workspace/calendar', action: 'Add event', dialog: true },
+    { name: 'kanban', path: '/workspace/kanban', action: 'Add task', dialog: true },
+    { name: 'finance', path: '/finance', action: 'Add operation', dialog: true },
+    { name: 'settings', path: '/settings', action: 'New project', dialog: true },
     { name: 'account', path: '/account' },
     { name: 'audit', path: '/audit' },
     { name: 'agents', path: '/agents', action: 'Pair a new agent' },
     { name: 'datacenter', path: '/datacenter' },
-    { name: 'secrets', path: '/admin/secrets', action: 'New secret' },
+    { name: 'secrets', path: '/admin/secrets', action: 'New secret', dialog: true },
     { name: 'artifacts', path: '/admin/artifacts', action: 'Upload release' },
     { name: 'leases', path: '/admin/leases' },
   ];
@@ -98,6 +99,14 @@ const overflow = (page) =>
       content: main ? main.scrollWidth - main.clientWidth : null,
     };
   });
+
+/** The box of a dialog or drawer once its opening animation has ended. */
+async function settledBox(locator) {
+  await locator.waitFor();
+  await locator.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished)));
+  await locator.page().waitForFunction((el) => !/motion|zoom/.test(el.className), await locator.elementHandle());
+  return locator.boundingBox();
+}
 
 /** Scrolls the button into view and tells whether a tap at its centre lands on it. */
 async function reachable(button) {
@@ -133,6 +142,10 @@ test('at 390×844 every main route fits the width and its main action is reachab
     step = 'navigate through the drawer';
     await menu.click();
     const drawer = page.locator('.ant-drawer-content');
+    await drawer.locator('.bm-tree').waitFor();
+    const drawerBox = await settledBox(page.locator('.ant-drawer-content-wrapper'));
+    assert.ok(drawerBox.x >= 0 && drawerBox.x + drawerBox.width < PHONE.width, `the drawer fits and leaves a margin to close it: ${JSON.stringify(drawerBox)}`);
+    await screenshot(page, 'phone-drawer-dark');
     await drawer.locator('.bm-tree').getByText('Licenses', { exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/licenses');
     await drawer.waitFor({ state: 'hidden' });
@@ -151,11 +164,31 @@ test('at 390×844 every main route fits the width and its main action is reachab
         if (r.action) {
           const button = page.locator('.bm-content').getByRole('button', { name: r.action }).first();
           if (!(await reachable(button))) problems.push(`${step}: "${r.action}" cannot be scrolled to and tapped`);
+          else if (r.dialog) {
+            await button.click();
+            const box = await settledBox(page.locator('.ant-modal:visible'));
+            if (box.x < 0 || box.x + box.width > PHONE.width) problems.push(`${step}: its dialog does not fit ${JSON.stringify(box)}`);
+            await screenshot(page, `phone-${r.name}-dialog-${mode}`);
+            await page.keyboard.press('Escape');
+            await page.waitForFunction(() => ![...document.querySelectorAll('.ant-modal')].some((m) => m.checkVisibility()));
+          }
         }
         await page.evaluate(() => document.querySelector('.bm-content')?.scrollTo(0, 0));
         await screenshot(page, `phone-${r.name}-${mode}`);
       }
     }
+    step = 'a note open for editing';
+    await visit('/notes');
+    await page.getByTestId('note-card').first().locator('.bm-note-open').click();
+    const editor = page.locator('.bm-note-editor');
+    await editor.waitFor();
+    const editorWidth = (await editor.boundingBox()).width;
+    // Beside the list it was left about 90 px, a character or two per line.
+    assert.ok(editorWidth >= PHONE.width * 0.9, `the note editor takes the width (${editorWidth} px)`);
+    assert.deepEqual(await overflow(page), { document: 0, content: 0 }, `${step}: nothing reaches past the screen's width`);
+    await editor.scrollIntoViewIfNeeded();
+    await screenshot(page, 'phone-notes-editor-light');
+
     step = 'all routes';
     assert.deepEqual(problems, []);
     consoleErrors.assertClean();
