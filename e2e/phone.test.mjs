@@ -103,7 +103,8 @@ const overflow = (page) =>
 /** The box of a dialog or drawer once its opening animation has ended. */
 async function settledBox(locator) {
   await locator.waitFor();
-  await locator.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished)));
+  // A cancelled animation rejects `finished`; it has ended all the same.
+  await locator.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished.catch(() => {}))));
   await locator.page().waitForFunction((el) => !/motion|zoom/.test(el.className), await locator.elementHandle());
   return locator.boundingBox();
 }
