@@ -145,7 +145,7 @@ export default function AppLayout() {
   useEffect(() => setNavOpen(false), [location.pathname, location.search]);
 
   return (
-    <div className={'bm-shell' + (phone ? ' is-phone' : '')}>
+    <div className="bm-shell">
       <header className="bm-header">
         {phone && (
           <Button
