@@ -17,6 +17,7 @@ export const S = {
 
   header: {
     back: 'Back',
+    openNav: 'Open navigation',
     darkTheme: 'Dark theme',
     lightTheme: 'Light theme',
     themeSwitch: 'Theme',

@@ -1,13 +1,14 @@
 // Application shell (web-ui.md §1.1): dark slate header, resource tree, routed content.
 
-import { Suspense, useCallback, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
-import { Alert, Avatar, Breadcrumb, Button, Dropdown, Switch, Tooltip, type MenuProps } from 'antd';
+import { Alert, Avatar, Breadcrumb, Button, Drawer, Dropdown, Switch, Tooltip, type MenuProps } from 'antd';
 import {
   ArrowLeftOutlined,
   BulbOutlined,
   DownOutlined,
   LogoutOutlined,
+  MenuOutlined,
   MoonOutlined,
   SettingOutlined,
   UserOutlined,
@@ -26,6 +27,20 @@ import ResourceTree from './ResourceTree';
 
 const VERIFY_EVERY_MS = 5 * 60 * 1000;
 const NAV_POLL_MS = 5_000;
+// Below antd's md breakpoint the tree would leave the content no room: it moves into a drawer.
+const PHONE_QUERY = '(max-width: 767.98px)';
+
+/** Whether the window is phone-narrow, following resizes and rotations. */
+function usePhoneWidth(): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const mq = window.matchMedia(PHONE_QUERY);
+      mq.addEventListener('change', onChange);
+      return () => mq.removeEventListener('change', onChange);
+    },
+    () => window.matchMedia(PHONE_QUERY).matches,
+  );
+}
 
 /** Re-checks the session with whoami when the last check is older than 5 min. */
 function useSessionVerification() {
@@ -124,10 +139,24 @@ export default function AppLayout() {
   const crumbs = crumbsFor(location.pathname, location.search, nav);
   useSessionVerification();
   const storageFull = useStorageFull();
+  const phone = usePhoneWidth();
+  const [navOpen, setNavOpen] = useState(false);
+  // Picking a page in the drawer is the end of navigating: the drawer gets out of the way.
+  useEffect(() => setNavOpen(false), [location.pathname, location.search]);
 
   return (
     <div className="bm-shell">
       <header className="bm-header">
+        {phone && (
+          <Button
+            type="text"
+            className="bm-header-btn"
+            aria-label={S.header.openNav}
+            aria-expanded={navOpen}
+            icon={<MenuOutlined />}
+            onClick={() => setNavOpen(true)}
+          />
+        )}
         <Tooltip title={S.header.back}>
           <Button
             type="text"
@@ -149,7 +178,20 @@ export default function AppLayout() {
       </header>
       {storageFull && <Alert type="error" banner showIcon message={S.common.storageFull} data-testid="storage-full" />}
       <div className="bm-body">
-        <ResourceTree data={nav} />
+        {phone ? (
+          <Drawer
+            placement="left"
+            open={navOpen}
+            onClose={() => setNavOpen(false)}
+            title={S.tree.panel}
+            width="min(320px, calc(100vw - 48px))"
+            className="bm-nav-drawer"
+          >
+            <ResourceTree data={nav} inDrawer />
+          </Drawer>
+        ) : (
+          <ResourceTree data={nav} />
+        )}
         <main className="bm-content">
           <Suspense fallback={<PageSpinner />}>
             <Outlet />

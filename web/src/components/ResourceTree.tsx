@@ -5,7 +5,8 @@
 // filters-open flag also go to settings/ui/resource_tree (debounced), so they
 // follow the user to another browser. The Projects branch lists each
 // project, its status groups and bots (from the shell's NavData), narrowed by
-// the "Bot filters" status chips.
+// the "Bot filters" status chips. On a phone the shell shows it in a drawer
+// (`inDrawer`): full drawer width, no rail, no divider.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { useLocation, useNavigate } from 'react-router';
@@ -116,7 +117,7 @@ function findNode(key: string, nodes: NavNode[]): NavNode | undefined {
   return undefined;
 }
 
-export default function ResourceTree({ data }: { data: NavData | undefined }) {
+export default function ResourceTree({ data, inDrawer = false }: { data: NavData | undefined; inDrawer?: boolean }) {
   const [state, setState] = useState<TreeState>(loadState);
   const location = useLocation();
   const navigate = useNavigate();
@@ -223,7 +224,7 @@ export default function ResourceTree({ data }: { data: NavData | undefined }) {
     else if (e.key === 'End') set(TREE_WIDTH_MAX);
   };
 
-  if (state.collapsed) {
+  if (state.collapsed && !inDrawer) {
     return (
       <nav className="bm-tree bm-tree-rail" style={{ width: RAIL_WIDTH }} aria-label={S.tree.panel}>
         <Tooltip title={S.tree.showPanel} placement="right">
@@ -262,17 +263,23 @@ export default function ResourceTree({ data }: { data: NavData | undefined }) {
   }
 
   return (
-    <nav className="bm-tree" style={{ width: state.width }} aria-label={S.tree.panel}>
+    <nav
+      className={'bm-tree' + (inDrawer ? ' bm-tree-in-drawer' : '')}
+      style={inDrawer ? undefined : { width: state.width }}
+      aria-label={S.tree.panel}
+    >
       <div className="bm-tree-toolbar">
-        <Tooltip title={S.tree.hidePanel} placement="right">
-          <Button
-            type="text"
-            size="small"
-            aria-label={S.tree.hidePanel}
-            icon={<MenuFoldOutlined />}
-            onClick={() => setCollapsed(true)}
-          />
-        </Tooltip>
+        {!inDrawer && (
+          <Tooltip title={S.tree.hidePanel} placement="right">
+            <Button
+              type="text"
+              size="small"
+              aria-label={S.tree.hidePanel}
+              icon={<MenuFoldOutlined />}
+              onClick={() => setCollapsed(true)}
+            />
+          </Tooltip>
+        )}
         {!data && <Spin size="small" />}
         <span className="bm-tree-toolbar-spacer" />
         <Tooltip title={S.tree.botFilters}>
@@ -330,22 +337,24 @@ export default function ResourceTree({ data }: { data: NavData | undefined }) {
           onSelect={(_keys, info) => openNode(String(info.node.key))}
         />
       </div>
-      <div
-        className="bm-tree-divider"
-        role="separator"
-        aria-orientation="vertical"
-        aria-label={S.tree.resize}
-        aria-valuemin={TREE_WIDTH_MIN}
-        aria-valuemax={TREE_WIDTH_MAX}
-        aria-valuenow={state.width}
-        tabIndex={0}
-        onPointerDown={onPointerDown}
-        onPointerMove={onPointerMove}
-        onPointerUp={onPointerUp}
-        onPointerCancel={onPointerUp}
-        onKeyDown={onDividerKey}
-        onDoubleClick={() => setState((s) => ({ ...s, width: TREE_WIDTH_DEFAULT }))}
-      />
+      {!inDrawer && (
+        <div
+          className="bm-tree-divider"
+          role="separator"
+          aria-orientation="vertical"
+          aria-label={S.tree.resize}
+          aria-valuemin={TREE_WIDTH_MIN}
+          aria-valuemax={TREE_WIDTH_MAX}
+          aria-valuenow={state.width}
+          tabIndex={0}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={onPointerUp}
+          onPointerCancel={onPointerUp}
+          onKeyDown={onDividerKey}
+          onDoubleClick={() => setState((s) => ({ ...s, width: TREE_WIDTH_DEFAULT }))}
+        />
+      )}
     </nav>
   );
 }

@@ -1,1 +1,0 @@
-import{r as e}from"./shared-D9qBPMgH.js";var t={list:()=>e.get(`/admin/users`)};export{t};
