@@ -36,8 +36,10 @@ fn is_marker(value: &Value) -> bool {
         .is_some_and(|m| m.len() == 1 && m.get(MARKER_KEY) == Some(&Value::Bool(true)))
 }
 
-fn vault_id(coll: Collection, id: &str, path: &[&str]) -> String {
-    format!("documents/{}/{id}/{}", coll.as_str(), path.join("/"))
+/// Entry ids are one namespace for every tenant, so the tenant is part of the id (tenant ids
+/// have no `/`, and the field path is a fixed suffix, so no two documents share an entry).
+fn vault_id(tenant: &str, coll: Collection, id: &str, path: &[&str]) -> String {
+    format!("documents/{tenant}/{}/{id}/{}", coll.as_str(), path.join("/"))
 }
 
 fn leaf<'a>(doc: &'a mut Document, path: &[&str]) -> Option<&'a mut Value> {
@@ -57,7 +59,7 @@ pub fn seal(
     doc: &mut Document,
 ) -> Result<(), VaultError> {
     for path in fields(coll) {
-        let entry = vault_id(coll, id, path);
+        let entry = vault_id(tenant, coll, id, path);
         match leaf(doc, path) {
             Some(Value::String(plain)) => {
                 vault.put(conn, tenant, &entry, plain.as_bytes())?;
@@ -85,7 +87,7 @@ pub fn reveal(
         let Some(value) = leaf(doc, path).filter(|v| is_marker(v)) else {
             continue;
         };
-        if let Some(plain) = vault.get(conn, tenant, &vault_id(coll, id, path))? {
+        if let Some(plain) = vault.get(conn, tenant, &vault_id(tenant, coll, id, path))? {
             *value = Value::String(String::from_utf8_lossy(&plain).into_owned());
         }
     }
@@ -121,7 +123,7 @@ pub fn reveal_page(
 /// Drops the vault entries of a deleted document.
 pub fn forget(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusqlite::Result<()> {
     for path in fields(coll) {
-        vault::delete(conn, tenant, &vault_id(coll, id, path))?;
+        vault::delete(conn, tenant, &vault_id(tenant, coll, id, path))?;
     }
     Ok(())
 }
@@ -168,15 +170,22 @@ mod tests {
         let mut read = doc.clone();
         reveal(&conn, &vault, "t", Collection::Bots, "b1", &mut read).unwrap();
         assert_eq!(read["account"]["password"], "hunter2");
-        // Another tenant's read of the same id finds no entry.
+        // Another tenant's document of the same id has an entry of its own.
         let mut theirs = doc.clone();
         reveal(&conn, &vault, "other", Collection::Bots, "b1", &mut theirs).unwrap();
         assert_eq!(theirs["account"]["password"], json!({ "$vault": true }));
+        theirs.insert("account".into(), json!({ "password": "theirs" }));
+        seal(&conn, &vault, "other", Collection::Bots, "b1", &mut theirs).unwrap();
+        reveal(&conn, &vault, "other", Collection::Bots, "b1", &mut theirs).unwrap();
+        assert_eq!(theirs["account"]["password"], "theirs");
+        let mut read = doc.clone();
+        reveal(&conn, &vault, "t", Collection::Bots, "b1", &mut read).unwrap();
+        assert_eq!(read["account"]["password"], "hunter2");
         // Dropping the field drops its entry.
         doc.insert("account".into(), json!({ "email": "a@b.c" }));
         seal(&conn, &vault, "t", Collection::Bots, "b1", &mut doc).unwrap();
         assert_eq!(
-            vault.get(&conn, "t", "documents/bots/b1/account/password").unwrap(),
+            vault.get(&conn, "t", "documents/t/bots/b1/account/password").unwrap(),
             None
         );
     }

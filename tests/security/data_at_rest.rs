@@ -205,6 +205,21 @@ async fn bot_and_proxy_passwords_rest_only_in_the_vault() {
         .await;
     assert_eq!(status, 201, "{proxy}");
 
+    // Another tenant's bot of the same id keeps a password of its own.
+    let theirs = server.user("other@example.com", "other", "api").await;
+    let (status, bot) = server
+        .call(
+            "POST",
+            "/api/v1/bots",
+            &theirs,
+            Some(json!({ "id": "bot-pw", "account": { "password": "their-own" } })),
+        )
+        .await;
+    assert_eq!(status, 201, "{bot}");
+    let (status, bot) = server.call("GET", "/api/v1/bots/bot-pw", &theirs, None).await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(bot["data"]["account"]["password"], "their-own", "{bot}");
+
     // Every read answers with the plaintext, as the contract says: one, a list, a search.
     let (status, bot) = server.call("GET", "/api/v1/bots/bot-pw", &admin, None).await;
     assert_eq!(status, 200, "{bot}");
