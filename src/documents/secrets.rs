@@ -120,6 +120,22 @@ pub fn reveal_page(
         .collect()
 }
 
+/// Removes the credential fields from a copy of a document kept elsewhere (a ban's archive
+/// snapshot): it needs no password, and its entry goes when the bot is deleted.
+pub fn strip(coll: Collection, doc: &mut Document) {
+    for path in fields(coll) {
+        let Some((last, parents)) = path.split_last() else {
+            continue;
+        };
+        let parent = parents
+            .iter()
+            .try_fold(&mut *doc, |map, key| map.get_mut(*key)?.as_object_mut());
+        if let Some(parent) = parent {
+            parent.remove(*last);
+        }
+    }
+}
+
 /// Drops the vault entries of a deleted document.
 pub fn forget(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusqlite::Result<()> {
     for path in fields(coll) {
@@ -170,6 +186,9 @@ mod tests {
         let mut read = doc.clone();
         reveal(&conn, &vault, "t", Collection::Bots, "b1", &mut read).unwrap();
         assert_eq!(read["account"]["password"], "hunter2");
+        let mut snapshot = read.clone();
+        strip(Collection::Bots, &mut snapshot);
+        assert_eq!(snapshot["account"], json!({ "email": "a@b.c" }));
         // Another tenant's document of the same id has an entry of its own.
         let mut theirs = doc.clone();
         reveal(&conn, &vault, "other", Collection::Bots, "b1", &mut theirs).unwrap();

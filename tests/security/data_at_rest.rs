@@ -205,6 +205,25 @@ async fn bot_and_proxy_passwords_rest_only_in_the_vault() {
         .await;
     assert_eq!(status, 201, "{proxy}");
 
+    // A ban's archive snapshot keeps the bot, not its password; the ban answer still has it.
+    let (status, banned) = server
+        .call(
+            "POST",
+            "/api/v1/bots/bot-pw/lifecycle/ban",
+            &admin,
+            Some(json!({ "ban_date": "01.02.2026", "ban_reason": "test", "ban_mechanism": "other" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{banned}");
+    assert_eq!(banned["data"]["account"]["password"], second, "{banned}");
+    let (status, archive) = server.call("GET", "/api/v1/bots/archive", &admin, None).await;
+    assert_eq!(status, 200, "{archive}");
+    assert_eq!(
+        archive["data"][0]["snapshot"]["account"],
+        json!({ "email": "a@example.com" }),
+        "{archive}"
+    );
+
     // Another tenant's bot of the same id keeps a password of its own.
     let theirs = server.user("other@example.com", "other", "api").await;
     let (status, bot) = server
