@@ -59,6 +59,14 @@ impl Hostile {
     }
 }
 
+/// A server whose egress policy lets it reach the hostile upstream on loopback (the operator's
+/// `egress_allow`; without it the gateway refuses loopback, see `egress.rs`).
+async fn loopback_allowed(data: &std::path::Path) -> TestServer {
+    TestServer::start_in(data, &["--egress-allow", "127.0.0.1/32"], &[])
+        .await
+        .unwrap_or_else(|log| panic!("server did not start:\n{log}"))
+}
+
 /// An admin, an infra user whose tenant points TinyFM and Proxmox at the hostile upstream,
 /// and that upstream.
 async fn tenant_with_hostile_upstream(server: &TestServer) -> (String, Hostile) {
@@ -116,7 +124,8 @@ async fn service_uis_are_not_served_on_the_app_origin() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
-    let server = TestServer::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let server = loopback_allowed(tmp.path()).await;
     let (infra, hostile) = tenant_with_hostile_upstream(&server).await;
 
     // A session token, wherever it is put, opens nothing on the gateway origin.
@@ -223,7 +232,8 @@ async fn no_session_token_reaches_an_upstream_or_opens_the_gateway() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tickets_are_single_use_short_lived_and_bound_to_one_service_and_session() {
-    let server = TestServer::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let server = loopback_allowed(tmp.path()).await;
     let (infra, hostile) = tenant_with_hostile_upstream(&server).await;
     let mint = |service: &'static str| {
         let (server, infra) = (&server, infra.clone());
