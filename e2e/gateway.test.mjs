@@ -74,7 +74,11 @@ async function eventually(what, f) {
 
 test('a hostile service UI behind the gateway cannot read the session', { skip, timeout: 120_000 }, async (t) => {
   const hostile = await startHostile();
-  const server = await startServer(process.env.BOTMOX_BIN, { args: ['--demo'], dataDirPrefix: 'botmox-e2e-gateway-' });
+  // The hostile upstream is on loopback, which the egress policy refuses unless allowed.
+  const server = await startServer(process.env.BOTMOX_BIN, {
+    args: ['--demo', '--egress-allow', '127.0.0.1/32'],
+    dataDirPrefix: 'botmox-e2e-gateway-',
+  });
   const { baseUrl, gatewayUrl } = server;
   hostile.state.app = new URL(baseUrl).origin;
   t.diagnostic(`server ${baseUrl}, gateway ${gatewayUrl}, upstream ${hostile.url}`);

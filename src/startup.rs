@@ -164,7 +164,7 @@ async fn seal_document_credentials(db: &Db, vault: &Vault) -> anyhow::Result<()>
     if sealed > 0 {
         tracing::info!(
             documents = sealed,
-            "moved plaintext credentials of older documents into the vault"
+            "sealed plaintext document credentials into the vault"
         );
     }
     Ok(())
