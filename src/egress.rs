@@ -1,5 +1,6 @@
 //! The egress policy: every outbound HTTP call of the server (webhooks, Telegram, IP quality,
-//! the gateway's upstreams) uses a client built here, so a URL a user typed cannot reach the
+//! the gateway's upstreams) uses a client built here, and the gateway's WebSocket bridge
+//! connects through [`Policy::connect`], so a URL a user typed cannot reach the
 //! server's own network. Internal ranges (loopback, private, link-local and cloud metadata,
 //! CGNAT, unique-local v6, unspecified, multicast, reserved) are refused unless the operator's
 //! `egress_allow` names them. The check runs on the RESOLVED addresses inside the client's DNS
@@ -147,21 +148,44 @@ fn is_internal_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] == 0x2002 && is_internal_v4(embedded_v4(segments[1], segments[2])))
 }
 
-/// The DNS step of every outbound client: resolves, then keeps only allowed addresses.
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+impl Policy {
+    /// The DNS step of every outbound connection: resolves `host` (a name or an address
+    /// literal) and keeps only the addresses the policy allows; refused when none is left.
+    pub async fn resolve_checked(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, BoxError> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let found = tokio::net::lookup_host((host, port)).await?;
+        let trusted = self.allows_host(host);
+        let kept: Vec<SocketAddr> = found.filter(|a| trusted || self.allows_ip(a.ip())).collect();
+        if kept.is_empty() {
+            return Err(Box::new(Refused(host.to_owned())));
+        }
+        Ok(kept)
+    }
+
+    /// A TCP connection to `host` for a client that does not go through reqwest (the
+    /// gateway's WebSocket bridge): only to a checked address, so it cannot be rebound.
+    pub async fn connect(&self, host: &str, port: u16) -> Result<tokio::net::TcpStream, BoxError> {
+        let mut last: BoxError = Box::new(Refused(host.to_owned()));
+        for addr in self.resolve_checked(host, port).await? {
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Box::new(e),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// The resolver of every reqwest client built here.
 struct CheckedResolver(Arc<Policy>);
 
 impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.0.clone();
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
-            let trusted = policy.allows_host(&host);
-            let kept: Vec<SocketAddr> = found.filter(|a| trusted || policy.allows_ip(a.ip())).collect();
-            if kept.is_empty() {
-                let refused: Box<dyn StdError + Send + Sync> = Box::new(Refused(host));
-                return Err(refused);
-            }
+            let kept = policy.resolve_checked(name.as_str(), 0).await?;
             let addrs: Addrs = Box::new(kept.into_iter());
             Ok(addrs)
         })

@@ -51,6 +51,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     if demo {
         seed_demo(&db, &vault).await?;
     }
+    seal_document_credentials(&db, &vault).await?;
     let objects = Objects::local(&data_dir.objects_path())?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
@@ -150,6 +151,23 @@ async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Res
     let checked = vault.clone();
     db.write_raw(move |conn| Ok(checked.check_or_init(conn))).await??;
     Ok(vault)
+}
+
+/// Rows written before credentials were vaulted still hold them in plaintext: seal them now
+/// that the vault is open (idempotent; a second start finds nothing).
+async fn seal_document_credentials(db: &Db, vault: &Vault) -> anyhow::Result<()> {
+    let vault = vault.clone();
+    let sealed = db
+        .write(move |tx| crate::documents::secrets::seal_stored_plaintext(tx, &vault).map_err(anyhow::Error::from))
+        .await
+        .context("cannot move stored credentials into the vault")?;
+    if sealed > 0 {
+        tracing::info!(
+            documents = sealed,
+            "sealed plaintext document credentials into the vault"
+        );
+    }
+    Ok(())
 }
 
 async fn seed_demo(db: &Db, vault: &Vault) -> anyhow::Result<()> {

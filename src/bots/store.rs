@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::lifecycle::Event;
-use crate::documents::Document;
+use crate::documents::{secrets, Collection, Document};
 
 pub fn log_event(conn: &Connection, tenant: &str, bot_id: &str, event: &Event, at: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -36,6 +36,8 @@ pub fn count_in_projects(conn: &Connection, tenant: &str, projects: &[String]) -
 
 pub fn archive(conn: &Connection, tenant: &str, bot: &Document, ban_details: &Value, at: i64) -> rusqlite::Result<()> {
     let bot_id = bot.get("id").and_then(Value::as_str).unwrap_or_default();
+    let mut snapshot = bot.clone();
+    secrets::strip(Collection::Bots, &mut snapshot);
     conn.prepare_cached(
         "INSERT INTO bot_archive (tenant_id, bot_id, reason, archived_at, ban_details, snapshot)
          VALUES (?1, ?2, 'banned', ?3, ?4, ?5)",
@@ -45,7 +47,7 @@ pub fn archive(conn: &Connection, tenant: &str, bot: &Document, ban_details: &Va
         bot_id,
         at,
         ban_details.to_string(),
-        Value::Object(bot.clone()).to_string()
+        Value::Object(snapshot).to_string()
     ])?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::list::{Filters, ListQuery};
-use super::{merge, store, Collection, Document};
+use super::{merge, secrets, store, Collection, Document};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::clock::now_ms;
@@ -201,9 +201,15 @@ pub async fn list_with(
     let tenant = me.tenant_id.clone();
     let (page, limit) = (query.page, query.limit);
     let (now, warn_ms) = (now_ms(), warn_days.saturating_mul(86_400_000));
+    let vault = state.vault.clone();
     let (docs, total) = state
         .db
-        .read(move |conn| store::list(conn, &tenant, spec.collection, &query, now, warn_ms).map_err(ApiError::from))
+        .read(move |conn| {
+            let (page, total) = store::list(conn, &tenant, spec.collection, &query, now, warn_ms)?;
+            let page =
+                secrets::reveal_page(conn, &vault, &tenant, spec.collection, page).map_err(ApiError::internal)?;
+            Ok::<_, ApiError>((page, total))
+        })
         .await?;
     Ok(axum::Json(Success {
         success: true,
@@ -215,11 +221,15 @@ pub async fn list_with(
 pub async fn get(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Document> {
     let id = spec.parse_id(id)?;
     let tenant = me.tenant_id.clone();
+    let vault = state.vault.clone();
     state
         .db
-        .read(move |conn| store::get(conn, &tenant, spec.collection, &id).map_err(ApiError::from))
-        .await?
-        .ok_or_else(|| spec.not_found())
+        .read(move |conn| {
+            let mut doc = store::get(conn, &tenant, spec.collection, &id)?.ok_or_else(|| spec.not_found())?;
+            secrets::reveal(conn, &vault, &tenant, spec.collection, &id, &mut doc).map_err(ApiError::internal)?;
+            Ok(doc)
+        })
+        .await
 }
 
 /// Stores a new document: the body plus `id`, `created_at` (the body's, else now) and
@@ -237,10 +247,14 @@ pub async fn create(state: &AppState, me: &Principal, spec: &'static Spec, body:
     }
     doc.insert("updated_at".into(), now.into());
     let me = me.clone();
+    let vault = state.vault.clone();
     state
         .db
         .write(move |tx| {
-            if !store::insert(tx, &me.tenant_id, spec.collection, &id, &doc, now)? {
+            // The answer keeps the plaintext; the stored copy has its credentials sealed.
+            let mut stored = doc.clone();
+            secrets::seal(tx, &vault, &me.tenant_id, spec.collection, &id, &mut stored).map_err(ApiError::internal)?;
+            if !store::insert(tx, &me.tenant_id, spec.collection, &id, &stored, now)? {
                 return Err(
                     ApiError::new(spec.codes.exists).with_message(format!("An entry with id {id:?} already exists"))
                 );
@@ -266,18 +280,26 @@ where
     F: FnOnce(&Connection, &mut Document) -> ApiResult<()> + Send + 'static,
 {
     let me = me.clone();
+    let vault = state.vault.clone();
     state
         .db
         .write(move |tx| {
+            // `change` sees the stored document, its credentials sealed (a ban's archive
+            // snapshot included); the answer gets them back in plaintext.
             let before = store::get(tx, &me.tenant_id, spec.collection, &id)?.ok_or_else(|| spec.not_found())?;
             let mut doc = before.clone();
             change(tx, &mut doc)?;
+            let tenant = me.tenant_id.as_str();
+            let seal = |doc: &mut Document| secrets::seal(tx, &vault, tenant, spec.collection, &id, doc);
+            let reveal = |doc: &mut Document| secrets::reveal(tx, &vault, tenant, spec.collection, &id, doc);
+            seal(&mut doc).map_err(ApiError::internal)?;
             let changed: Vec<String> = doc
                 .iter()
                 .filter(|(k, v)| before.get(*k) != Some(*v))
                 .map(|(k, _)| k.clone())
                 .collect();
             if changed.is_empty() {
+                reveal(&mut doc).map_err(ApiError::internal)?;
                 return Ok(doc);
             }
             let now = now_ms();
@@ -285,6 +307,7 @@ where
             doc.insert("updated_at".into(), now.into());
             store::replace(tx, &me.tenant_id, spec.collection, &id, &doc, now)?;
             audit::record(tx, &me, Action::Update, spec.collection.as_str(), &id, &changed)?;
+            reveal(&mut doc).map_err(ApiError::internal)?;
             Ok(doc)
         })
         .await
@@ -317,6 +340,7 @@ pub async fn delete(state: &AppState, me: &Principal, spec: &'static Spec, id: &
             if !store::delete(tx, &me.tenant_id, spec.collection, &id)? {
                 return Err(spec.not_found());
             }
+            secrets::forget(tx, &me.tenant_id, spec.collection, &id)?;
             audit::record(tx, &me, Action::Delete, spec.collection.as_str(), &id, &[])?;
             Ok(Deleted { id, deleted: true })
         })

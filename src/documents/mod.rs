@@ -6,6 +6,7 @@ pub mod crud;
 pub mod fields;
 pub mod list;
 pub mod merge;
+pub mod secrets;
 pub mod store;
 
 use serde_json::{Map, Value};

@@ -90,6 +90,38 @@ pub fn replace(
     Ok(n == 1)
 }
 
+/// Every document of `coll` whose value at `json_path` is a string: (tenant, id, document).
+pub fn with_text_at(
+    conn: &Connection,
+    coll: Collection,
+    json_path: &str,
+) -> rusqlite::Result<Vec<(String, String, Document)>> {
+    conn.prepare(
+        "SELECT tenant_id, id, payload FROM documents
+         WHERE collection = ?1 AND json_type(payload, ?2) = 'text'",
+    )?
+    .query_map(params![coll.as_str(), json_path], |r| {
+        let payload: String = r.get(2)?;
+        Ok((r.get(0)?, r.get(1)?, serde_json::from_str(&payload).unwrap_or_default()))
+    })?
+    .collect()
+}
+
+/// Replaces a document's payload in place: no new `updated_at`, no move in the list order.
+pub fn rewrite_payload(
+    conn: &Connection,
+    tenant: &str,
+    coll: Collection,
+    id: &str,
+    doc: &Document,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE documents SET payload = ?4 WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
+        params![tenant, coll.as_str(), id, encode(doc)],
+    )?;
+    Ok(())
+}
+
 pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusqlite::Result<bool> {
     let n = conn
         .prepare_cached("DELETE FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3")?

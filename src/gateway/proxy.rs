@@ -144,7 +144,7 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
         == Some(true);
     if is_upgrade(&parts.headers) {
         match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(upgrade) => bridge(service, upgrade, &target, &parts.headers).await,
+            Ok(upgrade) => bridge(&state.egress, service, upgrade, (&origin, &target), &parts.headers).await,
             Err(rejection) => rejection.into_response(),
         }
     } else {
@@ -288,7 +288,15 @@ fn rewrite_location(value: &HeaderValue, origin: &str, service: &Service, prefix
     HeaderValue::from_str(&rewritten).unwrap_or_else(|_| value.clone())
 }
 
-async fn bridge(service: &Service, upgrade: WebSocketUpgrade, target: &str, headers: &HeaderMap) -> Response {
+/// Connects to the upstream's WebSocket through the egress policy and pumps frames both ways.
+/// `(origin, target)`: the upstream's origin (for the error page) and the full URL.
+async fn bridge(
+    egress: &Policy,
+    service: &Service,
+    upgrade: WebSocketUpgrade,
+    (origin, target): (&str, &str),
+    headers: &HeaderMap,
+) -> Response {
     let ws_target = target.replacen("http", "ws", 1);
     let mut request = match ws_target.as_str().into_client_request() {
         Ok(request) => request,
@@ -304,23 +312,24 @@ async fn bridge(service: &Service, upgrade: WebSocketUpgrade, target: &str, head
             .headers_mut()
             .insert(header::SEC_WEBSOCKET_PROTOCOL, protocols.clone());
     }
-    let connect = tokio_tungstenite::connect_async(request);
-    let upstream = match tokio::time::timeout(Duration::from_secs(10), connect).await {
-        Ok(Ok((upstream, _))) => upstream,
-        Ok(Err(e)) => {
-            return raw(
-                StatusCode::BAD_GATEWAY,
-                &format!("{} WebSocket unreachable: {e}", service.name),
-            )
-        }
-        Err(_) => {
-            return raw(
-                StatusCode::BAD_GATEWAY,
-                &format!("{} WebSocket: no answer within 10 s", service.name),
-            )
-        }
+    let connect = async {
+        let uri = request.uri();
+        let host = uri.host().ok_or("a URL without a host")?.to_owned();
+        let tls = uri.scheme_str() == Some("wss");
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let stream = egress.connect(&host, port).await?;
+        let (upstream, _) = tokio_tungstenite::client_async_tls_with_config(request, stream, None, None).await?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(upstream)
     };
-    upgrade.on_upgrade(move |socket| pump(socket, upstream))
+    let failure = match tokio::time::timeout(Duration::from_secs(10), connect).await {
+        Ok(Ok(upstream)) => return upgrade.on_upgrade(move |socket| pump(socket, upstream)),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "no answer within 10 s".to_owned(),
+    };
+    // The same page as a plain request that cannot reach the upstream; the cause is logged.
+    tracing::warn!(service = service.key, error = %failure, "gateway WebSocket upstream unreachable");
+    let problem = format!("the server could not reach {origin}");
+    unavailable(service, &problem, &reachability_hint(service))
 }
 
 type Upstream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

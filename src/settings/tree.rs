@@ -179,11 +179,7 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
 }
 
 fn forget(conn: &Connection, tenant: &str, path: &SettingsPath) -> rusqlite::Result<()> {
-    conn.execute(
-        "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
-        params![path.vault_id(), tenant],
-    )?;
-    Ok(())
+    crate::vault::delete(conn, tenant, &path.vault_id()).map(drop)
 }
 
 /// The plaintext of a secret leaf, for the server's own use (never for responses).

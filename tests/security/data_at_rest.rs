@@ -147,3 +147,151 @@ async fn pairing_codes_and_lease_tokens_are_stored_only_as_hashes() {
     assert_ne!(resolved["error"]["code"], "UNAUTHORIZED", "{resolved}");
     assert!(status == 404 || status == 409, "{status} {resolved}");
 }
+
+/// The database file and its WAL, concatenated, as they are on disk now.
+fn on_disk(data: &Path) -> Vec<u8> {
+    ["botmox.db", "botmox.db-wal"]
+        .iter()
+        .flat_map(|file| std::fs::read(data.join(file)).unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn bot_and_proxy_passwords_rest_only_in_the_vault() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = TestServer::start_in(&data, &[], &[]).await.unwrap();
+    let admin = server.setup_admin().await;
+    let (first, second, proxy_pw) = ("Bnet-first-7Qx2", "Bnet-second-9Wz4", "Proxy-pw-3Kd8");
+
+    let (status, bot) = server
+        .call(
+            "POST",
+            "/api/v1/bots",
+            &admin,
+            Some(json!({ "id": "bot-pw", "name": "pw", "account": { "email": "a@example.com", "password": first } })),
+        )
+        .await;
+    assert_eq!(status, 201, "{bot}");
+    assert_eq!(bot["data"]["account"]["password"], first, "{bot}");
+    let (status, bot) = server
+        .call(
+            "PATCH",
+            "/api/v1/bots/bot-pw",
+            &admin,
+            Some(json!({ "account": { "email": "a@example.com", "password": second } })),
+        )
+        .await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(bot["data"]["account"]["password"], second, "{bot}");
+    // A patch elsewhere keeps it.
+    let (status, bot) = server
+        .call(
+            "PATCH",
+            "/api/v1/bots/bot-pw",
+            &admin,
+            Some(json!({ "name": "renamed" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(bot["data"]["account"]["password"], second, "{bot}");
+    let (status, proxy) = server
+        .call(
+            "POST",
+            "/api/v1/resources/proxies",
+            &admin,
+            Some(json!({ "id": "px-1", "ip": "1.2.3.4", "port": 8080, "login": "u", "password": proxy_pw })),
+        )
+        .await;
+    assert_eq!(status, 201, "{proxy}");
+
+    // A ban's archive snapshot keeps the bot, not its password; the ban answer still has it.
+    let (status, banned) = server
+        .call(
+            "POST",
+            "/api/v1/bots/bot-pw/lifecycle/ban",
+            &admin,
+            Some(json!({ "ban_date": "01.02.2026", "ban_reason": "test", "ban_mechanism": "other" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{banned}");
+    assert_eq!(banned["data"]["account"]["password"], second, "{banned}");
+    let (status, archive) = server.call("GET", "/api/v1/bots/archive", &admin, None).await;
+    assert_eq!(status, 200, "{archive}");
+    assert_eq!(
+        archive["data"][0]["snapshot"]["account"],
+        json!({ "email": "a@example.com" }),
+        "{archive}"
+    );
+
+    // Another tenant's bot of the same id keeps a password of its own.
+    let theirs = server.user("other@example.com", "other", "api").await;
+    let (status, bot) = server
+        .call(
+            "POST",
+            "/api/v1/bots",
+            &theirs,
+            Some(json!({ "id": "bot-pw", "account": { "password": "their-own" } })),
+        )
+        .await;
+    assert_eq!(status, 201, "{bot}");
+    let (status, bot) = server.call("GET", "/api/v1/bots/bot-pw", &theirs, None).await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(bot["data"]["account"]["password"], "their-own", "{bot}");
+
+    // Every read answers with the plaintext, as the contract says: one, a list, a search.
+    let (status, bot) = server.call("GET", "/api/v1/bots/bot-pw", &admin, None).await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(
+        bot["data"]["account"],
+        json!({ "email": "a@example.com", "password": second })
+    );
+    let (status, list) = server.call("GET", "/api/v1/bots?q=renamed", &admin, None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"][0]["account"]["password"], second, "{list}");
+    let (status, list) = server.call("GET", "/api/v1/resources/proxies", &admin, None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"][0]["password"], proxy_pw, "{list}");
+
+    let archive = tmp.path().join("backup.tar.gz");
+    let (ok, _, err) = run_cli(&data, &["backup", archive.to_str().unwrap()], &[]);
+    assert!(ok, "{err}");
+    let running = on_disk(&data);
+    server.stop();
+    let (stopped, backup) = (on_disk(&data), unpacked(&archive));
+    for secret in [first, second, proxy_pw] {
+        assert!(!holds(&running, secret), "the database or its WAL holds {secret}");
+        assert!(!holds(&stopped, secret), "the stopped database holds {secret}");
+        assert!(!holds(&backup, secret), "the backup holds {secret}");
+    }
+
+    // A row written before passwords were vaulted is sealed at the next start.
+    let old = "Bnet-older-5Tn1";
+    {
+        let db = rusqlite::Connection::open(data.join("botmox.db")).unwrap();
+        let payload = json!({ "id": "bot-old", "name": "old", "account": { "password": old } });
+        db.execute(
+            "INSERT INTO documents (tenant_id, collection, id, payload, created_at, updated_at)
+             VALUES ('default', 'bots', 'bot-old', ?1, 1, 1)",
+            [payload.to_string()],
+        )
+        .unwrap();
+    }
+    let server = TestServer::start_in(&data, &[], &[]).await.unwrap();
+    let (status, bot) = server.call("GET", "/api/v1/bots/bot-old", &admin, None).await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(bot["data"]["account"]["password"], old, "{bot}");
+    let (status, bot) = server.call("GET", "/api/v1/bots/bot-pw", &admin, None).await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(bot["data"]["account"]["password"], second, "{bot}");
+    server.stop();
+    let db = rusqlite::Connection::open(data.join("botmox.db")).unwrap();
+    let plaintext_rows: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM documents WHERE instr(payload, ?1) > 0",
+            [old],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(plaintext_rows, 0, "the older row still holds its password");
+}

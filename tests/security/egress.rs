@@ -120,3 +120,96 @@ async fn internal_addresses_are_refused_and_failures_read_the_same() {
         .expect("a bad egress_allow entry is refused at start");
     assert!(err.contains("egress_allow"), "{err}");
 }
+
+/// A WebSocket upstream on loopback that counts the connections it accepts and echoes text.
+async fn ws_upstream() -> (String, Arc<Mutex<usize>>) {
+    use axum::extract::ws::{Message, WebSocketUpgrade};
+    let accepted: Arc<Mutex<usize>> = Arc::default();
+    let counter = accepted.clone();
+    let app = axum::Router::new().fallback(move |upgrade: WebSocketUpgrade| {
+        *counter.lock().unwrap() += 1;
+        async move {
+            upgrade.on_upgrade(|mut socket| async move {
+                while let Some(Ok(Message::Text(text))) = socket.recv().await {
+                    let reply = format!("echo {}", text.as_str());
+                    if socket.send(Message::Text(reply.into())).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, accepted)
+}
+
+/// Opens the TinyFM gateway WebSocket of a server whose tenant points TinyFM at `upstream`.
+async fn gateway_socket(
+    server: &TestServer,
+    upstream: &str,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    tokio_tungstenite::tungstenite::Error,
+> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    server.setup_admin().await;
+    let infra = server.user("infra@example.com", "default", "infra").await;
+    let (status, body) = server
+        .call(
+            "PUT",
+            "/api/v1/settings/vmgenerator/services",
+            &infra,
+            Some(json!({ "tinyFmUrl": upstream })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let cookie = server.gateway_cookie(&infra, "tinyfm").await;
+    let mut request = server
+        .gateway_url("/tinyfm-ui/ws")
+        .replacen("http", "ws", 1)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_websocket_bridge_obeys_the_egress_policy() {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    let (upstream, accepted) = ws_upstream().await;
+
+    let server = TestServer::start().await;
+    let refused = gateway_socket(&server, &upstream).await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+        panic!("a WebSocket to a loopback upstream was bridged without egress_allow");
+    };
+    assert_eq!(response.status(), 502);
+    // The same neutral page as a plain request to an unreachable upstream.
+    let page = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned();
+    assert!(
+        page.contains(&format!("the server could not reach {upstream}")),
+        "{page}"
+    );
+    assert!(!page.contains("egress"), "the page names the policy: {page}");
+    assert_eq!(*accepted.lock().unwrap(), 0, "the loopback upstream was reached");
+
+    // The operator's allowlist opens it.
+    let tmp = tempfile::tempdir().unwrap();
+    let allowed = TestServer::start_in(tmp.path(), &["--egress-allow", "127.0.0.1/32"], &[])
+        .await
+        .unwrap();
+    let mut socket = gateway_socket(&allowed, &upstream)
+        .await
+        .expect("an allowlisted upstream is bridged");
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text("hi".into()))
+        .await
+        .unwrap();
+    let reply = socket.next().await.unwrap().unwrap();
+    assert_eq!(reply.into_text().unwrap().as_str(), "echo hi");
+    assert_eq!(*accepted.lock().unwrap(), 1);
+}
