@@ -223,9 +223,8 @@ impl Vault {
         conn.execute(
             "INSERT INTO vault_entries (id, tenant_id, nonce, ciphertext, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-             ON CONFLICT (id) DO UPDATE SET nonce = excluded.nonce,
-                 ciphertext = excluded.ciphertext, updated_at = excluded.updated_at
-             WHERE vault_entries.tenant_id = excluded.tenant_id",
+             ON CONFLICT (tenant_id, id) DO UPDATE SET nonce = excluded.nonce,
+                 ciphertext = excluded.ciphertext, updated_at = excluded.updated_at",
             params![id, tenant_id, sealed.nonce, sealed.ciphertext, now],
         )?;
         Ok(())
@@ -308,8 +307,8 @@ pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<
         let plain = old.open(&aad, &nonce, &ciphertext)?;
         let sealed = new.seal(&aad, &plain);
         tx.execute(
-            "UPDATE vault_entries SET nonce = ?1, ciphertext = ?2 WHERE id = ?3",
-            params![sealed.nonce, sealed.ciphertext, id],
+            "UPDATE vault_entries SET nonce = ?1, ciphertext = ?2 WHERE tenant_id = ?3 AND id = ?4",
+            params![sealed.nonce, sealed.ciphertext, tenant_id, id],
         )?;
     }
     tx.execute(

@@ -16,4 +16,5 @@ mod operator;
 mod secret_reads;
 mod session;
 mod slow_clients;
+mod tenant_vault;
 mod vm_config;
