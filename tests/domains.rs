@@ -578,6 +578,20 @@ async fn a_project_is_created_renamed_and_deleted_only_once_no_bot_names_it() {
             "1 bot still belongs to this project: move them to another project or delete them first"
         );
     }
+    // A null written over the project drops it as a DELETE would: the same rule holds.
+    for (method, path, body) in [
+        ("PATCH", "projects", json!({ "wow_classic": null })),
+        ("PUT", "projects/wow_classic", Value::Null),
+    ] {
+        let (status, res) = server
+            .call(method, &format!("/api/v1/settings/{path}"), &t, Some(body))
+            .await;
+        assert_eq!(
+            (status, res["error"]["code"].as_str()),
+            (409, Some("PROJECT_HAS_BOTS")),
+            "{method} {path}: {res}"
+        );
+    }
     let (status, v) = server
         .call("GET", "/api/v1/settings/projects/wow_classic", &t, None)
         .await;

@@ -114,12 +114,36 @@ async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value:
     let (tree, path) = state
         .db
         .write(move |tx| {
+            let before = tree::load(tx, &me.tenant_id)?;
             let tree = tree::update(tx, &vault, &me.tenant_id, |t| tree::set(t, &path, value.clone()))?;
+            // A `null` can drop a project as a DELETE does; the same rule holds (an error here
+            // rolls the write back).
+            projects_keep_their_bots(tx, &me.tenant_id, &before, &tree)?;
             audit::record(tx, &me, Action::Update, "settings", &path.segments().join("/"), &fields)?;
             Ok::<_, ApiError>((tree, path))
         })
         .await?;
     Ok(tree::get(&tree, &path).cloned().unwrap_or(Value::Null))
+}
+
+/// Refuses a change that drops a project some bots still name (409 `PROJECT_HAS_BOTS`): the
+/// project would come back, nameless, from the bots themselves.
+fn projects_keep_their_bots(tx: &rusqlite::Connection, tenant: &str, before: &Value, after: &Value) -> ApiResult<()> {
+    let gone = tree::projects_gone(before, after);
+    let bots = crate::bots::store::count_in_projects(tx, tenant, &gone)?;
+    if bots == 0 {
+        return Ok(());
+    }
+    let counted = if bots == 1 {
+        "1 bot still belongs".to_owned()
+    } else {
+        format!("{bots} bots still belong")
+    };
+    Err(ApiError::new(ErrorCode::ProjectHasBots)
+        .with_message(format!(
+            "{counted} to this project: move them to another project or delete them first"
+        ))
+        .with_details(json!({ "bots": bots })))
 }
 
 /// Any JSON value: a settings path holds whatever was last written to it, `null` when nothing.
@@ -226,20 +250,9 @@ async fn delete_path(
             if tree::get(&current, &path).is_none() {
                 return Err(ApiError::new(ErrorCode::NotFound).with_message("Nothing is stored at this settings path"));
             }
-            let projects = tree::projects_removed(&current, &path);
-            let bots = crate::bots::store::count_in_projects(tx, &me.tenant_id, &projects)?;
-            if bots > 0 {
-                let counted = if bots == 1 {
-                    "1 bot still belongs".to_owned()
-                } else {
-                    format!("{bots} bots still belong")
-                };
-                return Err(ApiError::new(ErrorCode::ProjectHasBots)
-                    .with_message(format!(
-                        "{counted} to this project: move them to another project or delete them first"
-                    ))
-                    .with_details(json!({ "bots": bots })));
-            }
+            let mut after = current.clone();
+            tree::remove(&mut after, &path);
+            projects_keep_their_bots(tx, &me.tenant_id, &current, &after)?;
             tree::update(tx, &vault, &me.tenant_id, |t| {
                 tree::remove(t, &path);
             })?;

@@ -117,17 +117,21 @@ pub fn remove(tree: &mut Value, path: &SettingsPath) -> bool {
         .is_some_and(|map| map.remove(last).is_some())
 }
 
-/// The project ids a removal at `path` would take away: every project for `projects`, one for
-/// `projects/<id>`, none for anything else (a project's own fields, other documents).
-pub fn projects_removed(tree: &Value, path: &SettingsPath) -> Vec<String> {
-    match path.0.as_slice() {
-        [root] if root == "projects" => get(tree, path)
+/// The project ids in `before` that `after` no longer has (a delete, or a `null` written at
+/// `projects` or one project).
+pub fn projects_gone(before: &Value, after: &Value) -> Vec<String> {
+    let ids = |tree: &Value| {
+        tree.get("projects")
             .and_then(Value::as_object)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default(),
-        [root, id] if root == "projects" => vec![id.clone()],
-        _ => Vec::new(),
-    }
+            .cloned()
+            .unwrap_or_default()
+    };
+    let kept = ids(after);
+    ids(before)
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| !kept.contains_key(id))
+        .collect()
 }
 
 pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Value> {
@@ -211,10 +215,15 @@ mod tests {
     fn removal_takes_one_node_and_names_the_projects_it_drops() {
         let mut t = json!({ "projects": { "a": { "name": "A" }, "b": {} }, "alerts": { "warning_days": 7 } });
         let p = |s: &str| SettingsPath::parse(s).unwrap();
-        assert_eq!(projects_removed(&t, &p("projects")), ["a", "b"]);
-        assert_eq!(projects_removed(&t, &p("projects/a")), ["a"]);
-        assert!(projects_removed(&t, &p("projects/a/name")).is_empty());
-        assert!(projects_removed(&t, &p("alerts")).is_empty());
+        let without = |path: &str| {
+            let mut after = t.clone();
+            set(&mut after, &p(path), Value::Null);
+            projects_gone(&t, &after)
+        };
+        assert_eq!(without("projects"), ["a", "b"]);
+        assert_eq!(without("projects/a"), ["a"]);
+        assert!(without("projects/a/name").is_empty());
+        assert!(without("alerts").is_empty());
         assert!(remove(&mut t, &p("projects/a")));
         assert!(!remove(&mut t, &p("projects/a")));
         assert!(!remove(&mut t, &p("nothing/here")));
