@@ -79,7 +79,7 @@ async fn every_route_group_admits_exactly_the_principals_of_the_access_matrix() 
         json!({ "name": "Base", "content": "name: Base\nroles:\n  - role: base-system\n" }),
     )
     .await;
-    let (_, profiles) = server.call("GET", "/api/v1/unattend-profiles", &user, None).await;
+    let profiles = server.call_ok("GET", "/api/v1/unattend-profiles", &user, None).await;
     let profile = match profiles["data"].as_array().and_then(|p| p.first()) {
         Some(p) => p["id"].as_str().unwrap().to_owned(),
         None => {

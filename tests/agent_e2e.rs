@@ -28,7 +28,7 @@ fn agent_id(dir: &std::path::Path) -> String {
 
 async fn wait_online(server: &TestServer, user: &str, id: &str) {
     eventually("the agent to show online", WAIT, || async {
-        let (_, agent) = server.call("GET", &format!("/api/v1/agents/{id}"), user, None).await;
+        let agent = server.call_ok("GET", &format!("/api/v1/agents/{id}"), user, None).await;
         (agent["data"]["online"] == true).then_some(())
     })
     .await;
@@ -37,8 +37,8 @@ async fn wait_online(server: &TestServer, user: &str, id: &str) {
 /// Waits until a command is terminal; its record.
 async fn finished(server: &TestServer, user: &str, id: &str) -> Value {
     eventually(&format!("command {id} to finish"), WAIT, || async {
-        let (_, c) = server
-            .call("GET", &format!("/api/v1/vm-ops/commands/{id}"), user, None)
+        let c = server
+            .call_ok("GET", &format!("/api/v1/vm-ops/commands/{id}"), user, None)
             .await;
         matches!(
             c["data"]["status"].as_str(),
@@ -275,8 +275,8 @@ async fn commands_survive_an_offline_agent_and_a_server_restart_and_run_once() {
     // Offline: the command waits in the queue and runs once the agent is back.
     agent.kill();
     let queued = dispatch(&server, &op, &id, "vm-status", json!({ "vmid": 9000 })).await;
-    let (_, record) = server
-        .call("GET", &format!("/api/v1/vm-ops/commands/{queued}"), &op, None)
+    let record = server
+        .call_ok("GET", &format!("/api/v1/vm-ops/commands/{queued}"), &op, None)
         .await;
     assert_eq!(record["data"]["status"], "queued");
     let agent = RunningAgent::start(&dir, 1);
@@ -306,8 +306,8 @@ async fn commands_survive_an_offline_agent_and_a_server_restart_and_run_once() {
     )
     .await;
     eventually("the wait to be running", WAIT, || async {
-        let (_, c) = server
-            .call("GET", &format!("/api/v1/vm-ops/commands/{wait}"), &op, None)
+        let c = server
+            .call_ok("GET", &format!("/api/v1/vm-ops/commands/{wait}"), &op, None)
             .await;
         (c["data"]["status"] == "running").then_some(())
     })
@@ -325,8 +325,8 @@ async fn commands_survive_an_offline_agent_and_a_server_restart_and_run_once() {
     assert_eq!(done["status"], "succeeded", "{done}\n{}", agent.log());
     let runs = agent.log().matches(&format!("running command {wait}")).count();
     assert_eq!(runs, 1, "{}", agent.log());
-    let (_, events) = server
-        .call("GET", &format!("/api/v1/vm-ops/commands/{wait}"), &op, None)
+    let events = server
+        .call_ok("GET", &format!("/api/v1/vm-ops/commands/{wait}"), &op, None)
         .await;
     assert_eq!(events["data"]["status"], "succeeded");
     wait_online(&server, &op, &id).await;
@@ -398,8 +398,8 @@ async fn infra_routes_run_on_the_agent_for_infra_users_only() {
     let (status, _) = server.call("GET", "/api/v1/infra/proxmox/status", &op, None).await;
     assert_eq!(status, 403, "infra only");
 
-    let (_, vms) = server
-        .call("GET", "/api/v1/infra/proxmox/nodes/h1/qemu", &infra, None)
+    let vms = server
+        .call_ok("GET", "/api/v1/infra/proxmox/nodes/h1/qemu", &infra, None)
         .await;
     assert!(
         vms["data"].as_array().unwrap().iter().any(|vm| vm["vmid"] == 150),
@@ -481,7 +481,7 @@ async fn infra_routes_run_on_the_agent_for_infra_users_only() {
     );
 
     // Changing calls are in the audit trail.
-    let (_, audit) = server.call("GET", "/api/v1/audit?limit=50", &admin, None).await;
+    let audit = server.call_ok("GET", "/api/v1/audit?limit=50", &admin, None).await;
     let text = audit.to_string();
     assert!(
         text.contains("proxmox/h1/qemu/150/config") && text.contains("ssh/exec"),
@@ -505,7 +505,7 @@ async fn an_agent_on_http_long_poll_alone_receives_and_runs_commands() {
     let done = finished(&server, &op, &clone).await;
     assert_eq!(done["status"], "succeeded", "{done}\n{}", agent.log());
     eventually("a heartbeat saying long-poll", WAIT, || async {
-        let (_, record) = server.call("GET", &format!("/api/v1/agents/{id}"), &op, None).await;
+        let record = server.call_ok("GET", &format!("/api/v1/agents/{id}"), &op, None).await;
         (record["data"]["metadata"]["transport_mode"] == "longpoll").then_some(())
     })
     .await;
@@ -588,8 +588,8 @@ async fn a_secret_ref_reaches_proxmox_through_the_bound_agent_only_and_is_never_
 
     // Neither the command records, the event stream nor either agent's logs hold the value.
     for id in [&update, &refused] {
-        let (_, record) = server
-            .call("GET", &format!("/api/v1/vm-ops/commands/{id}"), &op, None)
+        let record = server
+            .call_ok("GET", &format!("/api/v1/vm-ops/commands/{id}"), &op, None)
             .await;
         assert!(!record.to_string().contains(PLANTED), "{record}");
     }

@@ -74,8 +74,8 @@ async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {
     assert!(beat["ts"].as_str().unwrap().ends_with('Z'));
 
     // Dispatching pushes the command to the socket.
-    let (_, queued) = server
-        .call(
+    let queued = server
+        .call_ok(
             "POST",
             "/api/v1/vm-ops/proxmox/start",
             &op,
@@ -106,8 +106,8 @@ async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {
     assert_eq!(until(&mut socket, "agent.command.progress").await["progress"], 50);
     send(&mut socket, json!({ "type": "agent.command.result", "request_id": "r1", "command_id": id, "status": "succeeded", "result": { "upid": "UPID:x" } })).await;
     assert_eq!(until(&mut socket, "agent.command.result").await["status"], "succeeded");
-    let (_, done) = server
-        .call("GET", &format!("/api/v1/vm-ops/commands/{id}"), &op, None)
+    let done = server
+        .call_ok("GET", &format!("/api/v1/vm-ops/commands/{id}"), &op, None)
         .await;
     assert_eq!(
         (done["data"]["status"].as_str(), done["data"]["result"]["upid"].as_str()),

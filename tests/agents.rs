@@ -86,15 +86,15 @@ async fn a_code_pairs_one_agent_whose_token_works_until_revoked() {
     assert_eq!(status, 403);
 
     // Owners see their agents; other users of the tenant do not; admins see all.
-    let (_, mine) = server.call("GET", "/api/v1/agents?status=active", &op, None).await;
+    let mine = server.call_ok("GET", "/api/v1/agents?status=active", &op, None).await;
     assert_eq!(mine["data"].as_array().unwrap().len(), 1);
-    let (_, detail) = server
-        .call("GET", &format!("/api/v1/agents/{agent_id}"), &op, None)
+    let detail = server
+        .call_ok("GET", &format!("/api/v1/agents/{agent_id}"), &op, None)
         .await;
     assert_eq!(detail["data"]["metadata"]["transport_mode"], "ws");
     assert_eq!(detail["data"]["metadata"]["machine_name"], "PC-01");
     let other = server.user("other@example.com", "default", "api").await;
-    let (_, theirs) = server.call("GET", "/api/v1/agents", &other, None).await;
+    let theirs = server.call_ok("GET", "/api/v1/agents", &other, None).await;
     assert_eq!(theirs["data"], json!([]));
     let (status, res) = server
         .call("GET", &format!("/api/v1/agents/{agent_id}"), &other, None)
@@ -105,7 +105,7 @@ async fn a_code_pairs_one_agent_whose_token_works_until_revoked() {
         .call("GET", &format!("/api/v1/agents/{agent_id}"), &rival, None)
         .await;
     assert_eq!(status, 404);
-    let (_, all) = server.call("GET", "/api/v1/agents", &admin, None).await;
+    let all = server.call_ok("GET", "/api/v1/agents", &admin, None).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 1);
     let (status, res) = server.call("GET", "/api/v1/agents?status=online", &admin, None).await;
     assert_eq!(
@@ -192,11 +192,11 @@ async fn quick_pair_expiry_and_owner_rules() {
     assert_eq!(wrong["error"]["message"], "Invalid Bot-Mox login or password");
     let paired = json_of(quick("a user password").await.unwrap(), 201).await;
     assert_eq!(paired["data"]["name"], "PC-02");
-    let (_, mine) = server.call("GET", "/api/v1/agents", &op, None).await;
+    let mine = server.call_ok("GET", "/api/v1/agents", &op, None).await;
     assert_eq!(mine["data"][0]["id"], paired["data"]["id"]);
 
     // Only admin/infra may name another owner; the owner must be a user of the tenant.
-    let (_, me) = server.call("GET", "/api/v1/auth/whoami", &admin, None).await;
+    let me = server.call_ok("GET", "/api/v1/auth/whoami", &admin, None).await;
     let admin_id = me["data"]["uid"].as_str().unwrap();
     let (status, res) = server
         .call(

@@ -39,7 +39,7 @@ async fn world(args: &[&str]) -> (World, tempfile::TempDir) {
     let server = TestServer::start_in(tmp.path(), args, &[]).await.unwrap();
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
-    let (_, me) = server.call("GET", "/api/v1/auth/whoami", &op, None).await;
+    let me = server.call_ok("GET", "/api/v1/auth/whoami", &op, None).await;
     let op_id = me["data"]["uid"].as_str().unwrap().to_owned();
     server
         .call(
@@ -182,7 +182,8 @@ async fn an_uploaded_release_resolves_with_a_lease_and_downloads_through_its_sig
     );
     let (status, body) = w.upload(&w.admin, "1.0.0", &v1, &sha(&v1)).await;
     assert_eq!((status, code(&body)), (409, Some("ARTIFACT_RELEASE_EXISTS")));
-    let (_, created) = w.upload(&w.admin, "2.0.0", &v2, &sha(&v2)).await;
+    let (status, created) = w.upload(&w.admin, "2.0.0", &v2, &sha(&v2)).await;
+    assert_eq!(status, 201, "{created}");
     let (r1_id, r2_id) = (r1["id"].as_i64().unwrap(), created["data"]["id"].as_i64().unwrap());
 
     // The reference's create over an existing object: the key must be the tenant's own.
@@ -308,9 +309,9 @@ async fn an_uploaded_release_resolves_with_a_lease_and_downloads_through_its_sig
         )
         .await;
     assert_eq!(status, 201);
-    let (_, view) = w
+    let view = w
         .server
-        .call(
+        .call_ok(
             "GET",
             &format!("/api/v1/artifacts/assign/{}/runner", w.op_id),
             &w.admin,
@@ -361,7 +362,8 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
     let (w, tmp) = world(&["--lease-ttl-secs", "2", "--artifact-url-ttl-secs", "1"]).await;
     let stranger = w.server.user("stranger@example.com", "other", "api").await;
     let bytes = file(4096, 3);
-    let (_, created) = w.upload(&w.admin, "1.0.0", &bytes, &sha(&bytes)).await;
+    let (status, created) = w.upload(&w.admin, "1.0.0", &bytes, &sha(&bytes)).await;
+    assert_eq!(status, 201, "{created}");
     let release = created["data"].clone();
     let release_id = release["id"].as_i64().unwrap();
     w.server
@@ -491,9 +493,9 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
         "the stranger's attempt is in the stranger's tenant"
     );
     let stranger_admin = w.server.user("boss@example.com", "other", "admin").await;
-    let (_, theirs) = w
+    let theirs = w
         .server
-        .call("GET", "/api/v1/artifacts/download-audit", &stranger_admin, None)
+        .call_ok("GET", "/api/v1/artifacts/download-audit", &stranger_admin, None)
         .await;
     assert_eq!(theirs["data"][0]["reason"], "lease_not_found");
 
@@ -584,9 +586,9 @@ async fn uploads_without_a_digest_assignments_list_and_the_audit_pages() {
         (Some(true), Some(release))
     );
     assert_eq!(rows[1]["user_id"], w.op_id.as_str());
-    let (_, theirs) = w
+    let theirs = w
         .server
-        .call("GET", "/api/v1/artifacts/assignments", &stranger_admin, None)
+        .call_ok("GET", "/api/v1/artifacts/assignments", &stranger_admin, None)
         .await;
     assert_eq!(theirs["data"], json!([]));
     let (status, _) = w.server.call("GET", "/api/v1/artifacts/assignments", &w.op, None).await;
@@ -606,9 +608,9 @@ async fn uploads_without_a_digest_assignments_list_and_the_audit_pages() {
         (first["meta"]["total"].as_u64(), first["meta"]["page"].as_u64()),
         (Some(3), Some(1))
     );
-    let (_, second) = w
+    let second = w
         .server
-        .call("GET", "/api/v1/artifacts/download-audit?limit=2&page=2", &w.admin, None)
+        .call_ok("GET", "/api/v1/artifacts/download-audit?limit=2&page=2", &w.admin, None)
         .await;
     let ids: Vec<i64> = [&first, &second]
         .iter()

@@ -49,10 +49,10 @@ async fn every_change_is_audited_and_only_admins_read_the_trail() {
     fields.sort();
     assert_eq!(fields, ["name", "note"]);
 
-    let (_, first) = server.call("GET", "/api/v1/audit?limit=2", &admin, None).await;
+    let first = server.call_ok("GET", "/api/v1/audit?limit=2", &admin, None).await;
     let before = first["data"]["next_before"].as_i64().expect("a next page");
-    let (_, rest) = server
-        .call("GET", &format!("/api/v1/audit?limit=2&before={before}"), &admin, None)
+    let rest = server
+        .call_ok("GET", &format!("/api/v1/audit?limit=2&before={before}"), &admin, None)
         .await;
     assert_eq!(rest["data"]["items"][0]["action"], "create");
     assert!(rest["data"].get("next_before").is_none());
@@ -61,7 +61,7 @@ async fn every_change_is_audited_and_only_admins_read_the_trail() {
 
     // Another tenant's admin sees none of it.
     let rival = server.user("boss@rival.example", "rival", "admin").await;
-    let (_, theirs) = server.call("GET", "/api/v1/audit", &rival, None).await;
+    let theirs = server.call_ok("GET", "/api/v1/audit", &rival, None).await;
     assert_eq!(theirs["data"]["items"], json!([]));
 }
 
@@ -92,7 +92,7 @@ async fn client_logs_are_normalised_stored_and_listed_for_admins() {
             "{bad}"
         );
     }
-    let (_, stored) = server.call("GET", "/api/v1/client-logs", &admin, None).await;
+    let stored = server.call_ok("GET", "/api/v1/client-logs", &admin, None).await;
     let items = stored["data"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(
@@ -105,7 +105,7 @@ async fn client_logs_are_normalised_stored_and_listed_for_admins() {
 
     let op = server.user("op@example.com", "default", "api").await;
     assert_eq!(server.call("GET", "/api/v1/client-logs", &op, None).await.0, 403);
-    let (_, echo) = server.call("GET", "/api/v1/diag/trace", &op, None).await;
+    let echo = server.call_ok("GET", "/api/v1/diag/trace", &op, None).await;
     assert!(
         echo["data"]["received"]["correlation_id"].is_string() || echo["data"]["received"]["correlation_id"].is_null()
     );
@@ -135,7 +135,7 @@ async fn settings_and_theme_asset_changes_are_audited_too() {
         .await;
     assert_eq!(status, 200);
 
-    let (_, page) = server.call("GET", "/api/v1/audit", &admin, None).await;
+    let page = server.call_ok("GET", "/api/v1/audit", &admin, None).await;
     let rows: Vec<(String, String, String)> = page["data"]["items"]
         .as_array()
         .unwrap()

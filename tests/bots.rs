@@ -99,7 +99,7 @@ async fn bad_bodies_are_refused_with_the_field_named_and_nothing_stored() {
             (400, Some("BOTS_INVALID_MUTATION_BODY"))
         );
     }
-    let (_, list) = server.call("GET", "/api/v1/bots", &t, None).await;
+    let list = server.call_ok("GET", "/api/v1/bots", &t, None).await;
     assert_eq!(list["meta"]["total"], 0);
     let (status, res) = server.call("GET", "/api/v1/bots/%20", &t, None).await;
     assert_eq!((status, res["error"]["code"].as_str()), (400, Some("BOTS_INVALID_ID")));
@@ -119,7 +119,7 @@ async fn lists_page_sort_and_search_like_a_model() {
         model.push(body);
     }
     // Newest first by default.
-    let (_, page) = server.call("GET", "/api/v1/bots?limit=5&page=2", &t, None).await;
+    let page = server.call_ok("GET", "/api/v1/bots?limit=5&page=2", &t, None).await;
     let ids: Vec<&str> = page["data"]
         .as_array()
         .unwrap()
@@ -130,8 +130,8 @@ async fn lists_page_sort_and_search_like_a_model() {
     assert_eq!(page["meta"], json!({ "total": 23, "page": 2, "limit": 5 }));
 
     // Sort by a key outside the indexed columns, descending; ties keep newest first.
-    let (_, sorted) = server
-        .call("GET", "/api/v1/bots?sort=level&order=desc&limit=200", &t, None)
+    let sorted = server
+        .call_ok("GET", "/api/v1/bots?sort=level&order=desc&limit=200", &t, None)
         .await;
     let got: Vec<String> = sorted["data"]
         .as_array()
@@ -145,12 +145,14 @@ async fn lists_page_sort_and_search_like_a_model() {
     assert_eq!(got, expected);
 
     // Search is case-insensitive over top-level values only.
-    let (_, found) = server.call("GET", "/api/v1/bots?q=attention&limit=3", &t, None).await;
+    let found = server
+        .call_ok("GET", "/api/v1/bots?q=attention&limit=3", &t, None)
+        .await;
     assert_eq!(found["meta"]["total"], 6);
     assert_eq!(found["data"].as_array().unwrap().len(), 3);
-    let (_, none) = server.call("GET", "/api/v1/bots?q=nested-only", &t, None).await;
+    let none = server.call_ok("GET", "/api/v1/bots?q=nested-only", &t, None).await;
     assert_eq!(none["meta"]["total"], 0);
-    let (_, past_end) = server.call("GET", "/api/v1/bots?page=9", &t, None).await;
+    let past_end = server.call_ok("GET", "/api/v1/bots?page=9", &t, None).await;
     assert_eq!(past_end["data"], json!([]));
 
     for bad in ["limit=0", "limit=500", "sort=", "order=up", "page=0"] {
@@ -171,9 +173,9 @@ async fn the_lifecycle_moves_bans_unbans_and_archives() {
         .await;
     let path = |s: &str| format!("/api/v1/bots/b1/lifecycle{s}");
 
-    let (_, lifecycle) = server.call("GET", &path(""), &t, None).await;
+    let lifecycle = server.call_ok("GET", &path(""), &t, None).await;
     assert_eq!(lifecycle["data"], Value::Null);
-    let (_, transitions) = server.call("GET", &path("/transitions"), &t, None).await;
+    let transitions = server.call_ok("GET", &path("/transitions"), &t, None).await;
     assert_eq!(transitions["data"], json!([]));
 
     for status in ["prepare", "leveling", "farming"] {
@@ -189,7 +191,7 @@ async fn the_lifecycle_moves_bans_unbans_and_archives() {
         .await;
     assert_eq!(code, 200);
     assert_eq!(bot["data"]["lifecycle"]["previous_status"], "farming");
-    let (_, transitions) = server.call("GET", &path("/transitions"), &t, None).await;
+    let transitions = server.call_ok("GET", &path("/transitions"), &t, None).await;
     let pairs: Vec<(String, String)> = transitions["data"]
         .as_array()
         .unwrap()
@@ -266,14 +268,14 @@ async fn the_lifecycle_moves_bans_unbans_and_archives() {
     let details = &banned["data"]["lifecycle"]["ban_details"];
     assert_eq!(details["ban_timestamp"], 1_793_491_200_000i64);
     assert!(details.get("extra").is_none(), "unknown ban keys are dropped");
-    let (_, is_banned) = server.call("GET", &path("/is-banned"), &t, None).await;
+    let is_banned = server.call_ok("GET", &path("/is-banned"), &t, None).await;
     assert_eq!(is_banned["data"]["banned"], true);
     let (code, _) = server
         .call("POST", &path("/transition"), &t, Some(json!({ "status": "leveling" })))
         .await;
     assert_eq!(code, 400, "a banned bot must be unbanned first");
 
-    let (_, archive) = server.call("GET", "/api/v1/bots/archive", &t, None).await;
+    let archive = server.call_ok("GET", "/api/v1/bots/archive", &t, None).await;
     assert_eq!(archive["meta"]["total"], 1);
     assert_eq!(archive["data"][0]["bot_id"], "b1");
     assert_eq!(archive["data"][0]["snapshot"]["status"], "banned");
@@ -283,7 +285,7 @@ async fn the_lifecycle_moves_bans_unbans_and_archives() {
     assert_eq!(unbanned["data"]["status"], "profession");
     assert!(unbanned["data"]["lifecycle"]["ban_details"]["unbanned_at"].is_i64());
 
-    let (_, log) = server.call("GET", &path("/log"), &t, None).await;
+    let log = server.call_ok("GET", &path("/log"), &t, None).await;
     let kinds: Vec<&str> = log["data"]
         .as_array()
         .unwrap()
@@ -311,7 +313,7 @@ async fn other_tenants_see_nothing_and_get_404() {
         .call("POST", "/api/v1/bots", &t, Some(json!({ "id": "b1", "name": "mine" })))
         .await;
 
-    let (_, list) = server.call("GET", "/api/v1/bots", &other, None).await;
+    let list = server.call_ok("GET", "/api/v1/bots", &other, None).await;
     assert_eq!(list["meta"]["total"], 0);
     for (method, path, body) in [
         ("GET", "/api/v1/bots/b1", None),
@@ -342,7 +344,7 @@ async fn other_tenants_see_nothing_and_get_404() {
         )
         .await;
     assert_eq!(status, 201);
-    let (_, mine) = server.call("GET", "/api/v1/bots/b1", &t, None).await;
+    let mine = server.call_ok("GET", "/api/v1/bots/b1", &t, None).await;
     assert_eq!(mine["data"]["name"], "mine");
     let (status, _) = server.call("GET", "/api/v1/bots", "not-a-token", None).await;
     assert_eq!(status, 401);

@@ -266,7 +266,7 @@ async fn a_null_in_a_settings_write_deletes_and_bot_slash_keys_are_paths() {
         .call("PUT", "/api/v1/settings/projects/wow_tbc", &t, Some(Value::Null))
         .await;
     assert_eq!(status, 200);
-    let (_, tree) = server.call("GET", "/api/v1/settings", &t, None).await;
+    let tree = server.call_ok("GET", "/api/v1/settings", &t, None).await;
     assert_eq!(
         tree["data"]["projects"],
         json!({}),
@@ -297,7 +297,7 @@ async fn a_null_in_a_settings_write_deletes_and_bot_slash_keys_are_paths() {
         json!({ "person_data": true, "schedule": true, "account_email": false })
     );
     assert!(patched["data"].get("generation_locks/schedule").is_none(), "{patched}");
-    let (_, stored) = server.call("GET", &format!("/api/v1/bots/{id}"), &t, None).await;
+    let stored = server.call_ok("GET", &format!("/api/v1/bots/{id}"), &t, None).await;
     assert_eq!(stored["data"]["generation_locks"], patched["data"]["generation_locks"]);
     // A path is checked where it lands.
     let (status, res) = server

@@ -71,8 +71,8 @@ async fn resources_check_each_kind_and_compute_expiry() {
     }
     let body = json!({ "id": "l-revoked", "status": "revoked", "expires_at": now - 2 * DAY });
     server.call("POST", "/api/v1/resources/licenses", &t, Some(body)).await;
-    let (_, report) = server
-        .call("GET", "/api/v1/resources/licenses/expiring", &t, None)
+    let report = server
+        .call_ok("GET", "/api/v1/resources/licenses/expiring", &t, None)
         .await;
     assert_eq!(report["data"]["threshold_days"], 3);
     assert_eq!(report["data"]["expired"][0]["id"], "l-expired");
@@ -87,8 +87,8 @@ async fn resources_check_each_kind_and_compute_expiry() {
     server
         .call("POST", "/api/v1/resources/subscriptions", &t, Some(sub))
         .await;
-    let (_, report) = server
-        .call("GET", "/api/v1/resources/subscriptions/expiring", &t, None)
+    let report = server
+        .call_ok("GET", "/api/v1/resources/subscriptions/expiring", &t, None)
         .await;
     assert_eq!(
         (
@@ -105,8 +105,8 @@ async fn resources_check_each_kind_and_compute_expiry() {
             Some(json!({ "warning_days": 14 })),
         )
         .await;
-    let (_, report) = server
-        .call("GET", "/api/v1/resources/subscriptions/expiring", &t, None)
+    let report = server
+        .call_ok("GET", "/api/v1/resources/subscriptions/expiring", &t, None)
         .await;
     assert_eq!(report["data"]["expiring_soon"][0]["id"], "s1");
 
@@ -138,8 +138,8 @@ async fn resources_check_each_kind_and_compute_expiry() {
     // Kinds are separate collections.
     let (status, _) = server.call("GET", "/api/v1/resources/proxies/l-soon", &t, None).await;
     assert_eq!(status, 404);
-    let (_, list) = server
-        .call("GET", "/api/v1/resources/licenses?sort=expires_at&order=asc", &t, None)
+    let list = server
+        .call_ok("GET", "/api/v1/resources/licenses?sort=expires_at&order=asc", &t, None)
         .await;
     let ids: Vec<&str> = list["data"]
         .as_array()
@@ -196,8 +196,8 @@ async fn unassigning_the_last_bot_deletes_the_license() {
         res["data"],
         json!({ "id": "l-shared", "bot_ids": ["b2"], "deleted": false })
     );
-    let (_, res) = server
-        .call("GET", "/api/v1/resources/licenses/l-shared", &t, None)
+    let res = server
+        .call_ok("GET", "/api/v1/resources/licenses/l-shared", &t, None)
         .await;
     assert_eq!(res["data"]["bot_ids"], json!(["b2"]));
     assert_eq!(res["data"]["key"], "K-1");
@@ -313,8 +313,8 @@ async fn finance_validates_operations_and_computes_stats_per_currency() {
             .await;
         assert_eq!(status, 201, "{res}");
     }
-    let (_, list) = server
-        .call(
+    let list = server
+        .call_ok(
             "GET",
             "/api/v1/finance/operations?sort=date&order=asc&limit=1",
             &t,
@@ -322,7 +322,7 @@ async fn finance_validates_operations_and_computes_stats_per_currency() {
         )
         .await;
     assert_eq!(list["meta"]["total"], 5);
-    let (_, stats) = server.call("GET", "/api/v1/finance/daily-stats", &t, None).await;
+    let stats = server.call_ok("GET", "/api/v1/finance/daily-stats", &t, None).await;
     let day1 = &stats["data"]["2026-01-01"];
     assert_eq!(day1["total_expenses"], 10.5);
     assert_eq!(day1["total_revenue"], 120.0);
@@ -340,10 +340,12 @@ async fn finance_validates_operations_and_computes_stats_per_currency() {
     );
     assert_eq!(stats["data"].as_object().unwrap().len(), 2);
 
-    let (_, prices) = server.call("GET", "/api/v1/finance/gold-price-history", &t, None).await;
+    let prices = server
+        .call_ok("GET", "/api/v1/finance/gold-price-history", &t, None)
+        .await;
     assert_eq!(prices["data"], json!({ "2026-01-01": { "price": 15.0 } }));
-    let (_, ranged) = server
-        .call("GET", "/api/v1/finance/daily-stats?from=2026-01-02", &t, None)
+    let ranged = server
+        .call_ok("GET", "/api/v1/finance/daily-stats?from=2026-01-02", &t, None)
         .await;
     assert_eq!(
         ranged["data"].as_object().unwrap().keys().collect::<Vec<_>>(),
@@ -422,9 +424,9 @@ async fn settings_tree_typed_documents_and_secret_keys() {
     // API keys are an admin's to change (tests/security/channel_settings.rs).
     let server = TestServer::start().await;
     let t = server.user("ops@example.com", "acme", "admin").await;
-    let (_, tree) = server.call("GET", "/api/v1/settings", &t, None).await;
+    let tree = server.call_ok("GET", "/api/v1/settings", &t, None).await;
     assert_eq!(tree["data"], json!({}));
-    let (_, missing) = server.call("GET", "/api/v1/settings/api_keys", &t, None).await;
+    let missing = server.call_ok("GET", "/api/v1/settings/api_keys", &t, None).await;
     assert_eq!(missing["data"], Value::Null);
 
     let keys = json!({ "ipqs": { "api_key": "ipqs-secret-1", "enabled": true, "junk": 1 }, "custom": "kept" });
@@ -432,7 +434,7 @@ async fn settings_tree_typed_documents_and_secret_keys() {
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["data"]["ipqs"], json!({ "api_key": "********", "enabled": true }));
     assert_eq!(saved["data"]["custom"], "kept");
-    let (_, tree) = server.call("GET", "/api/v1/settings", &t, None).await;
+    let tree = server.call_ok("GET", "/api/v1/settings", &t, None).await;
     assert!(
         !tree.to_string().contains("ipqs-secret-1"),
         "a secret never comes back: {tree}"
@@ -482,8 +484,8 @@ async fn settings_tree_typed_documents_and_secret_keys() {
     );
 
     // The generic tree: merge, replace, intermediate objects, path checks.
-    let (_, v) = server
-        .call(
+    let v = server
+        .call_ok(
             "PUT",
             "/api/v1/settings/ui/resource_tree",
             &t,
@@ -491,8 +493,8 @@ async fn settings_tree_typed_documents_and_secret_keys() {
         )
         .await;
     assert_eq!(v["data"], json!({ "expandedKeys": ["a"], "showFilters": true }));
-    let (_, v) = server
-        .call(
+    let v = server
+        .call_ok(
             "PATCH",
             "/api/v1/settings/settings/ui/resource_tree",
             &t,
@@ -500,8 +502,8 @@ async fn settings_tree_typed_documents_and_secret_keys() {
         )
         .await;
     assert_eq!(v["data"], json!({ "expandedKeys": ["a"], "showFilters": false }));
-    let (_, v) = server
-        .call(
+    let v = server
+        .call_ok(
             "PUT",
             "/api/v1/settings/finance/chart_config",
             &t,
@@ -509,9 +511,9 @@ async fn settings_tree_typed_documents_and_secret_keys() {
         )
         .await;
     assert_eq!(v["data"], json!([{ "key": "a" }]));
-    let (_, v) = server.call("GET", "/api/v1/settings/ui", &t, None).await;
+    let v = server.call_ok("GET", "/api/v1/settings/ui", &t, None).await;
     assert_eq!(v["data"]["resource_tree"]["showFilters"], false);
-    let (_, v) = server.call("GET", "/api/v1/settings/nothing/here", &t, None).await;
+    let v = server.call_ok("GET", "/api/v1/settings/nothing/here", &t, None).await;
     assert_eq!(v["data"], Value::Null);
     for bad in ["a..b/c", "x$", "a/b%5B0%5D"] {
         let (status, res) = server
@@ -528,7 +530,7 @@ async fn settings_tree_typed_documents_and_secret_keys() {
 
     // Another tenant has its own tree.
     let other = server.user("rival@example.com", "rival", "api").await;
-    let (_, tree) = server.call("GET", "/api/v1/settings", &other, None).await;
+    let tree = server.call_ok("GET", "/api/v1/settings", &other, None).await;
     assert_eq!(tree["data"], json!({}));
 }
 

@@ -79,7 +79,7 @@ async fn checks_map_provider_answers_cache_and_batch() {
     let t = server.user("ops@example.com", "acme", "admin").await;
     let check = |ip: &str| server.call("POST", "/api/v1/ipqs/check", &t, Some(json!({ "ip": ip })));
 
-    let (_, status) = server.call("GET", "/api/v1/ipqs/status", &t, None).await;
+    let status = server.call_ok("GET", "/api/v1/ipqs/status", &t, None).await;
     assert_eq!(
         status["data"],
         json!({ "enabled": false, "configured": false, "supabaseSettingsConnected": true })
@@ -104,7 +104,7 @@ async fn checks_map_provider_answers_cache_and_batch() {
             Some(json!({ "ipqs": { "api_key": "k-test-secret", "enabled": true } })),
         )
         .await;
-    let (_, status) = server.call("GET", "/api/v1/ipqs/status", &t, None).await;
+    let status = server.call_ok("GET", "/api/v1/ipqs/status", &t, None).await;
     assert_eq!(
         (
             status["data"]["enabled"].as_bool(),
@@ -119,7 +119,8 @@ async fn checks_map_provider_answers_cache_and_batch() {
     assert!(res["data"]["checked_at"].is_i64());
     assert_eq!(fake.keys.lock().unwrap().last().unwrap(), "k-test-secret");
     // Fresh answers come from the cache; refresh=true asks again.
-    let (_, again) = check("1.1.1.1").await;
+    let (status, again) = check("1.1.1.1").await;
+    assert_eq!(status, 200, "{again}");
     assert_eq!(again["data"], res["data"]);
     assert_eq!(fake.calls.lock().unwrap()["1.1.1.1"], 1);
     let (code, _) = server
@@ -148,7 +149,8 @@ async fn checks_map_provider_answers_cache_and_batch() {
             "{ip}: {res}"
         );
     }
-    let (_, res) = check("2.2.2.2").await;
+    let (status, res) = check("2.2.2.2").await;
+    assert_eq!(status, 400, "{res}");
     assert!(res["error"]["message"]
         .as_str()
         .unwrap()

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 const VM: &str = "vm-0000-aaaa-0001";
 
 async fn uid(server: &TestServer, token: &str) -> String {
-    let (_, me) = server.call("GET", "/api/v1/auth/whoami", token, None).await;
+    let me = server.call_ok("GET", "/api/v1/auth/whoami", token, None).await;
     me["data"]["uid"].as_str().unwrap().to_owned()
 }
 
@@ -60,8 +60,8 @@ async fn a_lease_is_issued_only_after_every_check_and_heartbeats_extend_it() {
     let peer = server.user("peer@example.com", "default", "api").await;
     let stranger = server.user("stranger@example.com", "other", "api").await;
     let op_id = uid(&server, &op).await;
-    let (_, _) = server
-        .call("POST", "/api/v1/vm/register", &op, Some(json!({ "vm_uuid": VM })))
+    let _ = server
+        .call_ok("POST", "/api/v1/vm/register", &op, Some(json!({ "vm_uuid": VM })))
         .await;
 
     // Licence, then entitlement, then module, in that order.
@@ -252,7 +252,7 @@ async fn a_lease_is_issued_only_after_every_check_and_heartbeats_extend_it() {
         let (status, _) = server.call(method, path, &op, None).await;
         assert_eq!(status, 403, "{method} {path}");
     }
-    let (_, licenses) = server.call("GET", "/api/v1/license/licenses", &admin, None).await;
+    let licenses = server.call_ok("GET", "/api/v1/license/licenses", &admin, None).await;
     assert_eq!(licenses["data"].as_array().unwrap().len(), 2);
     let (status, body) = server
         .call(
@@ -287,8 +287,8 @@ async fn a_lease_lives_by_heartbeats_up_to_its_ceiling_and_expires_without_them(
     let op = server.user("op@example.com", "default", "api").await;
     entitle(&server, &admin, &op, None).await;
 
-    let (_, issued) = server
-        .call("POST", "/api/v1/license/lease", &op, Some(lease_body(VM)))
+    let issued = server
+        .call_ok("POST", "/api/v1/license/lease", &op, Some(lease_body(VM)))
         .await;
     let lease_id = issued["data"]["lease_id"].as_str().unwrap().to_owned();
     let beat = json!({ "lease_id": lease_id });
@@ -302,14 +302,14 @@ async fn a_lease_lives_by_heartbeats_up_to_its_ceiling_and_expires_without_them(
     }
     // …but never past the token's exp (3 s after issue).
     let issued_at = issued["data"]["expires_at"].as_i64().unwrap() - 1000;
-    let (_, ack) = server
-        .call("POST", "/api/v1/license/heartbeat", &op, Some(beat.clone()))
+    let ack = server
+        .call_ok("POST", "/api/v1/license/heartbeat", &op, Some(beat.clone()))
         .await;
     assert!(ack["data"]["expires_at"].as_i64().unwrap() <= issued_at + 3000, "{ack}");
 
     // Without heartbeats a lease expires after its TTL, and stays expired.
-    let (_, quiet) = server
-        .call("POST", "/api/v1/license/lease", &op, Some(lease_body(VM)))
+    let quiet = server
+        .call_ok("POST", "/api/v1/license/lease", &op, Some(lease_body(VM)))
         .await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (status, body) = server
@@ -436,27 +436,27 @@ async fn admins_list_leases_by_state_a_page_at_a_time_without_their_tokens() {
         .collect();
     assert_eq!(page.len(), 2);
     assert!(!body.to_string().contains("token"), "{body}");
-    let (_, body) = server
-        .call("GET", "/api/v1/license/leases?limit=2&page=2", &admin, None)
+    let body = server
+        .call_ok("GET", "/api/v1/license/leases?limit=2&page=2", &admin, None)
         .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
     assert_eq!(body["meta"]["page"], 2);
 
     // The state is computed: revoked, and active for the two others.
-    let (_, body) = server
-        .call("GET", "/api/v1/license/leases?state=revoked", &admin, None)
+    let body = server
+        .call_ok("GET", "/api/v1/license/leases?state=revoked", &admin, None)
         .await;
     assert_eq!(body["meta"]["total"], 1);
     assert_eq!(body["data"][0]["id"], ids[0].as_str());
     assert_eq!(body["data"][0]["state"], "revoked");
     assert!(body["data"][0]["revoked_at_ms"].is_i64());
-    let (_, body) = server
-        .call("GET", "/api/v1/license/leases?state=active", &admin, None)
+    let body = server
+        .call_ok("GET", "/api/v1/license/leases?state=active", &admin, None)
         .await;
     assert_eq!(body["meta"]["total"], 2);
     assert_eq!(body["data"][0]["module"], "runner");
-    let (_, body) = server
-        .call("GET", "/api/v1/license/leases?state=expired", &admin, None)
+    let body = server
+        .call_ok("GET", "/api/v1/license/leases?state=expired", &admin, None)
         .await;
     assert_eq!(body["meta"]["total"], 0);
 

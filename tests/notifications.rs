@@ -267,7 +267,7 @@ async fn each_enabled_event_sends_one_message_and_disabled_events_none() {
     assert_eq!(path, &format!("/bot{TOKEN}/sendMessage"));
     assert_eq!(body["chat_id"], CHAT);
     assert!(!server.log().contains(TOKEN), "the token is logged");
-    let (_, settings) = server.call("GET", "/api/v1/settings/api_keys", &t, None).await;
+    let settings = server.call_ok("GET", "/api/v1/settings/api_keys", &t, None).await;
     assert!(!settings.to_string().contains(TOKEN));
 
     // The history shows each delivery, sent on the first try; it is for admins only.
@@ -295,7 +295,9 @@ async fn each_enabled_event_sends_one_message_and_disabled_events_none() {
         .await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("FORBIDDEN")));
     // Another tenant's settings and history are its own.
-    let (_, other) = server.call("GET", "/api/v1/notifications/settings", &user, None).await;
+    let other = server
+        .call_ok("GET", "/api/v1/notifications/settings", &user, None)
+        .await;
     assert_eq!(other["data"]["active_channels"], json!([]));
     assert_eq!(other["data"]["telegram"]["chat_id"], "");
 }
@@ -567,8 +569,8 @@ async fn the_test_message_reports_delivery_and_bad_settings_are_refused() {
         ["failed", "sent"]
     );
     // Keeping the mask keeps the token; an empty string clears it.
-    let (_, body) = server
-        .call(
+    let body = server
+        .call_ok(
             "PUT",
             "/api/v1/notifications/settings",
             &t,
@@ -576,8 +578,8 @@ async fn the_test_message_reports_delivery_and_bad_settings_are_refused() {
         )
         .await;
     assert_eq!(body["data"]["telegram"]["bot_token"], "********");
-    let (_, body) = server
-        .call(
+    let body = server
+        .call_ok(
             "PUT",
             "/api/v1/notifications/settings",
             &t,
@@ -664,18 +666,22 @@ async fn the_proxy_recheck_flags_proxies_above_the_threshold() {
         delivered,
         ["⚠️ Proxy 198.51.100.9:8080 flagged: fraud score 91 is above 75. Marked as banned."]
     );
-    let (_, bad) = server.call("GET", "/api/v1/resources/proxies/px-bad", &t, None).await;
+    let bad = server
+        .call_ok("GET", "/api/v1/resources/proxies/px-bad", &t, None)
+        .await;
     assert_eq!(bad["data"]["status"], "banned");
     assert_eq!(bad["data"]["fraud_score"], 91);
     assert_eq!(bad["data"]["country_code"], "NL");
     let good = eventually("the second proxy checked", WAIT, || async {
-        let (_, good) = server.call("GET", "/api/v1/resources/proxies/px-good", &t, None).await;
+        let good = server
+            .call_ok("GET", "/api/v1/resources/proxies/px-good", &t, None)
+            .await;
         good["data"]["last_checked"].is_i64().then_some(good)
     })
     .await;
     assert_eq!(good["data"]["status"], "active");
     assert_eq!(good["data"]["fraud_score"], 12);
     // The change is audited under the scheduler's name.
-    let (_, audit) = server.call("GET", "/api/v1/audit", &t, None).await;
+    let audit = server.call_ok("GET", "/api/v1/audit", &t, None).await;
     assert!(audit.to_string().contains("system:scheduler"), "{audit}");
 }

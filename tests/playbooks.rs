@@ -132,15 +132,15 @@ async fn playbooks_are_crud_in_the_owner_scope_and_validated_before_saving() {
         ),
         (Some(true), Some("Main"))
     );
-    let (_, second) = server
-        .call(
+    let second = server
+        .call_ok(
             "POST",
             "/api/v1/playbooks",
             &alice,
             Some(json!({"name": "Second", "content": GOOD, "is_default": true})),
         )
         .await;
-    let (_, list) = server.call("GET", "/api/v1/playbooks", &alice, None).await;
+    let list = server.call_ok("GET", "/api/v1/playbooks", &alice, None).await;
     let flags: Vec<_> = list["data"]
         .as_array()
         .unwrap()
@@ -153,14 +153,14 @@ async fn playbooks_are_crud_in_the_owner_scope_and_validated_before_saving() {
         "oldest first, one default"
     );
     let second_path = format!("/api/v1/playbooks/{}", second["data"]["id"].as_str().unwrap());
-    let (_, cleared) = server
-        .call("PUT", &second_path, &alice, Some(json!({"is_default": false})))
+    let cleared = server
+        .call_ok("PUT", &second_path, &alice, Some(json!({"is_default": false})))
         .await;
     assert_eq!(cleared["data"]["is_default"], false, "is_default:false clears the flag");
 
     // Owner scope: another user (even an admin) and another tenant see nothing.
     for other in [&bob, &eve] {
-        let (_, list) = server.call("GET", "/api/v1/playbooks", other, None).await;
+        let list = server.call_ok("GET", "/api/v1/playbooks", other, None).await;
         assert_eq!(list["data"], json!([]));
         for method in ["GET", "PUT", "DELETE"] {
             let (status, err) = server.call(method, &path, other, Some(json!({"name": "x"}))).await;
@@ -217,8 +217,8 @@ async fn validate_reports_errors_and_warnings_without_refusing() {
 
     // Schema errors carry the line and column of the node their path names.
     let content = "# comment\nname: x\npre_checks:\n  - name: gpu\n    check: nvidia\n  - name: 7\n    check: \"\"\nroles:\n  - role: base-system\n    tags:\n      - a\n      - 1\n  - plain\nvars: [1]\n";
-    let (_, report) = server
-        .call(
+    let report = server
+        .call_ok(
             "POST",
             "/api/v1/playbooks/validate",
             &op,
@@ -246,8 +246,8 @@ async fn validate_reports_errors_and_warnings_without_refusing() {
     ];
     assert_eq!(at, want.map(|(p, l, c)| (p.to_owned(), l, c)), "{report}");
 
-    let (_, report) = server
-        .call(
+    let report = server
+        .call_ok(
             "POST",
             "/api/v1/playbooks/validate",
             &op,
@@ -290,13 +290,13 @@ async fn a_playbook_reaches_a_vm_as_playbook_yml_on_its_config_iso_only() {
     let server = TestServer::start().await;
     let op = server.user("op@example.com", "default", "api").await;
     let agent_free = "/api/v1/provisioning/generate-iso-payload";
-    let (_, res) = server
-        .call("POST", agent_free, &op, Some(generate("vm-pb-0001", None)))
+    let res = server
+        .call_ok("POST", agent_free, &op, Some(generate("vm-pb-0001", None)))
         .await;
     assert!(res["data"]["files"].get("playbook.yml").is_none() && res["data"]["playbookId"].is_null());
 
-    let (_, default) = server
-        .call(
+    let default = server
+        .call_ok(
             "POST",
             "/api/v1/playbooks",
             &op,
@@ -304,8 +304,8 @@ async fn a_playbook_reaches_a_vm_as_playbook_yml_on_its_config_iso_only() {
         )
         .await;
     let other = "name: Other\nroles:\n  - role: syncthing\n";
-    let (_, named) = server
-        .call(
+    let named = server
+        .call_ok(
             "POST",
             "/api/v1/playbooks",
             &op,
@@ -318,15 +318,15 @@ async fn a_playbook_reaches_a_vm_as_playbook_yml_on_its_config_iso_only() {
             .unwrap()
     };
 
-    let (_, res) = server
-        .call("POST", agent_free, &op, Some(generate("vm-pb-0001", None)))
+    let res = server
+        .call_ok("POST", agent_free, &op, Some(generate("vm-pb-0001", None)))
         .await;
     assert_eq!(res["data"]["playbookId"], default["data"]["id"], "the default playbook");
     assert_eq!(decode(&res["data"]["files"]["playbook.yml"]), GOOD.as_bytes());
 
     let named_id = named["data"]["id"].as_str().unwrap();
-    let (_, res) = server
-        .call("POST", agent_free, &op, Some(generate("vm-pb-0002", Some(named_id))))
+    let res = server
+        .call_ok("POST", agent_free, &op, Some(generate("vm-pb-0002", Some(named_id))))
         .await;
     assert_eq!(res["data"]["playbookId"], named["data"]["id"], "the named one wins");
     assert_eq!(decode(&res["data"]["files"]["playbook.yml"]), other.as_bytes());
@@ -344,15 +344,15 @@ async fn a_playbook_reaches_a_vm_as_playbook_yml_on_its_config_iso_only() {
     assert!(res["data"]["playbookId"].is_null() && res["data"]["files"].get("playbook.yml").is_none());
 
     // Deleting a playbook clears it from the tokens that shipped it.
-    let (_, progress) = server
-        .call("GET", "/api/v1/provisioning/progress/vm-pb-0002", &op, None)
+    let progress = server
+        .call_ok("GET", "/api/v1/provisioning/progress/vm-pb-0002", &op, None)
         .await;
     assert_eq!(progress["data"]["token"]["playbook_id"], named["data"]["id"]);
     server
         .call("DELETE", &format!("/api/v1/playbooks/{named_id}"), &op, None)
         .await;
-    let (_, progress) = server
-        .call("GET", "/api/v1/provisioning/progress/vm-pb-0002", &op, None)
+    let progress = server
+        .call_ok("GET", "/api/v1/provisioning/progress/vm-pb-0002", &op, None)
         .await;
     assert!(progress["data"]["token"]["playbook_id"].is_null());
 

@@ -132,7 +132,7 @@ async fn profiles_are_crud_in_the_owner_scope_with_unique_names_and_one_default(
         .await;
     assert_eq!(status, 201, "{second}");
     let second_id = second["data"]["id"].as_str().unwrap().to_owned();
-    let (_, list) = server.call("GET", "/api/v1/unattend-profiles", &alice, None).await;
+    let list = server.call_ok("GET", "/api/v1/unattend-profiles", &alice, None).await;
     let names: Vec<_> = list["data"]
         .as_array()
         .unwrap()
@@ -207,7 +207,7 @@ async fn profiles_are_crud_in_the_owner_scope_with_unique_names_and_one_default(
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["data"]["name"], "Renamed");
     assert_ne!(updated["data"]["updated_at"], first["updated_at"]);
-    let (_, list) = server.call("GET", "/api/v1/unattend-profiles", &alice, None).await;
+    let list = server.call_ok("GET", "/api/v1/unattend-profiles", &alice, None).await;
     let defaults: Vec<_> = list["data"]
         .as_array()
         .unwrap()
@@ -218,7 +218,7 @@ async fn profiles_are_crud_in_the_owner_scope_with_unique_names_and_one_default(
 
     // Another user of the tenant, and another tenant's admin, see nothing and touch nothing.
     for other in [&bob, &eve] {
-        let (_, list) = server.call("GET", "/api/v1/unattend-profiles", other, None).await;
+        let list = server.call_ok("GET", "/api/v1/unattend-profiles", other, None).await;
         assert_eq!(list["data"], json!([]));
         for method in ["PUT", "DELETE"] {
             let (status, err) = server
@@ -430,8 +430,8 @@ async fn generate_refuses_bad_requests_with_their_codes() {
     let server = TestServer::start().await;
     let op = server.user("op@example.com", "default", "api").await;
     let other = server.user("other@example.com", "default", "api").await;
-    let (_, profile) = server
-        .call(
+    let profile = server
+        .call_ok(
             "POST",
             "/api/v1/unattend-profiles",
             &other,
@@ -515,8 +515,8 @@ async fn preview_renders_the_answer_file_of_generate_without_a_token() {
         (data["computer_name"].as_str(), data["username"].as_str()),
         (Some("BOTMOX-01"), Some("Operator"))
     );
-    let (_, progress) = server
-        .call("GET", &format!("/api/v1/provisioning/progress/{vm}"), &op, None)
+    let progress = server
+        .call_ok("GET", &format!("/api/v1/provisioning/progress/{vm}"), &op, None)
         .await;
     assert!(
         progress["data"]["token"].is_null(),
@@ -722,8 +722,8 @@ async fn the_iso_upload_queues_the_agent_command_with_the_iso_bytes() {
         (status, err["error"]["code"].as_str()),
         (404, Some("PROVISIONING_NOT_FOUND"))
     );
-    let (_, generated) = server
-        .call(
+    let generated = server
+        .call_ok(
             "POST",
             "/api/v1/provisioning/generate-iso-payload",
             &op,
@@ -823,8 +823,8 @@ async fn a_token_serves_every_step_of_its_vm_and_is_refused_after() {
     let server = TestServer::start().await;
     let op = server.user("op@example.com", "default", "api").await;
     let vm = "4c4c4544-0042-3510-8052-b4c04f4e3332";
-    let (_, res) = server
-        .call(
+    let res = server
+        .call_ok(
             "POST",
             "/api/v1/provisioning/generate-iso-payload",
             &op,
@@ -922,15 +922,15 @@ async fn a_token_serves_every_step_of_its_vm_and_is_refused_after() {
     assert_eq!(report(&server, &token, vm, "completed", "completed").await.0, 200);
     refused(&validate(&server, &token, vm).await, "already used");
     refused(&report(&server, &token, vm, "late", "running").await, "already used");
-    let (_, progress) = server
-        .call("GET", &format!("/api/v1/provisioning/progress/{vm}"), &op, None)
+    let progress = server
+        .call_ok("GET", &format!("/api/v1/provisioning/progress/{vm}"), &op, None)
         .await;
     assert_eq!(progress["data"]["token"]["status"], "used");
     assert!(progress["data"]["token"]["used_at"].is_string());
 
     // Revoked.
-    let (_, res) = server
-        .call(
+    let res = server
+        .call_ok(
             "POST",
             "/api/v1/provisioning/generate-iso-payload",
             &op,
@@ -948,16 +948,16 @@ async fn a_token_serves_every_step_of_its_vm_and_is_refused_after() {
         &report(&server, &revocable, "vm-revoke-01", "x", "running").await,
         "revoked",
     );
-    let (_, again) = server
-        .call("POST", "/api/v1/provisioning/tokens/vm-revoke-01/revoke", &op, None)
+    let again = server
+        .call_ok("POST", "/api/v1/provisioning/tokens/vm-revoke-01/revoke", &op, None)
         .await;
     assert_eq!(again["data"]["revoked"], false);
 
     // Expired.
     let mut body = generate_body("vm-expire-01");
     body["token_ttl_seconds"] = json!(1);
-    let (_, res) = server
-        .call("POST", "/api/v1/provisioning/generate-iso-payload", &op, Some(body))
+    let res = server
+        .call_ok("POST", "/api/v1/provisioning/generate-iso-payload", &op, Some(body))
         .await;
     let short = res["data"]["token"].as_str().unwrap().to_owned();
     assert_eq!(validate(&server, &short, "vm-expire-01").await.0, 200);
@@ -967,14 +967,14 @@ async fn a_token_serves_every_step_of_its_vm_and_is_refused_after() {
         &report(&server, &short, "vm-expire-01", "x", "running").await,
         "expired",
     );
-    let (_, progress) = server
-        .call("GET", "/api/v1/provisioning/progress/vm-expire-01", &op, None)
+    let progress = server
+        .call_ok("GET", "/api/v1/provisioning/progress/vm-expire-01", &op, None)
         .await;
     assert_eq!(progress["data"]["token"]["status"], "expired");
 
     // A re-issue replaces the VM's token: the old one dies, the new one works.
-    let (_, res) = server
-        .call(
+    let res = server
+        .call_ok(
             "POST",
             "/api/v1/provisioning/generate-iso-payload",
             &op,
@@ -994,8 +994,8 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
     let outsider = server.user("out@example.com", "other", "admin").await;
     let (_, agent) = server.paired_agent(&op, "matrix").await;
     let vm = "vm-access-01";
-    let (_, res) = server
-        .call(
+    let res = server
+        .call_ok(
             "POST",
             "/api/v1/provisioning/generate-iso-payload",
             &op,
@@ -1060,8 +1060,8 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
             .call("GET", &format!("/api/v1/provisioning/iso/{vm}"), other, None)
             .await;
         assert_eq!(status, 404);
-        let (_, revoked) = server
-            .call("POST", &format!("/api/v1/provisioning/tokens/{vm}/revoke"), other, None)
+        let revoked = server
+            .call_ok("POST", &format!("/api/v1/provisioning/tokens/{vm}/revoke"), other, None)
             .await;
         assert_eq!(revoked["data"]["revoked"], false);
     }
@@ -1143,8 +1143,8 @@ async fn progress_is_pushed_to_the_owner_as_server_sent_events() {
     let op = server.user("op@example.com", "default", "api").await;
     let other = server.user("other@example.com", "default", "api").await;
     let vm = "vm-stream-01";
-    let (_, res) = server
-        .call(
+    let res = server
+        .call_ok(
             "POST",
             "/api/v1/provisioning/generate-iso-payload",
             &op,
@@ -1254,8 +1254,8 @@ async fn validation_links_the_assigned_downloader_and_runner_setup() {
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let vm = "4c4c4544-0042-3510-8052-b4c04f4e3399";
-    let (_, res) = server
-        .call(
+    let res = server
+        .call_ok(
             "POST",
             "/api/v1/provisioning/generate-iso-payload",
             &op,

@@ -188,7 +188,7 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
     user_answers.push_str(&rotated.to_string());
     assert_eq!(rotated["data"]["material_version"], 2);
     assert!(rotated["data"]["rotated_at"].is_string());
-    let (_, got) = server.call("GET", &value_path, &bound, None).await;
+    let got = server.call_ok("GET", &value_path, &bound, None).await;
     assert_eq!(got["data"]["value"], ROTATED);
 
     // Everything a user can list.
@@ -202,8 +202,8 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         assert_eq!(status, 200, "{path}: {body}");
         user_answers.push_str(&body.to_string());
     }
-    let (_, bindings) = server
-        .call(
+    let bindings = server
+        .call_ok(
             "GET",
             &format!("/api/v1/secrets/bindings?scope_type=agent&scope_id={bound_id}"),
             &op,
@@ -213,7 +213,7 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
     assert_eq!(bindings["data"].as_array().unwrap().len(), 1);
 
     // Every read, given or refused (a user asking too), is in the audit trail.
-    let (_, audit) = server.call("GET", "/api/v1/audit", &admin, None).await;
+    let audit = server.call_ok("GET", "/api/v1/audit", &admin, None).await;
     user_answers.push_str(&audit.to_string());
     let reads: Vec<&Value> = audit["data"]["items"]
         .as_array()
@@ -268,8 +268,8 @@ async fn only_the_creator_or_an_admin_changes_a_secret_and_bad_input_is_a_400() 
     let op = server.user("op@example.com", "default", "api").await;
     let peer = server.user("peer@example.com", "default", "api").await;
     let (agent_id, agent_token) = server.paired_agent(&op, "rack").await;
-    let (_, created) = server
-        .call(
+    let created = server
+        .call_ok(
             "POST",
             "/api/v1/secrets",
             &op,
@@ -305,8 +305,8 @@ async fn only_the_creator_or_an_admin_changes_a_secret_and_bad_input_is_a_400() 
         .await;
     assert_eq!(status, 201);
     // Binding the same (scope, field) again re-points it and keeps its id.
-    let (_, again) = server
-        .call("POST", "/api/v1/secrets/bindings", &admin, Some(bind))
+    let again = server
+        .call_ok("POST", "/api/v1/secrets/bindings", &admin, Some(bind))
         .await;
     assert_eq!(again["data"]["id"], binding["data"]["id"]);
 
@@ -380,7 +380,7 @@ async fn only_the_creator_or_an_admin_changes_a_secret_and_bad_input_is_a_400() 
         .call("DELETE", &format!("/api/v1/secrets/{id}"), &admin, None)
         .await;
     assert_eq!(status, 200);
-    let (_, bindings) = server.call("GET", "/api/v1/secrets/bindings", &op, None).await;
+    let bindings = server.call_ok("GET", "/api/v1/secrets/bindings", &op, None).await;
     assert_eq!(bindings["data"], json!([]));
     let (status, _) = server
         .call("GET", &format!("/api/v1/secrets/{id}/value"), &agent_token, None)
@@ -440,8 +440,8 @@ async fn bindings_list_by_secret_within_the_tenant() {
     assert_eq!(status, 200);
     assert_eq!(refs(&body), vec![ids[0].clone(), ids[0].clone()]);
     // Combined with the scope filters; blank counts as absent.
-    let (_, body) = server
-        .call(
+    let body = server
+        .call_ok(
             "GET",
             &format!("/api/v1/secrets/bindings?secret_ref={}&scope_id=vm-1", ids[1]),
             &admin,
@@ -449,8 +449,8 @@ async fn bindings_list_by_secret_within_the_tenant() {
         )
         .await;
     assert_eq!(refs(&body), vec![ids[1].clone()]);
-    let (_, body) = server
-        .call("GET", "/api/v1/secrets/bindings?secret_ref=", &admin, None)
+    let body = server
+        .call_ok("GET", "/api/v1/secrets/bindings?secret_ref=", &admin, None)
         .await;
     assert_eq!(refs(&body).len(), 3);
     // Another tenant's admin asking for this secret's bindings gets none.

@@ -61,7 +61,7 @@ async fn an_image_goes_through_presign_upload_complete_and_delete() {
         (status, res["error"]["code"].as_str()),
         (409, Some("ASSET_NOT_UPLOADED"))
     );
-    let (_, list) = server.call("GET", "/api/v1/theme-assets", &t, None).await;
+    let list = server.call_ok("GET", "/api/v1/theme-assets", &t, None).await;
     assert_eq!(
         (
             list["data"]["items"][0]["status"].as_str(),
@@ -124,7 +124,7 @@ async fn an_image_goes_through_presign_upload_complete_and_delete() {
 
     // Another tenant sees nothing and cannot complete or delete it.
     let rival = server.user("rival@example.com", "rival", "api").await;
-    let (_, theirs) = server.call("GET", "/api/v1/theme-assets", &rival, None).await;
+    let theirs = server.call_ok("GET", "/api/v1/theme-assets", &rival, None).await;
     assert_eq!(theirs["data"]["items"], json!([]));
     let (status, _) = server
         .call(
@@ -182,8 +182,8 @@ async fn names_are_generated_per_race_deterministically_with_a_seed() {
     let unique: std::collections::HashSet<&&str> = names.iter().collect();
     assert_eq!(unique.len(), 30, "no duplicates");
     assert!(names.contains(&res["data"]["random"].as_str().unwrap()));
-    let (_, again) = server
-        .call(
+    let again = server
+        .call_ok(
             "GET",
             "/api/v1/wow-names?race=orc&gender=female&seed=7&batches=3",
             &t,
@@ -191,7 +191,9 @@ async fn names_are_generated_per_race_deterministically_with_a_seed() {
         )
         .await;
     assert_eq!(again["data"], res["data"]);
-    let (_, counted) = server.call("GET", "/api/v1/wow-names?count=4&seed=1", &t, None).await;
+    let counted = server
+        .call_ok("GET", "/api/v1/wow-names?count=4&seed=1", &t, None)
+        .await;
     assert_eq!(counted["data"]["names"].as_array().unwrap().len(), 4);
     assert!(counted["data"].get("random").is_none());
     for bad in [

@@ -18,8 +18,8 @@ async fn the_key_rotates_under_live_reads_and_the_old_key_stops_working() {
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let (agent_id, agent) = server.paired_agent(&op, "reader").await;
-    let (_, created) = server
-        .call(
+    let created = server
+        .call_ok(
             "POST",
             "/api/v1/secrets",
             &op,

@@ -11,7 +11,7 @@ async fn vms_register_resolve_and_stay_in_their_tenant() {
     let admin = server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
     let rival = server.user("rival@example.com", "rival", "api").await;
-    let (_, me) = server.call("GET", "/api/v1/auth/whoami", &op, None).await;
+    let me = server.call_ok("GET", "/api/v1/auth/whoami", &op, None).await;
     let op_id = me["data"]["uid"]
         .as_str()
         .or(me["data"]["id"].as_str())
@@ -32,7 +32,7 @@ async fn vms_register_resolve_and_stay_in_their_tenant() {
 
     // Registering again overwrites everything but created_at.
     let again = json!({ "vm_uuid": "4c4c4544-0042-3510-8051-c7c04f4b4e31", "status": "paused", "project_id": "wow" });
-    let (_, second) = server.call("POST", "/api/v1/vm/register", &op, Some(again)).await;
+    let second = server.call_ok("POST", "/api/v1/vm/register", &op, Some(again)).await;
     assert_eq!(second["data"]["created_at_ms"], vm["created_at_ms"]);
     assert_eq!(
         (second["data"]["status"].as_str(), second["data"]["vm_name"].as_str()),

@@ -58,8 +58,8 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
         ),
         (200, Some(id), Some("dispatched"))
     );
-    let (_, empty) = server
-        .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
+    let empty = server
+        .call_ok("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
         .await;
     assert_eq!(empty["data"], Value::Null);
     let (status, _) = server.call("GET", "/api/v1/vm-ops/commands/next", &op, None).await;
@@ -85,8 +85,8 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
     assert_eq!(status, 403, "plain users do not report outcomes");
 
     // A second command: running with progress, then a result.
-    let (_, second) = server
-        .call(
+    let second = server
+        .call_ok(
             "POST",
             "/api/v1/vm-ops/proxmox/stop",
             &op,
@@ -108,13 +108,13 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
     assert_eq!(status, 400);
     let (_, done) = patch2(json!({ "status": "succeeded", "result": { "upid": "UPID:pve:1" } })).await;
     assert_eq!(done["data"]["result"], json!({ "upid": "UPID:pve:1" }));
-    let (_, got) = server
-        .call("GET", &format!("/api/v1/vm-ops/commands/{second_id}"), &op, None)
+    let got = server
+        .call_ok("GET", &format!("/api/v1/vm-ops/commands/{second_id}"), &op, None)
         .await;
     assert_eq!(got["data"]["status"], "succeeded");
 
     // Lists: the creator sees theirs; an agent only its own queue.
-    let (_, mine) = server.call("GET", "/api/v1/vm-ops/commands", &op, None).await;
+    let mine = server.call_ok("GET", "/api/v1/vm-ops/commands", &op, None).await;
     assert_eq!(mine["data"].as_array().unwrap().len(), 2);
     let (status, _) = server
         .call("GET", "/api/v1/vm-ops/commands?agent_id=another", &agent, None)
@@ -123,11 +123,11 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
 
     // Idempotency: the same key returns the first command.
     let keyed = json!({ "agent_id": agent_id, "idempotency_key": "clone-42" });
-    let (_, a) = server
-        .call("POST", "/api/v1/vm-ops/proxmox/clone", &op, Some(keyed.clone()))
+    let a = server
+        .call_ok("POST", "/api/v1/vm-ops/proxmox/clone", &op, Some(keyed.clone()))
         .await;
-    let (_, b) = server
-        .call("POST", "/api/v1/vm-ops/proxmox/clone", &op, Some(keyed))
+    let b = server
+        .call_ok("POST", "/api/v1/vm-ops/proxmox/clone", &op, Some(keyed))
         .await;
     assert_eq!(a["data"]["id"], b["data"]["id"]);
 
@@ -151,8 +151,8 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
     );
 
     // Revoking the agent cancels what it had not finished and stops its token.
-    let (_, me) = server
-        .call(
+    let me = server
+        .call_ok(
             "GET",
             &format!("/api/v1/vm-ops/commands/{}", raw_cmd["data"]["id"].as_str().unwrap()),
             &admin,
@@ -163,8 +163,8 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
     server
         .call("POST", &format!("/api/v1/agents/{agent_id}/revoke"), &admin, None)
         .await;
-    let (_, after) = server
-        .call(
+    let after = server
+        .call_ok(
             "GET",
             &format!("/api/v1/vm-ops/commands/{}", raw_cmd["data"]["id"].as_str().unwrap()),
             &admin,
@@ -209,8 +209,8 @@ async fn a_parked_claim_wakes_on_dispatch_and_expired_commands_are_failed() {
                 .unwrap()
         })
     };
-    let (_, queued) = server
-        .call(
+    let queued = server
+        .call_ok(
             "POST",
             "/api/v1/vm-ops/proxmox/status",
             &op,
@@ -223,8 +223,8 @@ async fn a_parked_claim_wakes_on_dispatch_and_expired_commands_are_failed() {
         "the waiting claim receives the new command"
     );
 
-    let (_, late) = server
-        .call(
+    let late = server
+        .call_ok(
             "POST",
             "/api/v1/vm-ops/proxmox/start",
             &op,
@@ -238,12 +238,12 @@ async fn a_parked_claim_wakes_on_dispatch_and_expired_commands_are_failed() {
     let conn = botmox::db::open_connection(&server.data_dir.join("botmox.db"), false).unwrap();
     conn.execute("UPDATE vm_commands SET expires_at = 1 WHERE id = ?1", [late_id])
         .unwrap();
-    let (_, none) = server
-        .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
+    let none = server
+        .call_ok("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
         .await;
     assert_eq!(none["data"], Value::Null);
-    let (_, failed) = server
-        .call("GET", &format!("/api/v1/vm-ops/commands/{late_id}"), &op, None)
+    let failed = server
+        .call_ok("GET", &format!("/api/v1/vm-ops/commands/{late_id}"), &op, None)
         .await;
     assert_eq!(
         (
@@ -337,8 +337,8 @@ async fn the_event_stream_is_filtered_ordered_and_resumable_across_restarts() {
     })
     .await;
 
-    let (_, queued) = server
-        .call(
+    let queued = server
+        .call_ok(
             "POST",
             "/api/v1/vm-ops/proxmox/start",
             &op,

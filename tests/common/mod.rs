@@ -336,4 +336,15 @@ impl TestServer {
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
+
+    /// [`call`](Self::call) for a request that must succeed: fails the test on any status but
+    /// 2xx, and answers the body.
+    pub async fn call_ok(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call(method, path, token, body).await;
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} answered {status}: {value}"
+        );
+        value
+    }
 }

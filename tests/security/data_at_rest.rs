@@ -76,7 +76,7 @@ async fn pairing_codes_and_lease_tokens_are_stored_only_as_hashes() {
     assert_eq!(status, 201, "{pairing}");
     let code = pairing["data"]["pairing_code"].as_str().unwrap().to_owned();
 
-    let (_, me) = server.call("GET", "/api/v1/auth/whoami", &op, None).await;
+    let me = server.call_ok("GET", "/api/v1/auth/whoami", &op, None).await;
     let op_id = me["data"]["uid"].as_str().unwrap();
     let setup: [(&str, String, serde_json::Value); 2] = [
         (
