@@ -99,14 +99,16 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
         .await;
     let path2 = format!("/api/v1/vm-ops/commands/{second_id}");
     let patch2 = |body: Value| server.call("PATCH", &path2, &agent, Some(body));
-    let (_, running) = patch2(json!({ "status": "running", "progress": 40, "message": "stopping" })).await;
+    let (status, running) = patch2(json!({ "status": "running", "progress": 40, "message": "stopping" })).await;
+    assert_eq!(status, 200, "{running}");
     assert_eq!(
         (running["data"]["status"].as_str(), running["data"]["progress"].as_i64()),
         (Some("running"), Some(40))
     );
     let (status, _) = patch2(json!({ "status": "running", "progress": 140 })).await;
     assert_eq!(status, 400);
-    let (_, done) = patch2(json!({ "status": "succeeded", "result": { "upid": "UPID:pve:1" } })).await;
+    let (status, done) = patch2(json!({ "status": "succeeded", "result": { "upid": "UPID:pve:1" } })).await;
+    assert_eq!(status, 200, "{done}");
     assert_eq!(done["data"]["result"], json!({ "upid": "UPID:pve:1" }));
     let got = server
         .call_ok("GET", &format!("/api/v1/vm-ops/commands/{second_id}"), &op, None)
