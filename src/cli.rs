@@ -80,16 +80,25 @@ pub enum AdminCommand {
     GrantOperator {
         #[arg(long)]
         email: String,
+        /// The user's tenant; needed when users of several tenants have the email.
+        #[arg(long)]
+        tenant: Option<String>,
     },
     /// Take the installation operator flag from a user.
     RevokeOperator {
         #[arg(long)]
         email: String,
+        /// The user's tenant; needed when users of several tenants have the email.
+        #[arg(long)]
+        tenant: Option<String>,
     },
     /// Set a user's password and end all of their sessions.
     ResetPassword {
         #[arg(long)]
         email: String,
+        /// The user's tenant; needed when users of several tenants have the email.
+        #[arg(long)]
+        tenant: Option<String>,
         /// Password; read from standard input when omitted.
         #[arg(long)]
         password: Option<String>,

@@ -61,7 +61,7 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
     if has_bots {
         return Ok(Seeded::AlreadyThere);
     }
-    if users::user_by_email(conn, EMAIL)?.is_none() {
+    if users::user_by_email(conn, TENANT, EMAIL)?.is_none() {
         let roles = normalise_roles([Role::Admin, Role::Infra]);
         let hash = hash_password(PASSWORD);
         users::insert_user(

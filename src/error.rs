@@ -66,6 +66,7 @@ error_codes! {
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed"),
     SetupAlreadyDone => (CONFLICT, "SETUP_ALREADY_DONE", "Setup is already done: sign in instead"),
     EmailTaken => (CONFLICT, "EMAIL_TAKEN", "A user with this email already exists"),
+    TenantRequired => (CONFLICT, "TENANT_REQUIRED", "This e-mail and password open accounts in more than one tenant: say which tenant to sign in to (the `tenant` field, the tenant's id)"),
     TooManyRequests => (TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", "Too many attempts: wait and try again"),
     Internal => (INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error"),
     StorageFull => (INSUFFICIENT_STORAGE, "STORAGE_FULL", "The server's disk is full, so nothing was saved: free space on the volume holding the data directory (or grow it), then try again"),

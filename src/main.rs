@@ -56,15 +56,17 @@ fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
             let roles = roles.into_iter().map(Into::into).collect();
             ops::users::create_user(&config, &email, password, roles, &tenant).map(print)
         }
-        Command::Admin(AdminCommand::GrantOperator { email }) => {
-            ops::users::set_operator(&config, &email, true).map(print)
+        Command::Admin(AdminCommand::GrantOperator { email, tenant }) => {
+            ops::users::set_operator(&config, &email, tenant.as_deref(), true).map(print)
         }
-        Command::Admin(AdminCommand::RevokeOperator { email }) => {
-            ops::users::set_operator(&config, &email, false).map(print)
+        Command::Admin(AdminCommand::RevokeOperator { email, tenant }) => {
+            ops::users::set_operator(&config, &email, tenant.as_deref(), false).map(print)
         }
-        Command::Admin(AdminCommand::ResetPassword { email, password }) => {
-            ops::users::reset_password(&config, &email, password).map(print)
-        }
+        Command::Admin(AdminCommand::ResetPassword {
+            email,
+            tenant,
+            password,
+        }) => ops::users::reset_password(&config, &email, tenant.as_deref(), password).map(print),
         Command::Backup { file } => runtime()?.block_on(ops::backup::backup(&config, &file)).map(print),
         Command::Restore { file, force } => ops::backup::restore(&config, &file, force).map(print),
         Command::Vault(VaultCommand::Rotate(args)) => ops::vault::rotate(&config, &args).map(print),

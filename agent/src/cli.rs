@@ -96,6 +96,9 @@ struct PairArgs {
     /// The agent's name on the server (default: this machine's hostname).
     #[arg(long)]
     name: Option<String>,
+    /// With --login: your tenant, when your e-mail and password open accounts in several.
+    #[arg(long, requires = "login")]
+    tenant: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -390,6 +393,7 @@ async fn pair(args: PairArgs) -> Result<Paired, String> {
             login,
             password,
             name: args.name,
+            tenant: args.tenant,
             machine: crate::pairing::machine(None),
         };
         let registered = Api::new(&server, None)

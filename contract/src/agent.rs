@@ -56,6 +56,10 @@ pub struct QuickPairRequest {
     pub login: String,
     pub password: String,
     pub name: Option<String>,
+    /// The user's tenant (its id), needed only when the login and password open accounts in
+    /// several tenants (409 `TENANT_REQUIRED`).
+    #[serde(default)]
+    pub tenant: Option<String>,
     #[serde(flatten)]
     pub machine: MachineInfo,
 }

@@ -42,6 +42,10 @@ pub enum SessionMode {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The tenant (its id) to sign in to. Needed only when the e-mail and password open
+    /// accounts in several tenants (the answer is then 409 `TENANT_REQUIRED`).
+    #[serde(default)]
+    pub tenant: Option<String>,
     /// `cookie` for a browser session; `bearer` (the default) returns the token.
     #[serde(default)]
     pub session: SessionMode,

@@ -18,6 +18,7 @@ use super::pairing;
 use super::principal::Caller;
 use super::store::{self, AgentRow, Registration, ONLINE_WITHIN_MS};
 use crate::auth::domain::Email;
+use crate::auth::signin::{self, SignIn};
 use crate::auth::{store as users, token, Authed, Privileged};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
@@ -287,6 +288,7 @@ async fn register(State(state): State<AppState>, Json(body): Json<Value>) -> Api
 /// Public: pairs with a user's e-mail and password instead of a code (limited like sign-in).
 #[utoipa::path(post, path = "/api/v1/agents/quick-pair", tag = "agents", request_body = QuickPairRequest,
     responses((status = 201, body = Success<Registered>), (status = 400, body = Failure), (status = 401, body = Failure),
+        (status = 409, description = "`TENANT_REQUIRED`: the password opens accounts in several tenants; name one in `tenant`", body = Failure),
         (status = 429, body = Failure)))]
 async fn quick_pair(
     State(state): State<AppState>,
@@ -299,23 +301,14 @@ async fn quick_pair(
         errors.add("login", m);
         ApiError::validation(ErrorCode::AgentsQuickPairInvalidBody, errors)
     })?;
-    state.throttle.reserve(ip, email.as_str()).map_err(ApiError::too_many)?;
-    let lookup = email.as_str().to_owned();
-    let user = state
-        .db
-        .read(move |conn| users::user_by_email(conn, &lookup).map_err(ApiError::from))
-        .await?;
-    let verified = state
-        .hasher
-        .verify(request.password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
-    let user = match user {
-        Some(user) if verified => user,
-        _ => {
+    let tenant = signin::requested_tenant(request.tenant.as_deref(), ErrorCode::AgentsQuickPairInvalidBody)?;
+    let user = match signin::authenticate(&state, ip, email.as_str(), request.password, tenant).await? {
+        SignIn::Verified(user) => user,
+        SignIn::TenantRequired => return Err(ErrorCode::TenantRequired.into()),
+        SignIn::WrongCredentials => {
             return Err(ApiError::new(ErrorCode::InvalidCredentials).with_message("Invalid Bot-Mox login or password"));
         }
     };
-    state.throttle.release(ip, email.as_str());
     // A hidden 15-minute pairing owned by the user, redeemed at once.
     let code = pairing::new_code();
     let (tenant, owner, pending_code) = (user.tenant_id.clone(), user.id.clone(), code.clone());

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod password;
 pub mod principal;
 pub mod routes;
+pub mod signin;
 pub mod store;
 pub mod throttle;
 pub mod token;

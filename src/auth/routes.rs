@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::domain::{normalise_roles, Email, NewPassword, TenantId};
 use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
+use super::signin::{self, SignIn};
 use super::{browser, token, Authed};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
@@ -192,34 +193,25 @@ async fn setup(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = Success<SessionGrant>),
+        (status = 400, description = "`tenant` is not a tenant id", body = Failure),
         (status = 401, description = "Invalid email or password", body = Failure),
+        (status = 409, description = "`TENANT_REQUIRED`: the password opens accounts in several tenants; name one in `tenant`", body = Failure),
         (status = 429, description = "Too many failed attempts; see Retry-After", body = Failure)))]
 async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<(CookieHeader, Ok<SessionGrant>)> {
-    let account = body.email.trim().to_lowercase();
+    let tenant = signin::requested_tenant(body.tenant.as_deref(), ErrorCode::ValidationFailed)?;
     let ip = client.ip;
-    state.throttle.reserve(ip, &account).map_err(ApiError::too_many)?;
-
-    let lookup = account.clone();
-    let user = state
-        .db
-        .read(move |conn| store::user_by_email(conn, &lookup).map_err(ApiError::from))
-        .await?;
-    let verified = state
-        .hasher
-        .verify(body.password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
-    let user = match user {
-        Some(user) if verified => user,
-        _ => {
+    let user = match signin::authenticate(&state, ip, &body.email, body.password, tenant).await? {
+        SignIn::Verified(user) => user,
+        SignIn::TenantRequired => return Err(ErrorCode::TenantRequired.into()),
+        SignIn::WrongCredentials => {
             tracing::info!(%ip, "failed sign-in");
             return Err(ErrorCode::InvalidCredentials.into());
         }
     };
-    state.throttle.release(ip, &account);
     let (cookie, grant) = start_session(&state, user, client, body.session).await?;
     Ok((cookie, ok(grant)))
 }

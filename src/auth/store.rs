@@ -102,14 +102,15 @@ pub fn ensure_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<()>
     Ok(())
 }
 
-/// Inserts a user; `None` when the email is taken.
+/// Inserts a user; `None` when a user of the same tenant has the email (addresses are unique
+/// per tenant, so another tenant's users never stand in the way).
 pub fn insert_user(conn: &Connection, user: &NewUser<'_>) -> rusqlite::Result<Option<UserRow>> {
     ensure_tenant(conn, user.tenant_id)?;
     let id = new_id();
     let now = now_ms();
     let inserted = conn.execute(
         "INSERT INTO users (id, tenant_id, email, password_hash, roles, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (email) DO NOTHING",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (tenant_id, email) DO NOTHING",
         params![
             id,
             user.tenant_id,
@@ -128,9 +129,20 @@ pub fn insert_user(conn: &Connection, user: &NewUser<'_>) -> rusqlite::Result<Op
     }))
 }
 
-pub fn user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.query_row("SELECT * FROM users WHERE email = ?1", [email], user_from_row)
-        .optional()
+/// Every user with this address, in any tenant (a sign-in's candidates), oldest first.
+pub fn users_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Vec<UserRow>> {
+    conn.prepare_cached("SELECT * FROM users WHERE email = ?1 ORDER BY created_at, rowid")?
+        .query_map([email], user_from_row)?
+        .collect()
+}
+
+pub fn user_by_email(conn: &Connection, tenant_id: &str, email: &str) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row(
+        "SELECT * FROM users WHERE tenant_id = ?1 AND email = ?2",
+        [tenant_id, email],
+        user_from_row,
+    )
+    .optional()
 }
 
 pub fn user_by_id(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<Option<UserRow>> {
@@ -148,13 +160,13 @@ pub fn users_of_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<V
         .collect()
 }
 
-/// Grants or revokes the installation operator flag; `false` when no user has `email`.
-pub fn set_operator(conn: &Connection, email: &str, operator: bool) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE users SET operator = ?1, updated_at = ?2 WHERE email = ?3",
-        params![operator, now_ms(), email],
+/// Grants or revokes the installation operator flag.
+pub fn set_operator(conn: &Connection, user_id: &str, operator: bool) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET operator = ?1, updated_at = ?2 WHERE id = ?3",
+        params![operator, now_ms(), user_id],
     )?;
-    Ok(changed == 1)
+    Ok(())
 }
 
 pub fn set_password(conn: &Connection, user_id: &str, password_hash: &str) -> rusqlite::Result<()> {
@@ -282,7 +294,7 @@ pub fn complete_setup(conn: &Connection, token_hash: &[u8], user: &NewUser<'_>) 
     conn.execute("DELETE FROM setup_tokens", [])?;
     let created = insert_user(conn, user)?.expect("no user exists, so the email is free");
     // Whoever holds the setup token installed the server: they operate it.
-    set_operator(conn, &created.email, true)?;
+    set_operator(conn, &created.id, true)?;
     Ok(SetupOutcome::Created(created))
 }
 
@@ -320,12 +332,17 @@ mod tests {
     }
 
     #[test]
-    fn users_are_unique_by_email_and_scoped_by_tenant() {
+    fn emails_are_unique_within_a_tenant_only() {
         let conn = crate::db::test_connection();
         let a = insert_user(&conn, &user("a@x", "t1")).unwrap().unwrap();
-        assert!(insert_user(&conn, &user("a@x", "t2")).unwrap().is_none());
+        assert!(insert_user(&conn, &user("a@x", "t1")).unwrap().is_none());
+        let b = insert_user(&conn, &user("a@x", "t2")).unwrap().unwrap();
         assert!(user_by_id(&conn, "t1", &a.id).unwrap().is_some());
         assert!(user_by_id(&conn, "t2", &a.id).unwrap().is_none());
+        let ids: Vec<String> = users_by_email(&conn, "a@x").unwrap().into_iter().map(|u| u.id).collect();
+        assert_eq!(ids, [a.id, b.id.clone()]);
+        assert_eq!(user_by_email(&conn, "t2", "a@x").unwrap().unwrap().id, b.id);
+        assert!(user_by_email(&conn, "t3", "a@x").unwrap().is_none());
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub enum DbError {
     Commit(String),
     #[error("the disk is full: {0}")]
     StorageFull(String),
+    #[error("the database is inconsistent after its migrations: {0}")]
+    DanglingReferences(String),
 }
 
 impl DbError {
@@ -351,6 +353,10 @@ pub fn test_connection() -> Connection {
 
 /// Applies every embedded migration not yet applied.
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    migrate_to(conn, refinery::Target::Latest)
+}
+
+fn migrate_to(conn: &mut Connection, target: refinery::Target) -> Result<(), DbError> {
     // V16 hashes stored credentials in SQL; SQLite has no SHA-256 of its own.
     conn.create_scalar_function(
         "sha256_hex",
@@ -362,8 +368,36 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
                 .map(|text| crate::auth::token::hash_hex(&text)))
         },
     )?;
-    migrations::migrations::runner().run(conn)?;
-    Ok(())
+    // A migration that rebuilds a table (SQLite's way to change a constraint) drops the old
+    // one; with foreign keys on, that drop deletes its rows first and cascades into every table
+    // pointing at it. The pragma is a no-op inside a transaction, so it is set before the
+    // runner begins one, and the references are checked once the rebuilds are done.
+    let enforced: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let migrated = migrations::migrations::runner()
+        .set_target(target)
+        .run(conn)
+        .map_err(DbError::from);
+    let checked = migrated.and_then(|_| dangling_references(conn));
+    conn.pragma_update(None, "foreign_keys", enforced)?;
+    checked
+}
+
+/// Fails when some row points at a row that does not exist (`PRAGMA foreign_key_check`).
+fn dangling_references(conn: &Connection) -> Result<(), DbError> {
+    let dangling: Vec<(String, i64, String)> = conn
+        .prepare("PRAGMA foreign_key_check")?
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    match dangling.first() {
+        None => Ok(()),
+        Some((table, rowid, parent)) => Err(DbError::DanglingReferences(format!(
+            "{} row(s) point at rows that do not exist, the first in table {table} (rowid {rowid}) at {parent}: \
+             the database was changed outside Bot-Mox; restore a backup, or list them with \
+             `sqlite3 {DB_FILE} 'PRAGMA foreign_key_check'` and delete them",
+            dangling.len()
+        ))),
+    }
 }
 
 /// The highest applied migration version, for backups and `botmox version`.
@@ -407,6 +441,84 @@ mod tests {
             .query_row("SELECT token_hash FROM execution_leases", [], |r| r.get(0))
             .unwrap();
         assert_eq!(token, crate::auth::token::hash_hex("lease-token-456"));
+    }
+
+    /// A database at `version` with foreign keys enforced, as every connection of the server has.
+    fn database_at(version: i32) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate_to(&mut conn, refinery::Target::Version(version)).unwrap();
+        conn
+    }
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn rebuilding_users_per_tenant_keeps_every_user_and_session() {
+        let mut conn = database_at(19);
+        conn.execute_batch(
+            "INSERT INTO tenants (id, name, created_at) VALUES ('a', 'a', 1), ('b', 'b', 1);
+             INSERT INTO users (id, tenant_id, email, password_hash, roles, created_at, updated_at, operator)
+                 VALUES ('u1', 'a', 'alice@x', 'h1', '[\"admin\"]', 1, 2, 1), ('u2', 'b', 'bob@x', 'h2', '[\"api\"]', 3, 4, 0);
+             INSERT INTO sessions (id, token_hash, user_id, tenant_id, created_at, expires_at, last_seen_at)
+                 VALUES ('s1', x'01', 'u1', 'a', 1, 9, 1), ('s2', x'02', 'u2', 'b', 1, 9, 1), ('s3', x'03', 'u1', 'a', 1, 9, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM sessions"), 3, "no session was cascaded away");
+        let users: Vec<(String, String, String, String, i64)> = conn
+            .prepare("SELECT id, tenant_id, email, password_hash, operator FROM users ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            users,
+            [
+                ("u1".into(), "a".into(), "alice@x".into(), "h1".into(), 1),
+                ("u2".into(), "b".into(), "bob@x".into(), "h2".into(), 0)
+            ]
+        );
+        let enforced: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+        assert!(enforced, "foreign keys are enforced again after the migrations");
+
+        // The address is unique per tenant now.
+        let add = |id: &str, tenant: &str| {
+            conn.execute(
+                "INSERT INTO users (id, tenant_id, email, password_hash, roles, created_at, updated_at)
+                 VALUES (?1, ?2, 'alice@x', 'h', '[]', 5, 5)",
+                [id, tenant],
+            )
+        };
+        add("u3", "b").unwrap();
+        assert!(add("u4", "a").is_err(), "the same address twice in one tenant");
+        // The sessions still point at users: deleting one takes its sessions along.
+        conn.execute("DELETE FROM users WHERE id = 'u1'", []).unwrap();
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM sessions"), 1);
+        assert!(conn
+            .execute(
+                "INSERT INTO sessions (id, token_hash, user_id, tenant_id, created_at, expires_at, last_seen_at)
+                 VALUES ('s4', x'04', 'ghost', 'a', 1, 9, 1)",
+                [],
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn migrating_a_database_with_dangling_references_fails_and_says_where() {
+        let mut conn = database_at(19);
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sessions (id, token_hash, user_id, tenant_id, created_at, expires_at, last_seen_at)
+                 VALUES ('s1', x'01', 'ghost', 'a', 1, 9, 1);",
+        )
+        .unwrap();
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("table sessions") && err.contains("foreign_key_check"), "{err}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
