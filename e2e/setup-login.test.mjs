@@ -1,4 +1,5 @@
-// Browser test: first visit → setup form (wrong token, then the setup URL), sign out, sign in — against a real server.
+// Browser test: first visit → setup form (wrong token, then the setup URL), sign out, sign in (and
+// naming the tenant when the password opens two) — against a real server.
 //
 // Server, one of:
 //   BOTMOX_BIN=/path/to/botmox        spawns `botmox serve --listen 127.0.0.1:0 --data-dir <tmp>`
@@ -11,7 +12,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STEP_MS, collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, pageApi, startServer } from './support.mjs';
+import { STEP_MS, collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, pageApi, spawnLogged, startServer } from './support.mjs';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'correct horse battery';
@@ -187,6 +188,22 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
     await page.waitForURL(onPath('/login'));
     await page.getByText('Bot-Mox Login').waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem('botmox.session')), null);
+
+    if (server) {
+      step = 'an address with one password in two tenants: the form asks which tenant';
+      const cli = spawnLogged(source.bin, ['admin', 'create-user', '--data-dir', server.dataDir, '--email', EMAIL, '--password', PASSWORD, '--tenant', 'other']);
+      await cli.until(() => cli.exited, STEP_MS);
+      assert.equal(cli.exited?.code, 0, cli.log());
+      consoleErrors.expectFailed(409);
+      await page.getByLabel('Email', { exact: true }).fill(EMAIL);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Tenant', { exact: true }).fill('other');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(onPath('/'));
+      const { body } = await pageApi(page, 'GET', '/auth/whoami');
+      assert.equal(body.data.tenant_id, 'other', JSON.stringify(body));
+    }
 
     step = 'done';
   } catch (e) {

@@ -97,7 +97,8 @@ export function spawnLogged(bin, args, env = {}) {
  * Spawns `<bin> serve --listen 127.0.0.1:0 --gateway-listen 127.0.0.1:0 --data-dir <fresh tmp dir>
  * ...args` and resolves once it logs "listening on". The server has `baseUrl`, `gatewayUrl` (the
  * service-UI gateway's own origin), `setupUrl` and `setupToken` (null when an admin exists, as
- * with --demo), `log()` and `stop()`, which also removes the data directory.
+ * with --demo), `dataDir` (for CLI commands), `log()` and `stop()`, which also removes the data
+ * directory.
  */
 export async function startServer(bin, { args = [], env = {}, dataDirPrefix = 'botmox-e2e-' } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), dataDirPrefix));
@@ -122,6 +123,7 @@ export async function startServer(bin, { args = [], env = {}, dataDirPrefix = 'b
   const setup = announced && new URL(announced[1]);
   return {
     baseUrl,
+    dataDir,
     gatewayUrl: GATEWAY_RE.exec(proc.log())?.[1] ?? null,
     setupUrl: setup && new URL(setup.pathname + setup.search, baseUrl).toString(),
     setupToken: setup && setup.searchParams.get('token'),

@@ -75,6 +75,9 @@ export const S = {
     emailInvalid: 'Enter a valid email address',
     password: 'Password',
     passwordRequired: 'Password is required',
+    tenant: 'Tenant',
+    tenantHelp: 'This e-mail and password open accounts in more than one tenant: enter the one to sign in to.',
+    tenantRequired: 'Enter the tenant to sign in to',
     signIn: 'Sign in',
   },
 

@@ -81,8 +81,9 @@ export const authApi = {
     return s;
   },
 
-  async login(email: string, password: string): Promise<Session> {
-    const r = await api.post<AuthResult>('/auth/login', { email, password, session: 'cookie' }, { auth: false });
+  /** `tenant` only when the server asked for it (TENANT_REQUIRED: the password opens accounts in several). */
+  async login(email: string, password: string, tenant?: string): Promise<Session> {
+    const r = await api.post<AuthResult>('/auth/login', { email, password, tenant, session: 'cookie' }, { auth: false });
     const s = toSession(r);
     setSession(s);
     lastVerifiedAt = Date.now();

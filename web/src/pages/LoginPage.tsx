@@ -3,8 +3,8 @@
 import { useState } from 'react';
 import { Navigate, useNavigate } from 'react-router';
 import { App, Button, Card, Form, Input, Spin } from 'antd';
-import { LockOutlined, MailOutlined } from '@ant-design/icons';
-import { errorMessage, fieldErrors } from '../api/client';
+import { ApartmentOutlined, LockOutlined, MailOutlined } from '@ant-design/icons';
+import { ApiError, errorMessage, fieldErrors } from '../api/client';
 import { authApi } from '../api/endpoints';
 import { isExpired, useSession } from '../api/session';
 import AuthFrame from '../components/AuthFrame';
@@ -14,6 +14,7 @@ import { S } from '../strings';
 interface LoginForm {
   email: string;
   password: string;
+  tenant?: string;
 }
 
 export default function LoginPage() {
@@ -21,6 +22,8 @@ export default function LoginPage() {
   const navigate = useNavigate();
   const { message } = App.useApp();
   const [submitting, setSubmitting] = useState(false);
+  // Shown once the server says the password opens accounts in several tenants.
+  const [askTenant, setAskTenant] = useState(false);
   const [form] = Form.useForm<LoginForm>();
   const signedIn = session !== null && !isExpired(session);
   // While no admin exists, the login form is useless: go to the setup form.
@@ -32,17 +35,21 @@ export default function LoginPage() {
   const onFinish = async (v: LoginForm) => {
     setSubmitting(true);
     try {
-      await authApi.login(v.email.trim(), v.password);
+      await authApi.login(v.email.trim(), v.password, askTenant ? v.tenant?.trim() : undefined);
       navigate('/', { replace: true });
     } catch (e) {
+      setSubmitting(false);
+      if (e instanceof ApiError && e.code === 'TENANT_REQUIRED' && !askTenant) {
+        setAskTenant(true);
+        return;
+      }
       void message.error(errorMessage(e));
       const byField = fieldErrors(e);
       form.setFields(
-        (['email', 'password'] as const)
+        (['email', 'password', 'tenant'] as const)
           .filter((name) => byField[name])
           .map((name) => ({ name, errors: byField[name] })),
       );
-      setSubmitting(false);
     }
   };
 
@@ -80,6 +87,16 @@ export default function LoginPage() {
           >
             <Input.Password prefix={<LockOutlined />} autoComplete="current-password" />
           </Form.Item>
+          {askTenant && (
+            <Form.Item
+              label={S.login.tenant}
+              name="tenant"
+              extra={S.login.tenantHelp}
+              rules={[{ required: true, whitespace: true, message: S.login.tenantRequired }]}
+            >
+              <Input prefix={<ApartmentOutlined />} autoComplete="organization" autoFocus />
+            </Form.Item>
+          )}
           <Form.Item className="bm-auth-submit">
             <Button type="primary" htmlType="submit" block loading={submitting}>
               {S.login.signIn}
