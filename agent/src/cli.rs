@@ -212,6 +212,7 @@ async fn dispatch(command: Command, store: Store) -> Result<u8, String> {
                 server: None,
                 login: None,
                 name: None,
+                tenant: None,
             })
         }
         command => command,

@@ -12,8 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::domain::{normalise_roles, Email, NewPassword, TenantId};
-use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
 use super::signin::{self, SignIn};
+use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
 use super::{browser, token, Authed};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};

@@ -77,7 +77,11 @@ pub async fn authenticate(
 
 /// The account whose password matched, if exactly one did.
 fn pick(candidates: Vec<UserRow>, verified: &[bool]) -> SignIn {
-    let mut opened = candidates.into_iter().zip(verified).filter(|(_, ok)| **ok).map(|(user, _)| user);
+    let mut opened = candidates
+        .into_iter()
+        .zip(verified)
+        .filter(|(_, ok)| **ok)
+        .map(|(user, _)| user);
     match (opened.next(), opened.next()) {
         (None, _) => SignIn::WrongCredentials,
         (Some(user), None) => SignIn::Verified(user),
@@ -105,10 +109,16 @@ mod tests {
             SignIn::Verified(user) => Some(user.id),
             _ => None,
         };
-        assert_eq!(verified(pick(vec![user("a"), user("b")], &[false, true])), Some("b".into()));
+        assert_eq!(
+            verified(pick(vec![user("a"), user("b")], &[false, true])),
+            Some("b".into())
+        );
         assert_eq!(verified(pick(vec![user("a")], &[true])), Some("a".into()));
         assert!(matches!(pick(vec![], &[false]), SignIn::WrongCredentials));
-        assert!(matches!(pick(vec![user("a"), user("b")], &[false, false]), SignIn::WrongCredentials));
+        assert!(matches!(
+            pick(vec![user("a"), user("b")], &[false, false]),
+            SignIn::WrongCredentials
+        ));
         assert!(matches!(
             pick(vec![user("a"), user("b"), user("c")], &[true, false, true]),
             SignIn::TenantRequired

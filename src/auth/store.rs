@@ -339,7 +339,11 @@ mod tests {
         let b = insert_user(&conn, &user("a@x", "t2")).unwrap().unwrap();
         assert!(user_by_id(&conn, "t1", &a.id).unwrap().is_some());
         assert!(user_by_id(&conn, "t2", &a.id).unwrap().is_none());
-        let ids: Vec<String> = users_by_email(&conn, "a@x").unwrap().into_iter().map(|u| u.id).collect();
+        let ids: Vec<String> = users_by_email(&conn, "a@x")
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
         assert_eq!(ids, [a.id, b.id.clone()]);
         assert_eq!(user_by_email(&conn, "t2", "a@x").unwrap().unwrap().id, b.id);
         assert!(user_by_email(&conn, "t3", "a@x").unwrap().is_none());

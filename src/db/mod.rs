@@ -387,7 +387,9 @@ fn migrate_to(conn: &mut Connection, target: refinery::Target) -> Result<(), DbE
 fn dangling_references(conn: &Connection) -> Result<(), DbError> {
     let dangling: Vec<(String, i64, String)> = conn
         .prepare("PRAGMA foreign_key_check")?
-        .query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get(2)?)))?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get(2)?))
+        })?
         .collect::<Result<_, _>>()?;
     match dangling.first() {
         None => Ok(()),
@@ -468,7 +470,11 @@ mod tests {
         .unwrap();
         migrate(&mut conn).unwrap();
 
-        assert_eq!(count(&conn, "SELECT COUNT(*) FROM sessions"), 3, "no session was cascaded away");
+        assert_eq!(
+            count(&conn, "SELECT COUNT(*) FROM sessions"),
+            3,
+            "no session was cascaded away"
+        );
         let users: Vec<(String, String, String, String, i64)> = conn
             .prepare("SELECT id, tenant_id, email, password_hash, operator FROM users ORDER BY id")
             .unwrap()
@@ -518,7 +524,10 @@ mod tests {
         )
         .unwrap();
         let err = migrate(&mut conn).unwrap_err().to_string();
-        assert!(err.contains("table sessions") && err.contains("foreign_key_check"), "{err}");
+        assert!(
+            err.contains("table sessions") && err.contains("foreign_key_check"),
+            "{err}"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,7 +33,11 @@ pub fn create_user(
         store::insert_user(tx, &user).map_err(DbError::from)
     })?;
     let user = created.ok_or_else(|| {
-        anyhow::anyhow!("a user with the email {} already exists in tenant {}", email.as_str(), tenant.as_str())
+        anyhow::anyhow!(
+            "a user with the email {} already exists in tenant {}",
+            email.as_str(),
+            tenant.as_str()
+        )
     })?;
     let names: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
     Ok(format!(

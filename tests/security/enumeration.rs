@@ -83,7 +83,12 @@ async fn another_tenants_address_is_just_a_new_user_of_this_tenant() {
     // Within its own tenant an admin sees its users anyway, so a duplicate there is named.
     for (admin, email) in [(&foreign_admin, "victim@example.com"), (&setup, "VICTIM@example.com")] {
         let (status, body) = server
-            .call("POST", "/api/v1/admin/users", admin, create(email, "yet another password"))
+            .call(
+                "POST",
+                "/api/v1/admin/users",
+                admin,
+                create(email, "yet another password"),
+            )
             .await;
         assert_eq!((status, code(&body)), (409, Some("EMAIL_TAKEN")), "{body}");
     }
@@ -139,7 +144,10 @@ async fn a_password_that_opens_two_tenants_asks_which_and_nothing_else_does() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers().get("set-cookie").is_some(), "a browser session is a cookie");
+    assert!(
+        res.headers().get("set-cookie").is_some(),
+        "a browser session is a cookie"
+    );
     let (status, bad) = sign_in(
         &server,
         json!({ "email": TWIN, "password": "a user password", "tenant": "a/b" }),
@@ -161,22 +169,36 @@ async fn a_password_that_opens_two_tenants_asks_which_and_nothing_else_does() {
 
     // The CLI asks for --tenant too, and then changes only that account.
     let reset = |extra: &[&str]| {
-        let mut args = vec!["admin", "reset-password", "--email", TWIN, "--password", "a new password"];
+        let mut args = vec![
+            "admin",
+            "reset-password",
+            "--email",
+            TWIN,
+            "--password",
+            "a new password",
+        ];
         args.extend_from_slice(extra);
         run_cli(&server.data_dir, &args, &[])
     };
     let (ok, _, err) = reset(&[]);
-    assert!(!ok && err.contains("--tenant") && err.contains("default, other"), "{err}");
+    assert!(
+        !ok && err.contains("--tenant") && err.contains("default, other"),
+        "{err}"
+    );
     let (ok, out, err) = reset(&["--tenant", "other"]);
     assert!(ok && out.contains("tenant other"), "{out}{err}");
     let (status, signed) = sign_in(&server, json!({ "email": TWIN, "password": "a new password" })).await;
-    assert_eq!((status, &signed["data"]["user"]["tenant_id"]), (200, &json!("other")), "{signed}");
-    let (status, signed) = sign_in(&server, json!({ "email": TWIN, "password": "a user password" })).await;
-    assert_eq!((status, &signed["data"]["user"]["tenant_id"]), (200, &json!("default")), "{signed}");
-    let (ok, _, err) = run_cli(
-        &server.data_dir,
-        &["admin", "grant-operator", "--email", TWIN],
-        &[],
+    assert_eq!(
+        (status, &signed["data"]["user"]["tenant_id"]),
+        (200, &json!("other")),
+        "{signed}"
     );
+    let (status, signed) = sign_in(&server, json!({ "email": TWIN, "password": "a user password" })).await;
+    assert_eq!(
+        (status, &signed["data"]["user"]["tenant_id"]),
+        (200, &json!("default")),
+        "{signed}"
+    );
+    let (ok, _, err) = run_cli(&server.data_dir, &["admin", "grant-operator", "--email", TWIN], &[]);
     assert!(!ok && err.contains("--tenant"), "{err}");
 }
