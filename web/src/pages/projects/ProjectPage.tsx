@@ -399,7 +399,7 @@ export default function ProjectPage() {
             {P.bulkDelete}
           </Button>
         </BulkBar>
-        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} selectable testId="bots-table" />
+        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} emptyAction={<Button icon={<PlusOutlined />} onClick={() => setAdding(true)}>{S.crud.addFirst('bot')}</Button>} selectable testId="bots-table" />
       </div>
       <EntityDialog<NewBot>
         open={adding}
