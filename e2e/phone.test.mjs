@@ -12,7 +12,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  apiClient,
   collectConsoleErrors,
   explainFailure,
   launchBrowser,

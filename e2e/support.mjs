@@ -41,7 +41,7 @@ const SETUP_RE = /(https?:\/\/[^\s"'\\,]+\/setup\?token=[^\s"'\\,]+)/i;
 export const noChromium = () => !existsSync(CHROMIUM) && `no chromium at ${CHROMIUM} (apt-get install -y chromium)`;
 
 /**
- * Spawns a process with its stdout and stderr collected (ANSI colours stripped) into `log()`.
+ * Spawns a process with its stdout and stderr collected (ANSI colors stripped) into `log()`.
  * `until(cond, ms)` resolves with cond()'s value once it is truthy, the process exited or the
  * deadline passed, whichever comes first; `exited` is null while it runs.
  */

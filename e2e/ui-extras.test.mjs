@@ -380,10 +380,12 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
       },
       pinfo.name ?? pid,
     );
+    await page.getByRole('tab', { name: 'Summary' }).click();
+    await page.waitForURL((u) => u.searchParams.get('tab') === 'summary');
     assert.equal(await chart.locator('polyline[data-series^="gold:"]').count(), 1, 'one project, one gold line');
     await shootBoth('finance', () => page.getByTestId('fin-donut').locator('circle').nth(1).waitFor());
 
-    // ---- Theme editor: colour, radius, save, saved themes ----------------------------
+    // ---- Theme editor: color, radius, save, saved themes ----------------------------
     step = 'theme editor';
     await page.goto(new URL('/settings', baseUrl).toString());
     await page.getByRole('button', { name: 'Open Theme Editor' }).click();

@@ -365,8 +365,8 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     // The preview shows the selected image under the overlay of the current mode, before saving.
     await bgPreview.locator('.bm-set-preview-image').waitFor();
     assert.match(await bgPreview.locator('.bm-set-preview-image').evaluate((el) => el.style.backgroundImage), /\/api\/v1\/theme-assets\/files\//);
-    await themeCard.getByLabel('Overlay colour (dark)').evaluate((el) => {
-      // A colour input takes its value from a picker; set it the way the picker does.
+    await themeCard.getByLabel('Overlay color (dark)').evaluate((el) => {
+      // A color input takes its value from a picker; set it the way the picker does.
       const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
       set.call(el, '#112233');
       el.dispatchEvent(new Event('input', { bubbles: true }));

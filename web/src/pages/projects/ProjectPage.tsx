@@ -282,7 +282,11 @@ export default function ProjectPage() {
     {
       key: 'presence',
       title: S.presenceLabel,
-      render: (_, r) => (r.presence ? <PresenceBadge presence={r.presence} /> : null),
+      // Rows loaded before the server's offline window arrived have no presence yet: worked out here.
+      render: (_, r) => {
+        const presence = r.presence ?? (offlineAfterMs === undefined ? undefined : presenceOf(r.bot, offlineAfterMs, Date.now()));
+        return presence ? <PresenceBadge presence={presence} /> : null;
+      },
     },
     { key: 'vm', title: P.colVm, sorter: true, render: (_, r) => <Link to={botUrl(r.bot, 'vm')}>{r.bot.name || '-'}</Link> },
     {
