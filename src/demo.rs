@@ -169,6 +169,8 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                 let event = lifecycle::ban(&mut bot, request, at).map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 // As the ban route does: the lifecycle log and the archive snapshot.
                 bot_store::log_event(conn, TENANT, &id, &event, at)?;
+                // A banned bot stopped reporting when it was banned.
+                bot.insert("last_seen".into(), at.into());
                 bot.insert("id".into(), id.clone().into());
                 bot_store::archive(conn, TENANT, &bot, &event.details, at)?;
             }

@@ -102,6 +102,13 @@ async fn demo_fleet_is_online_after_a_restart_and_has_history() {
         .collect();
     assert_eq!(archived.len(), 4, "one snapshot per seeded ban: {archive}");
     assert!(archived.contains(&"bot-demo-40"));
+    let banned = server
+        .call_ok("GET", "/api/v1/bots?presence=online&status=banned", &t, None)
+        .await;
+    assert_eq!(
+        banned["meta"]["total"], 0,
+        "a banned bot stopped reporting at its ban: {banned}"
+    );
 
     // As if the server had been down for a day.
     let day_ago = std::time::SystemTime::now()
