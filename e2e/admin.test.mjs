@@ -6,10 +6,10 @@
 // Flow: a secret is created, and its value is never in the page afterwards (nor after a
 // rotation), the agents-only value route is never requested; bound to a VM and unbound,
 // deleted. A release is uploaded with a progress bar that ends at 100 %, a duplicate shows the
-// server's refusal, its status is edited, it is assigned to the demo user. A licence and an
+// server's refusal, its status is edited, it is assigned to the demo user. A module license and an
 // entitlement are created through the Leases page (a missing id shows its message); a lease is
 // issued and the release downloaded through the API as a runner would, which shows up in the
-// download audit; the lease is revoked from the page; entitlement and licence are deleted.
+// download audit; the lease is revoked from the page; entitlement and module license are deleted.
 // A plain user sees no Administration section and an "Admins only" page. No console errors
 // besides the refusals provoked on purpose; screenshots of the three pages in both themes.
 
@@ -236,19 +236,19 @@ test('admin screens: secrets, artifacts with upload progress and download audit,
     await page.getByTestId('download-audit').getByText('No downloads yet').waitFor();
 
     // ---- Leases -------------------------------------------------------------------------
-    step = 'leases: a licence needs an id';
+    step = 'leases: a module license needs an ID';
     await visit('/admin/leases');
     await crumbs('Administration', 'Leases');
-    await page.getByTestId('licenses-table').getByText('No licences').waitFor();
-    await page.getByRole('button', { name: 'New licence' }).click();
+    await page.getByTestId('licenses-table').getByText('No module licenses').waitFor();
+    await page.getByRole('button', { name: 'New module license' }).click();
     await dialog().getByRole('button', { name: 'Save' }).click();
-    await fieldError(dialog(), 'Give the licence an id');
+    await fieldError(dialog(), 'Give the module license an ID');
 
-    step = 'leases: create a licence';
-    await dialog().getByLabel('Licence id', { exact: true }).fill('lic-e2e');
+    step = 'leases: create a module license';
+    await dialog().getByLabel('Module license ID', { exact: true }).fill('lic-e2e');
     await pick(dialog(), 'Type', 'perpetual');
     await dialog().getByRole('button', { name: 'Save' }).click();
-    await toast('Licence saved');
+    await toast('Module license saved');
     const licenseRow = page.getByTestId('licenses-table').locator('tbody tr', { hasText: 'lic-e2e' });
     await licenseRow.getByText('perpetual').waitFor();
     await licenseRow.getByText('every user').waitFor();
@@ -307,13 +307,13 @@ test('admin screens: secrets, artifacts with upload progress and download audit,
       { name: 'admin-leases', open: () => visit('/admin/leases'), ready: () => page.getByTestId('licenses-table').getByText('lic-e2e').waitFor() },
     ]);
 
-    step = 'leases: delete the entitlement and the licence';
+    step = 'leases: delete the entitlement and the module license';
     await page.getByTestId(`entitlement-delete-${myId}`).click();
     await confirm(`Delete the entitlement of ${DEMO_USER.email}?`);
     await page.getByTestId('entitlements-table').getByText('No entitlements').waitFor();
     await page.getByTestId('license-delete-lic-e2e').click();
-    await confirm('Delete licence "lic-e2e"?');
-    await page.getByTestId('licenses-table').getByText('No licences').waitFor();
+    await confirm('Delete module license "lic-e2e"?');
+    await page.getByTestId('licenses-table').getByText('No module licenses').waitFor();
     assert.deepEqual(await apiCall('GET', '/license/licenses'), []);
 
     // ---- A plain user ---------------------------------------------------------------------

@@ -184,7 +184,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     await page.getByPlaceholder('Search by ID, character, email, server...').fill('Eetest');
     const row = botsTable.locator('tbody tr').filter({ hasText: 'Eetest' });
     await row.waitFor();
-    await botsTable.getByText('Total 1 accounts').waitFor();
+    await botsTable.getByText('Total 1 account').waitFor();
     await row.locator('.ant-checkbox-input').check();
     await page.getByTestId('bulk-count').filter({ hasText: '1 selected' }).waitFor();
     await page.getByRole('button', { name: 'Set status' }).click();
@@ -447,7 +447,7 @@ test('core domain pages: real data, create/edit/delete flows, no console errors,
     step = 'delete the subscription';
     await page.getByPlaceholder('Search by bot, type or e-mail...').fill('e2e renewal');
     const subRow = subTable.locator('tbody tr').filter({ hasText: other.character.name });
-    await subTable.getByText('Total 1 subscriptions').waitFor();
+    await subTable.getByText('Total 1 subscription').waitFor();
     await subRow.getByRole('button', { name: 'Delete' }).click();
     await answerConfirm(page, 'Delete');
     await toast('WOW subscription deleted');

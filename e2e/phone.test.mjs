@@ -12,13 +12,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  apiClient,
   collectConsoleErrors,
   explainFailure,
   launchBrowser,
+  mainRoutes,
   newPage,
   noChromium,
   screenshot,
+  settle,
   signIn,
   startServer,
 } from './support.mjs';
@@ -42,52 +43,6 @@ after(async () => {
   await browser?.close().catch(() => {});
   await server?.stop();
 });
-
-/**
- * The main routes (web/src/nav.tsx and the router in App.tsx) with the name of each page's main
- * action, where it has one, and whether that action opens a dialog (then checked to fit the
- * screen). Project and bot pages come from the seeded data.
- */
-async function mainRoutes(baseUrl) {
-  const api = await apiClient(baseUrl);
-  const bots = await api.get('/bots?limit=50');
-  const projects = await api.get('/settings/projects');
-  assert.ok(Array.isArray(bots) && bots.length > 0, 'demo data has bots');
-  const project = Object.keys(projects ?? {})[0];
-  assert.ok(project, 'demo data has a project');
-  return [
-    { name: 'overview', path: '/' },
-    { name: 'project', path: `/project/${encodeURIComponent(project)}`, action: 'Add bot' },
-    { name: 'bot', path: `/bot/${encodeURIComponent(bots[0].id)}` },
-    { name: 'archive', path: '/archive/banned' },
-    { name: 'licenses', path: '/licenses', action: 'Add License', dialog: true },
-    { name: 'proxies', path: '/proxies', action: 'Add Proxy', dialog: true },
-    { name: 'subscriptions', path: '/subscriptions', action: 'Add Subscription', dialog: true },
-    { name: 'vms', path: '/vms' },
-    { name: 'vms-site', path: '/vms/sites/proxmox' },
-    { name: 'notes', path: '/notes', action: 'New note' },
-    { name: 'calendar', path: '/workspace/calendar', action: 'Add event', dialog: true },
-    { name: 'kanban', path: '/workspace/kanban', action: 'Add task', dialog: true },
-    { name: 'finance', path: '/finance', action: 'Add operation', dialog: true },
-    { name: 'settings', path: '/settings', action: 'New project', dialog: true },
-    { name: 'account', path: '/account' },
-    { name: 'audit', path: '/audit' },
-    { name: 'agents', path: '/agents', action: 'Pair a new agent' },
-    { name: 'datacenter', path: '/datacenter' },
-    { name: 'secrets', path: '/admin/secrets', action: 'New secret', dialog: true },
-    { name: 'artifacts', path: '/admin/artifacts', action: 'Upload release' },
-    { name: 'leases', path: '/admin/leases' },
-  ];
-}
-
-/**
- * Waits until the routed page has rendered and its spinners are gone (its first data arrived).
- * Not "network idle": some pages poll every few seconds.
- */
-async function settle(page) {
-  await page.locator('.bm-content > *').first().waitFor();
-  await page.waitForFunction(() => !document.querySelector('.bm-content .bm-page-spinner, .bm-content .ant-spin-spinning'));
-}
 
 /** How far the document and the content pane reach past their width (0 when they fit). */
 const overflow = (page) =>

@@ -3,6 +3,7 @@
 // sign-in. Deadlines come from BOTMOX_E2E_START_TIMEOUT_MS (process start) and
 // BOTMOX_E2E_STEP_TIMEOUT_MS (each browser step); there are no fixed sleeps.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.join(HERE, 'screenshots');
-const ARTIFACTS = path.join(HERE, 'artifacts');
+export const ARTIFACTS = path.join(HERE, 'artifacts');
 const CHROMIUM = process.env.BOTMOX_E2E_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -40,7 +41,7 @@ const SETUP_RE = /(https?:\/\/[^\s"'\\,]+\/setup\?token=[^\s"'\\,]+)/i;
 export const noChromium = () => !existsSync(CHROMIUM) && `no chromium at ${CHROMIUM} (apt-get install -y chromium)`;
 
 /**
- * Spawns a process with its stdout and stderr collected (ANSI colours stripped) into `log()`.
+ * Spawns a process with its stdout and stderr collected (ANSI colors stripped) into `log()`.
  * `until(cond, ms)` resolves with cond()'s value once it is truthy, the process exited or the
  * deadline passed, whichever comes first; `exited` is null while it runs.
  */
@@ -138,10 +139,11 @@ export const launchBrowser = () => chromium.launch({ executablePath: CHROMIUM, a
 /**
  * A page in a new dark-scheme context whose waits and navigations time out after STEP_MS.
  * `clipboardOrigin` grants that origin the clipboard (copy buttons); `locale` sets the
- * browser's (dates and numbers), else chromium's default.
+ * browser's (dates and numbers), else chromium's default. `bypassCSP` lets a test inject a
+ * script of its own (the server's policy allows none inline).
  */
-export async function newPage(browser, { viewport = { width: 1440, height: 900 }, clipboardOrigin, locale } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme: 'dark', locale });
+export async function newPage(browser, { viewport = { width: 1440, height: 900 }, clipboardOrigin, locale, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme: 'dark', locale, bypassCSP });
   context.setDefaultTimeout(STEP_MS);
   context.setDefaultNavigationTimeout(STEP_MS);
   if (clipboardOrigin) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: clipboardOrigin });
@@ -260,10 +262,56 @@ export async function answerConfirm(page, button, hasText) {
   await box.waitFor({ state: 'detached' });
 }
 
-/** Saves the viewport as e2e/screenshots/<name>.png. */
-export async function screenshot(page, name) {
+/**
+ * The main routes (web/src/nav.tsx and the router in App.tsx) with the name of each page's main
+ * action, where it has one, and whether that action opens a dialog (then checked to fit the
+ * screen). Project and bot pages come from the seeded data.
+ */
+export async function mainRoutes(baseUrl) {
+  const api = await apiClient(baseUrl);
+  const bots = await api.get('/bots?limit=50');
+  const projects = await api.get('/settings/projects');
+  assert.ok(Array.isArray(bots) && bots.length > 0, 'demo data has bots');
+  const project = Object.keys(projects ?? {})[0];
+  assert.ok(project, 'demo data has a project');
+  return [
+    { name: 'overview', path: '/' },
+    { name: 'project', path: `/project/${encodeURIComponent(project)}`, action: 'Add bot' },
+    { name: 'bot', path: `/bot/${encodeURIComponent(bots[0].id)}` },
+    { name: 'archive', path: '/archive/banned' },
+    { name: 'licenses', path: '/licenses', action: 'Add License', dialog: true },
+    { name: 'proxies', path: '/proxies', action: 'Add Proxy', dialog: true },
+    { name: 'subscriptions', path: '/subscriptions', action: 'Add Subscription', dialog: true },
+    { name: 'vms', path: '/vms' },
+    { name: 'vms-site', path: '/vms/sites/proxmox' },
+    { name: 'notes', path: '/notes', action: 'New note' },
+    { name: 'calendar', path: '/workspace/calendar', action: 'Add event', dialog: true },
+    { name: 'kanban', path: '/workspace/kanban', action: 'Add task', dialog: true },
+    { name: 'finance', path: '/finance', action: 'Add operation', dialog: true },
+    { name: 'settings', path: '/settings', action: 'New project', dialog: true },
+    { name: 'account', path: '/account' },
+    { name: 'audit', path: '/audit' },
+    { name: 'agents', path: '/agents', action: 'Pair a new agent' },
+    { name: 'datacenter', path: '/datacenter' },
+    { name: 'secrets', path: '/admin/secrets', action: 'New secret', dialog: true },
+    { name: 'artifacts', path: '/admin/artifacts', action: 'Upload release' },
+    { name: 'leases', path: '/admin/leases' },
+  ];
+}
+
+/**
+ * Waits until the routed page has rendered and its spinners are gone (its first data arrived).
+ * Not "network idle": some pages poll every few seconds.
+ */
+export async function settle(page) {
+  await page.locator('.bm-content > *').first().waitFor();
+  await page.waitForFunction(() => !document.querySelector('.bm-content .bm-page-spinner, .bm-content .ant-spin-spinning'));
+}
+
+/** Saves the viewport (or with `fullPage`, the whole page) as e2e/screenshots/<name>.png. */
+export async function screenshot(page, name, { fullPage = false } = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
 /**

@@ -1,7 +1,7 @@
 // Browser test of the UI extras: creating a license and a proxy from the bot page, the
 // account-generator presets with confirm and restore, the finance project filter, donut
 // and per-project gold lines, the theme editor (palette, radius, saved themes) and the
-// resource tree's state in settings/ui/resource_tree — against `botmox --demo`, with no
+// resource tree's state kept in the browser (never audited) — against `botmox --demo`, with no
 // console errors and screenshots in both themes.
 //
 // Server: BOTMOX_BIN; browser: Debian's chromium (BOTMOX_E2E_CHROMIUM) via playwright-core.
@@ -19,6 +19,7 @@ import {
   launchBrowser,
   newPage,
   noChromium,
+  pageApi,
   screenshotBothThemes,
   signIn,
   startServer,
@@ -60,20 +61,34 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
   try {
     await signIn(page, baseUrl);
 
-    // ---- Resource tree state goes to settings/ui/resource_tree and comes back ----------
+    // ---- Resource tree state stays in the browser: a view preference, never audited ----
     step = 'tree state';
+    const treeSettingsCalls = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/settings/ui/resource_tree')) treeSettingsCalls.push(`${r.method()} ${r.url()}`);
+    });
+    const storedTree = () => page.evaluate(() => JSON.parse(localStorage.getItem('botmox.tree') ?? 'null'));
+    await page.reload();
     await page.getByRole('button', { name: 'Bot filters' }).click();
     const chips = page.getByTestId('tree-filters');
     await chips.getByText('Banned', { exact: true }).click();
-    await eventually('tree state saved', () => api.get('/settings/ui/resource_tree'), (d) => d?.showFilters === true && Array.isArray(d.visibleStatuses) && !d.visibleStatuses.includes('banned'));
-    // Another browser (no local copy) gets the same state from the server.
-    await page.evaluate(() => localStorage.removeItem('botmox.tree'));
+    await eventually('tree state stored', storedTree, (d) => d?.showFilters === true && !d.visible.includes('banned'));
+    // Expanding and collapsing a branch is remembered the same way.
+    const vmsNode = page.locator('.bm-tree .ant-tree-treenode').filter({ hasText: 'Workspace' }).first();
+    const wasExpanded = (await storedTree()).expanded.length;
+    await vmsNode.locator('.ant-tree-switcher').click();
+    await eventually('expanded keys stored', storedTree, (d) => d.expanded.length !== wasExpanded);
     await page.reload();
     await chips.waitFor();
-    assert.equal(await chips.locator('.ant-tag-checkable-checked').filter({ hasText: 'Banned' }).count(), 0);
+    assert.equal(await chips.locator('.ant-tag-checkable-checked').filter({ hasText: 'Banned' }).count(), 0, 'the filter survives a reload');
     await chips.getByText('Banned', { exact: true }).click();
     await page.getByRole('button', { name: 'Bot filters' }).click();
-    await eventually('tree state restored', () => api.get('/settings/ui/resource_tree'), (d) => d?.showFilters === false && d.visibleStatuses.includes('banned'));
+    await eventually('tree state restored', storedTree, (d) => d?.showFilters === false && d.visible.includes('banned'));
+    assert.deepEqual(treeSettingsCalls, [], 'the tree never reads or writes the audited settings tree');
+    const audit = await pageApi(page, 'GET', '/audit?limit=200');
+    assert.equal(audit.status, 200);
+    const treeRows = JSON.stringify(audit.body.data).match(/ui\/resource_tree/g) ?? [];
+    assert.equal(treeRows.length, 0, 'no audit row for the tree');
 
     // ---- Bot page: create a license and a proxy bound to the bot ----------------------
     step = 'bot resources create';
@@ -104,9 +119,9 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await api.patch(`/resources/licenses/${lic.id}`, { expires_at: Date.now() + 2 * 86_400_000 - 60_000 });
     await api.post('/resources/subscriptions', { type: 'wow', status: 'active', bot_id: bot.id, expires_at: Date.now() + 86_400_000 });
     await page.reload();
-    await licBlock.getByTestId('expiry-alert').getByText('License expires in 2 day(s)').waitFor();
+    await licBlock.getByTestId('expiry-alert').getByText('License expires in 2 days').waitFor();
     await licBlock.getByTestId('expiry-alert').getByText('Action Required', { exact: false }).waitFor();
-    await page.getByTestId('subs-attention').getByText('1 subscription(s) require attention').waitFor();
+    await page.getByTestId('subs-attention').getByText('1 subscription requires attention').waitFor();
     await licBlock.getByTestId('edit-license').click();
     await ld.getByLabel('Type').fill('E2E-EDIT');
     await ld.getByRole('button', { name: 'Save' }).click();
@@ -355,6 +370,8 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     const pinfo = projects[pid];
     await page.getByTestId('fin-project').click();
     await page.locator('.ant-select-dropdown:visible').getByText(pinfo.name ?? pid, { exact: true }).click();
+    // The operations are on the Transactions tab; the toolbar's project narrows both tabs.
+    await page.getByRole('tab', { name: 'Transactions' }).click();
     await page.getByTestId('fin-table').locator('tbody tr.ant-table-row').first().waitFor();
     await page.waitForFunction(
       (name) => {
@@ -363,10 +380,12 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
       },
       pinfo.name ?? pid,
     );
+    await page.getByRole('tab', { name: 'Summary' }).click();
+    await page.waitForURL((u) => u.searchParams.get('tab') === 'summary');
     assert.equal(await chart.locator('polyline[data-series^="gold:"]').count(), 1, 'one project, one gold line');
     await shootBoth('finance', () => page.getByTestId('fin-donut').locator('circle').nth(1).waitFor());
 
-    // ---- Theme editor: colour, radius, save, saved themes ----------------------------
+    // ---- Theme editor: color, radius, save, saved themes ----------------------------
     step = 'theme editor';
     await page.goto(new URL('/settings', baseUrl).toString());
     await page.getByRole('button', { name: 'Open Theme Editor' }).click();
@@ -388,7 +407,7 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await page.getByRole('button', { name: 'Open Theme Editor' }).click();
     await editor.getByText('Dark Theme', { exact: true }).click();
     await editor.getByRole('button', { name: 'Reset Selected Theme' }).click();
-    await page.waitForFunction(() => document.documentElement.style.getPropertyValue('--bm-primary') === '#4a90d6');
+    await page.waitForFunction(() => document.documentElement.style.getPropertyValue('--bm-primary') === '#8cc0f5');
     await editor.getByRole('button', { name: 'save Save', exact: true }).click();
     await toast('Theme colors saved').waitFor();
     const card = page.getByTestId('settings-theme-colors');
@@ -402,7 +421,7 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     // Light mode uses its own palette.
     await page.getByRole('switch', { name: 'Dark theme' }).click();
     await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'light');
-    assert.equal(await cssVar('--bm-primary'), '#3b7db8');
+    assert.equal(await cssVar('--bm-primary'), '#2f6da6');
     await page.getByRole('switch', { name: 'Dark theme' }).click();
     await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'dark');
     // Delete the saved theme.

@@ -7,7 +7,7 @@
 // Flow: unattend profiles — the answer-file preview follows the editor (computer name, time
 // zone), a bad computer name is marked at its field, create as default (★), update, export the
 // final XML, delete after a confirmation; playbooks — a broken .yml imported validates to
-// "1 errors" marked at its line (and a save is refused with the same mark), fixed it
+// "1 error" marked at its line (and a save is refused with the same mark), fixed it
 // validates, saves and deletes; the resources tab saves a project's profile; service sites — "not configured",
 // then with a SyncThing URL saved in the dialog's Services tab (a bad URL marked first) a
 // full-size frame of the infra gateway (its own origin, through a hand-off link) showing the upstream page, and a user without the
@@ -171,7 +171,7 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     await profiles.getByText('No profiles yet').waitFor();
     assert.equal((await apiCall('GET', '/unattend-profiles')).body.data.length, 0);
 
-    step = 'playbooks: a broken one, imported from a .yml, validates to "1 errors" marked at line 5';
+    step = 'playbooks: a broken one, imported from a .yml, validates to "1 error" marked at line 5';
     await dialog.getByRole('tab', { name: 'Playbooks' }).click();
     await playbooks.getByText('No playbooks yet').waitFor();
     await dialog.getByLabel('Name', { exact: true }).fill('E2E playbook');
@@ -179,7 +179,7 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     await page.waitForFunction(([el, want]) => el.value === want, [await editor.elementHandle(), BROKEN_PLAYBOOK]);
     assert.equal(await dialog.getByLabel('Name', { exact: true }).inputValue(), 'E2E playbook', 'a typed name is kept');
     await dialog.getByRole('button', { name: 'Validate' }).click();
-    await verdict.filter({ hasText: '1 errors' }).waitFor();
+    await verdict.filter({ hasText: '1 error' }).waitFor();
     assert.deepEqual(await errorLines.evaluateAll((els) => els.map((e) => e.dataset.line)), ['5']);
     assert.match(await errorLines.first().getAttribute('title'), /roles\.1\.tags: "tags" must be a list of strings/);
     await dialog.getByTestId('playbook-issues').getByText('line 5:5').waitFor();
@@ -198,7 +198,7 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
       await editor.fill(BROKEN_PLAYBOOK);
       await dialog.getByRole('button', { name: 'Validate' }).click();
     };
-    await screenshotBothThemes(page, [{ name: 'vm-settings-playbooks', open: showBroken, ready: () => verdict.filter({ hasText: '1 errors' }).waitFor() }]);
+    await screenshotBothThemes(page, [{ name: 'vm-settings-playbooks', open: showBroken, ready: () => verdict.filter({ hasText: '1 error' }).waitFor() }]);
 
     step = 'fixed, it validates, saves as the default and is listed';
     await editor.fill(FIXED_PLAYBOOK);

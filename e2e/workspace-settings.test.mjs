@@ -89,7 +89,7 @@ const PAGES = [
   { name: 'notes', path: '/notes', ready: (p) => p.getByTestId('note-card').first() },
   { name: 'calendar', path: '/workspace/calendar', ready: (p) => p.getByTestId('calendar-event').first() },
   { name: 'kanban', path: '/workspace/kanban', ready: (p) => p.getByTestId('kanban-card').first() },
-  { name: 'finance', path: '/finance', ready: (p) => p.getByTestId('fin-table').locator('tbody tr.ant-table-row').first() },
+  { name: 'finance', path: '/finance?tab=transactions', ready: (p) => p.getByTestId('fin-table').locator('tbody tr.ant-table-row').first() },
   { name: 'settings', path: '/settings', ready: (p) => p.getByTestId('settings-proxy').getByRole('spinbutton').first() },
   { name: 'account', path: '/account', ready: (p) => p.getByTestId('sessions-table').locator('tbody tr.ant-table-row').first() },
   { name: 'audit', path: '/audit', ready: (p) => p.getByTestId('audit-table').locator('tbody tr.ant-table-row').first() },
@@ -253,6 +253,9 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     // The one overview chart: income and expense lines, gold price on its right-hand axis.
     await page.getByTestId('fin-chart').locator('polyline[data-series="income"]').waitFor();
     await page.getByTestId('fin-chart').locator('polyline[data-series^="gold:"]').first().waitFor();
+    // Summary and Transactions are tabs (web-ui.md §2.12); the operations are on the second.
+    await page.getByRole('tab', { name: 'Transactions' }).click();
+    await page.waitForURL((u) => u.searchParams.get('tab') === 'transactions');
     const table = page.getByTestId('fin-table');
     await table.getByText('Gold sale').first().waitFor();
     await table.getByText(/Total \d+ operations/).waitFor();
@@ -362,8 +365,8 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
     // The preview shows the selected image under the overlay of the current mode, before saving.
     await bgPreview.locator('.bm-set-preview-image').waitFor();
     assert.match(await bgPreview.locator('.bm-set-preview-image').evaluate((el) => el.style.backgroundImage), /\/api\/v1\/theme-assets\/files\//);
-    await themeCard.getByLabel('Overlay colour (dark)').evaluate((el) => {
-      // A colour input takes its value from a picker; set it the way the picker does.
+    await themeCard.getByLabel('Overlay color (dark)').evaluate((el) => {
+      // A color input takes its value from a picker; set it the way the picker does.
       const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
       set.call(el, '#112233');
       el.dispatchEvent(new Event('input', { bubbles: true }));

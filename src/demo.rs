@@ -1,5 +1,7 @@
 //! `--demo`: a `demo` tenant with realistic sample data, for evaluating Bot-Mox without
-//! typing anything in. Idempotent: a tenant that already has bots is left alone.
+//! typing anything in. Idempotent: a tenant that already has bots is left alone. While the
+//! server runs, [`keep_alive`] stands in for the bots' own reports, so the fleet shows online
+//! at any time after a start, not only in the first minutes after seeding.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -10,10 +12,13 @@ use crate::auth::domain::normalise_roles;
 use crate::auth::password::hash_password;
 use crate::auth::store::{self as users, NewUser};
 use crate::bots::lifecycle::{self, BanMechanism, BanRequest, BotStatus};
+use crate::bots::store as bot_store;
 use crate::clock::now_ms;
 use crate::documents::{store, Collection, Document};
+use crate::error::ApiError;
 use crate::names::generator::{self, NameParams};
 use crate::settings::tree::{self, SettingsPath};
+use crate::state::AppState;
 use crate::vault::Vault;
 use botmox_contract::auth::Role;
 
@@ -144,7 +149,11 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                     break;
                 }
                 t += rng.gen_range(1..5) * DAY;
-                lifecycle::transition(&mut bot, step, t.min(now)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                let at = t.min(now);
+                let event = lifecycle::transition(&mut bot, step, at).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                if let Some(event) = event {
+                    bot_store::log_event(conn, TENANT, &id, &event, at)?;
+                }
                 if step == target {
                     break;
                 }
@@ -156,7 +165,14 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                     ban_mechanism: BanMechanism::GameSuspension,
                     unbanned_at: None,
                 };
-                lifecycle::ban(&mut bot, request, now - 3 * DAY).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                let at = now - 3 * DAY;
+                let event = lifecycle::ban(&mut bot, request, at).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                // As the ban route does: the lifecycle log and the archive snapshot.
+                bot_store::log_event(conn, TENANT, &id, &event, at)?;
+                // A banned bot stopped reporting when it was banned.
+                bot.insert("last_seen".into(), at.into());
+                bot.insert("id".into(), id.clone().into());
+                bot_store::archive(conn, TENANT, &bot, &event.details, at)?;
             }
             put(conn, Collection::Bots, &id, bot, created, &mut count)?;
         }
@@ -345,4 +361,30 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
         )?;
     }
     Ok(Seeded::Created { documents: count })
+}
+
+/// How often the demo fleet reports: well inside the 5-minute window in which a bot counts
+/// as online.
+const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The demo bots' simulated heartbeat, only under `--demo`: at start and then every
+/// [`HEARTBEAT_EVERY`], each demo bot that is at work (neither idle nor banned) reports as
+/// seen now. The idle and banned ones keep the last-seen time they had.
+pub async fn keep_alive(state: AppState) {
+    let mut shutdown = state.shutdown.clone();
+    let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        let resting = [BotStatus::Offline.as_str(), BotStatus::Banned.as_str()];
+        let beat = state
+            .db
+            .write(move |tx| bot_store::mark_seen_except(tx, TENANT, &resting, now_ms()).map_err(ApiError::from))
+            .await;
+        if let Err(e) = beat {
+            tracing::warn!(error = %e.message, "demo heartbeat failed");
+        }
+    }
 }

@@ -27,6 +27,8 @@ pub struct Server {
     gateway_listener: TcpListener,
     stopping: tokio::sync::watch::Sender<bool>,
     state: AppState,
+    /// `--demo`: the demo fleet's simulated heartbeat runs beside the server.
+    demo: bool,
     _lock: DataDirLock,
 }
 
@@ -137,6 +139,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         gateway_listener,
         stopping,
         state,
+        demo,
         _lock: lock,
     })
 }
@@ -225,11 +228,15 @@ impl Server {
             gateway_listener,
             stopping,
             state,
+            demo,
             _lock,
         } = self;
         let db = state.db.clone();
         let wal = crate::datadir::DataDir::new(&state.config.data_dir).wal_path();
         tokio::spawn(run_sweeps(state.clone()));
+        if demo {
+            tokio::spawn(crate::demo::keep_alive(state.clone()));
+        }
         // Notifications: the sender is awaited at shutdown so the delivery in flight is marked
         // (a crash, not a stop, is what can send a message twice).
         let sender = tokio::spawn(crate::notifications::sender::run(state.clone()));

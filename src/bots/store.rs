@@ -23,6 +23,18 @@ pub fn log_event(conn: &Connection, tenant: &str, bot_id: &str, event: &Event, a
     Ok(())
 }
 
+/// Stamps `last_seen = now` on every bot of the tenant whose status is not one of `except`,
+/// without an audit row (a heartbeat is not an edit); how many were stamped.
+pub fn mark_seen_except(conn: &Connection, tenant: &str, except: &[&str], now: i64) -> rusqlite::Result<usize> {
+    let except = serde_json::to_string(except).expect("strings serialise");
+    conn.prepare_cached(
+        "UPDATE documents SET payload = json_set(payload, '$.last_seen', ?3), updated_at = ?3
+         WHERE tenant_id = ?1 AND collection = 'bots'
+           AND coalesce(json_extract(payload, '$.status'), '') NOT IN (SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![tenant, except, now])
+}
+
 /// How many of the tenant's bots name one of `projects` as their `project_id`.
 pub fn count_in_projects(conn: &Connection, tenant: &str, projects: &[String]) -> rusqlite::Result<i64> {
     let ids = serde_json::to_string(projects).expect("strings serialise");

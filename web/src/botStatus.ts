@@ -1,6 +1,6 @@
 // What every bot screen and the shell derive from a bot document, kept free
 // of UI libraries so the shell (tree, crumbs) can use it on the first screen:
-// lifecycle status and presence, labels, status colours (web-ui.md §1.2, §1.7), projects.
+// lifecycle status and presence, labels, status colors (web-ui.md §1.2, §1.7), projects.
 //
 // Two facts, never mixed: the lifecycle status is what the bot is doing (stored, changed by
 // transitions and bans), presence is whether it reports (its last heartbeat against the

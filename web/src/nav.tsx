@@ -115,7 +115,7 @@ const treeBotTitle = (b: Bot) => `${b.character?.name || S.bot.unnamed} (${b.nam
 /**
  * The tree with its Projects branch filled (web-ui.md §1.2): per project
  * "name (n)", its non-empty lifecycle status groups "Status (n)" limited to `visible`,
- * and their bots, each icon coloured by status. The Administration section only for admins.
+ * and their bots, each icon colored by status. The Administration section only for admins.
  */
 export function navTree(data: NavData | undefined, visible: readonly BotStatus[], admin = false): NavNode[] {
   const base = admin ? NAV_TREE : NAV_TREE.filter((n) => n.key !== SECTION_ADMIN);

@@ -8,7 +8,7 @@ import { theme as antdTheme, type ThemeConfig } from 'antd';
 
 export type ThemeMode = 'dark' | 'light';
 
-/** The 28 colour tokens of one mode (web-ui.md §2.13, theme editor). */
+/** The 28 color tokens of one mode (web-ui.md §2.13, theme editor). */
 export interface Palette {
   surfaceBase: string;
   surfacePanel: string;
@@ -52,7 +52,11 @@ export const PALETTE_GROUPS: { group: 'surface' | 'brand' | 'text' | 'status' | 
   { group: 'header', tokens: ['headerBg', 'headerBorder', 'headerText', 'headerTextMuted', 'headerHover'] },
 ];
 
-/** Defaults of web-ui.md §3; tokens the spec leaves open are derived from them. */
+/**
+ * Defaults of web-ui.md §3, tokens the spec leaves open derived from them, adjusted so text in
+ * every status color, muted text and links reads at WCAG AA (4.5:1) on the panel and muted
+ * surfaces of their mode; in the dark mode the primary is light, so text on it is dark.
+ */
 export const PALETTES: Record<ThemeMode, Palette> = {
   dark: {
     surfaceBase: '#1e1f22',
@@ -60,21 +64,21 @@ export const PALETTES: Record<ThemeMode, Palette> = {
     surfaceMuted: '#31363d',
     surfaceHover: '#353b43',
     surfaceActive: '#233447',
-    brandPrimary: '#4a90d6',
-    brandPrimaryHover: '#5a9fe3',
+    brandPrimary: '#8cc0f5',
+    brandPrimaryHover: '#a6cff7',
     brandSoft: '#1f3347',
-    brandContrast: '#ffffff',
+    brandContrast: '#0d1b2a',
     brandWarning: '#e0a84b',
     textPrimary: '#e6edf3',
     textSecondary: '#b9c3cd',
-    textMuted: '#8e9aa6',
+    textMuted: '#9aa6b2',
     textStrong: '#ffffff',
     success: '#2ecc71',
-    neutral: '#8e9aa6',
+    neutral: '#9aa6b2',
     warning: '#f39c12',
-    danger: '#e74c3c',
-    info: '#3498db',
-    paused: '#9b59b6',
+    danger: '#ff9d90',
+    info: '#5dade2',
+    paused: '#c39bd3',
     borderDefault: '#3a424a',
     borderSubtle: '#30373e',
     borderStrong: '#4b555f',
@@ -90,21 +94,21 @@ export const PALETTES: Record<ThemeMode, Palette> = {
     surfaceMuted: '#e9edf2',
     surfaceHover: '#e3e8ee',
     surfaceActive: '#dbe7f3',
-    brandPrimary: '#3b7db8',
-    brandPrimaryHover: '#4a8fcc',
+    brandPrimary: '#2f6da6',
+    brandPrimaryHover: '#3b7db8',
     brandSoft: '#e3eef8',
     brandContrast: '#ffffff',
-    brandWarning: '#d68910',
+    brandWarning: '#a14a00',
     textPrimary: '#26323b',
     textSecondary: '#4b5a66',
-    textMuted: '#7b8793',
+    textMuted: '#5c6873',
     textStrong: '#111a21',
-    success: '#2ecc71',
-    neutral: '#7b8793',
-    warning: '#f39c12',
-    danger: '#e74c3c',
-    info: '#3498db',
-    paused: '#8e44ad',
+    success: '#197a43',
+    neutral: '#5c6873',
+    warning: '#985200',
+    danger: '#b03a2e',
+    info: '#1f6fa8',
+    paused: '#7d3c98',
     borderDefault: '#d4dbe3',
     borderSubtle: '#e3e8ee',
     borderStrong: '#b8c2cc',
@@ -151,7 +155,7 @@ export const DEFAULT_LOOK: ThemeLook = {
 
 const HEX = /^#[0-9a-f]{6}$/i;
 
-/** A stored palette over the defaults: unknown keys and non-colours are dropped. */
+/** A stored palette over the defaults: unknown keys and non-colors are dropped. */
 export function normalisePalette(v: unknown, mode: ThemeMode): Palette {
   const o = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
   const out = { ...PALETTES[mode] };
@@ -186,9 +190,20 @@ export function normaliseLook(doc: unknown): ThemeLook {
   };
 }
 
+/** `a` blended into `b`: `weight` of `a` (0–1), both #rrggbb. */
+function mix(a: string, b: string, weight: number): string {
+  const ch = (hex: string, i: number) => parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
+  const out = [0, 1, 2].map((i) => Math.round(ch(a, i) * weight + ch(b, i) * (1 - weight)));
+  return '#' + out.map((v) => v.toString(16).padStart(2, '0')).join('');
+}
+
 export function antdThemeConfig(mode: ThemeMode, look: ThemeLook = DEFAULT_LOOK): ThemeConfig {
   const p = look.palettes[mode];
   const { typography: f, shape } = look;
+  // Status tags and alerts: a faint tint of the status on the panel, so the status color
+  // itself stays readable as text on it (the algorithms' own tints are greyer and darker).
+  const tint = (c: string) => mix(c, p.surfacePanel, 0.07);
+  const edge = (c: string) => mix(c, p.surfacePanel, 0.35);
   return {
     algorithm: mode === 'dark' ? antdTheme.darkAlgorithm : antdTheme.defaultAlgorithm,
     cssVar: false,
@@ -202,6 +217,19 @@ export function antdThemeConfig(mode: ThemeMode, look: ThemeLook = DEFAULT_LOOK)
       colorSuccess: p.success,
       colorWarning: p.warning,
       colorError: p.danger,
+      // The algorithms darken these in the dark mode; text must keep the palette's contrast.
+      colorSuccessText: p.success,
+      colorWarningText: p.warning,
+      colorErrorText: p.danger,
+      colorInfoText: p.info,
+      colorSuccessBg: tint(p.success),
+      colorWarningBg: tint(p.warning),
+      colorErrorBg: tint(p.danger),
+      colorInfoBg: tint(p.info),
+      colorSuccessBorder: edge(p.success),
+      colorWarningBorder: edge(p.warning),
+      colorErrorBorder: edge(p.danger),
+      colorInfoBorder: edge(p.info),
       colorLink: p.brandPrimary,
       colorLinkHover: p.brandPrimaryHover,
       colorBgBase: p.surfaceBase,
@@ -255,6 +283,18 @@ export function antdThemeConfig(mode: ThemeMode, look: ThemeLook = DEFAULT_LOOK)
         linkColor: p.headerTextMuted,
         linkHoverColor: p.headerText,
         separatorColor: p.headerTextMuted,
+      },
+      // Status tags draw their text in the status color itself, not the algorithm's darker one.
+      Tag: {
+        colorSuccess: p.success,
+        colorWarning: p.warning,
+        colorError: p.danger,
+        colorInfo: p.info,
+      },
+      Table: {
+        // The sorted column's header keeps muted text readable.
+        headerSortActiveBg: p.surfaceHover,
+        headerSortHoverBg: p.surfaceHover,
       },
       Descriptions: {
         itemPaddingBottom: 6,

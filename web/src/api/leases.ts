@@ -1,4 +1,4 @@
-// Licences, entitlements and the execution leases issued against them (api-ops.md §7;
+// Licenses, entitlements and the execution leases issued against them (api-ops.md §7;
 // admin routes under /license).
 
 import { api } from './client';

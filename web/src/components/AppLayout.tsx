@@ -116,7 +116,7 @@ function UserMenu() {
         },
       }}
     >
-      <button type="button" className="bm-user-btn" aria-label={S.header.userMenu} aria-haspopup="menu">
+      <button type="button" className="bm-user-btn" aria-label={`${S.header.userMenu}: ${email}`} aria-haspopup="menu">
         <Avatar size={22} icon={<UserOutlined />} className="bm-user-avatar" />
         <span className="bm-user-email" data-testid="header-email">
           {email}

@@ -1,9 +1,9 @@
 // Left panel: the resource tree (web-ui.md §1.2). Width 280 px (220–460,
 // drag the divider, ←/→ ±16 px, Home/End, double-click resets), collapsible
 // to a 48 px rail of root icons; width, collapsed flag and expanded sections
-// are remembered in browser storage; expanded keys, visible statuses and the
-// filters-open flag also go to settings/ui/resource_tree (debounced), so they
-// follow the user to another browser. The Projects branch lists each
+// and the status filters are remembered in browser storage only: they are a
+// view preference, not a change anyone needs in the audit log (so nothing goes
+// to the audited settings tree). The Projects branch lists each
 // project, its status groups and bots (from the shell's NavData), narrowed by
 // the "Bot filters" status chips. On a phone the shell shows it in a drawer
 // (`inDrawer`): full drawer width, no rail, no divider.
@@ -17,7 +17,6 @@ import { STATUS_COLORS } from '../botStatus';
 import { DEFAULT_EXPANDED, SECTION_PROJECTS, allSectionKeys, isAdmin, locateRoute, navTree, type NavData, type NavNode } from '../nav';
 import { useSession } from '../api/session';
 import { S } from '../strings';
-import { settingsApi } from '../pages/settings/api';
 
 export const TREE_KEY = 'botmox.tree';
 export const TREE_WIDTH_DEFAULT = 280;
@@ -63,29 +62,8 @@ function loadState(): TreeState {
   }
 }
 
-/** The synced part of the state, as settings/ui/resource_tree holds it (api-domains.md §9.2). */
-interface SyncedTree {
-  expandedKeys?: unknown;
-  visibleStatuses?: unknown;
-  showFilters?: unknown;
-}
-const SYNC_PATH = 'ui/resource_tree';
-const SYNC_DEBOUNCE_MS = 400;
-
 const knownKey = (k: unknown): k is string =>
   typeof k === 'string' && (allSectionKeys().includes(k) || k.startsWith('/project/'));
-
-/** `s` with whatever valid values the stored document has. */
-function withSynced(s: TreeState, d: SyncedTree): TreeState {
-  return {
-    ...s,
-    expanded: Array.isArray(d.expandedKeys) ? d.expandedKeys.filter(knownKey) : s.expanded,
-    visible: Array.isArray(d.visibleStatuses)
-      ? BOT_STATUSES.filter((x) => (d.visibleStatuses as unknown[]).includes(x))
-      : s.visible,
-    showFilters: typeof d.showFilters === 'boolean' ? d.showFilters : s.showFilters,
-  };
-}
 
 function saveState(s: TreeState) {
   try {
@@ -129,44 +107,6 @@ export default function ResourceTree({ data, inDrawer = false }: { data: NavData
     setState((st) => ({ ...st, visible: st.visible.includes(s) ? st.visible.filter((x) => x !== s) : [...st.visible, s] }));
 
   useEffect(() => saveState(state), [state]);
-
-  // The server copy wins once at start; from then on every change is written
-  // back, 400 ms after the last one. Nothing is written before it has loaded,
-  // so a slow answer cannot be overwritten by the browser's older copy.
-  const [synced, setSynced] = useState(false);
-  useEffect(() => {
-    let live = true;
-    settingsApi
-      .get<SyncedTree>(SYNC_PATH)
-      .then((d) => {
-        if (live && d && typeof d === 'object') setState((s) => withSynced(s, d));
-      })
-      .catch(() => {
-        // Offline or no settings yet: the browser copy stays.
-      })
-      .finally(() => live && setSynced(true));
-    return () => {
-      live = false;
-    };
-  }, []);
-  const syncBody = JSON.stringify({ expandedKeys: state.expanded, visibleStatuses: state.visible, showFilters: state.showFilters });
-  const lastSent = useRef<string | null>(null);
-  useEffect(() => {
-    if (!synced) return;
-    if (lastSent.current === null) {
-      lastSent.current = syncBody;
-      return;
-    }
-    if (lastSent.current === syncBody) return;
-    const t = window.setTimeout(() => {
-      lastSent.current = syncBody;
-      settingsApi.put(SYNC_PATH, { ...(JSON.parse(syncBody) as object), updated_at: Date.now() }).catch(() => {
-        // The next change tries again; the browser copy keeps the state meanwhile.
-        lastSent.current = '';
-      });
-    }, SYNC_DEBOUNCE_MS);
-    return () => window.clearTimeout(t);
-  }, [synced, syncBody]);
 
   // Expand the current route's ancestors (the Projects branch never auto-expands).
   const ancestorsKey = ancestors.join('|');

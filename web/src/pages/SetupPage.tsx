@@ -183,7 +183,7 @@ function SetupFormBody({
           extra={S.setup.passwordMin(PASSWORD_MIN)}
           rules={[
             { required: true, message: S.login.passwordRequired },
-            { min: PASSWORD_MIN, message: S.setup.passwordMin(PASSWORD_MIN) },
+            { min: PASSWORD_MIN, message: S.setup.passwordShort },
           ]}
         >
           <Input.Password prefix={<LockOutlined />} autoComplete="new-password" />

@@ -5,7 +5,7 @@
 import type { ReactNode } from 'react';
 import { Button, Empty, Table, type TableProps } from 'antd';
 import type { ColumnsType, SorterResult } from 'antd/es/table/interface';
-import { S } from '../../strings';
+import { S, type Noun } from '../../strings';
 import LoadError from './LoadError';
 import type { TableModel } from './useListTable';
 import './crud.css';
@@ -14,10 +14,12 @@ export interface ListTableProps<T> {
   table: TableModel<T>;
   /** Columns whose `key` is the server sort field get `sorter: true`. */
   columns: ColumnsType<T>;
-  /** Plural noun for "Total N …". */
-  noun: string;
+  /** The noun for "Total N …". */
+  noun: Noun;
   /** Shown when the collection is empty (not when filters hide everything). */
   emptyText?: ReactNode;
+  /** The next step from an empty collection (usually the page's "Add …"), under its picture. */
+  emptyAction?: ReactNode;
   selectable?: boolean;
   pageSizes?: number[];
   testId?: string;
@@ -30,6 +32,7 @@ export default function ListTable<T extends object>({
   columns,
   noun,
   emptyText,
+  emptyAction,
   selectable,
   pageSizes = [10, 15, 25, 50, 100],
   testId,
@@ -62,7 +65,9 @@ export default function ListTable<T extends object>({
       </Button>
     </Empty>
   ) : (
-    <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={emptyText ?? S.crud.noData} />
+    <Empty description={emptyText ?? S.crud.noData} data-testid="list-empty">
+      {emptyAction}
+    </Empty>
   );
 
   return (
@@ -83,6 +88,8 @@ export default function ListTable<T extends object>({
                 selectedRowKeys: table.selected,
                 preserveSelectedRowKeys: true,
                 onChange: (keys) => table.setSelected(keys.map(String)),
+                // Each row's box is named after its row, for screen readers and axe.
+                getCheckboxProps: (row: T) => ({ 'aria-label': S.crud.selectRow(String(table.rowKey(row))) }) as object,
               }
             : undefined
         }

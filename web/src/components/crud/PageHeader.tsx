@@ -1,6 +1,6 @@
 // Header card of a list page (web-ui.md §1.7): icon, title, grey subtitle,
 // a "Stats" toggle remembered per page, and the primary action; the stat
-// cards below it show big coloured numbers.
+// cards below it show big colored numbers.
 
 import { useState, type ReactNode } from 'react';
 import { Button, Skeleton } from 'antd';

@@ -4,6 +4,7 @@
 //                  polling, selection kept across pages
 //   ListTable      the antd Table bound to it (server pagination/sort, empty/error states)
 //   localPage      answer a TableState from a whole collection, for sorts the API cannot do
+//   useLocalListTable a whole collection the page polls itself, in the same list layout
 //   FilterBar      search (debounced, "/" focuses), select filters, Reset
 //   BulkBar        actions for the selected rows; runBulk reports ok/failed
 //   EntityDialog   create/edit modal with antd Form; server fieldErrors land on their fields
@@ -18,7 +19,7 @@
 
 export { useListTable, type TableModel, type TableState } from './useListTable';
 export { default as ListTable } from './ListTable';
-export { localPage } from './localList';
+export { localPage, useLocalListTable } from './localList';
 export { default as FilterBar, type FilterSelect } from './FilterBar';
 export { default as BulkBar, runBulk } from './BulkBar';
 export { default as EntityDialog } from './EntityDialog';

@@ -2,8 +2,9 @@
 // the server-filtered collection and sort and page it here, answering like a
 // server page.
 
+import { useEffect, useRef } from 'react';
 import type { ListPage } from '../../api/lists';
-import type { TableState } from './useListTable';
+import { useListTable, type TableModel, type TableState } from './useListTable';
 
 export interface LocalListOptions<T> {
   /** Sort values by column key; missing keys sort by the top-level field. */
@@ -36,4 +37,36 @@ export function localPage<T>(all: T[], state: TableState, opts: LocalListOptions
   }
   const start = (state.page - 1) * state.limit;
   return { items: rows.slice(start, start + state.limit), total: rows.length };
+}
+
+export interface LocalTableOptions<T> extends LocalListOptions<T> {
+  rowKey: (row: T) => string;
+  /** Whether a row stays for the search text (lower case) and the filters. */
+  matches: (row: T, q: string, filters: Record<string, string>) => boolean;
+  filterKeys?: readonly string[];
+  defaultLimit?: number;
+}
+
+/**
+ * A collection the page already holds whole (polled by the page) in the list layout: search,
+ * filters, sort and page in the URL as with a server list. Until `rows` first arrives the
+ * table stays loading; each new `rows` re-renders it quietly.
+ */
+export function useLocalListTable<T>(rows: T[] | undefined, opts: LocalTableOptions<T>): TableModel<T> {
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  const table = useListTable<T>({
+    load: (s) => {
+      const all = rowsRef.current;
+      if (all === undefined) return new Promise<never>(() => {});
+      const q = s.q.toLowerCase();
+      return Promise.resolve(localPage(all.filter((r) => opts.matches(r, q, s.filters)), s, opts));
+    },
+    rowKey: opts.rowKey,
+    filterKeys: opts.filterKeys,
+    defaultLimit: opts.defaultLimit,
+  });
+  const { revalidate } = table;
+  useEffect(() => revalidate(), [rows, revalidate]);
+  return table;
 }

@@ -35,6 +35,8 @@ export interface TableModel<T> {
   loading: boolean;
   error: unknown;
   refresh: () => void;
+  /** Reloads without the loading state: for data that changed in the background. */
+  revalidate: () => void;
   setPage: (page: number, limit?: number) => void;
   setSort: (sort: string | undefined, order?: SortOrder) => void;
   setSearch: (q: string) => void;
@@ -164,6 +166,7 @@ export function useListTable<T>(opts: ListTableOptions<T>): TableModel<T> {
     loading,
     error,
     refresh: useCallback(() => run(false), [run]),
+    revalidate: useCallback(() => run(true), [run]),
     setPage: (page, limit) =>
       update({ page: page > 1 ? String(page) : undefined, limit: limit && limit !== defaultLimit ? String(limit) : undefined }, true),
     setSort: (sort, order) =>

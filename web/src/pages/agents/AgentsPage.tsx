@@ -3,14 +3,13 @@
 // online without a reload.
 
 import { useState } from 'react';
-import { Alert, App, Button, Input, Modal, Table, Tag, Tooltip } from 'antd';
+import { App, Button, Input, Modal, Tag, Tooltip } from 'antd';
 import { ApiOutlined, PlusOutlined, StopOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
 import { agentsApi, type Agent } from '../../api/agents';
 import { useSession } from '../../api/session';
-import PageHeader from '../../components/crud/PageHeader';
-import { IconAction } from '../../components/crud/cells';
+import { FilterBar, IconAction, ListTable, PageHeader, useLocalListTable } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
@@ -51,6 +50,13 @@ export default function AgentsPage() {
   const [busy, setBusy] = useState(false);
 
   const list = agents.data ?? [];
+  const table = useLocalListTable<Agent>(agents.data, {
+    rowKey: (a) => a.id,
+    filterKeys: ['state'],
+    matches: (a, q, f) =>
+      (!f.state || agentState(a) === f.state) &&
+      (!q || [a.name, a.platform, a.version].some((v) => v?.toLowerCase().includes(q))),
+  });
   const count = (s: AgentState) => list.filter((a) => agentState(a) === s).length;
 
   const revoke = async () => {
@@ -69,7 +75,7 @@ export default function AgentsPage() {
   };
 
   const columns: ColumnsType<Agent> = [
-    { key: 'name', title: T.colName, render: (_, a) => a.name },
+    { key: 'name', title: T.colName, sorter: true, render: (_, a) => a.name },
     {
       key: 'state',
       title: T.colState,
@@ -78,8 +84,8 @@ export default function AgentsPage() {
     },
     { key: 'version', title: T.colVersion, render: (_, a) => a.version ?? '—' },
     { key: 'platform', title: T.colPlatform, render: (_, a) => a.platform ?? '—' },
-    { key: 'last_seen_at', title: T.colLastSeen, render: (_, a) => formatDateTime(a.last_seen_at) || '—' },
-    { key: 'paired_at', title: T.colPaired, render: (_, a) => formatDateTime(a.paired_at) || '—' },
+    { key: 'last_seen_at', title: T.colLastSeen, sorter: true, render: (_, a) => formatDateTime(a.last_seen_at) || '—' },
+    { key: 'paired_at', title: T.colPaired, sorter: true, render: (_, a) => formatDateTime(a.paired_at) || '—' },
     {
       key: 'actions',
       title: T.colActions,
@@ -108,16 +114,24 @@ export default function AgentsPage() {
             { label: T.state.revoked, value: count('revoked'), tone: 'danger' },
           ]}
         />
-        {agents.error && !agents.data ? <Alert type="error" showIcon message={errorMessage(agents.error)} className="bm-card-alert" /> : null}
-        <Table<Agent>
-          size="small"
-          rowKey="id"
+        <FilterBar
+          table={table}
+          placeholder={T.search}
+          selects={[
+            {
+              key: 'state',
+              label: T.colState,
+              options: (Object.keys(T.state) as AgentState[]).map((s) => ({ value: s, label: T.state[s] })),
+            },
+          ]}
+        />
+        <ListTable
+          table={{ ...table, error: agents.error && !agents.data ? agents.error : table.error, refresh: agents.refresh }}
           columns={columns}
-          dataSource={list}
-          loading={!agents.data && agents.loading}
-          pagination={false}
-          locale={{ emptyText: T.empty }}
-          data-testid="agents-table"
+          noun={T.noun}
+          emptyText={T.empty}
+          emptyAction={<Button icon={<PlusOutlined />} onClick={() => setPairing(true)}>{T.pairFirst}</Button>}
+          testId="agents-table"
         />
         <PairDialog open={pairing} agents={list} onClose={() => setPairing(false)} onCreated={agents.refresh} />
         <Modal

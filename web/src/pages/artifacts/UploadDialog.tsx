@@ -144,7 +144,7 @@ export default function UploadDialog({ open, onClose, onUploaded }: { open: bool
       </Form>
       {phase.at !== 'form' ? (
         <div data-testid="upload-progress" data-percent={percent}>
-          <Progress percent={percent} status={done ? 'success' : 'active'} />
+          <Progress aria-label={T.progress} percent={percent} status={done ? 'success' : 'active'} />
           <div className="bm-muted">
             {phase.at === 'hashing'
               ? T.hashing

@@ -116,7 +116,7 @@ export default function Analysis({
             {costs.map(([category, amount]) => (
               <li key={category}>
                 <span>{F.categories[category] ?? category}</span>
-                <Progress percent={Math.round((amount / totalCost) * 100)} size="small" status="exception" />
+                <Progress aria-label={F.categories[category] ?? category} percent={Math.round((amount / totalCost) * 100)} size="small" status="exception" />
                 <strong>{money(amount, 'USD')}</strong>
               </li>
             ))}

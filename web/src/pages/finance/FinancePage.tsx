@@ -6,7 +6,8 @@
 // period, type, category and project) with CSV export of the filtered rows.
 
 import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
-import { App, Button, Card, Checkbox, Empty, Form, Input, InputNumber, Popover, Radio, Select, Skeleton, Space, Tag, type FormInstance } from 'antd';
+import { useSearchParams } from 'react-router';
+import { App, Button, Card, Checkbox, Empty, Form, Input, InputNumber, Popover, Radio, Select, Skeleton, Space, Tabs, Tag, type FormInstance } from 'antd';
 import { DeleteOutlined, DollarOutlined, DownloadOutlined, EditOutlined, PlusOutlined, SettingOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
@@ -23,6 +24,7 @@ import {
   type Stat,
   type TableState,
 } from '../../components/crud';
+import DateField from '../../components/DateField';
 import LoadError from '../../components/crud/LoadError';
 import { formatDateTime } from '../../format';
 import { usePolling } from '../../hooks';
@@ -112,7 +114,7 @@ interface SeriesConfig {
 
 const CHART_CONFIG = 'finance/chart_config';
 
-/** Applies the stored settings (colour, kind, visibility) over the defaults. */
+/** Applies the stored settings (color, kind, visibility) over the defaults. */
 function configured(series: Series[], config: SeriesConfig[] | null | undefined): Series[] {
   return series.flatMap((s) => {
     const c = config?.find((x) => x.key === s.key);
@@ -432,7 +434,7 @@ function OperationFields({ form, projects, editing }: { form: FormInstance<OpFor
         </Form.Item>
       </Space.Compact>
       <Form.Item name="date" label={F.fieldDate} rules={[{ required: true, message: F.dateRequired }]}>
-        <Input type="datetime-local" />
+        <DateField time />
       </Form.Item>
       <Form.Item name="description" label={F.fieldDescription} rules={[{ max: 1000 }]}>
         <Input.TextArea rows={2} maxLength={1000} />
@@ -448,7 +450,18 @@ interface ProjectOption {
 
 const FILTERS = ['type', 'category', 'project'] as const;
 
+/** An operation's amount, signed and colored by its type, in its currency. */
+function Amount({ op }: { op: Operation }) {
+  return (
+    <span className={`bm-tone-text bm-tone-${op.type === 'income' ? 'success' : 'danger'}`}>
+      {signed(op.type === 'income' ? op.amount : -op.amount, op.currency)}
+    </span>
+  );
+}
+
 export default function FinancePage() {
+  const [params, setParams] = useSearchParams();
+  const tab = params.get('tab') === 'transactions' ? 'transactions' : 'summary';
   const [preset, setPreset] = useState<Preset>('d30');
   const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY), to: ymdOf(Date.now()) }));
   const { from, to } =
@@ -528,25 +541,24 @@ export default function FinancePage() {
     { key: 'category', title: F.colCategory, dataIndex: 'category', sorter: true, render: categoryName },
     { key: 'project_id', title: F.colProject, dataIndex: 'project_id', sorter: true, render: projectName },
     { key: 'description', title: F.colDescription, dataIndex: 'description', ellipsis: true },
+    // Gold and USD never share a column: a gold-currency operation's amount is gold, a sale's
+    // gold amount is the gold it sold for its USD amount.
     {
       key: 'gold_amount',
       title: F.colGold,
       dataIndex: 'gold_amount',
       sorter: true,
       align: 'right',
-      render: (v: number | null | undefined) => (typeof v === 'number' ? money(v, 'gold') : ''),
+      render: (v: number | null | undefined, r) =>
+        r.currency === 'gold' ? <Amount op={r} /> : typeof v === 'number' ? money(v, 'gold') : '',
     },
     {
       key: 'amount',
-      title: F.colAmount,
+      title: F.colAmountUsd,
       dataIndex: 'amount',
       sorter: true,
       align: 'right',
-      render: (v: number, r) => (
-        <span className={`bm-tone-text bm-tone-${r.type === 'income' ? 'success' : 'danger'}`}>
-          {signed(r.type === 'income' ? v : -v, r.currency)}
-        </span>
-      ),
+      render: (_: number, r) => (r.currency === 'gold' ? '' : <Amount op={r} />),
     },
     {
       key: 'actions',
@@ -560,6 +572,53 @@ export default function FinancePage() {
       ),
     },
   ];
+
+  const transactions = (
+    <Card
+      className="bm-card"
+      size="small"
+      title={F.operations}
+      extra={
+        <Button size="small" icon={<DownloadOutlined />} onClick={() => void exportCsv()} data-testid="fin-export">
+          {F.export}
+        </Button>
+      }
+    >
+      <FilterBar
+        table={table}
+        placeholder={F.search}
+        selects={[
+          {
+            key: 'type',
+            label: F.colType,
+            options: [
+              { value: '', label: `${F.colType}: ${S.crud.all}` },
+              { value: 'income', label: F.income },
+              { value: 'expense', label: F.expense },
+            ],
+          },
+          {
+            key: 'category',
+            label: F.colCategory,
+            options: [
+              { value: '', label: `${F.colCategory}: ${S.crud.all}` },
+              ...[...new Set([...INCOME_CATEGORIES, ...EXPENSE_CATEGORIES])].map((c) => ({ value: c, label: categoryName(c) })),
+            ],
+          },
+          {
+            key: 'project',
+            label: F.colProject,
+            options: [
+              { value: '', label: `${F.colProject}: ${S.crud.all}` },
+              ...projects,
+              { value: '-', label: S.crud.none },
+            ],
+          },
+        ]}
+      />
+      <ListTable table={table} columns={columns} noun={F.operationNoun} emptyText={F.empty} emptyAction={<Button icon={<PlusOutlined />} onClick={() => setDialog({ editing: null })}>{S.crud.addFirst(F.operationNoun[0])}</Button>} testId="fin-table" />
+    </Card>
+  );
 
   const editing = dialog?.editing ?? null;
   return (
@@ -589,84 +648,52 @@ export default function FinancePage() {
               }}
               options={(Object.keys(F.ranges) as Preset[]).map((k) => ({ value: k, label: F.ranges[k] }))}
             />
-            <Input
-              type="date"
+            <DateField
               aria-label={F.from}
               value={from}
               max={to}
+              allowClear={false}
               style={{ width: 140 }}
-              onChange={(e) => {
-                if (!e.target.value) return;
-                setCustom({ from: e.target.value, to });
+              onChange={(v) => {
+                setCustom({ from: v, to });
                 setPreset('custom');
               }}
             />
-            <Input
-              type="date"
+            <DateField
               aria-label={F.to}
               value={to}
               min={from}
+              allowClear={false}
               style={{ width: 140 }}
-              onChange={(e) => {
-                if (!e.target.value) return;
-                setCustom({ from, to: e.target.value });
+              onChange={(v) => {
+                setCustom({ from, to: v });
                 setPreset('custom');
               }}
             />
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog({ editing: null })}>
+              {F.add}
+            </Button>
           </div>
         }
       />
-      <Summary from={from} to={to} ops={periodOps.data} error={periodOps.error} retry={periodOps.refresh} projectName={projectName} />
-      <Analysis ops={periodOps.data} projectName={projectName} money={money} />
-      <Card
-        className="bm-card"
-        size="small"
-        title={F.operations}
-        extra={
-          <Space>
-            <Button size="small" icon={<DownloadOutlined />} onClick={() => void exportCsv()} data-testid="fin-export">
-              {F.export}
-            </Button>
-            <Button type="primary" size="small" icon={<PlusOutlined />} onClick={() => setDialog({ editing: null })}>
-              {F.add}
-            </Button>
-          </Space>
-        }
-      >
-        <FilterBar
-          table={table}
-          placeholder={F.search}
-          selects={[
-            {
-              key: 'type',
-              label: F.colType,
-              options: [
-                { value: '', label: `${F.colType}: ${S.crud.all}` },
-                { value: 'income', label: F.income },
-                { value: 'expense', label: F.expense },
-              ],
-            },
-            {
-              key: 'category',
-              label: F.colCategory,
-              options: [
-                { value: '', label: `${F.colCategory}: ${S.crud.all}` },
-                ...[...new Set([...INCOME_CATEGORIES, ...EXPENSE_CATEGORIES])].map((c) => ({ value: c, label: categoryName(c) })),
-              ],
-            },
-            {
-              key: 'project',
-              label: F.colProject,
-              options: [
-                { value: '', label: `${F.colProject}: ${S.crud.all}` },
-                ...projects,
-                { value: '-', label: S.crud.none },
-              ],
-            },
-          ]}
-        />
-        <ListTable table={table} columns={columns} noun={F.operations.toLowerCase()} emptyText={F.empty} testId="fin-table" />
-      </Card>
+      <Tabs
+        className="bm-fin-tabs"
+        activeKey={tab}
+        onChange={(t) => setParams((p) => ({ ...Object.fromEntries(p), tab: t }), { replace: true })}
+        items={[
+          {
+            key: 'summary',
+            label: F.tabSummary,
+            children: (
+              <>
+                <Summary from={from} to={to} ops={periodOps.data} error={periodOps.error} retry={periodOps.refresh} projectName={projectName} />
+                <Analysis ops={periodOps.data} projectName={projectName} money={money} />
+              </>
+            ),
+          },
+          { key: 'transactions', label: F.tabTransactions, children: transactions },
+        ]}
+      />
       {dialog && (
         <EntityDialog<OpForm>
           open

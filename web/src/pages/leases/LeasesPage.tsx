@@ -1,4 +1,4 @@
-// Leases (`/admin/leases`, api-ops.md §7): the tenant licences and per-user entitlements a
+// Leases (`/admin/leases`, api-ops.md §7): the tenant licenses and per-user entitlements a
 // lease is issued against (create, edit, delete), and the leases issued, paged by the
 // server, filterable by state, revocable.
 

@@ -3,9 +3,9 @@
 // finance of the last 30 days, notes, the items expiring soon, and the
 // server section.
 
-import { useCallback, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
-import { Alert, Skeleton, Tag } from 'antd';
+import { Alert, Button, Skeleton, Tag } from 'antd';
 import { InfoCircleOutlined, RightOutlined } from '@ant-design/icons';
 import type { Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
@@ -79,7 +79,6 @@ function MapCard({
       onClick={open}
       onKeyDown={onKey}
       data-testid={testId}
-      aria-label={open ? `${title}: ${openLabel ?? C.open(title)}` : undefined}
     >
       <div className="bm-map-card-head">
         <span className="bm-map-card-title">{title}</span>
@@ -178,6 +177,7 @@ async function loadFinance(): Promise<Finance> {
 }
 
 export default function OverviewPage() {
+  const [allAlerts, setAllAlerts] = useState(false);
   const bots = useBotIndex(POLL_MS);
   const settings = useProjectSettings();
   const loadResources = useCallback(async (): Promise<Resources> => {
@@ -374,7 +374,7 @@ export default function OverviewPage() {
               ) : (
                 <table className="bm-map-table">
                   <tbody>
-                    {alerts.slice(0, ALERT_ROWS).map((a) => {
+                    {(allAlerts ? alerts : alerts.slice(0, ALERT_ROWS)).map((a) => {
                       const d = daysLeft(a.exp, now) ?? 0;
                       return (
                         <tr key={a.id}>
@@ -391,6 +391,11 @@ export default function OverviewPage() {
                   </tbody>
                 </table>
               )}
+              {alerts.length > ALERT_ROWS ? (
+                <Button type="link" size="small" className="bm-map-more" data-testid="alerts-all" onClick={() => setAllAlerts((v) => !v)}>
+                  {allAlerts ? C.fewerAlerts : C.allAlerts(alerts.length)}
+                </Button>
+              ) : null}
             </MapCard>
           </div>
         </Section>

@@ -282,7 +282,11 @@ export default function ProjectPage() {
     {
       key: 'presence',
       title: S.presenceLabel,
-      render: (_, r) => (r.presence ? <PresenceBadge presence={r.presence} /> : null),
+      // Rows loaded before the server's offline window arrived have no presence yet: worked out here.
+      render: (_, r) => {
+        const presence = r.presence ?? (offlineAfterMs === undefined ? undefined : presenceOf(r.bot, offlineAfterMs, Date.now()));
+        return presence ? <PresenceBadge presence={presence} /> : null;
+      },
     },
     { key: 'vm', title: P.colVm, sorter: true, render: (_, r) => <Link to={botUrl(r.bot, 'vm')}>{r.bot.name || '-'}</Link> },
     {
@@ -399,7 +403,7 @@ export default function ProjectPage() {
             {P.bulkDelete}
           </Button>
         </BulkBar>
-        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} selectable testId="bots-table" />
+        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} emptyAction={<Button icon={<PlusOutlined />} onClick={() => setAdding(true)}>{S.crud.addFirst('bot')}</Button>} selectable testId="bots-table" />
       </div>
       <EntityDialog<NewBot>
         open={adding}

@@ -11,7 +11,7 @@ const P = S.proxies;
 function scoreBand(n: number): { label: string; color: string } {
   if (n <= 20) return { label: P.low, color: 'var(--bm-success)' };
   if (n <= 50) return { label: P.medium, color: 'var(--bm-warning)' };
-  if (n <= 75) return { label: P.high, color: '#e67e22' };
+  if (n <= 75) return { label: P.high, color: 'var(--bm-brand-warning)' };
   return { label: P.critical, color: 'var(--bm-danger)' };
 }
 
@@ -21,7 +21,7 @@ export default function FraudScore({ proxy }: { proxy: Proxy }) {
   return (
     <Tooltip title={`${band.label} · ${formatDate(proxy.last_checked)}`}>
       <span className="bm-score" data-testid="fraud-score">
-        <Progress percent={proxy.fraud_score} size="small" showInfo={false} strokeColor={band.color} style={{ width: 70 }} />
+        <Progress aria-label={P.colFraud} percent={proxy.fraud_score} size="small" showInfo={false} strokeColor={band.color} style={{ width: 70 }} />
         <span style={{ color: band.color }}>{proxy.fraud_score}</span>
       </span>
     </Tooltip>

@@ -212,7 +212,7 @@ export default function LicensesPage() {
             { key: 'type', label: L.type, options: types.map((t) => ({ value: t, label: t })) },
           ]}
         />
-        <ListTable table={table} columns={columns} noun={L.noun} emptyText={L.empty} testId="licenses-table" />
+        <ListTable table={table} columns={columns} noun={L.noun} emptyText={L.empty} emptyAction={<Button icon={<PlusOutlined />} onClick={() => setEditing('new')}>{S.crud.addFirst(L.noun[0])}</Button>} testId="licenses-table" />
       </div>
       <EntityDialog<LicenseForm>
         open={editing !== null}

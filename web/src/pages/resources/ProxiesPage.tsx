@@ -271,7 +271,7 @@ export default function ProxiesPage() {
             {P.checkSelected}
           </Button>
         </BulkBar>
-        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} selectable testId="proxies-table" />
+        <ListTable table={table} columns={columns} noun={P.noun} emptyText={P.empty} emptyAction={<Button icon={<PlusOutlined />} onClick={() => setEditing('new')}>{S.crud.addFirst(P.noun[0])}</Button>} selectable testId="proxies-table" />
       </div>
       <EntityDialog<ProxyForm>
         open={editing !== null}

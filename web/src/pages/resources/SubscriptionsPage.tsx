@@ -157,7 +157,7 @@ export default function SubscriptionsPage() {
             },
           ]}
         />
-        <ListTable table={table} columns={columns} noun={T.noun} emptyText={T.empty} testId="subscriptions-table" />
+        <ListTable table={table} columns={columns} noun={T.noun} emptyText={T.empty} emptyAction={<Button icon={<PlusOutlined />} onClick={() => setEditing('new')}>{S.crud.addFirst(T.noun[0])}</Button>} testId="subscriptions-table" />
       </div>
       <SubscriptionDialog
         open={editing !== null}

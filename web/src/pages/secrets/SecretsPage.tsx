@@ -3,17 +3,13 @@
 // fields when they close, and the agents-only value route is never called from here.
 
 import { useState } from 'react';
-import { Button, Form, Input, Table, Tag } from 'antd';
+import { Button, Form, Input, Tag } from 'antd';
 import { DeleteOutlined, LinkOutlined, LockOutlined, PlusOutlined, SyncOutlined } from '@ant-design/icons';
 import type { PasswordProps } from 'antd/es/input';
 import type { ColumnsType } from 'antd/es/table';
 import { secretsApi, type SecretBinding, type SecretMeta } from '../../api/secrets';
 import AdminGate from '../../components/AdminGate';
-import EntityDialog from '../../components/crud/EntityDialog';
-import LoadError, { firstLoad } from '../../components/crud/LoadError';
-import PageHeader from '../../components/crud/PageHeader';
-import { IconAction } from '../../components/crud/cells';
-import { useDeleteAction } from '../../components/crud/useDeleteAction';
+import { EntityDialog, FilterBar, IconAction, ListTable, PageHeader, useDeleteAction, useLocalListTable } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
@@ -58,7 +54,12 @@ function Secrets() {
   const bindings = data.data?.bindings ?? [];
   const bindingsOf = (id: string) => bindings.filter((b) => b.secret_ref === id);
   const bound = secrets.filter((s) => bindingsOf(s.id).length > 0).length;
-  const { loading, failed } = firstLoad(data);
+  const table = useLocalListTable<SecretMeta>(data.data?.secrets, {
+    rowKey: (s) => s.id,
+    filterKeys: ['kind'],
+    sortValue: { label: (s) => s.label.toLowerCase(), created: (s) => s.created_at, rotated: (s) => s.rotated_at ?? '' },
+    matches: (s, q, f) => (!f.kind || s.kind === f.kind) && (!q || s.label.toLowerCase().includes(q) || s.vault_ref.toLowerCase().includes(q)),
+  });
 
   const remove = useDeleteAction<SecretMeta>({
     remove: (s) => secretsApi.remove(s.id),
@@ -71,7 +72,7 @@ function Secrets() {
     {
       key: 'label',
       title: T.colLabel,
-      sorter: (a, b) => a.label.localeCompare(b.label),
+      sorter: true,
       render: (_, s) => (
         <>
           <div>{s.label}</div>
@@ -81,10 +82,11 @@ function Secrets() {
     },
     { key: 'kind', title: T.colKind, render: (_, s) => <Tag>{T.kind[s.kind] ?? s.kind}</Tag> },
     { key: 'version', title: T.colVersion, render: (_, s) => `v${s.material_version}` },
-    { key: 'created', title: T.colCreated, render: (_, s) => formatDateTime(s.created_at) },
+    { key: 'created', title: T.colCreated, sorter: true, render: (_, s) => formatDateTime(s.created_at) },
     {
       key: 'rotated',
       title: T.colRotated,
+      sorter: true,
       render: (_, s) => (s.rotated_at ? formatDateTime(s.rotated_at) : <span className="bm-muted">{T.never}</span>),
     },
     {
@@ -133,17 +135,22 @@ function Secrets() {
             { label: T.statUnbound, value: secrets.length - bound, tone: 'muted' },
           ]}
         />
-        {data.error ? <LoadError error={data.error} retry={data.refresh} /> : null}
-        <Table<SecretMeta>
-          size="small"
-          rowKey="id"
+        <FilterBar
+          table={table}
+          placeholder={T.search}
+          selects={[{ key: 'kind', label: T.colKind, options: Object.entries(T.kind).map(([value, label]) => ({ value, label })) }]}
+        />
+        <ListTable
+          table={{ ...table, error: data.error ?? table.error, refresh: data.refresh }}
           columns={columns}
-          dataSource={secrets}
-          loading={loading}
-          pagination={{ defaultPageSize: 15, size: 'small', hideOnSinglePage: true, showSizeChanger: true }}
-          locale={{ emptyText: failed ?? T.empty }}
-          scroll={{ x: 'max-content' }}
-          data-testid="secrets-table"
+          noun={T.noun}
+          emptyText={T.empty}
+          emptyAction={
+            <Button icon={<PlusOutlined />} onClick={() => setCreating(true)}>
+              {S.crud.addFirst(T.noun[0])}
+            </Button>
+          }
+          testId="secrets-table"
         />
         <EntityDialog<{ label: string; value: string }>
           open={creating}

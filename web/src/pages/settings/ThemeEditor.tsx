@@ -1,6 +1,6 @@
 // Theme editor drawer (web-ui.md §2.13): saved palette presets, fonts and
 // corner radii, the visual background (saved by its own button), and the 28
-// colour tokens of each mode. Every edit applies
+// color tokens of each mode. Every edit applies
 // live to the whole app; Save stores it in settings/theme, closing without
 // saving puts the stored look back.
 

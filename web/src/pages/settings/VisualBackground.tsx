@@ -1,5 +1,5 @@
 // "Visual Background" of the theme editor (web-ui.md §2.13): upload images
-// (presign → PUT → complete), pick one, tune overlay/blur/dim/colours with a
+// (presign → PUT → complete), pick one, tune overlay/blur/dim/colors with a
 // live preview of the chosen image under its overlay, and save to
 // settings/theme `visual` with its own button; the shell shows it at once.
 
@@ -20,7 +20,7 @@ function sizeText(bytes: number): string {
 
 const fileName = (a: ThemeAsset) => a.object_key.split('/').pop()?.replace(/^[0-9a-f-]{36}-/, '') ?? a.id;
 
-/** A colour box of the form (value/onChange from its Form.Item); unset shows `fallback`. */
+/** A color box of the form (value/onChange from its Form.Item); unset shows `fallback`. */
 function ColorInput({ value, onChange, fallback, id }: { value?: string; onChange?: (v: string) => void; fallback: string; id?: string }) {
   return <input id={id} type="color" value={value ?? fallback} onChange={(e) => onChange?.(e.target.value)} />;
 }
@@ -28,7 +28,7 @@ function ColorInput({ value, onChange, fallback, id }: { value?: string; onChang
 /** The chosen image as the shell will show it: position, size, blur and the overlay of the current mode. */
 function Preview({ url, v, fallback }: { url: string | null; v: Partial<Visual>; fallback: string }) {
   const mode = useThemeMode();
-  const colour = (mode === 'dark' ? v.overlayColorDark : v.overlayColorLight) ?? fallback;
+  const color = (mode === 'dark' ? v.overlayColorDark : v.overlayColorLight) ?? fallback;
   if (!url || !v.enabled) return <div className="bm-set-preview is-empty bm-muted" data-testid="background-preview">{T.previewNone}</div>;
   return (
     <div className="bm-set-preview" data-testid="background-preview" aria-label={T.preview}>
@@ -42,7 +42,7 @@ function Preview({ url, v, fallback }: { url: string | null; v: Partial<Visual>;
           transform: v.blurPx ? 'scale(1.02)' : undefined,
         }}
       />
-      <div className="bm-set-preview-overlay" style={{ background: colour, opacity: Math.min(1, (v.overlayOpacity ?? 0) + (v.dimStrength ?? 0)) }} />
+      <div className="bm-set-preview-overlay" style={{ background: color, opacity: Math.min(1, (v.overlayOpacity ?? 0) + (v.dimStrength ?? 0)) }} />
       <div className="bm-set-preview-panel">{T.previewPanel}</div>
     </div>
   );

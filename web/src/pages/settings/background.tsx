@@ -1,5 +1,5 @@
 // The custom background of web-ui.md §3: an image layer fixed under the whole
-// shell with a colour overlay (opacity = overlay + dim), from settings/theme
+// shell with a color overlay (opacity = overlay + dim), from settings/theme
 // `visual` and a theme asset. The same document's palettes, fonts and radii
 // are applied here too, once per sign-in. Image URLs are signed for 300 s, so the asset
 // list is asked for a fresh one whenever the background is (re)applied; the
@@ -104,7 +104,7 @@ export default function ThemeBackground() {
   }, [on]);
 
   if (!on) return null;
-  const colour =
+  const color =
     (mode === 'dark' ? visual.overlayColorDark : visual.overlayColorLight) ?? look.palettes[mode].surfaceBase;
   return (
     <div className="bm-bg" aria-hidden data-testid="theme-background">
@@ -120,7 +120,7 @@ export default function ThemeBackground() {
       />
       <div
         className="bm-bg-overlay"
-        style={{ background: colour, opacity: Math.min(1, visual.overlayOpacity + visual.dimStrength) }}
+        style={{ background: color, opacity: Math.min(1, visual.overlayOpacity + visual.dimStrength) }}
       />
     </div>
   );

@@ -175,7 +175,7 @@ export default function OperationConsole({ console: con }: { console: ReturnType
       key: 'progress',
       title: T.colProgress,
       width: 120,
-      render: (_, c) => (c.progress !== null ? <Progress percent={c.progress} size="small" /> : null),
+      render: (_, c) => (c.progress !== null ? <Progress aria-label={T.colProgress} percent={c.progress} size="small" /> : null),
     },
     { key: 'status', title: T.colStatus, width: 110, render: (_, c) => <Tag color={STATUS_COLOR[c.status]}>{T.status[c.status]}</Tag> },
   ];

@@ -16,6 +16,7 @@ import {
   RightOutlined,
 } from '@ant-design/icons';
 import { errorMessage } from '../../api/client';
+import DateField from '../../components/DateField';
 import { EntityDialog, useDeleteAction } from '../../components/crud';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
@@ -94,7 +95,7 @@ function EventDialog({
         <Input autoFocus maxLength={TITLE_MAX + 20} />
       </Form.Item>
       <Form.Item name="date" label={C.fieldDate} rules={[{ required: true, message: C.dateRequired }]}>
-        <Input type="date" />
+        <DateField />
       </Form.Item>
       <Form.Item name="linked_note_id" label={C.fieldNote}>
         <Select
@@ -130,7 +131,6 @@ function DayCell({
   limit: number;
   onSelect: () => void;
 }) {
-  const label = `${date.getDate()} ${C.months[date.getMonth()]} ${date.getFullYear()}, ${C.eventsCount(events.length)}`;
   return (
     <button
       type="button"
@@ -138,12 +138,17 @@ function DayCell({
         'bm-cal-day' + (inMonth ? '' : ' is-other') + (today ? ' is-today' : '') + (selected ? ' is-selected' : '')
       }
       aria-pressed={selected}
-      aria-label={label}
       data-date={ymd(date)}
       onClick={onSelect}
     >
+      {/* The name is the visible text plus month, year and count for a screen reader. */}
       <span className="bm-cal-day-head">
-        <span>{date.getDate()}</span>
+        <span>
+          {date.getDate()}
+          <span className="bm-visually-hidden">
+            {` ${C.months[date.getMonth()]} ${date.getFullYear()}, ${C.eventsCount(events.length)}`}
+          </span>
+        </span>
         {events.length > 0 && <span className="bm-cal-count">{events.length}</span>}
       </span>
       {events.slice(0, limit).map((e) => (
@@ -326,9 +331,9 @@ export default function CalendarPage() {
             </span>
             {events.loading && !events.data && <Spin size="small" />}
           </div>
-          <div className={'bm-cal-grid' + (view === 'week' ? ' bm-cal-week' : '')} role="grid" aria-label={title}>
+          <div className={'bm-cal-grid' + (view === 'week' ? ' bm-cal-week' : '')} role="group" aria-label={title}>
             {C.weekdays.map((w) => (
-              <div key={w} className="bm-cal-wd" role="columnheader">
+              <div key={w} className="bm-cal-wd" aria-hidden="true">
                 {w}
               </div>
             ))}

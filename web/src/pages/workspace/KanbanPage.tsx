@@ -18,6 +18,7 @@ import {
   PlusOutlined,
 } from '@ant-design/icons';
 import { errorMessage } from '../../api/client';
+import DateField from '../../components/DateField';
 import { EntityDialog, useDeleteAction } from '../../components/crud';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
@@ -304,7 +305,7 @@ export default function KanbanPage() {
             <Select options={KANBAN_COLUMNS.map((c) => ({ value: c, label: K.columns[c] }))} />
           </Form.Item>
           <Form.Item name="due_date" label={K.fieldDue}>
-            <Input type="date" />
+            <DateField />
           </Form.Item>
           <Form.Item name="description" label={K.fieldDescription}>
             <Input.TextArea rows={3} maxLength={2000} />
