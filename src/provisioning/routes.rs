@@ -1005,7 +1005,7 @@ async fn upload_iso(
     );
     let dispatch = Dispatch {
         agent_id: request.agent_id.trim().to_owned(),
-        command_type: "proxmox.upload-iso".into(),
+        command: botmox_contract::commands::Command::UploadIso,
         payload,
         expires_in_ms: 600_000,
         idempotency_key: None,
