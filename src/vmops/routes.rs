@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 use super::lifecycle::{self, Actor, Status};
 use super::store::{self, Command, NewCommand, Update};
+use crate::access::{self, Action};
 use crate::agents::principal::{AgentPrincipal, Caller};
 use crate::agents::store as agents;
 use crate::auth::{Authed, Principal};
@@ -105,7 +106,7 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
              (botmox-agent target add --ssh-password/--ssh-key-file) or reference a secret"
         )));
     }
-    if !me.is_privileged() {
+    if !access::allows(&me, Action::PrivilegedCommand) {
         match d.command.class(&d.payload) {
             Class::Privileged => return Err(ErrorCode::VmOpsPrivilegedCommand.into()),
             Class::Unsafe => {
@@ -120,7 +121,7 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
         .db
         .write(move |tx| {
             let agent = agents::by_id(tx, &me.tenant_id, &d.agent_id)?.ok_or(ErrorCode::AgentNotFound)?;
-            if !me.is_privileged() {
+            if !access::allows(&me, Action::QueueCommand) {
                 match agent.owner_user_id.as_deref() {
                     None => return Err(ApiError::new(ErrorCode::AgentOwnerUnassigned)),
                     Some(owner) if owner != me.user_id => return Err(ApiError::new(ErrorCode::AgentOwnerMismatch)),
@@ -145,8 +146,8 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
                 expires_at: now_ms() + d.expires_in_ms,
                 idempotency_key: key.as_deref(),
             };
-            let creator = (!me.is_privileged()).then_some(me.user_id.as_str());
-            if let Some(twin) = store::read_only_twin(tx, &new, creator, now_ms())? {
+            let creator = access::own_only(&me, Action::QueueCommand);
+            if let Some(twin) = store::read_only_twin(tx, &new, creator.as_deref(), now_ms())? {
                 return Ok((twin, false));
             }
             Ok((store::insert(tx, &new)?, true))
@@ -266,7 +267,7 @@ async fn list_commands(
             agent = Some(a.agent_id.clone());
             (a.tenant_id.clone(), None)
         }
-        Caller::User(me) => (me.tenant_id.clone(), (!me.is_privileged()).then(|| me.user_id.clone())),
+        Caller::User(me) => (me.tenant_id.clone(), access::own_only(me, Action::QueueCommand)),
     };
     let commands = state
         .db
@@ -395,7 +396,13 @@ fn visible(caller: &Caller, command: &Command) -> ApiResult<()> {
         Caller::Agent(a) if a.agent_id != command.agent_id => {
             Err(ApiError::new(ErrorCode::Forbidden).with_message("Command belongs to another agent"))
         }
-        Caller::User(me) if !me.is_privileged() && command.created_by.as_deref() != Some(&me.user_id) => {
+        Caller::User(me)
+            if !access::may_act_for(
+                me,
+                Action::QueueCommand,
+                command.created_by.as_deref().unwrap_or_default(),
+            ) =>
+        {
             Err(ErrorCode::VmOpsCommandNotFound.into())
         }
         _ => Result::Ok(()),
@@ -436,10 +443,7 @@ async fn update_command(
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Command>> {
     if let Caller::User(me) = &caller {
-        if !me.is_privileged() {
-            return Err(ApiError::new(ErrorCode::Forbidden)
-                .with_message("Only the command's agent or admin/infra can update it"));
-        }
+        access::require(me, Action::UpdateCommand)?;
     }
     let request: CommandUpdate = typed_body(&body, ErrorCode::VmOpsInvalidUpdateBody)?;
     Ok(ok(apply_update(&state, caller, id, request).await?))
@@ -522,7 +526,7 @@ async fn events(
             agent = Some(a.agent_id.clone());
             None
         }
-        Caller::User(me) => (!me.is_privileged()).then(|| me.user_id.clone()),
+        Caller::User(me) => access::own_only(me, Action::QueueCommand),
     };
     let filter = store::EventFilter {
         tenant: tenant_of(&caller),
