@@ -481,6 +481,36 @@ mod tests {
         assert_eq!(refusal(Action::RotateVaultKey).code, ErrorCode::OperatorRequired);
     }
 
+    /// Role checks live here only: a handler that tested roles itself would bypass the table
+    /// (and the matrix the docs render from it).
+    #[test]
+    fn no_module_outside_the_policy_tests_roles() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/access.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (n, line) in text.lines().enumerate() {
+                        if ["roles.contains(", "roles.iter().any(", "is_privileged("]
+                            .iter()
+                            .any(|p| line.contains(p))
+                        {
+                            found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut found,
+        );
+        assert!(found.is_empty(), "ask crate::access instead:\n{}", found.join("\n"));
+    }
+
     /// The access matrix of `docs/security.md` is this table; on a change, paste the expected
     /// text the failure prints.
     #[test]
