@@ -1,6 +1,7 @@
 //! Bot-Mox server: the `/api/v1` contract, the embedded web UI, SQLite storage, the object
 //! store and the secrets vault in one binary. See docs/ARCHITECTURE.md for the map.
 
+pub mod access;
 pub mod agents;
 pub mod artifacts;
 pub mod audit;

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use botmox_agent::config::{SshSettings, Target, TargetAuth, TlsPolicy};
 use botmox_agent::exec::ssh::{execute, remove_iso};
 use botmox_agent::exec::{ExecContext, ExecError};
+use botmox_contract::commands::Command;
 use botmox_testkit::host::{Host, Vm, VmStatus, ISO_DIR};
 use botmox_testkit::ssh::{SshDouble, SshOptions};
 use serde_json::{json, Value};
@@ -57,7 +58,8 @@ impl Fixture {
     }
 
     async fn run(&self, action: &str, payload: Value) -> Result<Value, ExecError> {
-        execute(&self.ctx, &self.target, action, &payload).await
+        let command = Command::from_action(action).expect("a catalogue action");
+        execute(&self.ctx, &self.target, command, &payload).await
     }
 
     fn known_hosts(&self) -> String {

@@ -5,5 +5,6 @@
 
 pub mod agent;
 pub mod auth;
+pub mod commands;
 pub mod envelope;
 pub mod health;

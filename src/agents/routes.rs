@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use super::pairing;
 use super::principal::Caller;
 use super::store::{self, AgentRow, Registration, ONLINE_WITHIN_MS};
+use crate::access::{self, Action};
 use crate::auth::domain::Email;
 use crate::auth::signin::{self, SignIn};
 use crate::auth::{store as users, token, Authed, Privileged};
@@ -166,8 +167,8 @@ async fn create_pairing(
     errors.into_result(ErrorCode::AgentsPairingInvalidBody)?;
     let owner = match request.owner_user_id.map(|o| o.trim().to_owned()) {
         Some(owner) if owner != me.user_id => {
-            if !me.is_privileged() {
-                return Err(ApiError::new(ErrorCode::Forbidden).with_message("owner_user_id override is not allowed"));
+            if !access::may_act_for(&me, Action::PairAgent, &owner) {
+                return Err(access::refusal(Action::PairAgent));
             }
             owner
         }
@@ -344,7 +345,7 @@ async fn heartbeat(
             }
             (agent.tenant_id.clone(), None)
         }
-        Caller::User(me) => (me.tenant_id.clone(), (!me.is_privileged()).then(|| me.user_id.clone())),
+        Caller::User(me) => (me.tenant_id.clone(), access::own_only(me, Action::SeeAgents)),
     };
     let metadata = Value::Object(request.metadata.unwrap_or_default());
     let agent = beat(&state, tenant, request.agent_id, owner, metadata).await?;
@@ -404,7 +405,7 @@ async fn list_agents(
     {
         return Err(ErrorCode::AgentsListInvalidQuery.into());
     }
-    let owner = (!me.is_privileged()).then(|| me.user_id.clone());
+    let owner = access::own_only(&me, Action::SeeAgents);
     let agents = state
         .db
         .read(move |conn| store::list(conn, &me.tenant_id, owner.as_deref(), status.as_deref()).map_err(ApiError::from))
@@ -420,7 +421,7 @@ async fn get_agent(
     Authed(me, ..): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Ok<AgentInfo>> {
-    let owner = (!me.is_privileged()).then(|| me.user_id.clone());
+    let owner = access::own_only(&me, Action::SeeAgents);
     let agent = state
         .db
         .read(move |conn| store::by_id(conn, &me.tenant_id, &id).map_err(ApiError::from))

@@ -5,9 +5,11 @@ use std::marker::PhantomData;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+
 use botmox_contract::auth::Role;
 
 use super::{browser, store, token};
+use crate::access::{self, Action, Grant};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -26,52 +28,39 @@ pub struct Principal {
     pub operator: bool,
 }
 
-impl Principal {
-    /// Admin or infra: may act for other users of the tenant (access matrix, `api-ops.md` §11).
-    pub fn is_privileged(&self) -> bool {
-        privileged(&self.roles)
-    }
-}
-
-/// Do these roles include admin or infra? (A user's, or an agent owner's.)
-pub fn privileged(roles: &[Role]) -> bool {
-    roles.iter().any(|r| matches!(r, Role::Admin | Role::Infra))
-}
-
-/// Which roles a route accepts; an empty list means any signed-in user.
+/// The row of the access policy (`crate::access`) a route checks as a whole; `None`: any
+/// signed-in user.
 pub trait Access {
-    const ROLES: &'static [Role];
-    /// Only the installation operator, whatever the roles.
-    const OPERATOR: bool = false;
+    const ACTION: Option<Action>;
 }
 
 pub struct AnyUser;
 impl Access for AnyUser {
-    const ROLES: &'static [Role] = &[];
+    const ACTION: Option<Action> = None;
 }
 
+/// Admin: the tenant's users, audit trail, client logs, licences, delivery history.
 pub struct AdminOnly;
 impl Access for AdminOnly {
-    const ROLES: &'static [Role] = &[Role::Admin];
+    const ACTION: Option<Action> = Some(Action::TenantAdmin);
 }
 
 /// Privileged = admin or infra (access matrix, `api-ops.md` §11).
 pub struct Privileged;
 impl Access for Privileged {
-    const ROLES: &'static [Role] = &[Role::Admin, Role::Infra];
+    const ACTION: Option<Action> = Some(Action::PrivilegedRoutes);
 }
 
 /// Only `infra`: the direct Proxmox/SSH routes (`api-ops.md` §4).
 pub struct InfraOnly;
 impl Access for InfraOnly {
-    const ROLES: &'static [Role] = &[Role::Infra];
+    const ACTION: Option<Action> = Some(Action::Infra);
 }
 
 /// The installation operator: actions that span every tenant (the vault key).
 pub struct InstallationOperator;
 impl Access for InstallationOperator {
-    const ROLES: &'static [Role] = &[];
-    const OPERATOR: bool = true;
+    const ACTION: Option<Action> = Some(Action::RotateVaultKey);
 }
 
 /// `Authed<AdminOnly>` in a handler's arguments is the whole access check of that route.
@@ -126,14 +115,10 @@ pub async fn authenticate<A: Access>(state: &AppState, bearer: &str) -> Result<P
             session
         }
     };
-    if !A::ROLES.is_empty() && !session.roles.iter().any(|r| A::ROLES.contains(r)) {
-        let names: Vec<&str> = A::ROLES.iter().map(|r| r.as_str()).collect();
-        return Err(
-            ApiError::new(ErrorCode::Forbidden).with_message(format!("One of roles is required: {}", names.join(", ")))
-        );
-    }
-    if A::OPERATOR && !session.operator {
-        return Err(ErrorCode::OperatorRequired.into());
+    if let Some(action) = A::ACTION {
+        if access::grant_with(&session.roles, session.operator, action) == Grant::No {
+            return Err(access::refusal(action));
+        }
     }
     if now_ms() - session.last_seen_at > TOUCH_EVERY_MS {
         // The cached copy learns the new time too, or every cached hit would touch again.

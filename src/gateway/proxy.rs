@@ -14,13 +14,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
-use botmox_contract::auth::Role;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::services::{self, Service};
 use super::{handoff, rules, store};
+use crate::access::{self, Action, Grant};
 use crate::auth::token;
 use crate::clock::now_ms;
 use crate::egress::{Outbound, Policy};
@@ -180,8 +180,8 @@ async fn holder_of(state: &AppState, service: &Service, headers: &HeaderMap) -> 
         })
         .await?
         .ok_or(ErrorCode::GatewayUnauthorized)?;
-    if !holder.roles.contains(&Role::Infra) {
-        return Err(ApiError::new(ErrorCode::Forbidden).with_message("One of roles is required: infra"));
+    if access::grant(&holder.roles, Action::Infra) != Grant::All {
+        return Err(access::refusal(Action::Infra));
     }
     Ok(holder)
 }

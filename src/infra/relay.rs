@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use botmox_contract::commands::Command;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
@@ -32,7 +33,7 @@ pub async fn run(
     state: &AppState,
     me: &Principal,
     via: &Via,
-    command_type: &str,
+    command: Command,
     mut payload: Map<String, Value>,
     own_timeout: Duration,
 ) -> ApiResult<Value> {
@@ -43,7 +44,7 @@ pub async fn run(
     let wait = own_timeout + GRACE;
     let dispatch = Dispatch {
         agent_id,
-        command_type: command_type.to_owned(),
+        command,
         payload,
         expires_in_ms: wait.as_millis() as i64,
         idempotency_key: None,

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::State;
+use botmox_contract::commands::Command;
 use botmox_contract::envelope::Failure;
 use serde_json::{json, Map, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -53,16 +54,8 @@ fn object(pairs: Value) -> Map<String, Value> {
     }
 }
 
-async fn relay_api(state: &AppState, me: &Principal, via: &Via, action: &str, payload: Value) -> ApiResult<Value> {
-    relay::run(
-        state,
-        me,
-        via,
-        &format!("proxmox.{action}"),
-        object(payload),
-        API_TIMEOUT,
-    )
-    .await
+async fn relay_api(state: &AppState, me: &Principal, via: &Via, command: Command, payload: Value) -> ApiResult<Value> {
+    relay::run(state, me, via, command, object(payload), API_TIMEOUT).await
 }
 
 /// Node and vmid from the path, checked.
@@ -71,13 +64,13 @@ fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, u64)> {
 }
 
 /// A read of one VM (`get-config`, `vm-status`): its data as the agent returns it.
-async fn read_vm(state: &AppState, me: &Principal, via: &Via, node: &str, vmid: &str, action: &str) -> Answer {
+async fn read_vm(state: &AppState, me: &Principal, via: &Via, node: &str, vmid: &str, command: Command) -> Answer {
     let (node, vmid) = vm_path(node, vmid)?;
     Ok(ok(relay_api(
         state,
         me,
         via,
-        action,
+        command,
         json!({ "node": node, "vmid": vmid }),
     )
     .await?))
@@ -93,7 +86,7 @@ fn upid_of(result: Value) -> Value {
     responses((status = 200, body = Success<Object>), (status = 403, body = Failure), (status = 409, body = Failure),
         (status = 502, body = Failure), (status = 504, body = Failure)))]
 async fn login(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
-    relay_api(&state, &me, &via, "login", json!({ "force": true })).await?;
+    relay_api(&state, &me, &via, Command::Login, json!({ "force": true })).await?;
     Ok(ok(json!({ "connected": true })))
 }
 
@@ -101,7 +94,7 @@ async fn login(State(state): State<AppState>, Authed(me, ..): Infra, Query(via):
 #[utoipa::path(get, path = "/api/v1/infra/proxmox/status", tag = "infra", security(("bearer" = [])), params(Via),
     responses((status = 200, body = Success<Object>), (status = 502, body = Failure)))]
 async fn status(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
-    let version = relay_api(&state, &me, &via, "status", json!({})).await?;
+    let version = relay_api(&state, &me, &via, Command::Status, json!({})).await?;
     Ok(ok(json!({ "connected": true, "version": version })))
 }
 
@@ -115,7 +108,9 @@ async fn list_vms(
     Query(via): Query<Via>,
 ) -> Answer {
     let node = validate::node(&node).map_err(bad)?;
-    Ok(ok(relay_api(&state, &me, &via, "list", json!({ "node": node })).await?))
+    Ok(ok(
+        relay_api(&state, &me, &via, Command::List, json!({ "node": node })).await?
+    ))
 }
 
 /// Clones a VM: `newid` (positive integer), `name`, `storage`, `format`, `full`.
@@ -146,7 +141,9 @@ async fn clone_vm(
         payload["full"] = json!(full.ok_or_else(|| bad("full must be a boolean or 0/1".into()))?);
     }
     relay::audit(&state, &me, Action::Create, format!("proxmox/{node}/qemu/{vmid}/clone")).await?;
-    Ok(ok(upid_of(relay_api(&state, &me, &via, "clone", payload).await?)))
+    Ok(ok(upid_of(
+        relay_api(&state, &me, &via, Command::Clone, payload).await?,
+    )))
 }
 
 /// A VM's config.
@@ -158,7 +155,7 @@ async fn get_config(
     Path((node, vmid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    read_vm(&state, &me, &via, &node, &vmid, "get-config").await
+    read_vm(&state, &me, &via, &node, &vmid, Command::GetConfig).await
 }
 
 /// Updates a VM's config with the whitelisted keys (`cores`, `memory`, `net0`, …).
@@ -183,7 +180,7 @@ async fn put_config(
     .await?;
     let payload = json!({ "node": node, "vmid": vmid, "config": config });
     Ok(ok(upid_of(
-        relay_api(&state, &me, &via, "update-config", payload).await?,
+        relay_api(&state, &me, &via, Command::UpdateConfig, payload).await?,
     )))
 }
 
@@ -204,7 +201,7 @@ async fn task_status(
         &state,
         &me,
         &via,
-        "task-status",
+        Command::TaskStatus,
         json!({ "node": node, "upid": upid }),
     )
     .await?))
@@ -221,16 +218,16 @@ async fn power(
     Query(via): Query<Via>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let action = validate::action(&action).map_err(bad)?;
+    let command = validate::action(&action).map_err(bad)?;
     relay::audit(
         &state,
         &me,
         Action::Update,
-        format!("proxmox/{node}/qemu/{vmid}/status/{action}"),
+        format!("proxmox/{node}/qemu/{vmid}/status/{}", command.action()),
     )
     .await?;
     Ok(ok(upid_of(
-        relay_api(&state, &me, &via, action, json!({ "node": node, "vmid": vmid })).await?,
+        relay_api(&state, &me, &via, command, json!({ "node": node, "vmid": vmid })).await?,
     )))
 }
 
@@ -257,7 +254,9 @@ async fn delete_vm(
         target: query.get("target").cloned(),
     };
     relay::audit(&state, &me, Action::Delete, format!("proxmox/{node}/qemu/{vmid}")).await?;
-    Ok(ok(upid_of(relay_api(&state, &me, &via, "delete", payload).await?)))
+    Ok(ok(upid_of(
+        relay_api(&state, &me, &via, Command::Delete, payload).await?,
+    )))
 }
 
 /// Sends a key (`ctrl-alt-delete`, `ret`, …) to the VM.
@@ -284,7 +283,7 @@ async fn sendkey(
         &state,
         &me,
         &via,
-        "sendkey",
+        Command::SendKey,
         json!({ "node": node, "vmid": vmid, "key": key }),
     )
     .await?;
@@ -301,29 +300,23 @@ async fn current_status(
     Path((node, vmid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    read_vm(&state, &me, &via, &node, &vmid, "vm-status").await
+    read_vm(&state, &me, &via, &node, &vmid, Command::VmStatus).await
 }
 
 /// The cluster's resources.
 #[utoipa::path(get, path = "/api/v1/infra/proxmox/cluster/resources", tag = "infra", security(("bearer" = [])),
     params(Via), responses((status = 200, body = Success<Vec<Object>>)))]
 async fn cluster_resources(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
-    Ok(ok(relay_api(&state, &me, &via, "cluster-resources", json!({})).await?))
+    Ok(ok(
+        relay_api(&state, &me, &via, Command::ClusterResources, json!({})).await?
+    ))
 }
 
 /// Probes SSH to the Proxmox host.
 #[utoipa::path(post, path = "/api/v1/infra/ssh/test", tag = "infra", security(("bearer" = [])), params(Via),
     responses((status = 200, body = Success<Object>)))]
 async fn ssh_test(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
-    let probe = relay::run(
-        &state,
-        &me,
-        &via,
-        "proxmox.ssh-test",
-        Map::new(),
-        Duration::from_secs(10),
-    )
-    .await?;
+    let probe = relay::run(&state, &me, &via, Command::SshTest, Map::new(), Duration::from_secs(10)).await?;
     Ok(ok(probe))
 }
 
@@ -356,7 +349,7 @@ async fn ssh_exec(
         &state,
         &me,
         &via,
-        "proxmox.ssh-exec",
+        Command::SshExec,
         payload,
         Duration::from_millis(timeout),
     )
@@ -378,7 +371,7 @@ async fn ssh_read_config(
         &state,
         &me,
         &via,
-        "proxmox.ssh-read-config",
+        Command::SshReadConfig,
         payload,
         Duration::from_secs(15),
     )
@@ -408,7 +401,7 @@ async fn ssh_write_config(
         &state,
         &me,
         &via,
-        "proxmox.ssh-write-config",
+        Command::SshWriteConfig,
         payload,
         Duration::from_secs(20),
     )

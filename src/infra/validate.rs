@@ -2,7 +2,17 @@
 
 use serde_json::{Map, Number, Value};
 
-pub const ACTIONS: [&str; 6] = ["start", "stop", "shutdown", "reset", "suspend", "resume"];
+use botmox_contract::commands::Command;
+
+/// The power actions of `…/status/{action}`.
+const POWER: [Command; 6] = [
+    Command::Start,
+    Command::Stop,
+    Command::Shutdown,
+    Command::Reset,
+    Command::Suspend,
+    Command::Resume,
+];
 
 pub fn node(raw: &str) -> Result<String, String> {
     let node = raw.trim();
@@ -20,11 +30,11 @@ pub fn vmid(raw: &str) -> Result<u64, String> {
         .ok_or_else(|| "Invalid vmid".into())
 }
 
-pub fn action(raw: &str) -> Result<&'static str, String> {
+pub fn action(raw: &str) -> Result<Command, String> {
     let lower = raw.trim().to_ascii_lowercase();
-    ACTIONS
+    POWER
         .into_iter()
-        .find(|a| *a == lower)
+        .find(|c| c.action() == lower)
         .ok_or_else(|| format!("Invalid action: {raw}"))
 }
 
@@ -104,7 +114,7 @@ mod tests {
     fn inputs_parse_or_say_what_is_wrong() {
         assert_eq!(vmid("101"), Ok(101));
         assert!(vmid("10a").is_err() && vmid("0").is_err());
-        assert_eq!(action("START"), Ok("start"));
+        assert_eq!(action("START"), Ok(Command::Start));
         assert_eq!(action("explode"), Err("Invalid action: explode".into()));
         assert_eq!(key(Some("ctrl-alt-delete")), Ok("ctrl-alt-delete".into()));
         assert_eq!(key(Some("rm -rf")), Err("Invalid key format".into()));

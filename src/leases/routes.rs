@@ -15,6 +15,7 @@ use super::check::ceiling_ms;
 use super::policy;
 use super::store::{self, LeaseRow};
 use super::token::{Claims, LeaseKey, ISSUER};
+use crate::access;
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
 use crate::audit::store::{self as audit, Action, Actor};
@@ -137,8 +138,8 @@ async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<V
     // 1. The user.
     let user_id = match &caller {
         Caller::User(me) => match named {
-            Some(other) if other != me.user_id && !me.is_privileged() => {
-                return Err(ApiError::new(ErrorCode::Forbidden).with_message("user_id override is not allowed"));
+            Some(other) if !access::may_act_for(me, access::Action::IssueLease, &other) => {
+                return Err(access::refusal(access::Action::IssueLease));
             }
             other => other.unwrap_or_else(|| me.user_id.clone()),
         },
@@ -296,7 +297,7 @@ async fn heartbeat(
             let (tenant, ..) = actor_of(&caller);
             let lease = store::lease(tx, &tenant, &request.lease_id)?.ok_or(ErrorCode::LeaseNotFound)?;
             let holder = match &caller {
-                Caller::User(me) => me.user_id == lease.user_id || me.is_privileged(),
+                Caller::User(me) => access::may_act_for(me, access::Action::IssueLease, &lease.user_id),
                 Caller::Agent(a) => a.agent_id == lease.agent_id,
             };
             if !holder {

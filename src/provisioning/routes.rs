@@ -29,6 +29,7 @@ use super::payload::{self, Ip};
 use super::records::{self, Change, Kind};
 use super::store::{self, ProgressEvent, TokenRow};
 use super::{iso, profile, tokens, unattend};
+use crate::access::{self, Action};
 use crate::agents::routes::ServerUrl;
 use crate::artifacts;
 use crate::auth::{token, Authed, Principal};
@@ -446,10 +447,8 @@ async fn generate(
         .write(move |tx| {
             // One token per (tenant, VM): only its owner (or admin/infra) may replace it.
             let current = store::token_of_vm(tx, &saved.tenant_id, &saved.vm_uuid)?;
-            if current.is_some_and(|c| c.user_id != who.user_id) && !who.is_privileged() {
-                return Err(
-                    ApiError::new(ErrorCode::Forbidden).with_message("Another user of your tenant provisions this VM")
-                );
+            if current.is_some_and(|c| !access::may_act_for(&who, Action::ReplaceProvisioning, &c.user_id)) {
+                return Err(access::refusal(Action::ReplaceProvisioning));
             }
             let replaced = store::replace_token(tx, &saved, &hash)?;
             crate::audit::store::record(
@@ -1005,7 +1004,7 @@ async fn upload_iso(
     );
     let dispatch = Dispatch {
         agent_id: request.agent_id.trim().to_owned(),
-        command_type: "proxmox.upload-iso".into(),
+        command: botmox_contract::commands::Command::UploadIso,
         payload,
         expires_in_ms: 600_000,
         idempotency_key: None,

@@ -5,7 +5,6 @@
 //! (`reach.rs`), and every such read, given or refused, is audited.
 
 use axum::extract::State;
-use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,10 +15,10 @@ use utoipa_axum::routes;
 use super::material::{self, Material, MaterialFields};
 use super::reach::{self, Refusal};
 use super::store::{self, BindingRow, NewMaterial, SecretRow};
+use crate::access::{self, Grant};
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
 use crate::audit::store::{self as audit, Action, Actor};
-use crate::auth::principal::privileged;
 use crate::auth::store as users;
 use crate::auth::{Authed, Principal};
 use crate::clock::{iso_ms, now_ms};
@@ -176,10 +175,10 @@ fn secret_id(raw: &str) -> ApiResult<String> {
 
 /// Rotate, delete and bind belong to the secret's creator or an admin (§10.3 rewrite).
 fn may_change(me: &Principal, created_by: &str) -> ApiResult<()> {
-    if me.user_id == created_by || me.roles.contains(&Role::Admin) {
+    if access::may_act_for(me, access::Action::ChangeSecret, created_by) {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::Forbidden).with_message("Only the secret's creator or an admin can change it"))
+        Err(access::refusal(access::Action::ChangeSecret))
     }
 }
 
@@ -358,7 +357,8 @@ async fn secret_value(
             let bindings = store::bindings_for_agent(tx, &agent.tenant_id, &id, &agent.agent_id)?;
             let owner = agents::by_id(tx, &agent.tenant_id, &agent.agent_id)?.and_then(|a| a.owner_user_id);
             let owner_privileged = match owner {
-                Some(owner) => users::user_by_id(tx, &agent.tenant_id, &owner)?.is_some_and(|u| privileged(&u.roles)),
+                Some(owner) => users::user_by_id(tx, &agent.tenant_id, &owner)?
+                    .is_some_and(|u| access::grant(&u.roles, access::Action::ShareTenantSecrets) == Grant::All),
                 None => false,
             };
             let verdict = reach::verdict(bindings, owner_privileged);

@@ -2,7 +2,6 @@
 //! served from one tree per tenant.
 
 use axum::extract::State;
-use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -11,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::tree::{self, SettingsPath};
+use crate::access;
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed, Principal};
 use crate::documents::fields::Bounded;
@@ -211,11 +211,8 @@ async fn write_path(state: AppState, me: Principal, path: String, body: Value) -
         return Err(ApiError::new(ErrorCode::BadRequest)
             .with_message("The body must be a non-empty object, an array, a string, a number, a boolean or null"));
     }
-    if !me.is_privileged() && CONNECTION_TARGETS.iter().any(|node| reaches(&path, &body, node)) {
-        return Err(ApiError::new(ErrorCode::Forbidden).with_message(
-            "Only admin or infra users may change vmgenerator.services or vmgenerator.proxmox: \
-             the gateway and agents' pairing hints connect to those addresses",
-        ));
+    if CONNECTION_TARGETS.iter().any(|node| reaches(&path, &body, node)) {
+        access::require(&me, access::Action::ConnectionSettings)?;
     }
     if ADMIN_ONLY.iter().any(|node| reaches(&path, &body, node)) {
         channels_need_admin(&me)?;
@@ -235,9 +232,8 @@ async fn delete_path(
     Path(path): Path<String>,
 ) -> ApiResult<Ok<Value>> {
     let path = SettingsPath::parse(&path)?;
-    if !me.is_privileged() && CONNECTION_TARGETS.iter().any(|node| reaches(&path, &Value::Null, node)) {
-        return Err(ApiError::new(ErrorCode::Forbidden)
-            .with_message("Only admin or infra users may change vmgenerator.services or vmgenerator.proxmox"));
+    if CONNECTION_TARGETS.iter().any(|node| reaches(&path, &Value::Null, node)) {
+        access::require(&me, access::Action::ConnectionSettings)?;
     }
     if ADMIN_ONLY.iter().any(|node| reaches(&path, &Value::Null, node)) {
         channels_need_admin(&me)?;
@@ -275,11 +271,7 @@ const ADMIN_ONLY: [&[&str]; 2] = [&["api_keys"], &["notifications", "webhook"]];
 /// The check every write of API keys or notification channels passes, whichever route it
 /// takes (`/settings/*`, `/notifications/settings`).
 pub fn channels_need_admin(me: &Principal) -> ApiResult<()> {
-    if me.roles.contains(&Role::Admin) {
-        return Ok(());
-    }
-    Err(ApiError::new(ErrorCode::Forbidden)
-        .with_message("Only an admin may change API keys and notification channels (Telegram, webhook)"))
+    access::require(me, access::Action::TenantChannels)
 }
 
 /// Does a write of `body` at `path` change anything at or below `node`? A write below the

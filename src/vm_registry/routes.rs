@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store::{self, VmRecord};
+use crate::access::{self, Action};
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
 use crate::auth::store as users;
@@ -101,8 +102,8 @@ async fn register(
     let uuid = uuid.expect("checked");
     let (tenant_id, owner) = match caller {
         Caller::User(me) => match user_id {
-            Some(other) if other != me.user_id && !me.is_privileged() => {
-                return Err(ApiError::new(ErrorCode::Forbidden).with_message("user_id override is not allowed"));
+            Some(other) if !access::may_act_for(&me, Action::RegisterVm, &other) => {
+                return Err(access::refusal(Action::RegisterVm));
             }
             other => (me.tenant_id, other.unwrap_or(me.user_id)),
         },

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use botmox_contract::commands::{Class, Command as AgentCommand, ALLOW_UNSAFE};
 use botmox_contract::envelope::{Failure, Success};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -16,6 +17,7 @@ use utoipa_axum::routes;
 
 use super::lifecycle::{self, Actor, Status};
 use super::store::{self, Command, NewCommand, Update};
+use crate::access::{self, Action};
 use crate::agents::principal::{AgentPrincipal, Caller};
 use crate::agents::store as agents;
 use crate::auth::{Authed, Principal};
@@ -26,27 +28,6 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::{ok, Ok};
 use crate::state::AppState;
 
-/// Payload keys that raise privileges, honoured for admin/infra callers only.
-const PRIVILEGED_KEYS: [&str; 1] = ["allowUnsafe"];
-/// Commands as strong as an unsafe SSH command, for admin/infra callers only: a VM's config
-/// file can start anything on the Proxmox host (hookscripts, raw QEMU arguments).
-const PRIVILEGED_COMMANDS: [&str; 1] = ["proxmox.ssh-write-config"];
-/// The config updates that can do the same through the Proxmox API, and the keys that do it.
-const CONFIG_UPDATES: [&str; 2] = ["proxmox.update-config", "proxmox.config.update"];
-const PRIVILEGED_CONFIG_KEYS: [&str; 2] = ["args", "hookscript"];
-
-/// Would this command run code of the caller's choosing on the Proxmox host? (The agent
-/// merges `config{}` and top-level keys into one config update.)
-fn needs_privilege(command_type: &str, payload: &Map<String, Value>) -> bool {
-    if PRIVILEGED_COMMANDS.contains(&command_type) {
-        return true;
-    }
-    let nested = payload.get("config").and_then(Value::as_object);
-    CONFIG_UPDATES.contains(&command_type)
-        && PRIVILEGED_CONFIG_KEYS
-            .iter()
-            .any(|k| payload.contains_key(*k) || nested.is_some_and(|c| c.contains_key(*k)))
-}
 /// Credentials never travel in commands (the server would store them): agents keep SSH
 /// credentials per target, and secrets are referenced by `secret_ref`.
 const CREDENTIAL_KEYS: [&str; 2] = ["sshPassword", "sshPrivateKey"];
@@ -106,7 +87,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value
 
 pub struct Dispatch {
     pub agent_id: String,
-    pub command_type: String,
+    pub command: AgentCommand,
     pub payload: Map<String, Value>,
     pub expires_in_ms: i64,
     pub idempotency_key: Option<String>,
@@ -125,12 +106,13 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
              (botmox-agent target add --ssh-password/--ssh-key-file) or reference a secret"
         )));
     }
-    if !me.is_privileged() && needs_privilege(&d.command_type, &d.payload) {
-        return Err(ErrorCode::VmOpsPrivilegedCommand.into());
-    }
-    if !me.is_privileged() {
-        for key in PRIVILEGED_KEYS {
-            d.payload.remove(key);
+    if !access::allows(&me, Action::PrivilegedCommand) {
+        match d.command.class(&d.payload) {
+            Class::Privileged => return Err(ErrorCode::VmOpsPrivilegedCommand.into()),
+            Class::Unsafe => {
+                d.payload.remove(ALLOW_UNSAFE);
+            }
+            Class::ReadOnly | Class::Change => {}
         }
     }
     let key = d.idempotency_key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
@@ -139,7 +121,7 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
         .db
         .write(move |tx| {
             let agent = agents::by_id(tx, &me.tenant_id, &d.agent_id)?.ok_or(ErrorCode::AgentNotFound)?;
-            if !me.is_privileged() {
+            if !access::allows(&me, Action::QueueCommand) {
                 match agent.owner_user_id.as_deref() {
                     None => return Err(ApiError::new(ErrorCode::AgentOwnerUnassigned)),
                     Some(owner) if owner != me.user_id => return Err(ApiError::new(ErrorCode::AgentOwnerMismatch)),
@@ -158,14 +140,14 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
             let new = NewCommand {
                 tenant: &me.tenant_id,
                 agent_id: &agent.id,
-                command_type: &d.command_type,
+                command_type: d.command.name(),
                 payload: &payload,
                 created_by: &me.user_id,
                 expires_at: now_ms() + d.expires_in_ms,
                 idempotency_key: key.as_deref(),
             };
-            let creator = (!me.is_privileged()).then_some(me.user_id.as_str());
-            if let Some(twin) = store::read_only_twin(tx, &new, creator, now_ms())? {
+            let creator = access::own_only(&me, Action::QueueCommand);
+            if let Some(twin) = store::read_only_twin(tx, &new, creator.as_deref(), now_ms())? {
                 return Ok((twin, false));
             }
             Ok((store::insert(tx, &new)?, true))
@@ -189,10 +171,12 @@ async fn namespaced(
     if action.is_empty() || action.len() > 190 {
         return Err(ErrorCode::VmOpsInvalidAction.into());
     }
+    let command = AgentCommand::parse(&format!("{namespace}.{action}"))
+        .map_err(|e| ApiError::new(ErrorCode::VmOpsInvalidAction).with_message(e.to_string()))?;
     let request: NamespacedDispatch = typed_body(body, ErrorCode::VmOpsInvalidDispatchBody)?;
     let d = Dispatch {
         agent_id: request.agent_id.trim().to_owned(),
-        command_type: format!("{namespace}.{action}"),
+        command,
         payload: request.params,
         expires_in_ms: 300_000,
         idempotency_key: request.idempotency_key,
@@ -244,9 +228,11 @@ async fn dispatch_raw(
         return Err(ApiError::new(ErrorCode::VmOpsInvalidCreateBody)
             .with_message("command_type must be 1-200 characters and expires_in_seconds 10-3600"));
     }
+    let command = AgentCommand::parse(kind)
+        .map_err(|e| ApiError::new(ErrorCode::VmOpsInvalidCreateBody).with_message(e.to_string()))?;
     let d = Dispatch {
         agent_id: request.agent_id.trim().to_owned(),
-        command_type: kind.to_owned(),
+        command,
         payload: request.payload,
         expires_in_ms: seconds * 1000,
         idempotency_key: request.idempotency_key,
@@ -281,7 +267,7 @@ async fn list_commands(
             agent = Some(a.agent_id.clone());
             (a.tenant_id.clone(), None)
         }
-        Caller::User(me) => (me.tenant_id.clone(), (!me.is_privileged()).then(|| me.user_id.clone())),
+        Caller::User(me) => (me.tenant_id.clone(), access::own_only(me, Action::QueueCommand)),
     };
     let commands = state
         .db
@@ -410,7 +396,13 @@ fn visible(caller: &Caller, command: &Command) -> ApiResult<()> {
         Caller::Agent(a) if a.agent_id != command.agent_id => {
             Err(ApiError::new(ErrorCode::Forbidden).with_message("Command belongs to another agent"))
         }
-        Caller::User(me) if !me.is_privileged() && command.created_by.as_deref() != Some(&me.user_id) => {
+        Caller::User(me)
+            if !access::may_act_for(
+                me,
+                Action::QueueCommand,
+                command.created_by.as_deref().unwrap_or_default(),
+            ) =>
+        {
             Err(ErrorCode::VmOpsCommandNotFound.into())
         }
         _ => Result::Ok(()),
@@ -451,10 +443,7 @@ async fn update_command(
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Command>> {
     if let Caller::User(me) = &caller {
-        if !me.is_privileged() {
-            return Err(ApiError::new(ErrorCode::Forbidden)
-                .with_message("Only the command's agent or admin/infra can update it"));
-        }
+        access::require(me, Action::UpdateCommand)?;
     }
     let request: CommandUpdate = typed_body(&body, ErrorCode::VmOpsInvalidUpdateBody)?;
     Ok(ok(apply_update(&state, caller, id, request).await?))
@@ -537,7 +526,7 @@ async fn events(
             agent = Some(a.agent_id.clone());
             None
         }
-        Caller::User(me) => (!me.is_privileged()).then(|| me.user_id.clone()),
+        Caller::User(me) => access::own_only(me, Action::QueueCommand),
     };
     let filter = store::EventFilter {
         tenant: tenant_of(&caller),

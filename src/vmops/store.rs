@@ -1,6 +1,7 @@
 //! SQL for commands and their events. Every status change writes its event in the same
 //! transaction.
 
+use botmox_contract::commands::Command as AgentCommand;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::Value;
@@ -137,30 +138,10 @@ pub fn by_idempotency_key(
     .optional()
 }
 
-/// Command types that only read, so an identical one in flight or just finished can answer
-/// for a new one (§3.6).
-pub const READ_ONLY: [&str; 8] = [
-    "proxmox.status",
-    "proxmox.ssh-status",
-    "proxmox.ssh-test",
-    "proxmox.list-vms",
-    "proxmox.list-targets",
-    "proxmox.cluster-resources",
-    "proxmox.get-config",
-    "proxmox.vm-status",
-];
-/// Reads that are not de-duplicated (aliases the reference did not list, and polls of a task
-/// or a file): with [`READ_ONLY`], what [`Command::read_only`] calls a read.
-const OTHER_READS: [&str; 4] = [
-    "proxmox.list",
-    "proxmox.config.get",
-    "proxmox.task-status",
-    "proxmox.ssh-read-config",
-];
-
-/// Whether a command type only reads.
+/// Whether a stored command type only reads (the catalogue's [`AgentCommand::is_read`]; a
+/// type it does not know, from an older queue, counts as a change).
 pub fn is_read(command_type: &str) -> bool {
-    READ_ONLY.contains(&command_type) || OTHER_READS.contains(&command_type)
+    AgentCommand::parse(command_type).is_ok_and(AgentCommand::is_read)
 }
 
 /// How recent a read-only command must be to stand in for a new one.
@@ -176,7 +157,7 @@ pub fn read_only_twin(
     creator: Option<&str>,
     now: i64,
 ) -> rusqlite::Result<Option<Command>> {
-    if !READ_ONLY.contains(&c.command_type) {
+    if !AgentCommand::parse(c.command_type).is_ok_and(AgentCommand::is_shared_read) {
         return Ok(None);
     }
     // Insertion order (rowid), since a read and a write can share a millisecond. Beyond the 200

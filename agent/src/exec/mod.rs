@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use botmox_contract::commands::{Command, Executor};
 use serde_json::{json, Value};
 
 use crate::config::Target;
@@ -53,25 +54,14 @@ impl fmt::Display for ExecError {
 
 impl std::error::Error for ExecError {}
 
-/// Runs one command (agent.md §9): `proxmox.list-targets` from the config, SSH-backed
-/// actions to [`ssh::execute`], the rest to the Proxmox HTTP executor.
+/// Runs one command (agent.md §9), routed by the catalogue: `proxmox.list-targets` from the
+/// config, SSH-backed commands to [`ssh::execute`], the rest to the Proxmox HTTP executor.
 pub async fn execute(ctx: &ExecContext, command_type: &str, payload: &Value) -> Result<Value, ExecError> {
-    let Some(action) = command_type.strip_prefix("proxmox.") else {
-        return Err(ExecError::plain(format!("Unknown command type: {command_type}")));
-    };
-    if action == "list-targets" {
-        return Ok(list_targets(ctx));
-    }
-    let target = select_target(ctx, payload)?;
-    match action {
-        "ssh-status"
-        | "ssh-test"
-        | "ssh-bootstrap"
-        | "ssh-read-config"
-        | "ssh-write-config"
-        | "ssh-exec"
-        | "create-provision-iso" => ssh::execute(ctx, target, action, payload).await,
-        _ => proxmox::execute(ctx, target, action, payload).await,
+    let command = Command::parse(command_type).map_err(|e| ExecError::plain(e.to_string()))?;
+    match command.executor() {
+        Executor::Targets => Ok(list_targets(ctx)),
+        Executor::Ssh => ssh::execute(ctx, select_target(ctx, payload)?, command, payload).await,
+        Executor::ProxmoxApi => proxmox::execute(ctx, select_target(ctx, payload)?, command, payload).await,
     }
 }
 

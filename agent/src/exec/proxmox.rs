@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
+use botmox_contract::commands::Command;
 use serde_json::{json, Map, Value};
 
 use super::{ExecContext, ExecError};
@@ -24,8 +25,14 @@ impl From<ProxmoxError> for ExecError {
 /// Payload keys that steer the command itself and never go into a VM config.
 const COMMAND_KEYS: [&str; 6] = ["vmid", "node", "config", "target", "timeout", "port"];
 
-/// Runs one HTTP-backed `proxmox.<action>` against `target`.
-pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: &Value) -> Result<Value, ExecError> {
+/// Runs one HTTP-backed command (the catalogue's [`Executor::ProxmoxApi`](botmox_contract::commands::Executor)) against `target`.
+pub async fn execute(
+    ctx: &ExecContext,
+    target: &Target,
+    command: Command,
+    payload: &Value,
+) -> Result<Value, ExecError> {
+    let action = command.action();
     let empty = Map::new();
     let p = Params {
         action,
@@ -36,12 +43,12 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
     let client = Client::for_target(target)?;
     let vm_path = |vmid: u64| format!("{node_path}/qemu/{vmid}");
 
-    match action {
-        "start" | "stop" | "shutdown" | "reset" | "suspend" | "resume" => {
+    match command {
+        Command::Start | Command::Stop | Command::Shutdown | Command::Reset | Command::Suspend | Command::Resume => {
             let vmid = p.vmid()?;
             upid(client.post(&format!("{}/status/{action}", vm_path(vmid)), &[]).await?)
         }
-        "clone" => {
+        Command::Clone => {
             let source = match p.string("templateVmId") {
                 Some(_) => p.positive_int("templateVmId")?,
                 None => p.vmid()?,
@@ -52,7 +59,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
             let form = p.form_fields(&["newid", "name", "storage", "format", "full"]);
             upid(client.post(&format!("{}/clone", vm_path(source)), &form).await?)
         }
-        "delete" => {
+        Command::Delete => {
             let vmid = p.vmid()?;
             let mut query = Vec::new();
             if p.flag("purge").unwrap_or(false) {
@@ -63,12 +70,14 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
             }
             upid(client.delete(&vm_path(vmid), &query).await?)
         }
-        "list" | "list-vms" => Ok(client.get(&format!("{node_path}/qemu"), &[]).await?),
-        "vm-status" => Ok(client
+        Command::List | Command::ListVms => Ok(client.get(&format!("{node_path}/qemu"), &[]).await?),
+        Command::VmStatus => Ok(client
             .get(&format!("{}/status/current", vm_path(p.vmid()?)), &[])
             .await?),
-        "get-config" | "config.get" => Ok(client.get(&format!("{}/config", vm_path(p.vmid()?)), &[]).await?),
-        "update-config" | "config.update" => {
+        Command::GetConfig | Command::ConfigGet => {
+            Ok(client.get(&format!("{}/config", vm_path(p.vmid()?)), &[]).await?)
+        }
+        Command::UpdateConfig | Command::ConfigUpdate => {
             let vmid = p.vmid()?;
             let form = config_changes(p.map);
             if form.is_empty() {
@@ -79,12 +88,12 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
             }
             upid(client.put(&format!("{}/config", vm_path(vmid)), &form).await?)
         }
-        "resize-disk" => {
+        Command::ResizeDisk => {
             let vmid = p.vmid()?;
             let form = vec![pair("disk", &p.required("disk")?), pair("size", &p.required("size")?)];
             upid(client.put(&format!("{}/resize", vm_path(vmid)), &form).await?)
         }
-        "sendkey" => {
+        Command::SendKey => {
             let vmid = p.vmid()?;
             Ok(client
                 .put(
@@ -93,7 +102,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                 )
                 .await?)
         }
-        "cluster-resources" => {
+        Command::ClusterResources => {
             let query: Vec<_> = p
                 .string("type")
                 .or_else(|| p.string("resourceType"))
@@ -102,7 +111,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                 .collect();
             Ok(client.get("/cluster/resources", &query).await?)
         }
-        "status" => {
+        Command::Status => {
             let version = client.get("/version", &[]).await?;
             let mut result = json!({ "connected": true });
             if let (Some(out), Some(fields)) = (result.as_object_mut(), version.as_object()) {
@@ -110,17 +119,17 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
             }
             Ok(result)
         }
-        "login" => {
+        Command::Login => {
             client.login(p.flag("force").unwrap_or(false)).await?;
             Ok(json!({ "ok": true }))
         }
-        "task-status" => Ok(client.task_status(&node, &p.upid()?).await?),
-        "wait-task" => {
+        Command::TaskStatus => Ok(client.task_status(&node, &p.upid()?).await?),
+        Command::WaitTask => {
             let upid = p.upid()?;
             let timeout = p.timeout(300_000, 1_000, 1_800_000);
             Ok(client.wait_task(&node, &upid, timeout, p.interval()).await?)
         }
-        "wait-vm-status" => {
+        Command::WaitVmStatus => {
             let vmid = p.vmid()?;
             let desired = p
                 .string("desiredStatus")
@@ -144,7 +153,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                 ))
             })
         }
-        "wait-vm-presence" => {
+        Command::WaitVmPresence => {
             let vmid = p.vmid()?;
             let exists = p.flag("exists").unwrap_or(true);
             let timeout = p.timeout(45_000, 1_000, 600_000);
@@ -164,7 +173,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                     ExecError::plain(format!("VM {vmid} did not become {word} within {}s", timeout.as_secs()))
                 })
         }
-        "attach-cdrom" => {
+        Command::AttachCdrom => {
             let vmid = p.vmid()?;
             let iso_path = p.required("isoPath")?;
             if iso_path.contains([',', '\n', '\r', '=']) {
@@ -178,7 +187,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
             let data = client.put(&format!("{}/config", vm_path(vmid)), &form).await?;
             Ok(json!({ "upid": extract_upid(&data), "attached": true }))
         }
-        "detach-cdrom" => {
+        Command::DetachCdrom => {
             let vmid = p.vmid()?;
             let slot = p.cdrom_slot()?;
             let config_path = format!("{}/config", vm_path(vmid));
@@ -199,8 +208,8 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
             }
             Ok(json!({ "upid": extract_upid(&data), "detached": true }))
         }
-        "upload-iso" => upload_iso(&client, &node, &p).await,
-        other => Err(ExecError::plain(format!("Unknown proxmox action: {other}"))),
+        Command::UploadIso => upload_iso(&client, &node, &p).await,
+        other => Err(ExecError::plain(format!("{other} does not run over the Proxmox API"))),
     }
 }
 

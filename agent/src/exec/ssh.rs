@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+use botmox_contract::commands::Command;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::{json, Map, Value};
 
@@ -21,8 +22,14 @@ const ISO_TIMEOUT: Duration = Duration::from_secs(30);
 const REMOVE_ISO_TIMEOUT: Duration = Duration::from_secs(10);
 const PROBE_MARKER: &str = "BOTMOX_SSH_OK";
 
-/// Runs one SSH-backed `proxmox.<action>`; `action` is the part after `proxmox.`.
-pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: &Value) -> Result<Value, ExecError> {
+/// Runs one SSH-backed command (the catalogue's [`Executor::Ssh`](botmox_contract::commands::Executor)).
+pub async fn execute(
+    ctx: &ExecContext,
+    target: &Target,
+    command: Command,
+    payload: &Value,
+) -> Result<Value, ExecError> {
+    let action = command.action();
     let params = SshParams::resolve(target, payload);
     let run = |command: String, stdin: Option<Vec<u8>>, default: Duration| {
         let params = params.clone();
@@ -31,16 +38,18 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
             ssh::run(&params, &ctx.known_hosts, &command, stdin.as_deref(), timeout).await
         }
     };
-    match action {
-        "ssh-status" | "ssh-test" => Ok(probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await)),
-        "ssh-bootstrap" => {
+    match command {
+        Command::SshStatus | Command::SshTest => {
+            Ok(probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await))
+        }
+        Command::SshBootstrap => {
             let mut result = probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await);
             // Still a placeholder (nothing is installed); it reports whether the probe passed.
             let validated = result["code"] == "OK";
             result["bootstrap"] = json!(if validated { "validated" } else { "failed" });
             Ok(result)
         }
-        "ssh-read-config" => {
+        Command::SshReadConfig => {
             let vmid = vmid(payload, action)?;
             let out = run(format!("cat {}", config_path(vmid)), None, READ_TIMEOUT).await?;
             match out.exit_code {
@@ -48,7 +57,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                 _ => Err(ExecError::new("SSH_READ_FAILED", failure_text(&out))),
             }
         }
-        "ssh-write-config" => {
+        Command::SshWriteConfig => {
             let vmid = vmid(payload, action)?;
             let content = payload.get("content").and_then(Value::as_str).unwrap_or("");
             if content.trim().is_empty() {
@@ -60,7 +69,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                 _ => Err(ExecError::new("SSH_WRITE_FAILED", failure_text(&out))),
             }
         }
-        "ssh-exec" => {
+        Command::SshExec => {
             let command = payload
                 .get("command")
                 .and_then(Value::as_str)
@@ -88,7 +97,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                 "allowlisted": normalised.is_some(),
             }))
         }
-        "create-provision-iso" => {
+        Command::CreateProvisionIso => {
             let iso = ProvisionIso::from_payload(payload)?;
             let out = run("sh -s".into(), Some(iso.script().into_bytes()), ISO_TIMEOUT).await;
             match out {
@@ -101,7 +110,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, action: &str, payload: 
                 Err(err) => Err(err),
             }
         }
-        other => Err(ExecError::plain(format!("Unknown proxmox action: {other}"))),
+        other => Err(ExecError::plain(format!("{other} does not run over SSH"))),
     }
 }
 
