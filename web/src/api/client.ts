@@ -126,7 +126,9 @@ export async function apiRequest<T>(
       body,
       signal: opts.signal,
       credentials: 'same-origin',
-      cache: 'no-store',
+      // A GET revalidates with the server's ETag (If-None-Match → 304, body from the
+      // browser's cache): a poll of an unchanged list costs a round trip, not the list.
+      cache: method === 'GET' ? 'no-cache' : 'no-store',
     });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
