@@ -13,7 +13,7 @@
 // Budgets (issue 17): idle Overview ≤ 20 requests and ≤ 300 KB per 30 s; content < 1 s.
 
 import { performance } from 'node:perf_hooks';
-import { launchBrowser, newPage, signIn, startServer } from './support.mjs';
+import { explainFailure, launchBrowser, newPage, signIn, startServer } from './support.mjs';
 import { isBotListRead, seedBots, tokenOf, watchApi } from './fleet.mjs';
 
 const BOTS = Number(process.argv[2] ?? 10_000);
@@ -29,13 +29,14 @@ const ms = (t0) => Math.round(performance.now() - t0);
 
 const server = await startServer(bin, { args: ['--demo'], dataDirPrefix: 'botmox-bench-fleet-' });
 const browser = await launchBrowser();
+let page;
 try {
   const token = await tokenOf(server.baseUrl);
   let t0 = performance.now();
   await seedBots(server.baseUrl, token, BOTS);
   const seedMs = ms(t0);
 
-  const { page } = await newPage(browser);
+  ({ page } = await newPage(browser));
   await signIn(page, server.baseUrl);
   const cardCount = page.getByTestId('map-project-wow_tbc').locator('.ant-tag').first();
   await cardCount.waitFor();
@@ -57,13 +58,28 @@ try {
   await cardCount.waitFor();
   await page.waitForLoadState('networkidle');
   const tree = page.locator('.bm-tree');
-  const projectNode = tree.locator('.ant-tree-treenode', { hasText: /^WoW TBC \(/ });
-  if (!(await projectNode.locator('.ant-tree-switcher_open').count())) await projectNode.locator('.ant-tree-switcher').click();
-  const groupNode = tree.locator('.ant-tree-treenode', { hasText: /^Prepare \(\d+\)/ }).first();
-  await groupNode.waitFor();
+  // Opens a node by its switcher until `shown` appears (a row can move while the tree loads).
+  const open = async (node, shown) => {
+    for (let i = 0; ; i++) {
+      await node.waitFor();
+      // A click while a branch is still sliding open lands on the row that was there.
+      await tree.locator('.ant-tree-treenode-motion').first().waitFor({ state: 'detached' });
+      if (!(await node.locator('.ant-tree-switcher_open').count())) await node.locator('.ant-tree-switcher').click();
+      try {
+        await shown.first().waitFor({ timeout: 3_000 });
+        return;
+      } catch (e) {
+        if (i === 4) throw e;
+      }
+    }
+  };
+  const node = (title) => tree.locator('.ant-tree-treenode', { hasText: title });
+  await open(node(/^Projects$/), node(/^WoW TBC \(/));
+  const groupNode = node(/^Prepare \(\d+\)/).first();
+  await open(node(/^WoW TBC \(/), groupNode);
+  await tree.locator('.ant-tree-treenode-motion').first().waitFor({ state: 'detached' });
   t0 = performance.now();
-  await groupNode.locator('.ant-tree-switcher').click();
-  await tree.locator('.ant-tree-treenode', { hasText: /^Fleet\d+ / }).first().waitFor();
+  await open(groupNode, node(/^Fleet\d+ /));
   const treeExpandMs = ms(t0);
   const treeRows = await tree.locator('.ant-tree-treenode').count();
   const groupTitle = (await groupNode.textContent())?.trim();
@@ -94,6 +110,10 @@ try {
     idle_requests_by_path: byPath,
   };
   console.log(JSON.stringify(figures, null, 2));
+} catch (e) {
+  const tree = await page?.locator('.bm-tree').innerText().catch(() => '');
+  await explainFailure(e, page, 'bench-fleet', [`tree:\n${tree}`]);
+  throw e;
 } finally {
   await browser.close();
   await server.stop();
