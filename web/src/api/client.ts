@@ -102,12 +102,19 @@ export function isCsrfRefusal(status: number, payload: unknown): boolean {
   return status === 403 && isRecord(payload) && isRecord(payload.error) && payload.error.code === CSRF_FAILED;
 }
 
-export async function apiRequest<T>(
-  method: string,
-  path: string,
-  opts: RequestOptions = {},
-  retried = false,
-): Promise<ApiResult<T>> {
+/** GETs in flight by path: screens that ask for the same thing at once share one request. */
+const inFlight = new Map<string, Promise<ApiResult<unknown>>>();
+
+export function apiRequest<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResult<T>> {
+  if (method !== 'GET' || Object.values(opts).some((v) => v !== undefined)) return send<T>(method, path, opts);
+  const shared = inFlight.get(path);
+  if (shared) return shared as Promise<ApiResult<T>>;
+  const started = send<T>(method, path, opts).finally(() => inFlight.delete(path));
+  inFlight.set(path, started);
+  return started;
+}
+
+async function send<T>(method: string, path: string, opts: RequestOptions, retried = false): Promise<ApiResult<T>> {
   const auth = opts.auth ?? true;
   const endSessionOn401 = opts.endSessionOn401 ?? auth;
   const headers: Record<string, string> = { Accept: 'application/json' };
@@ -147,7 +154,7 @@ export async function apiRequest<T>(
 
   if (auth && !retried && isCsrfRefusal(res.status, payload)) {
     setCsrf(null);
-    return apiRequest<T>(method, path, opts, true);
+    return send<T>(method, path, opts, true);
   }
 
   if (res.status === 401 && endSessionOn401) {
