@@ -266,13 +266,9 @@ pub async fn create(state: &AppState, me: &Principal, spec: &'static Spec, body:
             Ok(doc)
         })
         .await;
-    announce(
-        state,
-        &tenant,
-        spec,
-        created.as_ref().ok().map(|_| id_for_feed.as_str()),
-        Op::Create,
-    );
+    if created.is_ok() {
+        announce(state, &tenant, spec, &id_for_feed, Op::Create);
+    }
     created
 }
 
@@ -322,14 +318,10 @@ where
             Ok((doc, true))
         })
         .await;
-    let changed = matches!(updated, Ok((_, true)));
-    announce(
-        state,
-        &tenant,
-        spec,
-        changed.then_some(id_for_feed.as_str()),
-        Op::Update,
-    );
+    // A change that changed nothing is no change.
+    if matches!(updated, Ok((_, true))) {
+        announce(state, &tenant, spec, &id_for_feed, Op::Update);
+    }
     updated.map(|(doc, _)| doc)
 }
 
@@ -366,22 +358,16 @@ pub async fn delete(state: &AppState, me: &Principal, spec: &'static Spec, id: &
             Ok(Deleted { id, deleted: true })
         })
         .await;
-    announce(
-        state,
-        &tenant,
-        spec,
-        deleted.as_ref().ok().map(|_| id_for_feed.as_str()),
-        Op::Delete,
-    );
+    if deleted.is_ok() {
+        announce(state, &tenant, spec, &id_for_feed, Op::Delete);
+    }
     deleted
 }
 
-/// The one hook of the change feed for documents: every create, change and delete that
-/// committed (`id` is None when the write failed or changed nothing).
-fn announce(state: &AppState, tenant: &str, spec: &Spec, id: Option<&str>, op: Op) {
-    if let Some(id) = id {
-        state.changes.publish(tenant, spec.collection.as_str(), id, op);
-    }
+/// The one hook of the change feed for documents, called once a create, change or delete
+/// has committed.
+fn announce(state: &AppState, tenant: &str, spec: &Spec, id: &str, op: Op) {
+    state.changes.publish(tenant, spec.collection.as_str(), id, op);
 }
 
 #[cfg(test)]

@@ -102,15 +102,20 @@ export function isCsrfRefusal(status: number, payload: unknown): boolean {
   return status === 403 && isRecord(payload) && isRecord(payload.error) && payload.error.code === CSRF_FAILED;
 }
 
-/** GETs in flight by path: screens that ask for the same thing at once share one request. */
-const inFlight = new Map<string, Promise<ApiResult<unknown>>>();
+/**
+ * GETs started in this task, by path: screens that mount together and ask for the same thing
+ * (the shell and a page both read the fleet summary) share one request. Only for the moment
+ * they start: a later GET must not get an answer that predates a write made meanwhile.
+ */
+const startedNow = new Map<string, Promise<ApiResult<unknown>>>();
 
 export function apiRequest<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResult<T>> {
   if (method !== 'GET' || Object.values(opts).some((v) => v !== undefined)) return send<T>(method, path, opts);
-  const shared = inFlight.get(path);
+  const shared = startedNow.get(path);
   if (shared) return shared as Promise<ApiResult<T>>;
-  const started = send<T>(method, path, opts).finally(() => inFlight.delete(path));
-  inFlight.set(path, started);
+  const started = send<T>(method, path, opts);
+  startedNow.set(path, started);
+  window.setTimeout(() => startedNow.delete(path), 0);
   return started;
 }
 
