@@ -105,6 +105,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         egress,
         proxies,
         waiters: Arc::default(),
+        changes: Arc::new(crate::changes::Feed::new(crate::clock::now_ms())),
         notifications,
         shutdown,
         metrics,

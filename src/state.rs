@@ -29,6 +29,8 @@ pub struct AppState {
     /// Whose `X-Forwarded-For` names the client.
     pub proxies: Arc<crate::http::client_ip::TrustedProxies>,
     pub waiters: Arc<Waiters>,
+    /// The change feed: committed document and settings writes, for the event stream.
+    pub changes: Arc<crate::changes::Feed>,
     /// The notification channels' HTTP client and the sender's doorbell.
     pub notifications: Notifications,
     /// Turns true when the server starts shutting down: long-lived responses (event streams,

@@ -54,6 +54,7 @@ static BOTS: Spec = Spec {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_bots, create_bot))
+        .routes(routes!(summary))
         .routes(routes!(get_bot, patch_bot, delete_bot))
         .routes(routes!(get_lifecycle))
         .routes(routes!(get_transitions))
@@ -162,6 +163,19 @@ async fn list_bots(
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Page> {
     crud::list(&state, &me, &BOTS, params).await
+}
+
+/// The tenant's bots counted by project, lifecycle status and presence, computed in SQL: what
+/// the Overview, a project page's boxes and the tree's first levels show, without the bots.
+#[utoipa::path(get, path = "/api/v1/bots/summary", tag = "bots", security(("bearer" = [])),
+    responses((status = 200, body = Success<store::Summary>)))]
+async fn summary(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<store::Summary>> {
+    let stale = crate::notifications::events::BOT_STALE_MS;
+    let summary = state
+        .db
+        .read(move |conn| store::summary(conn, &me.tenant_id, now_ms(), stale).map_err(ApiError::from))
+        .await?;
+    Ok(ok(summary))
 }
 
 #[utoipa::path(post, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])), request_body = AnyDocument,

@@ -46,6 +46,52 @@ pub fn count_in_projects(conn: &Connection, tenant: &str, projects: &[String]) -
     )
 }
 
+/// One cell of the fleet summary: how many bots share a project, a stored status and a
+/// presence. `project_id`/`status` are null when a bot has none (or not as a string).
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct SummaryGroup {
+    pub project_id: Option<String>,
+    pub status: Option<String>,
+    /// online, offline or never_seen, by `last_seen` against `bot_offline_after_ms`.
+    pub presence: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Summary {
+    pub total: i64,
+    pub groups: Vec<SummaryGroup>,
+}
+
+/// The tenant's bots counted by project × status × presence in one pass (the Overview, the
+/// project page's boxes and the tree's first levels read this, not the bots).
+pub fn summary(conn: &Connection, tenant: &str, now: i64, stale_ms: i64) -> rusqlite::Result<Summary> {
+    let groups = conn
+        .prepare_cached(
+            "SELECT CASE WHEN typeof(project_id) = 'text' THEN project_id END AS project,
+                    CASE WHEN typeof(status) = 'text' THEN status END AS state,
+                    CASE WHEN typeof(json_extract(payload, '$.last_seen')) NOT IN ('integer', 'real') THEN 'never_seen'
+                         WHEN json_extract(payload, '$.last_seen') >= ?2 - ?3 THEN 'online'
+                         ELSE 'offline' END AS presence,
+                    COUNT(*)
+             FROM documents WHERE tenant_id = ?1 AND collection = 'bots'
+             GROUP BY project, state, presence ORDER BY project, state, presence",
+        )?
+        .query_map(params![tenant, now, stale_ms], |r| {
+            Ok(SummaryGroup {
+                project_id: r.get(0)?,
+                status: r.get(1)?,
+                presence: r.get(2)?,
+                count: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Summary {
+        total: groups.iter().map(|g| g.count).sum(),
+        groups,
+    })
+}
+
 pub fn archive(conn: &Connection, tenant: &str, bot: &Document, ban_details: &Value, at: i64) -> rusqlite::Result<()> {
     let bot_id = bot.get("id").and_then(Value::as_str).unwrap_or_default();
     let mut snapshot = bot.clone();

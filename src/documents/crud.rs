@@ -16,6 +16,7 @@ use super::list::{Filters, ListQuery};
 use super::{merge, secrets, store, Collection, Document};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
+use crate::changes::Op;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::state::AppState;
@@ -246,9 +247,10 @@ pub async fn create(state: &AppState, me: &Principal, spec: &'static Spec, body:
         doc.insert("created_at".into(), now.into());
     }
     doc.insert("updated_at".into(), now.into());
+    let (tenant, id_for_feed) = (me.tenant_id.clone(), id.clone());
     let me = me.clone();
     let vault = state.vault.clone();
-    state
+    let created = state
         .db
         .write(move |tx| {
             // The answer keeps the plaintext; the stored copy has its credentials sealed.
@@ -263,7 +265,11 @@ pub async fn create(state: &AppState, me: &Principal, spec: &'static Spec, body:
             audit::record(tx, &me, Action::Create, spec.collection.as_str(), &id, &fields)?;
             Ok(doc)
         })
-        .await
+        .await;
+    if created.is_ok() {
+        announce(state, &tenant, spec, &id_for_feed, Op::Create);
+    }
+    created
 }
 
 /// Applies `change` to the stored document inside one write transaction, then stores it
@@ -279,9 +285,10 @@ pub async fn update<F>(
 where
     F: FnOnce(&Connection, &mut Document) -> ApiResult<()> + Send + 'static,
 {
+    let (tenant, id_for_feed) = (me.tenant_id.clone(), id.clone());
     let me = me.clone();
     let vault = state.vault.clone();
-    state
+    let updated = state
         .db
         .write(move |tx| {
             // `change` sees the stored document, its credentials sealed (a ban's archive
@@ -300,7 +307,7 @@ where
                 .collect();
             if changed.is_empty() {
                 reveal(&mut doc).map_err(ApiError::internal)?;
-                return Ok(doc);
+                return Ok((doc, false));
             }
             let now = now_ms();
             doc.insert("id".into(), Value::String(id.clone()));
@@ -308,9 +315,14 @@ where
             store::replace(tx, &me.tenant_id, spec.collection, &id, &doc, now)?;
             audit::record(tx, &me, Action::Update, spec.collection.as_str(), &id, &changed)?;
             reveal(&mut doc).map_err(ApiError::internal)?;
-            Ok(doc)
+            Ok((doc, true))
         })
-        .await
+        .await;
+    // A change that changed nothing is no change.
+    if matches!(updated, Ok((_, true))) {
+        announce(state, &tenant, spec, &id_for_feed, Op::Update);
+    }
+    updated.map(|(doc, _)| doc)
 }
 
 /// Shallow merge: each top-level key of the body replaces the stored one (`null` is stored);
@@ -333,8 +345,9 @@ pub async fn patch(
 
 pub async fn delete(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Deleted> {
     let id = spec.parse_id(id)?;
+    let (tenant, id_for_feed) = (me.tenant_id.clone(), id.clone());
     let me = me.clone();
-    state
+    let deleted = state
         .db
         .write(move |tx| {
             if !store::delete(tx, &me.tenant_id, spec.collection, &id)? {
@@ -344,7 +357,17 @@ pub async fn delete(state: &AppState, me: &Principal, spec: &'static Spec, id: &
             audit::record(tx, &me, Action::Delete, spec.collection.as_str(), &id, &[])?;
             Ok(Deleted { id, deleted: true })
         })
-        .await
+        .await;
+    if deleted.is_ok() {
+        announce(state, &tenant, spec, &id_for_feed, Op::Delete);
+    }
+    deleted
+}
+
+/// The one hook of the change feed for documents, called once a create, change or delete
+/// has committed.
+fn announce(state: &AppState, tenant: &str, spec: &Spec, id: &str, op: Op) {
+    state.changes.publish(tenant, spec.collection.as_str(), id, op);
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::state::AppState;
 
 pub mod client_ip;
 mod docs;
+mod etag;
 pub mod extract;
 pub mod serve;
 mod web;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .layer(Extension(document))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(envelope_rejections))
+        .layer(middleware::from_fn(etag::conditional_get))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(CompressionLayer::new())
         .layer(
@@ -80,6 +82,7 @@ fn api_routers() -> Vec<OpenApiRouter<AppState>> {
         crate::auth::routes::router(),
         crate::auth::admin::router(),
         crate::bots::routes::router(),
+        crate::changes::routes::router(),
         crate::settings::routes::router(),
         crate::resources::routes::router(),
         crate::workspace::routes::router(),

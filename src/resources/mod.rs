@@ -2,3 +2,4 @@
 
 pub mod expiry;
 pub mod routes;
+pub mod store;

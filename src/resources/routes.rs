@@ -11,8 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::expiry::{self, ExpiryReport};
+use super::store::{self as resources, KindSummary};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Authed;
+use crate::changes::Op;
 use crate::clock::now_ms;
 use crate::documents::crud::{self, typed, Codes, Deleted, Page, Spec};
 use crate::documents::fields::{Bounded, Millis};
@@ -213,6 +215,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_resources, create_resource))
         .routes(routes!(expiring))
+        .routes(routes!(summary))
         .routes(routes!(get_resource, patch_resource, put_resource, delete_resource))
         .routes(routes!(unassign))
 }
@@ -329,6 +332,38 @@ async fn expiring(
     Ok(ok(report))
 }
 
+/// Every kind counted by display state, in SQL: the Overview's resource cards.
+#[derive(Serialize, ToSchema)]
+struct ResourceSummary {
+    licenses: KindSummary,
+    proxies: KindSummary,
+    subscriptions: KindSummary,
+}
+
+/// Licenses, proxies and subscriptions counted by display state (the list's `state` rules,
+/// each kind with its own "expiring soon" window) and unassigned, without the items.
+#[utoipa::path(get, path = "/api/v1/resources/summary", tag = "resources", security(("bearer" = [])),
+    responses((status = 200, body = Success<ResourceSummary>)))]
+async fn summary(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<ResourceSummary>> {
+    let mut windows = Vec::with_capacity(3);
+    for coll in [Collection::Licenses, Collection::Proxies, Collection::Subscriptions] {
+        windows.push(threshold(&state, &me.tenant_id, coll).await?);
+    }
+    let summary = state
+        .db
+        .read(move |conn| {
+            let now = now_ms();
+            let count = |coll, states, days| resources::kind_summary(conn, &me.tenant_id, coll, states, days, now);
+            Ok::<_, ApiError>(ResourceSummary {
+                licenses: count(Collection::Licenses, list::LICENSE_STATES, windows[0])?,
+                proxies: count(Collection::Proxies, list::PROXY_STATES, windows[1])?,
+                subscriptions: count(Collection::Subscriptions, list::SUBSCRIPTION_STATES, windows[2])?,
+            })
+        })
+        .await?;
+    Ok(ok(summary))
+}
+
 /// The bot an unassign takes off a license.
 #[derive(Deserialize, ToSchema)]
 struct UnassignBody {
@@ -365,6 +400,7 @@ async fn unassign(
     if bot.is_empty() {
         return Err(ApiError::new(ErrorCode::ResourcesInvalidBody).with_message("bot_id must name the bot to unassign"));
     }
+    let tenant = me.tenant_id.clone();
     let out = state
         .db
         .write(move |tx| {
@@ -408,5 +444,9 @@ async fn unassign(
             })
         })
         .await?;
+    let op = if out.deleted { Op::Delete } else { Op::Update };
+    state
+        .changes
+        .publish(&tenant, Collection::Licenses.as_str(), &out.id, op);
     Ok(ok(out))
 }

@@ -13,6 +13,7 @@ use super::tree::{self, SettingsPath};
 use crate::access;
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed, Principal};
+use crate::changes::Op;
 use crate::documents::fields::Bounded;
 use crate::documents::AnyDocument;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -106,7 +107,7 @@ async fn read_tree(state: &AppState, tenant: String) -> ApiResult<Value> {
 }
 
 async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value: Value) -> ApiResult<Value> {
-    let (vault, me) = (state.vault.clone(), me.clone());
+    let (vault, me, tenant) = (state.vault.clone(), me.clone(), me.tenant_id.clone());
     let fields: Vec<String> = match &value {
         Value::Object(map) => map.keys().cloned().collect(),
         _ => Vec::new(),
@@ -123,7 +124,16 @@ async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value:
             Ok::<_, ApiError>((tree, path))
         })
         .await?;
+    announce(state, &tenant, &path, Op::Update);
     Ok(tree::get(&tree, &path).cloned().unwrap_or(Value::Null))
+}
+
+/// Announces a committed settings write on the change feed, by its top-level section
+/// (`projects`, `alerts`, …): screens follow sections, not leaves.
+fn announce(state: &AppState, tenant: &str, path: &SettingsPath, op: Op) {
+    if let Some(section) = path.segments().first() {
+        state.changes.publish(tenant, "settings", section, op);
+    }
 }
 
 /// Refuses a change that drops a project some bots still name (409 `PROJECT_HAS_BOTS`): the
@@ -238,7 +248,7 @@ async fn delete_path(
     if ADMIN_ONLY.iter().any(|node| reaches(&path, &Value::Null, node)) {
         channels_need_admin(&me)?;
     }
-    let vault = state.vault.clone();
+    let (vault, tenant, written) = (state.vault.clone(), me.tenant_id.clone(), path.clone());
     state
         .db
         .write(move |tx| {
@@ -256,6 +266,7 @@ async fn delete_path(
             Ok::<_, ApiError>(())
         })
         .await?;
+    announce(&state, &tenant, &written, Op::Delete);
     Ok(ok(json!({ "deleted": true })))
 }
 

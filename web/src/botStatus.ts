@@ -6,7 +6,7 @@
 // transitions and bans), presence is whether it reports (its last heartbeat against the
 // server's offline window). A bot in prepare that never reported is "prepare, never seen".
 
-import { BOT_STATUSES, type Bot, type BotStatus } from './api/bots';
+import { BOT_STATUSES, type Bot, type BotStatus, type BotSummary } from './api/bots';
 import type { ProjectInfo } from './api/projects';
 import { S } from './strings';
 
@@ -66,10 +66,39 @@ export function prettifyId(id: string): string {
 }
 
 /** Projects = configured ones ∪ those named on bots, sorted by id (web-ui.md §1.2). */
-export function projectList(settings: Record<string, ProjectInfo> | null | undefined, bots: Iterable<Bot> = []): Project[] {
+export function projectList(
+  settings: Record<string, ProjectInfo> | null | undefined,
+  bots: Iterable<{ project_id?: string | null }> = [],
+): Project[] {
   const names = new Map<string, string>();
   for (const [id, p] of Object.entries(settings ?? {})) names.set(id, p?.name || prettifyId(id));
   for (const b of bots) if (b.project_id && !names.has(b.project_id)) names.set(b.project_id, prettifyId(b.project_id));
   return [...names.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, name]) => ({ id, name }));
 }
 
+
+/** One project's bots counted from GET /bots/summary, by lifecycle status and by presence. */
+export interface FleetCounts {
+  total: number;
+  byStatus: Record<BotStatus, number>;
+  byPresence: Record<Presence, number>;
+}
+
+/** The counts of `projectId`'s bots (all bots when undefined); unknown statuses read as idle. */
+export function fleetCounts(summary: BotSummary | undefined, projectId?: string): FleetCounts {
+  const c: FleetCounts = {
+    total: 0,
+    byStatus: Object.fromEntries(BOT_STATUSES.map((s) => [s, 0])) as Record<BotStatus, number>,
+    byPresence: Object.fromEntries(PRESENCES.map((p) => [p, 0])) as Record<Presence, number>,
+  };
+  for (const g of summary?.groups ?? []) {
+    if (projectId !== undefined && g.project_id !== projectId) continue;
+    c.total += g.count;
+    c.byStatus[storedStatus({ id: '', status: g.status as BotStatus })] += g.count;
+    c.byPresence[g.presence] += g.count;
+  }
+  return c;
+}
+
+/** The lifecycle statuses that count as active work. */
+export const activeCount = (c: FleetCounts) => ACTIVE_STATUSES.reduce((n, s) => n + c.byStatus[s], 0);

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { authApi } from './api/endpoints';
+import { concerns, subscribe } from './api/changes';
 
 export interface Polled<T> {
   data: T | undefined;
@@ -23,10 +24,15 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number): Polle
   const loadRef = useRef(load);
   loadRef.current = load;
   const inFlight = useRef(false);
+  // A refresh asked for while a load runs: that load may predate the change, so run again.
+  const again = useRef(false);
   const alive = useRef(true);
 
-  const run = useCallback(() => {
-    if (inFlight.current) return;
+  const run = useCallback(function start() {
+    if (inFlight.current) {
+      again.current = true;
+      return;
+    }
     inFlight.current = true;
     setLoading(true);
     loadRef
@@ -47,6 +53,10 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number): Polle
         if (!alive.current) return;
         setLoading(false);
         setUpdatedAt(Date.now());
+        if (again.current) {
+          again.current = false;
+          start();
+        }
       });
   }, []);
 
@@ -66,6 +76,47 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number): Polle
   }, [run, intervalMs]);
 
   return { data, error, loading, updatedAt, refresh: run };
+}
+
+/** How soon after a change a screen reloads: a burst of writes becomes one reload. */
+const CHANGE_DEBOUNCE_MS = 1_000;
+/** The safety poll of a live screen (a missed event, a clock-driven state such as presence). */
+export const LIVE_FALLBACK_MS = 60_000;
+
+/**
+ * Calls `onChange` (at most once a second) when the change feed reports a change to one of
+ * `topics` (`bots`, `settings/projects`, …), and after a feed reset.
+ */
+export function useChanges(topics: readonly string[], onChange: () => void): void {
+  const callback = useRef(onChange);
+  callback.current = onChange;
+  const key = topics.join('|');
+  useEffect(() => {
+    if (!key) return;
+    const wanted = key.split('|');
+    let timer: number | undefined;
+    const stop = subscribe((change) => {
+      if (!concerns(change, wanted) || timer !== undefined) return;
+      timer = window.setTimeout(() => {
+        timer = undefined;
+        callback.current();
+      }, CHANGE_DEBOUNCE_MS);
+    });
+    return () => {
+      stop();
+      window.clearTimeout(timer);
+    };
+  }, [key]);
+}
+
+/**
+ * `usePolling` for data the change feed announces: loads now, again when one of `topics`
+ * changes, and otherwise only every `fallbackMs` (a revalidation: 304 when unchanged).
+ */
+export function useLive<T>(load: () => Promise<T>, topics: readonly string[], fallbackMs = LIVE_FALLBACK_MS): Polled<T> {
+  const polled = usePolling(load, fallbackMs);
+  useChanges(topics, polled.refresh);
+  return polled;
 }
 
 /**

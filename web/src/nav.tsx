@@ -24,9 +24,9 @@ import {
   SafetyOutlined,
   SettingOutlined,
 } from '@ant-design/icons';
-import { BOT_STATUSES, type Bot, type BotStatus } from './api/bots';
+import { BOT_STATUSES, type Bot, type BotStatus, type BotSummary } from './api/bots';
 import type { ProjectInfo } from './api/projects';
-import { STATUS_COLORS, id8, projectList, storedStatus } from './botStatus';
+import { STATUS_COLORS, fleetCounts, id8, projectList, storedStatus } from './botStatus';
 import { S } from './strings';
 
 export interface NavNode {
@@ -37,6 +37,8 @@ export interface NavNode {
   path?: string;
   children?: NavNode[];
   disabled?: boolean;
+  /** Has children that load when it is expanded (a status group's bots). */
+  lazy?: boolean;
 }
 
 export const SECTION_PROJECTS = 'section:projects';
@@ -104,10 +106,29 @@ export const isAdmin = (roles: readonly string[] | undefined): boolean => roles?
 /** What the shell knows of the tenant's bots: the tree's project branch and the crumbs. */
 export interface NavData {
   projects: Record<string, ProjectInfo> | null;
+  /** Counts by project × status × presence (GET /bots/summary): the tree's first levels. */
+  summary: BotSummary;
+  /** The bots of the status groups loaded so far, by group key; the others load on expand. */
+  groups?: Record<string, GroupBots>;
+  /** The bot of a /bot/:id route, for its crumbs. */
+  bot?: Bot;
+}
+
+/** One status group's first page of bots and how many the group holds. */
+export interface GroupBots {
   bots: Bot[];
+  total: number;
 }
 
 export const projectKey = (id: string) => `/project/${encodeURIComponent(id)}`;
+export const groupKey = (projectId: string, status: BotStatus) => `${projectKey(projectId)}?status=${status}`;
+
+/** The project and status of a status group's key, or undefined for any other key. */
+export function parseGroupKey(key: string): { projectId: string; status: BotStatus } | undefined {
+  const m = /^\/project\/([^?]+)\?status=([a-z_]+)$/.exec(key);
+  const status = m?.[2] as BotStatus | undefined;
+  return m && status && BOT_STATUSES.includes(status) ? { projectId: decodeURIComponent(m[1]!), status } : undefined;
+}
 
 /** "character (VM or No VM) - id8", as the tree names a bot. */
 const treeBotTitle = (b: Bot) => `${b.character?.name || S.bot.unnamed} (${b.name || S.bot.noVm}) - ${id8(b.id)}`;
@@ -115,27 +136,25 @@ const treeBotTitle = (b: Bot) => `${b.character?.name || S.bot.unnamed} (${b.nam
 /**
  * The tree with its Projects branch filled (web-ui.md §1.2): per project
  * "name (n)", its non-empty lifecycle status groups "Status (n)" limited to `visible`,
- * and their bots, each icon colored by status. The Administration section only for admins.
+ * and, once a group is expanded and loaded, its bots, each icon colored by status. The
+ * Administration section only for admins.
  */
 export function navTree(data: NavData | undefined, visible: readonly BotStatus[], admin = false): NavNode[] {
   const base = admin ? NAV_TREE : NAV_TREE.filter((n) => n.key !== SECTION_ADMIN);
   if (!data) return base;
-  const projects = projectList(data.projects, data.bots).map((p): NavNode => {
-    const bots = data.bots.filter((b) => b.project_id === p.id);
-    const groups = BOT_STATUSES.filter((s) => visible.includes(s)).flatMap((status): NavNode[] => {
-      const members = bots.filter((b) => storedStatus(b) === status);
-      if (!members.length) return [];
+  const projects = projectList(data.projects, data.summary.groups).map((p): NavNode => {
+    const counts = fleetCounts(data.summary, p.id);
+    const groups = BOT_STATUSES.filter((s) => visible.includes(s) && counts.byStatus[s] > 0).map((status): NavNode => {
+      const key = groupKey(p.id, status);
+      const loaded = data.groups?.[key];
       const dot = <span className="bm-tree-dot" style={{ background: STATUS_COLORS[status] }} />;
-      return [
-        {
-          key: `${projectKey(p.id)}?status=${status}`,
-          title: `${S.botStatus[status]} (${members.length})`,
-          path: `${projectKey(p.id)}?status=${status}`,
-          children: members.map((b) => ({ key: `/bot/${encodeURIComponent(b.id)}`, title: treeBotTitle(b), icon: dot, path: `/bot/${encodeURIComponent(b.id)}` })),
-        },
-      ];
+      const children = loaded?.bots.map((b) => ({ key: `/bot/${encodeURIComponent(b.id)}`, title: treeBotTitle(b), icon: dot, path: `/bot/${encodeURIComponent(b.id)}` }));
+      if (loaded && children && loaded.total > children.length) {
+        children.push({ key: `${key}&more`, title: S.tree.moreBots(loaded.total - children.length), icon: dot, path: key });
+      }
+      return { key, title: `${S.botStatus[status]} (${counts.byStatus[status]})`, path: key, children, lazy: !loaded };
     });
-    return { key: projectKey(p.id), title: `${p.name} (${bots.length})`, icon: <ProfileOutlined />, path: projectKey(p.id), children: groups.length ? groups : undefined };
+    return { key: projectKey(p.id), title: `${p.name} (${counts.total})`, icon: <ProfileOutlined />, path: projectKey(p.id), children: groups.length ? groups : undefined };
   });
   return base.map((n) =>
     n.key === SECTION_PROJECTS ? { ...n, children: [...(projects.length ? projects : n.children!.slice(0, 1)), n.children![1]] } : n,
@@ -192,7 +211,7 @@ const ADMIN_PAGES: Record<string, string> = {
 
 export function crumbsFor(pathname: string, search = '', data?: NavData): Crumb[] {
   const parts = pathname.split('/').filter(Boolean);
-  const projectName = (id: string) => projectList(data?.projects, data?.bots).find((p) => p.id === id)?.name ?? id;
+  const projectName = (id: string) => projectList(data?.projects, data?.summary.groups).find((p) => p.id === id)?.name ?? id;
   const c = S.crumbs;
   const t = S.tree;
   switch (parts[0]) {
@@ -206,7 +225,7 @@ export function crumbsFor(pathname: string, search = '', data?: NavData): Crumb[
     }
     case 'bot': {
       const id = decodeURIComponent(parts[1] ?? '');
-      const bot = data?.bots.find((b) => b.id === id);
+      const bot = data?.bot?.id === id ? data.bot : undefined;
       if (!bot?.project_id) return [{ title: c.projects }, { title: id8(id) }];
       return [
         { title: c.projects },

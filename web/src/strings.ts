@@ -41,6 +41,7 @@ export const S = {
     collapseAll: 'Collapse all',
     botFilters: 'Bot filters',
     resize: 'Resize the resource tree',
+    moreBots: (n: number) => `${n} more on the project page`,
     overview: 'Overview',
     projects: 'Projects',
     newProject: 'New project…',

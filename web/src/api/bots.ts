@@ -104,10 +104,25 @@ export interface ArchivedBot {
   [key: string]: unknown;
 }
 
+/** One cell of GET /bots/summary: bots sharing a project, a stored status and a presence. */
+export interface SummaryGroup {
+  project_id: string | null;
+  status: string | null;
+  presence: 'online' | 'offline' | 'never_seen';
+  count: number;
+}
+
+export interface BotSummary {
+  total: number;
+  groups: SummaryGroup[];
+}
+
 const path = (id: string) => `/bots/${encodeURIComponent(id)}`;
 
 export const botsApi = {
   page: (q: ListQuery) => fetchListPage<Bot>('/bots', q),
+  /** Counts by project × status × presence, computed by the server (no bots). */
+  summary: () => api.get<BotSummary>('/bots/summary'),
   all: (q: Omit<ListQuery, 'page' | 'limit'> = { sort: 'updated_at', order: 'desc' }) => fetchAll<Bot>('/bots', q),
   get: (id: string) => api.get<Bot>(path(id)),
   create: (body: Partial<Bot>) => api.post<Bot>('/bots', body),

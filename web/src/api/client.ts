@@ -102,12 +102,24 @@ export function isCsrfRefusal(status: number, payload: unknown): boolean {
   return status === 403 && isRecord(payload) && isRecord(payload.error) && payload.error.code === CSRF_FAILED;
 }
 
-export async function apiRequest<T>(
-  method: string,
-  path: string,
-  opts: RequestOptions = {},
-  retried = false,
-): Promise<ApiResult<T>> {
+/**
+ * GETs started in this task, by path: screens that mount together and ask for the same thing
+ * (the shell and a page both read the fleet summary) share one request. Only for the moment
+ * they start: a later GET must not get an answer that predates a write made meanwhile.
+ */
+const startedNow = new Map<string, Promise<ApiResult<unknown>>>();
+
+export function apiRequest<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResult<T>> {
+  if (method !== 'GET' || Object.values(opts).some((v) => v !== undefined)) return send<T>(method, path, opts);
+  const shared = startedNow.get(path);
+  if (shared) return shared as Promise<ApiResult<T>>;
+  const started = send<T>(method, path, opts);
+  startedNow.set(path, started);
+  window.setTimeout(() => startedNow.delete(path), 0);
+  return started;
+}
+
+async function send<T>(method: string, path: string, opts: RequestOptions, retried = false): Promise<ApiResult<T>> {
   const auth = opts.auth ?? true;
   const endSessionOn401 = opts.endSessionOn401 ?? auth;
   const headers: Record<string, string> = { Accept: 'application/json' };
@@ -126,7 +138,9 @@ export async function apiRequest<T>(
       body,
       signal: opts.signal,
       credentials: 'same-origin',
-      cache: 'no-store',
+      // A GET revalidates with the server's ETag (If-None-Match → 304, body from the
+      // browser's cache): a poll of an unchanged list costs a round trip, not the list.
+      cache: method === 'GET' ? 'no-cache' : 'no-store',
     });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
@@ -145,7 +159,7 @@ export async function apiRequest<T>(
 
   if (auth && !retried && isCsrfRefusal(res.status, payload)) {
     setCsrf(null);
-    return apiRequest<T>(method, path, opts, true);
+    return send<T>(method, path, opts, true);
   }
 
   if (res.status === 401 && endSessionOn401) {

@@ -94,6 +94,20 @@ function resourceApi<K extends ResourceKind>(kind: K) {
   };
 }
 
+/** One kind's counts in GET /resources/summary: `states` by the list's `state` rules. */
+export interface KindSummary {
+  total: number;
+  unassigned: number;
+  threshold_days: number;
+  states: Record<string, number>;
+}
+
+export type ResourceSummary = Record<ResourceKind, KindSummary>;
+
+export const resourcesApi = {
+  summary: () => api.get<ResourceSummary>('/resources/summary'),
+};
+
 export const licensesApi = {
   ...resourceApi('licenses'),
   /** Takes the bot off the license; the server deletes the license when no bot remains. */

@@ -13,9 +13,9 @@ import {
   SettingOutlined,
   UserOutlined,
 } from '@ant-design/icons';
-import { botsApi } from '../api/bots';
+import { botsApi, type Bot } from '../api/bots';
 import { projectSettingsApi } from '../api/projects';
-import { usePolling } from '../hooks';
+import { useChanges, useLive } from '../hooks';
 import { authApi } from '../api/endpoints';
 import { useSession } from '../api/session';
 import { useStorageFull } from '../api/storage';
@@ -26,7 +26,7 @@ import PageSpinner from './PageSpinner';
 import ResourceTree from './ResourceTree';
 
 const VERIFY_EVERY_MS = 5 * 60 * 1000;
-const NAV_POLL_MS = 5_000;
+const NAV_TOPICS = ['bots', 'settings/projects'];
 // Below antd's md breakpoint the tree would leave the content no room: it moves into a drawer.
 const PHONE_QUERY = '(max-width: 767.98px)';
 
@@ -127,16 +127,40 @@ function UserMenu() {
   );
 }
 
+/** The bot a /bot/:id route shows (its crumbs name it), reloaded when it changes. */
+function useRouteBot(pathname: string): Bot | undefined {
+  const id = /^\/bot\/([^/]+)/.exec(pathname)?.[1];
+  const botId = id ? decodeURIComponent(id) : undefined;
+  const [bot, setBot] = useState<Bot>();
+  const [version, setVersion] = useState(0);
+  useChanges(botId ? [`bots/${botId}`] : [], () => setVersion((v) => v + 1));
+  useEffect(() => {
+    if (!botId) return;
+    let live = true;
+    botsApi.get(botId).then(
+      (b) => live && setBot(b),
+      () => live && setBot(undefined),
+    );
+    return () => {
+      live = false;
+    };
+  }, [botId, version]);
+  return botId && bot?.id === botId ? bot : undefined;
+}
+
 export default function AppLayout() {
   const location = useLocation();
   const navigate = useNavigate();
-  // Projects and bots for the tree and the crumbs, polled like bot lists (web-ui.md §1.6).
+  // Projects and the fleet's counts for the tree's first levels and the crumbs, reloaded when
+  // the change feed reports a bot or project change (a status group's bots load on expand).
   const loadNav = useCallback(
-    () => Promise.all([projectSettingsApi.projects(), botsApi.all()]).then(([projects, bots]): NavData => ({ projects, bots })),
+    () => Promise.all([projectSettingsApi.projects(), botsApi.summary()]).then(([projects, summary]) => ({ projects, summary })),
     [],
   );
-  const nav = usePolling(loadNav, NAV_POLL_MS).data;
-  const crumbs = crumbsFor(location.pathname, location.search, nav);
+  const nav = useLive(loadNav, NAV_TOPICS).data;
+  const bot = useRouteBot(location.pathname);
+  const navData: NavData | undefined = nav && { ...nav, bot };
+  const crumbs = crumbsFor(location.pathname, location.search, navData);
   useSessionVerification();
   const storageFull = useStorageFull();
   const phone = usePhoneWidth();
@@ -187,10 +211,10 @@ export default function AppLayout() {
             width="min(320px, calc(100vw - 48px))"
             className="bm-nav-drawer"
           >
-            <ResourceTree data={nav} inDrawer />
+            <ResourceTree data={navData} inDrawer />
           </Drawer>
         ) : (
-          <ResourceTree data={nav} />
+          <ResourceTree data={navData} />
         )}
         <main className="bm-content">
           <Suspense fallback={<PageSpinner />}>

@@ -12,9 +12,10 @@ import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, 
 import { useLocation, useNavigate } from 'react-router';
 import { Button, Spin, Tag, Tooltip, Tree, type TreeDataNode } from 'antd';
 import { FilterOutlined, MenuFoldOutlined, MenuUnfoldOutlined, MinusSquareOutlined, PlusSquareOutlined } from '@ant-design/icons';
-import { BOT_STATUSES, type BotStatus } from '../api/bots';
+import { BOT_STATUSES, botsApi, type BotStatus } from '../api/bots';
 import { STATUS_COLORS } from '../botStatus';
-import { DEFAULT_EXPANDED, SECTION_PROJECTS, allSectionKeys, isAdmin, locateRoute, navTree, type NavData, type NavNode } from '../nav';
+import { DEFAULT_EXPANDED, SECTION_PROJECTS, allSectionKeys, isAdmin, locateRoute, navTree, parseGroupKey, type GroupBots, type NavData, type NavNode } from '../nav';
+import { useChanges } from '../hooks';
 import { useSession } from '../api/session';
 import { S } from '../strings';
 
@@ -80,7 +81,7 @@ function toTreeData(nodes: NavNode[]): TreeDataNode[] {
     icon: n.icon,
     disabled: n.disabled,
     selectable: !n.disabled,
-    isLeaf: !n.children,
+    isLeaf: !n.children && !n.lazy,
     className: n.disabled ? 'bm-tree-empty' : undefined,
     children: n.children ? toTreeData(n.children) : undefined,
   }));
@@ -95,12 +96,72 @@ function findNode(key: string, nodes: NavNode[]): NavNode | undefined {
   return undefined;
 }
 
+/** Bots per status group shown in the tree; the rest are a link to the project page. */
+const GROUP_PAGE = 200;
+
+/**
+ * The bots of every expanded status group, one page each, loaded when the group is expanded
+ * and reloaded when the change feed reports a bot change.
+ */
+function useGroupBots(expanded: string[]): Record<string, GroupBots> {
+  const [groups, setGroups] = useState<Record<string, GroupBots>>({});
+  const [version, setVersion] = useState(0);
+  useChanges(['bots'], () => setVersion((v) => v + 1));
+  const wanted = expanded.filter((k) => parseGroupKey(k)).join('\n');
+  const loadedFor = useRef(new Map<string, number>());
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  useEffect(() => {
+    const keys = wanted ? wanted.split('\n') : [];
+    for (const key of keys) {
+      if (loadedFor.current.get(key) === version) continue;
+      loadedFor.current.set(key, version);
+      const { projectId, status } = parseGroupKey(key)!;
+      botsApi
+        .page({ page: 1, limit: GROUP_PAGE, sort: 'name', order: 'asc', filters: { project_id: projectId, status } })
+        .then(
+          (page) => mounted.current && setGroups((g) => ({ ...g, [key]: { bots: page.items, total: page.total } })),
+          () => loadedFor.current.delete(key),
+        );
+    }
+    // Collapsed groups load afresh when opened again.
+    for (const key of [...loadedFor.current.keys()]) if (!keys.includes(key)) loadedFor.current.delete(key);
+  }, [wanted, version]);
+  return groups;
+}
+
+/** A ref for an element and its height in px, followed as it resizes. */
+function useHeight(): [(el: HTMLDivElement | null) => void, number | undefined] {
+  const [height, setHeight] = useState<number>();
+  const observer = useRef<ResizeObserver | null>(null);
+  const ref = useCallback((el: HTMLDivElement | null) => {
+    observer.current?.disconnect();
+    observer.current = null;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    observer.current = new ResizeObserver(() => {
+      const style = getComputedStyle(el);
+      const inner = el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+      setHeight(inner > 0 ? Math.floor(inner) : undefined);
+    });
+    observer.current.observe(el);
+  }, []);
+  return [ref, height];
+}
+
 export default function ResourceTree({ data, inDrawer = false }: { data: NavData | undefined; inDrawer?: boolean }) {
   const [state, setState] = useState<TreeState>(loadState);
   const location = useLocation();
   const navigate = useNavigate();
   const admin = isAdmin(useSession()?.user.roles);
-  const nav = useMemo(() => navTree(data, state.visible, admin), [data, state.visible, admin]);
+  const groups = useGroupBots(state.expanded);
+  const withGroups = useMemo(() => data && { ...data, groups }, [data, groups]);
+  const nav = useMemo(() => navTree(withGroups, state.visible, admin), [withGroups, state.visible, admin]);
+  const [scroller, height] = useHeight();
   const treeData = useMemo(() => toTreeData(nav), [nav]);
   const { key: selectedKey, ancestors } = locateRoute(location.pathname, nav);
   const toggleStatus = (s: BotStatus) =>
@@ -265,9 +326,12 @@ export default function ResourceTree({ data, inDrawer = false }: { data: NavData
           ))}
         </div>
       )}
-      <div className="bm-tree-scroll">
+      <div className="bm-tree-scroll" ref={scroller}>
         <Tree
           treeData={treeData}
+          // Virtualised: only the rows in view are rendered, however many bots a group shows.
+          height={height}
+          virtual
           showLine
           showIcon
           blockNode

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import type { ListPage, SortOrder } from '../../api/lists';
+import { useChanges } from '../../hooks';
 
 export interface TableState {
   page: number;
@@ -24,6 +25,8 @@ export interface ListTableOptions<T> {
   filterKeys?: readonly string[];
   /** Background refresh while the tab is visible (web-ui.md §1.6). */
   pollMs?: number;
+  /** Change-feed topics (`bots`, …) that refresh the page quietly; pollMs is then the fallback. */
+  topics?: readonly string[];
   /** Prefix of the URL parameters, for a second list on the same page. */
   paramPrefix?: string;
 }
@@ -126,6 +129,7 @@ export function useListTable<T>(opts: ListTableOptions<T>): TableModel<T> {
   );
 
   useEffect(() => run(false), [run]);
+  useChanges(opts.topics ?? [], () => run(true));
 
   useEffect(() => {
     if (!pollMs) return;

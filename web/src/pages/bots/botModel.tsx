@@ -6,7 +6,7 @@ import { Link } from 'react-router';
 import { Tooltip } from 'antd';
 import { BOT_STATUSES, botsApi, type Bot, type BotStatus } from '../../api/bots';
 import { projectSettingsApi } from '../../api/projects';
-import { usePolling } from '../../hooks';
+import { useLive } from '../../hooks';
 import { S } from '../../strings';
 import '../../components/crud/crud.css';
 import { PRESENCES, PRESENCE_COLORS, STATUS_COLORS, botLabel, prettifyId, type Presence } from '../../botStatus';
@@ -14,6 +14,8 @@ import { PRESENCES, PRESENCE_COLORS, STATUS_COLORS, botLabel, prettifyId, type P
 export {
   ACTIVE_STATUSES,
   PRESENCES,
+  activeCount,
+  fleetCounts,
   STATUS_COLORS,
   botLabel,
   id8,
@@ -21,6 +23,7 @@ export {
   prettifyId,
   projectList,
   storedStatus,
+  type FleetCounts,
   type Presence,
   type Project,
 } from '../../botStatus';
@@ -59,14 +62,15 @@ export function statusOptions(statuses: readonly BotStatus[] = BOT_STATUSES) {
 }
 
 /** Every bot of the tenant by id, refreshed in the background. */
-export function useBotIndex(pollMs = 30_000) {
+export function useBotIndex() {
   const load = useCallback(() => botsApi.all().then((list) => new Map(list.map((b) => [b.id, b] as const))), []);
-  return usePolling(load, pollMs);
+  // Every bot: re-read when the feed reports a bot change, not on a timer.
+  return useLive(load, ['bots']);
 }
 
 export function useProjectSettings() {
   const load = useCallback(() => projectSettingsApi.projects(), []);
-  return usePolling(load, 60_000);
+  return useLive(load, ['settings/projects']);
 }
 
 /** A project's name from settings, else its id prettified ("wow_tbc" → "Wow Tbc"). */

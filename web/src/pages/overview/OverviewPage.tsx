@@ -7,17 +7,15 @@ import { useCallback, useState, type KeyboardEvent, type ReactNode } from 'react
 import { useNavigate } from 'react-router';
 import { Alert, Button, Skeleton, Tag } from 'antd';
 import { InfoCircleOutlined, RightOutlined } from '@ant-design/icons';
-import type { Bot } from '../../api/bots';
+import { botsApi, type Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { fetchAll } from '../../api/lists';
-import { projectSettingsApi } from '../../api/projects';
-import { licensesApi, proxiesApi, subscriptionsApi, type License, type Proxy, type Subscription } from '../../api/resources';
+import { licensesApi, proxiesApi, resourcesApi, subscriptionsApi, type KindSummary } from '../../api/resources';
 import { daysLeft, formatDate } from '../../components/crud/cells';
 import Section from '../../components/Section';
-import { usePolling } from '../../hooks';
+import { useLive } from '../../hooks';
 import { S } from '../../strings';
-import { ACTIVE_STATUSES, botLabel, presenceOf, projectList, storedStatus, useBotIndex, useProjectSettings } from '../bots/botModel';
-import { usePolicy } from '../../policy';
+import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } from '../bots/botModel';
 import GettingStarted from './GettingStarted';
 import type { Operation } from '../finance/api';
 import { notesApi } from '../workspace/api';
@@ -26,9 +24,10 @@ import ServerSection from './ServerSection';
 import './overview.css';
 
 const C = S.contentMap;
-const POLL_MS = 15_000;
 const DAY_MS = 86_400_000;
 const ALERT_ROWS = 4;
+// "Show all": the first page of each kind at the lists' largest page size.
+const ALL_ALERT_ROWS = 200;
 
 type Chip = { label: string; value: number | string; tone: 'success' | 'warning' | 'danger' | 'info' | 'muted' };
 
@@ -94,49 +93,47 @@ function MapCard({
   );
 }
 
-interface Counts {
-  total: number;
-  active: number;
-  expiring: number;
-  expired: number;
-  unassigned: number;
-}
-
-/** Expiring = 0 < days ≤ warning_days; banned proxies never expire-warn. */
-function countOf<T extends { expires_at?: number; status?: string }>(
-  items: T[],
-  warnDays: number,
-  now: number,
-  assigned: (t: T) => boolean,
-  expiredStatus = 'expired',
-): Counts {
-  const c: Counts = { total: items.length, active: 0, expiring: 0, expired: 0, unassigned: 0 };
-  for (const t of items) {
-    if (!assigned(t)) c.unassigned++;
-    const exp = t.expires_at;
-    if (t.status === expiredStatus || (typeof exp === 'number' && exp <= now)) c.expired++;
-    else if (t.status === 'banned' || t.status === 'revoked' || t.status === 'cancelled') continue;
-    else if (typeof exp === 'number' && (daysLeft(exp, now) ?? 0) <= warnDays) c.expiring++;
-    else c.active++;
-  }
-  return c;
-}
-
-function resourceChips(c: Counts, withUnassigned: boolean): Chip[] {
+function resourceChips(c: KindSummary, withUnassigned: boolean): Chip[] {
   const chips: Chip[] = [
-    { label: S.resourceState.active, value: c.active, tone: 'success' },
-    { label: S.resourceState.expiringSoon, value: c.expiring, tone: 'warning' },
-    { label: S.resourceState.expired, value: c.expired, tone: 'danger' },
+    { label: S.resourceState.active, value: c.states.active ?? 0, tone: 'success' },
+    { label: S.resourceState.expiringSoon, value: c.states.expiring ?? 0, tone: 'warning' },
+    { label: S.resourceState.expired, value: c.states.expired ?? 0, tone: 'danger' },
   ];
   if (withUnassigned) chips.push({ label: S.resourceState.unassigned, value: c.unassigned, tone: 'muted' });
   return chips;
 }
 
-interface Resources {
-  licenses: License[];
-  proxies: Proxy[];
-  subscriptions: Subscription[];
-  warnDays: number;
+interface Alert {
+  id: string;
+  kind: string;
+  name: string;
+  bot?: string;
+  exp: number;
+}
+
+/**
+ * The items expiring soonest (each kind's own window, as its list's "expiring" filter),
+ * one short page per kind, and the bots they belong to.
+ */
+async function loadAlerts(rows: number): Promise<{ alerts: Alert[]; bots: Map<string, Bot> }> {
+  const q = { page: 1, limit: rows, sort: 'expires_at', order: 'asc' as const, filters: { state: 'expiring' } };
+  const [licenses, proxies, subscriptions] = await Promise.all([licensesApi.page(q), proxiesApi.page(q), subscriptionsApi.page(q)]);
+  const alerts: Alert[] = [
+    ...licenses.items.map((l) => ({ kind: S.bot.license, name: C.license(l.type ?? ''), bot: l.bot_ids?.[0], exp: l.expires_at!, id: l.id })),
+    ...proxies.items.map((p) => ({ kind: S.bot.proxy, name: C.proxy(proxyAddress(p)), bot: p.bot_id ?? undefined, exp: p.expires_at!, id: p.id })),
+    ...subscriptions.items.map((s) => ({
+      kind: S.subscriptions.type,
+      name: C.subscription((s.type ?? 'wow').toUpperCase()),
+      bot: s.bot_id,
+      exp: s.expires_at!,
+      id: s.id,
+    })),
+  ]
+    .sort((a, b) => a.exp - b.exp)
+    .slice(0, rows);
+  const ids = [...new Set(alerts.flatMap((a) => (a.bot ? [a.bot] : [])))];
+  const found = await Promise.all(ids.map((id) => botsApi.get(id).catch(() => undefined)));
+  return { alerts, bots: new Map(found.flatMap((b) => (b ? [[b.id, b] as const] : []))) };
 }
 
 interface Finance {
@@ -176,43 +173,27 @@ async function loadFinance(): Promise<Finance> {
   };
 }
 
+const RESOURCE_TOPICS = ['licenses', 'proxies', 'subscriptions', 'settings/alerts'];
+
 export default function OverviewPage() {
+  // Counts come from the server's summaries; each part reloads when the change feed reports
+  // a write to what it shows (docs/api.md), never by re-reading the fleet on a timer.
+  const bots = useLive(botsApi.summary, ['bots']);
   const [allAlerts, setAllAlerts] = useState(false);
-  const bots = useBotIndex(POLL_MS);
+  const loadShownAlerts = useCallback(() => loadAlerts(allAlerts ? ALL_ALERT_ROWS : ALERT_ROWS), [allAlerts]);
   const settings = useProjectSettings();
-  const loadResources = useCallback(async (): Promise<Resources> => {
-    const [licenses, proxies, subscriptions, warnDays] = await Promise.all([
-      licensesApi.all(),
-      proxiesApi.all(),
-      subscriptionsApi.all(),
-      projectSettingsApi.warningDays(),
-    ]);
-    return { licenses, proxies, subscriptions, warnDays };
-  }, []);
-  const res = usePolling(loadResources, POLL_MS);
-  const finance = usePolling(loadFinance, 60_000);
+  const res = useLive(resourcesApi.summary, RESOURCE_TOPICS);
+  const expiring = useLive(loadShownAlerts, [...RESOURCE_TOPICS, 'bots']);
+  const finance = useLive(loadFinance, ['finance_operations']);
   const loadNotes = useCallback(() => notesApi.all({ sort: 'updated_at', order: 'desc' }), []);
-  const notes = usePolling(loadNotes, 30_000);
+  const notes = useLive(loadNotes, ['notes']);
 
   const now = Date.now();
-  const policy = usePolicy();
-  const botList: Bot[] = [...(bots.data?.values() ?? [])];
-  const projects = projectList(settings.data, botList);
+  const projects = projectList(settings.data, bots.data?.groups);
   const r = res.data;
-  const warnDays = r?.warnDays ?? 7;
   const projectName = (id: string) => projects.find((p) => p.id === id)?.name ?? id;
-
-  const alerts = r
-    ? [
-        ...r.licenses.map((l) => ({ kind: S.bot.license, name: C.license(l.type ?? ''), bot: l.bot_ids?.[0], exp: l.expires_at, id: l.id })),
-        ...r.proxies
-          .filter((p) => p.status !== 'banned')
-          .map((p) => ({ kind: S.bot.proxy, name: C.proxy(proxyAddress(p)), bot: p.bot_id ?? undefined, exp: p.expires_at, id: p.id })),
-        ...r.subscriptions.map((s) => ({ kind: S.subscriptions.type, name: C.subscription((s.type ?? 'wow').toUpperCase()), bot: s.bot_id, exp: s.expires_at, id: s.id })),
-      ]
-        .filter((a) => typeof a.exp === 'number' && a.exp > now && (daysLeft(a.exp, now) ?? 0) <= warnDays)
-        .sort((a, b) => a.exp! - b.exp!)
-    : [];
+  const alerts = expiring.data?.alerts ?? [];
+  const alertTotal = r ? (['licenses', 'proxies', 'subscriptions'] as const).reduce((n, k) => n + (r[k].states.expiring ?? 0), 0) : 0;
 
   const fin = finance.data;
   const noteList = notes.data ?? [];
@@ -233,7 +214,7 @@ export default function OverviewPage() {
         </header>
 
         {bots.data && settings.data !== undefined ? (
-          <GettingStarted projects={projects} botCount={botList.length} onChanged={settings.refresh} />
+          <GettingStarted projects={projects} botCount={bots.data.total} onChanged={settings.refresh} />
         ) : null}
 
         <Section id="projects" title={C.projects}>
@@ -241,10 +222,7 @@ export default function OverviewPage() {
           <div className="bm-map-grid">
             {projects.length === 0 && bots.data ? <div className="bm-muted">{C.noProjects}</div> : null}
             {(projects.length ? projects : bots.data ? [] : [{ id: '', name: '' }]).map((p) => {
-              const mine = botList.filter((b) => b.project_id === p.id);
-              const n = (pred: (s: string) => boolean) => mine.filter((b) => pred(storedStatus(b))).length;
-              const seen = (presence: string) =>
-                policy ? mine.filter((b) => presenceOf(b, policy.offlineAfterMs, now) === presence).length : '…';
+              const c = fleetCounts(bots.data, p.id);
               return (
                 <MapCard
                   key={p.id || 'loading'}
@@ -252,22 +230,22 @@ export default function OverviewPage() {
                   to={p.id ? `/project/${encodeURIComponent(p.id)}` : undefined}
                   loading={!bots.data}
                   testId={`map-project-${p.id}`}
-                  tag={bots.data ? <Tag color="blue">{C.nBots(mine.length)}</Tag> : null}
+                  tag={bots.data ? <Tag color="blue">{C.nBots(c.total)}</Tag> : null}
                 >
                   <Chips
                     chips={[
-                      { label: S.project.active, value: n((s) => (ACTIVE_STATUSES as readonly string[]).includes(s)), tone: 'success' },
-                      { label: S.botStatus.prepare, value: n((s) => s === 'prepare'), tone: 'info' },
-                      { label: S.botStatus.offline, value: n((s) => s === 'offline'), tone: 'muted' },
-                      { label: S.botStatus.banned, value: n((s) => s === 'banned'), tone: 'danger' },
+                      { label: S.project.active, value: activeCount(c), tone: 'success' },
+                      { label: S.botStatus.prepare, value: c.byStatus.prepare, tone: 'info' },
+                      { label: S.botStatus.offline, value: c.byStatus.offline, tone: 'muted' },
+                      { label: S.botStatus.banned, value: c.byStatus.banned, tone: 'danger' },
                     ]}
                   />
                   <Chips
                     small
                     chips={[
-                      { label: S.presence.online, value: seen('online'), tone: 'success' },
-                      { label: S.presence.offline, value: seen('offline'), tone: 'muted' },
-                      { label: S.presence.never_seen, value: seen('never_seen'), tone: 'muted' },
+                      { label: S.presence.online, value: c.byPresence.online, tone: 'success' },
+                      { label: S.presence.offline, value: c.byPresence.offline, tone: 'muted' },
+                      { label: S.presence.never_seen, value: c.byPresence.never_seen, tone: 'muted' },
                     ]}
                   />
                 </MapCard>
@@ -284,27 +262,27 @@ export default function OverviewPage() {
               to="/licenses"
               loading={!r}
               testId="map-licenses"
-              tag={r ? <Tag>{C.nTotal(r.licenses.length)}</Tag> : null}
+              tag={r ? <Tag>{C.nTotal(r.licenses.total)}</Tag> : null}
             >
-              {r ? <Chips chips={resourceChips(countOf(r.licenses, warnDays, now, (l) => !!l.bot_ids?.length), true)} /> : null}
+              {r ? <Chips chips={resourceChips(r.licenses, true)} /> : null}
             </MapCard>
             <MapCard
               title={S.tree.proxies}
               to="/proxies"
               loading={!r}
               testId="map-proxies"
-              tag={r ? <Tag>{C.nTotal(r.proxies.length)}</Tag> : null}
+              tag={r ? <Tag>{C.nTotal(r.proxies.total)}</Tag> : null}
             >
-              {r ? <Chips chips={resourceChips(countOf(r.proxies, warnDays, now, (p) => !!p.bot_id), true)} /> : null}
+              {r ? <Chips chips={resourceChips(r.proxies, true)} /> : null}
             </MapCard>
             <MapCard
               title={S.tree.subscriptions}
               to="/subscriptions"
               loading={!r}
               testId="map-subscriptions"
-              tag={r ? <Tag>{C.nTotal(r.subscriptions.length)}</Tag> : null}
+              tag={r ? <Tag>{C.nTotal(r.subscriptions.total)}</Tag> : null}
             >
-              {r ? <Chips chips={resourceChips(countOf(r.subscriptions, warnDays, now, (s) => !!s.bot_id), false)} /> : null}
+              {r ? <Chips chips={resourceChips(r.subscriptions, false)} /> : null}
             </MapCard>
           </div>
         </Section>
@@ -368,13 +346,18 @@ export default function OverviewPage() {
 
         <Section id="expiring" title={C.expiringSoon}>
           <div className="bm-map-grid">
-            <MapCard title={C.alerts} loading={!r} testId="map-alerts" tag={r ? <Tag color={alerts.length ? 'orange' : 'green'}>{C.nItems(alerts.length)}</Tag> : null}>
+            <MapCard
+              title={C.alerts}
+              loading={!r || !expiring.data}
+              testId="map-alerts"
+              tag={r ? <Tag color={alertTotal ? 'orange' : 'green'}>{C.nItems(alertTotal)}</Tag> : null}
+            >
               {alerts.length === 0 ? (
                 <div className="bm-muted">{C.noAlerts}</div>
               ) : (
                 <table className="bm-map-table">
                   <tbody>
-                    {(allAlerts ? alerts : alerts.slice(0, ALERT_ROWS)).map((a) => {
+                    {alerts.map((a) => {
                       const d = daysLeft(a.exp, now) ?? 0;
                       return (
                         <tr key={a.id}>
@@ -382,7 +365,7 @@ export default function OverviewPage() {
                             <Tag>{a.kind}</Tag>
                           </td>
                           <td>{a.name}</td>
-                          <td className="bm-muted">{a.bot ? botLabel(bots.data?.get(a.bot), a.bot) : '—'}</td>
+                          <td className="bm-muted">{a.bot ? botLabel(expiring.data?.bots.get(a.bot), a.bot) : '—'}</td>
                           <td className={`bm-tone-text bm-tone-${d <= 3 ? 'danger' : 'warning'}`}>{C.daysShort(d)}</td>
                           <td className="bm-muted">{formatDate(a.exp)}</td>
                         </tr>
@@ -391,9 +374,9 @@ export default function OverviewPage() {
                   </tbody>
                 </table>
               )}
-              {alerts.length > ALERT_ROWS ? (
+              {alertTotal > ALERT_ROWS ? (
                 <Button type="link" size="small" className="bm-map-more" data-testid="alerts-all" onClick={() => setAllAlerts((v) => !v)}>
-                  {allAlerts ? C.fewerAlerts : C.allAlerts(alerts.length)}
+                  {allAlerts ? C.fewerAlerts : C.allAlerts(alertTotal)}
                 </Button>
               ) : null}
             </MapCard>

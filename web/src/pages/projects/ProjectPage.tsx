@@ -30,10 +30,11 @@ import {
   type Tone,
 } from '../../components/crud';
 import type { ListQuery } from '../../api/lists';
-import { usePolling } from '../../hooks';
+import { LIVE_FALLBACK_MS, useLive } from '../../hooks';
 import { S } from '../../strings';
 import {
-  ACTIVE_STATUSES,
+  activeCount,
+  fleetCounts,
   PresenceBadge,
   StatusBadge,
   id8,
@@ -51,7 +52,8 @@ import { SEVERITY, STATE_TONE, licenseState, proxyState, subscriptionState, wors
 import { useWarningDays } from '../resources/useResourceStats';
 
 const P = S.project;
-const POLL_MS = 5_000;
+/** What a row shows: the bot and its resources; the list reloads when one of them changes. */
+const LIST_TOPICS = ['bots', 'licenses', 'proxies', 'subscriptions'];
 /** Statuses a bulk change may set (a ban needs its dialog). */
 const SETTABLE: BotStatus[] = ['offline', 'prepare', 'leveling', 'profession', 'farming'];
 
@@ -136,17 +138,6 @@ const RESOURCE_SORT: Record<string, (r: Row) => number> = {
 /** Column keys the server sorts by another (nested) field. */
 const SORT_PATHS: Record<string, string> = { vm: 'name', account: 'account.email', character: 'character.name' };
 
-/** The stat cards' counts: all, then by lifecycle status, then by presence. */
-const STAT_FILTERS: Record<string, string>[] = [
-  {},
-  { status: ACTIVE_STATUSES.join(',') },
-  { status: 'prepare' },
-  { status: 'offline' },
-  { status: 'banned' },
-  { presence: 'online' },
-  { presence: 'offline' },
-  { presence: 'never_seen' },
-];
 
 const TONE_TEXT: Record<Tone, string> = {
   default: '',
@@ -193,22 +184,14 @@ export default function ProjectPage() {
     },
     [projectId, warnDays, offlineAfterMs],
   );
-  // One count per stat card: a page of one, its total.
-  const loadCounts = useCallback(
-    () =>
-      Promise.all(
-        STAT_FILTERS.map((f) =>
-          botsApi.page({ page: 1, limit: 1, filters: { project_id: projectId, ...f } }).then((p) => p.total),
-        ),
-      ),
-    [projectId],
-  );
-  const counts = usePolling(loadCounts, POLL_MS);
+  // The stat cards: the tenant's summary narrowed to this project.
+  const counts = useLive(botsApi.summary, ['bots']);
   const table = useListTable<Row>({
     load,
     rowKey: (r) => r.bot.id,
     filterKeys: ['status', 'presence'],
-    pollMs: POLL_MS,
+    pollMs: LIVE_FALLBACK_MS,
+    topics: LIST_TOPICS,
   });
 
   const refresh = () => {
@@ -217,7 +200,10 @@ export default function ProjectPage() {
   };
 
   const projectName = projectList(settings.data).find((p) => p.id === projectId)?.name ?? projectId;
-  const [total, active, prepare, idle, banned, online, offline, neverSeen] = counts.data ?? [];
+  const c = counts.data ? fleetCounts(counts.data, projectId) : undefined;
+  const [total, active, prepare, idle, banned, online, offline, neverSeen] = c
+    ? [c.total, activeCount(c), c.byStatus.prepare, c.byStatus.offline, c.byStatus.banned, c.byPresence.online, c.byPresence.offline, c.byPresence.never_seen]
+    : [];
 
   const remove = useDeleteAction<Row>({
     remove: (r) => botsApi.remove(r.bot.id),

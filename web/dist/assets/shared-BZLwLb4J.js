@@ -1,0 +1,1 @@
+import{r as e}from"./shared-BAQ-RpuY.js";var t={list:()=>e.get(`/admin/users`)};export{t};

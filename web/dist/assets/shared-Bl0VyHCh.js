@@ -1,1 +1,0 @@
-import{r as e}from"./shared-DW6eyuLV.js";var t={list:()=>e.get(`/admin/users`)};export{t};
