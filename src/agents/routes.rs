@@ -24,8 +24,8 @@ use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Path, Query};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::http::serve::LocalAddr;
-use crate::http::{created, ok, Created, Ok};
 use crate::settings::tree;
 use crate::state::AppState;
 

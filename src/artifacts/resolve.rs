@@ -21,7 +21,7 @@ use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::Json;
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::leases::check::{self, Denied};
 use crate::leases::store::LeaseRow;
 use crate::state::AppState;

@@ -22,7 +22,7 @@ use crate::documents::crud::typed_body;
 use crate::documents::fields::{Bounded, Text};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::objects::{ObjectError, StoredObject};
 use crate::state::AppState;
 

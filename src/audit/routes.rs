@@ -13,7 +13,7 @@ use super::store::{self, AuditEntry};
 use crate::auth::{AdminOnly, Authed};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Query;
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

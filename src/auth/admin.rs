@@ -15,7 +15,7 @@ use super::store::{self, NewUser};
 use super::{AdminOnly, Authed};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path};
-use crate::http::{created, ok, Ok};
+use crate::http::respond::{created, ok, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -18,7 +18,7 @@ use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Path};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

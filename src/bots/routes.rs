@@ -19,7 +19,7 @@ use crate::documents::list::{self, Filter, FilterKind, Filters, ListQuery};
 use crate::documents::{merge, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 static BOTS: Spec = Spec {

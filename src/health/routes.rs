@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::clock::now_iso;
 use crate::error::ApiError;
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 const SERVICE: &str = "botmox";

@@ -15,7 +15,7 @@ use crate::audit::store::Action;
 use crate::auth::{Authed, InfraOnly, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 type Infra = Authed<InfraOnly>;

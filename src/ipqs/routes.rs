@@ -18,7 +18,7 @@ use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Query};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::settings::tree::{self, SettingsPath};
 use crate::state::AppState;
 

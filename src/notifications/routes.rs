@@ -21,7 +21,7 @@ use crate::auth::{AdminOnly, Authed};
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Query};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::settings::tree::{self, SettingsPath};
 use crate::state::AppState;
 

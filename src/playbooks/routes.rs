@@ -14,7 +14,7 @@ use crate::clock::iso_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::provisioning::named::{Named, Table};
 use crate::provisioning::records::{self, Change, Kind};
 use crate::provisioning::routes::Deleted;

@@ -37,7 +37,7 @@ use crate::documents::crud::typed_body;
 use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::playbooks::routes::PLAYBOOKS;
 use crate::resources::routes as resources;
 use crate::state::AppState;

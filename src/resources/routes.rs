@@ -20,7 +20,7 @@ use crate::documents::list::{self, Filter, FilterKind, Filters};
 use crate::documents::{store, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::settings::routes::value_at;
 use crate::state::AppState;
 

@@ -17,7 +17,7 @@ use crate::documents::fields::Bounded;
 use crate::documents::AnyDocument;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
