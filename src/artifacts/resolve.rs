@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::routes::scope;
+use super::service::scope;
 use super::store::{self, AuditRow, ReleaseRow, Scope};
 use crate::agents::principal::Caller;
-use crate::agents::routes::ServerUrl;
+use crate::agents::service::ServerUrl;
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
@@ -25,7 +25,7 @@ use crate::http::respond::{ok, Ok};
 use crate::leases::check::{self, Denied};
 use crate::leases::store::LeaseRow;
 use crate::state::AppState;
-use crate::vm_registry::routes::VmUuid;
+use crate::vm_registry::rules::VmUuid;
 
 #[derive(Deserialize, ToSchema)]
 pub struct ResolveRequest {

@@ -23,6 +23,7 @@ use crate::state::AppState;
 pub mod client_ip;
 mod docs;
 pub mod extract;
+pub mod paging;
 pub mod respond;
 pub mod serve;
 mod web;

@@ -26,7 +26,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
 use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
-use crate::vm_registry::routes::VmUuid;
+use crate::vm_registry::rules::VmUuid;
 use crate::vm_registry::store as vms;
 
 const ENTITY: &str = "execution_leases";

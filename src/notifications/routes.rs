@@ -15,12 +15,12 @@ use super::events::{Kind, Notice};
 use super::outbox::{self, Delivery};
 use super::prefs::{self, parse_hh_mm, Channel, Prefs};
 use super::sender;
-use crate::audit::routes::cursor;
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed};
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Query};
+use crate::http::paging::cursor;
 use crate::http::respond::{ok, Ok};
 use crate::settings::tree::{self, SettingsPath};
 use crate::state::AppState;
@@ -265,7 +265,7 @@ async fn put_settings(
 ) -> ApiResult<Ok<NotificationSettings>> {
     let mut update: SettingsUpdate = typed_body(&body, ErrorCode::NotificationsInvalidSettingsBody)?;
     if update.telegram.is_some() || update.webhook.is_some() {
-        crate::settings::routes::channels_need_admin(&me)?;
+        crate::settings::service::channels_need_admin(&me)?;
     }
     check(&mut update)?;
     let parts: Vec<(&'static [&'static str], Value)> = [
@@ -358,7 +358,7 @@ pub struct DeliveryPage {
 /// The tenant's deliveries, newest first (admin): `limit` (1-200, default 50) rows older than
 /// `before` (a row's `id`). Finished rows are kept 30 days.
 #[utoipa::path(get, path = "/api/v1/notifications/deliveries", tag = "notifications", security(("bearer" = [])),
-    params(crate::audit::routes::CursorQuery),
+    params(crate::http::paging::CursorQuery),
     responses((status = 200, body = Success<DeliveryPage>), (status = 400, body = Failure), (status = 403, body = Failure)))]
 async fn deliveries(
     State(state): State<AppState>,

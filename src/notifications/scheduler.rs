@@ -17,7 +17,7 @@ use super::{outbox, store};
 use crate::agents::store::ONLINE_WITHIN_MS;
 use crate::auth::Principal;
 use crate::clock::now_ms;
-use crate::documents::{crud, Collection};
+use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::resources::expiry;
 use crate::state::AppState;
@@ -302,7 +302,7 @@ async fn proxy_recheck(state: &AppState, tenant: &str, now: i64) -> ApiResult<us
         return Ok(0);
     }
     // Without a usable key there is nothing to do; the job runs as soon as one is set.
-    let Ok(key) = crate::ipqs::routes::usable_key(&crate::ipqs::routes::setup(state, tenant).await?) else {
+    let Ok(key) = crate::ipqs::service::usable_key(&crate::ipqs::service::setup(state, tenant).await?) else {
         return Ok(0);
     };
     let owned = tenant.to_owned();
@@ -369,27 +369,21 @@ async fn apply_check(
         .and_then(Value::as_f64)
         .map(|s| (s.round() as i64).clamp(0, 100));
     let tenant = scheduler.tenant_id.clone();
-    crud::update(
-        state,
-        scheduler,
-        &crate::resources::routes::PROXIES,
-        id,
-        move |tx, doc| {
-            for field in CHECK_FIELDS {
-                if let Some(v) = answer.get(field) {
-                    doc.insert(field.into(), v.clone());
-                }
+    crate::resources::service::update_proxy(state, scheduler, id, move |tx, doc| {
+        for field in CHECK_FIELDS {
+            if let Some(v) = answer.get(field) {
+                doc.insert(field.into(), v.clone());
             }
-            doc.insert("last_checked".into(), now.into());
-            let Some(score) = score else { return Ok(()) };
-            doc.insert("fraud_score".into(), score.into());
-            if score > threshold && doc.get("status").and_then(Value::as_str) != Some("banned") {
-                doc.insert("status".into(), "banned".into());
-                outbox::enqueue(tx, &tenant, &[events::proxy_flagged(doc, score, threshold)], now)?;
-            }
-            Ok(())
-        },
-    )
+        }
+        doc.insert("last_checked".into(), now.into());
+        let Some(score) = score else { return Ok(()) };
+        doc.insert("fraud_score".into(), score.into());
+        if score > threshold && doc.get("status").and_then(Value::as_str) != Some("banned") {
+            doc.insert("status".into(), "banned".into());
+            outbox::enqueue(tx, &tenant, &[events::proxy_flagged(doc, score, threshold)], now)?;
+        }
+        Ok(())
+    })
     .await?;
     Ok(())
 }

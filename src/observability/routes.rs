@@ -12,12 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::client_logs::{self, ClientEvent, Level, StoredEvent};
-use crate::audit::routes::cursor;
 use crate::auth::{AdminOnly, Authed};
 use crate::clock::now_iso;
 use crate::documents::crud::typed;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Query};
+use crate::http::paging::cursor;
 use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
@@ -98,7 +98,7 @@ async fn ingest(
 
 /// The tenant's stored browser events, newest first (admin): `before`, `limit` (1-200).
 #[utoipa::path(get, path = "/api/v1/client-logs", tag = "observability", security(("bearer" = [])),
-    params(crate::audit::routes::CursorQuery),
+    params(crate::http::paging::CursorQuery),
     responses((status = 200, body = Success<Vec<StoredEvent>>), (status = 403, body = Failure)))]
 async fn list(
     State(state): State<AppState>,

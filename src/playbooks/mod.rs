@@ -3,4 +3,5 @@
 //! playbooks to VMs.
 
 pub mod routes;
+pub mod service;
 pub mod validate;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::service::PLAYBOOKS;
 use super::validate::{self, Report};
 use crate::auth::Authed;
 use crate::clock::iso_ms;
@@ -15,21 +16,11 @@ use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path};
 use crate::http::respond::{created, ok, Created, Ok};
-use crate::provisioning::named::{Named, Table};
-use crate::provisioning::records::{self, Change, Kind};
-use crate::provisioning::routes::Deleted;
+use crate::provisioning::named::Named;
+use crate::provisioning::records::Deleted;
+use crate::provisioning::records::{self, Change};
 use crate::provisioning::store as provisioning;
 use crate::state::AppState;
-
-pub static PLAYBOOKS: Kind = Kind {
-    table: Table {
-        table: "playbooks",
-        body: "content",
-    },
-    noun: "Playbook",
-    not_found: ErrorCode::PlaybookNotFound,
-    invalid_id: ErrorCode::PlaybookInvalidId,
-};
 
 const MAX_CONTENT: usize = 65_536;
 

@@ -26,10 +26,10 @@ use utoipa_axum::routes;
 
 use super::named::{Named, Table};
 use super::payload::{self, Ip};
-use super::records::{self, Change, Kind};
+use super::records::{self, Change, Deleted, Kind};
 use super::store::{self, ProgressEvent, TokenRow};
 use super::{iso, profile, tokens, unattend};
-use crate::agents::routes::ServerUrl;
+use crate::agents::service::ServerUrl;
 use crate::artifacts;
 use crate::auth::{token, Authed, Principal};
 use crate::clock::{iso_ms, now_ms};
@@ -38,11 +38,11 @@ use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::respond::{created, ok, Created, Ok};
-use crate::playbooks::routes::PLAYBOOKS;
-use crate::resources::routes as resources;
+use crate::playbooks::service::PLAYBOOKS;
+use crate::resources::service as resources;
 use crate::state::AppState;
-use crate::vm_registry::routes::VmUuid;
-use crate::vmops::routes::{queue, Dispatch};
+use crate::vm_registry::rules::VmUuid;
+use crate::vmops::service::{queue, Dispatch};
 use crate::vmops::store::Command;
 
 pub static PROFILES: Kind = Kind {
@@ -114,14 +114,6 @@ pub struct ProfileBody {
     /// `api-ops.md` §8.1.
     #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
-}
-
-/// `{ deleted: true }`.
-// Its own schema name: the documents' `Deleted` is `{ id, deleted }`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = DeletedFlag)]
-pub struct Deleted {
-    pub deleted: bool,
 }
 
 /// Checks a profile body; `None` fields are absent (update).
@@ -570,7 +562,7 @@ pub const APP_MODULE: &str = "winsible-setup";
 /// validation never fails for a link. Each issued link is one `provisioning_link` row of
 /// the download audit.
 async fn setup_link(state: &AppState, base: &str, token: &TokenRow, module: &str) -> Option<String> {
-    let scope = artifacts::routes::scope(module, "windows", None);
+    let scope = artifacts::service::scope(module, "windows", None);
     let (tenant, user, lookup) = (token.tenant_id.clone(), token.user_id.clone(), scope.clone());
     let (release, source) = state
         .db

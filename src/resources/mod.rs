@@ -2,3 +2,5 @@
 
 pub mod expiry;
 pub mod routes;
+pub mod rules;
+pub mod service;

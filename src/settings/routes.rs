@@ -2,7 +2,6 @@
 //! served from one tree per tenant.
 
 use axum::extract::State;
-use botmox_contract::auth::Role;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -10,6 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::service::{channels_need_admin, read_tree};
 use super::tree::{self, SettingsPath};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed, Principal};
@@ -96,13 +96,6 @@ pub struct NotificationEvents {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub other: Map<String, Value>,
-}
-
-async fn read_tree(state: &AppState, tenant: String) -> ApiResult<Value> {
-    state
-        .db
-        .read(move |conn| tree::load(conn, &tenant).map_err(ApiError::from))
-        .await
 }
 
 async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value: Value) -> ApiResult<Value> {
@@ -272,16 +265,6 @@ const CONNECTION_TARGETS: [&[&str]; 2] = [&["vmgenerator", "services"], &["vmgen
 /// whoever sets them decides where the tenant's notifications and lookups go, and pays.
 const ADMIN_ONLY: [&[&str]; 2] = [&["api_keys"], &["notifications", "webhook"]];
 
-/// The check every write of API keys or notification channels passes, whichever route it
-/// takes (`/settings/*`, `/notifications/settings`).
-pub fn channels_need_admin(me: &Principal) -> ApiResult<()> {
-    if me.roles.contains(&Role::Admin) {
-        return Ok(());
-    }
-    Err(ApiError::new(ErrorCode::Forbidden)
-        .with_message("Only an admin may change API keys and notification channels (Telegram, webhook)"))
-}
-
 /// Does a write of `body` at `path` change anything at or below `node`? A write below the
 /// node does; one above it does when its body names the node on the way down, or is not an
 /// object (which replaces everything under the path).
@@ -389,10 +372,4 @@ async fn put_notification_events(
         ErrorCode::SettingsInvalidNotificationEventsBody,
     )
     .await
-}
-
-/// Reads one settings value for the server's own use (thresholds, toggles).
-pub async fn value_at(state: &AppState, tenant: &str, segments: &'static [&'static str]) -> ApiResult<Option<Value>> {
-    let tree = read_tree(state, tenant.to_owned()).await?;
-    Ok(tree::get(&tree, &SettingsPath::of(segments)).cloned())
 }

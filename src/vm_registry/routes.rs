@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::rules::VmUuid;
 use super::store::{self, VmRecord};
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
@@ -35,27 +36,6 @@ pub struct RegisterVm {
     pub status: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
-}
-
-/// A parsed VM UUID.
-pub struct VmUuid(String);
-
-impl VmUuid {
-    pub fn parse(raw: &str) -> Result<VmUuid, &'static str> {
-        let uuid = raw.trim().to_ascii_lowercase();
-        let ok_chars = uuid
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'));
-        if (8..=128).contains(&uuid.len()) && ok_chars {
-            Ok(VmUuid(uuid))
-        } else {
-            Err("vm_uuid must be 8-128 characters of letters, digits, ':', '_' and '-'")
-        }
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 fn at_most(errors: &mut FieldErrors, field: &str, value: Option<String>, max: usize) -> String {

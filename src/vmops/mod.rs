@@ -3,5 +3,6 @@
 
 pub mod lifecycle;
 pub mod routes;
+pub mod service;
 pub mod store;
 pub mod waiters;

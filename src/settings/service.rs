@@ -1,0 +1,33 @@
+//! What other modules read of a tenant's settings, and the admin check every write of
+//! API keys or notification channels passes.
+
+use botmox_contract::auth::Role;
+use serde_json::Value;
+
+use super::tree::{self, SettingsPath};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::state::AppState;
+
+pub(super) async fn read_tree(state: &AppState, tenant: String) -> ApiResult<Value> {
+    state
+        .db
+        .read(move |conn| tree::load(conn, &tenant).map_err(ApiError::from))
+        .await
+}
+
+/// The check every write of API keys or notification channels passes, whichever route it
+/// takes (`/settings/*`, `/notifications/settings`).
+pub fn channels_need_admin(me: &Principal) -> ApiResult<()> {
+    if me.roles.contains(&Role::Admin) {
+        return Ok(());
+    }
+    Err(ApiError::new(ErrorCode::Forbidden)
+        .with_message("Only an admin may change API keys and notification channels (Telegram, webhook)"))
+}
+
+/// Reads one settings value for the server's own use (thresholds, toggles).
+pub async fn value_at(state: &AppState, tenant: &str, segments: &'static [&'static str]) -> ApiResult<Option<Value>> {
+    let tree = read_tree(state, tenant.to_owned()).await?;
+    Ok(tree::get(&tree, &SettingsPath::of(segments)).cloned())
+}
