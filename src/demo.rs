@@ -53,12 +53,7 @@ fn put(
 
 /// Fills the demo tenant and creates its user, in the caller's transaction.
 pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
-    let has_bots: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM documents WHERE tenant_id = ?1 AND collection = 'bots')",
-        [TENANT],
-        |r| r.get(0),
-    )?;
-    if has_bots {
+    if store::any(conn, TENANT, Collection::Bots)? {
         return Ok(Seeded::AlreadyThere);
     }
     if users::user_by_email(conn, EMAIL)?.is_none() {

@@ -244,6 +244,11 @@ impl Vault {
     }
 }
 
+/// Has a key ever been checked against this database (is there a key-check value)?
+pub fn has_key_check(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM vault_meta)", [], |r| r.get(0))
+}
+
 /// Removes a secret of `tenant_id`; true when there was one.
 pub fn delete(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<bool> {
     let removed = conn.execute(

@@ -25,7 +25,6 @@ use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Path, Query};
 use crate::http::respond::{created, ok, Created, Ok};
-use crate::settings::tree;
 use crate::state::AppState;
 
 const DEFAULT_NAME: &str = "Unnamed Agent";
@@ -162,7 +161,7 @@ async fn create_pairing(
                 );
             }
             let agent = store::insert_pending(tx, &tenant, &owner, &name, &stored_code, expires_at)?;
-            Ok((agent, tree::load(tx, &tenant)?))
+            Ok((agent, crate::settings::store::load(tx, &tenant)?))
         })
         .await?;
     let proxmox = pairing::proxmox_defaults(&settings);

@@ -56,7 +56,7 @@ pub async fn beat(
             let now = now_ms();
             if agent.last_seen_at.is_none_or(|t| now - t >= ONLINE_WITHIN_MS) {
                 let notice = crate::notifications::events::agent_presence(&agent.id, &agent.name, true);
-                crate::notifications::outbox::enqueue(tx, &tenant, &[notice], now)?;
+                crate::notifications::store::enqueue(tx, &tenant, &[notice], now)?;
             }
             store::heartbeat(tx, &tenant, &id, &metadata)?;
             store::by_id(tx, &tenant, &id)?.ok_or_else(|| ErrorCode::AgentNotFound.into())

@@ -135,7 +135,7 @@ where
         let before = doc.clone();
         change(conn, doc)?;
         let now = now_ms();
-        crate::notifications::outbox::enqueue(
+        crate::notifications::store::enqueue(
             conn,
             &tenant,
             &crate::notifications::events::bot_notices(&before, doc, now),

@@ -122,6 +122,12 @@ pub fn rewrite_payload(
     Ok(())
 }
 
+/// Does the tenant hold any document of `coll`?
+pub fn any(conn: &Connection, tenant: &str, coll: Collection) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM documents WHERE tenant_id = ?1 AND collection = ?2)")?
+        .query_row(params![tenant, coll.as_str()], |r| r.get(0))
+}
+
 pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusqlite::Result<bool> {
     let n = conn
         .prepare_cached("DELETE FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3")?

@@ -61,12 +61,8 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Ok<Readiness>) {
     let database = async {
         state
             .db
-            .read(|conn| {
-                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-                    .map_err(ApiError::from)
-            })
+            .read(|conn| crate::db::ping(conn).map_err(ApiError::from))
             .await
-            .map(drop)
             .map_err(|e| e.message.into_owned())
     };
     let objects = async { state.objects.probe().await.map_err(|e| e.to_string()) };

@@ -1,6 +1,6 @@
 //! What is worth telling an operator, read off the domain changes themselves: a bot's
 //! document before and after a write, an agent's heartbeat after silence, a proxy crossing
-//! the fraud-score threshold. Detection is pure; [`super::outbox::enqueue`] stores the result
+//! the fraud-score threshold. Detection is pure; [`super::store::enqueue`] stores the result
 //! in the same transaction as the change.
 
 use serde_json::{json, Value};

@@ -3,7 +3,6 @@
 //! signed webhook with retries. See docs/ARCHITECTURE.md "Notifications" for the guarantees.
 
 pub mod events;
-pub mod outbox;
 pub mod prefs;
 pub mod routes;
 pub mod scheduler;

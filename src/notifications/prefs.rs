@@ -52,7 +52,7 @@ pub struct Prefs {
 
 impl Prefs {
     pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Prefs> {
-        Ok(Prefs::of(tree::load(conn, tenant)?))
+        Ok(Prefs::of(crate::settings::store::load(conn, tenant)?))
     }
 
     pub fn of(tree: Value) -> Prefs {

@@ -12,9 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::events::{Kind, Notice};
-use super::outbox::{self, Delivery};
 use super::prefs::{self, parse_hh_mm, Channel, Prefs};
 use super::sender;
+use super::store::{self, Delivery};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed};
 use crate::documents::crud::typed_body;
@@ -246,7 +246,7 @@ fn check(update: &mut SettingsUpdate) -> ApiResult<()> {
 async fn get_settings(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<NotificationSettings>> {
     let tree = state
         .db
-        .read(move |conn| tree::load(conn, &me.tenant_id).map_err(ApiError::from))
+        .read(move |conn| crate::settings::store::load(conn, &me.tenant_id).map_err(ApiError::from))
         .await?;
     Ok(ok(NotificationSettings::of(&tree)))
 }
@@ -368,7 +368,7 @@ async fn deliveries(
     let (before, limit) = cursor(&params)?;
     let items = state
         .db
-        .read(move |conn| outbox::history(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
+        .read(move |conn| store::history(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
         .await?;
     let next_before = (items.len() as u64 == limit)
         .then(|| items.last().map(|d| d.id))

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::events::Notice;
-use super::outbox::{self, Claimed, Next, MAX_ATTEMPTS};
 use super::prefs::{Channel, Prefs, Target};
+use super::store::{self, Claimed, Next, MAX_ATTEMPTS};
 use super::{telegram, webhook, Notifications};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -53,7 +53,7 @@ const IDLE: Duration = Duration::from_secs(60);
 pub async fn run(state: AppState) {
     match state
         .db
-        .write(|tx| outbox::requeue_in_flight(tx).map_err(ApiError::from))
+        .write(|tx| store::requeue_in_flight(tx).map_err(ApiError::from))
         .await
     {
         Ok(0) => {}
@@ -86,7 +86,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
     let now = now_ms();
     match state
         .db
-        .read(|conn| outbox::next_due(conn).map_err(ApiError::from))
+        .read(|conn| store::next_due(conn).map_err(ApiError::from))
         .await?
     {
         None => return Ok(Some(IDLE)),
@@ -97,7 +97,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
     let claimed = state
         .db
         .write(move |tx| loop {
-            let row = match outbox::claim_next(tx, now)? {
+            let row = match store::claim_next(tx, now)? {
                 Next::Claimed(row) => row,
                 Next::DueAt(at) => return Ok(Err(Duration::from_millis((at - now).max(1) as u64))),
                 Next::Idle => return Ok(Err(IDLE)),
@@ -109,7 +109,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
             };
             match target {
                 Some(target) => return Ok::<_, ApiError>(Ok((row, target))),
-                None => outbox::mark_failed(tx, row.id, "the channel was switched off or is incomplete")?,
+                None => store::mark_failed(tx, row.id, "the channel was switched off or is incomplete")?,
             }
         })
         .await?;
@@ -131,16 +131,16 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
 
 fn settle(tx: &rusqlite::Connection, row: &Claimed, outcome: &Outcome, now: i64) -> rusqlite::Result<()> {
     match outcome {
-        Outcome::Sent => outbox::mark_sent(tx, row.id, now),
+        Outcome::Sent => store::mark_sent(tx, row.id, now),
         Outcome::Retry { after, error } if row.attempts + 1 < MAX_ATTEMPTS => {
             let at = now + after.unwrap_or_else(|| backoff(row.attempts + 1)).as_millis() as i64;
-            outbox::mark_retry(tx, row.id, at, error)?;
+            store::mark_retry(tx, row.id, at, error)?;
             if after.is_some() {
-                outbox::hold_channel(tx, &row.tenant_id, row.channel, at)?;
+                store::hold_channel(tx, &row.tenant_id, row.channel, at)?;
             }
             Ok(())
         }
-        Outcome::Retry { error, .. } | Outcome::Failed(error) => outbox::mark_failed(tx, row.id, error),
+        Outcome::Retry { error, .. } | Outcome::Failed(error) => store::mark_failed(tx, row.id, error),
     }
 }
 
@@ -173,7 +173,7 @@ pub async fn send_now(state: &AppState, tenant: &str, channel: Channel, notice: 
             let target = Prefs::load(tx, &tenant)?
                 .target(tx, &vault, &tenant, channel)?
                 .ok_or(ErrorCode::NotificationChannelNotConfigured)?;
-            let id = outbox::insert(tx, &tenant, channel, &notice, "sending", now)?;
+            let id = store::insert(tx, &tenant, channel, &notice, "sending", now)?;
             let row = Claimed {
                 id,
                 tenant_id: tenant,
@@ -197,8 +197,8 @@ pub async fn send_now(state: &AppState, tenant: &str, channel: Channel, notice: 
         .db
         .write(move |tx| {
             match &recorded {
-                None => outbox::mark_sent(tx, id, now),
-                Some(error) => outbox::mark_failed(tx, id, error),
+                None => store::mark_sent(tx, id, now),
+                Some(error) => store::mark_failed(tx, id, error),
             }
             .map_err(ApiError::from)
         })

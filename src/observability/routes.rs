@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::client_logs::{self, ClientEvent, Level, StoredEvent};
+use super::client_logs::{self, ClientEvent, Level};
+use super::store::{self, StoredEvent};
 use crate::auth::{AdminOnly, Authed};
 use crate::clock::now_iso;
 use crate::documents::crud::typed;
@@ -88,7 +89,7 @@ async fn ingest(
     let accepted = events.len();
     state
         .db
-        .write(move |tx| client_logs::insert(tx, &me.tenant_id, &me.user_id, &events).map_err(ApiError::from))
+        .write(move |tx| store::insert(tx, &me.tenant_id, &me.user_id, &events).map_err(ApiError::from))
         .await?;
     Ok(ok(Ingested {
         accepted,
@@ -108,7 +109,7 @@ async fn list(
     let (before, limit) = cursor(&params)?;
     Ok(ok(state
         .db
-        .read(move |conn| client_logs::page(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
+        .read(move |conn| store::page(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
         .await?))
 }
 

@@ -16,10 +16,9 @@ use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path};
 use crate::http::respond::{created, ok, Created, Ok};
-use crate::provisioning::named::Named;
 use crate::provisioning::records::Deleted;
 use crate::provisioning::records::{self, Change};
-use crate::provisioning::store as provisioning;
+use crate::provisioning::store::{self as provisioning, Named};
 use crate::state::AppState;
 
 const MAX_CONTENT: usize = 65_536;

@@ -1,8 +1,8 @@
 //! The playbooks' table of owner-scoped records, read by provisioning for a VM's config ISO.
 
 use crate::error::ErrorCode;
-use crate::provisioning::named::Table;
 use crate::provisioning::records::Kind;
+use crate::provisioning::store::Table;
 
 pub static PLAYBOOKS: Kind = Kind {
     table: Table {

@@ -2,7 +2,6 @@
 //! and bootstrap, the config ISO built from them, provisioning tokens and setup progress.
 
 pub mod iso;
-pub mod named;
 pub mod payload;
 pub mod profile;
 pub mod records;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::named::{Named, Table};
+use super::store::{Named, Table};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::clock::now_ms;

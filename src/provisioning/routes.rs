@@ -24,10 +24,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::named::{Named, Table};
 use super::payload::{self, Ip};
 use super::records::{self, Change, Deleted, Kind};
-use super::store::{self, ProgressEvent, TokenRow};
+use super::store::{self, Named, ProgressEvent, Table, TokenRow};
 use super::{iso, profile, tokens, unattend};
 use crate::agents::service::ServerUrl;
 use crate::artifacts;

@@ -4,3 +4,4 @@ pub mod expiry;
 pub mod routes;
 pub mod rules;
 pub mod service;
+pub mod store;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::expiry::{self, ExpiryReport};
+use super::expiry::ExpiryReport;
 use super::rules::{spec, LICENSES};
 use super::service::threshold;
 use crate::audit::store::{self as audit, Action};
@@ -125,7 +125,7 @@ async fn expiring(
     let threshold = threshold(&state, &me.tenant_id, coll).await?;
     let report = state
         .db
-        .read(move |conn| expiry::report(conn, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
+        .read(move |conn| super::store::report(conn, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
         .await?;
     Ok(ok(report))
 }

@@ -107,7 +107,7 @@ async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value:
     let (tree, path) = state
         .db
         .write(move |tx| {
-            let before = tree::load(tx, &me.tenant_id)?;
+            let before = super::store::load(tx, &me.tenant_id)?;
             let tree = tree::update(tx, &vault, &me.tenant_id, |t| tree::set(t, &path, value.clone()))?;
             // A `null` can drop a project as a DELETE does; the same rule holds (an error here
             // rolls the write back).
@@ -239,7 +239,7 @@ async fn delete_path(
     state
         .db
         .write(move |tx| {
-            let current = tree::load(tx, &me.tenant_id)?;
+            let current = super::store::load(tx, &me.tenant_id)?;
             if tree::get(&current, &path).is_none() {
                 return Err(ApiError::new(ErrorCode::NotFound).with_message("Nothing is stored at this settings path"));
             }

@@ -12,7 +12,7 @@ use crate::state::AppState;
 pub(super) async fn read_tree(state: &AppState, tenant: String) -> ApiResult<Value> {
     state
         .db
-        .read(move |conn| tree::load(conn, &tenant).map_err(ApiError::from))
+        .read(move |conn| super::store::load(conn, &tenant).map_err(ApiError::from))
         .await
 }
 
