@@ -11,7 +11,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STEP_MS, collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, pageApi, startServer } from './support.mjs';
+import { STEP_MS, collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, pageApiOk, startServer } from './support.mjs';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'correct horse battery';
@@ -168,7 +168,7 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
       void Promise.reject(new Error('e2e-planted-rejection'));
     });
     const reported = async () => {
-      const { body } = await pageApi(page, 'GET', '/client-logs?limit=50');
+      const body = await pageApiOk(page, 'GET', '/client-logs?limit=50');
       return (body.data ?? []).filter((e) => /e2e-planted-(error|rejection)/.test(e.message));
     };
     const deadline = Date.now() + STEP_MS;

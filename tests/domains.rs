@@ -70,7 +70,9 @@ async fn resources_check_each_kind_and_compute_expiry() {
         );
     }
     let body = json!({ "id": "l-revoked", "status": "revoked", "expires_at": now - 2 * DAY });
-    server.call("POST", "/api/v1/resources/licenses", &t, Some(body)).await;
+    server
+        .call_ok("POST", "/api/v1/resources/licenses", &t, Some(body))
+        .await;
     let report = server
         .call_ok("GET", "/api/v1/resources/licenses/expiring", &t, None)
         .await;
@@ -85,7 +87,7 @@ async fn resources_check_each_kind_and_compute_expiry() {
     // Subscriptions follow settings alerts.warning_days.
     let sub = json!({ "id": "s1", "type": "wow", "status": "active", "expires_at": now + 10 * DAY, "bot_id": "b1" });
     server
-        .call("POST", "/api/v1/resources/subscriptions", &t, Some(sub))
+        .call_ok("POST", "/api/v1/resources/subscriptions", &t, Some(sub))
         .await;
     let report = server
         .call_ok("GET", "/api/v1/resources/subscriptions/expiring", &t, None)
@@ -98,7 +100,7 @@ async fn resources_check_each_kind_and_compute_expiry() {
         (Some(7), 0)
     );
     server
-        .call(
+        .call_ok(
             "PUT",
             "/api/v1/settings/alerts",
             &t,
