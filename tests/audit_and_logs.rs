@@ -26,9 +26,10 @@ async fn every_change_is_audited_and_only_admins_read_the_trail() {
         .call_ok("PATCH", "/api/v1/bots/b1", &op, Some(json!({ "name": "uno" })))
         .await; // no change, no row
     server.call_ok("DELETE", "/api/v1/bots/b1", &op, None).await;
-    server
-        .call_ok("POST", "/api/v1/bots", &op, Some(json!({ "status": "nope" })))
-        .await; // refused, no row
+    let (status, _) = server
+        .call("POST", "/api/v1/bots", &op, Some(json!({ "status": "nope" })))
+        .await;
+    assert_eq!(status, 400, "refused, no row");
 
     let (status, _) = server.call("GET", "/api/v1/audit", &op, None).await;
     assert_eq!(status, 403);
