@@ -6,10 +6,10 @@ use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use crate::auth::domain::normalise_roles;
 use crate::auth::password::hash_password;
+use crate::auth::rules::normalise_roles;
 use crate::auth::store::{self as users, NewUser};
-use crate::bots::lifecycle::{self, BanMechanism, BanRequest, BotStatus};
+use crate::bots::rules::{self, BanMechanism, BanRequest, BotStatus};
 use crate::clock::now_ms;
 use crate::documents::{store, Collection, Document};
 use crate::names::generator::{self, NameParams};
@@ -139,7 +139,7 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                     break;
                 }
                 t += rng.gen_range(1..5) * DAY;
-                lifecycle::transition(&mut bot, step, t.min(now)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                rules::transition(&mut bot, step, t.min(now)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 if step == target {
                     break;
                 }
@@ -151,7 +151,7 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                     ban_mechanism: BanMechanism::GameSuspension,
                     unbanned_at: None,
                 };
-                lifecycle::ban(&mut bot, request, now - 3 * DAY).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                rules::ban(&mut bot, request, now - 3 * DAY).map_err(|e| anyhow::anyhow!("{}", e.message))?;
             }
             put(conn, Collection::Bots, &id, bot, created, &mut count)?;
         }

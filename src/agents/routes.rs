@@ -17,7 +17,7 @@ use super::pairing;
 use super::principal::Caller;
 use super::service::{beat, ServerUrl};
 use super::store::{self, AgentRow, Registration};
-use crate::auth::domain::Email;
+use crate::auth::rules::Email;
 use crate::auth::{store as users, token, Authed, Privileged};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;

@@ -55,7 +55,7 @@ pub async fn beat(
             // Notifications: a beat after silence announces the agent back online.
             let now = now_ms();
             if agent.last_seen_at.is_none_or(|t| now - t >= ONLINE_WITHIN_MS) {
-                let notice = crate::notifications::events::agent_presence(&agent.id, &agent.name, true);
+                let notice = crate::notifications::rules::agent_presence(&agent.id, &agent.name, true);
                 crate::notifications::store::enqueue(tx, &tenant, &[notice], now)?;
             }
             store::heartbeat(tx, &tenant, &id, &metadata)?;

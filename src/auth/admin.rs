@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::domain::{normalise_roles, Email, NewPassword};
+use super::rules::{normalise_roles, Email, NewPassword};
 use super::store::{self, NewUser};
 use super::{AdminOnly, Authed};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};

@@ -11,7 +11,7 @@ use botmox_contract::envelope::{Failure, Success};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::domain::{normalise_roles, Email, NewPassword, TenantId};
+use super::rules::{normalise_roles, Email, NewPassword, TenantId};
 use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
 use super::{browser, token, Authed};
 use crate::clock::{iso_ms, now_ms};

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::lifecycle::{self, BanRequest, BotStatus, TransitionRequest};
+use super::rules::{self, BanRequest, BotStatus, TransitionRequest};
 use super::store::{self, ArchiveEntry, LogEntry};
 use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
@@ -138,7 +138,7 @@ where
         crate::notifications::store::enqueue(
             conn,
             &tenant,
-            &crate::notifications::events::bot_notices(&before, doc, now),
+            &crate::notifications::rules::bot_notices(&before, doc, now),
             now,
         )?;
         Ok(())
@@ -205,7 +205,7 @@ async fn patch_bot(
         merge::apply(doc, body);
         if let Some(status) = status {
             let now = now_ms();
-            if let Some(event) = lifecycle::transition(doc, status, now)? {
+            if let Some(event) = rules::transition(doc, status, now)? {
                 store::log_event(conn, &tenant, &id, &event, now)?;
             }
         }
@@ -268,7 +268,7 @@ async fn get_is_banned(
 ) -> ApiResult<Ok<IsBanned>> {
     let bot = crud::get(&state, &me, &BOTS, &id).await?;
     Ok(ok(IsBanned {
-        banned: lifecycle::is_banned(&bot),
+        banned: rules::is_banned(&bot),
     }))
 }
 
@@ -284,13 +284,13 @@ async fn transition(
     let request: TransitionRequest = typed_body(&body, ErrorCode::BotsInvalidTransitionBody)?;
     if request.status == BotStatus::Banned {
         // Checked before the bot is looked up, as in the reference.
-        lifecycle::transition(&mut Document::new(), BotStatus::Banned, 0)?;
+        rules::transition(&mut Document::new(), BotStatus::Banned, 0)?;
     }
     let id = BOTS.parse_id(&id)?;
     let tenant = me.tenant_id.clone();
     let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
-        if let Some(event) = lifecycle::transition(doc, request.status, now)? {
+        if let Some(event) = rules::transition(doc, request.status, now)? {
             store::log_event(conn, &tenant, &id, &event, now)?;
         }
         Ok(())
@@ -314,7 +314,7 @@ async fn ban(
     let tenant = me.tenant_id.clone();
     let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
-        let event = lifecycle::ban(doc, request, now)?;
+        let event = rules::ban(doc, request, now)?;
         store::log_event(conn, &tenant, &id, &event, now)?;
         store::archive(conn, &tenant, doc, &event.details, now)?;
         Ok(())
@@ -336,7 +336,7 @@ async fn unban(
     let tenant = me.tenant_id.clone();
     let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
-        let event = lifecycle::unban(doc, now)?;
+        let event = rules::unban(doc, now)?;
         store::log_event(conn, &tenant, &id, &event, now)?;
         Ok(())
     })

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::relay::{self, Via};
-use super::validate;
+use super::rules;
 use crate::audit::store::Action;
 use crate::auth::{Authed, InfraOnly, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -67,7 +67,7 @@ async fn relay_api(state: &AppState, me: &Principal, via: &Via, action: &str, pa
 
 /// Node and vmid from the path, checked.
 fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, u64)> {
-    Ok((validate::node(node).map_err(bad)?, validate::vmid(vmid).map_err(bad)?))
+    Ok((rules::node(node).map_err(bad)?, rules::vmid(vmid).map_err(bad)?))
 }
 
 /// A read of one VM (`get-config`, `vm-status`): its data as the agent returns it.
@@ -114,7 +114,7 @@ async fn list_vms(
     Path(node): Path<String>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let node = validate::node(&node).map_err(bad)?;
+    let node = rules::node(&node).map_err(bad)?;
     Ok(ok(relay_api(&state, &me, &via, "list", json!({ "node": node })).await?))
 }
 
@@ -173,7 +173,7 @@ async fn put_config(
     Json(body): Json<Value>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let config = validate::config(&body).map_err(bad)?;
+    let config = rules::config(&body).map_err(bad)?;
     relay::audit(
         &state,
         &me,
@@ -196,7 +196,7 @@ async fn task_status(
     Path((node, upid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let node = validate::node(&node).map_err(bad)?;
+    let node = rules::node(&node).map_err(bad)?;
     if !upid.starts_with("UPID:") {
         return Err(bad("upid must be a Proxmox task id (UPID:…)".into()));
     }
@@ -221,7 +221,7 @@ async fn power(
     Query(via): Query<Via>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let action = validate::action(&action).map_err(bad)?;
+    let action = rules::action(&action).map_err(bad)?;
     relay::audit(
         &state,
         &me,
@@ -246,7 +246,7 @@ async fn delete_vm(
     Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let flag = |name: &str| query.get(name).map(|v| validate::flag(v).map_err(bad)).transpose();
+    let flag = |name: &str| query.get(name).map(|v| rules::flag(v).map_err(bad)).transpose();
     let payload = json!({
         "node": node, "vmid": vmid,
         "purge": flag("purge")?.unwrap_or(false),
@@ -272,7 +272,7 @@ async fn sendkey(
     Json(body): Json<Value>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let key = validate::key(body.get("key").and_then(Value::as_str)).map_err(bad)?;
+    let key = rules::key(body.get("key").and_then(Value::as_str)).map_err(bad)?;
     relay::audit(
         &state,
         &me,
@@ -372,7 +372,7 @@ async fn ssh_read_config(
     Path(vmid): Path<String>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let vmid = validate::vmid(&vmid).map_err(bad)?;
+    let vmid = rules::vmid(&vmid).map_err(bad)?;
     let payload = object(json!({ "vmid": vmid }));
     Ok(ok(relay::run(
         &state,
@@ -396,7 +396,7 @@ async fn ssh_write_config(
     Query(via): Query<Via>,
     Json(body): Json<Value>,
 ) -> Answer {
-    let vmid = validate::vmid(&vmid).map_err(bad)?;
+    let vmid = rules::vmid(&vmid).map_err(bad)?;
     let content = body
         .get("content")
         .and_then(Value::as_str)

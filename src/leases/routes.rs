@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::check::ceiling_ms;
-use super::policy;
+use super::rules;
 use super::store::{self, LeaseRow};
 use super::token::{Claims, LeaseKey, ISSUER};
 use crate::agents::principal::Caller;
@@ -199,11 +199,11 @@ async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<V
             }
             // 5. The licence.
             let licenses = store::licenses(tx, &job.tenant)?;
-            let license_id = policy::pick_license(&licenses, &job.user_id, now).ok_or(ErrorCode::LicenseInactive)?;
+            let license_id = rules::pick_license(&licenses, &job.user_id, now).ok_or(ErrorCode::LicenseInactive)?;
             // 6. The entitlement, and its limit on live leases.
             let entitlement =
                 store::entitlement(tx, &job.tenant, &job.user_id)?.ok_or(ErrorCode::EntitlementRequired)?;
-            if !policy::module_allowed(&entitlement.modules, &job.module) {
+            if !rules::module_allowed(&entitlement.modules, &job.module) {
                 return Err(ErrorCode::ModuleNotAllowed.into());
             }
             if let Some(max) = entitlement.max_active_leases {

@@ -2,9 +2,9 @@
 //! outbox (in the transaction of the change), and one sender delivers them to Telegram or a
 //! signed webhook with retries. See docs/ARCHITECTURE.md "Notifications" for the guarantees.
 
-pub mod events;
 pub mod prefs;
 pub mod routes;
+pub mod rules;
 pub mod scheduler;
 pub mod sender;
 pub mod store;

@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::events::Kind;
+use super::rules::Kind;
 use crate::error::ApiResult;
 use crate::settings::tree::{self, SettingsPath, MASK};
 use crate::vault::Vault;

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::events::{Kind, Notice};
 use super::prefs::{self, parse_hh_mm, Channel, Prefs};
+use super::rules::{Kind, Notice};
 use super::sender;
 use super::store::{self, Delivery};
 use crate::audit::store::{self as audit, Action};

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::bots::lifecycle::{self, BotStatus};
+use crate::bots::rules::{self, BotStatus};
 use crate::documents::Document;
 
 /// The kinds of notice. Each user-facing kind has a switch in settings
@@ -87,7 +87,7 @@ pub fn bot_label(bot: &Document) -> String {
 
 /// Working and heard from recently: what the UI shows as not offline.
 pub fn bot_is_online(bot: &Document, now: i64) -> bool {
-    !matches!(lifecycle::status_of(bot), BotStatus::Offline | BotStatus::Banned)
+    !matches!(rules::status_of(bot), BotStatus::Offline | BotStatus::Banned)
         && bot
             .get("last_seen")
             .and_then(Value::as_i64)
@@ -121,7 +121,7 @@ pub fn bot_notices(before: &Document, after: &Document, now: i64) -> Vec<Notice>
     let label = bot_label(after);
     let id = after.get("id").cloned().unwrap_or(Value::Null);
     let mut notices = Vec::new();
-    let banned = |bot: &Document| lifecycle::status_of(bot) == BotStatus::Banned;
+    let banned = |bot: &Document| rules::status_of(bot) == BotStatus::Banned;
     if banned(after) && !banned(before) {
         let reason = after
             .get("lifecycle")
@@ -140,7 +140,7 @@ pub fn bot_notices(before: &Document, after: &Document, now: i64) -> Vec<Notice>
             (false, true) => notices.push(Notice {
                 kind: Kind::BotOnline,
                 text: format!("🟢 Bot online: {label}"),
-                data: json!({ "bot_id": id, "status": lifecycle::status_of(after).as_str() }),
+                data: json!({ "bot_id": id, "status": rules::status_of(after).as_str() }),
             }),
             _ => {}
         }

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use super::events::{self, Kind, Notice};
 use super::prefs::Prefs;
+use super::rules::{self, Kind, Notice};
 use super::store;
 use crate::agents::store::ONLINE_WITHIN_MS;
 use crate::auth::Principal;
@@ -125,12 +125,12 @@ async fn presence(state: &AppState, now: i64) -> ApiResult<usize> {
                 return Ok(0);
             };
             let mut enqueued = 0;
-            let bots = store::bots_seen_between(tx, last - events::BOT_STALE_MS, now - events::BOT_STALE_MS)?;
+            let bots = store::bots_seen_between(tx, last - rules::BOT_STALE_MS, now - rules::BOT_STALE_MS)?;
             for (tenant, bot) in bots {
-                enqueued += store::enqueue(tx, &tenant, &[events::bot_offline(&bot)], now)?;
+                enqueued += store::enqueue(tx, &tenant, &[rules::bot_offline(&bot)], now)?;
             }
             for (tenant, id, name) in store::agents_seen_between(tx, last - ONLINE_WITHIN_MS, now - ONLINE_WITHIN_MS)? {
-                enqueued += store::enqueue(tx, &tenant, &[events::agent_presence(&id, &name, false)], now)?;
+                enqueued += store::enqueue(tx, &tenant, &[rules::agent_presence(&id, &name, false)], now)?;
             }
             Ok(enqueued)
         })
@@ -379,7 +379,7 @@ async fn apply_check(
         doc.insert("fraud_score".into(), score.into());
         if score > threshold && doc.get("status").and_then(Value::as_str) != Some("banned") {
             doc.insert("status".into(), "banned".into());
-            store::enqueue(tx, &tenant, &[events::proxy_flagged(doc, score, threshold)], now)?;
+            store::enqueue(tx, &tenant, &[rules::proxy_flagged(doc, score, threshold)], now)?;
         }
         Ok(())
     })

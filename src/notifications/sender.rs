@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::events::Notice;
 use super::prefs::{Channel, Prefs, Target};
+use super::rules::Notice;
 use super::store::{self, Claimed, Next, MAX_ATTEMPTS};
 use super::{telegram, webhook, Notifications};
 use crate::clock::{iso_ms, now_ms};

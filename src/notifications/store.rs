@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::events::Notice;
 use super::prefs::{Channel, Prefs};
+use super::rules::Notice;
 use crate::clock::iso_ms;
 use crate::documents::Document;
 
@@ -325,7 +325,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::notifications::events::{agent_presence, Kind};
+    use crate::notifications::rules::{agent_presence, Kind};
     use crate::notifications::store;
     use crate::settings::tree::{self, SettingsPath};
     use crate::vault::{KeySource, Vault};

@@ -3,5 +3,5 @@
 //! playbooks to VMs.
 
 pub mod routes;
+pub mod rules;
 pub mod service;
-pub mod validate;

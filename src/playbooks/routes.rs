@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::rules::{self, Report};
 use super::service::PLAYBOOKS;
-use super::validate::{self, Report};
 use crate::auth::Authed;
 use crate::clock::iso_ms;
 use crate::documents::crud::typed_body;
@@ -87,7 +87,7 @@ fn playbook_change(body: &Value, code: ErrorCode, create: bool) -> ApiResult<Cha
     }
     errors.into_result(code)?;
     if let Some(content) = &fields.content {
-        let report = validate::validate(content);
+        let report = rules::validate(content);
         if !report.valid {
             return Err(ApiError::new(ErrorCode::InvalidPlaybook)
                 .with_details(json!({ "errors": report.errors, "warnings": report.warnings })));
@@ -190,5 +190,5 @@ async fn validate_playbook(Authed(..): Authed, Json(body): Json<Value>) -> ApiRe
         errors.add("content", "content must be 1-65536 characters");
         return Err(ApiError::validation(code, errors));
     }
-    Ok(ok(validate::validate(&request.content)))
+    Ok(ok(rules::validate(&request.content)))
 }

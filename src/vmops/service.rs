@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::lifecycle::{self, Actor, Status};
+use super::rules::{self, Actor, Status};
 use super::store::{self, Command, NewCommand, Update};
 use crate::agents::principal::{AgentPrincipal, Caller};
 use crate::agents::store as agents;
@@ -183,7 +183,7 @@ pub async fn apply_update(state: &AppState, caller: Caller, id: String, request:
         .write(move |tx| {
             let command = store::get(tx, &tenant, &id)?.ok_or(ErrorCode::VmOpsCommandNotFound)?;
             visible(&caller, &command)?;
-            lifecycle::check(command.status(), to, Actor::Agent)?;
+            rules::check(command.status(), to, Actor::Agent)?;
             let update = Update {
                 result: request.result,
                 error_message: request.error_message,
@@ -224,7 +224,7 @@ pub async fn cancel(state: &AppState, me: Principal, id: String) -> ApiResult<Co
         .write(move |tx| {
             let command = store::get(tx, &me.tenant_id, &id)?.ok_or(ErrorCode::VmOpsCommandNotFound)?;
             visible(&Caller::User(me), &command)?;
-            lifecycle::check(command.status(), Status::Cancelled, Actor::User)?;
+            rules::check(command.status(), Status::Cancelled, Actor::User)?;
             let update = Update {
                 error_message: Some("Cancelled by the user".into()),
                 ..Update::default()

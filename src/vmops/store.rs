@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::lifecycle::Status;
+use super::rules::Status;
 use crate::auth::token::new_id;
 use crate::clock::{iso_ms, now_ms};
 
