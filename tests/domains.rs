@@ -484,6 +484,29 @@ async fn settings_tree_typed_documents_and_secret_keys() {
         (status, res["error"]["code"].as_str()),
         (400, Some("SETTINGS_INVALID_NOTIFICATION_EVENTS_BODY"))
     );
+    // The node has one schema, whichever route writes it: `/notifications/settings` refuses an
+    // unknown switch, and so does this one.
+    let (status, res) = server
+        .call(
+            "PUT",
+            "/api/v1/settings/notifications/events",
+            &t,
+            Some(json!({ "bot_baned": true })),
+        )
+        .await;
+    assert_eq!(
+        (status, res["error"]["code"].as_str()),
+        (400, Some("SETTINGS_INVALID_NOTIFICATION_EVENTS_BODY"))
+    );
+    let v = server
+        .call_ok(
+            "PUT",
+            "/api/v1/settings/notifications/events",
+            &t,
+            Some(json!({ "resource_expiring": false })),
+        )
+        .await;
+    assert_eq!(v["data"]["resource_expiring"], false);
 
     // The generic tree: merge, replace, intermediate objects, path checks.
     let v = server

@@ -38,7 +38,7 @@ async fn summary(State(state): State<AppState>) -> Ok<HealthSummary> {
         data_backend: "sqlite".to_owned(),
         object_store: state.objects.backend().to_owned(),
         uptime_seconds: state.started.elapsed().as_secs(),
-        bot_offline_after_ms: crate::notifications::rules::BOT_STALE_MS,
+        bot_offline_after_ms: crate::bots::rules::BOT_STALE_MS,
     })
 }
 

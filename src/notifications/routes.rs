@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::prefs::{self, parse_hh_mm, Channel, Prefs};
+use super::prefs::{self, parse_hh_mm, Channel, EventSwitches, Prefs};
 use super::rules::{Kind, Notice};
 use super::sender;
 use super::store::{self, Delivery};
@@ -59,29 +59,6 @@ pub struct WebhookSettings {
     /// `********` once set (kept in the vault); send it back unchanged to keep it, `""` to clear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-}
-
-/// The event switches (settings `notifications/events`); unset ones read as their defaults.
-#[derive(Serialize, Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct EventSwitches {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_banned: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_offline: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_online: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level_up: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profession_maxed: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub low_fraud_score: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub daily_report: Option<bool>,
-    /// Licenses, proxies and subscriptions entering "expiring soon" or "expired".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_expiring: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]

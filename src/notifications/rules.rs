@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::bots::rules::{self, BotStatus};
+use crate::bots::rules::{self, BotStatus, BOT_STALE_MS};
 use crate::documents::Document;
 
 /// The kinds of notice. Each user-facing kind has a switch in settings
@@ -68,10 +68,6 @@ pub struct Notice {
     pub text: String,
     pub data: Value,
 }
-
-/// A bot counts as offline when its `last_seen` is older than this (the UI's rule, spec
-/// `web-ui.md` §1.7).
-pub const BOT_STALE_MS: i64 = 5 * 60_000;
 
 /// How a bot is named in messages: its name, else its character's, else its id.
 pub fn bot_label(bot: &Document) -> String {

@@ -125,7 +125,11 @@ async fn presence(state: &AppState, now: i64) -> ApiResult<usize> {
                 return Ok(0);
             };
             let mut enqueued = 0;
-            let bots = store::bots_seen_between(tx, last - rules::BOT_STALE_MS, now - rules::BOT_STALE_MS)?;
+            let bots = store::bots_seen_between(
+                tx,
+                last - crate::bots::rules::BOT_STALE_MS,
+                now - crate::bots::rules::BOT_STALE_MS,
+            )?;
             for (tenant, bot) in bots {
                 enqueued += store::enqueue(tx, &tenant, &[rules::bot_offline(&bot)], now)?;
             }

@@ -18,6 +18,7 @@ use crate::documents::AnyDocument;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path};
 use crate::http::respond::{ok, Ok};
+use crate::notifications::prefs::EventSwitches;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -72,27 +73,6 @@ pub struct ProxySettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>)]
     pub check_interval_hours: Option<Bounded<0, 168>>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub other: Map<String, Value>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct NotificationEvents {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_banned: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_offline: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_online: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level_up: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profession_maxed: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub low_fraud_score: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub daily_report: Option<bool>,
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub other: Map<String, Value>,
@@ -351,20 +331,20 @@ async fn put_proxy(
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/notifications/events", tag = "settings", security(("bearer" = [])),
-    responses((status = 200, body = Success<Option<NotificationEvents>>)))]
+    responses((status = 200, body = Success<Option<EventSwitches>>)))]
 async fn get_notification_events(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Value>> {
-    get_typed::<NotificationEvents>(&state, me.tenant_id, &["notifications", "events"]).await
+    get_typed::<EventSwitches>(&state, me.tenant_id, &["notifications", "events"]).await
 }
 
 #[utoipa::path(put, path = "/api/v1/settings/notifications/events", tag = "settings", security(("bearer" = [])),
-    request_body = NotificationEvents,
-    responses((status = 200, body = Success<NotificationEvents>), (status = 400, body = Failure)))]
+    request_body = EventSwitches,
+    responses((status = 200, body = Success<EventSwitches>), (status = 400, body = Failure)))]
 async fn put_notification_events(
     State(state): State<AppState>,
     Authed(me, ..): Authed,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Value>> {
-    put_typed::<NotificationEvents>(
+    put_typed::<EventSwitches>(
         &state,
         &me,
         &["notifications", "events"],
