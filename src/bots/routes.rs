@@ -14,12 +14,13 @@ use super::rules::{self, BanRequest, BotStatus, TransitionRequest};
 use super::store::{self, ArchiveEntry, LogEntry};
 use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
-use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Page, Spec};
+use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Spec};
+use crate::documents::handlers::document_handler;
 use crate::documents::list::{self, Filter, FilterKind, Filters, ListQuery};
 use crate::documents::{merge, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::respond::{created, ok, Created, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 static BOTS: Spec = Spec {
@@ -148,41 +149,29 @@ where
     Ok(bot)
 }
 
-#[utoipa::path(get, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])),
-    params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, description = "1-200, default 50"),
-        ("sort" = Option<String>, Query, description = "a field or a dotted path"), ("order" = Option<String>, Query, description = "asc or desc"),
-        ("q" = Option<String>, Query, description = "case-insensitive search in every value, nested ones included"),
-        ("status" = Option<String>, Query), ("project_id" = Option<String>, Query), ("name" = Option<String>, Query),
-        ("effective_status" = Option<String>, Query, description = "comma-separated; see the API guide for filter.<path>"),
-        ("presence" = Option<String>, Query, description = "online, offline or never_seen (last heartbeat), comma-separated")),
-    responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
-async fn list_bots(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Page> {
-    crud::list(&state, &me, &BOTS, params).await
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])),
+        params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, description = "1-200, default 50"),
+            ("sort" = Option<String>, Query, description = "a field or a dotted path"), ("order" = Option<String>, Query, description = "asc or desc"),
+            ("q" = Option<String>, Query, description = "case-insensitive search in every value, nested ones included"),
+            ("status" = Option<String>, Query), ("project_id" = Option<String>, Query), ("name" = Option<String>, Query),
+            ("effective_status" = Option<String>, Query, description = "comma-separated; see the API guide for filter.<path>"),
+            ("presence" = Option<String>, Query, description = "online, offline or never_seen (last heartbeat), comma-separated")),
+        responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
+    list list_bots [] &BOTS
+);
 
-#[utoipa::path(post, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])), request_body = AnyDocument,
-    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
-async fn create_bot(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Json(body): Json<Value>,
-) -> ApiResult<Created<Document>> {
-    Ok(created(crud::create(&state, &me, &BOTS, body).await?))
-}
+document_handler!(
+    #[utoipa::path(post, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])), request_body = AnyDocument,
+        responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+    create create_bot [] &BOTS
+);
 
-#[utoipa::path(get, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Success<AnyDocument>), (status = 404, body = Failure)))]
-async fn get_bot(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::get(&state, &me, &BOTS, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
+        responses((status = 200, body = Success<AnyDocument>), (status = 404, body = Failure)))]
+    get get_bot [Path(id): Path<String>,] &BOTS, id
+);
 
 /// Shallow merge. A `status` in the body moves the bot through the lifecycle rules, exactly
 /// as `/lifecycle/transition` does.
@@ -215,15 +204,11 @@ async fn patch_bot(
     Ok(ok(bot))
 }
 
-#[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Success<Deleted>), (status = 404, body = Failure)))]
-async fn delete_bot(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Ok<Deleted>> {
-    Ok(ok(crud::delete(&state, &me, &BOTS, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
+        responses((status = 200, body = Success<Deleted>), (status = 404, body = Failure)))]
+    delete delete_bot [Path(id): Path<String>,] &BOTS, id
+);
 
 /// The bot's `lifecycle` object, or `null` when it has none yet.
 #[utoipa::path(get, path = "/api/v1/bots/{id}/lifecycle", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),

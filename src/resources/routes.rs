@@ -17,10 +17,11 @@ use crate::audit::store::{self as audit, Action};
 use crate::auth::Authed;
 use crate::clock::now_ms;
 use crate::documents::crud::{self, Deleted, Page};
+use crate::documents::handlers::document_handler;
 use crate::documents::{store, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::respond::{created, ok, Created, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -52,40 +53,26 @@ async fn list_resources(
     crud::list_with(&state, &me, spec, params, warn_days).await
 }
 
-#[utoipa::path(post, path = "/api/v1/resources/{kind}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND)), request_body = AnyDocument,
-    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
-async fn create_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(kind): Path<String>,
-    Json(body): Json<Value>,
-) -> ApiResult<Created<Document>> {
-    Ok(created(crud::create(&state, &me, spec(&kind)?, body).await?))
-}
+document_handler!(
+    #[utoipa::path(post, path = "/api/v1/resources/{kind}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND)), request_body = AnyDocument,
+        responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+    create create_resource [Path(kind): Path<String>,] spec(&kind)?
+);
 
-#[utoipa::path(get, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn get_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::get(&state, &me, spec(&kind)?, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    get get_resource [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
-#[utoipa::path(patch, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)), request_body = AnyDocument,
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn patch_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::patch(&state, &me, spec(&kind)?, &id, body).await?))
-}
+document_handler!(
+    #[utoipa::path(patch, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)), request_body = AnyDocument,
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    patch patch_resource [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
 /// An alias of PATCH (a merge, never an upsert), kept for older clients.
 #[utoipa::path(put, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
@@ -100,16 +87,12 @@ async fn put_resource(
     patch_resource(state, me, path, body).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
-    responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn delete_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-) -> ApiResult<Ok<Deleted>> {
-    Ok(ok(crud::delete(&state, &me, spec(&kind)?, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(delete, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+        responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    delete delete_resource [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
 /// Items already expired and those expiring within the kind's threshold: 3 days for
 /// licenses, 7 for proxies, settings `alerts.warning_days` (default 7) for subscriptions.
