@@ -41,7 +41,7 @@ struct ClientInfo {
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientInfo
 where
-    AppState: axum::extract::FromRef<S>,
+    std::sync::Arc<crate::http::client_ip::TrustedProxies>: axum::extract::FromRef<S>,
 {
     type Rejection = ApiError;
 

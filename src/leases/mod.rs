@@ -7,5 +7,6 @@ pub mod admin;
 pub mod check;
 pub mod routes;
 pub mod rules;
+pub mod service;
 pub mod store;
 pub mod token;

@@ -47,3 +47,28 @@ impl Notifications {
         self.wake.notify_one();
     }
 }
+
+/// What one delivery attempt came to.
+pub enum Outcome {
+    Sent,
+    /// Worth another try: after `after` when the receiver named a wait (a rate limit), else
+    /// after the backoff.
+    Retry {
+        after: Option<Duration>,
+        error: String,
+    },
+    /// Retrying will not help (a refused token, an unknown chat, a 4xx from the webhook).
+    Failed(String),
+}
+
+/// A request that got no answer: worth trying again. The URL is left out of the message
+/// because a Telegram URL holds the bot token.
+/// One text for every way of not getting an answer (refused by the egress policy, refused or
+/// dropped by the host, timed out): a user-set URL must not let anyone map the network. The
+/// cause is in the server log.
+pub(crate) fn transport_error(who: &str) -> Outcome {
+    Outcome::Retry {
+        after: None,
+        error: format!("{who} could not be reached"),
+    }
+}

@@ -9,35 +9,10 @@ use serde_json::json;
 use super::prefs::{Channel, Prefs, Target};
 use super::rules::Notice;
 use super::store::{self, Claimed, Next, MAX_ATTEMPTS};
-use super::{telegram, webhook, Notifications};
+use super::{telegram, webhook, Notifications, Outcome};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-
-/// What one delivery attempt came to.
-pub enum Outcome {
-    Sent,
-    /// Worth another try: after `after` when the receiver named a wait (a rate limit), else
-    /// after the backoff.
-    Retry {
-        after: Option<Duration>,
-        error: String,
-    },
-    /// Retrying will not help (a refused token, an unknown chat, a 4xx from the webhook).
-    Failed(String),
-}
-
-/// A request that got no answer: worth trying again. The URL is left out of the message
-/// because a Telegram URL holds the bot token.
-/// One text for every way of not getting an answer (refused by the egress policy, refused or
-/// dropped by the host, timed out): a user-set URL must not let anyone map the network. The
-/// cause is in the server log.
-pub(super) fn transport_error(who: &str) -> Outcome {
-    Outcome::Retry {
-        after: None,
-        error: format!("{who} could not be reached"),
-    }
-}
 
 /// 1 s after the first failure, doubling, at most 512 s: with [`MAX_ATTEMPTS`] a row rides out
 /// an outage of about an hour and a half.
