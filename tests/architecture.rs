@@ -2,6 +2,7 @@
 //! here by reading the source as text:
 //! - SQL only in `store.rs` files and `src/db/`;
 //! - no module imports another domain's `routes` (only the router assembly in `http/mod.rs`);
+//! - no files of `src/` import each other in a loop (a file and its parent or children aside);
 //! - a command's status changes only through `vmops::store::set_status`;
 //! - no test discards the HTTP status of a call it makes (`tests/`, `e2e/`).
 //!
@@ -440,4 +441,176 @@ async fn t(server: &TestServer, token: &str) {
     let js = "const rows = (await pageApi(page, 'GET', '/bots')).body.data;\nconst { body } = await pageApi(page, 'GET', '/x');\nconst { status, body } = await pageApi(page, 'GET', '/y');";
     let lines: Vec<usize> = unchecked_page_api(js).into_iter().map(|(l, _)| l).collect();
     assert_eq!(lines, [1, 2]);
+}
+
+/// A file's module path: `src/a/b.rs` and `src/a/b/mod.rs` are `a::b`; `src/lib.rs` is the root.
+fn module_of(file: &str) -> Vec<String> {
+    let path = file.strip_prefix("src/").unwrap_or(file).trim_end_matches(".rs");
+    let mut segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+    if matches!(segments.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+        segments.pop();
+    }
+    segments
+}
+
+/// The file that defines what a path names: the longest prefix of it that is a file of `src`.
+fn file_of(segments: &[String], files: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    (1..=segments.len()).rev().find_map(|n| {
+        let base = format!("src/{}", segments[..n].join("/"));
+        [format!("{base}.rs"), format!("{base}/mod.rs")]
+            .into_iter()
+            .find(|f| files.contains_key(f))
+    })
+}
+
+/// The module paths a file's code names through `crate::` and `super::`, grouped imports
+/// (`use crate::a::{b, c::d}`) spread out.
+fn named_paths(file: &str, src: &str) -> Vec<Vec<String>> {
+    let code = lex(before_tests(src)).code;
+    let mut out = Vec::new();
+    for root in ["crate::", "super::"] {
+        for (at, _) in code.match_indices(root) {
+            if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let rest = &code[at + root.len()..];
+            let path: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let mut prefix = Vec::new();
+            if root == "super::" {
+                // `super::` from `a/b.rs` (module `a::b`) and from `a/b/mod.rs` alike is `a`.
+                prefix = module_of(file);
+                prefix.pop();
+            }
+            for segment in path.split("::").filter(|s| !s.is_empty()) {
+                if segment == "super" {
+                    prefix.pop();
+                } else {
+                    prefix.push(segment.to_owned());
+                }
+            }
+            let after = &rest[path.len()..];
+            if (path.is_empty() || path.ends_with("::")) && after.starts_with('{') {
+                // One level of a group is enough to find the files it names.
+                let group = &after[1..after.find('}').unwrap_or(after.len())];
+                for item in group.split(',') {
+                    let first: String = item
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let mut p = prefix.clone();
+                    if !first.is_empty() && first != "self" {
+                        p.push(first);
+                    }
+                    out.push(p);
+                }
+            } else {
+                out.push(prefix);
+            }
+        }
+    }
+    out
+}
+
+/// Groups of files that import each other in a loop, leaving out a file's ties to its own
+/// parent and children (`mod.rs` and the files it declares may name each other).
+fn import_cycles(files: &std::collections::BTreeMap<String, String>) -> Vec<Vec<String>> {
+    let names: Vec<&String> = files.keys().collect();
+    let mut edges: std::collections::BTreeMap<&str, std::collections::BTreeSet<String>> = Default::default();
+    for (file, src) in files {
+        let own = module_of(file);
+        for path in named_paths(file, src) {
+            let Some(target) = file_of(&path, files) else { continue };
+            let theirs = module_of(&target);
+            let kin = own.starts_with(&theirs) || theirs.starts_with(&own);
+            if target != *file && !kin {
+                edges.entry(file).or_default().insert(target);
+            }
+        }
+    }
+    let reach = |from: &str| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![from.to_owned()];
+        while let Some(f) = todo.pop() {
+            for next in edges.get(f.as_str()).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    todo.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reached: std::collections::BTreeMap<&str, _> = names.iter().map(|f| (f.as_str(), reach(f))).collect();
+    let mut cycles: Vec<Vec<String>> = Vec::new();
+    for f in &names {
+        if !reached[f.as_str()].contains(f.as_str()) || cycles.iter().any(|c| c.contains(f)) {
+            continue;
+        }
+        let members = names
+            .iter()
+            .filter(|g| reached[f.as_str()].contains(g.as_str()) && reached[g.as_str()].contains(f.as_str()))
+            .map(|g| g.to_string())
+            .collect();
+        cycles.push(members);
+    }
+    cycles
+}
+
+#[test]
+fn no_import_cycles_in_src() {
+    let files = files(&root().join("src"), ".rs")
+        .into_iter()
+        .map(|p| (relative(&p), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    let cycles = import_cycles(&files);
+    assert!(
+        cycles.is_empty(),
+        "files that import each other in a loop (move what both need into a third file or the parent):\n{}",
+        cycles.iter().map(|c| c.join(" <-> ")).collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn the_cycle_check_finds_a_planted_loop() {
+    let tree = |entries: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        entries.iter().map(|(f, s)| (f.to_string(), s.to_string())).collect()
+    };
+    let clean = tree(&[
+        ("src/lib.rs", "pub mod http; pub mod bots; pub mod agents;"),
+        (
+            "src/http/mod.rs",
+            "pub mod respond; fn r() { crate::bots::routes::router(); }",
+        ),
+        ("src/http/respond.rs", "pub fn ok() {}"),
+        ("src/bots/mod.rs", "pub mod routes;"),
+        (
+            "src/bots/routes.rs",
+            "use crate::http::{respond::ok};\nuse crate::agents::service::beat;",
+        ),
+        ("src/agents/mod.rs", "pub mod service;"),
+        ("src/agents/service.rs", "use super::super::http::respond::ok;"),
+    ]);
+    assert!(import_cycles(&clean).is_empty());
+    let mut planted = clean.clone();
+    planted.insert(
+        "src/agents/service.rs".into(),
+        "use super::super::bots::routes::x;".into(),
+    );
+    assert_eq!(
+        import_cycles(&planted),
+        [vec![
+            "src/agents/service.rs".to_owned(),
+            "src/bots/routes.rs".to_owned()
+        ]]
+    );
+    // The router assembly naming a route file that names `http` back is a loop too.
+    let mut back = clean;
+    back.insert("src/bots/routes.rs".into(), "use crate::http::ok;".into());
+    assert_eq!(
+        import_cycles(&back),
+        [vec!["src/bots/routes.rs".to_owned(), "src/http/mod.rs".to_owned()]]
+    );
 }
