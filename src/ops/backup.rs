@@ -219,7 +219,7 @@ fn verify_staged(config: &Config, dir: &DataDir, staging: &Path) -> anyhow::Resu
     let mut conn = db::open_connection(&staging.join(DB_FILE), false)?;
     check_integrity(&conn)?;
     db::migrate(&mut conn).context("the backup's database cannot be migrated to this version")?;
-    if !crate::vault::has_key_check(&conn)? {
+    if !crate::vault::store::has_key_check(&conn)? {
         return Ok(());
     }
     let env_key = config.vault_key.as_ref().map(|k| k.expose());

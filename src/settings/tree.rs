@@ -171,7 +171,7 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
 }
 
 fn forget(conn: &Connection, tenant: &str, path: &SettingsPath) -> rusqlite::Result<()> {
-    crate::vault::delete(conn, tenant, &path.vault_id()).map(drop)
+    crate::vault::store::delete(conn, tenant, &path.vault_id()).map(drop)
 }
 
 /// The plaintext of a secret leaf, for the server's own use (never for responses).
