@@ -1,5 +1,5 @@
 //! Playbooks (`api-ops.md` §9): YAML recipes the runner executes inside a VM. One reaches a VM
-//! only as `playbook.yml` on its config ISO (`provisioning::routes::generate`); no route serves
+//! only as `playbook.yml` on its config ISO (`provisioning::service::generate`); no route serves
 //! playbooks to VMs.
 
 pub mod routes;

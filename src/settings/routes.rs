@@ -280,8 +280,8 @@ async fn get_typed<T: for<'de> Deserialize<'de> + Serialize>(
     Ok(ok(value.unwrap_or(Value::Null)))
 }
 
-/// Validates a typed settings body (unknown top-level keys kept, unknown sub-object keys
-/// dropped), merges it at `segments` and answers the merged document.
+/// Validates a typed settings body (unknown top-level keys kept unless the type refuses them,
+/// unknown sub-object keys dropped), merges it at `segments` and answers the merged document.
 async fn put_typed<T: for<'de> Deserialize<'de> + Serialize>(
     state: &AppState,
     me: &Principal,

@@ -269,11 +269,11 @@ pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<
     old.verify_key_check(&blob)?;
     let entries = store::entries(&tx)?;
     let count = entries.len() as u64;
-    for (id, tenant_id, nonce, ciphertext) in entries {
-        let aad = entry_aad(&tenant_id, &id);
-        let plain = old.open(&aad, &nonce, &ciphertext)?;
+    for entry in entries {
+        let aad = entry_aad(&entry.tenant_id, &entry.id);
+        let plain = old.open(&aad, &entry.sealed.nonce, &entry.sealed.ciphertext)?;
         let sealed = new.seal(&aad, &plain);
-        store::reseal(&tx, &tenant_id, &id, &sealed)?;
+        store::reseal(&tx, &entry.tenant_id, &entry.id, &sealed)?;
     }
     store::set_key_check(&tx, &new.key_check(), now_ms())?;
     tx.commit()?;

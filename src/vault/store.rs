@@ -64,10 +64,26 @@ pub fn delete(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<
     Ok(removed > 0)
 }
 
-/// Every entry of every tenant (id, tenant, nonce, ciphertext): for a key rotation only.
-pub fn entries(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Vec<u8>, Vec<u8>)>> {
+/// One stored entry.
+pub struct Entry {
+    pub id: String,
+    pub tenant_id: String,
+    pub sealed: Sealed,
+}
+
+/// Every entry of every tenant: for a key rotation only.
+pub fn entries(conn: &Connection) -> rusqlite::Result<Vec<Entry>> {
     conn.prepare("SELECT id, tenant_id, nonce, ciphertext FROM vault_entries")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([], |r| {
+            Ok(Entry {
+                id: r.get(0)?,
+                tenant_id: r.get(1)?,
+                sealed: Sealed {
+                    nonce: r.get(2)?,
+                    ciphertext: r.get(3)?,
+                },
+            })
+        })?
         .collect()
 }
 
