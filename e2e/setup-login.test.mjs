@@ -12,7 +12,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STEP_MS, collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, pageApi, spawnLogged, startServer } from './support.mjs';
+import { STEP_MS, collectConsoleErrors, explainFailure, launchBrowser, newPage, noChromium, pageApiOk, spawnLogged, startServer } from './support.mjs';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'correct horse battery';
@@ -169,7 +169,7 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
       void Promise.reject(new Error('e2e-planted-rejection'));
     });
     const reported = async () => {
-      const { body } = await pageApi(page, 'GET', '/client-logs?limit=50');
+      const body = await pageApiOk(page, 'GET', '/client-logs?limit=50');
       return (body.data ?? []).filter((e) => /e2e-planted-(error|rejection)/.test(e.message));
     };
     const deadline = Date.now() + STEP_MS;
@@ -201,7 +201,7 @@ test('first visit leads to admin setup; sign out, sign in', { skip, timeout: 180
       await page.getByLabel('Tenant', { exact: true }).fill('other');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL(onPath('/'));
-      const { body } = await pageApi(page, 'GET', '/auth/whoami');
+      const body = await pageApiOk(page, 'GET', '/auth/whoami');
       assert.equal(body.data.tenant_id, 'other', JSON.stringify(body));
     }
 

@@ -210,9 +210,16 @@ export const pageApi = (page, method, p, body) =>
     [method, p, body],
   );
 
+/** [`pageApi`] for a call that must succeed: throws on any status but 2xx; answers the body. */
+export async function pageApiOk(page, method, p, body) {
+  const r = await pageApi(page, method, p, body);
+  if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${p}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
 /**
  * The REST API as `user` over plain fetch (no browser): get/post/patch answer the envelope's
- * `data`; status(p) is a GET's HTTP status.
+ * `data` and throw on any status but 2xx; status(p) is a GET's HTTP status.
  */
 export async function apiClient(baseUrl, user = DEMO_USER) {
   const call = async (method, p, body, token) => {
@@ -226,7 +233,11 @@ export async function apiClient(baseUrl, user = DEMO_USER) {
   const login = await call('POST', '/auth/login', user);
   if (login.status !== 200) throw new Error(`API sign-in as ${user.email}: HTTP ${login.status} ${JSON.stringify(login.body)}`);
   const token = login.body.data.token;
-  const data = (method) => async (p, body) => (await call(method, p, body, token)).body.data;
+  const data = (method) => async (p, body) => {
+    const r = await call(method, p, body, token);
+    if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${p}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.data;
+  };
   return {
     get: data('GET'),
     post: data('POST'),

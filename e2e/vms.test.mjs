@@ -24,6 +24,7 @@ import {
   newPage,
   noChromium,
   pageApi,
+  pageApiOk,
   screenshot,
   screenshotBothThemes,
   signIn,
@@ -166,7 +167,7 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, dele
     await page.keyboard.press('Escape');
 
     step = 'give the template an SMBIOS UUID through the agent (the double\'s clones copy it)';
-    const agentId = (await pageApi(page, 'GET', '/agents')).body.data.find((a) => a.name === 'Lab').id;
+    const agentId = (await pageApiOk(page, 'GET', '/agents')).data.find((a) => a.name === 'Lab').id;
     const queued = await pageApi(page, 'POST', '/vm-ops/proxmox/update-config', {
       agent_id: agentId,
       params: { vmid: 100, config: { smbios1: `uuid=${VM_UUID}` } },
@@ -301,7 +302,7 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, dele
     await delDialog.getByText('View (3/4)').waitFor();
     const savedDeadline = Date.now() + VM_MS;
     for (;;) {
-      const saved = (await pageApi(page, 'GET', '/settings/vmgenerator/deleteVms')).body.data;
+      const saved = (await pageApiOk(page, 'GET', '/settings/vmgenerator/deleteVms')).data;
       if (saved?.view?.locked === false) break;
       assert.ok(Date.now() < savedDeadline, `view not saved: ${JSON.stringify(saved)}`);
       await page.waitForTimeout(200);

@@ -26,6 +26,7 @@ import {
   newPage,
   noChromium,
   pageApi,
+  pageApiOk,
   screenshotBothThemes,
   signIn,
   startServer,
@@ -117,7 +118,7 @@ test('workspace, finance, settings, account and audit pages', { skip, timeout: 3
   /** The confirmation modal of a delete, then the toast's Undo when asked for. */
   const confirmDelete = () => answerConfirm(page, 'Delete');
   /** The API as the signed-in browser sees it. */
-  const apiGet = async (p) => (await pageApi(page, 'GET', p)).body;
+  const apiGet = (p) => pageApiOk(page, 'GET', p);
 
   let step = 'start';
   try {

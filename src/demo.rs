@@ -8,10 +8,10 @@ use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use crate::auth::domain::normalise_roles;
 use crate::auth::password::hash_password;
+use crate::auth::rules::normalise_roles;
 use crate::auth::store::{self as users, NewUser};
-use crate::bots::lifecycle::{self, BanMechanism, BanRequest, BotStatus};
+use crate::bots::rules::{self, BanMechanism, BanRequest, BotStatus};
 use crate::bots::store as bot_store;
 use crate::clock::now_ms;
 use crate::documents::{store, Collection, Document};
@@ -58,12 +58,7 @@ fn put(
 
 /// Fills the demo tenant and creates its user, in the caller's transaction.
 pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
-    let has_bots: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM documents WHERE tenant_id = ?1 AND collection = 'bots')",
-        [TENANT],
-        |r| r.get(0),
-    )?;
-    if has_bots {
+    if store::any(conn, TENANT, Collection::Bots)? {
         return Ok(Seeded::AlreadyThere);
     }
     if users::user_by_email(conn, TENANT, EMAIL)?.is_none() {
@@ -150,7 +145,7 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                 }
                 t += rng.gen_range(1..5) * DAY;
                 let at = t.min(now);
-                let event = lifecycle::transition(&mut bot, step, at).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                let event = rules::transition(&mut bot, step, at).map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 if let Some(event) = event {
                     bot_store::log_event(conn, TENANT, &id, &event, at)?;
                 }
@@ -166,7 +161,7 @@ pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
                     unbanned_at: None,
                 };
                 let at = now - 3 * DAY;
-                let event = lifecycle::ban(&mut bot, request, at).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                let event = rules::ban(&mut bot, request, at).map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 // As the ban route does: the lifecycle log and the archive snapshot.
                 bot_store::log_event(conn, TENANT, &id, &event, at)?;
                 // A banned bot stopped reporting when it was banned.

@@ -44,3 +44,10 @@ pub struct AppState {
     /// Where the app and the service-UI gateway are served.
     pub gateway: Arc<crate::gateway::Origins>,
 }
+
+/// What the `ClientIp` extractor reads of the state.
+impl axum::extract::FromRef<AppState> for Arc<crate::http::client_ip::TrustedProxies> {
+    fn from_ref(state: &AppState) -> Self {
+        state.proxies.clone()
+    }
+}

@@ -128,7 +128,7 @@ async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {
 
     // Revoked: the next frame closes the socket.
     server
-        .call("POST", &format!("/api/v1/agents/{agent_id}/revoke"), &admin, None)
+        .call_ok("POST", &format!("/api/v1/agents/{agent_id}/revoke"), &admin, None)
         .await;
     send(&mut socket, json!({ "type": "heartbeat" })).await;
     let last = until(&mut socket, "error").await;

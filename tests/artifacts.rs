@@ -42,7 +42,7 @@ async fn world(args: &[&str]) -> (World, tempfile::TempDir) {
     let me = server.call_ok("GET", "/api/v1/auth/whoami", &op, None).await;
     let op_id = me["data"]["uid"].as_str().unwrap().to_owned();
     server
-        .call(
+        .call_ok(
             "PUT",
             "/api/v1/license/licenses/lic",
             &admin,
@@ -50,7 +50,7 @@ async fn world(args: &[&str]) -> (World, tempfile::TempDir) {
         )
         .await;
     server
-        .call(
+        .call_ok(
             "PUT",
             &format!("/api/v1/license/entitlements/{op_id}"),
             &admin,
@@ -367,7 +367,7 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
     let release = created["data"].clone();
     let release_id = release["id"].as_i64().unwrap();
     w.server
-        .call(
+        .call_ok(
             "POST",
             "/api/v1/artifacts/assign",
             &w.admin,
@@ -419,7 +419,7 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
 
     // The release: disabled, then its file gone.
     w.server
-        .call(
+        .call_ok(
             "PATCH",
             &format!("/api/v1/artifacts/releases/{release_id}"),
             &w.admin,
@@ -430,7 +430,7 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
     let (status, body) = w.resolve(&w.op, &token, VM).await;
     assert_eq!((status, code(&body)), (409, Some("ARTIFACT_RELEASE_NOT_ACTIVE")));
     w.server
-        .call(
+        .call_ok(
             "PATCH",
             &format!("/api/v1/artifacts/releases/{release_id}"),
             &w.admin,
@@ -447,7 +447,7 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
     // Revoked: no new URLs.
     let (revoked_id, token) = w.lease(VM, "runner").await;
     w.server
-        .call(
+        .call_ok(
             "POST",
             "/api/v1/license/revoke",
             &w.admin,

@@ -12,10 +12,10 @@ async fn every_change_is_audited_and_only_admins_read_the_trail() {
     let op = server.user("op@example.com", "default", "api").await;
 
     server
-        .call("POST", "/api/v1/bots", &op, Some(json!({ "id": "b1", "name": "one" })))
+        .call_ok("POST", "/api/v1/bots", &op, Some(json!({ "id": "b1", "name": "one" })))
         .await;
     server
-        .call(
+        .call_ok(
             "PATCH",
             "/api/v1/bots/b1",
             &op,
@@ -23,12 +23,13 @@ async fn every_change_is_audited_and_only_admins_read_the_trail() {
         )
         .await;
     server
-        .call("PATCH", "/api/v1/bots/b1", &op, Some(json!({ "name": "uno" })))
+        .call_ok("PATCH", "/api/v1/bots/b1", &op, Some(json!({ "name": "uno" })))
         .await; // no change, no row
-    server.call("DELETE", "/api/v1/bots/b1", &op, None).await;
-    server
+    server.call_ok("DELETE", "/api/v1/bots/b1", &op, None).await;
+    let (status, _) = server
         .call("POST", "/api/v1/bots", &op, Some(json!({ "status": "nope" })))
-        .await; // refused, no row
+        .await;
+    assert_eq!(status, 400, "refused, no row");
 
     let (status, _) = server.call("GET", "/api/v1/audit", &op, None).await;
     assert_eq!(status, 403);

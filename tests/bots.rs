@@ -169,7 +169,7 @@ async fn lists_page_sort_and_search_like_a_model() {
 async fn the_lifecycle_moves_bans_unbans_and_archives() {
     let (server, t) = server_with_user().await;
     server
-        .call("POST", "/api/v1/bots", &t, Some(json!({ "id": "b1", "name": "one" })))
+        .call_ok("POST", "/api/v1/bots", &t, Some(json!({ "id": "b1", "name": "one" })))
         .await;
     let path = |s: &str| format!("/api/v1/bots/b1/lifecycle{s}");
 
@@ -310,7 +310,7 @@ async fn other_tenants_see_nothing_and_get_404() {
     let (server, t) = server_with_user().await;
     let other = server.user("rival@example.com", "rival", "api").await;
     server
-        .call("POST", "/api/v1/bots", &t, Some(json!({ "id": "b1", "name": "mine" })))
+        .call_ok("POST", "/api/v1/bots", &t, Some(json!({ "id": "b1", "name": "mine" })))
         .await;
 
     let list = server.call_ok("GET", "/api/v1/bots", &other, None).await;

@@ -70,7 +70,9 @@ async fn resources_check_each_kind_and_compute_expiry() {
         );
     }
     let body = json!({ "id": "l-revoked", "status": "revoked", "expires_at": now - 2 * DAY });
-    server.call("POST", "/api/v1/resources/licenses", &t, Some(body)).await;
+    server
+        .call_ok("POST", "/api/v1/resources/licenses", &t, Some(body))
+        .await;
     let report = server
         .call_ok("GET", "/api/v1/resources/licenses/expiring", &t, None)
         .await;
@@ -85,7 +87,7 @@ async fn resources_check_each_kind_and_compute_expiry() {
     // Subscriptions follow settings alerts.warning_days.
     let sub = json!({ "id": "s1", "type": "wow", "status": "active", "expires_at": now + 10 * DAY, "bot_id": "b1" });
     server
-        .call("POST", "/api/v1/resources/subscriptions", &t, Some(sub))
+        .call_ok("POST", "/api/v1/resources/subscriptions", &t, Some(sub))
         .await;
     let report = server
         .call_ok("GET", "/api/v1/resources/subscriptions/expiring", &t, None)
@@ -98,7 +100,7 @@ async fn resources_check_each_kind_and_compute_expiry() {
         (Some(7), 0)
     );
     server
-        .call(
+        .call_ok(
             "PUT",
             "/api/v1/settings/alerts",
             &t,
@@ -482,6 +484,29 @@ async fn settings_tree_typed_documents_and_secret_keys() {
         (status, res["error"]["code"].as_str()),
         (400, Some("SETTINGS_INVALID_NOTIFICATION_EVENTS_BODY"))
     );
+    // The node has one schema, whichever route writes it: `/notifications/settings` refuses an
+    // unknown switch, and so does this one.
+    let (status, res) = server
+        .call(
+            "PUT",
+            "/api/v1/settings/notifications/events",
+            &t,
+            Some(json!({ "bot_baned": true })),
+        )
+        .await;
+    assert_eq!(
+        (status, res["error"]["code"].as_str()),
+        (400, Some("SETTINGS_INVALID_NOTIFICATION_EVENTS_BODY"))
+    );
+    let v = server
+        .call_ok(
+            "PUT",
+            "/api/v1/settings/notifications/events",
+            &t,
+            Some(json!({ "resource_expiring": false })),
+        )
+        .await;
+    assert_eq!(v["data"]["resource_expiring"], false);
 
     // The generic tree: merge, replace, intermediate objects, path checks.
     let v = server

@@ -304,7 +304,8 @@ async fn the_openapi_document_resolves_and_states_the_shared_answers() {
 async fn metrics_count_requests_by_route() {
     let server = TestServer::start().await;
     for _ in 0..3 {
-        client().get(server.url("/api/v1/health/live")).send().await.unwrap();
+        let res = client().get(server.url("/api/v1/health/live")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
     }
     let text = client()
         .get(server.url("/metrics"))

@@ -87,7 +87,7 @@ async fn checks_map_provider_answers_cache_and_batch() {
     let (code, res) = check("1.1.1.1").await;
     assert_eq!((code, res["error"]["code"].as_str()), (503, Some("IPQS_DISABLED")));
     server
-        .call(
+        .call_ok(
             "PUT",
             "/api/v1/settings/api_keys",
             &t,
@@ -97,7 +97,7 @@ async fn checks_map_provider_answers_cache_and_batch() {
     let (code, res) = check("1.1.1.1").await;
     assert_eq!((code, res["error"]["code"].as_str()), (503, Some("IPQS_KEY_MISSING")));
     server
-        .call(
+        .call_ok(
             "PUT",
             "/api/v1/settings/api_keys",
             &t,
@@ -206,7 +206,7 @@ async fn checks_map_provider_answers_cache_and_batch() {
     // Another tenant has no key and none of this tenant's cache.
     let rival = server.user("rival@example.com", "rival", "admin").await;
     server
-        .call(
+        .call_ok(
             "PUT",
             "/api/v1/settings/api_keys",
             &rival,

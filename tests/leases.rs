@@ -70,7 +70,7 @@ async fn a_lease_is_issued_only_after_every_check_and_heartbeats_extend_it() {
         .await;
     assert_eq!((status, code(&body)), (403, Some("LICENSE_INACTIVE")));
     server
-        .call(
+        .call_ok(
             "PUT",
             "/api/v1/license/licenses/expired",
             &admin,
@@ -96,7 +96,7 @@ async fn a_lease_is_issued_only_after_every_check_and_heartbeats_extend_it() {
         .await;
     assert_eq!((status, code(&body)), (403, Some("ENTITLEMENT_REQUIRED")));
     server
-        .call(
+        .call_ok(
             "PUT",
             &format!("/api/v1/license/entitlements/{op_id}"),
             &admin,
@@ -108,7 +108,7 @@ async fn a_lease_is_issued_only_after_every_check_and_heartbeats_extend_it() {
         .await;
     assert_eq!((status, code(&body)), (403, Some("MODULE_NOT_ALLOWED")));
     server
-        .call(
+        .call_ok(
             "PUT",
             &format!("/api/v1/license/entitlements/{op_id}"),
             &admin,
@@ -127,7 +127,7 @@ async fn a_lease_is_issued_only_after_every_check_and_heartbeats_extend_it() {
         .await;
     assert_eq!((status, code(&body)), (404, Some("VM_NOT_REGISTERED")));
     server
-        .call(
+        .call_ok(
             "POST",
             "/api/v1/vm/register",
             &op,
@@ -140,7 +140,7 @@ async fn a_lease_is_issued_only_after_every_check_and_heartbeats_extend_it() {
     assert_eq!((status, code(&body)), (403, Some("VM_INACTIVE")));
     let peer_id = uid(&server, &peer).await;
     server
-        .call(
+        .call_ok(
             "POST",
             "/api/v1/vm/register",
             &admin,

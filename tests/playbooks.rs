@@ -349,7 +349,7 @@ async fn a_playbook_reaches_a_vm_as_playbook_yml_on_its_config_iso_only() {
         .await;
     assert_eq!(progress["data"]["token"]["playbook_id"], named["data"]["id"]);
     server
-        .call("DELETE", &format!("/api/v1/playbooks/{named_id}"), &op, None)
+        .call_ok("DELETE", &format!("/api/v1/playbooks/{named_id}"), &op, None)
         .await;
     let progress = server
         .call_ok("GET", "/api/v1/provisioning/progress/vm-pb-0002", &op, None)

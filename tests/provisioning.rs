@@ -843,7 +843,7 @@ async fn a_token_serves_every_step_of_its_vm_and_is_refused_after() {
     let expiring = subscribe(&server, &op, 2, "active").await;
     assert_eq!(validate(&server, &token, vm).await.0, 200);
     server
-        .call(
+        .call_ok(
             "DELETE",
             &format!("/api/v1/resources/subscriptions/{expiring}"),
             &op,

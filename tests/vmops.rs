@@ -95,7 +95,7 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
         .await;
     let second_id = second["data"]["id"].as_str().unwrap().to_owned();
     server
-        .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
+        .call_ok("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
         .await;
     let path2 = format!("/api/v1/vm-ops/commands/{second_id}");
     let patch2 = |body: Value| server.call("PATCH", &path2, &agent, Some(body));
@@ -163,7 +163,7 @@ async fn commands_flow_from_dispatch_to_result_under_the_rules() {
         .await;
     assert_eq!(me["data"]["status"], "queued");
     server
-        .call("POST", &format!("/api/v1/agents/{agent_id}/revoke"), &admin, None)
+        .call_ok("POST", &format!("/api/v1/agents/{agent_id}/revoke"), &admin, None)
         .await;
     let after = server
         .call_ok(
@@ -360,7 +360,7 @@ async fn the_event_stream_is_filtered_ordered_and_resumable_across_restarts() {
 
     // The rival tenant's stream shows its own event and never ours, which came first.
     server
-        .call(
+        .call_ok(
             "POST",
             "/api/v1/vm-ops/proxmox/stop",
             &rival,
@@ -375,7 +375,7 @@ async fn the_event_stream_is_filtered_ordered_and_resumable_across_restarts() {
 
     // Claimed while nobody listens; after a restart, resuming from the first event replays it.
     server
-        .call("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
+        .call_ok("GET", "/api/v1/vm-ops/commands/next?timeout_ms=1000", &agent, None)
         .await;
     // Open event streams end when the server stops; they do not hold the shutdown up.
     assert!(server.stop().success());

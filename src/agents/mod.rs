@@ -4,5 +4,6 @@
 pub mod pairing;
 pub mod principal;
 pub mod routes;
+pub mod service;
 pub mod store;
 pub mod ws;

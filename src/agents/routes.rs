@@ -2,8 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use botmox_contract::agent::{
     AgentInfo, HeartbeatAck, HeartbeatRequest, MachineInfo, QuickPairRequest, RegisterRequest, Registered,
 };
@@ -16,9 +15,10 @@ use utoipa_axum::routes;
 
 use super::pairing;
 use super::principal::Caller;
+use super::service::{beat, ServerUrl};
 use super::store::{self, AgentRow, Registration, ONLINE_WITHIN_MS};
 use crate::access::{self, Action};
-use crate::auth::domain::Email;
+use crate::auth::rules::Email;
 use crate::auth::signin::{self, SignIn};
 use crate::auth::{store as users, token, Authed, Privileged};
 use crate::clock::{iso_ms, now_ms};
@@ -26,9 +26,7 @@ use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Path, Query};
-use crate::http::serve::LocalAddr;
-use crate::http::{created, ok, Created, Ok};
-use crate::settings::tree;
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 const DEFAULT_NAME: &str = "Unnamed Agent";
@@ -112,28 +110,6 @@ pub struct Revoked {
     pub revoke_reason: Option<String>,
 }
 
-/// The server URL pairings point agents at (and provisioning's `api_endpoint`): the configured
-/// public URL, else this request's host.
-pub(crate) struct ServerUrl(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ServerUrl
-where
-    AppState: axum::extract::FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let state = <AppState as axum::extract::FromRef<S>>::from_ref(state);
-        if let Some(url) = &state.config.public_url {
-            return Ok(ServerUrl(url.clone()));
-        }
-        // Never the `Host` header: a client could make the server hand out links to any host.
-        let local = parts.extensions.get::<LocalAddr>().map(|a| a.0);
-        let local = local.ok_or_else(|| ApiError::internal("no local address on the request"))?;
-        Ok(ServerUrl(format!("http://{local}")))
-    }
-}
-
 /// Checks `text` is 1-`max` characters after trimming.
 fn bounded(errors: &mut FieldErrors, field: &str, text: Option<&str>, max: usize) -> Option<String> {
     let text = text?.trim();
@@ -187,7 +163,7 @@ async fn create_pairing(
                 );
             }
             let agent = store::insert_pending(tx, &tenant, &owner, &name, &stored_code, expires_at)?;
-            Ok((agent, tree::load(tx, &tenant)?))
+            Ok((agent, crate::settings::store::load(tx, &tenant)?))
         })
         .await?;
     let proxmox = pairing::proxmox_defaults(&settings);
@@ -354,39 +330,6 @@ async fn heartbeat(
         status: agent.status,
         last_seen_at: agent.last_seen_at.map(iso_ms).unwrap_or_default(),
     }))
-}
-
-/// Records a heartbeat of an active agent (of `owner`'s, when given); HTTP and WebSocket.
-pub async fn beat(
-    state: &AppState,
-    tenant: String,
-    id: String,
-    owner: Option<String>,
-    metadata: Value,
-) -> ApiResult<AgentRow> {
-    let agent = state
-        .db
-        .write(move |tx| {
-            let agent = store::by_id(tx, &tenant, &id)?
-                .filter(|a| owner.is_none() || a.owner_user_id == owner)
-                .ok_or(ErrorCode::AgentNotFound)?;
-            match agent.status.as_str() {
-                "revoked" => return Err(ApiError::new(ErrorCode::AgentRevoked)),
-                "active" => {}
-                _ => return Err(ApiError::new(ErrorCode::AgentNotActive)),
-            }
-            // Notifications: a beat after silence announces the agent back online.
-            let now = now_ms();
-            if agent.last_seen_at.is_none_or(|t| now - t >= ONLINE_WITHIN_MS) {
-                let notice = crate::notifications::events::agent_presence(&agent.id, &agent.name, true);
-                crate::notifications::outbox::enqueue(tx, &tenant, &[notice], now)?;
-            }
-            store::heartbeat(tx, &tenant, &id, &metadata)?;
-            store::by_id(tx, &tenant, &id)?.ok_or_else(|| ErrorCode::AgentNotFound.into())
-        })
-        .await;
-    state.notifications.wake();
-    agent
 }
 
 /// The tenant's agents (only your own unless admin/infra), newest first.

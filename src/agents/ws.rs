@@ -20,12 +20,12 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::principal::{resolve, AgentPrincipal, Caller};
-use super::routes::beat;
+use super::service::beat;
 use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::Query;
 use crate::state::AppState;
-use crate::vmops::routes::{apply_update, claim_within, CommandUpdate};
+use crate::vmops::service::{apply_update, claim_within, CommandUpdate};
 use crate::vmops::store::Command;
 
 /// Frames an idle socket buffers at most; enough for replies, small for 10k connections.

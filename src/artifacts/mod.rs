@@ -6,4 +6,5 @@
 pub mod download;
 pub mod resolve;
 pub mod routes;
+pub mod service;
 pub mod store;

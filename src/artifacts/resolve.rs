@@ -11,21 +11,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::routes::scope;
+use super::service::scope;
 use super::store::{self, AuditRow, ReleaseRow, Scope};
 use crate::agents::principal::Caller;
-use crate::agents::routes::ServerUrl;
+use crate::agents::service::ServerUrl;
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::Json;
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::leases::check::{self, Denied};
 use crate::leases::store::LeaseRow;
 use crate::state::AppState;
-use crate::vm_registry::routes::VmUuid;
+use crate::vm_registry::rules::VmUuid;
 
 #[derive(Deserialize, ToSchema)]
 pub struct ResolveRequest {

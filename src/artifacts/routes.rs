@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::service::scope;
 use super::store::{self, AssignmentRow, ReleaseRow, Scope};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{Authed, Principal, Privileged};
@@ -22,7 +23,7 @@ use crate::documents::crud::typed_body;
 use crate::documents::fields::{Bounded, Text};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::objects::{ObjectError, StoredObject};
 use crate::state::AppState;
 
@@ -208,15 +209,6 @@ struct Checked {
     sha256: Option<String>,
     size_bytes: i64,
     status: String,
-}
-
-/// Lower-cases platform and channel (default `stable`), as every lookup does.
-pub fn scope(module: &str, platform: &str, channel: Option<&str>) -> Scope {
-    Scope {
-        module: module.to_owned(),
-        platform: platform.to_lowercase(),
-        channel: channel.unwrap_or("stable").to_lowercase(),
-    }
 }
 
 /// `sha_required`: the reference's create needs the claim; an upload may leave it out.

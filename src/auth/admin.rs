@@ -6,12 +6,12 @@ use botmox_contract::envelope::{Failure, Success};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::domain::{normalise_roles, Email, NewPassword};
+use super::rules::{normalise_roles, Email, NewPassword};
 use super::store::{self, NewUser};
 use super::{AdminOnly, Authed};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -3,11 +3,11 @@
 pub mod admin;
 pub mod browser;
 pub mod cache;
-pub mod domain;
 pub mod password;
 pub mod principal;
 pub mod routes;
 pub mod signin;
+pub mod rules;
 pub mod store;
 pub mod throttle;
 pub mod token;

@@ -11,7 +11,7 @@ use botmox_contract::envelope::{Failure, Success};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::domain::{normalise_roles, Email, NewPassword, TenantId};
+use super::rules::{normalise_roles, Email, NewPassword, TenantId};
 use super::signin::{self, SignIn};
 use super::store::{self, NewSession, NewUser, SetupOutcome, UserRow};
 use super::{browser, token, Authed};
@@ -19,7 +19,7 @@ use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Path};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,7 +42,7 @@ struct ClientInfo {
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientInfo
 where
-    AppState: axum::extract::FromRef<S>,
+    std::sync::Arc<crate::http::client_ip::TrustedProxies>: axum::extract::FromRef<S>,
 {
     type Rejection = ApiError;
 

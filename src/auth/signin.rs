@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use futures_util::future::join_all;
 
-use super::domain::TenantId;
+use super::rules::TenantId;
 use super::store::{self, UserRow};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::state::AppState;

@@ -1,5 +1,5 @@
 //! Bots: the registry of automation bots and their lifecycle (spec `api-domains.md` §5).
 
-pub mod lifecycle;
 pub mod routes;
+pub mod rules;
 pub mod store;

@@ -10,16 +10,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::lifecycle::{self, BanRequest, BotStatus, TransitionRequest};
+use super::rules::{self, BanRequest, BotStatus, TransitionRequest};
 use super::store::{self, ArchiveEntry, LogEntry};
 use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
-use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Page, Spec};
+use crate::documents::crud::{self, typed, typed_body, Codes, Deleted, Mode, Spec};
+use crate::documents::handlers::document_handler;
 use crate::documents::list::{self, Filter, FilterKind, Filters, ListQuery};
 use crate::documents::{merge, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 static BOTS: Spec = Spec {
@@ -136,10 +137,10 @@ where
         let before = doc.clone();
         change(conn, doc)?;
         let now = now_ms();
-        crate::notifications::outbox::enqueue(
+        crate::notifications::store::enqueue(
             conn,
             &tenant,
-            &crate::notifications::events::bot_notices(&before, doc, now),
+            &crate::notifications::rules::bot_notices(&before, doc, now),
             now,
         )?;
         Ok(())
@@ -149,28 +150,24 @@ where
     Ok(bot)
 }
 
-#[utoipa::path(get, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])),
-    params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, description = "1-200, default 50"),
-        ("sort" = Option<String>, Query, description = "a field or a dotted path"), ("order" = Option<String>, Query, description = "asc or desc"),
-        ("q" = Option<String>, Query, description = "case-insensitive search in every value, nested ones included"),
-        ("status" = Option<String>, Query), ("project_id" = Option<String>, Query), ("name" = Option<String>, Query),
-        ("effective_status" = Option<String>, Query, description = "comma-separated; see the API guide for filter.<path>"),
-        ("presence" = Option<String>, Query, description = "online, offline or never_seen (last heartbeat), comma-separated")),
-    responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
-async fn list_bots(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Page> {
-    crud::list(&state, &me, &BOTS, params).await
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])),
+        params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, description = "1-200, default 50"),
+            ("sort" = Option<String>, Query, description = "a field or a dotted path"), ("order" = Option<String>, Query, description = "asc or desc"),
+            ("q" = Option<String>, Query, description = "case-insensitive search in every value, nested ones included"),
+            ("status" = Option<String>, Query), ("project_id" = Option<String>, Query), ("name" = Option<String>, Query),
+            ("effective_status" = Option<String>, Query, description = "comma-separated; see the API guide for filter.<path>"),
+            ("presence" = Option<String>, Query, description = "online, offline or never_seen (last heartbeat), comma-separated")),
+        responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
+    list list_bots [] &BOTS
+);
 
 /// The tenant's bots counted by project, lifecycle status and presence, computed in SQL: what
 /// the Overview, a project page's boxes and the tree's first levels show, without the bots.
 #[utoipa::path(get, path = "/api/v1/bots/summary", tag = "bots", security(("bearer" = [])),
     responses((status = 200, body = Success<store::Summary>)))]
 async fn summary(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<store::Summary>> {
-    let stale = crate::notifications::events::BOT_STALE_MS;
+    let stale = super::rules::BOT_STALE_MS;
     let summary = state
         .db
         .read(move |conn| store::summary(conn, &me.tenant_id, now_ms(), stale).map_err(ApiError::from))
@@ -178,25 +175,17 @@ async fn summary(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiRe
     Ok(ok(summary))
 }
 
-#[utoipa::path(post, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])), request_body = AnyDocument,
-    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
-async fn create_bot(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Json(body): Json<Value>,
-) -> ApiResult<Created<Document>> {
-    Ok(created(crud::create(&state, &me, &BOTS, body).await?))
-}
+document_handler!(
+    #[utoipa::path(post, path = "/api/v1/bots", tag = "bots", security(("bearer" = [])), request_body = AnyDocument,
+        responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+    create create_bot [] &BOTS
+);
 
-#[utoipa::path(get, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Success<AnyDocument>), (status = 404, body = Failure)))]
-async fn get_bot(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::get(&state, &me, &BOTS, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
+        responses((status = 200, body = Success<AnyDocument>), (status = 404, body = Failure)))]
+    get get_bot [Path(id): Path<String>,] &BOTS, id
+);
 
 /// Shallow merge. A `status` in the body moves the bot through the lifecycle rules, exactly
 /// as `/lifecycle/transition` does.
@@ -219,7 +208,7 @@ async fn patch_bot(
         merge::apply(doc, body);
         if let Some(status) = status {
             let now = now_ms();
-            if let Some(event) = lifecycle::transition(doc, status, now)? {
+            if let Some(event) = rules::transition(doc, status, now)? {
                 store::log_event(conn, &tenant, &id, &event, now)?;
             }
         }
@@ -229,15 +218,11 @@ async fn patch_bot(
     Ok(ok(bot))
 }
 
-#[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Success<Deleted>), (status = 404, body = Failure)))]
-async fn delete_bot(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Ok<Deleted>> {
-    Ok(ok(crud::delete(&state, &me, &BOTS, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
+        responses((status = 200, body = Success<Deleted>), (status = 404, body = Failure)))]
+    delete delete_bot [Path(id): Path<String>,] &BOTS, id
+);
 
 /// The bot's `lifecycle` object, or `null` when it has none yet.
 #[utoipa::path(get, path = "/api/v1/bots/{id}/lifecycle", tag = "bots", security(("bearer" = [])), params(("id" = String, Path)),
@@ -282,7 +267,7 @@ async fn get_is_banned(
 ) -> ApiResult<Ok<IsBanned>> {
     let bot = crud::get(&state, &me, &BOTS, &id).await?;
     Ok(ok(IsBanned {
-        banned: lifecycle::is_banned(&bot),
+        banned: rules::is_banned(&bot),
     }))
 }
 
@@ -298,13 +283,13 @@ async fn transition(
     let request: TransitionRequest = typed_body(&body, ErrorCode::BotsInvalidTransitionBody)?;
     if request.status == BotStatus::Banned {
         // Checked before the bot is looked up, as in the reference.
-        lifecycle::transition(&mut Document::new(), BotStatus::Banned, 0)?;
+        rules::transition(&mut Document::new(), BotStatus::Banned, 0)?;
     }
     let id = BOTS.parse_id(&id)?;
     let tenant = me.tenant_id.clone();
     let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
-        if let Some(event) = lifecycle::transition(doc, request.status, now)? {
+        if let Some(event) = rules::transition(doc, request.status, now)? {
             store::log_event(conn, &tenant, &id, &event, now)?;
         }
         Ok(())
@@ -328,7 +313,7 @@ async fn ban(
     let tenant = me.tenant_id.clone();
     let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
-        let event = lifecycle::ban(doc, request, now)?;
+        let event = rules::ban(doc, request, now)?;
         store::log_event(conn, &tenant, &id, &event, now)?;
         store::archive(conn, &tenant, doc, &event.details, now)?;
         Ok(())
@@ -350,7 +335,7 @@ async fn unban(
     let tenant = me.tenant_id.clone();
     let bot = update_bot(&state, &me, id.clone(), move |conn, doc| {
         let now = now_ms();
-        let event = lifecycle::unban(doc, now)?;
+        let event = rules::unban(doc, now)?;
         store::log_event(conn, &tenant, &id, &event, now)?;
         Ok(())
     })

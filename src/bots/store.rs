@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::lifecycle::Event;
+use super::rules::Event;
 use crate::documents::{secrets, Collection, Document};
 
 pub fn log_event(conn: &Connection, tenant: &str, bot_id: &str, event: &Event, at: i64) -> rusqlite::Result<()> {

@@ -411,6 +411,16 @@ pub fn schema_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
     )
 }
 
+/// Answers when the database does (readiness).
+pub fn ping(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(drop)
+}
+
+/// SQLite's own verdict on the file: `ok`, or what is wrong.
+pub fn integrity_check(conn: &Connection) -> Result<String, rusqlite::Error> {
+    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -432,7 +432,7 @@ macro_rules! seen_recently {
             "status = '",
             $status,
             "' AND typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
-             AND json_extract(payload, '$.last_seen') >= :now - 300000"
+             AND json_extract(payload, '$.last_seen') >= :now - :stale_ms"
         )
     };
 }
@@ -445,7 +445,7 @@ pub const BOT_EFFECTIVE_STATUSES: &[(&str, &str)] = &[
         "offline",
         "COALESCE(status, '') <> 'banned' AND (COALESCE(status, '') NOT IN ('prepare', 'leveling', 'profession', 'farming')
          OR typeof(json_extract(payload, '$.last_seen')) NOT IN ('integer', 'real')
-         OR json_extract(payload, '$.last_seen') < :now - 300000)",
+         OR json_extract(payload, '$.last_seen') < :now - :stale_ms)",
     ),
     ("prepare", seen_recently!("prepare")),
     ("leveling", seen_recently!("leveling")),
@@ -459,12 +459,12 @@ pub const BOT_PRESENCES: &[(&str, &str)] = &[
     (
         "online",
         "typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
-         AND json_extract(payload, '$.last_seen') >= :now - 300000",
+         AND json_extract(payload, '$.last_seen') >= :now - :stale_ms",
     ),
     (
         "offline",
         "typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
-         AND json_extract(payload, '$.last_seen') < :now - 300000",
+         AND json_extract(payload, '$.last_seen') < :now - :stale_ms",
     ),
     (
         "never_seen",

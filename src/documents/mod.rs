@@ -4,6 +4,7 @@
 
 pub mod crud;
 pub mod fields;
+pub mod handlers;
 pub mod list;
 pub mod merge;
 pub mod secrets;

@@ -67,7 +67,7 @@ pub fn seal(
             }
             Some(value) if is_marker(value) => {}
             _ => {
-                vault::delete(conn, tenant, &entry)?;
+                vault::store::delete(conn, tenant, &entry)?;
             }
         }
     }
@@ -139,7 +139,7 @@ pub fn strip(coll: Collection, doc: &mut Document) {
 /// Drops the vault entries of a deleted document.
 pub fn forget(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusqlite::Result<()> {
     for path in fields(coll) {
-        vault::delete(conn, tenant, &vault_id(tenant, coll, id, path))?;
+        vault::store::delete(conn, tenant, &vault_id(tenant, coll, id, path))?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::list::{order_by, ListQuery, SEARCH_CLAUSE};
 use super::{Collection, Document};
+use crate::bots::rules::BOT_STALE_MS;
 
 fn encode(doc: &Document) -> String {
     serde_json::to_string(doc).expect("a JSON map serialises")
@@ -122,6 +123,12 @@ pub fn rewrite_payload(
     Ok(())
 }
 
+/// Does the tenant hold any document of `coll`?
+pub fn any(conn: &Connection, tenant: &str, coll: Collection) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM documents WHERE tenant_id = ?1 AND collection = ?2)")?
+        .query_row(params![tenant, coll.as_str()], |r| r.get(0))
+}
+
 pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusqlite::Result<bool> {
     let n = conn
         .prepare_cached("DELETE FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3")?
@@ -132,8 +139,8 @@ pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> ru
     Ok(n == 1)
 }
 
-/// One page of documents, as stored JSON, and the total that match. `now` and `warn_ms` are
-/// bound for the conditions that need them (computed states).
+/// One page of documents, as stored JSON, and the total that match. `now`, `warn_ms` and the
+/// bots' offline window are bound for the conditions that need them (computed states).
 pub fn list(
     conn: &Connection,
     tenant: &str,
@@ -161,7 +168,8 @@ pub fn list(
         );
     }
     // SQLite refuses a binding the statement does not name.
-    for (name, value) in [(":now", &now), (":warn_ms", &warn_ms)] {
+    let stale_ms = BOT_STALE_MS;
+    for (name, value) in [(":now", &now), (":warn_ms", &warn_ms), (":stale_ms", &stale_ms)] {
         if query.conditions.iter().any(|c| c.sql.contains(name)) {
             bound.push((name, value as &dyn ToSql));
         }

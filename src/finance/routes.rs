@@ -11,13 +11,14 @@ use utoipa_axum::routes;
 
 use super::stats::{self, DayStats, GoldPrice, Range};
 use crate::auth::Authed;
-use crate::documents::crud::{self, normalise, require, Codes, Deleted, Mode, Page, Spec};
+use crate::documents::crud::{normalise, require, Codes, Deleted, Mode, Spec};
 use crate::documents::fields::{Day, Finite, Millis, Trimmed};
+use crate::documents::handlers::document_handler;
 use crate::documents::list::{DateRange, Filter, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
-use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::extract::{Path, Query};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 static OPERATIONS: Spec = Spec {
@@ -110,66 +111,45 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(gold_price_history))
 }
 
-#[utoipa::path(get, path = "/api/v1/finance/operations", tag = "finance", security(("bearer" = [])),
-    params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("sort" = Option<String>, Query),
-        ("order" = Option<String>, Query), ("q" = Option<String>, Query),
-        ("type" = Option<String>, Query), ("category" = Option<String>, Query), ("currency" = Option<String>, Query),
-        ("project_id" = Option<String>, Query, description = "empty for operations without a project"),
-        ("from" = Option<String>, Query, description = "YYYY-MM-DD (UTC) or ms, inclusive"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD (UTC) or ms, inclusive")),
-    responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
-async fn list_operations(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Page> {
-    crud::list(&state, &me, &OPERATIONS, params).await
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/finance/operations", tag = "finance", security(("bearer" = [])),
+        params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("sort" = Option<String>, Query),
+            ("order" = Option<String>, Query), ("q" = Option<String>, Query),
+            ("type" = Option<String>, Query), ("category" = Option<String>, Query), ("currency" = Option<String>, Query),
+            ("project_id" = Option<String>, Query, description = "empty for operations without a project"),
+            ("from" = Option<String>, Query, description = "YYYY-MM-DD (UTC) or ms, inclusive"),
+            ("to" = Option<String>, Query, description = "YYYY-MM-DD (UTC) or ms, inclusive")),
+        responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
+    list list_operations [] &OPERATIONS
+);
 
-/// Required: `type` (income|expense), `category`, `amount`, `currency` (USD|gold), `date` (ms).
-#[utoipa::path(post, path = "/api/v1/finance/operations", tag = "finance", security(("bearer" = [])), request_body = AnyDocument,
-    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
-async fn create_operation(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Json(body): Json<Value>,
-) -> ApiResult<Created<Document>> {
-    Ok(created(crud::create(&state, &me, &OPERATIONS, body).await?))
-}
+document_handler!(
+    /// Required: `type` (income|expense), `category`, `amount`, `currency` (USD|gold), `date` (ms).
+    #[utoipa::path(post, path = "/api/v1/finance/operations", tag = "finance", security(("bearer" = [])), request_body = AnyDocument,
+        responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+    create create_operation [] &OPERATIONS
+);
 
-#[utoipa::path(get, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn get_operation(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::get(&state, &me, &OPERATIONS, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
+        params(("id" = String, Path)),
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    get get_operation [Path(id): Path<String>,] &OPERATIONS, id
+);
 
-#[utoipa::path(patch, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = AnyDocument,
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn patch_operation(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(id): Path<String>,
-    Json(body): Json<Value>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::patch(&state, &me, &OPERATIONS, &id, body).await?))
-}
+document_handler!(
+    #[utoipa::path(patch, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
+        params(("id" = String, Path)), request_body = AnyDocument,
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    patch patch_operation [Path(id): Path<String>,] &OPERATIONS, id
+);
 
-#[utoipa::path(delete, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn delete_operation(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Ok<Deleted>> {
-    Ok(ok(crud::delete(&state, &me, &OPERATIONS, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(delete, path = "/api/v1/finance/operations/{id}", tag = "finance", security(("bearer" = [])),
+        params(("id" = String, Path)),
+        responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    delete delete_operation [Path(id): Path<String>,] &OPERATIONS, id
+);
 
 #[derive(Deserialize)]
 struct RangeQuery {

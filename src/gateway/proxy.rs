@@ -25,7 +25,6 @@ use crate::auth::token;
 use crate::clock::now_ms;
 use crate::egress::{Outbound, Policy};
 use crate::error::{ApiError, ErrorCode};
-use crate::settings::tree;
 use crate::state::AppState;
 
 /// Request headers that describe the hop to us, or carry something of ours (credentials,
@@ -105,7 +104,7 @@ async fn proxy(State(state): State<AppState>, request: Request) -> Response {
     let tenant = holder.tenant_id;
     let settings = match state
         .db
-        .read(move |conn| tree::load(conn, &tenant).map_err(ApiError::from))
+        .read(move |conn| crate::settings::store::load(conn, &tenant).map_err(ApiError::from))
         .await
     {
         Ok(settings) => settings,

@@ -12,7 +12,7 @@ use crate::auth::{token, Authed, InfraOnly};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::Json;
-use crate::http::{created, Created};
+use crate::http::respond::{created, Created};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

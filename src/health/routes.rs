@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::clock::now_iso;
 use crate::error::ApiError;
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 const SERVICE: &str = "botmox";
@@ -38,7 +38,7 @@ async fn summary(State(state): State<AppState>) -> Ok<HealthSummary> {
         data_backend: "sqlite".to_owned(),
         object_store: state.objects.backend().to_owned(),
         uptime_seconds: state.started.elapsed().as_secs(),
-        bot_offline_after_ms: crate::notifications::events::BOT_STALE_MS,
+        bot_offline_after_ms: crate::bots::rules::BOT_STALE_MS,
     })
 }
 
@@ -61,12 +61,8 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Ok<Readiness>) {
     let database = async {
         state
             .db
-            .read(|conn| {
-                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-                    .map_err(ApiError::from)
-            })
+            .read(|conn| crate::db::ping(conn).map_err(ApiError::from))
             .await
-            .map(drop)
             .map_err(|e| e.message.into_owned())
     };
     let objects = async { state.objects.probe().await.map_err(|e| e.to_string()) };

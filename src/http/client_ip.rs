@@ -4,6 +4,7 @@
 //! the most trustworthy). Otherwise the client is the socket's peer.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -11,7 +12,6 @@ use axum::http::HeaderMap;
 use ipnet::IpNet;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Debug, Default)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -63,9 +63,10 @@ impl TrustedProxies {
 /// The client's address, as above.
 pub struct ClientIp(pub IpAddr);
 
+// Bound on the proxies alone, not the whole `AppState`, so that this file depends on no other.
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp
 where
-    AppState: FromRef<S>,
+    Arc<TrustedProxies>: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -73,8 +74,8 @@ where
         let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
             .await
             .map_err(ApiError::internal)?;
-        let state = AppState::from_ref(state);
-        Ok(ClientIp(state.proxies.client_ip(peer.ip(), &parts.headers)))
+        let proxies = Arc::<TrustedProxies>::from_ref(state);
+        Ok(ClientIp(proxies.client_ip(peer.ip(), &parts.headers)))
     }
 }
 

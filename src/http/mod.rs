@@ -1,5 +1,5 @@
-//! The HTTP surface: the router, the middleware every request passes, and the response
-//! shapes handlers return.
+//! The HTTP surface: the router and the middleware every request passes (the response shapes
+//! handlers return are in `respond.rs`).
 
 use std::any::Any;
 use std::sync::Arc;
@@ -10,7 +10,6 @@ use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
-use botmox_contract::envelope::Success;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -25,21 +24,10 @@ pub mod client_ip;
 mod docs;
 mod etag;
 pub mod extract;
+pub mod paging;
+pub mod respond;
 pub mod serve;
 mod web;
-
-/// A 200 with the success envelope.
-pub type Ok<T> = axum::Json<Success<T>>;
-/// A 201 with the success envelope.
-pub type Created<T> = (StatusCode, axum::Json<Success<T>>);
-
-pub fn ok<T>(data: T) -> Ok<T> {
-    axum::Json(Success::new(data))
-}
-
-pub fn created<T>(data: T) -> Created<T> {
-    (StatusCode::CREATED, ok(data))
-}
 
 /// The whole application: API routes, docs, metrics, the embedded UI, and middleware.
 pub fn router(state: AppState) -> Router {

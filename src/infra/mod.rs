@@ -6,4 +6,4 @@
 
 pub mod relay;
 pub mod routes;
-pub mod validate;
+pub mod rules;

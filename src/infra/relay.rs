@@ -14,8 +14,8 @@ use crate::auth::Principal;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-use crate::vmops::lifecycle::Status;
-use crate::vmops::routes::{cancel, queue, settled_within, Dispatch};
+use crate::vmops::rules::Status;
+use crate::vmops::service::{cancel, queue, settled_within, Dispatch};
 
 /// Which agent (and which of its Proxmox targets) runs the operation.
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -11,12 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::relay::{self, Via};
-use super::validate;
+use super::rules;
 use crate::audit::store::Action;
 use crate::auth::{Authed, InfraOnly, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 type Infra = Authed<InfraOnly>;
@@ -60,7 +60,7 @@ async fn relay_api(state: &AppState, me: &Principal, via: &Via, command: Command
 
 /// Node and vmid from the path, checked.
 fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, u64)> {
-    Ok((validate::node(node).map_err(bad)?, validate::vmid(vmid).map_err(bad)?))
+    Ok((rules::node(node).map_err(bad)?, rules::vmid(vmid).map_err(bad)?))
 }
 
 /// A read of one VM (`get-config`, `vm-status`): its data as the agent returns it.
@@ -107,7 +107,7 @@ async fn list_vms(
     Path(node): Path<String>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let node = validate::node(&node).map_err(bad)?;
+    let node = rules::node(&node).map_err(bad)?;
     Ok(ok(
         relay_api(&state, &me, &via, Command::List, json!({ "node": node })).await?
     ))
@@ -170,7 +170,7 @@ async fn put_config(
     Json(body): Json<Value>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let config = validate::config(&body).map_err(bad)?;
+    let config = rules::config(&body).map_err(bad)?;
     relay::audit(
         &state,
         &me,
@@ -193,7 +193,7 @@ async fn task_status(
     Path((node, upid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let node = validate::node(&node).map_err(bad)?;
+    let node = rules::node(&node).map_err(bad)?;
     if !upid.starts_with("UPID:") {
         return Err(bad("upid must be a Proxmox task id (UPID:…)".into()));
     }
@@ -218,7 +218,7 @@ async fn power(
     Query(via): Query<Via>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let command = validate::action(&action).map_err(bad)?;
+    let command = rules::action(&action).map_err(bad)?;
     relay::audit(
         &state,
         &me,
@@ -243,7 +243,7 @@ async fn delete_vm(
     Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let flag = |name: &str| query.get(name).map(|v| validate::flag(v).map_err(bad)).transpose();
+    let flag = |name: &str| query.get(name).map(|v| rules::flag(v).map_err(bad)).transpose();
     let payload = json!({
         "node": node, "vmid": vmid,
         "purge": flag("purge")?.unwrap_or(false),
@@ -271,7 +271,7 @@ async fn sendkey(
     Json(body): Json<Value>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let key = validate::key(body.get("key").and_then(Value::as_str)).map_err(bad)?;
+    let key = rules::key(body.get("key").and_then(Value::as_str)).map_err(bad)?;
     relay::audit(
         &state,
         &me,
@@ -365,7 +365,7 @@ async fn ssh_read_config(
     Path(vmid): Path<String>,
     Query(via): Query<Via>,
 ) -> Answer {
-    let vmid = validate::vmid(&vmid).map_err(bad)?;
+    let vmid = rules::vmid(&vmid).map_err(bad)?;
     let payload = object(json!({ "vmid": vmid }));
     Ok(ok(relay::run(
         &state,
@@ -389,7 +389,7 @@ async fn ssh_write_config(
     Query(via): Query<Via>,
     Json(body): Json<Value>,
 ) -> Answer {
-    let vmid = validate::vmid(&vmid).map_err(bad)?;
+    let vmid = rules::vmid(&vmid).map_err(bad)?;
     let content = body
         .get("content")
         .and_then(Value::as_str)

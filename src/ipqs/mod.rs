@@ -3,4 +3,5 @@
 
 pub mod client;
 pub mod routes;
+pub mod service;
 pub mod store;

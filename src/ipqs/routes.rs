@@ -12,20 +12,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::client::is_ipv4;
+use super::service::{setup, usable_key};
 use super::store;
 use crate::auth::{Authed, Principal};
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Query};
-use crate::http::{ok, Ok};
-use crate::settings::tree::{self, SettingsPath};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 /// Checks of one batch running at once: the provider rate-limits bursts.
 const BATCH_CONCURRENCY: usize = 4;
-const HOUR_MS: i64 = 3_600_000;
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(status))
@@ -71,47 +69,6 @@ pub struct BatchItem {
 #[derive(Serialize, ToSchema)]
 pub struct BatchResult {
     pub results: Vec<BatchItem>,
-}
-
-/// What a tenant's checks need: the key, whether checks are on, how long answers stay fresh.
-/// Also read by the scheduler's proxy re-check (src/notifications).
-pub(crate) struct Setup {
-    key: Option<String>,
-    enabled: bool,
-    fresh_for_ms: i64,
-}
-
-pub(crate) async fn setup(state: &AppState, tenant: &str) -> ApiResult<Setup> {
-    let (vault, tenant) = (state.vault.clone(), tenant.to_owned());
-    let (tree, stored_key) = state
-        .db
-        .read(move |conn| {
-            let tree = tree::load(conn, &tenant)?;
-            let key = tree::secret(conn, &vault, &tenant, &["api_keys", "ipqs", "api_key"])?;
-            Ok::<_, ApiError>((tree, key))
-        })
-        .await?;
-    let key = stored_key
-        .filter(|k| !k.trim().is_empty())
-        .or_else(|| state.config.ipqs_api_key.as_ref().map(|k| k.expose().to_owned()));
-    let flag = tree::get(&tree, &SettingsPath::of(&["api_keys", "ipqs", "enabled"])).and_then(Value::as_bool);
-    let hours = tree::get(&tree, &SettingsPath::of(&["proxy", "check_interval_hours"]))
-        .and_then(Value::as_i64)
-        .filter(|h| *h > 0)
-        .unwrap_or(1);
-    Ok(Setup {
-        enabled: flag.unwrap_or(key.is_some()),
-        key,
-        fresh_for_ms: hours * HOUR_MS,
-    })
-}
-
-/// The key of an enabled setup, or why checks cannot run.
-pub(crate) fn usable_key(setup: &Setup) -> ApiResult<String> {
-    if !setup.enabled {
-        return Err(ErrorCode::IpqsDisabled.into());
-    }
-    setup.key.clone().ok_or_else(|| ErrorCode::IpqsKeyMissing.into())
 }
 
 /// One check: a fresh cached answer, else the provider's (then cached). The answer gains a

@@ -21,7 +21,7 @@ use crate::documents::fields::{Bounded, Millis, Text};
 use crate::documents::list::{Filters, ListQuery};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

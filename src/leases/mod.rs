@@ -5,7 +5,8 @@
 
 pub mod admin;
 pub mod check;
-pub mod policy;
 pub mod routes;
+pub mod rules;
+pub mod service;
 pub mod store;
 pub mod token;

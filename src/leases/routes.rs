@@ -1,7 +1,8 @@
 //! `POST /api/v1/license/lease|heartbeat|revoke` (`api-ops.md` §7.2).
 //!
-//! Issue runs every check inside one write, so the count of a user's live leases and the
-//! new row are decided together: concurrent requests cannot exceed an entitlement's limit.
+//! Issue resolves the lease's user here, then `service::issue` runs every other check inside
+//! one write, so the count of a user's live leases and the new row are decided together:
+//! concurrent requests cannot exceed an entitlement's limit.
 
 use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
@@ -12,25 +13,20 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::check::ceiling_ms;
-use super::policy;
-use super::store::{self, LeaseRow};
-use super::token::{Claims, LeaseKey, ISSUER};
-use crate::access;
+use super::service::{self, Issue, ENTITY};
+use super::store;
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
-use crate::audit::store::{self as audit, Action, Actor};
+use crate::audit::store::{self as audit, Action};
 use crate::auth::{Authed, Privileged};
 use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Json;
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
-use crate::vm_registry::routes::VmUuid;
-use crate::vm_registry::store as vms;
-
-const ENTITY: &str = "execution_leases";
+use crate::vm_registry::rules::VmUuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -112,17 +108,6 @@ fn actor_of(caller: &Caller) -> (String, String, String) {
     }
 }
 
-/// What issue needs once the caller is resolved.
-struct Issue {
-    tenant: String,
-    user_id: String,
-    vm_uuid: String,
-    agent_id: String,
-    runner_id: String,
-    module: String,
-    version: Option<String>,
-}
-
 /// Issues a lease after the checks of §7.2 (user, fields, VM, licence, entitlement) and
 /// the entitlement's limit on live leases.
 #[utoipa::path(post, path = "/api/v1/license/lease", tag = "license", security(("bearer" = [])),
@@ -179,90 +164,7 @@ async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<V
         module: module.0,
         version: request.version.map(|v| v.0).filter(|v| !v.is_empty()),
     };
-    let (vault, ttl_ms, max_secs) = (
-        state.vault.clone(),
-        state.config.lease_ttl_secs as i64 * 1000,
-        state.config.lease_max_lifetime_secs,
-    );
-    let (lease, token) = state
-        .db
-        .write(move |tx| {
-            let now = now_ms();
-            // 3. The signing secret: generated on first use, kept in the vault.
-            let key = LeaseKey::load_or_create(tx, &vault).map_err(ApiError::internal)?;
-            // 4. The VM.
-            let vm = vms::get(tx, &job.tenant, &job.vm_uuid)?.ok_or(ErrorCode::VmNotRegistered)?;
-            if vm.status != "active" {
-                return Err(ErrorCode::VmInactive.into());
-            }
-            if !vm.user_id.is_empty() && vm.user_id != job.user_id {
-                return Err(ErrorCode::VmOwnerMismatch.into());
-            }
-            // 5. The licence.
-            let licenses = store::licenses(tx, &job.tenant)?;
-            let license_id = policy::pick_license(&licenses, &job.user_id, now).ok_or(ErrorCode::LicenseInactive)?;
-            // 6. The entitlement, and its limit on live leases.
-            let entitlement =
-                store::entitlement(tx, &job.tenant, &job.user_id)?.ok_or(ErrorCode::EntitlementRequired)?;
-            if !policy::module_allowed(&entitlement.modules, &job.module) {
-                return Err(ErrorCode::ModuleNotAllowed.into());
-            }
-            if let Some(max) = entitlement.max_active_leases {
-                if store::count_live(tx, &job.tenant, &job.user_id, now)? >= max {
-                    return Err(ErrorCode::LeaseLimitReached.into());
-                }
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            let ceiling = ceiling_ms(now, max_secs);
-            let token = key.sign(&Claims {
-                iss: ISSUER.to_owned(),
-                sub: job.runner_id.clone(),
-                jti: id.clone(),
-                iat: now / 1000,
-                exp: ceiling / 1000,
-                tenant_id: job.tenant.clone(),
-                user_id: job.user_id.clone(),
-                vm_uuid: job.vm_uuid.clone(),
-                agent_id: job.agent_id.clone(),
-                module: job.module.clone(),
-                version: job.version.clone(),
-                license_id: license_id.clone(),
-            });
-            let row = LeaseRow {
-                id,
-                tenant_id: job.tenant,
-                token_hash: crate::auth::token::hash_hex(&token),
-                status: "active".to_owned(),
-                created_at_ms: now,
-                expires_at_ms: (now + ttl_ms).min(ceiling),
-                last_heartbeat_at_ms: now,
-                revoked_at_ms: None,
-                user_id: job.user_id,
-                vm_uuid: job.vm_uuid,
-                vm_name: vm.vm_name,
-                module: job.module,
-                version: job.version,
-                agent_id: job.agent_id,
-                runner_id: job.runner_id,
-                license_id,
-            };
-            store::insert_lease(tx, &row)?;
-            let actor = Actor {
-                tenant_id: &row.tenant_id,
-                id: &actor_id,
-                email: &actor_email,
-            };
-            audit::record_by(
-                tx,
-                &actor,
-                Action::Create,
-                ENTITY,
-                &row.id,
-                &["module".into(), "vm_uuid".into()],
-            )?;
-            Ok::<_, ApiError>((row, token))
-        })
-        .await?;
+    let (lease, token) = service::issue(&state, job, actor_id, actor_email).await?;
     Ok(created(Lease {
         lease_id: lease.id,
         token,

@@ -12,7 +12,7 @@ use super::generator::{self, Gender, NameParams, Race};
 use crate::auth::Authed;
 use crate::error::{ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::Query;
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 /// `source` of an answer without `count`; the reference's value, kept for clients that read it.

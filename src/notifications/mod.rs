@@ -2,10 +2,9 @@
 //! outbox (in the transaction of the change), and one sender delivers them to Telegram or a
 //! signed webhook with retries. See docs/ARCHITECTURE.md "Notifications" for the guarantees.
 
-pub mod events;
-pub mod outbox;
 pub mod prefs;
 pub mod routes;
+pub mod rules;
 pub mod scheduler;
 pub mod sender;
 pub mod store;
@@ -46,5 +45,30 @@ impl Notifications {
     /// Tells the sender that outbox rows may be due; call after the commit that wrote them.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+}
+
+/// What one delivery attempt came to.
+pub enum Outcome {
+    Sent,
+    /// Worth another try: after `after` when the receiver named a wait (a rate limit), else
+    /// after the backoff.
+    Retry {
+        after: Option<Duration>,
+        error: String,
+    },
+    /// Retrying will not help (a refused token, an unknown chat, a 4xx from the webhook).
+    Failed(String),
+}
+
+/// A request that got no answer: worth trying again. The URL is left out of the message
+/// because a Telegram URL holds the bot token.
+/// One text for every way of not getting an answer (refused by the egress policy, refused or
+/// dropped by the host, timed out): a user-set URL must not let anyone map the network. The
+/// cause is in the server log.
+pub(crate) fn transport_error(who: &str) -> Outcome {
+    Outcome::Retry {
+        after: None,
+        error: format!("{who} could not be reached"),
     }
 }

@@ -4,9 +4,11 @@
 //! delivery needs them.
 
 use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::events::Kind;
+use super::rules::Kind;
 use crate::error::ApiResult;
 use crate::settings::tree::{self, SettingsPath, MASK};
 use crate::vault::Vault;
@@ -52,7 +54,7 @@ pub struct Prefs {
 
 impl Prefs {
     pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Prefs> {
-        Ok(Prefs::of(tree::load(conn, tenant)?))
+        Ok(Prefs::of(crate::settings::store::load(conn, tenant)?))
     }
 
     pub fn of(tree: Value) -> Prefs {
@@ -180,4 +182,29 @@ pub fn parse_hh_mm(text: &str) -> Option<i64> {
     }
     let (h, m): (i64, i64) = (text[..2].parse().ok()?, text[3..].parse().ok()?);
     ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+}
+
+/// The event switches (settings `notifications/events`); unset ones read as their defaults. The one
+/// schema of that node, for `/notifications/settings` and `/settings/notifications/events` alike:
+/// an unknown switch is refused, not stored.
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EventSwitches {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_banned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_offline: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_online: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_up: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profession_maxed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_fraud_score: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_report: Option<bool>,
+    /// Licenses, proxies and subscriptions entering "expiring soon" or "expired".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_expiring: Option<bool>,
 }

@@ -11,17 +11,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::events::{Kind, Notice};
-use super::outbox::{self, Delivery};
-use super::prefs::{self, parse_hh_mm, Channel, Prefs};
+use super::prefs::{self, parse_hh_mm, Channel, EventSwitches, Prefs};
+use super::rules::{Kind, Notice};
 use super::sender;
-use crate::audit::routes::cursor;
+use super::store::{self, Delivery};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{AdminOnly, Authed};
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Query};
-use crate::http::{ok, Ok};
+use crate::http::paging::cursor;
+use crate::http::respond::{ok, Ok};
 use crate::settings::tree::{self, SettingsPath};
 use crate::state::AppState;
 
@@ -59,29 +59,6 @@ pub struct WebhookSettings {
     /// `********` once set (kept in the vault); send it back unchanged to keep it, `""` to clear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-}
-
-/// The event switches (settings `notifications/events`); unset ones read as their defaults.
-#[derive(Serialize, Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct EventSwitches {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_banned: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_offline: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_online: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level_up: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profession_maxed: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub low_fraud_score: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub daily_report: Option<bool>,
-    /// Licenses, proxies and subscriptions entering "expiring soon" or "expired".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_expiring: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -246,7 +223,7 @@ fn check(update: &mut SettingsUpdate) -> ApiResult<()> {
 async fn get_settings(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<NotificationSettings>> {
     let tree = state
         .db
-        .read(move |conn| tree::load(conn, &me.tenant_id).map_err(ApiError::from))
+        .read(move |conn| crate::settings::store::load(conn, &me.tenant_id).map_err(ApiError::from))
         .await?;
     Ok(ok(NotificationSettings::of(&tree)))
 }
@@ -265,7 +242,7 @@ async fn put_settings(
 ) -> ApiResult<Ok<NotificationSettings>> {
     let mut update: SettingsUpdate = typed_body(&body, ErrorCode::NotificationsInvalidSettingsBody)?;
     if update.telegram.is_some() || update.webhook.is_some() {
-        crate::settings::routes::channels_need_admin(&me)?;
+        crate::settings::service::channels_need_admin(&me)?;
     }
     check(&mut update)?;
     let parts: Vec<(&'static [&'static str], Value)> = [
@@ -358,7 +335,7 @@ pub struct DeliveryPage {
 /// The tenant's deliveries, newest first (admin): `limit` (1-200, default 50) rows older than
 /// `before` (a row's `id`). Finished rows are kept 30 days.
 #[utoipa::path(get, path = "/api/v1/notifications/deliveries", tag = "notifications", security(("bearer" = [])),
-    params(crate::audit::routes::CursorQuery),
+    params(crate::http::paging::CursorQuery),
     responses((status = 200, body = Success<DeliveryPage>), (status = 400, body = Failure), (status = 403, body = Failure)))]
 async fn deliveries(
     State(state): State<AppState>,
@@ -368,7 +345,7 @@ async fn deliveries(
     let (before, limit) = cursor(&params)?;
     let items = state
         .db
-        .read(move |conn| outbox::history(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
+        .read(move |conn| store::history(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
         .await?;
     let next_before = (items.len() as u64 == limit)
         .then(|| items.last().map(|d| d.id))

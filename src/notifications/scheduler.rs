@@ -11,15 +11,14 @@ use serde_json::{json, Value};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use super::events::{self, Kind, Notice};
 use super::prefs::Prefs;
-use super::{outbox, store};
+use super::rules::{self, Kind, Notice};
+use super::store;
 use crate::agents::store::ONLINE_WITHIN_MS;
 use crate::auth::Principal;
 use crate::clock::now_ms;
-use crate::documents::{crud, Collection};
+use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::resources::expiry;
 use crate::state::AppState;
 
 const MINUTE_MS: i64 = 60_000;
@@ -126,12 +125,16 @@ async fn presence(state: &AppState, now: i64) -> ApiResult<usize> {
                 return Ok(0);
             };
             let mut enqueued = 0;
-            let bots = store::bots_seen_between(tx, last - events::BOT_STALE_MS, now - events::BOT_STALE_MS)?;
+            let bots = store::bots_seen_between(
+                tx,
+                last - crate::bots::rules::BOT_STALE_MS,
+                now - crate::bots::rules::BOT_STALE_MS,
+            )?;
             for (tenant, bot) in bots {
-                enqueued += outbox::enqueue(tx, &tenant, &[events::bot_offline(&bot)], now)?;
+                enqueued += store::enqueue(tx, &tenant, &[rules::bot_offline(&bot)], now)?;
             }
             for (tenant, id, name) in store::agents_seen_between(tx, last - ONLINE_WITHIN_MS, now - ONLINE_WITHIN_MS)? {
-                enqueued += outbox::enqueue(tx, &tenant, &[events::agent_presence(&id, &name, false)], now)?;
+                enqueued += store::enqueue(tx, &tenant, &[rules::agent_presence(&id, &name, false)], now)?;
             }
             Ok(enqueued)
         })
@@ -143,7 +146,7 @@ async fn prune(state: &AppState, now: i64) -> ApiResult<usize> {
         .db
         .write(move |tx| {
             if interval_due(store::last_run(tx, SERVER, PRUNE)?, DAY_MS, now) {
-                outbox::prune(tx, now - KEEP_HISTORY_MS)?;
+                store::prune(tx, now - KEEP_HISTORY_MS)?;
                 store::set_last_run(tx, SERVER, PRUNE, now)?;
             }
             Ok(0)
@@ -169,7 +172,7 @@ async fn daily_report(state: &AppState, tenant: &str, now: i64) -> ApiResult<usi
                 return Ok(0);
             }
             let notice = report(tx, &tenant, &prefs, &day, now)?;
-            Ok(outbox::enqueue(tx, &tenant, &[notice], now)?)
+            Ok(store::enqueue(tx, &tenant, &[notice], now)?)
         })
         .await
 }
@@ -193,7 +196,7 @@ fn report(tx: &rusqlite::Connection, tenant: &str, prefs: &Prefs, day: &str, now
     }
     let mut resources = serde_json::Map::new();
     for (coll, threshold, name) in expiring_kinds(prefs) {
-        let r = expiry::report(tx, tenant, coll, threshold, now)?;
+        let r = crate::resources::store::report(tx, tenant, coll, threshold, now)?;
         let (soon, expired) = (r.expiring_soon.len(), r.expired.len());
         let _ = write!(
             text,
@@ -238,7 +241,7 @@ async fn expiring_resources(state: &AppState, tenant: &str, now: i64) -> ApiResu
             let mut lines = Vec::new();
             let mut items = Vec::new();
             for (coll, threshold, name) in expiring_kinds(&prefs) {
-                let r = expiry::report(tx, &tenant, coll, threshold, now)?;
+                let r = crate::resources::store::report(tx, &tenant, coll, threshold, now)?;
                 let states = r
                     .expired
                     .iter()
@@ -277,7 +280,7 @@ async fn expiring_resources(state: &AppState, tenant: &str, now: i64) -> ApiResu
                 text,
                 data: json!({ "items": items }),
             };
-            Ok(outbox::enqueue(tx, &tenant, &[notice], now)?)
+            Ok(store::enqueue(tx, &tenant, &[notice], now)?)
         })
         .await
 }
@@ -302,7 +305,7 @@ async fn proxy_recheck(state: &AppState, tenant: &str, now: i64) -> ApiResult<us
         return Ok(0);
     }
     // Without a usable key there is nothing to do; the job runs as soon as one is set.
-    let Ok(key) = crate::ipqs::routes::usable_key(&crate::ipqs::routes::setup(state, tenant).await?) else {
+    let Ok(key) = crate::ipqs::service::usable_key(&crate::ipqs::service::setup(state, tenant).await?) else {
         return Ok(0);
     };
     let owned = tenant.to_owned();
@@ -369,27 +372,21 @@ async fn apply_check(
         .and_then(Value::as_f64)
         .map(|s| (s.round() as i64).clamp(0, 100));
     let tenant = scheduler.tenant_id.clone();
-    crud::update(
-        state,
-        scheduler,
-        &crate::resources::routes::PROXIES,
-        id,
-        move |tx, doc| {
-            for field in CHECK_FIELDS {
-                if let Some(v) = answer.get(field) {
-                    doc.insert(field.into(), v.clone());
-                }
+    crate::resources::service::update_proxy(state, scheduler, id, move |tx, doc| {
+        for field in CHECK_FIELDS {
+            if let Some(v) = answer.get(field) {
+                doc.insert(field.into(), v.clone());
             }
-            doc.insert("last_checked".into(), now.into());
-            let Some(score) = score else { return Ok(()) };
-            doc.insert("fraud_score".into(), score.into());
-            if score > threshold && doc.get("status").and_then(Value::as_str) != Some("banned") {
-                doc.insert("status".into(), "banned".into());
-                outbox::enqueue(tx, &tenant, &[events::proxy_flagged(doc, score, threshold)], now)?;
-            }
-            Ok(())
-        },
-    )
+        }
+        doc.insert("last_checked".into(), now.into());
+        let Some(score) = score else { return Ok(()) };
+        doc.insert("fraud_score".into(), score.into());
+        if score > threshold && doc.get("status").and_then(Value::as_str) != Some("banned") {
+            doc.insert("status".into(), "banned".into());
+            store::enqueue(tx, &tenant, &[rules::proxy_flagged(doc, score, threshold)], now)?;
+        }
+        Ok(())
+    })
     .await?;
     Ok(())
 }

@@ -6,38 +6,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::events::Notice;
-use super::outbox::{self, Claimed, Next, MAX_ATTEMPTS};
 use super::prefs::{Channel, Prefs, Target};
-use super::{telegram, webhook, Notifications};
+use super::rules::Notice;
+use super::store::{self, Claimed, Next, MAX_ATTEMPTS};
+use super::{telegram, webhook, Notifications, Outcome};
 use crate::clock::{iso_ms, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-
-/// What one delivery attempt came to.
-pub enum Outcome {
-    Sent,
-    /// Worth another try: after `after` when the receiver named a wait (a rate limit), else
-    /// after the backoff.
-    Retry {
-        after: Option<Duration>,
-        error: String,
-    },
-    /// Retrying will not help (a refused token, an unknown chat, a 4xx from the webhook).
-    Failed(String),
-}
-
-/// A request that got no answer: worth trying again. The URL is left out of the message
-/// because a Telegram URL holds the bot token.
-/// One text for every way of not getting an answer (refused by the egress policy, refused or
-/// dropped by the host, timed out): a user-set URL must not let anyone map the network. The
-/// cause is in the server log.
-pub(super) fn transport_error(who: &str) -> Outcome {
-    Outcome::Retry {
-        after: None,
-        error: format!("{who} could not be reached"),
-    }
-}
 
 /// 1 s after the first failure, doubling, at most 512 s: with [`MAX_ATTEMPTS`] a row rides out
 /// an outage of about an hour and a half.
@@ -53,7 +28,7 @@ const IDLE: Duration = Duration::from_secs(60);
 pub async fn run(state: AppState) {
     match state
         .db
-        .write(|tx| outbox::requeue_in_flight(tx).map_err(ApiError::from))
+        .write(|tx| store::requeue_in_flight(tx).map_err(ApiError::from))
         .await
     {
         Ok(0) => {}
@@ -86,7 +61,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
     let now = now_ms();
     match state
         .db
-        .read(|conn| outbox::next_due(conn).map_err(ApiError::from))
+        .read(|conn| store::next_due(conn).map_err(ApiError::from))
         .await?
     {
         None => return Ok(Some(IDLE)),
@@ -97,7 +72,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
     let claimed = state
         .db
         .write(move |tx| loop {
-            let row = match outbox::claim_next(tx, now)? {
+            let row = match store::claim_next(tx, now)? {
                 Next::Claimed(row) => row,
                 Next::DueAt(at) => return Ok(Err(Duration::from_millis((at - now).max(1) as u64))),
                 Next::Idle => return Ok(Err(IDLE)),
@@ -109,7 +84,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
             };
             match target {
                 Some(target) => return Ok::<_, ApiError>(Ok((row, target))),
-                None => outbox::mark_failed(tx, row.id, "the channel was switched off or is incomplete")?,
+                None => store::mark_failed(tx, row.id, "the channel was switched off or is incomplete")?,
             }
         })
         .await?;
@@ -131,16 +106,16 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
 
 fn settle(tx: &rusqlite::Connection, row: &Claimed, outcome: &Outcome, now: i64) -> rusqlite::Result<()> {
     match outcome {
-        Outcome::Sent => outbox::mark_sent(tx, row.id, now),
+        Outcome::Sent => store::mark_sent(tx, row.id, now),
         Outcome::Retry { after, error } if row.attempts + 1 < MAX_ATTEMPTS => {
             let at = now + after.unwrap_or_else(|| backoff(row.attempts + 1)).as_millis() as i64;
-            outbox::mark_retry(tx, row.id, at, error)?;
+            store::mark_retry(tx, row.id, at, error)?;
             if after.is_some() {
-                outbox::hold_channel(tx, &row.tenant_id, row.channel, at)?;
+                store::hold_channel(tx, &row.tenant_id, row.channel, at)?;
             }
             Ok(())
         }
-        Outcome::Retry { error, .. } | Outcome::Failed(error) => outbox::mark_failed(tx, row.id, error),
+        Outcome::Retry { error, .. } | Outcome::Failed(error) => store::mark_failed(tx, row.id, error),
     }
 }
 
@@ -173,7 +148,7 @@ pub async fn send_now(state: &AppState, tenant: &str, channel: Channel, notice: 
             let target = Prefs::load(tx, &tenant)?
                 .target(tx, &vault, &tenant, channel)?
                 .ok_or(ErrorCode::NotificationChannelNotConfigured)?;
-            let id = outbox::insert(tx, &tenant, channel, &notice, "sending", now)?;
+            let id = store::insert(tx, &tenant, channel, &notice, "sending", now)?;
             let row = Claimed {
                 id,
                 tenant_id: tenant,
@@ -197,8 +172,8 @@ pub async fn send_now(state: &AppState, tenant: &str, channel: Channel, notice: 
         .db
         .write(move |tx| {
             match &recorded {
-                None => outbox::mark_sent(tx, id, now),
-                Some(error) => outbox::mark_failed(tx, id, error),
+                None => store::mark_sent(tx, id, now),
+                Some(error) => store::mark_failed(tx, id, error),
             }
             .map_err(ApiError::from)
         })

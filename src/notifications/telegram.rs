@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::sender::{transport_error, Outcome};
 use super::Notifications;
+use super::{transport_error, Outcome};
 
 pub async fn send(n: &Notifications, token: &str, chat_id: &str, text: &str) -> Outcome {
     let url = format!("{}/bot{token}/sendMessage", n.telegram_base);

@@ -8,8 +8,8 @@ use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use sha2::Sha256;
 
-use super::sender::{transport_error, Outcome};
 use super::Notifications;
+use super::{transport_error, Outcome};
 
 pub const SIGNATURE_HEADER: &str = "x-botmox-signature";
 pub const DELIVERY_HEADER: &str = "x-botmox-delivery";

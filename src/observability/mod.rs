@@ -2,3 +2,4 @@
 
 pub mod client_logs;
 pub mod routes;
+pub mod store;

@@ -11,14 +11,15 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::client_logs::{self, ClientEvent, Level, StoredEvent};
-use crate::audit::routes::cursor;
+use super::client_logs::{self, ClientEvent, Level};
+use super::store::{self, StoredEvent};
 use crate::auth::{AdminOnly, Authed};
 use crate::clock::now_iso;
 use crate::documents::crud::typed;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Query};
-use crate::http::{ok, Ok};
+use crate::http::paging::cursor;
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -88,7 +89,7 @@ async fn ingest(
     let accepted = events.len();
     state
         .db
-        .write(move |tx| client_logs::insert(tx, &me.tenant_id, &me.user_id, &events).map_err(ApiError::from))
+        .write(move |tx| store::insert(tx, &me.tenant_id, &me.user_id, &events).map_err(ApiError::from))
         .await?;
     Ok(ok(Ingested {
         accepted,
@@ -98,7 +99,7 @@ async fn ingest(
 
 /// The tenant's stored browser events, newest first (admin): `before`, `limit` (1-200).
 #[utoipa::path(get, path = "/api/v1/client-logs", tag = "observability", security(("bearer" = [])),
-    params(crate::audit::routes::CursorQuery),
+    params(crate::http::paging::CursorQuery),
     responses((status = 200, body = Success<Vec<StoredEvent>>), (status = 403, body = Failure)))]
 async fn list(
     State(state): State<AppState>,
@@ -108,7 +109,7 @@ async fn list(
     let (before, limit) = cursor(&params)?;
     Ok(ok(state
         .db
-        .read(move |conn| client_logs::page(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
+        .read(move |conn| store::page(conn, &me.tenant_id, before, limit).map_err(ApiError::from))
         .await?))
 }
 

@@ -109,7 +109,7 @@ fn snapshot_db(src: &Path, dst: &Path) -> anyhow::Result<i64> {
 }
 
 fn check_integrity(conn: &rusqlite::Connection) -> anyhow::Result<()> {
-    let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    let verdict = db::integrity_check(conn)?;
     if verdict != "ok" {
         bail!("the database failed its integrity check: {verdict}");
     }
@@ -219,8 +219,7 @@ fn verify_staged(config: &Config, dir: &DataDir, staging: &Path) -> anyhow::Resu
     let mut conn = db::open_connection(&staging.join(DB_FILE), false)?;
     check_integrity(&conn)?;
     db::migrate(&mut conn).context("the backup's database cannot be migrated to this version")?;
-    let has_key_check: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM vault_meta)", [], |r| r.get(0))?;
-    if !has_key_check {
+    if !crate::vault::store::has_key_check(&conn)? {
         return Ok(());
     }
     let env_key = config.vault_key.as_ref().map(|k| k.expose());

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{Authed, InstallationOperator};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
 use crate::vault::{self, VaultError};
 

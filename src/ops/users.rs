@@ -4,8 +4,8 @@ use botmox_contract::auth::Role;
 use rusqlite::Connection;
 
 use super::{open_db, password_or_stdin};
-use crate::auth::domain::{normalise_roles, Email, NewPassword, TenantId};
 use crate::auth::password::hash_password;
+use crate::auth::rules::{normalise_roles, Email, NewPassword, TenantId};
 use crate::auth::store::{self, NewUser, UserRow};
 use crate::config::Config;
 use crate::db::{write_tx, DbError};

@@ -8,28 +8,18 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::validate::{self, Report};
+use super::rules::{self, Report};
+use super::service::PLAYBOOKS;
 use crate::auth::Authed;
 use crate::clock::iso_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path};
-use crate::http::{created, ok, Created, Ok};
-use crate::provisioning::named::{Named, Table};
-use crate::provisioning::records::{self, Change, Kind};
-use crate::provisioning::routes::Deleted;
-use crate::provisioning::store as provisioning;
+use crate::http::respond::{created, ok, Created, Ok};
+use crate::provisioning::records::Deleted;
+use crate::provisioning::records::{self, Change};
+use crate::provisioning::store::{self as provisioning, Named};
 use crate::state::AppState;
-
-pub static PLAYBOOKS: Kind = Kind {
-    table: Table {
-        table: "playbooks",
-        body: "content",
-    },
-    noun: "Playbook",
-    not_found: ErrorCode::PlaybookNotFound,
-    invalid_id: ErrorCode::PlaybookInvalidId,
-};
 
 const MAX_CONTENT: usize = 65_536;
 
@@ -97,7 +87,7 @@ fn playbook_change(body: &Value, code: ErrorCode, create: bool) -> ApiResult<Cha
     }
     errors.into_result(code)?;
     if let Some(content) = &fields.content {
-        let report = validate::validate(content);
+        let report = rules::validate(content);
         if !report.valid {
             return Err(ApiError::new(ErrorCode::InvalidPlaybook)
                 .with_details(json!({ "errors": report.errors, "warnings": report.warnings })));
@@ -200,5 +190,5 @@ async fn validate_playbook(Authed(..): Authed, Json(body): Json<Value>) -> ApiRe
         errors.add("content", "content must be 1-65536 characters");
         return Err(ApiError::validation(code, errors));
     }
-    Ok(ok(validate::validate(&request.content)))
+    Ok(ok(rules::validate(&request.content)))
 }

@@ -6,11 +6,9 @@ use std::net::Ipv4Addr;
 use serde_json::{json, Value};
 
 use super::profile::Resolved;
-use super::unattend;
+use super::{unattend, BOOTSTRAP_FILE, PROVISION_FILE};
 
 pub const XML_FILE: &str = "autounattend.xml";
-pub const PROVISION_FILE: &str = "provision.json";
-pub const BOOTSTRAP_FILE: &str = "START.ps1";
 pub const PLAYBOOK_FILE: &str = "playbook.yml";
 
 /// The static address a VM gets.

@@ -530,12 +530,10 @@ pub fn resolve(config: UnattendConfig, rng: &mut impl Rng) -> Resolved {
         .collect();
     let startup = match &config.custom_script {
         Some(s) => (
-            s.executable
-                .clone()
-                .unwrap_or_else(|| super::payload::BOOTSTRAP_FILE.to_owned()),
+            s.executable.clone().unwrap_or_else(|| super::BOOTSTRAP_FILE.to_owned()),
             s.delay_seconds.unwrap_or(20),
         ),
-        None => (super::payload::BOOTSTRAP_FILE.to_owned(), 20),
+        None => (super::BOOTSTRAP_FILE.to_owned(), 20),
     };
     Resolved {
         display_name: u

@@ -1,7 +1,10 @@
 //! The write flow shared by unattend profiles and playbooks: owner scope, unique names, one
 //! default, audit, and their common body fields.
 
-use super::named::{Named, Table};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::store::{Named, Table};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::clock::now_ms;
@@ -139,4 +142,12 @@ pub async fn list(state: &AppState, kind: &'static Kind, me: &Principal) -> ApiR
         .db
         .read(move |conn| kind.table.list(conn, &tenant, &user).map_err(ApiError::from))
         .await
+}
+
+/// `{ deleted: true }`.
+// Its own schema name: the documents' `Deleted` is `{ id, deleted }`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = DeletedFlag)]
+pub struct Deleted {
+    pub deleted: bool,
 }

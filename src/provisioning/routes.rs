@@ -24,37 +24,25 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::named::{Named, Table};
 use super::payload::{self, Ip};
-use super::records::{self, Change, Kind};
-use super::store::{self, ProgressEvent, TokenRow};
-use super::{iso, profile, tokens, unattend};
-use crate::access::{self, Action};
-use crate::agents::routes::ServerUrl;
+use super::records::{self, Change, Deleted};
+use super::service::{self, Generate, Generated, PROFILES};
+use super::store::{self, Named, ProgressEvent, TokenRow};
+use super::{profile, tokens, unattend};
+use crate::agents::service::ServerUrl;
 use crate::artifacts;
-use crate::auth::{token, Authed, Principal};
+use crate::auth::{Authed, Principal};
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
 use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
-use crate::playbooks::routes::PLAYBOOKS;
-use crate::resources::routes as resources;
+use crate::http::respond::{created, ok, Created, Ok};
+use crate::resources::service as resources;
 use crate::state::AppState;
-use crate::vm_registry::routes::VmUuid;
-use crate::vmops::routes::{queue, Dispatch};
+use crate::vm_registry::rules::VmUuid;
+use crate::vmops::service::{queue, Dispatch};
 use crate::vmops::store::Command;
-
-pub static PROFILES: Kind = Kind {
-    table: Table {
-        table: "unattend_profiles",
-        body: "config",
-    },
-    noun: "Profile",
-    not_found: ErrorCode::UnattendProfileNotFound,
-    invalid_id: ErrorCode::ProvisioningInvalidProfileId,
-};
 
 /// A config ISO download link lives this long.
 const ISO_LINK_TTL_MS: i64 = 3_600_000;
@@ -115,14 +103,6 @@ pub struct ProfileBody {
     /// `api-ops.md` §8.1.
     #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
-}
-
-/// `{ deleted: true }`.
-// Its own schema name: the documents' `Deleted` is `{ id, deleted }`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = DeletedFlag)]
-pub struct Deleted {
-    pub deleted: bool,
 }
 
 /// Checks a profile body; `None` fields are absent (update).
@@ -365,120 +345,27 @@ async fn generate(
     errors.into_result(code)?;
     let (vm_uuid, ip) = (vm_uuid.expect("checked"), ip.expect("checked"));
 
-    let (tenant, user) = (me.tenant_id.clone(), me.user_id.clone());
-    let wanted_playbook = request.playbook_id.clone();
-    let (config, playbook) = state
-        .db
-        .read(move |conn| {
-            let config = match (source, profile_id) {
-                (Some(config), _) => config,
-                (None, Some(id)) => {
-                    let row = PROFILES
-                        .table
-                        .get(conn, &tenant, &user, &id)?
-                        .ok_or(ErrorCode::UnattendProfileNotFound)?;
-                    serde_json::from_str(&row.body).map_err(ApiError::internal)?
-                }
-                (None, None) => unreachable!("a source was checked above"),
-            };
-            // A playbook that cannot be found is left out, never a failure (§8.4 step 4).
-            let playbook = match wanted_playbook.as_deref().map(str::trim) {
-                Some(id) => PLAYBOOKS.table.get(conn, &tenant, &user, id)?,
-                None => PLAYBOOKS.table.default_of(conn, &tenant, &user)?,
-            };
-            Ok::<_, ApiError>((config, playbook))
-        })
-        .await?;
-    let mut errors = FieldErrors::default();
-    let parsed = profile::parse(&config, &mut errors);
-    errors.into_result(code)?;
-    let resolved = profile::resolve(parsed.expect("checked"), &mut rand::thread_rng());
-
-    let issued = token::issue(tokens::PREFIX);
-    let token_id = uuid::Uuid::new_v4().to_string();
-    let files = payload::files(
-        &resolved,
-        &vm_uuid,
-        &ip,
-        &issued.plaintext,
-        &api_endpoint,
-        playbook.as_ref().map(|p| p.body.as_str()),
-    );
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
-    let now = now_ms();
-    let image = iso::build(&refs, now / 1000).map_err(ApiError::internal)?;
-    let iso_key = format!(
-        "provisioning/{}/{}/{token_id}.iso",
-        me.tenant_id,
-        vm_uuid.replace(':', "_")
-    );
-    let stored = state
-        .objects
-        .put(&iso_key, image.into())
-        .await
-        .map_err(ApiError::internal)?;
+    let job = Generate {
+        vm_uuid: vm_uuid.clone(),
+        ip,
+        vm_name: request.vm_name,
+        ttl_secs,
+        source,
+        profile_id,
+        playbook_id: request.playbook_id,
+        api_endpoint,
+    };
+    let Generated {
+        files,
+        token,
+        row,
+        resolved,
+    } = service::generate(&state, &me, job).await?;
     let engine = base64::engine::general_purpose::STANDARD;
     let encoded: HashMap<String, String> = files.iter().map(|(n, b)| ((*n).to_owned(), engine.encode(b))).collect();
-
-    let row = TokenRow {
-        id: token_id,
-        tenant_id: me.tenant_id.clone(),
-        user_id: me.user_id.clone(),
-        vm_uuid: vm_uuid.clone(),
-        status: "active".into(),
-        issued_at: now,
-        expires_at: now + ttl_secs * 1000,
-        used_at: None,
-        revoked_at: None,
-        metadata: serde_json::json!({
-            "vm_name": request.vm_name.as_deref().map(str::trim).unwrap_or_default(),
-            "computer_name": resolved.computer_name,
-            "username": resolved.username,
-        }),
-        playbook_id: playbook.as_ref().map(|p| p.id.clone()),
-        iso_key,
-        iso_sha256: stored.sha256,
-        iso_size: stored.size as i64,
-    };
-    let (saved, hash) = (row.clone(), issued.hash);
-    let who = me.clone();
-    let replaced = state
-        .db
-        .write(move |tx| {
-            // One token per (tenant, VM): only its owner (or admin/infra) may replace it.
-            let current = store::token_of_vm(tx, &saved.tenant_id, &saved.vm_uuid)?;
-            if current.is_some_and(|c| !access::may_act_for(&who, Action::ReplaceProvisioning, &c.user_id)) {
-                return Err(access::refusal(Action::ReplaceProvisioning));
-            }
-            let replaced = store::replace_token(tx, &saved, &hash)?;
-            crate::audit::store::record(
-                tx,
-                &who,
-                crate::audit::store::Action::Create,
-                "provisioning_tokens",
-                &saved.id,
-                &["vm_uuid".into(), "playbook_id".into()],
-            )?;
-            Ok::<_, ApiError>(replaced)
-        })
-        .await;
-    let replaced = match replaced {
-        Ok(replaced) => replaced,
-        Err(e) => {
-            // Nothing refers to the new ISO: remove it rather than leave an orphan.
-            let _ = state.objects.delete(&row.iso_key).await;
-            return Err(e);
-        }
-    };
-    if let Some(old) = replaced {
-        // The row no longer points at the old ISO; losing this delete only leaves an orphan.
-        if let Err(e) = state.objects.delete(&old.iso_key).await {
-            tracing::warn!(error = %e, key = %old.iso_key, "could not delete a replaced config ISO");
-        }
-    }
     Ok(ok(IsoPayload {
         files: encoded,
-        token: issued.plaintext,
+        token,
         token_id: row.id.clone(),
         expires_at: iso_ms(row.expires_at),
         computer_name: resolved.computer_name,
@@ -569,7 +456,7 @@ pub const APP_MODULE: &str = "winsible-setup";
 /// validation never fails for a link. Each issued link is one `provisioning_link` row of
 /// the download audit.
 async fn setup_link(state: &AppState, base: &str, token: &TokenRow, module: &str) -> Option<String> {
-    let scope = artifacts::routes::scope(module, "windows", None);
+    let scope = artifacts::service::scope(module, "windows", None);
     let (tenant, user, lookup) = (token.tenant_id.clone(), token.user_id.clone(), scope.clone());
     let (release, source) = state
         .db

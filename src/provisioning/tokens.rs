@@ -2,12 +2,10 @@
 //! hash, one per (tenant, VM). A token is good for every step of its VM's setup until it is
 //! used (the `completed`/`completed` report), revoked, replaced by a re-issue, or expires.
 
-use rusqlite::{named_params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::store::{self, TokenRow};
 use crate::auth::token;
-use crate::documents::list::SUBSCRIPTION_STATES;
-use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
 pub const PREFIX: &str = "bmx_p_";
@@ -37,29 +35,7 @@ pub fn check(conn: &Connection, plaintext: &str, vm_uuid: &str, now: i64) -> Api
 /// window). Subscriptions name a bot, not a user, so any subscription of the token's
 /// tenant counts for its user (`docs/api.md`, provisioning).
 pub fn require_subscription(conn: &Connection, tenant: &str, now: i64, warn_ms: i64) -> ApiResult<()> {
-    let state = |name: &str| {
-        SUBSCRIPTION_STATES
-            .iter()
-            .find(|(state, _)| *state == name)
-            .map(|(_, sql)| *sql)
-            .expect("a subscription state")
-    };
-    let sql = format!(
-        "SELECT 1 FROM documents WHERE tenant_id = :tenant AND collection = :collection AND (({}) OR ({})) LIMIT 1",
-        state("active"),
-        state("expiring")
-    );
-    let found = conn
-        .prepare_cached(&sql)?
-        .query_row(
-            named_params! {
-                ":tenant": tenant,
-                ":collection": Collection::Subscriptions.as_str(),
-                ":now": now,
-                ":warn_ms": warn_ms,
-            },
-            |_| Ok(()),
-        )
-        .optional()?;
-    found.ok_or_else(|| refuse("No active subscription"))
+    store::has_live_subscription(conn, tenant, now, warn_ms)?
+        .then_some(())
+        .ok_or_else(|| refuse("No active subscription"))
 }

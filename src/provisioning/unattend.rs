@@ -349,14 +349,8 @@ fn first_logon_commands(r: &Resolved) -> Vec<(String, &'static str)> {
             format!("cmd.exe /c if not exist {SETUP_DIR} mkdir {SETUP_DIR}"),
             "Create C:\\WindowsSetup",
         ),
-        (
-            copy(super::payload::PROVISION_FILE),
-            "Copy provision.json from the config ISO",
-        ),
-        (
-            copy(super::payload::BOOTSTRAP_FILE),
-            "Copy the bootstrap from the config ISO",
-        ),
+        (copy(super::PROVISION_FILE), "Copy provision.json from the config ISO"),
+        (copy(super::BOOTSTRAP_FILE), "Copy the bootstrap from the config ISO"),
     ];
     out.push((
         format!("powershell.exe -NoProfile -ExecutionPolicy Bypass -File {SETUP_DIR}\\{SCRIPT_FILE}"),

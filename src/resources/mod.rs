@@ -2,4 +2,6 @@
 
 pub mod expiry;
 pub mod routes;
+pub mod rules;
+pub mod service;
 pub mod store;

@@ -10,206 +10,21 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::expiry::{self, ExpiryReport};
+use super::expiry::ExpiryReport;
+use super::rules::{spec, LICENSES};
+use super::service::threshold;
 use super::store::{self as resources, KindSummary};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Authed;
 use crate::changes::Op;
 use crate::clock::now_ms;
-use crate::documents::crud::{self, typed, Codes, Deleted, Page, Spec};
-use crate::documents::fields::{Bounded, Millis};
-use crate::documents::list::{self, Filter, FilterKind, Filters};
+use crate::documents::crud::{self, Deleted, Page};
+use crate::documents::handlers::document_handler;
 use crate::documents::{store, AnyDocument, Collection, Document};
-use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
-use crate::settings::routes::value_at;
+use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
-
-const CODES: Codes = Codes {
-    list_query: ErrorCode::ResourcesInvalidListQuery,
-    create_body: ErrorCode::ResourcesInvalidBody,
-    patch_body: ErrorCode::ResourcesInvalidBody,
-    id: ErrorCode::ResourcesInvalidId,
-    not_found: ErrorCode::ResourceNotFound,
-    exists: ErrorCode::ResourceAlreadyExists,
-};
-
-static LICENSES: Spec = Spec {
-    collection: Collection::Licenses,
-    codes: CODES,
-    check: |doc, _, errors| check::<License>(doc, errors),
-    filters: Filters {
-        fields: &[
-            Filter::field("status"),
-            Filter::field("type"),
-            Filter::field("bot_ids"),
-            Filter {
-                name: "state",
-                kind: FilterKind::Computed(list::LICENSE_STATES),
-            },
-        ],
-        range: None,
-    },
-};
-/// Also used by the proxy re-check of the notification scheduler.
-pub(crate) static PROXIES: Spec = Spec {
-    collection: Collection::Proxies,
-    codes: CODES,
-    check: |doc, _, errors| check::<Proxy>(doc, errors),
-    filters: Filters {
-        fields: &[
-            Filter::field("status"),
-            Filter::field("type"),
-            Filter::field("bot_id"),
-            Filter::field("country_code"),
-            Filter::field("provider"),
-            Filter {
-                name: "state",
-                kind: FilterKind::Computed(list::PROXY_STATES),
-            },
-        ],
-        range: None,
-    },
-};
-static SUBSCRIPTIONS: Spec = Spec {
-    collection: Collection::Subscriptions,
-    codes: CODES,
-    check: |doc, _, errors| check::<Subscription>(doc, errors),
-    filters: Filters {
-        fields: &[
-            Filter::field("status"),
-            Filter::field("type"),
-            Filter::field("bot_id"),
-            Filter::field("project_id"),
-            Filter {
-                name: "state",
-                kind: FilterKind::Computed(list::SUBSCRIPTION_STATES),
-            },
-        ],
-        range: None,
-    },
-};
-
-fn check<T: for<'de> Deserialize<'de>>(doc: &mut Document, errors: &mut FieldErrors) {
-    typed::<T>(doc, errors);
-}
-
-/// `{kind}` → its spec, or 400 `RESOURCES_INVALID_KIND`.
-fn spec(kind: &str) -> ApiResult<&'static Spec> {
-    match kind {
-        "licenses" => Ok(&LICENSES),
-        "proxies" => Ok(&PROXIES),
-        "subscriptions" => Ok(&SUBSCRIPTIONS),
-        _ => Err(ErrorCode::ResourcesInvalidKind.into()),
-    }
-}
-
-// The known fields of each kind (spec §6.2): types and ranges are checked, other keys kept.
-#[derive(Deserialize)]
-#[allow(dead_code)] // read only to check types and ranges
-struct License {
-    key: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    status: Option<LicenseStatus>,
-    bot_ids: Option<Vec<String>>,
-    bot_names: Option<Vec<String>>,
-    expires_at: Option<Millis>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum LicenseStatus {
-    Active,
-    Expired,
-    Revoked,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Proxy {
-    ip: Option<String>,
-    port: Option<Bounded<1, 65535>>,
-    login: Option<String>,
-    password: Option<String>,
-    provider: Option<String>,
-    country: Option<String>,
-    country_code: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<ProxyType>,
-    status: Option<ProxyStatus>,
-    bot_id: Option<String>,
-    expires_at: Option<Millis>,
-    last_checked: Option<Millis>,
-    fraud_score: Option<Bounded<0, 100>>,
-    vpn: Option<bool>,
-    proxy: Option<bool>,
-    tor: Option<bool>,
-    bot_status: Option<bool>,
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum ProxyType {
-    Http,
-    Socks5,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum ProxyStatus {
-    Active,
-    Expired,
-    Banned,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Subscription {
-    #[serde(rename = "type")]
-    kind: Option<SubscriptionType>,
-    status: Option<SubscriptionStatus>,
-    expires_at: Option<Millis>,
-    bot_id: Option<String>,
-    account_email: Option<String>,
-    auto_renew: Option<bool>,
-    project_id: Option<String>,
-    notes: Option<Notes>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum SubscriptionType {
-    Wow,
-    Bot,
-    Proxy,
-    Vpn,
-    Other,
-}
-
-/// `expired` and `expiring_soon` are computed, never stored.
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum SubscriptionStatus {
-    Active,
-    Cancelled,
-}
-
-#[derive(Deserialize)]
-#[serde(try_from = "String")]
-struct Notes(#[allow(dead_code)] String);
-
-impl TryFrom<String> for Notes {
-    type Error = &'static str;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        (s.chars().count() <= 1000)
-            .then_some(Notes(s))
-            .ok_or("notes are at most 1000 characters")
-    }
-}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -241,53 +56,26 @@ async fn list_resources(
     crud::list_with(&state, &me, spec, params, warn_days).await
 }
 
-/// The "expiring soon" window of a kind: 3 days for licenses, 7 for proxies, settings
-/// `alerts.warning_days` (default 7) for subscriptions.
-pub(crate) async fn threshold(state: &AppState, tenant: &str, coll: Collection) -> ApiResult<i64> {
-    Ok(match expiry::fixed_threshold(coll) {
-        Some(days) => days,
-        None => value_at(state, tenant, &["alerts", "warning_days"])
-            .await?
-            .and_then(|v| v.as_i64())
-            .filter(|d| (1..=365).contains(d))
-            .unwrap_or(7),
-    })
-}
+document_handler!(
+    #[utoipa::path(post, path = "/api/v1/resources/{kind}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND)), request_body = AnyDocument,
+        responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+    create create_resource [Path(kind): Path<String>,] spec(&kind)?
+);
 
-#[utoipa::path(post, path = "/api/v1/resources/{kind}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND)), request_body = AnyDocument,
-    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
-async fn create_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(kind): Path<String>,
-    Json(body): Json<Value>,
-) -> ApiResult<Created<Document>> {
-    Ok(created(crud::create(&state, &me, spec(&kind)?, body).await?))
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    get get_resource [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
-#[utoipa::path(get, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn get_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::get(&state, &me, spec(&kind)?, &id).await?))
-}
-
-#[utoipa::path(patch, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)), request_body = AnyDocument,
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn patch_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::patch(&state, &me, spec(&kind)?, &id, body).await?))
-}
+document_handler!(
+    #[utoipa::path(patch, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)), request_body = AnyDocument,
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    patch patch_resource [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
 /// An alias of PATCH (a merge, never an upsert), kept for older clients.
 #[utoipa::path(put, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
@@ -302,16 +90,12 @@ async fn put_resource(
     patch_resource(state, me, path, body).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
-    responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn delete_resource(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-) -> ApiResult<Ok<Deleted>> {
-    Ok(ok(crud::delete(&state, &me, spec(&kind)?, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(delete, path = "/api/v1/resources/{kind}/{id}", tag = "resources", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+        responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    delete delete_resource [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
 /// Items already expired and those expiring within the kind's threshold: 3 days for
 /// licenses, 7 for proxies, settings `alerts.warning_days` (default 7) for subscriptions.
@@ -327,7 +111,7 @@ async fn expiring(
     let threshold = threshold(&state, &me.tenant_id, coll).await?;
     let report = state
         .db
-        .read(move |conn| expiry::report(conn, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
+        .read(move |conn| super::store::report(conn, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
         .await?;
     Ok(ok(report))
 }

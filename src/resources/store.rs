@@ -1,14 +1,48 @@
-//! SQL for the resource summary: each kind counted by display state in one pass.
+//! SQL of resources beyond the documents engine: what runs out when, and each kind counted
+//! by display state in one pass (the summary).
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, ToSql};
+use rusqlite::{params, Connection, ToSql};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::expiry::{days_remaining, ExpiryItem, ExpiryReport, DAY_MS};
 use crate::documents::Collection;
 
-const DAY_MS: i64 = 86_400_000;
+/// Resources with an `expires_at` up to `threshold_days` ahead, soonest first. Stored
+/// `revoked`/`cancelled`/`banned` items are left out: they no longer run out.
+pub fn report(
+    conn: &Connection,
+    tenant: &str,
+    coll: Collection,
+    threshold_days: i64,
+    now: i64,
+) -> rusqlite::Result<ExpiryReport> {
+    let horizon = now + threshold_days * DAY_MS;
+    let items = conn
+        .prepare_cached(
+            "SELECT id, expires_at FROM documents
+             WHERE tenant_id = ?1 AND collection = ?2 AND typeof(expires_at) = 'integer' AND expires_at <= ?3
+               AND COALESCE(status, '') NOT IN ('revoked', 'cancelled', 'banned')
+             ORDER BY expires_at, id",
+        )?
+        .query_map(params![tenant, coll.as_str(), horizon], |r| {
+            let expires_at: i64 = r.get(1)?;
+            Ok(ExpiryItem {
+                id: r.get(0)?,
+                expires_at,
+                days_remaining: days_remaining(expires_at, now),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (expired, expiring_soon) = items.into_iter().partition(|i| now > i.expires_at);
+    Ok(ExpiryReport {
+        threshold_days,
+        expired,
+        expiring_soon,
+    })
+}
 
 /// One kind's counts: `states` by the same rules as the list's `state` filter (e.g.
 /// licenses: active, expiring, expired, revoked), so a count and its filtered list agree.

@@ -26,7 +26,7 @@ use crate::documents::crud::{typed_body, Deleted};
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 const ENTITY: &str = "secrets";

@@ -154,7 +154,7 @@ pub fn delete(conn: &Connection, tenant: &str, id: &str) -> rusqlite::Result<()>
         "DELETE FROM secrets WHERE tenant_id = ?1 AND id = ?2",
         params![tenant, id],
     )?;
-    vault::delete(conn, tenant, &vault_id(id))?;
+    vault::store::delete(conn, tenant, &vault_id(id))?;
     Ok(())
 }
 

@@ -2,4 +2,6 @@
 //! `notifications/events`) and by path (spec `api-domains.md` §9).
 
 pub mod routes;
+pub mod service;
+pub mod store;
 pub mod tree;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::service::{channels_need_admin, read_tree};
 use super::tree::{self, SettingsPath};
 use crate::access;
 use crate::audit::store::{self as audit, Action};
@@ -18,7 +19,8 @@ use crate::documents::fields::Bounded;
 use crate::documents::AnyDocument;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path};
-use crate::http::{ok, Ok};
+use crate::http::respond::{ok, Ok};
+use crate::notifications::prefs::EventSwitches;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -78,34 +80,6 @@ pub struct ProxySettings {
     pub other: Map<String, Value>,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct NotificationEvents {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_banned: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_offline: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_online: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level_up: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profession_maxed: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub low_fraud_score: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub daily_report: Option<bool>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub other: Map<String, Value>,
-}
-
-async fn read_tree(state: &AppState, tenant: String) -> ApiResult<Value> {
-    state
-        .db
-        .read(move |conn| tree::load(conn, &tenant).map_err(ApiError::from))
-        .await
-}
-
 async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value: Value) -> ApiResult<Value> {
     let (vault, me, tenant) = (state.vault.clone(), me.clone(), me.tenant_id.clone());
     let fields: Vec<String> = match &value {
@@ -115,7 +89,7 @@ async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value:
     let (tree, path) = state
         .db
         .write(move |tx| {
-            let before = tree::load(tx, &me.tenant_id)?;
+            let before = super::store::load(tx, &me.tenant_id)?;
             let tree = tree::update(tx, &vault, &me.tenant_id, |t| tree::set(t, &path, value.clone()))?;
             // A `null` can drop a project as a DELETE does; the same rule holds (an error here
             // rolls the write back).
@@ -252,7 +226,7 @@ async fn delete_path(
     state
         .db
         .write(move |tx| {
-            let current = tree::load(tx, &me.tenant_id)?;
+            let current = super::store::load(tx, &me.tenant_id)?;
             if tree::get(&current, &path).is_none() {
                 return Err(ApiError::new(ErrorCode::NotFound).with_message("Nothing is stored at this settings path"));
             }
@@ -278,12 +252,6 @@ const CONNECTION_TARGETS: [&[&str]; 2] = [&["vmgenerator", "services"], &["vmgen
 /// The tenant's API keys (IP quality, Telegram token and chat) and the notification webhook:
 /// whoever sets them decides where the tenant's notifications and lookups go, and pays.
 const ADMIN_ONLY: [&[&str]; 2] = [&["api_keys"], &["notifications", "webhook"]];
-
-/// The check every write of API keys or notification channels passes, whichever route it
-/// takes (`/settings/*`, `/notifications/settings`).
-pub fn channels_need_admin(me: &Principal) -> ApiResult<()> {
-    access::require(me, access::Action::TenantChannels)
-}
 
 /// Does a write of `body` at `path` change anything at or below `node`? A write below the
 /// node does; one above it does when its body names the node on the way down, or is not an
@@ -320,8 +288,8 @@ async fn get_typed<T: for<'de> Deserialize<'de> + Serialize>(
     Ok(ok(value.unwrap_or(Value::Null)))
 }
 
-/// Validates a typed settings body (unknown top-level keys kept, unknown sub-object keys
-/// dropped), merges it at `segments` and answers the merged document.
+/// Validates a typed settings body (unknown top-level keys kept unless the type refuses them,
+/// unknown sub-object keys dropped), merges it at `segments` and answers the merged document.
 async fn put_typed<T: for<'de> Deserialize<'de> + Serialize>(
     state: &AppState,
     me: &Principal,
@@ -371,20 +339,20 @@ async fn put_proxy(
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/notifications/events", tag = "settings", security(("bearer" = [])),
-    responses((status = 200, body = Success<Option<NotificationEvents>>)))]
+    responses((status = 200, body = Success<Option<EventSwitches>>)))]
 async fn get_notification_events(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiResult<Ok<Value>> {
-    get_typed::<NotificationEvents>(&state, me.tenant_id, &["notifications", "events"]).await
+    get_typed::<EventSwitches>(&state, me.tenant_id, &["notifications", "events"]).await
 }
 
 #[utoipa::path(put, path = "/api/v1/settings/notifications/events", tag = "settings", security(("bearer" = [])),
-    request_body = NotificationEvents,
-    responses((status = 200, body = Success<NotificationEvents>), (status = 400, body = Failure)))]
+    request_body = EventSwitches,
+    responses((status = 200, body = Success<EventSwitches>), (status = 400, body = Failure)))]
 async fn put_notification_events(
     State(state): State<AppState>,
     Authed(me, ..): Authed,
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Value>> {
-    put_typed::<NotificationEvents>(
+    put_typed::<EventSwitches>(
         &state,
         &me,
         &["notifications", "events"],
@@ -392,10 +360,4 @@ async fn put_notification_events(
         ErrorCode::SettingsInvalidNotificationEventsBody,
     )
     .await
-}
-
-/// Reads one settings value for the server's own use (thresholds, toggles).
-pub async fn value_at(state: &AppState, tenant: &str, segments: &'static [&'static str]) -> ApiResult<Option<Value>> {
-    let tree = read_tree(state, tenant.to_owned()).await?;
-    Ok(tree::get(&tree, &SettingsPath::of(segments)).cloned())
 }

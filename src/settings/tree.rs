@@ -4,9 +4,10 @@
 //! the vault and leaves [`MASK`] in its place, which is also what every read shows. Writing
 //! the mask back keeps the stored secret; writing `""` clears it.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde_json::{Map, Value};
 
+use super::store;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::vault::Vault;
@@ -134,18 +135,9 @@ pub fn projects_gone(before: &Value, after: &Value) -> Vec<String> {
         .collect()
 }
 
-pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Value> {
-    let text: Option<String> = conn
-        .query_row("SELECT tree FROM settings WHERE tenant_id = ?1", [tenant], |r| r.get(0))
-        .optional()?;
-    Ok(text
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_else(|| Value::Object(Map::new())))
-}
-
 /// Applies `change` to the tenant's tree, moves secret leaves into the vault, and stores it.
 pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnce(&mut Value)) -> ApiResult<Value> {
-    let before = load(conn, tenant)?;
+    let before = store::load(conn, tenant)?;
     let mut tree = before.clone();
     change(&mut tree);
     for segments in SECRET_PATHS {
@@ -174,16 +166,12 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
             set(&mut tree, &path, Value::String(MASK.to_owned()));
         }
     }
-    conn.execute(
-        "INSERT INTO settings (tenant_id, tree, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (tenant_id) DO UPDATE SET tree = excluded.tree, updated_at = excluded.updated_at",
-        params![tenant, tree.to_string(), now_ms()],
-    )?;
+    store::save(conn, tenant, &tree, now_ms())?;
     Ok(tree)
 }
 
 fn forget(conn: &Connection, tenant: &str, path: &SettingsPath) -> rusqlite::Result<()> {
-    crate::vault::delete(conn, tenant, &path.vault_id()).map(drop)
+    crate::vault::store::delete(conn, tenant, &path.vault_id()).map(drop)
 }
 
 /// The plaintext of a secret leaf, for the server's own use (never for responses).
@@ -265,7 +253,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(tree["api_keys"]["ipqs"]["api_key"], MASK);
-        assert!(!load(&conn, "t").unwrap().to_string().contains("k-123"));
+        assert!(!store::load(&conn, "t").unwrap().to_string().contains("k-123"));
         assert_eq!(
             secret(&conn, &vault, "t", SECRET_PATHS[0]).unwrap().as_deref(),
             Some("k-123")

@@ -25,7 +25,7 @@ use crate::documents::crud::typed_body;
 use crate::documents::fields::Bounded;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 /// The audit trail's name for these records.

@@ -2,4 +2,5 @@
 //! which licence leases and downloads check.
 
 pub mod routes;
+pub mod rules;
 pub mod store;

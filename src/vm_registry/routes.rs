@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::rules::VmUuid;
 use super::store::{self, VmRecord};
 use crate::access::{self, Action};
 use crate::agents::principal::Caller;
@@ -17,7 +18,7 @@ use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::extract::{Json, Path};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,27 +37,6 @@ pub struct RegisterVm {
     pub status: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
-}
-
-/// A parsed VM UUID.
-pub struct VmUuid(String);
-
-impl VmUuid {
-    pub fn parse(raw: &str) -> Result<VmUuid, &'static str> {
-        let uuid = raw.trim().to_ascii_lowercase();
-        let ok_chars = uuid
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'));
-        if (8..=128).contains(&uuid.len()) && ok_chars {
-            Ok(VmUuid(uuid))
-        } else {
-            Err("vm_uuid must be 8-128 characters of letters, digits, ':', '_' and '-'")
-        }
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 fn at_most(errors: &mut FieldErrors, field: &str, value: Option<String>, max: usize) -> String {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::lifecycle::Status;
+use super::rules::Status;
 use crate::auth::token::new_id;
 use crate::clock::{iso_ms, now_ms};
 
@@ -408,12 +408,13 @@ pub fn sweep(conn: &Connection, now: i64, limits: SweepLimits) -> rusqlite::Resu
     let (mut requeued, mut dead) = (Vec::new(), 0);
     for command in &dispatched {
         if command.retry_count < limits.max_requeues {
+            // A dispatched command never started, so it has no start or completion time to clear;
+            // the status itself moves, with its event, through `set_status` like every other.
             conn.execute(
-                "UPDATE vm_commands SET status = 'queued', queued_at = ?3, started_at = NULL, completed_at = NULL,
-                     retry_count = retry_count + 1, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                "UPDATE vm_commands SET queued_at = ?3, retry_count = retry_count + 1 WHERE tenant_id = ?1 AND id = ?2",
                 params![command.tenant_id, command.id, now],
             )?;
-            event(conn, &get(conn, &command.tenant_id, &command.id)?.expect("exists"))?;
+            set_status(conn, command, Status::Queued, Update::default())?;
             requeued.push((command.tenant_id.clone(), command.agent_id.clone()));
         } else {
             let message = format!(

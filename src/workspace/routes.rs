@@ -1,22 +1,17 @@
 //! `/api/v1/workspace/{kind}*` for `notes`, `calendar` and `kanban`.
 
-use std::collections::HashMap;
-
-use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Authed;
-use crate::documents::crud::{self, normalise, Codes, Deleted, Page, Spec};
+use crate::documents::crud::{normalise, Codes, Deleted, Spec};
 use crate::documents::fields::{Bounded, Day, Trimmed};
+use crate::documents::handlers::document_handler;
 use crate::documents::list::{DateRange, Filter, Filters};
-use crate::documents::{AnyDocument, Collection, Document};
+use crate::documents::{AnyDocument, Collection};
 use crate::error::{ApiResult, ErrorCode};
-use crate::http::extract::{Json, Path, Query};
-use crate::http::{created, ok, Created, Ok};
+use crate::http::extract::Path;
 use crate::state::AppState;
 
 const CODES: Codes = Codes {
@@ -130,61 +125,38 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 const KIND: &str = "notes, calendar or kanban";
 
-#[utoipa::path(get, path = "/api/v1/workspace/{kind}", tag = "workspace", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query),
-        ("sort" = Option<String>, Query), ("order" = Option<String>, Query), ("q" = Option<String>, Query)),
-    responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
-async fn list_items(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(kind): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Page> {
-    crud::list(&state, &me, spec(&kind)?, params).await
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/workspace/{kind}", tag = "workspace", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query),
+            ("sort" = Option<String>, Query), ("order" = Option<String>, Query), ("q" = Option<String>, Query)),
+        responses((status = 200, body = Success<Vec<AnyDocument>>), (status = 400, body = Failure)))]
+    list list_items [Path(kind): Path<String>,] spec(&kind)?
+);
 
-#[utoipa::path(post, path = "/api/v1/workspace/{kind}", tag = "workspace", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND)), request_body = AnyDocument,
-    responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
-async fn create_item(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path(kind): Path<String>,
-    Json(body): Json<Value>,
-) -> ApiResult<Created<Document>> {
-    Ok(created(crud::create(&state, &me, spec(&kind)?, body).await?))
-}
+document_handler!(
+    #[utoipa::path(post, path = "/api/v1/workspace/{kind}", tag = "workspace", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND)), request_body = AnyDocument,
+        responses((status = 201, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 409, body = Failure)))]
+    create create_item [Path(kind): Path<String>,] spec(&kind)?
+);
 
-#[utoipa::path(get, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn get_item(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::get(&state, &me, spec(&kind)?, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(get, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    get get_item [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
-#[utoipa::path(patch, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)), request_body = AnyDocument,
-    responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn patch_item(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
-) -> ApiResult<Ok<Document>> {
-    Ok(ok(crud::patch(&state, &me, spec(&kind)?, &id, body).await?))
-}
+document_handler!(
+    #[utoipa::path(patch, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)), request_body = AnyDocument,
+        responses((status = 200, body = Success<AnyDocument>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    patch patch_item [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);
 
-#[utoipa::path(delete, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
-    params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
-    responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
-async fn delete_item(
-    State(state): State<AppState>,
-    Authed(me, ..): Authed,
-    Path((kind, id)): Path<(String, String)>,
-) -> ApiResult<Ok<Deleted>> {
-    Ok(ok(crud::delete(&state, &me, spec(&kind)?, &id).await?))
-}
+document_handler!(
+    #[utoipa::path(delete, path = "/api/v1/workspace/{kind}/{id}", tag = "workspace", security(("bearer" = [])),
+        params(("kind" = String, Path, description = KIND), ("id" = String, Path)),
+        responses((status = 200, body = Success<Deleted>), (status = 400, body = Failure), (status = 404, body = Failure)))]
+    delete delete_item [Path((kind, id)): Path<(String, String)>,] spec(&kind)?, id
+);

@@ -14,9 +14,11 @@ use std::sync::{Arc, RwLock};
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use crate::clock::now_ms;
+
+pub mod store;
 
 pub const KEY_FILE: &str = "vault.key";
 /// Written during `vault rotate` before the database commits; see [`rotate`].
@@ -184,18 +186,9 @@ impl Vault {
 
     /// Verifies this key against the database's key-check value, storing one on first use.
     pub fn check_or_init(&self, conn: &Connection) -> Result<(), VaultError> {
-        let stored: Option<Vec<u8>> = conn
-            .query_row("SELECT key_check FROM vault_meta WHERE id = 1", [], |r| r.get(0))
-            .optional()?;
-        match stored {
+        match store::key_check(conn)? {
             Some(blob) => self.verify_key_check(&blob),
-            None => {
-                conn.execute(
-                    "INSERT INTO vault_meta (id, key_check, created_at) VALUES (1, ?1, ?2)",
-                    params![self.key_check(), now_ms()],
-                )?;
-                Ok(())
-            }
+            None => Ok(store::insert_key_check(conn, &self.key_check(), now_ms())?),
         }
     }
 
@@ -219,38 +212,15 @@ impl Vault {
     /// Stores (or replaces) a secret.
     pub fn put(&self, conn: &Connection, tenant_id: &str, id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
         let sealed = self.seal(&entry_aad(tenant_id, id), plaintext);
-        let now = now_ms();
-        conn.execute(
-            "INSERT INTO vault_entries (id, tenant_id, nonce, ciphertext, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-             ON CONFLICT (tenant_id, id) DO UPDATE SET nonce = excluded.nonce,
-                 ciphertext = excluded.ciphertext, updated_at = excluded.updated_at",
-            params![id, tenant_id, sealed.nonce, sealed.ciphertext, now],
-        )?;
-        Ok(())
+        Ok(store::put(conn, tenant_id, id, &sealed, now_ms())?)
     }
 
     /// Reads a secret of `tenant_id`; `None` when absent or another tenant's.
     pub fn get(&self, conn: &Connection, tenant_id: &str, id: &str) -> Result<Option<Vec<u8>>, VaultError> {
-        let row: Option<(Vec<u8>, Vec<u8>)> = conn
-            .query_row(
-                "SELECT nonce, ciphertext FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
-                params![id, tenant_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        row.map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct))
+        store::get(conn, tenant_id, id)?
+            .map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct))
             .transpose()
     }
-}
-
-/// Removes a secret of `tenant_id`; true when there was one.
-pub fn delete(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<bool> {
-    let removed = conn.execute(
-        "DELETE FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
-        params![id, tenant_id],
-    )?;
-    Ok(removed > 0)
 }
 
 /// 32 random bytes, base64-encoded: the format of the key file and of `BOTMOX_VAULT_KEY`.
@@ -295,26 +265,17 @@ pub fn write_key_file(path: &Path, encoded: &str) -> Result<(), VaultError> {
 /// Re-encrypts every entry and the key check under `new` in one transaction.
 pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<u64, VaultError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let blob: Vec<u8> = tx.query_row("SELECT key_check FROM vault_meta WHERE id = 1", [], |r| r.get(0))?;
+    let blob = store::key_check(&tx)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     old.verify_key_check(&blob)?;
-    let entries: Vec<(String, String, Vec<u8>, Vec<u8>)> = tx
-        .prepare("SELECT id, tenant_id, nonce, ciphertext FROM vault_entries")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
+    let entries = store::entries(&tx)?;
     let count = entries.len() as u64;
-    for (id, tenant_id, nonce, ciphertext) in entries {
-        let aad = entry_aad(&tenant_id, &id);
-        let plain = old.open(&aad, &nonce, &ciphertext)?;
+    for entry in entries {
+        let aad = entry_aad(&entry.tenant_id, &entry.id);
+        let plain = old.open(&aad, &entry.sealed.nonce, &entry.sealed.ciphertext)?;
         let sealed = new.seal(&aad, &plain);
-        tx.execute(
-            "UPDATE vault_entries SET nonce = ?1, ciphertext = ?2 WHERE tenant_id = ?3 AND id = ?4",
-            params![sealed.nonce, sealed.ciphertext, tenant_id, id],
-        )?;
+        store::reseal(&tx, &entry.tenant_id, &entry.id, &sealed)?;
     }
-    tx.execute(
-        "UPDATE vault_meta SET key_check = ?1, rotated_at = ?2 WHERE id = 1",
-        params![new.key_check(), now_ms()],
-    )?;
+    store::set_key_check(&tx, &new.key_check(), now_ms())?;
     tx.commit()?;
     Ok(count)
 }
@@ -361,10 +322,7 @@ pub fn recover_interrupted_rotation(data_dir: &Path, conn: &Connection) -> Resul
         return Ok(false);
     };
     let candidate = Vault::from_key(&decode_key(&text)?, KeySource::File(next.clone()));
-    let blob: Option<Vec<u8>> = conn
-        .query_row("SELECT key_check FROM vault_meta WHERE id = 1", [], |r| r.get(0))
-        .optional()?;
-    match blob {
+    match store::key_check(conn)? {
         Some(blob) if candidate.verify_key_check(&blob).is_ok() => {
             let path = data_dir.join(KEY_FILE);
             fs::rename(&next, &path).map_err(|source| VaultError::KeyFile { path, source })?;

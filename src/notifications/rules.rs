@@ -1,11 +1,11 @@
 //! What is worth telling an operator, read off the domain changes themselves: a bot's
 //! document before and after a write, an agent's heartbeat after silence, a proxy crossing
-//! the fraud-score threshold. Detection is pure; [`super::outbox::enqueue`] stores the result
+//! the fraud-score threshold. Detection is pure; [`super::store::enqueue`] stores the result
 //! in the same transaction as the change.
 
 use serde_json::{json, Value};
 
-use crate::bots::lifecycle::{self, BotStatus};
+use crate::bots::rules::{self, BotStatus, BOT_STALE_MS};
 use crate::documents::Document;
 
 /// The kinds of notice. Each user-facing kind has a switch in settings
@@ -69,10 +69,6 @@ pub struct Notice {
     pub data: Value,
 }
 
-/// A bot counts as offline when its `last_seen` is older than this (the UI's rule, spec
-/// `web-ui.md` §1.7).
-pub const BOT_STALE_MS: i64 = 5 * 60_000;
-
 /// How a bot is named in messages: its name, else its character's, else its id.
 pub fn bot_label(bot: &Document) -> String {
     fn text(v: Option<&Value>) -> Option<&str> {
@@ -87,7 +83,7 @@ pub fn bot_label(bot: &Document) -> String {
 
 /// Working and heard from recently: what the UI shows as not offline.
 pub fn bot_is_online(bot: &Document, now: i64) -> bool {
-    !matches!(lifecycle::status_of(bot), BotStatus::Offline | BotStatus::Banned)
+    !matches!(rules::status_of(bot), BotStatus::Offline | BotStatus::Banned)
         && bot
             .get("last_seen")
             .and_then(Value::as_i64)
@@ -121,7 +117,7 @@ pub fn bot_notices(before: &Document, after: &Document, now: i64) -> Vec<Notice>
     let label = bot_label(after);
     let id = after.get("id").cloned().unwrap_or(Value::Null);
     let mut notices = Vec::new();
-    let banned = |bot: &Document| lifecycle::status_of(bot) == BotStatus::Banned;
+    let banned = |bot: &Document| rules::status_of(bot) == BotStatus::Banned;
     if banned(after) && !banned(before) {
         let reason = after
             .get("lifecycle")
@@ -140,7 +136,7 @@ pub fn bot_notices(before: &Document, after: &Document, now: i64) -> Vec<Notice>
             (false, true) => notices.push(Notice {
                 kind: Kind::BotOnline,
                 text: format!("🟢 Bot online: {label}"),
-                data: json!({ "bot_id": id, "status": lifecycle::status_of(after).as_str() }),
+                data: json!({ "bot_id": id, "status": rules::status_of(after).as_str() }),
             }),
             _ => {}
         }

@@ -8,6 +8,11 @@ use time::{Date, PrimitiveDateTime, Time};
 use utoipa::ToSchema;
 
 use crate::documents::Document;
+
+/// A bot counts as offline when its `last_seen` is older than this (spec `web-ui.md` §1.7): the
+/// one window of the notifications, the list filters (bound as `:stale_ms`) and the UI (handed
+/// over as `bot_offline_after_ms` of `GET /health`).
+pub const BOT_STALE_MS: i64 = 5 * 60_000;
 use crate::error::{ApiError, ErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
