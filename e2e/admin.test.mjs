@@ -209,8 +209,9 @@ test('admin screens: secrets, artifacts with upload progress and download audit,
     assert.equal(await releaseRow.locator('.bm-admin-sha').innerText(), FILE_SHA);
 
     step = 'artifacts: a duplicate shows the server refusal';
-    await upload('1.0.0');
+    // Announced before the upload: the refusal can reach the console before upload() returns.
     expectFailed(409);
+    await upload('1.0.0');
     await dialog().locator('.ant-alert-error').getByText(/already exists|exists/i).waitFor();
     await dialog().getByRole('button', { name: 'Cancel' }).click();
 
