@@ -366,9 +366,21 @@ pub fn order_by(query: &ListQuery) -> (String, Option<String>) {
 
 /// Matches documents where some string, number or boolean, at any depth, contains `:q`
 /// (case-insensitive): the reference's rule, reaching nested fields like `character.name`.
+/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when [`search_phrase`] gives a phrase.
 pub const SEARCH_CLAUSE: &str = "EXISTS (SELECT 1 FROM json_tree(documents.payload) AS j
      WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
        AND instr(lower(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.atom AS TEXT) END), lower(:q)) > 0)";
+
+/// Narrows a search to the documents whose values contain `:fts`'s trigrams (the index of
+/// migration V21); a superset of what [`SEARCH_CLAUSE`] matches, never a substitute for it.
+pub const INDEXED_SEARCH_CLAUSE: &str =
+    "documents.rowid IN (SELECT rowid FROM documents_search WHERE documents_search MATCH :fts)";
+
+/// The full-text phrase for `q`, or None when the index cannot narrow it: a trigram index
+/// needs at least three characters, so a shorter `q` is a scan.
+pub fn search_phrase(q: &str) -> Option<String> {
+    (q.chars().count() >= 3).then(|| format!("\"{}\"", q.replace('"', "\"\"")))
+}
 
 /// A resource's display state (web-ui.md §2.4-2.6, the `/expiring` thresholds), for the
 /// `state` filter; `stopped` is the stored status that outranks time (`revoked`, `banned`).
@@ -558,5 +570,13 @@ mod tests {
         assert_eq!(binds[1].1, SqlValue::Integer(1_767_312_000_000 + DAY_MS - 1));
         let err = parse(&[("from", "2026-01-03"), ("to", "2026-01-02")]).unwrap_err();
         assert!(err.message.contains("to: must not be before from"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_search_phrase_quotes_the_text_and_needs_three_characters() {
+        assert_eq!(search_phrase("ab"), None);
+        assert_eq!(search_phrase("日本"), None);
+        assert_eq!(search_phrase("日本語").as_deref(), Some("\"日本語\""));
+        assert_eq!(search_phrase("say \"hi\" *-").as_deref(), Some("\"say \"\"hi\"\" *-\""));
     }
 }

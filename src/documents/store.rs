@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::list::{order_by, ListQuery, SEARCH_CLAUSE};
+use super::list::{order_by, search_phrase, ListQuery, INDEXED_SEARCH_CLAUSE, SEARCH_CLAUSE};
 use super::{Collection, Document};
 
 fn encode(doc: &Document) -> String {
@@ -147,6 +147,11 @@ pub fn list(
     let coll = coll.as_str();
     let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
     let mut clauses: Vec<&str> = Vec::new();
+    let phrase = query.q.as_deref().and_then(search_phrase);
+    if let Some(phrase) = &phrase {
+        clauses.push(INDEXED_SEARCH_CLAUSE);
+        bound.push((":fts", phrase));
+    }
     if let Some(q) = &query.q {
         clauses.push(SEARCH_CLAUSE);
         bound.push((":q", q));
