@@ -5,7 +5,7 @@
 //! `cargo bench --bench api` (release profile). The load generator runs in this process and
 //! shares the machine with the server, for both the server and the yardstick alike.
 //! `cargo bench --bench api -- writes` runs only the finance writes (and the stats over them).
-//! The reads end with `q` searches over the 10,000 bots, 64 clients.
+//! The reads end with `q` searches over the 10,000 bots, 64 clients; `-- reads` runs only them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,6 +97,10 @@ async fn main() {
     let token = Arc::new(format!("Bearer {}", login["data"]["token"].as_str().unwrap()));
     if !std::env::args().any(|a| a == "writes") {
         reads(&client, &token).await;
+    }
+    if std::env::args().any(|a| a == "reads") {
+        stop(server);
+        return;
     }
 
     let (c, t) = (client.clone(), token.clone());

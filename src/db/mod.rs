@@ -351,6 +351,13 @@ pub fn test_connection() -> Connection {
 
 /// Applies every embedded migration not yet applied.
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    migration_functions(conn)?;
+    migrations::migrations::runner().run(conn)?;
+    Ok(())
+}
+
+/// The SQL functions migrations call.
+fn migration_functions(conn: &Connection) -> Result<(), DbError> {
     // V16 hashes stored credentials in SQL; SQLite has no SHA-256 of its own.
     conn.create_scalar_function(
         "sha256_hex",
@@ -362,7 +369,6 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
                 .map(|text| crate::auth::token::hash_hex(&text)))
         },
     )?;
-    migrations::migrations::runner().run(conn)?;
     Ok(())
 }
 
@@ -452,5 +458,40 @@ mod tests {
             .unwrap();
         acknowledged.sort();
         assert_eq!(stored, acknowledged, "exactly the acknowledged writes are stored");
+    }
+
+    #[test]
+    fn the_aggregate_and_search_migrations_take_in_existing_documents() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migration_functions(&conn).unwrap();
+        migrations::migrations::runner()
+            .set_target(refinery::Target::Version(19))
+            .run(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO documents (tenant_id, collection, id, payload, created_at, updated_at) VALUES
+                ('t', 'finance_operations', 'f1', '{"type":"income","amount":0.1,"currency":"USD","date":1767225600000,"bot_id":"b1"}', 1, 1),
+                ('t', 'finance_operations', 'f2', '{"type":"expense","amount":0.2,"currency":"USD","date":1767225600000,"bot_id":"b2"}', 1, 1),
+                ('t', 'bots', 'b1', '{"name":"Zebra","character":{"name":"Ångström"}}', 1, 1);"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(
+            crate::finance::store::money(&conn, "t", "2026-01-01", "2026-01-01").unwrap(),
+            [("2026-01-01".to_owned(), "USD".to_owned(), 0.2, 0.1)]
+        );
+        assert_eq!(
+            crate::finance::store::active_bots(&conn, "t", "0000-00-00", "9999-99-99").unwrap(),
+            [("2026-01-01".to_owned(), 2)]
+        );
+        let found: String = conn
+            .query_row(
+                "SELECT id FROM documents WHERE rowid IN
+                     (SELECT rowid FROM documents_search WHERE documents_search MATCH '\"ngstr\"')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, "b1");
     }
 }
