@@ -86,7 +86,7 @@ fn operation(i: u64) -> Value {
         "project_id": "wow_tbc", "gold_price_at_time": 12.5 })
 }
 
-/// One request of `class`; true when it answered 2xx.
+/// One request of `class`; the failure (a status or a transport error) unless it answered 2xx.
 async fn request(
     c: &reqwest::Client,
     token: &str,
@@ -94,7 +94,7 @@ async fn request(
     bots: &[String],
     ops: &[String],
     rng: &mut Lcg,
-) -> bool {
+) -> Result<(), String> {
     let bot = &bots[rng.next(bots.len() as u64) as usize];
     let op = &ops[rng.next(ops.len() as u64) as usize];
     let req = match class {
