@@ -487,7 +487,7 @@ mod tests {
         let found: String = conn
             .query_row(
                 "SELECT id FROM documents WHERE rowid IN
-                     (SELECT rowid FROM documents_search WHERE documents_search MATCH '\"ngstr\"')",
+                     (SELECT rowid FROM documents_search WHERE documents_search MATCH '\"ngs\" AND \"str\"')",
                 [],
                 |r| r.get(0),
             )

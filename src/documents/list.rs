@@ -366,20 +366,28 @@ pub fn order_by(query: &ListQuery) -> (String, Option<String>) {
 
 /// Matches documents where some string, number or boolean, at any depth, contains `:q`
 /// (case-insensitive): the reference's rule, reaching nested fields like `character.name`.
-/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when [`search_phrase`] gives a phrase.
+/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when [`search_terms`] gives terms.
 pub const SEARCH_CLAUSE: &str = "EXISTS (SELECT 1 FROM json_tree(documents.payload) AS j
      WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
        AND instr(lower(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.atom AS TEXT) END), lower(:q)) > 0)";
 
-/// Narrows a search to the documents whose values contain `:fts`'s trigrams (the index of
-/// migration V21); a superset of what [`SEARCH_CLAUSE`] matches, never a substitute for it.
+/// Narrows a search to the documents whose values have all of `:fts`'s trigrams (the index
+/// of migration V21); a superset of what [`SEARCH_CLAUSE`] matches, never a substitute for it.
 pub const INDEXED_SEARCH_CLAUSE: &str =
     "documents.rowid IN (SELECT rowid FROM documents_search WHERE documents_search MATCH :fts)";
 
-/// The full-text phrase for `q`, or None when the index cannot narrow it: a trigram index
-/// needs at least three characters, so a shorter `q` is a scan.
-pub fn search_phrase(q: &str) -> Option<String> {
-    (q.chars().count() >= 3).then(|| format!("\"{}\"", q.replace('"', "\"\"")))
+/// The full-text query for `q`: each distinct trigram of the text, quoted, all required. None
+/// when the index cannot narrow it: a `q` under three characters has no trigram, so it scans.
+pub fn search_terms(q: &str) -> Option<String> {
+    let chars: Vec<char> = q.chars().collect();
+    let mut terms: Vec<String> = Vec::new();
+    for window in chars.windows(3) {
+        let term = format!("\"{}\"", window.iter().collect::<String>().replace('"', "\"\""));
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
+    }
+    (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
 /// A resource's display state (web-ui.md §2.4-2.6, the `/expiring` thresholds), for the
@@ -573,10 +581,11 @@ mod tests {
     }
 
     #[test]
-    fn a_search_phrase_quotes_the_text_and_needs_three_characters() {
-        assert_eq!(search_phrase("ab"), None);
-        assert_eq!(search_phrase("日本"), None);
-        assert_eq!(search_phrase("日本語").as_deref(), Some("\"日本語\""));
-        assert_eq!(search_phrase("say \"hi\" *-").as_deref(), Some("\"say \"\"hi\"\" *-\""));
+    fn search_terms_are_the_quoted_trigrams_of_three_characters_or_more() {
+        assert_eq!(search_terms("ab"), None);
+        assert_eq!(search_terms("日本"), None);
+        assert_eq!(search_terms("日本語").as_deref(), Some("\"日本語\""));
+        assert_eq!(search_terms("a\"*-").as_deref(), Some("\"a\"\"*\" AND \"\"\"*-\""));
+        assert_eq!(search_terms("aaaa").as_deref(), Some("\"aaa\""));
     }
 }

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::list::{order_by, search_phrase, ListQuery, INDEXED_SEARCH_CLAUSE, SEARCH_CLAUSE};
+use super::list::{order_by, search_terms, ListQuery, INDEXED_SEARCH_CLAUSE, SEARCH_CLAUSE};
 use super::{Collection, Document};
 
 fn encode(doc: &Document) -> String {
@@ -144,13 +144,17 @@ pub fn list(
 ) -> rusqlite::Result<(Vec<Box<RawValue>>, u64)> {
     // The collection is spelled into the SQL (it is one of a closed set) so that SQLite can
     // use the partial sort indexes, which a bound parameter would hide from the planner.
+    let terms = query
+        .q
+        .as_deref()
+        .filter(|_| coll.full_text_indexed())
+        .and_then(search_terms);
     let coll = coll.as_str();
     let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
     let mut clauses: Vec<&str> = Vec::new();
-    let phrase = query.q.as_deref().and_then(search_phrase);
-    if let Some(phrase) = &phrase {
+    if let Some(terms) = &terms {
         clauses.push(INDEXED_SEARCH_CLAUSE);
-        bound.push((":fts", phrase));
+        bound.push((":fts", terms));
     }
     if let Some(q) = &query.q {
         clauses.push(SEARCH_CLAUSE);
