@@ -80,8 +80,8 @@ impl Lcg {
 }
 
 fn operation(i: u64) -> Value {
-    json!({ "type": if i % 3 == 0 { "expense" } else { "income" }, "category": "sale",
-        "amount": (i % 100) as f64 + 0.5, "currency": if i % 5 == 0 { "gold" } else { "USD" },
+    json!({ "type": if i.is_multiple_of(3) { "expense" } else { "income" }, "category": "sale",
+        "amount": (i % 100) as f64 + 0.5, "currency": if i.is_multiple_of(5) { "gold" } else { "USD" },
         "date": 1_767_225_600_000i64 + (i as i64 % 90) * 86_400_000, "bot_id": format!("bot-{}", i % 40),
         "project_id": "wow_tbc", "gold_price_at_time": 12.5 })
 }
