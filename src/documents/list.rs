@@ -364,19 +364,7 @@ pub fn order_by(query: &ListQuery) -> (String, Option<String>) {
     }
 }
 
-/// Matches documents where some string, number or boolean, at any depth, contains `:q`
-/// (case-insensitive): the reference's rule, reaching nested fields like `character.name`.
-/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when [`search_terms`] gives terms.
-pub const SEARCH_CLAUSE: &str = "EXISTS (SELECT 1 FROM json_tree(documents.payload) AS j
-     WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
-       AND instr(lower(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.atom AS TEXT) END), lower(:q)) > 0)";
-
-/// Narrows a search to the documents whose values have all of `:fts`'s trigrams (the index
-/// of migration V21); a superset of what [`SEARCH_CLAUSE`] matches, never a substitute for it.
-pub const INDEXED_SEARCH_CLAUSE: &str =
-    "documents.rowid IN (SELECT rowid FROM documents_search WHERE documents_search MATCH :fts)";
-
-/// The full-text query for `q`: each distinct trigram of the text, quoted, all required. None
+/// The full-text query for `q` (see `store::INDEXED_SEARCH_CLAUSE`): each distinct trigram of the text, quoted, all required. None
 /// when the index cannot narrow it: a `q` under three characters has no trigram, so it scans.
 pub fn search_terms(q: &str) -> Option<String> {
     let chars: Vec<char> = q.chars().collect();
