@@ -5,6 +5,7 @@
 //! `cargo bench --bench api` (release profile). The load generator runs in this process and
 //! shares the machine with the server, for both the server and the yardstick alike.
 //! `cargo bench --bench api -- writes` runs only the finance writes (and the stats over them).
+//! The reads end with `q` searches over the 10,000 bots, 64 clients; `-- reads` runs only them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +21,8 @@ const CLIENTS: usize = 64;
 const BOTS: usize = 10_000;
 const LIST_REQUESTS: usize = 20_000;
 const OPERATIONS: usize = 100_000;
+const STATS_REQUESTS: usize = 20;
+const SEARCH_REQUESTS: usize = 5_000;
 
 fn url(path: &str) -> String {
     format!("http://127.0.0.1:{PORT}{path}")
@@ -95,6 +98,10 @@ async fn main() {
     if !std::env::args().any(|a| a == "writes") {
         reads(&client, &token).await;
     }
+    if std::env::args().any(|a| a == "reads") {
+        stop(server);
+        return;
+    }
 
     let (c, t) = (client.clone(), token.clone());
     let (latencies, wall) = load(OPERATIONS, move |i| {
@@ -116,18 +123,25 @@ async fn main() {
     .await;
     report("POST /api/v1/finance/operations, 64 clients", &latencies, wall);
 
+    let mut latencies = Vec::with_capacity(STATS_REQUESTS);
     let started = Instant::now();
-    let stats = client
-        .get(url("/api/v1/finance/daily-stats"))
-        .header("authorization", token.as_str())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stats.status(), 200);
-    stats.bytes().await.unwrap();
-    println!(
-        "GET /api/v1/finance/daily-stats over {OPERATIONS} operations: {:.1} ms",
-        started.elapsed().as_secs_f64() * 1000.0
+    for _ in 0..STATS_REQUESTS {
+        let t = Instant::now();
+        let stats = client
+            .get(url("/api/v1/finance/daily-stats"))
+            .header("authorization", token.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stats.status(), 200);
+        assert!(stats.bytes().await.unwrap().len() > 1000);
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    report(
+        &format!("GET /api/v1/finance/daily-stats over {OPERATIONS} operations, one client"),
+        &latencies,
+        started.elapsed(),
     );
 
     let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap_or_default();
@@ -205,4 +219,24 @@ async fn reads(client: &reqwest::Client, token: &Arc<String>) {
     })
     .await;
     report("bare axum, same bytes, 64 clients (yardstick)", &latencies, wall);
+
+    // `q` naming one character of the 10,000 (`Char1234` is no other's prefix).
+    let (c, t) = (client.clone(), token.clone());
+    let (latencies, wall) = load(SEARCH_REQUESTS, move |i| {
+        let (c, t) = (c.clone(), t.clone());
+        async move {
+            let n = 1000 + (i * 7919) % 9000;
+            let res = c
+                .get(url(&format!("/api/v1/bots?limit=50&q=Char{n}")))
+                .header("authorization", t.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["meta"]["total"], 1, "Char{n}");
+        }
+    })
+    .await;
+    report("GET /api/v1/bots?q=Char<n> (of 10,000), 64 clients", &latencies, wall);
 }

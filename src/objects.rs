@@ -19,7 +19,10 @@ use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart
 use sha2::{Digest, Sha256};
 
 pub const OBJECTS_DIR: &str = "objects";
-const PROBE_KEY: &str = ".health/probe";
+/// Each readiness probe writes its own object: probes running at once would otherwise delete
+/// one another's before the read-back and answer 503 on a healthy store.
+const PROBE_PREFIX: &str = ".health/probe-";
+static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -209,9 +212,13 @@ impl Objects {
 
     /// Readiness: a write, a read-back and a delete of a small probe object.
     pub async fn probe(&self) -> Result<(), ObjectError> {
-        let written = self.put(PROBE_KEY, Bytes::from_static(b"ok")).await?;
-        self.get_verified(PROBE_KEY, &written.sha256).await?;
-        self.delete(PROBE_KEY).await
+        let key = format!(
+            "{PROBE_PREFIX}{}",
+            PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let written = self.put(&key, Bytes::from_static(b"ok")).await?;
+        self.get_verified(&key, &written.sha256).await?;
+        self.delete(&key).await
     }
 }
 

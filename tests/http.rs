@@ -125,6 +125,18 @@ async fn health_and_readiness_report_their_checks() {
 }
 
 #[tokio::test]
+async fn readiness_probes_at_once_all_answer_ready() {
+    let server = TestServer::start().await;
+    let probes: Vec<_> = (0..64)
+        .map(|_| tokio::spawn(client().get(server.url("/api/v1/health/ready")).send()))
+        .collect();
+    for probe in probes {
+        let res = probe.await.unwrap().unwrap();
+        json_of(res, 200).await;
+    }
+}
+
+#[tokio::test]
 async fn readiness_fails_when_the_object_store_cannot_be_written() {
     let server = TestServer::start().await;
     // A file where the store's directory should be: unwritable even for root.

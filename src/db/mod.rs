@@ -357,17 +357,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
 }
 
 fn migrate_to(conn: &mut Connection, target: refinery::Target) -> Result<(), DbError> {
-    // V16 hashes stored credentials in SQL; SQLite has no SHA-256 of its own.
-    conn.create_scalar_function(
-        "sha256_hex",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            Ok(ctx
-                .get::<Option<String>>(0)?
-                .map(|text| crate::auth::token::hash_hex(&text)))
-        },
-    )?;
+    migration_functions(conn)?;
     // A migration that rebuilds a table (SQLite's way to change a constraint) drops the old
     // one; with foreign keys on, that drop deletes its rows first and cascades into every table
     // pointing at it. The pragma is a no-op inside a transaction, so it is set before the
@@ -381,6 +371,22 @@ fn migrate_to(conn: &mut Connection, target: refinery::Target) -> Result<(), DbE
     let checked = migrated.and_then(|_| dangling_references(conn));
     conn.pragma_update(None, "foreign_keys", enforced)?;
     checked
+}
+
+/// The SQL functions migrations call.
+fn migration_functions(conn: &Connection) -> Result<(), DbError> {
+    // V16 hashes stored credentials in SQL; SQLite has no SHA-256 of its own.
+    conn.create_scalar_function(
+        "sha256_hex",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|text| crate::auth::token::hash_hex(&text)))
+        },
+    )?;
+    Ok(())
 }
 
 /// Fails when some row points at a row that does not exist (`PRAGMA foreign_key_check`).
@@ -583,5 +589,36 @@ mod tests {
             .unwrap();
         acknowledged.sort();
         assert_eq!(stored, acknowledged, "exactly the acknowledged writes are stored");
+    }
+
+    #[test]
+    fn the_aggregate_and_search_migrations_take_in_existing_documents() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, refinery::Target::Version(19)).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO documents (tenant_id, collection, id, payload, created_at, updated_at) VALUES
+                ('t', 'finance_operations', 'f1', '{"type":"income","amount":0.1,"currency":"USD","date":1767225600000,"bot_id":"b1"}', 1, 1),
+                ('t', 'finance_operations', 'f2', '{"type":"expense","amount":0.2,"currency":"USD","date":1767225600000,"bot_id":"b2"}', 1, 1),
+                ('t', 'bots', 'b1', '{"name":"Zebra","character":{"name":"Ångström"}}', 1, 1);"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(
+            crate::finance::store::money(&conn, "t", "2026-01-01", "2026-01-01").unwrap(),
+            [("2026-01-01".to_owned(), "USD".to_owned(), 0.2, 0.1)]
+        );
+        assert_eq!(
+            crate::finance::store::active_bots(&conn, "t", "0000-00-00", "9999-99-99").unwrap(),
+            [("2026-01-01".to_owned(), 2)]
+        );
+        let found: String = conn
+            .query_row(
+                "SELECT id FROM documents WHERE rowid IN
+                     (SELECT rowid FROM documents_search WHERE documents_search MATCH '\"ngs\" AND \"str\"')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, "b1");
     }
 }

@@ -47,6 +47,12 @@ impl Collection {
         }
     }
 
+    /// Whether the full-text index of migration V22 covers the collection: all but finance
+    /// operations, the high-volume write, whose `q` reads the collection.
+    pub fn full_text_indexed(self) -> bool {
+        self != Collection::Finance
+    }
+
     /// Prefix of server-generated ids: `<prefix>-<epoch ms base36>-<6 random base36>`.
     pub fn id_prefix(self) -> &'static str {
         match self {

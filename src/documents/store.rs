@@ -7,9 +7,21 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::list::{order_by, ListQuery, SEARCH_CLAUSE};
+use super::list::{order_by, search_terms, ListQuery};
 use super::{Collection, Document};
 use crate::bots::rules::BOT_STALE_MS;
+
+/// Matches documents where some string, number or boolean, at any depth, contains `:q`
+/// (case-insensitive): the reference's rule, reaching nested fields like `character.name`.
+/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when [`search_terms`] gives terms.
+const SEARCH_CLAUSE: &str = "EXISTS (SELECT 1 FROM json_tree(documents.payload) AS j
+     WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
+       AND instr(lower(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.atom AS TEXT) END), lower(:q)) > 0)";
+
+/// Narrows a search to the documents whose values have all of `:fts`'s trigrams (the index
+/// of migration V22); a superset of what [`SEARCH_CLAUSE`] matches, never a substitute for it.
+const INDEXED_SEARCH_CLAUSE: &str =
+    "documents.rowid IN (SELECT rowid FROM documents_search WHERE documents_search MATCH :fts)";
 
 fn encode(doc: &Document) -> String {
     serde_json::to_string(doc).expect("a JSON map serialises")
@@ -151,9 +163,18 @@ pub fn list(
 ) -> rusqlite::Result<(Vec<Box<RawValue>>, u64)> {
     // The collection is spelled into the SQL (it is one of a closed set) so that SQLite can
     // use the partial sort indexes, which a bound parameter would hide from the planner.
+    let terms = query
+        .q
+        .as_deref()
+        .filter(|_| coll.full_text_indexed())
+        .and_then(search_terms);
     let coll = coll.as_str();
     let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
     let mut clauses: Vec<&str> = Vec::new();
+    if let Some(terms) = &terms {
+        clauses.push(INDEXED_SEARCH_CLAUSE);
+        bound.push((":fts", terms));
+    }
     if let Some(q) = &query.q {
         clauses.push(SEARCH_CLAUSE);
         bound.push((":q", q));

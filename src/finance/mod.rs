@@ -3,3 +3,4 @@
 
 pub mod routes;
 pub mod stats;
+pub mod store;

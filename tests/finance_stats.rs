@@ -1,0 +1,240 @@
+//! The daily finance figures (kept as per-day aggregates by every write) against the same
+//! figures computed from scratch over the operations the test wrote, updated and deleted.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use common::TestServer;
+use serde_json::{json, Map, Value};
+
+/// A small deterministic generator, so a failure replays.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.next(items.len() as u64) as usize]
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// 2026-01-01T00:00:00Z.
+const BASE_MS: i64 = 1_767_225_600_000;
+
+fn random_fields(rng: &mut Lcg) -> Map<String, Value> {
+    let mut op = Map::new();
+    op.insert("type".into(), json!(rng.pick(&["income", "expense"])));
+    op.insert(
+        "category".into(),
+        json!(rng.pick(&["sale", "proxy", "license", "other"])),
+    );
+    op.insert("amount".into(), json!(rng.next(100_000) as f64 / 100.0));
+    op.insert("currency".into(), json!(rng.pick(&["USD", "gold"])));
+    // Five days, at any hour, including the last millisecond of a day.
+    let at = BASE_MS + rng.next(5) as i64 * DAY_MS + [0, 3_600_000, DAY_MS - 1][rng.next(3) as usize];
+    op.insert("date".into(), json!(at));
+    op.insert("bot_id".into(), json!(rng.pick(&["bot-a", "bot-b", "bot-c", ""])));
+    op.insert("project_id".into(), json!(rng.pick(&["wow_tbc", "wow_classic"])));
+    op.insert(
+        "gold_price_at_time".into(),
+        json!(rng.pick(&["0", "-1", "12.5", "20.25", "7"]).parse::<f64>().unwrap()),
+    );
+    op
+}
+
+fn day_of(op: &Map<String, Value>) -> String {
+    let k = (op["date"].as_i64().unwrap() - BASE_MS).div_euclid(DAY_MS);
+    format!("2026-01-{:02}", k + 1)
+}
+
+/// The daily stats and gold prices computed from the operations themselves.
+fn from_scratch(ops: &HashMap<String, Map<String, Value>>) -> (Value, Value) {
+    #[derive(Default)]
+    struct Day {
+        money: BTreeMap<String, (f64, f64)>,
+        bots: BTreeSet<String>,
+        farmed: BTreeMap<String, f64>,
+        prices: Vec<f64>,
+    }
+    let mut days: BTreeMap<String, Day> = BTreeMap::new();
+    for op in ops.values() {
+        let day = days.entry(day_of(op)).or_default();
+        let amount = op["amount"].as_f64().unwrap();
+        let (kind, currency) = (op["type"].as_str().unwrap(), op["currency"].as_str().unwrap());
+        let money = day.money.entry(currency.to_owned()).or_default();
+        if kind == "expense" {
+            money.0 += amount;
+        } else {
+            money.1 += amount;
+        }
+        let bot = op["bot_id"].as_str().unwrap();
+        if !bot.is_empty() {
+            day.bots.insert(bot.to_owned());
+        }
+        if kind == "income" && currency == "gold" {
+            *day.farmed
+                .entry(op["project_id"].as_str().unwrap().to_owned())
+                .or_default() += amount;
+        }
+        let price = op["gold_price_at_time"].as_f64().unwrap();
+        if kind == "income" && op["category"] == "sale" && price > 0.0 {
+            day.prices.push(price);
+        }
+    }
+    let mut stats = Map::new();
+    let mut prices = Map::new();
+    for (date, day) in &days {
+        let figures = |(expenses, revenue): (f64, f64)| json!({ "total_expenses": expenses, "total_revenue": revenue, "net_profit": revenue - expenses });
+        let usd = day.money.get("USD").copied().unwrap_or_default();
+        let mut entry = figures(usd);
+        entry["date"] = json!(date);
+        entry["by_currency"] = day
+            .money
+            .iter()
+            .map(|(c, m)| (c.clone(), figures(*m)))
+            .collect::<Map<_, _>>()
+            .into();
+        entry["active_bots"] = json!(day.bots.len());
+        entry["total_farmed"] = day
+            .farmed
+            .iter()
+            .map(|(p, gold)| (p.clone(), json!({ "gold": gold })))
+            .collect::<Map<_, _>>()
+            .into();
+        stats.insert(date.clone(), entry);
+        if !day.prices.is_empty() {
+            let mean = day.prices.iter().sum::<f64>() / day.prices.len() as f64;
+            prices.insert(date.clone(), json!({ "price": mean }));
+        }
+    }
+    (Value::Object(stats), Value::Object(prices))
+}
+
+/// Equal JSON, numbers within rounding (the server and the test sum in different orders).
+fn assert_close(got: &Value, want: &Value, at: &str) {
+    match (got, want) {
+        (Value::Number(g), Value::Number(w)) => {
+            let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
+            assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{at}: got {g}, want {w}");
+        }
+        (Value::Object(g), Value::Object(w)) => {
+            assert_eq!(g.keys().collect::<Vec<_>>(), w.keys().collect::<Vec<_>>(), "{at}: keys");
+            for (key, value) in w {
+                assert_close(&g[key], value, &format!("{at}.{key}"));
+            }
+        }
+        _ => assert_eq!(got, want, "{at}"),
+    }
+}
+
+async fn check(server: &TestServer, token: &str, ops: &HashMap<String, Map<String, Value>>) {
+    let (stats, prices) = from_scratch(ops);
+    let got = server.call_ok("GET", "/api/v1/finance/daily-stats", token, None).await;
+    assert_close(&got["data"], &stats, "daily-stats");
+    let got = server
+        .call_ok("GET", "/api/v1/finance/gold-price-history", token, None)
+        .await;
+    assert_close(&got["data"], &prices, "gold-price-history");
+    let got = server
+        .call_ok(
+            "GET",
+            "/api/v1/finance/daily-stats?from=2026-01-02&to=2026-01-03",
+            token,
+            None,
+        )
+        .await;
+    let ranged: Map<String, Value> = stats
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(day, _)| ("2026-01-02".."2026-01-04").contains(&day.as_str()))
+        .map(|(d, v)| (d.clone(), v.clone()))
+        .collect();
+    assert_close(&got["data"], &Value::Object(ranged), "ranged daily-stats");
+}
+
+#[tokio::test]
+async fn daily_figures_match_a_computation_from_scratch_through_creates_updates_and_deletes() {
+    let server = TestServer::start().await;
+    let t = server.setup_admin().await;
+    // Another tenant's operations on the same days must not show.
+    let other = server.user("other@example.com", "other", "admin").await;
+    let mut rng = Lcg(20);
+    for _ in 0..20 {
+        server
+            .call_ok(
+                "POST",
+                "/api/v1/finance/operations",
+                &other,
+                Some(Value::Object(random_fields(&mut rng))),
+            )
+            .await;
+    }
+
+    let mut ops: HashMap<String, Map<String, Value>> = HashMap::new();
+    for _ in 0..150 {
+        let fields = random_fields(&mut rng);
+        let created = server
+            .call_ok(
+                "POST",
+                "/api/v1/finance/operations",
+                &t,
+                Some(Value::Object(fields.clone())),
+            )
+            .await;
+        ops.insert(created["data"]["id"].as_str().unwrap().to_owned(), fields);
+    }
+    check(&server, &t, &ops).await;
+
+    let mut ids: Vec<String> = ops.keys().cloned().collect();
+    ids.sort();
+    // Updates move operations between days, types, currencies, bots and projects.
+    for id in ids.iter().take(60) {
+        let fresh = random_fields(&mut rng);
+        // Always the amount, and each other field or not.
+        let changed: Map<String, Value> = fresh
+            .into_iter()
+            .filter(|(key, _)| key == "amount" || rng.next(2) == 0)
+            .collect();
+        server
+            .call_ok(
+                "PATCH",
+                &format!("/api/v1/finance/operations/{id}"),
+                &t,
+                Some(Value::Object(changed.clone())),
+            )
+            .await;
+        ops.get_mut(id).unwrap().extend(changed);
+    }
+    check(&server, &t, &ops).await;
+
+    // Deletes empty some groups entirely; a day with nothing left disappears.
+    for id in ids.iter().skip(40).take(70) {
+        server
+            .call_ok("DELETE", &format!("/api/v1/finance/operations/{id}"), &t, None)
+            .await;
+        ops.remove(id);
+    }
+    check(&server, &t, &ops).await;
+    let day5: Vec<String> = ops
+        .iter()
+        .filter(|(_, op)| day_of(op) == "2026-01-05")
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in &day5 {
+        server
+            .call_ok("DELETE", &format!("/api/v1/finance/operations/{id}"), &t, None)
+            .await;
+        ops.remove(id);
+    }
+    check(&server, &t, &ops).await;
+    let stats = server.call_ok("GET", "/api/v1/finance/daily-stats", &t, None).await;
+    assert!(stats["data"].get("2026-01-05").is_none(), "{}", stats["data"]);
+}
