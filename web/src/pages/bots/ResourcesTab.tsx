@@ -16,10 +16,10 @@ import { formatDateTime } from '../../format';
 import { S } from '../../strings';
 import FraudScore from '../resources/FraudScore';
 import SubscriptionDialog from '../resources/SubscriptionDialog';
-import { STATE_COLOR, licenseState, proxyAddress, proxyState, stateLabel, subscriptionState, type ResourceState } from '../resources/expiry';
-import { parseProxy, proxyString } from '../resources/proxyString';
-import { LicenseFields, ProxyFields, proxyBody, useIpqsConfig, type ProxyForm } from '../resources/resourceForms';
-import { useWarningDays } from '../resources/useResourceStats';
+import { STATE_COLOR, licenseState, proxyAddress, proxyState, stateLabel, subscriptionState, type ResourceState } from '../../models/expiry';
+import { parseProxy, proxyString } from '../../models/proxyString';
+import { LicenseFields, ProxyFields, proxyBody, useIpqsConfig, type ProxyForm } from '../resources/ResourceForms';
+import { useWarningDays } from '../../models/resourceStats';
 import type { BotResources } from './useBotResources';
 
 const B = S.bot;

@@ -39,10 +39,10 @@ import {
   financeApi,
   type Operation,
   type OpType,
-} from './api';
+} from '../../api/finance';
 import DayChart, { type Series } from './Chart';
 import Analysis, { periodFilters } from './Analysis';
-import { settingsApi } from '../settings/api';
+import { settingsApi } from '../../api/settings';
 
 const F = S.finance;
 const STATS_POLL_MS = 30_000;

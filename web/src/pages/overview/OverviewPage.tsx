@@ -15,11 +15,11 @@ import { daysLeft, formatDate } from '../../components/crud/cells';
 import Section from '../../components/Section';
 import { useLive } from '../../hooks';
 import { S } from '../../strings';
-import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } from '../bots/botModel';
+import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } from '../../models/bots';
 import GettingStarted from './GettingStarted';
-import type { Operation } from '../finance/api';
-import { notesApi } from '../workspace/api';
-import { proxyAddress } from '../resources/expiry';
+import type { Operation } from '../../api/finance';
+import { notesApi } from '../../api/workspace';
+import { proxyAddress } from '../../models/expiry';
 import ServerSection from './ServerSection';
 import './overview.css';
 

@@ -45,11 +45,11 @@ import {
   storedStatus,
   useProjectSettings,
   type Presence,
-} from '../bots/botModel';
+} from '../../models/bots';
 import { usePolicy } from '../../policy';
 import { ADD_FIRST_BOT } from '../overview/GettingStarted';
-import { SEVERITY, STATE_TONE, licenseState, proxyState, subscriptionState, worst, type ResourceState } from '../resources/expiry';
-import { useWarningDays } from '../resources/useResourceStats';
+import { SEVERITY, STATE_TONE, licenseState, proxyState, subscriptionState, worst, type ResourceState } from '../../models/expiry';
+import { useWarningDays } from '../../models/resourceStats';
 
 const P = S.project;
 /** What a row shows: the bot and its resources; the list reloads when one of them changes. */

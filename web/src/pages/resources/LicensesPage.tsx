@@ -20,10 +20,10 @@ import {
   useListTable,
 } from '../../components/crud';
 import { S } from '../../strings';
-import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
-import { STATE_COLOR, licenseState, stateLabel, type ResourceState } from './expiry';
-import { LicenseFields } from './resourceForms';
-import { useAllOf } from './useResourceStats';
+import { BotRef, botLabel, useBotIndex } from '../../models/bots';
+import { STATE_COLOR, licenseState, stateLabel, type ResourceState } from '../../models/expiry';
+import { LicenseFields } from './ResourceForms';
+import { useAllOf } from '../../models/resourceStats';
 
 const L = S.licenses;
 const STATUS_FILTERS: ResourceState[] = ['active', 'expiring', 'expired', 'revoked'];

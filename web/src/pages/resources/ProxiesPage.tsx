@@ -29,12 +29,12 @@ import {
   useListTable,
 } from '../../components/crud';
 import { S } from '../../strings';
-import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
-import { STATE_COLOR, proxyAddress, proxyState, stateLabel, type ResourceState } from './expiry';
-import { parseProxy, proxyString } from './proxyString';
+import { BotRef, botLabel, useBotIndex } from '../../models/bots';
+import { STATE_COLOR, proxyAddress, proxyState, stateLabel, type ResourceState } from '../../models/expiry';
+import { parseProxy, proxyString } from '../../models/proxyString';
 import FraudScore from './FraudScore';
-import { ProxyFields, fromIpqs, proxyBody, useIpqsConfig, type ProxyForm } from './resourceForms';
-import { useAllOf } from './useResourceStats';
+import { ProxyFields, fromIpqs, proxyBody, useIpqsConfig, type ProxyForm } from './ResourceForms';
+import { useAllOf } from '../../models/resourceStats';
 
 const P = S.proxies;
 const STATUS_FILTERS: ResourceState[] = ['active', 'expiring', 'expired', 'banned'];

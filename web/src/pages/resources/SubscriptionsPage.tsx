@@ -18,10 +18,10 @@ import {
   useListTable,
 } from '../../components/crud';
 import { S } from '../../strings';
-import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
-import { STATE_COLOR, stateLabel, subscriptionState, type ResourceState } from './expiry';
+import { BotRef, botLabel, useBotIndex } from '../../models/bots';
+import { STATE_COLOR, stateLabel, subscriptionState, type ResourceState } from '../../models/expiry';
 import SubscriptionDialog from './SubscriptionDialog';
-import { useAllOf, useWarningDays } from './useResourceStats';
+import { useAllOf, useWarningDays } from '../../models/resourceStats';
 
 const T = S.subscriptions;
 const ALERT_ROWS = 5;

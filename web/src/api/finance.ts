@@ -2,8 +2,8 @@
 // them itself, since the daily-stats and gold-price routes cannot narrow to a
 // project.
 
-import { api } from '../../api/client';
-import { fetchAll, fetchListPage, type ListQuery } from '../../api/lists';
+import { api } from './client';
+import { fetchAll, fetchListPage, type ListQuery } from './lists';
 
 export type OpType = 'income' | 'expense';
 export const CURRENCIES = ['USD', 'gold'] as const;

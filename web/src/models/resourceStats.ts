@@ -2,8 +2,8 @@
 // for the stat cards, the filter options and the overview.
 
 import { useCallback } from 'react';
-import { projectSettingsApi } from '../../api/projects';
-import { usePolling } from '../../hooks';
+import { projectSettingsApi } from '../api/projects';
+import { usePolling } from '../hooks';
 
 export const RESOURCE_POLL_MS = 7_000;
 

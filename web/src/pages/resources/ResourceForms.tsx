@@ -11,7 +11,7 @@ import { DEFAULT_FRAUD_THRESHOLD, proxySettingsApi } from '../../api/projects';
 import { ipqsApi, type IpqsResult, type Proxy } from '../../api/resources';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { parseProxy, type ParsedProxy } from './proxyString';
+import { parseProxy, type ParsedProxy } from '../../models/proxyString';
 
 const L = S.licenses;
 const P = S.proxies;

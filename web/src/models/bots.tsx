@@ -4,12 +4,12 @@
 import { useCallback } from 'react';
 import { Link } from 'react-router';
 import { Tooltip } from 'antd';
-import { BOT_STATUSES, botsApi, type Bot, type BotStatus } from '../../api/bots';
-import { projectSettingsApi } from '../../api/projects';
-import { useLive } from '../../hooks';
-import { S } from '../../strings';
-import '../../components/crud/crud.css';
-import { PRESENCES, PRESENCE_COLORS, STATUS_COLORS, botLabel, prettifyId, type Presence } from '../../botStatus';
+import { BOT_STATUSES, botsApi, type Bot, type BotStatus } from '../api/bots';
+import { projectSettingsApi } from '../api/projects';
+import { useLive } from '../hooks';
+import { S } from '../strings';
+import '../components/crud/crud.css';
+import { PRESENCES, PRESENCE_COLORS, STATUS_COLORS, botLabel, prettifyId, type Presence } from '../botStatus';
 
 export {
   ACTIVE_STATUSES,
@@ -26,7 +26,7 @@ export {
   type FleetCounts,
   type Presence,
   type Project,
-} from '../../botStatus';
+} from '../botStatus';
 
 export function StatusBadge({ status }: { status: BotStatus }) {
   return (

@@ -1,8 +1,8 @@
 // Settings (api-domains.md §9, docs/api.md): the per-tenant tree by path, the
 // typed documents, and theme assets (§10). Secret leaves come back masked.
 
-import { api, apiRequest, ApiError } from '../../api/client';
-import { S } from '../../strings';
+import { api, apiRequest, ApiError } from './client';
+import { S } from '../strings';
 
 export const SECRET_MASK = '********';
 

@@ -1,7 +1,7 @@
 // Workspace documents (api-domains.md §8): notes, calendar events, kanban tasks.
 
-import { api } from '../../api/client';
-import { fetchAll, fetchListPage, type ListQuery } from '../../api/lists';
+import { api } from './client';
+import { fetchAll, fetchListPage, type ListQuery } from './lists';
 
 export type Kind = 'notes' | 'calendar' | 'kanban';
 

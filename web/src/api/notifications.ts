@@ -1,7 +1,7 @@
 // Notifications (docs/api.md, "Notifications"): one settings view for the channels, the
 // event switches and the daily report time; the test message; the delivery history.
 
-import { api } from '../../api/client';
+import { api } from './client';
 
 export type Channel = 'telegram' | 'webhook';
 

@@ -1,10 +1,10 @@
 // Display state of licenses, proxies and subscriptions (web-ui.md §2.4–2.6,
 // api-domains.md §6.3): the server stores no expiry state.
 
-import type { License, Proxy, Subscription } from '../../api/resources';
-import { daysLeft } from '../../components/crud/cells';
-import type { Tone } from '../../components/crud/PageHeader';
-import { S } from '../../strings';
+import type { License, Proxy, Subscription } from '../api/resources';
+import { daysLeft } from '../components/crud/cells';
+import type { Tone } from '../components/crud/PageHeader';
+import { S } from '../strings';
 
 export const LICENSE_WARN_DAYS = 3;
 export const PROXY_WARN_DAYS = 7;
