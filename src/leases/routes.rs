@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use super::check::ceiling_ms;
 use super::service::{self, Issue, ENTITY};
 use super::store;
+use crate::access;
 use crate::agents::principal::Caller;
 use crate::agents::store as agents;
 use crate::audit::store::{self as audit, Action};
