@@ -6,9 +6,6 @@ import { daysLeft } from '../components/crud/cells';
 import type { Tone } from '../components/crud/PageHeader';
 import { S } from '../strings';
 
-export const LICENSE_WARN_DAYS = 3;
-export const PROXY_WARN_DAYS = 7;
-
 export type ResourceState = 'active' | 'expiring' | 'expired' | 'banned' | 'revoked' | 'cancelled';
 
 export const STATE_TONE: Record<ResourceState, Tone> = {
@@ -49,16 +46,16 @@ function byTime(expiresAt: number | undefined, warnDays: number, now: number): R
   return d <= warnDays ? 'expiring' : 'active';
 }
 
-export function licenseState(l: License, now = Date.now()): ResourceState {
+export function licenseState(l: License, warnDays: number, now = Date.now()): ResourceState {
   if (l.status === 'revoked') return 'revoked';
   if (l.status === 'expired') return 'expired';
-  return byTime(l.expires_at, LICENSE_WARN_DAYS, now);
+  return byTime(l.expires_at, warnDays, now);
 }
 
-export function proxyState(p: Proxy, now = Date.now()): ResourceState {
+export function proxyState(p: Proxy, warnDays: number, now = Date.now()): ResourceState {
   if (p.status === 'banned') return 'banned';
   if (p.status === 'expired') return 'expired';
-  return byTime(p.expires_at, PROXY_WARN_DAYS, now);
+  return byTime(p.expires_at, warnDays, now);
 }
 
 export function subscriptionState(s: Subscription, warnDays: number, now = Date.now()): ResourceState {

@@ -26,7 +26,7 @@ import {
 } from '../../components/crud';
 import DateField from '../../components/DateField';
 import LoadError from '../../components/crud/LoadError';
-import { formatDateTime } from '../../format';
+import { DAY_MS, formatDateTime } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { PALETTES } from '../../theme';
@@ -47,7 +47,6 @@ import { settingsApi } from '../../api/settings';
 const F = S.finance;
 const STATS_POLL_MS = 30_000;
 const TABLE_POLL_MS = 10_000;
-const DAY = 86_400_000;
 const PRESETS = { d7: 7, d30: 30, d90: 90, d365: 365 } as const;
 type Preset = keyof typeof PRESETS | 'custom';
 const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, profit: PALETTES.dark.brandPrimary, net: PALETTES.dark.info };
@@ -99,7 +98,7 @@ function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
   const start = new Date(from + 'T00:00:00Z').getTime();
   const end = new Date(to + 'T00:00:00Z').getTime();
-  for (let t = start; t <= end && out.length < 1000; t += DAY) out.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = start; t <= end && out.length < 1000; t += DAY_MS) out.push(new Date(t).toISOString().slice(0, 10));
   return out;
 }
 
@@ -463,9 +462,9 @@ export default function FinancePage() {
   const [params, setParams] = useSearchParams();
   const tab = params.get('tab') === 'transactions' ? 'transactions' : 'summary';
   const [preset, setPreset] = useState<Preset>('d30');
-  const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY), to: ymdOf(Date.now()) }));
+  const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY_MS), to: ymdOf(Date.now()) }));
   const { from, to } =
-    preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY), to: ymdOf(Date.now()) };
+    preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY_MS), to: ymdOf(Date.now()) };
   const [dialog, setDialog] = useState<{ editing: Operation | null } | null>(null);
   // Toolbar project: narrows the cards, charts, analysis and the table ('' = all, '-' = none).
   const [project, setProject] = useState('');
