@@ -27,6 +27,7 @@ import {
 import DateField from '../../components/DateField';
 import LoadError from '../../components/crud/LoadError';
 import { DAY_MS, formatDateTime } from '../../format';
+import { goldSoldByProject } from '../../models/finance';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { PALETTES } from '../../theme';
@@ -190,8 +191,6 @@ function Summary({
     const farmed: Record<string, number> = {};
     const usdByDay: Record<string, { income: number; expense: number }> = {};
     const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
-    // Gold sold per project and the mean of its sale prices ($ per 1000 g), as the Overview has it.
-    const sold: Record<string, { gold: number; priceSum: number; n: number }> = {};
     for (const op of ops ?? []) {
       const t = (perCurrency[op.currency] ??= { income: 0, expense: 0 });
       const d = dayOf(op.date);
@@ -208,16 +207,9 @@ function Summary({
         p.sum += op.gold_price_at_time;
         p.n += 1;
       }
-      if (op.type === 'income' && op.category === 'sale' && typeof op.gold_amount === 'number' && op.gold_amount > 0) {
-        const g = (sold[op.project_id || ''] ??= { gold: 0, priceSum: 0, n: 0 });
-        g.gold += op.gold_amount;
-        if (typeof op.gold_price_at_time === 'number') {
-          g.priceSum += op.gold_price_at_time;
-          g.n += 1;
-        }
-      }
     }
-    return { perCurrency, farmed, usdByDay, prices, sold };
+    // Gold sold per project and the mean of its sale prices, as the Overview has it.
+    return { perCurrency, farmed, usdByDay, prices, sold: goldSoldByProject(ops ?? []) };
   }, [ops]);
   const totals = agg;
 

@@ -19,6 +19,7 @@ import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } f
 import GettingStarted from './GettingStarted';
 import { financeApi } from '../../api/finance';
 import { MAX_LIMIT } from '../../api/lists';
+import { goldSoldByProject } from '../../models/finance';
 import { notesApi } from '../../api/workspace';
 import { proxyAddress } from '../../models/expiry';
 import ServerSection from './ServerSection';
@@ -156,23 +157,14 @@ async function loadFinance(): Promise<Finance> {
     financeApi.dailyStats(utcDay(now - 29 * DAY_MS), utcDay(now)),
     financeApi.all({ filters: { type: 'income', category: 'sale', from: String(cutoff) } }),
   ]);
-  const perProject = new Map<string, { grams: number; prices: number[] }>();
-  for (const o of sales) {
-    if (!o.gold_amount) continue;
-    const key = o.project_id ?? '';
-    const entry = perProject.get(key) ?? { grams: 0, prices: [] };
-    entry.grams += o.gold_amount;
-    if (typeof o.gold_price_at_time === 'number') entry.prices.push(o.gold_price_at_time);
-    perProject.set(key, entry);
-  }
   const usd = Object.values(days);
   return {
     income: usd.reduce((s, d) => s + d.total_revenue, 0),
     expenses: usd.reduce((s, d) => s + d.total_expenses, 0),
-    gold: [...perProject.entries()].map(([project, e]) => ({
+    gold: Object.entries(goldSoldByProject(sales)).map(([project, g]) => ({
       project,
-      grams: e.grams,
-      perK: e.prices.length ? e.prices.reduce((a, b) => a + b, 0) / e.prices.length : 0,
+      grams: g.gold,
+      perK: g.n ? g.priceSum / g.n : 0,
     })),
   };
 }
