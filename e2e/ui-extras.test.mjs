@@ -359,6 +359,15 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     // The Overview's finance card says the same for the same 30 days.
     await page.goto(new URL('/', baseUrl).toString());
     await page.getByTestId('map-finance').getByText(avg, { exact: false }).waitFor();
+    // Its USD income and expenses are the server's daily stats over the same 30 (UTC) days.
+    const utcDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+    const stats = Object.values(await api.get(`/finance/daily-stats?from=${utcDay(Date.now() - 29 * 86_400_000)}&to=${utcDay(Date.now())}`));
+    const usd = (n) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    const chip = (label) => page.getByTestId('map-finance').locator('.bm-map-chip').filter({ hasText: label }).locator('.bm-map-chip-value');
+    const revenue = stats.reduce((n, d) => n + d.total_revenue, 0);
+    assert.ok(revenue > 0, 'demo data has USD income in the last 30 days');
+    assert.equal(await chip('Income').textContent(), usd(revenue));
+    assert.equal(await chip('Expenses').textContent(), usd(stats.reduce((n, d) => n + d.total_expenses, 0)));
     await page.goBack();
     // Axis dates in the browser's locale (en-US here: "Nov 3").
     const firstDay = await chart.locator('text[data-axis="x"]').first().textContent();

@@ -1,5 +1,7 @@
 // Formatting helpers (European formats, web-ui.md §1.7).
 
+export const DAY_MS = 86_400_000;
+
 function pad(n: number): string {
   return n < 10 ? '0' + n : String(n);
 }

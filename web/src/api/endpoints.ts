@@ -49,7 +49,8 @@ export interface Readiness {
   timestamp: string;
 }
 
-const VERIFY_MAX_AGE_MS = 5 * 60 * 1000;
+/** How long a whoami answer vouches for the session before `authApi.verify` asks again. */
+export const VERIFY_MAX_AGE_MS = 5 * 60 * 1000;
 let lastVerifiedAt = 0;
 /** Once the server said no setup is needed (or setup succeeded), that stays so:
  * the signed-out redirects then go straight to /login without asking again. */

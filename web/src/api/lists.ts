@@ -22,6 +22,7 @@ export interface ListPage<T> {
   total: number;
 }
 
+/** The server's largest page (lists and the audit log's cursor pages alike). */
 export const MAX_LIMIT = 200;
 
 function queryString(q: Partial<ListQuery>): string {

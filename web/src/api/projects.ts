@@ -11,7 +11,6 @@ export interface ProjectInfo {
   [key: string]: unknown;
 }
 
-export const DEFAULT_WARNING_DAYS = 7;
 
 const projectPath = (id: string) => `/settings/projects/${encodeURIComponent(id)}`;
 
@@ -32,10 +31,6 @@ export const projectsApi = {
 
 export const projectSettingsApi = {
   projects: () => api.get<Record<string, ProjectInfo> | null>('/settings/projects'),
-  warningDays: () =>
-    api
-      .get<{ warning_days?: number } | null>('/settings/alerts')
-      .then((a) => (typeof a?.warning_days === 'number' ? a.warning_days : DEFAULT_WARNING_DAYS)),
 };
 
 export interface ProxySettings {

@@ -8,6 +8,28 @@
 import { useEffect, useRef, useState } from 'react';
 import { API_BASE, ApiError, api } from './client';
 
+/** A Proxmox target an agent reports (`proxmox.list-targets`). */
+export interface Target {
+  id: string;
+  label: string;
+  url: string;
+  username: string;
+  node: string;
+  isActive: boolean;
+  sshConfigured: boolean;
+}
+
+/** A VM row of `proxmox.list`. */
+export interface Vm {
+  vmid: number;
+  name?: string;
+  status: string;
+  uptime?: number;
+  template?: number;
+  cpus?: number;
+  maxmem?: number;
+}
+
 export type CommandStatus = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
 
 export interface Command {

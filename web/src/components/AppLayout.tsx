@@ -16,7 +16,7 @@ import {
 import { botsApi, type Bot } from '../api/bots';
 import { projectSettingsApi } from '../api/projects';
 import { useChanges, useLive } from '../hooks';
-import { authApi } from '../api/endpoints';
+import { VERIFY_MAX_AGE_MS, authApi } from '../api/endpoints';
 import { useSession } from '../api/session';
 import { useStorageFull } from '../api/storage';
 import { crumbsFor, type NavData } from '../nav';
@@ -25,7 +25,6 @@ import { setThemeMode, useThemeMode } from '../theme';
 import PageSpinner from './PageSpinner';
 import ResourceTree from './ResourceTree';
 
-const VERIFY_EVERY_MS = 5 * 60 * 1000;
 const NAV_TOPICS = ['bots', 'settings/projects'];
 // Below antd's md breakpoint the tree would leave the content no room: it moves into a drawer.
 const PHONE_QUERY = '(max-width: 767.98px)';
@@ -42,7 +41,7 @@ function usePhoneWidth(): boolean {
   );
 }
 
-/** Re-checks the session with whoami when the last check is older than 5 min. */
+/** Re-checks the session with whoami when the last check is older than `VERIFY_MAX_AGE_MS`. */
 function useSessionVerification() {
   useEffect(() => {
     const check = () => {
@@ -52,7 +51,7 @@ function useSessionVerification() {
       });
     };
     check();
-    const timer = window.setInterval(check, VERIFY_EVERY_MS);
+    const timer = window.setInterval(check, VERIFY_MAX_AGE_MS);
     document.addEventListener('visibilitychange', check);
     return () => {
       window.clearInterval(timer);

@@ -13,6 +13,7 @@ import { useLocation, useNavigate } from 'react-router';
 import { Button, Spin, Tag, Tooltip, Tree, type TreeDataNode } from 'antd';
 import { FilterOutlined, MenuFoldOutlined, MenuUnfoldOutlined, MinusSquareOutlined, PlusSquareOutlined } from '@ant-design/icons';
 import { BOT_STATUSES, botsApi, type BotStatus } from '../api/bots';
+import { MAX_LIMIT } from '../api/lists';
 import { STATUS_COLORS } from '../botStatus';
 import { DEFAULT_EXPANDED, SECTION_PROJECTS, allSectionKeys, isAdmin, locateRoute, navTree, parseGroupKey, type GroupBots, type NavData, type NavNode } from '../nav';
 import { useChanges } from '../hooks';
@@ -96,9 +97,6 @@ function findNode(key: string, nodes: NavNode[]): NavNode | undefined {
   return undefined;
 }
 
-/** Bots per status group shown in the tree; the rest are a link to the project page. */
-const GROUP_PAGE = 200;
-
 /**
  * The bots of every expanded status group, one page each, loaded when the group is expanded
  * and reloaded when the change feed reports a bot change.
@@ -122,8 +120,9 @@ function useGroupBots(expanded: string[]): Record<string, GroupBots> {
       if (loadedFor.current.get(key) === version) continue;
       loadedFor.current.set(key, version);
       const { projectId, status } = parseGroupKey(key)!;
+      // One page of bots per status group; the rest are a link to the project page.
       botsApi
-        .page({ page: 1, limit: GROUP_PAGE, sort: 'name', order: 'asc', filters: { project_id: projectId, status } })
+        .page({ page: 1, limit: MAX_LIMIT, sort: 'name', order: 'asc', filters: { project_id: projectId, status } })
         .then(
           (page) => mounted.current && setGroups((g) => ({ ...g, [key]: { bots: page.items, total: page.total } })),
           () => loadedFor.current.delete(key),

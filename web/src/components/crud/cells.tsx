@@ -4,10 +4,9 @@
 import type { ReactNode } from 'react';
 import { App, Button, Tooltip } from 'antd';
 import { CopyOutlined } from '@ant-design/icons';
+import { DAY_MS } from '../../format';
 import { S } from '../../strings';
 import type { Tone } from './PageHeader';
-
-const DAY_MS = 86_400_000;
 
 function pad(n: number): string {
   return n < 10 ? '0' + n : String(n);

@@ -4,7 +4,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import type { ListPage, SortOrder } from '../../api/lists';
+import { MAX_LIMIT, type ListPage, type SortOrder } from '../../api/lists';
 import { useChanges } from '../../hooks';
 
 export interface TableState {
@@ -71,7 +71,7 @@ export function useListTable<T>(opts: ListTableOptions<T>): TableModel<T> {
   for (const k of filterKeys) filters[k] = read(k) ?? '';
   const stateKey = JSON.stringify({
     page: num('page', 1),
-    limit: Math.min(200, num('limit', defaultLimit)),
+    limit: Math.min(MAX_LIMIT, num('limit', defaultLimit)),
     // '-' = the user turned the default sort off.
     sort: sortParam === '-' ? undefined : (sortParam ?? defaultSort?.sort),
     order: orderParam === 'asc' || orderParam === 'desc' ? orderParam : sortParam ? 'asc' : defaultSort?.order,

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { Alert, Button, Card, Result, Select, Table, Tag } from 'antd';
 import { AuditOutlined } from '@ant-design/icons';
 import { errorMessage } from '../../api/client';
+import { MAX_LIMIT } from '../../api/lists';
 import { useSession } from '../../api/session';
 import { LoadOlder, useCursorList } from '../../components/CursorList';
 import { PageHeader } from '../../components/crud';
@@ -13,7 +14,7 @@ import { S } from '../../strings';
 import '../workspace/workspace.css';
 
 const A = S.audit;
-const SIZES = [25, 50, 100, 200];
+const SIZES = [25, 50, 100, MAX_LIMIT];
 
 interface AuditEntry {
   seq: number;

@@ -11,7 +11,7 @@ import { errorMessage } from '../../api/client';
 import { FilterBar, ListTable, PageHeader, useListTable, type TableState } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
-import { id8, useProjectName } from './botModel';
+import { id8, useProjectName } from '../../models/bots';
 
 const A = S.archive;
 const B = S.bot;

@@ -12,7 +12,7 @@ import { CopyButton, formatDate } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { PresenceBadge, StatusBadge, id8, presenceOf, storedStatus } from './botModel';
+import { PresenceBadge, StatusBadge, id8, presenceOf, storedStatus } from '../../models/bots';
 import { usePolicy } from '../../policy';
 import ConfigureTab, { accountComplete, personComplete } from './ConfigureTab';
 import MonitoringTab from './MonitoringTab';

@@ -11,7 +11,7 @@ import { EntityDialog, formatDate } from '../../components/crud';
 import { formatDateTime, humanizeKey } from '../../format';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { STATUS_COLORS, storedStatus } from './botModel';
+import { STATUS_COLORS, storedStatus } from '../../models/bots';
 
 const B = S.bot;
 const STAGES: { status: BotStatus; title: string; text: string; data: 'leveling' | 'professions' | 'farm' | null }[] = [

@@ -12,14 +12,14 @@ import type { Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { licensesApi, proxiesApi, subscriptionsApi, type License, type Proxy, type Subscription } from '../../api/resources';
 import { CopyButton, DaysLeft, EntityDialog, IconAction, daysLeft, formatDate, useDeleteAction } from '../../components/crud';
-import { formatDateTime } from '../../format';
+import { DAY_MS, formatDateTime } from '../../format';
 import { S } from '../../strings';
 import FraudScore from '../resources/FraudScore';
 import SubscriptionDialog from '../resources/SubscriptionDialog';
-import { STATE_COLOR, licenseState, proxyAddress, proxyState, stateLabel, subscriptionState, type ResourceState } from '../resources/expiry';
-import { parseProxy, proxyString } from '../resources/proxyString';
-import { LicenseFields, ProxyFields, proxyBody, useIpqsConfig, type ProxyForm } from '../resources/resourceForms';
-import { useWarningDays } from '../resources/useResourceStats';
+import { STATE_COLOR, licenseState, proxyAddress, proxyState, stateLabel, subscriptionState, type ResourceState } from '../../models/expiry';
+import { parseProxy, proxyString } from '../../models/proxyString';
+import { LicenseFields, ProxyFields, proxyBody, useIpqsConfig, type ProxyForm } from '../resources/ResourceForms';
+import { useExpiryWindows } from '../../models/resourceStats';
 import type { BotResources } from './useBotResources';
 
 const B = S.bot;
@@ -44,7 +44,7 @@ interface LicenseForm {
 }
 
 /** New resources expire in 30 days unless changed. */
-const inThirtyDays = () => dayjs(Date.now() + 30 * 86_400_000);
+const inThirtyDays = () => dayjs(Date.now() + 30 * DAY_MS);
 
 const stateTag = (s: ResourceState) => <Tag color={STATE_COLOR[s]}>{stateLabel(s)}</Tag>;
 
@@ -76,7 +76,7 @@ export default function ResourcesTab({
   onChange: () => void;
 }) {
   const { message, modal } = App.useApp();
-  const warnDays = useWarningDays() ?? 7;
+  const windows = useExpiryWindows();
   const [editing, setEditing] = useState<Subscription | 'new' | null>(null);
   // The license or proxy dialog: a new one bound to the bot, or one of the bot's to edit.
   const [dialog, setDialog] = useState<{ kind: 'license'; current?: License } | { kind: 'proxy'; current?: Proxy } | null>(null);
@@ -129,7 +129,7 @@ export default function ResourcesTab({
   });
 
   if (!resources) return <Skeleton active paragraph={{ rows: 6 }} />;
-  const attention = resources.subscriptions.filter((x) => ['expired', 'expiring'].includes(subscriptionState(x, warnDays))).length;
+  const attention = resources.subscriptions.filter((x) => ['expired', 'expiring'].includes(subscriptionState(x, windows.subscriptions))).length;
 
   const assign = (placeholder: string, options: { value: string; label: string }[], onPick: (id: string) => void, create: 'license' | 'proxy') => (
     <Space size={6}>
@@ -171,12 +171,12 @@ export default function ResourcesTab({
         ) : (
           resources.licenses.map((l) => (
             <div key={l.id} className="bm-res-block">
-              <ExpiryAlert state={licenseState(l)} days={daysLeft(l.expires_at)} what={B.license} />
+              <ExpiryAlert state={licenseState(l, windows.licenses)} days={daysLeft(l.expires_at)} what={B.license} />
               <Descriptions size="small" column={3} bordered>
                 <Descriptions.Item label={B.key} span={2}>
                   <span className="bm-mono">{l.key}</span> <CopyButton text={l.key ?? ''} />
                 </Descriptions.Item>
-                <Descriptions.Item label={B.status}>{stateTag(licenseState(l))}</Descriptions.Item>
+                <Descriptions.Item label={B.status}>{stateTag(licenseState(l, windows.licenses))}</Descriptions.Item>
                 <Descriptions.Item label={B.type}>{l.type}</Descriptions.Item>
                 <Descriptions.Item label={B.expires}>{formatDate(l.expires_at)}</Descriptions.Item>
                 <Descriptions.Item label={B.daysLeft}>
@@ -227,12 +227,12 @@ export default function ResourcesTab({
         ) : (
           resources.proxies.map((p) => (
             <div key={p.id} className="bm-res-block">
-              <ExpiryAlert state={proxyState(p)} days={daysLeft(p.expires_at)} what={B.proxy} />
+              <ExpiryAlert state={proxyState(p, windows.proxies)} days={daysLeft(p.expires_at)} what={B.proxy} />
               <Descriptions size="small" column={3} bordered>
                 <Descriptions.Item label={B.proxy} span={2}>
                   <span className="bm-mono">{proxyString(p)}</span> <CopyButton text={proxyString(p)} />
                 </Descriptions.Item>
-                <Descriptions.Item label={B.status}>{stateTag(proxyState(p))}</Descriptions.Item>
+                <Descriptions.Item label={B.status}>{stateTag(proxyState(p, windows.proxies))}</Descriptions.Item>
                 <Descriptions.Item label={B.type}>
                   <Tag color={p.type === 'http' ? 'cyan' : 'blue'}>{(p.type ?? 'socks5').toUpperCase()}</Tag>
                 </Descriptions.Item>
@@ -277,7 +277,7 @@ export default function ResourcesTab({
           resources.subscriptions.map((s) => (
             <Descriptions key={s.id} size="small" column={4} bordered className="bm-res-block">
               <Descriptions.Item label={B.type}>{(s.type ?? 'wow').toUpperCase()}</Descriptions.Item>
-              <Descriptions.Item label={B.status}>{stateTag(subscriptionState(s, warnDays))}</Descriptions.Item>
+              <Descriptions.Item label={B.status}>{stateTag(subscriptionState(s, windows.subscriptions))}</Descriptions.Item>
               <Descriptions.Item label={B.expires}>{formatDate(s.expires_at)}</Descriptions.Item>
               <Descriptions.Item label={B.daysLeft}>
                 <DaysLeft expiresAt={s.expires_at} />

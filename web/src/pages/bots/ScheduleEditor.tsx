@@ -15,7 +15,7 @@ import { botsApi, type Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { settingsApi } from '../settings/api';
+import { settingsApi } from '../../api/settings';
 import {
   DEFAULT_SCHEDULE_PARAMS,
   dayStats,

@@ -8,10 +8,11 @@ import type { Bot } from '../../api/bots';
 import { CopyButton, daysLeft, formatDate } from '../../components/crud';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
-import { licenseState, proxyAddress, proxyState, subscriptionState, worst, type ResourceState } from '../resources/expiry';
+import { licenseState, proxyAddress, proxyState, subscriptionState, worst, type ResourceState } from '../../models/expiry';
 import type { BotTab } from './BotPage';
-import { PresenceBadge, StatusBadge, presenceOf, storedStatus, useProjectName, type Presence } from './botModel';
+import { PresenceBadge, StatusBadge, presenceOf, storedStatus, useProjectName, type Presence } from '../../models/bots';
 import { usePolicy } from '../../policy';
+import { useExpiryWindows } from '../../models/resourceStats';
 import { accountComplete, personComplete, scheduleSummary } from './ConfigureTab';
 import type { BotResources } from './useBotResources';
 
@@ -136,6 +137,7 @@ export default function SummaryTab({
 }) {
   const now = Date.now();
   const policy = usePolicy();
+  const windows = useExpiryWindows();
   const presence = policy && presenceOf(bot, policy.offlineAfterMs, now);
   const issues = issuesOf(bot, resources, presence, now);
   const critical = issues.filter((i) => i.level === 'error').length;
@@ -236,7 +238,7 @@ export default function SummaryTab({
           <Skeleton active paragraph={{ rows: 2 }} />
         ) : (
           <div className="bm-bot-grid">
-            <Card title={B.license} extra={stateTag(lic && licenseState(lic, now))} onOpen={() => onOpen('resources', 'license')}>
+            <Card title={B.license} extra={stateTag(lic && licenseState(lic, windows.licenses, now))} onOpen={() => onOpen('resources', 'license')}>
               {lic ? (
                 <>
                   <div className="bm-mono">{lic.key && lic.key.length > 12 ? `${lic.key.slice(0, 6)}...${lic.key.slice(-4)}` : lic.key}</div>
@@ -246,7 +248,7 @@ export default function SummaryTab({
                 </>
               ) : null}
             </Card>
-            <Card title={B.proxy} extra={stateTag(proxy && proxyState(proxy, now))} onOpen={() => onOpen('resources', 'proxy')}>
+            <Card title={B.proxy} extra={stateTag(proxy && proxyState(proxy, windows.proxies, now))} onOpen={() => onOpen('resources', 'proxy')}>
               {proxy ? (
                 <>
                   <div className="bm-mono">{proxyAddress(proxy)}</div>

@@ -3,7 +3,7 @@
 // under settings/generators/account; and the per-bot browser backup of the
 // e-mail and password taken before a generation replaces them.
 
-import { settingsApi } from '../settings/api';
+import { settingsApi } from '../../api/settings';
 import { DEFAULT_PASSWORD, EMAIL_DOMAINS, type PasswordOptions } from './generators';
 
 export interface AccountGenSettings {

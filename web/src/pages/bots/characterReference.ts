@@ -3,7 +3,7 @@
 // has none, the factions, races and classes of World of Warcraft (The Burning
 // Crusade) built in. Ids are the lower-case values stored on bots.
 
-import { settingsApi } from '../settings/api';
+import { settingsApi } from '../../api/settings';
 
 export interface RefOption {
   id: string;

@@ -3,7 +3,7 @@
 import { useCallback } from 'react';
 import { licensesApi, proxiesApi, subscriptionsApi, type License, type Proxy, type Subscription } from '../../api/resources';
 import { usePolling } from '../../hooks';
-import { RESOURCE_POLL_MS } from '../resources/useResourceStats';
+import { RESOURCE_POLL_MS } from '../../models/resourceStats';
 
 export interface BotResources {
   licenses: License[];

@@ -15,9 +15,9 @@ import PageHeader from '../../components/crud/PageHeader';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { AgentStateTag } from '../agents/AgentsPage';
-import type { Target } from '../vms/computers';
+import type { Target } from '../../api/vmops';
 import { NextSteps } from '../vms/Disconnected';
-import type { Vm } from '../vms/VmTable';
+import type { Vm } from '../../api/vmops';
 import './datacenter.css';
 
 const T = S.datacenter;

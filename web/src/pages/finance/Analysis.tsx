@@ -8,7 +8,7 @@ import { useMemo } from 'react';
 import { Card, Empty, Progress, Table } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { S } from '../../strings';
-import type { Operation } from './api';
+import type { Operation } from '../../api/finance';
 import Donut from './Donut';
 
 const F = S.finance;

@@ -26,7 +26,8 @@ import {
 } from '../../components/crud';
 import DateField from '../../components/DateField';
 import LoadError from '../../components/crud/LoadError';
-import { formatDateTime } from '../../format';
+import { DAY_MS, formatDateTime } from '../../format';
+import { goldSoldByProject } from '../../models/finance';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { PALETTES } from '../../theme';
@@ -39,15 +40,14 @@ import {
   financeApi,
   type Operation,
   type OpType,
-} from './api';
+} from '../../api/finance';
 import DayChart, { type Series } from './Chart';
 import Analysis, { periodFilters } from './Analysis';
-import { settingsApi } from '../settings/api';
+import { settingsApi } from '../../api/settings';
 
 const F = S.finance;
 const STATS_POLL_MS = 30_000;
 const TABLE_POLL_MS = 10_000;
-const DAY = 86_400_000;
 const PRESETS = { d7: 7, d30: 30, d90: 90, d365: 365 } as const;
 type Preset = keyof typeof PRESETS | 'custom';
 const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, profit: PALETTES.dark.brandPrimary, net: PALETTES.dark.info };
@@ -99,7 +99,7 @@ function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
   const start = new Date(from + 'T00:00:00Z').getTime();
   const end = new Date(to + 'T00:00:00Z').getTime();
-  for (let t = start; t <= end && out.length < 1000; t += DAY) out.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = start; t <= end && out.length < 1000; t += DAY_MS) out.push(new Date(t).toISOString().slice(0, 10));
   return out;
 }
 
@@ -191,8 +191,6 @@ function Summary({
     const farmed: Record<string, number> = {};
     const usdByDay: Record<string, { income: number; expense: number }> = {};
     const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
-    // Gold sold per project and the mean of its sale prices ($ per 1000 g), as the Overview has it.
-    const sold: Record<string, { gold: number; priceSum: number; n: number }> = {};
     for (const op of ops ?? []) {
       const t = (perCurrency[op.currency] ??= { income: 0, expense: 0 });
       const d = dayOf(op.date);
@@ -209,16 +207,9 @@ function Summary({
         p.sum += op.gold_price_at_time;
         p.n += 1;
       }
-      if (op.type === 'income' && op.category === 'sale' && typeof op.gold_amount === 'number' && op.gold_amount > 0) {
-        const g = (sold[op.project_id || ''] ??= { gold: 0, priceSum: 0, n: 0 });
-        g.gold += op.gold_amount;
-        if (typeof op.gold_price_at_time === 'number') {
-          g.priceSum += op.gold_price_at_time;
-          g.n += 1;
-        }
-      }
     }
-    return { perCurrency, farmed, usdByDay, prices, sold };
+    // Gold sold per project and the mean of its sale prices, as the Overview has it.
+    return { perCurrency, farmed, usdByDay, prices, sold: goldSoldByProject(ops ?? []) };
   }, [ops]);
   const totals = agg;
 
@@ -463,9 +454,9 @@ export default function FinancePage() {
   const [params, setParams] = useSearchParams();
   const tab = params.get('tab') === 'transactions' ? 'transactions' : 'summary';
   const [preset, setPreset] = useState<Preset>('d30');
-  const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY), to: ymdOf(Date.now()) }));
+  const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY_MS), to: ymdOf(Date.now()) }));
   const { from, to } =
-    preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY), to: ymdOf(Date.now()) };
+    preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY_MS), to: ymdOf(Date.now()) };
   const [dialog, setDialog] = useState<{ editing: Operation | null } | null>(null);
   // Toolbar project: narrows the cards, charts, analysis and the table ('' = all, '-' = none).
   const [project, setProject] = useState('');

@@ -10,7 +10,7 @@ import { agentsApi } from '../../api/agents';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import PairAgentButton from '../agents/PairAgentButton';
-import type { Project } from '../bots/botModel';
+import type { Project } from '../../models/bots';
 
 // Loaded on the click that opens it: the Overview is the first screen and stays light.
 const ProjectDialog = lazy(() => import('../projects/ProjectDialog'));

@@ -9,25 +9,24 @@ import { Alert, Button, Skeleton, Tag } from 'antd';
 import { InfoCircleOutlined, RightOutlined } from '@ant-design/icons';
 import { botsApi, type Bot } from '../../api/bots';
 import { errorMessage } from '../../api/client';
-import { fetchAll } from '../../api/lists';
 import { licensesApi, proxiesApi, resourcesApi, subscriptionsApi, type KindSummary } from '../../api/resources';
 import { daysLeft, formatDate } from '../../components/crud/cells';
 import Section from '../../components/Section';
 import { useLive } from '../../hooks';
+import { DAY_MS } from '../../format';
 import { S } from '../../strings';
-import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } from '../bots/botModel';
+import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } from '../../models/bots';
 import GettingStarted from './GettingStarted';
-import type { Operation } from '../finance/api';
-import { notesApi } from '../workspace/api';
-import { proxyAddress } from '../resources/expiry';
+import { financeApi } from '../../api/finance';
+import { MAX_LIMIT } from '../../api/lists';
+import { goldSoldByProject } from '../../models/finance';
+import { notesApi } from '../../api/workspace';
+import { proxyAddress } from '../../models/expiry';
 import ServerSection from './ServerSection';
 import './overview.css';
 
 const C = S.contentMap;
-const DAY_MS = 86_400_000;
 const ALERT_ROWS = 4;
-// "Show all": the first page of each kind at the lists' largest page size.
-const ALL_ALERT_ROWS = 200;
 
 type Chip = { label: string; value: number | string; tone: 'success' | 'warning' | 'danger' | 'info' | 'muted' };
 
@@ -145,30 +144,27 @@ interface Finance {
 const money = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const goldText = (n: number) => `${Math.round(n).toLocaleString('fr-FR')} g`;
 
+/** `YYYY-MM-DD` of an epoch-ms time in UTC, the day the server's stats count in. */
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 async function loadFinance(): Promise<Finance> {
-  // The last 30 days with today, from midnight: the Finance page's default period.
-  const cutoff = new Date().setHours(0, 0, 0, 0) - 29 * DAY_MS;
-  const ops = (
-    await fetchAll<Operation>('/finance/operations', { sort: 'date', order: 'desc' }, (last) => last.date < cutoff)
-  ).filter((o) => o.date >= cutoff);
-  const usd = ops.filter((o) => o.currency === 'USD');
-  const sum = (list: Operation[]) => list.reduce((s, o) => s + (Number(o.amount) || 0), 0);
-  const sales = new Map<string, { grams: number; prices: number[] }>();
-  for (const o of ops) {
-    if (o.type !== 'income' || o.category !== 'sale' || !o.gold_amount) continue;
-    const key = o.project_id ?? '';
-    const entry = sales.get(key) ?? { grams: 0, prices: [] };
-    entry.grams += o.gold_amount;
-    if (typeof o.gold_price_at_time === 'number') entry.prices.push(o.gold_price_at_time);
-    sales.set(key, entry);
-  }
+  // The last 30 days with today: the Finance page's default period. USD income and expenses
+  // are the server's daily stats (UTC days); gold sold per project has no server aggregate,
+  // so the period's sales are grouped here.
+  const now = Date.now();
+  const cutoff = new Date(now).setHours(0, 0, 0, 0) - 29 * DAY_MS;
+  const [days, sales] = await Promise.all([
+    financeApi.dailyStats(utcDay(now - 29 * DAY_MS), utcDay(now)),
+    financeApi.all({ filters: { type: 'income', category: 'sale', from: String(cutoff) } }),
+  ]);
+  const usd = Object.values(days);
   return {
-    income: sum(usd.filter((o) => o.type === 'income')),
-    expenses: sum(usd.filter((o) => o.type === 'expense')),
-    gold: [...sales.entries()].map(([project, e]) => ({
+    income: usd.reduce((s, d) => s + d.total_revenue, 0),
+    expenses: usd.reduce((s, d) => s + d.total_expenses, 0),
+    gold: Object.entries(goldSoldByProject(sales)).map(([project, g]) => ({
       project,
-      grams: e.grams,
-      perK: e.prices.length ? e.prices.reduce((a, b) => a + b, 0) / e.prices.length : 0,
+      grams: g.gold,
+      perK: g.n ? g.priceSum / g.n : 0,
     })),
   };
 }
@@ -180,7 +176,8 @@ export default function OverviewPage() {
   // a write to what it shows (docs/api.md), never by re-reading the fleet on a timer.
   const bots = useLive(botsApi.summary, ['bots']);
   const [allAlerts, setAllAlerts] = useState(false);
-  const loadShownAlerts = useCallback(() => loadAlerts(allAlerts ? ALL_ALERT_ROWS : ALERT_ROWS), [allAlerts]);
+  // "Show all": the first page of each kind at the server's largest page size.
+  const loadShownAlerts = useCallback(() => loadAlerts(allAlerts ? MAX_LIMIT : ALERT_ROWS), [allAlerts]);
   const settings = useProjectSettings();
   const res = useLive(resourcesApi.summary, RESOURCE_TOPICS);
   const expiring = useLive(loadShownAlerts, [...RESOURCE_TOPICS, 'bots']);

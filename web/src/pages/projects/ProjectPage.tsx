@@ -45,11 +45,11 @@ import {
   storedStatus,
   useProjectSettings,
   type Presence,
-} from '../bots/botModel';
+} from '../../models/bots';
 import { usePolicy } from '../../policy';
 import { ADD_FIRST_BOT } from '../overview/GettingStarted';
-import { SEVERITY, STATE_TONE, licenseState, proxyState, subscriptionState, worst, type ResourceState } from '../resources/expiry';
-import { useWarningDays } from '../resources/useResourceStats';
+import { SEVERITY, STATE_TONE, licenseState, proxyState, subscriptionState, worst, type ResourceState } from '../../models/expiry';
+import { useExpiryWindows, type ExpiryWindows } from '../../models/resourceStats';
 
 const P = S.project;
 /** What a row shows: the bot and its resources; the list reloads when one of them changes. */
@@ -104,7 +104,7 @@ async function linked<T>(ids: string[], field: string, all: (q: Omit<ListQuery, 
   return (await Promise.all(chunks.map((c) => all({ filters: { [field]: c.join(',') } })))).flat();
 }
 
-async function rowsOf(bots: Bot[], warnDays: number, offlineAfterMs: number | undefined): Promise<Row[]> {
+async function rowsOf(bots: Bot[], windows: ExpiryWindows, offlineAfterMs: number | undefined): Promise<Row[]> {
   const ids = bots.map((b) => b.id);
   const [licenses, proxies, subs] = ids.length
     ? await Promise.all([
@@ -119,11 +119,11 @@ async function rowsOf(bots: Bot[], warnDays: number, offlineAfterMs: number | un
       status: storedStatus(bot),
       presence: offlineAfterMs === undefined ? undefined : presenceOf(bot, offlineAfterMs, now),
       license: cellOf(
-        licenses.filter((l) => l.bot_ids?.includes(bot.id)).map((l) => ({ state: licenseState(l, now), expires: l.expires_at })),
+        licenses.filter((l) => l.bot_ids?.includes(bot.id)).map((l) => ({ state: licenseState(l, windows.licenses, now), expires: l.expires_at })),
       ),
-      proxy: cellOf(proxies.filter((p) => p.bot_id === bot.id).map((p) => ({ state: proxyState(p, now), expires: p.expires_at }))),
+      proxy: cellOf(proxies.filter((p) => p.bot_id === bot.id).map((p) => ({ state: proxyState(p, windows.proxies, now), expires: p.expires_at }))),
       subscription: cellOf(
-        subs.filter((s) => s.bot_id === bot.id).map((s) => ({ state: subscriptionState(s, warnDays, now), expires: s.expires_at })),
+        subs.filter((s) => s.bot_id === bot.id).map((s) => ({ state: subscriptionState(s, windows.subscriptions, now), expires: s.expires_at })),
       ),
     }));
 }
@@ -163,7 +163,7 @@ export default function ProjectPage() {
   const { id: projectId = '' } = useParams();
   const { message, modal } = App.useApp();
   const settings = useProjectSettings();
-  const warnDays = useWarningDays() ?? 7;
+  const windows = useExpiryWindows();
   const policy = usePolicy();
   const offlineAfterMs = policy?.offlineAfterMs;
   const navigate = useNavigate();
@@ -177,12 +177,12 @@ export default function ProjectPage() {
       const filters = { project_id: projectId, status: s.filters.status || undefined, presence: s.filters.presence || undefined };
       if (s.sort && RESOURCE_SORT[s.sort]) {
         const bots = await botsApi.all({ q: s.q, filters });
-        return localPage(await rowsOf(bots, warnDays, offlineAfterMs), { ...s, q: '' }, { sortValue: RESOURCE_SORT });
+        return localPage(await rowsOf(bots, windows, offlineAfterMs), { ...s, q: '' }, { sortValue: RESOURCE_SORT });
       }
       const page = await botsApi.page({ ...s, sort: s.sort ? (SORT_PATHS[s.sort] ?? s.sort) : undefined, filters });
-      return { items: await rowsOf(page.items, warnDays, offlineAfterMs), total: page.total };
+      return { items: await rowsOf(page.items, windows, offlineAfterMs), total: page.total };
     },
-    [projectId, warnDays, offlineAfterMs],
+    [projectId, windows, offlineAfterMs],
   );
   // The stat cards: the tenant's summary narrowed to this project.
   const counts = useLive(botsApi.summary, ['bots']);

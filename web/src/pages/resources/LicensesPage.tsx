@@ -20,10 +20,10 @@ import {
   useListTable,
 } from '../../components/crud';
 import { S } from '../../strings';
-import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
-import { STATE_COLOR, licenseState, stateLabel, type ResourceState } from './expiry';
-import { LicenseFields } from './resourceForms';
-import { useAllOf } from './useResourceStats';
+import { BotRef, botLabel, useBotIndex } from '../../models/bots';
+import { STATE_COLOR, licenseState, stateLabel, type ResourceState } from '../../models/expiry';
+import { LicenseFields } from './ResourceForms';
+import { useAllOf, useExpiryWindows } from '../../models/resourceStats';
 
 const L = S.licenses;
 const STATUS_FILTERS: ResourceState[] = ['active', 'expiring', 'expired', 'revoked'];
@@ -40,6 +40,7 @@ interface LicenseForm {
 export default function LicensesPage() {
   const { message } = App.useApp();
   const all = useAllOf(licensesApi.all);
+  const warnDays = useExpiryWindows().licenses;
   const bots = useBotIndex();
   const table = useListTable<License>({
     // The server computes the display state (`state`) with the same 3-day window.
@@ -60,7 +61,7 @@ export default function LicensesPage() {
     () => [...new Set(items.map((l) => (l.type ?? '').trim()).filter(Boolean))].sort(),
     [items],
   );
-  const count = (s: ResourceState) => items.filter((l) => licenseState(l) === s).length;
+  const count = (s: ResourceState) => items.filter((l) => licenseState(l, warnDays) === s).length;
 
   const remove = useDeleteAction<License>({
     remove: (l) => licensesApi.remove(l.id),
@@ -87,7 +88,7 @@ export default function LicensesPage() {
       title: L.colStatus,
       sorter: true,
       render: (_, l) => {
-        const s = licenseState(l);
+        const s = licenseState(l, warnDays);
         return <Tag color={STATE_COLOR[s]}>{stateLabel(s)}</Tag>;
       },
     },

@@ -29,12 +29,12 @@ import {
   useListTable,
 } from '../../components/crud';
 import { S } from '../../strings';
-import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
-import { STATE_COLOR, proxyAddress, proxyState, stateLabel, type ResourceState } from './expiry';
-import { parseProxy, proxyString } from './proxyString';
+import { BotRef, botLabel, useBotIndex } from '../../models/bots';
+import { STATE_COLOR, proxyAddress, proxyState, stateLabel, type ResourceState } from '../../models/expiry';
+import { parseProxy, proxyString } from '../../models/proxyString';
 import FraudScore from './FraudScore';
-import { ProxyFields, fromIpqs, proxyBody, useIpqsConfig, type ProxyForm } from './resourceForms';
-import { useAllOf } from './useResourceStats';
+import { ProxyFields, fromIpqs, proxyBody, useIpqsConfig, type ProxyForm } from './ResourceForms';
+import { useAllOf, useExpiryWindows } from '../../models/resourceStats';
 
 const P = S.proxies;
 const STATUS_FILTERS: ResourceState[] = ['active', 'expiring', 'expired', 'banned'];
@@ -57,6 +57,7 @@ function IpqsFlags({ p }: { p: Partial<Proxy> }) {
 export default function ProxiesPage() {
   const { message } = App.useApp();
   const all = useAllOf(proxiesApi.all);
+  const warnDays = useExpiryWindows().proxies;
   const bots = useBotIndex();
   const ipqsConfig = useIpqsConfig();
   const { ipqsOn, threshold } = ipqsConfig;
@@ -84,7 +85,7 @@ export default function ProxiesPage() {
     () => [...new Set(items.map((p) => p.country_code ?? '').filter(Boolean))].sort(),
     [items],
   );
-  const count = (s: ResourceState) => items.filter((p) => proxyState(p) === s).length;
+  const count = (s: ResourceState) => items.filter((p) => proxyState(p, warnDays) === s).length;
 
   const remove = useDeleteAction<Proxy>({
     remove: (p) => proxiesApi.remove(p.id),
@@ -161,7 +162,7 @@ export default function ProxiesPage() {
       title: P.colStatus,
       sorter: true,
       render: (_, p) => {
-        const s = proxyState(p);
+        const s = proxyState(p, warnDays);
         return <Tag color={STATE_COLOR[s]}>{stateLabel(s).toUpperCase()}</Tag>;
       },
     },

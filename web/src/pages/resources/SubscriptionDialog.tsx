@@ -7,8 +7,8 @@ import type { Bot } from '../../api/bots';
 import { subscriptionsApi, type Subscription } from '../../api/resources';
 import { EntityDialog } from '../../components/crud';
 import { S } from '../../strings';
-import { botLabel } from '../bots/botModel';
-import { endOfDay } from './expiry';
+import { botLabel } from '../../models/bots';
+import { endOfDay } from '../../models/expiry';
 
 const T = S.subscriptions;
 const TYPES = ['wow', 'bot', 'proxy', 'vpn', 'other'];

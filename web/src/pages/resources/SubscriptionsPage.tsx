@@ -18,10 +18,10 @@ import {
   useListTable,
 } from '../../components/crud';
 import { S } from '../../strings';
-import { BotRef, botLabel, useBotIndex } from '../bots/botModel';
-import { STATE_COLOR, stateLabel, subscriptionState, type ResourceState } from './expiry';
+import { BotRef, botLabel, useBotIndex } from '../../models/bots';
+import { STATE_COLOR, stateLabel, subscriptionState, type ResourceState } from '../../models/expiry';
 import SubscriptionDialog from './SubscriptionDialog';
-import { useAllOf, useWarningDays } from './useResourceStats';
+import { useAllOf, useExpiryWindows } from '../../models/resourceStats';
 
 const T = S.subscriptions;
 const ALERT_ROWS = 5;
@@ -33,7 +33,7 @@ function stateText(s: ResourceState, days: number | undefined): string {
 export default function SubscriptionsPage() {
   const all = useAllOf(subscriptionsApi.all);
   const bots = useBotIndex();
-  const warnDays = useWarningDays() ?? 7;
+  const warnDays = useExpiryWindows().subscriptions;
   const state = (s: Subscription) => subscriptionState(s, warnDays);
 
   const table = useListTable<Subscription>({

@@ -8,7 +8,7 @@ import { LoadOlder, useCursorList } from '../../components/CursorList';
 import { formatDateTime } from '../../format';
 import { S } from '../../strings';
 import './notifications.css';
-import { DELIVERIES_PATH, EVENT_KEYS, type Delivery, type EventKey } from './notificationsApi';
+import { DELIVERIES_PATH, EVENT_KEYS, type Delivery, type EventKey } from '../../api/notifications';
 
 const N = S.notify;
 const PAGE = 25;

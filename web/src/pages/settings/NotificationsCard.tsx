@@ -8,11 +8,11 @@ import { Alert, Button, Form, Input, Select, Switch, Tag, type FormInstance, typ
 import { ApiOutlined, BellOutlined, SendOutlined } from '@ant-design/icons';
 import { ApiError, errorMessage } from '../../api/client';
 import { S } from '../../strings';
-import { isMasked, SECRET_MASK, secretOut } from './api';
+import { isMasked, SECRET_MASK, secretOut } from '../../api/settings';
 import DocCard from './DocCard';
 import SecretField from './SecretField';
 import './notifications.css';
-import { EVENT_KEYS, notificationsApi, type Channel, type EventKey, type NotificationSettings } from './notificationsApi';
+import { EVENT_KEYS, notificationsApi, type Channel, type EventKey, type NotificationSettings } from '../../api/notifications';
 
 const T = S.settingsPage;
 const N = S.notify;

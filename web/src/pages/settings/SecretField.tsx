@@ -4,7 +4,7 @@
 
 import { Button, Input, Space, Tag } from 'antd';
 import { S } from '../../strings';
-import { SECRET_MASK } from './api';
+import { SECRET_MASK } from '../../api/settings';
 
 const T = S.settingsPage;
 

@@ -31,7 +31,7 @@ import { projectsApi, type ProjectInfo } from '../../api/projects';
 import ProjectDialog from '../projects/ProjectDialog';
 import '../workspace/workspace.css';
 import './settings.css';
-import { isMasked, SECRET_MASK, secretOut, settingsApi, type ApiKeys } from './api';
+import { isMasked, SECRET_MASK, secretOut, settingsApi, type ApiKeys } from '../../api/settings';
 import DeliveriesCard from './DeliveriesCard';
 import DocCard from './DocCard';
 import NotificationsCard, { TelegramCard, WebhookCard } from './NotificationsCard';

@@ -9,7 +9,7 @@ import { CheckOutlined, DeleteOutlined, ReloadOutlined, SaveOutlined, UploadOutl
 import { errorMessage } from '../../api/client';
 import { S } from '../../strings';
 import { useThemeLook, useThemeMode } from '../../theme';
-import { ASSET_MAX_BYTES, ASSET_TYPES, settingsApi, themeAssetsApi, type ThemeAsset, type Visual } from './api';
+import { ASSET_MAX_BYTES, ASSET_TYPES, settingsApi, themeAssetsApi, type ThemeAsset, type Visual } from '../../api/settings';
 import { applyVisual, loadVisual, normaliseVisual } from './background';
 
 const T = S.settingsPage;

@@ -7,7 +7,7 @@
 
 import { useEffect, useSyncExternalStore } from 'react';
 import { normaliseLook, setThemeLook, useThemeLook, useThemeMode } from '../../theme';
-import { settingsApi, themeAssetsApi, type Visual } from './api';
+import { settingsApi, themeAssetsApi, type Visual } from '../../api/settings';
 import './background.css';
 
 export const DEFAULT_VISUAL: Visual = {

@@ -4,7 +4,7 @@
 // removes it; a null stored by an older server is skipped on read.
 
 import { normaliseLook, normalisePalette, type Palette, type ThemeLook, type ThemeMode } from '../../theme';
-import { settingsApi } from './api';
+import { settingsApi } from '../../api/settings';
 
 export interface ThemePreset {
   id: string;

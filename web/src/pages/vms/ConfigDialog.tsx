@@ -8,7 +8,7 @@ import { errorMessage } from '../../api/client';
 import { runCommand, runTask } from '../../api/vmops';
 import { S } from '../../strings';
 import type { Computer } from './computers';
-import type { Vm } from './VmTable';
+import type { Vm } from '../../api/vmops';
 
 const T = S.vms;
 const EDITABLE = ['cores', 'memory', 'name', 'onboot'] as const;

@@ -8,7 +8,7 @@ import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
 import { S } from '../../strings';
 import { classify, isAllowed, useDeleteSettings, useLinks, type Candidate, type DeleteSettings, type RuleKey, type ViewKey } from './deleteCandidates';
-import type { Vm } from './VmTable';
+import type { Vm } from '../../api/vmops';
 
 const T = S.vms.del;
 const RULES: RuleKey[] = ['banned', 'prepare', 'orphan'];

@@ -16,7 +16,7 @@ import { LIMITS, resourcesOf, type ProjectResources, type Resources } from './pr
 import SetupProgress from './SetupProgress';
 import { mostFree, usage, type Storage } from './storages';
 import { AUTO_STORAGE, CUSTOM_PROJECT, DEFAULT_PLAYBOOK, NO_PLAYBOOK, type ItemState, type QueueItem, type useQueue } from './useQueue';
-import type { Vm } from './VmTable';
+import type { Vm } from '../../api/vmops';
 
 const DeleteVmsDialog = lazy(() => import('./DeleteVmsDialog'));
 

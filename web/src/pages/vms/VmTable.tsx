@@ -15,7 +15,7 @@ import {
 } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
 import { errorMessage } from '../../api/client';
-import { isTerminal, runCommand, runTask, type CommandEvent, type StreamState } from '../../api/vmops';
+import { isTerminal, runCommand, runTask, type CommandEvent, type StreamState, type Vm } from '../../api/vmops';
 import { IconAction } from '../../components/crud/cells';
 import { formatUptime } from '../../format';
 import { S } from '../../strings';
@@ -23,16 +23,6 @@ import type { Computer } from './computers';
 import ConfigDialog from './ConfigDialog';
 
 const T = S.vms;
-
-export interface Vm {
-  vmid: number;
-  name?: string;
-  status: string;
-  uptime?: number;
-  template?: number;
-  cpus?: number;
-  maxmem?: number;
-}
 
 type PowerAction = 'start' | 'stop' | 'shutdown' | 'reset' | 'delete';
 

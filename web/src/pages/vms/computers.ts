@@ -5,18 +5,8 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { activeAgent, agentsApi, type Agent } from '../../api/agents';
 import { errorMessage } from '../../api/client';
-import { runCommand } from '../../api/vmops';
+import { runCommand, type Target } from '../../api/vmops';
 import { usePolling } from '../../hooks';
-
-export interface Target {
-  id: string;
-  label: string;
-  url: string;
-  username: string;
-  node: string;
-  isActive: boolean;
-  sshConfigured: boolean;
-}
 
 export interface Computer {
   agent: Agent;

@@ -9,7 +9,7 @@ import { api, errorMessage } from '../../api/client';
 import { botsApi, type Bot } from '../../api/bots';
 import { licensesApi, proxiesApi, subscriptionsApi } from '../../api/resources';
 import { S } from '../../strings';
-import type { Vm } from './VmTable';
+import type { Vm } from '../../api/vmops';
 
 const R = S.vms.del.reason;
 const PATH = '/settings/vmgenerator/deleteVms';

@@ -13,7 +13,7 @@ import { runCommand, runTask } from '../../api/vmops';
 import type { Computer } from './computers';
 import { DEFAULT_RESOURCES, type Resources } from './projectResources';
 import { mostFree, type Storage } from './storages';
-import type { Vm } from './VmTable';
+import type { Vm } from '../../api/vmops';
 
 export type ItemState = 'queued' | 'cloning' | 'deleting' | 'done' | 'starting' | 'running' | 'error';
 

@@ -20,7 +20,7 @@ import DateField from '../../components/DateField';
 import { EntityDialog, useDeleteAction } from '../../components/crud';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { calendarApi, notesApi, type CalendarEvent, type Note } from './api';
+import { calendarApi, notesApi, type CalendarEvent, type Note } from '../../api/workspace';
 import { addDays, dmy, parseYmd, weekStart, ymd } from './dates';
 import { readStored, writeStored } from './storage';
 import './workspace.css';

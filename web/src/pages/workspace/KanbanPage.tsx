@@ -22,7 +22,7 @@ import DateField from '../../components/DateField';
 import { EntityDialog, useDeleteAction } from '../../components/crud';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { KANBAN_COLUMNS, kanbanApi, type KanbanStatus, type KanbanTask } from './api';
+import { KANBAN_COLUMNS, kanbanApi, type KanbanStatus, type KanbanTask } from '../../api/workspace';
 import { parseYmd, ymd } from './dates';
 import './workspace.css';
 

@@ -18,7 +18,7 @@ import { ApiError, errorMessage } from '../../api/client';
 import { useDeleteAction } from '../../components/crud';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
-import { notesApi, type Note } from './api';
+import { notesApi, type Note } from '../../api/workspace';
 import Markdown, { plainPreview } from './Markdown';
 import { readStored, writeStored } from './storage';
 import './workspace.css';

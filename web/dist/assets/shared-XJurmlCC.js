@@ -1,1 +1,0 @@
-import{r as e}from"./shared-XKyaHtl9.js";import{m as t}from"./react-CqhQZN-V.js";import{n}from"./shared-CvXI9gdN.js";import{c as r}from"./index-zyTyrKoJ.js";var i=e(t(),1),a=7e3;function o(e,t=a){let n=(0,i.useCallback)(()=>e(),[e]);return r(n,t)}function s(){let e=(0,i.useCallback)(()=>n.warningDays(),[]);return r(e,6e4).data}export{o as n,s as r,a as t};

@@ -1,0 +1,56 @@
+// Finance (api-domains.md §7, docs/api.md): operations and the daily stats the server
+// computes in SQL. The Finance page still aggregates operations itself, since the stats
+// routes cannot narrow to a project and count UTC days where the page's period is local.
+
+import { api } from './client';
+import { fetchAll, fetchListPage, type ListQuery } from './lists';
+
+export type OpType = 'income' | 'expense';
+export const CURRENCIES = ['USD', 'gold'] as const;
+export const INCOME_CATEGORIES = ['sale', 'other'];
+export const EXPENSE_CATEGORIES = ['subscription_game', 'proxy', 'bot_license', 'other'];
+
+export interface Operation {
+  id: string;
+  type: OpType;
+  category: string;
+  amount: number;
+  currency: string;
+  /** Epoch ms. */
+  date: number;
+  description?: string;
+  project_id?: string | null;
+  bot_id?: string | null;
+  gold_amount?: number | null;
+  gold_price_at_time?: number | null;
+  created_at?: number;
+  updated_at?: number;
+}
+
+/** Income, expenses and their difference in one currency. */
+export interface Money {
+  total_expenses: number;
+  total_revenue: number;
+  net_profit: number;
+}
+
+/** One UTC day of `GET /finance/daily-stats`; the top-level figures are USD only. */
+export interface DayStats extends Money {
+  date: string;
+  by_currency: Record<string, Money>;
+  active_bots: number;
+  total_farmed: Record<string, { gold: number }>;
+}
+
+const OPS = '/finance/operations';
+
+export const financeApi = {
+  page: (q: ListQuery) => fetchListPage<Operation>(OPS, q),
+  all: (q: Omit<Partial<ListQuery>, 'page' | 'limit'> = {}) => fetchAll<Operation>(OPS, q),
+  create: (body: Partial<Operation>) => api.post<Operation>(OPS, body),
+  patch: (id: string, body: Partial<Operation>) => api.patch<Operation>(`${OPS}/${encodeURIComponent(id)}`, body),
+  remove: (id: string) => api.delete<{ id: string; deleted: boolean }>(`${OPS}/${encodeURIComponent(id)}`),
+  /** Days with operations between two inclusive `YYYY-MM-DD` UTC dates, keyed by date. */
+  dailyStats: (from: string, to: string) =>
+    api.get<Record<string, DayStats>>(`/finance/daily-stats?${new URLSearchParams({ from, to }).toString()}`),
+};
