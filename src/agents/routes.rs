@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use super::pairing;
 use super::principal::Caller;
 use super::service::{beat, ServerUrl};
-use super::store::{self, AgentRow, Registration, ONLINE_WITHIN_MS};
+use super::store::{self, AgentRow, Registration};
 use crate::access::{self, Action};
 use crate::auth::rules::Email;
 use crate::auth::signin::{self, SignIn};

@@ -16,6 +16,7 @@ use super::check::ceiling_ms;
 use super::service::{self, Issue, ENTITY};
 use super::store;
 use crate::agents::principal::Caller;
+use crate::access;
 use crate::agents::store as agents;
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{Authed, Privileged};

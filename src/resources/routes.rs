@@ -20,7 +20,7 @@ use crate::changes::Op;
 use crate::clock::now_ms;
 use crate::documents::crud::{self, Deleted, Page};
 use crate::documents::handlers::document_handler;
-use crate::documents::{store, AnyDocument, Collection, Document};
+use crate::documents::{list, store, AnyDocument, Collection, Document};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::respond::{ok, Ok};
