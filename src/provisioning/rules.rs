@@ -322,3 +322,48 @@ pub fn iso_filename(vm_uuid: &str) -> String {
 pub fn iso_path(tenant: &str, token_id: &str) -> String {
     format!("/api/v1/provisioning/iso-files/{tenant}/{token_id}")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_stream_resumes_after_a_non_negative_sequence() {
+        assert_eq!(resume_cursor(None).unwrap(), 0);
+        assert_eq!(resume_cursor(Some(" 7 ")).unwrap(), 7);
+        assert_eq!(resume_cursor(Some("-1")).unwrap_err().code, ErrorCode::BadRequest);
+        assert_eq!(resume_cursor(Some("x")).unwrap_err().code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn an_upload_defaults_to_local_storage_and_the_vms_iso_name() {
+        let checked = upload(&json!({ "agent_id": " a1 " }), "vm:1_2").unwrap();
+        assert_eq!(checked.agent_id, "a1");
+        assert_eq!(checked.volume(), "local:iso/provision-vm-1-2.iso");
+        for bad in [
+            json!({ "agent_id": "a", "filename": "x.img" }),
+            json!({ "agent_id": "a", "storage": "a/b" }),
+        ] {
+            assert_eq!(upload_err(&bad), ErrorCode::ProvisioningInvalidUploadBody);
+        }
+    }
+
+    fn upload_err(body: &Value) -> ErrorCode {
+        match upload(body, "vm") {
+            Ok(_) => panic!("accepted {body}"),
+            Err(e) => e.code,
+        }
+    }
+
+    #[test]
+    fn a_report_needs_a_known_status_and_an_object_of_details() {
+        let body = json!({ "token": "t", "vm_uuid": "v", "step": " completed ", "status": "completed" });
+        let checked = report(&body).unwrap();
+        assert_eq!((checked.step.as_str(), checked.details), ("completed", json!({})));
+        let bad = json!({ "token": "t", "vm_uuid": "v", "step": "s", "status": "done", "details": [] });
+        let error = report(&bad).err().expect("refused");
+        assert_eq!(error.code, ErrorCode::ProvisioningInvalidReportBody);
+    }
+}
