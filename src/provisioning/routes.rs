@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -30,7 +31,7 @@ use crate::agents::service::ServerUrl;
 use crate::auth::Authed;
 use crate::clock::{iso_ms, now_ms};
 use crate::documents::crud::typed_body;
-use crate::error::{ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::respond::{created, ok, Created, Ok};
 use crate::state::AppState;
@@ -375,11 +376,7 @@ async fn progress_events(
             .event("vm-setup-progress")
             .data(data))
     });
-    Ok(Sse::new(start.chain(live)).keep_alive(
-        KeepAlive::new()
-            .interval(std::time::Duration::from_secs(25))
-            .text("heartbeat"),
-    ))
+    Ok(Sse::new(start.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(25)).text("heartbeat")))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -442,7 +439,7 @@ async fn iso_file(
     let disposition = format!("attachment; filename=\"{}\"", rules::iso_filename(&row.vm_uuid));
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(crate::error::ApiError::internal)?,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(response)
