@@ -4,6 +4,7 @@
 use rusqlite::Connection;
 use subtle::ConstantTimeEq;
 
+use super::rules;
 use super::store::{self, LeaseRow};
 use super::token::{Claims, LeaseKey, TokenError};
 use crate::error::{ApiError, ErrorCode};
@@ -59,11 +60,8 @@ pub fn lease_for(
     if !bool::from(lease.token_hash.as_bytes().ct_eq(presented.as_bytes())) {
         return Err(deny(ErrorCode::LeaseTokenInvalid));
     }
-    if lease.status != "active" {
-        return Err(deny(ErrorCode::LeaseInactive));
-    }
-    if lease.expires_at_ms <= now {
-        return Err(deny(ErrorCode::LeaseExpired));
+    if let Some(code) = rules::dead(&lease, now) {
+        return Err(deny(code));
     }
     if lease.vm_uuid != vm_uuid {
         return Err(deny(ErrorCode::VmUuidMismatch));

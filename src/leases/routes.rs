@@ -1,8 +1,7 @@
 //! `POST /api/v1/license/lease|heartbeat|revoke` (`api-ops.md` §7.2).
 //!
-//! Issue resolves the lease's user here, then `service::issue` runs every other check inside
-//! one write, so the count of a user's live leases and the new row are decided together:
-//! concurrent requests cannot exceed an entitlement's limit.
+//! HTTP only: the flows are in `service.rs` (`issue` runs every check after the user inside
+//! one write, so concurrent requests cannot exceed an entitlement's limit).
 
 use axum::extract::State;
 use botmox_contract::envelope::{Failure, Success};
@@ -12,15 +11,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::check::ceiling_ms;
-use super::service::{self, Issue, ENTITY};
-use super::store;
-use crate::access;
+use super::service::{self, Issue};
 use crate::agents::principal::Caller;
-use crate::agents::store as agents;
-use crate::audit::store::{self as audit, Action};
 use crate::auth::{Authed, Privileged};
-use crate::clock::now_ms;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
@@ -101,14 +94,6 @@ pub struct Revoked {
     pub revoked_at: i64,
 }
 
-/// The audit trail's actor for a user or an agent.
-fn actor_of(caller: &Caller) -> (String, String, String) {
-    match caller {
-        Caller::User(me) => (me.tenant_id.clone(), me.user_id.clone(), me.email.clone()),
-        Caller::Agent(a) => (a.tenant_id.clone(), format!("agent:{}", a.agent_id), String::new()),
-    }
-}
-
 /// Issues a lease after the checks of §7.2 (user, fields, VM, licence, entitlement) and
 /// the entitlement's limit on live leases.
 #[utoipa::path(post, path = "/api/v1/license/lease", tag = "license", security(("bearer" = [])),
@@ -120,42 +105,18 @@ async fn issue(State(state): State<AppState>, caller: Caller, Json(body): Json<V
     let mut errors = FieldErrors::default();
     let vm_uuid = errors.check("vm_uuid", VmUuid::parse(&request.vm_uuid));
     errors.into_result(ErrorCode::InvalidRequestBody)?;
-    let named = request.user_id.map(|u| u.0);
-    // 1. The user.
-    let user_id = match &caller {
-        Caller::User(me) => match named {
-            Some(other) if !access::may_act_for(me, access::Action::IssueLease, &other) => {
-                return Err(access::refusal(access::Action::IssueLease));
-            }
-            other => other.unwrap_or_else(|| me.user_id.clone()),
-        },
-        Caller::Agent(agent) => {
-            if request.agent_id.as_deref().is_some_and(|id| id != agent.agent_id) {
-                return Err(ApiError::new(ErrorCode::Forbidden).with_message("An agent leases for itself only"));
-            }
-            let (tenant, id) = (agent.tenant_id.clone(), agent.agent_id.clone());
-            let owner = state
-                .db
-                .read(move |conn| agents::by_id(conn, &tenant, &id).map_err(ApiError::from))
-                .await?
-                .and_then(|row| row.owner_user_id);
-            match (named, owner) {
-                (Some(named), Some(owner)) if named != owner => {
-                    return Err(ApiError::new(ErrorCode::Forbidden).with_message("An agent leases for its owner only"));
-                }
-                (Some(user), _) | (None, Some(user)) => user,
-                (None, None) => {
-                    return Err(ApiError::new(ErrorCode::BadRequest)
-                        .with_message("user_id is required: this agent is not bound to a user"));
-                }
-            }
-        }
-    };
+    let user_id = service::lease_user(
+        &state,
+        &caller,
+        request.user_id.map(|u| u.0),
+        request.agent_id.as_deref(),
+    )
+    .await?;
     // 2. Required fields.
     let (Some(agent_id), Some(runner_id), Some(module)) = (request.agent_id, request.runner_id, request.module) else {
         return Err(ApiError::new(ErrorCode::BadRequest).with_message("agent_id, runner_id and module are required"));
     };
-    let (tenant, actor_id, actor_email) = actor_of(&caller);
+    let (tenant, actor_id, actor_email) = service::actor_of(&caller);
     let job = Issue {
         tenant,
         user_id,
@@ -189,40 +150,13 @@ async fn heartbeat(
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<HeartbeatAck>> {
     let request: HeartbeatRequest = typed_body(&body, ErrorCode::InvalidRequestBody)?;
-    let (ttl_ms, max_secs) = (
-        state.config.lease_ttl_secs as i64 * 1000,
-        state.config.lease_max_lifetime_secs,
-    );
-    let ack = state
-        .db
-        .write(move |tx| {
-            let now = now_ms();
-            let (tenant, ..) = actor_of(&caller);
-            let lease = store::lease(tx, &tenant, &request.lease_id)?.ok_or(ErrorCode::LeaseNotFound)?;
-            let holder = match &caller {
-                Caller::User(me) => access::may_act_for(me, access::Action::IssueLease, &lease.user_id),
-                Caller::Agent(a) => a.agent_id == lease.agent_id,
-            };
-            if !holder {
-                return Err(ErrorCode::LeaseOwnerMismatch.into());
-            }
-            if lease.status != "active" {
-                return Err(ErrorCode::LeaseInactive.into());
-            }
-            if lease.expires_at_ms <= now {
-                return Err(ErrorCode::LeaseExpired.into());
-            }
-            let expires_at = (now + ttl_ms).min(ceiling_ms(lease.created_at_ms, max_secs));
-            store::heartbeat(tx, &tenant, &lease.id, now, expires_at)?;
-            Ok::<_, ApiError>(HeartbeatAck {
-                lease_id: lease.id,
-                status: "active".to_owned(),
-                expires_at,
-                last_heartbeat_at: now,
-            })
-        })
-        .await?;
-    Ok(ok(ack))
+    let beat = service::heartbeat(&state, caller, request.lease_id.0).await?;
+    Ok(ok(HeartbeatAck {
+        lease_id: beat.lease_id,
+        status: "active".to_owned(),
+        expires_at: beat.expires_at,
+        last_heartbeat_at: beat.last_heartbeat_at,
+    }))
 }
 
 /// Ends a lease at once; no new download URLs are issued for it. Revoking again succeeds
@@ -237,20 +171,11 @@ async fn revoke(
     Json(body): Json<Value>,
 ) -> ApiResult<Ok<Revoked>> {
     let request: RevokeRequest = typed_body(&body, ErrorCode::InvalidRequestBody)?;
-    let revoked = state
-        .db
-        .write(move |tx| {
-            let now = now_ms();
-            let lease = store::lease(tx, &me.tenant_id, &request.lease_id)?.ok_or(ErrorCode::LeaseNotFound)?;
-            let reason = request.reason.map(|r| r.0).filter(|r| !r.is_empty());
-            store::revoke(tx, &me.tenant_id, &lease.id, now, &me.user_id, reason.as_deref())?;
-            audit::record(tx, &me, Action::Update, ENTITY, &lease.id, &["status".into()])?;
-            Ok::<_, ApiError>(Revoked {
-                lease_id: lease.id,
-                status: "revoked".to_owned(),
-                revoked_at: now,
-            })
-        })
-        .await?;
-    Ok(ok(revoked))
+    let reason = request.reason.map(|r| r.0).filter(|r| !r.is_empty());
+    let (lease_id, revoked_at) = service::revoke(&state, me, request.lease_id.0, reason).await?;
+    Ok(ok(Revoked {
+        lease_id,
+        status: "revoked".to_owned(),
+        revoked_at,
+    }))
 }

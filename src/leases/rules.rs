@@ -1,9 +1,11 @@
 //! Which licence lets a user run, and which modules an entitlement allows (`api-ops.md` §7.1).
-//! Pure functions: the store hands them rows, the routes act on the answer.
+//! Also when a lease is dead, and whom an agent leases for. Pure functions: the store hands
+//! them rows, the services act on the answer.
 
 use serde_json::Value;
 
-use super::store::LicenseRow;
+use super::store::{LeaseRow, LicenseRow};
+use crate::error::{ApiError, ErrorCode};
 
 /// A licence is valid when active and either perpetual or not yet expired.
 pub fn license_valid(license: &LicenseRow, now_ms: i64) -> bool {
@@ -30,6 +32,33 @@ pub fn module_allowed(modules: &Value, module: &str) -> bool {
             .iter()
             .any(|key| map.get(*key).and_then(Value::as_bool) == Some(true)),
         _ => false,
+    }
+}
+
+/// Why a lease can no longer be used at `now_ms`: revoked (or otherwise not active), or past
+/// its expiry.
+pub fn dead(lease: &LeaseRow, now_ms: i64) -> Option<ErrorCode> {
+    if lease.status != "active" {
+        Some(ErrorCode::LeaseInactive)
+    } else if lease.expires_at_ms <= now_ms {
+        Some(ErrorCode::LeaseExpired)
+    } else {
+        None
+    }
+}
+
+/// The user an agent leases for: its owner; a named user must be that owner, and an agent
+/// bound to no user must name one.
+pub fn agent_lease_user(named: Option<String>, owner: Option<String>) -> Result<String, ApiError> {
+    match (named, owner) {
+        (Some(named), Some(owner)) if named != owner => {
+            Err(ApiError::new(ErrorCode::Forbidden).with_message("An agent leases for its owner only"))
+        }
+        (Some(user), _) | (None, Some(user)) => Ok(user),
+        (None, None) => {
+            Err(ApiError::new(ErrorCode::BadRequest)
+                .with_message("user_id is required: this agent is not bound to a user"))
+        }
     }
 }
 
@@ -81,5 +110,44 @@ mod tests {
         assert!(!module_allowed(&json!({ "runner": false }), "runner"));
         assert!(module_allowed(&json!({ "*": true }), "anything"));
         assert!(!module_allowed(&json!("runner"), "runner"));
+    }
+
+    #[test]
+    fn a_lease_is_dead_when_not_active_or_past_its_expiry() {
+        let mut lease = LeaseRow {
+            id: "l".into(),
+            tenant_id: "t".into(),
+            token_hash: String::new(),
+            status: "active".into(),
+            created_at_ms: 0,
+            expires_at_ms: 2_000,
+            last_heartbeat_at_ms: 0,
+            revoked_at_ms: None,
+            user_id: "alice".into(),
+            vm_uuid: "vm".into(),
+            vm_name: String::new(),
+            module: "runner".into(),
+            version: None,
+            agent_id: "a".into(),
+            runner_id: "r".into(),
+            license_id: "lic".into(),
+        };
+        assert_eq!(dead(&lease, 1_999), None);
+        assert_eq!(dead(&lease, 2_000), Some(ErrorCode::LeaseExpired));
+        lease.status = "revoked".into();
+        assert_eq!(dead(&lease, 1_000), Some(ErrorCode::LeaseInactive));
+    }
+
+    #[test]
+    fn an_agent_leases_for_its_owner_only() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(agent_lease_user(None, some("alice")).unwrap(), "alice");
+        assert_eq!(agent_lease_user(some("alice"), some("alice")).unwrap(), "alice");
+        assert_eq!(agent_lease_user(some("bob"), None).unwrap(), "bob");
+        assert_eq!(
+            agent_lease_user(some("bob"), some("alice")).unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(agent_lease_user(None, None).unwrap_err().code, ErrorCode::BadRequest);
     }
 }

@@ -4,8 +4,10 @@
 pub mod iso;
 pub mod payload;
 pub mod profile;
+pub mod progress;
 pub mod records;
 pub mod routes;
+pub mod rules;
 pub mod service;
 pub mod store;
 pub mod tokens;
