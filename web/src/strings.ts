@@ -341,7 +341,9 @@ export const S = {
     status: 'Status',
     vm: 'VM',
     lastSeen: 'Last Seen',
-    minAgo: (n: number) => `${n} min ago`,
+    // "N min ago" as the reference shows it; longer silences in hours, then days.
+    minAgo: (n: number) =>
+      n < 60 ? `${n} min ago` : n < 48 * 60 ? `${plural(Math.floor(n / 60), 'hour')} ago` : `${plural(Math.floor(n / 1440), 'day')} ago`,
     complete: 'Complete',
     incomplete: 'Incomplete',
     open: 'Open',

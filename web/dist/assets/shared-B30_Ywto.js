@@ -1,0 +1,1 @@
+import{r as e}from"./shared-BKxxJq98.js";var t={list:()=>e.get(`/admin/users`)};export{t};

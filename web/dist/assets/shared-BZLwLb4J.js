@@ -1,1 +1,0 @@
-import{r as e}from"./shared-BAQ-RpuY.js";var t={list:()=>e.get(`/admin/users`)};export{t};

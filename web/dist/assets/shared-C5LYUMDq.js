@@ -1,1 +1,0 @@
-import{r as e}from"./shared-BAQ-RpuY.js";async function t(t){return(await e.post(`/gateway/tickets`,{service:t})).url}async function n(e){let n=window.open(`about:blank`,`_blank`);n&&(n.opener=null);try{let r=await t(e);n&&(n.location.href=r)}catch(e){throw n?.close(),e}}export{n,t};

@@ -1,0 +1,1 @@
+import{r as e}from"./shared-BKxxJq98.js";var t=e=>`/settings/projects/${encodeURIComponent(e)}`,n=e=>e.toLowerCase().replace(/[^a-z0-9]+/g,`_`).replace(/^_+|_+$/g,``).slice(0,48),r={save:(n,r)=>e.put(t(n),r),remove:n=>e.delete(t(n))},i={projects:()=>e.get(`/settings/projects`)},a={get:()=>e.get(`/settings/proxy`).then(e=>e??{})};export{a as i,i as n,r,n as t};
