@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 use serde_json::{json, Value};
-use support::{concurrently, create_user, login, spawn, stop, wait_ok};
+use support::{concurrently, cpu_time, create_user, login, spawn, status_kb, stop, wait_ok};
 
 const PORT: u16 = 18736;
 const CLIENTS: usize = 200;
@@ -126,26 +126,20 @@ async fn request(
     }
 }
 
-/// Server CPU seconds (user + system) from `/proc/<pid>/stat`.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields
-        .get(11..13)
-        .map_or(0.0, |f| f.iter().map(|t| t.parse::<f64>().unwrap_or(0.0)).sum());
-    // SAFETY: sysconf reads a constant.
-    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
-}
-
-fn status_field(pid: u32, name: &str) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(name))
-        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
+/// Creates one document over HTTP (201 expected) and answers its id: the seeding step.
+async fn created_id(client: &reqwest::Client, token: &str, path: &str, body: &Value) -> String {
+    let res = client
+        .post(url(path))
+        .header("authorization", token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -186,38 +180,14 @@ async fn main() {
             let status = ["prepare", "leveling", "farming"][i % 3];
             let body = json!({ "name": format!("vm-{i:03}"), "status": status, "project_id": "wow_tbc",
                 "character": { "name": format!("Char{}", 100 + i % 100), "level": 1 + i % 70 } });
-            let res = c
-                .post(url("/bots"))
-                .header("authorization", t.as_str())
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 201);
-            res.json::<Value>().await.unwrap()["data"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+            created_id(&c, &t, "/bots", &body).await
         }
     })
     .await;
     let (c, t) = (client.clone(), token.clone());
     let ops: Vec<String> = concurrently(OPERATIONS, 64, move |i| {
         let (c, t) = (c.clone(), t.clone());
-        async move {
-            let res = c
-                .post(url("/finance/operations"))
-                .header("authorization", t.as_str())
-                .json(&operation(i as u64))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 201);
-            res.json::<Value>().await.unwrap()["data"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
+        async move { created_id(&c, &t, "/finance/operations", &operation(i as u64)).await }
     })
     .await;
     println!("seeded {BOTS} bots and {OPERATIONS} operations over HTTP; {CLIENTS} clients for {secs} s");
@@ -225,7 +195,7 @@ async fn main() {
     let (bots, ops) = (Arc::new(bots), Arc::new(ops));
     let stop_flag = Arc::new(AtomicBool::new(false));
     let pid = server.id();
-    let cpu_before = cpu_seconds(pid);
+    let cpu_before = cpu_time(pid);
     let started = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS as u64)
         .map(|n| {
@@ -265,7 +235,7 @@ async fn main() {
         all.extend(task.await.unwrap());
     }
     let wall = started.elapsed();
-    let cores = (cpu_seconds(pid) - cpu_before) / wall.as_secs_f64();
+    let cores = (cpu_time(pid) - cpu_before).as_secs_f64() / wall.as_secs_f64();
 
     let errors = all.iter().filter(|(_, _, ok)| ok.is_err()).count();
     if let Some((class, _, Err(e))) = all.iter().find(|(_, _, ok)| ok.is_err()) {
@@ -320,9 +290,9 @@ async fn main() {
         );
     }
     println!(
-        "server: {cores:.2} cores, RSS {} (peak {})",
-        status_field(pid, "VmRSS"),
-        status_field(pid, "VmHWM")
+        "server: {cores:.2} cores, RSS {} kB (peak {} kB)",
+        status_kb(pid, "VmRSS"),
+        status_kb(pid, "VmHWM")
     );
     stop(server);
 }

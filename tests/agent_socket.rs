@@ -204,7 +204,7 @@ async fn a_plain_get_of_the_socket_url_answers_400_in_the_envelope() {
     let server = TestServer::start().await;
     server.setup_admin().await;
     let op = server.user("op@example.com", "default", "api").await;
-    let (_, token) = server.paired_agent(&op, "plain").await;
+    let (_agent_id, token) = server.paired_agent(&op, "plain").await;
     let res = client()
         .get(server.url("/api/v1/agents/ws"))
         .bearer_auth(&token)

@@ -376,7 +376,7 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
         .await;
 
     // A URL used after its deadline.
-    let (_, token) = w.lease(VM, "runner").await;
+    let (_lease_id, token) = w.lease(VM, "runner").await;
     let (status, resolved) = w.resolve(&w.op, &token, VM).await;
     assert_eq!(status, 200, "{resolved}");
     let url = resolved["data"]["download_url"].as_str().unwrap().to_owned();
@@ -394,10 +394,10 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
     let (lease_id, token) = w.lease(VM, "runner").await;
     let (status, body) = w.resolve(&w.op, &token, OTHER_VM).await;
     assert_eq!((status, code(&body)), (403, Some("VM_UUID_MISMATCH")));
-    let (_, tools_token) = w.lease(VM, "tools").await;
+    let (_lease_id, tools_token) = w.lease(VM, "tools").await;
     let (status, body) = w.resolve(&w.op, &tools_token, VM).await;
     assert_eq!((status, code(&body)), (403, Some("MODULE_MISMATCH")));
-    let (_, token) = w.lease(VM, "runner").await;
+    let (_lease_id, token) = w.lease(VM, "runner").await;
     let (status, body) = w.resolve(&stranger, &token, VM).await;
     assert_eq!(
         (status, code(&body)),
@@ -426,7 +426,7 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
             Some(json!({ "status": "disabled" })),
         )
         .await;
-    let (_, token) = w.lease(VM, "runner").await;
+    let (_lease_id, token) = w.lease(VM, "runner").await;
     let (status, body) = w.resolve(&w.op, &token, VM).await;
     assert_eq!((status, code(&body)), (409, Some("ARTIFACT_RELEASE_NOT_ACTIVE")));
     w.server
@@ -439,7 +439,7 @@ async fn every_resolve_refusal_has_its_code_and_its_audit_row() {
         .await;
     let path = tmp.path().join("objects").join(release["object_key"].as_str().unwrap());
     std::fs::rename(&path, path.with_extension("moved")).unwrap();
-    let (_, token) = w.lease(VM, "runner").await;
+    let (_lease_id, token) = w.lease(VM, "runner").await;
     let (status, body) = w.resolve(&w.op, &token, VM).await;
     assert_eq!((status, code(&body)), (404, Some("ARTIFACT_OBJECT_NOT_FOUND")));
     std::fs::rename(path.with_extension("moved"), &path).unwrap();

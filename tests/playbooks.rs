@@ -366,7 +366,7 @@ async fn a_playbook_reaches_a_vm_as_playbook_yml_on_its_config_iso_only() {
 async fn playbook_routes_refuse_agents_and_anonymous_callers() {
     let server = TestServer::start().await;
     let op = server.user("op@example.com", "default", "api").await;
-    let (_, agent) = server.paired_agent(&op, "playbooks").await;
+    let (_agent_id, agent) = server.paired_agent(&op, "playbooks").await;
     let id = "00000000-0000-4000-8000-000000000000";
     let routes = [
         ("GET", "/api/v1/playbooks".to_owned()),

@@ -55,7 +55,7 @@ fn xml_texts(xml: &str) -> BTreeMap<String, Vec<String>> {
             Event::End(_) => {
                 let path: Vec<&str> = open.iter().map(|(n, _)| n.as_str()).collect();
                 let path = path.join("/");
-                let (_, text) = open.pop().unwrap();
+                let (_name, text) = open.pop().unwrap();
                 if !text.trim().is_empty() {
                     out.entry(path).or_default().push(text);
                 }
@@ -992,7 +992,7 @@ async fn access_follows_the_matrix_for_every_provisioning_route() {
     let op = server.user("op@example.com", "acme", "api").await;
     let admin = server.user("root@example.com", "acme", "admin").await;
     let outsider = server.user("out@example.com", "other", "admin").await;
-    let (_, agent) = server.paired_agent(&op, "matrix").await;
+    let (_agent_id, agent) = server.paired_agent(&op, "matrix").await;
     let vm = "vm-access-01";
     let res = server
         .call_ok(

@@ -39,8 +39,8 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
     let op = server.user("op@example.com", "default", "api").await;
     let stranger = server.user("stranger@example.com", "other", "api").await;
     let (bound_id, bound) = server.paired_agent(&op, "bound").await;
-    let (_, unbound) = server.paired_agent(&op, "unbound").await;
-    let (_, foreign) = server.paired_agent(&stranger, "foreign").await;
+    let (_agent_id, unbound) = server.paired_agent(&op, "unbound").await;
+    let (_agent_id, foreign) = server.paired_agent(&stranger, "foreign").await;
     let mut user_answers = String::new();
 
     // A plain value: the server encrypts it; the answer is metadata only.
@@ -157,7 +157,7 @@ async fn a_planted_secret_reaches_only_the_bound_agent_and_nowhere_else() {
         .call("GET", &format!("/api/v1/secrets/{client_id}/value"), &unbound, None)
         .await;
     assert_eq!(status, 403, "{refused}");
-    let (_, admins_agent) = server.paired_agent(&admin, "admins").await;
+    let (_agent_id, admins_agent) = server.paired_agent(&admin, "admins").await;
     let (status, envelope) = server
         .call(
             "GET",
