@@ -19,6 +19,8 @@ use tokio::sync::{oneshot, Semaphore};
 
 use crate::metrics::Metrics;
 
+pub mod pg;
+
 mod migrations {
     refinery::embed_migrations!("migrations");
 }
