@@ -53,7 +53,10 @@ enum Class {
 
 fn compatible(sqlite: Class, pg: Class) -> bool {
     sqlite == pg
-        || matches!((sqlite, pg), (Class::Text, Class::Json) | (Class::Any, Class::Text | Class::Json))
+        || matches!(
+            (sqlite, pg),
+            (Class::Text, Class::Json) | (Class::Any, Class::Text | Class::Json)
+        )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +157,9 @@ fn sqlite_schema(conn: &Connection) -> Schema {
                 schema.virtual_tables.insert(name);
             }
             "table" => {
-                schema.tables.insert(name.clone(), sqlite_table(conn, &name, !without_rowid));
+                schema
+                    .tables
+                    .insert(name.clone(), sqlite_table(conn, &name, !without_rowid));
             }
             // Views feed SQLite's INSTEAD OF triggers; shadow tables belong to a virtual table.
             _ => {}
@@ -171,15 +176,13 @@ fn sqlite_table(conn: &Connection, name: &str, has_rowid: bool) -> Table {
     let columns: Vec<(String, String, bool, Option<String>, i64, i64)> = conn
         .prepare("SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid")
         .unwrap()
-        .query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_map([name], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let mut pk: Vec<(i64, String)> = columns
-        .iter()
-        .filter(|c| c.4 > 0)
-        .map(|c| (c.4, c.0.clone()))
-        .collect();
+    let mut pk: Vec<(i64, String)> = columns.iter().filter(|c| c.4 > 0).map(|c| (c.4, c.0.clone())).collect();
     pk.sort();
     table.primary_key = pk.into_iter().map(|(_, n)| n).collect();
     // An AUTOINCREMENT key is numbered by SQLite, as an identity column by PostgreSQL.
@@ -240,7 +243,13 @@ fn sqlite_table(conn: &Connection, name: &str, has_rowid: bool) -> Table {
     conn.prepare("SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
         .unwrap()
         .query_map([name], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })
         .unwrap()
         .for_each(|row| {
@@ -305,7 +314,10 @@ fn pg_table(client: &mut postgres::Client, name: &str) -> Table {
             Made::Written
         };
         // pg_attrdef holds a generated column's expression too; only a default is compared.
-        let default = r.get::<_, Option<String>>(5).filter(|_| made == Made::Written).map(|d| uncast(&d));
+        let default = r
+            .get::<_, Option<String>>(5)
+            .filter(|_| made == Made::Written)
+            .map(|d| uncast(&d));
         table.columns.insert(
             r.get(0),
             Column {
@@ -412,16 +424,28 @@ fn table_differences(name: &str, s: &Table, p: &Table, out: &mut Vec<String>) {
             continue;
         };
         if !compatible(sc.class, pc.class) {
-            out.push(format!("column {name}.{col}: {:?} in SQLite, {:?} in PostgreSQL", sc.class, pc.class));
+            out.push(format!(
+                "column {name}.{col}: {:?} in SQLite, {:?} in PostgreSQL",
+                sc.class, pc.class
+            ));
         }
         if sc.not_null != pc.not_null {
-            out.push(format!("column {name}.{col}: NOT NULL {} in SQLite, {} in PostgreSQL", sc.not_null, pc.not_null));
+            out.push(format!(
+                "column {name}.{col}: NOT NULL {} in SQLite, {} in PostgreSQL",
+                sc.not_null, pc.not_null
+            ));
         }
         if sc.default != pc.default {
-            out.push(format!("column {name}.{col}: default {:?} in SQLite, {:?} in PostgreSQL", sc.default, pc.default));
+            out.push(format!(
+                "column {name}.{col}: default {:?} in SQLite, {:?} in PostgreSQL",
+                sc.default, pc.default
+            ));
         }
         if sc.made != pc.made {
-            out.push(format!("column {name}.{col}: {:?} in SQLite, {:?} in PostgreSQL", sc.made, pc.made));
+            out.push(format!(
+                "column {name}.{col}: {:?} in SQLite, {:?} in PostgreSQL",
+                sc.made, pc.made
+            ));
         }
     }
     for col in p.columns.keys().filter(|c| !s.columns.contains_key(*c)) {
@@ -430,7 +454,10 @@ fn table_differences(name: &str, s: &Table, p: &Table, out: &mut Vec<String>) {
         }
     }
     if s.primary_key != p.primary_key {
-        out.push(format!("table {name}: primary key {:?} in SQLite, {:?} in PostgreSQL", s.primary_key, p.primary_key));
+        out.push(format!(
+            "table {name}: primary key {:?} in SQLite, {:?} in PostgreSQL",
+            s.primary_key, p.primary_key
+        ));
     }
     let mut unmatched: Vec<&Index> = p.indexes.iter().collect();
     for si in &s.indexes {
@@ -503,7 +530,12 @@ fn the_postgres_schema_matches_the_sqlite_schema() {
     let sqlite = migrated_sqlite();
     let mut pg = migrated_pg(&db);
     let (s, p) = (sqlite_schema(&sqlite), pg_schema(&mut pg));
-    assert!(s.tables.len() > 30 && s.tables.len() == p.tables.len(), "{} vs {} tables", s.tables.len(), p.tables.len());
+    assert!(
+        s.tables.len() > 30 && s.tables.len() == p.tables.len(),
+        "{} vs {} tables",
+        s.tables.len(),
+        p.tables.len()
+    );
     let drift = drift(&s, &p);
     assert!(drift.is_empty(), "the schemas differ:\n{}", drift.join("\n"));
 
@@ -513,7 +545,11 @@ fn the_postgres_schema_matches_the_sqlite_schema() {
         .query_one("SELECT MAX(version) FROM refinery_schema_history", &[])
         .unwrap()
         .get(0);
-    assert_eq!(i64::from(pg_version), sqlite_version, "the latest migration of migrations-pg/ and migrations/");
+    assert_eq!(
+        i64::from(pg_version),
+        sqlite_version,
+        "the latest migration of migrations-pg/ and migrations/"
+    );
 
     // Applying again finds nothing to do.
     botmox::db::pg::migrate(&mut pg).unwrap();
@@ -536,7 +572,9 @@ fn a_column_or_index_on_one_side_only_is_drift() {
          ALTER TABLE settings ALTER COLUMN updated_at DROP NOT NULL;",
     )
     .unwrap();
-    sqlite.execute_batch("ALTER TABLE playbooks DROP COLUMN content").unwrap();
+    sqlite
+        .execute_batch("ALTER TABLE playbooks DROP COLUMN content")
+        .unwrap();
     let drift = drift(&sqlite_schema(&sqlite), &pg_schema(&mut pg));
     let expected = [
         "sqlite column agents.platform: not in PostgreSQL",
@@ -547,7 +585,11 @@ fn a_column_or_index_on_one_side_only_is_drift() {
         "column settings.updated_at: NOT NULL true in SQLite, false in PostgreSQL",
     ];
     for e in expected {
-        assert!(drift.iter().any(|d| d == e), "{e:?} not reported in:\n{}", drift.join("\n"));
+        assert!(
+            drift.iter().any(|d| d == e),
+            "{e:?} not reported in:\n{}",
+            drift.join("\n")
+        );
     }
     assert_eq!(drift.len(), expected.len(), "{}", drift.join("\n"));
 }
@@ -663,7 +705,11 @@ fn the_trigram_index_finds_nested_values_and_leaves_finance_out() {
     let found = |pg: &mut postgres::Client, q: &str| -> Vec<String> {
         pg.query(search, &[&q]).unwrap().iter().map(|r| r.get(0)).collect()
     };
-    assert_eq!(found(&mut pg, "THRALL"), ["a"], "nested, case ignored, finance left out");
+    assert_eq!(
+        found(&mut pg, "THRALL"),
+        ["a"],
+        "nested, case ignored, finance left out"
+    );
     assert_eq!(found(&mut pg, "firem"), ["a"], "an array's strings");
     assert_eq!(found(&mut pg, "true"), ["a"], "booleans as words");
     assert_eq!(found(&mut pg, "42"), ["a"], "numbers");
@@ -677,5 +723,9 @@ fn the_trigram_index_finds_nested_values_and_leaves_finance_out() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(plan.iter().any(|l| l.contains("documents_search")), "{}", plan.join("\n"));
+    assert!(
+        plan.iter().any(|l| l.contains("documents_search")),
+        "{}",
+        plan.join("\n")
+    );
 }

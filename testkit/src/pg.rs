@@ -66,8 +66,9 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         // FORCE ends the connections a failed test left open. No panic here: a drop during a
         // test's unwinding would abort the run and hide the test's own message.
-        let dropped = postgres::Client::connect(&self.cluster, postgres::NoTls)
-            .and_then(|mut admin| admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)));
+        let dropped = postgres::Client::connect(&self.cluster, postgres::NoTls).and_then(|mut admin| {
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+        });
         if let Err(e) = dropped {
             note(&format!("the test database {} was left behind: {e}", self.name));
         }
@@ -108,6 +109,9 @@ mod tests {
             with_database("postgres://u:p@%2Ftmp%2Fpg/postgres?sslmode=disable", "x"),
             "postgres://u:p@%2Ftmp%2Fpg/x?sslmode=disable"
         );
-        assert_eq!(with_database("postgresql://u@h/db?host=/tmp", "x"), "postgresql://u@h/x?host=/tmp");
+        assert_eq!(
+            with_database("postgresql://u@h/db?host=/tmp", "x"),
+            "postgresql://u@h/x?host=/tmp"
+        );
     }
 }
