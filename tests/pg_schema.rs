@@ -603,7 +603,11 @@ const FINANCE_WRITES: &[&str] = &[
        ('t1', 'finance_operations', 'd', '{"type":"expense","category":"vm","amount":1e16,"currency":"USD","date":86400000}', 5, 1),
        ('t1', 'finance_operations', 'e', '{"type":"income","category":"sale","amount":3,"date":"not a number"}', 172800000, 1),
        ('t2', 'finance_operations', 'a', '{"type":"income","category":"sale","amount":7,"currency":"gold","project_id":"p2","date":0,"gold_price_at_time":1}', 0, 1),
-       ('t1', 'bots', 'x', '{"name":"not an operation","amount":99,"date":1}', 1, 1)"#,
+       ('t1', 'bots', 'x', '{"name":"not an operation","amount":99,"date":1}', 1, 1),
+       ('t1', 'bots', 'y1', '{"date":-1}', 1, 1),
+       ('t1', 'bots', 'y2', '{"date":253402300799999}', 1, 1),
+       ('t1', 'bots', 'y3', '{"date":253402300800000}', 1, 1),
+       ('t1', 'bots', 'y4', '{"date":1.5e300}', 1, 1)"#,
     r#"UPDATE documents SET payload = '{"type":"expense","category":"vm","amount":-1e16,"currency":"USD","date":86400000}'
        WHERE tenant_id = 't1' AND id = 'c'"#,
     r#"UPDATE documents SET payload = '{"type":"income","category":"sale","amount":0.7,"currency":"gold","project_id":"p1","bot_id":"b1","date":1700000000000,"gold_price_at_time":3}'
