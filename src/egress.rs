@@ -64,6 +64,16 @@ impl Policy {
         Ok(policy)
     }
 
+    /// This policy plus `entries` (parsed like `egress_allow`): for one client whose target
+    /// is the operator's own configuration (the object store's endpoint), not for every call.
+    pub fn allowing(&self, entries: &[String]) -> Result<Policy, String> {
+        let extra = Policy::parse(entries)?;
+        let mut policy = self.clone();
+        policy.nets.extend(extra.nets);
+        policy.hosts.extend(extra.hosts);
+        Ok(policy)
+    }
+
     fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.');
         self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
@@ -214,6 +224,13 @@ impl Outbound {
             http,
             policy: policy.clone(),
         }
+    }
+
+    /// The bare client, for a library that sends its own requests (the object store's S3
+    /// client). Names still go through the policy's resolver, but an address literal skips
+    /// it: hand the library only URLs whose literal the policy allows.
+    pub fn http_client(&self) -> reqwest::Client {
+        self.http.clone()
     }
 
     pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {

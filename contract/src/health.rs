@@ -13,8 +13,11 @@ pub struct HealthSummary {
     pub timestamp: String,
     /// `sqlite` for the embedded database.
     pub data_backend: String,
-    /// `local` for the filesystem store under the data directory.
+    /// `local` for the filesystem store under the data directory, `s3` for a bucket.
     pub object_store: String,
+    /// With `s3`, the bucket and prefix (`s3://bucket/prefix`); never a credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_store_location: Option<String>,
     pub uptime_seconds: u64,
     /// A bot whose last heartbeat is older than this is offline (policy, so screens need no
     /// constant of their own).

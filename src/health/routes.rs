@@ -37,6 +37,7 @@ async fn summary(State(state): State<AppState>) -> Ok<HealthSummary> {
         timestamp: now_iso(),
         data_backend: "sqlite".to_owned(),
         object_store: state.objects.backend().to_owned(),
+        object_store_location: state.objects.location().map(str::to_owned),
         uptime_seconds: state.started.elapsed().as_secs(),
         bot_offline_after_ms: crate::bots::rules::BOT_STALE_MS,
     })

@@ -223,13 +223,14 @@ fn verify_staged(config: &Config, dir: &DataDir, staging: &Path) -> anyhow::Resu
         return Ok(());
     }
     let env_key = config.vault_key.as_ref().map(|k| k.expose());
-    if env_key.is_none() && !dir.root().join(KEY_FILE).exists() {
+    let key_file = config.vault_key_file.as_deref();
+    if env_key.is_none() && key_file.is_none() && !dir.root().join(KEY_FILE).exists() {
         bail!(
             "the backup holds secrets encrypted with its vault key, which backups never contain: \
-             set {KEY_ENV} or copy the original {KEY_FILE} into {} and run restore again",
+             set {KEY_ENV} or vault_key_file, or copy the original {KEY_FILE} into {}, and run restore again",
             dir.root().display()
         );
     }
-    Vault::load(env_key, dir.root())?.check_or_init(&conn)?;
+    Vault::load(env_key, key_file, dir.root())?.check_or_init(&conn)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The secrets vault: XChaCha20-Poly1305 with a random nonce per secret.
 //!
-//! The master key comes from `BOTMOX_VAULT_KEY` or from a 0600 key file in the data
+//! The master key comes from `BOTMOX_VAULT_KEY`, from a key file the operator names
+//! (`vault_key_file`: the same file on every replica) or from a 0600 key file in the data
 //! directory, never from the database. A key-check value in `vault_meta` makes a wrong key
 //! fail at start instead of on the first secret read. Every secret of every domain lives in
 //! `vault_entries`; its additional data binds the ciphertext to its tenant and id, so a row
@@ -47,10 +48,15 @@ pub enum VaultError {
     #[error("a secret failed to decrypt: it was altered or written with another key")]
     Decrypt,
     #[error(
-        "the vault key comes from {KEY_ENV}, which a running server cannot change: stop the server and \
+        "the vault key comes from {0}, which a running server cannot change: stop the server and \
          run `botmox vault rotate --new-key-out FILE`, then start it with the new key"
     )]
-    KeyFromEnv,
+    KeyFromEnv(String),
+    #[error(
+        "the vault key file {0} (vault_key_file) does not exist: create it once with 32 random bytes \
+         (`openssl rand -base64 32 > FILE && chmod 600 FILE`) and give every replica the same file"
+    )]
+    KeyFileMissing(PathBuf),
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
 }
@@ -59,7 +65,10 @@ pub enum VaultError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
     Env,
+    /// The data directory's own key file.
     File(PathBuf),
+    /// The file `vault_key_file` names.
+    Configured(PathBuf),
 }
 
 impl std::fmt::Display for KeySource {
@@ -67,6 +76,7 @@ impl std::fmt::Display for KeySource {
         match self {
             KeySource::Env => write!(f, "the {KEY_ENV} environment variable"),
             KeySource::File(path) => write!(f, "the key file {}", path.display()),
+            KeySource::Configured(path) => write!(f, "the key file {} (vault_key_file)", path.display()),
         }
     }
 }
@@ -133,11 +143,22 @@ impl Vault {
         (Self::from_key(&key, source), encoded)
     }
 
-    /// Loads the master key: from the environment value when given, else from the key file
-    /// in `data_dir`, creating that file (0600) on first run.
-    pub fn load(env_key: Option<&str>, data_dir: &Path) -> Result<Self, VaultError> {
+    /// Loads the master key: from the environment value when given, else from `key_file`
+    /// (which must exist: replicas share it, so none may invent its own), else from the key
+    /// file in `data_dir`, creating that file (0600) on first run.
+    pub fn load(env_key: Option<&str>, key_file: Option<&Path>, data_dir: &Path) -> Result<Self, VaultError> {
         if let Some(value) = env_key {
             return Ok(Self::from_key(&decode_key(value)?, KeySource::Env));
+        }
+        if let Some(path) = key_file {
+            let text = fs::read_to_string(path).map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => VaultError::KeyFileMissing(path.to_owned()),
+                _ => VaultError::KeyFile {
+                    path: path.to_owned(),
+                    source,
+                },
+            })?;
+            return Ok(Self::from_key(&decode_key(&text)?, KeySource::Configured(path.to_owned())));
         }
         let path = data_dir.join(KEY_FILE);
         let key = match fs::read_to_string(&path) {
@@ -288,7 +309,7 @@ pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<
 /// after the commit is finished at the next start by [`recover_interrupted_rotation`].
 pub fn rotate_live(vault: &Vault, conn: &mut Connection, data_dir: &Path) -> Result<u64, VaultError> {
     let KeySource::File(key_path) = vault.source.clone() else {
-        return Err(VaultError::KeyFromEnv);
+        return Err(VaultError::KeyFromEnv(vault.source.to_string()));
     };
     let next_path = data_dir.join(NEXT_KEY_FILE);
     let (new, encoded) = Vault::generate(KeySource::File(key_path.clone()));
@@ -410,10 +431,10 @@ mod tests {
     fn the_key_file_is_created_owner_only_and_reused() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let first = Vault::load(None, dir.path()).unwrap();
+        let first = Vault::load(None, None, dir.path()).unwrap();
         let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let again = Vault::load(None, dir.path()).unwrap();
+        let again = Vault::load(None, None, dir.path()).unwrap();
         let sealed = first.seal(b"x", b"y");
         assert_eq!(again.open(b"x", &sealed.nonce, &sealed.ciphertext).unwrap(), b"y");
     }

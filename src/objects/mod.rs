@@ -2,7 +2,9 @@
 //!
 //! One interface over the `object_store` crate. The default is the local filesystem under
 //! `<data dir>/objects`, whose puts write a temporary file and rename it into place, so a
-//! reader never sees half an object. Each put returns the SHA-256 of what was written; the
+//! reader never sees half an object. With `object_store_url` the objects live in an
+//! S3-compatible bucket instead (`bucket.rs`), where a put or a finished multipart upload is
+//! likewise all or nothing. Each put returns the SHA-256 of what was written; the
 //! domain row that references an object keeps that checksum and reads through
 //! [`Objects::get_verified`].
 
@@ -18,6 +20,8 @@ use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
 
+pub mod bucket;
+
 pub const OBJECTS_DIR: &str = "objects";
 /// Each readiness probe writes its own object: probes running at once would otherwise delete
 /// one another's before the read-back and answer 503 on a healthy store.
@@ -30,7 +34,7 @@ pub enum ObjectError {
     InvalidKey(String),
     #[error("object {0} not found")]
     NotFound(String),
-    #[error("object {0} does not match its checksum: it was altered or damaged on disk")]
+    #[error("object {0} does not match its checksum: it was altered or damaged in storage")]
     Checksum(String),
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
@@ -70,6 +74,8 @@ pub struct StoredObject {
 pub struct Objects {
     store: Arc<dyn ObjectStore>,
     backend: &'static str,
+    /// `s3://bucket/prefix` for a bucket; `None` for the data directory.
+    location: Option<String>,
 }
 
 impl Objects {
@@ -80,11 +86,25 @@ impl Objects {
         Ok(Self {
             store: Arc::new(store),
             backend: "local",
+            location: None,
+        })
+    }
+
+    /// The bucket's store. Nothing is sent yet: [`Objects::probe`] is the first call.
+    pub fn s3(bucket: &bucket::Bucket, keys: &bucket::Keys<'_>, egress: &crate::egress::Policy) -> Result<Self, String> {
+        Ok(Self {
+            store: bucket.open(keys, egress)?,
+            backend: "s3",
+            location: Some(bucket.location()),
         })
     }
 
     pub fn backend(&self) -> &'static str {
         self.backend
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
     }
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<StoredObject, ObjectError> {
