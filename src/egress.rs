@@ -329,7 +329,9 @@ mod tests {
     #[test]
     fn a_configured_endpoint_is_allowed_for_its_own_client_only() {
         let operator = Policy::parse(&["10.0.0.0/8".to_owned()]).unwrap();
-        let bucket = operator.allowing(&["127.0.0.1".to_owned(), "s3.lan".to_owned()]).unwrap();
+        let bucket = operator
+            .allowing(&["127.0.0.1".to_owned(), "s3.lan".to_owned()])
+            .unwrap();
         assert!(bucket.allows_ip(ip("127.0.0.1")) && bucket.allows_host("s3.lan"));
         assert!(bucket.allows_ip(ip("10.1.1.1")), "the operator's entries still hold");
         assert!(!bucket.allows_ip(ip("127.0.0.2")) && !bucket.allows_ip(ip("169.254.169.254")));

@@ -63,7 +63,10 @@ impl Raw {
     async fn put(&self, key: &str, bytes: &'static [u8]) {
         use object_store::ObjectStore as _;
         let path = format!("{PREFIX}/{key}").into();
-        self.0.put(&path, bytes::Bytes::from_static(bytes).into()).await.unwrap();
+        self.0
+            .put(&path, bytes::Bytes::from_static(bytes).into())
+            .await
+            .unwrap();
     }
 }
 
@@ -102,7 +105,11 @@ async fn theme_assets_live_in_the_bucket_are_checked_on_read_and_deleted() {
         ),
         (Some("s3"), Some(format!("s3://{bucket}/{PREFIX}").as_str()))
     );
-    let ready = json_of(client().get(server.url("/api/v1/health/ready")).send().await.unwrap(), 200).await;
+    let ready = json_of(
+        client().get(server.url("/api/v1/health/ready")).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(ready["data"]["checks"]["object_store"]["ready"], true, "{ready}");
     assert!(!health.to_string().contains(SECRET_KEY) && !health.to_string().contains(ACCESS_KEY));
 
@@ -209,12 +216,21 @@ async fn an_artifact_streams_into_the_bucket_in_parts_and_downloads_by_range() {
         sha(&bytes),
         bytes.len()
     ));
-    let res = client().post(url).bearer_auth(&admin).body(bytes.clone()).send().await.unwrap();
+    let res = client()
+        .post(url)
+        .bearer_auth(&admin)
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
     let created = json_of(res, 201).await;
     let release = &created["data"];
     assert_eq!(release["sha256"].as_str(), Some(sha(&bytes).as_str()));
     let key = release["object_key"].as_str().unwrap();
-    let stored = Raw::new(&endpoint, &bucket).get(key).await.expect("the artifact is in the bucket");
+    let stored = Raw::new(&endpoint, &bucket)
+        .get(key)
+        .await
+        .expect("the artifact is in the bucket");
     assert_eq!(sha(&stored), sha(&bytes));
 
     server
@@ -266,7 +282,10 @@ async fn a_missing_bucket_stops_the_start_with_a_message_naming_it() {
         .await
         .err()
         .expect("the server must not start on a missing bucket");
-    assert!(err.contains(&format!("cannot use the bucket s3://{missing}/x at {endpoint}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot use the bucket s3://{missing}/x at {endpoint}")),
+        "{err}"
+    );
     assert!(err.contains("Check that the bucket exists"), "{err}");
     assert!(!err.contains(SECRET_KEY) && !err.contains("panicked"), "{err}");
 }
@@ -327,13 +346,23 @@ fn botmox_config_names_the_backends_and_redacts_every_credential() {
     // The key from the environment: named, never shown.
     let (ok, env, err) = run_cli(tmp.path(), &["config"], &[("BOTMOX_VAULT_KEY", &"c".repeat(64))]);
     assert!(ok, "{err}");
-    assert!(env.contains("vault_key = \"the BOTMOX_VAULT_KEY environment variable\""), "{env}");
+    assert!(
+        env.contains("vault_key = \"the BOTMOX_VAULT_KEY environment variable\""),
+        "{env}"
+    );
     assert!(!env.contains(&"c".repeat(64)), "{env}");
 
     // Half the credentials, or the key two ways: refused with what to do.
     let (ok, _, err) = run_cli(tmp.path(), &args, &[("AWS_ACCESS_KEY_ID", ACCESS_KEY)]);
-    assert!(!ok && err.contains("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), "{err}");
-    let (ok, _, err) = run_cli(tmp.path(), &args, &[&envs[..2], &[("BOTMOX_VAULT_KEY", &"c".repeat(64))]].concat());
+    assert!(
+        !ok && err.contains("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "{err}"
+    );
+    let (ok, _, err) = run_cli(
+        tmp.path(),
+        &args,
+        &[&envs[..2], &[("BOTMOX_VAULT_KEY", &"c".repeat(64))]].concat(),
+    );
     assert!(!ok && err.contains("give the vault key one way only"), "{err}");
     let (ok, _, err) = run_cli(tmp.path(), &["--object-store-url", "s3://Bad_Name", "config"], &envs);
     assert!(!ok && err.contains("is not a bucket name"), "{err}");

@@ -369,7 +369,10 @@ async fn a_vault_key_file_is_shared_and_a_different_one_stops_the_server() {
         .err()
         .expect("a missing key file must not start the server");
     assert!(
-        err.contains(&format!("the vault key file {} (vault_key_file) does not exist", missing.display())),
+        err.contains(&format!(
+            "the vault key file {} (vault_key_file) does not exist",
+            missing.display()
+        )),
         "{err}"
     );
     assert!(!missing.exists(), "a configured key file is never invented");

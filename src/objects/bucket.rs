@@ -48,9 +48,9 @@ impl Bucket {
         region: Option<&str>,
         path_style: Option<bool>,
     ) -> Result<Bucket, String> {
-        let rest = url.strip_prefix("s3://").ok_or_else(|| {
-            format!("object_store_url {url:?} must look like s3://bucket or s3://bucket/prefix")
-        })?;
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("object_store_url {url:?} must look like s3://bucket or s3://bucket/prefix"))?;
         let (name, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if !is_bucket_name(name) {
             return Err(format!(
@@ -80,7 +80,10 @@ impl Bucket {
                     })
             })
             .transpose()?;
-        let region = region.map(str::trim).filter(|r| !r.is_empty()).unwrap_or(DEFAULT_REGION);
+        let region = region
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(DEFAULT_REGION);
         Ok(Bucket {
             name: name.to_owned(),
             prefix: prefix.to_owned(),
@@ -106,7 +109,10 @@ impl Bucket {
             .endpoint
             .as_deref()
             .and_then(|e| reqwest::Url::parse(e).ok())
-            .and_then(|u| u.host_str().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned()))
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+            })
         else {
             return Vec::new();
         };
@@ -183,7 +189,13 @@ mod tests {
     fn urls_endpoints_and_defaults() {
         let b = Bucket::parse("s3://media/prod/eu/", Some("http://127.0.0.1:9000/"), None, None).unwrap();
         assert_eq!(
-            (b.name.as_str(), b.prefix.as_str(), b.endpoint.as_deref(), b.region.as_str(), b.path_style),
+            (
+                b.name.as_str(),
+                b.prefix.as_str(),
+                b.endpoint.as_deref(),
+                b.region.as_str(),
+                b.path_style
+            ),
             ("media", "prod/eu", Some("http://127.0.0.1:9000"), DEFAULT_REGION, true)
         );
         assert_eq!(b.location(), "s3://media/prod/eu");
@@ -191,7 +203,10 @@ mod tests {
         let b = Bucket::parse("s3://media", Some("https://s3.lan"), Some("eu-west-1"), Some(false)).unwrap();
         assert_eq!((b.location().as_str(), b.region.as_str()), ("s3://media", "eu-west-1"));
         assert_eq!(b.endpoint_hosts(), vec!["media.s3.lan".to_owned(), "s3.lan".to_owned()]);
-        assert!(Bucket::parse("s3://media", None, None, None).unwrap().endpoint_hosts().is_empty());
+        assert!(Bucket::parse("s3://media", None, None, None)
+            .unwrap()
+            .endpoint_hosts()
+            .is_empty());
     }
 
     #[test]

@@ -23,10 +23,10 @@ use sha2::{Digest, Sha256};
 pub mod bucket;
 
 pub const OBJECTS_DIR: &str = "objects";
-/// Each readiness probe writes its own object: probes running at once would otherwise delete
-/// one another's before the read-back and answer 503 on a healthy store.
+/// Each readiness probe writes its own object: probes running at once, in this process or in
+/// another replica on the same bucket, would otherwise delete one another's before the
+/// read-back and answer 503 on a healthy store.
 const PROBE_PREFIX: &str = ".health/probe-";
-static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -91,7 +91,11 @@ impl Objects {
     }
 
     /// The bucket's store. Nothing is sent yet: [`Objects::probe`] is the first call.
-    pub fn s3(bucket: &bucket::Bucket, keys: &bucket::Keys<'_>, egress: &crate::egress::Policy) -> Result<Self, String> {
+    pub fn s3(
+        bucket: &bucket::Bucket,
+        keys: &bucket::Keys<'_>,
+        egress: &crate::egress::Policy,
+    ) -> Result<Self, String> {
         Ok(Self {
             store: bucket.open(keys, egress)?,
             backend: "s3",
@@ -234,7 +238,7 @@ impl Objects {
     pub async fn probe(&self) -> Result<(), ObjectError> {
         let key = format!(
             "{PROBE_PREFIX}{}",
-            PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            uuid::Uuid::new_v4().simple()
         );
         let written = self.put(&key, Bytes::from_static(b"ok")).await?;
         self.get_verified(&key, &written.sha256).await?;

@@ -158,7 +158,10 @@ impl Vault {
                     source,
                 },
             })?;
-            return Ok(Self::from_key(&decode_key(&text)?, KeySource::Configured(path.to_owned())));
+            return Ok(Self::from_key(
+                &decode_key(&text)?,
+                KeySource::Configured(path.to_owned()),
+            ));
         }
         let path = data_dir.join(KEY_FILE);
         let key = match fs::read_to_string(&path) {
