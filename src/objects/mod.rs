@@ -236,10 +236,7 @@ impl Objects {
 
     /// Readiness: a write, a read-back and a delete of a small probe object.
     pub async fn probe(&self) -> Result<(), ObjectError> {
-        let key = format!(
-            "{PROBE_PREFIX}{}",
-            uuid::Uuid::new_v4().simple()
-        );
+        let key = format!("{PROBE_PREFIX}{}", uuid::Uuid::new_v4().simple());
         let written = self.put(&key, Bytes::from_static(b"ok")).await?;
         self.get_verified(&key, &written.sha256).await?;
         self.delete(&key).await
