@@ -18,7 +18,12 @@ fn endpoint() -> Option<String> {
     match std::env::var("BOTMOX_TEST_S3") {
         Ok(url) if !url.trim().is_empty() => Some(url.trim_end_matches('/').to_owned()),
         _ => {
-            eprintln!("note: BOTMOX_TEST_S3 is not set, so this S3 test did not run (.ci/run starts an S3 server and sets it)");
+            // Straight to stderr: the harness captures eprintln! of a passing test.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: BOTMOX_TEST_S3 is not set, so this S3 test did not run (.ci/run starts an S3 server and sets it)"
+            );
             None
         }
     }
