@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::objects::bucket::Bucket;
-use crate::vault::{KeySource, KEY_ENV, KEY_FILE};
+use crate::vault::{KeySource, KEY_ENV};
 
 pub const CONFIG_FILE: &str = "botmox.toml";
 pub const DEFAULT_DATA_DIR: &str = "./botmox-data";
@@ -455,11 +455,7 @@ impl Config {
     pub fn to_toml(&self) -> String {
         let dir = crate::datadir::DataDir::new(&self.data_dir);
         let bucket = self.bucket().ok().flatten();
-        let vault_key = match (&self.vault_key, &self.vault_key_file) {
-            (Some(_), _) => KeySource::Env,
-            (None, Some(path)) => KeySource::Configured(path.clone()),
-            (None, None) => KeySource::File(self.data_dir.join(KEY_FILE)),
-        };
+        let vault_key = KeySource::choose(self.vault_key.is_some(), self.vault_key_file.as_deref(), &self.data_dir);
         let backends = Backends {
             data_backend: "sqlite",
             database: dir.db_path(),

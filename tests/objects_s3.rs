@@ -160,7 +160,13 @@ async fn theme_assets_live_in_the_bucket_are_checked_on_read_and_deleted() {
     raw.put(&key, b"\x89PNG\r\n\x1a\nsomething else entirely").await;
     let res = client().get(&image_url).send().await.unwrap();
     assert_eq!(json_of(res, 500).await["error"]["code"], "INTERNAL_ERROR");
-    assert!(server.log().contains("does not match its checksum"), "{}", server.log());
+    // The log is read from the child's stderr on another thread: it may trail the answer.
+    eventually(
+        "the checksum failure in the log",
+        std::time::Duration::from_secs(10),
+        || async { server.log().contains("does not match its checksum").then_some(()) },
+    )
+    .await;
 
     let (status, _) = server
         .call("DELETE", &format!("/api/v1/theme-assets/{id}"), &t, None)

@@ -39,10 +39,10 @@ pub enum VaultError {
     )]
     WrongKey(String),
     #[error(
-        "{KEY_ENV} is not a valid key: it must be 32 random bytes, base64 or hex encoded \
+        "{0} is not a valid key: it must be 32 random bytes, base64 or hex encoded \
          (for example the output of `openssl rand -base64 32`)"
     )]
-    MalformedKey,
+    MalformedKey(String),
     #[error("vault key file {path}: {source}")]
     KeyFile { path: PathBuf, source: std::io::Error },
     #[error("a secret failed to decrypt: it was altered or written with another key")]
@@ -69,6 +69,18 @@ pub enum KeySource {
     File(PathBuf),
     /// The file `vault_key_file` names.
     Configured(PathBuf),
+}
+
+impl KeySource {
+    /// Where the key is taken from: the environment when set, else the configured key file,
+    /// else the data directory's own.
+    pub fn choose(env_key: bool, key_file: Option<&Path>, data_dir: &Path) -> KeySource {
+        match (env_key, key_file) {
+            (true, _) => KeySource::Env,
+            (false, Some(path)) => KeySource::Configured(path.to_owned()),
+            (false, None) => KeySource::File(data_dir.join(KEY_FILE)),
+        }
+    }
 }
 
 impl std::fmt::Display for KeySource {
@@ -143,37 +155,38 @@ impl Vault {
         (Self::from_key(&key, source), encoded)
     }
 
-    /// Loads the master key: from the environment value when given, else from `key_file`
-    /// (which must exist: replicas share it, so none may invent its own), else from the key
-    /// file in `data_dir`, creating that file (0600) on first run.
+    /// Loads the master key from where [`KeySource::choose`] says. A `key_file` must exist
+    /// (replicas share it, so none may invent its own); the data directory's key file is
+    /// created (0600) on first run.
     pub fn load(env_key: Option<&str>, key_file: Option<&Path>, data_dir: &Path) -> Result<Self, VaultError> {
-        if let Some(value) = env_key {
-            return Ok(Self::from_key(&decode_key(value)?, KeySource::Env));
-        }
-        if let Some(path) = key_file {
-            let text = fs::read_to_string(path).map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => VaultError::KeyFileMissing(path.to_owned()),
-                _ => VaultError::KeyFile {
-                    path: path.to_owned(),
-                    source,
-                },
-            })?;
-            return Ok(Self::from_key(
-                &decode_key(&text)?,
-                KeySource::Configured(path.to_owned()),
-            ));
-        }
-        let path = data_dir.join(KEY_FILE);
-        let key = match fs::read_to_string(&path) {
-            Ok(text) => decode_key(&text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let encoded = new_key();
-                write_key_file(&path, &encoded)?;
-                decode_key(&encoded)?
+        let source = KeySource::choose(env_key.is_some(), key_file, data_dir);
+        let malformed = |_| VaultError::MalformedKey(source.to_string());
+        let key = match (&source, env_key) {
+            (_, Some(value)) => decode_key(value).map_err(malformed)?,
+            (KeySource::Configured(path), None) => {
+                let text = fs::read_to_string(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => VaultError::KeyFileMissing(path.to_owned()),
+                    _ => VaultError::KeyFile {
+                        path: path.to_owned(),
+                        source: e,
+                    },
+                })?;
+                decode_key(&text).map_err(malformed)?
             }
-            Err(source) => return Err(VaultError::KeyFile { path, source }),
+            (_, None) => {
+                let path = data_dir.join(KEY_FILE);
+                match fs::read_to_string(&path) {
+                    Ok(text) => decode_key(&text).map_err(malformed)?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        let encoded = new_key();
+                        write_key_file(&path, &encoded)?;
+                        decode_key(&encoded).map_err(malformed)?
+                    }
+                    Err(e) => return Err(VaultError::KeyFile { path, source: e }),
+                }
+            }
         };
-        Ok(Self::from_key(&key, KeySource::File(path)))
+        Ok(Self::from_key(&key, source))
     }
 
     pub fn source(&self) -> &KeySource {
@@ -256,7 +269,8 @@ fn entry_aad(tenant_id: &str, id: &str) -> Vec<u8> {
     format!("vault_entries/{tenant_id}/{id}").into_bytes()
 }
 
-fn decode_key(text: &str) -> Result<[u8; 32], VaultError> {
+/// The 32 key bytes of a base64 or hex text; `Err` names nothing (callers know the source).
+fn decode_key(text: &str) -> Result<[u8; 32], ()> {
     let text = text.trim();
     let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         hex::decode(text).ok()
@@ -266,9 +280,7 @@ fn decode_key(text: &str) -> Result<[u8; 32], VaultError> {
             .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
             .ok()
     };
-    bytes
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or(VaultError::MalformedKey)
+    bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or(())
 }
 
 /// Writes a key file readable by its owner only, never replacing an existing one.
@@ -345,7 +357,9 @@ pub fn recover_interrupted_rotation(data_dir: &Path, conn: &Connection) -> Resul
     let Ok(text) = fs::read_to_string(&next) else {
         return Ok(false);
     };
-    let candidate = Vault::from_key(&decode_key(&text)?, KeySource::File(next.clone()));
+    let source = KeySource::File(next.clone());
+    let key = decode_key(&text).map_err(|_| VaultError::MalformedKey(source.to_string()))?;
+    let candidate = Vault::from_key(&key, source);
     match store::key_check(conn)? {
         Some(blob) if candidate.verify_key_check(&blob).is_ok() => {
             let path = data_dir.join(KEY_FILE);
@@ -425,7 +439,7 @@ mod tests {
     fn keys_decode_from_base64_and_hex_only_at_32_bytes() {
         assert!(decode_key(&"ab".repeat(32)).is_ok());
         assert!(decode_key(&base64::engine::general_purpose::STANDARD.encode([7u8; 32])).is_ok());
-        assert!(matches!(decode_key("short"), Err(VaultError::MalformedKey)));
+        assert!(decode_key("short").is_err());
         assert!(decode_key(&base64::engine::general_purpose::STANDARD.encode([7u8; 16])).is_err());
     }
 
