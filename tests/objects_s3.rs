@@ -301,6 +301,40 @@ async fn a_missing_bucket_stops_the_start_with_a_message_naming_it() {
     assert!(!err.contains(SECRET_KEY) && !err.contains("panicked"), "{err}");
 }
 
+#[tokio::test]
+async fn a_bucket_that_refuses_the_credentials_stops_the_start() {
+    let Some(endpoint) = endpoint() else { return };
+    let bucket = new_bucket(&endpoint).await;
+    // A policy that denies everyone everything: the server's keys are refused like bad ones.
+    let policy = json!({ "Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]
+    }]});
+    let res = client()
+        .put(format!("{endpoint}/{bucket}?policy"))
+        .header("content-type", "application/json")
+        .body(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("s3://{bucket}");
+    let err = TestServer::start_in(tmp.path(), &args(&endpoint, &url), &KEYS)
+        .await
+        .err()
+        .expect("the server must not start on a bucket that refuses it");
+    assert!(
+        err.contains(&format!("cannot use the bucket s3://{bucket} at {endpoint}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("403 Forbidden") && err.contains("may read, write and delete in it"),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET_KEY) && !err.contains("panicked"), "{err}");
+}
+
 /// Runs without an S3 server: only the configuration is read.
 #[test]
 fn botmox_config_names_the_backends_and_redacts_every_credential() {
