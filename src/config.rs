@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::vault::KEY_ENV;
+use crate::objects::bucket::Bucket;
+use crate::vault::{KeySource, KEY_ENV};
 
 pub const CONFIG_FILE: &str = "botmox.toml";
 pub const DEFAULT_DATA_DIR: &str = "./botmox-data";
@@ -111,6 +112,25 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Option<Vec<String>>,
+    /// Keep objects in an S3-compatible bucket, `s3://bucket[/prefix]`, instead of the data
+    /// directory. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+    /// AWS_SESSION_TOKEN.
+    #[arg(long, global = true, env = "BOTMOX_OBJECT_STORE_URL", value_name = "S3_URL")]
+    pub object_store_url: Option<String>,
+    /// Origin of the bucket's service when it is not AWS, e.g. http://s3.lan:9000.
+    #[arg(long, global = true, env = "BOTMOX_OBJECT_STORE_ENDPOINT", value_name = "URL")]
+    pub object_store_endpoint: Option<String>,
+    /// Region of the bucket (default us-east-1).
+    #[arg(long, global = true, env = "BOTMOX_OBJECT_STORE_REGION", value_name = "REGION")]
+    pub object_store_region: Option<String>,
+    /// Path-style requests, endpoint/bucket/key (true, the default), or virtual-hosted ones,
+    /// bucket.endpoint/key (false).
+    #[arg(long, global = true, env = "BOTMOX_OBJECT_STORE_PATH_STYLE", value_name = "BOOL")]
+    pub object_store_path_style: Option<bool>,
+    /// File holding the vault key (32 random bytes, base64 or hex), the same on every replica;
+    /// instead of the data directory's vault.key.
+    #[arg(long, global = true, env = "BOTMOX_VAULT_KEY_FILE", value_name = "FILE")]
+    pub vault_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
@@ -151,6 +171,20 @@ pub struct Config {
     pub body_read_timeout_secs: u64,
     pub max_connections: usize,
     pub trusted_proxies: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_store_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_store_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_store_region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_store_path_style: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault_key_file: Option<PathBuf>,
+    /// The bucket's credentials, from the AWS environment variables when `object_store_url`
+    /// is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_credentials: Option<AwsCredentials>,
     /// From the environment only, never from the file or a flag.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub vault_key: Option<Secret>,
@@ -172,6 +206,54 @@ impl Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("<redacted>")
+    }
+}
+
+/// The bucket's credentials; printed only as where they came from.
+#[derive(Debug, Clone)]
+pub struct AwsCredentials {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+}
+
+impl AwsCredentials {
+    /// Both keys, or none; the session token is optional.
+    fn from_env() -> Result<Option<AwsCredentials>, ConfigError> {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(Secret);
+        match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+            (Some(access_key_id), Some(secret_access_key)) => Ok(Some(AwsCredentials {
+                access_key_id,
+                secret_access_key,
+                session_token: var("AWS_SESSION_TOKEN"),
+            })),
+            _ => Err(ConfigError::Invalid(
+                "object_store_url needs the bucket's credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+                 (and AWS_SESSION_TOKEN for temporary ones)"
+                    .to_owned(),
+            )),
+        }
+    }
+
+    pub fn keys(&self) -> crate::objects::bucket::Keys<'_> {
+        crate::objects::bucket::Keys {
+            access_key_id: self.access_key_id.expose(),
+            secret_access_key: self.secret_access_key.expose(),
+            session_token: self.session_token.as_ref().map(Secret::expose),
+        }
+    }
+}
+
+impl Serialize for AwsCredentials {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let token = if self.session_token.is_some() {
+            ", AWS_SESSION_TOKEN"
+        } else {
+            ""
+        };
+        s.serialize_str(&format!(
+            "<redacted: from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY{token}>"
+        ))
     }
 }
 
@@ -233,6 +315,15 @@ impl Config {
             body_read_timeout_secs: s.body_read_timeout_secs.unwrap_or(30),
             max_connections: s.max_connections.unwrap_or(1024),
             trusted_proxies: s.trusted_proxies.unwrap_or_default(),
+            aws_credentials: match &s.object_store_url {
+                Some(_) => AwsCredentials::from_env()?,
+                None => None,
+            },
+            object_store_url: s.object_store_url,
+            object_store_endpoint: s.object_store_endpoint,
+            object_store_region: s.object_store_region,
+            object_store_path_style: s.object_store_path_style,
+            vault_key_file: s.vault_key_file,
             ipqs_api_key: std::env::var("IPQS_API_KEY")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -319,12 +410,32 @@ impl Config {
                 ));
             }
         }
+        self.bucket().map_err(ConfigError::Invalid)?;
+        if self.vault_key.is_some() && self.vault_key_file.is_some() {
+            return Err(ConfigError::Invalid(format!(
+                "both {KEY_ENV} and vault_key_file are set: give the vault key one way only"
+            )));
+        }
         if self.gateway_listen == self.listen && self.listen.port() != 0 {
             return Err(ConfigError::Invalid(
                 "gateway_listen must differ from listen: service UIs never share the app's origin".to_owned(),
             ));
         }
         Ok(())
+    }
+
+    /// The bucket objects go to, when `object_store_url` is set.
+    pub fn bucket(&self) -> Result<Option<Bucket>, String> {
+        let Some(url) = &self.object_store_url else {
+            return Ok(None);
+        };
+        Bucket::parse(
+            url,
+            self.object_store_endpoint.as_deref(),
+            self.object_store_region.as_deref(),
+            self.object_store_path_style,
+        )
+        .map(Some)
     }
 
     pub fn session_ttl(&self) -> Duration {
@@ -339,10 +450,47 @@ impl Config {
         }
     }
 
-    /// The effective configuration as TOML, for `botmox config`.
+    /// The effective configuration as TOML, for `botmox config`, and under `[backends]`
+    /// where the data, the objects and the vault key come from (never a credential).
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("the config serialises to TOML")
+        let dir = crate::datadir::DataDir::new(&self.data_dir);
+        let bucket = self.bucket().ok().flatten();
+        let vault_key = KeySource::choose(self.vault_key.is_some(), self.vault_key_file.as_deref(), &self.data_dir);
+        let backends = Backends {
+            data_backend: "sqlite",
+            database: dir.db_path(),
+            object_store: if bucket.is_some() { "s3" } else { "local" },
+            objects_path: bucket.is_none().then(|| dir.objects_path()),
+            object_store_location: bucket.as_ref().map(Bucket::location),
+            object_store_endpoint: bucket.as_ref().and_then(|b| b.endpoint.clone()),
+            object_store_region: bucket.as_ref().map(|b| b.region.clone()),
+            vault_key: vault_key.to_string(),
+        };
+        let config = toml::to_string(self).expect("the config serialises to TOML");
+        let backends = toml::to_string(&BackendsTable { backends }).expect("the backends serialise to TOML");
+        format!("{config}\n{backends}")
     }
+}
+
+#[derive(Serialize)]
+struct BackendsTable {
+    backends: Backends,
+}
+
+#[derive(Serialize)]
+struct Backends {
+    data_backend: &'static str,
+    database: PathBuf,
+    object_store: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    objects_path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object_store_location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object_store_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object_store_region: Option<String>,
+    vault_key: String,
 }
 
 impl Settings {
@@ -376,6 +524,11 @@ impl Settings {
             body_read_timeout_secs: self.body_read_timeout_secs.or(lower.body_read_timeout_secs),
             max_connections: self.max_connections.or(lower.max_connections),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            object_store_url: self.object_store_url.or(lower.object_store_url),
+            object_store_endpoint: self.object_store_endpoint.or(lower.object_store_endpoint),
+            object_store_region: self.object_store_region.or(lower.object_store_region),
+            object_store_path_style: self.object_store_path_style.or(lower.object_store_path_style),
+            vault_key_file: self.vault_key_file.or(lower.vault_key_file),
         }
     }
 }

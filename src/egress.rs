@@ -64,6 +64,16 @@ impl Policy {
         Ok(policy)
     }
 
+    /// This policy plus `entries` (parsed like `egress_allow`): for one client whose target
+    /// is the operator's own configuration (the object store's endpoint), not for every call.
+    pub fn allowing(&self, entries: &[String]) -> Result<Policy, String> {
+        let extra = Policy::parse(entries)?;
+        let mut policy = self.clone();
+        policy.nets.extend(extra.nets);
+        policy.hosts.extend(extra.hosts);
+        Ok(policy)
+    }
+
     fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.');
         self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
@@ -216,6 +226,13 @@ impl Outbound {
         }
     }
 
+    /// The bare client, for a library that sends its own requests (the object store's S3
+    /// client). Names still go through the policy's resolver, but an address literal skips
+    /// it: hand the library only URLs whose literal the policy allows.
+    pub fn http_client(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
     pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         self.http.request(method, url)
     }
@@ -307,5 +324,20 @@ mod tests {
         assert!(!policy.allows_host("other.lan"));
         let err = Policy::parse(&["http://x/".to_owned()]).unwrap_err();
         assert!(err.contains("http://x/"), "{err}");
+    }
+
+    #[test]
+    fn a_configured_endpoint_is_allowed_for_its_own_client_only() {
+        let operator = Policy::parse(&["10.0.0.0/8".to_owned()]).unwrap();
+        let bucket = operator
+            .allowing(&["127.0.0.1".to_owned(), "s3.lan".to_owned()])
+            .unwrap();
+        assert!(bucket.allows_ip(ip("127.0.0.1")) && bucket.allows_host("s3.lan"));
+        assert!(bucket.allows_ip(ip("10.1.1.1")), "the operator's entries still hold");
+        assert!(!bucket.allows_ip(ip("127.0.0.2")) && !bucket.allows_ip(ip("169.254.169.254")));
+        assert!(
+            !operator.allows_ip(ip("127.0.0.1")) && !operator.allows_host("s3.lan"),
+            "every other client keeps the operator's policy"
+        );
     }
 }

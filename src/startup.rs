@@ -54,7 +54,8 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         seed_demo(&db, &vault).await?;
     }
     seal_document_credentials(&db, &vault).await?;
-    let objects = Objects::local(&data_dir.objects_path())?;
+    let egress = Arc::new(crate::egress::Policy::parse(&config.egress_allow).map_err(anyhow::Error::msg)?);
+    let objects = open_objects(&config, &data_dir, &egress).await?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {} (is another server using it? set --listen)",
@@ -79,7 +80,6 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
-    let egress = Arc::new(crate::egress::Policy::parse(&config.egress_allow).map_err(anyhow::Error::msg)?);
     let proxies =
         Arc::new(crate::http::client_ip::TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?);
     let ipqs = IpqsClient::new(
@@ -151,10 +151,35 @@ async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Res
     db.write_raw(move |conn| Ok(vault::recover_interrupted_rotation(&root, conn)))
         .await?
         .context("cannot finish an interrupted vault rotation")?;
-    let vault = Vault::load(env_key.as_deref(), data_dir.root())?;
+    let vault = Vault::load(env_key.as_deref(), config.vault_key_file.as_deref(), data_dir.root())?;
     let checked = vault.clone();
     db.write_raw(move |conn| Ok(checked.check_or_init(conn))).await??;
     Ok(vault)
+}
+
+/// The data directory's objects, or the bucket's once it has taken a probe object: a bucket
+/// that is missing or refuses the credentials stops the start here, not at the first upload.
+async fn open_objects(config: &Config, data_dir: &DataDir, egress: &crate::egress::Policy) -> anyhow::Result<Objects> {
+    let Some(bucket) = config.bucket().map_err(anyhow::Error::msg)? else {
+        return Ok(Objects::local(&data_dir.objects_path())?);
+    };
+    let credentials = config
+        .aws_credentials
+        .as_ref()
+        .context("object_store_url needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
+    let objects = Objects::s3(&bucket, &credentials.keys(), egress).map_err(anyhow::Error::msg)?;
+    let location = bucket.location();
+    let endpoint = bucket.endpoint.as_deref().unwrap_or("AWS");
+    objects.probe().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot use the bucket {location} at {endpoint} (region {}): {e}. Check that the bucket exists, that the \
+             credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY may read, write and delete in it, and \
+             object_store_endpoint, object_store_region and object_store_path_style",
+            bucket.region
+        )
+    })?;
+    tracing::info!(endpoint, "objects are kept in the bucket {location}");
+    Ok(objects)
 }
 
 /// Rows written before credentials were vaulted still hold them in plaintext: seal them now

@@ -333,3 +333,51 @@ async fn config_layers_and_redaction() {
     let (ok, _, err) = run_cli(tmp.path(), &["config"], &[]);
     assert!(!ok && err.contains("botmox.toml"), "{err}");
 }
+
+#[tokio::test]
+async fn a_vault_key_file_is_shared_and_a_different_one_stops_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (key_a, key_b) = (tmp.path().join("a.key"), tmp.path().join("b.key"));
+    std::fs::write(&key_a, format!("{}\n", "a".repeat(64))).unwrap();
+    std::fs::write(&key_b, "b".repeat(64)).unwrap();
+    let with = |path: &std::path::Path| ["--vault-key-file".to_owned(), path.display().to_string()];
+
+    let first = TestServer::start_in(&data, &with(&key_a).each_ref().map(String::as_str), &[])
+        .await
+        .unwrap();
+    assert!(
+        !data.join("vault.key").exists(),
+        "with a key file the data directory gets no key of its own"
+    );
+    first.stop();
+
+    let err = TestServer::start_in(&data, &with(&key_b).each_ref().map(String::as_str), &[])
+        .await
+        .err()
+        .expect("a replica with another key must not start");
+    assert!(
+        err.contains("the vault key does not match this data directory")
+            && err.contains(&format!("the key file {} (vault_key_file)", key_b.display())),
+        "{err}"
+    );
+    assert!(!err.contains(&"b".repeat(64)), "the key itself is never printed");
+
+    let missing = tmp.path().join("missing.key");
+    let err = TestServer::start_in(&data, &with(&missing).each_ref().map(String::as_str), &[])
+        .await
+        .err()
+        .expect("a missing key file must not start the server");
+    assert!(
+        err.contains(&format!(
+            "the vault key file {} (vault_key_file) does not exist",
+            missing.display()
+        )),
+        "{err}"
+    );
+    assert!(!missing.exists(), "a configured key file is never invented");
+
+    TestServer::start_in(&data, &with(&key_a).each_ref().map(String::as_str), &[])
+        .await
+        .expect("the shared key still works");
+}

@@ -13,7 +13,7 @@ pub struct HealthSummary {
     pub timestamp: String,
     /// `sqlite` for the embedded database.
     pub data_backend: String,
-    /// `local` for the filesystem store under the data directory.
+    /// `local` for the filesystem store under the data directory, `s3` for a bucket.
     pub object_store: String,
     pub uptime_seconds: u64,
     /// A bot whose last heartbeat is older than this is offline (policy, so screens need no

@@ -5,6 +5,10 @@
 //! writes) and `objects/…`. Objects are copied after the snapshot; since every object is
 //! written before the row that references it, the snapshot never names a missing object.
 //! The vault key is never included.
+//!
+//! When the objects live in a bucket (`object_store_url`), the archive holds the database
+//! only and its manifest names the bucket: the bucket's own versioning (or replication) keeps
+//! the objects, and copying a bucket into a tarball would not scale with it.
 
 use std::fs::{self, File};
 use std::io::Read as _;
@@ -34,6 +38,9 @@ struct Manifest {
     botmox_version: String,
     schema_version: i64,
     objects: usize,
+    /// `s3://bucket/prefix` when the objects stayed in a bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bucket: Option<String>,
 }
 
 pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<String> {
@@ -44,16 +51,23 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<String> {
     }
     let partial = with_suffix(out, ".partial");
     let snapshot = with_suffix(out, ".db-snapshot");
-    let result = write_archive(&dir, &db_path, &snapshot, &partial).await;
+    let bucket = config.bucket().map_err(anyhow::Error::msg)?.map(|b| b.location());
+    let result = write_archive(&dir, &db_path, &snapshot, &partial, bucket).await;
     let _ = fs::remove_file(&snapshot);
     match result {
         Ok(manifest) => {
             fs::rename(&partial, out).with_context(|| format!("cannot move the backup to {}", out.display()))?;
+            let objects = match &manifest.bucket {
+                None => format!("{} object(s)", manifest.objects),
+                Some(bucket) => format!(
+                    "the database only: the objects stay in the bucket {bucket}, which this backup does not copy; \
+                     keep them with the bucket's versioning or replication"
+                ),
+            };
             Ok(format!(
-                "backup written to {}: schema version {}, {} object(s)",
+                "backup written to {}: schema version {}, {objects}",
                 out.display(),
                 manifest.schema_version,
-                manifest.objects
             ))
         }
         Err(e) => {
@@ -63,12 +77,21 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<String> {
     }
 }
 
-async fn write_archive(dir: &DataDir, db_path: &Path, snapshot: &Path, partial: &Path) -> anyhow::Result<Manifest> {
+async fn write_archive(
+    dir: &DataDir,
+    db_path: &Path,
+    snapshot: &Path,
+    partial: &Path,
+    bucket: Option<String>,
+) -> anyhow::Result<Manifest> {
     let (src, dst) = (db_path.to_owned(), snapshot.to_owned());
     let schema_version = tokio::task::spawn_blocking(move || snapshot_db(&src, &dst)).await??;
 
     let objects = Objects::local(&dir.objects_path())?;
-    let keys = objects.keys().await?;
+    let keys = match bucket {
+        None => objects.keys().await?,
+        Some(_) => Vec::new(),
+    };
     let file = File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let mut tar = tar::Builder::new(GzEncoder::new(file, flate2::Compression::fast()));
     let manifest = Manifest {
@@ -77,6 +100,7 @@ async fn write_archive(dir: &DataDir, db_path: &Path, snapshot: &Path, partial: 
         botmox_version: env!("CARGO_PKG_VERSION").to_owned(),
         schema_version,
         objects: keys.len(),
+        bucket,
     };
     append(&mut tar, MANIFEST, &serde_json::to_vec_pretty(&manifest)?)?;
     tar.append_path_with_name(snapshot, DB_FILE)?;
@@ -174,13 +198,16 @@ pub fn restore(config: &Config, archive: &Path, force: bool) -> anyhow::Result<S
         fs::rename(staged_objects, &objects)?;
     }
     fs::remove_dir_all(&staging)?;
+    let objects = match &manifest.bucket {
+        None => format!("{} object(s)", manifest.objects),
+        Some(bucket) => format!("its objects are in the bucket {bucket}: start the server with that object_store_url"),
+    };
     Ok(format!(
-        "restored {} into {}: backup of {} (botmox {}), {} object(s)",
+        "restored {} into {}: backup of {} (botmox {}), {objects}",
         archive.display(),
         dir.root().display(),
         manifest.created_at,
         manifest.botmox_version,
-        manifest.objects
     ))
 }
 
@@ -223,13 +250,14 @@ fn verify_staged(config: &Config, dir: &DataDir, staging: &Path) -> anyhow::Resu
         return Ok(());
     }
     let env_key = config.vault_key.as_ref().map(|k| k.expose());
-    if env_key.is_none() && !dir.root().join(KEY_FILE).exists() {
+    let key_file = config.vault_key_file.as_deref();
+    if env_key.is_none() && key_file.is_none() && !dir.root().join(KEY_FILE).exists() {
         bail!(
             "the backup holds secrets encrypted with its vault key, which backups never contain: \
-             set {KEY_ENV} or copy the original {KEY_FILE} into {} and run restore again",
+             set {KEY_ENV} or vault_key_file, or copy the original {KEY_FILE} into {}, and run restore again",
             dir.root().display()
         );
     }
-    Vault::load(env_key, dir.root())?.check_or_init(&conn)?;
+    Vault::load(env_key, key_file, dir.root())?.check_or_init(&conn)?;
     Ok(())
 }

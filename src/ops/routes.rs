@@ -49,7 +49,7 @@ async fn rotate_vault(
         })
         .await?;
     let reencrypted = outcome.map_err(|e| match e {
-        VaultError::KeyFromEnv => ApiError::new(ErrorCode::VaultKeyFromEnv).with_message(e.to_string()),
+        VaultError::KeyFromEnv(_) => ApiError::new(ErrorCode::VaultKeyFromEnv).with_message(e.to_string()),
         other => {
             tracing::error!(error = %other, "live vault rotation failed");
             ApiError::new(ErrorCode::Internal)

@@ -17,7 +17,11 @@ pub fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<String> {
     let _lock = dir.lock()?;
     let mut conn = open_db(config)?;
     crate::vault::recover_interrupted_rotation(dir.root(), &conn)?;
-    let old = Vault::load(config.vault_key.as_ref().map(|k| k.expose()), dir.root())?;
+    let old = Vault::load(
+        config.vault_key.as_ref().map(|k| k.expose()),
+        config.vault_key_file.as_deref(),
+        dir.root(),
+    )?;
     old.check_or_init(&conn)?;
     let (new, encoded) = Vault::generate(KeySource::Env);
     match old.source() {
@@ -31,16 +35,20 @@ pub fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<String> {
                 dir.root().join(KEY_FILE).display()
             ))
         }
-        KeySource::Env => {
+        // A key the data directory does not own is replaced by the operator, on every replica.
+        source @ (KeySource::Env | KeySource::Configured(_)) => {
             let out = args.new_key_out.as_deref().ok_or_else(|| {
-                anyhow::anyhow!("the key comes from {KEY_ENV}: pass --new-key-out FILE to say where the new key goes")
+                anyhow::anyhow!("the key comes from {source}: pass --new-key-out FILE to say where the new key goes")
             })?;
             write_key_file(out, &encoded)
                 .with_context(|| format!("cannot write {} (it must not exist yet)", out.display()))?;
             let count = reencrypt_all(&mut conn, &old, &new)?;
+            let install = match source {
+                KeySource::Configured(path) => format!("copy {} over {}", out.display(), path.display()),
+                _ => format!("set {KEY_ENV} to the contents of {}", out.display()),
+            };
             Ok(format!(
-                "vault key rotated: {count} secret(s) re-encrypted. Set {KEY_ENV} to the contents of {} before starting the server",
-                out.display()
+                "vault key rotated: {count} secret(s) re-encrypted. {install} (on every replica) before starting the server"
             ))
         }
     }

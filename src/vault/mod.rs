@@ -1,6 +1,7 @@
 //! The secrets vault: XChaCha20-Poly1305 with a random nonce per secret.
 //!
-//! The master key comes from `BOTMOX_VAULT_KEY` or from a 0600 key file in the data
+//! The master key comes from `BOTMOX_VAULT_KEY`, from a key file the operator names
+//! (`vault_key_file`: the same file on every replica) or from a 0600 key file in the data
 //! directory, never from the database. A key-check value in `vault_meta` makes a wrong key
 //! fail at start instead of on the first secret read. Every secret of every domain lives in
 //! `vault_entries`; its additional data binds the ciphertext to its tenant and id, so a row
@@ -38,19 +39,24 @@ pub enum VaultError {
     )]
     WrongKey(String),
     #[error(
-        "{KEY_ENV} is not a valid key: it must be 32 random bytes, base64 or hex encoded \
+        "{0} is not a valid key: it must be 32 random bytes, base64 or hex encoded \
          (for example the output of `openssl rand -base64 32`)"
     )]
-    MalformedKey,
+    MalformedKey(String),
     #[error("vault key file {path}: {source}")]
     KeyFile { path: PathBuf, source: std::io::Error },
     #[error("a secret failed to decrypt: it was altered or written with another key")]
     Decrypt,
     #[error(
-        "the vault key comes from {KEY_ENV}, which a running server cannot change: stop the server and \
+        "the vault key comes from {0}, which a running server cannot change: stop the server and \
          run `botmox vault rotate --new-key-out FILE`, then start it with the new key"
     )]
-    KeyFromEnv,
+    KeyFromEnv(String),
+    #[error(
+        "the vault key file {0} (vault_key_file) does not exist: create it once with 32 random bytes \
+         (`openssl rand -base64 32 > FILE && chmod 600 FILE`) and give every replica the same file"
+    )]
+    KeyFileMissing(PathBuf),
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
 }
@@ -59,7 +65,22 @@ pub enum VaultError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
     Env,
+    /// The data directory's own key file.
     File(PathBuf),
+    /// The file `vault_key_file` names.
+    Configured(PathBuf),
+}
+
+impl KeySource {
+    /// Where the key is taken from: the environment when set, else the configured key file,
+    /// else the data directory's own.
+    pub fn choose(env_key: bool, key_file: Option<&Path>, data_dir: &Path) -> KeySource {
+        match (env_key, key_file) {
+            (true, _) => KeySource::Env,
+            (false, Some(path)) => KeySource::Configured(path.to_owned()),
+            (false, None) => KeySource::File(data_dir.join(KEY_FILE)),
+        }
+    }
 }
 
 impl std::fmt::Display for KeySource {
@@ -67,6 +88,7 @@ impl std::fmt::Display for KeySource {
         match self {
             KeySource::Env => write!(f, "the {KEY_ENV} environment variable"),
             KeySource::File(path) => write!(f, "the key file {}", path.display()),
+            KeySource::Configured(path) => write!(f, "the key file {} (vault_key_file)", path.display()),
         }
     }
 }
@@ -133,23 +155,38 @@ impl Vault {
         (Self::from_key(&key, source), encoded)
     }
 
-    /// Loads the master key: from the environment value when given, else from the key file
-    /// in `data_dir`, creating that file (0600) on first run.
-    pub fn load(env_key: Option<&str>, data_dir: &Path) -> Result<Self, VaultError> {
-        if let Some(value) = env_key {
-            return Ok(Self::from_key(&decode_key(value)?, KeySource::Env));
-        }
-        let path = data_dir.join(KEY_FILE);
-        let key = match fs::read_to_string(&path) {
-            Ok(text) => decode_key(&text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let encoded = new_key();
-                write_key_file(&path, &encoded)?;
-                decode_key(&encoded)?
+    /// Loads the master key from where [`KeySource::choose`] says. A `key_file` must exist
+    /// (replicas share it, so none may invent its own); the data directory's key file is
+    /// created (0600) on first run.
+    pub fn load(env_key: Option<&str>, key_file: Option<&Path>, data_dir: &Path) -> Result<Self, VaultError> {
+        let source = KeySource::choose(env_key.is_some(), key_file, data_dir);
+        let malformed = |_| VaultError::MalformedKey(source.to_string());
+        let key = match (&source, env_key) {
+            (_, Some(value)) => decode_key(value).map_err(malformed)?,
+            (KeySource::Configured(path), None) => {
+                let text = fs::read_to_string(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => VaultError::KeyFileMissing(path.to_owned()),
+                    _ => VaultError::KeyFile {
+                        path: path.to_owned(),
+                        source: e,
+                    },
+                })?;
+                decode_key(&text).map_err(malformed)?
             }
-            Err(source) => return Err(VaultError::KeyFile { path, source }),
+            (_, None) => {
+                let path = data_dir.join(KEY_FILE);
+                match fs::read_to_string(&path) {
+                    Ok(text) => decode_key(&text).map_err(malformed)?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        let encoded = new_key();
+                        write_key_file(&path, &encoded)?;
+                        decode_key(&encoded).map_err(malformed)?
+                    }
+                    Err(e) => return Err(VaultError::KeyFile { path, source: e }),
+                }
+            }
         };
-        Ok(Self::from_key(&key, KeySource::File(path)))
+        Ok(Self::from_key(&key, source))
     }
 
     pub fn source(&self) -> &KeySource {
@@ -232,7 +269,8 @@ fn entry_aad(tenant_id: &str, id: &str) -> Vec<u8> {
     format!("vault_entries/{tenant_id}/{id}").into_bytes()
 }
 
-fn decode_key(text: &str) -> Result<[u8; 32], VaultError> {
+/// The 32 key bytes of a base64 or hex text; `Err` names nothing (callers know the source).
+fn decode_key(text: &str) -> Result<[u8; 32], ()> {
     let text = text.trim();
     let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         hex::decode(text).ok()
@@ -242,9 +280,7 @@ fn decode_key(text: &str) -> Result<[u8; 32], VaultError> {
             .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
             .ok()
     };
-    bytes
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or(VaultError::MalformedKey)
+    bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or(())
 }
 
 /// Writes a key file readable by its owner only, never replacing an existing one.
@@ -288,7 +324,7 @@ pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<
 /// after the commit is finished at the next start by [`recover_interrupted_rotation`].
 pub fn rotate_live(vault: &Vault, conn: &mut Connection, data_dir: &Path) -> Result<u64, VaultError> {
     let KeySource::File(key_path) = vault.source.clone() else {
-        return Err(VaultError::KeyFromEnv);
+        return Err(VaultError::KeyFromEnv(vault.source.to_string()));
     };
     let next_path = data_dir.join(NEXT_KEY_FILE);
     let (new, encoded) = Vault::generate(KeySource::File(key_path.clone()));
@@ -321,7 +357,9 @@ pub fn recover_interrupted_rotation(data_dir: &Path, conn: &Connection) -> Resul
     let Ok(text) = fs::read_to_string(&next) else {
         return Ok(false);
     };
-    let candidate = Vault::from_key(&decode_key(&text)?, KeySource::File(next.clone()));
+    let source = KeySource::File(next.clone());
+    let key = decode_key(&text).map_err(|_| VaultError::MalformedKey(source.to_string()))?;
+    let candidate = Vault::from_key(&key, source);
     match store::key_check(conn)? {
         Some(blob) if candidate.verify_key_check(&blob).is_ok() => {
             let path = data_dir.join(KEY_FILE);
@@ -401,7 +439,7 @@ mod tests {
     fn keys_decode_from_base64_and_hex_only_at_32_bytes() {
         assert!(decode_key(&"ab".repeat(32)).is_ok());
         assert!(decode_key(&base64::engine::general_purpose::STANDARD.encode([7u8; 32])).is_ok());
-        assert!(matches!(decode_key("short"), Err(VaultError::MalformedKey)));
+        assert!(decode_key("short").is_err());
         assert!(decode_key(&base64::engine::general_purpose::STANDARD.encode([7u8; 16])).is_err());
     }
 
@@ -410,10 +448,10 @@ mod tests {
     fn the_key_file_is_created_owner_only_and_reused() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let first = Vault::load(None, dir.path()).unwrap();
+        let first = Vault::load(None, None, dir.path()).unwrap();
         let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let again = Vault::load(None, dir.path()).unwrap();
+        let again = Vault::load(None, None, dir.path()).unwrap();
         let sealed = first.seal(b"x", b"y");
         assert_eq!(again.open(b"x", &sealed.nonce, &sealed.ciphertext).unwrap(), b"y");
     }

@@ -2,7 +2,9 @@
 //!
 //! One interface over the `object_store` crate. The default is the local filesystem under
 //! `<data dir>/objects`, whose puts write a temporary file and rename it into place, so a
-//! reader never sees half an object. Each put returns the SHA-256 of what was written; the
+//! reader never sees half an object. With `object_store_url` the objects live in an
+//! S3-compatible bucket instead (`bucket.rs`), where a put or a finished multipart upload is
+//! likewise all or nothing. Each put returns the SHA-256 of what was written; the
 //! domain row that references an object keeps that checksum and reads through
 //! [`Objects::get_verified`].
 
@@ -18,11 +20,13 @@ use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
 
+pub mod bucket;
+
 pub const OBJECTS_DIR: &str = "objects";
-/// Each readiness probe writes its own object: probes running at once would otherwise delete
-/// one another's before the read-back and answer 503 on a healthy store.
+/// Each readiness probe writes its own object: probes running at once, in this process or in
+/// another replica on the same bucket, would otherwise delete one another's before the
+/// read-back and answer 503 on a healthy store.
 const PROBE_PREFIX: &str = ".health/probe-";
-static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -30,7 +34,7 @@ pub enum ObjectError {
     InvalidKey(String),
     #[error("object {0} not found")]
     NotFound(String),
-    #[error("object {0} does not match its checksum: it was altered or damaged on disk")]
+    #[error("object {0} does not match its checksum: it was altered or damaged in storage")]
     Checksum(String),
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
@@ -80,6 +84,18 @@ impl Objects {
         Ok(Self {
             store: Arc::new(store),
             backend: "local",
+        })
+    }
+
+    /// The bucket's store. Nothing is sent yet: [`Objects::probe`] is the first call.
+    pub fn s3(
+        bucket: &bucket::Bucket,
+        keys: &bucket::Keys<'_>,
+        egress: &crate::egress::Policy,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            store: bucket.open(keys, egress)?,
+            backend: "s3",
         })
     }
 
@@ -212,10 +228,7 @@ impl Objects {
 
     /// Readiness: a write, a read-back and a delete of a small probe object.
     pub async fn probe(&self) -> Result<(), ObjectError> {
-        let key = format!(
-            "{PROBE_PREFIX}{}",
-            PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
+        let key = format!("{PROBE_PREFIX}{}", uuid::Uuid::new_v4().simple());
         let written = self.put(&key, Bytes::from_static(b"ok")).await?;
         self.get_verified(&key, &written.sha256).await?;
         self.delete(&key).await
