@@ -96,6 +96,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         )),
         hasher: Hasher::new(cores),
         sessions: Arc::default(),
+        search_terms: Arc::default(),
         config: Arc::new(config),
         db,
         objects,

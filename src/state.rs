@@ -40,6 +40,8 @@ pub struct AppState {
     pub hasher: Arc<Hasher>,
     pub throttle: Arc<LoginThrottle>,
     pub sessions: Arc<SessionCache>,
+    /// How common the full-text index's terms are, so a `q` asks for its rarest ones.
+    pub search_terms: Arc<crate::documents::search::TermCounts>,
     pub started: Instant,
     /// Where the app and the service-UI gateway are served.
     pub gateway: Arc<crate::gateway::Origins>,

@@ -190,3 +190,63 @@ async fn q_answers_what_the_rule_gives_over_every_document() {
     let (got, _) = ids(&server, &t, &first).await;
     assert_eq!(got, [first]);
 }
+
+/// Each id of the list at `url` (a `q` list), page by page, and the total of the first page.
+async fn pages(server: &TestServer, token: &str, url: &str) -> (Vec<String>, u64) {
+    let (mut all, mut total) = (Vec::new(), None);
+    for page in 1.. {
+        let list = server
+            .call_ok("GET", &format!("{url}&limit=7&page={page}"), token, None)
+            .await;
+        let got: Vec<String> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect();
+        let page_total = list["meta"]["total"].as_u64().unwrap();
+        assert_eq!(*total.get_or_insert(page_total), page_total, "{url} page {page}");
+        if got.is_empty() {
+            break;
+        }
+        all.extend(got);
+    }
+    (all, total.unwrap())
+}
+
+/// Over 300 bots named like the benchmark's (`Char<n>`), `Cha` and `har` are in every one:
+/// a search asks the index for its rarest trigrams, or for all of them when none is rare.
+/// Pages, totals and sort orders stay the rule's.
+#[tokio::test]
+async fn q_over_common_and_rare_trigrams_pages_and_sorts_like_the_rule() {
+    let server = TestServer::start().await;
+    let t = server.setup_admin().await;
+    for i in 0..300 {
+        let body = json!({ "name": format!("vm-{i:03}"), "status": "farming",
+            "character": { "name": format!("Char{i}"), "level": 1 + i % 70 } });
+        server.call_ok("POST", "/api/v1/bots", &t, Some(body)).await;
+    }
+    let mut docs = Vec::new();
+    for page in 1..=2 {
+        let list = server
+            .call_ok("GET", &format!("/api/v1/bots?limit=200&page={page}"), &t, None)
+            .await;
+        docs.extend(list["data"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(docs.len(), 300);
+    // Sorted by character level, highest first; equal levels newest first (the list order).
+    let mut by_level = docs.clone();
+    by_level.sort_by_key(|d| std::cmp::Reverse(d["character"]["level"].as_u64().unwrap()));
+    for q in ["Char", "char1", "Char12", "har29", "r299", "Char2999", "CHAR", "vm-1"] {
+        for (sort, sorted) in [("", &docs), ("&sort=character.level&order=desc", &by_level)] {
+            let want: Vec<String> = sorted
+                .iter()
+                .filter(|d| matches(d, q))
+                .map(|d| d["id"].as_str().unwrap().to_owned())
+                .collect();
+            let (got, total) = pages(&server, &t, &format!("/api/v1/bots?q={q}{sort}")).await;
+            assert_eq!(got, want, "q={q}{sort}");
+            assert_eq!(total, want.len() as u64, "total for q={q}{sort}");
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use botmox_contract::envelope::{ListMeta, Success};
+use botmox_contract::envelope::ListMeta;
 use rand::Rng;
 use rusqlite::Connection;
 use serde::de::DeserializeOwned;
@@ -56,7 +56,7 @@ pub struct Deleted {
 }
 
 /// A list page in the envelope, with `meta`; documents go out as stored.
-pub type Page = axum::Json<Success<Vec<Box<serde_json::value::RawValue>>>>;
+pub type Page = crate::http::respond::RawPage;
 
 const MAX_ID_CHARS: usize = 200;
 
@@ -202,21 +202,24 @@ pub async fn list_with(
     let tenant = me.tenant_id.clone();
     let (page, limit) = (query.page, query.limit);
     let (now, warn_ms) = (now_ms(), warn_days.saturating_mul(86_400_000));
-    let vault = state.vault.clone();
+    let (vault, terms) = (state.vault.clone(), state.search_terms.clone());
     let (docs, total) = state
         .db
         .read(move |conn| {
-            let (page, total) = store::list(conn, &tenant, spec.collection, &query, now, warn_ms)?;
+            let fts = match &query.q {
+                Some(q) => terms.index_query(conn, spec.collection, q)?,
+                None => None,
+            };
+            let (page, total) = store::list(conn, &tenant, spec.collection, &query, fts.as_deref(), now, warn_ms)?;
             let page =
                 secrets::reveal_page(conn, &vault, &tenant, spec.collection, page).map_err(ApiError::internal)?;
             Ok::<_, ApiError>((page, total))
         })
         .await?;
-    Ok(axum::Json(Success {
-        success: true,
-        data: docs,
-        meta: Some(ListMeta { total, page, limit }),
-    }))
+    Ok(Page {
+        items: docs,
+        meta: ListMeta { total, page, limit },
+    })
 }
 
 pub async fn get(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Document> {

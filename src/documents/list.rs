@@ -364,20 +364,6 @@ pub fn order_by(query: &ListQuery) -> (String, Option<String>) {
     }
 }
 
-/// The full-text query for `q` (see `store::INDEXED_SEARCH_CLAUSE`): each distinct trigram of the text, quoted, all required. None
-/// when the index cannot narrow it: a `q` under three characters has no trigram, so it scans.
-pub fn search_terms(q: &str) -> Option<String> {
-    let chars: Vec<char> = q.chars().collect();
-    let mut terms: Vec<String> = Vec::new();
-    for window in chars.windows(3) {
-        let term = format!("\"{}\"", window.iter().collect::<String>().replace('"', "\"\""));
-        if !terms.contains(&term) {
-            terms.push(term);
-        }
-    }
-    (!terms.is_empty()).then(|| terms.join(" AND "))
-}
-
 /// A resource's display state (web-ui.md §2.4-2.6, the `/expiring` thresholds), for the
 /// `state` filter; `stopped` is the stored status that outranks time (`revoked`, `banned`).
 macro_rules! resource_states {
@@ -566,14 +552,5 @@ mod tests {
         assert_eq!(binds[1].1, SqlValue::Integer(1_767_312_000_000 + DAY_MS - 1));
         let err = parse(&[("from", "2026-01-03"), ("to", "2026-01-02")]).unwrap_err();
         assert!(err.message.contains("to: must not be before from"), "{}", err.message);
-    }
-
-    #[test]
-    fn search_terms_are_the_quoted_trigrams_of_three_characters_or_more() {
-        assert_eq!(search_terms("ab"), None);
-        assert_eq!(search_terms("日本"), None);
-        assert_eq!(search_terms("日本語").as_deref(), Some("\"日本語\""));
-        assert_eq!(search_terms("a\"*-").as_deref(), Some("\"a\"\"*\" AND \"\"\"*-\""));
-        assert_eq!(search_terms("aaaa").as_deref(), Some("\"aaa\""));
     }
 }

@@ -8,7 +8,6 @@
 //! collide with it. Search (`q`) does not see sealed values, by design.
 
 use rusqlite::Connection;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{store, Collection, Document};
@@ -94,28 +93,29 @@ pub fn reveal(
     Ok(())
 }
 
-/// [`reveal`] over a list page of stored JSON; documents without a sealed field pass as stored.
+/// [`reveal`] over a list page of stored JSON text; documents without a sealed field pass as
+/// stored.
 pub fn reveal_page(
     conn: &Connection,
     vault: &Vault,
     tenant: &str,
     coll: Collection,
-    page: Vec<Box<RawValue>>,
-) -> Result<Vec<Box<RawValue>>, VaultError> {
+    page: Vec<String>,
+) -> Result<Vec<String>, VaultError> {
     if fields(coll).is_empty() {
         return Ok(page);
     }
     page.into_iter()
-        .map(|raw| {
-            if !raw.get().contains(MARKER_KEY) {
-                return Ok(raw);
+        .map(|text| {
+            if !text.contains(MARKER_KEY) {
+                return Ok(text);
             }
-            let Ok(mut doc) = serde_json::from_str::<Document>(raw.get()) else {
-                return Ok(raw);
+            let Ok(mut doc) = serde_json::from_str::<Document>(&text) else {
+                return Ok(text);
             };
             let id = doc.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
             reveal(conn, vault, tenant, coll, &id, &mut doc)?;
-            Ok(serde_json::value::to_raw_value(&doc).expect("a JSON map serialises"))
+            Ok(serde_json::to_string(&doc).expect("a JSON map serialises"))
         })
         .collect()
 }

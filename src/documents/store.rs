@@ -4,22 +4,22 @@
 //! reads can hand the stored JSON text straight to the response.
 
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::list::{order_by, search_terms, ListQuery};
+use super::list::{order_by, ListQuery};
 use super::{Collection, Document};
 use crate::bots::rules::BOT_STALE_MS;
 
 /// Matches documents where some string, number or boolean, at any depth, contains `:q`
 /// (case-insensitive): the reference's rule, reaching nested fields like `character.name`.
-/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when [`search_terms`] gives terms.
+/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when the index can narrow `q`.
 const SEARCH_CLAUSE: &str = "EXISTS (SELECT 1 FROM json_tree(documents.payload) AS j
      WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
        AND instr(lower(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.atom AS TEXT) END), lower(:q)) > 0)";
 
 /// Narrows a search to the documents whose values have all of `:fts`'s trigrams (the index
-/// of migration V22); a superset of what [`SEARCH_CLAUSE`] matches, never a substitute for it.
+/// of migration V22, asked for some trigrams of `q`: `search.rs`); a superset of what
+/// [`SEARCH_CLAUSE`] matches, never a substitute for it.
 const INDEXED_SEARCH_CLAUSE: &str =
     "documents.rowid IN (SELECT rowid FROM documents_search WHERE documents_search MATCH :fts)";
 
@@ -151,29 +151,35 @@ pub fn delete(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> ru
     Ok(n == 1)
 }
 
-/// One page of documents, as stored JSON, and the total that match. `now`, `warn_ms` and the
+/// How many documents of any tenant the full-text index lists under `term` (one quoted
+/// trigram), counted up to `cap`.
+pub fn term_documents(conn: &Connection, term: &str, cap: u32) -> rusqlite::Result<u32> {
+    conn.prepare_cached(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM documents_search WHERE documents_search MATCH ?1 LIMIT ?2)",
+    )?
+    .query_row(params![term, cap], |r| r.get(0))
+}
+
+/// One page of documents, as stored JSON text, and the total that match. `fts` is the
+/// full-text query that narrows `q` (see [`INDEXED_SEARCH_CLAUSE`]); `now`, `warn_ms` and the
 /// bots' offline window are bound for the conditions that need them (computed states).
 pub fn list(
     conn: &Connection,
     tenant: &str,
     coll: Collection,
     query: &ListQuery,
+    fts: Option<&str>,
     now: i64,
     warn_ms: i64,
-) -> rusqlite::Result<(Vec<Box<RawValue>>, u64)> {
+) -> rusqlite::Result<(Vec<String>, u64)> {
     // The collection is spelled into the SQL (it is one of a closed set) so that SQLite can
     // use the partial sort indexes, which a bound parameter would hide from the planner.
-    let terms = query
-        .q
-        .as_deref()
-        .filter(|_| coll.full_text_indexed())
-        .and_then(search_terms);
     let coll = coll.as_str();
     let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
     let mut clauses: Vec<&str> = Vec::new();
-    if let Some(terms) = &terms {
+    if let Some(fts) = &fts {
         clauses.push(INDEXED_SEARCH_CLAUSE);
-        bound.push((":fts", terms));
+        bound.push((":fts", fts));
     }
     if let Some(q) = &query.q {
         clauses.push(SEARCH_CLAUSE);
@@ -196,6 +202,34 @@ pub fn list(
         }
     }
     let filter: String = clauses.iter().map(|c| format!(" AND {c}")).collect();
+    let (order, path) = order_by(query);
+    let mut sorted = bound.clone();
+    if let Some(path) = &path {
+        sorted.push((":path", path));
+    }
+    let (limit, offset) = (query.limit as usize, query.offset().min(usize::MAX as u64) as usize);
+    let payload = |r: &rusqlite::Row| r.get::<_, String>(0);
+    if query.q.is_some() {
+        // The search rule reads every value of every candidate: apply it once, keep the
+        // matching rowids in list order, count them and read the page's documents by rowid,
+        // all in one read transaction so the count and the page agree.
+        let tx = conn.unchecked_transaction()?;
+        let rowids = tx
+            .prepare_cached(&format!(
+                "SELECT documents.rowid FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}
+                 ORDER BY {order}"
+            ))?
+            .query_map(sorted.as_slice(), |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut by_rowid = tx.prepare_cached("SELECT payload FROM documents WHERE rowid = ?1")?;
+        let docs = rowids
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|rowid| by_rowid.query_row([rowid], payload))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        return Ok((docs, rowids.len() as u64));
+    }
     let total: i64 = if query.narrowed() {
         conn.prepare_cached(&format!(
             "SELECT COUNT(*) FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}"
@@ -207,22 +241,14 @@ pub fn list(
             .optional()?
             .unwrap_or(0)
     };
-    let (order, path) = order_by(query);
-    let (limit, offset) = (query.limit as i64, query.offset().min(i64::MAX as u64) as i64);
-    bound.extend([(":limit", &limit as &dyn ToSql), (":offset", &offset)]);
-    if let Some(path) = &path {
-        bound.push((":path", path));
-    }
+    let (limit, offset) = (limit as i64, offset.min(i64::MAX as usize) as i64);
+    sorted.extend([(":limit", &limit as &dyn ToSql), (":offset", &offset)]);
     let docs = conn
         .prepare_cached(&format!(
             "SELECT payload FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}
              ORDER BY {order} LIMIT :limit OFFSET :offset"
         ))?
-        .query_map(bound.as_slice(), |r| {
-            let text: String = r.get(0)?;
-            RawValue::from_string(text)
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
-        })?
+        .query_map(sorted.as_slice(), payload)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((docs, total.max(0) as u64))
 }
