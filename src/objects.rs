@@ -7,8 +7,9 @@
 //! [`Objects::get_verified`].
 
 use std::ops::Range;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -23,6 +24,9 @@ pub const OBJECTS_DIR: &str = "objects";
 /// one another's before the read-back and answer 503 on a healthy store.
 const PROBE_PREFIX: &str = ".health/probe-";
 static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// How long a good write probe stands for the store: probes within it only check that the
+/// store's directory is still there, so a busy readiness endpoint costs a stat, not a write.
+const PROBE_FRESH: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -70,6 +74,9 @@ pub struct StoredObject {
 pub struct Objects {
     store: Arc<dyn ObjectStore>,
     backend: &'static str,
+    root: PathBuf,
+    /// When a write probe last succeeded.
+    probed: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Objects {
@@ -80,6 +87,8 @@ impl Objects {
         Ok(Self {
             store: Arc::new(store),
             backend: "local",
+            root: root.to_owned(),
+            probed: Arc::default(),
         })
     }
 
@@ -210,8 +219,32 @@ impl Objects {
             .collect())
     }
 
-    /// Readiness: a write, a read-back and a delete of a small probe object.
+    /// Readiness: a write, a read-back and a delete of a small probe object; within
+    /// [`PROBE_FRESH`] of a good one, only a check that the store's directory is still there.
     pub async fn probe(&self) -> Result<(), ObjectError> {
+        let last = *self.probed.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|at| at.elapsed() < PROBE_FRESH) {
+            return self.root_is_a_directory().await;
+        }
+        self.write_probe().await?;
+        *self.probed.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn root_is_a_directory(&self) -> Result<(), ObjectError> {
+        let io = |e| ObjectError::Io(self.root.display().to_string(), e);
+        let meta = tokio::fs::metadata(&self.root).await.map_err(io)?;
+        if meta.is_dir() {
+            Ok(())
+        } else {
+            Err(io(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a directory",
+            )))
+        }
+    }
+
+    async fn write_probe(&self) -> Result<(), ObjectError> {
         let key = format!(
             "{PROBE_PREFIX}{}",
             PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
