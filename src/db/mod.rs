@@ -124,11 +124,10 @@ impl Db {
     /// `readers` read-only connections. Start-up's writes go through [`Starting::db`]; call
     /// [`Starting::durable`] before any client is answered.
     pub fn open(path: &Path, readers: usize, metrics: Option<Arc<Metrics>>) -> Result<Starting, DbError> {
-        let mut writer = open_connection(path, false)?;
         // NORMAL syncs only at checkpoints: a crash can lose the last commits but never corrupts
         // the file (WAL frames are checksummed), and a lost start-up commit is redone at the next
         // start. On a fresh directory this turns about 50 fsyncs into the few of `durable`.
-        writer.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut writer = open_with(path, false, "NORMAL")?;
         migrate(&mut writer)?;
         let readers = readers.max(1);
         let pool = (0..readers)
@@ -236,12 +235,22 @@ impl Starting {
         &self.0
     }
 
-    /// Syncs every commit so far (a checkpoint syncs the WAL, copies it into the database
-    /// file and syncs that) and turns `synchronous = FULL` back on for every later commit.
+    /// Syncs every commit so far (a full checkpoint syncs the WAL, copies all of it into the
+    /// database file and syncs that; with nothing new in the WAL it does nothing) and turns
+    /// `synchronous = FULL` back on for every later commit.
     pub async fn durable(self) -> Result<Db, DbError> {
-        self.0
-            .write_raw(|conn| conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_checkpoint(TRUNCATE);"))
+        let busy = self
+            .0
+            .write_raw(|conn| {
+                conn.pragma_update(None, "synchronous", "FULL")?;
+                conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| r.get::<_, i64>(0))
+            })
             .await?;
+        if busy != 0 {
+            return Err(DbError::Commit(
+                "the start-up checkpoint could not finish: another process holds the database".into(),
+            ));
+        }
         Ok(self.0)
     }
 }
@@ -351,6 +360,13 @@ where
 
 /// Opens one connection with the pragmas every connection needs.
 pub fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbError> {
+    // FULL: each commit fsyncs the WAL before it returns, so an acknowledged write survives a
+    // power cut (NORMAL syncs only at checkpoints). Readers never write; the setting is for the
+    // writer and the CLI's connections, and costs a reader nothing.
+    open_with(path, read_only, "FULL")
+}
+
+fn open_with(path: &Path, read_only: bool, synchronous: &str) -> Result<Connection, DbError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
     } else {
@@ -361,13 +377,12 @@ pub fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbErr
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Before the journal mode: switching a new file to WAL is its first write, synced as set.
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
     }
-    // FULL: each commit fsyncs the WAL before it returns, so an acknowledged write survives a
-    // power cut (NORMAL syncs only at checkpoints). Readers never write; the setting is for the
-    // writer and the CLI's connections, and costs a reader nothing.
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
     Ok(conn)
 }
 
