@@ -41,19 +41,20 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let metrics = Arc::new(Metrics::new());
 
     let (db_path, readers, metrics_for_db) = (data_dir.db_path(), config.db_readers, metrics.clone());
-    let db = tokio::task::spawn_blocking(move || Db::open(&db_path, readers, Some(metrics_for_db)))
+    let starting = tokio::task::spawn_blocking(move || Db::open(&db_path, readers, Some(metrics_for_db)))
         .await?
         .with_context(|| format!("cannot open the database in {}", data_dir.root().display()))?;
+    let db = starting.db();
 
-    let vault = open_vault(&config, &data_dir, &db).await?;
+    let vault = open_vault(&config, &data_dir, db).await?;
     let signing_vault = vault.clone();
     let signer = db
         .write_raw(move |conn| Ok(UrlSigner::load_or_create(conn, &signing_vault)))
         .await??;
     if demo {
-        seed_demo(&db, &vault).await?;
+        seed_demo(db, &vault).await?;
     }
-    seal_document_credentials(&db, &vault).await?;
+    seal_document_credentials(db, &vault).await?;
     let egress = Arc::new(crate::egress::Policy::parse(&config.egress_allow).map_err(anyhow::Error::msg)?);
     let objects = open_objects(&config, &data_dir, &egress).await?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
@@ -77,6 +78,9 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
             .as_deref()
             .unwrap_or(&format!("http://{gateway_addr}")),
     );
+    announce_setup(db, config.public_url.as_deref(), addr).await?;
+    // Every start-up commit reaches the disk here, before the first request is served.
+    let db = starting.durable().await.context("cannot sync the database to disk")?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
@@ -113,7 +117,6 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         started,
         gateway: Arc::new(gateway),
     };
-    announce_setup(&state, addr).await?;
     if state.config.public_url.is_none() {
         tracing::info!(
             "public_url is not set: links the server hands out (agent pairing, artifact downloads) use the address \
@@ -217,11 +220,10 @@ async fn seed_demo(db: &Db, vault: &Vault) -> anyhow::Result<()> {
 
 /// While no user exists, a fresh one-time setup token is stored (as a hash) and its URL
 /// logged; the URL is the only way to create the first admin over HTTP.
-async fn announce_setup(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
+async fn announce_setup(db: &Db, public_url: Option<&str>, addr: SocketAddr) -> anyhow::Result<()> {
     let issued = token::issue(token::SETUP_PREFIX);
     let hash = issued.hash;
-    let needed = state
-        .db
+    let needed = db
         .write(move |tx| {
             let needed = store::user_count(tx)? == 0;
             if needed {
@@ -232,11 +234,7 @@ async fn announce_setup(state: &AppState, addr: SocketAddr) -> anyhow::Result<()
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if needed {
-        let base = state
-            .config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
+        let base = public_url.map_or_else(|| format!("http://{addr}"), str::to_owned);
         tracing::warn!(
             "No admin exists yet. Open this one-time setup URL to create one (or use `botmox admin create-user`): setup URL: {base}/setup?token={}",
             issued.plaintext

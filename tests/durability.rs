@@ -146,6 +146,46 @@ async fn acknowledged_writes_survive_a_power_cut() {
     assert_eq!(integrity, "ok");
 }
 
+/// Start-up's commits are synced together once, not one by one: they must be on disk before the
+/// server serves. A power cut as soon as it listens keeps the schema, the vault's key check and
+/// the URL signing key (links handed out must still verify after the cut).
+#[tokio::test]
+async fn a_fresh_start_is_on_disk_before_it_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let shadow = tmp.path().join("synced");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&shadow).unwrap();
+    let data = data.canonicalize().unwrap();
+    let shim = build_shim(tmp.path());
+    let envs = [
+        ("LD_PRELOAD", shim.to_str().unwrap()),
+        ("SYNC_SHADOW_WATCH", data.to_str().unwrap()),
+        ("SYNC_SHADOW_DIR", shadow.to_str().unwrap()),
+    ];
+    // Killed at once: the background jobs' first commits would sync the WAL too.
+    TestServer::start_in(&data, &[], &envs).await.unwrap().kill();
+    cut_power(&data, &shadow);
+
+    let conn = botmox::db::open_connection(&data.join("botmox.db"), false).unwrap();
+    let migrations = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(botmox::db::schema_version(&conn).unwrap(), migrations);
+    let (key_checks, server_keys): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM vault_meta), (SELECT COUNT(*) FROM vault_entries WHERE id = 'server/url-signing-key')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (key_checks, server_keys),
+        (1, 1),
+        "the vault's key check and the signing key"
+    );
+}
+
 /// A tmpfs of a few MiB mounted on a fresh directory (needs root, as in CI), unmounted when
 /// dropped.
 struct SmallDisk {

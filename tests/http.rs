@@ -139,6 +139,9 @@ async fn readiness_probes_at_once_all_answer_ready() {
 #[tokio::test]
 async fn readiness_fails_when_the_object_store_cannot_be_written() {
     let server = TestServer::start().await;
+    // Ready first: a good probe is reused for a moment, and must not hide what follows.
+    let res = client().get(server.url("/api/v1/health/ready")).send().await.unwrap();
+    json_of(res, 200).await;
     // A file where the store's directory should be: unwritable even for root.
     let objects = server.data_dir.join("objects");
     std::fs::remove_dir_all(&objects).unwrap();
@@ -150,6 +153,12 @@ async fn readiness_fails_when_the_object_store_cannot_be_written() {
     assert_eq!(body["data"]["checks"]["object_store"]["ready"], false);
     assert!(body["data"]["checks"]["object_store"]["reason"].is_string());
     assert_eq!(body["data"]["checks"]["database"]["ready"], true);
+
+    // Mended, the store is ready again.
+    std::fs::remove_file(&objects).unwrap();
+    std::fs::create_dir(&objects).unwrap();
+    let res = client().get(server.url("/api/v1/health/ready")).send().await.unwrap();
+    json_of(res, 200).await;
 }
 
 #[tokio::test]

@@ -53,7 +53,8 @@ async fn live() -> Ok<Liveness> {
 }
 
 /// Ready when the database answers a query, the object store takes a write, a read and a
-/// delete, and the data directory's file system is not full. Not ready is a 503 that still
+/// delete (at most once a second; in between, its directory must still be there), and the
+/// data directory's file system is not full. Not ready is a 503 that still
 /// carries the success envelope, naming the failed check.
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Success<Readiness>), (status = 503, description = "Not ready", body = Success<Readiness>)))]

@@ -9,8 +9,9 @@
 //! [`Objects::get_verified`].
 
 use std::ops::Range;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -27,6 +28,10 @@ pub const OBJECTS_DIR: &str = "objects";
 /// another replica on the same bucket, would otherwise delete one another's before the
 /// read-back and answer 503 on a healthy store.
 const PROBE_PREFIX: &str = ".health/probe-";
+/// How long a good write probe stands for the store: probes within it only check that a local
+/// store's directory is still there (a bucket is trusted for that second), so a busy readiness
+/// endpoint costs a stat, not a write.
+const PROBE_FRESH: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -74,6 +79,10 @@ pub struct StoredObject {
 pub struct Objects {
     store: Arc<dyn ObjectStore>,
     backend: &'static str,
+    /// The local store's directory; `None` for a bucket.
+    root: Option<PathBuf>,
+    /// When a write probe last succeeded.
+    probed: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Objects {
@@ -84,6 +93,8 @@ impl Objects {
         Ok(Self {
             store: Arc::new(store),
             backend: "local",
+            root: Some(root.to_owned()),
+            probed: Arc::default(),
         })
     }
 
@@ -96,6 +107,8 @@ impl Objects {
         Ok(Self {
             store: bucket.open(keys, egress)?,
             backend: "s3",
+            root: None,
+            probed: Arc::default(),
         })
     }
 
@@ -226,8 +239,33 @@ impl Objects {
             .collect())
     }
 
-    /// Readiness: a write, a read-back and a delete of a small probe object.
+    /// Readiness: a write, a read-back and a delete of a small probe object; within
+    /// [`PROBE_FRESH`] of a good one, only a check that the store's directory is still there.
     pub async fn probe(&self) -> Result<(), ObjectError> {
+        let last = *self.probed.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|at| at.elapsed() < PROBE_FRESH) {
+            return self.root_is_a_directory().await;
+        }
+        self.write_probe().await?;
+        *self.probed.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn root_is_a_directory(&self) -> Result<(), ObjectError> {
+        let Some(root) = &self.root else { return Ok(()) };
+        let io = |e| ObjectError::Io(root.display().to_string(), e);
+        let meta = tokio::fs::metadata(root).await.map_err(io)?;
+        if meta.is_dir() {
+            Ok(())
+        } else {
+            Err(io(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a directory",
+            )))
+        }
+    }
+
+    async fn write_probe(&self) -> Result<(), ObjectError> {
         let key = format!("{PROBE_PREFIX}{}", uuid::Uuid::new_v4().simple());
         let written = self.put(&key, Bytes::from_static(b"ok")).await?;
         self.get_verified(&key, &written.sha256).await?;
