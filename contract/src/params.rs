@@ -29,12 +29,19 @@ pub enum Problem {
     Invalid(String),
 }
 
+impl ParamError {
+    /// What is wrong, without the field's name: `is required`, `must be …`.
+    pub fn reason(&self) -> &str {
+        match &self.problem {
+            Problem::Missing => "is required",
+            Problem::Invalid(why) => why,
+        }
+    }
+}
+
 impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.problem {
-            Problem::Missing => write!(f, "{} is required", self.field),
-            Problem::Invalid(why) => write!(f, "{} {why}", self.field),
-        }
+        write!(f, "{} {}", self.field, self.reason())
     }
 }
 
