@@ -199,7 +199,7 @@ async fn a_parameter_of_the_wrong_type_is_refused_by_name_before_it_is_queued() 
         ),
         (
             "/api/v1/vm-ops/proxmox/sendkey",
-            json!({ "agent_id": agent_id, "params": { "vmid": 101 } }),
+            json!({ "agent_id": agent_id, "params": { "vmid": 101, "key": ["ctrl", "alt"] } }),
             "key",
         ),
         (
@@ -221,7 +221,8 @@ async fn a_parameter_of_the_wrong_type_is_refused_by_name_before_it_is_queued() 
     let listed = server.call_ok("GET", "/api/v1/vm-ops/commands", &admin, None).await;
     assert_eq!(listed["data"], json!([]), "nothing was queued");
 
-    // A secret reference stands in for a text parameter and is queued as sent.
+    // A missing parameter is the agent's to report (api-ops.md §3.7: the server queues what
+    // has the right shape), and a secret reference stands in for a text parameter.
     let content = json!({ "secret_ref": "sec-anything" });
     let body = json!({ "agent_id": agent_id, "params": { "vmid": 101, "content": content } });
     let queued = server

@@ -122,11 +122,13 @@ macro_rules! catalogue {
 
             fn read(command: Command, payload: &Value) -> Result<Params, ParamError> {
                 match command {
-                    $(Command::$variant => {
-                        let params: p::$params = read(payload)?;
-                        params.check()?;
-                        Ok(Params::$variant(params))
-                    })*
+                    $(Command::$variant => Ok(Params::$variant(read(payload)?)),)*
+                }
+            }
+
+            fn check(&self) -> Result<(), ParamError> {
+                match self {
+                    $(Params::$variant(params) => params.check(),)*
                 }
             }
 
@@ -237,7 +239,9 @@ pub struct Payload {
 }
 
 impl Payload {
-    /// Reads `payload` as `command`'s parameters; the error names the first bad key.
+    /// Reads `payload` as `command`'s parameters: every key it holds must have the right type
+    /// (the error names the first that does not); whether the needed ones are there is
+    /// [`Payload::check`]'s question.
     pub fn parse(command: Command, payload: &Value) -> Result<Payload, ParamError> {
         let empty = Value::Object(Map::new());
         let payload = match payload {
@@ -266,6 +270,11 @@ impl Payload {
 
     pub fn command(&self) -> Command {
         self.params.command()
+    }
+
+    /// Whether the keys the command needs are there (agent.md §10 marks them `*`).
+    pub fn check(&self) -> Result<(), ParamError> {
+        self.params.check()
     }
 
     /// The JSON it was read from.
@@ -371,15 +380,18 @@ mod tests {
         assert_eq!(class(Command::Start, json!({ "vmid": 1, ALLOW_UNSAFE: false })), Class::Unsafe);
     }
 
+    /// Read and checked, as the agent does before it runs a command.
     fn parsed(command: Command, payload: Value) -> Result<Payload, String> {
-        Payload::parse(command, &payload).map_err(|e| e.to_string())
+        let payload = Payload::parse(command, &payload).map_err(|e| e.to_string())?;
+        payload.check().map_err(|e| e.to_string())?;
+        Ok(payload)
     }
 
     #[test]
     fn parameters_of_the_right_shape_are_read_leniently_as_the_agent_always_did() {
         let start = parsed(Command::Start, json!({ "vmid": " 105 ", "node": "h1", "targetId": "x" })).unwrap();
         let Params::Start(vm) = &start.params else { panic!("{start:?}") };
-        assert_eq!(*vm.vmid.get(), 105);
+        assert_eq!(vm.vmid.as_ref().map(|v| *v.get()), Some(105));
         assert_eq!(start.common.node.as_ref().map(|n| n.get().as_str()), Some("h1"));
         assert_eq!(start.extra, map(json!({ "targetId": "x" })));
 
@@ -403,8 +415,17 @@ mod tests {
 
         let exec = parsed(Command::SshExec, json!({ "command": { "secret_ref": "sec-2" } })).unwrap();
         let Params::SshExec(e) = &exec.params else { panic!() };
-        assert!(e.command.plain().is_none());
+        assert!(e.command.as_ref().is_some_and(|c| c.plain().is_none()));
         assert!(parsed(Command::ListTargets, Value::Null).is_ok());
+    }
+
+    #[test]
+    fn reading_asks_for_types_and_checking_for_the_needed_keys() {
+        let empty = Payload::parse(Command::SendKey, &json!({ "node": "h1" })).expect("types are right");
+        assert_eq!(empty.check(), Err(ParamError::missing("vmid")));
+        let wrong = Payload::parse(Command::SendKey, &json!({ "key": ["a"] })).unwrap_err();
+        assert_eq!(wrong.field, "key");
+        assert!(wrong.reason().starts_with("must be a string or a number"), "{wrong}");
     }
 
     #[test]

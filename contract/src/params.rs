@@ -59,18 +59,10 @@ impl ParamError {
 /// Reads `T` from `payload`, naming the offending key on failure.
 pub(crate) fn read<T: DeserializeOwned>(payload: &Value) -> Result<T, ParamError> {
     serde_path_to_error::deserialize(payload).map_err(|e| {
-        let message = e.inner().to_string();
-        // serde reports a missing struct field at the struct, not at the field.
-        if let Some(name) = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next())
-        {
-            return ParamError::missing(name);
-        }
         let path = e.path().to_string();
         ParamError {
             field: if path == "." { "payload".into() } else { path },
-            problem: Problem::Invalid(message),
+            problem: Problem::Invalid(e.inner().to_string()),
         }
     })
 }
@@ -83,7 +75,9 @@ pub(crate) fn object_of<T: Serialize>(value: &T) -> Map<String, Value> {
     }
 }
 
-/// Rules a struct's types cannot say (one of two keys is required).
+/// The keys a command needs. Kept apart from reading: the server queues a payload whose keys
+/// have the right types (api-ops.md §3.7 treats it as opaque), and the agent, which runs it,
+/// reports a missing one as `<param> required for proxmox.<action>` (agent.md §10).
 pub trait Check {
     fn check(&self) -> Result<(), ParamError> {
         Ok(())
@@ -292,6 +286,13 @@ pub struct Common {
 impl Check for Common {}
 
 impl Common {
+    /// Only the common keys of a payload (the rest is not looked at).
+    pub fn read(payload: &Value) -> Result<Common, ParamError> {
+        read(payload)
+    }
+}
+
+impl Common {
     /// The first timeout given, under any of the names `names` lists.
     pub fn timeout_of(&self, names: &[TimeoutName]) -> Option<u64> {
         names
@@ -338,10 +339,15 @@ impl Check for NoParams {}
 /// One VM by `vmid`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Vm {
-    pub vmid: VmId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
 }
 
-impl Check for Vm {}
+impl Check for Vm {
+    fn check(&self) -> Result<(), ParamError> {
+        required(&self.vmid, "vmid").map(drop)
+    }
+}
 
 /// `proxmox.clone`: the source is `templateVmId`, else `vmid`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -378,54 +384,92 @@ impl Check for CloneVm {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteVm {
-    pub vmid: VmId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purge: Option<Flag>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destroy_unreferenced_disks: Option<Flag>,
 }
 
-impl Check for DeleteVm {}
+impl Check for DeleteVm {
+    fn check(&self) -> Result<(), ParamError> {
+        required(&self.vmid, "vmid").map(drop)
+    }
+}
 
 /// `update-config`/`config.update`: config keys in `config{}` and at the top level (those
 /// arrive in the payload's `extra`; the top level wins).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateConfig {
-    pub vmid: VmId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<Map<String, Value>>,
 }
 
-impl Check for UpdateConfig {}
+impl Check for UpdateConfig {
+    fn check(&self) -> Result<(), ParamError> {
+        required(&self.vmid, "vmid").map(drop)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResizeDisk {
-    pub vmid: VmId,
-    pub disk: Text,
-    pub size: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<Text>,
 }
 
 impl Check for ResizeDisk {
     fn check(&self) -> Result<(), ParamError> {
+        required(&self.vmid, "vmid")?;
         required(&self.disk, "disk")?;
-        required(&self.size, "size")
+        required(&self.size, "size").map(drop)
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SendKey {
-    pub vmid: VmId,
-    pub key: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Text>,
 }
 
 impl Check for SendKey {
     fn check(&self) -> Result<(), ParamError> {
-        required(&self.key, "key")
+        required(&self.vmid, "vmid")?;
+        required(&self.key, "key").map(drop)
     }
 }
 
-fn required(text: &Text, field: &str) -> Result<(), ParamError> {
-    text.non_blank().map(drop).ok_or_else(|| ParamError::missing(field))
+/// A key the command needs: present (and for text, not blank).
+pub fn required<'a, T: Present>(value: &'a Option<T>, field: &str) -> Result<&'a T, ParamError> {
+    value
+        .as_ref()
+        .filter(|v| v.present())
+        .ok_or_else(|| ParamError::missing(field))
+}
+
+/// Whether a given value counts as given: blank text does not.
+pub trait Present {
+    fn present(&self) -> bool {
+        true
+    }
+}
+
+impl Present for VmId {}
+
+impl<T> Present for SecretOr<T> {}
+
+impl Present for Text {
+    fn present(&self) -> bool {
+        self.non_blank().is_some()
+    }
 }
 
 /// `type` or `resourceType`, optional.
@@ -478,7 +522,8 @@ impl Check for Task {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitVmStatus {
-    pub vmid: VmId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub desired_status: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -494,16 +539,25 @@ impl WaitVmStatus {
     }
 }
 
-impl Check for WaitVmStatus {}
+impl Check for WaitVmStatus {
+    fn check(&self) -> Result<(), ParamError> {
+        required(&self.vmid, "vmid").map(drop)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WaitVmPresence {
-    pub vmid: VmId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exists: Option<Flag>,
 }
 
-impl Check for WaitVmPresence {}
+impl Check for WaitVmPresence {
+    fn check(&self) -> Result<(), ParamError> {
+        required(&self.vmid, "vmid").map(drop)
+    }
+}
 
 /// The SSH commands' VM: `vmid` or `id`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -533,7 +587,8 @@ pub struct SshWriteConfig {
     pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<VmId>,
-    pub content: SecretOr<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<SecretOr<String>>,
 }
 
 impl SshWriteConfig {
@@ -547,17 +602,23 @@ impl SshWriteConfig {
 
 impl Check for SshWriteConfig {
     fn check(&self) -> Result<(), ParamError> {
-        self.vm().check()
+        self.vm().check()?;
+        required(&self.content, "content").map(drop)
     }
 }
 
 /// `ssh-exec`: one shell command (it may be a secret); `allowUnsafe` is a [`Common`] key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SshExec {
-    pub command: SecretOr<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<SecretOr<String>>,
 }
 
-impl Check for SshExec {}
+impl Check for SshExec {
+    fn check(&self) -> Result<(), ParamError> {
+        required(&self.command, "command").map(drop)
+    }
+}
 
 /// `create-provision-iso`: file name → base64 contents (each may be a secret).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -594,29 +655,37 @@ impl Check for CreateProvisionIso {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachCdrom {
-    pub vmid: VmId,
-    pub iso_path: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iso_path: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cdrom_slot: Option<Text>,
 }
 
 impl Check for AttachCdrom {
     fn check(&self) -> Result<(), ParamError> {
-        required(&self.iso_path, "isoPath")
+        required(&self.vmid, "vmid")?;
+        required(&self.iso_path, "isoPath").map(drop)
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DetachCdrom {
-    pub vmid: VmId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cdrom_slot: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_iso: Option<Flag>,
 }
 
-impl Check for DetachCdrom {}
+impl Check for DetachCdrom {
+    fn check(&self) -> Result<(), ParamError> {
+        required(&self.vmid, "vmid").map(drop)
+    }
+}
 
 /// `upload-iso`: `filename` (default `vm-<vmid>-provision.iso`) into `storage` (default
 /// `local`); the contents may be a secret.
@@ -628,14 +697,15 @@ pub struct UploadIso {
     pub storage: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filename: Option<Text>,
-    pub content_base64: SecretOr<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_base64: Option<SecretOr<String>>,
 }
 
 impl Check for UploadIso {
     fn check(&self) -> Result<(), ParamError> {
-        match (self.filename.as_ref().and_then(Text::non_blank), &self.vmid) {
-            (None, None) => Err(ParamError::missing("filename")),
-            _ => Ok(()),
+        if self.filename.as_ref().and_then(Text::non_blank).is_none() && self.vmid.is_none() {
+            return Err(ParamError::missing("filename"));
         }
+        required(&self.content_base64, "content_base64").map(drop)
     }
 }
