@@ -50,12 +50,24 @@ fn random_fields(rng: &mut Lcg) -> Map<String, Value> {
 }
 
 fn day_of(op: &Map<String, Value>) -> String {
-    let k = (op["date"].as_i64().unwrap() - BASE_MS).div_euclid(DAY_MS);
-    format!("2026-01-{:02}", k + 1)
+    day_at(op, 0)
+}
+
+/// The operation's day where local time is UTC + `offset_ms` (the dates span 2026-01-01..05).
+fn day_at(op: &Map<String, Value>, offset_ms: i64) -> String {
+    match (op["date"].as_i64().unwrap() + offset_ms - BASE_MS).div_euclid(DAY_MS) {
+        -1 => "2025-12-31".to_owned(),
+        k => format!("2026-01-{:02}", k + 1),
+    }
 }
 
 /// The daily stats and gold prices computed from the operations themselves.
 fn from_scratch(ops: &HashMap<String, Map<String, Value>>) -> (Value, Value) {
+    from_scratch_in(ops, 0, None)
+}
+
+/// [`from_scratch`] over local days (UTC + `offset_ms`), of one project's operations if named.
+fn from_scratch_in(ops: &HashMap<String, Map<String, Value>>, offset_ms: i64, project: Option<&str>) -> (Value, Value) {
     #[derive(Default)]
     struct Day {
         money: BTreeMap<String, (f64, f64)>,
@@ -64,8 +76,11 @@ fn from_scratch(ops: &HashMap<String, Map<String, Value>>) -> (Value, Value) {
         prices: Vec<f64>,
     }
     let mut days: BTreeMap<String, Day> = BTreeMap::new();
-    for op in ops.values() {
-        let day = days.entry(day_of(op)).or_default();
+    let chosen = ops
+        .values()
+        .filter(|op| project.is_none_or(|p| op["project_id"].as_str() == Some(p)));
+    for op in chosen {
+        let day = days.entry(day_at(op, offset_ms)).or_default();
         let amount = op["amount"].as_f64().unwrap();
         let (kind, currency) = (op["type"].as_str().unwrap(), op["currency"].as_str().unwrap());
         let money = day.money.entry(currency.to_owned()).or_default();
@@ -158,6 +173,29 @@ async fn check(server: &TestServer, token: &str, ops: &HashMap<String, Map<Strin
         .map(|(d, v)| (d.clone(), v.clone()))
         .collect();
     assert_close(&got["data"], &Value::Object(ranged), "ranged daily-stats");
+
+    // Local days (whole and half hours either side of UTC) and one project, summed from the
+    // operations rather than the stored UTC days.
+    for (minutes, project) in [(90, None), (-150, None), (0, Some("wow_tbc")), (330, Some("wow_classic"))] {
+        let (stats, prices) = from_scratch_in(ops, minutes * 60_000, project);
+        let query = match project {
+            Some(p) => format!("tz_offset_minutes={minutes}&project_id={p}"),
+            None => format!("tz_offset_minutes={minutes}"),
+        };
+        for (path, want) in [("daily-stats", &stats), ("gold-price-history", &prices)] {
+            let got = server
+                .call_ok("GET", &format!("/api/v1/finance/{path}?{query}"), token, None)
+                .await;
+            assert_close(&got["data"], want, &format!("{path}?{query}"));
+        }
+    }
+    let query = "from=2026-01-02&to=2026-01-02&tz_offset_minutes=-600";
+    let got = server
+        .call_ok("GET", &format!("/api/v1/finance/daily-stats?{query}"), token, None)
+        .await;
+    let (stats, _) = from_scratch_in(ops, -600 * 60_000, None);
+    let want = json!({ "2026-01-02": stats["2026-01-02"] });
+    assert_close(&got["data"], &want, query);
 }
 
 #[tokio::test]
@@ -237,4 +275,31 @@ async fn daily_figures_match_a_computation_from_scratch_through_creates_updates_
     check(&server, &t, &ops).await;
     let stats = server.call_ok("GET", "/api/v1/finance/daily-stats", &t, None).await;
     assert!(stats["data"].get("2026-01-05").is_none(), "{}", stats["data"]);
+}
+
+#[tokio::test]
+async fn a_time_zone_offset_outside_the_earths_is_refused_by_name() {
+    let server = TestServer::start().await;
+    let t = server.setup_admin().await;
+    for bad in ["841", "-721", "one", "1.5"] {
+        for path in ["daily-stats", "gold-price-history"] {
+            let (status, body) = server
+                .call("GET", &format!("/api/v1/finance/{path}?tz_offset_minutes={bad}"), &t, None)
+                .await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (400, Some("FINANCE_INVALID_LIST_QUERY")),
+                "{path} {bad}: {body}"
+            );
+            assert!(
+                body["error"]["details"]["fieldErrors"]["tz_offset_minutes"].is_array(),
+                "{path} {bad}: {body}"
+            );
+        }
+    }
+    for good in ["840", "-720", "0", "330"] {
+        server
+            .call_ok("GET", &format!("/api/v1/finance/daily-stats?tz_offset_minutes={good}"), &t, None)
+            .await;
+    }
 }

@@ -46,3 +46,100 @@ pub fn gold_prices(conn: &Connection, tenant: &str, from: &str, to: &str) -> rus
     .query_map(params![tenant, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?
     .collect()
 }
+
+/// The operations of one local-day view: the tenant's, narrowed to a project (`''` for those
+/// without one) when asked, each with its day shifted by `offset_ms`. An operation's time is
+/// its numeric `date`, else its `created_at` (as migration V21 has it). The `date` index
+/// finds the numeric dates in range; the few others are the `IS NULL`/text branches.
+const LOCAL_OPS: &str = "WITH ops AS (
+    SELECT date((CASE WHEN typeof(date) IN ('integer', 'real') THEN date ELSE created_at END + ?4) / 1000, 'unixepoch') AS day,
+           json_extract(payload, '$.type') AS type, json_extract(payload, '$.currency') AS currency,
+           json_extract(payload, '$.category') AS category,
+           COALESCE(json_extract(payload, '$.amount'), 0) AS amount, bot_id, project_id,
+           json_extract(payload, '$.gold_price_at_time') AS price
+    FROM documents
+    WHERE tenant_id = ?1 AND collection = 'finance_operations'
+      AND (date BETWEEN COALESCE(strftime('%s', ?2) * 1000 - ?4, -9e18)
+                     AND COALESCE((strftime('%s', ?3) + 86400) * 1000 - ?4, 9e18)
+           OR date IS NULL OR date >= '')
+      AND (?5 IS NULL OR COALESCE(project_id, '') = ?5))
+    SELECT ";
+
+/// Which operations a local-day read covers.
+pub struct Local<'a> {
+    pub tenant: &'a str,
+    /// Inclusive `YYYY-MM-DD` local days.
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Local time minus UTC.
+    pub offset_ms: i64,
+    pub project: Option<&'a str>,
+}
+
+fn local_query<T>(
+    conn: &Connection,
+    local: &Local<'_>,
+    select: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare_cached(&format!("{LOCAL_OPS}{select}"))?
+        .query_map(
+            params![
+                local.tenant,
+                local.from,
+                local.to,
+                local.offset_ms,
+                local.project
+            ],
+            row,
+        )?
+        .collect()
+}
+
+/// [`money`] over local days.
+pub fn local_money(conn: &Connection, local: &Local<'_>) -> rusqlite::Result<Vec<(String, String, f64, f64)>> {
+    local_query(
+        conn,
+        local,
+        "day, COALESCE(currency, ''), TOTAL(CASE WHEN type = 'expense' THEN amount END),
+                TOTAL(CASE WHEN type = 'expense' THEN NULL ELSE amount END)
+         FROM ops WHERE day BETWEEN ?2 AND ?3 GROUP BY day, COALESCE(currency, '')",
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+}
+
+/// [`active_bots`] over local days.
+pub fn local_active_bots(conn: &Connection, local: &Local<'_>) -> rusqlite::Result<Vec<(String, i64)>> {
+    local_query(
+        conn,
+        local,
+        "day, COUNT(DISTINCT bot_id) FROM ops
+         WHERE day BETWEEN ?2 AND ?3 AND typeof(bot_id) = 'text' AND bot_id <> '' GROUP BY day",
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// [`farmed`] over local days.
+pub fn local_farmed(conn: &Connection, local: &Local<'_>) -> rusqlite::Result<Vec<(String, String, f64)>> {
+    local_query(
+        conn,
+        local,
+        "day, project_id, TOTAL(amount) FROM ops
+         WHERE day BETWEEN ?2 AND ?3 AND type = 'income' AND currency = 'gold' AND typeof(project_id) = 'text'
+         GROUP BY day, project_id",
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+}
+
+/// [`gold_prices`] over local days.
+pub fn local_gold_prices(conn: &Connection, local: &Local<'_>) -> rusqlite::Result<Vec<(String, f64)>> {
+    local_query(
+        conn,
+        local,
+        "day, AVG(price) FROM ops
+         WHERE day BETWEEN ?2 AND ?3 AND type = 'income' AND category = 'sale'
+           AND typeof(price) IN ('integer', 'real') AND price > 0
+         GROUP BY day",
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
