@@ -48,21 +48,30 @@ pub fn gold_prices(conn: &Connection, tenant: &str, from: &str, to: &str) -> rus
 }
 
 /// The operations of one local-day view: the tenant's, narrowed to a project (`''` for those
-/// without one) when asked, each with its day shifted by `offset_ms`. An operation's time is
-/// its numeric `date`, else its `created_at` (as migration V21 has it). The `date` index
-/// finds the numeric dates in range; the few others are the `IS NULL`/text branches.
-const LOCAL_OPS: &str = "WITH ops AS (
-    SELECT date((CASE WHEN typeof(date) IN ('integer', 'real') THEN date ELSE created_at END + ?4) / 1000, 'unixepoch') AS day,
+/// without one) when asked, each with its day shifted by `?4` ms. An operation's time is its
+/// numeric `date`, else its `created_at` (as migration V21 has it): the first branch finds the
+/// numeric dates that can fall in the days through the `date` index, the others the few
+/// without one, null or text (the repeated `collection IN` lets SQLite use that partial index).
+const LOCAL_OPS: &str = "WITH picked AS (
+    SELECT date AS at, payload, bot_id, project_id FROM documents
+    WHERE tenant_id = ?1 AND collection = 'finance_operations' AND collection IN ('finance_operations', 'calendar')
+      AND date BETWEEN COALESCE(strftime('%s', ?2) * 1000 - ?4, -9e18)
+                   AND COALESCE((strftime('%s', ?3) + 86400) * 1000 - ?4, 9e18)
+    UNION ALL
+    SELECT created_at, payload, bot_id, project_id FROM documents
+    WHERE tenant_id = ?1 AND collection = 'finance_operations' AND collection IN ('finance_operations', 'calendar')
+      AND date IS NULL
+    UNION ALL
+    SELECT created_at, payload, bot_id, project_id FROM documents
+    WHERE tenant_id = ?1 AND collection = 'finance_operations' AND collection IN ('finance_operations', 'calendar')
+      AND date >= ''),
+  ops AS (
+    SELECT date((at + ?4) / 1000, 'unixepoch') AS day,
            json_extract(payload, '$.type') AS type, json_extract(payload, '$.currency') AS currency,
            json_extract(payload, '$.category') AS category,
            COALESCE(json_extract(payload, '$.amount'), 0) AS amount, bot_id, project_id,
            json_extract(payload, '$.gold_price_at_time') AS price
-    FROM documents
-    WHERE tenant_id = ?1 AND collection = 'finance_operations'
-      AND (date BETWEEN COALESCE(strftime('%s', ?2) * 1000 - ?4, -9e18)
-                     AND COALESCE((strftime('%s', ?3) + 86400) * 1000 - ?4, 9e18)
-           OR date IS NULL OR date >= '')
-      AND (?5 IS NULL OR COALESCE(project_id, '') = ?5))
+    FROM picked WHERE ?5 IS NULL OR COALESCE(project_id, '') = ?5)
     SELECT ";
 
 /// Which operations a local-day read covers.
