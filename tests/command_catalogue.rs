@@ -210,7 +210,11 @@ async fn a_parameter_of_the_wrong_type_is_refused_by_name_before_it_is_queued() 
         ),
     ] {
         let (status, res) = server.call("POST", path, &admin, Some(body)).await;
-        assert_eq!((status, res["error"]["code"].as_str()), (400, Some("VALIDATION_FAILED")), "{path}: {res}");
+        assert_eq!(
+            (status, res["error"]["code"].as_str()),
+            (400, Some("VALIDATION_FAILED")),
+            "{path}: {res}"
+        );
         let message = res["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(field), "{path}: the message names {field}: {res}");
         assert!(

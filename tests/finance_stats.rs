@@ -176,7 +176,12 @@ async fn check(server: &TestServer, token: &str, ops: &HashMap<String, Map<Strin
 
     // Local days (whole and half hours either side of UTC) and one project, summed from the
     // operations rather than the stored UTC days.
-    for (minutes, project) in [(90, None), (-150, None), (0, Some("wow_tbc")), (330, Some("wow_classic"))] {
+    for (minutes, project) in [
+        (90, None),
+        (-150, None),
+        (0, Some("wow_tbc")),
+        (330, Some("wow_classic")),
+    ] {
         let (stats, prices) = from_scratch_in(ops, minutes * 60_000, project);
         let query = match project {
             Some(p) => format!("tz_offset_minutes={minutes}&project_id={p}"),
@@ -284,7 +289,12 @@ async fn a_time_zone_offset_outside_the_earths_is_refused_by_name() {
     for bad in ["841", "-721", "one", "1.5"] {
         for path in ["daily-stats", "gold-price-history"] {
             let (status, body) = server
-                .call("GET", &format!("/api/v1/finance/{path}?tz_offset_minutes={bad}"), &t, None)
+                .call(
+                    "GET",
+                    &format!("/api/v1/finance/{path}?tz_offset_minutes={bad}"),
+                    &t,
+                    None,
+                )
                 .await;
             assert_eq!(
                 (status, body["error"]["code"].as_str()),
@@ -299,7 +309,12 @@ async fn a_time_zone_offset_outside_the_earths_is_refused_by_name() {
     }
     for good in ["840", "-720", "0", "330"] {
         server
-            .call_ok("GET", &format!("/api/v1/finance/daily-stats?tz_offset_minutes={good}"), &t, None)
+            .call_ok(
+                "GET",
+                &format!("/api/v1/finance/daily-stats?tz_offset_minutes={good}"),
+                &t,
+                None,
+            )
             .await;
     }
 }

@@ -534,7 +534,10 @@ mod tests {
             password: Some("ssh-secret".into()),
             ..Default::default()
         });
-        let same = SshParams::resolve(&t, &overrides(json!({"sshHost": "pve.example", "port": "22", "sshUsername": "admin"})));
+        let same = SshParams::resolve(
+            &t,
+            &overrides(json!({"sshHost": "pve.example", "port": "22", "sshUsername": "admin"})),
+        );
         assert_eq!(same.password.as_deref(), Some("ssh-secret"));
         assert_eq!(same.username.as_deref(), Some("admin"));
 

@@ -329,7 +329,6 @@ mod tests {
         value.as_object().cloned().unwrap_or_default()
     }
 
-
     fn class(command: Command, payload: Value) -> Class {
         Payload::parse(command, &payload).expect("valid").class()
     }
@@ -364,7 +363,10 @@ mod tests {
         assert_eq!(class(Command::Start, plain), Class::Change);
         let write = json!({ "vmid": 101, "content": "cores: 2" });
         assert_eq!(class(Command::SshWriteConfig, write), Class::Privileged);
-        assert_eq!(class(Command::UpdateConfig, json!({ "vmid": 1, "cores": 2 })), Class::Change);
+        assert_eq!(
+            class(Command::UpdateConfig, json!({ "vmid": 1, "cores": 2 })),
+            Class::Change
+        );
         for payload in [
             json!({ "vmid": 1, "args": "-x" }),
             json!({ "vmid": 1, "config": { "hookscript": "local:snippets/h" } }),
@@ -377,7 +379,10 @@ mod tests {
         assert_eq!(class(Command::SshExec, unsafe_exec), Class::Unsafe);
         let unsafe_write = json!({ "vmid": 1, "content": "x", ALLOW_UNSAFE: true });
         assert_eq!(class(Command::SshWriteConfig, unsafe_write), Class::Privileged);
-        assert_eq!(class(Command::Start, json!({ "vmid": 1, ALLOW_UNSAFE: false })), Class::Unsafe);
+        assert_eq!(
+            class(Command::Start, json!({ "vmid": 1, ALLOW_UNSAFE: false })),
+            Class::Unsafe
+        );
     }
 
     /// Read and checked, as the agent does before it runs a command.
@@ -389,29 +394,56 @@ mod tests {
 
     #[test]
     fn parameters_of_the_right_shape_are_read_leniently_as_the_agent_always_did() {
-        let start = parsed(Command::Start, json!({ "vmid": " 105 ", "node": "h1", "targetId": "x" })).unwrap();
-        let Params::Start(vm) = &start.params else { panic!("{start:?}") };
+        let start = parsed(
+            Command::Start,
+            json!({ "vmid": " 105 ", "node": "h1", "targetId": "x" }),
+        )
+        .unwrap();
+        let Params::Start(vm) = &start.params else {
+            panic!("{start:?}")
+        };
         assert_eq!(vm.vmid.as_ref().map(|v| *v.get()), Some(105));
         assert_eq!(start.common.node.as_ref().map(|n| n.get().as_str()), Some("h1"));
         assert_eq!(start.extra, map(json!({ "targetId": "x" })));
 
-        let clone = parsed(Command::Clone, json!({ "templateVmId": "9000", "newid": 101, "full": "1" })).unwrap();
+        let clone = parsed(
+            Command::Clone,
+            json!({ "templateVmId": "9000", "newid": 101, "full": "1" }),
+        )
+        .unwrap();
         let Params::Clone(c) = &clone.params else { panic!() };
-        assert_eq!((c.source(), c.full.as_ref().map(|f| *f.get())), (Some(9000), Some(true)));
+        assert_eq!(
+            (c.source(), c.full.as_ref().map(|f| *f.get())),
+            (Some(9000), Some(true))
+        );
 
         let task = parsed(Command::WaitTask, json!({ "taskId": "UPID:x", "timeout_ms": "1500.5" })).unwrap();
         let Params::WaitTask(t) = &task.params else { panic!() };
         assert_eq!(t.upid(), Some("UPID:x"));
-        assert_eq!(task.common.timeout_of(&[TimeoutName::Camel, TimeoutName::Snake]), Some(1500));
+        assert_eq!(
+            task.common.timeout_of(&[TimeoutName::Camel, TimeoutName::Snake]),
+            Some(1500)
+        );
 
-        let update = parsed(Command::UpdateConfig, json!({ "vmid": 1, "config": { "cores": 2, "memory": 1 }, "cores": 4 })).unwrap();
+        let update = parsed(
+            Command::UpdateConfig,
+            json!({ "vmid": 1, "config": { "cores": 2, "memory": 1 }, "cores": 4 }),
+        )
+        .unwrap();
         assert_eq!(update.config_changes(), map(json!({ "cores": 4, "memory": 1 })));
 
         let files = json!({ "vmid": 1, "files": { "a": "YQ==", "pw": { "secret_ref": "sec-1" } } });
         let iso = parsed(Command::CreateProvisionIso, files).unwrap();
-        let Params::CreateProvisionIso(iso) = &iso.params else { panic!() };
+        let Params::CreateProvisionIso(iso) = &iso.params else {
+            panic!()
+        };
         assert_eq!(iso.files["a"].plain().map(String::as_str), Some("YQ=="));
-        assert_eq!(iso.files["pw"], SecretOr::Secret(SecretRef { secret_ref: "sec-1".into() }));
+        assert_eq!(
+            iso.files["pw"],
+            SecretOr::Secret(SecretRef {
+                secret_ref: "sec-1".into()
+            })
+        );
 
         let exec = parsed(Command::SshExec, json!({ "command": { "secret_ref": "sec-2" } })).unwrap();
         let Params::SshExec(e) = &exec.params else { panic!() };
@@ -434,24 +466,76 @@ mod tests {
             (Command::Start, json!({}), "vmid is required"),
             (Command::Start, json!({ "vmid": "abc" }), "vmid must be a VM id"),
             (Command::Start, json!({ "vmid": 0 }), "vmid must be a VM id"),
-            (Command::Start, json!({ "vmid": 1, "node": ["h1"] }), "node must be a string or a number"),
+            (
+                Command::Start,
+                json!({ "vmid": 1, "node": ["h1"] }),
+                "node must be a string or a number",
+            ),
             (Command::Clone, json!({ "newid": 5 }), "vmid is required"),
-            (Command::Delete, json!({ "vmid": 1, "purge": "maybe" }), "purge must be true or false"),
-            (Command::UpdateConfig, json!({ "vmid": 1, "config": "cores=2" }), "config invalid type"),
-            (Command::ResizeDisk, json!({ "vmid": 1, "disk": "scsi0", "size": " " }), "size is required"),
+            (
+                Command::Delete,
+                json!({ "vmid": 1, "purge": "maybe" }),
+                "purge must be true or false",
+            ),
+            (
+                Command::UpdateConfig,
+                json!({ "vmid": 1, "config": "cores=2" }),
+                "config invalid type",
+            ),
+            (
+                Command::ResizeDisk,
+                json!({ "vmid": 1, "disk": "scsi0", "size": " " }),
+                "size is required",
+            ),
             (Command::SendKey, json!({ "vmid": 1 }), "key is required"),
             (Command::TaskStatus, json!({ "node": "h1" }), "upid is required"),
-            (Command::WaitTask, json!({ "upid": "u", "timeoutMs": -1 }), "timeoutMs must be a number of milliseconds"),
-            (Command::WaitVmPresence, json!({ "vmid": 1, "exists": {} }), "exists must be true or false"),
-            (Command::SshStatus, json!({ "sshPort": 70000 }), "sshPort must be a port number"),
-            (Command::SshReadConfig, json!({ "id": "1;reboot" }), "id must be a VM id"),
+            (
+                Command::WaitTask,
+                json!({ "upid": "u", "timeoutMs": -1 }),
+                "timeoutMs must be a number of milliseconds",
+            ),
+            (
+                Command::WaitVmPresence,
+                json!({ "vmid": 1, "exists": {} }),
+                "exists must be true or false",
+            ),
+            (
+                Command::SshStatus,
+                json!({ "sshPort": 70000 }),
+                "sshPort must be a port number",
+            ),
+            (
+                Command::SshReadConfig,
+                json!({ "id": "1;reboot" }),
+                "id must be a VM id",
+            ),
             (Command::SshWriteConfig, json!({ "vmid": 1 }), "content is required"),
-            (Command::SshExec, json!({ "command": 7.5, "allowUnsafe": "yes" }), "allowUnsafe must be true or false"),
-            (Command::CreateProvisionIso, json!({ "vmid": 1, "files": {} }), "files is required"),
-            (Command::CreateProvisionIso, json!({ "vmid": 1, "files": { "a": 1 } }), "files.a invalid type"),
+            (
+                Command::SshExec,
+                json!({ "command": 7.5, "allowUnsafe": "yes" }),
+                "allowUnsafe must be true or false",
+            ),
+            (
+                Command::CreateProvisionIso,
+                json!({ "vmid": 1, "files": {} }),
+                "files is required",
+            ),
+            (
+                Command::CreateProvisionIso,
+                json!({ "vmid": 1, "files": { "a": 1 } }),
+                "files.a invalid type",
+            ),
             (Command::AttachCdrom, json!({ "vmid": 1 }), "isoPath is required"),
-            (Command::DetachCdrom, json!({ "vmid": 1, "deleteIso": [] }), "deleteIso must be true or false"),
-            (Command::UploadIso, json!({ "content_base64": "aGk=" }), "filename is required"),
+            (
+                Command::DetachCdrom,
+                json!({ "vmid": 1, "deleteIso": [] }),
+                "deleteIso must be true or false",
+            ),
+            (
+                Command::UploadIso,
+                json!({ "content_base64": "aGk=" }),
+                "filename is required",
+            ),
             (Command::Status, json!([1]), "payload must be an object"),
         ] {
             let err = parsed(command, payload.clone()).expect_err(&payload.to_string());

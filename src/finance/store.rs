@@ -93,13 +93,7 @@ fn local_query<T>(
 ) -> rusqlite::Result<Vec<T>> {
     conn.prepare_cached(&format!("{LOCAL_OPS}{select}"))?
         .query_map(
-            params![
-                local.tenant,
-                local.from,
-                local.to,
-                local.offset_ms,
-                local.project
-            ],
+            params![local.tenant, local.from, local.to, local.offset_ms, local.project],
             row,
         )?
         .collect()

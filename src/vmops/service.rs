@@ -65,8 +65,7 @@ pub async fn queue(state: &AppState, me: Principal, d: Dispatch) -> ApiResult<Co
              (botmox-agent target add --ssh-password/--ssh-key-file) or reference a secret"
         )));
     }
-    let mut payload =
-        Payload::parse(d.command, &Value::Object(d.payload)).map_err(|e| invalid_params(d.command, e))?;
+    let mut payload = Payload::parse(d.command, &Value::Object(d.payload)).map_err(|e| invalid_params(d.command, e))?;
     if !access::allows(&me, Action::PrivilegedCommand) {
         match payload.class() {
             Class::Privileged => return Err(ErrorCode::VmOpsPrivilegedCommand.into()),

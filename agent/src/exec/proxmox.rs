@@ -94,7 +94,10 @@ pub async fn execute(ctx: &ExecContext, target: &Target, payload: &Payload) -> R
             upid(client.put(&format!("{}/config", vm_path(&update.vmid)?), &form).await?)
         }
         Params::ResizeDisk(resize) => {
-            let (disk, size) = (need(&resize.disk, "disk", command)?, need(&resize.size, "size", command)?);
+            let (disk, size) = (
+                need(&resize.disk, "disk", command)?,
+                need(&resize.size, "size", command)?,
+            );
             let form = vec![pair("disk", disk.get()), pair("size", size.get())];
             upid(client.put(&format!("{}/resize", vm_path(&resize.vmid)?), &form).await?)
         }
@@ -206,9 +209,7 @@ pub async fn execute(ctx: &ExecContext, target: &Target, payload: &Payload) -> R
             }
             Ok(json!({ "upid": extract_upid(&data), "detached": true }))
         }
-        Params::UploadIso(upload) => {
-            upload_iso(&client, &node, upload, timeout(120_000, 1_800_000), interval).await
-        }
+        Params::UploadIso(upload) => upload_iso(&client, &node, upload, timeout(120_000, 1_800_000), interval).await,
         _ => Err(ExecError::plain(format!("{command} does not run over the Proxmox API"))),
     }
 }
@@ -238,11 +239,7 @@ async fn upload_iso(
             "filename must be [A-Za-z0-9._-] and end with .iso",
         ));
     }
-    let storage = upload
-        .storage
-        .as_ref()
-        .and_then(Text::non_blank)
-        .unwrap_or("local");
+    let storage = upload.storage.as_ref().and_then(Text::non_blank).unwrap_or("local");
     let content = need(&upload.content_base64, "content_base64", Command::UploadIso)?;
     let content = super::revealed(content, "content_base64")?;
     let bytes = base64::engine::general_purpose::STANDARD
@@ -286,7 +283,11 @@ fn clone_form(clone: &CloneVm) -> Vec<(String, String)> {
         .iter()
         .map(|id| pair("newid", &id.get().to_string()))
         .collect();
-    form.extend(texts.into_iter().filter_map(|(key, text)| Some(pair(key, text.as_ref()?.get()))));
+    form.extend(
+        texts
+            .into_iter()
+            .filter_map(|(key, text)| Some(pair(key, text.as_ref()?.get()))),
+    );
     if let Some(full) = &clone.full {
         form.push(pair("full", if *full.get() { "1" } else { "0" }));
     }
@@ -394,7 +395,10 @@ mod tests {
     #[test]
     fn bad_parameters_name_the_action_as_they_always_did() {
         let err = |value: Value| typed(Command::Start, &value).unwrap_err();
-        assert_eq!(err(json!({})).to_string(), "BAD_REQUEST: vmid required for proxmox.start");
+        assert_eq!(
+            err(json!({})).to_string(),
+            "BAD_REQUEST: vmid required for proxmox.start"
+        );
         for bad in [json!({ "vmid": "abc" }), json!({ "vmid": -3 })] {
             assert_eq!(err(bad).code, Some("BAD_REQUEST"));
         }
@@ -406,7 +410,11 @@ mod tests {
 
     #[test]
     fn waits_clamp_their_timings() {
-        let common = payload(Command::WaitTask, json!({ "upid": "u", "timeoutMs": 10, "interval_ms": 99_999 })).common;
+        let common = payload(
+            Command::WaitTask,
+            json!({ "upid": "u", "timeoutMs": 10, "interval_ms": 99_999 }),
+        )
+        .common;
         assert_eq!(wait_timeout(&common, 300_000, 1_800_000), Duration::from_secs(1));
         assert_eq!(interval(&common), Duration::from_secs(15));
         let common = Common::default();

@@ -27,7 +27,12 @@ const PROBE_MARKER: &str = "BOTMOX_SSH_OK";
 const SSH_TIMEOUTS: [TimeoutName; 3] = [TimeoutName::Camel, TimeoutName::Short, TimeoutName::Snake];
 
 /// Runs one SSH-backed command from its JSON payload.
-pub async fn execute(ctx: &ExecContext, target: &Target, command: Command, payload: &Value) -> Result<Value, ExecError> {
+pub async fn execute(
+    ctx: &ExecContext,
+    target: &Target,
+    command: Command,
+    payload: &Value,
+) -> Result<Value, ExecError> {
     run(ctx, target, &super::typed(command, payload)?).await
 }
 
@@ -44,7 +49,10 @@ pub(super) async fn run(ctx: &ExecContext, target: &Target, payload: &Payload) -
             ssh::run(&params, &ctx.known_hosts, &command, stdin.as_deref(), timeout).await
         }
     };
-    let vmid = |vm: SshVm| vm.vmid().ok_or_else(|| ExecError::plain(format!("vmid required for proxmox.{action}")));
+    let vmid = |vm: SshVm| {
+        vm.vmid()
+            .ok_or_else(|| ExecError::plain(format!("vmid required for proxmox.{action}")))
+    };
     match &payload.params {
         Params::SshStatus(_) | Params::SshTest(_) => {
             Ok(probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await))
