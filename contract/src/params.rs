@@ -343,12 +343,6 @@ pub struct Vm {
     pub vmid: Option<VmId>,
 }
 
-impl Check for Vm {
-    fn check(&self) -> Result<(), ParamError> {
-        required(&self.vmid, "vmid").map(drop)
-    }
-}
-
 /// `proxmox.clone`: the source is `templateVmId`, else `vmid`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -392,12 +386,6 @@ pub struct DeleteVm {
     pub destroy_unreferenced_disks: Option<Flag>,
 }
 
-impl Check for DeleteVm {
-    fn check(&self) -> Result<(), ParamError> {
-        required(&self.vmid, "vmid").map(drop)
-    }
-}
-
 /// `update-config`/`config.update`: config keys in `config{}` and at the top level (those
 /// arrive in the payload's `extra`; the top level wins).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -406,12 +394,6 @@ pub struct UpdateConfig {
     pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<Map<String, Value>>,
-}
-
-impl Check for UpdateConfig {
-    fn check(&self) -> Result<(), ParamError> {
-        required(&self.vmid, "vmid").map(drop)
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -446,6 +428,19 @@ impl Check for SendKey {
         required(&self.key, "key").map(drop)
     }
 }
+
+/// Structs whose one needed key is `vmid`.
+macro_rules! needs_vmid {
+    ($($name:ident),*) => {
+        $(impl Check for $name {
+            fn check(&self) -> Result<(), ParamError> {
+                required(&self.vmid, "vmid").map(drop)
+            }
+        })*
+    };
+}
+
+needs_vmid!(Vm, DeleteVm, UpdateConfig, WaitVmStatus, WaitVmPresence, DetachCdrom);
 
 /// A key the command needs: present (and for text, not blank).
 pub fn required<'a, T: Present>(value: &'a Option<T>, field: &str) -> Result<&'a T, ParamError> {
@@ -539,24 +534,12 @@ impl WaitVmStatus {
     }
 }
 
-impl Check for WaitVmStatus {
-    fn check(&self) -> Result<(), ParamError> {
-        required(&self.vmid, "vmid").map(drop)
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WaitVmPresence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vmid: Option<VmId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exists: Option<Flag>,
-}
-
-impl Check for WaitVmPresence {
-    fn check(&self) -> Result<(), ParamError> {
-        required(&self.vmid, "vmid").map(drop)
-    }
 }
 
 /// The SSH commands' VM: `vmid` or `id`.
@@ -679,12 +662,6 @@ pub struct DetachCdrom {
     pub cdrom_slot: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_iso: Option<Flag>,
-}
-
-impl Check for DetachCdrom {
-    fn check(&self) -> Result<(), ParamError> {
-        required(&self.vmid, "vmid").map(drop)
-    }
 }
 
 /// `upload-iso`: `filename` (default `vm-<vmid>-provision.iso`) into `storage` (default
