@@ -38,6 +38,8 @@ import {
   EXPENSE_CATEGORIES,
   INCOME_CATEGORIES,
   financeApi,
+  localDay,
+  type DayStats,
   type Operation,
   type OpType,
 } from '../../api/finance';
@@ -54,11 +56,7 @@ const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, p
 const GOLD_COLORS = [PALETTES.dark.warning, PALETTES.dark.paused, PALETTES.dark.brandWarning, PALETTES.dark.info];
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const ymdOf = (ms: number) => {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-};
-const localInput = (ms: number) => `${ymdOf(ms)}T${pad(new Date(ms).getHours())}:${pad(new Date(ms).getMinutes())}`;
+const localInput = (ms: number) => `${localDay(ms)}T${pad(new Date(ms).getHours())}:${pad(new Date(ms).getMinutes())}`;
 
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const grouped = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 0 });
@@ -151,13 +149,11 @@ function SeriesSettings({ series, config, onSave }: { series: Series[]; config: 
   );
 }
 
-/** Local calendar day of an epoch-ms time. */
-const dayOf = (ms: number) => ymdOf(ms);
-
 function Summary({
   from,
   to,
   ops,
+  stats,
   error,
   retry,
   projectName,
@@ -166,6 +162,8 @@ function Summary({
   to: string;
   /** The period's operations (narrowed to the toolbar's project), undefined while loading. */
   ops: Operation[] | undefined;
+  /** The server's figures per local day of the period (same narrowing), undefined while loading. */
+  stats: Record<string, DayStats> | undefined;
   error: unknown;
   retry: () => void;
   projectName: (id: string) => string;
@@ -183,37 +181,38 @@ function Summary({
     );
   const days = useMemo(() => daysBetween(from, to), [from, to]);
 
-  // Totals per currency, USD per day, gold farmed per project, and the mean
-  // sale price per project and day. The stats routes cannot narrow to a
-  // project, so the toolbar's filter is applied to the operations here.
+  // Totals per currency, USD per day and gold farmed per project are the server's daily
+  // stats (local days, the toolbar's project); the period's totals add up its days. The
+  // mean sale price per project and day and the gold sold have no server aggregate per
+  // project yet, so those two come from the sales among the operations.
   const agg = useMemo(() => {
     const perCurrency: Record<string, { income: number; expense: number }> = {};
     const farmed: Record<string, number> = {};
     const usdByDay: Record<string, { income: number; expense: number }> = {};
+    for (const day of Object.values(stats ?? {})) {
+      for (const [cur, m] of Object.entries(day.by_currency)) {
+        if (!cur) continue;
+        const t = (perCurrency[cur] ??= { income: 0, expense: 0 });
+        t.income += m.total_revenue;
+        t.expense += m.total_expenses;
+      }
+      if (day.by_currency.USD) usdByDay[day.date] = { income: day.total_revenue, expense: day.total_expenses };
+      for (const [p, g] of Object.entries(day.total_farmed)) if (p) farmed[p] = (farmed[p] ?? 0) + g.gold;
+    }
     const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
     for (const op of ops ?? []) {
-      const t = (perCurrency[op.currency] ??= { income: 0, expense: 0 });
-      const d = dayOf(op.date);
-      if (op.type === 'income') t.income += op.amount;
-      else t.expense += op.amount;
-      if (op.currency === 'USD') {
-        const u = (usdByDay[d] ??= { income: 0, expense: 0 });
-        if (op.type === 'income') u.income += op.amount;
-        else u.expense += op.amount;
-      }
-      if (op.type === 'income' && op.currency === 'gold' && op.project_id) farmed[op.project_id] = (farmed[op.project_id] ?? 0) + op.amount;
       if (op.type === 'income' && op.category === 'sale' && typeof op.gold_price_at_time === 'number') {
-        const p = ((prices[op.project_id || ''] ??= {})[d] ??= { sum: 0, n: 0 });
+        const p = ((prices[op.project_id || ''] ??= {})[localDay(op.date)] ??= { sum: 0, n: 0 });
         p.sum += op.gold_price_at_time;
         p.n += 1;
       }
     }
     // Gold sold per project and the mean of its sale prices, as the Overview has it.
     return { perCurrency, farmed, usdByDay, prices, sold: goldSoldByProject(ops ?? []) };
-  }, [ops]);
+  }, [ops, stats]);
   const totals = agg;
 
-  if (error && !ops) {
+  if (error && !(ops && stats)) {
     return <LoadError className="" title={S.ws.loadFailed} error={error} retry={retry} />;
   }
 
@@ -296,7 +295,7 @@ function Summary({
 
   return (
     <>
-      {!ops ? (
+      {!ops || !stats ? (
         <Skeleton active paragraph={{ rows: 2 }} />
       ) : cards.length ? (
         <StatCards stats={cards} />
@@ -454,9 +453,9 @@ export default function FinancePage() {
   const [params, setParams] = useSearchParams();
   const tab = params.get('tab') === 'transactions' ? 'transactions' : 'summary';
   const [preset, setPreset] = useState<Preset>('d30');
-  const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY_MS), to: ymdOf(Date.now()) }));
+  const [custom, setCustom] = useState(() => ({ from: localDay(Date.now() - 29 * DAY_MS), to: localDay(Date.now()) }));
   const { from, to } =
-    preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY_MS), to: ymdOf(Date.now()) };
+    preset === 'custom' ? custom : { from: localDay(Date.now() - (PRESETS[preset] - 1) * DAY_MS), to: localDay(Date.now()) };
   const [dialog, setDialog] = useState<{ editing: Operation | null } | null>(null);
   // Toolbar project: narrows the cards, charts, analysis and the table ('' = all, '-' = none).
   const [project, setProject] = useState('');
@@ -476,6 +475,10 @@ export default function FinancePage() {
   // The poll keeps its loader between ticks: a new period or project asks at once.
   const { refresh: refreshOps } = periodOps;
   useEffect(() => refreshOps(), [loadOps, refreshOps]);
+  const loadDays = useCallback(() => financeApi.dailyStats(from, to, projectFilter(project)), [from, to, project]);
+  const periodDays = usePolling<Record<string, DayStats>>(loadDays, STATS_POLL_MS);
+  const { refresh: refreshDays } = periodDays;
+  useEffect(() => refreshDays(), [loadDays, refreshDays]);
 
   // The table follows the period and the toolbar's project too (its own project filter narrows further only when the toolbar shows all).
   const filtersOf = useCallback(
@@ -505,7 +508,7 @@ export default function FinancePage() {
     const st = table.state;
     try {
       const rows = await financeApi.all({ sort: st.sort, order: st.order, q: st.q, filters: filtersOf(st) });
-      download(`finance_transactions_${ymdOf(Date.now())}.csv`, toCsv(rows, projectName));
+      download(`finance_transactions_${localDay(Date.now())}.csv`, toCsv(rows, projectName));
       message.success(F.exported(rows.length));
     } catch (e) {
       message.error(errorMessage(e));
@@ -677,7 +680,18 @@ export default function FinancePage() {
             label: F.tabSummary,
             children: (
               <>
-                <Summary from={from} to={to} ops={periodOps.data} error={periodOps.error} retry={periodOps.refresh} projectName={projectName} />
+                <Summary
+                  from={from}
+                  to={to}
+                  ops={periodOps.data}
+                  stats={periodDays.data}
+                  error={periodOps.error ?? periodDays.error}
+                  retry={() => {
+                    refreshOps();
+                    refreshDays();
+                  }}
+                  projectName={projectName}
+                />
                 <Analysis ops={periodOps.data} projectName={projectName} money={money} />
               </>
             ),

@@ -17,7 +17,7 @@ import { DAY_MS } from '../../format';
 import { S } from '../../strings';
 import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } from '../../models/bots';
 import GettingStarted from './GettingStarted';
-import { financeApi } from '../../api/finance';
+import { financeApi, localDay } from '../../api/finance';
 import { MAX_LIMIT } from '../../api/lists';
 import { goldSoldByProject } from '../../models/finance';
 import { notesApi } from '../../api/workspace';
@@ -144,17 +144,14 @@ interface Finance {
 const money = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const goldText = (n: number) => `${Math.round(n).toLocaleString('fr-FR')} g`;
 
-/** `YYYY-MM-DD` of an epoch-ms time in UTC, the day the server's stats count in. */
-const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
 async function loadFinance(): Promise<Finance> {
   // The last 30 days with today: the Finance page's default period. USD income and expenses
-  // are the server's daily stats (UTC days); gold sold per project has no server aggregate,
-  // so the period's sales are grouped here.
+  // are the server's daily stats over the same local days as that page; gold sold per project
+  // has no server aggregate, so the period's sales are grouped here.
   const now = Date.now();
   const cutoff = new Date(now).setHours(0, 0, 0, 0) - 29 * DAY_MS;
   const [days, sales] = await Promise.all([
-    financeApi.dailyStats(utcDay(now - 29 * DAY_MS), utcDay(now)),
+    financeApi.dailyStats(localDay(cutoff), localDay(now)),
     financeApi.all({ filters: { type: 'income', category: 'sale', from: String(cutoff) } }),
   ]);
   const usd = Object.values(days);
