@@ -49,7 +49,7 @@ pub(super) async fn run(ctx: &ExecContext, target: &Target, payload: &Payload) -
             ssh::run(&params, &ctx.known_hosts, &command, stdin.as_deref(), timeout).await
         }
     };
-    let vmid = |vm: SshVm| {
+    let vmid = |vm: &SshVm| {
         vm.vmid()
             .ok_or_else(|| ExecError::plain(format!("vmid required for proxmox.{action}")))
     };
@@ -65,7 +65,7 @@ pub(super) async fn run(ctx: &ExecContext, target: &Target, payload: &Payload) -
             Ok(result)
         }
         Params::SshReadConfig(vm) => {
-            let vmid = vmid(vm.clone())?;
+            let vmid = vmid(vm)?;
             let out = run(format!("cat {}", config_path(vmid)), None, READ_TIMEOUT).await?;
             match out.exit_code {
                 0 => Ok(json!({ "config": out.stdout })),
@@ -73,7 +73,7 @@ pub(super) async fn run(ctx: &ExecContext, target: &Target, payload: &Payload) -
             }
         }
         Params::SshWriteConfig(write) => {
-            let vmid = vmid(write.vm())?;
+            let vmid = vmid(&write.vm())?;
             let content = super::revealed(need(&write.content, "content", command)?, "content")?;
             if content.trim().is_empty() {
                 return Err(ExecError::plain(format!("content required for proxmox.{action}")));
