@@ -279,10 +279,15 @@ impl Payload {
 
     /// The JSON it was read from.
     pub fn to_value(&self) -> Value {
+        Value::Object(self.to_object())
+    }
+
+    /// [`Payload::to_value`]'s object.
+    pub fn to_object(&self) -> Map<String, Value> {
         let mut out = object_of(&self.common);
         out.extend(self.params.object());
         out.extend(self.extra.clone());
-        Value::Object(out)
+        out
     }
 
     /// A config update's changes: `config{}` overlaid by the top-level keys (the top level

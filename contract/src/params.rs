@@ -192,6 +192,35 @@ lenient!(
     }
 );
 
+/// Values the server builds itself are written as their plain JSON (a bool, a number, a
+/// string); a VM id has a range, so it is built through `TryFrom<Value>`.
+impl From<bool> for Flag {
+    fn from(value: bool) -> Flag {
+        Flag {
+            raw: Value::Bool(value),
+            value,
+        }
+    }
+}
+
+impl From<u64> for Millis {
+    fn from(value: u64) -> Millis {
+        Millis {
+            raw: Value::from(value),
+            value,
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text {
+            raw: Value::String(text.to_owned()),
+            value: text.trim().to_owned(),
+        }
+    }
+}
+
 impl Text {
     /// The text, or `None` when it is blank (blank counts as not given).
     pub fn non_blank(&self) -> Option<&str> {
