@@ -46,6 +46,10 @@ fn random_fields(rng: &mut Lcg) -> Map<String, Value> {
         "gold_price_at_time".into(),
         json!(rng.pick(&["0", "-1", "12.5", "20.25", "7"]).parse::<f64>().unwrap()),
     );
+    op.insert(
+        "gold_amount".into(),
+        json!(rng.pick(&["0", "-5", "1500", "2500.5"]).parse::<f64>().unwrap()),
+    );
     op
 }
 
@@ -132,6 +136,81 @@ fn from_scratch_in(ops: &HashMap<String, Map<String, Value>>, offset_ms: i64, pr
     (Value::Object(stats), Value::Object(prices))
 }
 
+/// The period breakdown computed from the operations: per project each currency's figures,
+/// the gold its sales sold and their mean price (over the period and per day), and the
+/// expenses per currency and category; local days UTC + `offset_ms` within `days`.
+fn breakdown_from_scratch(
+    ops: &HashMap<String, Map<String, Value>>,
+    offset_ms: i64,
+    project: Option<&str>,
+    days: std::ops::RangeInclusive<&str>,
+) -> Value {
+    #[derive(Default)]
+    struct Project {
+        money: BTreeMap<String, (f64, f64)>,
+        gold_sold: f64,
+        prices: Vec<f64>,
+        daily: BTreeMap<String, Vec<f64>>,
+    }
+    let mut projects: BTreeMap<String, Project> = BTreeMap::new();
+    let mut categories: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for op in ops.values() {
+        let day = day_at(op, offset_ms);
+        let name = op["project_id"].as_str().unwrap();
+        if project.is_some_and(|p| p != name) || !days.contains(&day.as_str()) {
+            continue;
+        }
+        let entry = projects.entry(name.to_owned()).or_default();
+        let amount = op["amount"].as_f64().unwrap();
+        let (kind, currency) = (op["type"].as_str().unwrap(), op["currency"].as_str().unwrap());
+        let category = op["category"].as_str().unwrap();
+        let money = entry.money.entry(currency.to_owned()).or_default();
+        if kind == "expense" {
+            money.0 += amount;
+            *categories
+                .entry(currency.to_owned())
+                .or_default()
+                .entry(category.to_owned())
+                .or_default() += amount;
+        } else {
+            money.1 += amount;
+        }
+        if kind == "income" && category == "sale" {
+            let gold = op["gold_amount"].as_f64().unwrap();
+            if gold > 0.0 {
+                entry.gold_sold += gold;
+            }
+            let price = op["gold_price_at_time"].as_f64().unwrap();
+            if price > 0.0 {
+                entry.prices.push(price);
+                entry.daily.entry(day).or_default().push(price);
+            }
+        }
+    }
+    let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    let by_project: Map<String, Value> = projects
+        .iter()
+        .map(|(name, p)| {
+            let by_currency: Map<String, Value> = p
+                .money
+                .iter()
+                .map(|(c, (expenses, revenue))| {
+                    (
+                        c.clone(),
+                        json!({ "total_expenses": expenses, "total_revenue": revenue, "net_profit": revenue - expenses }),
+                    )
+                })
+                .collect();
+            let daily: Map<String, Value> = p.daily.iter().map(|(d, v)| (d.clone(), json!(mean(v)))).collect();
+            let price = (!p.prices.is_empty()).then(|| mean(&p.prices));
+            let totals = json!({ "by_currency": by_currency, "gold_sold": p.gold_sold,
+                "gold_price": price, "gold_price_by_day": daily });
+            (name.clone(), totals)
+        })
+        .collect();
+    json!({ "by_project": by_project, "expenses_by_category": categories })
+}
+
 /// Equal JSON, numbers within rounding (the server and the test sum in different orders).
 fn assert_close(got: &Value, want: &Value, at: &str) {
     match (got, want) {
@@ -194,6 +273,26 @@ async fn check(server: &TestServer, token: &str, ops: &HashMap<String, Map<Strin
             assert_close(&got["data"], want, &format!("{path}?{query}"));
         }
     }
+
+    // The period breakdown: every project or one, UTC or local days, whole or part of the span.
+    for (query, minutes, project, days) in [
+        ("", 0, None, "0000-00-00"..="9999-99-99"),
+        ("?tz_offset_minutes=90", 90, None, "0000-00-00"..="9999-99-99"),
+        (
+            "?project_id=wow_tbc&tz_offset_minutes=-150&from=2026-01-02&to=2026-01-04",
+            -150,
+            Some("wow_tbc"),
+            "2026-01-02"..="2026-01-04",
+        ),
+        ("?project_id=nobody", 0, Some("nobody"), "0000-00-00"..="9999-99-99"),
+    ] {
+        let want = breakdown_from_scratch(ops, minutes * 60_000, project, days);
+        let got = server
+            .call_ok("GET", &format!("/api/v1/finance/breakdown{query}"), token, None)
+            .await;
+        assert_close(&got["data"], &want, &format!("breakdown{query}"));
+    }
+
     let query = "from=2026-01-02&to=2026-01-02&tz_offset_minutes=-600";
     let got = server
         .call_ok("GET", &format!("/api/v1/finance/daily-stats?{query}"), token, None)
@@ -287,7 +386,7 @@ async fn a_time_zone_offset_outside_the_earths_is_refused_by_name() {
     let server = TestServer::start().await;
     let t = server.setup_admin().await;
     for bad in ["841", "-721", "one", "1.5"] {
-        for path in ["daily-stats", "gold-price-history"] {
+        for path in ["daily-stats", "gold-price-history", "breakdown"] {
             let (status, body) = server
                 .call(
                     "GET",

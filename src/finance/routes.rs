@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::stats::{self, DayStats, GoldPrice, Range};
+use super::stats::{self, Breakdown, DayStats, GoldPrice, Range};
 use crate::auth::Authed;
 use crate::documents::crud::{normalise, require, Codes, Deleted, Mode, Spec};
 use crate::documents::fields::{Bounded, Day, Finite, Millis, Trimmed};
@@ -109,6 +109,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_operation, patch_operation, delete_operation))
         .routes(routes!(daily_stats))
         .routes(routes!(gold_price_history))
+        .routes(routes!(breakdown))
 }
 
 document_handler!(
@@ -210,5 +211,25 @@ async fn gold_price_history(
     Ok(ok(state
         .db
         .read(move |conn| stats::gold_prices(conn, &me.tenant_id, &range).map_err(ApiError::from))
+        .await?))
+}
+
+/// The period's figures per project (each currency on its own, gold sold, the mean sale price
+/// overall and per day) and its expenses per currency and category; the same query
+/// parameters as the daily stats.
+#[utoipa::path(get, path = "/api/v1/finance/breakdown", tag = "finance", security(("bearer" = [])),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query),
+        ("tz_offset_minutes" = Option<i64>, Query, description = "local time minus UTC, -720 to 840; default 0 (UTC days)"),
+        ("project_id" = Option<String>, Query, description = "one project; empty for operations without a project")),
+    responses((status = 200, body = Success<Breakdown>), (status = 400, body = Failure)))]
+async fn breakdown(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Ok<Breakdown>> {
+    let range = range(&params)?;
+    Ok(ok(state
+        .db
+        .read(move |conn| stats::breakdown(conn, &me.tenant_id, &range).map_err(ApiError::from))
         .await?))
 }

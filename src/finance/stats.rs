@@ -48,6 +48,27 @@ pub struct GoldPrice {
     pub price: f64,
 }
 
+/// A period's figures per project (`""` for operations without one) and its expenses per
+/// category, for the page's gold-sold card, gold price lines and analysis.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Breakdown {
+    pub by_project: BTreeMap<String, ProjectTotals>,
+    /// Expenses per currency, then per category: `{ USD: { proxy: 12.5 } }`.
+    pub expenses_by_category: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProjectTotals {
+    /// Every currency on its own.
+    pub by_currency: BTreeMap<String, Money>,
+    /// The `gold_amount` of the project's sales (income, category `sale`).
+    pub gold_sold: f64,
+    /// Mean positive `gold_price_at_time` of its sales over the period; null without one.
+    pub gold_price: Option<f64>,
+    /// The same mean per day that has one.
+    pub gold_price_by_day: BTreeMap<String, f64>,
+}
+
 /// Optional inclusive `YYYY-MM-DD` bounds, of local days when `offset_minutes` is set.
 #[derive(Debug, Default, Clone)]
 pub struct Range {
@@ -150,4 +171,45 @@ pub fn gold_prices(conn: &Connection, tenant: &str, range: &Range) -> rusqlite::
         .into_iter()
         .map(|(day, price)| (day, GoldPrice { price }))
         .collect())
+}
+
+pub fn breakdown(conn: &Connection, tenant: &str, range: &Range) -> rusqlite::Result<Breakdown> {
+    Ok(fold_groups(store::local_groups(conn, &range.local(tenant))?))
+}
+
+fn fold_groups(groups: Vec<store::Group>) -> Breakdown {
+    let mut out = Breakdown::default();
+    // Sum and count of sale prices per project, over the period and per day.
+    let mut means: BTreeMap<String, ((f64, i64), BTreeMap<String, (f64, i64)>)> = BTreeMap::new();
+    for g in groups {
+        let project = out.by_project.entry(g.project.clone()).or_default();
+        let money = project.by_currency.entry(g.currency.clone()).or_default();
+        if g.expense {
+            money.total_expenses += g.amount;
+            *out.expenses_by_category
+                .entry(g.currency)
+                .or_default()
+                .entry(g.category)
+                .or_default() += g.amount;
+        } else {
+            money.total_revenue += g.amount;
+        }
+        money.net_profit = money.total_revenue - money.total_expenses;
+        project.gold_sold += g.gold_sold;
+        if g.prices > 0 {
+            let (period, days) = means.entry(g.project).or_default();
+            let day = days.entry(g.day).or_default();
+            for (sum, n) in [period, day] {
+                *sum += g.price_sum;
+                *n += g.prices;
+            }
+        }
+    }
+    let mean = |(sum, n): (f64, i64)| sum / n as f64;
+    for (project, (period, days)) in means {
+        let totals = out.by_project.entry(project).or_default();
+        totals.gold_price = Some(mean(period));
+        totals.gold_price_by_day = days.into_iter().map(|(day, m)| (day, mean(m))).collect();
+    }
+    out
 }
