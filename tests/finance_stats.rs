@@ -208,7 +208,10 @@ fn breakdown_from_scratch(
             (name.clone(), totals)
         })
         .collect();
-    json!({ "by_project": by_project, "expenses_by_category": categories })
+    let all: Vec<f64> = projects.values().flat_map(|p| p.prices.iter().copied()).collect();
+    json!({ "by_project": by_project, "expenses_by_category": categories,
+        "gold_sold": projects.values().map(|p| p.gold_sold).sum::<f64>(),
+        "gold_price": (!all.is_empty()).then(|| mean(&all)) })
 }
 
 /// Equal JSON, numbers within rounding (the server and the test sum in different orders).

@@ -53,6 +53,10 @@ pub struct GoldPrice {
 #[derive(Debug, Default, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Breakdown {
     pub by_project: BTreeMap<String, ProjectTotals>,
+    /// Gold sold over every project of the view.
+    pub gold_sold: f64,
+    /// Mean sale price over every project of the view; null without one.
+    pub gold_price: Option<f64>,
     /// Expenses per currency, then per category: `{ USD: { proxy: 12.5 } }`.
     pub expenses_by_category: BTreeMap<String, BTreeMap<String, f64>>,
 }
@@ -181,6 +185,7 @@ fn fold_groups(groups: Vec<store::Group>) -> Breakdown {
     let mut out = Breakdown::default();
     // Sum and count of sale prices per project, over the period and per day.
     let mut means: BTreeMap<String, ((f64, i64), BTreeMap<String, (f64, i64)>)> = BTreeMap::new();
+    let mut all = (0.0, 0);
     for g in groups {
         let project = out.by_project.entry(g.project.clone()).or_default();
         let money = project.by_currency.entry(g.currency.clone()).or_default();
@@ -196,16 +201,18 @@ fn fold_groups(groups: Vec<store::Group>) -> Breakdown {
         }
         money.net_profit = money.total_revenue - money.total_expenses;
         project.gold_sold += g.gold_sold;
+        out.gold_sold += g.gold_sold;
         if g.prices > 0 {
             let (period, days) = means.entry(g.project).or_default();
             let day = days.entry(g.day).or_default();
-            for (sum, n) in [period, day] {
+            for (sum, n) in [period, day, &mut all] {
                 *sum += g.price_sum;
                 *n += g.prices;
             }
         }
     }
     let mean = |(sum, n): (f64, i64)| sum / n as f64;
+    out.gold_price = (all.1 > 0).then(|| mean(all));
     for (project, (period, days)) in means {
         let totals = out.by_project.entry(project).or_default();
         totals.gold_price = Some(mean(period));

@@ -41,7 +41,34 @@ export interface DayStats extends Money {
   total_farmed: Record<string, { gold: number }>;
 }
 
+/** One project's figures over a period of `GET /finance/breakdown`. */
+export interface ProjectTotals {
+  by_currency: Record<string, Money>;
+  /** The gold amount of its sales. */
+  gold_sold: number;
+  /** Mean sale price ($ per 1000 g) over the period; null without priced sales. */
+  gold_price: number | null;
+  /** The same mean per local day that has one. */
+  gold_price_by_day: Record<string, number>;
+}
+
+/** A period per project ('' for operations without one) and its expenses per currency and category. */
+export interface Breakdown {
+  by_project: Record<string, ProjectTotals>;
+  /** Gold sold and the mean sale price over every project of the view. */
+  gold_sold: number;
+  gold_price: number | null;
+  expenses_by_category: Record<string, Record<string, number>>;
+}
+
 const OPS = '/finance/operations';
+
+/** The stats routes' query: inclusive local days, the browser's offset, and a project if given. */
+function periodQuery(from: string, to: string, project?: string): string {
+  const q = new URLSearchParams({ from, to, tz_offset_minutes: String(tzOffsetMinutes()) });
+  if (project !== undefined) q.set('project_id', project);
+  return q.toString();
+}
 
 export const financeApi = {
   page: (q: ListQuery) => fetchListPage<Operation>(OPS, q),
@@ -53,11 +80,11 @@ export const financeApi = {
    * Days with operations between two inclusive local `YYYY-MM-DD` dates, keyed by date; of
    * one project when `project` is given ('' for operations without one).
    */
-  dailyStats: (from: string, to: string, project?: string) => {
-    const q = new URLSearchParams({ from, to, tz_offset_minutes: String(tzOffsetMinutes()) });
-    if (project !== undefined) q.set('project_id', project);
-    return api.get<Record<string, DayStats>>(`/finance/daily-stats?${q.toString()}`);
-  },
+  dailyStats: (from: string, to: string, project?: string) =>
+    api.get<Record<string, DayStats>>(`/finance/daily-stats?${periodQuery(from, to, project)}`),
+  /** The period between two inclusive local dates per project and expense category; same narrowing. */
+  breakdown: (from: string, to: string, project?: string) =>
+    api.get<Breakdown>(`/finance/breakdown?${periodQuery(from, to, project)}`),
 };
 
 /** Local time minus UTC now, in minutes: the server counts days where the user lives. */

@@ -27,7 +27,6 @@ import {
 import DateField from '../../components/DateField';
 import LoadError from '../../components/crud/LoadError';
 import { DAY_MS, formatDateTime } from '../../format';
-import { goldSoldByProject } from '../../models/finance';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { PALETTES } from '../../theme';
@@ -39,6 +38,7 @@ import {
   INCOME_CATEGORIES,
   financeApi,
   localDay,
+  type Breakdown,
   type DayStats,
   type Operation,
   type OpType,
@@ -152,7 +152,7 @@ function SeriesSettings({ series, config, onSave }: { series: Series[]; config: 
 function Summary({
   from,
   to,
-  ops,
+  breakdown,
   stats,
   error,
   retry,
@@ -160,8 +160,8 @@ function Summary({
 }: {
   from: string;
   to: string;
-  /** The period's operations (narrowed to the toolbar's project), undefined while loading. */
-  ops: Operation[] | undefined;
+  /** The server's figures of the period per project (narrowed to the toolbar's project), undefined while loading. */
+  breakdown: Breakdown | undefined;
   /** The server's figures per local day of the period (same narrowing), undefined while loading. */
   stats: Record<string, DayStats> | undefined;
   error: unknown;
@@ -182,9 +182,8 @@ function Summary({
   const days = useMemo(() => daysBetween(from, to), [from, to]);
 
   // Totals per currency, USD per day and gold farmed per project are the server's daily
-  // stats (local days, the toolbar's project); the period's totals add up its days. The
-  // mean sale price per project and day and the gold sold have no server aggregate per
-  // project yet, so those two come from the sales among the operations.
+  // stats (local days, the toolbar's project); the period's totals add up its days. The gold
+  // sold and the sale prices per project come from the server's breakdown of the period.
   const agg = useMemo(() => {
     const perCurrency: Record<string, { income: number; expense: number }> = {};
     const farmed: Record<string, number> = {};
@@ -199,20 +198,12 @@ function Summary({
       if (day.by_currency.USD) usdByDay[day.date] = { income: day.total_revenue, expense: day.total_expenses };
       for (const [p, g] of Object.entries(day.total_farmed)) if (p) farmed[p] = (farmed[p] ?? 0) + g.gold;
     }
-    const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
-    for (const op of ops ?? []) {
-      if (op.type === 'income' && op.category === 'sale' && typeof op.gold_price_at_time === 'number') {
-        const p = ((prices[op.project_id || ''] ??= {})[localDay(op.date)] ??= { sum: 0, n: 0 });
-        p.sum += op.gold_price_at_time;
-        p.n += 1;
-      }
-    }
-    // Gold sold per project and the mean of its sale prices, as the Overview has it.
-    return { perCurrency, farmed, usdByDay, prices, sold: goldSoldByProject(ops ?? []) };
-  }, [ops, stats]);
+    return { perCurrency, farmed, usdByDay };
+  }, [stats]);
   const totals = agg;
+  const projectsOf = Object.entries(breakdown?.by_project ?? {}).sort(([x], [y]) => x.localeCompare(y));
 
-  if (error && !(ops && stats)) {
+  if (error && !(breakdown && stats)) {
     return <LoadError className="" title={S.ws.loadFailed} error={error} retry={retry} />;
   }
 
@@ -234,10 +225,9 @@ function Summary({
 
   // Gold Sold: the total and the mean sale price per 1000 g; with several projects, one
   // line each above the total.
-  const soldRows = Object.entries(agg.sold).sort(([x], [y]) => x.localeCompare(y));
-  if (soldRows.length) {
-    const all = soldRows.reduce((t, [, g]) => ({ gold: t.gold + g.gold, priceSum: t.priceSum + g.priceSum, n: t.n + g.n }), { gold: 0, priceSum: 0, n: 0 });
-    const rate = (g: { priceSum: number; n: number }) => (g.n ? F.perThousand(g.priceSum / g.n) : '');
+  const soldRows = projectsOf.filter(([, p]) => p.gold_sold > 0);
+  if (breakdown && soldRows.length) {
+    const rate = (price: number | null) => (price === null ? '' : F.perThousand(price));
     cards.push({
       label: F.goldSold,
       testId: 'fin-gold-sold',
@@ -248,16 +238,16 @@ function Summary({
               {soldRows.map(([p, g]) => (
                 <li key={p || '-'}>
                   <span>{p ? projectName(p) : F.noProject}</span>
-                  <strong>{money(g.gold, 'gold')}</strong>
-                  <small>{rate(g)}</small>
+                  <strong>{money(g.gold_sold, 'gold')}</strong>
+                  <small>{rate(g.gold_price)}</small>
                 </li>
               ))}
             </ul>
           )}
           <div className="bm-fin-sold-total" data-testid="fin-gold-total">
-            <span>{money(all.gold, 'gold')}</span>
+            <span>{money(breakdown.gold_sold, 'gold')}</span>
             <small className="bm-muted">
-              {F.avgPrice} {rate(all)}
+              {F.avgPrice} {rate(breakdown.gold_price)}
             </small>
           </div>
         </>
@@ -274,19 +264,16 @@ function Summary({
     { key: 'profit', name: F.chartProfit, color: COLORS.profit, kind: 'line', values: days.map((d) => (running += netOf(d))) },
     { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'bar', hidden: true, values: days.map(netOf) },
     // One gold price line per project on the right axis, as the reference draws TBC and Midnight apart.
-    ...Object.keys(agg.prices)
-      .sort()
+    ...projectsOf
+      .filter(([, t]) => t.gold_price !== null)
       .map(
-        (p, i): Series => ({
+        ([p, t], i): Series => ({
           key: `gold:${p || '-'}`,
           name: F.goldPriceOf(p ? projectName(p) : F.noProject),
           color: GOLD_COLORS[i % GOLD_COLORS.length],
           kind: 'line',
           right: true,
-          values: days.map((d) => {
-            const x = agg.prices[p][d];
-            return x ? x.sum / x.n : null;
-          }),
+          values: days.map((d) => t.gold_price_by_day[d] ?? null),
         }),
       ),
   ];
@@ -295,7 +282,7 @@ function Summary({
 
   return (
     <>
-      {!ops || !stats ? (
+      {!breakdown || !stats ? (
         <Skeleton active paragraph={{ rows: 2 }} />
       ) : cards.length ? (
         <StatCards stats={cards} />
@@ -314,7 +301,7 @@ function Summary({
           </Popover>
         }
       >
-        {ops && ops.length ? (
+        {stats && Object.keys(stats).length ? (
           <DayChart
             days={days}
             series={series}
@@ -467,14 +454,11 @@ export default function FinancePage() {
 
   // "-" asks for operations without a project.
   const projectFilter = (p: string | undefined) => (p === '-' ? '' : p || undefined);
-  const loadOps = useCallback(
-    () => financeApi.all({ filters: { ...periodFilters(from, to), project_id: projectFilter(project) } }),
-    [from, to, project],
-  );
-  const periodOps = usePolling<Operation[]>(loadOps, STATS_POLL_MS);
+  const loadBreakdown = useCallback(() => financeApi.breakdown(from, to, projectFilter(project)), [from, to, project]);
+  const periodBreakdown = usePolling<Breakdown>(loadBreakdown, STATS_POLL_MS);
   // The poll keeps its loader between ticks: a new period or project asks at once.
-  const { refresh: refreshOps } = periodOps;
-  useEffect(() => refreshOps(), [loadOps, refreshOps]);
+  const { refresh: refreshBreakdown } = periodBreakdown;
+  useEffect(() => refreshBreakdown(), [loadBreakdown, refreshBreakdown]);
   const loadDays = useCallback(() => financeApi.dailyStats(from, to, projectFilter(project)), [from, to, project]);
   const periodDays = usePolling<Record<string, DayStats>>(loadDays, STATS_POLL_MS);
   const { refresh: refreshDays } = periodDays;
@@ -683,16 +667,16 @@ export default function FinancePage() {
                 <Summary
                   from={from}
                   to={to}
-                  ops={periodOps.data}
+                  breakdown={periodBreakdown.data}
                   stats={periodDays.data}
-                  error={periodOps.error ?? periodDays.error}
+                  error={periodBreakdown.error ?? periodDays.error}
                   retry={() => {
-                    refreshOps();
+                    refreshBreakdown();
                     refreshDays();
                   }}
                   projectName={projectName}
                 />
-                <Analysis ops={periodOps.data} projectName={projectName} money={money} />
+                <Analysis breakdown={periodBreakdown.data} projectName={projectName} money={money} />
               </>
             ),
           },
