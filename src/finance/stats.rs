@@ -184,7 +184,8 @@ pub fn breakdown(conn: &Connection, tenant: &str, range: &Range) -> rusqlite::Re
 fn fold_groups(groups: Vec<store::Group>) -> Breakdown {
     let mut out = Breakdown::default();
     // Sum and count of sale prices per project, over the period and per day.
-    let mut means: BTreeMap<String, ((f64, i64), BTreeMap<String, (f64, i64)>)> = BTreeMap::new();
+    type Mean = (f64, i64);
+    let mut means: BTreeMap<String, (Mean, BTreeMap<String, Mean>)> = BTreeMap::new();
     let mut all = (0.0, 0);
     for g in groups {
         let project = out.by_project.entry(g.project.clone()).or_default();
@@ -211,7 +212,7 @@ fn fold_groups(groups: Vec<store::Group>) -> Breakdown {
             }
         }
     }
-    let mean = |(sum, n): (f64, i64)| sum / n as f64;
+    let mean = |(sum, n): Mean| sum / n as f64;
     out.gold_price = (all.1 > 0).then(|| mean(all));
     for (project, (period, days)) in means {
         let totals = out.by_project.entry(project).or_default();
