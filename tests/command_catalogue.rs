@@ -4,7 +4,7 @@
 
 mod common;
 
-use botmox_contract::commands::Command;
+use botmox_contract::commands::{Command, Payload};
 use common::*;
 use serde_json::{json, Value};
 
@@ -168,4 +168,69 @@ async fn a_command_outside_the_catalogue_is_refused_before_it_is_queued() {
     );
     let listed = server.call_ok("GET", "/api/v1/vm-ops/commands", &admin, None).await;
     assert_eq!(listed["data"], json!([]), "nothing was queued");
+}
+
+#[test]
+fn every_golden_payload_reads_into_its_typed_parameters_and_writes_back_unchanged() {
+    for (command_type, payload) in golden() {
+        let command = Command::parse(command_type).expect(command_type);
+        let typed = Payload::parse(command, &payload).unwrap_or_else(|e| panic!("{command_type}: {e}"));
+        assert_eq!(typed.command(), command);
+        assert_eq!(typed.to_value(), payload, "{command_type} does not round-trip");
+    }
+}
+
+#[tokio::test]
+async fn a_parameter_of_the_wrong_type_is_refused_by_name_before_it_is_queued() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (agent_id, _) = server.paired_agent(&admin, "host").await;
+
+    for (path, body, field) in [
+        (
+            "/api/v1/vm-ops/proxmox/start",
+            json!({ "agent_id": agent_id, "params": { "vmid": "one-oh-one" } }),
+            "vmid",
+        ),
+        (
+            "/api/v1/vm-ops/proxmox/delete",
+            json!({ "agent_id": agent_id, "params": { "vmid": 101, "purge": "perhaps" } }),
+            "purge",
+        ),
+        (
+            "/api/v1/vm-ops/proxmox/sendkey",
+            json!({ "agent_id": agent_id, "params": { "vmid": 101, "key": ["ctrl", "alt"] } }),
+            "key",
+        ),
+        (
+            "/api/v1/vm-ops/commands",
+            json!({ "agent_id": agent_id, "command_type": "proxmox.wait-task",
+                    "payload": { "upid": "UPID:x", "timeoutMs": { "minutes": 5 } } }),
+            "timeoutMs",
+        ),
+    ] {
+        let (status, res) = server.call("POST", path, &admin, Some(body)).await;
+        assert_eq!(
+            (status, res["error"]["code"].as_str()),
+            (400, Some("VALIDATION_FAILED")),
+            "{path}: {res}"
+        );
+        let message = res["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{path}: the message names {field}: {res}");
+        assert!(
+            res["error"]["details"]["fieldErrors"][field].is_array(),
+            "{path}: the details name {field}: {res}"
+        );
+    }
+    let listed = server.call_ok("GET", "/api/v1/vm-ops/commands", &admin, None).await;
+    assert_eq!(listed["data"], json!([]), "nothing was queued");
+
+    // A missing parameter is the agent's to report (api-ops.md §3.7: the server queues what
+    // has the right shape), and a secret reference stands in for a text parameter.
+    let content = json!({ "secret_ref": "sec-anything" });
+    let body = json!({ "agent_id": agent_id, "params": { "vmid": 101, "content": content } });
+    let queued = server
+        .call_ok("POST", "/api/v1/vm-ops/proxmox/ssh-write-config", &admin, Some(body))
+        .await;
+    assert_eq!(queued["data"]["payload"]["content"], content);
 }

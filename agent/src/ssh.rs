@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use botmox_contract::params::{Common, Text};
 use russh::client;
 use russh::keys::known_hosts::{known_host_keys_path, learn_known_hosts_path};
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh::ChannelMsg;
-use serde_json::Value;
 
 use crate::config::{Target, TargetAuth};
 use crate::exec::ExecError;
@@ -59,15 +59,18 @@ impl std::fmt::Debug for SshParams {
 }
 
 impl SshParams {
-    pub fn resolve(target: &Target, payload: &Value) -> Self {
+    pub fn resolve(target: &Target, overrides: &Common) -> Self {
         let stored = &target.ssh;
         let configured_host = non_empty(stored.host.as_deref()).or_else(|| url_host(&target.url));
         let configured_port = stored.port.filter(|p| *p != 0).unwrap_or(22);
-        let host = non_empty(payload.get("sshHost").and_then(Value::as_str)).or_else(|| configured_host.clone());
-        let port = port_of(payload.get("sshPort"))
-            .or_else(|| port_of(payload.get("port")))
-            .unwrap_or(configured_port);
-        let username = non_empty(payload.get("sshUsername").and_then(Value::as_str))
+        let text = |t: &Option<Text>| t.as_ref().and_then(Text::non_blank).map(str::to_owned);
+        let host = text(&overrides.ssh_host).or_else(|| configured_host.clone());
+        let port = overrides
+            .ssh_port
+            .as_ref()
+            .or(overrides.port.as_ref())
+            .map_or(configured_port, |p| *p.get());
+        let username = text(&overrides.ssh_username)
             .or_else(|| non_empty(stored.username.as_deref()))
             .or_else(|| non_empty(target.auth.user().split('@').next()));
         let password = stored.password.clone().or_else(|| match &target.auth {
@@ -123,15 +126,6 @@ impl SshParams {
 
 fn non_empty(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
-}
-
-fn port_of(value: Option<&Value>) -> Option<u16> {
-    let n = match value? {
-        Value::Number(n) => n.as_u64()?,
-        Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    u16::try_from(n).ok().filter(|p| *p != 0)
 }
 
 /// The host part of `https://host:8006/...` (brackets of an IPv6 literal removed).
@@ -469,7 +463,13 @@ pub fn allowlisted(command: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::{SshSettings, TlsPolicy};
-    use serde_json::json;
+    use botmox_contract::commands::{Command, Payload};
+    use serde_json::{json, Value};
+
+    /// The common keys of an SSH probe's payload.
+    fn overrides(payload: Value) -> Common {
+        Payload::parse(Command::SshTest, &payload).expect("valid").common
+    }
 
     fn target(ssh: SshSettings) -> Target {
         Target {
@@ -519,7 +519,7 @@ mod tests {
     fn params_fall_back_to_the_proxmox_login_and_ignore_payload_credentials() {
         let params = SshParams::resolve(
             &target(SshSettings::default()),
-            &json!({"sshPassword": "from-payload", "sshPrivateKey": "-----BEGIN nothing"}),
+            &overrides(json!({"sshPassword": "from-payload", "sshPrivateKey": "-----BEGIN nothing"})),
         );
         assert_eq!(params.host.as_deref(), Some("pve.example"));
         assert_eq!(params.port, 22);
@@ -536,18 +536,18 @@ mod tests {
         });
         let same = SshParams::resolve(
             &t,
-            &json!({"sshHost": "pve.example", "port": "22", "sshUsername": "admin"}),
+            &overrides(json!({"sshHost": "pve.example", "port": "22", "sshUsername": "admin"})),
         );
         assert_eq!(same.password.as_deref(), Some("ssh-secret"));
         assert_eq!(same.username.as_deref(), Some("admin"));
 
-        let elsewhere = SshParams::resolve(&t, &json!({"sshHost": "evil.example"}));
+        let elsewhere = SshParams::resolve(&t, &overrides(json!({"sshHost": "evil.example"})));
         assert_eq!(elsewhere.password, None);
         assert!(!elsewhere.is_configured());
         let err = elsewhere.require().expect_err("withheld");
         assert_eq!(err.code, Some("SSH_REQUIRED"));
 
-        let other_port = SshParams::resolve(&t, &json!({"sshPort": 2222}));
+        let other_port = SshParams::resolve(&t, &overrides(json!({"sshPort": 2222})));
         assert_eq!((other_port.port, other_port.password), (2222, None));
     }
 

@@ -8,3 +8,4 @@ pub mod auth;
 pub mod commands;
 pub mod envelope;
 pub mod health;
+pub mod params;

@@ -9,10 +9,10 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::stats::{self, DayStats, GoldPrice, Range};
+use super::stats::{self, Breakdown, DayStats, GoldPrice, Range};
 use crate::auth::Authed;
 use crate::documents::crud::{normalise, require, Codes, Deleted, Mode, Spec};
-use crate::documents::fields::{Day, Finite, Millis, Trimmed};
+use crate::documents::fields::{Bounded, Day, Finite, Millis, Trimmed};
 use crate::documents::handlers::document_handler;
 use crate::documents::list::{DateRange, Filter, Filters};
 use crate::documents::{AnyDocument, Collection, Document};
@@ -109,6 +109,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_operation, patch_operation, delete_operation))
         .routes(routes!(daily_stats))
         .routes(routes!(gold_price_history))
+        .routes(routes!(breakdown))
 }
 
 document_handler!(
@@ -155,6 +156,9 @@ document_handler!(
 struct RangeQuery {
     from: Option<Day>,
     to: Option<Day>,
+    /// Local time minus UTC: UTC-12 to UTC+14.
+    tz_offset_minutes: Option<Bounded<-720, 840>>,
+    project_id: Option<Trimmed>,
 }
 
 fn range(params: &HashMap<String, String>) -> ApiResult<Range> {
@@ -166,13 +170,18 @@ fn range(params: &HashMap<String, String>) -> ApiResult<Range> {
     Ok(Range {
         from: parsed.from.map(|d| d.0),
         to: parsed.to.map(|d| d.0),
+        offset_minutes: parsed.tz_offset_minutes.map_or(0, |m| m.0),
+        project: parsed.project_id.map(|p| p.0),
     })
 }
 
-/// Per UTC day: USD totals, every currency on its own, active bots and gold farmed per
-/// project. Optional inclusive `from`/`to` (`YYYY-MM-DD`).
+/// Per day: USD totals, every currency on its own, active bots and gold farmed per project.
+/// Optional inclusive `from`/`to` (`YYYY-MM-DD`); days are UTC unless `tz_offset_minutes`
+/// names the caller's; `project_id` narrows to one project (empty: operations without one).
 #[utoipa::path(get, path = "/api/v1/finance/daily-stats", tag = "finance", security(("bearer" = [])),
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query),
+        ("tz_offset_minutes" = Option<i64>, Query, description = "local time minus UTC, -720 to 840; default 0 (UTC days)"),
+        ("project_id" = Option<String>, Query, description = "one project; empty for operations without a project")),
     responses((status = 200, body = Success<BTreeMap<String, DayStats>>), (status = 400, body = Failure)))]
 async fn daily_stats(
     State(state): State<AppState>,
@@ -186,9 +195,12 @@ async fn daily_stats(
         .await?))
 }
 
-/// Per UTC day: the mean `gold_price_at_time` of sales (`type` income, `category` sale).
+/// Per day: the mean `gold_price_at_time` of sales (`type` income, `category` sale); the
+/// same query parameters as the daily stats.
 #[utoipa::path(get, path = "/api/v1/finance/gold-price-history", tag = "finance", security(("bearer" = [])),
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query),
+        ("tz_offset_minutes" = Option<i64>, Query, description = "local time minus UTC, -720 to 840; default 0 (UTC days)"),
+        ("project_id" = Option<String>, Query, description = "one project; empty for operations without a project")),
     responses((status = 200, body = Success<BTreeMap<String, GoldPrice>>), (status = 400, body = Failure)))]
 async fn gold_price_history(
     State(state): State<AppState>,
@@ -199,5 +211,25 @@ async fn gold_price_history(
     Ok(ok(state
         .db
         .read(move |conn| stats::gold_prices(conn, &me.tenant_id, &range).map_err(ApiError::from))
+        .await?))
+}
+
+/// The period's figures per project (each currency on its own, gold sold, the mean sale price
+/// overall and per day) and its expenses per currency and category; the same query
+/// parameters as the daily stats.
+#[utoipa::path(get, path = "/api/v1/finance/breakdown", tag = "finance", security(("bearer" = [])),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query),
+        ("tz_offset_minutes" = Option<i64>, Query, description = "local time minus UTC, -720 to 840; default 0 (UTC days)"),
+        ("project_id" = Option<String>, Query, description = "one project; empty for operations without a project")),
+    responses((status = 200, body = Success<Breakdown>), (status = 400, body = Failure)))]
+async fn breakdown(
+    State(state): State<AppState>,
+    Authed(me, ..): Authed,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Ok<Breakdown>> {
+    let range = range(&params)?;
+    Ok(ok(state
+        .db
+        .read(move |conn| stats::breakdown(conn, &me.tenant_id, &range).map_err(ApiError::from))
         .await?))
 }

@@ -4,6 +4,7 @@
 //! command and answer with its result, so the server never holds Proxmox credentials and the
 //! queue, audit and event stream see every operation.
 
+pub mod payloads;
 pub mod relay;
 pub mod routes;
 pub mod rules;

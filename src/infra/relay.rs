@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use botmox_contract::commands::Command;
+use botmox_contract::commands::Payload;
+use botmox_contract::params::Text;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::agents::store as agents;
@@ -33,19 +34,18 @@ pub async fn run(
     state: &AppState,
     me: &Principal,
     via: &Via,
-    command: Command,
-    mut payload: Map<String, Value>,
+    mut payload: Payload,
     own_timeout: Duration,
 ) -> ApiResult<Value> {
     let agent_id = choose_agent(state, me, via).await?;
     if let Some(target) = via.target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        payload.insert("target".into(), Value::String(target.to_owned()));
+        payload.common.target = Some(Text::from(target));
     }
     let wait = own_timeout + GRACE;
     let dispatch = Dispatch {
         agent_id,
-        command,
-        payload,
+        command: payload.command(),
+        payload: payload.to_object(),
         expires_in_ms: wait.as_millis() as i64,
         idempotency_key: None,
     };

@@ -4,12 +4,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::State;
-use botmox_contract::commands::Command;
+use botmox_contract::commands::{Params, Payload};
 use botmox_contract::envelope::Failure;
-use serde_json::{json, Map, Value};
+use botmox_contract::params::{NoParams, Vm, VmId};
+use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::payloads::{self, bare, on_node, CloneOptions};
 use super::relay::{self, Via};
 use super::rules;
 use crate::audit::store::Action;
@@ -47,33 +49,27 @@ fn bad(message: String) -> ApiError {
     ApiError::new(ErrorCode::InfraInvalidRequest).with_message(message)
 }
 
-fn object(pairs: Value) -> Map<String, Value> {
-    match pairs {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-async fn relay_api(state: &AppState, me: &Principal, via: &Via, command: Command, payload: Value) -> ApiResult<Value> {
-    relay::run(state, me, via, command, object(payload), API_TIMEOUT).await
+async fn relay_api(state: &AppState, me: &Principal, via: &Via, payload: Payload) -> ApiResult<Value> {
+    relay::run(state, me, via, payload, API_TIMEOUT).await
 }
 
 /// Node and vmid from the path, checked.
-fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, u64)> {
+fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, VmId)> {
     Ok((rules::node(node).map_err(bad)?, rules::vmid(vmid).map_err(bad)?))
 }
 
 /// A read of one VM (`get-config`, `vm-status`): its data as the agent returns it.
-async fn read_vm(state: &AppState, me: &Principal, via: &Via, node: &str, vmid: &str, command: Command) -> Answer {
+async fn read_vm(
+    state: &AppState,
+    me: &Principal,
+    via: &Via,
+    node: &str,
+    vmid: &str,
+    read: fn(Vm) -> Params,
+) -> Answer {
     let (node, vmid) = vm_path(node, vmid)?;
-    Ok(ok(relay_api(
-        state,
-        me,
-        via,
-        command,
-        json!({ "node": node, "vmid": vmid }),
-    )
-    .await?))
+    let payload = on_node(&node, read(payloads::vm(&vmid)));
+    Ok(ok(relay_api(state, me, via, payload).await?))
 }
 
 /// The `{upid}` a Proxmox write answers with.
@@ -86,7 +82,7 @@ fn upid_of(result: Value) -> Value {
     responses((status = 200, body = Success<Object>), (status = 403, body = Failure), (status = 409, body = Failure),
         (status = 502, body = Failure), (status = 504, body = Failure)))]
 async fn login(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
-    relay_api(&state, &me, &via, Command::Login, json!({ "force": true })).await?;
+    relay_api(&state, &me, &via, bare(payloads::login())).await?;
     Ok(ok(json!({ "connected": true })))
 }
 
@@ -94,7 +90,7 @@ async fn login(State(state): State<AppState>, Authed(me, ..): Infra, Query(via):
 #[utoipa::path(get, path = "/api/v1/infra/proxmox/status", tag = "infra", security(("bearer" = [])), params(Via),
     responses((status = 200, body = Success<Object>), (status = 502, body = Failure)))]
 async fn status(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
-    let version = relay_api(&state, &me, &via, Command::Status, json!({})).await?;
+    let version = relay_api(&state, &me, &via, bare(Params::Status(NoParams {}))).await?;
     Ok(ok(json!({ "connected": true, "version": version })))
 }
 
@@ -108,9 +104,13 @@ async fn list_vms(
     Query(via): Query<Via>,
 ) -> Answer {
     let node = rules::node(&node).map_err(bad)?;
-    Ok(ok(
-        relay_api(&state, &me, &via, Command::List, json!({ "node": node })).await?
-    ))
+    Ok(ok(relay_api(
+        &state,
+        &me,
+        &via,
+        on_node(&node, Params::List(NoParams {})),
+    )
+    .await?))
 }
 
 /// Clones a VM: `newid` (positive integer), `name`, `storage`, `format`, `full`.
@@ -128,22 +128,29 @@ async fn clone_vm(
     let newid = body
         .get("newid")
         .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-        .filter(|v| *v > 0);
-    let newid = newid.ok_or_else(|| bad("newid must be a positive integer".into()))?;
-    let mut payload = json!({ "node": node, "vmid": vmid, "newid": newid });
-    for key in ["name", "storage", "format"] {
-        if let Some(v) = body.get(key).and_then(Value::as_str) {
-            payload[key] = json!(v);
-        }
-    }
-    if let Some(full) = body.get("full") {
-        let full = full.as_bool().or_else(|| full.as_u64().map(|v| v == 1));
-        payload["full"] = json!(full.ok_or_else(|| bad("full must be a boolean or 0/1".into()))?);
-    }
-    relay::audit(&state, &me, Action::Create, format!("proxmox/{node}/qemu/{vmid}/clone")).await?;
-    Ok(ok(upid_of(
-        relay_api(&state, &me, &via, Command::Clone, payload).await?,
-    )))
+        .and_then(|v| VmId::try_from(Value::from(v)).ok());
+    let newid = newid.ok_or_else(|| bad("newid must be a VM id (1-999999999)".into()))?;
+    let full = body
+        .get("full")
+        .map(|full| full.as_bool().or_else(|| full.as_u64().map(|v| v == 1)))
+        .map(|full| full.ok_or_else(|| bad("full must be a boolean or 0/1".into())))
+        .transpose()?;
+    let text = |key: &str| body.get(key).and_then(Value::as_str);
+    let options = CloneOptions {
+        name: text("name"),
+        storage: text("storage"),
+        format: text("format"),
+        full,
+    };
+    let payload = on_node(&node, payloads::clone_vm(&vmid, newid, options));
+    relay::audit(
+        &state,
+        &me,
+        Action::Create,
+        format!("proxmox/{node}/qemu/{}/clone", vmid.get()),
+    )
+    .await?;
+    Ok(ok(upid_of(relay_api(&state, &me, &via, payload).await?)))
 }
 
 /// A VM's config.
@@ -155,7 +162,7 @@ async fn get_config(
     Path((node, vmid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    read_vm(&state, &me, &via, &node, &vmid, Command::GetConfig).await
+    read_vm(&state, &me, &via, &node, &vmid, Params::GetConfig).await
 }
 
 /// Updates a VM's config with the whitelisted keys (`cores`, `memory`, `net0`, …).
@@ -175,13 +182,11 @@ async fn put_config(
         &state,
         &me,
         Action::Update,
-        format!("proxmox/{node}/qemu/{vmid}/config"),
+        format!("proxmox/{node}/qemu/{}/config", vmid.get()),
     )
     .await?;
-    let payload = json!({ "node": node, "vmid": vmid, "config": config });
-    Ok(ok(upid_of(
-        relay_api(&state, &me, &via, Command::UpdateConfig, payload).await?,
-    )))
+    let payload = on_node(&node, payloads::update_config(&vmid, config));
+    Ok(ok(upid_of(relay_api(&state, &me, &via, payload).await?)))
 }
 
 /// A Proxmox task's status by UPID.
@@ -197,14 +202,9 @@ async fn task_status(
     if !upid.starts_with("UPID:") {
         return Err(bad("upid must be a Proxmox task id (UPID:…)".into()));
     }
-    Ok(ok(relay_api(
-        &state,
-        &me,
-        &via,
-        Command::TaskStatus,
-        json!({ "node": node, "upid": upid }),
-    )
-    .await?))
+    Ok(ok(
+        relay_api(&state, &me, &via, on_node(&node, payloads::task(&upid))).await?
+    ))
 }
 
 /// `start`, `stop`, `shutdown`, `reset`, `suspend` or `resume`.
@@ -218,17 +218,15 @@ async fn power(
     Query(via): Query<Via>,
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
-    let command = rules::action(&action).map_err(bad)?;
+    let power = rules::action(&action, payloads::vm(&vmid)).map_err(bad)?;
     relay::audit(
         &state,
         &me,
         Action::Update,
-        format!("proxmox/{node}/qemu/{vmid}/status/{}", command.action()),
+        format!("proxmox/{node}/qemu/{}/status/{}", vmid.get(), power.command().action()),
     )
     .await?;
-    Ok(ok(upid_of(
-        relay_api(&state, &me, &via, command, json!({ "node": node, "vmid": vmid })).await?,
-    )))
+    Ok(ok(upid_of(relay_api(&state, &me, &via, on_node(&node, power)).await?)))
 }
 
 /// Destroys a VM; `purge` and `destroy-unreferenced-disks` flags are forwarded.
@@ -244,19 +242,23 @@ async fn delete_vm(
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
     let flag = |name: &str| query.get(name).map(|v| rules::flag(v).map_err(bad)).transpose();
-    let payload = json!({
-        "node": node, "vmid": vmid,
-        "purge": flag("purge")?.unwrap_or(false),
-        "destroyUnreferencedDisks": flag("destroy-unreferenced-disks")?.unwrap_or(false),
-    });
+    let params = payloads::delete_vm(
+        &vmid,
+        flag("purge")?.unwrap_or(false),
+        flag("destroy-unreferenced-disks")?.unwrap_or(false),
+    );
     let via = Via {
         agent_id: query.get("agent_id").cloned(),
         target: query.get("target").cloned(),
     };
-    relay::audit(&state, &me, Action::Delete, format!("proxmox/{node}/qemu/{vmid}")).await?;
-    Ok(ok(upid_of(
-        relay_api(&state, &me, &via, Command::Delete, payload).await?,
-    )))
+    relay::audit(
+        &state,
+        &me,
+        Action::Delete,
+        format!("proxmox/{node}/qemu/{}", vmid.get()),
+    )
+    .await?;
+    Ok(ok(upid_of(relay_api(&state, &me, &via, on_node(&node, params)).await?)))
 }
 
 /// Sends a key (`ctrl-alt-delete`, `ret`, …) to the VM.
@@ -276,17 +278,10 @@ async fn sendkey(
         &state,
         &me,
         Action::Update,
-        format!("proxmox/{node}/qemu/{vmid}/sendkey"),
+        format!("proxmox/{node}/qemu/{}/sendkey", vmid.get()),
     )
     .await?;
-    relay_api(
-        &state,
-        &me,
-        &via,
-        Command::SendKey,
-        json!({ "node": node, "vmid": vmid, "key": key }),
-    )
-    .await?;
+    relay_api(&state, &me, &via, on_node(&node, payloads::send_key(&vmid, &key))).await?;
     Ok(ok(json!({ "transport": "proxmox-api-put", "upid": null })))
 }
 
@@ -300,7 +295,7 @@ async fn current_status(
     Path((node, vmid)): Path<(String, String)>,
     Query(via): Query<Via>,
 ) -> Answer {
-    read_vm(&state, &me, &via, &node, &vmid, Command::VmStatus).await
+    read_vm(&state, &me, &via, &node, &vmid, Params::VmStatus).await
 }
 
 /// The cluster's resources.
@@ -308,7 +303,7 @@ async fn current_status(
     params(Via), responses((status = 200, body = Success<Vec<Object>>)))]
 async fn cluster_resources(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
     Ok(ok(
-        relay_api(&state, &me, &via, Command::ClusterResources, json!({})).await?
+        relay_api(&state, &me, &via, bare(payloads::cluster_resources())).await?
     ))
 }
 
@@ -316,7 +311,8 @@ async fn cluster_resources(State(state): State<AppState>, Authed(me, ..): Infra,
 #[utoipa::path(post, path = "/api/v1/infra/ssh/test", tag = "infra", security(("bearer" = [])), params(Via),
     responses((status = 200, body = Success<Object>)))]
 async fn ssh_test(State(state): State<AppState>, Authed(me, ..): Infra, Query(via): Query<Via>) -> Answer {
-    let probe = relay::run(&state, &me, &via, Command::SshTest, Map::new(), Duration::from_secs(10)).await?;
+    let payload = bare(Params::SshTest(NoParams {}));
+    let probe = relay::run(&state, &me, &via, payload, Duration::from_secs(10)).await?;
     Ok(ok(probe))
 }
 
@@ -344,12 +340,11 @@ async fn ssh_exec(
             .ok_or_else(|| bad("timeout must be 1000-120000 ms".into()))?,
     };
     relay::audit(&state, &me, Action::Create, "ssh/exec".into()).await?;
-    let payload = object(json!({ "command": command, "timeoutMs": timeout }));
+    let payload = payloads::ssh_exec(command, timeout);
     Ok(ok(relay::run(
         &state,
         &me,
         &via,
-        Command::SshExec,
         payload,
         Duration::from_millis(timeout),
     )
@@ -366,16 +361,10 @@ async fn ssh_read_config(
     Query(via): Query<Via>,
 ) -> Answer {
     let vmid = rules::vmid(&vmid).map_err(bad)?;
-    let payload = object(json!({ "vmid": vmid }));
-    Ok(ok(relay::run(
-        &state,
-        &me,
-        &via,
-        Command::SshReadConfig,
-        payload,
-        Duration::from_secs(15),
-    )
-    .await?))
+    let payload = bare(payloads::ssh_read_config(&vmid));
+    Ok(ok(
+        relay::run(&state, &me, &via, payload, Duration::from_secs(15)).await?
+    ))
 }
 
 /// Overwrites `/etc/pve/qemu-server/<vmid>.conf` over SSH with `content`.
@@ -395,15 +384,9 @@ async fn ssh_write_config(
         .and_then(Value::as_str)
         .filter(|c| !c.trim().is_empty());
     let content = content.ok_or_else(|| bad("content is required".into()))?;
-    relay::audit(&state, &me, Action::Update, format!("ssh/vm-config/{vmid}")).await?;
-    let payload = object(json!({ "vmid": vmid, "content": content }));
-    Ok(ok(relay::run(
-        &state,
-        &me,
-        &via,
-        Command::SshWriteConfig,
-        payload,
-        Duration::from_secs(20),
-    )
-    .await?))
+    relay::audit(&state, &me, Action::Update, format!("ssh/vm-config/{}", vmid.get())).await?;
+    let payload = bare(payloads::ssh_write_config(&vmid, content));
+    Ok(ok(
+        relay::run(&state, &me, &via, payload, Duration::from_secs(20)).await?
+    ))
 }

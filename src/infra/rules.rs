@@ -2,16 +2,17 @@
 
 use serde_json::{Map, Number, Value};
 
-use botmox_contract::commands::Command;
+use botmox_contract::commands::Params;
+use botmox_contract::params::{Vm, VmId};
 
-/// The power actions of `…/status/{action}`.
-const POWER: [Command; 6] = [
-    Command::Start,
-    Command::Stop,
-    Command::Shutdown,
-    Command::Reset,
-    Command::Suspend,
-    Command::Resume,
+/// The power actions of `…/status/{action}`, as the parameters they queue.
+const POWER: [fn(Vm) -> Params; 6] = [
+    Params::Start,
+    Params::Stop,
+    Params::Shutdown,
+    Params::Reset,
+    Params::Suspend,
+    Params::Resume,
 ];
 
 pub fn node(raw: &str) -> Result<String, String> {
@@ -22,19 +23,22 @@ pub fn node(raw: &str) -> Result<String, String> {
     Ok(node.to_owned())
 }
 
-pub fn vmid(raw: &str) -> Result<u64, String> {
+/// A path's vmid, within the contract's range and written as a number.
+pub fn vmid(raw: &str) -> Result<VmId, String> {
     raw.trim()
         .parse::<u64>()
         .ok()
-        .filter(|v| *v >= 1 && *v <= 999_999_999)
+        .and_then(|n| VmId::try_from(Value::from(n)).ok())
         .ok_or_else(|| "Invalid vmid".into())
 }
 
-pub fn action(raw: &str) -> Result<Command, String> {
+/// The power action `raw` names, for `vm`.
+pub fn action(raw: &str, vm: Vm) -> Result<Params, String> {
     let lower = raw.trim().to_ascii_lowercase();
     POWER
         .into_iter()
-        .find(|c| c.action() == lower)
+        .map(|power| power(vm.clone()))
+        .find(|params| params.command().action() == lower)
         .ok_or_else(|| format!("Invalid action: {raw}"))
 }
 
@@ -112,10 +116,11 @@ mod tests {
 
     #[test]
     fn inputs_parse_or_say_what_is_wrong() {
-        assert_eq!(vmid("101"), Ok(101));
-        assert!(vmid("10a").is_err() && vmid("0").is_err());
-        assert_eq!(action("START"), Ok(Command::Start));
-        assert_eq!(action("explode"), Err("Invalid action: explode".into()));
+        assert_eq!(vmid("101").map(|v| *v.get()), Ok(101));
+        assert!(vmid("10a").is_err() && vmid("0").is_err() && vmid("1000000000").is_err());
+        let vm = Vm { vmid: vmid("101").ok() };
+        assert_eq!(action("START", vm.clone()), Ok(Params::Start(vm.clone())));
+        assert_eq!(action("explode", vm), Err("Invalid action: explode".into()));
         assert_eq!(key(Some("ctrl-alt-delete")), Ok("ctrl-alt-delete".into()));
         assert_eq!(key(Some("rm -rf")), Err("Invalid key format".into()));
         assert!(node(" ").is_err());

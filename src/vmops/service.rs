@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use botmox_contract::commands::{Class, Command as AgentCommand, ALLOW_UNSAFE};
+use botmox_contract::commands::{Class, Command as AgentCommand, Payload};
+use botmox_contract::params::ParamError;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -15,7 +16,7 @@ use crate::agents::principal::{AgentPrincipal, Caller};
 use crate::agents::store as agents;
 use crate::auth::Principal;
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::state::AppState;
 
 /// Credentials never travel in commands (the server would store them): agents keep SSH
@@ -48,20 +49,27 @@ pub struct Dispatch {
     pub idempotency_key: Option<String>,
 }
 
+/// A payload the command cannot run with: 400 naming the parameter, before anything is queued.
+fn invalid_params(command: AgentCommand, err: ParamError) -> ApiError {
+    let mut fields = FieldErrors::default();
+    fields.add(err.field.as_str(), err.reason());
+    ApiError::validation(ErrorCode::ValidationFailed, fields)
+        .with_message(format!("Bad parameter for {command}: {err}"))
+}
+
 /// The queueing behind every dispatch route (and the infra relay).
-pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResult<Command> {
+pub async fn queue(state: &AppState, me: Principal, d: Dispatch) -> ApiResult<Command> {
     if let Some(key) = CREDENTIAL_KEYS.iter().find(|k| d.payload.contains_key(**k)) {
         return Err(ApiError::new(ErrorCode::VmOpsInvalidDispatchBody).with_message(format!(
             "{key} cannot be sent in a command: store SSH credentials on the agent's target \
              (botmox-agent target add --ssh-password/--ssh-key-file) or reference a secret"
         )));
     }
+    let mut payload = Payload::parse(d.command, &Value::Object(d.payload)).map_err(|e| invalid_params(d.command, e))?;
     if !access::allows(&me, Action::PrivilegedCommand) {
-        match d.command.class(&d.payload) {
+        match payload.class() {
             Class::Privileged => return Err(ErrorCode::VmOpsPrivilegedCommand.into()),
-            Class::Unsafe => {
-                d.payload.remove(ALLOW_UNSAFE);
-            }
+            Class::Unsafe => payload.common.allow_unsafe = None,
             Class::ReadOnly | Class::Change => {}
         }
     }
@@ -86,7 +94,8 @@ pub async fn queue(state: &AppState, me: Principal, mut d: Dispatch) -> ApiResul
             if !agent.is_online(now_ms()) {
                 return Err(ApiError::new(ErrorCode::AgentOffline));
             }
-            let payload = Value::Object(d.payload);
+            // The typed payload writes back to the JSON it was read from (less a dropped flag).
+            let payload = payload.to_value();
             let new = NewCommand {
                 tenant: &me.tenant_id,
                 agent_id: &agent.id,

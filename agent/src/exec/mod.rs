@@ -3,7 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use botmox_contract::commands::{Command, Executor};
+use botmox_contract::commands::{Command, Executor, Payload};
+use botmox_contract::params::{required, Common, ParamError, Present, Problem, SecretOr, Text};
 use serde_json::{json, Value};
 
 use crate::config::Target;
@@ -55,24 +56,50 @@ impl fmt::Display for ExecError {
 impl std::error::Error for ExecError {}
 
 /// Runs one command (agent.md §9), routed by the catalogue: `proxmox.list-targets` from the
-/// config, SSH-backed commands to [`ssh::execute`], the rest to the Proxmox HTTP executor.
+/// config, SSH-backed commands to the SSH executor, the rest to the Proxmox HTTP executor.
+/// The payload is read into its typed parameters first, so executors never see a bad one.
 pub async fn execute(ctx: &ExecContext, command_type: &str, payload: &Value) -> Result<Value, ExecError> {
     let command = Command::parse(command_type).map_err(|e| ExecError::plain(e.to_string()))?;
+    let payload = typed(command, payload)?;
     match command.executor() {
         Executor::Targets => Ok(list_targets(ctx)),
-        Executor::Ssh => ssh::execute(ctx, select_target(ctx, payload)?, command, payload).await,
-        Executor::ProxmoxApi => proxmox::execute(ctx, select_target(ctx, payload)?, command, payload).await,
+        Executor::Ssh => ssh::run(ctx, select_target(ctx, &payload.common)?, &payload).await,
+        Executor::ProxmoxApi => proxmox::execute(ctx, select_target(ctx, &payload.common)?, &payload).await,
     }
+}
+
+/// `payload` read as `command`'s parameters; a bad one is a `BAD_REQUEST` naming it, a missing
+/// one reads `<param> required for proxmox.<action>` as it always did (agent.md §10).
+pub fn typed(command: Command, payload: &Value) -> Result<Payload, ExecError> {
+    let payload = Payload::parse(command, payload).map_err(|e| param_error(command, e))?;
+    payload.check().map_err(|e| param_error(command, e))?;
+    Ok(payload)
+}
+
+fn param_error(command: Command, ParamError { field, problem }: ParamError) -> ExecError {
+    match problem {
+        Problem::Missing => ExecError::new("BAD_REQUEST", format!("{field} required for {command}")),
+        Problem::Invalid(why) => ExecError::new("BAD_REQUEST", format!("{field} {why} (for {command})")),
+    }
+}
+
+/// A key a checked payload holds (see [`typed`]).
+fn need<'a, T: Present>(value: &'a Option<T>, field: &str, command: Command) -> Result<&'a T, ExecError> {
+    required(value, field).map_err(|e| param_error(command, e))
+}
+
+/// A parameter's value. Every `secret_ref` is resolved before a command runs, so one still
+/// standing here is a bug, reported rather than sent on.
+fn revealed<'a, T>(value: &'a SecretOr<T>, field: &str) -> Result<&'a T, ExecError> {
+    value
+        .plain()
+        .ok_or_else(|| ExecError::plain(format!("{field} still refers to a secret: it was not resolved")))
 }
 
 /// `payload.target` (which must exist), else the active target, else the first one.
 /// `payload.targetId` is ignored, as in the reference.
-pub fn select_target<'a>(ctx: &'a ExecContext, payload: &Value) -> Result<&'a Target, ExecError> {
-    if let Some(id) = payload
-        .get("target")
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-    {
+pub fn select_target<'a>(ctx: &'a ExecContext, common: &Common) -> Result<&'a Target, ExecError> {
+    if let Some(id) = common.target.as_ref().and_then(Text::non_blank) {
         return ctx
             .targets
             .iter()
@@ -104,7 +131,7 @@ fn list_targets(ctx: &ExecContext) -> Value {
                 "username": t.auth.user(),
                 "node": t.node,
                 "isActive": is_active(t),
-                "sshConfigured": crate::ssh::SshParams::resolve(t, &Value::Null).is_configured(),
+                "sshConfigured": crate::ssh::SshParams::resolve(t, &Common::default()).is_configured(),
             })
         })
         .collect();

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use botmox_contract::commands::Command;
+use botmox_contract::commands::{Command, Params, Payload};
+use botmox_contract::params::{CloneVm, Common, Flag, Task, Text, TimeoutName, UploadIso, VmId};
 use serde_json::{json, Map, Value};
 
-use super::{ExecContext, ExecError};
+use super::{need, ExecContext, ExecError};
 use crate::config::Target;
 use crate::proxmox::{self, encode_segment, extract_upid, Client, ProxmoxError};
 
@@ -22,96 +23,100 @@ impl From<ProxmoxError> for ExecError {
     }
 }
 
-/// Payload keys that steer the command itself and never go into a VM config.
+/// Keys that steer the command itself and never go into a VM config (`config{}` may hold them).
 const COMMAND_KEYS: [&str; 6] = ["vmid", "node", "config", "target", "timeout", "port"];
 
+/// The timeouts the waits read, in order (agent.md §10.2).
+const WAIT_TIMEOUTS: [TimeoutName; 2] = [TimeoutName::Camel, TimeoutName::Snake];
+
 /// Runs one HTTP-backed command (the catalogue's [`Executor::ProxmoxApi`](botmox_contract::commands::Executor)) against `target`.
-pub async fn execute(
-    ctx: &ExecContext,
-    target: &Target,
-    command: Command,
-    payload: &Value,
-) -> Result<Value, ExecError> {
+pub async fn execute(ctx: &ExecContext, target: &Target, payload: &Payload) -> Result<Value, ExecError> {
+    let command = payload.command();
     let action = command.action();
-    let empty = Map::new();
-    let p = Params {
-        action,
-        map: payload.as_object().unwrap_or(&empty),
-    };
-    let node = p.string("node").unwrap_or_else(|| target.node.clone());
+    let common = &payload.common;
+    let node = common
+        .node
+        .as_ref()
+        .and_then(Text::non_blank)
+        .map_or_else(|| target.node.clone(), str::to_owned);
     let node_path = format!("/nodes/{}", encode_segment(&node));
     let client = Client::for_target(target)?;
-    let vm_path = |vmid: u64| format!("{node_path}/qemu/{vmid}");
+    let vm_path = |vmid: &Option<VmId>| -> Result<String, ExecError> {
+        Ok(format!("{node_path}/qemu/{}", need(vmid, "vmid", command)?.get()))
+    };
+    let timeout = |default, max| wait_timeout(common, default, max);
+    let interval = interval(common);
 
-    match command {
-        Command::Start | Command::Stop | Command::Shutdown | Command::Reset | Command::Suspend | Command::Resume => {
-            let vmid = p.vmid()?;
-            upid(client.post(&format!("{}/status/{action}", vm_path(vmid)), &[]).await?)
+    match &payload.params {
+        Params::Start(vm)
+        | Params::Stop(vm)
+        | Params::Shutdown(vm)
+        | Params::Reset(vm)
+        | Params::Suspend(vm)
+        | Params::Resume(vm) => upid(
+            client
+                .post(&format!("{}/status/{action}", vm_path(&vm.vmid)?), &[])
+                .await?,
+        ),
+        Params::Clone(clone) => {
+            let source = clone.source().ok_or_else(|| missing("vmid", action))?;
+            upid(
+                client
+                    .post(&format!("{node_path}/qemu/{source}/clone"), &clone_form(clone))
+                    .await?,
+            )
         }
-        Command::Clone => {
-            let source = match p.string("templateVmId") {
-                Some(_) => p.positive_int("templateVmId")?,
-                None => p.vmid()?,
-            };
-            if p.map.contains_key("newid") {
-                p.positive_int("newid")?;
-            }
-            let form = p.form_fields(&["newid", "name", "storage", "format", "full"]);
-            upid(client.post(&format!("{}/clone", vm_path(source)), &form).await?)
-        }
-        Command::Delete => {
-            let vmid = p.vmid()?;
+        Params::Delete(delete) => {
             let mut query = Vec::new();
-            if p.flag("purge").unwrap_or(false) {
+            if is_set(&delete.purge) {
                 query.push(pair("purge", "1"));
             }
-            if p.flag("destroyUnreferencedDisks").unwrap_or(false) {
+            if is_set(&delete.destroy_unreferenced_disks) {
                 query.push(pair("destroy-unreferenced-disks", "1"));
             }
-            upid(client.delete(&vm_path(vmid), &query).await?)
+            upid(client.delete(&vm_path(&delete.vmid)?, &query).await?)
         }
-        Command::List | Command::ListVms => Ok(client.get(&format!("{node_path}/qemu"), &[]).await?),
-        Command::VmStatus => Ok(client
-            .get(&format!("{}/status/current", vm_path(p.vmid()?)), &[])
+        Params::List(_) | Params::ListVms(_) => Ok(client.get(&format!("{node_path}/qemu"), &[]).await?),
+        Params::VmStatus(vm) => Ok(client
+            .get(&format!("{}/status/current", vm_path(&vm.vmid)?), &[])
             .await?),
-        Command::GetConfig | Command::ConfigGet => {
-            Ok(client.get(&format!("{}/config", vm_path(p.vmid()?)), &[]).await?)
+        Params::GetConfig(vm) | Params::ConfigGet(vm) => {
+            Ok(client.get(&format!("{}/config", vm_path(&vm.vmid)?), &[]).await?)
         }
-        Command::UpdateConfig | Command::ConfigUpdate => {
-            let vmid = p.vmid()?;
-            let form = config_changes(p.map);
+        Params::UpdateConfig(update) | Params::ConfigUpdate(update) => {
+            let form = config_changes(&payload.config_changes());
             if form.is_empty() {
                 return Err(ExecError::new(
                     "BAD_REQUEST",
                     format!("config required for proxmox.{action}"),
                 ));
             }
-            upid(client.put(&format!("{}/config", vm_path(vmid)), &form).await?)
+            upid(client.put(&format!("{}/config", vm_path(&update.vmid)?), &form).await?)
         }
-        Command::ResizeDisk => {
-            let vmid = p.vmid()?;
-            let form = vec![pair("disk", &p.required("disk")?), pair("size", &p.required("size")?)];
-            upid(client.put(&format!("{}/resize", vm_path(vmid)), &form).await?)
+        Params::ResizeDisk(resize) => {
+            let (disk, size) = (
+                need(&resize.disk, "disk", command)?,
+                need(&resize.size, "size", command)?,
+            );
+            let form = vec![pair("disk", disk.get()), pair("size", size.get())];
+            upid(client.put(&format!("{}/resize", vm_path(&resize.vmid)?), &form).await?)
         }
-        Command::SendKey => {
-            let vmid = p.vmid()?;
-            Ok(client
-                .put(
-                    &format!("{}/sendkey", vm_path(vmid)),
-                    &[pair("key", &p.required("key")?)],
-                )
-                .await?)
-        }
-        Command::ClusterResources => {
-            let query: Vec<_> = p
-                .string("type")
-                .or_else(|| p.string("resourceType"))
-                .map(|t| pair("type", &t))
+        Params::SendKey(key) => Ok(client
+            .put(
+                &format!("{}/sendkey", vm_path(&key.vmid)?),
+                &[pair("key", need(&key.key, "key", command)?.get())],
+            )
+            .await?),
+        Params::ClusterResources(resources) => {
+            let query: Vec<_> = [&resources.kind, &resources.resource_type]
+                .into_iter()
+                .find_map(|t| t.as_ref()?.non_blank())
+                .map(|t| pair("type", t))
                 .into_iter()
                 .collect();
             Ok(client.get("/cluster/resources", &query).await?)
         }
-        Command::Status => {
+        Params::Status(_) => {
             let version = client.get("/version", &[]).await?;
             let mut result = json!({ "connected": true });
             if let (Some(out), Some(fields)) = (result.as_object_mut(), version.as_object()) {
@@ -119,30 +124,28 @@ pub async fn execute(
             }
             Ok(result)
         }
-        Command::Login => {
-            client.login(p.flag("force").unwrap_or(false)).await?;
+        Params::Login(login) => {
+            client.login(is_set(&login.force)).await?;
             Ok(json!({ "ok": true }))
         }
-        Command::TaskStatus => Ok(client.task_status(&node, &p.upid()?).await?),
-        Command::WaitTask => {
-            let upid = p.upid()?;
-            let timeout = p.timeout(300_000, 1_000, 1_800_000);
-            Ok(client.wait_task(&node, &upid, timeout, p.interval()).await?)
+        Params::TaskStatus(task) => Ok(client.task_status(&node, &task_upid(task, action)?).await?),
+        Params::WaitTask(task) => {
+            let upid = task_upid(task, action)?;
+            Ok(client
+                .wait_task(&node, &upid, timeout(300_000, 1_800_000), interval)
+                .await?)
         }
-        Command::WaitVmStatus => {
-            let vmid = p.vmid()?;
-            let desired = p
-                .string("desiredStatus")
-                .or_else(|| p.string("status"))
-                .unwrap_or_else(|| "running".into());
-            let timeout = p.timeout(120_000, 1_000, 1_800_000);
-            let path = format!("{}/status/current", vm_path(vmid));
-            let reached = proxmox::poll(timeout, p.interval(), || async {
+        Params::WaitVmStatus(wait) => {
+            let vmid = need(&wait.vmid, "vmid", command)?.get();
+            let desired = wait.desired();
+            let timeout = timeout(120_000, 1_800_000);
+            let path = format!("{}/status/current", vm_path(&wait.vmid)?);
+            let reached = proxmox::poll(timeout, interval, || async {
                 let status = client.get(&path, &[]).await?;
                 // `paused` is a qmpstatus: a suspended VM reports status `running`.
                 let matches = ["status", "qmpstatus"]
                     .iter()
-                    .any(|k| status.get(*k).and_then(Value::as_str) == Some(&desired));
+                    .any(|k| status.get(*k).and_then(Value::as_str) == Some(desired));
                 Ok::<_, ProxmoxError>(matches.then_some(status))
             })
             .await?;
@@ -153,12 +156,12 @@ pub async fn execute(
                 ))
             })
         }
-        Command::WaitVmPresence => {
-            let vmid = p.vmid()?;
-            let exists = p.flag("exists").unwrap_or(true);
-            let timeout = p.timeout(45_000, 1_000, 600_000);
+        Params::WaitVmPresence(wait) => {
+            let vmid = *need(&wait.vmid, "vmid", command)?.get();
+            let exists = wait.exists.as_ref().is_none_or(|f| *f.get());
+            let timeout = timeout(45_000, 600_000);
             let path = format!("{node_path}/qemu");
-            let reached = proxmox::poll(timeout, p.interval(), || async {
+            let reached = proxmox::poll(timeout, interval, || async {
                 let list = client.get(&path, &[]).await?;
                 let present = list
                     .as_array()
@@ -173,25 +176,23 @@ pub async fn execute(
                     ExecError::plain(format!("VM {vmid} did not become {word} within {}s", timeout.as_secs()))
                 })
         }
-        Command::AttachCdrom => {
-            let vmid = p.vmid()?;
-            let iso_path = p.required("isoPath")?;
+        Params::AttachCdrom(attach) => {
+            let iso_path = need(&attach.iso_path, "isoPath", command)?.get();
             if iso_path.contains([',', '\n', '\r', '=']) {
                 return Err(ExecError::new(
                     "BAD_REQUEST",
                     "isoPath must be a volume id such as local:iso/x.iso",
                 ));
             }
-            let slot = p.cdrom_slot()?;
+            let slot = cdrom_slot(&attach.cdrom_slot)?;
             let form = [pair(&slot, &format!("{iso_path},media=cdrom"))];
-            let data = client.put(&format!("{}/config", vm_path(vmid)), &form).await?;
+            let data = client.put(&format!("{}/config", vm_path(&attach.vmid)?), &form).await?;
             Ok(json!({ "upid": extract_upid(&data), "attached": true }))
         }
-        Command::DetachCdrom => {
-            let vmid = p.vmid()?;
-            let slot = p.cdrom_slot()?;
-            let config_path = format!("{}/config", vm_path(vmid));
-            let volume = if p.flag("deleteIso").unwrap_or(false) {
+        Params::DetachCdrom(detach) => {
+            let slot = cdrom_slot(&detach.cdrom_slot)?;
+            let config_path = format!("{}/config", vm_path(&detach.vmid)?);
+            let volume = if is_set(&detach.delete_iso) {
                 // Best effort: failing to read the old volume only means nothing gets deleted.
                 let config = client.get(&config_path, &[]).await.unwrap_or(Value::Null);
                 config
@@ -204,22 +205,28 @@ pub async fn execute(
             };
             let data = client.put(&config_path, &[pair(&slot, "none,media=cdrom")]).await?;
             if let Some(volume) = volume.filter(|v| v.contains(":iso/")) {
-                super::ssh::remove_iso(ctx, target, payload, &volume).await;
+                super::ssh::remove_iso_via(ctx, target, common, &volume).await;
             }
             Ok(json!({ "upid": extract_upid(&data), "detached": true }))
         }
-        Command::UploadIso => upload_iso(&client, &node, &p).await,
-        other => Err(ExecError::plain(format!("{other} does not run over the Proxmox API"))),
+        Params::UploadIso(upload) => upload_iso(&client, &node, upload, timeout(120_000, 1_800_000), interval).await,
+        _ => Err(ExecError::plain(format!("{command} does not run over the Proxmox API"))),
     }
 }
 
 /// `proxmox.upload-iso {vmid?, storage, filename, content_base64}`: uploads through the
 /// storage API and waits for the copy task, so the volume exists when the command succeeds.
-async fn upload_iso(client: &Client, node: &str, p: &Params<'_>) -> Result<Value, ExecError> {
-    let filename = match (p.string("filename"), p.map.contains_key("vmid")) {
-        (Some(name), _) => name,
-        (None, true) => format!("vm-{}-provision.iso", p.vmid()?),
-        (None, false) => return Err(p.missing("filename")),
+async fn upload_iso(
+    client: &Client,
+    node: &str,
+    upload: &UploadIso,
+    timeout: Duration,
+    interval: Duration,
+) -> Result<Value, ExecError> {
+    let filename = match (upload.filename.as_ref().and_then(Text::non_blank), &upload.vmid) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(vmid)) => format!("vm-{}-provision.iso", vmid.get()),
+        (None, None) => return Err(missing("filename", "upload-iso")),
     };
     let name_ok = filename.ends_with(".iso")
         && !filename.starts_with('.')
@@ -232,17 +239,16 @@ async fn upload_iso(client: &Client, node: &str, p: &Params<'_>) -> Result<Value
             "filename must be [A-Za-z0-9._-] and end with .iso",
         ));
     }
-    let storage = p.string("storage").unwrap_or_else(|| "local".into());
-    let content = p.required("content_base64")?;
+    let storage = upload.storage.as_ref().and_then(Text::non_blank).unwrap_or("local");
+    let content = need(&upload.content_base64, "content_base64", Command::UploadIso)?;
+    let content = super::revealed(content, "content_base64")?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(content.trim())
         .map_err(|e| ExecError::new("BAD_REQUEST", format!("content_base64 is not base64: {e}")))?;
-    let data = client.upload_iso(node, &storage, &filename, &bytes).await?;
+    let data = client.upload_iso(node, storage, &filename, &bytes).await?;
     let upid = extract_upid(&data);
     if let Some(upid) = &upid {
-        client
-            .wait_task(node, upid, p.timeout(120_000, 1_000, 1_800_000), p.interval())
-            .await?;
+        client.wait_task(node, upid, timeout, interval).await?;
     }
     Ok(json!({
         "upid": upid,
@@ -251,6 +257,65 @@ async fn upload_iso(client: &Client, node: &str, p: &Params<'_>) -> Result<Value
         "size": bytes.len(),
         "uploaded": true,
     }))
+}
+
+fn missing(key: &str, action: &str) -> ExecError {
+    ExecError::new("BAD_REQUEST", format!("{key} required for proxmox.{action}"))
+}
+
+fn task_upid(task: &Task, action: &str) -> Result<String, ExecError> {
+    task.upid().map(str::to_owned).ok_or_else(|| missing("upid", action))
+}
+
+fn is_set(flag: &Option<Flag>) -> bool {
+    flag.as_ref().is_some_and(|f| *f.get())
+}
+
+/// The clone options that are present, as form pairs (`full` as 1/0).
+fn clone_form(clone: &CloneVm) -> Vec<(String, String)> {
+    let texts = [
+        ("name", &clone.name),
+        ("storage", &clone.storage),
+        ("format", &clone.format),
+    ];
+    let mut form: Vec<_> = clone
+        .newid
+        .iter()
+        .map(|id| pair("newid", &id.get().to_string()))
+        .collect();
+    form.extend(
+        texts
+            .into_iter()
+            .filter_map(|(key, text)| Some(pair(key, text.as_ref()?.get()))),
+    );
+    if let Some(full) = &clone.full {
+        form.push(pair("full", if *full.get() { "1" } else { "0" }));
+    }
+    form
+}
+
+/// `timeoutMs`/`timeout_ms`, else `default`, clamped to 1 s..=`max` (milliseconds).
+fn wait_timeout(common: &Common, default: u64, max: u64) -> Duration {
+    Duration::from_millis(common.timeout_of(&WAIT_TIMEOUTS).unwrap_or(default).clamp(1_000, max))
+}
+
+/// `intervalMs`/`interval_ms`: 1 s by default, clamped to 0.25–15 s.
+fn interval(common: &Common) -> Duration {
+    Duration::from_millis(common.interval().unwrap_or(1_000).clamp(250, 15_000))
+}
+
+/// `cdromSlot` (default `ide2`), checked so it cannot smuggle other config keys.
+fn cdrom_slot(slot: &Option<Text>) -> Result<String, ExecError> {
+    let slot = slot.as_ref().and_then(Text::non_blank).unwrap_or("ide2");
+    let bus = slot.trim_end_matches(|c: char| c.is_ascii_digit());
+    if matches!(bus, "ide" | "sata" | "scsi") && bus.len() < slot.len() && slot.len() <= bus.len() + 2 {
+        Ok(slot.to_owned())
+    } else {
+        Err(ExecError::new(
+            "BAD_REQUEST",
+            format!("cdromSlot must be ideN, sataN or scsiN, got {slot}"),
+        ))
+    }
 }
 
 /// `{upid}` from an API answer (agent.md §12).
@@ -273,17 +338,11 @@ fn form_value(value: &Value) -> Option<String> {
     }
 }
 
-/// The keys to `PUT …/config`: `config{}` overlaid by top-level keys (top level wins). Only
-/// PVE-shaped keys (lowercase, digits, `-`, `_`) pass, so command options such as `timeoutMs`
-/// or `targetId` never reach Proxmox, which would reject them.
-fn config_changes(payload: &Map<String, Value>) -> Vec<(String, String)> {
-    let mut merged = payload
-        .get("config")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    merged.extend(payload.iter().map(|(k, v)| (k.clone(), v.clone())));
-    merged
+/// The keys to `PUT …/config` from a config update's changes. Only PVE-shaped keys
+/// (lowercase, digits, `-`, `_`) pass, so command options such as `timeoutMs` or `targetId`
+/// never reach Proxmox, which would reject them.
+fn config_changes(changes: &Map<String, Value>) -> Vec<(String, String)> {
+    changes
         .iter()
         .filter(|(key, _)| !COMMAND_KEYS.contains(&key.as_str()) && is_config_key(key))
         .filter_map(|(key, value)| Some((key.clone(), form_value(value)?)))
@@ -302,128 +361,26 @@ fn vmid_of(vm: &Value) -> Option<u64> {
     vmid.as_u64().or_else(|| vmid.as_str()?.parse().ok())
 }
 
-/// Reads a command's payload, naming the action in its errors.
-struct Params<'a> {
-    action: &'a str,
-    map: &'a Map<String, Value>,
-}
-
-impl Params<'_> {
-    fn missing(&self, key: &str) -> ExecError {
-        ExecError::new("BAD_REQUEST", format!("{key} required for proxmox.{}", self.action))
-    }
-
-    /// A non-empty string or a number, as text.
-    fn string(&self, key: &str) -> Option<String> {
-        match self.map.get(key)? {
-            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-
-    /// The given keys that are present, as form pairs (see [`form_value`]).
-    fn form_fields(&self, keys: &[&str]) -> Vec<(String, String)> {
-        keys.iter()
-            .filter_map(|k| Some((k.to_string(), form_value(self.map.get(*k)?)?)))
-            .collect()
-    }
-
-    fn required(&self, key: &str) -> Result<String, ExecError> {
-        self.string(key).ok_or_else(|| self.missing(key))
-    }
-
-    fn positive_int(&self, key: &str) -> Result<u64, ExecError> {
-        let text = self.required(key)?;
-        match text.parse::<u64>() {
-            Ok(n) if n > 0 && n <= 999_999_999 => Ok(n),
-            _ => Err(ExecError::new(
-                "BAD_REQUEST",
-                format!("{key} must be a positive integer, got {text}"),
-            )),
-        }
-    }
-
-    fn vmid(&self) -> Result<u64, ExecError> {
-        self.positive_int("vmid")
-    }
-
-    fn upid(&self) -> Result<String, ExecError> {
-        ["upid", "task", "taskId"]
-            .iter()
-            .find_map(|k| self.string(k))
-            .ok_or_else(|| self.missing("upid"))
-    }
-
-    /// Booleans, `1`/`0` and `"true"`/`"false"`/`"1"`/`"0"`.
-    fn flag(&self, key: &str) -> Option<bool> {
-        match self.map.get(key)? {
-            Value::Bool(b) => Some(*b),
-            Value::Number(n) => Some(n.as_f64() != Some(0.0)),
-            Value::String(s) => match s.trim() {
-                "true" | "1" => Some(true),
-                "false" | "0" | "" => Some(false),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
-    fn millis(&self, keys: &[&str]) -> Option<u64> {
-        keys.iter()
-            .find_map(|k| self.string(k)?.parse::<f64>().ok())
-            .map(|ms| ms.max(0.0) as u64)
-    }
-
-    /// `timeoutMs`/`timeout_ms`, else `default`, clamped to `min..=max` (milliseconds).
-    fn timeout(&self, default: u64, min: u64, max: u64) -> Duration {
-        Duration::from_millis(
-            self.millis(&["timeoutMs", "timeout_ms"])
-                .unwrap_or(default)
-                .clamp(min, max),
-        )
-    }
-
-    /// `intervalMs`/`interval_ms`: 1 s by default, clamped to 0.25–15 s.
-    fn interval(&self) -> Duration {
-        Duration::from_millis(
-            self.millis(&["intervalMs", "interval_ms"])
-                .unwrap_or(1_000)
-                .clamp(250, 15_000),
-        )
-    }
-
-    /// `cdromSlot` (default `ide2`), checked so it cannot smuggle other config keys.
-    fn cdrom_slot(&self) -> Result<String, ExecError> {
-        let slot = self.string("cdromSlot").unwrap_or_else(|| "ide2".into());
-        let bus = slot.trim_end_matches(|c: char| c.is_ascii_digit());
-        if matches!(bus, "ide" | "sata" | "scsi") && bus.len() < slot.len() && slot.len() <= bus.len() + 2 {
-            Ok(slot)
-        } else {
-            Err(ExecError::new(
-                "BAD_REQUEST",
-                format!("cdromSlot must be ideN, sataN or scsiN, got {slot}"),
-            ))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::typed;
 
-    fn map(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap_or_default()
+    fn payload(command: Command, value: Value) -> Payload {
+        typed(command, &value).expect("valid")
     }
 
     #[test]
     fn config_changes_merge_convert_and_drop_what_pve_would_refuse() {
-        let payload = map(json!({
-            "vmid": 101, "node": "h1", "target": "t", "targetId": "x", "timeoutMs": 5000,
-            "config": { "memory": 1024, "cores": 2, "onboot": false },
-            "cores": 4, "agent": true, "description": "bot", "net0": { "nested": 1 }, "tags": null,
-        }));
-        let form = config_changes(&payload);
+        let update = payload(
+            Command::UpdateConfig,
+            json!({
+                "vmid": 101, "node": "h1", "target": "t", "targetId": "x", "timeoutMs": 5000,
+                "config": { "memory": 1024, "cores": 2, "onboot": false, "vmid": 7 },
+                "cores": 4, "agent": true, "description": "bot", "net0": { "nested": 1 }, "tags": null,
+            }),
+        );
+        let form = config_changes(&update.config_changes());
         let expected = [
             ("agent", "1"),
             ("cores", "4"),
@@ -436,57 +393,33 @@ mod tests {
     }
 
     #[test]
-    fn params_validate_vmid_and_name_the_action() {
-        let payload = map(json!({ "vmid": "abc" }));
-        let p = Params {
-            action: "start",
-            map: &payload,
-        };
-        assert_eq!(p.vmid().unwrap_err().code, Some("BAD_REQUEST"));
-        let empty = Map::new();
-        let p = Params {
-            action: "start",
-            map: &empty,
-        };
+    fn bad_parameters_name_the_action_as_they_always_did() {
+        let err = |value: Value| typed(Command::Start, &value).unwrap_err();
         assert_eq!(
-            p.vmid().unwrap_err().to_string(),
+            err(json!({})).to_string(),
             "BAD_REQUEST: vmid required for proxmox.start"
         );
-        let payload = map(json!({ "vmid": -3 }));
-        assert!(Params {
-            action: "start",
-            map: &payload
+        for bad in [json!({ "vmid": "abc" }), json!({ "vmid": -3 })] {
+            assert_eq!(err(bad).code, Some("BAD_REQUEST"));
         }
-        .vmid()
-        .is_err());
-        let payload = map(json!({ "vmid": "105" }));
-        assert_eq!(
-            Params {
-                action: "start",
-                map: &payload
-            }
-            .vmid()
-            .unwrap(),
-            105
-        );
+        let Params::Start(vm) = payload(Command::Start, json!({ "vmid": "105" })).params else {
+            panic!("a start");
+        };
+        assert_eq!(vm.vmid.map(|v| *v.get()), Some(105));
     }
 
     #[test]
     fn waits_clamp_their_timings() {
-        let payload = map(json!({ "timeoutMs": 10, "interval_ms": 99_999 }));
-        let p = Params {
-            action: "wait-task",
-            map: &payload,
-        };
-        assert_eq!(p.timeout(300_000, 1_000, 1_800_000), Duration::from_secs(1));
-        assert_eq!(p.interval(), Duration::from_secs(15));
-        let empty = Map::new();
-        let p = Params {
-            action: "wait-task",
-            map: &empty,
-        };
-        assert_eq!(p.timeout(300_000, 1_000, 1_800_000), Duration::from_secs(300));
-        assert_eq!(p.interval(), Duration::from_secs(1));
+        let common = payload(
+            Command::WaitTask,
+            json!({ "upid": "u", "timeoutMs": 10, "interval_ms": 99_999 }),
+        )
+        .common;
+        assert_eq!(wait_timeout(&common, 300_000, 1_800_000), Duration::from_secs(1));
+        assert_eq!(interval(&common), Duration::from_secs(15));
+        let common = Common::default();
+        assert_eq!(wait_timeout(&common, 300_000, 1_800_000), Duration::from_secs(300));
+        assert_eq!(interval(&common), Duration::from_secs(1));
     }
 
     #[test]
@@ -499,17 +432,9 @@ mod tests {
             ("net0", false),
             ("ide2,x=1", false),
         ] {
-            let payload = map(json!({ "cdromSlot": slot }));
-            assert_eq!(
-                Params {
-                    action: "attach-cdrom",
-                    map: &payload
-                }
-                .cdrom_slot()
-                .is_ok(),
-                ok,
-                "{slot}"
-            );
+            let text = Text::try_from(json!(slot)).ok();
+            assert_eq!(cdrom_slot(&text).is_ok(), ok, "{slot}");
         }
+        assert_eq!(cdrom_slot(&None).as_deref(), Ok("ide2"));
     }
 }

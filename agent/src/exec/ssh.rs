@@ -2,15 +2,16 @@
 //! reference's quirks fixed: ISO names and storages are checked, file contents travel on stdin,
 //! the work directory goes on failure too, and `allowlisted` tells the truth.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use botmox_contract::commands::Command;
+use botmox_contract::commands::{Command, Params, Payload};
+use botmox_contract::params::{Common, CreateProvisionIso, SecretOr, SshVm, Text, TimeoutName};
 use rand::distributions::{Alphanumeric, DistString};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::{ExecContext, ExecError};
+use super::{need, ExecContext, ExecError};
 use crate::config::Target;
 use crate::ssh::{self, allowlisted, clamp_timeout, SshParams};
 
@@ -22,44 +23,58 @@ const ISO_TIMEOUT: Duration = Duration::from_secs(30);
 const REMOVE_ISO_TIMEOUT: Duration = Duration::from_secs(10);
 const PROBE_MARKER: &str = "BOTMOX_SSH_OK";
 
-/// Runs one SSH-backed command (the catalogue's [`Executor::Ssh`](botmox_contract::commands::Executor)).
+/// The timeouts the SSH commands read, in order (agent.md §10.3).
+const SSH_TIMEOUTS: [TimeoutName; 3] = [TimeoutName::Camel, TimeoutName::Short, TimeoutName::Snake];
+
+/// Runs one SSH-backed command from its JSON payload.
 pub async fn execute(
     ctx: &ExecContext,
     target: &Target,
     command: Command,
     payload: &Value,
 ) -> Result<Value, ExecError> {
+    run(ctx, target, &super::typed(command, payload)?).await
+}
+
+/// Runs one SSH-backed command (the catalogue's [`Executor::Ssh`](botmox_contract::commands::Executor)).
+pub(super) async fn run(ctx: &ExecContext, target: &Target, payload: &Payload) -> Result<Value, ExecError> {
+    let command = payload.command();
     let action = command.action();
-    let params = SshParams::resolve(target, payload);
+    let params = SshParams::resolve(target, &payload.common);
+    let timeout_ms = payload.common.timeout_of(&SSH_TIMEOUTS);
     let run = |command: String, stdin: Option<Vec<u8>>, default: Duration| {
         let params = params.clone();
         async move {
-            let timeout = clamp_timeout(timeout_ms(payload), default);
+            let timeout = clamp_timeout(timeout_ms, default);
             ssh::run(&params, &ctx.known_hosts, &command, stdin.as_deref(), timeout).await
         }
     };
-    match command {
-        Command::SshStatus | Command::SshTest => {
+    let vmid = |vm: &SshVm| {
+        vm.vmid()
+            .ok_or_else(|| ExecError::plain(format!("vmid required for proxmox.{action}")))
+    };
+    match &payload.params {
+        Params::SshStatus(_) | Params::SshTest(_) => {
             Ok(probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await))
         }
-        Command::SshBootstrap => {
+        Params::SshBootstrap(_) => {
             let mut result = probe(&params, run(PROBE_COMMAND.into(), None, STATUS_TIMEOUT).await);
             // Still a placeholder (nothing is installed); it reports whether the probe passed.
             let validated = result["code"] == "OK";
             result["bootstrap"] = json!(if validated { "validated" } else { "failed" });
             Ok(result)
         }
-        Command::SshReadConfig => {
-            let vmid = vmid(payload, action)?;
+        Params::SshReadConfig(vm) => {
+            let vmid = vmid(vm)?;
             let out = run(format!("cat {}", config_path(vmid)), None, READ_TIMEOUT).await?;
             match out.exit_code {
                 0 => Ok(json!({ "config": out.stdout })),
                 _ => Err(ExecError::new("SSH_READ_FAILED", failure_text(&out))),
             }
         }
-        Command::SshWriteConfig => {
-            let vmid = vmid(payload, action)?;
-            let content = payload.get("content").and_then(Value::as_str).unwrap_or("");
+        Params::SshWriteConfig(write) => {
+            let vmid = vmid(&write.vm())?;
+            let content = super::revealed(need(&write.content, "content", command)?, "content")?;
             if content.trim().is_empty() {
                 return Err(ExecError::plain(format!("content required for proxmox.{action}")));
             }
@@ -69,12 +84,8 @@ pub async fn execute(
                 _ => Err(ExecError::new("SSH_WRITE_FAILED", failure_text(&out))),
             }
         }
-        Command::SshExec => {
-            let command = payload
-                .get("command")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .unwrap_or("");
+        Params::SshExec(exec) => {
+            let command = super::revealed(need(&exec.command, "command", command)?, "command")?.trim();
             if command.is_empty() {
                 return Err(ExecError::new(
                     "BAD_REQUEST",
@@ -82,7 +93,7 @@ pub async fn execute(
                 ));
             }
             // The server strips `allowUnsafe` unless the caller may run arbitrary commands.
-            let unsafe_ok = payload.get("allowUnsafe").and_then(Value::as_bool) == Some(true);
+            let unsafe_ok = payload.common.allows_unsafe();
             let normalised = allowlisted(command);
             let to_run = match (&normalised, unsafe_ok) {
                 (Some(allowed), _) => allowed.clone(),
@@ -97,8 +108,8 @@ pub async fn execute(
                 "allowlisted": normalised.is_some(),
             }))
         }
-        Command::CreateProvisionIso => {
-            let iso = ProvisionIso::from_payload(payload)?;
+        Params::CreateProvisionIso(request) => {
+            let iso = ProvisionIso::from_params(request)?;
             let out = run("sh -s".into(), Some(iso.script().into_bytes()), ISO_TIMEOUT).await;
             match out {
                 Ok(out) if out.exit_code == 0 => Ok(json!({
@@ -110,20 +121,27 @@ pub async fn execute(
                 Err(err) => Err(err),
             }
         }
-        other => Err(ExecError::plain(format!("{other} does not run over SSH"))),
+        _ => Err(ExecError::plain(format!("{command} does not run over SSH"))),
     }
 }
 
 /// Best-effort removal of an uploaded ISO (`detach-cdrom` with `deleteIso`): `volume` is
 /// `<storage>:iso/<file>`; anything else, or any name that would need quoting, is left alone.
 pub async fn remove_iso(ctx: &ExecContext, target: &Target, payload: &Value, volume: &str) {
+    if let Ok(overrides) = Common::read(payload) {
+        remove_iso_via(ctx, target, &overrides, volume).await;
+    }
+}
+
+/// [`remove_iso`] with the SSH overrides of an already typed payload.
+pub(super) async fn remove_iso_via(ctx: &ExecContext, target: &Target, overrides: &Common, volume: &str) {
     let Some((storage, file)) = volume.split_once(":iso/") else {
         return;
     };
     if !is_storage_id(storage) || !is_iso_name(file) {
         return;
     }
-    let params = SshParams::resolve(target, payload);
+    let params = SshParams::resolve(target, overrides);
     let command = format!("rm -f {}/{file}", iso_dir(storage));
     // Errors are ignored by design: the CD-ROM is already detached, the file is only tidying.
     let _ = ssh::run(&params, &ctx.known_hosts, &command, None, REMOVE_ISO_TIMEOUT).await;
@@ -180,37 +198,6 @@ fn failure_text(out: &ssh::Output) -> String {
         .find(|s| !s.is_empty())
         .cloned()
         .unwrap_or_else(|| format!("exit code {}", out.exit_code))
-}
-
-fn timeout_ms(payload: &Value) -> Option<u64> {
-    ["timeoutMs", "timeout", "timeout_ms"]
-        .iter()
-        .find_map(|key| match payload.get(*key)? {
-            Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
-}
-
-/// `vmid` or `id`: an integer ≥ 1, as a number or a string of digits.
-fn vmid(payload: &Value, action: &str) -> Result<u64, ExecError> {
-    let value = ["vmid", "id"]
-        .iter()
-        .filter_map(|key| payload.get(*key))
-        .find(|v| !v.is_null() && *v != "")
-        .ok_or_else(|| ExecError::plain(format!("vmid required for proxmox.{action}")))?;
-    let parsed = match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) => {
-            s.trim().parse().ok()
-        }
-        _ => None,
-    };
-    parsed
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| ExecError::new("BAD_REQUEST", format!("vmid must be an integer ≥ 1, got {value}")))
 }
 
 fn config_path(vmid: u64) -> String {
@@ -286,39 +273,31 @@ struct ProvisionIso {
 }
 
 impl ProvisionIso {
-    fn from_payload(payload: &Value) -> Result<Self, ExecError> {
+    fn from_params(request: &CreateProvisionIso) -> Result<Self, ExecError> {
         const ACTION: &str = "create-provision-iso";
-        let vmid = vmid(payload, ACTION)?;
-        let text = |key: &str| {
-            payload
-                .get(key)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-        let name = text("isoName").map_or_else(|| format!("vm-{vmid}-provision.iso"), str::to_string);
+        let vmid = request
+            .vmid()
+            .ok_or_else(|| ExecError::plain(format!("vmid required for proxmox.{ACTION}")))?;
+        let text = |t: &Option<Text>| t.as_ref().and_then(Text::non_blank).map(str::to_owned);
+        let name = text(&request.iso_name).unwrap_or_else(|| format!("vm-{vmid}-provision.iso"));
         if !is_iso_name(&name) {
             return Err(ExecError::new(
                 "BAD_REQUEST",
                 format!("isoName {name:?} must be [A-Za-z0-9._-], start with a letter or digit and end in .iso"),
             ));
         }
-        let storage = text("isoStorage").unwrap_or("local").to_string();
+        let storage = text(&request.iso_storage).unwrap_or_else(|| "local".into());
         if !is_storage_id(&storage) {
             return Err(ExecError::new(
                 "BAD_REQUEST",
                 format!("isoStorage {storage:?} is not a storage id"),
             ));
         }
-        let files = match payload.get("files") {
-            Some(Value::Object(files)) if !files.is_empty() => decode_files(files)?,
-            _ => return Err(ExecError::plain(format!("files required for proxmox.{ACTION}"))),
-        };
         Ok(ProvisionIso {
             vmid,
             name,
             storage,
-            files,
+            files: decode_files(&request.files)?,
         })
     }
 
@@ -360,7 +339,7 @@ impl ProvisionIso {
     }
 }
 
-fn decode_files(files: &Map<String, Value>) -> Result<Vec<(String, Vec<u8>)>, ExecError> {
+fn decode_files(files: &BTreeMap<String, SecretOr<String>>) -> Result<Vec<(String, Vec<u8>)>, ExecError> {
     let mut seen = BTreeSet::new();
     files
         .iter()
@@ -372,7 +351,8 @@ fn decode_files(files: &Map<String, Value>) -> Result<Vec<(String, Vec<u8>)>, Ex
                     format!("files: {raw_name:?} becomes {name:?}, which another file already uses"),
                 ));
             }
-            let encoded: String = value.as_str().unwrap_or_default().split_ascii_whitespace().collect();
+            let value = super::revealed(value, &format!("files.{raw_name}"))?;
+            let encoded: String = value.split_ascii_whitespace().collect();
             let contents = base64::engine::general_purpose::STANDARD
                 .decode(encoded)
                 .map_err(|e| ExecError::new("BAD_REQUEST", format!("files.{raw_name} is not base64: {e}")))?;
@@ -404,6 +384,14 @@ fn sanitise_file_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `create-provision-iso` payload read and checked the way the executor does.
+    fn provision(payload: Value) -> Result<ProvisionIso, ExecError> {
+        match super::super::typed(Command::CreateProvisionIso, &payload)?.params {
+            Params::CreateProvisionIso(request) => ProvisionIso::from_params(&request),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn heredoc_terminator_avoids_the_content_and_a_newline_is_added() {
@@ -443,17 +431,17 @@ mod tests {
 
     #[test]
     fn provision_requests_are_validated() {
-        let err = |payload: Value| ProvisionIso::from_payload(&payload).err().map(|e| e.to_string());
+        let err = |payload: Value| provision(payload).err().map(|e| e.to_string());
         assert_eq!(
             err(json!({"files": {"a": "YQ=="}})).as_deref(),
-            Some("vmid required for proxmox.create-provision-iso")
+            Some("BAD_REQUEST: vmid required for proxmox.create-provision-iso")
         );
-        assert!(err(json!({"vmid": 1, "files": {}})).is_some_and(|e| e.starts_with("files required")));
+        assert!(err(json!({"vmid": 1, "files": {}})).is_some_and(|e| e.starts_with("BAD_REQUEST: files required")));
         assert!(err(json!({"vmid": 1, "files": {"a": "%%"}})).is_some_and(|e| e.starts_with("BAD_REQUEST")));
         assert!(err(json!({"vmid": 1, "files": {"a b": "", "a_b": ""}})).is_some_and(|e| e.starts_with("BAD_REQUEST")));
         assert!(err(json!({"vmid": 1, "files": {"a": ""}, "isoStorage": "x y"}))
             .is_some_and(|e| e.starts_with("BAD_REQUEST")));
-        let iso = ProvisionIso::from_payload(&json!({"vmid": "7", "files": {"meta data": "aGk="}})).expect("valid");
+        let iso = provision(json!({"vmid": "7", "files": {"meta data": "aGk="}})).expect("valid");
         assert_eq!(
             (iso.name.as_str(), iso.storage.as_str()),
             ("vm-7-provision.iso", "local")
@@ -516,7 +504,7 @@ mod tests {
 
         fn request(root: &Path) -> (ProvisionIso, String) {
             let payload = json!({"vmid": 7, "files": {"user-data": "I2Nsb3VkLWNvbmZpZwo=", "a b": "JCh4KQo="}});
-            let iso = ProvisionIso::from_payload(&payload).expect("valid");
+            let iso = provision(payload).expect("valid");
             let iso_dir = root.join("iso");
             let script = iso
                 .script()

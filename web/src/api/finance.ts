@@ -1,6 +1,5 @@
 // Finance (api-domains.md §7, docs/api.md): operations and the daily stats the server
-// computes in SQL. The Finance page still aggregates operations itself, since the stats
-// routes cannot narrow to a project and count UTC days where the page's period is local.
+// computes in SQL, over the browser's local days and, when asked, one project.
 
 import { api } from './client';
 import { fetchAll, fetchListPage, type ListQuery } from './lists';
@@ -34,7 +33,7 @@ export interface Money {
   net_profit: number;
 }
 
-/** One UTC day of `GET /finance/daily-stats`; the top-level figures are USD only. */
+/** One local day of `GET /finance/daily-stats`; the top-level figures are USD only. */
 export interface DayStats extends Money {
   date: string;
   by_currency: Record<string, Money>;
@@ -42,7 +41,34 @@ export interface DayStats extends Money {
   total_farmed: Record<string, { gold: number }>;
 }
 
+/** One project's figures over a period of `GET /finance/breakdown`. */
+export interface ProjectTotals {
+  by_currency: Record<string, Money>;
+  /** The gold amount of its sales. */
+  gold_sold: number;
+  /** Mean sale price ($ per 1000 g) over the period; null without priced sales. */
+  gold_price: number | null;
+  /** The same mean per local day that has one. */
+  gold_price_by_day: Record<string, number>;
+}
+
+/** A period per project ('' for operations without one) and its expenses per currency and category. */
+export interface Breakdown {
+  by_project: Record<string, ProjectTotals>;
+  /** Gold sold and the mean sale price over every project of the view. */
+  gold_sold: number;
+  gold_price: number | null;
+  expenses_by_category: Record<string, Record<string, number>>;
+}
+
 const OPS = '/finance/operations';
+
+/** The stats routes' query: inclusive local days, the browser's offset, and a project if given. */
+function periodQuery(from: string, to: string, project?: string): string {
+  const q = new URLSearchParams({ from, to, tz_offset_minutes: String(tzOffsetMinutes()) });
+  if (project !== undefined) q.set('project_id', project);
+  return q.toString();
+}
 
 export const financeApi = {
   page: (q: ListQuery) => fetchListPage<Operation>(OPS, q),
@@ -50,7 +76,23 @@ export const financeApi = {
   create: (body: Partial<Operation>) => api.post<Operation>(OPS, body),
   patch: (id: string, body: Partial<Operation>) => api.patch<Operation>(`${OPS}/${encodeURIComponent(id)}`, body),
   remove: (id: string) => api.delete<{ id: string; deleted: boolean }>(`${OPS}/${encodeURIComponent(id)}`),
-  /** Days with operations between two inclusive `YYYY-MM-DD` UTC dates, keyed by date. */
-  dailyStats: (from: string, to: string) =>
-    api.get<Record<string, DayStats>>(`/finance/daily-stats?${new URLSearchParams({ from, to }).toString()}`),
+  /**
+   * Days with operations between two inclusive local `YYYY-MM-DD` dates, keyed by date; of
+   * one project when `project` is given ('' for operations without one).
+   */
+  dailyStats: (from: string, to: string, project?: string) =>
+    api.get<Record<string, DayStats>>(`/finance/daily-stats?${periodQuery(from, to, project)}`),
+  /** The period between two inclusive local dates per project and expense category; same narrowing. */
+  breakdown: (from: string, to: string, project?: string) =>
+    api.get<Breakdown>(`/finance/breakdown?${periodQuery(from, to, project)}`),
 };
+
+/** Local time minus UTC now, in minutes: the server counts days where the user lives. */
+export const tzOffsetMinutes = () => -new Date().getTimezoneOffset();
+
+/** `YYYY-MM-DD` of an epoch-ms time in local time, the day the stats above count in. */
+export function localDay(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}

@@ -1,14 +1,13 @@
 // Project performance, expenses distribution and cost structure over the
-// period (web-ui.md §2.12): the page hands in the period's operations (the
-// server narrows them by period and project); the per project and per
-// category sums are small and done here, in USD only, since money is never
-// summed across currencies.
+// period (web-ui.md §2.12), from the server's breakdown of the period (narrowed
+// by the page's project): USD figures per project and USD expenses per
+// category, since money is never summed across currencies.
 
 import { useMemo } from 'react';
 import { Card, Empty, Progress, Table } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { S } from '../../strings';
-import type { Operation } from '../../api/finance';
+import type { Breakdown } from '../../api/finance';
 import Donut from './Donut';
 
 const F = S.finance;
@@ -30,38 +29,31 @@ export function periodFilters(from: string, to: string): Record<string, string> 
 }
 
 export default function Analysis({
-  ops,
+  breakdown,
   projectName,
   money,
 }: {
-  /** The period's operations, undefined while loading. */
-  ops: Operation[] | undefined;
+  /** The period per project and expense category, undefined while loading. */
+  breakdown: Breakdown | undefined;
   projectName: (id: string | null | undefined) => string;
   money: (v: number, currency: string) => string;
 }) {
   const { rows, costs, totalCost } = useMemo(() => {
-    const perProject = new Map<string, PerfRow>();
-    const costs = new Map<string, number>();
-    for (const op of ops ?? []) {
-      if (op.currency !== 'USD') continue;
-      const key = op.project_id || '';
-      const row = perProject.get(key) ?? { key, name: key ? projectName(key) : F.perfGlobal, income: 0, expenses: 0, gold: 0 };
-      if (op.type === 'expense') {
-        row.expenses += op.amount;
-        costs.set(op.category, (costs.get(op.category) ?? 0) + op.amount);
-      } else {
-        row.income += op.amount;
-        row.gold += op.gold_amount ?? 0;
-      }
-      perProject.set(key, row);
-    }
-    const sortedCosts = [...costs.entries()].sort((a, b) => b[1] - a[1]);
-    return {
-      rows: [...perProject.values()].sort((a, b) => b.income - b.expenses - (a.income - a.expenses)),
-      costs: sortedCosts,
-      totalCost: sortedCosts.reduce((s, [, v]) => s + v, 0),
-    };
-  }, [ops, projectName]);
+    // Projects with USD operations, and those whose sales sold gold (for USD).
+    const rows: PerfRow[] = Object.entries(breakdown?.by_project ?? {})
+      .filter(([, p]) => p.by_currency.USD)
+      .map(([key, p]) => ({
+        key,
+        name: key ? projectName(key) : F.perfGlobal,
+        income: p.by_currency.USD.total_revenue,
+        expenses: p.by_currency.USD.total_expenses,
+        gold: p.gold_sold,
+      }))
+      .sort((a, b) => b.income - b.expenses - (a.income - a.expenses));
+    const costs = Object.entries(breakdown?.expenses_by_category.USD ?? {}).sort((a, b) => b[1] - a[1]);
+    // The bars' shares need the whole: a sum of USD amounts only.
+    return { rows, costs, totalCost: costs.reduce((s, [, v]) => s + v, 0) };
+  }, [breakdown, projectName]);
 
   const columns: ColumnsType<PerfRow> = [
     { key: 'name', title: F.perfScope, dataIndex: 'name' },
@@ -95,7 +87,7 @@ export default function Analysis({
           rowKey="key"
           columns={columns}
           dataSource={rows}
-          loading={!ops}
+          loading={!breakdown}
           pagination={false}
           data-testid="fin-perf"
           locale={{ emptyText: F.noTotals }}

@@ -27,7 +27,6 @@ import {
 import DateField from '../../components/DateField';
 import LoadError from '../../components/crud/LoadError';
 import { DAY_MS, formatDateTime } from '../../format';
-import { goldSoldByProject } from '../../models/finance';
 import { usePolling } from '../../hooks';
 import { S } from '../../strings';
 import { PALETTES } from '../../theme';
@@ -38,6 +37,9 @@ import {
   EXPENSE_CATEGORIES,
   INCOME_CATEGORIES,
   financeApi,
+  localDay,
+  type Breakdown,
+  type DayStats,
   type Operation,
   type OpType,
 } from '../../api/finance';
@@ -54,11 +56,7 @@ const COLORS = { income: PALETTES.dark.success, expense: PALETTES.dark.danger, p
 const GOLD_COLORS = [PALETTES.dark.warning, PALETTES.dark.paused, PALETTES.dark.brandWarning, PALETTES.dark.info];
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const ymdOf = (ms: number) => {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-};
-const localInput = (ms: number) => `${ymdOf(ms)}T${pad(new Date(ms).getHours())}:${pad(new Date(ms).getMinutes())}`;
+const localInput = (ms: number) => `${localDay(ms)}T${pad(new Date(ms).getHours())}:${pad(new Date(ms).getMinutes())}`;
 
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const grouped = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 0 });
@@ -151,21 +149,21 @@ function SeriesSettings({ series, config, onSave }: { series: Series[]; config: 
   );
 }
 
-/** Local calendar day of an epoch-ms time. */
-const dayOf = (ms: number) => ymdOf(ms);
-
 function Summary({
   from,
   to,
-  ops,
+  breakdown,
+  stats,
   error,
   retry,
   projectName,
 }: {
   from: string;
   to: string;
-  /** The period's operations (narrowed to the toolbar's project), undefined while loading. */
-  ops: Operation[] | undefined;
+  /** The server's figures of the period per project (narrowed to the toolbar's project), undefined while loading. */
+  breakdown: Breakdown | undefined;
+  /** The server's figures per local day of the period (same narrowing), undefined while loading. */
+  stats: Record<string, DayStats> | undefined;
   error: unknown;
   retry: () => void;
   projectName: (id: string) => string;
@@ -183,37 +181,29 @@ function Summary({
     );
   const days = useMemo(() => daysBetween(from, to), [from, to]);
 
-  // Totals per currency, USD per day, gold farmed per project, and the mean
-  // sale price per project and day. The stats routes cannot narrow to a
-  // project, so the toolbar's filter is applied to the operations here.
+  // Totals per currency, USD per day and gold farmed per project are the server's daily
+  // stats (local days, the toolbar's project); the period's totals add up its days. The gold
+  // sold and the sale prices per project come from the server's breakdown of the period.
   const agg = useMemo(() => {
     const perCurrency: Record<string, { income: number; expense: number }> = {};
     const farmed: Record<string, number> = {};
     const usdByDay: Record<string, { income: number; expense: number }> = {};
-    const prices: Record<string, Record<string, { sum: number; n: number }>> = {};
-    for (const op of ops ?? []) {
-      const t = (perCurrency[op.currency] ??= { income: 0, expense: 0 });
-      const d = dayOf(op.date);
-      if (op.type === 'income') t.income += op.amount;
-      else t.expense += op.amount;
-      if (op.currency === 'USD') {
-        const u = (usdByDay[d] ??= { income: 0, expense: 0 });
-        if (op.type === 'income') u.income += op.amount;
-        else u.expense += op.amount;
+    for (const day of Object.values(stats ?? {})) {
+      for (const [cur, m] of Object.entries(day.by_currency)) {
+        if (!cur) continue;
+        const t = (perCurrency[cur] ??= { income: 0, expense: 0 });
+        t.income += m.total_revenue;
+        t.expense += m.total_expenses;
       }
-      if (op.type === 'income' && op.currency === 'gold' && op.project_id) farmed[op.project_id] = (farmed[op.project_id] ?? 0) + op.amount;
-      if (op.type === 'income' && op.category === 'sale' && typeof op.gold_price_at_time === 'number') {
-        const p = ((prices[op.project_id || ''] ??= {})[d] ??= { sum: 0, n: 0 });
-        p.sum += op.gold_price_at_time;
-        p.n += 1;
-      }
+      if (day.by_currency.USD) usdByDay[day.date] = { income: day.total_revenue, expense: day.total_expenses };
+      for (const [p, g] of Object.entries(day.total_farmed)) if (p) farmed[p] = (farmed[p] ?? 0) + g.gold;
     }
-    // Gold sold per project and the mean of its sale prices, as the Overview has it.
-    return { perCurrency, farmed, usdByDay, prices, sold: goldSoldByProject(ops ?? []) };
-  }, [ops]);
+    return { perCurrency, farmed, usdByDay };
+  }, [stats]);
   const totals = agg;
+  const projectsOf = Object.entries(breakdown?.by_project ?? {}).sort(([x], [y]) => x.localeCompare(y));
 
-  if (error && !ops) {
+  if (error && !(breakdown && stats)) {
     return <LoadError className="" title={S.ws.loadFailed} error={error} retry={retry} />;
   }
 
@@ -235,10 +225,9 @@ function Summary({
 
   // Gold Sold: the total and the mean sale price per 1000 g; with several projects, one
   // line each above the total.
-  const soldRows = Object.entries(agg.sold).sort(([x], [y]) => x.localeCompare(y));
-  if (soldRows.length) {
-    const all = soldRows.reduce((t, [, g]) => ({ gold: t.gold + g.gold, priceSum: t.priceSum + g.priceSum, n: t.n + g.n }), { gold: 0, priceSum: 0, n: 0 });
-    const rate = (g: { priceSum: number; n: number }) => (g.n ? F.perThousand(g.priceSum / g.n) : '');
+  const soldRows = projectsOf.filter(([, p]) => p.gold_sold > 0);
+  if (breakdown && soldRows.length) {
+    const rate = (price: number | null) => (price === null ? '' : F.perThousand(price));
     cards.push({
       label: F.goldSold,
       testId: 'fin-gold-sold',
@@ -249,16 +238,16 @@ function Summary({
               {soldRows.map(([p, g]) => (
                 <li key={p || '-'}>
                   <span>{p ? projectName(p) : F.noProject}</span>
-                  <strong>{money(g.gold, 'gold')}</strong>
-                  <small>{rate(g)}</small>
+                  <strong>{money(g.gold_sold, 'gold')}</strong>
+                  <small>{rate(g.gold_price)}</small>
                 </li>
               ))}
             </ul>
           )}
           <div className="bm-fin-sold-total" data-testid="fin-gold-total">
-            <span>{money(all.gold, 'gold')}</span>
+            <span>{money(breakdown.gold_sold, 'gold')}</span>
             <small className="bm-muted">
-              {F.avgPrice} {rate(all)}
+              {F.avgPrice} {rate(breakdown.gold_price)}
             </small>
           </div>
         </>
@@ -275,19 +264,16 @@ function Summary({
     { key: 'profit', name: F.chartProfit, color: COLORS.profit, kind: 'line', values: days.map((d) => (running += netOf(d))) },
     { key: 'net', name: F.chartNet, color: COLORS.net, kind: 'bar', hidden: true, values: days.map(netOf) },
     // One gold price line per project on the right axis, as the reference draws TBC and Midnight apart.
-    ...Object.keys(agg.prices)
-      .sort()
+    ...projectsOf
+      .filter(([, t]) => t.gold_price !== null)
       .map(
-        (p, i): Series => ({
+        ([p, t], i): Series => ({
           key: `gold:${p || '-'}`,
           name: F.goldPriceOf(p ? projectName(p) : F.noProject),
           color: GOLD_COLORS[i % GOLD_COLORS.length],
           kind: 'line',
           right: true,
-          values: days.map((d) => {
-            const x = agg.prices[p][d];
-            return x ? x.sum / x.n : null;
-          }),
+          values: days.map((d) => t.gold_price_by_day[d] ?? null),
         }),
       ),
   ];
@@ -296,7 +282,7 @@ function Summary({
 
   return (
     <>
-      {!ops ? (
+      {!breakdown || !stats ? (
         <Skeleton active paragraph={{ rows: 2 }} />
       ) : cards.length ? (
         <StatCards stats={cards} />
@@ -315,7 +301,7 @@ function Summary({
           </Popover>
         }
       >
-        {ops && ops.length ? (
+        {stats && Object.keys(stats).length ? (
           <DayChart
             days={days}
             series={series}
@@ -454,9 +440,9 @@ export default function FinancePage() {
   const [params, setParams] = useSearchParams();
   const tab = params.get('tab') === 'transactions' ? 'transactions' : 'summary';
   const [preset, setPreset] = useState<Preset>('d30');
-  const [custom, setCustom] = useState(() => ({ from: ymdOf(Date.now() - 29 * DAY_MS), to: ymdOf(Date.now()) }));
+  const [custom, setCustom] = useState(() => ({ from: localDay(Date.now() - 29 * DAY_MS), to: localDay(Date.now()) }));
   const { from, to } =
-    preset === 'custom' ? custom : { from: ymdOf(Date.now() - (PRESETS[preset] - 1) * DAY_MS), to: ymdOf(Date.now()) };
+    preset === 'custom' ? custom : { from: localDay(Date.now() - (PRESETS[preset] - 1) * DAY_MS), to: localDay(Date.now()) };
   const [dialog, setDialog] = useState<{ editing: Operation | null } | null>(null);
   // Toolbar project: narrows the cards, charts, analysis and the table ('' = all, '-' = none).
   const [project, setProject] = useState('');
@@ -468,14 +454,15 @@ export default function FinancePage() {
 
   // "-" asks for operations without a project.
   const projectFilter = (p: string | undefined) => (p === '-' ? '' : p || undefined);
-  const loadOps = useCallback(
-    () => financeApi.all({ filters: { ...periodFilters(from, to), project_id: projectFilter(project) } }),
-    [from, to, project],
-  );
-  const periodOps = usePolling<Operation[]>(loadOps, STATS_POLL_MS);
+  const loadBreakdown = useCallback(() => financeApi.breakdown(from, to, projectFilter(project)), [from, to, project]);
+  const periodBreakdown = usePolling<Breakdown>(loadBreakdown, STATS_POLL_MS);
   // The poll keeps its loader between ticks: a new period or project asks at once.
-  const { refresh: refreshOps } = periodOps;
-  useEffect(() => refreshOps(), [loadOps, refreshOps]);
+  const { refresh: refreshBreakdown } = periodBreakdown;
+  useEffect(() => refreshBreakdown(), [loadBreakdown, refreshBreakdown]);
+  const loadDays = useCallback(() => financeApi.dailyStats(from, to, projectFilter(project)), [from, to, project]);
+  const periodDays = usePolling<Record<string, DayStats>>(loadDays, STATS_POLL_MS);
+  const { refresh: refreshDays } = periodDays;
+  useEffect(() => refreshDays(), [loadDays, refreshDays]);
 
   // The table follows the period and the toolbar's project too (its own project filter narrows further only when the toolbar shows all).
   const filtersOf = useCallback(
@@ -505,7 +492,7 @@ export default function FinancePage() {
     const st = table.state;
     try {
       const rows = await financeApi.all({ sort: st.sort, order: st.order, q: st.q, filters: filtersOf(st) });
-      download(`finance_transactions_${ymdOf(Date.now())}.csv`, toCsv(rows, projectName));
+      download(`finance_transactions_${localDay(Date.now())}.csv`, toCsv(rows, projectName));
       message.success(F.exported(rows.length));
     } catch (e) {
       message.error(errorMessage(e));
@@ -677,8 +664,19 @@ export default function FinancePage() {
             label: F.tabSummary,
             children: (
               <>
-                <Summary from={from} to={to} ops={periodOps.data} error={periodOps.error} retry={periodOps.refresh} projectName={projectName} />
-                <Analysis ops={periodOps.data} projectName={projectName} money={money} />
+                <Summary
+                  from={from}
+                  to={to}
+                  breakdown={periodBreakdown.data}
+                  stats={periodDays.data}
+                  error={periodBreakdown.error ?? periodDays.error}
+                  retry={() => {
+                    refreshBreakdown();
+                    refreshDays();
+                  }}
+                  projectName={projectName}
+                />
+                <Analysis breakdown={periodBreakdown.data} projectName={projectName} money={money} />
               </>
             ),
           },

@@ -17,9 +17,8 @@ import { DAY_MS } from '../../format';
 import { S } from '../../strings';
 import { activeCount, botLabel, fleetCounts, projectList, useProjectSettings } from '../../models/bots';
 import GettingStarted from './GettingStarted';
-import { financeApi } from '../../api/finance';
+import { financeApi, localDay } from '../../api/finance';
 import { MAX_LIMIT } from '../../api/lists';
-import { goldSoldByProject } from '../../models/finance';
 import { notesApi } from '../../api/workspace';
 import { proxyAddress } from '../../models/expiry';
 import ServerSection from './ServerSection';
@@ -144,28 +143,23 @@ interface Finance {
 const money = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const goldText = (n: number) => `${Math.round(n).toLocaleString('fr-FR')} g`;
 
-/** `YYYY-MM-DD` of an epoch-ms time in UTC, the day the server's stats count in. */
-const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
 async function loadFinance(): Promise<Finance> {
   // The last 30 days with today: the Finance page's default period. USD income and expenses
-  // are the server's daily stats (UTC days); gold sold per project has no server aggregate,
-  // so the period's sales are grouped here.
+  // are the server's daily stats over the same local days as that page, and the gold sold per
+  // project its breakdown of them, as that page's gold-sold card shows.
   const now = Date.now();
   const cutoff = new Date(now).setHours(0, 0, 0, 0) - 29 * DAY_MS;
-  const [days, sales] = await Promise.all([
-    financeApi.dailyStats(utcDay(now - 29 * DAY_MS), utcDay(now)),
-    financeApi.all({ filters: { type: 'income', category: 'sale', from: String(cutoff) } }),
+  const [days, breakdown] = await Promise.all([
+    financeApi.dailyStats(localDay(cutoff), localDay(now)),
+    financeApi.breakdown(localDay(cutoff), localDay(now)),
   ]);
   const usd = Object.values(days);
   return {
     income: usd.reduce((s, d) => s + d.total_revenue, 0),
     expenses: usd.reduce((s, d) => s + d.total_expenses, 0),
-    gold: Object.entries(goldSoldByProject(sales)).map(([project, g]) => ({
-      project,
-      grams: g.gold,
-      perK: g.n ? g.priceSum / g.n : 0,
-    })),
+    gold: Object.entries(breakdown.by_project)
+      .filter(([, p]) => p.gold_sold > 0)
+      .map(([project, p]) => ({ project, grams: p.gold_sold, perK: p.gold_price ?? 0 })),
   };
 }
 
