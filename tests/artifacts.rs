@@ -38,24 +38,8 @@ async fn world(args: &[&str]) -> (World, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(tmp.path(), args, &[]).await.unwrap();
     let admin = server.setup_admin().await;
-    let op = server.user("op@example.com", "default", "api").await;
-    let me = server.call_ok("GET", "/api/v1/auth/whoami", &op, None).await;
-    let op_id = me["data"]["uid"].as_str().unwrap().to_owned();
-    server
-        .call_ok(
-            "PUT",
-            "/api/v1/license/licenses/lic",
-            &admin,
-            Some(json!({ "type": "perpetual" })),
-        )
-        .await;
-    server
-        .call_ok(
-            "PUT",
-            &format!("/api/v1/license/entitlements/{op_id}"),
-            &admin,
-            Some(json!({ "modules": ["runner", "tools"] })),
-        )
+    let (op, op_id) = server
+        .licensed_user(&admin, "op@example.com", &["runner", "tools"])
         .await;
     for vm in [VM, OTHER_VM] {
         let (status, _) = server

@@ -46,6 +46,36 @@ fn build_shim(dir: &Path) -> PathBuf {
     shim
 }
 
+/// A data directory whose syncs the shim records in `shadow`.
+struct Rig {
+    data: PathBuf,
+    shadow: PathBuf,
+    shim: PathBuf,
+}
+
+impl Rig {
+    fn new(dir: &Path) -> Self {
+        let (data, shadow) = (dir.join("data"), dir.join("synced"));
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::create_dir_all(&shadow).unwrap();
+        Rig {
+            // The shim compares against the path the kernel reports, so resolve any symlink in it.
+            data: data.canonicalize().unwrap(),
+            shadow,
+            shim: build_shim(dir),
+        }
+    }
+
+    /// The environment that makes the server run under the shim.
+    fn envs(&self) -> [(&'static str, &str); 3] {
+        [
+            ("LD_PRELOAD", self.shim.to_str().unwrap()),
+            ("SYNC_SHADOW_WATCH", self.data.to_str().unwrap()),
+            ("SYNC_SHADOW_DIR", self.shadow.to_str().unwrap()),
+        ]
+    }
+}
+
 /// Leaves in `data` only what the disk held at the last syncs `shadow` recorded.
 fn cut_power(data: &Path, shadow: &Path) {
     let listing = std::fs::read_to_string(shadow.join(".listing")).unwrap_or_default();
@@ -68,18 +98,8 @@ fn cut_power(data: &Path, shadow: &Path) {
 #[tokio::test]
 async fn acknowledged_writes_survive_a_power_cut() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let shadow = tmp.path().join("synced");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::create_dir_all(&shadow).unwrap();
-    // The shim compares against the path the kernel reports, so resolve any symlink in it.
-    let data = data.canonicalize().unwrap();
-    let shim = build_shim(tmp.path());
-    let envs = [
-        ("LD_PRELOAD", shim.to_str().unwrap()),
-        ("SYNC_SHADOW_WATCH", data.to_str().unwrap()),
-        ("SYNC_SHADOW_DIR", shadow.to_str().unwrap()),
-    ];
+    let rig = Rig::new(tmp.path());
+    let (data, shadow, envs) = (&rig.data, &rig.shadow, rig.envs());
     let server = TestServer::start_in(&data, &[], &envs).await.unwrap();
     let token = server.setup_admin().await;
 
@@ -152,17 +172,8 @@ async fn acknowledged_writes_survive_a_power_cut() {
 #[tokio::test]
 async fn a_fresh_start_is_on_disk_before_it_answers() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let shadow = tmp.path().join("synced");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::create_dir_all(&shadow).unwrap();
-    let data = data.canonicalize().unwrap();
-    let shim = build_shim(tmp.path());
-    let envs = [
-        ("LD_PRELOAD", shim.to_str().unwrap()),
-        ("SYNC_SHADOW_WATCH", data.to_str().unwrap()),
-        ("SYNC_SHADOW_DIR", shadow.to_str().unwrap()),
-    ];
+    let rig = Rig::new(tmp.path());
+    let (data, shadow, envs) = (&rig.data, &rig.shadow, rig.envs());
     // Killed at once: the background jobs' first commits would sync the WAL too.
     TestServer::start_in(&data, &[], &envs).await.unwrap().kill();
     cut_power(&data, &shadow);

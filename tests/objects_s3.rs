@@ -194,25 +194,7 @@ async fn an_artifact_streams_into_the_bucket_in_parts_and_downloads_by_range() {
     let bucket = new_bucket(&endpoint).await;
     let (server, _tmp) = start(&endpoint, &bucket).await;
     let admin = server.setup_admin().await;
-    let op = server.user("op@example.com", "default", "api").await;
-    let me = server.call_ok("GET", "/api/v1/auth/whoami", &op, None).await;
-    let op_id = me["data"]["uid"].as_str().unwrap().to_owned();
-    server
-        .call_ok(
-            "PUT",
-            "/api/v1/license/licenses/lic",
-            &admin,
-            Some(json!({ "type": "perpetual" })),
-        )
-        .await;
-    server
-        .call_ok(
-            "PUT",
-            &format!("/api/v1/license/entitlements/{op_id}"),
-            &admin,
-            Some(json!({ "modules": ["runner"] })),
-        )
-        .await;
+    let (op, _) = server.licensed_user(&admin, "op@example.com", &["runner"]).await;
     let vm = "vm-0000-s3s3-0001";
     let (status, _) = server
         .call("POST", "/api/v1/vm/register", &op, Some(json!({ "vm_uuid": vm })))

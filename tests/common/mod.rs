@@ -242,6 +242,26 @@ pub async fn json_of(res: reqwest::Response, status: u16) -> Value {
 }
 
 impl TestServer {
+    /// An `api` user of the default tenant entitled to `modules` under a perpetual licence
+    /// (granted by `admin`): their token and user id.
+    pub async fn licensed_user(&self, admin: &str, email: &str, modules: &[&str]) -> (String, String) {
+        let token = self.user(email, "default", "api").await;
+        let me = self.call_ok("GET", "/api/v1/auth/whoami", &token, None).await;
+        let id = me["data"]["uid"].as_str().expect("whoami names the user").to_owned();
+        let licence = json!({ "type": "perpetual" });
+        self.call_ok("PUT", "/api/v1/license/licenses/lic", admin, Some(licence))
+            .await;
+        let entitlement = json!({ "modules": modules });
+        self.call_ok(
+            "PUT",
+            &format!("/api/v1/license/entitlements/{id}"),
+            admin,
+            Some(entitlement),
+        )
+        .await;
+        (token, id)
+    }
+
     /// Creates a user with the CLI (tenant created if new) and signs them in.
     pub async fn user(&self, email: &str, tenant: &str, role: &str) -> String {
         let (ok, _, err) = run_cli(
