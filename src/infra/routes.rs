@@ -53,6 +53,19 @@ async fn relay_api(state: &AppState, me: &Principal, via: &Via, payload: Payload
     relay::run(state, me, via, payload, API_TIMEOUT).await
 }
 
+/// A Proxmox write: audited as `what` on `action`, then relayed.
+async fn write(
+    state: &AppState,
+    me: &Principal,
+    via: &Via,
+    action: Action,
+    what: String,
+    payload: Payload,
+) -> ApiResult<Value> {
+    relay::audit(state, me, action, what).await?;
+    relay_api(state, me, via, payload).await
+}
+
 /// Node and vmid from the path, checked.
 fn vm_path(node: &str, vmid: &str) -> ApiResult<(String, VmId)> {
     Ok((rules::node(node).map_err(bad)?, rules::vmid(vmid).map_err(bad)?))
@@ -143,14 +156,17 @@ async fn clone_vm(
         full,
     };
     let payload = on_node(&node, payloads::clone_vm(&vmid, newid, options));
-    relay::audit(
-        &state,
-        &me,
-        Action::Create,
-        format!("proxmox/{node}/qemu/{}/clone", vmid.get()),
-    )
-    .await?;
-    Ok(ok(upid_of(relay_api(&state, &me, &via, payload).await?)))
+    Ok(ok(upid_of(
+        write(
+            &state,
+            &me,
+            &via,
+            Action::Create,
+            format!("proxmox/{node}/qemu/{}/clone", vmid.get()),
+            payload,
+        )
+        .await?,
+    )))
 }
 
 /// A VM's config.
@@ -178,15 +194,18 @@ async fn put_config(
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
     let config = rules::config(&body).map_err(bad)?;
-    relay::audit(
-        &state,
-        &me,
-        Action::Update,
-        format!("proxmox/{node}/qemu/{}/config", vmid.get()),
-    )
-    .await?;
     let payload = on_node(&node, payloads::update_config(&vmid, config));
-    Ok(ok(upid_of(relay_api(&state, &me, &via, payload).await?)))
+    Ok(ok(upid_of(
+        write(
+            &state,
+            &me,
+            &via,
+            Action::Update,
+            format!("proxmox/{node}/qemu/{}/config", vmid.get()),
+            payload,
+        )
+        .await?,
+    )))
 }
 
 /// A Proxmox task's status by UPID.
@@ -219,14 +238,17 @@ async fn power(
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
     let power = rules::action(&action, payloads::vm(&vmid)).map_err(bad)?;
-    relay::audit(
-        &state,
-        &me,
-        Action::Update,
-        format!("proxmox/{node}/qemu/{}/status/{}", vmid.get(), power.command().action()),
-    )
-    .await?;
-    Ok(ok(upid_of(relay_api(&state, &me, &via, on_node(&node, power)).await?)))
+    Ok(ok(upid_of(
+        write(
+            &state,
+            &me,
+            &via,
+            Action::Update,
+            format!("proxmox/{node}/qemu/{}/status/{}", vmid.get(), power.command().action()),
+            on_node(&node, power),
+        )
+        .await?,
+    )))
 }
 
 /// Destroys a VM; `purge` and `destroy-unreferenced-disks` flags are forwarded.
@@ -251,14 +273,17 @@ async fn delete_vm(
         agent_id: query.get("agent_id").cloned(),
         target: query.get("target").cloned(),
     };
-    relay::audit(
-        &state,
-        &me,
-        Action::Delete,
-        format!("proxmox/{node}/qemu/{}", vmid.get()),
-    )
-    .await?;
-    Ok(ok(upid_of(relay_api(&state, &me, &via, on_node(&node, params)).await?)))
+    Ok(ok(upid_of(
+        write(
+            &state,
+            &me,
+            &via,
+            Action::Delete,
+            format!("proxmox/{node}/qemu/{}", vmid.get()),
+            on_node(&node, params),
+        )
+        .await?,
+    )))
 }
 
 /// Sends a key (`ctrl-alt-delete`, `ret`, …) to the VM.
@@ -274,14 +299,15 @@ async fn sendkey(
 ) -> Answer {
     let (node, vmid) = vm_path(&node, &vmid)?;
     let key = rules::key(body.get("key").and_then(Value::as_str)).map_err(bad)?;
-    relay::audit(
+    write(
         &state,
         &me,
+        &via,
         Action::Update,
         format!("proxmox/{node}/qemu/{}/sendkey", vmid.get()),
+        on_node(&node, payloads::send_key(&vmid, &key)),
     )
     .await?;
-    relay_api(&state, &me, &via, on_node(&node, payloads::send_key(&vmid, &key))).await?;
     Ok(ok(json!({ "transport": "proxmox-api-put", "upid": null })))
 }
 
