@@ -33,9 +33,10 @@ use crate::vmops::store::Command;
 
 /// tungstenite zero-fills its whole read buffer on the first read, so each socket keeps this
 /// much resident: with 16 KiB, 10,000 idle agents took 281 MB, with 4 KiB 170 MB
-/// (`benches/agents.rs`). Agent frames are a few hundred bytes; a larger one is read into a
-/// buffer reserved for its length.
-const WS_BUFFER: usize = 4 * 1024;
+/// (`benches/agents.rs`). The agent's heartbeat, its largest regular frame, is about 500
+/// bytes and fits; a larger frame is read into a buffer reserved for its length, this much
+/// per read.
+const WS_BUFFER: usize = 1024;
 
 pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(upgrade))
