@@ -8,7 +8,7 @@
 //!
 //! `cargo bench --bench agents` (release profile); `cargo bench --bench agents -- --agents 1000`
 //! for a quick run (also `--commands`, `--command-rate`, `--beat-rate`, `--beat-secs`,
-//! `--flood`; `--idle` stops after the idle reading). The light clients (one task and a 4 KiB read buffer per socket) run in this
+//! `--flood`; `--idle` stops after the idle readings, 5 s and a minute after connecting). The light clients (one task and a 4 KiB read buffer per socket) run in this
 //! process and share the machine with the server.
 
 use std::collections::{HashMap, VecDeque};
@@ -366,6 +366,14 @@ async fn main() {
         mb(rss_paired)
     );
     if o.idle_only {
+        // The server hands freed heap pages back once a minute (the sweep).
+        tokio::time::sleep(Duration::from_secs(65)).await;
+        println!(
+            "server idle a minute later: VmRSS {:.1} MB (anonymous {:.1}, file {:.1})",
+            mb(status_kb(pid, "VmRSS")),
+            mb(status_kb(pid, "RssAnon")),
+            mb(status_kb(pid, "RssFile"))
+        );
         stop(server);
         return;
     }

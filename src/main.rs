@@ -32,7 +32,6 @@ fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
             telemetry::init(&config);
             runtime()?.block_on(async {
                 let server = startup::build(config, demo).await?;
-                release_freed_memory();
                 server.run().await
             })
         }
@@ -95,16 +94,6 @@ fn tune_the_allocator() {
             libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
             libc::mallopt(libc::M_ARENA_MAX, i32::try_from(cores).unwrap_or(i32::MAX));
         }
-    }
-}
-
-/// Startup (migrations, the router and its OpenAPI document) allocates and frees several
-/// MB; glibc keeps freed memory below live blocks in its heap, so hand those pages back once.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of malloc's own heaps to the OS.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -230,7 +230,8 @@ async fn received(state: &AppState, agent: &AgentPrincipal, bearer: &str, text: 
 
 /// Reads a frame; one that is not a known, well-formed frame gets its error frame.
 fn parse(text: &str) -> Result<AgentFrame, Message> {
-    let value = serde_json::from_str::<Value>(text).map_err(|_| error_frame("INVALID_JSON", "The frame is not JSON", None))?;
+    let value =
+        serde_json::from_str::<Value>(text).map_err(|_| error_frame("INVALID_JSON", "The frame is not JSON", None))?;
     serde_json::from_value(value.clone()).map_err(|e| {
         let request_id = value.get("request_id").and_then(Value::as_str).map(str::to_owned);
         let known = value
