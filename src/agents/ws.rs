@@ -166,18 +166,19 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, mut soc
                     };
                     // Boxed: the work on a frame is far larger than what an idle socket keeps.
                     match Box::pin(received(&state, &agent, &bearer, &text)).await {
-                        Received::Reply(reply) => reply,
                         Received::Wait(pending) => {
                             polls.push(pending);
                             continue;
                         }
-                        Received::TakesPush(reply) => {
+                        Received::TakesPush(reply) if !pushing => {
                             if socket.send(reply).await.is_err() {
                                 break 'claim;
                             }
                             pushing = true;
                             continue 'claim;
                         }
+                        // Every heartbeat of ours lists `push`; only the first starts pushing.
+                        Received::Reply(reply) | Received::TakesPush(reply) => reply,
                         Received::Refused(reply) => {
                             let _ = socket.send(reply).await;
                             break 'claim;
@@ -199,7 +200,7 @@ type Pending = Pin<Box<dyn Future<Output = Message> + Send>>;
 /// What a text frame from the agent calls for.
 enum Received {
     Reply(Message),
-    /// The first heartbeat that lists `push`: reply, then push from now on.
+    /// A heartbeat that lists `push`: reply, then push from now on if not yet.
     TakesPush(Message),
     /// A `next_command`, answered when it is done waiting.
     Wait(Pending),
