@@ -8,7 +8,7 @@
 //!
 //! `cargo bench --bench agents` (release profile); `cargo bench --bench agents -- --agents 1000`
 //! for a quick run (also `--commands`, `--command-rate`, `--beat-rate`, `--beat-secs`,
-//! `--flood`). The light clients (one task and a 4 KiB read buffer per socket) run in this
+//! `--flood`; `--idle` stops after the idle readings, 5 s and a minute after connecting). The light clients (one task and a 4 KiB read buffer per socket) run in this
 //! process and share the machine with the server.
 
 use std::collections::{HashMap, VecDeque};
@@ -48,6 +48,8 @@ struct Options {
     beat_rate: f64,
     beat_window: Duration,
     flood: u32,
+    /// Stop after the idle reading (`--idle`).
+    idle_only: bool,
 }
 
 fn options() -> Options {
@@ -58,6 +60,7 @@ fn options() -> Options {
         beat_rate: 1_000.0,
         beat_window: Duration::from_secs(15),
         flood: 3,
+        idle_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -74,6 +77,7 @@ fn options() -> Options {
             "--beat-rate" => o.beat_rate = number(),
             "--beat-secs" => o.beat_window = Duration::from_secs_f64(number()),
             "--flood" => o.flood = number() as u32,
+            "--idle" => o.idle_only = true,
             // cargo passes `--bench`; nothing else is ours.
             _ => {}
         }
@@ -352,10 +356,27 @@ async fn main() {
     let rss_idle = status_kb(pid, "VmRSS");
     let hwm_idle = status_kb(pid, "VmHWM");
     println!(
-        "server idle with {n} connected: VmRSS {:.1} MB, VmHWM {:.1} MB",
+        "server idle with {n} connected: VmRSS {:.1} MB (anonymous {:.1}, file {:.1}), VmHWM {:.1} MB; \
+         {:.1} KB per socket over the paired server ({:.1} MB)",
         mb(rss_idle),
-        mb(hwm_idle)
+        mb(status_kb(pid, "RssAnon")),
+        mb(status_kb(pid, "RssFile")),
+        mb(hwm_idle),
+        (rss_idle.saturating_sub(rss_paired)) as f64 / n as f64,
+        mb(rss_paired)
     );
+    if o.idle_only {
+        // The server hands freed heap pages back once a minute (the sweep).
+        tokio::time::sleep(Duration::from_secs(65)).await;
+        println!(
+            "server idle a minute later: VmRSS {:.1} MB (anonymous {:.1}, file {:.1})",
+            mb(status_kb(pid, "VmRSS")),
+            mb(status_kb(pid, "RssAnon")),
+            mb(status_kb(pid, "RssFile"))
+        );
+        stop(server);
+        return;
+    }
 
     // Heartbeats at a steady rate.
     let cpu = cpu_time(pid);

@@ -4,25 +4,17 @@
 //! is bound: on a fresh directory it includes creating the database, every migration and
 //! the vault key.
 //!
-//! `cargo bench --bench foundation` (builds the release profile). Results go in
-//! docs/benchmarks.md. Not a test: it asserts nothing and prints figures.
+//! `cargo bench --bench foundation` (builds the release profile); `-- idle` measures idle
+//! memory only. Results go in docs/benchmarks.md. Not a test: it asserts nothing and prints
+//! figures.
 
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{create_user, spawn, stop, wait_ok, BIN};
+use support::{create_user, spawn, status_kb, stop, wait_ok, BIN};
 
 const PORT: u16 = 18733;
 const RUNS: usize = 20;
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -34,8 +26,11 @@ async fn main() {
     let client = reqwest::Client::new();
     let ready = format!("http://127.0.0.1:{PORT}/api/v1/health/ready");
 
+    let idle_only = std::env::args().any(|a| a == "idle");
+    let runs = if idle_only { 0 } else { RUNS };
+
     let mut fresh = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let dir = tempfile::tempdir().unwrap();
         let started = Instant::now();
         let child = spawn(PORT, dir.path());
@@ -52,7 +47,7 @@ async fn main() {
     create_user(tmp.path(), "bench@example.com", "bench password");
 
     let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let started = Instant::now();
         let child = spawn(PORT, tmp.path());
         wait_ok(&client, &ready).await;
@@ -92,8 +87,24 @@ async fn main() {
             .unwrap();
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss = rss_kib(child.id());
+    let pid = child.id();
+    let (rss, anon, file) = (
+        status_kb(pid, "VmRSS"),
+        status_kb(pid, "RssAnon"),
+        status_kb(pid, "RssFile"),
+    );
     stop(child);
+
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "idle RSS after a sign-in, 8 failed ones and a few requests: {:.1} MB (anonymous {:.1}, file {:.1})",
+        mb(rss),
+        mb(anon),
+        mb(file)
+    );
+    if idle_only {
+        return;
+    }
 
     let size = std::fs::metadata(BIN).unwrap().len();
     println!(
@@ -107,10 +118,6 @@ async fn main() {
         percentile(&times, 0.5),
         percentile(&times, 0.9),
         times[times.len() - 1]
-    );
-    println!(
-        "idle RSS after a sign-in, 8 failed ones and a few requests: {:.1} MB",
-        rss as f64 / 1024.0
     );
     println!("binary {BIN}: {:.1} MB", size as f64 / 1_000_000.0);
 }

@@ -6,7 +6,7 @@ use botmox::{db, ops, startup, telemetry};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    return_large_allocations_to_the_os();
+    tune_the_allocator();
     keep_new_files_private();
     let cli = Cli::parse();
     let config = match Config::resolve(cli.data_dir, cli.settings) {
@@ -77,14 +77,23 @@ fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Each password hash allocates 19 MiB. glibc would otherwise raise its mmap threshold after
-/// the first such free and keep later ones in its heaps for good, so a few sign-ins would
-/// hold tens of MB; with a fixed threshold, every large block goes back to the OS when freed.
-fn return_large_allocations_to_the_os() {
+/// glibc's malloc, set up for a long-running server that should idle small
+/// (`docs/benchmarks.md`, "Round two"):
+/// - Each password hash allocates 19 MiB. glibc would otherwise raise its mmap threshold after
+///   the first such free and keep later ones in its heaps for good, so a few sign-ins would
+///   hold tens of MB; with a fixed threshold, every large block goes back to the OS when freed.
+/// - One arena per core instead of eight: every thread that meets contention gets an arena of
+///   its own, and memory freed in one is never reused by another (10,000 idle agent sockets
+///   held 8 MB less).
+fn tune_the_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator tunables; called once, before any thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // SAFETY: mallopt only sets allocator tunables; called once, before any thread exists.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+            libc::mallopt(libc::M_ARENA_MAX, i32::try_from(cores).unwrap_or(i32::MAX));
+        }
     }
 }
 

@@ -8,6 +8,8 @@
 //! closes on its next frame.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -16,8 +18,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use botmox_contract::agent::{AgentFrame, ServerFrame, PUSH};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::SinkExt;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::principal::{resolve, AgentPrincipal, Caller};
 use super::service::beat;
@@ -25,16 +28,15 @@ use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::extract::Query;
 use crate::state::AppState;
-use crate::vmops::service::{apply_update, claim_within, CommandUpdate};
+use crate::vmops::service::{apply_update, claim, claim_within, CommandUpdate};
 use crate::vmops::store::Command;
 
-/// Frames an idle socket buffers at most; enough for replies, small for 10k connections.
-const OUTBOX: usize = 32;
 /// tungstenite zero-fills its whole read buffer on the first read, so each socket keeps this
 /// much resident: with 16 KiB, 10,000 idle agents took 281 MB, with 4 KiB 170 MB
-/// (`benches/agents.rs`). Agent frames are a few hundred bytes; a larger one is read into a
-/// buffer reserved for its length.
-const WS_BUFFER: usize = 4 * 1024;
+/// (`benches/agents.rs`). The agent's heartbeat, its largest regular frame, is about 500
+/// bytes and fits; a larger frame is read into a buffer reserved for its length, this much
+/// per read.
+const WS_BUFFER: usize = 1024;
 
 pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(upgrade))
@@ -107,121 +109,154 @@ const KNOWN: [&str; 5] = [
     "agent.command.result",
 ];
 
-async fn session(state: AppState, agent: AgentPrincipal, bearer: String, socket: WebSocket) {
-    use futures_util::{SinkExt, StreamExt};
-    let (mut sink, mut stream) = socket.split();
-    let (outbox, mut queued) = mpsc::channel::<Message>(OUTBOX);
-    let writer = tokio::spawn(async move {
-        while let Some(message) = queued.recv().await {
-            if sink.send(message).await.is_err() {
-                return;
-            }
-        }
-        let _ = sink.close().await;
+/// One task per socket: it reads the agent's frames, writes the replies and, once the agent
+/// takes pushes, claims for it whenever a command is dispatched to it. An idle socket waits on
+/// nothing but its reader, the shutdown and the dispatch wake-up: no timer, no database work.
+async fn session(state: AppState, agent: AgentPrincipal, bearer: String, mut socket: WebSocket) {
+    let connected = frame(&ServerFrame::Connected {
+        ts: now_iso(),
+        transport: "ws".into(),
     });
-    let _ = outbox
-        .send(frame(&ServerFrame::Connected {
-            ts: now_iso(),
-            transport: "ws".into(),
-        }))
-        .await;
+    if socket.send(connected).await.is_err() {
+        return;
+    }
+    let dispatched = state.waiters.of(&agent.tenant_id, &agent.agent_id);
+    let mut shutdown = state.shutdown.clone();
+    // Waiting `next_command`s, answered when a command comes or their time is up; they run
+    // beside the other frames so they do not hold them up.
+    let mut polls: FuturesUnordered<Pending> = FuturesUnordered::new();
     // Pushing starts once the agent says it takes pushes; an agent that only reads while its
     // `next_command` is outstanding would lose a push that arrives while it is busy.
-    let mut pusher = None;
-    let mut shutdown = state.shutdown.clone();
-    loop {
-        let next = tokio::select! {
-            next = stream.next() => next,
-            _ = shutdown.wait_for(|stopping| *stopping) => None,
-        };
-        let Some(Ok(message)) = next else { break };
-        let text = match message {
-            Message::Text(text) => text,
-            Message::Close(_) => break,
-            _ => continue,
-        };
-        if let Err(refused) = resolve(&state, &bearer).await {
-            let _ = outbox
-                .send(error_frame(refused.code.as_str(), &refused.message, None))
-                .await;
-            break;
-        }
-        let inbound: AgentFrame = match serde_json::from_str::<Value>(&text) {
-            Err(_) => {
-                let _ = outbox
-                    .send(error_frame("INVALID_JSON", "The frame is not JSON", None))
-                    .await;
-                continue;
-            }
-            Ok(value) => match serde_json::from_value(value.clone()) {
-                Ok(inbound) => inbound,
-                Err(e) => {
-                    let request_id = value.get("request_id").and_then(Value::as_str).map(str::to_owned);
-                    let known = value
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .is_some_and(|t| KNOWN.contains(&t));
-                    let (code, message) = if known {
-                        ("INVALID_MESSAGE", e.to_string())
-                    } else {
-                        (
-                            "UNKNOWN_MESSAGE_TYPE",
-                            format!("Unknown message type {}", value["type"]),
-                        )
+    let mut pushing = false;
+    'claim: loop {
+        // Registered before the claim, so a dispatch between the two is not missed.
+        let woken = dispatched.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if pushing {
+            match claim(&state, &agent).await {
+                Ok(Some(command)) => {
+                    let assigned = ServerFrame::Assigned {
+                        ts: now_iso(),
+                        request_id: None,
+                        command: Some(command),
                     };
-                    let _ = outbox.send(error_frame(code, &message, request_id)).await;
-                    continue;
+                    if socket.send(frame(&assigned)).await.is_err() {
+                        break 'claim;
+                    }
+                    // There may be more queued: claim again before waiting.
+                    continue 'claim;
                 }
-            },
-        };
-        if let AgentFrame::Heartbeat { capabilities, .. } = &inbound {
-            if pusher.is_none() && capabilities.iter().any(|c| c == PUSH) {
-                pusher = Some(tokio::spawn(push(state.clone(), agent.clone(), outbox.clone())));
+                Ok(None) => {}
+                // The command stays queued; the next dispatch to this agent tries again.
+                Err(e) => tracing::warn!(agent = %agent.agent_id, error = %e.message, "pushing a command failed"),
             }
         }
-        // In order, so an ack sent just before its result is applied first; only a waiting
-        // `next_command` runs beside the others, so it does not hold up later frames.
-        if matches!(inbound, AgentFrame::NextCommand { .. }) {
-            tokio::spawn(handle(state.clone(), agent.clone(), inbound, outbox.clone()));
+        loop {
+            let reply = tokio::select! {
+                () = &mut woken, if pushing => continue 'claim,
+                Some(reply) = polls.next() => reply,
+                // The guard `wait_for` returns must not live across the other branches' awaits.
+                () = async { drop(shutdown.wait_for(|stopping| *stopping).await) } => break 'claim,
+                next = socket.recv() => {
+                    let text = match next {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => break 'claim,
+                        Some(Ok(_)) => continue,
+                    };
+                    // Boxed: the work on a frame is far larger than what an idle socket keeps.
+                    match Box::pin(received(&state, &agent, &bearer, &text)).await {
+                        Received::Wait(pending) => {
+                            polls.push(pending);
+                            continue;
+                        }
+                        Received::TakesPush(reply) if !pushing => {
+                            if socket.send(reply).await.is_err() {
+                                break 'claim;
+                            }
+                            pushing = true;
+                            continue 'claim;
+                        }
+                        // Every heartbeat of ours lists `push`; only the first starts pushing.
+                        Received::Reply(reply) | Received::TakesPush(reply) => reply,
+                        Received::Refused(reply) => {
+                            let _ = socket.send(reply).await;
+                            break 'claim;
+                        }
+                    }
+                }
+            };
+            if socket.send(reply).await.is_err() {
+                break 'claim;
+            }
+        }
+    }
+    let _ = socket.close().await;
+}
+
+/// A `next_command` waiting for its command.
+type Pending = Pin<Box<dyn Future<Output = Message> + Send>>;
+
+/// What a text frame from the agent calls for.
+enum Received {
+    Reply(Message),
+    /// A heartbeat that lists `push`: reply, then push from now on if not yet.
+    TakesPush(Message),
+    /// A `next_command`, answered when it is done waiting.
+    Wait(Pending),
+    /// The agent's token no longer holds: say why and close.
+    Refused(Message),
+}
+
+async fn received(state: &AppState, agent: &AgentPrincipal, bearer: &str, text: &str) -> Received {
+    if let Err(refused) = resolve(state, bearer).await {
+        return Received::Refused(error_frame(refused.code.as_str(), &refused.message, None));
+    }
+    let inbound = match parse(text) {
+        Ok(inbound) => inbound,
+        Err(error) => return Received::Reply(error),
+    };
+    match &inbound {
+        AgentFrame::NextCommand { .. } => {
+            let (state, agent) = (state.clone(), agent.clone());
+            Received::Wait(Box::pin(async move { handle(&state, &agent, inbound).await }))
+        }
+        // In order, so an ack sent just before its result is applied first.
+        AgentFrame::Heartbeat { capabilities, .. } if capabilities.iter().any(|c| c == PUSH) => {
+            Received::TakesPush(handle(state, agent, inbound).await)
+        }
+        _ => Received::Reply(handle(state, agent, inbound).await),
+    }
+}
+
+/// Reads a frame; one that is not a known, well-formed frame gets its error frame.
+fn parse(text: &str) -> Result<AgentFrame, Message> {
+    let value =
+        serde_json::from_str::<Value>(text).map_err(|_| error_frame("INVALID_JSON", "The frame is not JSON", None))?;
+    serde_json::from_value(value.clone()).map_err(|e| {
+        let request_id = value.get("request_id").and_then(Value::as_str).map(str::to_owned);
+        let known = value
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| KNOWN.contains(&t));
+        if known {
+            error_frame("INVALID_MESSAGE", &e.to_string(), request_id)
         } else {
-            handle(state.clone(), agent.clone(), inbound, outbox.clone()).await;
+            error_frame(
+                "UNKNOWN_MESSAGE_TYPE",
+                &format!("Unknown message type {}", value["type"]),
+                request_id,
+            )
         }
-    }
-    if let Some(pusher) = pusher {
-        pusher.abort();
-    }
-    drop(outbox);
-    let _ = writer.await;
+    })
 }
 
-/// Pushes commands dispatched to this agent as soon as they are queued.
-async fn push(state: AppState, agent: AgentPrincipal, outbox: mpsc::Sender<Message>) {
-    loop {
-        match claim_within(&state, &agent, Duration::from_secs(60)).await {
-            Ok(Some(command)) => {
-                let assigned = ServerFrame::Assigned {
-                    ts: now_iso(),
-                    request_id: None,
-                    command: Some(command),
-                };
-                if outbox.send(frame(&assigned)).await.is_err() {
-                    return;
-                }
-            }
-            Ok(None) if *state.shutdown.borrow() => return,
-            Ok(None) => {}
-            Err(_) => return,
-        }
-    }
-}
-
-async fn handle(state: AppState, agent: AgentPrincipal, m: AgentFrame, outbox: mpsc::Sender<Message>) {
+async fn handle(state: &AppState, agent: &AgentPrincipal, m: AgentFrame) -> Message {
     let request_id = m.request_id().map(str::to_owned);
-    let reply = match reply(&state, &agent, m).await {
+    match reply(state, agent, m).await {
         Ok(reply) => frame(&reply),
         Err(e) => error_frame(e.code.as_str(), &e.message, request_id),
-    };
-    let _ = outbox.send(reply).await;
+    }
 }
 
 async fn reply(state: &AppState, agent: &AgentPrincipal, m: AgentFrame) -> ApiResult<ServerFrame<Command>> {

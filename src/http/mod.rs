@@ -2,7 +2,6 @@
 //! handlers return are in `respond.rs`).
 
 use std::any::Any;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -38,7 +37,7 @@ pub fn router(state: AppState) -> Router {
             OpenApiRouter::merge,
         )
         .split_for_parts();
-    let document = Arc::new(docs::complete(openapi));
+    let document = docs::Document::new(&docs::complete(openapi));
     let max_body = state.config.max_body_bytes;
 
     api.fallback(fallback)

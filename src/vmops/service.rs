@@ -119,6 +119,15 @@ pub async fn queue(state: &AppState, me: Principal, d: Dispatch) -> ApiResult<Co
     Ok(command)
 }
 
+/// Claims the agent's oldest queued command now, if it has one (marked dispatched).
+pub async fn claim(state: &AppState, agent: &AgentPrincipal) -> ApiResult<Option<Command>> {
+    let (tenant, id) = (agent.tenant_id.clone(), agent.agent_id.clone());
+    state
+        .db
+        .write(move |tx| store::claim(tx, &tenant, &id).map_err(ApiError::from))
+        .await
+}
+
 /// Claims the agent's next command, waiting for a dispatch until `timeout` (or shutdown).
 pub async fn claim_within(state: &AppState, agent: &AgentPrincipal, timeout: Duration) -> ApiResult<Option<Command>> {
     let deadline = tokio::time::Instant::now() + timeout;
@@ -128,12 +137,7 @@ pub async fn claim_within(state: &AppState, agent: &AgentPrincipal, timeout: Dur
         let woken = notify.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        let (tenant, id) = (agent.tenant_id.clone(), agent.agent_id.clone());
-        if let Some(command) = state
-            .db
-            .write(move |tx| store::claim(tx, &tenant, &id).map_err(ApiError::from))
-            .await?
-        {
+        if let Some(command) = claim(state, agent).await? {
             return Ok(Some(command));
         }
         let mut shutdown = state.shutdown.clone();
