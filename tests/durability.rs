@@ -100,7 +100,7 @@ async fn acknowledged_writes_survive_a_power_cut() {
     let tmp = tempfile::tempdir().unwrap();
     let rig = Rig::new(tmp.path());
     let (data, shadow, envs) = (&rig.data, &rig.shadow, rig.envs());
-    let server = TestServer::start_in(&data, &[], &envs).await.unwrap();
+    let server = TestServer::start_in(data, &[], &envs).await.unwrap();
     let token = server.setup_admin().await;
 
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -137,9 +137,9 @@ async fn acknowledged_writes_survive_a_power_cut() {
         writer.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    cut_power(&data, &shadow);
+    cut_power(data, shadow);
 
-    let again = TestServer::start_in(&data, &[], &[]).await.unwrap();
+    let again = TestServer::start_in(data, &[], &[]).await.unwrap();
     let res = again.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 200, "the admin account survives the power cut");
     let token = json_of(res, 200).await["data"]["token"].as_str().unwrap().to_owned();
@@ -175,8 +175,8 @@ async fn a_fresh_start_is_on_disk_before_it_answers() {
     let rig = Rig::new(tmp.path());
     let (data, shadow, envs) = (&rig.data, &rig.shadow, rig.envs());
     // Killed at once: the background jobs' first commits would sync the WAL too.
-    TestServer::start_in(&data, &[], &envs).await.unwrap().kill();
-    cut_power(&data, &shadow);
+    TestServer::start_in(data, &[], &envs).await.unwrap().kill();
+    cut_power(data, shadow);
 
     let conn = botmox::db::open_connection(&data.join("botmox.db"), false).unwrap();
     let migrations = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
