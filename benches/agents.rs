@@ -29,7 +29,7 @@ use tokio_tungstenite::tungstenite::Message;
 mod support;
 use support::{concurrently, cpu_time, create_user, login, quantile_ms, raise_nofile, spawn, status_kb, stop, wait_ok};
 
-const PORT: u16 = 18736;
+static PORT: std::sync::LazyLock<u16> = std::sync::LazyLock::new(support::free_port);
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "bench password";
 /// HTTP clients pairing the agents.
@@ -86,7 +86,7 @@ fn options() -> Options {
 }
 
 fn url(path: &str) -> String {
-    format!("http://127.0.0.1:{PORT}{path}")
+    format!("http://127.0.0.1:{}{path}", *PORT)
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
@@ -115,13 +115,16 @@ fn text(frame: &AgentFrame) -> Message {
 
 /// Opens one agent's socket and waits for the server's `connected` frame.
 async fn connect(agent_id: &str, token: &str) -> Socket {
-    let stream = TcpStream::connect(("127.0.0.1", PORT)).await.expect("tcp connect");
+    let stream = TcpStream::connect(("127.0.0.1", *PORT)).await.expect("tcp connect");
     stream.set_nodelay(true).unwrap();
     // Light clients: frames are a few hundred bytes, and a write goes out at once.
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0);
-    let request = format!("ws://127.0.0.1:{PORT}/api/v1/agents/ws?agent_id={agent_id}&token={token}");
+    let request = format!(
+        "ws://127.0.0.1:{}/api/v1/agents/ws?agent_id={agent_id}&token={token}",
+        *PORT
+    );
     let (mut socket, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
         .await
         .expect("websocket handshake");
@@ -275,7 +278,7 @@ async fn main() {
 
     let tmp = tempfile::tempdir().unwrap();
     create_user(tmp.path(), EMAIL, PASSWORD);
-    let server = spawn(PORT, tmp.path());
+    let server = spawn(*PORT, tmp.path());
     let pid = server.id();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(PAIRING_CLIENTS)

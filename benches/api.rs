@@ -16,7 +16,7 @@ mod support;
 use serde_json::{json, Value};
 use support::{create_user, spawn, stop, wait_ok};
 
-const PORT: u16 = 18734;
+static PORT: std::sync::LazyLock<u16> = std::sync::LazyLock::new(support::free_port);
 const CLIENTS: usize = 64;
 const BOTS: usize = 10_000;
 const LIST_REQUESTS: usize = 20_000;
@@ -25,7 +25,7 @@ const STATS_REQUESTS: usize = 20;
 const SEARCH_REQUESTS: usize = 5_000;
 
 fn url(path: &str) -> String {
-    format!("http://127.0.0.1:{PORT}{path}")
+    format!("http://127.0.0.1:{}{path}", *PORT)
 }
 
 /// Runs `total` requests from `CLIENTS` tasks; returns each request's latency and the wall time.
@@ -79,7 +79,7 @@ fn report(name: &str, latencies: &[Duration], wall: Duration) {
 async fn main() {
     let tmp = tempfile::tempdir().unwrap();
     create_user(tmp.path(), "bench@example.com", "bench password");
-    let server = spawn(PORT, tmp.path());
+    let server = spawn(*PORT, tmp.path());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 mod support;
 use support::{create_user, spawn, status_kb, stop, wait_ok, BIN};
 
-const PORT: u16 = 18733;
+static PORT: std::sync::LazyLock<u16> = std::sync::LazyLock::new(support::free_port);
 const RUNS: usize = 20;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -24,7 +24,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let ready = format!("http://127.0.0.1:{PORT}/api/v1/health/ready");
+    let ready = format!("http://127.0.0.1:{}/api/v1/health/ready", *PORT);
 
     let idle_only = std::env::args().any(|a| a == "idle");
     let runs = if idle_only { 0 } else { RUNS };
@@ -33,7 +33,7 @@ async fn main() {
     for _ in 0..runs {
         let dir = tempfile::tempdir().unwrap();
         let started = Instant::now();
-        let child = spawn(PORT, dir.path());
+        let child = spawn(*PORT, dir.path());
         wait_ok(&client, &ready).await;
         fresh.push(started.elapsed().as_secs_f64() * 1000.0);
         stop(child);
@@ -41,7 +41,7 @@ async fn main() {
     fresh.sort_by(f64::total_cmp);
 
     // An existing database: migrated, vault initialised, an admin with a session.
-    let child = spawn(PORT, tmp.path());
+    let child = spawn(*PORT, tmp.path());
     wait_ok(&client, &ready).await;
     stop(child);
     create_user(tmp.path(), "bench@example.com", "bench password");
@@ -49,7 +49,7 @@ async fn main() {
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..runs {
         let started = Instant::now();
-        let child = spawn(PORT, tmp.path());
+        let child = spawn(*PORT, tmp.path());
         wait_ok(&client, &ready).await;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         stop(child);
@@ -57,10 +57,10 @@ async fn main() {
     times.sort_by(f64::total_cmp);
 
     // Idle memory: after sign-in and a few requests, then a quiet moment.
-    let child = spawn(PORT, tmp.path());
+    let child = spawn(*PORT, tmp.path());
     wait_ok(&client, &ready).await;
     let login = client
-        .post(format!("http://127.0.0.1:{PORT}/api/v1/auth/login"))
+        .post(format!("http://127.0.0.1:{}/api/v1/auth/login", *PORT))
         .json(&serde_json::json!({ "email": "bench@example.com", "password": "bench password" }))
         .send()
         .await
@@ -70,7 +70,7 @@ async fn main() {
     let failed: Vec<_> = (0..8)
         .map(|i| {
             let sent = client
-                .post(format!("http://127.0.0.1:{PORT}/api/v1/auth/login"))
+                .post(format!("http://127.0.0.1:{}/api/v1/auth/login", *PORT))
                 .json(&serde_json::json!({ "email": format!("nobody{i}@example.com"), "password": "wrong password" }))
                 .send();
             tokio::spawn(sent)
@@ -81,7 +81,7 @@ async fn main() {
     }
     for path in ["/", "/api/v1/health", "/api/v1/openapi.json", "/metrics"] {
         client
-            .get(format!("http://127.0.0.1:{PORT}{path}"))
+            .get(format!("http://127.0.0.1:{}{path}", *PORT))
             .send()
             .await
             .unwrap();

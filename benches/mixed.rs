@@ -15,7 +15,7 @@ mod support;
 use serde_json::{json, Value};
 use support::{concurrently, cpu_time, create_user, login, spawn, status_kb, stop, wait_ok};
 
-const PORT: u16 = 18736;
+static PORT: std::sync::LazyLock<u16> = std::sync::LazyLock::new(support::free_port);
 const CLIENTS: usize = 200;
 const BOTS: usize = 200;
 const OPERATIONS: usize = 2_000;
@@ -63,7 +63,7 @@ impl Class {
 }
 
 fn url(path: &str) -> String {
-    format!("http://127.0.0.1:{PORT}/api/v1{path}")
+    format!("http://127.0.0.1:{}/api/v1{path}", *PORT)
 }
 
 /// A small deterministic generator per client.
@@ -157,7 +157,7 @@ async fn main() {
     support::raise_nofile(4096);
     let tmp = tempfile::tempdir().unwrap();
     create_user(tmp.path(), "bench@example.com", "bench password");
-    let server = spawn(PORT, tmp.path());
+    let server = spawn(*PORT, tmp.path());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()
@@ -166,7 +166,7 @@ async fn main() {
     let token = Arc::new(
         login(
             &client,
-            &format!("http://127.0.0.1:{PORT}"),
+            &format!("http://127.0.0.1:{}", *PORT),
             "bench@example.com",
             "bench password",
         )

@@ -1,4 +1,4 @@
-//! What the benchmarks share: the release binary on a fixed loopback port.
+//! What the benchmarks share: the release binary on a free loopback port.
 #![allow(dead_code)] // each benchmark uses its own subset
 
 use std::process::{Child, Command, Stdio};
@@ -12,13 +12,24 @@ pub fn bin() -> String {
     std::env::var("BOTMOX_BENCH_BIN").unwrap_or_else(|_| BIN.to_owned())
 }
 
-/// `botmox serve` on `127.0.0.1:port` over `data_dir`, quiet.
+/// A loopback port nobody listens on now: two benchmarks (or two people's) on one machine
+/// must not meet on a fixed one.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// `botmox serve` on `127.0.0.1:port` over `data_dir`, quiet; its gateway on a free port.
 pub fn spawn(port: u16, data_dir: &std::path::Path) -> Child {
     Command::new(bin())
         .args([
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--gateway-listen",
+            &format!("127.0.0.1:{}", free_port()),
             "--log",
             "warn",
             "--data-dir",
