@@ -56,6 +56,8 @@ pub enum Command {
     /// Vault key management.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Move a stopped install between SQLite + local objects and PostgreSQL + a bucket.
+    MigrateData(MigrateDataArgs),
     /// Print the version and the database schema version.
     Version,
 }
@@ -116,6 +118,32 @@ pub struct RotateArgs {
     /// Where to write the new key when the current one comes from BOTMOX_VAULT_KEY.
     #[arg(long, value_name = "FILE")]
     pub new_key_out: Option<PathBuf>,
+}
+
+/// `--to` moves this data directory's install (server stopped) into an empty PostgreSQL
+/// database, and with `--objects` its objects into an empty bucket prefix. `--from` moves an
+/// install back from PostgreSQL (and with `--objects-from` its bucket) into this data
+/// directory, which must be empty. Both sides get this version's migrations first and must
+/// then stand at the same schema version; everything is verified (row counts, object
+/// checksums) before the target's one transaction commits. Vault entries move sealed: the
+/// install on the other side needs the same vault key. The bucket's endpoint, region and path
+/// style are the --object-store-* options; its credentials come from AWS_ACCESS_KEY_ID and
+/// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("direction").required(true).args(["to", "from"])))]
+pub struct MigrateDataArgs {
+    /// Copy this data directory's install into this empty PostgreSQL database.
+    #[arg(long, value_name = "POSTGRES_URL")]
+    pub to: Option<String>,
+    /// With --to: copy the install's objects into this empty bucket prefix.
+    #[arg(long, value_name = "S3_URL", requires = "to")]
+    pub objects: Option<String>,
+    /// Copy the install in this PostgreSQL database into this (empty) data directory.
+    #[arg(long, value_name = "POSTGRES_URL")]
+    pub from: Option<String>,
+    /// With --from: copy the objects of this bucket prefix into the data directory.
+    #[arg(long, value_name = "S3_URL", requires = "from")]
+    pub objects_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
