@@ -78,11 +78,7 @@ fn to_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::Res
     let moved = copy_tables(&mut Sqlite(&read), &mut Pg(&mut tx), &tables)?;
     let objects = finish(&runtime, stores.as_ref(), || Ok(tx.commit()?))?;
 
-    let key = KeySource::choose(
-        config.vault_key.is_some(),
-        config.vault_key_file.as_deref(),
-        dir.root(),
-    );
+    let key = KeySource::choose(config.vault_key.is_some(), config.vault_key_file.as_deref(), dir.root());
     let objects = match (objects, &bucket) {
         (Some(line), Some((bucket, _))) => format!("{line} into {}", bucket.location()),
         _ => "objects: not moved (no --objects): they stay where the install keeps them".to_owned(),
@@ -136,18 +132,16 @@ fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::R
     let moved = copy_tables(&mut Pg(&mut read), &mut Sqlite(&tx), &tables)?;
     let objects = finish(&runtime, stores.as_ref(), || Ok(tx.commit()?))?;
 
-    let key = KeySource::choose(
-        config.vault_key.is_some(),
-        config.vault_key_file.as_deref(),
-        dir.root(),
-    );
+    let key = KeySource::choose(config.vault_key.is_some(), config.vault_key_file.as_deref(), dir.root());
     let key_step = match &key {
         KeySource::File(path) if !path.exists() => format!(
             "copy the key the PostgreSQL install used to {} (or set {}) before starting the server",
             path.display(),
             crate::vault::KEY_ENV
         ),
-        _ => format!("the server will open them with the key from {key}, which must be the one the PostgreSQL install used"),
+        _ => format!(
+            "the server will open them with the key from {key}, which must be the one the PostgreSQL install used"
+        ),
     };
     let objects = match (objects, &bucket) {
         (Some(line), Some((bucket, _))) => format!("{line} from {}", bucket.location()),
@@ -296,7 +290,8 @@ fn convert(table: &Table, row: Vec<Value>) -> anyhow::Result<Vec<Value>> {
     row.into_iter()
         .zip(&table.columns)
         .map(|(value, column)| {
-            rules::cell(column.kind, value).map_err(|e| anyhow::anyhow!("table {}, column {}: {e}", table.name, column.name))
+            rules::cell(column.kind, value)
+                .map_err(|e| anyhow::anyhow!("table {}, column {}: {e}", table.name, column.name))
         })
         .collect()
 }

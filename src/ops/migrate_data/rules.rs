@@ -263,7 +263,10 @@ mod tests {
     #[test]
     fn parents_come_first_derived_tables_last_and_schemas_must_agree() {
         let pgs = [
-            pg("users", &[("id", Kind::Text), ("tenant_id", Kind::Text), ("rowid", Kind::Integer)]),
+            pg(
+                "users",
+                &[("id", Kind::Text), ("tenant_id", Kind::Text), ("rowid", Kind::Integer)],
+            ),
             pg("agg", &[("n", Kind::Integer)]),
             pg("tenants", &[("id", Kind::Text)]),
             pg("docs", &[("payload", Kind::Json)]),

@@ -152,17 +152,19 @@ impl Side for Sqlite<'_> {
     }
 
     fn high_water(&mut self, table: &Table, column: &str) -> anyhow::Result<i64> {
-        let sql = format!("SELECT COALESCE(MAX({}), 0) FROM {}", quoted(column), quoted(&table.name));
+        let sql = format!(
+            "SELECT COALESCE(MAX({}), 0) FROM {}",
+            quoted(column),
+            quoted(&table.name)
+        );
         let max: i64 = self.0.query_row(&sql, [], |r| r.get(0))?;
         // AUTOINCREMENT remembers ids of rows deleted since.
         let kept = match autoincrement(self.0, &table.name)? {
             true => self
                 .0
-                .query_row(
-                    "SELECT seq FROM sqlite_sequence WHERE name = ?1",
-                    [&table.name],
-                    |r| r.get::<_, i64>(0),
-                )
+                .query_row("SELECT seq FROM sqlite_sequence WHERE name = ?1", [&table.name], |r| {
+                    r.get::<_, i64>(0)
+                })
                 .optional()?
                 .unwrap_or(0),
             false => 0,
@@ -205,10 +207,7 @@ fn autoincrement(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
 
 /// The schema version PostgreSQL's migrations reached.
 pub fn pg_schema_version(client: &mut postgres::Client) -> anyhow::Result<i64> {
-    let row = client.query_one(
-        &format!("SELECT COALESCE(MAX(version), 0)::int8 FROM {HISTORY}"),
-        &[],
-    )?;
+    let row = client.query_one(&format!("SELECT COALESCE(MAX(version), 0)::int8 FROM {HISTORY}"), &[])?;
     Ok(row.get(0))
 }
 
@@ -237,8 +236,9 @@ pub fn pg_tables(client: &mut postgres::Client) -> anyhow::Result<Vec<PgTable>> 
         if row.get::<_, bool>(3) {
             continue;
         }
-        let kind = Kind::of_pg_type(&data_type)
-            .with_context(|| format!("column {table}.{column} has the type {data_type}, which the copy does not know"))?;
+        let kind = Kind::of_pg_type(&data_type).with_context(|| {
+            format!("column {table}.{column} has the type {data_type}, which the copy does not know")
+        })?;
         if row.get::<_, bool>(4) {
             current.identity.push(column.clone());
         }
