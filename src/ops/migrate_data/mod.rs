@@ -254,7 +254,7 @@ fn copy_tables(from: &mut dyn Side, to: &mut dyn Side, tables: &[Table]) -> anyh
     for table in tables {
         let total = from.count(&table.name)?;
         let batch = (BATCH_VALUES / table.columns.len().max(1)).clamp(1, BATCH_ROWS);
-        to.prepare(table)?;
+        to.ready_for(table)?;
         let mut done = 0u64;
         from.read(table, batch, &mut |rows| {
             let rows = rows

@@ -26,13 +26,13 @@ pub trait Side {
         each: &mut dyn FnMut(Vec<Vec<Value>>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()>;
     /// Readies the table for the load (before its first row).
-    fn prepare(&mut self, table: &Table) -> anyhow::Result<()>;
+    fn ready_for(&mut self, table: &Table) -> anyhow::Result<()>;
     fn insert(&mut self, table: &Table, rows: Vec<Vec<Value>>) -> anyhow::Result<()>;
     /// The highest id an identity column has handed out (0 for none).
     fn high_water(&mut self, table: &Table, column: &str) -> anyhow::Result<i64>;
     /// Makes the column's next id come after `high`.
     fn pass_high_water(&mut self, table: &Table, column: &str, high: i64) -> anyhow::Result<()>;
-    /// Undoes [`Side::prepare`] once every table is loaded.
+    /// Undoes [`Side::ready_for`] once every table is loaded.
     fn finish(&mut self, tables: &[Table]) -> anyhow::Result<()>;
 }
 
@@ -129,7 +129,7 @@ impl Side for Sqlite<'_> {
     /// derived ones (and the FTS5 index, which is wanted). What they summed is dropped here
     /// for the source's rows, the same numbers bit for bit (a running float sum depends on
     /// the order of its additions).
-    fn prepare(&mut self, table: &Table) -> anyhow::Result<()> {
+    fn ready_for(&mut self, table: &Table) -> anyhow::Result<()> {
         if table.derived {
             self.0.execute(&format!("DELETE FROM {}", quoted(&table.name)), [])?;
         }
@@ -351,7 +351,7 @@ impl Side for Pg<'_, '_> {
     /// The table's own triggers (the finance aggregates') stay off for the load: the derived
     /// tables are copied as the source has them. Foreign keys stay on (they are not user
     /// triggers), and the copy order satisfies them.
-    fn prepare(&mut self, table: &Table) -> anyhow::Result<()> {
+    fn ready_for(&mut self, table: &Table) -> anyhow::Result<()> {
         let sql = format!("ALTER TABLE {} DISABLE TRIGGER USER", quoted(&table.name));
         self.0.batch_execute(&sql)?;
         Ok(())
