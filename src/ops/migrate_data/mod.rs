@@ -80,7 +80,10 @@ fn to_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::Res
 
     let key = KeySource::choose(config.vault_key.is_some(), config.vault_key_file.as_deref(), dir.root());
     let objects = match (objects, &bucket) {
-        (Some(line), Some((bucket, _))) => format!("{line} into {}", bucket.location()),
+        (Some((n, bytes)), Some((bucket, _))) => format!(
+            "objects: {n} ({bytes} bytes) into {}, each checksum verified after the copy",
+            bucket.location()
+        ),
         _ => "objects: not moved (no --objects): they stay where the install keeps them".to_owned(),
     };
     Ok(rules::report(
@@ -144,7 +147,10 @@ fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::R
         ),
     };
     let objects = match (objects, &bucket) {
-        (Some(line), Some((bucket, _))) => format!("{line} from {}", bucket.location()),
+        (Some((n, bytes)), Some((bucket, _))) => format!(
+            "objects: {n} ({bytes} bytes) from {}, each checksum verified after the copy",
+            bucket.location()
+        ),
         _ => "objects: not moved (no --objects-from)".to_owned(),
     };
     Ok(rules::report(
@@ -297,19 +303,19 @@ fn convert(table: &Table, row: Vec<Value>) -> anyhow::Result<Vec<Value>> {
 }
 
 /// Copies the objects (when asked), then commits; objects copied for a run that does not
-/// commit are deleted again. Returns the objects line of the report.
+/// commit are deleted again. Returns how many objects and bytes moved.
 fn finish(
     runtime: &tokio::runtime::Runtime,
     stores: Option<&(Objects, Objects)>,
     commit: impl FnOnce() -> anyhow::Result<()>,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<(usize, u64)>> {
     let Some((from, to)) = stores else {
         commit()?;
         return Ok(None);
     };
     let mut written = Vec::new();
     let copied = runtime.block_on(copy_objects(from, to, &mut written));
-    let outcome = copied.and_then(|line| commit().map(|()| line));
+    let outcome = copied.and_then(|moved| commit().map(|()| moved));
     if outcome.is_err() {
         runtime.block_on(async {
             for key in &written {
@@ -322,7 +328,7 @@ fn finish(
 
 /// Every object, each read back from the target and checked against the bytes read from the
 /// source; then the target must list exactly as many.
-async fn copy_objects(from: &Objects, to: &Objects, written: &mut Vec<String>) -> anyhow::Result<String> {
+async fn copy_objects(from: &Objects, to: &Objects, written: &mut Vec<String>) -> anyhow::Result<(usize, u64)> {
     let keys = from.keys().await.context("cannot list the objects to move")?;
     let mut bytes = 0u64;
     for (n, key) in keys.iter().enumerate() {
@@ -351,10 +357,7 @@ async fn copy_objects(from: &Objects, to: &Objects, written: &mut Vec<String>) -
     if listed != keys.len() {
         bail!("the target lists {listed} object(s) after copying {}", keys.len());
     }
-    Ok(format!(
-        "objects: {} ({bytes} bytes), each checksum verified after the copy,",
-        keys.len()
-    ))
+    Ok((keys.len(), bytes))
 }
 
 fn vault_note(moved: &[(String, u64)], key_step: &str) -> String {
