@@ -42,6 +42,20 @@ fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|e| match e.file_type().unwrap().is_dir() {
+            true => walk(&e.path()),
+            false => vec![e.path()],
+        })
+        .collect()
+}
+
 /// The number in the report's line for `table`.
 fn reported(out: &str, table: &str) -> u64 {
     out.lines()
@@ -225,9 +239,7 @@ async fn round_trip(db: &TestDatabase, endpoint: &str) {
     assert!(audit_next > audit_max, "the identity runs past the copied ids");
     assert!(entries >= 2);
 
-    // Back into a new data directory, with the same vault key.
-    let target = tempfile::tempdir().unwrap();
-    std::fs::copy(source.path().join("vault.key"), target.path().join("vault.key")).unwrap();
+    // Not with another key: the moved key check does not open with it, and nothing stays.
     let back = [
         "migrate-data",
         "--from",
@@ -237,6 +249,21 @@ async fn round_trip(db: &TestDatabase, endpoint: &str) {
         "--object-store-endpoint",
         endpoint,
     ];
+    let wrong_key = tempfile::tempdir().unwrap();
+    std::fs::write(
+        wrong_key.path().join("vault.key"),
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    )
+    .unwrap();
+    let (ok, _, err) = run_cli(wrong_key.path(), &back, &KEYS);
+    assert!(!ok);
+    assert!(err.contains("the vault key does not match"), "{err}");
+    let left: Vec<_> = walk(&wrong_key.path().join("objects"));
+    assert!(left.is_empty(), "the objects of the refused run are deleted: {left:?}");
+
+    // Back into a new data directory, with the same vault key.
+    let target = tempfile::tempdir().unwrap();
+    std::fs::copy(source.path().join("vault.key"), target.path().join("vault.key")).unwrap();
     let (ok, out_back, err) = run_cli(target.path(), &back, &KEYS);
     assert!(ok, "migrate-data --from failed:\n{err}\n{out_back}");
     for table in ["documents", "users", "vault_entries", "finance_day_money", "audit_log"] {

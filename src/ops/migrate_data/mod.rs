@@ -25,7 +25,7 @@ use crate::datadir::DataDir;
 use crate::db;
 use crate::objects::bucket::Bucket;
 use crate::objects::Objects;
-use crate::vault::KeySource;
+use crate::vault::{KeySource, Vault};
 use rules::Table;
 use store::{Pg, Side, Sqlite};
 
@@ -133,8 +133,6 @@ fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::R
     let tx = lite.transaction_with_behavior(TransactionBehavior::Immediate)?;
     refuse_rows(&mut Sqlite(&tx), &tables, &dir.db_path().display().to_string())?;
     let moved = copy_tables(&mut Pg(&mut read), &mut Sqlite(&tx), &tables)?;
-    let objects = finish(&runtime, stores.as_ref(), || Ok(tx.commit()?))?;
-
     let key = KeySource::choose(config.vault_key.is_some(), config.vault_key_file.as_deref(), dir.root());
     let key_step = match &key {
         KeySource::File(path) if !path.exists() => format!(
@@ -142,10 +140,19 @@ fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::R
             path.display(),
             crate::vault::KEY_ENV
         ),
-        _ => format!(
-            "the server will open them with the key from {key}, which must be the one the PostgreSQL install used"
-        ),
+        _ => {
+            // The key the new data directory will start with is at hand: it must open the moved
+            // key check (before the commit), or the server would refuse to start on the copy.
+            let vault = Vault::load(
+                config.vault_key.as_ref().map(|k| k.expose()),
+                config.vault_key_file.as_deref(),
+                dir.root(),
+            )?;
+            vault.check_or_init(&tx)?;
+            format!("the key from {key} opens them")
+        }
     };
+    let objects = finish(&runtime, stores.as_ref(), || Ok(tx.commit()?))?;
     let objects = match (objects, &bucket) {
         (Some((n, bytes)), Some((bucket, _))) => format!(
             "objects: {n} ({bytes} bytes) from {}, each checksum verified after the copy",
