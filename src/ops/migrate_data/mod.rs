@@ -64,10 +64,14 @@ fn to_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::Res
     let runtime = runtime()?;
     let stores = match &bucket {
         Some((bucket, keys)) => {
-            let source = runtime.block_on(async { install_objects(config, &dir) })?;
-            let target = runtime.block_on(async { open_bucket(config, bucket, keys) })?;
-            runtime.block_on(refuse_objects(&target, &bucket.location()))?;
-            Some((source, target))
+            // Built inside the runtime their HTTP clients will run on.
+            let stores = runtime.block_on(async {
+                let source = install_objects(config, &dir)?;
+                let target = open_bucket(config, bucket, keys)?;
+                refuse_objects(&target, &bucket.location()).await?;
+                anyhow::Ok((source, target))
+            })?;
+            Some(stores)
         }
         None => None,
     };
@@ -79,13 +83,12 @@ fn to_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::Res
     let objects = finish(&runtime, stores.as_ref(), || Ok(tx.commit()?))?;
 
     let key = KeySource::choose(config.vault_key.is_some(), config.vault_key_file.as_deref(), dir.root());
-    let objects = match (objects, &bucket) {
-        (Some((n, bytes)), Some((bucket, _))) => format!(
-            "objects: {n} ({bytes} bytes) into {}, each checksum verified after the copy",
-            bucket.location()
-        ),
-        _ => "objects: not moved (no --objects): they stay where the install keeps them".to_owned(),
-    };
+    let objects = objects_line(
+        objects,
+        bucket.as_ref().map(|(b, _)| b),
+        "into",
+        "objects: not moved (no --objects): they stay where the install keeps them",
+    );
     Ok(rules::report(
         &format!(
             "moved {} (SQLite, schema version {version}) to {shown} (PostgreSQL, schema version {version})",
@@ -116,10 +119,13 @@ fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::R
     let runtime = runtime()?;
     let stores = match &bucket {
         Some((bucket, keys)) => {
-            let source = runtime.block_on(async { open_bucket(config, bucket, keys) })?;
-            let target = Objects::local(&dir.objects_path())?;
-            runtime.block_on(refuse_objects(&target, &dir.objects_path().display().to_string()))?;
-            Some((source, target))
+            let stores = runtime.block_on(async {
+                let source = open_bucket(config, bucket, keys)?;
+                let target = Objects::local(&dir.objects_path())?;
+                refuse_objects(&target, &dir.objects_path().display().to_string()).await?;
+                anyhow::Ok((source, target))
+            })?;
+            Some(stores)
         }
         None => None,
     };
@@ -153,13 +159,12 @@ fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::R
         }
     };
     let objects = finish(&runtime, stores.as_ref(), || Ok(tx.commit()?))?;
-    let objects = match (objects, &bucket) {
-        (Some((n, bytes)), Some((bucket, _))) => format!(
-            "objects: {n} ({bytes} bytes) from {}, each checksum verified after the copy",
-            bucket.location()
-        ),
-        _ => "objects: not moved (no --objects-from)".to_owned(),
-    };
+    let objects = objects_line(
+        objects,
+        bucket.as_ref().map(|(b, _)| b),
+        "from",
+        "objects: not moved (no --objects-from)",
+    );
     Ok(rules::report(
         &format!(
             "moved {shown} (PostgreSQL, schema version {version}) to {} (SQLite, schema version {version})",
@@ -365,6 +370,17 @@ async fn copy_objects(from: &Objects, to: &Objects, written: &mut Vec<String>) -
         bail!("the target lists {listed} object(s) after copying {}", keys.len());
     }
     Ok((keys.len(), bytes))
+}
+
+/// The report's objects line: (count, bytes) moved `direction` the bucket, else `none`.
+fn objects_line(moved: Option<(usize, u64)>, bucket: Option<&Bucket>, direction: &str, none: &str) -> String {
+    match moved.zip(bucket) {
+        Some(((n, bytes), bucket)) => format!(
+            "objects: {n} ({bytes} bytes) {direction} {}, each checksum verified after the copy",
+            bucket.location()
+        ),
+        None => none.to_owned(),
+    }
 }
 
 fn vault_note(moved: &[(String, u64)], key_step: &str) -> String {
