@@ -31,6 +31,7 @@ use store::{Pg, Side, Sqlite};
 
 /// Values per PostgreSQL insert (the protocol allows 65,535 parameters).
 const BATCH_VALUES: usize = 30_000;
+/// Rows per batch at most: also the step of the progress lines.
 const BATCH_ROWS: usize = 1_000;
 /// From how many objects on their copy is reported on stderr, every this many.
 const OBJECT_PROGRESS_EVERY: usize = 25;
