@@ -56,6 +56,18 @@ pub enum Command {
     /// Vault key management.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Move a stopped install between SQLite + local objects and PostgreSQL + a bucket.
+    ///
+    /// `--to` moves this data directory's install (server stopped) into an empty PostgreSQL
+    /// database, and with `--objects` its objects into an empty bucket prefix. `--from` moves an
+    /// install back from PostgreSQL (and with `--objects-from` its bucket) into this data
+    /// directory, which must be empty. Both sides get this version's migrations first and must
+    /// then stand at the same schema version; everything is verified (row counts, object
+    /// checksums) before the target's one transaction commits. Vault entries move sealed: the
+    /// install on the other side needs the same vault key. The bucket's endpoint, region and path
+    /// style are the --object-store-* options; its credentials come from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+    MigrateData(MigrateDataArgs),
     /// Print the version and the database schema version.
     Version,
 }
@@ -116,6 +128,23 @@ pub struct RotateArgs {
     /// Where to write the new key when the current one comes from BOTMOX_VAULT_KEY.
     #[arg(long, value_name = "FILE")]
     pub new_key_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("direction").required(true).args(["to", "from"])))]
+pub struct MigrateDataArgs {
+    /// Copy this data directory's install into this empty PostgreSQL database.
+    #[arg(long, value_name = "POSTGRES_URL", help_heading = "Moving data")]
+    pub to: Option<String>,
+    /// With --to: copy the install's objects into this empty bucket prefix.
+    #[arg(long, value_name = "S3_URL", requires = "to", help_heading = "Moving data")]
+    pub objects: Option<String>,
+    /// Copy the install in this PostgreSQL database into this (empty) data directory.
+    #[arg(long, value_name = "POSTGRES_URL", help_heading = "Moving data")]
+    pub from: Option<String>,
+    /// With --from: copy the objects of this bucket prefix into the data directory.
+    #[arg(long, value_name = "S3_URL", requires = "from", help_heading = "Moving data")]
+    pub objects_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -218,15 +218,15 @@ pub struct AwsCredentials {
 }
 
 impl AwsCredentials {
-    /// Both keys, or none; the session token is optional.
-    fn from_env() -> Result<Option<AwsCredentials>, ConfigError> {
+    /// Both keys, else an error naming them; the session token is optional.
+    pub fn from_env() -> Result<AwsCredentials, ConfigError> {
         let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(Secret);
         match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-            (Some(access_key_id), Some(secret_access_key)) => Ok(Some(AwsCredentials {
+            (Some(access_key_id), Some(secret_access_key)) => Ok(AwsCredentials {
                 access_key_id,
                 secret_access_key,
                 session_token: var("AWS_SESSION_TOKEN"),
-            })),
+            }),
             _ => Err(ConfigError::Invalid(
                 "object_store_url needs the bucket's credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
                  (and AWS_SESSION_TOKEN for temporary ones)"
@@ -316,7 +316,7 @@ impl Config {
             max_connections: s.max_connections.unwrap_or(1024),
             trusted_proxies: s.trusted_proxies.unwrap_or_default(),
             aws_credentials: match &s.object_store_url {
-                Some(_) => AwsCredentials::from_env()?,
+                Some(_) => Some(AwsCredentials::from_env()?),
                 None => None,
             },
             object_store_url: s.object_store_url,

@@ -70,6 +70,7 @@ fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
         Command::Backup { file } => runtime()?.block_on(ops::backup::backup(&config, &file)).map(print),
         Command::Restore { file, force } => ops::backup::restore(&config, &file, force).map(print),
         Command::Vault(VaultCommand::Rotate(args)) => ops::vault::rotate(&config, &args).map(print),
+        Command::MigrateData(args) => ops::migrate_data::run(&config, &args).map(print),
         Command::Version => {
             print(format!("botmox {}", env!("CARGO_PKG_VERSION")));
             Ok(())

@@ -1,7 +1,8 @@
 //! Operator commands that work on the data directory directly: users, backup and restore,
-//! vault rotation.
+//! vault rotation, moving an install to or from PostgreSQL.
 
 pub mod backup;
+pub mod migrate_data;
 pub mod routes;
 pub mod users;
 pub mod vault;
