@@ -24,6 +24,9 @@ use tokio::sync::{oneshot, Semaphore};
 use crate::metrics::Metrics;
 
 pub mod pg;
+pub mod sql;
+
+pub use sql::{Arg, Conn, Dialect};
 
 mod migrations {
     refinery::embed_migrations!("migrations");
@@ -38,6 +41,10 @@ const MAX_GROUP: usize = 64;
 pub enum DbError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("the query returned no rows")]
+    NoRows,
     #[error("migration failed: {0}")]
     Migration(#[from] refinery::Error),
     #[error("database task failed: {0}")]
