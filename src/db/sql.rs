@@ -482,6 +482,18 @@ pub fn dollar_placeholders(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Runs a store test on every backend this machine has: SQLite always (in memory, migrated),
+/// PostgreSQL when `BOTMOX_TEST_PG` names a cluster (a fresh, migrated database).
+#[cfg(test)]
+pub fn on_each_backend(test: &str, check: impl Fn(&dyn Conn)) {
+    check(&super::test_connection());
+    if let Some(database) = botmox_testkit::pg::TestDatabase::create(test) {
+        let mut client = database.connect();
+        super::pg::migrate(&mut client).expect("the PostgreSQL migrations apply");
+        check(&Pg::new(&mut client));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,17 +607,5 @@ mod tests {
             );
             assert_eq!(c.execute("DELETE FROM t WHERE i = ?1", args![7]).unwrap(), 1);
         });
-    }
-}
-
-/// Runs a store test on every backend this machine has: SQLite always (in memory, migrated),
-/// PostgreSQL when `BOTMOX_TEST_PG` names a cluster (a fresh, migrated database).
-#[cfg(test)]
-pub fn on_each_backend(test: &str, check: impl Fn(&dyn Conn)) {
-    check(&super::test_connection());
-    if let Some(database) = botmox_testkit::pg::TestDatabase::create(test) {
-        let mut client = database.connect();
-        super::pg::migrate(&mut client).expect("the PostgreSQL migrations apply");
-        check(&Pg::new(&mut client));
     }
 }
