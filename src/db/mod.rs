@@ -216,10 +216,11 @@ impl Db {
     }
 
     /// Runs `f` on the writer connection outside any transaction.
-    pub async fn write_raw<T, F>(&self, f: F) -> Result<T, DbError>
+    pub async fn write_raw<T, E, F>(&self, f: F) -> Result<T, DbError>
     where
-        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        DbError: From<E>,
     {
         let (done, outcome) = oneshot::channel();
         self.send::<DbError>(Job::Raw(Box::new(move |conn| {
