@@ -72,6 +72,18 @@ impl DbError {
     }
 }
 
+/// While stores move onto [`Conn`] one by one, a store still on `rusqlite::Result` can call
+/// one that is not (`?` converts); goes when the last store has moved.
+impl From<DbError> for rusqlite::Error {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Sqlite(e) => e,
+            DbError::NoRows => rusqlite::Error::QueryReturnedNoRows,
+            other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
+        }
+    }
+}
+
 /// SQLite's SQLITE_FULL: a write met a full file system (ENOSPC).
 pub fn is_disk_full(err: &rusqlite::Error) -> bool {
     err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
