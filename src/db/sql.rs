@@ -266,9 +266,14 @@ pub enum Row<'a> {
     Postgres(&'a postgres::Row),
 }
 
+/// A column by position (from 0) or by name.
+pub trait ColumnIndex: rusqlite::RowIndex + postgres::row::RowIndex + std::fmt::Display {}
+impl ColumnIndex for usize {}
+impl ColumnIndex for &str {}
+
 impl Row<'_> {
-    /// Column `index` (from 0) as `T`.
-    pub fn get<T: Column>(&self, index: usize) -> Result<T, DbError> {
+    /// Column `index` (a position from 0, or a name) as `T`.
+    pub fn get<T: Column>(&self, index: impl ColumnIndex) -> Result<T, DbError> {
         match self {
             Row::Sqlite(row) => Ok(row.get(index)?),
             Row::Postgres(row) => Ok(row.try_get::<_, FromPg<T>>(index)?.0),
