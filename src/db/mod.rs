@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{oneshot, Semaphore};
 
 use crate::metrics::Metrics;
@@ -369,7 +369,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Runs `f` in an immediate transaction on a connection the caller owns (CLI commands).
 pub fn write_tx<T, E, F>(conn: &mut Connection, f: F) -> Result<T, E>
 where
-    F: FnOnce(&Transaction) -> Result<T, E>,
+    F: FnOnce(&Connection) -> Result<T, E>,
     E: From<DbError>,
 {
     let tx = conn
