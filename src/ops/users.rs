@@ -8,7 +8,7 @@ use crate::auth::password::hash_password;
 use crate::auth::rules::{normalise_roles, Email, NewPassword, TenantId};
 use crate::auth::store::{self, NewUser, UserRow};
 use crate::config::Config;
-use crate::db::{write_tx, DbError};
+use crate::db::write_tx;
 
 pub fn create_user(
     config: &Config,
