@@ -18,6 +18,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rusqlite::Connection;
 
 use crate::clock::now_ms;
+use crate::db::DbError;
 
 pub mod store;
 
@@ -58,7 +59,13 @@ pub enum VaultError {
     )]
     KeyFileMissing(PathBuf),
     #[error("database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for VaultError {
+    fn from(err: rusqlite::Error) -> Self {
+        VaultError::Db(err.into())
+    }
 }
 
 /// Where the master key came from; shown in messages and `botmox config`, never the key.
@@ -301,17 +308,17 @@ pub fn write_key_file(path: &Path, encoded: &str) -> Result<(), VaultError> {
 /// Re-encrypts every entry and the key check under `new` in one transaction.
 pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<u64, VaultError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let blob = store::key_check(&tx)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let blob = store::key_check(&*tx)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     old.verify_key_check(&blob)?;
-    let entries = store::entries(&tx)?;
+    let entries = store::entries(&*tx)?;
     let count = entries.len() as u64;
     for entry in entries {
         let aad = entry_aad(&entry.tenant_id, &entry.id);
         let plain = old.open(&aad, &entry.sealed.nonce, &entry.sealed.ciphertext)?;
         let sealed = new.seal(&aad, &plain);
-        store::reseal(&tx, &entry.tenant_id, &entry.id, &sealed)?;
+        store::reseal(&*tx, &entry.tenant_id, &entry.id, &sealed)?;
     }
-    store::set_key_check(&tx, &new.key_check(), now_ms())?;
+    store::set_key_check(&*tx, &new.key_check(), now_ms())?;
     tx.commit()?;
     Ok(count)
 }
