@@ -18,7 +18,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rusqlite::Connection;
 
 use crate::clock::now_ms;
-use crate::db::DbError;
+use crate::db::{Conn, DbError};
 
 pub mod store;
 
@@ -229,7 +229,7 @@ impl Vault {
     }
 
     /// Verifies this key against the database's key-check value, storing one on first use.
-    pub fn check_or_init(&self, conn: &Connection) -> Result<(), VaultError> {
+    pub fn check_or_init(&self, conn: &dyn Conn) -> Result<(), VaultError> {
         match store::key_check(conn)? {
             Some(blob) => self.verify_key_check(&blob),
             None => Ok(store::insert_key_check(conn, &self.key_check(), now_ms())?),
@@ -254,13 +254,13 @@ impl Vault {
     }
 
     /// Stores (or replaces) a secret.
-    pub fn put(&self, conn: &Connection, tenant_id: &str, id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
+    pub fn put(&self, conn: &dyn Conn, tenant_id: &str, id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
         let sealed = self.seal(&entry_aad(tenant_id, id), plaintext);
         Ok(store::put(conn, tenant_id, id, &sealed, now_ms())?)
     }
 
     /// Reads a secret of `tenant_id`; `None` when absent or another tenant's.
-    pub fn get(&self, conn: &Connection, tenant_id: &str, id: &str) -> Result<Option<Vec<u8>>, VaultError> {
+    pub fn get(&self, conn: &dyn Conn, tenant_id: &str, id: &str) -> Result<Option<Vec<u8>>, VaultError> {
         store::get(conn, tenant_id, id)?
             .map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct))
             .transpose()
