@@ -262,7 +262,7 @@ impl Vault {
     /// Reads a secret of `tenant_id`; `None` when absent or another tenant's.
     pub fn get(&self, conn: &dyn Conn, tenant_id: &str, id: &str) -> Result<Option<Vec<u8>>, VaultError> {
         store::get(conn, tenant_id, id)?
-            .map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct))
+            .map(|sealed| self.open(&entry_aad(tenant_id, id), &sealed.nonce, &sealed.ciphertext))
             .transpose()
     }
 }

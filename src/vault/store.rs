@@ -45,11 +45,16 @@ pub fn put(conn: &dyn Conn, tenant_id: &str, id: &str, sealed: &Sealed, now: i64
 }
 
 /// The nonce and ciphertext of a tenant's entry.
-pub fn get(conn: &dyn Conn, tenant_id: &str, id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, DbError> {
+pub fn get(conn: &dyn Conn, tenant_id: &str, id: &str) -> Result<Option<Sealed>, DbError> {
     conn.opt(
         "SELECT nonce, ciphertext FROM vault_entries WHERE id = ?1 AND tenant_id = ?2",
         args![id, tenant_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| {
+            Ok(Sealed {
+                nonce: r.get(0)?,
+                ciphertext: r.get(1)?,
+            })
+        },
     )
 }
 
@@ -121,14 +126,15 @@ mod tests {
             put(c, "t", "secret/a", &sealed(1), 1).unwrap();
             put(c, "t", "secret/a", &sealed(2), 2).unwrap();
             put(c, "t2", "secret/a", &sealed(3), 2).unwrap();
+            let stored = get(c, "t", "secret/a").unwrap().expect("the entry");
             assert_eq!(
-                get(c, "t", "secret/a").unwrap(),
-                Some((vec![2; 24], vec![2, 0, 255])),
+                (stored.nonce, stored.ciphertext),
+                (vec![2; 24], vec![2, 0, 255]),
                 "{:?}",
                 c.dialect()
             );
             reseal(c, "t", "secret/a", &sealed(4)).unwrap();
-            assert_eq!(get(c, "t", "secret/a").unwrap().unwrap().1, [4, 0, 255]);
+            assert_eq!(get(c, "t", "secret/a").unwrap().unwrap().ciphertext, [4, 0, 255]);
             assert_eq!(entries(c).unwrap().len(), 2);
             assert!(delete(c, "t", "secret/a").unwrap());
             assert!(!delete(c, "t", "secret/a").unwrap());
