@@ -4,9 +4,9 @@
 //! The HMAC key is random per installation and kept in the vault, so signatures survive
 //! restarts and die with a key rotation of the data directory.
 
+use crate::db::Conn;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use rusqlite::Connection;
 use sha2::Sha256;
 
 use crate::vault::{Vault, VaultError};
@@ -21,7 +21,7 @@ pub struct UrlSigner {
 
 impl UrlSigner {
     /// Loads the signing key from the vault, creating it on first use.
-    pub fn load_or_create(conn: &Connection, vault: &Vault) -> Result<UrlSigner, VaultError> {
+    pub fn load_or_create(conn: &dyn Conn, vault: &Vault) -> Result<UrlSigner, VaultError> {
         if let Some(bytes) = vault.get(conn, SERVER_TENANT, KEY_ID)? {
             if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
                 return Ok(UrlSigner { key });

@@ -12,7 +12,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{store, token};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirLock};
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::error::ApiError;
 use crate::ipqs::client::IpqsClient;
 use crate::metrics::Metrics;
@@ -49,7 +49,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let vault = open_vault(&config, &data_dir, db).await?;
     let signing_vault = vault.clone();
     let signer = db
-        .write_raw(move |conn| Ok(UrlSigner::load_or_create(conn, &signing_vault)))
+        .write_raw(move |conn| Ok::<_, DbError>(UrlSigner::load_or_create(conn, &signing_vault)))
         .await??;
     if demo {
         seed_demo(db, &vault).await?;
@@ -152,12 +152,13 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
 async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Result<Vault> {
     let env_key = config.vault_key.as_ref().map(|k| k.expose().to_owned());
     let root = data_dir.root().to_owned();
-    db.write_raw(move |conn| Ok(vault::recover_interrupted_rotation(&root, conn)))
+    db.write_raw(move |conn| Ok::<_, DbError>(vault::recover_interrupted_rotation(&root, conn)))
         .await?
         .context("cannot finish an interrupted vault rotation")?;
     let vault = Vault::load(env_key.as_deref(), config.vault_key_file.as_deref(), data_dir.root())?;
     let checked = vault.clone();
-    db.write_raw(move |conn| Ok(checked.check_or_init(conn))).await??;
+    db.write_raw(move |conn| Ok::<_, DbError>(checked.check_or_init(conn)))
+        .await??;
     Ok(vault)
 }
 

@@ -1,11 +1,12 @@
 //! SQL for tenants, users, sessions and the setup token. No HTTP here: callers map `None`
 //! and outcome enums to responses.
 
-use botmox_contract::auth::{Role, UserInfo};
-use rusqlite::{params, Connection, OptionalExtension, Row};
-
 use super::token::new_id;
+use crate::args;
 use crate::clock::now_ms;
+use crate::db::sql::Row;
+use crate::db::{Conn, DbError};
+use botmox_contract::auth::{Role, UserInfo};
 
 #[derive(Debug, Clone)]
 pub struct UserRow {
@@ -80,38 +81,38 @@ pub(crate) fn roles_from_sql(text: &str) -> Vec<Role> {
         .collect()
 }
 
-fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
+fn user_from_row(row: &Row<'_>) -> Result<UserRow, DbError> {
     Ok(UserRow {
         id: row.get("id")?,
         tenant_id: row.get("tenant_id")?,
         email: row.get("email")?,
-        roles: roles_from_sql(&row.get::<_, String>("roles")?),
+        roles: roles_from_sql(&row.get::<String>("roles")?),
         password_hash: row.get("password_hash")?,
     })
 }
 
-pub fn user_count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+pub fn user_count(conn: &dyn Conn) -> Result<i64, DbError> {
+    conn.one("SELECT COUNT(*) FROM users", args![], |r| r.get(0))
 }
 
-pub fn ensure_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<()> {
+pub fn ensure_tenant(conn: &dyn Conn, tenant_id: &str) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?1, ?2) ON CONFLICT (id) DO NOTHING",
-        params![tenant_id, now_ms()],
+        args![tenant_id, now_ms()],
     )?;
     Ok(())
 }
 
 /// Inserts a user; `None` when a user of the same tenant has the email (addresses are unique
 /// per tenant, so another tenant's users never stand in the way).
-pub fn insert_user(conn: &Connection, user: &NewUser<'_>) -> rusqlite::Result<Option<UserRow>> {
+pub fn insert_user(conn: &dyn Conn, user: &NewUser<'_>) -> Result<Option<UserRow>, DbError> {
     ensure_tenant(conn, user.tenant_id)?;
     let id = new_id();
     let now = now_ms();
     let inserted = conn.execute(
         "INSERT INTO users (id, tenant_id, email, password_hash, roles, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (tenant_id, email) DO NOTHING",
-        params![
+        args![
             id,
             user.tenant_id,
             user.email,
@@ -130,148 +131,150 @@ pub fn insert_user(conn: &Connection, user: &NewUser<'_>) -> rusqlite::Result<Op
 }
 
 /// Every user with this address, in any tenant (a sign-in's candidates), oldest first.
-pub fn users_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Vec<UserRow>> {
-    conn.prepare_cached("SELECT * FROM users WHERE email = ?1 ORDER BY created_at, rowid")?
-        .query_map([email], user_from_row)?
-        .collect()
+pub fn users_by_email(conn: &dyn Conn, email: &str) -> Result<Vec<UserRow>, DbError> {
+    conn.all(
+        "SELECT * FROM users WHERE email = ?1 ORDER BY created_at, rowid",
+        args![email],
+        user_from_row,
+    )
 }
 
-pub fn user_by_email(conn: &Connection, tenant_id: &str, email: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.query_row(
+pub fn user_by_email(conn: &dyn Conn, tenant_id: &str, email: &str) -> Result<Option<UserRow>, DbError> {
+    conn.opt(
         "SELECT * FROM users WHERE tenant_id = ?1 AND email = ?2",
-        [tenant_id, email],
+        args![tenant_id, email],
         user_from_row,
     )
-    .optional()
 }
 
-pub fn user_by_id(conn: &Connection, tenant_id: &str, id: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.query_row(
+pub fn user_by_id(conn: &dyn Conn, tenant_id: &str, id: &str) -> Result<Option<UserRow>, DbError> {
+    conn.opt(
         "SELECT * FROM users WHERE id = ?1 AND tenant_id = ?2",
-        [id, tenant_id],
+        args![id, tenant_id],
         user_from_row,
     )
-    .optional()
 }
 
-pub fn users_of_tenant(conn: &Connection, tenant_id: &str) -> rusqlite::Result<Vec<UserRow>> {
-    conn.prepare_cached("SELECT * FROM users WHERE tenant_id = ?1 ORDER BY email")?
-        .query_map([tenant_id], user_from_row)?
-        .collect()
+pub fn users_of_tenant(conn: &dyn Conn, tenant_id: &str) -> Result<Vec<UserRow>, DbError> {
+    conn.all(
+        "SELECT * FROM users WHERE tenant_id = ?1 ORDER BY email",
+        args![tenant_id],
+        user_from_row,
+    )
 }
 
 /// Grants or revokes the installation operator flag.
-pub fn set_operator(conn: &Connection, user_id: &str, operator: bool) -> rusqlite::Result<()> {
+pub fn set_operator(conn: &dyn Conn, user_id: &str, operator: bool) -> Result<(), DbError> {
     conn.execute(
         "UPDATE users SET operator = ?1, updated_at = ?2 WHERE id = ?3",
-        params![operator, now_ms(), user_id],
+        args![operator, now_ms(), user_id],
     )?;
     Ok(())
 }
 
-pub fn set_password(conn: &Connection, user_id: &str, password_hash: &str) -> rusqlite::Result<()> {
+pub fn set_password(conn: &dyn Conn, user_id: &str, password_hash: &str) -> Result<(), DbError> {
     conn.execute(
         "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
-        params![password_hash, now_ms(), user_id],
+        args![password_hash, now_ms(), user_id],
     )?;
     Ok(())
 }
 
 /// Creates a session; expired sessions of the same user are cleared on the way.
-pub fn insert_session(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<String> {
+pub fn insert_session(conn: &dyn Conn, s: &NewSession<'_>) -> Result<String, DbError> {
     let id = new_id();
     let now = now_ms();
     conn.execute(
         "DELETE FROM sessions WHERE user_id = ?1 AND expires_at <= ?2",
-        params![s.user_id, now],
+        args![s.user_id, now],
     )?;
     conn.execute(
         "INSERT INTO sessions (id, token_hash, user_id, tenant_id, created_at, expires_at, last_seen_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7, ?8)",
-        params![id, s.token_hash, s.user_id, s.tenant_id, now, s.expires_at, s.ip, s.user_agent],
+        args![id, s.token_hash, s.user_id, s.tenant_id, now, s.expires_at, s.ip, s.user_agent],
     )?;
     Ok(id)
 }
 
 /// Resolves a token hash to its live (unexpired) session and user.
-pub fn principal_by_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<SessionPrincipal>> {
-    conn.prepare_cached(
+pub fn principal_by_token(conn: &dyn Conn, token_hash: &[u8]) -> Result<Option<SessionPrincipal>, DbError> {
+    conn.opt(
         "SELECT s.id, s.user_id, s.tenant_id, u.email, u.roles, s.last_seen_at, s.expires_at, u.operator
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ?1 AND s.expires_at > ?2",
-    )?
-    .query_row(params![token_hash, now_ms()], |r| {
-        Ok(SessionPrincipal {
-            session_id: r.get(0)?,
-            user_id: r.get(1)?,
-            tenant_id: r.get(2)?,
-            email: r.get(3)?,
-            roles: roles_from_sql(&r.get::<_, String>(4)?),
-            last_seen_at: r.get(5)?,
-            expires_at: r.get(6)?,
-            operator: r.get(7)?,
-        })
-    })
-    .optional()
+        args![token_hash, now_ms()],
+        |r| {
+            Ok(SessionPrincipal {
+                session_id: r.get(0)?,
+                user_id: r.get(1)?,
+                tenant_id: r.get(2)?,
+                email: r.get(3)?,
+                roles: roles_from_sql(&r.get::<String>(4)?),
+                last_seen_at: r.get(5)?,
+                expires_at: r.get(6)?,
+                operator: r.get(7)?,
+            })
+        },
+    )
 }
 
-pub fn touch_session(conn: &Connection, session_id: &str) -> rusqlite::Result<()> {
+pub fn touch_session(conn: &dyn Conn, session_id: &str) -> Result<(), DbError> {
     conn.execute(
         "UPDATE sessions SET last_seen_at = ?1 WHERE id = ?2",
-        params![now_ms(), session_id],
+        args![now_ms(), session_id],
     )?;
     Ok(())
 }
 
-pub fn sessions_of_user(conn: &Connection, user_id: &str) -> rusqlite::Result<Vec<SessionRow>> {
-    conn.prepare_cached(
+pub fn sessions_of_user(conn: &dyn Conn, user_id: &str) -> Result<Vec<SessionRow>, DbError> {
+    conn.all(
         "SELECT id, created_at, expires_at, last_seen_at, ip, user_agent FROM sessions
          WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at DESC",
-    )?
-    .query_map(params![user_id, now_ms()], |r| {
-        Ok(SessionRow {
-            id: r.get(0)?,
-            created_at: r.get(1)?,
-            expires_at: r.get(2)?,
-            last_seen_at: r.get(3)?,
-            ip: r.get(4)?,
-            user_agent: r.get(5)?,
-        })
-    })?
-    .collect()
+        args![user_id, now_ms()],
+        |r| {
+            Ok(SessionRow {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+                expires_at: r.get(2)?,
+                last_seen_at: r.get(3)?,
+                ip: r.get(4)?,
+                user_agent: r.get(5)?,
+            })
+        },
+    )
 }
 
 /// Deletes one session of a user; false when there is no such session of theirs.
-pub fn delete_session(conn: &Connection, user_id: &str, session_id: &str) -> rusqlite::Result<bool> {
+pub fn delete_session(conn: &dyn Conn, user_id: &str, session_id: &str) -> Result<bool, DbError> {
     Ok(conn.execute(
         "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
-        [session_id, user_id],
+        args![session_id, user_id],
     )? == 1)
 }
 
 /// Deletes every session of a user except `keep`.
-pub fn delete_sessions_of_user(conn: &Connection, user_id: &str, keep: Option<&str>) -> rusqlite::Result<u64> {
+pub fn delete_sessions_of_user(conn: &dyn Conn, user_id: &str, keep: Option<&str>) -> Result<u64, DbError> {
     let n = conn.execute(
-        "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
-        params![user_id, keep],
+        "DELETE FROM sessions WHERE user_id = ?1 AND id IS DISTINCT FROM ?2",
+        args![user_id, keep],
     )?;
     Ok(n as u64)
 }
 
 /// Replaces any earlier setup token: only the one printed last is valid.
-pub fn replace_setup_token(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM setup_tokens", [])?;
+pub fn replace_setup_token(conn: &dyn Conn, token_hash: &[u8]) -> Result<(), DbError> {
+    conn.execute("DELETE FROM setup_tokens", args![])?;
     conn.execute(
         "INSERT INTO setup_tokens (token_hash, created_at) VALUES (?1, ?2)",
-        params![token_hash, now_ms()],
+        args![token_hash, now_ms()],
     )?;
     Ok(())
 }
 
-pub fn setup_token_exists(conn: &Connection, token_hash: &[u8]) -> rusqlite::Result<bool> {
-    conn.query_row(
+pub fn setup_token_exists(conn: &dyn Conn, token_hash: &[u8]) -> Result<bool, DbError> {
+    conn.one(
         "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = ?1)",
-        [token_hash],
+        args![token_hash],
         |r| r.get(0),
     )
 }
@@ -284,14 +287,14 @@ pub enum SetupOutcome {
 
 /// Creates the first admin when no user exists and the token is the current one, and
 /// consumes the token; all in the caller's transaction.
-pub fn complete_setup(conn: &Connection, token_hash: &[u8], user: &NewUser<'_>) -> rusqlite::Result<SetupOutcome> {
+pub fn complete_setup(conn: &dyn Conn, token_hash: &[u8], user: &NewUser<'_>) -> Result<SetupOutcome, DbError> {
     if user_count(conn)? > 0 {
         return Ok(SetupOutcome::AlreadyDone);
     }
     if !setup_token_exists(conn, token_hash)? {
         return Ok(SetupOutcome::InvalidToken);
     }
-    conn.execute("DELETE FROM setup_tokens", [])?;
+    conn.execute("DELETE FROM setup_tokens", args![])?;
     let created = insert_user(conn, user)?.expect("no user exists, so the email is free");
     // Whoever holds the setup token installed the server: they operate it.
     set_operator(conn, &created.id, true)?;
@@ -301,6 +304,7 @@ pub fn complete_setup(conn: &Connection, token_hash: &[u8], user: &NewUser<'_>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::sql::on_each_backend;
 
     fn user<'a>(email: &'a str, tenant: &'a str) -> NewUser<'a> {
         NewUser {
@@ -313,58 +317,78 @@ mod tests {
 
     #[test]
     fn setup_consumes_its_token_and_happens_once() {
-        let conn = crate::db::test_connection();
-        replace_setup_token(&conn, b"first").unwrap();
-        replace_setup_token(&conn, b"second").unwrap();
-        assert!(matches!(
-            complete_setup(&conn, b"first", &user("a@x", "t")).unwrap(),
-            SetupOutcome::InvalidToken
-        ));
-        assert!(matches!(
-            complete_setup(&conn, b"second", &user("a@x", "t")).unwrap(),
-            SetupOutcome::Created(_)
-        ));
-        assert!(matches!(
-            complete_setup(&conn, b"second", &user("b@x", "t")).unwrap(),
-            SetupOutcome::AlreadyDone
-        ));
-        assert!(!setup_token_exists(&conn, b"second").unwrap());
+        on_each_backend("auth_setup", |conn| {
+            replace_setup_token(conn, b"first").unwrap();
+            replace_setup_token(conn, b"second").unwrap();
+            assert!(matches!(
+                complete_setup(conn, b"first", &user("a@x", "t")).unwrap(),
+                SetupOutcome::InvalidToken
+            ));
+            assert!(matches!(
+                complete_setup(conn, b"second", &user("a@x", "t")).unwrap(),
+                SetupOutcome::Created(_)
+            ));
+            assert!(matches!(
+                complete_setup(conn, b"second", &user("b@x", "t")).unwrap(),
+                SetupOutcome::AlreadyDone
+            ));
+            assert!(!setup_token_exists(conn, b"second").unwrap());
+        });
     }
 
     #[test]
     fn emails_are_unique_within_a_tenant_only() {
-        let conn = crate::db::test_connection();
-        let a = insert_user(&conn, &user("a@x", "t1")).unwrap().unwrap();
-        assert!(insert_user(&conn, &user("a@x", "t1")).unwrap().is_none());
-        let b = insert_user(&conn, &user("a@x", "t2")).unwrap().unwrap();
-        assert!(user_by_id(&conn, "t1", &a.id).unwrap().is_some());
-        assert!(user_by_id(&conn, "t2", &a.id).unwrap().is_none());
-        let ids: Vec<String> = users_by_email(&conn, "a@x")
-            .unwrap()
-            .into_iter()
-            .map(|u| u.id)
-            .collect();
-        assert_eq!(ids, [a.id, b.id.clone()]);
-        assert_eq!(user_by_email(&conn, "t2", "a@x").unwrap().unwrap().id, b.id);
-        assert!(user_by_email(&conn, "t3", "a@x").unwrap().is_none());
+        on_each_backend("auth_emails", |conn| {
+            let a = insert_user(conn, &user("a@x", "t1")).unwrap().unwrap();
+            assert!(insert_user(conn, &user("a@x", "t1")).unwrap().is_none());
+            let b = insert_user(conn, &user("a@x", "t2")).unwrap().unwrap();
+            assert!(user_by_id(conn, "t1", &a.id).unwrap().is_some());
+            assert!(user_by_id(conn, "t2", &a.id).unwrap().is_none());
+            let ids: Vec<String> = users_by_email(conn, "a@x").unwrap().into_iter().map(|u| u.id).collect();
+            assert_eq!(ids, [a.id, b.id.clone()]);
+            assert_eq!(user_by_email(conn, "t2", "a@x").unwrap().unwrap().id, b.id);
+            assert!(user_by_email(conn, "t3", "a@x").unwrap().is_none());
+        });
     }
 
     #[test]
     fn expired_sessions_do_not_resolve() {
-        let conn = crate::db::test_connection();
-        let u = insert_user(&conn, &user("a@x", "t")).unwrap().unwrap();
-        let new = |hash: &'static [u8], expires_at| NewSession {
-            token_hash: hash,
-            user_id: &u.id,
-            tenant_id: "t",
-            expires_at,
-            ip: None,
-            user_agent: None,
-        };
-        insert_session(&conn, &new(b"live", now_ms() + 60_000)).unwrap();
-        insert_session(&conn, &new(b"dead", now_ms() - 1)).unwrap();
-        assert!(principal_by_token(&conn, b"live").unwrap().is_some());
-        assert!(principal_by_token(&conn, b"dead").unwrap().is_none());
-        assert_eq!(sessions_of_user(&conn, &u.id).unwrap().len(), 1);
+        on_each_backend("auth_expired_sessions_do_not_resolv", |conn| {
+            let u = insert_user(conn, &user("a@x", "t")).unwrap().unwrap();
+            let new = |hash: &'static [u8], expires_at| NewSession {
+                token_hash: hash,
+                user_id: &u.id,
+                tenant_id: "t",
+                expires_at,
+                ip: None,
+                user_agent: None,
+            };
+            insert_session(conn, &new(b"live", now_ms() + 60_000)).unwrap();
+            insert_session(conn, &new(b"dead", now_ms() - 1)).unwrap();
+            assert!(principal_by_token(conn, b"live").unwrap().is_some());
+            assert!(principal_by_token(conn, b"dead").unwrap().is_none());
+            assert_eq!(sessions_of_user(conn, &u.id).unwrap().len(), 1);
+
+            // Roles, the operator flag and a new password show through the session.
+            set_operator(conn, &u.id, true).unwrap();
+            set_password(conn, &u.id, "h2").unwrap();
+            let me = principal_by_token(conn, b"live").unwrap().unwrap();
+            assert_eq!(
+                (me.operator, me.roles.as_slice()),
+                (true, [Role::Api].as_slice()),
+                "{:?}",
+                conn.dialect()
+            );
+            assert_eq!(users_of_tenant(conn, "t").unwrap()[0].password_hash, "h2");
+            touch_session(conn, &me.session_id).unwrap();
+
+            // Sign out everywhere but here, then here.
+            let other = insert_session(conn, &new(b"other", now_ms() + 60_000)).unwrap();
+            assert_eq!(delete_sessions_of_user(conn, &u.id, Some(&me.session_id)).unwrap(), 1);
+            assert!(principal_by_token(conn, b"other").unwrap().is_none(), "{other} is gone");
+            assert!(!delete_session(conn, "someone-else", &me.session_id).unwrap());
+            assert!(delete_session(conn, &u.id, &me.session_id).unwrap());
+            assert_eq!(delete_sessions_of_user(conn, &u.id, None).unwrap(), 0);
+        });
     }
 }

@@ -18,12 +18,15 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{oneshot, Semaphore};
 
 use crate::metrics::Metrics;
 
 pub mod pg;
+pub mod sql;
+
+pub use sql::{Arg, Conn, Dialect};
 
 mod migrations {
     refinery::embed_migrations!("migrations");
@@ -38,6 +41,10 @@ const MAX_GROUP: usize = 64;
 pub enum DbError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("the query returned no rows")]
+    NoRows,
     #[error("migration failed: {0}")]
     Migration(#[from] refinery::Error),
     #[error("database task failed: {0}")]
@@ -61,6 +68,18 @@ impl DbError {
             DbError::StorageFull(_) => true,
             DbError::Sqlite(e) => is_disk_full(e),
             _ => false,
+        }
+    }
+}
+
+/// While stores move onto [`Conn`] one by one, a store still on `rusqlite::Result` can call
+/// one that is not (`?` converts); goes when the last store has moved.
+impl From<DbError> for rusqlite::Error {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Sqlite(e) => e,
+            DbError::NoRows => rusqlite::Error::QueryReturnedNoRows,
+            other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
         }
     }
 }
@@ -209,10 +228,11 @@ impl Db {
     }
 
     /// Runs `f` on the writer connection outside any transaction.
-    pub async fn write_raw<T, F>(&self, f: F) -> Result<T, DbError>
+    pub async fn write_raw<T, E, F>(&self, f: F) -> Result<T, DbError>
     where
-        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        DbError: From<E>,
     {
         let (done, outcome) = oneshot::channel();
         self.send::<DbError>(Job::Raw(Box::new(move |conn| {
@@ -349,7 +369,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Runs `f` in an immediate transaction on a connection the caller owns (CLI commands).
 pub fn write_tx<T, E, F>(conn: &mut Connection, f: F) -> Result<T, E>
 where
-    F: FnOnce(&Transaction) -> Result<T, E>,
+    F: FnOnce(&Connection) -> Result<T, E>,
     E: From<DbError>,
 {
     let tx = conn

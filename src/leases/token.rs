@@ -3,11 +3,11 @@
 //! The signing key is random per installation and kept in the vault (like the URL signing
 //! key), so an operator configures nothing and a vault rotation carries it along.
 
+use crate::db::Conn;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -52,7 +52,7 @@ pub struct LeaseKey([u8; 32]);
 
 impl LeaseKey {
     /// The key, created on first use (call inside a write).
-    pub fn load_or_create(conn: &Connection, vault: &Vault) -> Result<LeaseKey, VaultError> {
+    pub fn load_or_create(conn: &dyn Conn, vault: &Vault) -> Result<LeaseKey, VaultError> {
         if let Some(key) = Self::load(conn, vault)? {
             return Ok(key);
         }
@@ -63,7 +63,7 @@ impl LeaseKey {
     }
 
     /// The key if one was ever created: before the first lease no token can be valid.
-    pub fn load(conn: &Connection, vault: &Vault) -> Result<Option<LeaseKey>, VaultError> {
+    pub fn load(conn: &dyn Conn, vault: &Vault) -> Result<Option<LeaseKey>, VaultError> {
         Ok(vault
             .get(conn, SERVER_TENANT, KEY_ID)?
             .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())

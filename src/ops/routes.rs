@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::audit::store::{self as audit, Action};
 use crate::auth::{Authed, InstallationOperator};
+use crate::db::DbError;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::respond::{ok, Ok};
 use crate::state::AppState;
@@ -45,7 +46,7 @@ async fn rotate_vault(
             if rotated.is_ok() {
                 audit::record(conn, &me, Action::Update, "vault", "master-key", &[])?;
             }
-            Ok(rotated)
+            Ok::<_, DbError>(rotated)
         })
         .await?;
     let reencrypted = outcome.map_err(|e| match e {

@@ -8,7 +8,7 @@ use crate::auth::password::hash_password;
 use crate::auth::rules::{normalise_roles, Email, NewPassword, TenantId};
 use crate::auth::store::{self, NewUser, UserRow};
 use crate::config::Config;
-use crate::db::{write_tx, DbError};
+use crate::db::write_tx;
 
 pub fn create_user(
     config: &Config,
@@ -30,7 +30,7 @@ pub fn create_user(
             password_hash: &hash,
             roles: &roles,
         };
-        store::insert_user(tx, &user).map_err(DbError::from)
+        store::insert_user(tx, &user)
     })?;
     let user = created.ok_or_else(|| {
         anyhow::anyhow!(
@@ -62,8 +62,8 @@ pub fn reset_password(
     let mut conn = open_db(config)?;
     let (user, ended) = write_tx(&mut conn, |tx| {
         let user = the_user(tx, &email, tenant.as_ref())?;
-        store::set_password(tx, &user.id, &hash).map_err(DbError::from)?;
-        let ended = store::delete_sessions_of_user(tx, &user.id, None).map_err(DbError::from)?;
+        store::set_password(tx, &user.id, &hash)?;
+        let ended = store::delete_sessions_of_user(tx, &user.id, None)?;
         Ok::<_, anyhow::Error>((user, ended))
     })?;
     Ok(format!(
@@ -80,7 +80,7 @@ pub fn set_operator(config: &Config, email: &str, tenant: Option<&str>, operator
     let mut conn = open_db(config)?;
     let user = write_tx(&mut conn, |tx| {
         let user = the_user(tx, &email, tenant.as_ref())?;
-        store::set_operator(tx, &user.id, operator).map_err(DbError::from)?;
+        store::set_operator(tx, &user.id, operator)?;
         Ok::<_, anyhow::Error>(user)
     })?;
     let who = format!("{} (tenant {})", user.email, user.tenant_id);
@@ -100,7 +100,7 @@ fn parse_tenant(tenant: Option<&str>) -> anyhow::Result<Option<TenantId>> {
 /// The one user an `--email` (and `--tenant`) names. An address is unique per tenant only, so
 /// when several tenants use it the operator must say which.
 fn the_user(conn: &Connection, email: &Email, tenant: Option<&TenantId>) -> anyhow::Result<UserRow> {
-    let mut users = store::users_by_email(conn, email.as_str()).map_err(DbError::from)?;
+    let mut users = store::users_by_email(conn, email.as_str())?;
     if let Some(tenant) = tenant {
         users.retain(|u| u.tenant_id == tenant.as_str());
     }

@@ -8,6 +8,7 @@ use super::store::{Named, Table};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::clock::now_ms;
+use crate::db::{Conn, DbError};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::state::AppState;
 
@@ -120,7 +121,7 @@ pub async fn delete(
     kind: &'static Kind,
     me: &Principal,
     id: String,
-    also: fn(&rusqlite::Connection, &str, &str) -> rusqlite::Result<()>,
+    also: fn(&dyn Conn, &str, &str) -> Result<(), DbError>,
 ) -> ApiResult<()> {
     let who = me.clone();
     state

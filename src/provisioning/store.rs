@@ -2,12 +2,15 @@
 //! (tenant, user), at most one of them the default: unattend profiles and playbooks share that
 //! SQL and differ only in their table and body column.
 
-use rusqlite::{named_params, params, Connection, OptionalExtension, Row};
+use rusqlite::{named_params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::args;
 use crate::clock::iso_ms;
+use crate::db::sql::Row;
+use crate::db::{Conn, DbError};
 use crate::documents::list::SUBSCRIPTION_STATES;
 use crate::documents::Collection;
 
@@ -41,7 +44,7 @@ impl TokenRow {
     }
 }
 
-fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
+fn token_from_row(row: &Row<'_>) -> Result<TokenRow, DbError> {
     let metadata: String = row.get("metadata")?;
     Ok(TokenRow {
         id: row.get("id")?,
@@ -63,7 +66,7 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
 
 /// Issues the VM's token, replacing the previous one (which dies with its hash); returns the
 /// replaced row, whose ISO object the caller removes.
-pub fn replace_token(conn: &Connection, t: &TokenRow, hash: &[u8]) -> rusqlite::Result<Option<TokenRow>> {
+pub fn replace_token(conn: &dyn Conn, t: &TokenRow, hash: &[u8]) -> Result<Option<TokenRow>, DbError> {
     let previous = token_of_vm(conn, &t.tenant_id, &t.vm_uuid)?;
     conn.execute(
         "INSERT INTO provisioning_tokens (id, tenant_id, user_id, vm_uuid, token_hash, status, issued_at, expires_at,
@@ -74,7 +77,7 @@ pub fn replace_token(conn: &Connection, t: &TokenRow, hash: &[u8]) -> rusqlite::
              expires_at = excluded.expires_at, used_at = NULL, revoked_at = NULL, metadata = excluded.metadata,
              playbook_id = excluded.playbook_id, iso_key = excluded.iso_key, iso_sha256 = excluded.iso_sha256,
              iso_size = excluded.iso_size",
-        params![
+        args![
             t.id,
             t.tenant_id,
             t.user_id,
@@ -82,7 +85,7 @@ pub fn replace_token(conn: &Connection, t: &TokenRow, hash: &[u8]) -> rusqlite::
             hash,
             t.issued_at,
             t.expires_at,
-            t.metadata.to_string(),
+            t.metadata,
             t.playbook_id,
             t.iso_key,
             t.iso_sha256,
@@ -92,47 +95,45 @@ pub fn replace_token(conn: &Connection, t: &TokenRow, hash: &[u8]) -> rusqlite::
     Ok(previous)
 }
 
-pub fn token_by_hash(conn: &Connection, hash: &[u8]) -> rusqlite::Result<Option<TokenRow>> {
-    conn.query_row(
+pub fn token_by_hash(conn: &dyn Conn, hash: &[u8]) -> Result<Option<TokenRow>, DbError> {
+    conn.opt(
         "SELECT * FROM provisioning_tokens WHERE token_hash = ?1",
-        params![hash],
+        args![hash],
         token_from_row,
     )
-    .optional()
 }
 
 /// Any tenant user's token for a VM (ownership is the caller's check).
-pub fn token_of_vm(conn: &Connection, tenant: &str, vm_uuid: &str) -> rusqlite::Result<Option<TokenRow>> {
-    conn.query_row(
+pub fn token_of_vm(conn: &dyn Conn, tenant: &str, vm_uuid: &str) -> Result<Option<TokenRow>, DbError> {
+    conn.opt(
         "SELECT * FROM provisioning_tokens WHERE tenant_id = ?1 AND vm_uuid = ?2",
-        params![tenant, vm_uuid],
+        args![tenant, vm_uuid],
         token_from_row,
     )
-    .optional()
 }
 
-pub fn mark_used(conn: &Connection, id: &str, now: i64) -> rusqlite::Result<()> {
+pub fn mark_used(conn: &dyn Conn, id: &str, now: i64) -> Result<(), DbError> {
     conn.execute(
         "UPDATE provisioning_tokens SET status = 'used', used_at = ?2 WHERE id = ?1 AND status = 'active'",
-        params![id, now],
+        args![id, now],
     )?;
     Ok(())
 }
 
 /// Revokes the VM's token if it is still active; false when there was none to revoke.
-pub fn revoke(conn: &Connection, tenant: &str, user: &str, vm_uuid: &str, now: i64) -> rusqlite::Result<bool> {
+pub fn revoke(conn: &dyn Conn, tenant: &str, user: &str, vm_uuid: &str, now: i64) -> Result<bool, DbError> {
     Ok(conn.execute(
         "UPDATE provisioning_tokens SET status = 'revoked', revoked_at = ?4
          WHERE tenant_id = ?1 AND user_id = ?2 AND vm_uuid = ?3 AND status = 'active'",
-        params![tenant, user, vm_uuid, now],
+        args![tenant, user, vm_uuid, now],
     )? > 0)
 }
 
 /// A deleted playbook no longer names the tokens that shipped it.
-pub fn forget_playbook(conn: &Connection, tenant: &str, playbook_id: &str) -> rusqlite::Result<()> {
+pub fn forget_playbook(conn: &dyn Conn, tenant: &str, playbook_id: &str) -> Result<(), DbError> {
     conn.execute(
         "UPDATE provisioning_tokens SET playbook_id = NULL WHERE tenant_id = ?1 AND playbook_id = ?2",
-        params![tenant, playbook_id],
+        args![tenant, playbook_id],
     )?;
     Ok(())
 }
@@ -152,11 +153,11 @@ pub struct ProgressEvent {
     pub updated_at: String,
 }
 
-pub fn add_progress(conn: &Connection, token: &TokenRow, event: &ProgressEvent, now: i64) -> rusqlite::Result<()> {
+pub fn add_progress(conn: &dyn Conn, token: &TokenRow, event: &ProgressEvent, now: i64) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO vm_setup_progress (id, tenant_id, user_id, vm_uuid, token_id, step, status, details, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+        args![
             event.id,
             token.tenant_id,
             token.user_id,
@@ -164,7 +165,7 @@ pub fn add_progress(conn: &Connection, token: &TokenRow, event: &ProgressEvent, 
             token.id,
             event.step,
             event.status,
-            event.details.to_string(),
+            event.details,
             now
         ],
     )?;
@@ -174,44 +175,43 @@ pub fn add_progress(conn: &Connection, token: &TokenRow, event: &ProgressEvent, 
 /// The owner's progress events of a VM after `after_seq`, in arrival order, each with its
 /// sequence number (a stream's cursor) and time (ms).
 pub fn progress(
-    conn: &Connection,
+    conn: &dyn Conn,
     tenant: &str,
     user: &str,
     vm_uuid: &str,
     after_seq: i64,
-) -> rusqlite::Result<Vec<(i64, i64, ProgressEvent)>> {
-    let mut stmt = conn.prepare_cached(
+) -> Result<Vec<(i64, i64, ProgressEvent)>, DbError> {
+    conn.all(
         "SELECT seq, id, vm_uuid, token_id, step, status, details, created_at FROM vm_setup_progress
          WHERE tenant_id = ?1 AND user_id = ?2 AND vm_uuid = ?3 AND seq > ?4 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map(params![tenant, user, vm_uuid, after_seq], |row| {
-        let details: String = row.get(6)?;
-        let at: i64 = row.get(7)?;
-        Ok((
-            row.get(0)?,
-            at,
-            ProgressEvent {
-                id: row.get(1)?,
-                vm_uuid: row.get(2)?,
-                token_id: row.get(3)?,
-                step: row.get(4)?,
-                status: row.get(5)?,
-                details: serde_json::from_str(&details).unwrap_or(Value::Object(Default::default())),
-                created_at: iso_ms(at),
-                updated_at: iso_ms(at),
-            },
-        ))
-    })?;
-    rows.collect()
+        args![tenant, user, vm_uuid, after_seq],
+        |row| {
+            let details: String = row.get(6)?;
+            let at: i64 = row.get(7)?;
+            Ok((
+                row.get(0)?,
+                at,
+                ProgressEvent {
+                    id: row.get(1)?,
+                    vm_uuid: row.get(2)?,
+                    token_id: row.get(3)?,
+                    step: row.get(4)?,
+                    status: row.get(5)?,
+                    details: serde_json::from_str(&details).unwrap_or(Value::Object(Default::default())),
+                    created_at: iso_ms(at),
+                    updated_at: iso_ms(at),
+                },
+            ))
+        },
+    )
 }
 
-pub fn token_by_id(conn: &Connection, tenant: &str, id: &str) -> rusqlite::Result<Option<TokenRow>> {
-    conn.query_row(
+pub fn token_by_id(conn: &dyn Conn, tenant: &str, id: &str) -> Result<Option<TokenRow>, DbError> {
+    conn.opt(
         "SELECT * FROM provisioning_tokens WHERE tenant_id = ?1 AND id = ?2",
-        params![tenant, id],
+        args![tenant, id],
         token_from_row,
     )
-    .optional()
 }
 
 #[derive(Clone, Copy)]
@@ -234,7 +234,7 @@ pub struct Named {
 }
 
 impl Table {
-    fn read_row(&self, row: &Row<'_>) -> rusqlite::Result<Named> {
+    fn read_row(&self, row: &Row<'_>) -> Result<Named, DbError> {
         Ok(Named {
             id: row.get("id")?,
             tenant_id: row.get("tenant_id")?,
@@ -248,59 +248,55 @@ impl Table {
     }
 
     /// Oldest first.
-    pub fn list(&self, conn: &Connection, tenant: &str, user: &str) -> rusqlite::Result<Vec<Named>> {
+    pub fn list(&self, conn: &dyn Conn, tenant: &str, user: &str) -> Result<Vec<Named>, DbError> {
         let sql = format!(
             "SELECT * FROM {} WHERE tenant_id = ?1 AND user_id = ?2 ORDER BY created_at, rowid",
             self.table
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![tenant, user], |r| self.read_row(r))?;
-        rows.collect()
+        conn.all(&sql, args![tenant, user], |r| self.read_row(r))
     }
 
-    pub fn get(&self, conn: &Connection, tenant: &str, user: &str, id: &str) -> rusqlite::Result<Option<Named>> {
+    pub fn get(&self, conn: &dyn Conn, tenant: &str, user: &str, id: &str) -> Result<Option<Named>, DbError> {
         let sql = format!(
             "SELECT * FROM {} WHERE tenant_id = ?1 AND user_id = ?2 AND id = ?3",
             self.table
         );
-        conn.query_row(&sql, params![tenant, user, id], |r| self.read_row(r))
-            .optional()
+        conn.opt(&sql, args![tenant, user, id], |r| self.read_row(r))
     }
 
-    pub fn default_of(&self, conn: &Connection, tenant: &str, user: &str) -> rusqlite::Result<Option<Named>> {
+    pub fn default_of(&self, conn: &dyn Conn, tenant: &str, user: &str) -> Result<Option<Named>, DbError> {
         let sql = format!(
             "SELECT * FROM {} WHERE tenant_id = ?1 AND user_id = ?2 AND is_default = 1",
             self.table
         );
-        conn.query_row(&sql, params![tenant, user], |r| self.read_row(r))
-            .optional()
+        conn.opt(&sql, args![tenant, user], |r| self.read_row(r))
     }
 
     /// Whether another record of the scope (not `except`) has this name.
     pub fn name_taken(
         &self,
-        conn: &Connection,
+        conn: &dyn Conn,
         tenant: &str,
         user: &str,
         name: &str,
         except: &str,
-    ) -> rusqlite::Result<bool> {
+    ) -> Result<bool, DbError> {
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM {} WHERE tenant_id = ?1 AND user_id = ?2 AND name = ?3 AND id != ?4)",
             self.table
         );
-        conn.query_row(&sql, params![tenant, user, name, except], |r| r.get(0))
+        conn.one(&sql, args![tenant, user, name, except], |r| r.get(0))
     }
 
     /// Inserts or replaces `n` (by id, keeping nothing of the old row); a default clears the
     /// flag on the scope's other records first.
-    pub fn save(&self, conn: &Connection, n: &Named) -> rusqlite::Result<()> {
+    pub fn save(&self, conn: &dyn Conn, n: &Named) -> Result<(), DbError> {
         if n.is_default {
             let sql = format!(
                 "UPDATE {} SET is_default = 0 WHERE tenant_id = ?1 AND user_id = ?2 AND id != ?3 AND is_default = 1",
                 self.table
             );
-            conn.execute(&sql, params![n.tenant_id, n.user_id, n.id])?;
+            conn.execute(&sql, args![n.tenant_id, n.user_id, n.id])?;
         }
         let sql = format!(
             "INSERT INTO {t} (id, tenant_id, user_id, name, is_default, {b}, created_at, updated_at)
@@ -312,7 +308,7 @@ impl Table {
         );
         conn.execute(
             &sql,
-            params![
+            args![
                 n.id,
                 n.tenant_id,
                 n.user_id,
@@ -326,12 +322,12 @@ impl Table {
         Ok(())
     }
 
-    pub fn delete(&self, conn: &Connection, tenant: &str, user: &str, id: &str) -> rusqlite::Result<bool> {
+    pub fn delete(&self, conn: &dyn Conn, tenant: &str, user: &str, id: &str) -> Result<bool, DbError> {
         let sql = format!(
             "DELETE FROM {} WHERE tenant_id = ?1 AND user_id = ?2 AND id = ?3",
             self.table
         );
-        Ok(conn.execute(&sql, params![tenant, user, id])? > 0)
+        Ok(conn.execute(&sql, args![tenant, user, id])? > 0)
     }
 }
 
@@ -363,4 +359,121 @@ pub fn has_live_subscription(conn: &Connection, tenant: &str, now: i64, warn_ms:
         )
         .optional()?;
     Ok(found.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::sql::on_each_backend;
+
+    fn token(id: &str, vm: &str) -> TokenRow {
+        TokenRow {
+            id: id.into(),
+            tenant_id: "t".into(),
+            user_id: "u".into(),
+            vm_uuid: vm.into(),
+            status: "active".into(),
+            issued_at: 10,
+            expires_at: 100,
+            used_at: None,
+            revoked_at: None,
+            metadata: serde_json::json!({"profile": "p1"}),
+            playbook_id: Some("pb".into()),
+            iso_key: format!("iso/{id}"),
+            iso_sha256: "00".into(),
+            iso_size: 4096,
+        }
+    }
+
+    #[test]
+    fn tokens_and_their_progress_on_both_databases() {
+        on_each_backend("provisioning_tokens_store", |c| {
+            assert!(replace_token(c, &token("k1", "vm"), b"h1").unwrap().is_none());
+            let replaced = replace_token(c, &token("k2", "vm"), b"h2")
+                .unwrap()
+                .expect("the first token");
+            assert_eq!(replaced.id, "k1");
+            assert!(
+                token_by_hash(c, b"h1").unwrap().is_none(),
+                "the old hash dies with its token"
+            );
+            let current = token_by_hash(c, b"h2").unwrap().expect("the new token");
+            assert_eq!(
+                (
+                    current.id.as_str(),
+                    current.metadata["profile"].as_str(),
+                    current.status_at(100)
+                ),
+                ("k2", Some("p1"), "expired"),
+                "{:?}",
+                c.dialect()
+            );
+            forget_playbook(c, "t", "pb").unwrap();
+            assert_eq!(token_by_id(c, "t", "k2").unwrap().unwrap().playbook_id, None);
+
+            let event = |id: &str, step: &str| ProgressEvent {
+                id: id.into(),
+                vm_uuid: "vm".into(),
+                token_id: "k2".into(),
+                step: step.into(),
+                status: "running".into(),
+                details: serde_json::json!({"pct": 50}),
+                created_at: String::new(),
+                updated_at: String::new(),
+            };
+            add_progress(c, &current, &event("e1", "windows"), 20).unwrap();
+            add_progress(c, &current, &event("e2", "agent"), 30).unwrap();
+            let seen = progress(c, "t", "u", "vm", 0).unwrap();
+            assert_eq!(
+                seen.iter().map(|(_, at, e)| (*at, e.step.as_str())).collect::<Vec<_>>(),
+                [(20, "windows"), (30, "agent")]
+            );
+            assert_eq!(seen[0].2.details, serde_json::json!({"pct": 50}));
+            assert_eq!(progress(c, "t", "u", "vm", seen[0].0).unwrap().len(), 1);
+
+            mark_used(c, "k2", 40).unwrap();
+            assert!(!revoke(c, "t", "u", "vm", 50).unwrap(), "a used token is not revoked");
+            assert_eq!(token_of_vm(c, "t", "vm").unwrap().unwrap().used_at, Some(40));
+            assert!(token_of_vm(c, "t2", "vm").unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn named_records_keep_one_default_and_unique_names_on_both_databases() {
+        let table = Table {
+            table: "playbooks",
+            body: "content",
+        };
+        on_each_backend("named_records_store", |c| {
+            let record = |id: &str, name: &str, is_default: bool, at: i64| Named {
+                id: id.into(),
+                tenant_id: "t".into(),
+                user_id: "u".into(),
+                name: name.into(),
+                is_default,
+                body: format!("name: {name}"),
+                created_at: at,
+                updated_at: at,
+            };
+            table.save(c, &record("r1", "one", true, 1)).unwrap();
+            table.save(c, &record("r2", "two", true, 2)).unwrap();
+            let all = table.list(c, "t", "u").unwrap();
+            assert_eq!(
+                all.iter().map(|n| (n.id.as_str(), n.is_default)).collect::<Vec<_>>(),
+                [("r1", false), ("r2", true)],
+                "{:?}",
+                c.dialect()
+            );
+            assert_eq!(table.default_of(c, "t", "u").unwrap().unwrap().id, "r2");
+            assert!(table.name_taken(c, "t", "u", "one", "r2").unwrap());
+            assert!(!table.name_taken(c, "t", "u", "one", "r1").unwrap());
+            assert_eq!(table.get(c, "t", "u", "r1").unwrap().unwrap().body, "name: one");
+            assert!(
+                table.get(c, "t", "other", "r1").unwrap().is_none(),
+                "another user's record"
+            );
+            assert!(table.delete(c, "t", "u", "r1").unwrap());
+            assert!(!table.delete(c, "t", "u", "r1").unwrap());
+        });
+    }
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::store;
 use crate::clock::now_ms;
+use crate::db::{Conn, DbError};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::vault::Vault;
 
@@ -170,7 +171,7 @@ pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnc
     Ok(tree)
 }
 
-fn forget(conn: &Connection, tenant: &str, path: &SettingsPath) -> rusqlite::Result<()> {
+fn forget(conn: &dyn Conn, tenant: &str, path: &SettingsPath) -> Result<(), DbError> {
     crate::vault::store::delete(conn, tenant, &path.vault_id()).map(drop)
 }
 

@@ -18,6 +18,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rusqlite::Connection;
 
 use crate::clock::now_ms;
+use crate::db::{Conn, DbError};
 
 pub mod store;
 
@@ -58,7 +59,13 @@ pub enum VaultError {
     )]
     KeyFileMissing(PathBuf),
     #[error("database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for VaultError {
+    fn from(err: rusqlite::Error) -> Self {
+        VaultError::Db(err.into())
+    }
 }
 
 /// Where the master key came from; shown in messages and `botmox config`, never the key.
@@ -222,7 +229,7 @@ impl Vault {
     }
 
     /// Verifies this key against the database's key-check value, storing one on first use.
-    pub fn check_or_init(&self, conn: &Connection) -> Result<(), VaultError> {
+    pub fn check_or_init(&self, conn: &dyn Conn) -> Result<(), VaultError> {
         match store::key_check(conn)? {
             Some(blob) => self.verify_key_check(&blob),
             None => Ok(store::insert_key_check(conn, &self.key_check(), now_ms())?),
@@ -247,15 +254,15 @@ impl Vault {
     }
 
     /// Stores (or replaces) a secret.
-    pub fn put(&self, conn: &Connection, tenant_id: &str, id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
+    pub fn put(&self, conn: &dyn Conn, tenant_id: &str, id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
         let sealed = self.seal(&entry_aad(tenant_id, id), plaintext);
         Ok(store::put(conn, tenant_id, id, &sealed, now_ms())?)
     }
 
     /// Reads a secret of `tenant_id`; `None` when absent or another tenant's.
-    pub fn get(&self, conn: &Connection, tenant_id: &str, id: &str) -> Result<Option<Vec<u8>>, VaultError> {
+    pub fn get(&self, conn: &dyn Conn, tenant_id: &str, id: &str) -> Result<Option<Vec<u8>>, VaultError> {
         store::get(conn, tenant_id, id)?
-            .map(|(nonce, ct)| self.open(&entry_aad(tenant_id, id), &nonce, &ct))
+            .map(|sealed| self.open(&entry_aad(tenant_id, id), &sealed.nonce, &sealed.ciphertext))
             .transpose()
     }
 }
@@ -301,17 +308,17 @@ pub fn write_key_file(path: &Path, encoded: &str) -> Result<(), VaultError> {
 /// Re-encrypts every entry and the key check under `new` in one transaction.
 pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<u64, VaultError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let blob = store::key_check(&tx)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let blob = store::key_check(&*tx)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     old.verify_key_check(&blob)?;
-    let entries = store::entries(&tx)?;
+    let entries = store::entries(&*tx)?;
     let count = entries.len() as u64;
     for entry in entries {
         let aad = entry_aad(&entry.tenant_id, &entry.id);
         let plain = old.open(&aad, &entry.sealed.nonce, &entry.sealed.ciphertext)?;
         let sealed = new.seal(&aad, &plain);
-        store::reseal(&tx, &entry.tenant_id, &entry.id, &sealed)?;
+        store::reseal(&*tx, &entry.tenant_id, &entry.id, &sealed)?;
     }
-    store::set_key_check(&tx, &new.key_check(), now_ms())?;
+    store::set_key_check(&*tx, &new.key_check(), now_ms())?;
     tx.commit()?;
     Ok(count)
 }
