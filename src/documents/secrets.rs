@@ -151,8 +151,7 @@ pub fn seal_stored_plaintext(conn: &Connection, vault: &Vault) -> Result<usize, 
     let mut sealed = 0;
     for coll in [Collection::Bots, Collection::Proxies] {
         for path in fields(coll) {
-            let json_path = format!("$.{}", path.join("."));
-            for (tenant, id, mut doc) in store::with_text_at(conn, coll, &json_path)? {
+            for (tenant, id, mut doc) in store::with_text_at(conn, coll, path)? {
                 seal(conn, vault, &tenant, coll, &id, &mut doc)?;
                 store::rewrite_payload(conn, &tenant, coll, &id, &doc)?;
                 sealed += 1;

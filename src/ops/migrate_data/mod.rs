@@ -155,7 +155,7 @@ fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::R
                 config.vault_key_file.as_deref(),
                 dir.root(),
             )?;
-            vault.check_or_init(&tx)?;
+            vault.check_or_init(&*tx)?;
             format!("the key from {key} opens them")
         }
     };
