@@ -101,6 +101,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         hasher: Hasher::new(cores),
         sessions: Arc::default(),
         search_terms: Arc::default(),
+        pages: Arc::default(),
         config: Arc::new(config),
         db,
         objects,

@@ -42,6 +42,8 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// How common the full-text index's terms are, so a `q` asks for its rarest ones.
     pub search_terms: Arc<crate::documents::search::TermCounts>,
+    /// List pages answered since the last commit (`documents/pages.rs`).
+    pub pages: Arc<crate::documents::pages::PageCache>,
     pub started: Instant,
     /// Where the app and the service-UI gateway are served.
     pub gateway: Arc<crate::gateway::Origins>,

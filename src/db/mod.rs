@@ -15,6 +15,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -98,6 +99,8 @@ impl From<GroupFailure> for DbError {
 
 /// Hands a finished write its outcome once its group's commit is known.
 type Deliver = Box<dyn FnOnce(Result<(), GroupFailure>) + Send>;
+/// Hands a raw job's outcome to its caller, after the commit counter has moved.
+type RawDeliver = Box<dyn FnOnce() + Send>;
 /// A write waiting for its group: runs (given the connection) and returns its [`Deliver`].
 type GroupedWrite = Box<dyn FnOnce(Option<&Connection>) -> Deliver + Send>;
 
@@ -105,8 +108,8 @@ enum Job {
     /// Runs inside the group transaction, in its own savepoint; `None` when the transaction
     /// could not begin, so the write only reports that.
     Tx(GroupedWrite),
-    /// Runs alone, outside any transaction (checkpoints, pragmas).
-    Raw(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// Runs alone, outside any transaction (checkpoints, pragmas, the live key rotation).
+    Raw(Box<dyn FnOnce(&mut Connection) -> RawDeliver + Send>),
 }
 
 #[derive(Clone)]
@@ -119,6 +122,9 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
     metrics: Option<Arc<Metrics>>,
+    /// Moved by the writer thread after every job it runs, before any caller learns the
+    /// outcome: see [`Db::commits`].
+    commits: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -137,9 +143,11 @@ impl Db {
             .collect::<Result<Vec<_>, _>>()?;
         let (jobs, queue) = mpsc::channel();
         let group_metrics = metrics.clone();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
         std::thread::Builder::new()
             .name("botmox-db-writer".into())
-            .spawn(move || run_writer(writer, queue, group_metrics))
+            .spawn(move || run_writer(writer, queue, group_metrics, &counter))
             .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         Ok(Starting(Db {
             inner: Arc::new(Inner {
@@ -147,8 +155,17 @@ impl Db {
                 readers: Mutex::new(pool),
                 reader_slots: Semaphore::new(readers),
                 metrics,
+                commits,
             }),
         }))
+    }
+
+    /// How many writer jobs (group commits, raw jobs) have finished. Every write of this
+    /// process goes through the writer, which moves the counter after the job and before its
+    /// callers learn the outcome; so a value read before a read and again after it, unchanged,
+    /// means the read saw the database as of that value, and no acknowledged write is newer.
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::SeqCst)
     }
 
     /// Runs `f` on a reader connection.
@@ -216,7 +233,10 @@ impl Db {
     {
         let (done, outcome) = oneshot::channel();
         self.send::<DbError>(Job::Raw(Box::new(move |conn| {
-            let _ = done.send(f(conn).map_err(DbError::from));
+            let result = f(conn).map_err(DbError::from);
+            Box::new(move || {
+                let _ = done.send(result);
+            })
         })))?;
         outcome.await.map_err(|_| DbError::WriterGone)?
     }
@@ -278,12 +298,14 @@ where
 }
 
 /// The writer thread: groups waiting writes into one transaction each.
-fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>) {
+fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>, commits: &AtomicU64) {
     let mut next = queue.recv().ok();
     while let Some(job) = next.take() {
         let group = match job {
             Job::Raw(f) => {
-                f(&mut conn);
+                let deliver = f(&mut conn);
+                commits.fetch_add(1, Ordering::SeqCst);
+                deliver();
                 next = queue.recv().ok();
                 continue;
             }
@@ -310,6 +332,9 @@ fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<
                 if commit.is_err() {
                     let _ = conn.execute_batch("ROLLBACK");
                 }
+                // Before any answer: a reader that then sees the old count cannot have
+                // missed an acknowledged write.
+                commits.fetch_add(1, Ordering::SeqCst);
                 delivers.into_iter().for_each(|deliver| deliver(commit.clone()));
                 commit
             }
