@@ -57,7 +57,7 @@ pub struct Deleted {
 }
 
 /// A list page in the envelope, with `meta`; documents go out as stored.
-pub use crate::http::respond::JsonBytes as Page;
+pub use crate::http::respond::TaggedJson as Page;
 
 const MAX_ID_CHARS: usize = 200;
 
@@ -204,8 +204,8 @@ pub async fn list_with(
     let key = (!query.reads_clock())
         .then(|| pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params));
     let seen = state.db.commits();
-    if let Some(body) = key.as_ref().and_then(|key| state.pages.get(key, seen)) {
-        return Ok(Page(body));
+    if let Some(page) = key.as_ref().and_then(|key| state.pages.get(key, seen)) {
+        return Ok(page);
     }
     let tenant = me.tenant_id.clone();
     let (page, limit) = (query.page, query.limit);
@@ -224,16 +224,18 @@ pub async fn list_with(
             Ok::<_, ApiError>((page, total))
         })
         .await?;
-    let body = RawPage {
-        items: docs,
-        meta: ListMeta { total, page, limit },
-    }
-    .render();
+    let answer = Page::new(
+        RawPage {
+            items: docs,
+            meta: ListMeta { total, page, limit },
+        }
+        .render(),
+    );
     // Kept only if no commit landed while it was read: then it is the database at `seen`.
     if let Some(key) = key.filter(|_| state.db.commits() == seen) {
-        state.pages.put(key, seen, body.clone());
+        state.pages.put(key, seen, answer.clone());
     }
-    Ok(Page(body))
+    Ok(answer)
 }
 
 pub async fn get(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Document> {

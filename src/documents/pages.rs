@@ -13,10 +13,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::body::Bytes;
 use botmox_contract::auth::Role;
 
 use super::Collection;
+use crate::http::respond::TaggedJson;
 
 /// Pages kept at most; least recently used go first.
 const MAX_ENTRIES: usize = 256;
@@ -66,7 +66,7 @@ impl Key {
 
 struct Entry {
     commits: u64,
-    body: Bytes,
+    page: TaggedJson,
     used: u64,
 }
 
@@ -80,7 +80,7 @@ struct Pages {
 impl Pages {
     fn remove(&mut self, key: &Key) {
         if let Some(entry) = self.entries.remove(key) {
-            self.bytes -= entry.body.len() + key.size();
+            self.bytes -= entry.page.body.len() + key.size();
         }
     }
 }
@@ -92,7 +92,7 @@ pub struct PageCache {
 
 impl PageCache {
     /// The page kept under `key`, if the database is still at the count it was read at.
-    pub fn get(&self, key: &Key, commits: u64) -> Option<Bytes> {
+    pub fn get(&self, key: &Key, commits: u64) -> Option<TaggedJson> {
         let mut pages = self.lock();
         let fresh = pages.entries.get(key)?.commits == commits;
         if !fresh {
@@ -103,14 +103,14 @@ impl PageCache {
         let tick = pages.tick;
         let entry = pages.entries.get_mut(key).expect("looked up above");
         entry.used = tick;
-        Some(entry.body.clone())
+        Some(entry.page.clone())
     }
 
     /// Keeps `body`, read at `commits` (unchanged across the read). Pages of older counts can
     /// never be served again and go first; then the least recently used, down to the bounds.
     /// A page older than one kept already is not kept.
-    pub fn put(&self, key: Key, commits: u64, body: Bytes) {
-        if body.len() > MAX_PAGE_BYTES {
+    pub fn put(&self, key: Key, commits: u64, page: TaggedJson) {
+        if page.body.len() > MAX_PAGE_BYTES {
             return;
         }
         let mut pages = self.lock();
@@ -120,10 +120,10 @@ impl PageCache {
         }
         if pages.entries.values().any(|e| e.commits < commits) {
             pages.entries.retain(|_, e| e.commits == commits);
-            pages.bytes = pages.entries.iter().map(|(k, e)| e.body.len() + k.size()).sum();
+            pages.bytes = pages.entries.iter().map(|(k, e)| e.page.body.len() + k.size()).sum();
         }
         pages.remove(&key);
-        let size = body.len() + key.size();
+        let size = page.body.len() + key.size();
         while !pages.entries.is_empty() && (pages.entries.len() >= MAX_ENTRIES || pages.bytes + size > MAX_BYTES) {
             let oldest = pages
                 .entries
@@ -136,7 +136,7 @@ impl PageCache {
         pages.tick += 1;
         let used = pages.tick;
         pages.bytes += size;
-        pages.entries.insert(key, Entry { commits, body, used });
+        pages.entries.insert(key, Entry { commits, page, used });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pages> {
@@ -150,6 +150,10 @@ impl PageCache {
 mod tests {
     use super::*;
 
+    fn page(body: &'static [u8]) -> TaggedJson {
+        TaggedJson::new(axum::body::Bytes::from_static(body))
+    }
+
     fn key(tenant: &str, roles: &[Role], q: &str) -> Key {
         let params = [("q".to_owned(), q.to_owned())].into_iter().collect();
         Key::new(tenant, roles, Collection::Bots, 0, &params)
@@ -159,23 +163,23 @@ mod tests {
     fn a_page_is_served_only_at_the_count_it_was_read_at() {
         let cache = PageCache::default();
         let k = key("t1", &[Role::Admin], "a");
-        cache.put(k.clone(), 7, Bytes::from_static(b"page"));
-        assert_eq!(cache.get(&k, 7).as_deref(), Some(&b"page"[..]));
-        assert_eq!(cache.get(&k, 8), None);
+        cache.put(k.clone(), 7, page(b"page"));
+        assert_eq!(cache.get(&k, 7).map(|p| p.body), Some(page(b"page").body));
+        assert!(cache.get(&k, 8).is_none());
         // Gone for good: a later count never brings it back.
-        assert_eq!(cache.get(&k, 7), None);
+        assert!(cache.get(&k, 7).is_none());
     }
 
     #[test]
     fn tenant_roles_and_query_each_make_their_own_entry() {
         let cache = PageCache::default();
-        cache.put(key("t1", &[Role::Admin], "a"), 1, Bytes::from_static(b"x"));
+        cache.put(key("t1", &[Role::Admin], "a"), 1, page(b"x"));
         for other in [
             key("t2", &[Role::Admin], "a"),
             key("t1", &[Role::Api], "a"),
             key("t1", &[Role::Admin], "b"),
         ] {
-            assert_eq!(cache.get(&other, 1), None, "{other:?}");
+            assert!(cache.get(&other, 1).is_none(), "{other:?}");
         }
         // Roles in another order are the same caller.
         assert!(cache
@@ -187,7 +191,7 @@ mod tests {
     fn entries_and_bytes_stay_bounded_dropping_the_least_recently_used() {
         let cache = PageCache::default();
         for i in 0..MAX_ENTRIES + 10 {
-            cache.put(key("t", &[], &i.to_string()), 1, Bytes::from_static(b"p"));
+            cache.put(key("t", &[], &i.to_string()), 1, page(b"p"));
             // The first page stays in use, so it is never the oldest.
             assert!(cache.get(&key("t", &[], "0"), 1).is_some(), "{i}");
         }
@@ -196,21 +200,21 @@ mod tests {
         assert!(!pages.entries.contains_key(&key("t", &[], "1")));
         drop(pages);
 
-        let big = Bytes::from(vec![b'x'; MAX_PAGE_BYTES]);
+        let big = TaggedJson::new(vec![b'x'; MAX_PAGE_BYTES].into());
         for i in 0..20 {
             cache.put(key("t", &[], &format!("big{i}")), 1, big.clone());
         }
         assert!(cache.lock().bytes <= MAX_BYTES);
-        cache.put(key("t", &[], "huge"), 1, Bytes::from(vec![b'x'; MAX_PAGE_BYTES + 1]));
-        assert_eq!(cache.get(&key("t", &[], "huge"), 1), None);
+        cache.put(key("t", &[], "huge"), 1, TaggedJson::new(vec![b'x'; MAX_PAGE_BYTES + 1].into()));
+        assert!(cache.get(&key("t", &[], "huge"), 1).is_none());
     }
 
     #[test]
     fn a_newer_count_clears_every_older_page() {
         let cache = PageCache::default();
-        cache.put(key("t", &[], "a"), 1, Bytes::from_static(b"a"));
-        cache.put(key("t", &[], "b"), 2, Bytes::from_static(b"b"));
-        cache.put(key("t", &[], "c"), 1, Bytes::from_static(b"c"));
+        cache.put(key("t", &[], "a"), 1, page(b"a"));
+        cache.put(key("t", &[], "b"), 2, page(b"b"));
+        cache.put(key("t", &[], "c"), 1, page(b"c"));
         let pages = cache.lock();
         assert_eq!(pages.entries.len(), 1);
         assert_eq!(pages.bytes, 1 + key("t", &[], "b").size());

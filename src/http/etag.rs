@@ -22,14 +22,18 @@ pub async fn conditional_get(req: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    // A JSON answer is built in memory already; collecting it costs no extra round.
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => bytes,
-        Err(e) => return ApiError::internal(e).into_response(),
+    // A handler that knows its body's tag (a kept list page) sets it: no second hashing.
+    let (tag, body) = match parts.headers.get(header::ETAG).cloned() {
+        Some(tag) => (tag, body),
+        None => {
+            // A JSON answer is built in memory already; collecting it costs no extra round.
+            let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(bytes) => bytes,
+                Err(e) => return ApiError::internal(e).into_response(),
+            };
+            (tag_of(&bytes), axum::body::Body::from(bytes))
+        }
     };
-    // Weak: compression changes the bytes on the wire, not what they mean.
-    let tag = format!("W/\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
-    let tag = HeaderValue::from_str(&tag).expect("hex in quotes is a valid header");
     parts
         .headers
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
@@ -44,7 +48,14 @@ pub async fn conditional_get(req: Request, next: Next) -> Response {
         return not_modified;
     }
     parts.headers.insert(header::ETAG, tag);
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    Response::from_parts(parts, body)
+}
+
+/// The weak ETag of a JSON body. Weak: compression changes the bytes on the wire, not what
+/// they mean.
+pub fn tag_of(body: &[u8]) -> HeaderValue {
+    let tag = format!("W/\"{}\"", hex::encode(&Sha256::digest(body)[..16]));
+    HeaderValue::from_str(&tag).expect("hex in quotes is a valid header")
 }
 
 /// `If-None-Match` by weak comparison: `*`, or one of the listed tags with or without `W/`.

@@ -45,14 +45,29 @@ impl RawPage {
     }
 }
 
-/// A 200 whose JSON body is written already (a rendered [`RawPage`], maybe a kept one).
-pub struct JsonBytes(pub Bytes);
+/// A 200 whose JSON body is written already (a rendered [`RawPage`], maybe a kept one), with
+/// its ETag, so the conditional-GET layer need not hash it again.
+#[derive(Clone)]
+pub struct TaggedJson {
+    pub body: Bytes,
+    etag: HeaderValue,
+}
 
-impl IntoResponse for JsonBytes {
+impl TaggedJson {
+    pub fn new(body: Bytes) -> TaggedJson {
+        let etag = super::etag::tag_of(&body);
+        TaggedJson { body, etag }
+    }
+}
+
+impl IntoResponse for TaggedJson {
     fn into_response(self) -> Response {
         (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            self.0,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::ETAG, self.etag),
+            ],
+            self.body,
         )
             .into_response()
     }
@@ -85,7 +100,7 @@ mod tests {
                 meta: Some(meta),
             })
             .unwrap();
-            let response = JsonBytes(RawPage { items, meta }.render()).into_response();
+            let response = TaggedJson::new(RawPage { items, meta }.render()).into_response();
             assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
             let got = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
             assert_eq!(got, want);
