@@ -33,7 +33,12 @@ async fn every_kind_of_write_shows_in_the_very_next_list() {
     let t = server.user("ops@example.com", "acme", "api").await;
     let (bots, search) = ("/api/v1/bots", "/api/v1/bots?q=alpha&limit=10");
     server
-        .call_ok("POST", bots, &t, Some(json!({ "id": "a", "name": "alpha", "status": "prepare" })))
+        .call_ok(
+            "POST",
+            bots,
+            &t,
+            Some(json!({ "id": "a", "name": "alpha", "status": "prepare" })),
+        )
         .await;
     assert_eq!(names(&list_twice(&server, &t, bots).await), ["alpha"]);
     assert_eq!(names(&list_twice(&server, &t, search).await), ["alpha"]);
@@ -43,7 +48,10 @@ async fn every_kind_of_write_shows_in_the_very_next_list() {
         .call_ok("POST", bots, &t, Some(json!({ "id": "b", "name": "alpha two" })))
         .await;
     let page = list_twice(&server, &t, bots).await;
-    assert_eq!((names(&page), &page["meta"]["total"]), (vec!["alpha two".into(), "alpha".into()], &json!(2)));
+    assert_eq!(
+        (names(&page), &page["meta"]["total"]),
+        (vec!["alpha two".into(), "alpha".into()], &json!(2))
+    );
     assert_eq!(names(&list_twice(&server, &t, search).await), ["alpha two", "alpha"]);
 
     // Patch.
@@ -55,7 +63,12 @@ async fn every_kind_of_write_shows_in_the_very_next_list() {
 
     // A heartbeat's stamp of `last_seen`.
     server
-        .call_ok("PATCH", "/api/v1/bots/a", &t, Some(json!({ "last_seen": 1_700_000_000_000u64 })))
+        .call_ok(
+            "PATCH",
+            "/api/v1/bots/a",
+            &t,
+            Some(json!({ "last_seen": 1_700_000_000_000u64 })),
+        )
         .await;
     let page = list_twice(&server, &t, bots).await;
     assert_eq!(page["data"][0]["last_seen"], 1_700_000_000_000u64, "{page}");
@@ -70,7 +83,10 @@ async fn every_kind_of_write_shows_in_the_very_next_list() {
         )
         .await;
     let page = list_twice(&server, &t, bots).await;
-    assert_eq!((&page["data"][0]["id"], &page["data"][0]["status"]), (&json!("a"), &json!("leveling")));
+    assert_eq!(
+        (&page["data"][0]["id"], &page["data"][0]["status"]),
+        (&json!("a"), &json!("leveling"))
+    );
 
     // Delete.
     server.call_ok("DELETE", "/api/v1/bots/a", &t, None).await;
@@ -97,7 +113,10 @@ async fn a_kept_page_keeps_its_etag_and_a_write_changes_it() {
     assert_eq!(first.status(), 200);
     let tag = first.headers()["etag"].to_str().unwrap().to_owned();
     let again = get(None).await.unwrap();
-    assert_eq!((again.status().as_u16(), again.headers()["etag"].to_str().unwrap()), (200, tag.as_str()));
+    assert_eq!(
+        (again.status().as_u16(), again.headers()["etag"].to_str().unwrap()),
+        (200, tag.as_str())
+    );
     assert_eq!(get(Some(tag.clone())).await.unwrap().status(), 304);
 
     server
@@ -118,11 +137,19 @@ async fn kept_pages_never_cross_tenants_or_callers() {
         .call_ok("POST", "/api/v1/bots", &ops, Some(json!({ "name": "acme bot" })))
         .await;
     // The same query from each caller, each asked twice so that each has a kept page.
-    for path in ["/api/v1/bots", "/api/v1/bots?limit=50&page=1", "/api/v1/bots?page=1&limit=50"] {
+    for path in [
+        "/api/v1/bots",
+        "/api/v1/bots?limit=50&page=1",
+        "/api/v1/bots?page=1&limit=50",
+    ] {
         assert_eq!(names(&list_twice(&server, &ops, path).await), ["acme bot"], "{path}");
         assert_eq!(names(&list_twice(&server, &boss, path).await), ["acme bot"], "{path}");
         let theirs = list_twice(&server, &rival, path).await;
-        assert_eq!((names(&theirs).len(), &theirs["meta"]["total"]), (0, &json!(0)), "{path}");
+        assert_eq!(
+            (names(&theirs).len(), &theirs["meta"]["total"]),
+            (0, &json!(0)),
+            "{path}"
+        );
     }
     server
         .call_ok("POST", "/api/v1/bots", &rival, Some(json!({ "name": "rival bot" })))
@@ -133,7 +160,10 @@ async fn kept_pages_never_cross_tenants_or_callers() {
     server
         .call_ok("POST", "/api/v1/bots", &boss, Some(json!({ "name": "boss bot" })))
         .await;
-    assert_eq!(names(&list_twice(&server, &ops, "/api/v1/bots").await), ["boss bot", "acme bot"]);
+    assert_eq!(
+        names(&list_twice(&server, &ops, "/api/v1/bots").await),
+        ["boss bot", "acme bot"]
+    );
     assert_eq!(names(&list_twice(&server, &rival, "/api/v1/bots").await), ["rival bot"]);
 }
 
@@ -154,9 +184,13 @@ async fn a_list_by_presence_follows_the_clock_without_any_write() {
     server.call_ok("POST", "/api/v1/bots", &t, Some(body)).await;
     let online = "/api/v1/bots?presence=online";
     assert_eq!(names(&list_twice(&server, &t, online).await), ["fading"]);
-    eventually("the bot to drop out of the online list", Duration::from_secs(30), || async {
-        let page = server.call_ok("GET", online, &t, None).await;
-        (page["meta"]["total"] == 0).then_some(())
-    })
+    eventually(
+        "the bot to drop out of the online list",
+        Duration::from_secs(30),
+        || async {
+            let page = server.call_ok("GET", online, &t, None).await;
+            (page["meta"]["total"] == 0).then_some(())
+        },
+    )
     .await;
 }

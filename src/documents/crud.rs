@@ -201,8 +201,8 @@ pub async fn list_with(
 ) -> ApiResult<Page> {
     let query = ListQuery::parse(&params, spec.codes.list_query, &spec.filters)?;
     // A page that depends on the clock changes without a write: never kept.
-    let key = (!query.reads_clock())
-        .then(|| pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params));
+    let key =
+        (!query.reads_clock()).then(|| pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params));
     let seen = state.db.commits();
     if let Some(page) = key.as_ref().and_then(|key| state.pages.get(key, seen)) {
         return Ok(page);

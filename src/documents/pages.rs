@@ -182,9 +182,7 @@ mod tests {
             assert!(cache.get(&other, 1).is_none(), "{other:?}");
         }
         // Roles in another order are the same caller.
-        assert!(cache
-            .get(&key("t1", &[Role::Admin, Role::Admin], "a"), 1)
-            .is_some());
+        assert!(cache.get(&key("t1", &[Role::Admin, Role::Admin], "a"), 1).is_some());
     }
 
     #[test]
@@ -205,7 +203,11 @@ mod tests {
             cache.put(key("t", &[], &format!("big{i}")), 1, big.clone());
         }
         assert!(cache.lock().bytes <= MAX_BYTES);
-        cache.put(key("t", &[], "huge"), 1, TaggedJson::new(vec![b'x'; MAX_PAGE_BYTES + 1].into()));
+        cache.put(
+            key("t", &[], "huge"),
+            1,
+            TaggedJson::new(vec![b'x'; MAX_PAGE_BYTES + 1].into()),
+        );
         assert!(cache.get(&key("t", &[], "huge"), 1).is_none());
     }
 
