@@ -7,6 +7,9 @@
 //! the outcome, so no page older than an acknowledged write is ever served. Lists whose answer
 //! depends on the clock (computed states such as `presence=online`) are never kept.
 //!
+//! A page is kept as it was answered, credentials revealed for the caller included: in this
+//! process's memory only, never on disk or in a log.
+//!
 //! Single-process: the count is this process's writer's. A second process writing the same
 //! documents (issue 19's replicas on PostgreSQL) needs a shared change signal or no cache.
 
@@ -21,7 +24,7 @@ use crate::http::respond::TaggedJson;
 /// Pages kept at most; least recently used go first.
 const MAX_ENTRIES: usize = 256;
 /// Bytes of kept pages at most, and the largest page worth keeping.
-const MAX_BYTES: usize = 16 << 20;
+const MAX_BYTES: usize = 8 << 20;
 const MAX_PAGE_BYTES: usize = 1 << 20;
 
 /// Everything that shapes a list's answer: the tenant (lists read one tenant's documents),

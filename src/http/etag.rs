@@ -2,7 +2,8 @@
 //! `ETag` (a hash of the body) and `Cache-Control: private, no-cache`, and a GET whose
 //! `If-None-Match` names it gets a bodiless 304. A polled list that has not changed then
 //! costs a round trip, not the list. Streams (SSE), downloads and errors pass untouched: only
-//! 200 `application/json` answers are hashed.
+//! 200 `application/json` answers are hashed, unless the handler tagged its answer already
+//! with [`tag_of`] (a kept list page, `respond::TaggedJson`).
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
