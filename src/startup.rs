@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::notifications::Notifications;
 use crate::objects::Objects;
 use crate::signing::UrlSigner;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::vault::{self, Vault};
 
 pub struct Server {
@@ -92,7 +92,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         &egress,
     );
     let notifications = Notifications::new(&config.telegram_base_url, &egress);
-    let state = AppState {
+    let state = AppState::new(Shared {
         throttle: Arc::new(LoginThrottle::new(
             config.login_max_failures_per_account,
             config.login_max_failures_per_ip,
@@ -101,6 +101,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         hasher: Hasher::new(cores),
         sessions: Arc::default(),
         search_terms: Arc::default(),
+        pages: Arc::default(),
         config: Arc::new(config),
         db,
         objects,
@@ -116,7 +117,7 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         metrics,
         started,
         gateway: Arc::new(gateway),
-    };
+    });
     if state.config.public_url.is_none() {
         tracing::info!(
             "public_url is not set: links the server hands out (agent pairing, artifact downloads) use the address \

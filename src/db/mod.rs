@@ -1,7 +1,7 @@
 //! SQLite access: one writer, a small pool of readers, migrations at open.
 //!
-//! No call runs on an executor thread: reads run on tokio's blocking pool, writes on one
-//! writer thread that owns the only read-write connection. The writer commits in groups:
+//! No call runs on an executor thread: reads run on reader threads, one per read-only
+//! connection, writes on one writer thread that owns the only read-write connection. The writer commits in groups:
 //! it takes every write waiting at that moment (up to [`MAX_GROUP`]) into one
 //! `BEGIN IMMEDIATE` transaction, each write inside its own savepoint, so one failing write
 //! rolls back alone, and one commit makes the whole group durable. A write is acknowledged
@@ -15,11 +15,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
 
@@ -47,8 +48,10 @@ pub enum DbError {
     NoRows,
     #[error("migration failed: {0}")]
     Migration(#[from] refinery::Error),
-    #[error("database task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("a database read panicked")]
+    ReadPanicked,
+    #[error("the database readers have stopped")]
+    ReadersGone,
     #[error("a database write panicked; it was rolled back")]
     Panicked,
     #[error("the database writer has stopped")]
@@ -117,6 +120,10 @@ impl From<GroupFailure> for DbError {
 
 /// Hands a finished write its outcome once its group's commit is known.
 type Deliver = Box<dyn FnOnce(Result<(), GroupFailure>) + Send>;
+/// Hands a raw job's outcome to its caller, after the commit counter has moved.
+type RawDeliver = Box<dyn FnOnce() + Send>;
+/// A read, given a reader connection; it hands its own outcome back.
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 /// A write waiting for its group: runs (given the connection) and returns its [`Deliver`].
 type GroupedWrite = Box<dyn FnOnce(Option<&Connection>) -> Deliver + Send>;
 
@@ -124,8 +131,8 @@ enum Job {
     /// Runs inside the group transaction, in its own savepoint; `None` when the transaction
     /// could not begin, so the write only reports that.
     Tx(GroupedWrite),
-    /// Runs alone, outside any transaction (checkpoints, pragmas).
-    Raw(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// Runs alone, outside any transaction (checkpoints, pragmas, the live key rotation).
+    Raw(Box<dyn FnOnce(&mut Connection) -> RawDeliver + Send>),
 }
 
 #[derive(Clone)]
@@ -135,9 +142,11 @@ pub struct Db {
 
 struct Inner {
     writer: Mutex<mpsc::Sender<Job>>,
-    readers: Mutex<Vec<Connection>>,
-    reader_slots: Semaphore,
+    reads: Mutex<mpsc::Sender<ReadJob>>,
     metrics: Option<Arc<Metrics>>,
+    /// Moved by the writer thread after every job it runs, before any caller learns the
+    /// outcome: see [`Db::commits`].
+    commits: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -150,50 +159,60 @@ impl Db {
         // start. On a fresh directory this turns about 50 fsyncs into the few of `durable`.
         let mut writer = open_with(path, false, "NORMAL")?;
         migrate(&mut writer)?;
-        let readers = readers.max(1);
-        let pool = (0..readers)
-            .map(|_| open_connection(path, true))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (reads, read_queue) = mpsc::channel::<ReadJob>();
+        let read_queue = Arc::new(Mutex::new(read_queue));
+        for n in 0..readers.max(1) {
+            let conn = open_connection(path, true)?;
+            let queue = read_queue.clone();
+            spawn_thread(format!("botmox-db-reader-{n}"), move || run_reader(&conn, &queue))?;
+        }
         let (jobs, queue) = mpsc::channel();
         let group_metrics = metrics.clone();
-        std::thread::Builder::new()
-            .name("botmox-db-writer".into())
-            .spawn(move || run_writer(writer, queue, group_metrics))
-            .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
+        spawn_thread("botmox-db-writer".into(), move || {
+            run_writer(writer, queue, group_metrics, &counter)
+        })?;
         Ok(Starting(Db {
             inner: Arc::new(Inner {
                 writer: Mutex::new(jobs),
-                readers: Mutex::new(pool),
-                reader_slots: Semaphore::new(readers),
+                reads: Mutex::new(reads),
                 metrics,
+                commits,
             }),
         }))
     }
 
-    /// Runs `f` on a reader connection.
+    /// How many writer jobs (group commits, raw jobs) have finished. Every write of this
+    /// process goes through the writer, which moves the counter after the job and before its
+    /// callers learn the outcome; so a value read before a read and again after it, unchanged,
+    /// means the read saw the database as of that value, and no acknowledged write is newer.
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::SeqCst)
+    }
+
+    /// Runs `f` on a reader connection, on a reader thread.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let _permit = self
-            .inner
-            .reader_slots
-            .acquire()
-            .await
-            .expect("reader semaphore closed");
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        let (done, outcome) = oneshot::channel::<Result<T, E>>();
+        let metrics = self.inner.metrics.clone();
+        let job: ReadJob = Box::new(move |conn| {
             let started = Instant::now();
-            let conn = lock(&inner.readers).pop().expect("a permit guarantees a free reader");
-            let result = f(&conn);
-            lock(&inner.readers).push(conn);
-            inner.observe("read", started);
-            result
-        })
-        .await
-        .map_err(|e| E::from(DbError::Task(e)))?
+            let result =
+                catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| Err(E::from(DbError::ReadPanicked)));
+            if let Some(metrics) = &metrics {
+                metrics.observe_db("read", started.elapsed());
+            }
+            let _ = done.send(result);
+        });
+        lock(&self.inner.reads)
+            .send(job)
+            .map_err(|_| E::from(DbError::ReadersGone))?;
+        outcome.await.map_err(|_| E::from(DbError::ReadersGone))?
     }
 
     /// Runs `f` in the writer's transaction, in a savepoint of its own: `Ok` keeps its
@@ -236,7 +255,10 @@ impl Db {
     {
         let (done, outcome) = oneshot::channel();
         self.send::<DbError>(Job::Raw(Box::new(move |conn| {
-            let _ = done.send(f(conn).map_err(DbError::from));
+            let result = f(conn).map_err(DbError::from);
+            Box::new(move || {
+                let _ = done.send(result);
+            })
         })))?;
         outcome.await.map_err(|_| DbError::WriterGone)?
     }
@@ -298,12 +320,14 @@ where
 }
 
 /// The writer thread: groups waiting writes into one transaction each.
-fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>) {
+fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>, commits: &AtomicU64) {
     let mut next = queue.recv().ok();
     while let Some(job) = next.take() {
         let group = match job {
             Job::Raw(f) => {
-                f(&mut conn);
+                let deliver = f(&mut conn);
+                commits.fetch_add(1, Ordering::SeqCst);
+                deliver();
                 next = queue.recv().ok();
                 continue;
             }
@@ -330,6 +354,9 @@ fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<
                 if commit.is_err() {
                     let _ = conn.execute_batch("ROLLBACK");
                 }
+                // Before any answer: a reader that then sees the old count cannot have
+                // missed an acknowledged write.
+                commits.fetch_add(1, Ordering::SeqCst);
                 delivers.into_iter().for_each(|deliver| deliver(commit.clone()));
                 commit
             }
@@ -352,12 +379,26 @@ fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<
     }
 }
 
-impl Inner {
-    fn observe(&self, kind: &'static str, started: Instant) {
-        if let Some(metrics) = &self.metrics {
-            metrics.observe_db(kind, started.elapsed());
+/// A reader thread: takes the next read from the shared queue and runs it, back to back
+/// while reads wait, so a busy reader needs no wake-up between them (a read handed to tokio's
+/// blocking pool behind a semaphore cost three thread wake-ups).
+fn run_reader(conn: &Connection, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
+    loop {
+        // One thread waits in `recv` holding the lock; the others wait for the lock.
+        let job = lock(queue).recv();
+        match job {
+            Ok(job) => job(conn),
+            Err(_) => return,
         }
     }
+}
+
+fn spawn_thread(name: String, f: impl FnOnce() + Send + 'static) -> Result<(), DbError> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(f)
+        .map(drop)
+        .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))
 }
 
 /// A poisoned lock only means a closure panicked while holding a connection; SQLite has
@@ -661,6 +702,38 @@ mod tests {
             .unwrap();
         acknowledged.sort();
         assert_eq!(stored, acknowledged, "exactly the acknowledged writes are stored");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_read_fails_alone_and_commits_are_counted_before_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), 1, None)
+            .unwrap()
+            .durable()
+            .await
+            .unwrap();
+        let before = db.commits();
+        db.write_raw(|c| c.execute_batch("CREATE TABLE t (n INTEGER)"))
+            .await
+            .unwrap();
+        db.write(|c| c.execute("INSERT INTO t (n) VALUES (1)", []).map_err(DbError::from))
+            .await
+            .unwrap();
+        // Each job moved the count before its caller heard back.
+        assert_eq!(db.commits(), before + 2);
+        let panicked = db
+            .read(|_| -> Result<i64, DbError> { panic!("a bug in one read") })
+            .await;
+        assert!(matches!(panicked, Err(DbError::ReadPanicked)), "{panicked:?}");
+        // The one reader lives on.
+        let n = db
+            .read(|c| {
+                c.query_row("SELECT n FROM t", [], |r| r.get::<_, i64>(0))
+                    .map_err(DbError::from)
+            })
+            .await;
+        assert_eq!(n.unwrap(), 1);
+        assert_eq!(db.commits(), before + 2, "reads are not commits");
     }
 
     #[test]

@@ -13,12 +13,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::list::{Filters, ListQuery};
-use super::{merge, secrets, store, Collection, Document};
+use super::{merge, pages, secrets, store, Collection, Document};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::changes::Op;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
+use crate::http::respond::RawPage;
 use crate::state::AppState;
 
 /// The error codes of one document domain.
@@ -56,7 +57,7 @@ pub struct Deleted {
 }
 
 /// A list page in the envelope, with `meta`; documents go out as stored.
-pub type Page = crate::http::respond::RawPage;
+pub use crate::http::respond::TaggedJson as Page;
 
 const MAX_ID_CHARS: usize = 200;
 
@@ -199,6 +200,13 @@ pub async fn list_with(
     warn_days: i64,
 ) -> ApiResult<Page> {
     let query = ListQuery::parse(&params, spec.codes.list_query, &spec.filters)?;
+    // A page that depends on the clock changes without a write: never kept.
+    let key =
+        (!query.reads_clock()).then(|| pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params));
+    let seen = state.db.commits();
+    if let Some(page) = key.as_ref().and_then(|key| state.pages.get(key, seen)) {
+        return Ok(page);
+    }
     let tenant = me.tenant_id.clone();
     let (page, limit) = (query.page, query.limit);
     let (now, warn_ms) = (now_ms(), warn_days.saturating_mul(86_400_000));
@@ -216,10 +224,18 @@ pub async fn list_with(
             Ok::<_, ApiError>((page, total))
         })
         .await?;
-    Ok(Page {
-        items: docs,
-        meta: ListMeta { total, page, limit },
-    })
+    let answer = Page::new(
+        RawPage {
+            items: docs,
+            meta: ListMeta { total, page, limit },
+        }
+        .render(),
+    );
+    // Kept only if no commit landed while it was read: then it is the database at `seen`.
+    if let Some(key) = key.filter(|_| state.db.commits() == seen) {
+        state.pages.put(key, seen, answer.clone());
+    }
+    Ok(answer)
 }
 
 pub async fn get(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Document> {

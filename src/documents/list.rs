@@ -343,6 +343,12 @@ impl ListQuery {
     pub fn narrowed(&self) -> bool {
         self.q.is_some() || !self.conditions.is_empty()
     }
+
+    /// Whether the answer depends on the time of the request, not only on the stored
+    /// documents: a computed state (offline, expiring, …) compares with `:now`.
+    pub fn reads_clock(&self) -> bool {
+        self.conditions.iter().any(|c| c.sql.contains(":now"))
+    }
 }
 
 /// The `ORDER BY` of a query: the sort key (nulls first ascending, last descending, as

@@ -7,6 +7,7 @@ pub mod fields;
 pub mod handlers;
 pub mod list;
 pub mod merge;
+pub mod pages;
 pub mod search;
 pub mod secrets;
 pub mod store;

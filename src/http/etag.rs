@@ -2,7 +2,8 @@
 //! `ETag` (a hash of the body) and `Cache-Control: private, no-cache`, and a GET whose
 //! `If-None-Match` names it gets a bodiless 304. A polled list that has not changed then
 //! costs a round trip, not the list. Streams (SSE), downloads and errors pass untouched: only
-//! 200 `application/json` answers are hashed.
+//! 200 `application/json` answers are hashed, unless the handler tagged its answer already
+//! with [`tag_of`] (a kept list page, `respond::TaggedJson`).
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -22,14 +23,18 @@ pub async fn conditional_get(req: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    // A JSON answer is built in memory already; collecting it costs no extra round.
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => bytes,
-        Err(e) => return ApiError::internal(e).into_response(),
+    // A handler that knows its body's tag (a kept list page) sets it: no second hashing.
+    let (tag, body) = match parts.headers.get(header::ETAG).cloned() {
+        Some(tag) => (tag, body),
+        None => {
+            // A JSON answer is built in memory already; collecting it costs no extra round.
+            let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(bytes) => bytes,
+                Err(e) => return ApiError::internal(e).into_response(),
+            };
+            (tag_of(&bytes), axum::body::Body::from(bytes))
+        }
     };
-    // Weak: compression changes the bytes on the wire, not what they mean.
-    let tag = format!("W/\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
-    let tag = HeaderValue::from_str(&tag).expect("hex in quotes is a valid header");
     parts
         .headers
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
@@ -44,7 +49,14 @@ pub async fn conditional_get(req: Request, next: Next) -> Response {
         return not_modified;
     }
     parts.headers.insert(header::ETAG, tag);
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    Response::from_parts(parts, body)
+}
+
+/// The weak ETag of a JSON body. Weak: compression changes the bytes on the wire, not what
+/// they mean.
+pub fn tag_of(body: &[u8]) -> HeaderValue {
+    let tag = format!("W/\"{}\"", hex::encode(&Sha256::digest(body)[..16]));
+    HeaderValue::from_str(&tag).expect("hex in quotes is a valid header")
 }
 
 /// `If-None-Match` by weak comparison: `*`, or one of the listed tags with or without `W/`.

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 pub mod client_ip;
 mod docs;
-mod etag;
+pub(crate) mod etag;
 pub mod extract;
 pub mod paging;
 pub mod respond;

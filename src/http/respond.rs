@@ -1,6 +1,7 @@
 //! The success shapes handlers return. Apart from the router (`http/mod.rs`), which imports every
 //! domain, so that a domain's routes depend on this file alone and not on all the others.
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use botmox_contract::envelope::{ListMeta, Success};
@@ -18,16 +19,16 @@ pub fn created<T>(data: T) -> Created<T> {
     (StatusCode::CREATED, ok(data))
 }
 
-/// A 200 list page in the success envelope, `meta` included, whose items are JSON texts
-/// already (stored documents): they are written as they are, neither parsed nor re-encoded.
-/// The bytes are the ones serde gives for `Success<Vec<RawValue>>`.
+/// A list page in the success envelope, `meta` included, whose items are JSON texts already
+/// (stored documents): they are written as they are, neither parsed nor re-encoded. The bytes
+/// are the ones serde gives for `Success<Vec<RawValue>>`.
 pub struct RawPage {
     pub items: Vec<String>,
     pub meta: ListMeta,
 }
 
-impl IntoResponse for RawPage {
-    fn into_response(self) -> Response {
+impl RawPage {
+    pub fn render(&self) -> Bytes {
         let size = self.items.iter().map(|item| item.len() + 1).sum::<usize>();
         let mut body = Vec::with_capacity(size + 96);
         body.extend_from_slice(br#"{"success":true,"data":["#);
@@ -40,9 +41,33 @@ impl IntoResponse for RawPage {
         body.extend_from_slice(br#"],"meta":"#);
         serde_json::to_writer(&mut body, &self.meta).expect("numbers serialise");
         body.push(b'}');
+        body.into()
+    }
+}
+
+/// A 200 whose JSON body is written already (a rendered [`RawPage`], maybe a kept one), with
+/// its ETag, so the conditional-GET layer need not hash it again.
+#[derive(Clone)]
+pub struct TaggedJson {
+    pub body: Bytes,
+    etag: HeaderValue,
+}
+
+impl TaggedJson {
+    pub fn new(body: Bytes) -> TaggedJson {
+        let etag = super::etag::tag_of(&body);
+        TaggedJson { body, etag }
+    }
+}
+
+impl IntoResponse for TaggedJson {
+    fn into_response(self) -> Response {
         (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            body,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::ETAG, self.etag),
+            ],
+            self.body,
         )
             .into_response()
     }
@@ -75,7 +100,7 @@ mod tests {
                 meta: Some(meta),
             })
             .unwrap();
-            let response = RawPage { items, meta }.into_response();
+            let response = TaggedJson::new(RawPage { items, meta }.render()).into_response();
             assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
             let got = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
             assert_eq!(got, want);
