@@ -9,6 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::rules::Kind;
+use crate::db::{Conn, DbError};
 use crate::error::ApiResult;
 use crate::settings::tree::{self, SettingsPath, MASK};
 use crate::vault::Vault;
@@ -53,7 +54,7 @@ pub struct Prefs {
 }
 
 impl Prefs {
-    pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Prefs> {
+    pub fn load(conn: &dyn Conn, tenant: &str) -> Result<Prefs, DbError> {
         Ok(Prefs::of(crate::settings::store::load(conn, tenant)?))
     }
 

@@ -1,22 +1,24 @@
 //! The settings row of a tenant: its tree as JSON.
 
-use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-pub fn load(conn: &Connection, tenant: &str) -> rusqlite::Result<Value> {
-    let text: Option<String> = conn
-        .query_row("SELECT tree FROM settings WHERE tenant_id = ?1", [tenant], |r| r.get(0))
-        .optional()?;
+use crate::args;
+use crate::db::{Conn, DbError};
+
+pub fn load(conn: &dyn Conn, tenant: &str) -> Result<Value, DbError> {
+    let text: Option<String> = conn.opt("SELECT tree FROM settings WHERE tenant_id = ?1", args![tenant], |r| {
+        r.get(0)
+    })?;
     Ok(text
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_else(|| Value::Object(Map::new())))
 }
 
-pub fn save(conn: &Connection, tenant: &str, tree: &Value, now: i64) -> rusqlite::Result<()> {
+pub fn save(conn: &dyn Conn, tenant: &str, tree: &Value, now: i64) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO settings (tenant_id, tree, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (tenant_id) DO UPDATE SET tree = excluded.tree, updated_at = excluded.updated_at",
-        params![tenant, tree.to_string(), now],
+        args![tenant, tree, now],
     )?;
     Ok(())
 }
