@@ -280,8 +280,8 @@ mod tests {
                 list(c, "t", owner, status).unwrap().into_iter().map(|a| a.id).collect()
             };
             assert_eq!(ids(None, None), [second.id.clone(), first.id.clone()]);
-            assert_eq!(ids(Some("u1"), None), [first.id.clone()]);
-            assert_eq!(ids(None, Some("pending")), [second.id.clone()]);
+            assert_eq!(ids(Some("u1"), None), [first.id.as_str()]);
+            assert_eq!(ids(None, Some("pending")), [second.id.as_str()]);
             assert!(ids(Some("u2"), Some("active")).is_empty());
 
             heartbeat(

@@ -626,8 +626,8 @@ mod tests {
                     .collect()
             };
             assert_eq!(ids(None, None, None).len(), 2);
-            assert_eq!(ids(Some("b"), None, None), [keyed.id.clone()]);
-            assert_eq!(ids(None, Some("queued"), Some("u")), [first.id.clone()]);
+            assert_eq!(ids(Some("b"), None, None), [keyed.id.as_str()]);
+            assert_eq!(ids(None, Some("queued"), Some("u")), [first.id.as_str()]);
             assert!(ids(None, Some("running"), None).is_empty());
 
             // A result is written, kept by a later update, then cleared on request.
