@@ -22,3 +22,37 @@ pub fn save(conn: &dyn Conn, tenant: &str, tree: &Value, now: i64) -> Result<(),
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::db::sql::on_each_backend;
+
+    #[test]
+    fn the_settings_row_reads_back_alike_on_both_databases() {
+        on_each_backend("settings_store", |c| {
+            assert_eq!(load(c, "t").unwrap(), json!({}));
+            save(c, "t", &json!({"proxy": {"check_interval_hours": 6}}), 1).unwrap();
+            save(
+                c,
+                "t",
+                &json!({"proxy": {"check_interval_hours": 12}, "theme": "dark"}),
+                2,
+            )
+            .unwrap();
+            assert_eq!(
+                load(c, "t").unwrap(),
+                json!({"proxy": {"check_interval_hours": 12}, "theme": "dark"})
+            );
+            assert_eq!(load(c, "other").unwrap(), json!({}));
+            let updated: i64 = c
+                .one("SELECT updated_at FROM settings WHERE tenant_id = 't'", args![], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(updated, 2);
+        });
+    }
+}
