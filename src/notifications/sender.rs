@@ -11,6 +11,7 @@ use super::rules::Notice;
 use super::store::{self, Claimed, Next, MAX_ATTEMPTS};
 use super::{telegram, webhook, Notifications, Outcome};
 use crate::clock::{iso_ms, now_ms};
+use crate::db::{Conn, DbError};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -104,7 +105,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
     Ok(None)
 }
 
-fn settle(tx: &rusqlite::Connection, row: &Claimed, outcome: &Outcome, now: i64) -> rusqlite::Result<()> {
+fn settle(tx: &dyn Conn, row: &Claimed, outcome: &Outcome, now: i64) -> Result<(), DbError> {
     match outcome {
         Outcome::Sent => store::mark_sent(tx, row.id, now),
         Outcome::Retry { after, error } if row.attempts + 1 < MAX_ATTEMPTS => {

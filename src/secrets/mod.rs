@@ -6,4 +6,5 @@
 pub mod material;
 pub mod reach;
 pub mod routes;
+pub mod service;
 pub mod store;

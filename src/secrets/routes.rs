@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use super::material::{self, Material, MaterialFields};
 use super::reach::{self, Refusal};
+use super::service;
 use super::store::{self, BindingRow, NewMaterial, SecretRow};
 use crate::access::{self, Grant};
 use crate::agents::principal::Caller;
@@ -212,8 +213,7 @@ async fn create_secret(
     let row = state
         .db
         .write(move |tx| {
-            let row = store::insert(tx, &vault, &me.tenant_id, &id, &request.label, &me.user_id, &new)
-                .map_err(ApiError::internal)?;
+            let row = service::create(tx, &vault, &me.tenant_id, &id, &request.label, &me.user_id, &new)?;
             audit::record(
                 tx,
                 &me,
@@ -277,7 +277,7 @@ async fn rotate_secret(
             let current = store::get(tx, &me.tenant_id, &id)?.ok_or(ErrorCode::SecretNotFound)?;
             may_change(&me, &current.created_by)?;
             let new = parse_material(fields, Some((&current.alg, &current.aad_meta)), code)?;
-            let row = store::rotate(tx, &vault, &me.tenant_id, &id, &new).map_err(ApiError::internal)?;
+            let row = service::rotate(tx, &vault, &me.tenant_id, &id, &new)?;
             audit::record(tx, &me, Action::Update, ENTITY, &id, &["material".into()])?;
             Ok::<_, ApiError>(row)
         })
@@ -301,7 +301,7 @@ async fn delete_secret(
         .write(move |tx| {
             let current = store::get(tx, &me.tenant_id, &id)?.ok_or(ErrorCode::SecretNotFound)?;
             may_change(&me, &current.created_by)?;
-            store::delete(tx, &me.tenant_id, &id)?;
+            service::delete(tx, &me.tenant_id, &id)?;
             audit::record(tx, &me, Action::Delete, ENTITY, &id, &[])?;
             Ok::<_, ApiError>(())
         })
@@ -367,8 +367,7 @@ async fn secret_value(
             if let Err(refusal) = verdict {
                 return Ok(Err(refusal.error()));
             }
-            let material = store::material(tx, &vault, &secret)
-                .map_err(ApiError::internal)?
+            let material = service::material(tx, &vault, &secret)?
                 .ok_or_else(|| ApiError::internal(format!("secret {id} has no material")))?;
             let (value, ciphertext, nonce) = match material {
                 Material::Server { value } => (Some(value), None, None),

@@ -25,20 +25,34 @@ pub fn save(conn: &dyn Conn, tenant: &str, tree: &Value, now: i64) -> Result<(),
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::db::sql::on_each_backend;
 
     #[test]
-    fn a_tree_saves_over_the_last_and_loads_back_on_both_databases() {
+    fn the_settings_row_reads_back_alike_on_both_databases() {
         on_each_backend("settings_store", |c| {
-            assert_eq!(load(c, "t").unwrap(), serde_json::json!({}));
-            save(c, "t", &serde_json::json!({"ui": {"theme": "dark"}}), 1).unwrap();
-            save(c, "t", &serde_json::json!({"ui": {"theme": "light", "n": 2}}), 2).unwrap();
+            assert_eq!(load(c, "t").unwrap(), json!({}));
+            save(c, "t", &json!({"proxy": {"check_interval_hours": 6}}), 1).unwrap();
+            save(
+                c,
+                "t",
+                &json!({"proxy": {"check_interval_hours": 12}, "theme": "dark"}),
+                2,
+            )
+            .unwrap();
             assert_eq!(
                 load(c, "t").unwrap(),
-                serde_json::json!({"ui": {"theme": "light", "n": 2}})
+                json!({"proxy": {"check_interval_hours": 12}, "theme": "dark"})
             );
-            assert_eq!(load(c, "other").unwrap(), serde_json::json!({}));
+            assert_eq!(load(c, "other").unwrap(), json!({}));
+            let updated: i64 = c
+                .one("SELECT updated_at FROM settings WHERE tenant_id = 't'", args![], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(updated, 2);
         });
     }
 }
