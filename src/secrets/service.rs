@@ -2,7 +2,7 @@
 //! two together. They take the SQLite connection because the vault still does; the rows go
 //! through the storage seam.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use super::material::Material;
 use super::store::{self, NewMaterial, SecretRow};
@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::vault::{self, Vault};
 
 pub fn create(
-    conn: &Connection,
+    conn: &dyn Conn,
     vault: &Vault,
     tenant: &str,
     id: &str,
@@ -26,7 +26,7 @@ pub fn create(
 }
 
 /// New material under the same id: `material_version` goes up by one.
-pub fn rotate(conn: &Connection, vault: &Vault, tenant: &str, id: &str, new: &NewMaterial) -> ApiResult<SecretRow> {
+pub fn rotate(conn: &dyn Conn, vault: &Vault, tenant: &str, id: &str, new: &NewMaterial) -> ApiResult<SecretRow> {
     let row = store::rotate(conn, tenant, id, new)?;
     vault
         .put(conn, tenant, &store::vault_id(id), &new.material.to_bytes())
@@ -35,14 +35,14 @@ pub fn rotate(conn: &Connection, vault: &Vault, tenant: &str, id: &str, new: &Ne
 }
 
 /// Deletes the secret, its bindings and its material.
-pub fn delete(conn: &Connection, tenant: &str, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &dyn Conn, tenant: &str, id: &str) -> ApiResult<()> {
     store::delete(conn, tenant, id)?;
     vault::store::delete(conn, tenant, &store::vault_id(id))?;
     Ok(())
 }
 
 /// The sealed material of a secret.
-pub fn material(conn: &Connection, vault: &Vault, secret: &SecretRow) -> ApiResult<Option<Material>> {
+pub fn material(conn: &dyn Conn, vault: &Vault, secret: &SecretRow) -> ApiResult<Option<Material>> {
     let bytes = vault
         .get(conn, &secret.tenant_id, &store::vault_id(&secret.id))
         .map_err(ApiError::internal)?;
