@@ -279,6 +279,7 @@ impl Server {
         ));
         let app = crate::http::router(state);
         release_freed_memory();
+        crate::memory::release_startup_code();
         crate::http::serve::serve(listener, app, limits, async move {
             shutdown_signal().await;
             let _ = stopping.send(true);
