@@ -130,19 +130,13 @@ impl Db {
         // NORMAL syncs only at checkpoints: a crash can lose the last commits but never corrupts
         // the file (WAL frames are checksummed), and a lost start-up commit is redone at the next
         // start. On a fresh directory this turns about 50 fsyncs into the few of `durable`.
-        // A new file is not synced at all until then (not even its switch to WAL, three
-        // fsyncs): it holds nothing yet, and `durable` syncs the WAL, the file and the
-        // directory that lists them once.
-        let new_dir = std::fs::metadata(path).map_or(true, |file| file.len() == 0).then(|| {
-            let dir = path.parent().unwrap_or(Path::new(""));
-            if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            }
-            .to_owned()
-        });
-        let mut writer = open_with(path, false, if new_dir.is_some() { "OFF" } else { "NORMAL" })?;
+        // A new file is not synced at all before then, not even its switch to WAL (three
+        // fsyncs): nothing in it is acknowledged yet. `durable`'s checkpoint syncs the WAL and
+        // the file, and SQLite syncs the directory at the first sync of a WAL it opens, which
+        // makes the names of what start-up created there durable too (the database, its WAL,
+        // the vault key file, the objects folder).
+        let new = std::fs::metadata(path).map_or(true, |file| file.len() == 0);
+        let mut writer = open_with(path, false, if new { "OFF" } else { "NORMAL" })?;
         migrate(&mut writer)?;
         let readers = readers.max(1);
         let pool = (0..readers)
@@ -154,17 +148,14 @@ impl Db {
             .name("botmox-db-writer".into())
             .spawn(move || run_writer(writer, queue, group_metrics))
             .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        Ok(Starting {
-            db: Db {
-                inner: Arc::new(Inner {
-                    writer: Mutex::new(jobs),
-                    readers: Mutex::new(pool),
-                    reader_slots: Semaphore::new(readers),
-                    metrics,
-                }),
-            },
-            new_dir,
-        })
+        Ok(Starting(Db {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(jobs),
+                readers: Mutex::new(pool),
+                reader_slots: Semaphore::new(readers),
+                metrics,
+            }),
+        }))
     }
 
     /// Runs `f` on a reader connection.
@@ -245,26 +236,20 @@ impl Db {
 }
 
 /// A database whose start-up commits are not yet on disk: see [`Db::open`].
-pub struct Starting {
-    db: Db,
-    /// The directory of a database file this start created, synced by `durable`.
-    new_dir: Option<std::path::PathBuf>,
-}
+pub struct Starting(Db);
 
 impl Starting {
     /// The database for start-up's own writes (nothing a client waits for).
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.0
     }
 
     /// Syncs every commit so far (a full checkpoint syncs the WAL, copies all of it into the
     /// database file and syncs that; with nothing new in the WAL it does nothing) and turns
-    /// `synchronous = FULL` back on for every later commit. For a new database file it then
-    /// syncs its directory, which makes the file's and the WAL's names durable, and with them
-    /// those of whatever start-up created beside them (the vault key file, the objects folder).
+    /// `synchronous = FULL` back on for every later commit.
     pub async fn durable(self) -> Result<Db, DbError> {
         let busy = self
-            .db
+            .0
             .write_raw(|conn| {
                 conn.pragma_update(None, "synchronous", "FULL")?;
                 conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| r.get::<_, i64>(0))
@@ -275,12 +260,7 @@ impl Starting {
                 "the start-up checkpoint could not finish: another process holds the database".into(),
             ));
         }
-        if let Some(dir) = self.new_dir {
-            tokio::task::spawn_blocking(move || std::fs::File::open(&dir).and_then(|d| d.sync_all()))
-                .await?
-                .map_err(|e| DbError::Commit(format!("cannot sync the data directory: {e}")))?;
-        }
-        Ok(self.db)
+        Ok(self.0)
     }
 }
 
