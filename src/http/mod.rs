@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
             OpenApiRouter::merge,
         )
         .split_for_parts();
-    let document = docs::Document::new(&docs::complete(openapi));
+    let document = docs::Document::new(openapi);
     let max_body = state.config.max_body_bytes;
 
     api.fallback(fallback)
