@@ -278,7 +278,7 @@ impl Server {
             },
         ));
         let app = crate::http::router(state);
-        release_freed_memory();
+        crate::memory::release_freed_memory();
         crate::memory::release_startup_code();
         crate::http::serve::serve(listener, app, limits, async move {
             shutdown_signal().await;
@@ -306,18 +306,6 @@ impl Server {
     }
 }
 
-/// Hands the heap pages malloc holds free back to the OS. glibc returns only the top of its
-/// heaps by itself and keeps holes below live blocks: startup (migrations, the router and its
-/// OpenAPI document) leaves about 9 MB of them, a burst of 10,000 agent connections about 8.
-/// Called once the router is built and then once a minute.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of malloc's own heaps to the OS.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// The command queue's reliability sweep, and the return of freed memory, once a minute
 /// until shutdown.
 async fn run_sweeps(state: AppState) {
@@ -329,7 +317,7 @@ async fn run_sweeps(state: AppState) {
             _ = shutdown.wait_for(|stopping| *stopping) => return,
         }
         // Milliseconds over a large heap: off the executor threads.
-        drop(tokio::task::spawn_blocking(release_freed_memory));
+        drop(tokio::task::spawn_blocking(crate::memory::release_freed_memory));
         let limits = crate::vmops::store::SweepLimits::default();
         let swept = state
             .db

@@ -120,9 +120,10 @@ impl Document {
                     .unwrap_or_else(PoisonError::into_inner)
                     .take()
                     .expect("the document is written once");
-                serde_json::to_vec(&complete(openapi))
-                    .expect("a JSON value serialises")
-                    .into()
+                let text = serde_json::to_vec(&complete(openapi)).expect("a JSON value serialises");
+                // The trees it was made from (megabytes) are free now.
+                crate::memory::release_freed_memory();
+                text.into()
             })
             .clone()
     }
