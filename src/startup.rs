@@ -277,9 +277,12 @@ impl Server {
                 let _ = gateway_stopping.wait_for(|stopping| *stopping).await;
             },
         ));
-        let app = crate::http::router(state);
+        let (app, document) = crate::http::router(state);
         crate::memory::release_freed_memory();
         crate::memory::release_startup_code();
+        // Off the start path: the first answer does not wait for the OpenAPI document, and the
+        // memory of what it is made from goes back a moment after start.
+        drop(tokio::task::spawn_blocking(move || document.write()));
         crate::http::serve::serve(listener, app, limits, async move {
             shutdown_signal().await;
             let _ = stopping.send(true);

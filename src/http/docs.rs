@@ -89,9 +89,9 @@ async fn reference_page(Extension(doc): Extension<Document>) -> Html<String> {
     Html(render(&doc.tree()))
 }
 
-/// The served document, completed and written at its first request (that cost every start
-/// milliseconds before its first answer), then kept as its JSON text: about 260 KB, where the
-/// parsed tree held about 2.5 MB for the life of the process.
+/// The served document, completed and written off the start path (it cost every start
+/// milliseconds before its first answer; see [`Document::write`]), then kept as its JSON text:
+/// about 260 KB, where the parsed tree held about 2.5 MB for the life of the process.
 #[derive(Clone)]
 pub struct Document(Arc<Written>);
 
@@ -107,6 +107,12 @@ impl Document {
             source: Mutex::new(Some(openapi)),
             text: OnceLock::new(),
         }))
+    }
+
+    /// Writes the text now, if no request has made it write yet. Until then the annotations'
+    /// output holds about 5 MB.
+    pub fn write(&self) {
+        self.text();
     }
 
     fn text(&self) -> Bytes {
