@@ -280,9 +280,14 @@ impl Server {
         let (app, document) = crate::http::router(state);
         crate::memory::release_freed_memory();
         crate::memory::release_startup_code();
-        // Off the start path: the first answer does not wait for the OpenAPI document, and the
-        // memory of what it is made from goes back a moment after start.
-        drop(tokio::task::spawn_blocking(move || document.write()));
+        // A second after start: the first answers do not wait for the OpenAPI document, nor
+        // share the two cores with its writing (that slowed a start to ready by half), and the
+        // memory of what it is made from goes back soon after. A request for the document
+        // before then writes it itself.
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            drop(tokio::task::spawn_blocking(move || document.write()));
+        });
         crate::http::serve::serve(listener, app, limits, async move {
             shutdown_signal().await;
             let _ = stopping.send(true);
