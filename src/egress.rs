@@ -12,7 +12,7 @@
 
 use std::error::Error as StdError;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -203,38 +203,47 @@ impl Resolve for CheckedResolver {
 }
 
 /// An HTTP client bound to the egress policy. Requests are built with the usual reqwest
-/// builder and sent with [`Outbound::send`].
+/// builder and sent with [`Outbound::send`]. The reqwest client is built on first use:
+/// building one reads and parses every root certificate of the system's store, which cost a
+/// start milliseconds per client for calls an idle server may never make.
 #[derive(Clone)]
 pub struct Outbound {
-    http: reqwest::Client,
+    http: Arc<OnceLock<reqwest::Client>>,
+    builder: Arc<dyn Fn() -> reqwest::ClientBuilder + Send + Sync>,
     policy: Arc<Policy>,
 }
 
 impl Outbound {
-    /// `builder` carries the caller's timeouts and user agent; the policy adds its resolver,
+    /// `builder` gives the caller's timeouts and user agent; the policy adds its resolver,
     /// turns redirects off and ignores proxy variables (a proxy would resolve the name itself).
-    pub fn new(policy: &Arc<Policy>, builder: reqwest::ClientBuilder) -> Outbound {
-        let http = builder
-            .dns_resolver(Arc::new(CheckedResolver(policy.clone())))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .expect("a reqwest client with rustls builds");
+    pub fn new(policy: &Arc<Policy>, builder: impl Fn() -> reqwest::ClientBuilder + Send + Sync + 'static) -> Outbound {
         Outbound {
-            http,
+            http: Arc::default(),
+            builder: Arc::new(builder),
             policy: policy.clone(),
         }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            (self.builder)()
+                .dns_resolver(Arc::new(CheckedResolver(self.policy.clone())))
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .build()
+                .expect("a reqwest client with rustls builds")
+        })
     }
 
     /// The bare client, for a library that sends its own requests (the object store's S3
     /// client). Names still go through the policy's resolver, but an address literal skips
     /// it: hand the library only URLs whose literal the policy allows.
     pub fn http_client(&self) -> reqwest::Client {
-        self.http.clone()
+        self.http().clone()
     }
 
     pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, url)
+        self.http().request(method, url)
     }
 
     pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
@@ -253,7 +262,7 @@ impl Outbound {
             tracing::warn!(error = %refused, "outbound call refused");
             return Err(refused.into());
         }
-        self.http.execute(request).await.map_err(|e| {
+        self.http().execute(request).await.map_err(|e| {
             tracing::warn!(error = %describe(&e), "outbound call failed");
             SendError::Http(e)
         })

@@ -24,6 +24,7 @@ pub mod http;
 pub mod infra;
 pub mod ipqs;
 pub mod leases;
+pub mod memory;
 pub mod metrics;
 pub mod names;
 pub mod notifications;

@@ -279,8 +279,17 @@ impl Server {
                 let _ = gateway_stopping.wait_for(|stopping| *stopping).await;
             },
         ));
-        let app = crate::http::router(state);
-        release_freed_memory();
+        let (app, document) = crate::http::router(state);
+        crate::memory::release_freed_memory();
+        crate::memory::release_startup_code();
+        // A second after start: the first answers do not wait for the OpenAPI document, nor
+        // share the two cores with its writing (that slowed a start to ready by half), and the
+        // memory of what it is made from goes back soon after. A request for the document
+        // before then writes it itself.
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            drop(tokio::task::spawn_blocking(move || document.write()));
+        });
         crate::http::serve::serve(listener, app, limits, async move {
             shutdown_signal().await;
             let _ = stopping.send(true);
@@ -307,18 +316,6 @@ impl Server {
     }
 }
 
-/// Hands the heap pages malloc holds free back to the OS. glibc returns only the top of its
-/// heaps by itself and keeps holes below live blocks: startup (migrations, the router and its
-/// OpenAPI document) leaves about 9 MB of them, a burst of 10,000 agent connections about 8.
-/// Called once the router is built and then once a minute.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of malloc's own heaps to the OS.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// The command queue's reliability sweep, and the return of freed memory, once a minute
 /// until shutdown.
 async fn run_sweeps(state: AppState) {
@@ -330,7 +327,7 @@ async fn run_sweeps(state: AppState) {
             _ = shutdown.wait_for(|stopping| *stopping) => return,
         }
         // Milliseconds over a large heap: off the executor threads.
-        drop(tokio::task::spawn_blocking(release_freed_memory));
+        drop(tokio::task::spawn_blocking(crate::memory::release_freed_memory));
         let limits = crate::vmops::store::SweepLimits::default();
         let swept = state
             .db

@@ -25,6 +25,7 @@ use tokio::sync::oneshot;
 use crate::metrics::Metrics;
 
 pub mod pg;
+mod snapshot;
 pub mod sql;
 
 pub use sql::{Arg, Conn, Dialect};
@@ -159,7 +160,13 @@ impl Db {
         // NORMAL syncs only at checkpoints: a crash can lose the last commits but never corrupts
         // the file (WAL frames are checksummed), and a lost start-up commit is redone at the next
         // start. On a fresh directory this turns about 50 fsyncs into the few of `durable`.
-        let mut writer = open_with(path, false, "NORMAL")?;
+        // A new file is not synced at all before then, not even its switch to WAL (three
+        // fsyncs): nothing in it is acknowledged yet. `durable`'s checkpoint syncs the WAL and
+        // the file, and SQLite syncs the directory at the first sync of a WAL it opens, which
+        // makes the names of what start-up created there durable too (the database, its WAL,
+        // the vault key file, the objects folder).
+        let new = std::fs::metadata(path).map_or(true, |file| file.len() == 0);
+        let mut writer = open_with(path, false, if new { "OFF" } else { "NORMAL" })?;
         migrate(&mut writer)?;
         let (reads, read_queue) = mpsc::channel::<ReadJob>();
         let read_queue = Arc::new(Mutex::new(read_queue));
@@ -463,8 +470,10 @@ pub fn test_connection() -> Connection {
     conn
 }
 
-/// Applies every embedded migration not yet applied.
+/// Applies every embedded migration not yet applied; a database without a schema first gets
+/// the schema snapshot of the migrations it covers (`snapshot.rs`).
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    snapshot::apply_if_empty(conn, migrations::migrations::runner().get_migrations())?;
     migrate_to(conn, refinery::Target::Latest)
 }
 

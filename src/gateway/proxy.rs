@@ -215,10 +215,11 @@ fn client(egress: &Arc<Policy>, insecure: bool) -> &'static Outbound {
     static INSECURE: OnceLock<Outbound> = OnceLock::new();
     let slot = if insecure { &INSECURE } else { &VERIFYING };
     slot.get_or_init(|| {
-        let builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .danger_accept_invalid_certs(insecure);
-        Outbound::new(egress, builder)
+        Outbound::new(egress, move || {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .danger_accept_invalid_certs(insecure)
+        })
     })
 }
 

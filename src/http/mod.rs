@@ -20,7 +20,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 pub mod client_ip;
-mod docs;
+pub mod docs;
 pub(crate) mod etag;
 pub mod extract;
 pub mod paging;
@@ -28,8 +28,9 @@ pub mod respond;
 pub mod serve;
 mod web;
 
-/// The whole application: API routes, docs, metrics, the embedded UI, and middleware.
-pub fn router(state: AppState) -> Router {
+/// The whole application: API routes, docs, metrics, the embedded UI, and middleware; and its
+/// OpenAPI document, which the caller writes when it suits (`Document::write`).
+pub fn router(state: AppState) -> (Router, docs::Document) {
     let (api, openapi) = api_routers()
         .into_iter()
         .fold(
@@ -37,12 +38,13 @@ pub fn router(state: AppState) -> Router {
             OpenApiRouter::merge,
         )
         .split_for_parts();
-    let document = docs::Document::new(&docs::complete(openapi));
+    let document = docs::Document::new(openapi);
     let max_body = state.config.max_body_bytes;
 
-    api.fallback(fallback)
+    let app = api
+        .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(Extension(document))
+        .layer(Extension(document.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(envelope_rejections))
         .layer(middleware::from_fn(etag::conditional_get))
@@ -58,7 +60,8 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(correlation))
-        .with_state(state)
+        .with_state(state);
+    (app, document)
 }
 
 /// Every module's routes with their OpenAPI parts, in one list so the document's checks see

@@ -16,10 +16,11 @@ pub struct IpqsClient {
 
 impl IpqsClient {
     pub fn new(base: &str, timeout: Duration, egress: &std::sync::Arc<Policy>) -> Self {
-        let builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")));
-        let http = Outbound::new(egress, builder);
+        let http = Outbound::new(egress, move || {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")))
+        });
         Self {
             http,
             base: base.trim_end_matches('/').to_owned(),

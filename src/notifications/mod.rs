@@ -31,10 +31,11 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Notifications {
     pub fn new(telegram_base: &str, egress: &Arc<crate::egress::Policy>) -> Self {
-        let builder = reqwest::Client::builder()
-            .timeout(SEND_TIMEOUT)
-            .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")));
-        let http = crate::egress::Outbound::new(egress, builder);
+        let http = crate::egress::Outbound::new(egress, || {
+            reqwest::Client::builder()
+                .timeout(SEND_TIMEOUT)
+                .user_agent(concat!("botmox/", env!("CARGO_PKG_VERSION")))
+        });
         Self {
             http,
             telegram_base: telegram_base.trim_end_matches('/').to_owned(),

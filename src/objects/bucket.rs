@@ -127,10 +127,12 @@ impl Bucket {
     pub fn open(&self, keys: &Keys<'_>, egress: &Policy) -> Result<Arc<dyn ObjectStore>, String> {
         let policy = Arc::new(egress.allowing(&self.endpoint_hosts())?);
         // No overall timeout: an ISO streams for minutes; a stalled read still ends.
-        let builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(30));
-        let http = Outbound::new(&policy, builder).http_client();
+        let http = Outbound::new(&policy, || {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .read_timeout(Duration::from_secs(30))
+        })
+        .http_client();
         let retry = RetryConfig {
             max_retries: 3,
             retry_timeout: Duration::from_secs(15),
