@@ -17,27 +17,6 @@ const KEYS: [(&str, &str); 2] = [("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET
 const VM: &str = "vm-0000-mig0-0001";
 const BOT_PASSWORD: &str = "the bot's own account password";
 
-fn s3_endpoint() -> Option<String> {
-    match std::env::var("BOTMOX_TEST_S3") {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim_end_matches('/').to_owned()),
-        _ => {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: BOTMOX_TEST_S3 is not set, so this bucket test did not run (.ci/run starts an S3 server and sets it)"
-            );
-            None
-        }
-    }
-}
-
-async fn new_bucket(endpoint: &str) -> String {
-    let name = format!("botmox-mig-{}", uuid::Uuid::new_v4().simple());
-    let res = client().put(format!("{endpoint}/{name}")).send().await.unwrap();
-    assert_eq!(res.status(), 200, "create bucket {name}");
-    name
-}
-
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -106,12 +85,12 @@ fn an_install_moves_to_postgres_and_a_bucket_and_back_with_the_same_data() {
     let Some(db) = TestDatabase::create("migrate_round_trip") else {
         return;
     };
-    let Some(endpoint) = s3_endpoint() else { return };
+    let Some(endpoint) = s3::endpoint() else { return };
     runtime().block_on(round_trip(&db, &endpoint));
 }
 
 async fn round_trip(db: &TestDatabase, endpoint: &str) {
-    let bucket = new_bucket(endpoint).await;
+    let bucket = s3::new_bucket(endpoint).await;
     let objects_url = format!("s3://{bucket}/moved/here");
     let source = tempfile::tempdir().unwrap();
 

@@ -14,29 +14,6 @@ const SECRET_KEY: &str = "botmox-test-secret-key-never-printed";
 const KEYS: [(&str, &str); 2] = [("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET_KEY)];
 const PREFIX: &str = "prod/eu";
 
-fn endpoint() -> Option<String> {
-    match std::env::var("BOTMOX_TEST_S3") {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim_end_matches('/').to_owned()),
-        _ => {
-            // Straight to stderr: the harness captures eprintln! of a passing test.
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: BOTMOX_TEST_S3 is not set, so this S3 test did not run (.ci/run starts an S3 server and sets it)"
-            );
-            None
-        }
-    }
-}
-
-/// A fresh bucket of this test's own on the S3 server.
-async fn new_bucket(endpoint: &str) -> String {
-    let name = format!("botmox-test-{}", uuid::Uuid::new_v4().simple());
-    let res = client().put(format!("{endpoint}/{name}")).send().await.unwrap();
-    assert_eq!(res.status(), 200, "create bucket {name}");
-    name
-}
-
 /// The bucket as someone holding its keys sees it, past the server: the server's `key` lives
 /// at `PREFIX/key`.
 struct Raw(object_store::aws::AmazonS3);
@@ -97,8 +74,8 @@ fn sha(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn theme_assets_live_in_the_bucket_are_checked_on_read_and_deleted() {
-    let Some(endpoint) = endpoint() else { return };
-    let bucket = new_bucket(&endpoint).await;
+    let Some(endpoint) = s3::endpoint() else { return };
+    let bucket = s3::new_bucket(&endpoint).await;
     let (server, tmp) = start(&endpoint, &bucket).await;
 
     // Health says a bucket is in use without naming it (the route is public: the bucket's
@@ -190,8 +167,8 @@ async fn theme_assets_live_in_the_bucket_are_checked_on_read_and_deleted() {
 
 #[tokio::test]
 async fn an_artifact_streams_into_the_bucket_in_parts_and_downloads_by_range() {
-    let Some(endpoint) = endpoint() else { return };
-    let bucket = new_bucket(&endpoint).await;
+    let Some(endpoint) = s3::endpoint() else { return };
+    let bucket = s3::new_bucket(&endpoint).await;
     let (server, _tmp) = start(&endpoint, &bucket).await;
     let admin = server.setup_admin().await;
     let (op, _) = server.licensed_user(&admin, "op@example.com", &["runner"]).await;
@@ -266,7 +243,7 @@ async fn an_artifact_streams_into_the_bucket_in_parts_and_downloads_by_range() {
 
 #[tokio::test]
 async fn a_missing_bucket_stops_the_start_with_a_message_naming_it() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = s3::endpoint() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let missing = format!("botmox-missing-{}", uuid::Uuid::new_v4().simple());
     let url = format!("s3://{missing}/x");
@@ -284,8 +261,8 @@ async fn a_missing_bucket_stops_the_start_with_a_message_naming_it() {
 
 #[tokio::test]
 async fn a_bucket_that_refuses_the_credentials_stops_the_start() {
-    let Some(endpoint) = endpoint() else { return };
-    let bucket = new_bucket(&endpoint).await;
+    let Some(endpoint) = s3::endpoint() else { return };
+    let bucket = s3::new_bucket(&endpoint).await;
     // A policy that denies everyone everything: the server's keys are refused like bad ones.
     let policy = json!({ "Version": "2012-10-17", "Statement": [{
         "Effect": "Deny", "Principal": "*", "Action": "s3:*",
