@@ -179,13 +179,7 @@ async fn a_polled_list_answers_304_until_it_changes() {
     server
         .call_ok("POST", "/api/v1/bots", &a, Some(json!({ "name": "one" })))
         .await;
-    let get = |tag: Option<String>| {
-        let mut req = client().get(server.url("/api/v1/bots?limit=50")).bearer_auth(&a);
-        if let Some(tag) = tag {
-            req = req.header("if-none-match", tag);
-        }
-        req.send()
-    };
+    let get = |tag: Option<String>| server.get_if_none_match("/api/v1/bots?limit=50", &a, tag);
     let first = get(None).await.unwrap();
     assert_eq!(first.status(), 200);
     let tag = first.headers()["etag"].to_str().unwrap().to_owned();

@@ -102,13 +102,7 @@ async fn a_kept_page_keeps_its_etag_and_a_write_changes_it() {
     server
         .call_ok("POST", "/api/v1/bots", &t, Some(json!({ "name": "one" })))
         .await;
-    let get = |tag: Option<String>| {
-        let mut req = client().get(server.url("/api/v1/bots")).bearer_auth(&t);
-        if let Some(tag) = tag {
-            req = req.header("if-none-match", tag);
-        }
-        req.send()
-    };
+    let get = |tag: Option<String>| server.get_if_none_match("/api/v1/bots", &t, tag);
     let first = get(None).await.unwrap();
     assert_eq!(first.status(), 200);
     let tag = first.headers()["etag"].to_str().unwrap().to_owned();

@@ -263,27 +263,8 @@ async fn round_trip(db: &TestDatabase, endpoint: &str) {
         .filter_map(|b| b["id"].as_str())
         .collect();
     assert_eq!(ids, ["bot-11"], "the search index was rebuilt: {found}");
-    let lease = server
-        .call_ok(
-            "POST",
-            "/api/v1/license/lease",
-            &op,
-            Some(json!({ "vm_uuid": VM, "agent_id": "a1", "runner_id": "r1", "module": "runner" })),
-        )
-        .await;
-    let resolved = server
-        .call_ok(
-            "POST",
-            "/api/v1/artifacts/resolve-download",
-            &op,
-            Some(json!({ "lease_token": lease["data"]["token"], "vm_uuid": VM, "module": "runner", "platform": "windows" })),
-        )
-        .await;
-    let res = client()
-        .get(resolved["data"]["download_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let download = server.runner_download_url(&op, VM).await;
+    let res = client().get(&download).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), artifact.as_slice());
     // New rows get new ids past the moved ones.

@@ -210,33 +210,17 @@ async fn an_artifact_streams_into_the_bucket_in_parts_and_downloads_by_range() {
             Some(json!({ "module": "runner", "platform": "windows", "release_id": release["id"] })),
         )
         .await;
-    let lease = server
-        .call_ok(
-            "POST",
-            "/api/v1/license/lease",
-            &op,
-            Some(json!({ "vm_uuid": vm, "agent_id": "a1", "runner_id": "r1", "module": "runner" })),
-        )
-        .await;
-    let resolved = server
-        .call_ok(
-            "POST",
-            "/api/v1/artifacts/resolve-download",
-            &op,
-            Some(json!({ "lease_token": lease["data"]["token"], "vm_uuid": vm, "module": "runner", "platform": "windows" })),
-        )
-        .await;
-    let download = resolved["data"]["download_url"].as_str().unwrap();
+    let download = server.runner_download_url(&op, vm).await;
     let from = 6 * 1024 * 1024 - 10;
     let res = client()
-        .get(download)
+        .get(&download)
         .header("range", format!("bytes={from}-{}", from + 99))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 206);
     assert_eq!(res.bytes().await.unwrap().as_ref(), &bytes[from..from + 100]);
-    let res = client().get(download).send().await.unwrap();
+    let res = client().get(&download).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(sha(&res.bytes().await.unwrap()), sha(&bytes));
 }

@@ -28,7 +28,7 @@ pub mod pg;
 mod snapshot;
 pub mod sql;
 
-pub use sql::{Arg, Conn, Dialect};
+pub use sql::{Conn, Dialect};
 
 mod migrations {
     refinery::embed_migrations!("migrations");

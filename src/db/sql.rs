@@ -176,16 +176,6 @@ impl ToArg for serde_json::Value {
     }
 }
 
-impl ToArg for Arg<'_> {
-    fn to_arg(&self) -> Arg<'_> {
-        match self {
-            Arg::Text(t) => Arg::Text(Cow::Borrowed(t)),
-            Arg::Blob(b) => Arg::Blob(Cow::Borrowed(b)),
-            other => other.clone(),
-        }
-    }
-}
-
 macro_rules! int_args {
     ($($t:ty),*) => {$(
         impl ToArg for $t {

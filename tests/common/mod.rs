@@ -369,3 +369,41 @@ impl TestServer {
         value
     }
 }
+
+impl TestServer {
+    /// A GET of `path` that sends `If-None-Match: tag` when given one (a polled list).
+    pub fn get_if_none_match(
+        &self,
+        path: &str,
+        token: &str,
+        tag: Option<String>,
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+        let mut req = client().get(self.url(path)).bearer_auth(token);
+        if let Some(tag) = tag {
+            req = req.header("if-none-match", tag);
+        }
+        req.send()
+    }
+
+    /// The signed download link of the runner for Windows that `op`, holding a licence,
+    /// gets for `vm` through a lease.
+    pub async fn runner_download_url(&self, op: &str, vm: &str) -> String {
+        let lease = self
+            .call_ok(
+                "POST",
+                "/api/v1/license/lease",
+                op,
+                Some(json!({ "vm_uuid": vm, "agent_id": "a1", "runner_id": "r1", "module": "runner" })),
+            )
+            .await;
+        let resolved = self
+            .call_ok(
+                "POST",
+                "/api/v1/artifacts/resolve-download",
+                op,
+                Some(json!({ "lease_token": lease["data"]["token"], "vm_uuid": vm, "module": "runner", "platform": "windows" })),
+            )
+            .await;
+        resolved["data"]["download_url"].as_str().unwrap().to_owned()
+    }
+}

@@ -109,20 +109,14 @@ impl Side for Sqlite<'_> {
         let sql = format!("SELECT {} FROM {}", column_list(table), quoted(&table.name));
         let mut stmt = self.0.prepare(&sql)?;
         let mut rows = stmt.query([])?;
-        let mut chunk = Vec::with_capacity(batch);
+        let mut batches = Batches::new(batch, each);
         while let Some(row) = rows.next()? {
             let values = (0..table.columns.len())
                 .map(|i| row.get::<_, Value>(i))
                 .collect::<Result<Vec<_>, _>>()?;
-            chunk.push(values);
-            if chunk.len() == batch {
-                each(std::mem::replace(&mut chunk, Vec::with_capacity(batch)))?;
-            }
+            batches.push(values)?;
         }
-        if !chunk.is_empty() {
-            each(chunk)?;
-        }
-        Ok(())
+        batches.finish()
     }
 
     /// SQLite's triggers cannot be switched off: while the other tables load they fill the
@@ -329,7 +323,7 @@ impl Side for Pg<'_, '_> {
         let sql = format!("SELECT {} FROM {}", columns.join(", "), quoted(&table.name));
         // Streamed: the rows arrive as they are read, not all at once.
         let mut rows = self.0.query_raw(&sql, std::iter::empty::<i64>())?;
-        let mut chunk = Vec::with_capacity(batch);
+        let mut batches = Batches::new(batch, each);
         while let Some(row) = rows.next()? {
             let values = table
                 .columns
@@ -337,15 +331,9 @@ impl Side for Pg<'_, '_> {
                 .enumerate()
                 .map(|(i, c)| value_of(&row, i, c.kind))
                 .collect::<Result<Vec<_>, _>>()?;
-            chunk.push(values);
-            if chunk.len() == batch {
-                each(std::mem::replace(&mut chunk, Vec::with_capacity(batch)))?;
-            }
+            batches.push(values)?;
         }
-        if !chunk.is_empty() {
-            each(chunk)?;
-        }
-        Ok(())
+        batches.finish()
     }
 
     /// The table's own triggers (the finance aggregates') stay off for the load: the derived
@@ -418,5 +406,37 @@ impl Side for Pg<'_, '_> {
             self.0.batch_execute(&sql)?;
         }
         Ok(())
+    }
+}
+
+/// Rows handed on `size` at a time, whichever database they were read from.
+struct Batches<'a> {
+    size: usize,
+    rows: Vec<Vec<Value>>,
+    each: &'a mut dyn FnMut(Vec<Vec<Value>>) -> anyhow::Result<()>,
+}
+
+impl<'a> Batches<'a> {
+    fn new(size: usize, each: &'a mut dyn FnMut(Vec<Vec<Value>>) -> anyhow::Result<()>) -> Self {
+        Batches {
+            size,
+            rows: Vec::with_capacity(size),
+            each,
+        }
+    }
+
+    fn push(&mut self, row: Vec<Value>) -> anyhow::Result<()> {
+        self.rows.push(row);
+        if self.rows.len() == self.size {
+            (self.each)(std::mem::replace(&mut self.rows, Vec::with_capacity(self.size)))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        (self.each)(std::mem::take(&mut self.rows))
     }
 }
