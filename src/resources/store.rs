@@ -3,39 +3,50 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, Connection, ToSql};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::expiry::{days_remaining, ExpiryItem, ExpiryReport, DAY_MS};
+use crate::args;
+use crate::db::{Conn, DbError, Dialect};
+use crate::documents::list::store::{Sql, Times};
+use crate::documents::list::State;
 use crate::documents::Collection;
 
 /// Resources with an `expires_at` up to `threshold_days` ahead, soonest first. Stored
 /// `revoked`/`cancelled`/`banned` items are left out: they no longer run out.
 pub fn report(
-    conn: &Connection,
+    conn: &dyn Conn,
     tenant: &str,
     coll: Collection,
     threshold_days: i64,
     now: i64,
-) -> rusqlite::Result<ExpiryReport> {
+) -> Result<ExpiryReport, DbError> {
     let horizon = now + threshold_days * DAY_MS;
-    let items = conn
-        .prepare_cached(
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => {
             "SELECT id, expires_at FROM documents
              WHERE tenant_id = ?1 AND collection = ?2 AND typeof(expires_at) = 'integer' AND expires_at <= ?3
                AND COALESCE(status, '') NOT IN ('revoked', 'cancelled', 'banned')
-             ORDER BY expires_at, id",
-        )?
-        .query_map(params![tenant, coll.as_str(), horizon], |r| {
-            let expires_at: i64 = r.get(1)?;
-            Ok(ExpiryItem {
-                id: r.get(0)?,
-                expires_at,
-                days_remaining: days_remaining(expires_at, now),
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+             ORDER BY expires_at, id"
+        }
+        // A whole number, as SQLite's 'integer': jsonb writes a fraction with its point.
+        Dialect::Postgres => {
+            "SELECT id, CAST(expires_at AS BIGINT) FROM documents
+             WHERE tenant_id = ?1 AND collection = ?2 AND jsonb_typeof(expires_at) = 'number'
+               AND expires_at #>> '{}' NOT LIKE '%.%' AND expires_at <= to_jsonb(CAST(?3 AS BIGINT))
+               AND COALESCE(status, '') NOT IN ('revoked', 'cancelled', 'banned')
+             ORDER BY expires_at, id"
+        }
+    };
+    let items = conn.all(sql, args![tenant, coll.as_str(), horizon], |r| {
+        let expires_at: i64 = r.get(1)?;
+        Ok(ExpiryItem {
+            id: r.get(0)?,
+            expires_at,
+            days_remaining: days_remaining(expires_at, now),
+        })
+    })?;
     let (expired, expiring_soon) = items.into_iter().partition(|i| now > i.expires_at);
     Ok(ExpiryReport {
         threshold_days,
@@ -57,35 +68,43 @@ pub struct KindSummary {
 }
 
 pub fn kind_summary(
-    conn: &Connection,
+    conn: &dyn Conn,
     tenant: &str,
     coll: Collection,
-    states: &[(&str, &str)],
+    states: &[State],
     threshold_days: i64,
     now: i64,
-) -> rusqlite::Result<KindSummary> {
-    let unassigned = match coll {
-        Collection::Licenses => "COALESCE(json_array_length(payload, '$.bot_ids'), 0) = 0",
-        _ => "typeof(bot_id) <> 'text' OR bot_id = ''",
+) -> Result<KindSummary, DbError> {
+    let unassigned = match (coll, conn.dialect()) {
+        (Collection::Licenses, Dialect::Sqlite) => "COALESCE(json_array_length(payload, '$.bot_ids'), 0) = 0",
+        (Collection::Licenses, Dialect::Postgres) => {
+            "COALESCE(jsonb_array_length(CASE jsonb_typeof(payload -> 'bot_ids') WHEN 'array' THEN payload -> 'bot_ids' END), 0) = 0"
+        }
+        (_, Dialect::Sqlite) => "typeof(bot_id) <> 'text' OR bot_id = ''",
+        (_, Dialect::Postgres) => "jsonb_typeof(payload -> 'bot_id') IS DISTINCT FROM 'string' OR bot_id = ''",
+    };
+    let mut sql = Sql::new(conn.dialect());
+    sql.bind_text(tenant);
+    let times = Times {
+        now,
+        warn_ms: threshold_days * DAY_MS,
     };
     let sums: String = states
         .iter()
-        .map(|(_, sql)| format!(", COALESCE(SUM(CASE WHEN {sql} THEN 1 ELSE 0 END), 0)"))
+        .map(|(_, test)| {
+            format!(
+                ", COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0)",
+                sql.test(test, times)
+            )
+        })
         .collect();
     // The collection and the state conditions are fixed text of ours, never input.
-    let sql = format!(
+    let query = format!(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN {unassigned} THEN 1 ELSE 0 END), 0){sums}
-         FROM documents WHERE tenant_id = :tenant AND collection = '{}'",
+         FROM documents WHERE tenant_id = ?1 AND collection = '{}'",
         coll.as_str()
     );
-    let warn_ms = threshold_days * DAY_MS;
-    let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
-    for (name, value) in [(":now", &now), (":warn_ms", &warn_ms)] {
-        if sql.contains(name) {
-            bound.push((name, value as &dyn ToSql));
-        }
-    }
-    conn.prepare_cached(&sql)?.query_row(bound.as_slice(), |r| {
+    conn.one(&query, sql.args(), |r| {
         Ok(KindSummary {
             total: r.get(0)?,
             unassigned: r.get(1)?,
@@ -94,7 +113,7 @@ pub fn kind_summary(
                 .iter()
                 .enumerate()
                 .map(|(i, (name, _))| Ok(((*name).to_owned(), r.get(i + 2)?)))
-                .collect::<rusqlite::Result<_>>()?,
+                .collect::<Result<_, DbError>>()?,
         })
     })
 }
