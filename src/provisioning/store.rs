@@ -375,6 +375,34 @@ mod tests {
     }
 
     #[test]
+    fn a_live_subscription_is_active_or_expiring_on_both_databases() {
+        on_each_backend("provisioning_subscription", |c| {
+            let (now, warn) = (1_800_000_000_000_i64, 7 * 86_400_000_i64);
+            let put = |tenant: &str, id: &str, doc: serde_json::Value| {
+                let doc = serde_json::from_value(doc).unwrap();
+                assert!(crate::documents::store::insert(c, tenant, Collection::Subscriptions, id, &doc, 1).unwrap());
+            };
+            put("t", "old", serde_json::json!({"status": "active", "expires_at": now}));
+            put(
+                "t",
+                "stopped",
+                serde_json::json!({"status": "cancelled", "expires_at": now + 2 * warn}),
+            );
+            put("u", "other", serde_json::json!({"status": "active"}));
+            assert!(!has_live_subscription(c, "t", now, warn).unwrap(), "{:?}", c.dialect());
+            assert!(has_live_subscription(c, "u", now, warn).unwrap(), "{:?}", c.dialect());
+            // Cancelled, but running out within the window: still expiring, so still live.
+            put(
+                "t",
+                "ending",
+                serde_json::json!({"status": "cancelled", "expires_at": now + warn}),
+            );
+            assert!(has_live_subscription(c, "t", now, warn).unwrap(), "{:?}", c.dialect());
+            assert!(!has_live_subscription(c, "v", now, warn).unwrap());
+        });
+    }
+
+    #[test]
     fn tokens_and_their_progress_on_both_databases() {
         on_each_backend("provisioning_tokens_store", |c| {
             assert!(replace_token(c, &token("k1", "vm"), b"h1").unwrap().is_none());

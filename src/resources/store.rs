@@ -117,3 +117,97 @@ pub fn kind_summary(
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::db::sql::on_each_backend;
+    use crate::documents::list::{LICENSE_STATES, PROXY_STATES};
+    use crate::documents::store as docs;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn put(c: &dyn Conn, tenant: &str, coll: Collection, doc: serde_json::Value) {
+        let id = doc["id"].as_str().unwrap().to_owned();
+        assert!(docs::insert(c, tenant, coll, &id, &serde_json::from_value(doc).unwrap(), 1).unwrap());
+    }
+
+    #[test]
+    fn reports_and_summaries_count_alike_on_both_databases() {
+        on_each_backend("resources_store", |c| {
+            let lic = Collection::Licenses;
+            put(
+                c,
+                "t",
+                lic,
+                json!({"id": "gone", "expires_at": NOW - DAY_MS, "bot_ids": ["b1"]}),
+            );
+            put(
+                c,
+                "t",
+                lic,
+                json!({"id": "soon", "expires_at": NOW + DAY_MS + 1, "bot_ids": []}),
+            );
+            put(
+                c,
+                "t",
+                lic,
+                json!({"id": "later", "expires_at": NOW + 30 * DAY_MS, "bot_ids": "b2"}),
+            );
+            put(
+                c,
+                "t",
+                lic,
+                json!({"id": "revoked", "status": "revoked", "expires_at": NOW}),
+            );
+            put(c, "t", lic, json!({"id": "flagged", "status": "expired"}));
+            put(c, "t", lic, json!({"id": "fraction", "expires_at": NOW as f64 + 0.5}));
+            put(
+                c,
+                "t",
+                lic,
+                json!({"id": "text", "expires_at": "tomorrow", "bot_ids": ["b3"]}),
+            );
+            put(c, "other", lic, json!({"id": "theirs", "expires_at": NOW}));
+
+            let report = report(c, "t", lic, 3, NOW).unwrap();
+            let ids = |items: &[ExpiryItem]| items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&report.expired), ["gone"], "{:?}", c.dialect());
+            assert_eq!(ids(&report.expiring_soon), ["soon"]);
+            assert_eq!(report.expiring_soon[0].days_remaining, 2);
+
+            let summary = kind_summary(c, "t", lic, LICENSE_STATES, 3, NOW).unwrap();
+            let states = |pairs: &[(&str, i64)]| pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+            assert_eq!(
+                summary,
+                KindSummary {
+                    total: 7,
+                    // `later` holds a string, not an array: none of its bots are counted.
+                    unassigned: 5,
+                    threshold_days: 3,
+                    states: states(&[("active", 2), ("expired", 2), ("expiring", 2), ("revoked", 1)]),
+                },
+                "{:?}",
+                c.dialect()
+            );
+
+            let proxies = Collection::Proxies;
+            put(c, "t", proxies, json!({"id": "p1", "bot_id": "b1", "status": "banned"}));
+            put(
+                c,
+                "t",
+                proxies,
+                json!({"id": "p2", "bot_id": "", "expires_at": NOW + 2 * DAY_MS}),
+            );
+            put(c, "t", proxies, json!({"id": "p3", "bot_id": 7}));
+            let summary = kind_summary(c, "t", proxies, PROXY_STATES, 7, NOW).unwrap();
+            assert_eq!((summary.total, summary.unassigned), (3, 2), "{:?}", c.dialect());
+            assert_eq!(
+                summary.states,
+                states(&[("active", 1), ("banned", 1), ("expired", 0), ("expiring", 1)])
+            );
+        });
+    }
+}
