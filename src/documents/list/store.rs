@@ -363,6 +363,48 @@ pub fn term_documents(conn: &dyn Conn, term: &str, cap: u32) -> Result<u32, DbEr
     )
 }
 
+/// How often a search reads its rowids again when a write moved one of its page's documents
+/// between the two reads.
+const SEARCH_READS: usize = 3;
+
+/// A page of a `q` list. The search rule reads every value of every candidate: it is applied
+/// once, to keep the matching rowids in list order, count them and read the page's documents
+/// by rowid. There is no read transaction around the two reads (the seam has none), so a
+/// write between them can move a document of the page to a new rowid; the rowids are then
+/// read again, and the count and the page agree (after the last try, the page leaves such a
+/// document out, as a page read a moment earlier would have).
+fn searched_page(
+    conn: &dyn Conn,
+    tenant: &str,
+    coll: &str,
+    rowids_sql: &str,
+    args: &[Arg<'_>],
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<String>, u64), DbError> {
+    let by_rowid = match conn.dialect() {
+        Dialect::Sqlite => "SELECT payload FROM documents WHERE rowid = ?1",
+        // `rowid` is indexed after the tenant and the collection there.
+        Dialect::Postgres => "SELECT payload FROM documents WHERE rowid = ?1 AND tenant_id = ?2 AND collection = ?3",
+    };
+    let by_rowid_args = |rowid: i64| match conn.dialect() {
+        Dialect::Sqlite => vec![Arg::Int(rowid)],
+        Dialect::Postgres => vec![Arg::Int(rowid), Arg::Text(tenant.into()), Arg::Text(coll.into())],
+    };
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let rowids = conn.all(rowids_sql, args, |r| r.get::<i64>(0))?;
+        let mut docs = Vec::new();
+        for rowid in rowids.iter().skip(offset).take(limit) {
+            docs.extend(conn.opt(by_rowid, &by_rowid_args(*rowid), |r| r.get::<String>(0))?);
+        }
+        if docs.len() == rowids.len().saturating_sub(offset).min(limit) || tries == SEARCH_READS {
+            return Ok((docs, rowids.len() as u64));
+        }
+    }
+}
+
 /// One page of documents, as stored JSON text, and the total that match. `index_query`
 /// narrows `q` through the text index (see [`Sql::narrowed_by_index`]); `times` are what
 /// the computed states compare with.
@@ -384,34 +426,11 @@ pub fn page(
     let order = sql.order_by(query);
     let (limit, offset) = (query.limit as usize, query.offset().min(usize::MAX as u64) as usize);
     if query.q.is_some() {
-        // The search rule reads every value of every candidate: apply it once, keep the
-        // matching rowids in list order, count them and read the page's documents by rowid.
-        let rowids = conn.all(
-            &format!(
-                "SELECT documents.rowid FROM documents WHERE tenant_id = ?1 AND collection = '{coll}'{filter}
+        let rowids = format!(
+            "SELECT documents.rowid FROM documents WHERE tenant_id = ?1 AND collection = '{coll}'{filter}
                  ORDER BY {order}"
-            ),
-            &sql.args,
-            |r| r.get::<i64>(0),
-        )?;
-        let by_rowid = match conn.dialect() {
-            Dialect::Sqlite => "SELECT payload FROM documents WHERE rowid = ?1",
-            // `rowid` is indexed after the tenant and the collection there.
-            Dialect::Postgres => {
-                "SELECT payload FROM documents WHERE rowid = ?1 AND tenant_id = ?2 AND collection = ?3"
-            }
-        };
-        let by_rowid_args = |rowid: &i64| match conn.dialect() {
-            Dialect::Sqlite => vec![Arg::Int(*rowid)],
-            Dialect::Postgres => vec![Arg::Int(*rowid), Arg::Text(tenant.into()), Arg::Text(coll.into())],
-        };
-        let mut docs = Vec::new();
-        for rowid in rowids.iter().skip(offset).take(limit) {
-            // A document written since the rowids were read has moved on: it is left out
-            // of this page, as it would be of a page read a moment earlier.
-            docs.extend(conn.opt(by_rowid, &by_rowid_args(rowid), |r| r.get::<String>(0))?);
-        }
-        return Ok((docs, rowids.len() as u64));
+        );
+        return searched_page(conn, tenant, coll, &rowids, &sql.args, offset, limit);
     }
     let total: i64 = if query.narrowed() {
         conn.one(
@@ -691,6 +710,83 @@ mod tests {
                     }
                 }
             }
+        });
+    }
+
+    /// A connection where another writer replaces a document right after a search has read
+    /// its rowids, once.
+    struct WriteBetween<'c> {
+        inner: &'c dyn Conn,
+        pending: std::cell::Cell<Option<&'static str>>,
+    }
+
+    impl Conn for WriteBetween<'_> {
+        fn dialect(&self) -> Dialect {
+            self.inner.dialect()
+        }
+
+        fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<usize, DbError> {
+            self.inner.execute(sql, args)
+        }
+
+        fn each_row(
+            &self,
+            sql: &str,
+            args: &[Arg<'_>],
+            each: &mut dyn FnMut(&crate::db::sql::Row<'_>) -> Result<(), DbError>,
+        ) -> Result<(), DbError> {
+            self.inner.each_row(sql, args, each)?;
+            if let Some(id) = sql
+                .starts_with("SELECT documents.rowid")
+                .then(|| self.pending.take())
+                .flatten()
+            {
+                let doc = docs::get(self.inner, "t", Collection::Bots, id)?.unwrap();
+                assert!(docs::replace(self.inner, "t", Collection::Bots, id, &doc, 2)?);
+            }
+            Ok(())
+        }
+
+        fn batch(&self, sql: &str) -> Result<(), DbError> {
+            self.inner.batch(sql)
+        }
+    }
+
+    #[test]
+    fn a_search_page_and_its_total_agree_when_a_write_lands_between_its_reads() {
+        on_each_backend("documents_search_race", |c| {
+            for i in 0..5 {
+                let id = format!("b{i}");
+                let doc = serde_json::from_value(json!({"id": id, "name": format!("Charlie{i}")})).unwrap();
+                assert!(docs::insert(c, "t", Collection::Bots, &id, &doc, 1).unwrap());
+            }
+            let meddling = WriteBetween {
+                inner: c,
+                pending: std::cell::Cell::new(Some("b2")),
+            };
+            let times = Times { now: NOW, warn_ms: 0 };
+            let (page, total) = page(&meddling, "t", Collection::Bots, &query("q=harli"), None, times).unwrap();
+            assert!(meddling.pending.take().is_none(), "the write landed");
+            let ids: Vec<String> = page
+                .iter()
+                .map(|text| {
+                    serde_json::from_str::<Value>(text).unwrap()["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            // The rewritten document is the newest now, and on the page.
+            assert_eq!(
+                (ids, total),
+                (
+                    vec!["b2", "b4", "b3", "b1", "b0"]
+                        .into_iter()
+                        .map(String::from)
+                        .collect(),
+                    5
+                )
+            );
         });
     }
 
