@@ -300,19 +300,23 @@ impl Sql {
             return tail.to_owned();
         };
         let dir = if query.descending { "DESC" } else { "ASC" };
-        let key_order = match self.dialect {
-            _ if ["id", "created_at", "updated_at"].contains(&key) => format!("{key} {dir}"),
-            Dialect::Sqlite if COLUMN_KEYS.contains(&key) => format!("{key} {dir}"),
-            Dialect::Sqlite => format!("json_extract(payload, {}) {dir}", self.bind_path(key)),
-            Dialect::Postgres if TEXT_COLUMNS.contains(&key) => {
-                let nulls = if query.descending { "LAST" } else { "FIRST" };
-                format!("{key} {dir} NULLS {nulls}")
+        let key_order = if ["id", "created_at", "updated_at"].contains(&key) {
+            // Never null, one type.
+            format!("{key} {dir}")
+        } else if TEXT_COLUMNS.contains(&key) {
+            match self.dialect {
+                Dialect::Sqlite => format!("{key} {dir}"),
+                Dialect::Postgres if query.descending => format!("{key} {dir} NULLS LAST"),
+                Dialect::Postgres => format!("{key} {dir} NULLS FIRST"),
             }
-            Dialect::Postgres if JSON_COLUMNS.contains(&key) => self.json_order(key, dir),
-            Dialect::Postgres => {
-                let value = format!("documents.payload #> {}", self.bind_path(key));
-                self.json_order(&value, dir)
-            }
+        } else if JSON_COLUMNS.contains(&key) {
+            self.json_order(key, dir)
+        } else {
+            let value = match self.dialect {
+                Dialect::Sqlite => format!("json_extract(payload, {})", self.bind_path(key)),
+                Dialect::Postgres => format!("documents.payload #> {}", self.bind_path(key)),
+            };
+            self.json_order(&value, dir)
         };
         format!("{key_order}, {tail}")
     }
