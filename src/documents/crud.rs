@@ -6,18 +6,19 @@ use std::collections::HashMap;
 
 use botmox_contract::envelope::ListMeta;
 use rand::Rng;
-use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::list::{Filters, ListQuery};
+use super::list::store::Times;
+use super::list::{self, Filters, ListQuery};
 use super::{merge, pages, secrets, store, Collection, Document};
 use crate::audit::store::{self as audit, Action};
 use crate::auth::Principal;
 use crate::changes::Op;
 use crate::clock::now_ms;
+use crate::db::Conn;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
 use crate::http::respond::RawPage;
 use crate::state::AppState;
@@ -218,7 +219,8 @@ pub async fn list_with(
                 Some(q) => terms.index_query(conn, spec.collection, q)?,
                 None => None,
             };
-            let (page, total) = store::list(conn, &tenant, spec.collection, &query, fts.as_deref(), now, warn_ms)?;
+            let times = Times { now, warn_ms };
+            let (page, total) = list::store::page(conn, &tenant, spec.collection, &query, fts.as_deref(), times)?;
             let page =
                 secrets::reveal_page(conn, &vault, &tenant, spec.collection, page).map_err(ApiError::internal)?;
             Ok::<_, ApiError>((page, total))
@@ -302,7 +304,7 @@ pub async fn update<F>(
     change: F,
 ) -> ApiResult<Document>
 where
-    F: FnOnce(&Connection, &mut Document) -> ApiResult<()> + Send + 'static,
+    F: FnOnce(&dyn Conn, &mut Document) -> ApiResult<()> + Send + 'static,
 {
     let (tenant, id_for_feed) = (me.tenant_id.clone(), id.clone());
     let me = me.clone();

@@ -1,12 +1,13 @@
 //! The list query every document list shares: `page`, `limit`, `sort`, `order`, `q`, plus the
 //! field filters a collection documents, `filter.<path>` on any field and a date range. It is
-//! parsed once and turned into SQL, so paging, totals and filters are the database's work.
+//! parsed once into a description of the query ([`ListQuery`]), which `list/store.rs` turns
+//! into the SQL of either database, so paging, totals and filters are the database's work.
 
 use std::collections::HashMap;
 
-use rusqlite::types::Value as SqlValue;
-
 use crate::error::{ApiResult, ErrorCode, FieldErrors};
+
+pub mod store;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;
@@ -35,9 +36,57 @@ impl Filter {
 pub enum FilterKind {
     /// Equality on a field (a dotted path; a generated column when it is one).
     Field(&'static str),
-    /// A state the server derives: each accepted value and its SQL condition, which may use
-    /// `:now` (ms) and `:warn_ms` (the collection's "expiring soon" window).
-    Computed(&'static [(&'static str, &'static str)]),
+    /// A state the server derives: each accepted value and the test that defines it.
+    Computed(&'static [State]),
+}
+
+/// A computed state: its name and what a document in it satisfies.
+pub type State = (&'static str, Test);
+
+/// What a computed state tests of a document, in terms both databases can spell.
+#[derive(Debug, PartialEq)]
+pub enum Test {
+    /// The stored `status` is one of these.
+    StatusIn(&'static [&'static str]),
+    /// The stored `status` is none of these (a missing one is none of them).
+    StatusNotIn(&'static [&'static str]),
+    /// The top-level field holds a number that compares so with a time.
+    Number(&'static str, Cmp, Clock),
+    /// The top-level field does not hold a number (or is missing).
+    NotNumber(&'static str),
+    All(&'static [Test]),
+    Any(&'static [Test]),
+    Not(&'static Test),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Below,
+    AtMost,
+    Above,
+    AtLeast,
+}
+
+/// A time a state compares with, fixed when the request is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Now,
+    /// The end of the collection's "expiring soon" window.
+    WarnEnd,
+    /// The start of the bots' online window (five minutes ago).
+    StaleStart,
+}
+
+impl Test {
+    /// Whether the outcome depends on the time of the request.
+    pub fn reads_clock(&self) -> bool {
+        match self {
+            Test::StatusIn(_) | Test::StatusNotIn(_) | Test::NotNumber(_) => false,
+            Test::Number(..) => true,
+            Test::All(tests) | Test::Any(tests) => tests.iter().any(Test::reads_clock),
+            Test::Not(test) => test.reads_clock(),
+        }
+    }
 }
 
 /// What `from`/`to` bound, both inclusive.
@@ -62,25 +111,47 @@ impl Filters {
     };
 }
 
-/// One SQL condition of a query and the values it binds.
+/// A bound of a range: ms, or a `YYYY-MM-DD` day.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Condition {
-    pub sql: String,
-    pub binds: Vec<(String, SqlValue)>,
+pub enum Limit {
+    Millis(i64),
+    Day(String),
+}
+
+/// One condition of a query, described; `list/store.rs` writes its SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The field (a dotted path) holds any of `values`, or an array with one of them; with
+    /// `or_empty`, a missing, null or empty field matches too.
+    Equals {
+        field: String,
+        values: Vec<String>,
+        or_empty: bool,
+    },
+    /// The field holds a value of the bounds' kind (a number for ms, a string for a day)
+    /// within them.
+    Range {
+        field: &'static str,
+        from: Option<Limit>,
+        to: Option<Limit>,
+    },
+    /// The document is in any of these computed states.
+    States(Vec<&'static Test>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
     pub page: u64,
     pub limit: u64,
+    /// A dotted path.
     pub sort: Option<String>,
     pub descending: bool,
     pub q: Option<String>,
     pub conditions: Vec<Condition>,
 }
 
-/// A dotted path (`character.name`) as a JSON path (`$."character"."name"`), or why not.
-fn json_path(dotted: &str) -> Result<String, String> {
+/// The segments of a dotted path (`character.name`), or why it is not one.
+pub fn path_segments(dotted: &str) -> Result<Vec<&str>, String> {
     let segments: Vec<&str> = dotted.split('.').collect();
     let ok = dotted.len() <= 128
         && segments.len() <= MAX_DEPTH
@@ -92,10 +163,7 @@ fn json_path(dotted: &str) -> Result<String, String> {
             "must name a field, or a nested one as a dotted path like character.name (1-128 characters, at most {MAX_DEPTH} names, no empty names or quotes)"
         ));
     }
-    Ok(format!(
-        "${}",
-        segments.iter().map(|s| format!(".\"{s}\"")).collect::<String>()
-    ))
+    Ok(segments)
 }
 
 /// `YYYY-MM-DD` as ms at 00:00 UTC.
@@ -109,61 +177,16 @@ fn is_day(text: &str) -> bool {
     day_start(text).is_some()
 }
 
-/// Keys held in real (generated, indexed) columns.
-const COLUMN_KEYS: [&str; 10] = [
-    "id",
-    "created_at",
-    "updated_at",
-    "status",
-    "name",
-    "type",
-    "project_id",
-    "bot_id",
-    "expires_at",
-    "date",
-];
-
-/// The columns holding strings, which equality filters can read directly (and by index).
-const TEXT_COLUMNS: [&str; 6] = ["id", "status", "name", "type", "project_id", "bot_id"];
-
-/// A scalar as text, booleans as `true`/`false`, so one comparison serves every type.
-const AS_TEXT: &str = "CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.atom AS TEXT) END";
-
 /// "Any of `values`" on a field; `""` among them also matches a missing, null or empty field.
-fn equality(n: usize, dotted: &str, path: String, values: &[&str]) -> Condition {
-    let mut binds = Vec::new();
-    let mut names = Vec::new();
-    for (i, v) in values.iter().filter(|v| !v.is_empty()).enumerate() {
-        names.push(format!(":f{n}_{i}"));
-        binds.push((format!(":f{n}_{i}"), SqlValue::Text((*v).to_owned())));
-    }
-    let list = names.join(", ");
-    let mut parts = Vec::new();
-    if TEXT_COLUMNS.contains(&dotted) {
-        if !names.is_empty() {
-            parts.push(format!("{dotted} IN ({list})"));
-        }
-        if values.contains(&"") {
-            parts.push(format!("COALESCE({dotted}, '') = ''"));
-        }
-    } else {
-        let p = format!(":f{n}_p");
-        if !names.is_empty() {
-            // json_each walks an array's elements, and yields a scalar as itself.
-            parts.push(format!(
-                "EXISTS (SELECT 1 FROM json_each(documents.payload, {p}) AS j WHERE {AS_TEXT} IN ({list}))"
-            ));
-        }
-        if values.contains(&"") {
-            parts.push(format!(
-                "COALESCE(json_type(documents.payload, {p}), 'null') = 'null' OR json_extract(documents.payload, {p}) = ''"
-            ));
-        }
-        binds.push((p, SqlValue::Text(path)));
-    }
-    Condition {
-        sql: format!("({})", parts.join(" OR ")),
-        binds,
+fn equality(dotted: &str, values: &[&str]) -> Condition {
+    Condition::Equals {
+        field: dotted.to_owned(),
+        values: values
+            .iter()
+            .filter(|v| !v.is_empty())
+            .map(|v| (*v).to_owned())
+            .collect(),
+        or_empty: values.contains(&""),
     }
 }
 
@@ -186,53 +209,33 @@ fn range_condition(
         DateRange::Millis(f) => (f, true),
         DateRange::Day(f) => (f, false),
     };
-    let expr = if COLUMN_KEYS.contains(&field) {
-        field.to_owned()
-    } else {
-        format!("json_extract(documents.payload, '$.\"{field}\"')")
-    };
-    let mut bound = |name: &str, raw: Option<&str>, upper: bool| -> Option<Option<SqlValue>> {
+    let mut bound = |name: &str, raw: Option<&str>, upper: bool| -> Option<Limit> {
         let raw = raw?;
         let value = if numeric {
-            millis_bound(raw, upper).map(SqlValue::Integer)
+            millis_bound(raw, upper).map(Limit::Millis)
         } else {
-            is_day(raw).then(|| SqlValue::Text(raw.to_owned()))
+            is_day(raw).then(|| Limit::Day(raw.to_owned()))
         };
         let why = if numeric {
             "must be a date written YYYY-MM-DD (UTC) or a whole number of milliseconds since 1970"
         } else {
             "must be a date written YYYY-MM-DD"
         };
-        Some(errors.check(name, value.ok_or(why)))
+        errors.check(name, value.ok_or(why))
     };
-    let lower = bound("from", from, false);
-    let upper = bound("to", to, true);
-    let after = |a: &SqlValue, b: &SqlValue| match (a, b) {
-        (SqlValue::Integer(a), SqlValue::Integer(b)) => a > b,
-        (SqlValue::Text(a), SqlValue::Text(b)) => a > b,
+    let from = bound("from", from, false);
+    let to = bound("to", to, true);
+    let after = match (&from, &to) {
+        (Some(Limit::Millis(a)), Some(Limit::Millis(b))) => a > b,
+        (Some(Limit::Day(a)), Some(Limit::Day(b))) => a > b,
         _ => false,
     };
-    if let (Some(Some(a)), Some(Some(b))) = (&lower, &upper) {
-        if after(a, b) {
-            errors.add("to", "must not be before from");
-            return None;
-        }
+    if after {
+        errors.add("to", "must not be before from");
+        return None;
     }
-    let type_check = if numeric { "IN ('integer', 'real')" } else { "= 'text'" };
-    let mut parts = vec![format!("typeof({expr}) {type_check}")];
-    let mut binds = Vec::new();
-    for (bound, op, name) in [(lower, ">=", ":from"), (upper, "<=", ":to")] {
-        if let Some(Some(value)) = bound {
-            parts.push(format!("{expr} {op} {name}"));
-            binds.push((name.to_owned(), value));
-        }
-    }
-    (!binds.is_empty()).then(|| Condition {
-        sql: format!("({})", parts.join(" AND ")),
-        binds,
-    })
+    (from.is_some() || to.is_some()).then_some(Condition::Range { field, from, to })
 }
-
 impl ListQuery {
     /// Unknown parameters are ignored; a bad value answers `code` naming the parameter.
     pub fn parse(params: &HashMap<String, String>, code: ErrorCode, filters: &Filters) -> ApiResult<ListQuery> {
@@ -251,7 +254,7 @@ impl ListQuery {
         let limit = number("limit", DEFAULT_LIMIT, MAX_LIMIT);
         let sort = match params.get("sort") {
             None => Some(None),
-            Some(key) => errors.check("sort", json_path(key).map(|_| Some(key.clone()))),
+            Some(key) => errors.check("sort", path_segments(key).map(|_| Some(key.clone()))),
         };
         let descending = match params.get("order").map(String::as_str) {
             None | Some("asc") => Some(false),
@@ -277,13 +280,12 @@ impl ListQuery {
                 );
                 continue;
             }
-            let n = conditions.len();
             let condition = match (named.map(|f| &f.kind), generic) {
                 (Some(FilterKind::Computed(states)), _) => {
-                    let mut sql = Vec::new();
+                    let mut tests = Vec::new();
                     for v in &values {
                         match states.iter().find(|(name, _)| name == v) {
-                            Some((_, condition)) => sql.push(format!("({condition})")),
+                            Some((_, test)) => tests.push(test),
                             None => {
                                 let names: Vec<&str> = states.iter().map(|(name, _)| *name).collect();
                                 errors.add(
@@ -294,19 +296,11 @@ impl ListQuery {
                             }
                         }
                     }
-                    Condition {
-                        sql: format!("({})", sql.join(" OR ")),
-                        binds: Vec::new(),
-                    }
+                    Condition::States(tests)
                 }
-                (Some(FilterKind::Field(dotted)), _) => equality(
-                    n,
-                    dotted,
-                    json_path(dotted).expect("documented paths are valid"),
-                    &values,
-                ),
-                (None, Some(dotted)) => match json_path(dotted) {
-                    Ok(path) => equality(n, dotted, path, &values),
+                (Some(FilterKind::Field(dotted)), _) => equality(dotted, &values),
+                (None, Some(dotted)) => match path_segments(dotted) {
+                    Ok(_) => equality(dotted, &values),
                     Err(why) => {
                         errors.add(key.as_str(), why);
                         continue;
@@ -345,28 +339,12 @@ impl ListQuery {
     }
 
     /// Whether the answer depends on the time of the request, not only on the stored
-    /// documents: a computed state (offline, expiring, …) compares with `:now`.
+    /// documents: a computed state (offline, expiring, …) compares with the clock.
     pub fn reads_clock(&self) -> bool {
-        self.conditions.iter().any(|c| c.sql.contains(":now"))
-    }
-}
-
-/// The `ORDER BY` of a query: the sort key (nulls first ascending, last descending, as
-/// SQLite orders them), then the last written first, so equal keys keep a stable order.
-/// Returns the clause and, for keys outside the columns, the JSON path to bind as `:path`.
-pub fn order_by(query: &ListQuery) -> (String, Option<String>) {
-    let tail = "documents.rowid DESC";
-    let Some(key) = &query.sort else {
-        return (tail.to_owned(), None);
-    };
-    let dir = if query.descending { "DESC" } else { "ASC" };
-    if COLUMN_KEYS.contains(&key.as_str()) {
-        (format!("{key} {dir}, {tail}"), None)
-    } else {
-        (
-            format!("json_extract(payload, :path) {dir}, {tail}"),
-            Some(json_path(key).expect("checked when parsed")),
-        )
+        self.conditions.iter().any(|c| match c {
+            Condition::States(tests) => tests.iter().any(|t| t.reads_clock()),
+            _ => false,
+        })
     }
 }
 
@@ -375,77 +353,91 @@ pub fn order_by(query: &ListQuery) -> (String, Option<String>) {
 macro_rules! resource_states {
     ($stopped:literal) => {
         &[
-            ($stopped, concat!("status = '", $stopped, "'")),
+            ($stopped, Test::StatusIn(&[$stopped])),
             (
                 "expired",
-                concat!(
-                    "COALESCE(status, '') <> '",
-                    $stopped,
-                    "' AND (status = 'expired' OR (",
-                    "typeof(expires_at) IN ('integer', 'real') AND expires_at <= :now))"
-                ),
+                Test::All(&[
+                    Test::StatusNotIn(&[$stopped]),
+                    Test::Any(&[
+                        Test::StatusIn(&["expired"]),
+                        Test::Number("expires_at", Cmp::AtMost, Clock::Now),
+                    ]),
+                ]),
             ),
             (
                 "expiring",
-                concat!(
-                    "COALESCE(status, '') NOT IN ('",
-                    $stopped,
-                    "', 'expired') AND ",
-                    "typeof(expires_at) IN ('integer', 'real') AND expires_at > :now AND expires_at <= :now + :warn_ms"
-                ),
+                Test::All(&[
+                    Test::StatusNotIn(&[$stopped, "expired"]),
+                    Test::Number("expires_at", Cmp::Above, Clock::Now),
+                    Test::Number("expires_at", Cmp::AtMost, Clock::WarnEnd),
+                ]),
             ),
             (
                 "active",
-                concat!(
-                    "COALESCE(status, '') NOT IN ('",
-                    $stopped,
-                    "', 'expired') AND NOT (",
-                    "typeof(expires_at) IN ('integer', 'real') AND expires_at <= :now + :warn_ms)"
-                ),
+                Test::All(&[
+                    Test::StatusNotIn(&[$stopped, "expired"]),
+                    Test::Not(&Test::Number("expires_at", Cmp::AtMost, Clock::WarnEnd)),
+                ]),
             ),
         ]
     };
 }
 
-pub const LICENSE_STATES: &[(&str, &str)] = resource_states!("revoked");
-pub const PROXY_STATES: &[(&str, &str)] = resource_states!("banned");
+pub const LICENSE_STATES: &[State] = resource_states!("revoked");
+pub const PROXY_STATES: &[State] = resource_states!("banned");
 /// Subscriptions store only `active`/`cancelled`; time decides first.
-pub const SUBSCRIPTION_STATES: &[(&str, &str)] = &[
-    ("expired", "typeof(expires_at) IN ('integer', 'real') AND expires_at <= :now"),
+pub const SUBSCRIPTION_STATES: &[State] = &[
+    ("expired", Test::Number("expires_at", Cmp::AtMost, Clock::Now)),
     (
         "expiring",
-        "typeof(expires_at) IN ('integer', 'real') AND expires_at > :now AND expires_at <= :now + :warn_ms",
+        Test::All(&[
+            Test::Number("expires_at", Cmp::Above, Clock::Now),
+            Test::Number("expires_at", Cmp::AtMost, Clock::WarnEnd),
+        ]),
     ),
     (
         "cancelled",
-        "status = 'cancelled' AND NOT (typeof(expires_at) IN ('integer', 'real') AND expires_at <= :now + :warn_ms)",
+        Test::All(&[
+            Test::StatusIn(&["cancelled"]),
+            Test::Not(&Test::Number("expires_at", Cmp::AtMost, Clock::WarnEnd)),
+        ]),
     ),
     (
         "active",
-        "COALESCE(status, '') <> 'cancelled' AND NOT (typeof(expires_at) IN ('integer', 'real') AND expires_at <= :now + :warn_ms)",
+        Test::All(&[
+            Test::StatusNotIn(&["cancelled"]),
+            Test::Not(&Test::Number("expires_at", Cmp::AtMost, Clock::WarnEnd)),
+        ]),
     ),
 ];
 
+/// A stored lifecycle status of a bot seen within the online window.
 macro_rules! seen_recently {
     ($status:literal) => {
-        concat!(
-            "status = '",
-            $status,
-            "' AND typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
-             AND json_extract(payload, '$.last_seen') >= :now - :stale_ms"
-        )
+        Test::All(&[
+            Test::StatusIn(&[$status]),
+            Test::Number("last_seen", Cmp::AtLeast, Clock::StaleStart),
+        ])
     };
 }
 
+/// The statuses of a bot at work.
+const WORKING: &[&str] = &["prepare", "leveling", "profession", "farming"];
+
 /// A bot's effective status (web-ui.md §1.7): banned stays banned; a bot unseen for five
 /// minutes (or never) is offline; otherwise its stored status, unknown ones read as offline.
-pub const BOT_EFFECTIVE_STATUSES: &[(&str, &str)] = &[
-    ("banned", "status = 'banned'"),
+pub const BOT_EFFECTIVE_STATUSES: &[State] = &[
+    ("banned", Test::StatusIn(&["banned"])),
     (
         "offline",
-        "COALESCE(status, '') <> 'banned' AND (COALESCE(status, '') NOT IN ('prepare', 'leveling', 'profession', 'farming')
-         OR typeof(json_extract(payload, '$.last_seen')) NOT IN ('integer', 'real')
-         OR json_extract(payload, '$.last_seen') < :now - :stale_ms)",
+        Test::All(&[
+            Test::StatusNotIn(&["banned"]),
+            Test::Any(&[
+                Test::StatusNotIn(WORKING),
+                Test::NotNumber("last_seen"),
+                Test::Number("last_seen", Cmp::Below, Clock::StaleStart),
+            ]),
+        ]),
     ),
     ("prepare", seen_recently!("prepare")),
     ("leveling", seen_recently!("leveling")),
@@ -455,21 +447,10 @@ pub const BOT_EFFECTIVE_STATUSES: &[(&str, &str)] = &[
 
 /// A bot's presence, a fact beside its lifecycle status: seen within five minutes (online),
 /// seen before that (offline), or never reported (never_seen).
-pub const BOT_PRESENCES: &[(&str, &str)] = &[
-    (
-        "online",
-        "typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
-         AND json_extract(payload, '$.last_seen') >= :now - :stale_ms",
-    ),
-    (
-        "offline",
-        "typeof(json_extract(payload, '$.last_seen')) IN ('integer', 'real')
-         AND json_extract(payload, '$.last_seen') < :now - :stale_ms",
-    ),
-    (
-        "never_seen",
-        "typeof(json_extract(payload, '$.last_seen')) NOT IN ('integer', 'real')",
-    ),
+pub const BOT_PRESENCES: &[State] = &[
+    ("online", Test::Number("last_seen", Cmp::AtLeast, Clock::StaleStart)),
+    ("offline", Test::Number("last_seen", Cmp::Below, Clock::StaleStart)),
+    ("never_seen", Test::NotNumber("last_seen")),
 ];
 
 #[cfg(test)]
@@ -527,35 +508,45 @@ mod tests {
         .unwrap();
         assert_eq!(q.offset(), 40);
         assert_eq!(q.q.as_deref(), Some("Ab"));
-        assert_eq!(
-            order_by(&q),
-            (
-                "json_extract(payload, :path) DESC, documents.rowid DESC".into(),
-                Some("$.\"character\".\"level\"".into())
-            )
-        );
+        assert_eq!((q.sort.as_deref(), q.descending), (Some("character.level"), true));
     }
 
     #[test]
     fn filters_become_conditions() {
         let q = parse(&[("status", "active,"), ("server", "Firemaw"), ("filter.bot_ids", "b1")]).unwrap();
-        let sql: Vec<&str> = q.conditions.iter().map(|c| c.sql.as_str()).collect();
         // Sorted by parameter name: filter.bot_ids, server, status.
-        assert!(sql[0].contains("json_each"), "{sql:?}");
-        assert!(sql[1].contains("json_each"), "{sql:?}");
-        assert_eq!(sql[2], "(status IN (:f2_0) OR COALESCE(status, '') = '')");
+        let equals = |field: &str, values: &[&str], or_empty| Condition::Equals {
+            field: field.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            or_empty,
+        };
         assert_eq!(
-            q.conditions[1].binds[1].1,
-            SqlValue::Text("$.\"character\".\"server\"".into())
+            q.conditions,
+            [
+                equals("bot_ids", &["b1"], false),
+                equals("character.server", &["Firemaw"], false),
+                equals("status", &["active"], true)
+            ]
         );
+        assert!(!q.reads_clock());
 
         let q = parse(&[("state", "expired,expiring")]).unwrap();
-        assert!(q.conditions[0].sql.contains(":now") && q.conditions[0].sql.contains(" OR "));
+        assert_eq!(
+            q.conditions,
+            [Condition::States(vec![&LICENSE_STATES[1].1, &LICENSE_STATES[2].1])]
+        );
+        assert!(q.reads_clock());
+        assert!(!parse(&[("state", "revoked")]).unwrap().reads_clock());
 
         let q = parse(&[("from", "2026-01-02"), ("to", "2026-01-02")]).unwrap();
-        let binds = &q.conditions[0].binds;
-        assert_eq!(binds[0].1, SqlValue::Integer(1_767_312_000_000));
-        assert_eq!(binds[1].1, SqlValue::Integer(1_767_312_000_000 + DAY_MS - 1));
+        assert_eq!(
+            q.conditions,
+            [Condition::Range {
+                field: "date",
+                from: Some(Limit::Millis(1_767_312_000_000)),
+                to: Some(Limit::Millis(1_767_312_000_000 + DAY_MS - 1)),
+            }]
+        );
         let err = parse(&[("from", "2026-01-03"), ("to", "2026-01-02")]).unwrap_err();
         assert!(err.message.contains("to: must not be before from"), "{}", err.message);
     }

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
-
-use super::{store, Collection};
+use super::list::store;
+use super::Collection;
+use crate::db::{Conn, DbError, Dialect};
 
 /// A term found in this many documents or more counts as common.
 pub const COMMON: u32 = 256;
@@ -83,12 +83,17 @@ impl TermCounts {
         entries.insert(term.to_owned(), (n, Instant::now()));
     }
 
-    /// The full-text query that narrows `q` in `coll`, or None when the index cannot: the
-    /// collection is not indexed, or `q` is under three characters (it scans).
-    pub fn index_query(&self, conn: &Connection, coll: Collection, q: &str) -> rusqlite::Result<Option<String>> {
+    /// The text index's query that narrows `q` in `coll`, or None when the index cannot: the
+    /// collection is not indexed, or `q` is under three characters (it scans). On SQLite the
+    /// rarest trigrams for FTS5; on PostgreSQL an `ILIKE` pattern for the trigram index, which
+    /// weighs its trigrams itself.
+    pub fn index_query(&self, conn: &dyn Conn, coll: Collection, q: &str) -> Result<Option<String>, DbError> {
         let terms = trigrams(q);
         if !coll.full_text_indexed() || terms.is_empty() {
             return Ok(None);
+        }
+        if conn.dialect() == Dialect::Postgres {
+            return Ok(Some(like_pattern(q)));
         }
         let mut counted = Vec::with_capacity(terms.len());
         for term in &terms {
@@ -106,6 +111,20 @@ impl TermCounts {
     }
 }
 
+/// `%q%` for `ILIKE`, with the pattern's own characters in `q` escaped.
+fn like_pattern(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +136,11 @@ mod tests {
         assert_eq!(trigrams("日本語"), ["\"日本語\""]);
         assert_eq!(trigrams("a\"*-"), ["\"a\"\"*\"", "\"\"\"*-\""]);
         assert_eq!(trigrams("aaaa"), ["\"aaa\""]);
+    }
+
+    #[test]
+    fn a_like_pattern_takes_q_literally() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 
     #[test]

@@ -1,29 +1,14 @@
-//! SQL for documents. Every function is scoped by tenant and collection.
+//! SQL for single documents (a list's is `list/store.rs`). Every function is scoped by tenant
+//! and collection.
 //!
 //! The stored payload always carries the document's `id`, `created_at` and `updated_at`, so
 //! reads can hand the stored JSON text straight to the response.
 
-use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde_json::Value;
 
-use super::list::{order_by, ListQuery};
 use super::{Collection, Document};
 use crate::args;
-use crate::bots::rules::BOT_STALE_MS;
 use crate::db::{Conn, DbError, Dialect};
-
-/// Matches documents where some string, number or boolean, at any depth, contains `:q`
-/// (case-insensitive): the reference's rule, reaching nested fields like `character.name`.
-/// Applied to what [`INDEXED_SEARCH_CLAUSE`] finds when the index can narrow `q`.
-const SEARCH_CLAUSE: &str = "EXISTS (SELECT 1 FROM json_tree(documents.payload) AS j
-     WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
-       AND instr(lower(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.atom AS TEXT) END), lower(:q)) > 0)";
-
-/// Narrows a search to the documents whose values have all of `:fts`'s trigrams (the index
-/// of migration V22, asked for some trigrams of `q`: `search.rs`); a superset of what
-/// [`SEARCH_CLAUSE`] matches, never a substitute for it.
-const INDEXED_SEARCH_CLAUSE: &str =
-    "documents.rowid IN (SELECT rowid FROM documents_search WHERE documents_search MATCH :fts)";
 
 fn encode(doc: &Document) -> String {
     serde_json::to_string(doc).expect("a JSON map serialises")
@@ -157,108 +142,6 @@ pub fn delete(conn: &dyn Conn, tenant: &str, coll: Collection, id: &str) -> Resu
         count_change(conn, tenant, coll, -1)?;
     }
     Ok(n == 1)
-}
-
-/// How many documents of any tenant the full-text index lists under `term` (one quoted
-/// trigram), counted up to `cap`.
-pub fn term_documents(conn: &Connection, term: &str, cap: u32) -> rusqlite::Result<u32> {
-    conn.prepare_cached(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM documents_search WHERE documents_search MATCH ?1 LIMIT ?2)",
-    )?
-    .query_row(params![term, cap], |r| r.get(0))
-}
-
-/// One page of documents, as stored JSON text, and the total that match. `fts` is the
-/// full-text query that narrows `q` (see [`INDEXED_SEARCH_CLAUSE`]); `now`, `warn_ms` and the
-/// bots' offline window are bound for the conditions that need them (computed states).
-pub fn list(
-    conn: &Connection,
-    tenant: &str,
-    coll: Collection,
-    query: &ListQuery,
-    fts: Option<&str>,
-    now: i64,
-    warn_ms: i64,
-) -> rusqlite::Result<(Vec<String>, u64)> {
-    // The collection is spelled into the SQL (it is one of a closed set) so that SQLite can
-    // use the partial sort indexes, which a bound parameter would hide from the planner.
-    let coll = coll.as_str();
-    let mut bound: Vec<(&str, &dyn ToSql)> = vec![(":tenant", &tenant)];
-    let mut clauses: Vec<&str> = Vec::new();
-    if let Some(fts) = &fts {
-        clauses.push(INDEXED_SEARCH_CLAUSE);
-        bound.push((":fts", fts));
-    }
-    if let Some(q) = &query.q {
-        clauses.push(SEARCH_CLAUSE);
-        bound.push((":q", q));
-    }
-    for condition in &query.conditions {
-        clauses.push(&condition.sql);
-        bound.extend(
-            condition
-                .binds
-                .iter()
-                .map(|(name, value)| (name.as_str(), value as &dyn ToSql)),
-        );
-    }
-    // SQLite refuses a binding the statement does not name.
-    let stale_ms = BOT_STALE_MS;
-    for (name, value) in [(":now", &now), (":warn_ms", &warn_ms), (":stale_ms", &stale_ms)] {
-        if query.conditions.iter().any(|c| c.sql.contains(name)) {
-            bound.push((name, value as &dyn ToSql));
-        }
-    }
-    let filter: String = clauses.iter().map(|c| format!(" AND {c}")).collect();
-    let (order, path) = order_by(query);
-    let mut sorted = bound.clone();
-    if let Some(path) = &path {
-        sorted.push((":path", path));
-    }
-    let (limit, offset) = (query.limit as usize, query.offset().min(usize::MAX as u64) as usize);
-    let payload = |r: &rusqlite::Row| r.get::<_, String>(0);
-    if query.q.is_some() {
-        // The search rule reads every value of every candidate: apply it once, keep the
-        // matching rowids in list order, count them and read the page's documents by rowid,
-        // all in one read transaction so the count and the page agree.
-        let tx = conn.unchecked_transaction()?;
-        let rowids = tx
-            .prepare_cached(&format!(
-                "SELECT documents.rowid FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}
-                 ORDER BY {order}"
-            ))?
-            .query_map(sorted.as_slice(), |r| r.get::<_, i64>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut by_rowid = tx.prepare_cached("SELECT payload FROM documents WHERE rowid = ?1")?;
-        let docs = rowids
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|rowid| by_rowid.query_row([rowid], payload))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        return Ok((docs, rowids.len() as u64));
-    }
-    let total: i64 = if query.narrowed() {
-        conn.prepare_cached(&format!(
-            "SELECT COUNT(*) FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}"
-        ))?
-        .query_row(bound.as_slice(), |r| r.get(0))?
-    } else {
-        conn.prepare_cached("SELECT n FROM document_counts WHERE tenant_id = ?1 AND collection = ?2")?
-            .query_row(params![tenant, coll], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0)
-    };
-    let (limit, offset) = (limit as i64, offset.min(i64::MAX as usize) as i64);
-    sorted.extend([(":limit", &limit as &dyn ToSql), (":offset", &offset)]);
-    let docs = conn
-        .prepare_cached(&format!(
-            "SELECT payload FROM documents WHERE tenant_id = :tenant AND collection = '{coll}'{filter}
-             ORDER BY {order} LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(sorted.as_slice(), payload)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((docs, total.max(0) as u64))
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! (tenant, user), at most one of them the default: unattend profiles and playbooks share that
 //! SQL and differ only in their table and body column.
 
-use rusqlite::{named_params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -11,6 +10,7 @@ use crate::args;
 use crate::clock::iso_ms;
 use crate::db::sql::Row;
 use crate::db::{Conn, DbError};
+use crate::documents::list::store::{Sql, Times};
 use crate::documents::list::SUBSCRIPTION_STATES;
 use crate::documents::Collection;
 
@@ -333,32 +333,21 @@ impl Table {
 
 /// Does the tenant hold a subscription that is `active` or `expiring` (see
 /// `tokens::require_subscription`)?
-pub fn has_live_subscription(conn: &Connection, tenant: &str, now: i64, warn_ms: i64) -> rusqlite::Result<bool> {
-    let state = |name: &str| {
-        SUBSCRIPTION_STATES
-            .iter()
-            .find(|(state, _)| *state == name)
-            .map(|(_, sql)| *sql)
-            .expect("a subscription state")
-    };
-    let sql = format!(
-        "SELECT 1 FROM documents WHERE tenant_id = :tenant AND collection = :collection AND (({}) OR ({})) LIMIT 1",
-        state("active"),
-        state("expiring")
+pub fn has_live_subscription(conn: &dyn Conn, tenant: &str, now: i64, warn_ms: i64) -> Result<bool, DbError> {
+    let mut sql = Sql::new(conn.dialect());
+    sql.bind_text(tenant);
+    sql.bind_text(Collection::Subscriptions.as_str());
+    let times = Times { now, warn_ms };
+    let live: Vec<String> = SUBSCRIPTION_STATES
+        .iter()
+        .filter(|(state, _)| ["active", "expiring"].contains(state))
+        .map(|(_, test)| format!("({})", sql.test(test, times)))
+        .collect();
+    let query = format!(
+        "SELECT 1 FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND ({}) LIMIT 1",
+        live.join(" OR ")
     );
-    let found = conn
-        .prepare_cached(&sql)?
-        .query_row(
-            named_params! {
-                ":tenant": tenant,
-                ":collection": Collection::Subscriptions.as_str(),
-                ":now": now,
-                ":warn_ms": warn_ms,
-            },
-            |_| Ok(()),
-        )
-        .optional()?;
-    Ok(found.is_some())
+    Ok(conn.opt(&query, sql.args(), |_| Ok(()))?.is_some())
 }
 
 #[cfg(test)]
@@ -383,6 +372,34 @@ mod tests {
             iso_sha256: "00".into(),
             iso_size: 4096,
         }
+    }
+
+    #[test]
+    fn a_live_subscription_is_active_or_expiring_on_both_databases() {
+        on_each_backend("provisioning_subscription", |c| {
+            let (now, warn) = (1_800_000_000_000_i64, 7 * 86_400_000_i64);
+            let put = |tenant: &str, id: &str, doc: serde_json::Value| {
+                let doc = serde_json::from_value(doc).unwrap();
+                assert!(crate::documents::store::insert(c, tenant, Collection::Subscriptions, id, &doc, 1).unwrap());
+            };
+            put("t", "old", serde_json::json!({"status": "active", "expires_at": now}));
+            put(
+                "t",
+                "stopped",
+                serde_json::json!({"status": "cancelled", "expires_at": now + 2 * warn}),
+            );
+            put("u", "other", serde_json::json!({"status": "active"}));
+            assert!(!has_live_subscription(c, "t", now, warn).unwrap(), "{:?}", c.dialect());
+            assert!(has_live_subscription(c, "u", now, warn).unwrap(), "{:?}", c.dialect());
+            // Cancelled, but running out within the window: still expiring, so still live.
+            put(
+                "t",
+                "ending",
+                serde_json::json!({"status": "cancelled", "expires_at": now + warn}),
+            );
+            assert!(has_live_subscription(c, "t", now, warn).unwrap(), "{:?}", c.dialect());
+            assert!(!has_live_subscription(c, "v", now, warn).unwrap());
+        });
     }
 
     #[test]

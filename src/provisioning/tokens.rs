@@ -2,7 +2,7 @@
 //! hash, one per (tenant, VM). A token is good for every step of its VM's setup until it is
 //! used (the `completed`/`completed` report), revoked, replaced by a re-issue, or expires.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use super::store::{self, TokenRow};
 use crate::auth::token;
@@ -16,7 +16,7 @@ fn refuse(reason: &'static str) -> ApiError {
 }
 
 /// The token's row if it may act for `vm_uuid` at `now`.
-pub fn check(conn: &Connection, plaintext: &str, vm_uuid: &str, now: i64) -> ApiResult<TokenRow> {
+pub fn check(conn: &dyn Conn, plaintext: &str, vm_uuid: &str, now: i64) -> ApiResult<TokenRow> {
     let row = store::token_by_hash(conn, &token::hash(plaintext.trim()))?
         .ok_or_else(|| refuse("Token not found (it may have been replaced by a newer one)"))?;
     if row.vm_uuid != vm_uuid.trim().to_ascii_lowercase() {
@@ -34,7 +34,7 @@ pub fn check(conn: &Connection, plaintext: &str, vm_uuid: &str, now: i64) -> Api
 /// `expiring` (the resource list's `state` filter, with `warn_ms` its "expiring soon"
 /// window). Subscriptions name a bot, not a user, so any subscription of the token's
 /// tenant counts for its user (`docs/api.md`, provisioning).
-pub fn require_subscription(conn: &Connection, tenant: &str, now: i64, warn_ms: i64) -> ApiResult<()> {
+pub fn require_subscription(conn: &dyn Conn, tenant: &str, now: i64, warn_ms: i64) -> ApiResult<()> {
     store::has_live_subscription(conn, tenant, now, warn_ms)?
         .then_some(())
         .ok_or_else(|| refuse("No active subscription"))

@@ -1,7 +1,7 @@
 //! What other modules call of the resources domain: the expiring-soon window of a kind and
 //! the proxy update of the scheduler's IP-quality re-check.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 
 use super::expiry;
 use super::rules::PROXIES;
@@ -28,7 +28,7 @@ pub(crate) async fn threshold(state: &AppState, tenant: &str, coll: Collection) 
 /// Changes one proxy as the documents engine does (audited, credentials sealed).
 pub(crate) async fn update_proxy<F>(state: &AppState, by: &Principal, id: String, change: F) -> ApiResult<Document>
 where
-    F: FnOnce(&Connection, &mut Document) -> ApiResult<()> + Send + 'static,
+    F: FnOnce(&dyn Conn, &mut Document) -> ApiResult<()> + Send + 'static,
 {
     crud::update(state, by, &PROXIES, id, change).await
 }

@@ -112,7 +112,7 @@ fn announce(state: &AppState, tenant: &str, path: &SettingsPath, op: Op) {
 
 /// Refuses a change that drops a project some bots still name (409 `PROJECT_HAS_BOTS`): the
 /// project would come back, nameless, from the bots themselves.
-fn projects_keep_their_bots(tx: &rusqlite::Connection, tenant: &str, before: &Value, after: &Value) -> ApiResult<()> {
+fn projects_keep_their_bots(tx: &dyn crate::db::Conn, tenant: &str, before: &Value, after: &Value) -> ApiResult<()> {
     let gone = tree::projects_gone(before, after);
     let bots = crate::bots::store::count_in_projects(tx, tenant, &gone)?;
     if bots == 0 {
