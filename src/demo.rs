@@ -5,7 +5,6 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::password::hash_password;
@@ -14,6 +13,7 @@ use crate::auth::store::{self as users, NewUser};
 use crate::bots::rules::{self, BanMechanism, BanRequest, BotStatus};
 use crate::bots::store as bot_store;
 use crate::clock::now_ms;
+use crate::db::{Conn, DbError};
 use crate::documents::{store, Collection, Document};
 use crate::error::ApiError;
 use crate::names::generator::{self, NameParams};
@@ -41,13 +41,13 @@ fn doc(value: Value) -> Document {
 }
 
 fn put(
-    conn: &Connection,
+    conn: &dyn Conn,
     coll: Collection,
     id: &str,
     mut body: Document,
     created_at: i64,
     count: &mut usize,
-) -> rusqlite::Result<()> {
+) -> Result<(), DbError> {
     body.insert("id".into(), id.into());
     body.insert("created_at".into(), created_at.into());
     body.insert("updated_at".into(), created_at.into());
@@ -57,7 +57,7 @@ fn put(
 }
 
 /// Fills the demo tenant and creates its user, in the caller's transaction.
-pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
+pub fn seed(conn: &dyn Conn, vault: &Vault) -> anyhow::Result<Seeded> {
     if store::any(conn, TENANT, Collection::Bots)? {
         return Ok(Seeded::AlreadyThere);
     }

@@ -3,7 +3,6 @@
 //! and the proxy policy. Secrets (bot token, webhook secret) stay in the vault until a
 //! delivery needs them.
 
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -147,7 +146,7 @@ impl Prefs {
     /// channel is incomplete.
     pub fn target(
         &self,
-        conn: &Connection,
+        conn: &dyn Conn,
         vault: &Vault,
         tenant: &str,
         channel: Channel,

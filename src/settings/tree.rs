@@ -4,7 +4,6 @@
 //! the vault and leaves [`MASK`] in its place, which is also what every read shows. Writing
 //! the mask back keeps the stored secret; writing `""` clears it.
 
-use rusqlite::Connection;
 use serde_json::{Map, Value};
 
 use super::store;
@@ -137,7 +136,7 @@ pub fn projects_gone(before: &Value, after: &Value) -> Vec<String> {
 }
 
 /// Applies `change` to the tenant's tree, moves secret leaves into the vault, and stores it.
-pub fn update(conn: &Connection, vault: &Vault, tenant: &str, change: impl FnOnce(&mut Value)) -> ApiResult<Value> {
+pub fn update(conn: &dyn Conn, vault: &Vault, tenant: &str, change: impl FnOnce(&mut Value)) -> ApiResult<Value> {
     let before = store::load(conn, tenant)?;
     let mut tree = before.clone();
     change(&mut tree);
@@ -176,7 +175,7 @@ fn forget(conn: &dyn Conn, tenant: &str, path: &SettingsPath) -> Result<(), DbEr
 }
 
 /// The plaintext of a secret leaf, for the server's own use (never for responses).
-pub fn secret(conn: &Connection, vault: &Vault, tenant: &str, segments: &[&str]) -> ApiResult<Option<String>> {
+pub fn secret(conn: &dyn Conn, vault: &Vault, tenant: &str, segments: &[&str]) -> ApiResult<Option<String>> {
     let bytes = vault
         .get(conn, tenant, &SettingsPath::of(segments).vault_id())
         .map_err(ApiError::internal)?;
