@@ -383,3 +383,50 @@ pub async fn keep_alive(state: AppState) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+    use crate::args;
+    use crate::db::sql::on_each_backend;
+
+    #[test]
+    fn the_demo_seeds_alike_on_both_databases_and_once() {
+        let first: RefCell<Option<Vec<(String, i64)>>> = RefCell::new(None);
+        let runs = Cell::new(0);
+        on_each_backend("demo_seed", |c| {
+            runs.set(runs.get() + 1);
+            let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
+            let Seeded::Created { documents } = seed(c, &vault).unwrap() else {
+                panic!("{:?}: an empty database is seeded", c.dialect());
+            };
+            assert!(matches!(seed(c, &vault).unwrap(), Seeded::AlreadyThere));
+            let count = |sql: &str| c.one(sql, args![TENANT], |r| r.get::<i64>(0)).unwrap();
+            let mut rows = c
+                .all(
+                    "SELECT collection, COUNT(*) FROM documents WHERE tenant_id = ?1 GROUP BY collection ORDER BY collection",
+                    args![TENANT],
+                    |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+                )
+                .unwrap();
+            assert_eq!(rows.iter().map(|(_, n)| n).sum::<i64>(), documents as i64);
+            rows.push((
+                "lifecycle".into(),
+                count("SELECT COUNT(*) FROM bot_lifecycle_log WHERE tenant_id = ?1"),
+            ));
+            rows.push(("archive".into(), count("SELECT COUNT(*) FROM bot_archive WHERE tenant_id = ?1")));
+            rows.push(("users".into(), count("SELECT COUNT(*) FROM users WHERE tenant_id = ?1")));
+            assert!(users::user_by_email(c, TENANT, EMAIL).unwrap().is_some());
+            let mut first = first.borrow_mut();
+            match first.as_ref() {
+                None => *first = Some(rows),
+                Some(sqlite) => assert_eq!(&rows, sqlite, "PostgreSQL holds what SQLite does"),
+            }
+        });
+        if std::env::var_os("BOTMOX_TEST_PG").is_some() {
+            assert_eq!(runs.get(), 2, "ran on PostgreSQL too");
+        }
+    }
+}
