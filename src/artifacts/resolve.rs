@@ -259,6 +259,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_effective_release_is_found_alike_on_both_databases() {
+        crate::db::sql::on_each_backend("artifact_effective_release", |c| {
+            let scope = Scope {
+                module: "farm".into(),
+                platform: "windows".into(),
+                channel: "stable".into(),
+            };
+            let release = |version: &str, status: &str| {
+                let row = ReleaseRow {
+                    id: 0,
+                    tenant_id: "t".into(),
+                    module: "farm".into(),
+                    platform: "windows".into(),
+                    channel: "stable".into(),
+                    version: version.into(),
+                    object_key: format!("k/{version}"),
+                    sha256: "ab".repeat(32),
+                    size_bytes: 1,
+                    status: status.into(),
+                    created_by: "admin".into(),
+                    updated_by: "admin".into(),
+                    created_at: 1,
+                    updated_at: 1,
+                };
+                store::insert_release(c, &row).unwrap().unwrap().id
+            };
+            let found = |tenant: &str, user: &str| {
+                let mut seen = None;
+                let outcome = effective_release(c, tenant, &scope, user, &mut seen)
+                    .map(|(r, source)| (r.version, source))
+                    .map_err(|e| e.code);
+                (outcome, seen)
+            };
+            assert_eq!(found("t", "u1"), (Err(ErrorCode::ArtifactAssignmentNotFound), None));
+            let (default, own) = (release("1.0", "active"), release("2.0", "disabled"));
+            store::upsert_assignment(c, "t", &scope, None, default, "admin", 2).unwrap();
+            assert_eq!(found("t", "u1"), (Ok(("1.0".into(), "tenant-default")), Some(default)));
+            store::upsert_assignment(c, "t", &scope, Some("u1"), own, "admin", 3).unwrap();
+            assert_eq!(
+                found("t", "u1"),
+                (Err(ErrorCode::ArtifactReleaseNotActive), Some(own)),
+                "{:?}",
+                c.dialect()
+            );
+            assert_eq!(found("t", "u2"), (Ok(("1.0".into(), "tenant-default")), Some(default)));
+            assert_eq!(found("other", "u1"), (Err(ErrorCode::ArtifactAssignmentNotFound), None));
+        });
+    }
+
+    #[test]
     fn reasons_are_lower_case_codes() {
         assert_eq!(reason(&ErrorCode::VmUuidMismatch.into()), "vm_uuid_mismatch");
     }
