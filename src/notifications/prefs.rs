@@ -208,3 +208,37 @@ pub struct EventSwitches {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_expiring: Option<bool>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::settings::tree::set;
+
+    #[test]
+    fn delivery_targets_take_their_secrets_from_the_vault_on_both_databases() {
+        crate::db::sql::on_each_backend("notification_targets", |c| {
+            let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
+            let target = |channel| {
+                let prefs = Prefs::load(c, "t").unwrap();
+                match prefs.target(c, &vault, "t", channel).unwrap() {
+                    Some(Target::Telegram { token, chat_id }) => Some(format!("telegram {token} {chat_id}")),
+                    Some(Target::Webhook { url, secret }) => Some(format!("webhook {url} {secret:?}")),
+                    None => None,
+                }
+            };
+            assert_eq!(target(Channel::Telegram), None);
+            tree::update(c, &vault, "t", |t| {
+                set(t, &SettingsPath::of(TELEGRAM), json!({ "bot_token": "123:abc", "chat_id": "42" }));
+                set(t, &SettingsPath::of(WEBHOOK), json!({ "url": "https://hooks.example/x", "secret": "s3" }));
+            })
+            .unwrap();
+            assert_eq!(target(Channel::Telegram).as_deref(), Some("telegram 123:abc 42"), "{:?}", c.dialect());
+            assert_eq!(
+                target(Channel::Webhook).as_deref(),
+                Some("webhook https://hooks.example/x Some(\"s3\")")
+            );
+        });
+    }
+}
