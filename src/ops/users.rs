@@ -120,3 +120,44 @@ fn the_user(conn: &dyn Conn, email: &Email, tenant: Option<&TenantId>) -> anyhow
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_is_named_by_email_and_tenant_on_both_databases() {
+        crate::db::sql::on_each_backend("ops_users", |c| {
+            let email = Email::parse("ops@example.com").unwrap();
+            for tenant in ["t1", "t2"] {
+                let user = NewUser {
+                    tenant_id: tenant,
+                    email: email.as_str(),
+                    password_hash: "hash",
+                    roles: &[Role::Admin],
+                };
+                transaction(c, |tx| store::insert_user(tx, &user)).unwrap().unwrap();
+            }
+            let named = |tenant: Option<&str>| {
+                let tenant = tenant.map(|t| TenantId::parse(t).unwrap());
+                transaction(c, |tx| the_user(tx, &email, tenant.as_ref()))
+                    .map(|u| u.tenant_id)
+                    .map_err(|e| e.to_string())
+            };
+            assert!(named(None).unwrap_err().contains("several tenants"), "{:?}", c.dialect());
+            assert_eq!(named(Some("t2")).unwrap(), "t2");
+            assert!(named(Some("t3")).unwrap_err().contains("no user of tenant t3"));
+            // A command that fails half-way changes nothing.
+            let failed = transaction(c, |tx| {
+                let user = the_user(tx, &email, TenantId::parse("t1").ok().as_ref())?;
+                store::set_operator(tx, &user.id, true)?;
+                Err::<(), _>(anyhow::anyhow!("stopped"))
+            });
+            assert!(failed.is_err());
+            let operators = c
+                .one("SELECT COUNT(*) FROM users WHERE operator <> 0", crate::args![], |r| r.get::<i64>(0))
+                .unwrap();
+            assert_eq!(operators, 0, "{:?}", c.dialect());
+        });
+    }
+}
