@@ -416,7 +416,10 @@ mod tests {
                 "lifecycle".into(),
                 count("SELECT COUNT(*) FROM bot_lifecycle_log WHERE tenant_id = ?1"),
             ));
-            rows.push(("archive".into(), count("SELECT COUNT(*) FROM bot_archive WHERE tenant_id = ?1")));
+            rows.push((
+                "archive".into(),
+                count("SELECT COUNT(*) FROM bot_archive WHERE tenant_id = ?1"),
+            ));
             rows.push(("users".into(), count("SELECT COUNT(*) FROM users WHERE tenant_id = ?1")));
             assert!(users::user_by_email(c, TENANT, EMAIL).unwrap().is_some());
             let mut first = first.borrow_mut();

@@ -96,10 +96,7 @@ impl dyn Conn + '_ {
 /// Runs `f` in a transaction of its own on `conn`, which must not be in one: committed when
 /// `f` succeeds, rolled back when it fails or panics. SQLite takes its write lock at the start
 /// (`IMMEDIATE`), so the transaction never fails half-way for a lock another writer holds.
-pub fn transaction<T, E: From<DbError>>(
-    conn: &dyn Conn,
-    f: impl FnOnce(&dyn Conn) -> Result<T, E>,
-) -> Result<T, E> {
+pub fn transaction<T, E: From<DbError>>(conn: &dyn Conn, f: impl FnOnce(&dyn Conn) -> Result<T, E>) -> Result<T, E> {
     /// Rolls back unless committed, also when `f` panics.
     struct Open<'c>(Option<&'c dyn Conn>);
     impl Drop for Open<'_> {
@@ -649,7 +646,12 @@ mod tests {
                 });
             }));
             assert!(panicked.is_err());
-            assert_eq!(count(), 0, "{:?}: the panicked transaction's insert is gone", c.dialect());
+            assert_eq!(
+                count(),
+                0,
+                "{:?}: the panicked transaction's insert is gone",
+                c.dialect()
+            );
             transaction(c, |tx| tx.execute("INSERT INTO t VALUES (3)", args![])).unwrap();
             assert_eq!(count(), 1, "{:?}", c.dialect());
         });

@@ -257,25 +257,76 @@ mod tests {
     /// Operations around midnight of 2026-01-02 UTC, one without a date and one with a text
     /// date (both counted at `created_at`), and another tenant's.
     fn seed(c: &dyn Conn) {
-        let op = |kind: &str, category: &str, amount: f64, currency: &str| {
-            json!({"type": kind, "category": category, "amount": amount, "currency": currency})
-        };
+        let op = |kind: &str, category: &str, amount: f64, currency: &str| json!({"type": kind, "category": category, "amount": amount, "currency": currency});
         let with = |mut v: Value, extra: Value| {
             v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             v
         };
         let day2 = JAN_1 + 24 * HOUR;
-        add(c, "t", "a", 1, with(op("income", "sale", 1000.0, "gold"),
-            json!({"project_id": "p1", "bot_id": "b1", "date": day2 - HOUR / 2, "gold_price_at_time": 2.5})));
-        add(c, "t", "b", 1, with(op("expense", "proxy", 12.5, "USD"),
-            json!({"project_id": "p1", "bot_id": "b2", "date": day2 + HOUR / 2})));
-        add(c, "t", "c", 1, with(op("income", "sale", 20.0, "USD"),
-            json!({"project_id": "p2", "bot_id": "b1", "date": day2 + 10 * HOUR, "gold_amount": 4000, "gold_price_at_time": 5})));
-        add(c, "t", "d", 1, with(op("expense", "vm", 0.25, "USD"), json!({"bot_id": "", "date": day2 + 12 * HOUR})));
-        add(c, "t", "e", day2 + 25 * HOUR, with(op("income", "sale", 10.0, "USD"),
-            json!({"project_id": "p2", "gold_amount": 1000, "gold_price_at_time": 7})));
-        add(c, "t", "g", JAN_1 + 5 * HOUR, with(op("income", "other", 3.0, "USD"), json!({"date": "soon"})));
-        add(c, "u", "a", 1, with(op("income", "sale", 99.0, "USD"), json!({"date": day2})));
+        add(
+            c,
+            "t",
+            "a",
+            1,
+            with(
+                op("income", "sale", 1000.0, "gold"),
+                json!({"project_id": "p1", "bot_id": "b1", "date": day2 - HOUR / 2, "gold_price_at_time": 2.5}),
+            ),
+        );
+        add(
+            c,
+            "t",
+            "b",
+            1,
+            with(
+                op("expense", "proxy", 12.5, "USD"),
+                json!({"project_id": "p1", "bot_id": "b2", "date": day2 + HOUR / 2}),
+            ),
+        );
+        add(
+            c,
+            "t",
+            "c",
+            1,
+            with(
+                op("income", "sale", 20.0, "USD"),
+                json!({"project_id": "p2", "bot_id": "b1", "date": day2 + 10 * HOUR, "gold_amount": 4000, "gold_price_at_time": 5}),
+            ),
+        );
+        add(
+            c,
+            "t",
+            "d",
+            1,
+            with(
+                op("expense", "vm", 0.25, "USD"),
+                json!({"bot_id": "", "date": day2 + 12 * HOUR}),
+            ),
+        );
+        add(
+            c,
+            "t",
+            "e",
+            day2 + 25 * HOUR,
+            with(
+                op("income", "sale", 10.0, "USD"),
+                json!({"project_id": "p2", "gold_amount": 1000, "gold_price_at_time": 7}),
+            ),
+        );
+        add(
+            c,
+            "t",
+            "g",
+            JAN_1 + 5 * HOUR,
+            with(op("income", "other", 3.0, "USD"), json!({"date": "soon"})),
+        );
+        add(
+            c,
+            "u",
+            "a",
+            1,
+            with(op("income", "sale", 99.0, "USD"), json!({"date": day2})),
+        );
     }
 
     fn range(from: Option<&str>, to: Option<&str>, offset_minutes: i64, project: Option<&str>) -> Range {
@@ -322,7 +373,12 @@ mod tests {
             assert_eq!(at(0, "/daily/2026-01-01/total_revenue"), json!(3.0));
             assert_eq!(at(0, "/daily/2026-01-02/total_expenses"), json!(12.75));
             assert_eq!(at(0, "/daily/2026-01-02/active_bots"), json!(2));
-            assert_eq!(at(0, "/daily/2026-01-03/total_revenue"), json!(10.0), "{:?}", c.dialect());
+            assert_eq!(
+                at(0, "/daily/2026-01-03/total_revenue"),
+                json!(10.0),
+                "{:?}",
+                c.dialect()
+            );
             assert_eq!(at(0, "/gold_prices/2026-01-01/price"), json!(2.5));
             // An hour east, the late sale of 1 January falls on the 2nd.
             assert_eq!(at(1, "/daily/2026-01-02/total_farmed/p1/gold"), json!(1000.0));
@@ -341,7 +397,10 @@ mod tests {
             // The whole period's breakdown in UTC days.
             assert_eq!(at(5, "/breakdown/gold_sold"), json!(5000.0));
             assert_eq!(at(5, "/breakdown/by_project/p2/gold_price"), json!(6.0));
-            assert_eq!(at(5, "/breakdown/by_project/p2/gold_price_by_day/2026-01-03"), json!(7.0));
+            assert_eq!(
+                at(5, "/breakdown/by_project/p2/gold_price_by_day/2026-01-03"),
+                json!(7.0)
+            );
 
             let mut first = first.borrow_mut();
             match first.as_ref() {

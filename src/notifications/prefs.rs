@@ -144,13 +144,7 @@ impl Prefs {
 
     /// Where a delivery on `channel` goes, secrets read from the vault; `None` when the
     /// channel is incomplete.
-    pub fn target(
-        &self,
-        conn: &dyn Conn,
-        vault: &Vault,
-        tenant: &str,
-        channel: Channel,
-    ) -> ApiResult<Option<Target>> {
+    pub fn target(&self, conn: &dyn Conn, vault: &Vault, tenant: &str, channel: Channel) -> ApiResult<Option<Target>> {
         if !self.is_complete(channel) {
             return Ok(None);
         }
@@ -230,11 +224,24 @@ mod tests {
             };
             assert_eq!(target(Channel::Telegram), None);
             tree::update(c, &vault, "t", |t| {
-                set(t, &SettingsPath::of(TELEGRAM), json!({ "bot_token": "123:abc", "chat_id": "42" }));
-                set(t, &SettingsPath::of(WEBHOOK), json!({ "url": "https://hooks.example/x", "secret": "s3" }));
+                set(
+                    t,
+                    &SettingsPath::of(TELEGRAM),
+                    json!({ "bot_token": "123:abc", "chat_id": "42" }),
+                );
+                set(
+                    t,
+                    &SettingsPath::of(WEBHOOK),
+                    json!({ "url": "https://hooks.example/x", "secret": "s3" }),
+                );
             })
             .unwrap();
-            assert_eq!(target(Channel::Telegram).as_deref(), Some("telegram 123:abc 42"), "{:?}", c.dialect());
+            assert_eq!(
+                target(Channel::Telegram).as_deref(),
+                Some("telegram 123:abc 42"),
+                "{:?}",
+                c.dialect()
+            );
             assert_eq!(
                 target(Channel::Webhook).as_deref(),
                 Some("webhook https://hooks.example/x Some(\"s3\")")

@@ -144,7 +144,11 @@ mod tests {
                     .map(|u| u.tenant_id)
                     .map_err(|e| e.to_string())
             };
-            assert!(named(None).unwrap_err().contains("several tenants"), "{:?}", c.dialect());
+            assert!(
+                named(None).unwrap_err().contains("several tenants"),
+                "{:?}",
+                c.dialect()
+            );
             assert_eq!(named(Some("t2")).unwrap(), "t2");
             assert!(named(Some("t3")).unwrap_err().contains("no user of tenant t3"));
             // A command that fails half-way changes nothing.
@@ -155,7 +159,9 @@ mod tests {
             });
             assert!(failed.is_err());
             let operators = c
-                .one("SELECT COUNT(*) FROM users WHERE operator <> 0", crate::args![], |r| r.get::<i64>(0))
+                .one("SELECT COUNT(*) FROM users WHERE operator <> 0", crate::args![], |r| {
+                    r.get::<i64>(0)
+                })
                 .unwrap();
             assert_eq!(operators, 0, "{:?}", c.dialect());
         });

@@ -436,7 +436,12 @@ mod tests {
             let failed = reencrypt_all(conn, &old, &new);
             assert!(matches!(failed, Err(VaultError::Decrypt)), "{:?}", conn.dialect());
             old.check_or_init(conn).unwrap();
-            assert_eq!(old.get(conn, "t", "a").unwrap().unwrap(), b"one", "{:?}", conn.dialect());
+            assert_eq!(
+                old.get(conn, "t", "a").unwrap().unwrap(),
+                b"one",
+                "{:?}",
+                conn.dialect()
+            );
 
             store::delete(conn, "t", "z").unwrap();
             assert_eq!(reencrypt_all(conn, &old, &new).unwrap(), 2);
