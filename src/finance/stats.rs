@@ -320,6 +320,17 @@ mod tests {
             JAN_1 + 5 * HOUR,
             with(op("income", "other", 3.0, "USD"), json!({"date": "soon"})),
         );
+        // In the last minute of 2 January an hour west of UTC: the local window's far end.
+        add(
+            c,
+            "t",
+            "h",
+            1,
+            with(
+                op("expense", "fee", 1.0, "USD"),
+                json!({"date": day2 + 25 * HOUR - 60_000}),
+            ),
+        );
         add(
             c,
             "u",
@@ -391,7 +402,7 @@ mod tests {
             assert_eq!(at(3, "/breakdown/expenses_by_category/USD/vm"), json!(0.25));
             assert_eq!(at(3, "/breakdown/by_project/p1"), Value::Null);
             // One local day, an hour west: only what falls in it.
-            assert_eq!(at(4, "/daily/2026-01-02/total_expenses"), json!(0.25));
+            assert_eq!(at(4, "/daily/2026-01-02/total_expenses"), json!(1.25));
             assert_eq!(at(4, "/daily/2026-01-01"), Value::Null);
             assert_eq!(at(4, "/breakdown/by_project/p2/gold_sold"), json!(4000.0));
             // The whole period's breakdown in UTC days.
