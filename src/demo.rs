@@ -5,7 +5,6 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::password::hash_password;
@@ -14,6 +13,7 @@ use crate::auth::store::{self as users, NewUser};
 use crate::bots::rules::{self, BanMechanism, BanRequest, BotStatus};
 use crate::bots::store as bot_store;
 use crate::clock::now_ms;
+use crate::db::{Conn, DbError};
 use crate::documents::{store, Collection, Document};
 use crate::error::ApiError;
 use crate::names::generator::{self, NameParams};
@@ -41,13 +41,13 @@ fn doc(value: Value) -> Document {
 }
 
 fn put(
-    conn: &Connection,
+    conn: &dyn Conn,
     coll: Collection,
     id: &str,
     mut body: Document,
     created_at: i64,
     count: &mut usize,
-) -> rusqlite::Result<()> {
+) -> Result<(), DbError> {
     body.insert("id".into(), id.into());
     body.insert("created_at".into(), created_at.into());
     body.insert("updated_at".into(), created_at.into());
@@ -57,7 +57,7 @@ fn put(
 }
 
 /// Fills the demo tenant and creates its user, in the caller's transaction.
-pub fn seed(conn: &Connection, vault: &Vault) -> anyhow::Result<Seeded> {
+pub fn seed(conn: &dyn Conn, vault: &Vault) -> anyhow::Result<Seeded> {
     if store::any(conn, TENANT, Collection::Bots)? {
         return Ok(Seeded::AlreadyThere);
     }
@@ -380,6 +380,56 @@ pub async fn keep_alive(state: AppState) {
             .await;
         if let Err(e) = beat {
             tracing::warn!(error = %e.message, "demo heartbeat failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+    use crate::args;
+    use crate::db::sql::on_each_backend;
+
+    #[test]
+    fn the_demo_seeds_alike_on_both_databases_and_once() {
+        let first: RefCell<Option<Vec<(String, i64)>>> = RefCell::new(None);
+        let runs = Cell::new(0);
+        on_each_backend("demo_seed", |c| {
+            runs.set(runs.get() + 1);
+            let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
+            let Seeded::Created { documents } = seed(c, &vault).unwrap() else {
+                panic!("{:?}: an empty database is seeded", c.dialect());
+            };
+            assert!(matches!(seed(c, &vault).unwrap(), Seeded::AlreadyThere));
+            let count = |sql: &str| c.one(sql, args![TENANT], |r| r.get::<i64>(0)).unwrap();
+            let mut rows = c
+                .all(
+                    "SELECT collection, COUNT(*) FROM documents WHERE tenant_id = ?1 GROUP BY collection ORDER BY collection",
+                    args![TENANT],
+                    |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+                )
+                .unwrap();
+            assert_eq!(rows.iter().map(|(_, n)| n).sum::<i64>(), documents as i64);
+            rows.push((
+                "lifecycle".into(),
+                count("SELECT COUNT(*) FROM bot_lifecycle_log WHERE tenant_id = ?1"),
+            ));
+            rows.push((
+                "archive".into(),
+                count("SELECT COUNT(*) FROM bot_archive WHERE tenant_id = ?1"),
+            ));
+            rows.push(("users".into(), count("SELECT COUNT(*) FROM users WHERE tenant_id = ?1")));
+            assert!(users::user_by_email(c, TENANT, EMAIL).unwrap().is_some());
+            let mut first = first.borrow_mut();
+            match first.as_ref() {
+                None => *first = Some(rows),
+                Some(sqlite) => assert_eq!(&rows, sqlite, "PostgreSQL holds what SQLite does"),
+            }
+        });
+        if std::env::var_os("BOTMOX_TEST_PG").is_some() {
+            assert_eq!(runs.get(), 2, "ran on PostgreSQL too");
         }
     }
 }

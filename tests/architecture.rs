@@ -165,18 +165,12 @@ fn sql_in(src: &str) -> Vec<String> {
     found
 }
 
-/// Files outside stores that hold SQL, each with why.
-const SQL_ALLOWED: [(&str, &str); 1] = [(
-    "src/finance/stats.rs",
-    "its SQL moves into finance/store.rs in a parallel change",
-)];
-
 #[test]
 fn sql_lives_only_in_stores_and_the_database_module() {
     let mut offenders = Vec::new();
     for path in files(&root().join("src"), ".rs") {
         let name = relative(&path);
-        if name.ends_with("/store.rs") || name.starts_with("src/db/") || SQL_ALLOWED.iter().any(|(f, _)| *f == name) {
+        if name.ends_with("/store.rs") || name.starts_with("src/db/") {
             continue;
         }
         for what in sql_in(&std::fs::read_to_string(&path).unwrap()) {

@@ -16,6 +16,7 @@ use super::store::{self, AuditRow, ReleaseRow, Scope};
 use crate::agents::principal::Caller;
 use crate::agents::service::ServerUrl;
 use crate::clock::now_ms;
+use crate::db::Conn;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
@@ -80,7 +81,7 @@ struct Trail {
 
 /// Steps 1-3, in one read: the lease, the effective assignment, the release.
 fn lookup(
-    conn: &rusqlite::Connection,
+    conn: &dyn Conn,
     vault: &crate::vault::Vault,
     tenant: &str,
     request: &(String, String, Scope),
@@ -106,7 +107,7 @@ fn lookup(
 /// it came from (`user` or `tenant-default`). `release_id` learns the assigned release even
 /// when it is then refused.
 pub fn effective_release(
-    conn: &rusqlite::Connection,
+    conn: &dyn Conn,
     tenant: &str,
     scope: &Scope,
     user: &str,
@@ -256,6 +257,56 @@ async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_effective_release_is_found_alike_on_both_databases() {
+        crate::db::sql::on_each_backend("artifact_effective_release", |c| {
+            let scope = Scope {
+                module: "farm".into(),
+                platform: "windows".into(),
+                channel: "stable".into(),
+            };
+            let release = |version: &str, status: &str| {
+                let row = ReleaseRow {
+                    id: 0,
+                    tenant_id: "t".into(),
+                    module: "farm".into(),
+                    platform: "windows".into(),
+                    channel: "stable".into(),
+                    version: version.into(),
+                    object_key: format!("k/{version}"),
+                    sha256: "ab".repeat(32),
+                    size_bytes: 1,
+                    status: status.into(),
+                    created_by: "admin".into(),
+                    updated_by: "admin".into(),
+                    created_at: 1,
+                    updated_at: 1,
+                };
+                store::insert_release(c, &row).unwrap().unwrap().id
+            };
+            let found = |tenant: &str, user: &str| {
+                let mut seen = None;
+                let outcome = effective_release(c, tenant, &scope, user, &mut seen)
+                    .map(|(r, source)| (r.version, source))
+                    .map_err(|e| e.code);
+                (outcome, seen)
+            };
+            assert_eq!(found("t", "u1"), (Err(ErrorCode::ArtifactAssignmentNotFound), None));
+            let (default, own) = (release("1.0", "active"), release("2.0", "disabled"));
+            store::upsert_assignment(c, "t", &scope, None, default, "admin", 2).unwrap();
+            assert_eq!(found("t", "u1"), (Ok(("1.0".into(), "tenant-default")), Some(default)));
+            store::upsert_assignment(c, "t", &scope, Some("u1"), own, "admin", 3).unwrap();
+            assert_eq!(
+                found("t", "u1"),
+                (Err(ErrorCode::ArtifactReleaseNotActive), Some(own)),
+                "{:?}",
+                c.dialect()
+            );
+            assert_eq!(found("t", "u2"), (Ok(("1.0".into(), "tenant-default")), Some(default)));
+            assert_eq!(found("other", "u1"), (Err(ErrorCode::ArtifactAssignmentNotFound), None));
+        });
+    }
 
     #[test]
     fn reasons_are_lower_case_codes() {

@@ -93,6 +93,31 @@ impl dyn Conn + '_ {
     }
 }
 
+/// Runs `f` in a transaction of its own on `conn`, which must not be in one: committed when
+/// `f` succeeds, rolled back when it fails or panics. SQLite takes its write lock at the start
+/// (`IMMEDIATE`), so the transaction never fails half-way for a lock another writer holds.
+pub fn transaction<T, E: From<DbError>>(conn: &dyn Conn, f: impl FnOnce(&dyn Conn) -> Result<T, E>) -> Result<T, E> {
+    /// Rolls back unless committed, also when `f` panics.
+    struct Open<'c>(Option<&'c dyn Conn>);
+    impl Drop for Open<'_> {
+        fn drop(&mut self) {
+            if let Some(conn) = self.0.take() {
+                // The error that got here matters more than one from the rollback.
+                let _ = conn.batch("ROLLBACK");
+            }
+        }
+    }
+    conn.batch(match conn.dialect() {
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+        Dialect::Postgres => "BEGIN",
+    })?;
+    let mut open = Open(Some(conn));
+    let value = f(conn)?;
+    conn.batch("COMMIT")?;
+    open.0 = None;
+    Ok(value)
+}
+
 /// One parameter: SQLite's dynamic value, which PostgreSQL receives as the type it expects.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg<'a> {
@@ -601,6 +626,34 @@ mod tests {
                 c.dialect()
             );
             assert_eq!(c.execute("DELETE FROM t WHERE i = ?1", args![7]).unwrap(), 1);
+        });
+    }
+    #[test]
+    fn a_transaction_commits_or_leaves_nothing() {
+        on_each_backend("sql_transaction", |c| {
+            c.batch("CREATE TABLE t (i BIGINT)").unwrap();
+            let count = || c.one("SELECT COUNT(*) FROM t", args![], |r| r.get::<i64>(0)).unwrap();
+            let failed = transaction(c, |tx| {
+                tx.execute("INSERT INTO t VALUES (1)", args![])?;
+                Err::<(), _>(DbError::NoRows)
+            });
+            assert!(matches!(failed, Err(DbError::NoRows)));
+            assert_eq!(count(), 0, "{:?}: the failed transaction's insert is gone", c.dialect());
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = transaction(c, |tx| -> Result<(), DbError> {
+                    tx.execute("INSERT INTO t VALUES (2)", args![])?;
+                    panic!("a bug half-way")
+                });
+            }));
+            assert!(panicked.is_err());
+            assert_eq!(
+                count(),
+                0,
+                "{:?}: the panicked transaction's insert is gone",
+                c.dialect()
+            );
+            transaction(c, |tx| tx.execute("INSERT INTO t VALUES (3)", args![])).unwrap();
+            assert_eq!(count(), 1, "{:?}", c.dialect());
         });
     }
 }

@@ -1,12 +1,12 @@
 //! Step 1 of the artifact resolve (`api-ops.md` §6.3): is this lease token good for this VM
 //! and module right now? The checks run in the spec's order; the first failure answers.
 
-use rusqlite::Connection;
 use subtle::ConstantTimeEq;
 
 use super::rules;
 use super::store::{self, LeaseRow};
 use super::token::{Claims, LeaseKey, TokenError};
+use crate::db::Conn;
 use crate::error::{ApiError, ErrorCode};
 use crate::vault::Vault;
 
@@ -21,7 +21,7 @@ pub struct Denied {
 /// The lease behind `token`, if it is active, unexpired, in `tenant`, and issued for
 /// `vm_uuid` and `module`.
 pub fn lease_for(
-    conn: &Connection,
+    conn: &dyn Conn,
     vault: &Vault,
     tenant: &str,
     token: &str,
@@ -90,6 +90,67 @@ pub fn ceiling_ms(created_at_ms: i64, max_lifetime_secs: u64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::db::sql::on_each_backend;
+    use crate::leases::token::ISSUER;
+    use crate::vault::KeySource;
+
+    #[test]
+    fn the_lease_check_answers_alike_on_both_databases() {
+        on_each_backend("lease_check", |c| {
+            let (vault, _) = Vault::generate(KeySource::Env);
+            let code = |r: Result<LeaseRow, Box<Denied>>| r.map(|l| l.id).map_err(|d| d.error.code);
+            // Before the first lease there is no key, so no token is valid.
+            assert_eq!(
+                code(lease_for(c, &vault, "t", "x.y.z", "vm-1", "farm", 1_000)),
+                Err(ErrorCode::LeaseTokenInvalid)
+            );
+            let key = LeaseKey::load_or_create(c, &vault).unwrap();
+            let token = key.sign(&Claims {
+                iss: ISSUER.into(),
+                sub: "r-1".into(),
+                jti: "l1".into(),
+                iat: 1,
+                exp: 4_000_000_000,
+                tenant_id: "t".into(),
+                user_id: "u1".into(),
+                vm_uuid: "vm-1".into(),
+                agent_id: "ag-1".into(),
+                module: "farm".into(),
+                version: None,
+                license_id: "lic-1".into(),
+            });
+            store::insert_lease(
+                c,
+                &LeaseRow {
+                    id: "l1".into(),
+                    tenant_id: "t".into(),
+                    token_hash: crate::auth::token::hash_hex(&token),
+                    status: "active".into(),
+                    created_at_ms: 1_000,
+                    expires_at_ms: 100_000,
+                    last_heartbeat_at_ms: 1_000,
+                    revoked_at_ms: None,
+                    user_id: "u1".into(),
+                    vm_uuid: "vm-1".into(),
+                    vm_name: "".into(),
+                    module: "farm".into(),
+                    version: None,
+                    agent_id: "ag-1".into(),
+                    runner_id: "r-1".into(),
+                    license_id: "lic-1".into(),
+                },
+            )
+            .unwrap();
+            let check = |tenant, vm, module, now| code(lease_for(c, &vault, tenant, &token, vm, module, now));
+            assert_eq!(check("t", "vm-1", "farm", 2_000), Ok("l1".into()), "{:?}", c.dialect());
+            assert_eq!(check("other", "vm-1", "farm", 2_000), Err(ErrorCode::LeaseNotFound));
+            assert_eq!(check("t", "vm-2", "farm", 2_000), Err(ErrorCode::VmUuidMismatch));
+            assert_eq!(check("t", "vm-1", "mine", 2_000), Err(ErrorCode::ModuleMismatch));
+            assert_eq!(check("t", "vm-1", "farm", 100_000), Err(ErrorCode::LeaseExpired));
+        });
+    }
+
     #[test]
     fn the_ceiling_is_whole_seconds_at_or_before_the_lifetime() {
         assert_eq!(super::ceiling_ms(1_500, 10), 11_000);

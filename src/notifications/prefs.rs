@@ -3,7 +3,6 @@
 //! and the proxy policy. Secrets (bot token, webhook secret) stay in the vault until a
 //! delivery needs them.
 
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -145,13 +144,7 @@ impl Prefs {
 
     /// Where a delivery on `channel` goes, secrets read from the vault; `None` when the
     /// channel is incomplete.
-    pub fn target(
-        &self,
-        conn: &Connection,
-        vault: &Vault,
-        tenant: &str,
-        channel: Channel,
-    ) -> ApiResult<Option<Target>> {
+    pub fn target(&self, conn: &dyn Conn, vault: &Vault, tenant: &str, channel: Channel) -> ApiResult<Option<Target>> {
         if !self.is_complete(channel) {
             return Ok(None);
         }
@@ -208,4 +201,51 @@ pub struct EventSwitches {
     /// Licenses, proxies and subscriptions entering "expiring soon" or "expired".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_expiring: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::settings::tree::set;
+
+    #[test]
+    fn delivery_targets_take_their_secrets_from_the_vault_on_both_databases() {
+        crate::db::sql::on_each_backend("notification_targets", |c| {
+            let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
+            let target = |channel| {
+                let prefs = Prefs::load(c, "t").unwrap();
+                match prefs.target(c, &vault, "t", channel).unwrap() {
+                    Some(Target::Telegram { token, chat_id }) => Some(format!("telegram {token} {chat_id}")),
+                    Some(Target::Webhook { url, secret }) => Some(format!("webhook {url} {secret:?}")),
+                    None => None,
+                }
+            };
+            assert_eq!(target(Channel::Telegram), None);
+            tree::update(c, &vault, "t", |t| {
+                set(
+                    t,
+                    &SettingsPath::of(TELEGRAM),
+                    json!({ "bot_token": "123:abc", "chat_id": "42" }),
+                );
+                set(
+                    t,
+                    &SettingsPath::of(WEBHOOK),
+                    json!({ "url": "https://hooks.example/x", "secret": "s3" }),
+                );
+            })
+            .unwrap();
+            assert_eq!(
+                target(Channel::Telegram).as_deref(),
+                Some("telegram 123:abc 42"),
+                "{:?}",
+                c.dialect()
+            );
+            assert_eq!(
+                target(Channel::Webhook).as_deref(),
+                Some("webhook https://hooks.example/x Some(\"s3\")")
+            );
+        });
+    }
 }

@@ -17,6 +17,7 @@ use super::store;
 use crate::agents::store::ONLINE_WITHIN_MS;
 use crate::auth::Principal;
 use crate::clock::now_ms;
+use crate::db::Conn;
 use crate::documents::Collection;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -186,7 +187,7 @@ fn expiring_kinds(prefs: &Prefs) -> [(Collection, i64, &'static str); 3] {
     ]
 }
 
-fn report(tx: &rusqlite::Connection, tenant: &str, prefs: &Prefs, day: &str, now: i64) -> ApiResult<Notice> {
+fn report(tx: &dyn Conn, tenant: &str, prefs: &Prefs, day: &str, now: i64) -> ApiResult<Notice> {
     let bots = store::bot_status_counts(tx, tenant)?;
     let total: i64 = bots.iter().map(|(_, n)| n).sum();
     let mut text = format!("📊 Daily report for {day}\nBots: {total}");

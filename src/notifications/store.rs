@@ -370,7 +370,6 @@ pub fn delivery_counts(conn: &dyn Conn, tenant: &str, since: i64) -> Result<Vec<
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::Connection;
     use serde_json::json;
 
     use super::*;
@@ -379,67 +378,68 @@ mod tests {
     use crate::settings::tree::{self, SettingsPath};
     use crate::vault::{KeySource, Vault};
 
-    fn configure(conn: &Connection, vault: &Vault, tenant: &str, path: &[&str], settings: serde_json::Value) {
+    fn configure(conn: &dyn Conn, vault: &Vault, tenant: &str, path: &[&str], settings: serde_json::Value) {
         tree::update(conn, vault, tenant, |t| tree::set(t, &SettingsPath::of(path), settings)).unwrap();
     }
 
-    fn rows(conn: &Connection) -> Vec<(String, String, String)> {
-        conn.prepare("SELECT tenant_id, channel, event FROM notification_outbox ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
+    fn rows(conn: &dyn Conn) -> Vec<(String, String, String)> {
+        conn.all(
+            "SELECT tenant_id, channel, event FROM notification_outbox ORDER BY id",
+            args![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
     }
 
     #[test]
-    fn notices_go_to_each_active_channel_of_their_tenant_unless_switched_off() {
-        let conn = crate::db::test_connection();
-        let (vault, _) = Vault::generate(KeySource::Env);
-        let online = agent_presence("a1", "Rack", true);
-        // No settings: nothing is queued, and nothing fails.
-        assert_eq!(enqueue(&conn, "t1", std::slice::from_ref(&online), 1).unwrap(), 0);
+    fn notices_go_to_each_active_channel_of_their_tenant_unless_switched_off_on_both_databases() {
+        on_each_backend("notifications_enqueue", |conn| {
+            let (vault, _) = Vault::generate(KeySource::Env);
+            let online = agent_presence("a1", "Rack", true);
+            // No settings: nothing is queued, and nothing fails.
+            assert_eq!(enqueue(conn, "t1", std::slice::from_ref(&online), 1).unwrap(), 0);
 
-        configure(
-            &conn,
-            &vault,
-            "t1",
-            &[],
-            json!({
-                "api_keys": { "telegram": { "enabled": true, "chat_id": "1", "bot_token": "1:A" } },
-                "notifications": { "webhook": { "enabled": true, "url": "http://x/hook" }, "events": { "bot_online": true } },
-            }),
-        );
-        configure(
-            &conn,
-            &vault,
-            "t2",
-            &[],
-            json!({
-                "api_keys": { "telegram": { "enabled": true, "chat_id": "1" } },
-            }),
-        );
-        let offline = agent_presence("a1", "Rack", false);
-        assert_eq!(enqueue(&conn, "t1", &[online.clone(), offline.clone()], 1).unwrap(), 4);
-        // t2's Telegram has no token: not a channel yet.
-        assert_eq!(enqueue(&conn, "t2", &[offline], 1).unwrap(), 0);
-        configure(
-            &conn,
-            &vault,
-            "t1",
-            &[],
-            json!({ "notifications": { "events": { "bot_online": false } } }),
-        );
-        assert_eq!(enqueue(&conn, "t1", &[online], 1).unwrap(), 0);
-        let got = rows(&conn);
-        assert_eq!(got.len(), 4);
-        assert!(got.iter().all(|(t, _, _)| t == "t1"));
-        assert_eq!(
-            got.iter()
-                .filter(|(_, c, e)| c == "webhook" && e == Kind::BotOffline.as_str())
-                .count(),
-            1
-        );
+            configure(
+                conn,
+                &vault,
+                "t1",
+                &[],
+                json!({
+                    "api_keys": { "telegram": { "enabled": true, "chat_id": "1", "bot_token": "1:A" } },
+                    "notifications": { "webhook": { "enabled": true, "url": "http://x/hook" }, "events": { "bot_online": true } },
+                }),
+            );
+            configure(
+                conn,
+                &vault,
+                "t2",
+                &[],
+                json!({
+                    "api_keys": { "telegram": { "enabled": true, "chat_id": "1" } },
+                }),
+            );
+            let offline = agent_presence("a1", "Rack", false);
+            assert_eq!(enqueue(conn, "t1", &[online.clone(), offline.clone()], 1).unwrap(), 4);
+            // t2's Telegram has no token: not a channel yet.
+            assert_eq!(enqueue(conn, "t2", &[offline], 1).unwrap(), 0);
+            configure(
+                conn,
+                &vault,
+                "t1",
+                &[],
+                json!({ "notifications": { "events": { "bot_online": false } } }),
+            );
+            assert_eq!(enqueue(conn, "t1", &[online], 1).unwrap(), 0);
+            let got = rows(conn);
+            assert_eq!(got.len(), 4);
+            assert!(got.iter().all(|(t, _, _)| t == "t1"));
+            assert_eq!(
+                got.iter()
+                    .filter(|(_, c, e)| c == "webhook" && e == Kind::BotOffline.as_str())
+                    .count(),
+                1
+            );
+        });
     }
 
     #[test]

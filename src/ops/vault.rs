@@ -15,7 +15,7 @@ use crate::vault::{reencrypt_all, write_key_file, KeySource, Vault, KEY_ENV, KEY
 pub fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<String> {
     let dir = DataDir::new(&config.data_dir);
     let _lock = dir.lock()?;
-    let mut conn = open_db(config)?;
+    let conn = open_db(config)?;
     crate::vault::recover_interrupted_rotation(dir.root(), &conn)?;
     let old = Vault::load(
         config.vault_key.as_ref().map(|k| k.expose()),
@@ -28,7 +28,7 @@ pub fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<String> {
         KeySource::File(_) => {
             let next = dir.root().join(NEXT_KEY_FILE);
             write_key_file(&next, &encoded).context("cannot write the new key (a stale vault.key.next?)")?;
-            let count = reencrypt_all(&mut conn, &old, &new)?;
+            let count = reencrypt_all(&conn, &old, &new)?;
             std::fs::rename(&next, dir.root().join(KEY_FILE)).context("cannot move the new key into place")?;
             Ok(format!(
                 "vault key rotated: {count} secret(s) re-encrypted; the new key is in {}",
@@ -42,7 +42,7 @@ pub fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<String> {
             })?;
             write_key_file(out, &encoded)
                 .with_context(|| format!("cannot write {} (it must not exist yet)", out.display()))?;
-            let count = reencrypt_all(&mut conn, &old, &new)?;
+            let count = reencrypt_all(&conn, &old, &new)?;
             let install = match source {
                 KeySource::Configured(path) => format!("copy {} over {}", out.display(), path.display()),
                 _ => format!("set {KEY_ENV} to the contents of {}", out.display()),

@@ -2,10 +2,9 @@
 //! hash, one per (tenant, VM). A token is good for every step of its VM's setup until it is
 //! used (the `completed`/`completed` report), revoked, replaced by a re-issue, or expires.
 
-use crate::db::Conn;
-
 use super::store::{self, TokenRow};
 use crate::auth::token;
+use crate::db::Conn;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
 pub const PREFIX: &str = "bmx_p_";
@@ -38,4 +37,44 @@ pub fn require_subscription(conn: &dyn Conn, tenant: &str, now: i64, warn_ms: i6
     store::has_live_subscription(conn, tenant, now, warn_ms)?
         .then_some(())
         .ok_or_else(|| refuse("No active subscription"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::sql::on_each_backend;
+
+    #[test]
+    fn the_token_check_answers_alike_on_both_databases() {
+        on_each_backend("provisioning_token_check", |c| {
+            let plaintext = "bmx_p_secret";
+            let row = TokenRow {
+                id: "k1".into(),
+                tenant_id: "t".into(),
+                user_id: "u".into(),
+                vm_uuid: "vm-1".into(),
+                status: "active".into(),
+                issued_at: 10,
+                expires_at: 100,
+                used_at: None,
+                revoked_at: None,
+                metadata: serde_json::json!({}),
+                playbook_id: None,
+                iso_key: "iso/k1".into(),
+                iso_sha256: "00".into(),
+                iso_size: 1,
+            };
+            store::replace_token(c, &row, &token::hash(plaintext)).unwrap();
+            let refusal = |vm: &str, now| check(c, plaintext, vm, now).map(|r| r.id).map_err(|e| e.message);
+            assert_eq!(refusal(" VM-1 ", 50), Ok("k1".into()), "{:?}", c.dialect());
+            assert_eq!(
+                check(c, "bmx_p_other", "vm-1", 50).map(drop).map_err(|e| e.code),
+                Err(ErrorCode::TokenInvalid)
+            );
+            assert!(refusal("vm-2", 50).unwrap_err().contains("mismatch"));
+            assert!(refusal("vm-1", 100).unwrap_err().contains("expired"));
+            store::mark_used(c, "k1", 60).unwrap();
+            assert!(refusal("vm-1", 70).unwrap_err().contains("already used"));
+        });
+    }
 }

@@ -244,35 +244,36 @@ mod tests {
     }
 
     #[test]
-    fn secrets_go_to_the_vault_and_the_mask_keeps_them() {
-        let conn = crate::db::test_connection();
-        let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
-        let path = SettingsPath::parse("api_keys").unwrap();
-        let tree = update(&conn, &vault, "t", |t| {
-            set(t, &path, json!({ "ipqs": { "api_key": "k-123", "enabled": true } }))
-        })
-        .unwrap();
-        assert_eq!(tree["api_keys"]["ipqs"]["api_key"], MASK);
-        assert!(!store::load(&conn, "t").unwrap().to_string().contains("k-123"));
-        assert_eq!(
-            secret(&conn, &vault, "t", SECRET_PATHS[0]).unwrap().as_deref(),
-            Some("k-123")
-        );
+    fn secrets_go_to_the_vault_and_the_mask_keeps_them_on_both_databases() {
+        crate::db::sql::on_each_backend("settings_secrets", |conn| {
+            let (vault, _) = Vault::generate(crate::vault::KeySource::Env);
+            let path = SettingsPath::parse("api_keys").unwrap();
+            let tree = update(conn, &vault, "t", |t| {
+                set(t, &path, json!({ "ipqs": { "api_key": "k-123", "enabled": true } }))
+            })
+            .unwrap();
+            assert_eq!(tree["api_keys"]["ipqs"]["api_key"], MASK);
+            assert!(!store::load(conn, "t").unwrap().to_string().contains("k-123"));
+            assert_eq!(
+                secret(conn, &vault, "t", SECRET_PATHS[0]).unwrap().as_deref(),
+                Some("k-123")
+            );
 
-        update(&conn, &vault, "t", |t| {
-            set(t, &path, json!({ "ipqs": { "api_key": MASK, "enabled": false } }))
-        })
-        .unwrap();
-        assert_eq!(
-            secret(&conn, &vault, "t", SECRET_PATHS[0]).unwrap().as_deref(),
-            Some("k-123")
-        );
-        let tree = update(&conn, &vault, "t", |t| {
-            set(t, &path, json!({ "ipqs": { "api_key": "" } }))
-        })
-        .unwrap();
-        assert_eq!(tree["api_keys"]["ipqs"]["api_key"], "");
-        assert_eq!(secret(&conn, &vault, "t", SECRET_PATHS[0]).unwrap(), None);
-        assert_eq!(secret(&conn, &vault, "other", SECRET_PATHS[0]).unwrap(), None);
+            update(conn, &vault, "t", |t| {
+                set(t, &path, json!({ "ipqs": { "api_key": MASK, "enabled": false } }))
+            })
+            .unwrap();
+            assert_eq!(
+                secret(conn, &vault, "t", SECRET_PATHS[0]).unwrap().as_deref(),
+                Some("k-123")
+            );
+            let tree = update(conn, &vault, "t", |t| {
+                set(t, &path, json!({ "ipqs": { "api_key": "" } }))
+            })
+            .unwrap();
+            assert_eq!(tree["api_keys"]["ipqs"]["api_key"], "");
+            assert_eq!(secret(conn, &vault, "t", SECRET_PATHS[0]).unwrap(), None);
+            assert_eq!(secret(conn, &vault, "other", SECRET_PATHS[0]).unwrap(), None);
+        });
     }
 }

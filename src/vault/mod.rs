@@ -15,9 +15,9 @@ use std::sync::{Arc, RwLock};
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rusqlite::Connection;
 
 use crate::clock::now_ms;
+use crate::db::sql::transaction;
 use crate::db::{Conn, DbError};
 
 pub mod store;
@@ -60,12 +60,6 @@ pub enum VaultError {
     KeyFileMissing(PathBuf),
     #[error("database: {0}")]
     Db(#[from] DbError),
-}
-
-impl From<rusqlite::Error> for VaultError {
-    fn from(err: rusqlite::Error) -> Self {
-        VaultError::Db(err.into())
-    }
 }
 
 /// Where the master key came from; shown in messages and `botmox config`, never the key.
@@ -305,22 +299,23 @@ pub fn write_key_file(path: &Path, encoded: &str) -> Result<(), VaultError> {
     file.sync_all().map_err(io)
 }
 
-/// Re-encrypts every entry and the key check under `new` in one transaction.
-pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<u64, VaultError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let blob = store::key_check(&*tx)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-    old.verify_key_check(&blob)?;
-    let entries = store::entries(&*tx)?;
-    let count = entries.len() as u64;
-    for entry in entries {
-        let aad = entry_aad(&entry.tenant_id, &entry.id);
-        let plain = old.open(&aad, &entry.sealed.nonce, &entry.sealed.ciphertext)?;
-        let sealed = new.seal(&aad, &plain);
-        store::reseal(&*tx, &entry.tenant_id, &entry.id, &sealed)?;
-    }
-    store::set_key_check(&*tx, &new.key_check(), now_ms())?;
-    tx.commit()?;
-    Ok(count)
+/// Re-encrypts every entry and the key check under `new` in one transaction of its own on
+/// `conn`: all of them or, when one fails, none.
+pub fn reencrypt_all(conn: &dyn Conn, old: &Vault, new: &Vault) -> Result<u64, VaultError> {
+    transaction(conn, |tx| {
+        let blob = store::key_check(tx)?.ok_or(DbError::NoRows)?;
+        old.verify_key_check(&blob)?;
+        let entries = store::entries(tx)?;
+        let count = entries.len() as u64;
+        for entry in entries {
+            let aad = entry_aad(&entry.tenant_id, &entry.id);
+            let plain = old.open(&aad, &entry.sealed.nonce, &entry.sealed.ciphertext)?;
+            let sealed = new.seal(&aad, &plain);
+            store::reseal(tx, &entry.tenant_id, &entry.id, &sealed)?;
+        }
+        store::set_key_check(tx, &new.key_check(), now_ms())?;
+        Ok(count)
+    })
 }
 
 /// Rotates the key of a running server (the key file's vault only): the next key is written
@@ -329,7 +324,7 @@ pub fn reencrypt_all(conn: &mut Connection, old: &Vault, new: &Vault) -> Result<
 /// becomes the key file. Readers never see a key their row does not open: the new key is
 /// accepted from before the commit, the old one is still accepted after the switch. A crash
 /// after the commit is finished at the next start by [`recover_interrupted_rotation`].
-pub fn rotate_live(vault: &Vault, conn: &mut Connection, data_dir: &Path) -> Result<u64, VaultError> {
+pub fn rotate_live(vault: &Vault, conn: &dyn Conn, data_dir: &Path) -> Result<u64, VaultError> {
     let KeySource::File(key_path) = vault.source.clone() else {
         return Err(VaultError::KeyFromEnv(vault.source.to_string()));
     };
@@ -359,7 +354,7 @@ pub fn rotate_live(vault: &Vault, conn: &mut Connection, data_dir: &Path) -> Res
 /// Finishes a rotation that stopped between committing the database and renaming the new
 /// key file into place: if the stored check fails with the current file but passes with
 /// `vault.key.next`, the next key becomes the key.
-pub fn recover_interrupted_rotation(data_dir: &Path, conn: &Connection) -> Result<bool, VaultError> {
+pub fn recover_interrupted_rotation(data_dir: &Path, conn: &dyn Conn) -> Result<bool, VaultError> {
     let next = data_dir.join(NEXT_KEY_FILE);
     let Ok(text) = fs::read_to_string(&next) else {
         return Ok(false);
@@ -428,18 +423,33 @@ mod tests {
     }
 
     #[test]
-    fn rotation_reencrypts_everything() {
-        let mut conn = crate::db::test_connection();
-        let (old, _) = Vault::generate(KeySource::Env);
-        old.check_or_init(&conn).unwrap();
-        old.put(&conn, "t", "a", b"one").unwrap();
-        old.put(&conn, "t", "b", b"two").unwrap();
-        let (new, _) = Vault::generate(KeySource::Env);
-        assert_eq!(reencrypt_all(&mut conn, &old, &new).unwrap(), 2);
-        new.check_or_init(&conn).unwrap();
-        assert!(old.check_or_init(&conn).is_err());
-        assert_eq!(new.get(&conn, "t", "b").unwrap().unwrap(), b"two");
-        assert!(old.get(&conn, "t", "a").is_err());
+    fn rotation_reencrypts_everything_or_nothing_on_both_databases() {
+        crate::db::sql::on_each_backend("vault_rotation", |conn| {
+            let (old, _) = Vault::generate(KeySource::Env);
+            old.check_or_init(conn).unwrap();
+            old.put(conn, "t", "a", b"one").unwrap();
+            old.put(conn, "t", "b", b"two").unwrap();
+            // An entry sealed under another key fails the rotation after the others were resealed.
+            let (stranger, _) = Vault::generate(KeySource::Env);
+            stranger.put(conn, "t", "z", b"not ours").unwrap();
+            let (new, _) = Vault::generate(KeySource::Env);
+            let failed = reencrypt_all(conn, &old, &new);
+            assert!(matches!(failed, Err(VaultError::Decrypt)), "{:?}", conn.dialect());
+            old.check_or_init(conn).unwrap();
+            assert_eq!(
+                old.get(conn, "t", "a").unwrap().unwrap(),
+                b"one",
+                "{:?}",
+                conn.dialect()
+            );
+
+            store::delete(conn, "t", "z").unwrap();
+            assert_eq!(reencrypt_all(conn, &old, &new).unwrap(), 2);
+            new.check_or_init(conn).unwrap();
+            assert!(old.check_or_init(conn).is_err());
+            assert_eq!(new.get(conn, "t", "b").unwrap().unwrap(), b"two");
+            assert!(old.get(conn, "t", "a").is_err());
+        });
     }
 
     #[test]
