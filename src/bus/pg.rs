@@ -18,13 +18,15 @@ use serde::{Deserialize, Serialize};
 
 use super::{store, Signal};
 
-/// The listener's connection, by this name in `pg_stat_activity`.
+/// The listener's and the sender's connections, by these names in `pg_stat_activity`.
 pub const LISTENER_NAME: &str = "botmox-bus-listen";
-const SENDER_NAME: &str = "botmox-bus-send";
+pub const SENDER_NAME: &str = "botmox-bus-send";
 /// How often the listener looks up from waiting (to stop, or to check its connection).
 const TICK: Duration = Duration::from_millis(250);
 /// A connection quiet this long is pinged: a dead network would otherwise go unnoticed.
 const PING_AFTER: Duration = Duration::from_secs(15);
+/// Below PostgreSQL's limit on a notification's payload, with room to spare.
+const MAX_PAYLOAD: usize = 4000;
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
@@ -122,26 +124,33 @@ fn send_loop(config: &postgres::Config, origin: &str, signals: &mpsc::Receiver<S
         if lost {
             batch.insert(0, Signal::Resync);
         }
-        let payloads: Vec<String> = batch
-            .into_iter()
-            .map(|s| {
-                serde_json::to_string(&Envelope {
-                    o: origin.to_owned(),
-                    s,
-                })
-                .expect("a signal serialises")
-            })
-            .collect();
-        let sent = client.as_mut().map(|c| store::notify(c, &payloads));
-        match sent {
-            Some(Ok(_)) => lost = false,
-            Some(Err(e)) => {
+        let payloads: Vec<String> = batch.into_iter().map(|s| payload(origin, s)).collect();
+        match store::notify(client.as_mut().expect("connected above"), &payloads) {
+            Ok(()) => lost = false,
+            Err(e) => {
                 tracing::warn!(error = %e, "the bus lost its PostgreSQL connection; other replicas will resync");
                 client = None;
                 (lost, retry_at) = (true, Instant::now() + backoff.next());
             }
-            None => lost = true,
         }
+    }
+}
+
+/// A signal's notification text. PostgreSQL refuses a payload of 8000 bytes or more; one that
+/// long (a made-up id) goes as a [`Signal::Resync`], which covers it.
+fn payload(origin: &str, signal: Signal) -> String {
+    let text = |s| {
+        serde_json::to_string(&Envelope {
+            o: origin.to_owned(),
+            s,
+        })
+        .expect("a signal serialises")
+    };
+    let sent = text(signal);
+    if sent.len() < MAX_PAYLOAD {
+        sent
+    } else {
+        text(Signal::Resync)
     }
 }
 
@@ -242,5 +251,26 @@ fn listen_loop(
         };
         quiet_since = Instant::now();
         on(Heard::Reconnected);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_too_long_for_postgres_goes_as_a_resync() {
+        let queue = Signal::Queue {
+            tenant: "t".into(),
+            agent: "a".into(),
+        };
+        let sent: Envelope = serde_json::from_str(&payload("o1", queue.clone())).unwrap();
+        assert_eq!((sent.o.as_str(), sent.s), ("o1", queue));
+        let huge = Signal::Queue {
+            tenant: "t".into(),
+            agent: "a".repeat(9000),
+        };
+        let sent: Envelope = serde_json::from_str(&payload("o1", huge)).unwrap();
+        assert_eq!(sent.s, Signal::Resync);
     }
 }

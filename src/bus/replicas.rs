@@ -85,7 +85,7 @@ mod tests {
 
     use super::*;
     use crate::auth::store::SessionPrincipal;
-    use crate::bus::pg::LISTENER_NAME;
+    use crate::bus::pg::{LISTENER_NAME, SENDER_NAME};
     use crate::changes::{Op, Since};
 
     const DEADLINE: Duration = Duration::from_secs(10);
@@ -163,23 +163,48 @@ mod tests {
         };
         let b = replica(&database);
         let parked = b.targets.waiters.of("t", "agent-1");
-        let mut admin = database.connect();
         assert!(
-            woken_by(&parked, DEADLINE, || {
-                let killed = admin
-                    .execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                         WHERE application_name = $1 AND datname = current_database()",
-                        &[&LISTENER_NAME],
-                    )
-                    .unwrap();
-                assert_eq!(killed, 1, "B's one listener connection");
-            }),
+            woken_by(&parked, DEADLINE, || assert_eq!(
+                kill(&database, LISTENER_NAME),
+                1,
+                "B's one listener connection"
+            )),
             "the reconnected listener wakes every waiter once"
         );
         // And it listens again.
         let a = replica(&database);
         assert!(woken_by(&parked, DEADLINE, || a.targets.waiters.wake("t", "agent-1")));
+    }
+
+    /// Ends the connection of `name` on the test database; how many there were.
+    fn kill(database: &TestDatabase, name: &str) -> u64 {
+        database
+            .connect()
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE application_name = $1 AND datname = current_database()",
+                &[&name],
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_sender_that_lost_its_connection_makes_the_others_resync() {
+        let Some(database) = TestDatabase::create("bus_resync") else {
+            return;
+        };
+        let (a, b) = (replica(&database), replica(&database));
+        // A's sender connects with its first signal.
+        let first = b.targets.waiters.of("t", "agent-1");
+        assert!(woken_by(&first, DEADLINE, || a.targets.waiters.wake("t", "agent-1")));
+        assert_eq!(kill(&database, SENDER_NAME), 1);
+        // The next signal finds the connection gone; once back, A tells B to re-read everything,
+        // waiters of other agents included.
+        let elsewhere = b.targets.waiters.of("t", "agent-2");
+        assert!(
+            woken_by(&elsewhere, DEADLINE, || a.targets.waiters.wake("t", "agent-1")),
+            "B resyncs after A's sender lost signals"
+        );
     }
 
     #[test]
