@@ -7,6 +7,7 @@ pub mod artifacts;
 pub mod audit;
 pub mod auth;
 pub mod bots;
+pub mod bus;
 pub mod changes;
 pub mod cli;
 pub mod clock;

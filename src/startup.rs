@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{store, token};
+use crate::bus::replicas::Replicas;
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirLock};
 use crate::db::{Db, DbError};
@@ -92,14 +93,20 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         &egress,
     );
     let notifications = Notifications::new(&config.telegram_base_url, &egress);
+    // One process for now: the signals of other replicas come with `database_url`.
+    let Replicas {
+        targets,
+        listener: bus_listener,
+    } = Replicas::start(None, crate::clock::now_ms())?;
     let state = AppState::new(Shared {
         throttle: Arc::new(LoginThrottle::new(
             config.login_max_failures_per_account,
             config.login_max_failures_per_ip,
             std::time::Duration::from_secs(config.login_window_secs),
-        )),
+            None,
+        )?),
         hasher: Hasher::new(cores),
-        sessions: Arc::default(),
+        sessions: targets.sessions,
         search_terms: Arc::default(),
         pages: Arc::default(),
         config: Arc::new(config),
@@ -110,8 +117,9 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         ipqs,
         egress,
         proxies,
-        waiters: Arc::default(),
-        changes: Arc::new(crate::changes::Feed::new(crate::clock::now_ms())),
+        waiters: targets.waiters,
+        changes: targets.changes,
+        bus_listener,
         notifications,
         shutdown,
         metrics,

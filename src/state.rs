@@ -49,6 +49,9 @@ pub struct Shared {
     pub waiters: Arc<Waiters>,
     /// The change feed: committed document and settings writes, for the event stream.
     pub changes: Arc<crate::changes::Feed>,
+    /// Feeds `waiters`, `changes` and `sessions` with the other replicas' signals while it is
+    /// kept (PostgreSQL only; `crate::bus`).
+    pub bus_listener: Option<crate::bus::pg::Listener>,
     /// The notification channels' HTTP client and the sender's doorbell.
     pub notifications: Notifications,
     /// Turns true when the server starts shutting down: long-lived responses (event streams,

@@ -223,3 +223,31 @@ async fn a_plain_get_of_the_socket_url_answers_400_in_the_envelope() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn revoking_an_agent_closes_its_pushing_socket_without_waiting_for_a_frame() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let op = server.user("op@example.com", "default", "api").await;
+    let (agent_id, token) = server.paired_agent(&op, "revoked").await;
+    let ws_url = format!(
+        "{}/api/v1/agents/ws?agent_id={agent_id}&token={token}",
+        server.base.replace("http://", "ws://")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    assert_eq!(next_frame(&mut socket).await.unwrap()["type"], "connected");
+    send(
+        &mut socket,
+        json!({ "type": "heartbeat", "request_id": "h1", "capabilities": ["push"] }),
+    )
+    .await;
+    assert_eq!(until(&mut socket, "agent.heartbeat").await["request_id"], "h1");
+
+    // The agent sends nothing more: the revocation itself reaches the socket.
+    server
+        .call_ok("POST", &format!("/api/v1/agents/{agent_id}/revoke"), &admin, None)
+        .await;
+    let last = until(&mut socket, "error").await;
+    assert_eq!(last["code"], "AGENT_REVOKED");
+    assert!(next_frame(&mut socket).await.is_none(), "the server closes the socket");
+}

@@ -409,6 +409,8 @@ async fn revoke_agent(
         })
         .await?;
     tracing::info!(agent_id = %agent.id, "agent revoked");
+    // Its socket and parked polls, on any replica, claim again and are refused.
+    state.waiters.wake(&agent.tenant_id, &agent.id);
     state.waiters.published();
     Ok(ok(Revoked {
         id: agent.id,

@@ -189,6 +189,18 @@ pub fn revoke(conn: &dyn Conn, tenant: &str, id: &str, by: &str, reason: Option<
     Ok(())
 }
 
+/// Whether the agent was revoked (a claim for it is refused: its socket or parked poll may sit
+/// on another replica than the revocation).
+pub fn is_revoked(conn: &dyn Conn, tenant: &str, id: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .opt(
+            "SELECT 1 FROM agents WHERE tenant_id = ?1 AND id = ?2 AND status = 'revoked'",
+            args![tenant, id],
+            |r| r.get::<i64>(0),
+        )?
+        .is_some())
+}
+
 /// Whom an unexpired agent token belongs to, if anyone. Revoking keeps the token's hash, so a
 /// revoked agent is told so (the agent stops on `AGENT_REVOKED`) instead of being refused as
 /// a stranger.
@@ -303,7 +315,10 @@ mod tests {
                 Some(TokenOwner::Active { agent_id, tenant_id }) if agent_id == first.id && tenant_id == "t"
             ));
             assert!(by_token(c, &[0_u8; 32]).unwrap().is_none());
+            assert!(!is_revoked(c, "t", &first.id).unwrap());
             revoke(c, "t", &first.id, "admin", None).unwrap();
+            assert!(is_revoked(c, "t", &first.id).unwrap());
+            assert!(!is_revoked(c, "other", &first.id).unwrap());
             let revoked = by_id(c, "t", &first.id).unwrap().unwrap();
             assert_eq!(
                 (revoked.status.as_str(), revoked.revoked_by.as_deref()),

@@ -5,7 +5,7 @@
 //! capability: when a command is dispatched to it, the socket claims it and sends
 //! `agent.command.assigned` at once. Other agents get commands only as `next_command`
 //! replies. The agent row is re-checked before every message, so a revoked agent's socket
-//! closes on its next frame.
+//! closes on its next frame; a pushing socket closes at once, woken by the revocation.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -148,6 +148,10 @@ async fn session(state: AppState, agent: AgentPrincipal, bearer: String, mut soc
                     continue 'claim;
                 }
                 Ok(None) => {}
+                Err(e) if e.code == ErrorCode::AgentRevoked => {
+                    let _ = socket.send(error_frame(e.code.as_str(), &e.message, None)).await;
+                    break 'claim;
+                }
                 // The command stays queued; the next dispatch to this agent tries again.
                 Err(e) => tracing::warn!(agent = %agent.agent_id, error = %e.message, "pushing a command failed"),
             }

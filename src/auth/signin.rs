@@ -46,7 +46,7 @@ pub async fn authenticate(
     tenant: Option<TenantId>,
 ) -> ApiResult<SignIn> {
     let account = email.trim().to_lowercase();
-    state.throttle.reserve(ip, &account).map_err(ApiError::too_many)?;
+    state.throttle.reserve(ip, &account).await?;
     let lookup = account.clone();
     let candidates = state
         .db
@@ -70,7 +70,7 @@ pub async fn authenticate(
     };
     let outcome = pick(candidates, &verified);
     if !matches!(outcome, SignIn::WrongCredentials) {
-        state.throttle.release(ip, &account);
+        state.throttle.release(ip, &account).await;
     }
     Ok(outcome)
 }

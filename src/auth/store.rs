@@ -301,6 +301,42 @@ pub fn complete_setup(conn: &dyn Conn, token_hash: &[u8], user: &NewUser<'_>) ->
     Ok(SetupOutcome::Created(created))
 }
 
+/// Counts one more failed (or reserved) sign-in for `key`: a new window from `now` when the
+/// last one started at or before `stale_before`. The count and its window's start (ms). One
+/// statement, so attempts from several replicas at once all count.
+pub fn count_attempt(conn: &dyn Conn, key: &str, now: i64, stale_before: i64) -> Result<(i64, i64), DbError> {
+    conn.one(
+        "INSERT INTO login_attempts (throttle_key, failures, started_at) VALUES (?1, 1, ?2)
+         ON CONFLICT (throttle_key) DO UPDATE SET
+             failures = CASE WHEN login_attempts.started_at <= ?3 THEN 1 ELSE login_attempts.failures + 1 END,
+             started_at = CASE WHEN login_attempts.started_at <= ?3 THEN ?2 ELSE login_attempts.started_at END
+         RETURNING failures, started_at",
+        args![key, now, stale_before],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Gives one attempt of `key` back (a sign-in that succeeded).
+pub fn give_back_attempt(conn: &dyn Conn, key: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE login_attempts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END
+         WHERE throttle_key = ?1",
+        args![key],
+    )?;
+    Ok(())
+}
+
+/// Clears `key`'s count.
+pub fn forget_attempts(conn: &dyn Conn, key: &str) -> Result<(), DbError> {
+    conn.execute("DELETE FROM login_attempts WHERE throttle_key = ?1", args![key])?;
+    Ok(())
+}
+
+/// Drops the windows that started at or before `stale_before`.
+pub fn purge_attempts(conn: &dyn Conn, stale_before: i64) -> Result<usize, DbError> {
+    conn.execute("DELETE FROM login_attempts WHERE started_at <= ?1", args![stale_before])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +425,22 @@ mod tests {
             assert!(!delete_session(conn, "someone-else", &me.session_id).unwrap());
             assert!(delete_session(conn, &u.id, &me.session_id).unwrap());
             assert_eq!(delete_sessions_of_user(conn, &u.id, None).unwrap(), 0);
+        });
+    }
+
+    #[test]
+    fn sign_in_attempts_count_in_windows_on_both_databases() {
+        on_each_backend("auth_login_attempts", |conn| {
+            assert_eq!(count_attempt(conn, "ip:a", 1000, 0).unwrap(), (1, 1000));
+            assert_eq!(count_attempt(conn, "ip:a", 1500, 500).unwrap(), (2, 1000));
+            give_back_attempt(conn, "ip:a").unwrap();
+            assert_eq!(count_attempt(conn, "ip:a", 1600, 600).unwrap(), (2, 1000));
+            // The window is over: a new one starts with this attempt.
+            assert_eq!(count_attempt(conn, "ip:a", 9000, 1000).unwrap(), (1, 9000));
+            count_attempt(conn, "account:x", 9000, 1000).unwrap();
+            forget_attempts(conn, "account:x").unwrap();
+            assert_eq!(count_attempt(conn, "account:x", 9100, 1100).unwrap(), (1, 9100));
+            assert_eq!(purge_attempts(conn, 9000).unwrap(), 1, "ip:a's window started at 9000");
         });
     }
 }

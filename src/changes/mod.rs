@@ -7,7 +7,11 @@
 //! behind) or from before a restart, the stream answers `reset` and the client reloads. The
 //! sequence starts at the start time in ms × 1000, so ids from an earlier run are always
 //! older than this run's and read as "too far behind", never as a later position.
+//!
+//! Each replica keeps its own ring: a change committed on another one arrives over the bus
+//! (`crate::bus`) and takes this ring's next sequence.
 
+pub mod op;
 pub mod routes;
 
 use std::collections::VecDeque;
@@ -16,17 +20,13 @@ use std::sync::Mutex;
 use serde::Serialize;
 use tokio::sync::Notify;
 
+use crate::bus::{Bus, Signal};
+
 /// How many changes the ring keeps, across tenants: enough for a tab that lost its
 /// connection for a moment; a longer gap reloads.
 const CAPACITY: usize = 4096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Op {
-    Create,
-    Update,
-    Delete,
-}
+pub use op::Op;
 
 /// One announced change; the tenant stays on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,7 +35,7 @@ pub struct Change {
     #[serde(skip)]
     pub tenant: String,
     /// A document collection (`bots`, `licenses`, …) or `settings`.
-    pub domain: &'static str,
+    pub domain: String,
     /// The document's id; for settings, the first segment of the written path (`projects`).
     pub id: String,
     pub op: Op,
@@ -59,11 +59,13 @@ pub struct Feed {
     ring: Mutex<Ring>,
     /// Woken after every publish; streams register before they read.
     pub wake: Notify,
+    bus: Bus,
 }
 
 impl Feed {
-    pub fn new(start_ms: i64) -> Self {
+    pub fn new(start_ms: i64, bus: Bus) -> Self {
         Feed {
+            bus,
             ring: Mutex::new(Ring {
                 next: (start_ms.max(1) as u64) * 1000,
                 items: VecDeque::with_capacity(CAPACITY),
@@ -72,8 +74,20 @@ impl Feed {
         }
     }
 
-    /// Announces a committed change. Call after the write's transaction committed.
-    pub fn publish(&self, tenant: &str, domain: &'static str, id: &str, op: Op) {
+    /// Announces a committed change, here and to the other replicas. Call after the write's
+    /// transaction committed.
+    pub fn publish(&self, tenant: &str, domain: &str, id: &str, op: Op) {
+        self.record(tenant, domain, id, op);
+        self.bus.send(Signal::Change {
+            tenant: tenant.to_owned(),
+            domain: domain.to_owned(),
+            id: id.to_owned(),
+            op,
+        });
+    }
+
+    /// Adds a change to this replica's ring (one of ours, or one another replica announced).
+    pub fn record(&self, tenant: &str, domain: &str, id: &str, op: Op) {
         {
             let mut ring = self.lock();
             let seq = ring.next;
@@ -84,10 +98,21 @@ impl Feed {
             ring.items.push_back(Change {
                 seq,
                 tenant: tenant.to_owned(),
-                domain,
+                domain: domain.to_owned(),
                 id: id.to_owned(),
                 op,
             });
+        }
+        self.wake.notify_waiters();
+    }
+
+    /// Changes may have been missed (the bus lost its connection): every client resets and
+    /// reloads. A skipped sequence puts every cursor before the ring.
+    pub fn reset(&self) {
+        {
+            let mut ring = self.lock();
+            ring.items.clear();
+            ring.next += 1;
         }
         self.wake.notify_waiters();
     }
@@ -127,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_client_sees_only_its_tenants_changes_after_its_cursor() {
-        let feed = Feed::new(5);
+        let feed = Feed::new(5, Bus::in_process());
         let start = feed.latest();
         feed.publish("a", "bots", "b1", Op::Create);
         feed.publish("b", "bots", "b2", Op::Create);
@@ -149,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_cursor_older_than_the_ring_or_from_another_run_resets() {
-        let feed = Feed::new(7);
+        let feed = Feed::new(7, Bus::in_process());
         let start = feed.latest();
         for i in 0..CAPACITY + 2 {
             feed.publish("a", "bots", &i.to_string(), Op::Update);
@@ -159,7 +184,25 @@ mod tests {
         assert_eq!(feed.since("a", start + 1), Since::Reset { latest });
         assert!(matches!(feed.since("a", start + 2), Since::Changes(c, _) if c.len() == CAPACITY));
         // An earlier run's ids sit below this run's start; a made-up one above `latest`.
-        assert_eq!(Feed::new(8).since("a", start), Since::Reset { latest: 7999 });
+        assert_eq!(
+            Feed::new(8, Bus::in_process()).since("a", start),
+            Since::Reset { latest: 7999 }
+        );
         assert_eq!(feed.since("a", latest + 1), Since::Reset { latest });
+    }
+
+    #[test]
+    fn after_a_reset_every_client_reloads_once() {
+        let feed = Feed::new(9, Bus::in_process());
+        let start = feed.latest();
+        feed.record("a", "bots", "b1", Op::Create);
+        let Since::Changes(_, cursor) = feed.since("a", start) else {
+            panic!("reset")
+        };
+        feed.reset();
+        let Since::Reset { latest } = feed.since("a", cursor) else {
+            panic!("an up-to-date client must reload after a reset")
+        };
+        assert_eq!(feed.since("a", latest), Since::Changes(vec![], latest));
     }
 }

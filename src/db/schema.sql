@@ -1,5 +1,5 @@
--- version: 22
--- The schema migrations V1..V22 leave on an empty database, created at once
+-- version: 23
+-- The schema migrations V1..V23 leave on an empty database, created at once
 -- for a new one (src/db/snapshot.rs). Generated, do not edit: BOTMOX_WRITE_SCHEMA=1 cargo test -p botmox --lib db::snapshot
 
 CREATE TABLE refinery_schema_history(
@@ -503,6 +503,12 @@ CREATE TABLE finance_day_prices (
 CREATE VIRTUAL TABLE documents_search USING fts5 (
     body, content = '', contentless_delete = 1, detail = none, tokenize = 'trigram'
 );
+
+CREATE TABLE login_attempts (
+    throttle_key  TEXT PRIMARY KEY,
+    failures      INTEGER NOT NULL,
+    started_at    INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE INDEX sessions_by_user ON sessions (user_id, created_at);
 

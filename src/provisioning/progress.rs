@@ -47,7 +47,7 @@ pub(super) async fn report(state: &AppState, report: Report) -> ApiResult<Progre
             Ok::<_, ApiError>(event)
         })
         .await?;
-    state.waiters.progress.notify_waiters();
+    state.waiters.progressed();
     Ok(event)
 }
 

@@ -120,11 +120,18 @@ pub async fn queue(state: &AppState, me: Principal, d: Dispatch) -> ApiResult<Co
 }
 
 /// Claims the agent's oldest queued command now, if it has one (marked dispatched).
+/// `AGENT_REVOKED` once the agent is revoked: revoking wakes its claims, wherever they wait,
+/// and they end with it.
 pub async fn claim(state: &AppState, agent: &AgentPrincipal) -> ApiResult<Option<Command>> {
     let (tenant, id) = (agent.tenant_id.clone(), agent.agent_id.clone());
     state
         .db
-        .write(move |tx| store::claim(tx, &tenant, &id).map_err(ApiError::from))
+        .write(move |tx| {
+            if agents::is_revoked(tx, &tenant, &id)? {
+                return Err(ApiError::new(ErrorCode::AgentRevoked));
+            }
+            store::claim(tx, &tenant, &id).map_err(ApiError::from)
+        })
         .await
 }
 

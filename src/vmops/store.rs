@@ -10,7 +10,7 @@ use super::rules::Status;
 use crate::args;
 use crate::auth::token::new_id;
 use crate::clock::{iso_ms, now_ms};
-use crate::db::sql::Row;
+use crate::db::sql::{Dialect, Row};
 use crate::db::{Conn, DbError};
 
 /// A command as the API shows it.
@@ -259,13 +259,18 @@ pub fn set_status(conn: &dyn Conn, command: &Command, to: Status, update: Update
     Ok(command)
 }
 
-/// Claims the oldest queued command of an agent (failing expired ones on the way).
+/// Claims the oldest queued command of an agent (failing expired ones on the way). Run it in
+/// one transaction: on PostgreSQL the rows it reads stay locked until that commits, and a claim
+/// on another connection skips them ([`locked`]), so two replicas never claim one command.
 pub fn claim(conn: &dyn Conn, tenant: &str, agent: &str) -> Result<Option<Command>, DbError> {
     let now = now_ms();
     let expired = conn.all(
-        &format!(
-            "SELECT {COLUMNS} FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND status = 'queued'
-               AND expires_at IS NOT NULL AND expires_at < ?3 ORDER BY queued_at LIMIT 50"
+        &locked(
+            conn,
+            &format!(
+                "SELECT {COLUMNS} FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND status = 'queued'
+                   AND expires_at IS NOT NULL AND expires_at < ?3 ORDER BY queued_at LIMIT 50"
+            ),
         ),
         args![tenant, agent, now],
         row,
@@ -278,15 +283,28 @@ pub fn claim(conn: &dyn Conn, tenant: &str, agent: &str) -> Result<Option<Comman
         set_status(conn, command, Status::Failed, update)?;
     }
     let next = conn.opt(
-        &format!(
-            "SELECT {COLUMNS} FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND status = 'queued'
-             ORDER BY queued_at, id LIMIT 1"
+        &locked(
+            conn,
+            &format!(
+                "SELECT {COLUMNS} FROM vm_commands WHERE tenant_id = ?1 AND agent_id = ?2 AND status = 'queued'
+                 ORDER BY queued_at, id LIMIT 1"
+            ),
         ),
         args![tenant, agent],
         row,
     )?;
     next.map(|command| set_status(conn, &command, Status::Dispatched, Update::default()))
         .transpose()
+}
+
+/// `select` as each database claims rows with it: SQLite's one writer already runs claims one
+/// at a time; on PostgreSQL the rows are locked for the transaction, and rows another
+/// transaction holds are skipped rather than waited for (and then claimed twice).
+fn locked<'s>(conn: &dyn Conn, select: &'s str) -> std::borrow::Cow<'s, str> {
+    match conn.dialect() {
+        Dialect::Sqlite => select.into(),
+        Dialect::Postgres => format!("{select} FOR UPDATE SKIP LOCKED").into(),
+    }
 }
 
 /// Cancels every unfinished command of an agent (it was revoked); how many.
@@ -383,10 +401,12 @@ pub struct Swept {
     pub dead: usize,
 }
 
+/// Expires, requeues and dead-letters stale commands, in one transaction. Every replica sweeps;
+/// on PostgreSQL each stale row is taken by one of them ([`locked`]).
 pub fn sweep(conn: &dyn Conn, now: i64, limits: SweepLimits) -> Result<Swept, DbError> {
     let stale = |filter: &str, cutoff: i64| {
         conn.all(
-            &format!("SELECT {COLUMNS} FROM vm_commands WHERE {filter}"),
+            &locked(conn, &format!("SELECT {COLUMNS} FROM vm_commands WHERE {filter}")),
             args![cutoff],
             row,
         )
@@ -463,6 +483,64 @@ mod tests {
             idempotency_key: None,
         };
         insert(conn, &new).unwrap()
+    }
+
+    /// Several connections claim from one queue at once, each claim in its own transaction as
+    /// on a replica: every command goes out exactly once.
+    #[test]
+    fn concurrent_claims_on_postgres_take_each_command_once() {
+        let Some(database) = botmox_testkit::pg::TestDatabase::create("vmops_concurrent_claims") else {
+            return;
+        };
+        const COMMANDS: usize = 120;
+        {
+            let mut client = database.connect();
+            crate::db::pg::migrate(&mut client).expect("the PostgreSQL migrations apply");
+            let conn = crate::db::sql::Pg::new(&mut client);
+            queue_one(&conn);
+            for _ in 1..COMMANDS {
+                let payload = Value::Object(Default::default());
+                let new = NewCommand {
+                    tenant: "t",
+                    agent_id: "a",
+                    command_type: "proxmox.start",
+                    payload: &payload,
+                    created_by: "u",
+                    expires_at: i64::MAX,
+                    idempotency_key: None,
+                };
+                insert(&conn, &new).unwrap();
+            }
+        }
+        let start = std::sync::Barrier::new(4);
+        let claimed: Vec<String> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (mut client, start) = (database.connect(), &start);
+                    s.spawn(move || {
+                        let conn = crate::db::sql::Pg::new(&mut client);
+                        let mut mine = Vec::new();
+                        start.wait();
+                        loop {
+                            conn.batch("BEGIN").unwrap();
+                            let next = claim(&conn, "t", "a").unwrap();
+                            conn.batch("COMMIT").unwrap();
+                            match next {
+                                Some(command) => mine.push(command.id),
+                                None => return mine,
+                            }
+                        }
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        });
+        let distinct: std::collections::HashSet<_> = claimed.iter().collect();
+        assert_eq!(
+            (claimed.len(), distinct.len()),
+            (COMMANDS, COMMANDS),
+            "each command claimed exactly once"
+        );
     }
 
     #[test]
