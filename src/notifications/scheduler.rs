@@ -120,7 +120,7 @@ async fn presence(state: &AppState, now: i64) -> ApiResult<usize> {
     state
         .db
         .write(move |tx| {
-            let last = store::last_run(tx, SERVER, PRESENCE)?;
+            let last = store::last_run_for_update(tx, SERVER, PRESENCE)?;
             store::set_last_run(tx, SERVER, PRESENCE, now)?;
             let Some(last) = last.filter(|t| *t < now) else {
                 return Ok(0);
@@ -146,7 +146,7 @@ async fn prune(state: &AppState, now: i64) -> ApiResult<usize> {
     state
         .db
         .write(move |tx| {
-            if interval_due(store::last_run(tx, SERVER, PRUNE)?, DAY_MS, now) {
+            if interval_due(store::last_run_for_update(tx, SERVER, PRUNE)?, DAY_MS, now) {
                 store::prune(tx, now - KEEP_HISTORY_MS)?;
                 store::set_last_run(tx, SERVER, PRUNE, now)?;
             }
@@ -231,7 +231,7 @@ async fn expiring_resources(state: &AppState, tenant: &str, now: i64) -> ApiResu
     state
         .db
         .write(move |tx| {
-            if !interval_due(store::last_run(tx, &tenant, EXPIRY)?, HOUR_MS, now) {
+            if !interval_due(store::last_run_for_update(tx, &tenant, EXPIRY)?, HOUR_MS, now) {
                 return Ok(0);
             }
             store::set_last_run(tx, &tenant, EXPIRY, now)?;

@@ -262,6 +262,21 @@ pub fn last_run(conn: &dyn Conn, tenant: &str, job: &str) -> Result<Option<i64>,
     )
 }
 
+/// The job's last run for a run that is about to store its own: on PostgreSQL the row stays
+/// locked until the transaction ends, so the same job on another replica waits for it and then
+/// reads this run's time (and finds nothing due). SQLite's one writer already runs the two one
+/// after the other.
+pub fn last_run_for_update(conn: &dyn Conn, tenant: &str, job: &str) -> Result<Option<i64>, DbError> {
+    conn.opt(
+        match conn.dialect() {
+            Dialect::Sqlite => "SELECT last_run_at FROM scheduler_runs WHERE tenant_id = ?1 AND job = ?2",
+            Dialect::Postgres => "SELECT last_run_at FROM scheduler_runs WHERE tenant_id = ?1 AND job = ?2 FOR UPDATE",
+        },
+        args![tenant, job],
+        |r| r.get(0),
+    )
+}
+
 pub fn set_last_run(conn: &dyn Conn, tenant: &str, job: &str, at: i64) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO scheduler_runs (tenant_id, job, last_run_at) VALUES (?1, ?2, ?3)
@@ -631,6 +646,40 @@ mod tests {
                 (queued[0].channel.as_str(), queued[0].event.as_str()),
                 ("webhook", Kind::BotOffline.as_str())
             );
+        });
+    }
+
+    #[test]
+    fn a_second_replica_reads_a_jobs_last_run_after_the_first_stored_its_own() {
+        let Some(database) = botmox_testkit::pg::TestDatabase::create("scheduler_run_lock") else {
+            return;
+        };
+        let mut first = database.connect();
+        crate::db::pg::migrate(&mut first).expect("the PostgreSQL migrations apply");
+        let first = crate::db::sql::Pg::new(&mut first);
+        set_last_run(&first, "server", "presence", 100).unwrap();
+        first.batch("BEGIN").unwrap();
+        assert_eq!(last_run_for_update(&first, "server", "presence").unwrap(), Some(100));
+        let (read_tx, read) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            let mut client = database.connect();
+            s.spawn(move || {
+                let second = crate::db::sql::Pg::new(&mut client);
+                second.batch("BEGIN").unwrap();
+                let seen = last_run_for_update(&second, "server", "presence").unwrap();
+                second.batch("COMMIT").unwrap();
+                read_tx.send(seen).unwrap();
+            });
+            // The second waits on the row while the first's transaction is open. (Its read
+            // arriving here would be the bug; waiting a moment for it cannot make this pass
+            // wrongly.)
+            assert!(
+                read.recv_timeout(std::time::Duration::from_millis(300)).is_err(),
+                "the second replica read the run while the first held it"
+            );
+            set_last_run(&first, "server", "presence", 200).unwrap();
+            first.batch("COMMIT").unwrap();
+            assert_eq!(read.recv().unwrap(), Some(200), "the second sees the first's run");
         });
     }
 }
