@@ -16,6 +16,7 @@ use super::store::{self, AuditRow, ReleaseRow, Scope};
 use crate::agents::principal::Caller;
 use crate::agents::service::ServerUrl;
 use crate::clock::now_ms;
+use crate::db::Conn;
 use crate::documents::crud::typed_body;
 use crate::documents::fields::Text;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldErrors};
@@ -80,7 +81,7 @@ struct Trail {
 
 /// Steps 1-3, in one read: the lease, the effective assignment, the release.
 fn lookup(
-    conn: &rusqlite::Connection,
+    conn: &dyn Conn,
     vault: &crate::vault::Vault,
     tenant: &str,
     request: &(String, String, Scope),
@@ -106,7 +107,7 @@ fn lookup(
 /// it came from (`user` or `tenant-default`). `release_id` learns the assigned release even
 /// when it is then refused.
 pub fn effective_release(
-    conn: &rusqlite::Connection,
+    conn: &dyn Conn,
     tenant: &str,
     scope: &Scope,
     user: &str,

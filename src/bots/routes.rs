@@ -130,7 +130,7 @@ fn check_bot(doc: &mut Document, _mode: Mode, errors: &mut FieldErrors) {
 /// the notices the before/after difference calls for, enqueued in the same transaction.
 async fn update_bot<F>(state: &AppState, me: &Principal, id: String, change: F) -> ApiResult<Document>
 where
-    F: FnOnce(&rusqlite::Connection, &mut Document) -> ApiResult<()> + Send + 'static,
+    F: FnOnce(&dyn crate::db::Conn, &mut Document) -> ApiResult<()> + Send + 'static,
 {
     let tenant = me.tenant_id.clone();
     let bot = crud::update(state, me, &BOTS, id, move |conn, doc| {

@@ -46,6 +46,12 @@ pub trait Conn {
 
     /// Runs statements separated by `;`, without parameters.
     fn batch(&self, sql: &str) -> Result<(), DbError>;
+
+    /// The SQLite connection underneath, for code not yet on this trait; reach it through
+    /// [`super::sqlite_only`].
+    fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        None
+    }
 }
 
 impl dyn Conn + '_ {
@@ -382,6 +388,10 @@ impl Conn for rusqlite::Connection {
 
     fn batch(&self, sql: &str) -> Result<(), DbError> {
         Ok(self.execute_batch(sql)?)
+    }
+
+    fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        Some(self)
     }
 }
 

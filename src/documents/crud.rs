@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use botmox_contract::envelope::ListMeta;
 use rand::Rng;
-use rusqlite::Connection;
+use crate::db::Conn;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -200,11 +200,13 @@ pub async fn list_with(
     warn_days: i64,
 ) -> ApiResult<Page> {
     let query = ListQuery::parse(&params, spec.codes.list_query, &spec.filters)?;
-    // A page that depends on the clock changes without a write: never kept.
-    let key =
-        (!query.reads_clock()).then(|| pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params));
+    // A page that depends on the clock changes without a write: never kept. Nor any page on
+    // PostgreSQL, which has no commit count to key it on (`Db::commits`).
     let seen = state.db.commits();
-    if let Some(page) = key.as_ref().and_then(|key| state.pages.get(key, seen)) {
+    let key = seen
+        .filter(|_| !query.reads_clock())
+        .map(|seen| (pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params), seen));
+    if let Some(page) = key.as_ref().and_then(|(key, seen)| state.pages.get(key, *seen)) {
         return Ok(page);
     }
     let tenant = me.tenant_id.clone();
@@ -214,6 +216,7 @@ pub async fn list_with(
     let (docs, total) = state
         .db
         .read(move |conn| {
+            let conn = crate::db::sqlite_only(conn)?;
             let fts = match &query.q {
                 Some(q) => terms.index_query(conn, spec.collection, q)?,
                 None => None,
@@ -232,7 +235,7 @@ pub async fn list_with(
         .render(),
     );
     // Kept only if no commit landed while it was read: then it is the database at `seen`.
-    if let Some(key) = key.filter(|_| state.db.commits() == seen) {
+    if let Some((key, seen)) = key.filter(|_| state.db.commits() == seen) {
         state.pages.put(key, seen, answer.clone());
     }
     Ok(answer)
@@ -302,7 +305,7 @@ pub async fn update<F>(
     change: F,
 ) -> ApiResult<Document>
 where
-    F: FnOnce(&Connection, &mut Document) -> ApiResult<()> + Send + 'static,
+    F: FnOnce(&dyn Conn, &mut Document) -> ApiResult<()> + Send + 'static,
 {
     let (tenant, id_for_feed) = (me.tenant_id.clone(), id.clone());
     let me = me.clone();

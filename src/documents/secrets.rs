@@ -7,10 +7,10 @@
 //! (which the start-up step that seals older rows relies on), and a user's password can never
 //! collide with it. Search (`q`) does not see sealed values, by design.
 
-use rusqlite::Connection;
 use serde_json::{Map, Value};
 
 use super::{store, Collection, Document};
+use crate::db::{Conn, DbError};
 use crate::vault::{self, Vault, VaultError};
 
 const MARKER_KEY: &str = "$vault";
@@ -50,7 +50,7 @@ fn leaf<'a>(doc: &'a mut Document, path: &[&str]) -> Option<&'a mut Value> {
 /// Moves every plaintext credential of document `id` into the vault, leaving the marker. A
 /// field that is gone or no longer a string (nor the marker) loses its vault entry.
 pub fn seal(
-    conn: &Connection,
+    conn: &dyn Conn,
     vault: &Vault,
     tenant: &str,
     coll: Collection,
@@ -75,7 +75,7 @@ pub fn seal(
 
 /// Puts the plaintext of every sealed field of document `id` back in place.
 pub fn reveal(
-    conn: &Connection,
+    conn: &dyn Conn,
     vault: &Vault,
     tenant: &str,
     coll: Collection,
@@ -96,7 +96,7 @@ pub fn reveal(
 /// [`reveal`] over a list page of stored JSON text; documents without a sealed field pass as
 /// stored.
 pub fn reveal_page(
-    conn: &Connection,
+    conn: &dyn Conn,
     vault: &Vault,
     tenant: &str,
     coll: Collection,
@@ -137,7 +137,7 @@ pub fn strip(coll: Collection, doc: &mut Document) {
 }
 
 /// Drops the vault entries of a deleted document.
-pub fn forget(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> rusqlite::Result<()> {
+pub fn forget(conn: &dyn Conn, tenant: &str, coll: Collection, id: &str) -> Result<(), DbError> {
     for path in fields(coll) {
         vault::store::delete(conn, tenant, &vault_id(tenant, coll, id, path))?;
     }
@@ -147,7 +147,7 @@ pub fn forget(conn: &Connection, tenant: &str, coll: Collection, id: &str) -> ru
 /// Seals the credentials that rows written before this release still hold in plaintext.
 /// Runs at start once the vault is open; a second run finds nothing. Neither `updated_at`
 /// nor the list order changes: the document's content is the same.
-pub fn seal_stored_plaintext(conn: &Connection, vault: &Vault) -> Result<usize, VaultError> {
+pub fn seal_stored_plaintext(conn: &dyn Conn, vault: &Vault) -> Result<usize, VaultError> {
     let mut sealed = 0;
     for coll in [Collection::Bots, Collection::Proxies] {
         for path in fields(coll) {

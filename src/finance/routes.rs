@@ -191,7 +191,7 @@ async fn daily_stats(
     let range = range(&params)?;
     Ok(ok(state
         .db
-        .read(move |conn| stats::daily(conn, &me.tenant_id, &range).map_err(ApiError::from))
+        .read(move |conn| stats::daily(crate::db::sqlite_only(conn)?, &me.tenant_id, &range).map_err(ApiError::from))
         .await?))
 }
 
@@ -210,7 +210,7 @@ async fn gold_price_history(
     let range = range(&params)?;
     Ok(ok(state
         .db
-        .read(move |conn| stats::gold_prices(conn, &me.tenant_id, &range).map_err(ApiError::from))
+        .read(move |conn| stats::gold_prices(crate::db::sqlite_only(conn)?, &me.tenant_id, &range).map_err(ApiError::from))
         .await?))
 }
 
@@ -230,6 +230,6 @@ async fn breakdown(
     let range = range(&params)?;
     Ok(ok(state
         .db
-        .read(move |conn| stats::breakdown(conn, &me.tenant_id, &range).map_err(ApiError::from))
+        .read(move |conn| stats::breakdown(crate::db::sqlite_only(conn)?, &me.tenant_id, &range).map_err(ApiError::from))
         .await?))
 }

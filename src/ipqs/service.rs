@@ -22,6 +22,7 @@ pub(crate) async fn setup(state: &AppState, tenant: &str) -> ApiResult<Setup> {
     let (tree, stored_key) = state
         .db
         .read(move |conn| {
+            let conn = crate::db::sqlite_only(conn)?;
             let tree = crate::settings::store::load(conn, &tenant)?;
             let key = tree::secret(conn, &vault, &tenant, &["api_keys", "ipqs", "api_key"])?;
             Ok::<_, ApiError>((tree, key))

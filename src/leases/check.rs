@@ -1,7 +1,7 @@
 //! Step 1 of the artifact resolve (`api-ops.md` §6.3): is this lease token good for this VM
 //! and module right now? The checks run in the spec's order; the first failure answers.
 
-use rusqlite::Connection;
+use crate::db::Conn;
 use subtle::ConstantTimeEq;
 
 use super::rules;
@@ -21,7 +21,7 @@ pub struct Denied {
 /// The lease behind `token`, if it is active, unexpired, in `tenant`, and issued for
 /// `vm_uuid` and `module`.
 pub fn lease_for(
-    conn: &Connection,
+    conn: &dyn Conn,
     vault: &Vault,
     tenant: &str,
     token: &str,

@@ -266,6 +266,7 @@ async fn put_settings(
     let tree = state
         .db
         .write(move |tx| {
+            let tx = crate::db::sqlite_only(tx)?;
             let fields: Vec<String> = parts.iter().map(|(path, _)| path.join("/")).collect();
             let tree = tree::update(tx, &vault, &me.tenant_id, |t| {
                 for (path, value) in parts {

@@ -171,7 +171,7 @@ async fn daily_report(state: &AppState, tenant: &str, now: i64) -> ApiResult<usi
             if !store::mark(tx, &tenant, &format!("daily_report:{day}"), now)? {
                 return Ok(0);
             }
-            let notice = report(tx, &tenant, &prefs, &day, now)?;
+            let notice = report(crate::db::sqlite_only(tx)?, &tenant, &prefs, &day, now)?;
             Ok(store::enqueue(tx, &tenant, &[notice], now)?)
         })
         .await
@@ -241,7 +241,7 @@ async fn expiring_resources(state: &AppState, tenant: &str, now: i64) -> ApiResu
             let mut lines = Vec::new();
             let mut items = Vec::new();
             for (coll, threshold, name) in expiring_kinds(&prefs) {
-                let r = crate::resources::store::report(tx, &tenant, coll, threshold, now)?;
+                let r = crate::resources::store::report(crate::db::sqlite_only(tx)?, &tenant, coll, threshold, now)?;
                 let states = r
                     .expired
                     .iter()

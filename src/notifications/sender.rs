@@ -80,7 +80,7 @@ async fn step(state: &AppState) -> ApiResult<Option<Duration>> {
             };
             let prefs = Prefs::load(tx, &row.tenant_id)?;
             let target = match prefs.is_on(row.channel) {
-                true => prefs.target(tx, &vault, &row.tenant_id, row.channel)?,
+                true => prefs.target(crate::db::sqlite_only(tx)?, &vault, &row.tenant_id, row.channel)?,
                 false => None,
             };
             match target {
@@ -147,7 +147,7 @@ pub async fn send_now(state: &AppState, tenant: &str, channel: Channel, notice: 
         .db
         .write(move |tx| {
             let target = Prefs::load(tx, &tenant)?
-                .target(tx, &vault, &tenant, channel)?
+                .target(crate::db::sqlite_only(tx)?, &vault, &tenant, channel)?
                 .ok_or(ErrorCode::NotificationChannelNotConfigured)?;
             let id = store::insert(tx, &tenant, channel, &notice, "sending", now)?;
             let row = Claimed {

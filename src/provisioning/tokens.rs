@@ -6,6 +6,7 @@ use rusqlite::Connection;
 
 use super::store::{self, TokenRow};
 use crate::auth::token;
+use crate::db::Conn;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
 pub const PREFIX: &str = "bmx_p_";
@@ -16,7 +17,7 @@ fn refuse(reason: &'static str) -> ApiError {
 }
 
 /// The token's row if it may act for `vm_uuid` at `now`.
-pub fn check(conn: &Connection, plaintext: &str, vm_uuid: &str, now: i64) -> ApiResult<TokenRow> {
+pub fn check(conn: &dyn Conn, plaintext: &str, vm_uuid: &str, now: i64) -> ApiResult<TokenRow> {
     let row = store::token_by_hash(conn, &token::hash(plaintext.trim()))?
         .ok_or_else(|| refuse("Token not found (it may have been replaced by a newer one)"))?;
     if row.vm_uuid != vm_uuid.trim().to_ascii_lowercase() {

@@ -111,7 +111,7 @@ async fn expiring(
     let threshold = threshold(&state, &me.tenant_id, coll).await?;
     let report = state
         .db
-        .read(move |conn| super::store::report(conn, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
+        .read(move |conn| super::store::report(crate::db::sqlite_only(conn)?, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
         .await?;
     Ok(ok(report))
 }
@@ -136,6 +136,7 @@ async fn summary(State(state): State<AppState>, Authed(me, ..): Authed) -> ApiRe
     let summary = state
         .db
         .read(move |conn| {
+            let conn = crate::db::sqlite_only(conn)?;
             let now = now_ms();
             let count = |coll, states, days| resources::kind_summary(conn, &me.tenant_id, coll, states, days, now);
             Ok::<_, ApiError>(ResourceSummary {

@@ -89,6 +89,7 @@ async fn write_tree(state: &AppState, me: &Principal, path: SettingsPath, value:
     let (tree, path) = state
         .db
         .write(move |tx| {
+            let tx = crate::db::sqlite_only(tx)?;
             let before = super::store::load(tx, &me.tenant_id)?;
             let tree = tree::update(tx, &vault, &me.tenant_id, |t| tree::set(t, &path, value.clone()))?;
             // A `null` can drop a project as a DELETE does; the same rule holds (an error here
@@ -226,6 +227,7 @@ async fn delete_path(
     state
         .db
         .write(move |tx| {
+            let tx = crate::db::sqlite_only(tx)?;
             let current = super::store::load(tx, &me.tenant_id)?;
             if tree::get(&current, &path).is_none() {
                 return Err(ApiError::new(ErrorCode::NotFound).with_message("Nothing is stored at this settings path"));
