@@ -12,7 +12,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{store, token};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirLock};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Dialect, Starting};
 use crate::error::ApiError;
 use crate::ipqs::client::IpqsClient;
 use crate::metrics::Metrics;
@@ -40,16 +40,13 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let lock = data_dir.lock()?;
     let metrics = Arc::new(Metrics::new());
 
-    let (db_path, readers, metrics_for_db) = (data_dir.db_path(), config.db_readers, metrics.clone());
-    let starting = tokio::task::spawn_blocking(move || Db::open(&db_path, readers, Some(metrics_for_db)))
-        .await?
-        .with_context(|| format!("cannot open the database in {}", data_dir.root().display()))?;
+    let starting = open_db(&config, &data_dir, &metrics).await?;
     let db = starting.db();
 
     let vault = open_vault(&config, &data_dir, db).await?;
     let signing_vault = vault.clone();
     let signer = db
-        .write_raw(move |conn| Ok::<_, DbError>(UrlSigner::load_or_create(conn, &signing_vault)))
+        .write(move |conn| Ok::<_, DbError>(UrlSigner::load_or_create(conn, &signing_vault)))
         .await??;
     if demo {
         seed_demo(db, &vault).await?;
@@ -150,15 +147,39 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     })
 }
 
+/// SQLite in the data directory, or the PostgreSQL database of `database_url` (migrated).
+async fn open_db(config: &Config, data_dir: &DataDir, metrics: &Arc<Metrics>) -> anyhow::Result<Starting> {
+    let metrics = Some(metrics.clone());
+    if let Some(url) = &config.database_url {
+        let (url, pool_size) = (url.clone(), config.db_pool_size);
+        let starting = tokio::task::spawn_blocking(move || Db::connect(url.expose(), pool_size, metrics))
+            .await?
+            .with_context(|| {
+                format!(
+                    "cannot use the PostgreSQL database {} (database_url)",
+                    config.database_url.as_ref().map(|u| u.shown()).unwrap_or_default()
+                )
+            })?;
+        return Ok(starting);
+    }
+    let (db_path, readers) = (data_dir.db_path(), config.db_readers);
+    tokio::task::spawn_blocking(move || Db::open(&db_path, readers, metrics))
+        .await?
+        .with_context(|| format!("cannot open the database in {}", data_dir.root().display()))
+}
+
 async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Result<Vault> {
     let env_key = config.vault_key.as_ref().map(|k| k.expose().to_owned());
-    let root = data_dir.root().to_owned();
-    db.write_raw(move |conn| Ok::<_, DbError>(vault::recover_interrupted_rotation(&root, conn)))
-        .await?
-        .context("cannot finish an interrupted vault rotation")?;
+    // Only the offline rotation of a SQLite install can have been interrupted.
+    if db.dialect() == Dialect::Sqlite {
+        let root = data_dir.root().to_owned();
+        db.write_raw(move |conn| Ok::<_, DbError>(vault::recover_interrupted_rotation(&root, conn)))
+            .await?
+            .context("cannot finish an interrupted vault rotation")?;
+    }
     let vault = Vault::load(env_key.as_deref(), config.vault_key_file.as_deref(), data_dir.root())?;
     let checked = vault.clone();
-    db.write_raw(move |conn| Ok::<_, DbError>(checked.check_or_init(conn)))
+    db.write(move |conn| Ok::<_, DbError>(checked.check_or_init(conn)))
         .await??;
     Ok(vault)
 }

@@ -32,6 +32,7 @@ use crate::metrics::Metrics;
 pub mod pg;
 mod snapshot;
 pub mod sql;
+pub mod url;
 
 pub use sql::{Conn, Dialect};
 
@@ -167,11 +168,31 @@ struct Inner {
 
 enum Backend {
     Sqlite(Sqlite),
-    Postgres(PgPool),
+    Postgres(PgClients),
 }
 
 /// The PostgreSQL clients of one server.
 type PgPool = r2d2_postgres::r2d2::Pool<r2d2_postgres::PostgresConnectionManager<postgres::NoTls>>;
+
+struct PgClients(Option<PgPool>);
+
+impl PgClients {
+    fn pool(&self) -> &PgPool {
+        self.0.as_ref().expect("the pool is only taken when dropped")
+    }
+}
+
+/// A synchronous client closes by blocking on its own runtime, which panics on an executor
+/// thread, where the last `Db` may well be dropped: the clients close on a thread of their own.
+impl Drop for PgClients {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::Builder::new()
+                .name("botmox-pg-close".into())
+                .spawn(move || drop(pool));
+        }
+    }
+}
 
 struct Sqlite {
     writer: Mutex<mpsc::Sender<Job>>,
@@ -200,7 +221,7 @@ impl Db {
             .build_unchecked(r2d2_postgres::PostgresConnectionManager::new(config, postgres::NoTls));
         Ok(Starting(Db {
             inner: Arc::new(Inner {
-                backend: Backend::Postgres(pool),
+                backend: Backend::Postgres(PgClients(Some(pool))),
                 metrics,
             }),
         }))
@@ -276,9 +297,9 @@ impl Db {
     {
         let sqlite = match &self.inner.backend {
             Backend::Sqlite(sqlite) => sqlite,
-            Backend::Postgres(pool) => {
+            Backend::Postgres(clients) => {
                 let metrics = self.inner.metrics.clone();
-                return on_pg(pool, move |client| {
+                return on_pg(clients.pool(), move |client| {
                     let started = Instant::now();
                     let result = catch_unwind(AssertUnwindSafe(|| f(&sql::Pg::new(client))))
                         .unwrap_or_else(|_| Err(E::from(DbError::ReadPanicked)));
@@ -312,9 +333,9 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        if let Backend::Postgres(pool) = &self.inner.backend {
+        if let Backend::Postgres(clients) = &self.inner.backend {
             let metrics = self.inner.metrics.clone();
-            return on_pg(pool, move |client| {
+            return on_pg(clients.pool(), move |client| {
                 let started = Instant::now();
                 let result = pg_transaction(client, f);
                 observe(&metrics, "write", started);
@@ -399,7 +420,7 @@ where
 }
 
 /// One write in a transaction of its own: committed on `Ok`, rolled back on `Err` or a panic.
-fn pg_transaction<T, E, F>(client: &mut postgres::Client, f: F) -> Result<T, E>
+pub fn pg_transaction<T, E, F>(client: &mut postgres::Client, f: F) -> Result<T, E>
 where
     F: FnOnce(&dyn Conn) -> Result<T, E>,
     E: From<DbError>,
@@ -676,10 +697,10 @@ fn dangling_references(conn: &Connection) -> Result<(), DbError> {
 }
 
 /// The highest applied migration version, for backups and `botmox version`.
-pub fn schema_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
-    conn.query_row(
+pub fn schema_version(conn: &dyn Conn) -> Result<i64, DbError> {
+    conn.one(
         "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history",
-        [],
+        crate::args![],
         |r| r.get(0),
     )
 }

@@ -1,14 +1,12 @@
 //! `botmox admin create-user`, `reset-password` and `grant-operator`/`revoke-operator`.
 
 use botmox_contract::auth::Role;
-use rusqlite::Connection;
-
-use super::{open_db, password_or_stdin};
+use super::{in_transaction, password_or_stdin};
 use crate::auth::password::hash_password;
 use crate::auth::rules::{normalise_roles, Email, NewPassword, TenantId};
 use crate::auth::store::{self, NewUser, UserRow};
 use crate::config::Config;
-use crate::db::write_tx;
+use crate::db::Conn;
 
 pub fn create_user(
     config: &Config,
@@ -22,8 +20,7 @@ pub fn create_user(
     let password = NewPassword::parse(password_or_stdin(password)?).map_err(|m| anyhow::anyhow!("the password {m}"))?;
     let hash = hash_password(&password.into_inner());
     let roles = normalise_roles(roles);
-    let mut conn = open_db(config)?;
-    let created = write_tx(&mut conn, |tx| {
+    let created = in_transaction(config, |tx| {
         let user = NewUser {
             tenant_id: tenant.as_str(),
             email: email.as_str(),
@@ -59,8 +56,7 @@ pub fn reset_password(
     let tenant = parse_tenant(tenant)?;
     let password = NewPassword::parse(password_or_stdin(password)?).map_err(|m| anyhow::anyhow!("the password {m}"))?;
     let hash = hash_password(&password.into_inner());
-    let mut conn = open_db(config)?;
-    let (user, ended) = write_tx(&mut conn, |tx| {
+    let (user, ended) = in_transaction(config, |tx| {
         let user = the_user(tx, &email, tenant.as_ref())?;
         store::set_password(tx, &user.id, &hash)?;
         let ended = store::delete_sessions_of_user(tx, &user.id, None)?;
@@ -77,8 +73,7 @@ pub fn reset_password(
 pub fn set_operator(config: &Config, email: &str, tenant: Option<&str>, operator: bool) -> anyhow::Result<String> {
     let email = Email::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
     let tenant = parse_tenant(tenant)?;
-    let mut conn = open_db(config)?;
-    let user = write_tx(&mut conn, |tx| {
+    let user = in_transaction(config, |tx| {
         let user = the_user(tx, &email, tenant.as_ref())?;
         store::set_operator(tx, &user.id, operator)?;
         Ok::<_, anyhow::Error>(user)
@@ -99,7 +94,7 @@ fn parse_tenant(tenant: Option<&str>) -> anyhow::Result<Option<TenantId>> {
 
 /// The one user an `--email` (and `--tenant`) names. An address is unique per tenant only, so
 /// when several tenants use it the operator must say which.
-fn the_user(conn: &Connection, email: &Email, tenant: Option<&TenantId>) -> anyhow::Result<UserRow> {
+fn the_user(conn: &dyn Conn, email: &Email, tenant: Option<&TenantId>) -> anyhow::Result<UserRow> {
     let mut users = store::users_by_email(conn, email.as_str())?;
     if let Some(tenant) = tenant {
         users.retain(|u| u.tenant_id == tenant.as_str());
