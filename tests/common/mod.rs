@@ -1,5 +1,6 @@
 //! Black-box test helpers: the real `botmox` binary on a random loopback port over a real
-//! SQLite file in a temporary data directory.
+//! SQLite file in a temporary data directory; with `BOTMOX_TEST_BACKEND=postgres` (and
+//! `BOTMOX_TEST_PG`), over a PostgreSQL database of its own instead (see [`database_url`]).
 #![allow(dead_code)] // each test crate uses its own subset
 
 pub mod agent;
@@ -33,11 +34,72 @@ where
 }
 
 /// A `botmox` command on a data directory, with no `BOTMOX_*` variables leaking in from the
-/// environment that runs the tests.
+/// environment that runs the tests; with the data directory's PostgreSQL database when a
+/// server started there has one.
 pub fn botmox(data_dir: &Path) -> Command {
     let mut cmd = botmox_testkit::process::command(BIN);
     cmd.arg("--data-dir").arg(data_dir);
+    if let Some(url) = database_url(data_dir, false) {
+        cmd.arg("--database-url").arg(url);
+    }
     cmd
+}
+
+/// The test databases of this test binary, each with the data directory it belongs to.
+static DATABASES: Mutex<Vec<(PathBuf, Arc<botmox_testkit::pg::TestDatabase>)>> = Mutex::new(Vec::new());
+
+/// Whether servers keep their data in PostgreSQL: `BOTMOX_TEST_BACKEND=postgres` and a
+/// cluster in `BOTMOX_TEST_PG`.
+pub fn on_postgres() -> bool {
+    std::env::var("BOTMOX_TEST_BACKEND").is_ok_and(|b| b == "postgres") && std::env::var(botmox_testkit::pg::ENV).is_ok()
+}
+
+/// The PostgreSQL database of `data_dir`: the one a server there already has, else (`create`,
+/// on PostgreSQL) a fresh one, kept until the data directory is gone, so a restart and the CLI
+/// find the same data. `None` on SQLite.
+pub fn database_url(data_dir: &Path, create: bool) -> Option<String> {
+    let mut databases = DATABASES.lock().unwrap();
+    let (gone, kept): (Vec<_>, Vec<_>) = databases.drain(..).partition(|(dir, _)| !dir.exists());
+    *databases = kept;
+    drop_databases(gone);
+    if let Some((_, database)) = databases.iter().find(|(dir, _)| dir == data_dir) {
+        return Some(database.url().to_owned());
+    }
+    drop(databases);
+    if !(create && on_postgres()) {
+        return None;
+    }
+    new_database(data_dir)
+}
+
+/// A fresh PostgreSQL database for the servers and commands on `data_dir`, whichever backend
+/// the run selects; `None` (with a note) without `BOTMOX_TEST_PG`.
+pub fn new_database(data_dir: &Path) -> Option<String> {
+    // The test's thread bears its name.
+    let name = std::thread::current().name().unwrap_or("test").to_owned();
+    // The synchronous client cannot run on a test's runtime thread.
+    let database = std::thread::spawn(move || botmox_testkit::pg::TestDatabase::create(&name))
+        .join()
+        .expect("creating a test database")?;
+    let url = database.url().to_owned();
+    DATABASES.lock().unwrap().push((data_dir.to_owned(), Arc::new(database)));
+    Some(url)
+}
+
+/// Drops the database of `data_dir` now (a test that keeps its own data directory).
+pub fn forget_database(data_dir: &Path) {
+    let mut databases = DATABASES.lock().unwrap();
+    let (gone, kept): (Vec<_>, Vec<_>) = databases.drain(..).partition(|(dir, _)| dir == data_dir);
+    *databases = kept;
+    drop(databases);
+    drop_databases(gone);
+}
+
+/// Drops test databases off the test's runtime thread.
+fn drop_databases(databases: Vec<(PathBuf, Arc<botmox_testkit::pg::TestDatabase>)>) {
+    if !databases.is_empty() {
+        let _ = std::thread::spawn(move || drop(databases)).join();
+    }
 }
 
 /// Runs a CLI command to completion; returns (success, stdout, stderr).
@@ -76,7 +138,7 @@ impl TestServer {
         let mut server = Self::start_in(tmp.path(), args, &[])
             .await
             .unwrap_or_else(|log| panic!("server did not start:\n{log}"));
-        server._tmp = Some(tmp);
+        server.own(tmp);
         server
     }
 
@@ -99,6 +161,9 @@ impl TestServer {
         } else {
             &["--gateway-listen", "127.0.0.1:0"]
         };
+        if !args.contains(&"--database-url") {
+            database_url(data_dir, true);
+        }
         let mut child = botmox(data_dir)
             .args(["serve", "--log-format", "text", "--log", "info"])
             .args(listen)
@@ -144,6 +209,11 @@ impl TestServer {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Hands the server its data directory: both go when the server does.
+    pub fn own(&mut self, data_dir: tempfile::TempDir) {
+        self._tmp = Some(data_dir);
     }
 
     /// The one-time setup URL the server printed.
@@ -210,6 +280,10 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The data directory this server owns goes with it, and so does its database.
+        if self._tmp.is_some() {
+            forget_database(&self.data_dir);
+        }
     }
 }
 
