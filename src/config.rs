@@ -657,6 +657,29 @@ mod tests {
     }
 
     #[test]
+    fn database_url_takes_postgres_only_and_never_shows_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolve = |url: &str| {
+            let flags = Settings {
+                database_url: Some(url.into()),
+                ..Settings::default()
+            };
+            Config::resolve(Some(dir.path().to_owned()), flags)
+        };
+        let err = resolve("mysql://bm:hunter2@db/botmox").unwrap_err().to_string();
+        assert!(err.contains("database_url") && err.contains("postgres://"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let config = resolve("postgres://bm:hunter2@db:5432/botmox").unwrap();
+        assert_eq!(config.data_backend(), "postgres");
+        let printed = config.to_toml();
+        assert!(printed.contains("data_backend = \"postgres\""), "{printed}");
+        assert!(printed.contains("postgres://bm:***@db:5432/botmox"), "{printed}");
+        assert!(!printed.contains("hunter2") && !format!("{config:?}").contains("hunter2"));
+        let sqlite = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap();
+        assert_eq!(sqlite.data_backend(), "sqlite");
+    }
+
+    #[test]
     fn the_vault_key_is_redacted_when_printed() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap();
