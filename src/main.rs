@@ -40,8 +40,9 @@ fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate if config.database_url.is_some() => {
-            let url = config.database_url.as_ref().map(|u| u.expose()).unwrap_or_default();
-            let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+            let url = config.database_url.as_ref().expect("just matched");
+            let mut client = postgres::Client::connect(url.expose(), postgres::NoTls)
+                .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.shown()))?;
             db::pg::migrate(&mut client)?;
             let version = db::schema_version(&db::sql::Pg::new(&mut client))?;
             print(format!("PostgreSQL database at schema version {version}"));

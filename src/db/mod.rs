@@ -5,9 +5,10 @@
 //! a write in a transaction of its own there (commit on `Ok`, roll back on `Err` or a panic),
 //! and the server's own concurrency does the rest. Everything below is SQLite's.
 //!
-//! SQLite: one writer, a small pool of readers, migrations at open. No call runs on an executor thread: reads run on reader threads, one per read-only
-//! connection, writes on one writer thread that owns the only read-write connection. The writer commits in groups:
-//! it takes every write waiting at that moment (up to [`MAX_GROUP`]) into one
+//! SQLite: one writer, a small pool of readers, migrations at open. No call runs on an
+//! executor thread: reads run on reader threads, one per read-only connection, writes on one
+//! writer thread that owns the only read-write connection. The writer commits in groups: it
+//! takes every write waiting at that moment (up to [`MAX_GROUP`]) into one
 //! `BEGIN IMMEDIATE` transaction, each write inside its own savepoint, so one failing write
 //! rolls back alone, and one commit makes the whole group durable. A write is acknowledged
 //! only after the commit that holds it, and every connection runs with `synchronous = FULL`,
@@ -913,6 +914,65 @@ mod tests {
             .await;
         assert_eq!(n.unwrap(), 1);
         assert_eq!(db.commits(), before + 2, "reads are not commits");
+    }
+
+    #[test]
+    fn on_postgres_a_write_commits_on_ok_and_rolls_back_on_err_or_panic() {
+        let Some(database) = botmox_testkit::pg::TestDatabase::create("db_pg_writes") else {
+            return;
+        };
+        // Connecting blocks on the client's own runtime: before entering the test's.
+        let starting = Db::connect(database.url(), 4, None).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let db = starting.durable().await.unwrap();
+            assert_eq!((db.dialect(), db.commits()), (Dialect::Postgres, None));
+            db.checkpoint().await.unwrap();
+            let raw = db.write_raw(|_| Ok::<_, DbError>(())).await;
+            assert!(matches!(raw, Err(DbError::NotOnPostgres)), "{raw:?}");
+            let escaped = db.read(|c| sqlite_only(c).map(drop)).await;
+            assert!(matches!(escaped, Err(DbError::NotOnPostgres)), "{escaped:?}");
+            db.write(|c| c.batch("CREATE TABLE t (n BIGINT)")).await.unwrap();
+            let writes: Vec<_> = (0..20)
+                .map(|n: i64| {
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        db.write(move |c| {
+                            c.execute("INSERT INTO t (n) VALUES (?1)", crate::args![n])?;
+                            if n == 7 {
+                                panic!("a bug in one write");
+                            }
+                            if n % 5 == 0 {
+                                return Err(DbError::WriterGone);
+                            }
+                            Ok(n)
+                        })
+                        .await
+                    })
+                })
+                .collect();
+            let mut acknowledged = Vec::new();
+            for w in writes {
+                if let Ok(n) = w.await.unwrap() {
+                    acknowledged.push(n);
+                }
+            }
+            assert_eq!(acknowledged.len(), 20 - 4 - 1);
+            let stored = db
+                .read(|c| c.all("SELECT n FROM t ORDER BY n", crate::args![], |r| r.get::<i64>(0)))
+                .await
+                .unwrap();
+            acknowledged.sort();
+            assert_eq!(stored, acknowledged, "exactly the acknowledged writes are stored");
+            let panicked = db.read(|_| -> Result<i64, DbError> { panic!("a bug in one read") }).await;
+            assert!(matches!(panicked, Err(DbError::ReadPanicked)), "{panicked:?}");
+            let version = db.read(|c| schema_version(c)).await.unwrap();
+            assert!(version >= 22, "the migrations ran: {version}");
+        });
     }
 
     #[test]

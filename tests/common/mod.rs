@@ -34,12 +34,15 @@ where
 }
 
 /// A `botmox` command on a data directory, with no `BOTMOX_*` variables leaking in from the
-/// environment that runs the tests; with the data directory's PostgreSQL database when a
-/// server started there has one.
+/// environment that runs the tests; on PostgreSQL with the data directory's database.
 pub fn botmox(data_dir: &Path) -> Command {
+    botmox_on(data_dir, true)
+}
+
+fn botmox_on(data_dir: &Path, with_database: bool) -> Command {
     let mut cmd = botmox_testkit::process::command(BIN);
     cmd.arg("--data-dir").arg(data_dir);
-    if let Some(url) = database_url(data_dir, false) {
+    if let Some(url) = with_database.then(|| database_url(data_dir)).flatten() {
         cmd.arg("--database-url").arg(url);
     }
     cmd
@@ -54,19 +57,17 @@ pub fn on_postgres() -> bool {
     std::env::var("BOTMOX_TEST_BACKEND").is_ok_and(|b| b == "postgres") && std::env::var(botmox_testkit::pg::ENV).is_ok()
 }
 
-/// The PostgreSQL database of `data_dir`: the one a server there already has, else (`create`,
-/// on PostgreSQL) a fresh one, kept until the data directory is gone, so a restart and the CLI
-/// find the same data. `None` on SQLite.
-pub fn database_url(data_dir: &Path, create: bool) -> Option<String> {
-    let mut databases = DATABASES.lock().unwrap();
-    let (gone, kept): (Vec<_>, Vec<_>) = databases.drain(..).partition(|(dir, _)| !dir.exists());
-    *databases = kept;
-    drop_databases(gone);
+/// The PostgreSQL database of `data_dir`: the one a server or command there already has, else
+/// (on PostgreSQL) a fresh one, kept until the data directory is gone, so a restart and the
+/// CLI find the same data. `None` on SQLite.
+pub fn database_url(data_dir: &Path) -> Option<String> {
+    forget_databases(|dir| !dir.exists());
+    let databases = DATABASES.lock().unwrap();
     if let Some((_, database)) = databases.iter().find(|(dir, _)| dir == data_dir) {
         return Some(database.url().to_owned());
     }
     drop(databases);
-    if !(create && on_postgres()) {
+    if !on_postgres() {
         return None;
     }
     new_database(data_dir)
@@ -82,23 +83,25 @@ pub fn new_database(data_dir: &Path) -> Option<String> {
         .join()
         .expect("creating a test database")?;
     let url = database.url().to_owned();
+    // Created now, so that the directory is there while its database is kept.
+    std::fs::create_dir_all(data_dir).expect("creating the data directory");
     DATABASES.lock().unwrap().push((data_dir.to_owned(), Arc::new(database)));
     Some(url)
 }
 
 /// Drops the database of `data_dir` now (a test that keeps its own data directory).
 pub fn forget_database(data_dir: &Path) {
-    let mut databases = DATABASES.lock().unwrap();
-    let (gone, kept): (Vec<_>, Vec<_>) = databases.drain(..).partition(|(dir, _)| dir == data_dir);
-    *databases = kept;
-    drop(databases);
-    drop_databases(gone);
+    forget_databases(|dir| dir == data_dir);
 }
 
-/// Drops test databases off the test's runtime thread.
-fn drop_databases(databases: Vec<(PathBuf, Arc<botmox_testkit::pg::TestDatabase>)>) {
-    if !databases.is_empty() {
-        let _ = std::thread::spawn(move || drop(databases)).join();
+/// Drops the databases of the data directories `gone` picks, off the test's runtime thread.
+fn forget_databases(gone: impl Fn(&Path) -> bool) {
+    let mut databases = DATABASES.lock().unwrap();
+    let (gone, kept): (Vec<_>, Vec<_>) = databases.drain(..).partition(|(dir, _)| gone(dir));
+    *databases = kept;
+    drop(databases);
+    if !gone.is_empty() {
+        let _ = std::thread::spawn(move || drop(gone)).join();
     }
 }
 
@@ -161,10 +164,7 @@ impl TestServer {
         } else {
             &["--gateway-listen", "127.0.0.1:0"]
         };
-        if !args.contains(&"--database-url") {
-            database_url(data_dir, true);
-        }
-        let mut child = botmox(data_dir)
+        let mut child = botmox_on(data_dir, !args.contains(&"--database-url"))
             .args(["serve", "--log-format", "text", "--log", "info"])
             .args(listen)
             .args(gateway_listen)
