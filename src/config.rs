@@ -452,7 +452,8 @@ impl Config {
         }
         self.bucket().map_err(ConfigError::Invalid)?;
         if let Some(url) = &self.database_url {
-            crate::db::url::check_pg_url(url.expose()).map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
+            crate::db::url::check_pg_url(url.expose())
+                .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
         }
         if self.vault_key.is_some() && self.vault_key_file.is_some() {
             return Err(ConfigError::Invalid(format!(

@@ -228,7 +228,9 @@ async fn seal_document_credentials(db: &Db, vault: &Vault) -> anyhow::Result<()>
 
 async fn seed_demo(db: &Db, vault: &Vault) -> anyhow::Result<()> {
     let vault = vault.clone();
-    let seeded = db.write(move |tx| crate::demo::seed(crate::db::sqlite_only(tx)?, &vault)).await?;
+    let seeded = db
+        .write(move |tx| crate::demo::seed(crate::db::sqlite_only(tx)?, &vault))
+        .await?;
     if let crate::demo::Seeded::Created { documents } = seeded {
         tracing::info!(documents, "demo tenant filled with sample data");
     }

@@ -42,7 +42,12 @@ async fn users_bots_secrets_settings_and_audit_work_on_postgres() {
     let got = server.call_ok("GET", "/api/v1/bots/b1", &op, None).await;
     assert_eq!(got["data"]["account"]["password"], "hunter2");
     let (status, taken) = server
-        .call("POST", "/api/v1/bots", &op, Some(json!({ "id": "b1", "name": "again" })))
+        .call(
+            "POST",
+            "/api/v1/bots",
+            &op,
+            Some(json!({ "id": "b1", "name": "again" })),
+        )
         .await;
     assert_eq!(status, 409, "{taken}");
     let patched = server
@@ -181,13 +186,22 @@ fn backup_on_postgres_names_the_tools_to_use_instead() {
         &[],
     );
     assert!(!ok);
-    assert!(err.contains("pg_dump") && err.contains("PITR") && err.contains("versioning"), "{err}");
+    assert!(
+        err.contains("pg_dump") && err.contains("PITR") && err.contains("versioning"),
+        "{err}"
+    );
     assert!(!err.contains("pa55word"), "{err}");
     let (ok, out, err) = run_cli(tmp.path(), &["--database-url", url, "config"], &[]);
     assert!(ok, "{err}");
     assert!(out.contains("data_backend = \"postgres\""), "{out}");
-    assert!(out.contains("bm:***@127.0.0.1:1/botmox") && !out.contains("pa55word"), "{out}");
+    assert!(
+        out.contains("bm:***@127.0.0.1:1/botmox") && !out.contains("pa55word"),
+        "{out}"
+    );
     let (ok, _, err) = run_cli(tmp.path(), &["--database-url", "mysql://u:pw@h/db", "config"], &[]);
-    assert!(!ok && err.contains("database_url") && err.contains("postgres://"), "{err}");
+    assert!(
+        !ok && err.contains("database_url") && err.contains("postgres://"),
+        "{err}"
+    );
     assert!(!err.contains(":pw@"), "{err}");
 }

@@ -392,9 +392,7 @@ impl Db {
         let Backend::Sqlite(sqlite) = &self.inner.backend else {
             return Err(E::from(DbError::NotOnPostgres));
         };
-        lock(&sqlite.writer)
-            .send(job)
-            .map_err(|_| E::from(DbError::WriterGone))
+        lock(&sqlite.writer).send(job).map_err(|_| E::from(DbError::WriterGone))
     }
 }
 
@@ -427,7 +425,8 @@ where
     E: From<DbError>,
 {
     client.batch_execute("BEGIN").map_err(|e| E::from(e.into()))?;
-    let result = catch_unwind(AssertUnwindSafe(|| f(&sql::Pg::new(client)))).unwrap_or_else(|_| Err(E::from(DbError::Panicked)));
+    let result =
+        catch_unwind(AssertUnwindSafe(|| f(&sql::Pg::new(client)))).unwrap_or_else(|_| Err(E::from(DbError::Panicked)));
     match result {
         Ok(value) => match client.batch_execute("COMMIT") {
             Ok(()) => Ok(value),
@@ -851,7 +850,7 @@ mod tests {
                 let db = db.clone();
                 tokio::spawn(async move {
                     db.write(move |c| {
-                        c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                        c.execute("INSERT INTO t (n) VALUES (?1)", crate::args![n])?;
                         if n == 7 {
                             panic!("a bug in one write");
                         }
@@ -872,12 +871,7 @@ mod tests {
         }
         assert_eq!(acknowledged.len(), 60 - 6 - 1);
         let stored: Vec<i64> = db
-            .read(|c| {
-                c.prepare("SELECT n FROM t ORDER BY n")?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()
-                    .map_err(DbError::from)
-            })
+            .read(|c| c.all("SELECT n FROM t ORDER BY n", crate::args![], |r| r.get(0)))
             .await
             .unwrap();
         acknowledged.sort();
@@ -892,28 +886,25 @@ mod tests {
             .durable()
             .await
             .unwrap();
-        let before = db.commits();
+        let before = db.commits().expect("SQLite counts its commits");
         db.write_raw(|c| c.execute_batch("CREATE TABLE t (n INTEGER)"))
             .await
             .unwrap();
-        db.write(|c| c.execute("INSERT INTO t (n) VALUES (1)", []).map_err(DbError::from))
+        db.write(|c| c.execute("INSERT INTO t (n) VALUES (1)", crate::args![]))
             .await
             .unwrap();
         // Each job moved the count before its caller heard back.
-        assert_eq!(db.commits(), before + 2);
+        assert_eq!(db.commits(), Some(before + 2));
         let panicked = db
             .read(|_| -> Result<i64, DbError> { panic!("a bug in one read") })
             .await;
         assert!(matches!(panicked, Err(DbError::ReadPanicked)), "{panicked:?}");
         // The one reader lives on.
         let n = db
-            .read(|c| {
-                c.query_row("SELECT n FROM t", [], |r| r.get::<_, i64>(0))
-                    .map_err(DbError::from)
-            })
+            .read(|c| c.one("SELECT n FROM t", crate::args![], |r| r.get::<i64>(0)))
             .await;
         assert_eq!(n.unwrap(), 1);
-        assert_eq!(db.commits(), before + 2, "reads are not commits");
+        assert_eq!(db.commits(), Some(before + 2), "reads are not commits");
     }
 
     #[test]
@@ -968,7 +959,9 @@ mod tests {
                 .unwrap();
             acknowledged.sort();
             assert_eq!(stored, acknowledged, "exactly the acknowledged writes are stored");
-            let panicked = db.read(|_| -> Result<i64, DbError> { panic!("a bug in one read") }).await;
+            let panicked = db
+                .read(|_| -> Result<i64, DbError> { panic!("a bug in one read") })
+                .await;
             assert!(matches!(panicked, Err(DbError::ReadPanicked)), "{panicked:?}");
             let version = db.read(|c| schema_version(c)).await.unwrap();
             assert!(version >= 22, "the migrations ran: {version}");

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use crate::db::Conn;
 use botmox_contract::envelope::ListMeta;
 use rand::Rng;
-use crate::db::Conn;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -203,9 +203,12 @@ pub async fn list_with(
     // A page that depends on the clock changes without a write: never kept. Nor any page on
     // PostgreSQL, which has no commit count to key it on (`Db::commits`).
     let seen = state.db.commits();
-    let key = seen
-        .filter(|_| !query.reads_clock())
-        .map(|seen| (pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params), seen));
+    let key = seen.filter(|_| !query.reads_clock()).map(|seen| {
+        (
+            pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params),
+            seen,
+        )
+    });
     if let Some(page) = key.as_ref().and_then(|(key, seen)| state.pages.get(key, *seen)) {
         return Ok(page);
     }

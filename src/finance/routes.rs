@@ -210,7 +210,9 @@ async fn gold_price_history(
     let range = range(&params)?;
     Ok(ok(state
         .db
-        .read(move |conn| stats::gold_prices(crate::db::sqlite_only(conn)?, &me.tenant_id, &range).map_err(ApiError::from))
+        .read(move |conn| {
+            stats::gold_prices(crate::db::sqlite_only(conn)?, &me.tenant_id, &range).map_err(ApiError::from)
+        })
         .await?))
 }
 
@@ -230,6 +232,8 @@ async fn breakdown(
     let range = range(&params)?;
     Ok(ok(state
         .db
-        .read(move |conn| stats::breakdown(crate::db::sqlite_only(conn)?, &me.tenant_id, &range).map_err(ApiError::from))
+        .read(move |conn| {
+            stats::breakdown(crate::db::sqlite_only(conn)?, &me.tenant_id, &range).map_err(ApiError::from)
+        })
         .await?))
 }

@@ -42,8 +42,12 @@ where
         let mut conn = open_db(config)?;
         return Ok(db::write_tx(&mut conn, |tx| f(tx))?);
     };
-    let mut client = postgres::Client::connect(url.expose(), postgres::NoTls)
-        .with_context(|| format!("cannot connect to the PostgreSQL database {} (database_url)", url.shown()))?;
+    let mut client = postgres::Client::connect(url.expose(), postgres::NoTls).with_context(|| {
+        format!(
+            "cannot connect to the PostgreSQL database {} (database_url)",
+            url.shown()
+        )
+    })?;
     db::pg::migrate(&mut client)?;
     Ok(db::pg_transaction(&mut client, f)?)
 }

@@ -1,12 +1,12 @@
 //! `botmox admin create-user`, `reset-password` and `grant-operator`/`revoke-operator`.
 
-use botmox_contract::auth::Role;
 use super::{in_transaction, password_or_stdin};
 use crate::auth::password::hash_password;
 use crate::auth::rules::{normalise_roles, Email, NewPassword, TenantId};
 use crate::auth::store::{self, NewUser, UserRow};
 use crate::config::Config;
 use crate::db::Conn;
+use botmox_contract::auth::Role;
 
 pub fn create_user(
     config: &Config,

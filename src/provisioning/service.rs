@@ -194,7 +194,14 @@ pub(super) async fn validate(state: &AppState, base: &str, token: String, vm_uui
     let tenant = row.tenant_id.clone();
     state
         .db
-        .read(move |conn| tokens::require_subscription(crate::db::sqlite_only(conn)?, &tenant, now_ms(), warn_days.saturating_mul(86_400_000)))
+        .read(move |conn| {
+            tokens::require_subscription(
+                crate::db::sqlite_only(conn)?,
+                &tenant,
+                now_ms(),
+                warn_days.saturating_mul(86_400_000),
+            )
+        })
         .await?;
     let bootstrap_url = setup_link(state, base, &row, BOOTSTRAP_MODULE).await;
     let app_url = setup_link(state, base, &row, APP_MODULE).await;

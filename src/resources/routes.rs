@@ -111,7 +111,10 @@ async fn expiring(
     let threshold = threshold(&state, &me.tenant_id, coll).await?;
     let report = state
         .db
-        .read(move |conn| super::store::report(crate::db::sqlite_only(conn)?, &me.tenant_id, coll, threshold, now_ms()).map_err(ApiError::from))
+        .read(move |conn| {
+            super::store::report(crate::db::sqlite_only(conn)?, &me.tenant_id, coll, threshold, now_ms())
+                .map_err(ApiError::from)
+        })
         .await?;
     Ok(ok(report))
 }

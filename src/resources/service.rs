@@ -30,5 +30,8 @@ pub(crate) async fn update_proxy<F>(state: &AppState, by: &Principal, id: String
 where
     F: FnOnce(&Connection, &mut Document) -> ApiResult<()> + Send + 'static,
 {
-    crud::update(state, by, &PROXIES, id, move |conn, doc| change(crate::db::sqlite_only(conn)?, doc)).await
+    crud::update(state, by, &PROXIES, id, move |conn, doc| {
+        change(crate::db::sqlite_only(conn)?, doc)
+    })
+    .await
 }

@@ -54,7 +54,8 @@ static DATABASES: Mutex<Vec<(PathBuf, Arc<botmox_testkit::pg::TestDatabase>)>> =
 /// Whether servers keep their data in PostgreSQL: `BOTMOX_TEST_BACKEND=postgres` and a
 /// cluster in `BOTMOX_TEST_PG`.
 pub fn on_postgres() -> bool {
-    std::env::var("BOTMOX_TEST_BACKEND").is_ok_and(|b| b == "postgres") && std::env::var(botmox_testkit::pg::ENV).is_ok()
+    std::env::var("BOTMOX_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+        && std::env::var(botmox_testkit::pg::ENV).is_ok()
 }
 
 /// The PostgreSQL database of `data_dir`: the one a server or command there already has, else
@@ -85,7 +86,10 @@ pub fn new_database(data_dir: &Path) -> Option<String> {
     let url = database.url().to_owned();
     // Created now, so that the directory is there while its database is kept.
     std::fs::create_dir_all(data_dir).expect("creating the data directory");
-    DATABASES.lock().unwrap().push((data_dir.to_owned(), Arc::new(database)));
+    DATABASES
+        .lock()
+        .unwrap()
+        .push((data_dir.to_owned(), Arc::new(database)));
     Some(url)
 }
 
