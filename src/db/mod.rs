@@ -57,7 +57,7 @@ pub enum DbError {
     #[error("no PostgreSQL connection: {0}")]
     Pool(#[from] r2d2_postgres::r2d2::Error),
     /// A store not yet on the seam was reached on PostgreSQL (see [`sqlite_only`]).
-    #[error("this is not available on PostgreSQL yet")]
+    #[error("this part of Bot-Mox is not available on PostgreSQL yet: it works without database_url (SQLite)")]
     NotOnPostgres,
     #[error("the query returned no rows")]
     NoRows,

@@ -111,7 +111,7 @@ fn forget_databases(gone: impl Fn(&Path) -> bool) {
 
 /// Runs a CLI command to completion; returns (success, stdout, stderr).
 pub fn run_cli(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
-    let out = botmox(data_dir)
+    let out = botmox_on(data_dir, !args.contains(&"--database-url"))
         .args(args)
         .envs(envs.iter().copied())
         .output()
