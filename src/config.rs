@@ -44,9 +44,16 @@ pub struct Settings {
     /// Largest accepted request body, in bytes.
     #[arg(long, global = true, env = "BOTMOX_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
-    /// Read-only database connections.
+    /// Read-only database connections (SQLite).
     #[arg(long, global = true, env = "BOTMOX_DB_READERS", value_name = "N")]
     pub db_readers: Option<usize>,
+    /// Keep the data in this PostgreSQL database (15 or later), `postgres://user:password@host:port/db`,
+    /// instead of SQLite in the data directory.
+    #[arg(long, global = true, env = "BOTMOX_DATABASE_URL", value_name = "POSTGRES_URL")]
+    pub database_url: Option<String>,
+    /// Most PostgreSQL connections this server opens at once (with database_url).
+    #[arg(long, global = true, env = "BOTMOX_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<u32>,
     /// Failed sign-ins allowed per account within the lockout window.
     #[arg(long, global = true, env = "BOTMOX_LOGIN_MAX_FAILURES_PER_ACCOUNT", value_name = "N")]
     pub login_max_failures_per_account: Option<u32>,
@@ -155,6 +162,9 @@ pub struct Config {
     pub session_ttl_hours: u64,
     pub max_body_bytes: usize,
     pub db_readers: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<DatabaseUrl>,
+    pub db_pool_size: u32,
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_window_secs: u64,
@@ -206,6 +216,33 @@ impl Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("<redacted>")
+    }
+}
+
+/// `database_url`, which may hold a password: printed and logged only with it masked.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its password masked.
+    pub fn shown(&self) -> String {
+        crate::db::url::redact(&self.0)
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.shown())
     }
 }
 
@@ -293,6 +330,8 @@ impl Config {
             session_ttl_hours: s.session_ttl_hours.unwrap_or(7 * 24),
             max_body_bytes: s.max_body_bytes.unwrap_or(1024 * 1024),
             db_readers: s.db_readers.unwrap_or(4),
+            database_url: s.database_url.filter(|u| !u.trim().is_empty()).map(DatabaseUrl),
+            db_pool_size: s.db_pool_size.unwrap_or(16),
             login_max_failures_per_account: s.login_max_failures_per_account.unwrap_or(5),
             login_max_failures_per_ip: s.login_max_failures_per_ip.unwrap_or(20),
             login_window_secs: s.login_window_secs.unwrap_or(15 * 60),
@@ -340,6 +379,7 @@ impl Config {
             ("session_ttl_hours", self.session_ttl_hours),
             ("max_body_bytes", self.max_body_bytes as u64),
             ("db_readers", self.db_readers as u64),
+            ("db_pool_size", self.db_pool_size.into()),
             (
                 "login_max_failures_per_account",
                 self.login_max_failures_per_account.into(),
@@ -411,6 +451,10 @@ impl Config {
             }
         }
         self.bucket().map_err(ConfigError::Invalid)?;
+        if let Some(url) = &self.database_url {
+            crate::db::url::check_pg_url(url.expose())
+                .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
+        }
         if self.vault_key.is_some() && self.vault_key_file.is_some() {
             return Err(ConfigError::Invalid(format!(
                 "both {KEY_ENV} and vault_key_file are set: give the vault key one way only"
@@ -438,6 +482,14 @@ impl Config {
         .map(Some)
     }
 
+    /// Where the data is kept: `sqlite` (the data directory) or `postgres` (`database_url`).
+    pub fn data_backend(&self) -> &'static str {
+        match self.database_url {
+            Some(_) => "postgres",
+            None => "sqlite",
+        }
+    }
+
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_hours * 3600)
     }
@@ -457,8 +509,11 @@ impl Config {
         let bucket = self.bucket().ok().flatten();
         let vault_key = KeySource::choose(self.vault_key.is_some(), self.vault_key_file.as_deref(), &self.data_dir);
         let backends = Backends {
-            data_backend: "sqlite",
-            database: dir.db_path(),
+            data_backend: self.data_backend(),
+            database: match &self.database_url {
+                Some(url) => url.shown(),
+                None => dir.db_path().display().to_string(),
+            },
             object_store: if bucket.is_some() { "s3" } else { "local" },
             objects_path: bucket.is_none().then(|| dir.objects_path()),
             object_store_location: bucket.as_ref().map(Bucket::location),
@@ -480,7 +535,7 @@ struct BackendsTable {
 #[derive(Serialize)]
 struct Backends {
     data_backend: &'static str,
-    database: PathBuf,
+    database: String,
     object_store: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     objects_path: Option<PathBuf>,
@@ -506,6 +561,8 @@ impl Settings {
             session_ttl_hours: self.session_ttl_hours.or(lower.session_ttl_hours),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             db_readers: self.db_readers.or(lower.db_readers),
+            database_url: self.database_url.or(lower.database_url),
+            db_pool_size: self.db_pool_size.or(lower.db_pool_size),
             login_max_failures_per_account: self
                 .login_max_failures_per_account
                 .or(lower.login_max_failures_per_account),
@@ -598,6 +655,29 @@ mod tests {
         let config = resolve("https://bm.example", "https://gw.bm.example/").unwrap();
         assert_eq!(config.gateway_public_url.as_deref(), Some("https://gw.bm.example"));
         assert_eq!(config.gateway_listen.port(), 8081);
+    }
+
+    #[test]
+    fn database_url_takes_postgres_only_and_never_shows_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolve = |url: &str| {
+            let flags = Settings {
+                database_url: Some(url.into()),
+                ..Settings::default()
+            };
+            Config::resolve(Some(dir.path().to_owned()), flags)
+        };
+        let err = resolve("mysql://bm:hunter2@db/botmox").unwrap_err().to_string();
+        assert!(err.contains("database_url") && err.contains("postgres://"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let config = resolve("postgres://bm:hunter2@db:5432/botmox").unwrap();
+        assert_eq!(config.data_backend(), "postgres");
+        let printed = config.to_toml();
+        assert!(printed.contains("data_backend = \"postgres\""), "{printed}");
+        assert!(printed.contains("postgres://bm:***@db:5432/botmox"), "{printed}");
+        assert!(!printed.contains("hunter2") && !format!("{config:?}").contains("hunter2"));
+        let sqlite = Config::resolve(Some(dir.path().to_owned()), Settings::default()).unwrap();
+        assert_eq!(sqlite.data_backend(), "sqlite");
     }
 
     #[test]

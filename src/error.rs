@@ -70,6 +70,7 @@ error_codes! {
     TooManyRequests => (TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", "Too many attempts: wait and try again"),
     Internal => (INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error"),
     StorageFull => (INSUFFICIENT_STORAGE, "STORAGE_FULL", "The server's disk is full, so nothing was saved: free space on the volume holding the data directory (or grow it), then try again"),
+    NotOnPostgres => (NOT_IMPLEMENTED, "NOT_ON_POSTGRES", "This part of Bot-Mox is not available on PostgreSQL yet: it works on a server without database_url (SQLite)"),
     BotsInvalidListQuery => (BAD_REQUEST, "BOTS_INVALID_LIST_QUERY", "The list query is not valid"),
     BotsInvalidMutationBody => (BAD_REQUEST, "BOTS_INVALID_MUTATION_BODY", "The bot body is not valid"),
     BotsInvalidId => (BAD_REQUEST, "BOTS_INVALID_ID", "The bot id is not valid"),
@@ -291,6 +292,9 @@ impl From<rusqlite::Error> for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(err: crate::db::DbError) -> Self {
+        if let crate::db::DbError::NotOnPostgres = err {
+            return Self::new(ErrorCode::NotOnPostgres);
+        }
         if err.is_storage_full() {
             return Self::storage_full(err);
         }

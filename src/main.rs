@@ -39,6 +39,15 @@ fn run(config: Config, command: Command, demo: bool) -> anyhow::Result<()> {
             print!("{}", config.to_toml());
             Ok(())
         }
+        Command::Migrate if config.database_url.is_some() => {
+            let url = config.database_url.as_ref().expect("just matched");
+            let mut client = postgres::Client::connect(url.expose(), postgres::NoTls)
+                .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.shown()))?;
+            db::pg::migrate(&mut client)?;
+            let version = db::schema_version(&db::sql::Pg::new(&mut client))?;
+            print(format!("PostgreSQL database at schema version {version}"));
+            Ok(())
+        }
         Command::Migrate => {
             let dir = botmox::datadir::DataDir::new(&config.data_dir);
             dir.create()?;

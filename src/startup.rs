@@ -13,7 +13,7 @@ use crate::auth::{store, token};
 use crate::bus::replicas::Replicas;
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirLock};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Dialect, Starting};
 use crate::error::ApiError;
 use crate::ipqs::client::IpqsClient;
 use crate::metrics::Metrics;
@@ -41,16 +41,13 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     let lock = data_dir.lock()?;
     let metrics = Arc::new(Metrics::new());
 
-    let (db_path, readers, metrics_for_db) = (data_dir.db_path(), config.db_readers, metrics.clone());
-    let starting = tokio::task::spawn_blocking(move || Db::open(&db_path, readers, Some(metrics_for_db)))
-        .await?
-        .with_context(|| format!("cannot open the database in {}", data_dir.root().display()))?;
+    let starting = open_db(&config, &data_dir, &metrics).await?;
     let db = starting.db();
 
     let vault = open_vault(&config, &data_dir, db).await?;
     let signing_vault = vault.clone();
     let signer = db
-        .write_raw(move |conn| Ok::<_, DbError>(UrlSigner::load_or_create(conn, &signing_vault)))
+        .write(move |conn| Ok::<_, DbError>(UrlSigner::load_or_create(conn, &signing_vault)))
         .await??;
     if demo {
         seed_demo(db, &vault).await?;
@@ -93,17 +90,22 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
         &egress,
     );
     let notifications = Notifications::new(&config.telegram_base_url, &egress);
-    // One process for now: the signals of other replicas come with `database_url`.
+    // On PostgreSQL other replicas may share the database: their signals arrive through it
+    // (connecting blocks, so off the runtime's threads), and sign-in attempts count there.
+    let database_url = config.database_url.as_ref().map(|url| url.expose().to_owned());
+    let bus_url = database_url.clone();
     let Replicas {
         targets,
         listener: bus_listener,
-    } = Replicas::start(None, crate::clock::now_ms())?;
+    } = tokio::task::spawn_blocking(move || Replicas::start(bus_url.as_deref(), crate::clock::now_ms()))
+        .await?
+        .context("cannot listen for other replicas' signals on the database")?;
     let state = AppState::new(Shared {
         throttle: Arc::new(LoginThrottle::new(
             config.login_max_failures_per_account,
             config.login_max_failures_per_ip,
             std::time::Duration::from_secs(config.login_window_secs),
-            None,
+            database_url.as_deref(),
         )?),
         hasher: Hasher::new(cores),
         sessions: targets.sessions,
@@ -158,15 +160,39 @@ pub async fn build(config: Config, demo: bool) -> anyhow::Result<Server> {
     })
 }
 
+/// SQLite in the data directory, or the PostgreSQL database of `database_url` (migrated).
+async fn open_db(config: &Config, data_dir: &DataDir, metrics: &Arc<Metrics>) -> anyhow::Result<Starting> {
+    let metrics = Some(metrics.clone());
+    if let Some(url) = &config.database_url {
+        let (url, pool_size) = (url.clone(), config.db_pool_size);
+        let starting = tokio::task::spawn_blocking(move || Db::connect(url.expose(), pool_size, metrics))
+            .await?
+            .with_context(|| {
+                format!(
+                    "cannot use the PostgreSQL database {} (database_url)",
+                    config.database_url.as_ref().map(|u| u.shown()).unwrap_or_default()
+                )
+            })?;
+        return Ok(starting);
+    }
+    let (db_path, readers) = (data_dir.db_path(), config.db_readers);
+    tokio::task::spawn_blocking(move || Db::open(&db_path, readers, metrics))
+        .await?
+        .with_context(|| format!("cannot open the database in {}", data_dir.root().display()))
+}
+
 async fn open_vault(config: &Config, data_dir: &DataDir, db: &Db) -> anyhow::Result<Vault> {
     let env_key = config.vault_key.as_ref().map(|k| k.expose().to_owned());
-    let root = data_dir.root().to_owned();
-    db.write_raw(move |conn| Ok::<_, DbError>(vault::recover_interrupted_rotation(&root, conn)))
-        .await?
-        .context("cannot finish an interrupted vault rotation")?;
+    // Only the offline rotation of a SQLite install can have been interrupted.
+    if db.dialect() == Dialect::Sqlite {
+        let root = data_dir.root().to_owned();
+        db.write_raw(move |conn| Ok::<_, DbError>(vault::recover_interrupted_rotation(&root, conn)))
+            .await?
+            .context("cannot finish an interrupted vault rotation")?;
+    }
     let vault = Vault::load(env_key.as_deref(), config.vault_key_file.as_deref(), data_dir.root())?;
     let checked = vault.clone();
-    db.write_raw(move |conn| Ok::<_, DbError>(checked.check_or_init(conn)))
+    db.write(move |conn| Ok::<_, DbError>(checked.check_or_init(conn)))
         .await??;
     Ok(vault)
 }

@@ -1,8 +1,14 @@
-//! SQLite access: one writer, a small pool of readers, migrations at open.
+//! Database access, on SQLite (the default) or PostgreSQL (`database_url`). Closures given to
+//! [`Db::read`] and [`Db::write`] receive a [`Conn`] and do not know which.
 //!
-//! No call runs on an executor thread: reads run on reader threads, one per read-only
-//! connection, writes on one writer thread that owns the only read-write connection. The writer commits in groups:
-//! it takes every write waiting at that moment (up to [`MAX_GROUP`]) into one
+//! PostgreSQL: a pool of clients (`r2d2`); a read runs on a pooled client on the blocking pool,
+//! a write in a transaction of its own there (commit on `Ok`, roll back on `Err` or a panic),
+//! and the server's own concurrency does the rest. Everything below is SQLite's.
+//!
+//! SQLite: one writer, a small pool of readers, migrations at open. No call runs on an
+//! executor thread: reads run on reader threads, one per read-only connection, writes on one
+//! writer thread that owns the only read-write connection. The writer commits in groups: it
+//! takes every write waiting at that moment (up to [`MAX_GROUP`]) into one
 //! `BEGIN IMMEDIATE` transaction, each write inside its own savepoint, so one failing write
 //! rolls back alone, and one commit makes the whole group durable. A write is acknowledged
 //! only after the commit that holds it, and every connection runs with `synchronous = FULL`,
@@ -19,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
@@ -27,6 +33,7 @@ use crate::metrics::Metrics;
 pub mod pg;
 mod snapshot;
 pub mod sql;
+pub mod url;
 
 pub use sql::{Conn, Dialect};
 
@@ -47,6 +54,12 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Postgres(#[from] postgres::Error),
+    #[error("no PostgreSQL connection: {0}")]
+    Pool(#[from] r2d2_postgres::r2d2::Error),
+    /// Something only SQLite has was asked of PostgreSQL (the writer connection outside a
+    /// transaction, which the live vault rotation needs).
+    #[error("this part of Bot-Mox is not available on PostgreSQL yet: it works without database_url (SQLite)")]
+    NotOnPostgres,
     #[error("the query returned no rows")]
     NoRows,
     #[error("migration failed: {0}")]
@@ -73,19 +86,8 @@ impl DbError {
         match self {
             DbError::StorageFull(_) => true,
             DbError::Sqlite(e) => is_disk_full(e),
+            DbError::Postgres(e) => e.code() == Some(&postgres::error::SqlState::DISK_FULL),
             _ => false,
-        }
-    }
-}
-
-/// While stores move onto [`Conn`] one by one, a store still on `rusqlite::Result` can call
-/// one that is not (`?` converts); goes when the last store has moved.
-impl From<DbError> for rusqlite::Error {
-    fn from(err: DbError) -> Self {
-        match err {
-            DbError::Sqlite(e) => e,
-            DbError::NoRows => rusqlite::Error::QueryReturnedNoRows,
-            other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
         }
     }
 }
@@ -144,15 +146,79 @@ pub struct Db {
 }
 
 struct Inner {
+    backend: Backend,
+    metrics: Option<Arc<Metrics>>,
+}
+
+enum Backend {
+    Sqlite(Sqlite),
+    Postgres(PgClients),
+}
+
+/// The PostgreSQL clients of one server.
+type PgPool = r2d2_postgres::r2d2::Pool<r2d2_postgres::PostgresConnectionManager<postgres::NoTls>>;
+
+struct PgClients(Option<PgPool>);
+
+impl PgClients {
+    fn pool(&self) -> &PgPool {
+        self.0.as_ref().expect("the pool is only taken when dropped")
+    }
+}
+
+/// A synchronous client closes by blocking on its own runtime, which panics on an executor
+/// thread, where the last `Db` may well be dropped: the clients close on a thread of their own.
+impl Drop for PgClients {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::Builder::new()
+                .name("botmox-pg-close".into())
+                .spawn(move || drop(pool));
+        }
+    }
+}
+
+struct Sqlite {
     writer: Mutex<mpsc::Sender<Job>>,
     reads: Mutex<mpsc::Sender<ReadJob>>,
-    metrics: Option<Arc<Metrics>>,
     /// Moved by the writer thread after every job it runs, before any caller learns the
     /// outcome: see [`Db::commits`].
     commits: Arc<AtomicU64>,
 }
 
+/// How long a request waits for a free PostgreSQL client before it fails.
+const PG_CHECKOUT: Duration = Duration::from_secs(10);
+
 impl Db {
+    /// Connects to the PostgreSQL database at `url` (blocking: call it on the blocking pool),
+    /// applies its pending migrations and keeps a pool of up to `pool_size` clients. There is
+    /// nothing to sync later: [`Starting::durable`] only hands the [`Db`] over.
+    pub fn connect(url: &str, pool_size: u32, metrics: Option<Arc<Metrics>>) -> Result<Starting, DbError> {
+        let config: postgres::Config = url.parse()?;
+        // One client of its own first: a wrong address or password fails here at once, not
+        // after the pool's checkout timeout.
+        pg::migrate(&mut config.connect(postgres::NoTls)?)?;
+        let pool = r2d2_postgres::r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(PG_CHECKOUT)
+            .build_unchecked(r2d2_postgres::PostgresConnectionManager::new(config, postgres::NoTls));
+        Ok(Starting(Db {
+            inner: Arc::new(Inner {
+                backend: Backend::Postgres(PgClients(Some(pool))),
+                metrics,
+            }),
+        }))
+    }
+
+    /// Which database this is.
+    pub fn dialect(&self) -> Dialect {
+        match self.inner.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
     /// Opens (creating if needed) the database file, applies pending migrations and opens
     /// `readers` read-only connections. Start-up's writes go through [`Starting::db`]; call
     /// [`Starting::durable`] before any client is answered.
@@ -184,10 +250,12 @@ impl Db {
         })?;
         Ok(Starting(Db {
             inner: Arc::new(Inner {
-                writer: Mutex::new(jobs),
-                reads: Mutex::new(reads),
+                backend: Backend::Sqlite(Sqlite {
+                    writer: Mutex::new(jobs),
+                    reads: Mutex::new(reads),
+                    commits,
+                }),
                 metrics,
-                commits,
             }),
         }))
     }
@@ -196,42 +264,69 @@ impl Db {
     /// process goes through the writer, which moves the counter after the job and before its
     /// callers learn the outcome; so a value read before a read and again after it, unchanged,
     /// means the read saw the database as of that value, and no acknowledged write is newer.
-    pub fn commits(&self) -> u64 {
-        self.inner.commits.load(Ordering::SeqCst)
+    /// `None` on PostgreSQL: other replicas write there, so no count of this process says that.
+    pub fn commits(&self) -> Option<u64> {
+        match &self.inner.backend {
+            Backend::Sqlite(sqlite) => Some(sqlite.commits.load(Ordering::SeqCst)),
+            Backend::Postgres(_) => None,
+        }
     }
 
-    /// Runs `f` on a reader connection, on a reader thread.
+    /// Runs `f` on a reader connection: a reader thread's, or a pooled PostgreSQL client.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Conn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let sqlite = match &self.inner.backend {
+            Backend::Sqlite(sqlite) => sqlite,
+            Backend::Postgres(clients) => {
+                let metrics = self.inner.metrics.clone();
+                return on_pg(clients.pool(), move |client| {
+                    let started = Instant::now();
+                    let result = catch_unwind(AssertUnwindSafe(|| f(&sql::Pg::new(client))))
+                        .unwrap_or_else(|_| Err(E::from(DbError::ReadPanicked)));
+                    observe(&metrics, "read", started);
+                    result
+                })
+                .await;
+            }
+        };
         let (done, outcome) = oneshot::channel::<Result<T, E>>();
         let metrics = self.inner.metrics.clone();
         let job: ReadJob = Box::new(move |conn| {
             let started = Instant::now();
             let result =
                 catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| Err(E::from(DbError::ReadPanicked)));
-            if let Some(metrics) = &metrics {
-                metrics.observe_db("read", started.elapsed());
-            }
+            observe(&metrics, "read", started);
             let _ = done.send(result);
         });
-        lock(&self.inner.reads)
+        lock(&sqlite.reads)
             .send(job)
             .map_err(|_| E::from(DbError::ReadersGone))?;
         outcome.await.map_err(|_| E::from(DbError::ReadersGone))?
     }
 
-    /// Runs `f` in the writer's transaction, in a savepoint of its own: `Ok` keeps its
-    /// changes, `Err` (or a panic) rolls back just them. Resolves after the commit.
+    /// Runs `f` in a transaction: `Ok` keeps its changes, `Err` (or a panic) rolls back just
+    /// them. Resolves after the commit. On SQLite that is the writer's group transaction, in a
+    /// savepoint of its own; on PostgreSQL a transaction of its own on a pooled client.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Conn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        if let Backend::Postgres(clients) = &self.inner.backend {
+            let metrics = self.inner.metrics.clone();
+            return on_pg(clients.pool(), move |client| {
+                let started = Instant::now();
+                let result = pg_transaction(client, f);
+                observe(&metrics, "write", started);
+                result
+            })
+            .await;
+        }
         let (done, outcome) = oneshot::channel::<Result<T, E>>();
         let job = Job::Tx(Box::new(move |conn: Option<&Connection>| -> Deliver {
             let result = conn.map(|conn| in_savepoint(conn, f));
@@ -249,13 +344,17 @@ impl Db {
     }
 
     /// Flushes the WAL into the main file; called on clean shutdown so the data directory
-    /// is a single self-contained file at rest.
+    /// is a single self-contained file at rest. Nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> Result<(), DbError> {
+        if let Backend::Postgres(_) = self.inner.backend {
+            return Ok(());
+        }
         self.write_raw(|conn| conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
             .await
     }
 
-    /// Runs `f` on the writer connection outside any transaction.
+    /// Runs `f` on SQLite's writer connection outside any transaction; on PostgreSQL there is
+    /// no such connection ([`DbError::NotOnPostgres`]).
     pub async fn write_raw<T, E, F>(&self, f: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
@@ -273,10 +372,45 @@ impl Db {
     }
 
     fn send<E: From<DbError>>(&self, job: Job) -> Result<(), E> {
-        lock(&self.inner.writer)
-            .send(job)
-            .map_err(|_| E::from(DbError::WriterGone))
+        let Backend::Sqlite(sqlite) = &self.inner.backend else {
+            return Err(E::from(DbError::NotOnPostgres));
+        };
+        lock(&sqlite.writer).send(job).map_err(|_| E::from(DbError::WriterGone))
     }
+}
+
+fn observe(metrics: &Option<Arc<Metrics>>, what: &'static str, started: Instant) {
+    if let Some(metrics) = metrics {
+        metrics.observe_db(what, started.elapsed());
+    }
+}
+
+/// Runs `f` on a pooled PostgreSQL client on the blocking pool (the synchronous client blocks).
+async fn on_pg<T, E, F>(pool: &PgPool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut postgres::Client) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut client = pool.get().map_err(|e| E::from(e.into()))?;
+        f(&mut client)
+    })
+    .await
+    .unwrap_or_else(|_| Err(E::from(DbError::Panicked)))
+}
+
+/// One write in a transaction of its own: committed on `Ok`, rolled back on `Err` or a panic.
+pub fn pg_transaction<T, E, F>(client: &mut postgres::Client, f: F) -> Result<T, E>
+where
+    F: FnOnce(&dyn Conn) -> Result<T, E>,
+    E: From<DbError>,
+{
+    let conn = sql::Pg::new(client);
+    // `transaction` rolls back while a panic unwinds; a client whose rollback failed is
+    // closed, and the pool drops it.
+    catch_unwind(AssertUnwindSafe(|| sql::transaction(&conn, f))).unwrap_or_else(|_| Err(E::from(DbError::Panicked)))
 }
 
 /// A database whose start-up commits are not yet on disk: see [`Db::open`].
@@ -292,6 +426,9 @@ impl Starting {
     /// database file and syncs that; with nothing new in the WAL it does nothing) and turns
     /// `synchronous = FULL` back on for every later commit.
     pub async fn durable(self) -> Result<Db, DbError> {
+        if let Backend::Postgres(_) = self.0.inner.backend {
+            return Ok(self.0);
+        }
         let busy = self
             .0
             .write_raw(|conn| {
@@ -311,7 +448,7 @@ impl Starting {
 /// Runs one write in a savepoint; a failure or panic undoes only this write.
 fn in_savepoint<T, E, F>(conn: &Connection, f: F) -> Result<T, E>
 where
-    F: FnOnce(&Connection) -> Result<T, E>,
+    F: FnOnce(&dyn Conn) -> Result<T, E>,
     E: From<DbError>,
 {
     // Cached: parsing these two anew for every write was a measurable part of a small write.
@@ -417,19 +554,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `f` in an immediate transaction on a connection the caller owns (CLI commands).
-pub fn write_tx<T, E, F>(conn: &mut Connection, f: F) -> Result<T, E>
-where
-    F: FnOnce(&Connection) -> Result<T, E>,
-    E: From<DbError>,
-{
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| E::from(e.into()))?;
-    let value = f(&tx)?;
-    tx.commit().map_err(|e| E::from(e.into()))?;
-    Ok(value)
-}
 
 /// Opens one connection with the pragmas every connection needs.
 pub fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbError> {
@@ -533,17 +657,17 @@ fn dangling_references(conn: &Connection) -> Result<(), DbError> {
 }
 
 /// The highest applied migration version, for backups and `botmox version`.
-pub fn schema_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
-    conn.query_row(
+pub fn schema_version(conn: &dyn Conn) -> Result<i64, DbError> {
+    conn.one(
         "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history",
-        [],
+        crate::args![],
         |r| r.get(0),
     )
 }
 
 /// Answers when the database does (readiness).
-pub fn ping(conn: &Connection) -> Result<(), rusqlite::Error> {
-    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(drop)
+pub fn ping(conn: &dyn Conn) -> Result<(), DbError> {
+    conn.one("SELECT 1", crate::args![], |r| r.get::<i64>(0)).map(drop)
 }
 
 /// SQLite's own verdict on the file: `ok`, or what is wrong.
@@ -686,7 +810,7 @@ mod tests {
                 let db = db.clone();
                 tokio::spawn(async move {
                     db.write(move |c| {
-                        c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                        c.execute("INSERT INTO t (n) VALUES (?1)", crate::args![n])?;
                         if n == 7 {
                             panic!("a bug in one write");
                         }
@@ -707,12 +831,7 @@ mod tests {
         }
         assert_eq!(acknowledged.len(), 60 - 6 - 1);
         let stored: Vec<i64> = db
-            .read(|c| {
-                c.prepare("SELECT n FROM t ORDER BY n")?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()
-                    .map_err(DbError::from)
-            })
+            .read(|c| c.all("SELECT n FROM t ORDER BY n", crate::args![], |r| r.get(0)))
             .await
             .unwrap();
         acknowledged.sort();
@@ -727,28 +846,84 @@ mod tests {
             .durable()
             .await
             .unwrap();
-        let before = db.commits();
+        let before = db.commits().expect("SQLite counts its commits");
         db.write_raw(|c| c.execute_batch("CREATE TABLE t (n INTEGER)"))
             .await
             .unwrap();
-        db.write(|c| c.execute("INSERT INTO t (n) VALUES (1)", []).map_err(DbError::from))
+        db.write(|c| c.execute("INSERT INTO t (n) VALUES (1)", crate::args![]))
             .await
             .unwrap();
         // Each job moved the count before its caller heard back.
-        assert_eq!(db.commits(), before + 2);
+        assert_eq!(db.commits(), Some(before + 2));
         let panicked = db
             .read(|_| -> Result<i64, DbError> { panic!("a bug in one read") })
             .await;
         assert!(matches!(panicked, Err(DbError::ReadPanicked)), "{panicked:?}");
         // The one reader lives on.
         let n = db
-            .read(|c| {
-                c.query_row("SELECT n FROM t", [], |r| r.get::<_, i64>(0))
-                    .map_err(DbError::from)
-            })
+            .read(|c| c.one("SELECT n FROM t", crate::args![], |r| r.get::<i64>(0)))
             .await;
         assert_eq!(n.unwrap(), 1);
-        assert_eq!(db.commits(), before + 2, "reads are not commits");
+        assert_eq!(db.commits(), Some(before + 2), "reads are not commits");
+    }
+
+    #[test]
+    fn on_postgres_a_write_commits_on_ok_and_rolls_back_on_err_or_panic() {
+        let Some(database) = botmox_testkit::pg::TestDatabase::create("db_pg_writes") else {
+            return;
+        };
+        // Connecting blocks on the client's own runtime: before entering the test's.
+        let starting = Db::connect(database.url(), 4, None).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let db = starting.durable().await.unwrap();
+            assert_eq!((db.dialect(), db.commits()), (Dialect::Postgres, None));
+            db.checkpoint().await.unwrap();
+            let raw = db.write_raw(|_| Ok::<_, DbError>(())).await;
+            assert!(matches!(raw, Err(DbError::NotOnPostgres)), "{raw:?}");
+            db.write(|c| c.batch("CREATE TABLE t (n BIGINT)")).await.unwrap();
+            let writes: Vec<_> = (0..20)
+                .map(|n: i64| {
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        db.write(move |c| {
+                            c.execute("INSERT INTO t (n) VALUES (?1)", crate::args![n])?;
+                            if n == 7 {
+                                panic!("a bug in one write");
+                            }
+                            if n % 5 == 0 {
+                                return Err(DbError::WriterGone);
+                            }
+                            Ok(n)
+                        })
+                        .await
+                    })
+                })
+                .collect();
+            let mut acknowledged = Vec::new();
+            for w in writes {
+                if let Ok(n) = w.await.unwrap() {
+                    acknowledged.push(n);
+                }
+            }
+            assert_eq!(acknowledged.len(), 20 - 4 - 1);
+            let stored = db
+                .read(|c| c.all("SELECT n FROM t ORDER BY n", crate::args![], |r| r.get::<i64>(0)))
+                .await
+                .unwrap();
+            acknowledged.sort();
+            assert_eq!(stored, acknowledged, "exactly the acknowledged writes are stored");
+            let panicked = db
+                .read(|_| -> Result<i64, DbError> { panic!("a bug in one read") })
+                .await;
+            assert!(matches!(panicked, Err(DbError::ReadPanicked)), "{panicked:?}");
+            let version = db.read(|c| schema_version(c)).await.unwrap();
+            assert!(version >= 22, "the migrations ran: {version}");
+        });
     }
 
     #[test]

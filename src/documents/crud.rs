@@ -201,11 +201,16 @@ pub async fn list_with(
     warn_days: i64,
 ) -> ApiResult<Page> {
     let query = ListQuery::parse(&params, spec.codes.list_query, &spec.filters)?;
-    // A page that depends on the clock changes without a write: never kept.
-    let key =
-        (!query.reads_clock()).then(|| pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params));
+    // A page that depends on the clock changes without a write: never kept. Nor any page on
+    // PostgreSQL, which has no commit count to key it on (`Db::commits`).
     let seen = state.db.commits();
-    if let Some(page) = key.as_ref().and_then(|key| state.pages.get(key, seen)) {
+    let key = seen.filter(|_| !query.reads_clock()).map(|seen| {
+        (
+            pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params),
+            seen,
+        )
+    });
+    if let Some(page) = key.as_ref().and_then(|(key, seen)| state.pages.get(key, *seen)) {
         return Ok(page);
     }
     let tenant = me.tenant_id.clone();
@@ -234,7 +239,7 @@ pub async fn list_with(
         .render(),
     );
     // Kept only if no commit landed while it was read: then it is the database at `seen`.
-    if let Some(key) = key.filter(|_| state.db.commits() == seen) {
+    if let Some((key, seen)) = key.filter(|_| state.db.commits() == seen) {
         state.pages.put(key, seen, answer.clone());
     }
     Ok(answer)

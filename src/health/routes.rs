@@ -35,7 +35,7 @@ async fn summary(State(state): State<AppState>) -> Ok<HealthSummary> {
         service: SERVICE.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         timestamp: now_iso(),
-        data_backend: "sqlite".to_owned(),
+        data_backend: state.config.data_backend().to_owned(),
         object_store: state.objects.backend().to_owned(),
         uptime_seconds: state.started.elapsed().as_secs(),
         bot_offline_after_ms: crate::bots::rules::BOT_STALE_MS,

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::args;
 use crate::db::sql::Row;
-use crate::db::{Conn, DbError};
+use crate::db::{Conn, DbError, Dialect};
 
 #[derive(Debug, Clone)]
 pub struct LeaseRow {
@@ -296,9 +296,16 @@ pub fn upsert_entitlement(conn: &dyn Conn, e: &EntitlementRow) -> Result<(), DbE
     Ok(())
 }
 
+/// A user's entitlement, locked until the end of the write on PostgreSQL: writes run side by
+/// side there, and the issues of one user's leases must count and insert one after the other
+/// (SQLite's one writer already does).
 pub fn entitlement(conn: &dyn Conn, tenant: &str, user_id: &str) -> Result<Option<EntitlementRow>, DbError> {
+    let lock = match conn.dialect() {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE",
+    };
     conn.opt(
-        &format!("SELECT {ENTITLEMENT_COLUMNS} FROM tenant_entitlements WHERE tenant_id = ?1 AND user_id = ?2"),
+        &format!("SELECT {ENTITLEMENT_COLUMNS} FROM tenant_entitlements WHERE tenant_id = ?1 AND user_id = ?2{lock}"),
         args![tenant, user_id],
         entitlement_from,
     )

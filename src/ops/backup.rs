@@ -43,7 +43,22 @@ struct Manifest {
     bucket: Option<String>,
 }
 
+/// A backup archive holds the SQLite database; on PostgreSQL the database's and the bucket's
+/// own tools keep the data (docs/operations.md, "Running on PostgreSQL").
+fn on_sqlite(config: &Config) -> anyhow::Result<()> {
+    match &config.database_url {
+        Some(url) => bail!(
+            "backup and restore work on the data directory's SQLite database; the data is in PostgreSQL ({}): \
+             back it up with pg_dump (or continuous archiving for point-in-time recovery, PITR) and keep the \
+             objects with the bucket's versioning, or with copies of the data directory's objects folder",
+            url.shown()
+        ),
+        None => Ok(()),
+    }
+}
+
 pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<String> {
+    on_sqlite(config)?;
     let dir = DataDir::new(&config.data_dir);
     let db_path = dir.db_path();
     if !db_path.is_file() {
@@ -156,6 +171,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 pub fn restore(config: &Config, archive: &Path, force: bool) -> anyhow::Result<String> {
+    on_sqlite(config)?;
     let dir = DataDir::new(&config.data_dir);
     let _lock = dir.lock()?;
     let db_path = dir.db_path();

@@ -1,14 +1,12 @@
 //! `botmox admin create-user`, `reset-password` and `grant-operator`/`revoke-operator`.
 
-use botmox_contract::auth::Role;
-
-use super::{open_db, password_or_stdin};
+use super::{in_transaction, password_or_stdin};
 use crate::auth::password::hash_password;
 use crate::auth::rules::{normalise_roles, Email, NewPassword, TenantId};
 use crate::auth::store::{self, NewUser, UserRow};
 use crate::config::Config;
-use crate::db::sql::transaction;
 use crate::db::Conn;
+use botmox_contract::auth::Role;
 
 pub fn create_user(
     config: &Config,
@@ -22,8 +20,7 @@ pub fn create_user(
     let password = NewPassword::parse(password_or_stdin(password)?).map_err(|m| anyhow::anyhow!("the password {m}"))?;
     let hash = hash_password(&password.into_inner());
     let roles = normalise_roles(roles);
-    let conn = open_db(config)?;
-    let created = transaction(&conn, |tx| {
+    let created = in_transaction(config, |tx| {
         let user = NewUser {
             tenant_id: tenant.as_str(),
             email: email.as_str(),
@@ -59,8 +56,7 @@ pub fn reset_password(
     let tenant = parse_tenant(tenant)?;
     let password = NewPassword::parse(password_or_stdin(password)?).map_err(|m| anyhow::anyhow!("the password {m}"))?;
     let hash = hash_password(&password.into_inner());
-    let conn = open_db(config)?;
-    let (user, ended) = transaction(&conn, |tx| {
+    let (user, ended) = in_transaction(config, |tx| {
         let user = the_user(tx, &email, tenant.as_ref())?;
         store::set_password(tx, &user.id, &hash)?;
         let ended = store::delete_sessions_of_user(tx, &user.id, None)?;
@@ -77,8 +73,7 @@ pub fn reset_password(
 pub fn set_operator(config: &Config, email: &str, tenant: Option<&str>, operator: bool) -> anyhow::Result<String> {
     let email = Email::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
     let tenant = parse_tenant(tenant)?;
-    let conn = open_db(config)?;
-    let user = transaction(&conn, |tx| {
+    let user = in_transaction(config, |tx| {
         let user = the_user(tx, &email, tenant.as_ref())?;
         store::set_operator(tx, &user.id, operator)?;
         Ok::<_, anyhow::Error>(user)
@@ -118,52 +113,5 @@ fn the_user(conn: &dyn Conn, email: &Email, tenant: Option<&TenantId>) -> anyhow
                 tenants.join(", ")
             ))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_user_is_named_by_email_and_tenant_on_both_databases() {
-        crate::db::sql::on_each_backend("ops_users", |c| {
-            let email = Email::parse("ops@example.com").unwrap();
-            for tenant in ["t1", "t2"] {
-                let user = NewUser {
-                    tenant_id: tenant,
-                    email: email.as_str(),
-                    password_hash: "hash",
-                    roles: &[Role::Admin],
-                };
-                transaction(c, |tx| store::insert_user(tx, &user)).unwrap().unwrap();
-            }
-            let named = |tenant: Option<&str>| {
-                let tenant = tenant.map(|t| TenantId::parse(t).unwrap());
-                transaction(c, |tx| the_user(tx, &email, tenant.as_ref()))
-                    .map(|u| u.tenant_id)
-                    .map_err(|e| e.to_string())
-            };
-            assert!(
-                named(None).unwrap_err().contains("several tenants"),
-                "{:?}",
-                c.dialect()
-            );
-            assert_eq!(named(Some("t2")).unwrap(), "t2");
-            assert!(named(Some("t3")).unwrap_err().contains("no user of tenant t3"));
-            // A command that fails half-way changes nothing.
-            let failed = transaction(c, |tx| {
-                let user = the_user(tx, &email, TenantId::parse("t1").ok().as_ref())?;
-                store::set_operator(tx, &user.id, true)?;
-                Err::<(), _>(anyhow::anyhow!("stopped"))
-            });
-            assert!(failed.is_err());
-            let operators = c
-                .one("SELECT COUNT(*) FROM users WHERE operator <> 0", crate::args![], |r| {
-                    r.get::<i64>(0)
-                })
-                .unwrap();
-            assert_eq!(operators, 0, "{:?}", c.dialect());
-        });
     }
 }

@@ -30,5 +30,5 @@ pub(crate) async fn update_proxy<F>(state: &AppState, by: &Principal, id: String
 where
     F: FnOnce(&dyn Conn, &mut Document) -> ApiResult<()> + Send + 'static,
 {
-    crud::update(state, by, &PROXIES, id, change).await
+    crud::update(state, by, &PROXIES, id, move |conn, doc| change(conn, doc)).await
 }

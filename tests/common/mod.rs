@@ -1,5 +1,6 @@
 //! Black-box test helpers: the real `botmox` binary on a random loopback port over a real
-//! SQLite file in a temporary data directory.
+//! SQLite file in a temporary data directory; with `BOTMOX_TEST_BACKEND=postgres` (and
+//! `BOTMOX_TEST_PG`), over a PostgreSQL database of its own instead (see [`database_url`]).
 #![allow(dead_code)] // each test crate uses its own subset
 
 pub mod agent;
@@ -33,16 +34,84 @@ where
 }
 
 /// A `botmox` command on a data directory, with no `BOTMOX_*` variables leaking in from the
-/// environment that runs the tests.
+/// environment that runs the tests; on PostgreSQL with the data directory's database.
 pub fn botmox(data_dir: &Path) -> Command {
+    botmox_on(data_dir, true)
+}
+
+fn botmox_on(data_dir: &Path, with_database: bool) -> Command {
     let mut cmd = botmox_testkit::process::command(BIN);
     cmd.arg("--data-dir").arg(data_dir);
+    if let Some(url) = with_database.then(|| database_url(data_dir)).flatten() {
+        cmd.arg("--database-url").arg(url);
+    }
     cmd
+}
+
+/// The test databases of this test binary, each with the data directory it belongs to.
+static DATABASES: Mutex<Vec<(PathBuf, Arc<botmox_testkit::pg::TestDatabase>)>> = Mutex::new(Vec::new());
+
+/// Whether servers keep their data in PostgreSQL: `BOTMOX_TEST_BACKEND=postgres` and a
+/// cluster in `BOTMOX_TEST_PG`.
+pub fn on_postgres() -> bool {
+    std::env::var("BOTMOX_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+        && std::env::var(botmox_testkit::pg::ENV).is_ok()
+}
+
+/// The PostgreSQL database of `data_dir`: the one a server or command there already has, else
+/// (on PostgreSQL) a fresh one, kept until the data directory is gone, so a restart and the
+/// CLI find the same data. `None` on SQLite.
+pub fn database_url(data_dir: &Path) -> Option<String> {
+    forget_databases(|dir| !dir.exists());
+    let databases = DATABASES.lock().unwrap();
+    if let Some((_, database)) = databases.iter().find(|(dir, _)| dir == data_dir) {
+        return Some(database.url().to_owned());
+    }
+    drop(databases);
+    if !on_postgres() {
+        return None;
+    }
+    new_database(data_dir)
+}
+
+/// A fresh PostgreSQL database for the servers and commands on `data_dir`, whichever backend
+/// the run selects; `None` (with a note) without `BOTMOX_TEST_PG`.
+pub fn new_database(data_dir: &Path) -> Option<String> {
+    // The test's thread bears its name.
+    let name = std::thread::current().name().unwrap_or("test").to_owned();
+    // The synchronous client cannot run on a test's runtime thread.
+    let database = std::thread::spawn(move || botmox_testkit::pg::TestDatabase::create(&name))
+        .join()
+        .expect("creating a test database")?;
+    let url = database.url().to_owned();
+    // Created now, so that the directory is there while its database is kept.
+    std::fs::create_dir_all(data_dir).expect("creating the data directory");
+    DATABASES
+        .lock()
+        .unwrap()
+        .push((data_dir.to_owned(), Arc::new(database)));
+    Some(url)
+}
+
+/// Drops the database of `data_dir` now (a test that keeps its own data directory).
+pub fn forget_database(data_dir: &Path) {
+    forget_databases(|dir| dir == data_dir);
+}
+
+/// Drops the databases of the data directories `gone` picks, off the test's runtime thread.
+fn forget_databases(gone: impl Fn(&Path) -> bool) {
+    let mut databases = DATABASES.lock().unwrap();
+    let (gone, kept): (Vec<_>, Vec<_>) = databases.drain(..).partition(|(dir, _)| gone(dir));
+    *databases = kept;
+    drop(databases);
+    if !gone.is_empty() {
+        let _ = std::thread::spawn(move || drop(gone)).join();
+    }
 }
 
 /// Runs a CLI command to completion; returns (success, stdout, stderr).
 pub fn run_cli(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
-    let out = botmox(data_dir)
+    let out = botmox_on(data_dir, !args.contains(&"--database-url"))
         .args(args)
         .envs(envs.iter().copied())
         .output()
@@ -76,7 +145,7 @@ impl TestServer {
         let mut server = Self::start_in(tmp.path(), args, &[])
             .await
             .unwrap_or_else(|log| panic!("server did not start:\n{log}"));
-        server._tmp = Some(tmp);
+        server.own(tmp);
         server
     }
 
@@ -99,7 +168,7 @@ impl TestServer {
         } else {
             &["--gateway-listen", "127.0.0.1:0"]
         };
-        let mut child = botmox(data_dir)
+        let mut child = botmox_on(data_dir, !args.contains(&"--database-url"))
             .args(["serve", "--log-format", "text", "--log", "info"])
             .args(listen)
             .args(gateway_listen)
@@ -144,6 +213,11 @@ impl TestServer {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Hands the server its data directory: both go when the server does.
+    pub fn own(&mut self, data_dir: tempfile::TempDir) {
+        self._tmp = Some(data_dir);
     }
 
     /// The one-time setup URL the server printed.
@@ -210,6 +284,10 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The data directory this server owns goes with it, and so does its database.
+        if self._tmp.is_some() {
+            forget_database(&self.data_dir);
+        }
     }
 }
 

@@ -47,8 +47,8 @@ pub fn run(config: &Config, args: &MigrateDataArgs) -> anyhow::Result<String> {
 
 /// SQLite + local objects (or the install's bucket) -> PostgreSQL + a bucket.
 fn to_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::Result<String> {
-    rules::check_pg_url(url).map_err(anyhow::Error::msg)?;
-    let shown = rules::redact(url);
+    crate::db::url::check_pg_url(url).map_err(anyhow::Error::msg)?;
+    let shown = crate::db::url::redact(url);
     let bucket = objects.map(|u| bucket(config, u)).transpose()?;
     let dir = DataDir::new(&config.data_dir);
     if !dir.db_path().is_file() {
@@ -105,8 +105,8 @@ fn to_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::Res
 
 /// PostgreSQL + a bucket -> a new SQLite database and local objects in an empty data directory.
 fn from_postgres(config: &Config, url: &str, objects: Option<&str>) -> anyhow::Result<String> {
-    rules::check_pg_url(url).map_err(anyhow::Error::msg)?;
-    let shown = rules::redact(url);
+    crate::db::url::check_pg_url(url).map_err(anyhow::Error::msg)?;
+    let shown = crate::db::url::redact(url);
     let bucket = objects.map(|u| bucket(config, u)).transpose()?;
     let dir = DataDir::new(&config.data_dir);
     let _lock = dir.lock()?;
@@ -217,7 +217,7 @@ fn connect(url: &str, shown: &str) -> anyhow::Result<postgres::Client> {
 /// version.
 fn same_version(lite: &rusqlite::Connection, pg: &mut postgres::Client, shown: &str) -> anyhow::Result<i64> {
     db::pg::migrate(pg).with_context(|| format!("cannot apply the schema to {shown}"))?;
-    let (sqlite, postgres) = (db::schema_version(lite)?, store::pg_schema_version(pg)?);
+    let (sqlite, postgres) = (db::schema_version(lite)?, db::schema_version(&db::sql::Pg::new(pg))?);
     if sqlite != postgres {
         bail!(
             "schema versions differ: SQLite is at {sqlite}, PostgreSQL at {postgres}; \

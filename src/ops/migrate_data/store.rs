@@ -199,12 +199,6 @@ fn autoincrement(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
 
 // ---- PostgreSQL ----
 
-/// The schema version PostgreSQL's migrations reached.
-pub fn pg_schema_version(client: &mut postgres::Client) -> anyhow::Result<i64> {
-    let row = client.query_one(&format!("SELECT COALESCE(MAX(version), 0)::int8 FROM {HISTORY}"), &[])?;
-    Ok(row.get(0))
-}
-
 /// Every table of the current schema (refinery's history left out), with its written columns.
 pub fn pg_tables(client: &mut postgres::Client) -> anyhow::Result<Vec<PgTable>> {
     let rows = client.query(
