@@ -259,11 +259,13 @@ async fn seed_demo(db: &Db, vault: &Vault) -> anyhow::Result<()> {
 async fn announce_setup(db: &Db, public_url: Option<&str>, addr: SocketAddr) -> anyhow::Result<()> {
     let issued = token::issue(token::SETUP_PREFIX);
     let hash = issued.hash;
+    // Several replicas on one PostgreSQL database each print a URL, and each must work.
+    let replace = db.dialect() == Dialect::Sqlite;
     let needed = db
         .write(move |tx| {
             let needed = store::user_count(tx)? == 0;
             if needed {
-                store::replace_setup_token(tx, &hash)?;
+                store::add_setup_token(tx, &hash, replace)?;
             }
             Ok::<_, ApiError>(needed)
         })

@@ -153,7 +153,9 @@ async fn deliveries(server: &TestServer, t: &str) -> Vec<Value> {
 async fn settled_deliveries(server: &TestServer, t: &str) -> Vec<Value> {
     eventually("every delivery settled", WAIT, || async {
         let history = deliveries(server, t).await;
-        let settled = history.iter().all(|d| d["status"] != "pending" && d["status"] != "sending");
+        let settled = history
+            .iter()
+            .all(|d| d["status"] != "pending" && d["status"] != "sending");
         settled.then_some(history)
     })
     .await

@@ -146,7 +146,8 @@ async fn the_data_outlives_a_restart_and_a_wrong_vault_key_refuses_to_start() {
     let op = first.user("op@example.com", "default", "api").await;
     let bot = json!({ "id": "b1", "name": "Zebra", "account": { "password": "hunter2" } });
     first.call_ok("POST", "/api/v1/bots", &op, Some(bot)).await;
-    assert!(first.stop().success());
+    let (status, log) = first.stop_with_log();
+    assert!(status.success(), "{status}: {}", log.lock().unwrap());
 
     let again = TestServer::start_in(tmp.path(), &[], &[("BOTMOX_VAULT_KEY", &key)])
         .await

@@ -5,7 +5,7 @@ use super::token::new_id;
 use crate::args;
 use crate::clock::now_ms;
 use crate::db::sql::Row;
-use crate::db::{Conn, DbError};
+use crate::db::{Conn, DbError, Dialect};
 use botmox_contract::auth::{Role, UserInfo};
 
 #[derive(Debug, Clone)]
@@ -261,9 +261,12 @@ pub fn delete_sessions_of_user(conn: &dyn Conn, user_id: &str, keep: Option<&str
     Ok(n as u64)
 }
 
-/// Replaces any earlier setup token: only the one printed last is valid.
-pub fn replace_setup_token(conn: &dyn Conn, token_hash: &[u8]) -> Result<(), DbError> {
-    conn.execute("DELETE FROM setup_tokens", args![])?;
+/// Stores a freshly printed setup token. One server keeps only the token it printed last
+/// (`replace`); replicas sharing a database keep each one's, since each printed its own.
+pub fn add_setup_token(conn: &dyn Conn, token_hash: &[u8], replace: bool) -> Result<(), DbError> {
+    if replace {
+        conn.execute("DELETE FROM setup_tokens", args![])?;
+    }
     conn.execute(
         "INSERT INTO setup_tokens (token_hash, created_at) VALUES (?1, ?2)",
         args![token_hash, now_ms()],
@@ -288,10 +291,20 @@ pub enum SetupOutcome {
 /// Creates the first admin when no user exists and the token is the current one, and
 /// consumes the token; all in the caller's transaction.
 pub fn complete_setup(conn: &dyn Conn, token_hash: &[u8], user: &NewUser<'_>) -> Result<SetupOutcome, DbError> {
+    // On PostgreSQL two replicas may take two tokens at once: locking every token first makes
+    // the second wait, and then find them gone and the first admin there.
+    let tokens: Vec<Vec<u8>> = conn.all(
+        match conn.dialect() {
+            Dialect::Sqlite => "SELECT token_hash FROM setup_tokens",
+            Dialect::Postgres => "SELECT token_hash FROM setup_tokens FOR UPDATE",
+        },
+        args![],
+        |r| r.get(0),
+    )?;
     if user_count(conn)? > 0 {
         return Ok(SetupOutcome::AlreadyDone);
     }
-    if !setup_token_exists(conn, token_hash)? {
+    if !tokens.iter().any(|t| t.as_slice() == token_hash) {
         return Ok(SetupOutcome::InvalidToken);
     }
     conn.execute("DELETE FROM setup_tokens", args![])?;
@@ -354,8 +367,8 @@ mod tests {
     #[test]
     fn setup_consumes_its_token_and_happens_once() {
         on_each_backend("auth_setup", |conn| {
-            replace_setup_token(conn, b"first").unwrap();
-            replace_setup_token(conn, b"second").unwrap();
+            add_setup_token(conn, b"first", true).unwrap();
+            add_setup_token(conn, b"second", true).unwrap();
             assert!(matches!(
                 complete_setup(conn, b"first", &user("a@x", "t")).unwrap(),
                 SetupOutcome::InvalidToken
@@ -370,6 +383,62 @@ mod tests {
             ));
             assert!(!setup_token_exists(conn, b"second").unwrap());
         });
+    }
+
+    #[test]
+    fn the_tokens_that_replicas_printed_each_open_the_setup_once() {
+        on_each_backend("auth_setup_replicas", |conn| {
+            add_setup_token(conn, b"from-a", false).unwrap();
+            add_setup_token(conn, b"from-b", false).unwrap();
+            assert!(matches!(
+                complete_setup(conn, b"from-b", &user("a@x", "t")).unwrap(),
+                SetupOutcome::Created(_)
+            ));
+            assert!(matches!(
+                complete_setup(conn, b"from-a", &user("b@x", "t")).unwrap(),
+                SetupOutcome::AlreadyDone
+            ));
+        });
+    }
+
+    #[test]
+    fn two_replicas_completing_the_setup_at_once_make_one_admin() {
+        let Some(database) = botmox_testkit::pg::TestDatabase::create("auth_setup_race") else {
+            return;
+        };
+        let mut first = database.connect();
+        crate::db::pg::migrate(&mut first).expect("the PostgreSQL migrations apply");
+        let first = crate::db::sql::Pg::new(&mut first);
+        add_setup_token(&first, b"from-a", false).unwrap();
+        add_setup_token(&first, b"from-b", false).unwrap();
+        first.batch("BEGIN").unwrap();
+        assert!(matches!(
+            complete_setup(&first, b"from-a", &user("a@x", "t")).unwrap(),
+            SetupOutcome::Created(_)
+        ));
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (outcome_tx, outcome) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            let mut client = database.connect();
+            s.spawn(move || {
+                let second = crate::db::sql::Pg::new(&mut client);
+                second.batch("BEGIN").unwrap();
+                started_tx.send(()).unwrap();
+                let done = complete_setup(&second, b"from-b", &user("b@x", "t")).unwrap();
+                second.batch("COMMIT").unwrap();
+                outcome_tx.send(matches!(done, SetupOutcome::AlreadyDone)).unwrap();
+            });
+            started.recv().unwrap();
+            // The second must wait for the first's transaction. (An outcome arriving here is
+            // the bug; waiting a moment for it cannot make this pass wrongly.)
+            assert!(
+                outcome.recv_timeout(std::time::Duration::from_millis(300)).is_err(),
+                "the second replica completed the setup beside the first"
+            );
+            first.batch("COMMIT").unwrap();
+            assert!(outcome.recv().unwrap(), "the second replica made a second admin");
+        });
+        assert_eq!(user_count(&first).unwrap(), 1);
     }
 
     #[test]

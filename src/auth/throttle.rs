@@ -187,6 +187,17 @@ impl LoginThrottle {
     }
 }
 
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The synchronous client closes on a runtime of its own, which cannot start on one of
+        // tokio's threads (where the server's state is dropped at shutdown).
+        let client = self.client.get_mut().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(client) = client {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 impl Shared {
     /// Runs `f` on this replica's connection, connecting first if needed; an error drops the
     /// connection, so the next call starts afresh.

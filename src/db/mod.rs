@@ -554,7 +554,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-
 /// Opens one connection with the pragmas every connection needs.
 pub fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbError> {
     // FULL: each commit fsyncs the WAL before it returns, so an acknowledged write survives a

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 pub mod agent;
+pub mod lb;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
