@@ -483,6 +483,7 @@ fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<
     }
 }
 
+/// Runs `f`, its time observed as `kind` in the database metrics.
 fn timed<T>(metrics: &Option<Arc<Metrics>>, kind: &'static str, f: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let value = f();
