@@ -345,9 +345,9 @@ impl Starting {
 }
 
 /// Copies new commits from the WAL into the database file every [`CHECKPOINT_EVERY`], until
-/// the [`Db`] is gone. A passive checkpoint blocks neither the writer nor the readers, and
-/// syncs the WAL and then the database file before anything it copied can be overwritten
-/// (`synchronous = FULL`), so a crash at any point loses no commit.
+/// the [`Db`] is gone. A passive checkpoint blocks neither the writer nor the readers. The WAL
+/// keeps every frame it copied until the WAL starts over, which needs a checkpoint that copied
+/// all of it and then synced the database file, so a crash at any point loses no commit.
 ///
 /// The WAL starts over only at a write that finds all of it copied; under steady writes a
 /// passive checkpoint never catches up with the writer, so the WAL would grow for as long as
