@@ -49,6 +49,10 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// about this size (16 MiB of 4 KiB pages) however long writes go on. Tests reach a smaller
 /// one in a few writes.
 const WAL_RESTART_FRAMES: i64 = if cfg!(test) { 64 } else { 4096 };
+/// How long the writer's restarting checkpoint waits for the readers of the old WAL: a
+/// request's read is over long before; a long one (a backup) is not waited for, and the
+/// restart is tried again at the next checkpoint.
+const RESTART_PATIENCE: Duration = Duration::from_millis(50);
 /// Prepared statements the read-write connection keeps.
 const WRITER_STATEMENTS: usize = 128;
 
@@ -394,7 +398,10 @@ fn restart_on_writer(inner: &Inner) -> Result<(), rusqlite::Error> {
     let metrics = inner.metrics.clone();
     let job = Job::Raw(Box::new(move |conn| {
         let result = timed(&metrics, "wal_restart", || {
-            conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+            conn.busy_timeout(RESTART_PATIENCE)?;
+            let restarted = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            restarted
         });
         Box::new(move || drop(done.send(result)))
     }));
@@ -942,6 +949,29 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((rows, check.as_str()), (commits * 8, "ok"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_read_does_not_hold_the_writer_in_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = with_blob_table(&path, None).await;
+        add_pages(&db, 2 * WAL_RESTART_FRAMES as u32).await;
+        // A reader (a backup, say) on a snapshot that uses the WAL, open throughout.
+        let backup = open_connection(&path, true).unwrap();
+        backup.execute_batch("BEGIN").unwrap();
+        let _: i64 = backup.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        add_pages(&db, 8).await;
+        let started = Instant::now();
+        let inner = db.inner.clone();
+        tokio::task::spawn_blocking(move || restart_on_writer(&inner))
+            .await
+            .unwrap()
+            .unwrap();
+        // The writer gave up on the restart instead of waiting the busy timeout for the read.
+        assert!(started.elapsed() < BUSY_TIMEOUT / 2, "{:?}", started.elapsed());
+        add_pages(&db, 8).await;
+        backup.execute_batch("COMMIT").unwrap();
     }
 
     #[test]
