@@ -188,3 +188,32 @@ async fn a_list_by_presence_follows_the_clock_without_any_write() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_at_once_while_writes_land_never_miss_an_acknowledged_write() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let server = TestServer::start().await;
+    let t = server.user("ops@example.com", "acme", "api").await;
+    const WRITES: u64 = 30;
+    let acknowledged = AtomicU64::new(0);
+    let total = || async { server.call_ok("GET", "/api/v1/bots?limit=5", &t, None).await["meta"]["total"].clone() };
+    let writes = async {
+        for n in 1..=WRITES {
+            let body = json!({ "name": format!("bot {n}") });
+            server.call_ok("POST", "/api/v1/bots", &t, Some(body)).await;
+            acknowledged.store(n, Ordering::SeqCst);
+        }
+    };
+    // Eight clients list one page over and over, so misses of it meet (one reads, the others
+    // wait for its page) while commits land; none may answer from before a write it follows.
+    let lists = futures_util::future::join_all((0..8).map(|_| async {
+        for _ in 0..40 {
+            let before = acknowledged.load(Ordering::SeqCst);
+            let seen = total().await.as_u64().expect("a total");
+            assert!(seen >= before, "a list after {before} acknowledged writes saw {seen}");
+        }
+    }));
+    futures_util::future::join(writes, lists).await;
+    let after = futures_util::future::join_all((0..16).map(|_| total())).await;
+    assert!(after.iter().all(|n| n == &json!(WRITES)), "{after:?}");
+}

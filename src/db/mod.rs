@@ -15,14 +15,19 @@
 //! so that commit has reached the disk (the WAL is fsynced) before the answer: an OS crash or
 //! a power cut keeps every acknowledged write, and a group shares one fsync.
 //!
+//! Checkpoints run off the writer: SQLite's own (inside the commit that crosses 1000 WAL
+//! pages, copying them and fsyncing the database file while every waiting write waits) are
+//! off, and a checkpointer thread on a connection of its own copies the WAL into the database
+//! file while writes go on ([`run_checkpointer`]).
+//!
 //! Start-up is the one exception: [`Db::open`] hands back a [`Starting`] whose commits
 //! (migrations, vault check, keys, setup token) are not synced one by one; [`Starting::durable`]
 //! syncs them all at once, and only the [`Db`] it returns can serve requests.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
@@ -45,6 +50,16 @@ pub const DB_FILE: &str = "botmox.db";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most writes committed together.
 const MAX_GROUP: usize = 64;
+/// How often the checkpointer looks for new commits to copy into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// WAL frames (pages) past which the checkpointer has the WAL started over, so that it stays
+/// about this size (16 MiB of 4 KiB pages) however long writes go on. Tests reach a smaller
+/// one in a few writes.
+const WAL_RESTART_FRAMES: i64 = if cfg!(test) { 64 } else { 4096 };
+/// How long the writer's restarting checkpoint waits for the readers of the old WAL: a
+/// request's read is over long before; a long one (a backup) is not waited for, and the
+/// restart is tried again at the next checkpoint.
+const RESTART_PATIENCE: Duration = Duration::from_millis(50);
 /// Prepared statements the read-write connection keeps.
 const WRITER_STATEMENTS: usize = 128;
 
@@ -184,6 +199,9 @@ struct Sqlite {
     /// Moved by the writer thread after every job it runs, before any caller learns the
     /// outcome: see [`Db::commits`].
     commits: Arc<AtomicU64>,
+    /// Held by whoever checkpoints (the checkpointer, [`Db::checkpoint`]): SQLite lets one
+    /// checkpoint run at a time and makes a second give up rather than wait.
+    checkpointing: Mutex<()>,
 }
 
 /// How long a request waits for a free PostgreSQL client before it fails.
@@ -203,12 +221,15 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(PG_CHECKOUT)
             .build_unchecked(r2d2_postgres::PostgresConnectionManager::new(config, postgres::NoTls));
-        Ok(Starting(Db {
-            inner: Arc::new(Inner {
-                backend: Backend::Postgres(PgClients(Some(pool))),
-                metrics,
-            }),
-        }))
+        Ok(Starting {
+            db: Db {
+                inner: Arc::new(Inner {
+                    backend: Backend::Postgres(PgClients(Some(pool))),
+                    metrics,
+                }),
+            },
+            path: None,
+        })
     }
 
     /// Which database this is.
@@ -248,16 +269,20 @@ impl Db {
         spawn_thread("botmox-db-writer".into(), move || {
             run_writer(writer, queue, group_metrics, &counter)
         })?;
-        Ok(Starting(Db {
-            inner: Arc::new(Inner {
-                backend: Backend::Sqlite(Sqlite {
-                    writer: Mutex::new(jobs),
-                    reads: Mutex::new(reads),
-                    commits,
+        Ok(Starting {
+            db: Db {
+                inner: Arc::new(Inner {
+                    backend: Backend::Sqlite(Sqlite {
+                        writer: Mutex::new(jobs),
+                        reads: Mutex::new(reads),
+                        commits,
+                        checkpointing: Mutex::new(()),
+                    }),
+                    metrics,
                 }),
-                metrics,
-            }),
-        }))
+            },
+            path: Some(path.to_owned()),
+        })
     }
 
     /// How many writer jobs (group commits, raw jobs) have finished. Every write of this
@@ -349,8 +374,12 @@ impl Db {
         if let Backend::Postgres(_) = self.inner.backend {
             return Ok(());
         }
-        self.write_raw(|conn| conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
-            .await
+        let inner = self.inner.clone();
+        self.write_raw(move |conn| {
+            let _alone = inner.sqlite().map(|sqlite| lock(&sqlite.checkpointing));
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        })
+        .await
     }
 
     /// Runs `f` on SQLite's writer connection outside any transaction; on PostgreSQL there is
@@ -372,9 +401,20 @@ impl Db {
     }
 
     fn send<E: From<DbError>>(&self, job: Job) -> Result<(), E> {
-        let Backend::Sqlite(sqlite) = &self.inner.backend else {
-            return Err(E::from(DbError::NotOnPostgres));
-        };
+        self.inner.send(job)
+    }
+}
+
+impl Inner {
+    fn sqlite(&self) -> Option<&Sqlite> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => Some(sqlite),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    fn send<E: From<DbError>>(&self, job: Job) -> Result<(), E> {
+        let sqlite = self.sqlite().ok_or_else(|| E::from(DbError::NotOnPostgres))?;
         lock(&sqlite.writer).send(job).map_err(|_| E::from(DbError::WriterGone))
     }
 }
@@ -414,25 +454,33 @@ where
 }
 
 /// A database whose start-up commits are not yet on disk: see [`Db::open`].
-pub struct Starting(Db);
+pub struct Starting {
+    db: Db,
+    /// SQLite's file, for the checkpointer's connection; `None` on PostgreSQL.
+    path: Option<PathBuf>,
+}
 
 impl Starting {
     /// The database for start-up's own writes (nothing a client waits for).
     pub fn db(&self) -> &Db {
-        &self.0
+        &self.db
     }
 
     /// Syncs every commit so far (a full checkpoint syncs the WAL, copies all of it into the
-    /// database file and syncs that; with nothing new in the WAL it does nothing) and turns
-    /// `synchronous = FULL` back on for every later commit.
+    /// database file and syncs that; with nothing new in the WAL it does nothing), turns
+    /// `synchronous = FULL` back on for every later commit, and hands checkpoints from the
+    /// writer's commits to the checkpointer.
     pub async fn durable(self) -> Result<Db, DbError> {
-        if let Backend::Postgres(_) = self.0.inner.backend {
-            return Ok(self.0);
-        }
+        // PostgreSQL syncs its own commits; there is no start-up to make durable.
+        let Some(path) = &self.path else {
+            return Ok(self.db);
+        };
+        let checkpointer = open_connection(path, false)?;
         let busy = self
-            .0
+            .db
             .write_raw(|conn| {
                 conn.pragma_update(None, "synchronous", "FULL")?;
+                conn.pragma_update(None, "wal_autocheckpoint", 0)?;
                 conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| r.get::<_, i64>(0))
             })
             .await?;
@@ -441,8 +489,78 @@ impl Starting {
                 "the start-up checkpoint could not finish: another process holds the database".into(),
             ));
         }
-        Ok(self.0)
+        let db = Arc::downgrade(&self.db.inner);
+        spawn_thread("botmox-db-checkpoint".into(), move || {
+            run_checkpointer(&checkpointer, &db)
+        })?;
+        Ok(self.db)
     }
+}
+
+/// Copies new commits from the WAL into the database file every [`CHECKPOINT_EVERY`], until
+/// the [`Db`] is gone. A passive checkpoint blocks neither the writer nor the readers. The WAL
+/// keeps every frame it copied until the WAL starts over, which needs a checkpoint that copied
+/// all of it and then synced the database file, so a crash at any point loses no commit.
+///
+/// The WAL starts over only at a write that finds all of it copied; under steady writes a
+/// passive checkpoint never catches up with the writer, so the WAL would grow for as long as
+/// they go on. Past [`WAL_RESTART_FRAMES`] the writer itself runs a restarting checkpoint
+/// between two groups: it copies only what came since the passive one (and syncs), and waits
+/// for the readers of the old WAL, so that its next commit writes the WAL from the start.
+fn run_checkpointer(conn: &Connection, db: &Weak<Inner>) {
+    let (mut copied_at, mut failing) = (0, false);
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        let Some(inner) = db.upgrade() else {
+            return;
+        };
+        let Some(sqlite) = inner.sqlite() else {
+            return;
+        };
+        let commits = sqlite.commits.load(Ordering::SeqCst);
+        if commits == copied_at {
+            continue;
+        }
+        let passive = {
+            let _alone = lock(&sqlite.checkpointing);
+            timed(&inner.metrics, "checkpoint", || {
+                conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            })
+        };
+        let checked = passive
+            .map_err(DbError::from)
+            .and_then(|frames| match frames >= WAL_RESTART_FRAMES {
+                true => restart_on_writer(&inner),
+                false => Ok(()),
+            });
+        match checked {
+            Ok(()) => (copied_at, failing) = (commits, false),
+            Err(e) if !failing => {
+                // Once per run of failures: a full disk would repeat it four times a second.
+                tracing::warn!(error = %e, "a background checkpoint failed; it is retried, and the WAL keeps every commit until then");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A restarting checkpoint on the writer, between two groups; waits for it. Its time is what
+/// the writes waiting behind it wait (`db_operation_duration_seconds{kind="wal_restart"}`).
+fn restart_on_writer(inner: &Inner) -> Result<(), DbError> {
+    let (done, outcome) = mpsc::channel();
+    let metrics = inner.metrics.clone();
+    let job = Job::Raw(Box::new(move |conn| {
+        let result = timed(&metrics, "wal_restart", || -> Result<(), DbError> {
+            conn.busy_timeout(RESTART_PATIENCE)?;
+            let restarted = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            Ok(restarted?)
+        });
+        Box::new(move || drop(done.send(result)))
+    }));
+    inner.send::<DbError>(job)?;
+    outcome.recv().unwrap_or(Ok(()))
 }
 
 /// Runs one write in a savepoint; a failure or panic undoes only this write.
@@ -524,6 +642,16 @@ fn run_writer(mut conn: Connection, queue: mpsc::Receiver<Job>, metrics: Option<
             next = queue.recv().ok();
         }
     }
+}
+
+/// Runs `f`, its time observed as `kind` in the database metrics.
+fn timed<T>(metrics: &Option<Arc<Metrics>>, kind: &'static str, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let value = f();
+    if let Some(metrics) = metrics {
+        metrics.observe_db(kind, started.elapsed());
+    }
+    value
 }
 
 /// A reader thread: takes the next read from the shared queue and runs it, back to back
@@ -923,6 +1051,117 @@ mod tests {
             let version = db.read(|c| schema_version(c)).await.unwrap();
             assert!(version >= 22, "the migrations ran: {version}");
         });
+    }
+
+    /// How many times `kind` was timed.
+    fn observed(metrics: &Metrics, kind: &str) -> u64 {
+        let prefix = format!("botmox_db_operation_duration_seconds_count{{kind=\"{kind}\"}} ");
+        let text = metrics.render();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map_or(0, |n| n.trim().parse().expect("a count"))
+    }
+
+    async fn with_blob_table(path: &Path, metrics: Option<Arc<Metrics>>) -> Db {
+        let db = Db::open(path, 1, metrics).unwrap().durable().await.unwrap();
+        db.write_raw(|c| c.execute_batch("CREATE TABLE t (x BLOB)"))
+            .await
+            .unwrap();
+        db
+    }
+
+    /// Adds `pages` rows of about one page each in one commit.
+    async fn add_pages(db: &Db, pages: u32) {
+        db.write(move |c| {
+            c.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+                 INSERT INTO t SELECT randomblob(4000) FROM n",
+                crate::args![i64::from(pages)],
+            )
+            .map(drop)
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn commits_reach_the_database_file_without_the_writer_checkpointing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = with_blob_table(&path, None).await;
+        let empty = std::fs::metadata(&path).unwrap().len();
+        // Under the 1000 pages at which SQLite would have the writer copy them itself.
+        add_pages(&db, 200).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::metadata(&path).unwrap().len() < empty + 200 * 4000 {
+            assert!(Instant::now() < deadline, "the commit never reached the database file");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_while_writes_never_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let metrics = Arc::new(Metrics::new());
+        let db = with_blob_table(&path, Some(metrics.clone())).await;
+        // Four writers keep the queue full, so the writer never finds the WAL all copied at
+        // the start of a commit (where SQLite itself would start it over).
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let (db, stop) = (db.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut commits = 0u32;
+                    while !stop.load(Ordering::SeqCst) {
+                        add_pages(&db, 8).await;
+                        commits += 1;
+                    }
+                    commits
+                })
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while observed(&metrics, "wal_restart") < 3 {
+            assert!(Instant::now() < deadline, "the WAL was never started over");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.store(true, Ordering::SeqCst);
+        let mut commits = 0;
+        for w in writers {
+            commits += w.await.unwrap();
+        }
+        let (rows, check) = db
+            .write_raw(|c| {
+                let rows: u32 = c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?;
+                Ok::<_, rusqlite::Error>((rows, integrity_check(c)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!((rows, check.as_str()), (commits * 8, "ok"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_read_does_not_hold_the_writer_in_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = with_blob_table(&path, None).await;
+        add_pages(&db, 2 * WAL_RESTART_FRAMES as u32).await;
+        // A reader (a backup, say) on a snapshot that uses the WAL, open throughout.
+        let backup = open_connection(&path, true).unwrap();
+        backup.execute_batch("BEGIN").unwrap();
+        let _: i64 = backup.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        add_pages(&db, 8).await;
+        let started = Instant::now();
+        let inner = db.inner.clone();
+        tokio::task::spawn_blocking(move || restart_on_writer(&inner))
+            .await
+            .unwrap()
+            .unwrap();
+        // The writer gave up on the restart instead of waiting the busy timeout for the read.
+        assert!(started.elapsed() < BUSY_TIMEOUT / 2, "{:?}", started.elapsed());
+        add_pages(&db, 8).await;
+        backup.execute_batch("COMMIT").unwrap();
     }
 
     #[test]

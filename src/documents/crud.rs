@@ -204,45 +204,41 @@ pub async fn list_with(
     // A page that depends on the clock changes without a write: never kept. Nor any page on
     // PostgreSQL, which has no commit count to key it on (`Db::commits`).
     let seen = state.db.commits();
-    let key = seen.filter(|_| !query.reads_clock()).map(|seen| {
-        (
-            pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params),
-            seen,
-        )
-    });
-    if let Some(page) = key.as_ref().and_then(|(key, seen)| state.pages.get(key, *seen)) {
-        return Ok(page);
-    }
+    let key = seen
+        .filter(|_| !query.reads_clock())
+        .map(|_| pages::Key::new(&me.tenant_id, &me.roles, spec.collection, warn_days, &params));
     let tenant = me.tenant_id.clone();
     let (page, limit) = (query.page, query.limit);
     let (now, warn_ms) = (now_ms(), warn_days.saturating_mul(86_400_000));
     let (vault, terms) = (state.vault.clone(), state.search_terms.clone());
-    let (docs, total) = state
-        .db
-        .read(move |conn| {
-            let fts = match &query.q {
-                Some(q) => terms.index_query(conn, spec.collection, q)?,
-                None => None,
-            };
-            let times = Times { now, warn_ms };
-            let (page, total) = list::store::page(conn, &tenant, spec.collection, &query, fts.as_deref(), times)?;
-            let page =
-                secrets::reveal_page(conn, &vault, &tenant, spec.collection, page).map_err(ApiError::internal)?;
-            Ok::<_, ApiError>((page, total))
-        })
-        .await?;
-    let answer = Page::new(
-        RawPage {
-            items: docs,
-            meta: ListMeta { total, page, limit },
-        }
-        .render(),
-    );
-    // Kept only if no commit landed while it was read: then it is the database at `seen`.
-    if let Some((key, seen)) = key.filter(|_| state.db.commits() == seen) {
-        state.pages.put(key, seen, answer.clone());
-    }
-    Ok(answer)
+    let read = || async move {
+        let (docs, total) = state
+            .db
+            .read(move |conn| {
+                let fts = match &query.q {
+                    Some(q) => terms.index_query(conn, spec.collection, q)?,
+                    None => None,
+                };
+                let times = Times { now, warn_ms };
+                let (page, total) = list::store::page(conn, &tenant, spec.collection, &query, fts.as_deref(), times)?;
+                let page =
+                    secrets::reveal_page(conn, &vault, &tenant, spec.collection, page).map_err(ApiError::internal)?;
+                Ok::<_, ApiError>((page, total))
+            })
+            .await?;
+        Ok(Page::new(
+            RawPage {
+                items: docs,
+                meta: ListMeta { total, page, limit },
+            }
+            .render(),
+        ))
+    };
+    let commits = || state.db.commits().unwrap_or_default();
+    state
+        .pages
+        .get_or_read(key, seen.unwrap_or_default(), commits, read)
+        .await
 }
 
 pub async fn get(state: &AppState, me: &Principal, spec: &'static Spec, id: &str) -> ApiResult<Document> {

@@ -7,6 +7,10 @@
 //! the outcome, so no page older than an acknowledged write is ever served. Lists whose answer
 //! depends on the clock (computed states such as `presence=online`) are never kept.
 //!
+//! Misses of one key at one count share one read: the first reads, the others wait for its
+//! page and take it only if it was kept (no commit came during the read); otherwise, or if
+//! the first fails or is dropped, each reads for itself.
+//!
 //! A page is kept as it was answered, credentials revealed for the caller included: in this
 //! process's memory only, never on disk or in a log.
 //!
@@ -14,7 +18,10 @@
 //! documents (issue 19's replicas on PostgreSQL) needs a shared change signal or no cache.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
+
+use tokio::sync::watch;
 
 use botmox_contract::auth::Role;
 
@@ -73,14 +80,37 @@ struct Entry {
     used: u64,
 }
 
+/// A read of a missed page under way: those who missed the same key at the same count wait
+/// for its [`Flight`] to end (its sender closes) instead of reading too.
+struct Reading {
+    commits: u64,
+    id: u64,
+    done: watch::Receiver<()>,
+}
+
 #[derive(Default)]
 struct Pages {
     entries: HashMap<Key, Entry>,
     bytes: usize,
     tick: u64,
+    reading: HashMap<Key, Reading>,
 }
 
 impl Pages {
+    /// The page kept under `key` if it was read at `commits`; a page of another count can
+    /// never be served again and goes.
+    fn fresh(&mut self, key: &Key, commits: u64) -> Option<TaggedJson> {
+        if self.entries.get(key)?.commits != commits {
+            self.remove(key);
+            return None;
+        }
+        self.tick += 1;
+        let tick = self.tick;
+        let entry = self.entries.get_mut(key).expect("looked up above");
+        entry.used = tick;
+        Some(entry.page.clone())
+    }
+
     fn remove(&mut self, key: &Key) {
         if let Some(entry) = self.entries.remove(key) {
             self.bytes -= entry.page.body.len() + key.size();
@@ -93,26 +123,107 @@ pub struct PageCache {
     pages: Mutex<Pages>,
 }
 
+/// What a list finds: the kept page, a read of it under way to wait for, or nothing (it reads,
+/// and later misses wait for it).
+enum Lookup<'a> {
+    Kept(TaggedJson),
+    Wait(watch::Receiver<()>),
+    Lead(Flight<'a>),
+}
+
+/// The first miss's read: when it ends, however it ends (kept, failed, dropped with its
+/// request), the waiters are let go to look again.
+struct Flight<'a> {
+    cache: &'a PageCache,
+    key: Key,
+    id: u64,
+    _done: watch::Sender<()>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut pages = self.cache.lock();
+        // A miss at a later count may have taken the key over; that read is not this one.
+        if pages.reading.get(&self.key).is_some_and(|r| r.id == self.id) {
+            pages.reading.remove(&self.key);
+        }
+    }
+}
+
 impl PageCache {
-    /// The page kept under `key`, if the database is still at the count it was read at.
-    pub fn get(&self, key: &Key, commits: u64) -> Option<TaggedJson> {
+    /// The page of `key` at `seen` (the commit count taken before the lookup): the kept one,
+    /// the one a concurrent miss of the same key at the same count reads and keeps, or `read`'s.
+    /// `key` is `None` for a page never kept. `read`'s page is kept when `commits()` still
+    /// equals `seen` after it.
+    pub async fn get_or_read<E, F, Fut>(
+        &self,
+        key: Option<Key>,
+        seen: u64,
+        commits: impl Fn() -> u64,
+        read: F,
+    ) -> Result<TaggedJson, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<TaggedJson, E>>,
+    {
+        let Some(key) = key else {
+            return read().await;
+        };
+        let flight = match self.lookup(&key, seen) {
+            Lookup::Kept(page) => return Ok(page),
+            Lookup::Wait(mut done) => {
+                // Err: the read ended (its sender closed), which is all this waits for.
+                let _ = done.changed().await;
+                if let Some(page) = self.get(&key, seen) {
+                    return Ok(page);
+                }
+                // Not kept: a commit came during that read, or it failed; read for ourselves.
+                None
+            }
+            Lookup::Lead(flight) => Some(flight),
+        };
+        let page = read().await?;
+        // Kept only if no commit landed while it was read: then it is the database at `seen`.
+        if commits() == seen {
+            self.put(key, seen, page.clone());
+        }
+        drop(flight);
+        Ok(page)
+    }
+
+    fn lookup(&self, key: &Key, seen: u64) -> Lookup<'_> {
         let mut pages = self.lock();
-        let fresh = pages.entries.get(key)?.commits == commits;
-        if !fresh {
-            pages.remove(key);
-            return None;
+        if let Some(page) = pages.fresh(key, seen) {
+            return Lookup::Kept(page);
+        }
+        if let Some(reading) = pages.reading.get(key).filter(|r| r.commits == seen) {
+            return Lookup::Wait(reading.done.clone());
         }
         pages.tick += 1;
-        let tick = pages.tick;
-        let entry = pages.entries.get_mut(key).expect("looked up above");
-        entry.used = tick;
-        Some(entry.page.clone())
+        let (id, (done, waiters)) = (pages.tick, watch::channel(()));
+        let reading = Reading {
+            commits: seen,
+            id,
+            done: waiters,
+        };
+        pages.reading.insert(key.clone(), reading);
+        Lookup::Lead(Flight {
+            cache: self,
+            key: key.clone(),
+            id,
+            _done: done,
+        })
+    }
+
+    /// The page kept under `key`, if the database is still at the count it was read at.
+    fn get(&self, key: &Key, commits: u64) -> Option<TaggedJson> {
+        self.lock().fresh(key, commits)
     }
 
     /// Keeps `body`, read at `commits` (unchanged across the read). Pages of older counts can
     /// never be served again and go first; then the least recently used, down to the bounds.
     /// A page older than one kept already is not kept.
-    pub fn put(&self, key: Key, commits: u64, page: TaggedJson) {
+    fn put(&self, key: Key, commits: u64, page: TaggedJson) {
         if page.body.len() > MAX_PAGE_BYTES {
             return;
         }
@@ -223,5 +334,68 @@ mod tests {
         let pages = cache.lock();
         assert_eq!(pages.entries.len(), 1);
         assert_eq!(pages.bytes, 1 + key("t", &[], "b").size());
+    }
+
+    /// `n` lists of one key at count 1 at once, the database moved to `moved_to` while the
+    /// first one reads (or not, if 1), and the first read failing if `fail`. Returns how many
+    /// reads ran and each list's outcome (the page names the count its read saw).
+    async fn misses_at_once(n: usize, moved_to: u64, fail: bool) -> (usize, Vec<Result<String, ()>>) {
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+        let cache = PageCache::default();
+        let (count, reads) = (AtomicU64::new(1), AtomicUsize::new(0));
+        // The first read waits here until every list has looked the key up.
+        let gate = tokio::sync::Semaphore::new(0);
+        let list = |_| {
+            let (cache, count, reads, gate) = (&cache, &count, &reads, &gate);
+            async move {
+                let read = || async move {
+                    // The snapshot a read sees is taken as it begins.
+                    let at = count.load(Ordering::SeqCst).to_string();
+                    if reads.fetch_add(1, Ordering::SeqCst) == 0 {
+                        gate.acquire().await.expect("open").forget();
+                        if fail {
+                            return Err(());
+                        }
+                    }
+                    Ok(TaggedJson::new(at.into_bytes().into()))
+                };
+                let page = cache.get_or_read(Some(key("t", &[], "a")), 1, || count.load(Ordering::SeqCst), read);
+                page.await.map(|p| String::from_utf8(p.body.to_vec()).expect("text"))
+            }
+        };
+        // `join` polls the lists first: each has looked up the key (the first is reading,
+        // the others wait) before the write lands and the read may end.
+        let (pages, ()) = futures_util::future::join(futures_util::future::join_all((0..n).map(list)), async {
+            count.store(moved_to, Ordering::SeqCst);
+            gate.add_permits(1);
+        })
+        .await;
+        (reads.load(Ordering::SeqCst), pages)
+    }
+
+    #[tokio::test]
+    async fn misses_of_one_key_share_one_read() {
+        let (reads, pages) = misses_at_once(64, 1, false).await;
+        assert_eq!(reads, 1);
+        assert!(pages.iter().all(|p| p.as_deref() == Ok("1")), "{pages:?}");
+    }
+
+    #[tokio::test]
+    async fn a_commit_during_the_shared_read_makes_every_waiter_read_for_itself() {
+        let (reads, pages) = misses_at_once(16, 2, false).await;
+        assert_eq!(reads, 16);
+        // The first list's read began before the commit and is its own answer (the request
+        // overlapped the commit); no waiter is handed that page, each reads the commit.
+        assert_eq!(pages[0].as_deref(), Ok("1"));
+        assert!(pages[1..].iter().all(|p| p.as_deref() == Ok("2")), "{pages:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_shared_read_fails_alone_and_the_waiters_read_for_themselves() {
+        let (reads, pages) = misses_at_once(8, 1, true).await;
+        // The first waiter to wake reads and keeps the page; the rest may take that one.
+        assert!(reads > 1);
+        assert_eq!(pages[0], Err(()));
+        assert!(pages[1..].iter().all(|p| p.as_deref() == Ok("1")), "{pages:?}");
     }
 }
