@@ -2,44 +2,11 @@
 
 mod common;
 
-use std::time::Duration;
-
+use common::ws::{next_frame, send, until};
 use common::*;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// The next JSON frame, within a deadline.
-async fn next_frame(socket: &mut Socket) -> Option<Value> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
-            .await
-            .expect("a frame within 15 s")?;
-        match message.ok()? {
-            Message::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
-            Message::Close(_) => return None,
-            _ => continue,
-        }
-    }
-}
-
-/// Frames until one of `kind` arrives.
-async fn until(socket: &mut Socket, kind: &str) -> Value {
-    loop {
-        let frame = next_frame(socket)
-            .await
-            .unwrap_or_else(|| panic!("socket closed while waiting for {kind}"));
-        if frame["type"] == kind {
-            return frame;
-        }
-    }
-}
-
-async fn send(socket: &mut Socket, frame: Value) {
-    socket.send(Message::Text(frame.to_string().into())).await.unwrap();
-}
 
 #[tokio::test]
 async fn commands_are_pushed_to_a_connected_agent_and_reported_back() {

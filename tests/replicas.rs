@@ -9,12 +9,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::lb::LoadBalancer;
+use common::ws::{next_frame, send, until, Socket};
 use common::*;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 struct Replicas {
     a: TestServer,
@@ -58,34 +55,6 @@ async fn replicas(extra: &[&str]) -> Option<Replicas> {
         b,
         _dirs: [dir_a, dir_b],
     })
-}
-
-async fn next_frame(socket: &mut Socket) -> Option<Value> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
-            .await
-            .expect("a frame within 15 s")?;
-        match message.ok()? {
-            Message::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
-            Message::Close(_) => return None,
-            _ => continue,
-        }
-    }
-}
-
-async fn until(socket: &mut Socket, kind: &str) -> Value {
-    loop {
-        let frame = next_frame(socket)
-            .await
-            .unwrap_or_else(|| panic!("socket closed while waiting for {kind}"));
-        if frame["type"] == kind {
-            return frame;
-        }
-    }
-}
-
-async fn send(socket: &mut Socket, frame: Value) {
-    socket.send(Message::Text(frame.to_string().into())).await.unwrap();
 }
 
 /// An agent's socket on `base` that declared push, after its first heartbeat.

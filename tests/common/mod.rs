@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod lb;
 pub mod s3;
+pub mod ws;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
