@@ -140,12 +140,10 @@ export const launchBrowser = () => chromium.launch({ executablePath: CHROMIUM, a
  * A page in a new dark-scheme context whose waits and navigations time out after STEP_MS.
  * `clipboardOrigin` grants that origin the clipboard (copy buttons); `locale` sets the
  * browser's (dates and numbers), else chromium's default. `bypassCSP` lets a test inject a
- * script of its own (the server's policy allows none inline). The browser asks for reduced
- * motion, which the UI honours by turning antd's animations off: a click never lands on a
- * dialog that is still zooming in or out.
+ * script of its own (the server's policy allows none inline).
  */
 export async function newPage(browser, { viewport = { width: 1440, height: 900 }, clipboardOrigin, locale, bypassCSP = false } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme: 'dark', reducedMotion: 'reduce', locale, bypassCSP });
+  const context = await browser.newContext({ viewport, colorScheme: 'dark', locale, bypassCSP });
   context.setDefaultTimeout(STEP_MS);
   context.setDefaultNavigationTimeout(STEP_MS);
   if (clipboardOrigin) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: clipboardOrigin });

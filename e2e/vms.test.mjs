@@ -215,8 +215,6 @@ test('agents and VMs: pair, online, queue two VMs, start them, command log, dele
     step = 'VM 103 got its resources: cores and memory in its config, the disk grown to 200G';
     await page.getByTestId('vm-config-103').click();
     const configDialog = page.getByTestId('vm-config-dialog');
-    // Reduced motion (see newPage): the dialog is there at once, without antd's zoom.
-    assert.equal(await page.locator('.ant-zoom-appear, .ant-zoom-enter').count(), 0);
     await configDialog.getByText(/size=200G/).waitFor();
     assert.equal(await configDialog.getByLabel('CPU cores').inputValue(), '3');
     assert.equal(await configDialog.getByLabel('Memory (MiB)').inputValue(), '6144');

@@ -7,7 +7,7 @@ import { setUnauthorizedHandler } from './api/client';
 import PageSpinner from './components/PageSpinner';
 import RequireSession from './components/RequireSession';
 import ThemeBackground from './pages/settings/background';
-import { antdThemeConfig, useReducedMotion, useThemeLook, useThemeMode } from './theme';
+import { antdThemeConfig, useThemeLook, useThemeMode } from './theme';
 
 const AppLayout = lazy(() => import('./components/AppLayout'));
 const LoginPage = lazy(() => import('./pages/LoginPage'));
@@ -47,8 +47,7 @@ function UnauthorizedRedirect() {
 export default function App() {
   const mode = useThemeMode();
   const look = useThemeLook();
-  const reducedMotion = useReducedMotion();
-  const themeConfig = useMemo(() => antdThemeConfig(mode, look, reducedMotion), [mode, look, reducedMotion]);
+  const themeConfig = useMemo(() => antdThemeConfig(mode, look), [mode, look]);
   return (
     <ConfigProvider theme={themeConfig}>
       <AntApp className="bm-app" message={{ maxCount: 3, top: 52 }}>

@@ -197,7 +197,7 @@ function mix(a: string, b: string, weight: number): string {
   return '#' + out.map((v) => v.toString(16).padStart(2, '0')).join('');
 }
 
-export function antdThemeConfig(mode: ThemeMode, look: ThemeLook = DEFAULT_LOOK, reducedMotion = false): ThemeConfig {
+export function antdThemeConfig(mode: ThemeMode, look: ThemeLook = DEFAULT_LOOK): ThemeConfig {
   const p = look.palettes[mode];
   const { typography: f, shape } = look;
   // Status tags and alerts: a faint tint of the status on the panel, so the status color
@@ -209,9 +209,6 @@ export function antdThemeConfig(mode: ThemeMode, look: ThemeLook = DEFAULT_LOOK,
     cssVar: false,
     hashed: true,
     token: {
-      // The system's "reduce motion" setting (WCAG 2.3.3): dialogs and menus appear without
-      // zooms and slides.
-      motion: !reducedMotion,
       colorPrimary: p.brandPrimary,
       colorPrimaryHover: p.brandPrimaryHover,
       colorPrimaryBg: p.brandSoft,
@@ -429,18 +426,4 @@ export function useThemeMode(): ThemeMode {
 
 export function useThemeLook(): ThemeLook {
   return useSyncExternalStore(subscribe, () => look);
-}
-
-const REDUCED_MOTION = '(prefers-reduced-motion: reduce)';
-
-/** Whether the system asks for reduced motion; follows the setting as it changes. */
-export function useReducedMotion(): boolean {
-  return useSyncExternalStore(
-    (onChange) => {
-      const query = window.matchMedia(REDUCED_MOTION);
-      query.addEventListener('change', onChange);
-      return () => query.removeEventListener('change', onChange);
-    },
-    () => window.matchMedia(REDUCED_MOTION).matches,
-  );
 }
