@@ -134,6 +134,9 @@ test('VM settings: unattend profiles with XML preview, playbooks validated at th
     step = 'update it: the preview and the stored profile follow';
     await dialog.getByLabel('Time zone').fill('W. Europe Standard Time');
     await preview.filter({ hasText: '<TimeZone>W. Europe Standard Time</TimeZone>' }).waitFor();
+    // The update's toast reads as the create's did: wait for that one to go, or the next wait
+    // could take it for the update's and read the profile before the update lands.
+    await page.locator('.ant-message').getByText('"E2E profile" saved').waitFor({ state: 'detached' });
     await dialog.getByRole('button', { name: 'Update' }).click();
     await toast('"E2E profile" saved');
     stored = (await apiCall('GET', '/unattend-profiles')).body.data;
