@@ -217,6 +217,8 @@ test('notification settings: Telegram in the vault, test message, events deliver
 
     step = "a refused test message shows Telegram's reason and lands in the history as failed";
     await telegramCard.getByLabel('Chat ID').fill(UNKNOWN_CHAT);
+    // An earlier save's toast reads the same: gone first, so the wait below is for this save.
+    await page.locator('.ant-message').getByText('Telegram settings saved').waitFor({ state: 'detached' });
     await telegramCard.getByRole('button', { name: 'Save Telegram' }).click();
     await toast('Telegram settings saved');
     expectFailed(502);
@@ -229,6 +231,8 @@ test('notification settings: Telegram in the vault, test message, events deliver
     await failedRow.filter({ hasText: 'chat not found' }).waitFor();
     assert.equal(await historyRows.count(), 3);
     await telegramCard.getByLabel('Chat ID').fill(CHAT);
+    // An earlier save's toast reads the same: gone first, so the wait below is for this save.
+    await page.locator('.ant-message').getByText('Telegram settings saved').waitFor({ state: 'detached' });
     await telegramCard.getByRole('button', { name: 'Save Telegram' }).click();
     await toast('Telegram settings saved');
 

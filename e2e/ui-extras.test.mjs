@@ -417,6 +417,8 @@ test('UI extras: bot-page create, account presets, finance filter, theme editor,
     await editor.getByText('Dark Theme', { exact: true }).click();
     await editor.getByRole('button', { name: 'Reset Selected Theme' }).click();
     await page.waitForFunction(() => document.documentElement.style.getPropertyValue('--bm-primary') === '#8cc0f5');
+    // The first save's toast reads the same: gone first, so the wait below is for this save.
+    await toast('Theme colors saved').waitFor({ state: 'detached' });
     await editor.getByRole('button', { name: 'save Save', exact: true }).click();
     await toast('Theme colors saved').waitFor();
     const card = page.getByTestId('settings-theme-colors');
