@@ -122,14 +122,7 @@ async fn what_one_replica_writes_the_other_and_the_balancer_read() {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["data"]["name"], "shared");
     }
-    let health: Value = client()
-        .get(lb.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = json_of(client().get(lb.url("/health")).send().await.unwrap(), 200).await;
     assert_eq!(health["data"]["data_backend"], "postgres");
 }
 

@@ -123,22 +123,8 @@ mod tests {
             store::insert_lease(
                 c,
                 &LeaseRow {
-                    id: "l1".into(),
-                    tenant_id: "t".into(),
                     token_hash: crate::auth::token::hash_hex(&token),
-                    status: "active".into(),
-                    created_at_ms: 1_000,
-                    expires_at_ms: 100_000,
-                    last_heartbeat_at_ms: 1_000,
-                    revoked_at_ms: None,
-                    user_id: "u1".into(),
-                    vm_uuid: "vm-1".into(),
-                    vm_name: "".into(),
-                    module: "farm".into(),
-                    version: None,
-                    agent_id: "ag-1".into(),
-                    runner_id: "r-1".into(),
-                    license_id: "lic-1".into(),
+                    ..store::tests::lease_row("l1", "u1", 1_000, 100_000)
                 },
             )
             .unwrap();

@@ -328,13 +328,14 @@ pub fn delete_entitlement(conn: &dyn Conn, tenant: &str, user_id: &str) -> Resul
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use serde_json::json;
 
     use super::*;
     use crate::db::sql::on_each_backend;
 
-    fn lease_row(id: &str, user: &str, created: i64, expires: i64) -> LeaseRow {
+    /// An active lease row of tenant `t` for `vm-1` and module `farm`.
+    pub(crate) fn lease_row(id: &str, user: &str, created: i64, expires: i64) -> LeaseRow {
         LeaseRow {
             id: id.into(),
             tenant_id: "t".into(),
