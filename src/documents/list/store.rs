@@ -477,6 +477,18 @@ mod tests {
     use crate::documents::{store as docs, Document};
     use crate::error::ErrorCode;
 
+    /// The ids of a page's documents, in order.
+    fn ids_of(page: &[String]) -> Vec<String> {
+        page.iter()
+            .map(|text| {
+                serde_json::from_str::<Value>(text).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
     const NOW: i64 = 1_800_000_000_000;
     const DAY: i64 = 86_400_000;
 
@@ -687,16 +699,7 @@ mod tests {
                     };
                     let (page, total) =
                         page(c, "t", Collection::Licenses, &query, index_query.as_deref(), times).unwrap();
-                    let ids = page
-                        .iter()
-                        .map(|text| {
-                            serde_json::from_str::<Value>(text).unwrap()["id"]
-                                .as_str()
-                                .unwrap()
-                                .to_owned()
-                        })
-                        .collect();
-                    (ids, total)
+                    (ids_of(&page), total)
                 })
                 .collect();
             let mut seen = seen.borrow_mut();
@@ -771,15 +774,7 @@ mod tests {
             let times = Times { now: NOW, warn_ms: 0 };
             let (page, total) = page(&meddling, "t", Collection::Bots, &query("q=harli"), None, times).unwrap();
             assert!(meddling.pending.take().is_none(), "the write landed");
-            let ids: Vec<String> = page
-                .iter()
-                .map(|text| {
-                    serde_json::from_str::<Value>(text).unwrap()["id"]
-                        .as_str()
-                        .unwrap()
-                        .to_owned()
-                })
-                .collect();
+            let ids = ids_of(&page);
             // The rewritten document is the newest now, and on the page.
             assert_eq!(
                 (ids, total),
